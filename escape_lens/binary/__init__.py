@@ -1,0 +1,1 @@
+"""Allocation sites from a compiled Go ELF binary (pyelftools + capstone)."""

@@ -1,0 +1,75 @@
+"""The command line: a click group whose commands live one per module.
+
+This is the only place that turns errors into exit codes (see `escape_lens.errors`):
+an EscapeLensError becomes one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+import click
+
+from escape_lens import __version__
+from escape_lens.errors import EXIT_ERROR, EscapeLensError
+
+# command name -> module defining `command`; imported only when that command runs, so
+# `escape-lens sizeclass` does not pay for capstone or the HTML reporter.
+COMMANDS: dict[str, str] = {
+    "sizeclass": "escape_lens.cli.sizeclass",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMANDS.get(cmd_name)
+        if module_name is None:
+            return None
+        command = importlib.import_module(module_name).command
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="escape-lens")
+def cli() -> None:
+    """See every heap allocation in Go code and what the Go runtime does with it.
+
+    Exit codes: 0 success, 1 findings (check, diff), 2 usage, input or toolchain error.
+    """
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        # Commands return their exit code (None means 0): `check` returns 1 on findings.
+        result = cli.main(args=args, prog_name="escape-lens", standalone_mode=False)
+    except EscapeLensError as error:
+        _error_line(str(error))
+        return error.exit_code
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return EXIT_ERROR
+    except click.exceptions.Abort:
+        _error_line("aborted")
+        return 130
+    except KeyboardInterrupt:
+        _error_line("interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`escape-lens ... | head`): not an error of ours.
+        sys.stderr.close()
+        return 0
+    return result if isinstance(result, int) else 0
+
+
+def _error_line(message: str) -> None:
+    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    click.echo(f"escape-lens: error: {first}", err=True)

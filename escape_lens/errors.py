@@ -1,0 +1,55 @@
+"""One exception hierarchy; the CLI turns each into one line on stderr and an exit code.
+
+Exit codes (stable, documented in the README):
+  0  success (check: no findings)
+  1  check/diff: findings
+  2  usage, configuration, input or toolchain error
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+class EscapeLensError(Exception):
+    """Base class. `str(error)` is the one line the user sees."""
+
+    exit_code = EXIT_ERROR
+
+
+class UsageError(EscapeLensError):
+    """The command line does not make sense."""
+
+
+class ToolchainError(EscapeLensError):
+    """Go is missing, too old, broken, or a go command failed or timed out."""
+
+
+class GoNotFoundError(ToolchainError):
+    pass
+
+
+class UnsupportedGoError(ToolchainError):
+    pass
+
+
+class TargetError(EscapeLensError):
+    """A target is not a Go file, directory or pattern that matches packages."""
+
+
+class BuildError(EscapeLensError):
+    """Nothing could be analysed: every target package failed to compile."""
+
+
+class BinaryFormatError(EscapeLensError):
+    """A file given as a binary is not a readable Go ELF program."""
+
+
+class ConfigError(EscapeLensError):
+    """The configuration file is unreadable or invalid; the message names file and line."""
+
+
+class ReportFormatError(EscapeLensError):
+    """A JSON report or baseline given as input is not one escape-lens wrote."""

@@ -1,0 +1,1 @@
+"""The allocator model: what the Go runtime does with one heap allocation, per Go version."""

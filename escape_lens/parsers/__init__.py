@@ -1,0 +1,1 @@
+"""One module per compiler output format; each exposes lazy `iter_*` functions."""

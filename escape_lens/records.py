@@ -1,0 +1,222 @@
+"""The records every stage passes to the next (DESIGN.md, "Records").
+
+All are frozen, slotted dataclasses: stages are pure functions of these values, so a record
+never changes after it is made. Serialisation to and from the JSON schema lives in
+`escape_lens.reporters.json_report`, not here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+AllocPath = Literal["tiny", "small", "large", "dynamic", "none"]
+Origin = Literal["source", "binary"]
+
+_VERSION_RE = re.compile(r"^(?:go)?(\d+)\.(\d+)(?:\.(\d+))?(.*)$")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class GoVersion:
+    """A Go release. Orders by number; prints as `go1.27.3`.
+
+    `1.27` and `go1.27rc1` parse to patch 0; anything after the numbers (rc, devel
+    suffixes) is kept in `suffix` for display only and does not take part in ordering.
+    """
+
+    major: int
+    minor: int
+    patch: int = 0
+    suffix: str = field(default="", compare=False)
+
+    @classmethod
+    def parse(cls, text: str) -> GoVersion:
+        match = _VERSION_RE.match(text.strip())
+        if match is None:
+            raise ValueError(f"not a Go version: {text!r}")
+        major, minor, patch, suffix = match.groups()
+        return cls(int(major), int(minor), int(patch or 0), suffix)
+
+    @property
+    def minor_version(self) -> tuple[int, int]:
+        return (self.major, self.minor)
+
+    def __str__(self) -> str:
+        return f"go{self.major}.{self.minor}.{self.patch}{self.suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class GoToolchain:
+    """A Go toolchain as `go env` describes it.
+
+    `goexperiment` holds the GOEXPERIMENT modifiers as set (e.g. `("noallocheaders",)`),
+    not the effective set; the model combines them with the version's defaults.
+    """
+
+    path: str
+    version: GoVersion
+    goos: str
+    goarch: str
+    goexperiment: tuple[str, ...] = ()
+    goroot: str = ""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SourcePos:
+    """A 1-based position as the compiler prints it; `col` is 0 when unknown (assembly)."""
+
+    file: str
+    line: int
+    col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}" if self.col else f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class FlowStep:
+    """One step of the compiler's explanation of why something escapes."""
+
+    pos: SourcePos | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EscapeDiagnostic:
+    """One escape-analysis statement of the compiler.
+
+    kind: escapes | moved-to-heap | does-not-escape | leaking-param |
+          leaking-param-content | leaking-result | ... (the parser documents the full set)
+    subject: the expression or variable the statement is about (`&smallStruct{}`, `x`).
+    """
+
+    pos: SourcePos
+    kind: str
+    subject: str
+    message: str
+    flow: tuple[FlowStep, ...] = ()
+    function: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TypeInfo:
+    """A Go type as its runtime type descriptor describes it (`abi.Type`)."""
+
+    name: str
+    size: int
+    ptrbytes: int
+
+    @property
+    def pointers(self) -> bool:
+        return self.ptrbytes > 0
+
+
+@dataclass(frozen=True, slots=True)
+class AllocCall:
+    """A call into a runtime allocation entry point, from `-S` output or a binary.
+
+    pos: where the instruction is attributed (for inlined code: the callee's line).
+    call_pos: the position in `function` that runs it, when inlining moved it (else None).
+    entry: the runtime symbol without the `runtime.` prefix (`newobject`, `makeslice`, ...).
+    type: the type descriptor passed to it, when there is one.
+    const_count: a constant length/size/hint visible in the argument registers.
+    asm: the instruction lines that set up and make the call, for display.
+    """
+
+    pos: SourcePos
+    function: str
+    entry: str
+    type: TypeInfo | None = None
+    const_count: int | None = None
+    call_pos: SourcePos | None = None
+    asm: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """What the Go runtime does with one request of `requested_bytes`.
+
+    For path `dynamic` (a length known only at run time) the byte fields are 0 and the
+    element thresholds say where the path changes: up to `tiny_max_count` elements the
+    request is tiny, up to `small_max_count` it is small, beyond that large.
+    """
+
+    path: AllocPath
+    size_class: int
+    class_bytes: int
+    header_bytes: int
+    span_class: int
+    span_pages: int
+    objects_per_span: int
+    waste_bytes: int
+    requested_bytes: int
+    elem_bytes: int | None = None
+    tiny_max_count: int | None = None
+    small_max_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """One allocation site: what allocates, where, why, and what it costs.
+
+    allocates: False for an escape statement with no allocation behind it (the object
+        stays on the stack, was optimised away, or is allocated where it was inlined);
+        `note` says which.
+    prediction: the main object; `extra` the further objects one execution allocates
+        (a channel's buffer, a map's buckets or groups).
+    pos: where the site is in `function`; inlined_from: the callee's line, if inlined.
+    """
+
+    pos: SourcePos
+    package: str
+    function: str
+    construct: str
+    type: TypeInfo | None
+    count: int | None
+    diagnostic: EscapeDiagnostic | None
+    call: AllocCall | None
+    prediction: Prediction | None
+    origin: Origin = "source"
+    extra: tuple[Prediction, ...] = ()
+    allocates: bool = True
+    note: str = ""
+    expr: str = ""
+    inlined_from: SourcePos | None = None
+    fingerprint: str = ""
+
+    @property
+    def entry(self) -> str | None:
+        return self.call.entry if self.call is not None else None
+
+    @property
+    def class_bytes(self) -> int:
+        """Bytes one execution takes from size classes (0 when unknown or dynamic)."""
+        objects = (self.prediction, *self.extra) if self.prediction is not None else self.extra
+        return sum(p.class_bytes for p in objects) if self.allocates else 0
+
+    @property
+    def waste_bytes(self) -> int:
+        objects = (self.prediction, *self.extra) if self.prediction is not None else self.extra
+        return sum(p.waste_bytes for p in objects) if self.allocates else 0
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedPackage:
+    """A target package that could not be analysed, with the compiler's message."""
+
+    package: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything one run found. `root` is the directory positions are relative to."""
+
+    tool_version: str
+    toolchain: GoToolchain
+    packages: tuple[str, ...]
+    sites: tuple[Site, ...]
+    skipped: tuple[SkippedPackage, ...] = ()
+    root: str = ""
+    origin: Origin = "source"

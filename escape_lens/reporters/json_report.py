@@ -1,0 +1,232 @@
+"""The `escape-lens/1` JSON schema: records to plain dicts and back.
+
+Every JSON output (analyze, baseline, diff input) goes through here, so there is one
+definition of the schema. Output is deterministic: keys in a fixed order, sites in the
+order the report holds them (the join sorts them), no timestamps.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from typing import Any, TextIO, cast
+
+from escape_lens.errors import ReportFormatError
+from escape_lens.records import (
+    AllocCall,
+    EscapeDiagnostic,
+    FlowStep,
+    GoToolchain,
+    GoVersion,
+    Prediction,
+    Report,
+    Site,
+    SkippedPackage,
+    SourcePos,
+    TypeInfo,
+)
+
+SCHEMA = "escape-lens/1"
+
+PREDICTION_FIELDS = tuple(f.name for f in fields(Prediction))
+
+
+def prediction_to_dict(prediction: Prediction) -> dict[str, Any]:
+    return {name: getattr(prediction, name) for name in PREDICTION_FIELDS}
+
+
+def prediction_from_dict(data: Mapping[str, Any]) -> Prediction:
+    values: dict[str, Any] = {name: data.get(name) for name in PREDICTION_FIELDS}
+    return Prediction(**values)
+
+
+def _pos(pos: SourcePos | None) -> dict[str, Any] | None:
+    if pos is None:
+        return None
+    return {"file": pos.file, "line": pos.line, "column": pos.col}
+
+
+def _pos_from(data: Mapping[str, Any] | None) -> SourcePos | None:
+    if data is None:
+        return None
+    return SourcePos(str(data["file"]), int(data["line"]), int(data.get("column", 0)))
+
+
+def toolchain_to_dict(toolchain: GoToolchain) -> dict[str, Any]:
+    return {
+        "version": str(toolchain.version),
+        "goos": toolchain.goos,
+        "goarch": toolchain.goarch,
+        "goexperiment": list(toolchain.goexperiment),
+        "path": toolchain.path,
+    }
+
+
+def site_to_dict(site: Site) -> dict[str, Any]:
+    diag = site.diagnostic
+    escape = None
+    if diag is not None:
+        escape = {
+            "kind": diag.kind,
+            "message": diag.message,
+            "flow": [{"pos": _pos(step.pos), "text": step.text} for step in diag.flow],
+        }
+    call = site.call
+    return {
+        "file": site.pos.file,
+        "line": site.pos.line,
+        "column": site.pos.col,
+        "package": site.package,
+        "function": site.function,
+        "construct": site.construct,
+        "expr": site.expr,
+        "type": site.type.name if site.type else None,
+        "size": site.type.size if site.type else None,
+        "pointers": site.type.pointers if site.type else None,
+        "ptrbytes": site.type.ptrbytes if site.type else None,
+        "count": site.count,
+        "entry": call.entry if call else None,
+        "const_count": call.const_count if call else None,
+        "call_line": call.pos.line if call else None,
+        "call_file": call.pos.file if call else None,
+        "asm": list(call.asm) if call else [],
+        "escape": escape,
+        "allocates": site.allocates,
+        "note": site.note,
+        "prediction": prediction_to_dict(site.prediction) if site.prediction else None,
+        "extra": [prediction_to_dict(p) for p in site.extra],
+        "class_bytes": site.class_bytes,
+        "waste_bytes": site.waste_bytes,
+        "inlined_from": _pos(site.inlined_from),
+        "origin": site.origin,
+        "fingerprint": site.fingerprint,
+    }
+
+
+def site_from_dict(data: Mapping[str, Any]) -> Site:
+    type_info = None
+    if data.get("type") is not None:
+        type_info = TypeInfo(str(data["type"]), int(data["size"]), int(data.get("ptrbytes") or 0))
+    pos = SourcePos(str(data["file"]), int(data["line"]), int(data.get("column", 0)))
+    call = None
+    if data.get("entry"):
+        call_pos = SourcePos(
+            str(data.get("call_file") or data["file"]), int(data.get("call_line") or pos.line)
+        )
+        call = AllocCall(
+            pos=call_pos,
+            function=str(data["function"]),
+            entry=str(data["entry"]),
+            type=type_info,
+            const_count=data.get("const_count"),
+            asm=tuple(data.get("asm") or ()),
+        )
+    diagnostic = None
+    escape = data.get("escape")
+    if escape is not None:
+        diagnostic = EscapeDiagnostic(
+            pos=pos,
+            kind=str(escape.get("kind", "escapes")),
+            subject=str(data.get("expr", "")),
+            message=str(escape["message"]),
+            flow=tuple(
+                FlowStep(_pos_from(step.get("pos")), str(step["text"]))
+                for step in escape.get("flow", ())
+            ),
+            function=str(data["function"]),
+        )
+    prediction = data.get("prediction")
+    return Site(
+        pos=pos,
+        package=str(data["package"]),
+        function=str(data["function"]),
+        construct=str(data["construct"]),
+        type=type_info,
+        count=data.get("count"),
+        diagnostic=diagnostic,
+        call=call,
+        prediction=prediction_from_dict(prediction) if prediction else None,
+        origin=data.get("origin", "source"),
+        extra=tuple(prediction_from_dict(p) for p in data.get("extra", ())),
+        allocates=bool(data.get("allocates", True)),
+        note=str(data.get("note", "")),
+        expr=str(data.get("expr", "")),
+        inlined_from=_pos_from(data.get("inlined_from")),
+        fingerprint=str(data.get("fingerprint", "")),
+    )
+
+
+def summarize(sites: Sequence[Site]) -> dict[str, Any]:
+    """Totals a person reads first: sites, bytes per execution of all sites, waste, paths."""
+    allocating = [s for s in sites if s.allocates]
+    by_path: dict[str, int] = {}
+    for site in allocating:
+        path = site.prediction.path if site.prediction else "unknown"
+        by_path[path] = by_path.get(path, 0) + 1
+    return {
+        "sites": len(allocating),
+        "non_allocating": len(sites) - len(allocating),
+        "requested_bytes": sum(
+            p.requested_bytes
+            for s in allocating
+            for p in ((s.prediction, *s.extra) if s.prediction else s.extra)
+        ),
+        "class_bytes": sum(s.class_bytes for s in allocating),
+        "waste_bytes": sum(s.waste_bytes for s in allocating),
+        "by_path": dict(sorted(by_path.items())),
+    }
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "tool_version": report.tool_version,
+        "origin": report.origin,
+        "toolchain": toolchain_to_dict(report.toolchain),
+        "root": report.root,
+        "packages": list(report.packages),
+        "summary": summarize(report.sites),
+        "sites": [site_to_dict(site) for site in report.sites],
+        "skipped": [{"package": s.package, "reason": s.reason} for s in report.skipped],
+    }
+
+
+def report_from_dict(data: Mapping[str, Any], source: str = "report") -> Report:
+    if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
+        raise ReportFormatError(f"{source}: not an escape-lens report (schema {SCHEMA!r})")
+    try:
+        tc = data["toolchain"]
+        toolchain = GoToolchain(
+            path=str(tc.get("path", "")),
+            version=GoVersion.parse(str(tc["version"])),
+            goos=str(tc.get("goos", "")),
+            goarch=str(tc.get("goarch", "")),
+            goexperiment=tuple(tc.get("goexperiment", ())),
+        )
+        return Report(
+            tool_version=str(data.get("tool_version", "")),
+            toolchain=toolchain,
+            packages=tuple(data.get("packages", ())),
+            sites=tuple(site_from_dict(s) for s in data["sites"]),
+            skipped=tuple(
+                SkippedPackage(str(s["package"]), str(s["reason"])) for s in data.get("skipped", ())
+            ),
+            root=str(data.get("root", "")),
+            origin=data.get("origin", "source"),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReportFormatError(f"{source}: malformed escape-lens report ({exc})") from exc
+
+
+def dumps(data: Any) -> str:
+    """The one JSON spelling: sorted nowhere (key order is the schema's), 2-space indent."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def load_report(stream: TextIO, source: str) -> Report:
+    try:
+        data = json.load(stream)
+    except json.JSONDecodeError as exc:
+        raise ReportFormatError(f"{source}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    return report_from_dict(cast(Mapping[str, Any], data), source)
