@@ -220,3 +220,47 @@ class Report:
     skipped: tuple[SkippedPackage, ...] = ()
     root: str = ""
     origin: Origin = "source"
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpan:
+    """A compiled function (`-S` TEXT symbol or pclntab entry) and the lines it covers.
+
+    name is the compiler's full symbol (`example.com/m/pkg.(*T).Method`,
+    `main.main.func1`, `main.Stack[go.shape.int].Push`).
+    """
+
+    name: str
+    package: str
+    file: str
+    first_line: int
+    last_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class PackageOutput:
+    """What the compiler said about one target package.
+
+    error: the compiler's message when the package did not compile (then the other
+    fields are empty and the package becomes a `SkippedPackage`).
+    dir: the package directory, absolute; positions in the records are relative to
+    `CompileOutput.root` when inside it.
+    """
+
+    import_path: str
+    dir: str
+    diagnostics: tuple[EscapeDiagnostic, ...] = ()
+    calls: tuple[AllocCall, ...] = ()
+    functions: tuple[FunctionSpan, ...] = ()
+    types: tuple[TypeInfo, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompileOutput:
+    """One `go build` of the targets: the toolchain, and per target package its output."""
+
+    toolchain: GoToolchain
+    root: str
+    packages: tuple[PackageOutput, ...]
+    command: tuple[str, ...] = ()
