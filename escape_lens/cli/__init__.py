@@ -7,6 +7,7 @@ an EscapeLensError becomes one line on stderr, never a traceback.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -18,17 +19,25 @@ from escape_lens.errors import EXIT_ERROR, EscapeLensError
 # command name -> module defining `command`; imported only when that command runs, so
 # `escape-lens sizeclass` does not pay for capstone or the HTML reporter.
 COMMANDS: dict[str, str] = {
+    "analyze": "escape_lens.cli.analyze",
+    "baseline": "escape_lens.cli.baseline",
+    "check": "escape_lens.cli.check",
+    "diff": "escape_lens.cli.diff",
     "sizeclass": "escape_lens.cli.sizeclass",
 }
 
 
+def _available(module_name: str) -> bool:
+    return importlib.util.find_spec(module_name) is not None
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(name for name, module in COMMANDS.items() if _available(module))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module_name = COMMANDS.get(cmd_name)
-        if module_name is None:
+        if module_name is None or not _available(module_name):
             return None
         command = importlib.import_module(module_name).command
         assert isinstance(command, click.Command)

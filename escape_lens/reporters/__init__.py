@@ -18,7 +18,11 @@ class Reporter(Protocol):
 
 # format name -> module defining `REPORTER`
 REPORTERS: dict[str, str] = {
+    "github": "escape_lens.reporters.github",
+    "html": "escape_lens.reporters.html",
     "json": "escape_lens.reporters.json_reporter",
+    "sarif": "escape_lens.reporters.sarif",
+    "text": "escape_lens.reporters.text",
 }
 
 
