@@ -73,11 +73,24 @@ def test_disagreement_is_detected(pinned_result: Verification) -> None:
     assert {"1024:p", "32768:n", "16:n", "8:p"} <= failed
 
 
+@pytest.mark.parametrize("experiment", ["nogreenteagc", "nosizespecializedmalloc"])
+def test_pinned_runtime_with_experiments_off(
+    pinned_toolchain: GoToolchain, experiment: str
+) -> None:
+    result = verify(pinned_toolchain, DEFAULT_CASES, (experiment,))
+    assert result.goexperiment == experiment
+    assert len(result.checks) == len(DEFAULT_CASES)
+    assert not result.mismatched, _report(result)
+    by_case = {c.observation.case: c.observation for c in result.checks}
+    # Without Green Tea the noscan 512-byte span holds 16 again (15 with it).
+    assert by_case["512:n"].max_per_page == (16 if experiment == "nogreenteagc" else 15)
+
+
 @pytest.mark.toolchains
 @pytest.mark.parametrize(
     ("version", "experiments"),
-    [("1.21.13", ()), ("1.22.10", ()), ("1.22.10", ("noallocheaders",))],
-    ids=["go1.21.13", "go1.22.10", "go1.22.10-noallocheaders"],
+    [("1.21.13", ()), ("1.22.10", ()), ("1.22.10", ("noallocheaders",)), ("1.24.11", ())],
+    ids=["go1.21.13", "go1.22.10", "go1.22.10-noallocheaders", "go1.24.11"],
 )
 def test_old_runtimes_agree(version: str, experiments: tuple[str, ...]) -> None:
     toolchain = read_toolchain(Path(fetch_toolchain(version)))
