@@ -210,14 +210,15 @@ def _case_args(cases: Iterable[tuple[int, bool]]) -> list[str]:
     return seen
 
 
-def measure(
+def run_program(
     toolchain: GoToolchain,
-    cases: Iterable[tuple[int, bool]] = DEFAULT_CASES,
+    package: str = ".",
+    args: Sequence[str] = (),
     goexperiment: Sequence[str] = (),
-) -> tuple[dict[str, str], list[Observation]]:
-    """Build and run the measurement program; (runtime info, one observation per case)."""
+) -> list[dict[str, Any]]:
+    """Build a package of the measurement module with `toolchain`, run it, parse its lines."""
     source = measure_dir()
-    if not (source / "main.go").is_file():
+    if not (source / "go.mod").is_file():
         raise ToolchainError(
             f"the measurement program is missing ({source}); --verify needs a source "
             "checkout of escape-lens (pip install -e)"
@@ -228,15 +229,27 @@ def measure(
     with tempfile.TemporaryDirectory(prefix="escape-lens-measure-") as tmp:
         binary = Path(tmp) / "measure"
         run(
-            [toolchain.path, "build", "-o", str(binary), "."],
+            [toolchain.path, "build", "-o", str(binary), package],
             cwd=str(source),
             env=env,
             timeout=BUILD_TIMEOUT,
         )
-        result = run([str(binary), *_case_args(cases)], env=env, timeout=RUN_TIMEOUT)
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+        result = run([str(binary), *args], env=env, timeout=RUN_TIMEOUT)
+    lines: list[dict[str, Any]] = [
+        json.loads(line) for line in result.stdout.splitlines() if line.strip()
+    ]
     if not lines:
         raise ToolchainError("the measurement program printed nothing")
+    return lines
+
+
+def measure(
+    toolchain: GoToolchain,
+    cases: Iterable[tuple[int, bool]] = DEFAULT_CASES,
+    goexperiment: Sequence[str] = (),
+) -> tuple[dict[str, str], list[Observation]]:
+    """Run the measurement program on `cases`: (runtime info, one observation per case)."""
+    lines = run_program(toolchain, ".", _case_args(cases), goexperiment)
     info = {str(k): str(v) for k, v in lines[0].items()}
     return info, [Observation.from_json(line) for line in lines[1:]]
 
