@@ -70,6 +70,13 @@ def test_json_and_table_for_every_version(capsys: pytest.CaptureFixture[str], ve
     assert json.loads(out.splitlines()[25])["objects_noscan"] == (15 if version >= "1.26" else 16)
 
 
+def test_release_candidates_are_versions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "33", "--go", "go1.26rc1")
+    assert code == 0
+    assert "go1.26 allocator" in out
+    assert "1-page span holds 168" in out
+
+
 def test_goexperiment_option(capsys: pytest.CaptureFixture[str]) -> None:
     _, on, _ = run(capsys, "1024", "--pointers", "--go", "1.22", "--format", "json")
     _, off, _ = run(
@@ -111,6 +118,7 @@ def test_no_go_anywhere_falls_back_with_a_note(
         (["--table", "--verify"], "cannot be combined"),
         (["--verify", "--go", "1.22"], "--go must be a path"),
         (["33", "--go", "/nonexistent/go"], "no Go toolchain at /nonexistent/go"),
+        (["33", "--go", "1.20"], "supports go1.21 and newer"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
