@@ -1,9 +1,9 @@
 """Proof of the model against the running Go runtime.
 
-The measurement program (fixtures/measure) allocates live objects of each size, with and
-without pointers, and reports from runtime/metrics where they landed. `verify` builds it
-with a given toolchain, runs it, and compares every case with `predict` for that
-toolchain's rules. What is compared, per path:
+The measurement program (escape_lens/model/measure, shipped with the package)
+allocates live objects of each size, with and without pointers, and reports from
+runtime/metrics where they landed. `verify` builds it with a given toolchain, runs it,
+and compares every case with `predict` for that toolchain's rules. What is compared, per path:
 
 - none:  nothing allocated at all.
 - tiny:  only 16-byte class-2 blocks and packed tiny objects, blocks + packed = N, and
@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import escape_lens
 from escape_lens.errors import ToolchainError
 from escape_lens.model._tables import CLASS_TO_SIZE
 from escape_lens.model.rules import AllocRules, rules_for
@@ -62,8 +61,8 @@ DEFAULT_CASES = _default_cases()
 
 
 def measure_dir() -> Path:
-    """The measurement program's module; part of a source checkout (editable install)."""
-    return Path(escape_lens.__file__).resolve().parent.parent / "fixtures" / "measure"
+    """The measurement program's Go module, shipped inside the package as data."""
+    return Path(__file__).resolve().parent / "measure"
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +219,7 @@ def run_program(
     source = measure_dir()
     if not (source / "go.mod").is_file():
         raise ToolchainError(
-            f"the measurement program is missing ({source}); --verify needs a source "
-            "checkout of escape-lens (pip install -e)"
+            f"the measurement program is missing ({source}); reinstall escape-lens"
         )
     experiments = ",".join((*toolchain.goexperiment, *goexperiment))
     # The plain runtime: no -race or other flags from the user's GOFLAGS.

@@ -1,4 +1,4 @@
-"""The construct helpers against the running runtime (fixtures/measure/constructs).
+"""The construct helpers against the running runtime (escape_lens/model/measure/constructs).
 
 Channels and maps are made N times with every result kept live; the size-class counts of
 runtime/metrics must equal N times the classes of the objects the model says each one
