@@ -35,7 +35,7 @@ import bisect
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from escape_lens.parsers.escape import FuncDecl, InlineCall
 from escape_lens.parsers.positions import Positions
@@ -175,6 +175,8 @@ class AsmParser:
         self.types: dict[str, TypeInfo] = {}
         self.text_symbols = 0
         self._functions: list[_Function] = []
+        self._closed_spans: list[FunctionSpan] = []
+        self._closed_calls: list[tuple[AllocCall, str | None]] = []
         self._function: _Function | None = None
         self._descriptor: str | None = None
         self._regs: dict[str, tuple[str, str | int]] = {}
@@ -193,7 +195,7 @@ class AsmParser:
         name = symbol.group("name").replace('"".', self.symbol_package + ".")
         self._function = None
         self._descriptor = None
-        if symbol.group("kind") == "STEXT":
+        if symbol.group("kind").startswith("STEXT"):  # STEXTFIPS in crypto/internal/fips140
             self.text_symbols += 1
             self._function = _Function(name)
             self._functions.append(self._function)
@@ -206,12 +208,44 @@ class AsmParser:
 
     def type_refs(self) -> set[str]:
         """The names of all types passed to allocation calls in this listing."""
-        return {
+        names = {name for _, name in self._closed_calls if name is not None}
+        names.update(
             call.type_name
             for function in self._functions
             for call in function.calls
             if call.type_name is not None
-        }
+        )
+        return names
+
+    def close(
+        self, decls: Sequence[FuncDecl] = (), inline_calls: Sequence[InlineCall] = ()
+    ) -> None:
+        """Turn the functions read so far into spans and calls and drop their instructions.
+
+        The build calls this at the end of each block, so a package's instruction lines
+        are not kept while the rest of the build streams; `resolved` finishes the calls
+        once types from elsewhere are known.
+        """
+        spans, calls = self.finish(decls, inline_calls)
+        names = [
+            pending.type_name
+            for function in self._functions
+            if function.file
+            for pending in function.calls
+        ]
+        self._closed_spans.extend(spans)
+        self._closed_calls.extend(zip(calls, names, strict=True))
+        self._functions = []
+
+    def resolved(self, types: dict[str, TypeInfo]) -> tuple[list[FunctionSpan], list[AllocCall]]:
+        """The closed spans and calls, with types of other packages filled in."""
+        calls = [
+            replace(call, type=types[name])
+            if call.type is None and name is not None and name in types
+            else call
+            for call, name in self._closed_calls
+        ]
+        return list(self._closed_spans), calls
 
     def _hex(self, line: str) -> None:
         assert self._descriptor is not None
@@ -237,7 +271,7 @@ class AsmParser:
             pos = SourcePos(self.positions.file(where.group("file")), int(where.group("line")))
             if op == "TEXT" and not function.file:
                 function.file, function.first_line = pos.file, pos.line
-            if pos.file == function.file:
+            if pos.file == function.file and (not function.lines or function.lines[-1] != pos.line):
                 function.lines.append(pos.line)
         if op in _PSEUDO:
             return

@@ -87,6 +87,7 @@ class BuildParser:
     def feed(self, line: str) -> None:
         header = HEADER_RE.match(line)
         if header is not None:
+            self._close_block()
             self._current, self._sink = self._route(header)
             return
         current = self._current
@@ -97,6 +98,14 @@ class BuildParser:
             current.diagnostics.extend(current.escape.feed(line))
         else:
             current.asm.feed(line)
+
+    def _close_block(self) -> None:
+        """End of a package's block: finish what can be finished, drop the instructions."""
+        state = self._current
+        if state is not None:
+            state.asm.close(*state.escape.take_inliner_lines())
+            state.diagnostics.extend(state.escape.finish())
+            self._current = None
 
     def feed_all(self, lines: Iterable[str]) -> None:
         for line in lines:
@@ -172,6 +181,7 @@ class BuildParser:
 
         `types` adds sizes found outside the listings (see toolchain/typesizes.py).
         """
+        self._close_block()
         known = dict(types or {})
         known.update(self.listing_types())
         errors = self.errors(returncode)
@@ -187,9 +197,8 @@ class BuildParser:
 
 
 def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> PackageOutput:
-    escape = state.escape
-    spans, calls = state.asm.finish(escape.decls, escape.inline_calls, known)
-    diagnostics = [_with_function(d, spans) for d in (*state.diagnostics, *escape.finish())]
+    spans, calls = state.asm.resolved(known)
+    diagnostics = [_with_function(d, spans) for d in state.diagnostics]
     types = dict(state.asm.types)
     for name in state.sized_types():
         if name in known:
@@ -208,25 +217,20 @@ def _with_function(diagnostic: EscapeDiagnostic, spans: Sequence[FunctionSpan]) 
     """The innermost function whose span holds the diagnostic, when the line did not say."""
     if diagnostic.function:
         return diagnostic
-    best: FunctionSpan | None = None
-    for span in spans:
-        if (
-            span.file == diagnostic.pos.file
-            and span.first_line <= diagnostic.pos.line <= span.last_line
-            and (
-                best is None or span.last_line - span.first_line < best.last_line - best.first_line
-            )
-        ):
-            best = span
+    pos = diagnostic.pos
+    holding = [
+        span
+        for span in spans
+        if span.file == pos.file
+        and span.first_line <= pos.line <= span.last_line
+        # A func literal is made by the function around it, not by the closure itself.
+        and not (diagnostic.subject == "func literal" and span.first_line == pos.line)
+    ]
+    best = min(holding, key=lambda s: (s.last_line - s.first_line, s.name), default=None)
     if best is None:
         return diagnostic
     return EscapeDiagnostic(
-        diagnostic.pos,
-        diagnostic.kind,
-        diagnostic.subject,
-        diagnostic.message,
-        diagnostic.flow,
-        best.name,
+        pos, diagnostic.kind, diagnostic.subject, diagnostic.message, diagnostic.flow, best.name
     )
 
 
