@@ -41,7 +41,7 @@ class ListedPackage:
     deps: tuple[str, ...] = ()
     module_dir: str = ""
     standard: bool = False
-    has_tests: bool = False
+    has_tests: bool = False  # internal tests: _test.go files in the package itself
 
     @property
     def symbol_prefix(self) -> str:
@@ -114,25 +114,33 @@ class BuildParser:
     def _route(self, header: re.Match[str]) -> tuple[_PackageState | None, list[str] | None]:
         """Which state (or failure list) the block after a `# pkg` header goes to.
 
-        With --tests a package with tests is compiled as `pkg [pkg.test]` (with its
-        internal tests) and `pkg_test [pkg.test]` (external tests), and may also be
-        compiled plainly or as a variant for another package's test when a target imports
-        it: only its own test variant is kept, so nothing is counted twice. The generated
+        With --tests a package with internal tests is compiled as `pkg [pkg.test]` (with
+        them), external tests as `pkg_test [pkg.test]`; a package may also be compiled
+        plainly or as a variant for another package's test when a target imports it. Only
+        the block that has the package's own test files is kept (the plain one when it
+        has no internal tests), so nothing is counted twice. The generated
         test main (`# pkg.test`) is nobody's.
         """
         path, variant = header.group("path"), header.group("variant")
-        package = path.removesuffix("_test") if variant else path
+        external = bool(variant) and path.endswith("_test")
+        package = path.removesuffix("_test") if external else path
         state = self.states.get(package)
         if state is None:
             if path.endswith(".test") or variant:
                 return None, None
             return None, self.failures.setdefault(path, [])
-        wanted = f"{package}.test" if self.tests and state.listed.has_tests else None
-        if variant != wanted:
+        own_variant = f"{package}.test"
+        if external:
+            wanted = self.tests and variant == own_variant
+        elif self.tests and state.listed.has_tests:
+            wanted = variant == own_variant  # the package compiled with its _test.go files
+        else:
+            wanted = variant is None
+        if not wanted:
             return None, None
         state.seen = True
         prefix = state.listed.symbol_prefix
-        state.escape.function_prefix = prefix + "_test" if path.endswith("_test") else prefix
+        state.escape.function_prefix = prefix + "_test" if external else prefix
         return state, None
 
     def listing_types(self) -> dict[str, TypeInfo]:
