@@ -85,12 +85,15 @@ class BuildParser:
         self._sink: list[str] | None = self.preamble
 
     def feed(self, line: str) -> None:
-        header = HEADER_RE.match(line)
+        current = self._current
+        if current is not None and line[:1] == "\t":
+            current.asm.feed(line)  # the bulk of the output: instructions and hex dumps
+            return
+        header = HEADER_RE.match(line) if line[:2] == "# " else None
         if header is not None:
             self._close_block()
             self._current, self._sink = self._route(header)
             return
-        current = self._current
         if current is None:
             if self._sink is not None and line.strip():
                 self._sink.append(line)
