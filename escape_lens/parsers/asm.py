@@ -186,7 +186,8 @@ class AsmParser:
     def feed(self, line: str) -> None:
         if line[:1] == "\t":
             if self._function is not None:
-                self._instruction(line)
+                if line.find(" (", 7, 32) >= 0:  # not a hex dump or relocation line
+                    self._instruction(line)
             elif self._descriptor is not None:
                 self._hex(line)
             return

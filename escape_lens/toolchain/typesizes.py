@@ -5,7 +5,7 @@ and instantiated types it uses) in that package's listing, so a type defined in 
 package is always sized from its own descriptor. A type defined in a package that is not
 a target (`bytes.Buffer`, `int`, `sync.Mutex`) has its descriptor only in that package's
 object file. Its size comes from the same facts the compiler used: the package's export
-data (`go list -deps -export`, which the build has just put in the build cache) read by
+data (`go list -export`, which the build has just put in the build cache) read by
 go/types with the gc layout (`types.SizesFor("gc", GOARCH)`), and pointer bytes by the
 compiler's own rule (`PtrDataSize`). The helper `typesizes.go` is a standard-library-only
 Go program built with the user's toolchain (once, into the escape-lens cache directory,
@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from escape_lens.records import GoToolchain, TypeInfo
+from escape_lens.toolchain.golist import iter_json_objects
 from escape_lens.toolchain.process import run
 from escape_lens.toolchain.wheel import cache_dir
 
@@ -109,7 +110,12 @@ def helper_binary(toolchain: GoToolchain) -> Path:
 
 
 def _export_files(toolchain: GoToolchain, packages: Sequence[str], cwd: str) -> dict[str, str]:
-    """Import path -> export data file for `packages` and everything they import."""
+    """Import path -> export data file of each of `packages`.
+
+    No `-deps`: since go1.20 (unified IR) a package's export data holds everything the
+    importer needs about the types it mentions from other packages, and listing fewer
+    packages keeps this step cheap.
+    """
     if not packages:
         return {}
     result = run(
@@ -119,14 +125,7 @@ def _export_files(toolchain: GoToolchain, packages: Sequence[str], cwd: str) -> 
         check=False,
     )
     exports: dict[str, str] = {}
-    decoder = json.JSONDecoder()
-    text, index = result.stdout, 0
-    while index < len(text):
-        while index < len(text) and text[index].isspace():
-            index += 1
-        if index >= len(text):
-            break
-        value, index = decoder.raw_decode(text, index)
-        if isinstance(value, dict) and value.get("Export"):
-            exports[str(value["ImportPath"])] = os.fspath(str(value["Export"]))
+    for package in iter_json_objects(result.stdout):
+        if package.get("Export"):
+            exports[str(package["ImportPath"])] = str(package["Export"])
     return exports

@@ -20,10 +20,12 @@ def mod_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_source("mod", tmp_path_factory.mktemp("mod"))
 
 
+@pytest.mark.parametrize("version", MATRIX)
 def test_a_broken_package_is_reported_and_the_others_analysed(
-    mod_dir: Path, pinned_toolchain: GoToolchain
+    mod_dir: Path, pinned_toolchain: GoToolchain, version: str
 ) -> None:
-    packages = by_path(compile_targets(pinned_toolchain, ["./..."], cwd=str(mod_dir)))
+    go = toolchain(version, pinned_toolchain)
+    packages = by_path(compile_targets(go, ["./..."], cwd=str(mod_dir)))
     assert set(packages) == {
         "example.com/m/a",
         "example.com/m/b",
