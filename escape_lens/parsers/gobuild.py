@@ -72,6 +72,7 @@ class BuildParser:
         self, packages: Sequence[ListedPackage], positions: Positions, *, tests: bool = False
     ) -> None:
         self.tests = tests
+        self.positions = positions
         self.states = {
             p.import_path: _PackageState(
                 p, EscapeParser(positions), AsmParser(positions, p.import_path, p.symbol_prefix)
@@ -109,6 +110,7 @@ class BuildParser:
             state.asm.close(*state.escape.take_inliner_lines())
             state.diagnostics.extend(state.escape.finish())
             self._current = None
+            self.positions.forget_positions()
 
     def feed_all(self, lines: Iterable[str]) -> None:
         feed = self.feed

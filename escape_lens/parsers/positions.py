@@ -44,6 +44,10 @@ class Positions:
         self._files[name] = result
         return result
 
+    def forget_positions(self) -> None:
+        """Drop the memo of positions (file names stay): called between packages."""
+        self._positions.clear()
+
     def pos(self, text: str) -> SourcePos | None:
         """`./main.go:14:9` -> SourcePos('main.go', 14, 9); None when it is not a position."""
         if text in self._positions:
