@@ -186,8 +186,9 @@ class AsmParser:
     def feed(self, line: str) -> None:
         if line[:1] == "\t":
             if self._function is not None:
-                if line.find(" (", 7, 32) >= 0:  # not a hex dump or relocation line
-                    self._instruction(line)
+                open_paren = line.find(" (", 7, 32)
+                if open_paren >= 0:  # not a hex dump or relocation line
+                    self._instruction(line, open_paren)
             elif self._descriptor is not None:
                 self._hex(line)
             return
@@ -259,7 +260,7 @@ class AsmParser:
             self.types[self._descriptor] = TypeInfo(self._descriptor, size, ptrbytes)
         self._descriptor = None  # only the first 16 bytes matter
 
-    def _instruction(self, line: str) -> None:
+    def _instruction(self, line: str, open_paren: int) -> None:
         """One instruction line; string slicing, not regular expressions: this is the hot path.
 
         `\t0x0013 00019 (/abs/main.go:14)\tLEAQ\ttype:main.T(SB), BX`. The instructions
@@ -268,27 +269,23 @@ class AsmParser:
         """
         function = self._function
         assert function is not None
-        open_paren = line.find(" (", 7, 32)
-        if open_paren < 0:
-            return  # hex dump or relocation of the function: nothing there for us
         close_paren = line.find(")\t", open_paren)
         if close_paren < 0:
             return
         where = line[open_paren + 2 : close_paren]
-        if where != self._where_text:
+        text = line[close_paren + 2 :]
+        if where != self._where_text:  # consecutive instructions mostly share a line
             self._where_text = where
             file, _, number = where.rpartition(":")
-            self._where = (
-                SourcePos(self.positions.file(file), int(number)) if number.isdigit() else None
-            )
+            pos = SourcePos(self.positions.file(file), int(number)) if number.isdigit() else None
+            self._where = pos
+            if pos is not None:
+                if not function.file and text.startswith("TEXT\t"):
+                    function.file, function.first_line = pos.file, pos.line
+                lines = function.lines
+                if pos.file == function.file and (not lines or lines[-1] != pos.line):
+                    lines.append(pos.line)
         pos = self._where
-        text = line[close_paren + 2 :]
-        if pos is not None:
-            if not function.file and text.startswith("TEXT\t"):
-                function.file, function.first_line = pos.file, pos.line
-            lines = function.lines
-            if pos.file == function.file and (not lines or lines[-1] != pos.line):
-                lines.append(pos.line)
         if text.startswith("CALL\t"):
             self._call(text[len("CALL\t") :], pos)
             self._window.clear()

@@ -155,18 +155,19 @@ class EscapeParser:
         pos = self._pos(match.group("pos"))
         if msg.endswith(":") and self._feed_header(pos, msg):
             return []
+        if msg.startswith(("inlining call to ", "can inline ", "cannot inline ")):
+            inlined = _INLINING_CALL.match(msg)
+            if inlined is not None:
+                self.inline_calls.append(InlineCall(pos, inlined.group("callee")))
+                return []
+            decl = _FUNC_DECL.match(msg)
+            if decl is not None:
+                self.decls.append(FuncDecl(pos, decl.group("can") or decl.group("cannot")))
+                return []
         for kind, group, pattern in _SUMMARIES:
             summary = pattern.match(msg)
             if summary is not None:
                 return [self._summary(pos, kind, group, summary, msg)]
-        inlined = _INLINING_CALL.match(msg)
-        if inlined is not None:
-            self.inline_calls.append(InlineCall(pos, inlined.group("callee")))
-            return []
-        decl = _FUNC_DECL.match(msg)
-        if decl is not None:
-            self.decls.append(FuncDecl(pos, decl.group("can") or decl.group("cannot")))
-            return []
         if _IGNORED.match(msg) is None and len(self.other) < _MAX_OTHER:
             self.other.append(line)
         return []

@@ -216,7 +216,10 @@ class BuildParser:
 
 def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> PackageOutput:
     spans, calls = state.asm.resolved(known)
-    diagnostics = [_with_function(d, spans) for d in state.diagnostics]
+    by_file: dict[str, list[FunctionSpan]] = {}
+    for span in spans:
+        by_file.setdefault(span.file, []).append(span)
+    diagnostics = [_with_function(d, by_file.get(d.pos.file, ())) for d in state.diagnostics]
     types = dict(state.asm.types)
     for name in state.sized_types():
         if name in known:
@@ -232,15 +235,14 @@ def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> Package
 
 
 def _with_function(diagnostic: EscapeDiagnostic, spans: Sequence[FunctionSpan]) -> EscapeDiagnostic:
-    """The innermost function whose span holds the diagnostic, when the line did not say."""
+    """The innermost of `spans` (those of the diagnostic's file) that holds it, if unsaid."""
     if diagnostic.function:
         return diagnostic
     pos = diagnostic.pos
     holding = [
         span
         for span in spans
-        if span.file == pos.file
-        and span.first_line <= pos.line <= span.last_line
+        if span.first_line <= pos.line <= span.last_line
         # A func literal is made by the function around it, not by the closure itself.
         and not (diagnostic.subject == "func literal" and span.first_line == pos.line)
     ]
