@@ -136,6 +136,7 @@ class EscapeParser:
         self.decls: list[FuncDecl] = []
         self.other: list[str] = []
         self._pending: dict[SourcePos, list[_Block]] = {}
+        self._steps: dict[tuple[str, str], FlowStep] = {}
         self._current: _Block | None = None
 
     def _pos(self, text: str) -> SourcePos:
@@ -177,12 +178,20 @@ class EscapeParser:
             return
         step = _FROM.match(msg)
         if step is not None:
-            at = self.positions.pos(step.group("pos"))
-            self._current.flow.append(FlowStep(at, "from " + step.group("text")))
+            self._current.flow.append(self._step(step.group("pos"), "from " + step.group("text")))
             return
         flow = _FLOW.match(msg)
         if flow is not None:
-            self._current.flow.append(FlowStep(None, "flow: " + flow.group("text")))
+            self._current.flow.append(self._step("", "flow: " + flow.group("text")))
+
+    def _step(self, at: str, text: str) -> FlowStep:
+        """One FlowStep object per distinct step: chains repeat steps a lot (std: half)."""
+        key = (at, text)
+        step = self._steps.get(key)
+        if step is None:
+            step = FlowStep(self.positions.pos(at) if at else None, text)
+            self._steps[key] = step
+        return step
 
     def _feed_header(self, pos: SourcePos, msg: str) -> bool:
         for group, pattern in (("escape", _HEADER_ESCAPES), ("param", _HEADER_PARAM)):
@@ -244,6 +253,7 @@ class EscapeParser:
                     )
                 )
         self._pending.clear()
+        self._steps.clear()
         return left
 
 
