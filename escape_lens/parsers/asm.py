@@ -14,7 +14,8 @@ Invariants this parser keeps:
   DI, SI, ...) that carry its type descriptor and its count. Nothing else decides what
   an allocation call is.
 - The type and count of a call are what the instructions since the previous CALL put in
-  those registers: `LEAQ type:T(SB), R` and `MOVL/MOVQ $n, R` / `XORL R, R`; any other
+  those registers: `LEAQ type:T(SB), R` and `MOVL/MOVQ $n, R` / `XORL R, R`, carried by
+  register-to-register moves (`MOVL $10, BX; MOVQ BX, CX` for make([]T, 10)); any other
   write to R forgets it, a CALL forgets everything. A type loaded from a generic
   dictionary is therefore None, never a guess.
 - A call's `pos` is the line `-S` attributes the instruction to; for inlined code that is
@@ -306,6 +307,8 @@ class AsmParser:
             const = _CONST.match(source)
             if const is not None:
                 value = ("const", int(const.group("value"), 0))
+            elif _REGISTER.match(source):
+                value = self._regs.get(_full_register(source))  # `MOVQ BX, CX` copies it
         elif op in ("XORL", "XORQ") and source == dest:
             value = ("const", 0)
         reg = _full_register(dest)
