@@ -19,10 +19,11 @@ Invariants this parser keeps:
   write to R forgets it, a CALL forgets everything. A type loaded from a generic
   dictionary is therefore None, never a guess.
 - A call's `pos` is the line `-S` attributes the instruction to; for inlined code that is
-  the callee's line, possibly in another file (`errors.go`). Such a call gets `call_pos`
-  when the -m inliner lines allow: the position of an `inlining call to` line on the last
-  line of the function's own file that ran before the inlined code (column 0 if no
-  inliner line is on that line).
+  the callee's line, possibly in another file (`errors.go`). Such a call (pos outside
+  the function's span) gets `call_pos` from the -m `inlining call to F` lines in the
+  function: the call of the callee (known by the `can inline` declarations of this
+  package, or by its file's directory for other packages) nearest the last own line run
+  before it; else an inliner line on that line; else that line with column 0.
 - A function's span is its own file (the file of its TEXT instruction), from the TEXT
   line to the last instruction line of that file before the next function declared
   after it in that file (code inlined from the same file must not stretch the span).
@@ -41,9 +42,6 @@ from dataclasses import dataclass, field, replace
 from escape_lens.parsers.escape import FuncDecl, InlineCall
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
-
-# Argument registers of the amd64 register ABI, in order.
-ARG_REGS = ("AX", "BX", "CX", "DI", "SI", "R8", "R9", "R10", "R11")
 
 
 @dataclass(frozen=True, slots=True)
