@@ -40,7 +40,7 @@ Rules of the join, in the order they are applied:
 5. **Generic code** is compiled under shape names (`NewStack[go.shape.int64]`); the
    site keeps the compiler's function name, so each instantiation shape is its own site.
 6. **Predictions** use the model for the site's real request (see `_predict`): a slice's
-   element size × constant count; a variable length gets path `dynamic` with the
+   element size times a constant count; a variable length gets path `dynamic` with the
    thresholds; `append` is dynamic by nature; a map's header and buckets/groups and a
    channel's hchan + buffer come from the model's object lists; `convT*` sizes follow
    ALLOCATOR §8.2 (convTstring 16 B scan, convTslice 24 B scan, convT16/32/64 2/4/8 B
@@ -135,13 +135,15 @@ _FAMILY_BY_ENTRY: dict[str, str] = {
     "newproc": "goroutine",
     "deferproc": "defer",
 }
-_SPECIALIZED_RE = re.compile(r"^mallocgc(?:Small(?:NoScan|ScanNoHeader)SC\d+|Tiny(?:SC\d+|Size\d+))$")
+_SPECIALIZED_RE = re.compile(
+    r"^mallocgc(?:Small(?:NoScan|ScanNoHeader)SC\d+|Tiny(?:SC\d+|Size\d+))$"
+)
 
 # Which diagnostic constructs an entry family may explain.
 _COMPATIBLE: dict[str, frozenset[str]] = {
-    _OBJECT: frozenset(
-        {"new", "composite-literal", "closure", "moved-to-heap", "make-slice", "interface"}
-    ),
+    _OBJECT: frozenset({"new", "composite-literal", "closure", "moved-to-heap", "interface"}),
+    # A bare mallocgc is also what `make([]T, n); copy(...)` compiles to (OMAKESLICECOPY).
+    "mallocgc": frozenset({"new", "composite-literal", "moved-to-heap", "make-slice"}),
     "make-slice": frozenset({"make-slice"}),
     "append": frozenset({"append"}),
     "map": frozenset({"map"}),
@@ -202,7 +204,7 @@ def diagnostic_construct(diag: EscapeDiagnostic) -> str | None:
         return "closure"
     if subject.startswith("new("):
         return "new"
-    if subject.startswith("make([]") or subject.startswith("make(["):
+    if subject.startswith(("make([]", "make([")):
         return "make-slice"
     if subject.startswith("make(map"):
         return "map"
@@ -210,9 +212,9 @@ def diagnostic_construct(diag: EscapeDiagnostic) -> str | None:
         return "chan"
     if subject == "append" or subject.startswith("append("):
         return "append"
-    if subject.startswith("([]byte)(") or subject.startswith("[]byte("):
+    if subject.startswith(("([]byte)(", "[]byte(")):
         return "bytes-conversion"
-    if subject.startswith("([]rune)(") or subject.startswith("[]rune("):
+    if subject.startswith(("([]rune)(", "[]rune(")):
         return "runes-conversion"
     if subject.startswith("string("):
         return "string-conversion"
@@ -239,12 +241,15 @@ def _spans_by_short(functions: Iterable[FunctionSpan]) -> dict[str, FunctionSpan
 
 def _owner(pos: SourcePos, functions: Sequence[FunctionSpan]) -> str:
     """The innermost compiled function whose lines contain `pos` ("" when none does)."""
-    best: FunctionSpan | None = None
-    for span in functions:
-        if span.file == pos.file and span.first_line <= pos.line <= span.last_line:
-            if best is None or span.last_line - span.first_line < best.last_line - best.first_line:
-                best = span
-    return short_function(best.name) if best is not None else ""
+    containing = [
+        span
+        for span in functions
+        if span.file == pos.file and span.first_line <= pos.line <= span.last_line
+    ]
+    if not containing:
+        return ""
+    best = min(containing, key=lambda span: (span.last_line - span.first_line, span.name))
+    return short_function(best.name)
 
 
 def _prepare(
@@ -294,7 +299,7 @@ def entry_family(entry: str) -> str | None:
         return _OBJECT
     if entry.startswith("moveSlice"):
         return "append"
-    if entry.startswith("concatstring") or entry.startswith("concatbyte"):
+    if entry.startswith(("concatstring", "concatbyte")):
         return "string-concat"
     if entry.startswith("deferproc"):
         return "defer"
@@ -325,9 +330,9 @@ class _Matcher:
         self.used[index] = True
         return self.diags[index]
 
-    def on_line(self, pos: SourcePos, family: str, function: str) -> int | None:
+    def on_line(self, pos: SourcePos, entry: str, family: str, function: str) -> int | None:
         """The first unused compatible diagnostic on pos's line, escaping ones first."""
-        allowed = _COMPATIBLE.get(family, frozenset())
+        allowed = _COMPATIBLE.get(entry if entry in _COMPATIBLE else family, frozenset())
         fallback = None
         for index in self.by_line.get((pos.file, pos.line), ()):
             item = self.diags[index]
@@ -389,14 +394,14 @@ def join_sites(
         if _is_inlined(call, span):
             pending_inlined.append(call)
             continue
-        found = matcher.take(matcher.on_line(call.pos, family, function))
+        found = matcher.take(matcher.on_line(call.pos, call.entry, family, function))
         sites.append(_site(call, found, None, rules, package, known_types, origin))
 
     for call in pending_inlined:
         family = entry_family(call.entry) or _OBJECT
         function = short_function(call.function)
         if call.call_pos is not None:
-            index = matcher.on_line(call.call_pos, family, function)
+            index = matcher.on_line(call.call_pos, call.entry, family, function)
         else:
             type_name = call.type.name if call.type is not None else ""
             index = matcher.in_function(family, function, type_name)
@@ -473,7 +478,7 @@ def _call_construct(call: AllocCall, family: str, found: _Diag | None) -> str:
     if found is not None:
         return found.construct if found.construct != "interface" else "new"
     name = call.type.name if call.type is not None else ""
-    if name.startswith("noalg.struct { F uintptr") or name.startswith("struct { F uintptr"):
+    if name.startswith(("noalg.struct { F uintptr", "struct { F uintptr")):
         return "closure"
     if re.match(r"^(noalg\.)?\[\d+\]", name):
         return "composite-literal"
@@ -687,11 +692,11 @@ def _predict(
         if typ is None:
             return _Estimate(None, None, None, notes=("element type unknown",))
         pointers = typ.pointers and "NoScan" not in entry
-        note = ()
+        note: tuple[str, ...]
         if entry.startswith("moveSlice"):
             note = ("the appended slice is moved to the heap here (Go 1.26+)",)
         else:
-            note = ("grows by doubling (1.25× beyond 256 elements), rounded up to a size class",)
+            note = ("grows by doubling (by 1.25 beyond 256 elements), rounded up to a size class",)
         return _Estimate(typ, None, model.predict_dynamic(typ.size, pointers, rules), notes=note)
     if family == "map":
         return _predict_map(call, rules, known)
@@ -703,7 +708,9 @@ def _predict(
             notes: tuple[str, ...] = ()
             if entry in ("convT16", "convT32", "convT64"):
                 notes = ("no allocation for values below 256 (runtime.staticuint64s)",)
-            return _Estimate(boxed, None, model.predict(boxed.size, boxed.pointers, rules), (), notes)
+            return _Estimate(
+                boxed, None, model.predict(boxed.size, boxed.pointers, rules), (), notes
+            )
         if typ is None:
             return _Estimate(None, None, None, notes=("boxed type unknown",))
         pointers = typ.pointers and entry != "convTnoptr"
@@ -737,7 +744,9 @@ def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, Type
             rules,
         )
         main, extra = _objects(objects, rules)
-        return _Estimate(call.type, None, main, extra, ("buckets/groups come with the first insert",))
+        return _Estimate(
+            call.type, None, main, extra, ("buckets/groups come with the first insert",)
+        )
     if key is None or elem is None:
         return _Estimate(call.type, call.const_count, None, notes=("key or element size unknown",))
     hint = call.const_count
@@ -751,14 +760,16 @@ def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, Type
     return _Estimate(call.type, hint, main, extra, notes)
 
 
-def _predict_chan(call: AllocCall, rules: model.AllocRules, known: dict[str, TypeInfo]) -> _Estimate:
+def _predict_chan(
+    call: AllocCall, rules: model.AllocRules, known: dict[str, TypeInfo]
+) -> _Estimate:
     elem_name = _chan_elem(call.type.name) if call.type is not None else None
     elem = resolve_type(elem_name, known) if elem_name is not None else None
     if elem is None:
         return _Estimate(call.type, call.const_count, None, notes=("element type unknown",))
     if call.const_count is None:
-        main = model.predict_dynamic(elem.size, elem.pointers, rules)
-        return _Estimate(call.type, None, main, (), ("buffer size not constant",))
+        dynamic = model.predict_dynamic(elem.size, elem.pointers, rules)
+        return _Estimate(call.type, None, dynamic, (), ("buffer size not constant",))
     objects = model.chan_objects(elem.size, elem.pointers, call.const_count, rules)
     main, extra = _objects(objects, rules)
     return _Estimate(call.type, call.const_count, main, extra)
