@@ -134,6 +134,9 @@ _FAMILY_BY_ENTRY: dict[str, str] = {
     "stringtoslicerune": "runes-conversion",
     "newproc": "goroutine",
     "deferproc": "defer",
+    "newarray": "make-slice",
+    "bytealg.MakeNoZero": "make-slice",
+    "rawstring": "string-conversion",
 }
 _SPECIALIZED_RE = re.compile(
     r"^mallocgc(?:Small(?:NoScan|ScanNoHeader)SC\d+|Tiny(?:SC\d+|Size\d+))$"
@@ -252,6 +255,15 @@ def _owner(pos: SourcePos, functions: Sequence[FunctionSpan]) -> str:
     return short_function(best.name)
 
 
+def _short_diag_function(name: str, functions: Sequence[FunctionSpan]) -> str:
+    """A diagnostic's function as a short name, whether the compiler or the build named it."""
+    if not name:
+        return ""
+    if "/" in name.split("[", 1)[0] or any(span.name == name for span in functions):
+        return short_function(name)
+    return name
+
+
 def _prepare(
     diagnostics: Iterable[EscapeDiagnostic], functions: Sequence[FunctionSpan]
 ) -> list[_Diag]:
@@ -284,7 +296,8 @@ def _prepare(
         subject = verdict.subject
         if construct != "moved-to-heap":
             subject = max((d.subject for d in group if d.kind == verdict.kind), key=len)
-        function = next((d.function for d in group if d.function), "") or _owner(pos, functions)
+        named = next((d.function for d in group if d.function), "")
+        function = _short_diag_function(named, functions) or _owner(pos, functions)
         merged = replace(verdict, subject=subject, flow=flow, function=function)
         prepared.append(_Diag(merged, construct, function, verdict.kind in _ESCAPING_KINDS))
     prepared.sort(key=lambda d: (d.diag.pos, not d.escaping, d.construct))
@@ -400,14 +413,16 @@ def join_sites(
     for call in pending_inlined:
         family = entry_family(call.entry) or _OBJECT
         function = short_function(call.function)
+        index = None
         if call.call_pos is not None:
             index = matcher.on_line(call.call_pos, call.entry, family, function)
-        else:
+        if index is None:
             type_name = call.type.name if call.type is not None else ""
             index = matcher.in_function(family, function, type_name)
         found = matcher.take(index)
         sites.append(_site(call, found, call.pos, rules, package, known_types, origin))
 
+    sites = _inherit_moved_slice_types(sites, rules)
     sites = _label_go_and_defer(sites)
     sites.extend(_unmatched(matcher, sites, spans, package, origin))
     return sites
@@ -436,6 +451,11 @@ def _site(
 ) -> Site:
     family = entry_family(call.entry) or _OBJECT
     construct = _call_construct(call, family, found)
+    if family == "make-slice" and call.const_count is None and found is not None:
+        literal = _MAKE_LITERAL.match(found.diag.subject)
+        if literal is not None and call.entry in ("makeslice", "makeslice64"):
+            # The register copy hid the constant from the listing; the source shows it.
+            call = replace(call, const_count=int(literal.group("cap") or literal.group("len")))
     if found is not None:
         pos = found.diag.pos
     elif inlined_from is not None:
@@ -468,6 +488,10 @@ def _site(
     )
 
 
+# `make([]T, 100)` or `make([]T, 10, 100)` with literal numbers: the capacity sizes it.
+_MAKE_LITERAL = re.compile(r"^make\(\[\][^,]+, (?P<len>\d+)(?:, (?P<cap>\d+))?\)$")
+
+
 def _expr(diag: EscapeDiagnostic) -> str:
     return diag.subject
 
@@ -485,6 +509,26 @@ def _call_construct(call: AllocCall, family: str, found: _Diag | None) -> str:
     if call.entry == "mallocgc":
         return "alloc"
     return "new"
+
+
+def _inherit_moved_slice_types(sites: list[Site], rules: model.AllocRules) -> list[Site]:
+    """`moveSliceNoScan*` gets an element size, not a type: a slice moved to the heap at
+    `return` (1.26+) is the one the function's appends built, so it takes their type."""
+    grown: dict[str, set[TypeInfo]] = {}
+    for site in sites:
+        if site.construct == "append" and site.type is not None:
+            grown.setdefault(site.function, set()).add(site.type)
+    result = []
+    for site in sites:
+        types = grown.get(site.function, set())
+        if site.construct == "append" and site.type is None and len(types) == 1:
+            (elem,) = types
+            pointers = elem.pointers and "NoScan" not in (site.entry or "")
+            dynamic = model.predict_dynamic(elem.size, pointers, rules)
+            note = "the appended slice is moved to the heap here (Go 1.26+)"
+            site = replace(site, type=elem, prediction=dynamic, note=note)
+        result.append(site)
+    return result
 
 
 def _label_go_and_defer(sites: list[Site]) -> list[Site]:
