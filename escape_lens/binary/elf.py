@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from escape_lens.errors import BinaryFormatError
 SUPPORTED_MACHINES = {"EM_X86_64": "amd64", "EM_AARCH64": "arm64"}
 
 _SHT_NOBITS = "SHT_NOBITS"
+_SHT_NOBITS_VALUE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,33 @@ class GoELF:
             raise BinaryFormatError(f"{self.path}: unreadable symbol table ({exc})") from exc
 
 
+_ELF64_HEADER = struct.Struct("<16xHHIQQQIHHHHHH")
+
+
+def _check_extent(name: str, data: bytes) -> None:
+    """A truncated copy is recognised before pyelftools reads past the end: the header,
+    the program and section header tables and every segment must lie inside the file."""
+    truncated = f"{name}: truncated ELF file ({len(data)} bytes; binary mode needs the whole file)"
+    if data[4:5] != b"\x02":
+        return  # 32-bit: refused with its own message after parsing the header
+    if len(data) < _ELF64_HEADER.size:
+        raise BinaryFormatError(truncated)
+    fields = _ELF64_HEADER.unpack_from(data)
+    phoff, shoff = fields[4], fields[5]
+    phentsize, phnum, shentsize, shnum = fields[8], fields[9], fields[10], fields[11]
+    if phoff + phentsize * phnum > len(data) or shoff + shentsize * shnum > len(data):
+        raise BinaryFormatError(truncated)
+    for i in range(phnum):
+        at = phoff + i * phentsize
+        offset, filesz = struct.unpack_from("<8xQ16xQ", data, at)
+        if offset + filesz > len(data):
+            raise BinaryFormatError(truncated)
+    for i in range(shnum):
+        sh_type, offset, size = struct.unpack_from("<4xI16xQQ", data, shoff + i * shentsize)
+        if sh_type != _SHT_NOBITS_VALUE and offset + size > len(data):
+            raise BinaryFormatError(truncated)
+
+
 def open_elf(path: str | os.PathLike[str]) -> GoELF:
     """Read and check an ELF file; a clear `BinaryFormatError` for anything else."""
     name = os.fspath(path)
@@ -132,6 +161,7 @@ def open_elf(path: str | os.PathLike[str]) -> GoELF:
         raise BinaryFormatError(f"{name}: cannot read: {exc.strerror or exc}") from exc
     if not data.startswith(b"\x7fELF"):
         raise BinaryFormatError(f"{name}: not an ELF binary (binary mode reads Linux ELF files)")
+    _check_extent(name, data)
     elf = GoELF(name, data)
     if elf.elfclass != 64 or not elf.little_endian:
         raise BinaryFormatError(

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from escape_lens import sites
 from escape_lens.binary.buildinfo import BuildInfo, read_buildinfo
 from escape_lens.binary.disasm import Disassembler
 from escape_lens.binary.elf import GoELF, open_elf
@@ -29,24 +30,15 @@ from escape_lens.binary.moduledata import ModuleData, find_moduledata
 from escape_lens.binary.pclntab import Func, PcLnTab
 from escape_lens.binary.typedesc import TypeReader
 from escape_lens.errors import BinaryFormatError
-from escape_lens.records import AllocCall, FunctionSpan, SourcePos
+from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # Compiler-generated symbols that belong to no package (equality functions, build id).
 _GENERATED_PREFIXES = ("type:", "go:", "type..", "go.")
 
 
 def package_of(symbol: str) -> str:
-    """The import path of a function symbol (`example.com/m/pkg.(*T).M` -> `example.com/m/pkg`).
-
-    Type arguments (`F[example.com/x.T]`) may contain slashes and dots, so they are cut
-    off first; then the package ends at the first dot after the last slash.
-    """
-    if symbol.startswith(_GENERATED_PREFIXES):
-        return ""
-    head = symbol.split("[", 1)[0]
-    slash = head.rfind("/")
-    dot = head.find(".", slash + 1)
-    return head if dot < 0 else head[:dot]
+    """The import path of a function symbol, "" for compiler-generated ones (`type:.eq.T`)."""
+    return "" if symbol.startswith(_GENERATED_PREFIXES) else sites.package_of(symbol)
 
 
 def package_matcher(patterns: Sequence[str]) -> re.Pattern[str]:
@@ -62,8 +54,12 @@ def package_matcher(patterns: Sequence[str]) -> re.Pattern[str]:
 
 @dataclass(frozen=True, slots=True)
 class FunctionCalls:
+    """One function's allocation calls; `types` are the element and key types the chan
+    and map descriptors among them point to (the join sizes buffers and buckets by them)."""
+
     span: FunctionSpan
     calls: tuple[AllocCall, ...]
+    types: tuple[TypeInfo, ...] = ()
 
 
 class GoProgram:
@@ -102,9 +98,16 @@ class GoProgram:
         return patterns
 
     def iter_functions(self, patterns: Sequence[str] | None = None) -> Iterator[Func]:
+        """Functions whose package matches one of `patterns` (all when None). The main
+        package matches both as `main` (its symbols' prefix) and by its import path."""
         matcher = package_matcher(patterns) if patterns else None
+        main_matches = matcher is None or bool(matcher.match(self.build.path or "main"))
         for func in self.pcln.iter_functions():
-            if matcher is None or matcher.match(package_of(func.name)):
+            package = package_of(func.name)
+            if package == "main":
+                if main_matches or (matcher is not None and matcher.match(package)):
+                    yield func
+            elif matcher is None or matcher.match(package):
                 yield func
 
     @cached_property
@@ -162,6 +165,7 @@ class GoProgram:
                 continue
             lines = self.pcln.lines(func)
             calls = []
+            related: list[TypeInfo] = []
             for raw in raw_calls:
                 where = self.pcln.position(lines, raw.pc)
                 pos = SourcePos(self.relative(where.file), where.line)
@@ -172,7 +176,9 @@ class GoProgram:
                 )
                 type_info = None
                 if raw.type_addr is not None and self.types.is_type(raw.type_addr):
-                    type_info = self.types.read(raw.type_addr).info
+                    desc = self.types.read(raw.type_addr)
+                    type_info = desc.info
+                    related += [self.types.read(a).info for a in (desc.key, desc.elem) if a]
                 calls.append(
                     AllocCall(
                         pos=pos,
@@ -193,4 +199,4 @@ class GoProgram:
                 first_line=first.line,
                 last_line=max(last_line, first.line),
             )
-            yield FunctionCalls(span, tuple(calls))
+            yield FunctionCalls(span, tuple(calls), tuple(related))
