@@ -63,7 +63,7 @@ def test_text_fits_80_columns_and_verbose_adds_flows(
     lines = text.splitlines()
     assert max(visible_width(line) for line in lines) <= 80
     assert any("tiny (shares a 16 B block)" in line for line in lines)
-    assert any("dynamic (8 B/elem)" in line for line in lines)
+    assert any("n×8 B  dynamic: tiny ≤1, small ≤4095" in line for line in lines)  # noqa: RUF001
     site_lines = [line for line in lines if line.startswith("    ")]
     assert lines[-1].startswith(f"{len(site_lines)} sites") or "without" in lines[-1]
     code, verbose_text, verbose_err = _run(capsys, "./...", "--go", str(pinned_go), "-v")
