@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from escape_lens.analyze import analyze_targets
 from escape_lens.cli import main
-from escape_lens.reporters.text import visible_width
+from escape_lens.reporters.text import TextReporter, visible_width
 from tests.conftest import FIXTURES, REPO
 from tests.integration.analyze_support import CONSTRUCTS
 
@@ -140,3 +143,24 @@ def _json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
     assert code == 0, err
     data: dict[str, Any] = json.loads(out)
     return data
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    pinned_go: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = analyze_targets([QUICKSTART], go=str(pinned_go))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    terminal = _Terminal()
+    TextReporter().render(report, terminal)
+    assert "\033[" in terminal.getvalue()
+    assert all(visible_width(line) <= 80 for line in terminal.getvalue().splitlines())
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = _Terminal()
+    TextReporter().render(report, plain)
+    assert "\033[" not in plain.getvalue()
+    assert re.sub(r"\033\[[0-9;]*m", "", terminal.getvalue()) == plain.getvalue()
