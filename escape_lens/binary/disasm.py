@@ -261,5 +261,7 @@ class Disassembler:
             if spec.count_arg is not None:
                 count = self._trace(insns, index, self.registers[spec.count_arg], barriers).const
             first = max(0, index - 3)
-            asm = tuple(f"{a:#x}: {m} {o}".rstrip() for a, _, m, o in insns[first : index + 1])
+            shown = [f"{a:#x}: {m} {o}".rstrip() for a, _, m, o in insns[first:index]]
+            shown.append(f"{insn[0]:#x}: {insn[2]} runtime.{entry}")
+            asm = tuple(shown)
             yield RawCall(insn[0], entry, type_addr, count, asm)

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from urllib.parse import unquote
 
 from escape_lens import sites
 from escape_lens.binary.buildinfo import BuildInfo, read_buildinfo
@@ -37,8 +38,14 @@ _GENERATED_PREFIXES = ("type:", "go:", "type..", "go.")
 
 
 def package_of(symbol: str) -> str:
-    """The import path of a function symbol, "" for compiler-generated ones (`type:.eq.T`)."""
-    return "" if symbol.startswith(_GENERATED_PREFIXES) else sites.package_of(symbol)
+    """The import path of a function symbol, "" for compiler-generated ones (`type:.eq.T`).
+
+    The linker escapes dots (and other specials) in a path's last element as `%xx`
+    (`gopkg.in/yaml%2ev3.Unmarshal`, cmd/internal/objabi.PathToPrefix); they are undone.
+    """
+    if symbol.startswith(_GENERATED_PREFIXES):
+        return ""
+    return unquote(sites.package_of(symbol))
 
 
 def package_matcher(patterns: Sequence[str]) -> re.Pattern[str]:
@@ -93,8 +100,11 @@ class GoProgram:
     def default_patterns(self) -> list[str]:
         """The main module's packages: `main` plus the module path and everything under it."""
         patterns = ["main"]
-        if self.build.module:
-            patterns += [self.build.module, self.build.module + "/..."]
+        module = self.build.module
+        if not module and self.build.path.startswith("cmd/"):
+            module = "cmd"  # the Go distribution's commands: module `cmd`, no `mod` line
+        if module:
+            patterns += [module, module + "/..."]
         return patterns
 
     def iter_functions(self, patterns: Sequence[str] | None = None) -> Iterator[Func]:
