@@ -80,7 +80,8 @@ class GoProgram:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> GoProgram:
         elf = open_elf(path)
-        section = elf.section(".gopclntab")
+        # Position-independent builds of older Go put it in `.data.rel.ro.gopclntab`.
+        section = elf.section(".gopclntab") or elf.section(".data.rel.ro.gopclntab")
         if section is None:
             raise BinaryFormatError(
                 f"{elf.path}: not a Go program (no .gopclntab section; binary mode reads "

@@ -30,8 +30,10 @@ def build_binary(
     strip: bool = False,
     goarch: str | None = None,
     cwd: str | None = None,
+    flags: Sequence[str] = (),
 ) -> Path:
-    """`go build -o out targets`; `strip` adds `-ldflags=-s -w`, `goarch` cross-compiles.
+    """`go build -o out targets`; `strip` adds `-ldflags=-s -w`, `goarch` cross-compiles,
+    `flags` are further build flags (`-buildmode=pie`, `-trimpath`).
 
     `out` is a file, or a directory (ending in a path separator, or existing) that then
     receives one executable per main package of the targets.
@@ -39,7 +41,7 @@ def build_binary(
     argv = [toolchain.path, "build", "-buildvcs=false", "-o", os.fspath(out)]
     if strip:
         argv.append("-ldflags=-s -w")
-    argv += list(targets)
+    argv += [*flags, *targets]
     env = {"GOARCH": goarch} if goarch else None
     run(argv, timeout=BUILD_TIMEOUT, cwd=cwd, env=env)
     return Path(out)

@@ -261,6 +261,22 @@ def test_package_patterns(built: dict[str, Built]) -> None:
     assert _without_asm(by_module) == _without_asm(default)
 
 
+@pytest.mark.parametrize("flags", [["-buildmode=pie"], ["-trimpath"]], ids=["pie", "trimpath"])
+@pytest.mark.parametrize("version", ["1.21.13", "1.27.3"])
+def test_pie_and_trimpath_give_the_same_sites(
+    built: dict[str, Built],
+    reports: dict[tuple[str, str, bool], Report],
+    version: str,
+    flags: list[str],
+    tmp_path: Path,
+) -> None:
+    """PIE leaves moduledata's pointers to load-time relocations (and go1.21 renames the
+    pclntab section); -trimpath makes file names module-relative."""
+    b = built[version]
+    path = build_binary(b.toolchain, ["."], tmp_path / "fix", cwd=str(BINFIX), flags=flags)
+    assert _without_asm(analyze_binary(path)) == _without_asm(reports[version, "fixture", False])
+
+
 def test_arm64_binary_gives_the_same_sites_as_amd64(
     built: dict[str, Built], tmp_path: Path
 ) -> None:
