@@ -98,15 +98,17 @@ class GoProgram:
     def goarch(self) -> str:
         return self.elf.goarch or ""
 
+    @property
+    def main_module(self) -> str:
+        """The main module's path ("" for a program built from files outside a module)."""
+        if not self.build.module and self.build.path.startswith("cmd/"):
+            return "cmd"  # the Go distribution's commands: module `cmd`, no `mod` line
+        return self.build.module
+
     def default_patterns(self) -> list[str]:
         """The main module's packages: `main` plus the module path and everything under it."""
-        patterns = ["main"]
-        module = self.build.module
-        if not module and self.build.path.startswith("cmd/"):
-            module = "cmd"  # the Go distribution's commands: module `cmd`, no `mod` line
-        if module:
-            patterns += [module, module + "/..."]
-        return patterns
+        module = self.main_module
+        return ["main", module, module + "/..."] if module else ["main"]
 
     def iter_functions(self, patterns: Sequence[str] | None = None) -> Iterator[Func]:
         """Functions whose package matches one of `patterns` (all when None). The main
@@ -140,8 +142,8 @@ class GoProgram:
                 lines = self.pcln.lines(func)
                 file = self.pcln.filename(func, lines.file_index(func.entry))
                 directory = posixpath.dirname(file)
-                module = self.build.module
-                if module and main_pkg.startswith(module):
+                module = self.main_module
+                if module and (main_pkg == module or main_pkg.startswith(module + "/")):
                     rel = main_pkg[len(module) :].strip("/")
                     if rel and directory.endswith("/" + rel):
                         return directory[: -len(rel) - 1]

@@ -234,6 +234,27 @@ def test_calls_match_go_tool_objdump(built: dict[str, Built], version: str) -> N
 
 
 @pytest.mark.parametrize("version", VERSIONS)
+def test_moduledata_found_by_scan_matches_the_symbol_table(
+    built: dict[str, Built], version: str
+) -> None:
+    """Stripped binaries rely on the scan; with symbols it must find what they name."""
+    program = GoProgram.load(built[version].fixture)
+    wanted = {"runtime.firstmoduledata", "runtime.types", "runtime.etypes", "runtime.text"}
+    wanted.add("go:func.*")
+    symbols = {name: value for name, value, _ in program.elf.iter_symbols() if name in wanted}
+    assert symbols == {
+        "runtime.firstmoduledata": program.module.addr,
+        "runtime.types": program.module.types,
+        "runtime.etypes": program.module.etypes,
+        "runtime.text": program.module.text,
+        "go:func.*": program.module.gofunc,
+    }
+    stripped = GoProgram.load(built[version].fixture_stripped)
+    assert list(stripped.elf.iter_symbols()) == []
+    assert stripped.module.types == stripped.types.types
+
+
+@pytest.mark.parametrize("version", VERSIONS)
 def test_build_info_matches_go_version_m(built: dict[str, Built], version: str) -> None:
     b = built[version]
     text = run([b.toolchain.path, "version", "-m", str(b.fixture_stripped)], timeout=60).stdout

@@ -270,6 +270,12 @@ def test_non_elf_and_bad_elf_files(tmp_path: Path) -> None:
         open_elf(elf32)
     with pytest.raises(BinaryFormatError, match="cannot read"):
         open_elf(tmp_path / "missing")
+    riscv = tmp_path / "riscv64"
+    header = b"\x7fELF\x02\x01\x01" + bytes(9)
+    header += struct.pack("<HHIQQQIHHHHHH", 2, 243, 1, 0, 0, 0, 0, 64, 56, 0, 64, 0, 0)
+    riscv.write_bytes(header)
+    with pytest.raises(BinaryFormatError, match="architecture RISCV is not supported"):
+        open_elf(riscv)
 
 
 def test_normalize_type_name() -> None:
