@@ -18,6 +18,7 @@ from escape_lens import model
 from escape_lens.binary import analyze_binary
 from escape_lens.binary.entries import entry_spec
 from escape_lens.binary.program import GoProgram
+from escape_lens.errors import UsageError
 from escape_lens.records import GoToolchain, Report, Site
 from escape_lens.toolchain import read_toolchain, run
 from escape_lens.toolchain.link import build_binary
@@ -277,6 +278,8 @@ def test_package_patterns(built: dict[str, Built]) -> None:
     everything = analyze_binary(b.fixture, ["..."])
     assert set(runtime.packages) < set(everything.packages)
     assert len(everything.sites) > len(runtime.sites)
+    with pytest.raises(UsageError, match=r"no function of the binary belongs to nosuch/\.\.\."):
+        analyze_binary(b.fixture, ["nosuch/..."])
     by_module = analyze_binary(b.fixture, ["example.com/binfix/..."])
     default = analyze_binary(b.fixture)
     assert _without_asm(by_module) == _without_asm(default)
