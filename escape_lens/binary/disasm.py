@@ -15,8 +15,8 @@ Strategy, chosen for speed on whole programs (tens of MB of code):
    could set the register differently): no value is better than a wrong one.
 
 Invariants: pure functions of the code bytes and addresses; nothing here knows about
-pclntab, types or Sites (the caller resolves addresses). Display text (`asm`) is the
-capstone text of the traced instructions, kept apart from the values read from them.
+pclntab, types or Sites (the caller resolves addresses). Display text is made apart
+(`asm_lines`) from the instructions kept with each call.
 """
 
 from __future__ import annotations
@@ -33,16 +33,27 @@ from escape_lens.binary.entries import ABI_REGISTERS, EntrySpec
 _LOOKBACK = 16
 
 
+Insn = tuple[int, int, str, str]  # capstone lite: address, size, mnemonic, operands
+
+
 @dataclass(frozen=True, slots=True)
 class RawCall:
+    """One allocation call: where, to which entry, and what its registers were loaded with.
+    `listing` holds the instructions that set them up and the call itself."""
+
     pc: int
     entry: str
     type_addr: int | None
     count: int | None
-    asm: tuple[str, ...]
+    listing: tuple[Insn, ...]
 
 
-Insn = tuple[int, int, str, str]
+def asm_lines(call: RawCall) -> tuple[str, ...]:
+    """Display text of a call's listing, the call shown by its entry point's name."""
+    lines = [f"{a:#x}: {m} {o}".rstrip() for a, _, m, o in call.listing[:-1]]
+    last = call.listing[-1]
+    lines.append(f"{last[0]:#x}: {last[2]} runtime.{call.entry}")
+    return tuple(lines)
 
 
 # --- candidate scans -----------------------------------------------------------------------
@@ -272,7 +283,4 @@ class Disassembler:
                 value = self._trace(insns, index, self.registers[spec.count_arg], barriers)
                 count = value.const
                 first = min(first, value.at if value.at is not None else first)
-            shown = [f"{a:#x}: {m} {o}".rstrip() for a, _, m, o in insns[first:index]]
-            shown.append(f"{insn[0]:#x}: {insn[2]} runtime.{entry}")
-            asm = tuple(shown)
-            yield RawCall(insn[0], entry, type_addr, count, asm)
+            yield RawCall(insn[0], entry, type_addr, count, tuple(insns[first : index + 1]))

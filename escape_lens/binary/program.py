@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 from escape_lens import sites
 from escape_lens.binary.buildinfo import BuildInfo, read_buildinfo
-from escape_lens.binary.disasm import Disassembler
+from escape_lens.binary.disasm import Disassembler, asm_lines
 from escape_lens.binary.elf import GoELF, open_elf
 from escape_lens.binary.entries import EntrySpec, entry_spec
 from escape_lens.binary.moduledata import ModuleData, find_moduledata
@@ -200,7 +200,7 @@ class GoProgram:
                         type=type_info,
                         const_count=raw.count,
                         call_pos=call_pos,
-                        asm=raw.asm,
+                        asm=asm_lines(raw),
                     )
                 )
             first = self.pcln.position(lines, func.entry)
