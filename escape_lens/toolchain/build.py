@@ -46,9 +46,7 @@ from escape_lens.toolchain.typesizes import type_sizes
 LIST_TIMEOUT = 300.0
 BUILD_TIMEOUT = 3600.0
 GCFLAGS = "-gcflags=-m=2 -S"
-_LIST_FIELDS = (
-    "ImportPath,Dir,Name,Error,DepsErrors,Module,Deps,Standard,GoFiles,TestGoFiles,XTestGoFiles"
-)
+_LIST_FIELDS = "ImportPath,Dir,Name,Error,DepsErrors,Module,Deps,Standard,TestGoFiles"
 
 
 def compile_targets(
@@ -141,7 +139,7 @@ def _listed(raw: dict[str, object]) -> ListedPackage:
         deps=strings("Deps"),
         module_dir=module_dir,
         standard=bool(raw.get("Standard")),
-        has_tests=bool(strings("TestGoFiles") or strings("XTestGoFiles")),
+        has_tests=bool(strings("TestGoFiles")),
     )
 
 

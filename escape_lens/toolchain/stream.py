@@ -10,10 +10,12 @@ kills the whole process group (go and the compilers it started) so nothing outli
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shlex
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
@@ -55,10 +57,19 @@ class StreamedProcess:
             )
         except OSError as exc:
             raise ToolchainError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
+        self._widen_pipe()
         self.timed_out = False
         self._timer = threading.Timer(timeout, self._expire)
         self._timer.daemon = True
         self._timer.start()
+
+    def _widen_pipe(self) -> None:
+        """A 1 MiB pipe (Linux) lets go write its replayed output in fewer round trips."""
+        set_pipe_size = getattr(fcntl, "F_SETPIPE_SZ", 1031) if sys.platform == "linux" else None
+        if set_pipe_size is None or self._proc.stdout is None:
+            return
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(self._proc.stdout.fileno(), set_pipe_size, 1 << 20)
 
     def _expire(self) -> None:
         self.timed_out = True
