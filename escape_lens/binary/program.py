@@ -33,8 +33,10 @@ from escape_lens.binary.typedesc import TypeReader
 from escape_lens.errors import BinaryFormatError
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
-# Compiler-generated symbols that belong to no package (equality functions, build id).
-_GENERATED_PREFIXES = ("type:", "go:", "type..", "go.")
+# Compiler-generated symbols that belong to no package (equality functions, build id):
+# `type:.eq.T`, `go:buildid` since Go 1.20; `type..eq.T` before. (Not `go.`: that starts
+# real import paths such as go.uber.org/zap.)
+_GENERATED_PREFIXES = ("type:", "go:", "type..")
 
 
 def package_of(symbol: str) -> str:

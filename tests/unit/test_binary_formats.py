@@ -146,6 +146,8 @@ def test_pclntab_too_many_functions_is_an_error() -> None:
         ("gopkg.in/yaml%2ev3.Unmarshal", "gopkg.in/yaml.v3"),
         ("type:.eq.main.point", ""),
         ("go:buildid", ""),
+        ("go.uber.org/zap.New", "go.uber.org/zap"),
+        ("go.uber.org/zap/zapcore.(*Entry).Write", "go.uber.org/zap/zapcore"),
     ],
 )
 def test_package_of(symbol: str, package: str) -> None:
