@@ -14,6 +14,7 @@ import os
 import struct
 from collections.abc import Sequence
 from dataclasses import replace
+from urllib.parse import unquote
 
 import capstone
 
@@ -91,4 +92,4 @@ def _analyze(path: str | os.PathLike[str], packages: Sequence[str] | None) -> Re
 
 
 def _import_path(package: str, main_path: str) -> str:
-    return main_path if package == "main" else package
+    return main_path if package == "main" else unquote(package)

@@ -20,10 +20,11 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from urllib.parse import unquote
 
 from escape_lens import sites
 from escape_lens.binary.buildinfo import BuildInfo, read_buildinfo
-from escape_lens.binary.disasm import Disassembler
+from escape_lens.binary.disasm import Disassembler, asm_lines
 from escape_lens.binary.elf import GoELF, open_elf
 from escape_lens.binary.entries import EntrySpec, entry_spec
 from escape_lens.binary.moduledata import ModuleData, find_moduledata
@@ -32,13 +33,21 @@ from escape_lens.binary.typedesc import TypeReader
 from escape_lens.errors import BinaryFormatError
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
-# Compiler-generated symbols that belong to no package (equality functions, build id).
-_GENERATED_PREFIXES = ("type:", "go:", "type..", "go.")
+# Compiler-generated symbols that belong to no package (equality functions, build id):
+# `type:.eq.T`, `go:buildid` since Go 1.20; `type..eq.T` before. (Not `go.`: that starts
+# real import paths such as go.uber.org/zap.)
+_GENERATED_PREFIXES = ("type:", "go:", "type..")
 
 
 def package_of(symbol: str) -> str:
-    """The import path of a function symbol, "" for compiler-generated ones (`type:.eq.T`)."""
-    return "" if symbol.startswith(_GENERATED_PREFIXES) else sites.package_of(symbol)
+    """The import path of a function symbol, "" for compiler-generated ones (`type:.eq.T`).
+
+    The linker escapes dots (and other specials) in a path's last element as `%xx`
+    (`gopkg.in/yaml%2ev3.Unmarshal`, cmd/internal/objabi.PathToPrefix); they are undone.
+    """
+    if symbol.startswith(_GENERATED_PREFIXES):
+        return ""
+    return unquote(sites.package_of(symbol))
 
 
 def package_matcher(patterns: Sequence[str]) -> re.Pattern[str]:
@@ -73,7 +82,8 @@ class GoProgram:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> GoProgram:
         elf = open_elf(path)
-        section = elf.section(".gopclntab")
+        # Position-independent builds of older Go put it in `.data.rel.ro.gopclntab`.
+        section = elf.section(".gopclntab") or elf.section(".data.rel.ro.gopclntab")
         if section is None:
             raise BinaryFormatError(
                 f"{elf.path}: not a Go program (no .gopclntab section; binary mode reads "
@@ -90,12 +100,17 @@ class GoProgram:
     def goarch(self) -> str:
         return self.elf.goarch or ""
 
+    @property
+    def main_module(self) -> str:
+        """The main module's path ("" for a program built from files outside a module)."""
+        if not self.build.module and self.build.path.startswith("cmd/"):
+            return "cmd"  # the Go distribution's commands: module `cmd`, no `mod` line
+        return self.build.module
+
     def default_patterns(self) -> list[str]:
         """The main module's packages: `main` plus the module path and everything under it."""
-        patterns = ["main"]
-        if self.build.module:
-            patterns += [self.build.module, self.build.module + "/..."]
-        return patterns
+        module = self.main_module
+        return ["main", module, module + "/..."] if module else ["main"]
 
     def iter_functions(self, patterns: Sequence[str] | None = None) -> Iterator[Func]:
         """Functions whose package matches one of `patterns` (all when None). The main
@@ -129,8 +144,8 @@ class GoProgram:
                 lines = self.pcln.lines(func)
                 file = self.pcln.filename(func, lines.file_index(func.entry))
                 directory = posixpath.dirname(file)
-                module = self.build.module
-                if module and main_pkg.startswith(module):
+                module = self.main_module
+                if module and (main_pkg == module or main_pkg.startswith(module + "/")):
                     rel = main_pkg[len(module) :].strip("/")
                     if rel and directory.endswith("/" + rel):
                         return directory[: -len(rel) - 1]
@@ -187,7 +202,7 @@ class GoProgram:
                         type=type_info,
                         const_count=raw.count,
                         call_pos=call_pos,
-                        asm=raw.asm,
+                        asm=asm_lines(raw),
                     )
                 )
             first = self.pcln.position(lines, func.entry)

@@ -48,7 +48,7 @@ POS_LINE_RE = re.compile(r"^(?P<pos>[^\t].*?\.go:\d+:\d+): (?P<msg>.*)$")
 
 _HEADER_ESCAPES = re.compile(r"^(?P<subject>.+) escapes to heap(?: in (?P<func>.+))?:$")
 _HEADER_PARAM = re.compile(
-    r"^parameter (?P<subject>\S+) leaks to (?P<dest>.+?)(?: for (?P<func>.+?))?"
+    r"^parameter (?P<subject>\S+) leaks to (?P<dest>\{[^}]*\}|\S+)(?: for (?P<func>.+?))?"
     r" with derefs=-?\d+:$"
 )
 _FLOW = re.compile(r"^\s+flow: (?P<text>.*?):?$")
@@ -80,12 +80,17 @@ _SUMMARIES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 )
 
 _INLINING_CALL = re.compile(r"^inlining call to (?P<callee>.+)$")
-_FUNC_DECL = re.compile(r"^(?:can inline (?P<can>\S+) with cost|cannot inline (?P<cannot>.+?): )")
+_FUNC_DECL = re.compile(
+    r"^(?:can inline (?P<can>.+?) with cost -?\d+|cannot inline (?P<cannot>.+?): )"
+)
+# Unrecognised lines are kept for a failed package's message; a few are enough.
+_MAX_OTHER = 200
 
 # Recognised -m lines that carry nothing for escape-lens.
 _IGNORED = re.compile(
     r"^(?:index bounds check elided|zero-copy string->\[\]byte conversion"
-    r"|.* ignoring self-assignment in |mark escaped content: |.*: cost \d+)"
+    r"|.* ignoring self-assignment in |mark escaped content: |.*: cost \d+"
+    r"|devirtualizing |function .* considered 'big')"
 )
 
 
@@ -162,7 +167,7 @@ class EscapeParser:
         if decl is not None:
             self.decls.append(FuncDecl(pos, decl.group("can") or decl.group("cannot")))
             return []
-        if _IGNORED.match(msg) is None:
+        if _IGNORED.match(msg) is None and len(self.other) < _MAX_OTHER:
             self.other.append(line)
         return []
 
@@ -219,6 +224,12 @@ class EscapeParser:
             if not blocks:
                 del self._pending[pos]
         return chosen
+
+    def take_inliner_lines(self) -> tuple[list[FuncDecl], list[InlineCall]]:
+        """The inliner lines collected so far, forgetting them (see AsmParser.close)."""
+        taken = (self.decls, self.inline_calls)
+        self.decls, self.inline_calls = [], []
+        return taken
 
     def finish(self) -> list[EscapeDiagnostic]:
         """The explanation blocks no summary line claimed, as diagnostics of their own."""

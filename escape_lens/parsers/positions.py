@@ -27,6 +27,9 @@ class Positions:
         self.cwd = os.path.abspath(cwd)
         self.root = os.path.abspath(root) if root else ""
         self._files: dict[str, str] = {}
+        # Flow steps repeat the same positions many times; one object each keeps a large
+        # package's diagnostics small.
+        self._positions: dict[str, SourcePos | None] = {}
 
     def file(self, name: str) -> str:
         cached = self._files.get(name)
@@ -43,8 +46,12 @@ class Positions:
 
     def pos(self, text: str) -> SourcePos | None:
         """`./main.go:14:9` -> SourcePos('main.go', 14, 9); None when it is not a position."""
+        if text in self._positions:
+            return self._positions[text]
         match = _POS_RE.match(text.strip())
-        if match is None:
-            return None
-        col = match.group("col")
-        return SourcePos(self.file(match.group("file")), int(match.group("line")), int(col or 0))
+        pos = None
+        if match is not None:
+            col = int(match.group("col") or 0)
+            pos = SourcePos(self.file(match.group("file")), int(match.group("line")), col)
+        self._positions[text] = pos
+        return pos
