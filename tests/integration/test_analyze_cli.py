@@ -164,3 +164,27 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     TextReporter().render(report, plain)
     assert "\033[" not in plain.getvalue()
     assert re.sub(r"\033\[[0-9;]*m", "", terminal.getvalue()) == plain.getvalue()
+
+
+def test_binary_mode_and_cross_check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pinned_go: Path
+) -> None:
+    program = tmp_path / "quickstart"
+    subprocess.run(
+        [str(pinned_go), "build", "-o", str(program), QUICKSTART],
+        cwd=tmp_path,
+        env=dict(os.environ, GOTOOLCHAIN="local"),
+        check=True,
+        timeout=300,
+    )
+    report = _json(capsys, "--binary", str(program))
+    assert report["origin"] == "binary"
+    [site] = [s for s in report["sites"] if s["function"] == "newSmallStruct"]
+    assert site["line"] == 14
+    assert site["entry"] == "mallocgcSmallNoScanSC4"
+    assert site["prediction"]["size_class"] == 4
+    assert site["origin"] == "binary"
+
+    code, out, err = _run(capsys, QUICKSTART, "--go", str(pinned_go), "--cross-check")
+    assert code == 0, out + err
+    assert "agree" in err
