@@ -486,7 +486,10 @@ def _site(
         pos = call.call_pos or call.pos
     else:
         pos = call.pos
-    estimate = _predict(call, family, rules, known_types)
+    if call.entry == "mallocgc" and found is not None and found.construct == "make-slice":
+        estimate = _predict_make_copy(call, found.diag, rules, known_types)
+    else:
+        estimate = _predict(call, family, rules, known_types)
     notes = list(estimate.notes)
     if found is not None and not found.escaping:
         notes.append(f"{found.diag.subject} does not escape, yet it is heap-allocated")
@@ -799,6 +802,24 @@ def _predict(
             "only when its free list is empty",
         ),
     )
+
+
+_MAKE_ELEM = re.compile(r"^make\(\[\](?P<elem>[^,]+),")
+
+
+def _predict_make_copy(
+    call: AllocCall, diag: EscapeDiagnostic, rules: model.AllocRules, known: dict[str, TypeInfo]
+) -> _Estimate:
+    """`make([]T, len(s)); copy(...)` with pointer-free T: a bare `mallocgc(n*size, nil,
+    false)` (OMAKESLICECOPY), so only the source names the element type."""
+    spelled = _MAKE_ELEM.match(diag.subject)
+    elem = resolve_type(spelled.group("elem"), known) if spelled else None
+    if elem is None:
+        return _Estimate(None, None, None, notes=("element type unknown",))
+    note = "make and copy in one allocation (not rounded up to the size class)"
+    if call.const_count is not None:
+        return _Estimate(elem, None, model.predict(call.const_count, False, rules), (), (note,))
+    return _Estimate(elem, None, model.predict_dynamic(elem.size, False, rules), (), (note,))
 
 
 def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, TypeInfo]) -> _Estimate:
