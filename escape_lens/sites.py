@@ -358,8 +358,10 @@ class _Matcher:
         self.diags = diags
         self.used = [False] * len(diags)
         self.by_line: dict[tuple[str, int], list[int]] = {}
+        self.by_function: dict[str, list[int]] = {}
         for index, item in enumerate(diags):
             self.by_line.setdefault((item.diag.pos.file, item.diag.pos.line), []).append(index)
+            self.by_function.setdefault(item.function, []).append(index)
 
     def take(self, index: int | None) -> _Diag | None:
         if index is None:
@@ -388,11 +390,10 @@ class _Matcher:
         allowed = _COMPATIBLE.get(family, frozenset())
         candidates = [
             index
-            for index, item in enumerate(self.diags)
+            for index in self.by_function.get(function, ())
             if not self.used[index]
-            and item.escaping
-            and item.construct in allowed
-            and item.function == function
+            and self.diags[index].escaping
+            and self.diags[index].construct in allowed
         ]
         bare = type_name.rsplit(".", 1)[-1].split("[")[0]
         for index in candidates:
