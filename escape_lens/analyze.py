@@ -105,9 +105,11 @@ def _in_their_module(targets: Sequence[str]) -> tuple[str | None, list[str]]:
     for target in targets:
         recursive = target.endswith("/...")
         path = target.removesuffix("/...") if recursive else target
-        if not os.path.exists(path) or not target.startswith((".", "/", "~")):
+        path = os.path.expanduser(path)
+        spelled_as_path = target.startswith((".", "/", "~")) or os.sep in target
+        if not spelled_as_path or not os.path.exists(path):
             return None, list(targets)
-        path = os.path.abspath(os.path.expanduser(path))
+        path = os.path.abspath(path)
         directory = path if os.path.isdir(path) else os.path.dirname(path)
         root = _module_root(directory)
         roots.add(root)

@@ -188,3 +188,20 @@ def test_binary_mode_and_cross_check(
     code, out, err = _run(capsys, QUICKSTART, "--go", str(pinned_go), "--cross-check")
     assert code == 0, out + err
     assert "agree" in err
+
+
+@pytest.mark.parametrize(
+    "target", ["fixtures/constructs/newlit", "./fixtures/constructs/newlit/...", "./newlit"]
+)
+def test_directory_of_another_module(
+    capsys: pytest.CaptureFixture[str],
+    pinned_go: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    target: str,
+) -> None:
+    """A path into a module other than the cwd's is analysed as if run in that module."""
+    monkeypatch.chdir(CONSTRUCTS if target == "./newlit" else REPO)
+    report = _json(capsys, target, "--go", str(pinned_go))
+    assert report["packages"] == ["example.com/constructs/newlit"]
+    assert report["root"] == str(CONSTRUCTS)
+    assert {s["file"] for s in report["sites"]} == {"newlit/newlit.go"}
