@@ -20,6 +20,7 @@ from escape_lens.records import Prediction, Report, Site
 from escape_lens.reporters.json_report import summarize
 
 WIDTH = 80
+ALARM = "MODEL DISAGREES"  # how sites.py flags a failed self-check in a site's note
 _RESET = "\033[0m"
 _COLOURS = {"construct": "\033[36m", "waste": "\033[33m", "alarm": "\033[31;1m", "dim": "\033[2m"}
 
@@ -59,7 +60,10 @@ def describe_bytes(site: Site) -> str:
 def first_reason(site: Site) -> str:
     """Why it escapes, in the compiler's words, shortest form first; else the site's note."""
     diag = site.diagnostic
-    if site.note and (diag is None or not site.allocates or site.note.isupper()):
+    alarm = site.note.find(ALARM)
+    if alarm >= 0:
+        return site.note[alarm:]  # a model bug outranks everything else on the line
+    if site.note and (diag is None or not site.allocates):
         return site.note
     if diag is not None:
         if diag.kind == "does-not-escape":
@@ -138,7 +142,7 @@ class TextReporter:
         if path:
             parts.append(path)
         if reason:
-            alarm = reason.startswith("MODEL DISAGREES")
+            alarm = reason.startswith(ALARM)
             parts.append(paint("alarm", reason) if alarm else paint("dim", reason))
         line = "    " + "  ".join(parts)
         if visible_width(line) > self.width and not paint.enabled:

@@ -14,7 +14,16 @@ import pytest
 from escape_lens.model import rules_for
 from escape_lens.parsers.gobuild import BuildParser, ListedPackage
 from escape_lens.parsers.positions import Positions
-from escape_lens.records import AllocCall, GoVersion, PackageOutput, SourcePos, TypeInfo
+from escape_lens.records import (
+    AllocCall,
+    GoToolchain,
+    GoVersion,
+    PackageOutput,
+    Report,
+    SourcePos,
+    TypeInfo,
+)
+from escape_lens.reporters.text import render_lines, visible_width
 from escape_lens.sites import CONSTRUCTS, join_package, join_sites, specialized_disagreement
 from tests.conftest import FIXTURES
 
@@ -102,6 +111,12 @@ def test_model_disagreement_is_flagged_loudly() -> None:
     [site] = join_sites([call], (), rules)
     assert "MODEL DISAGREES" in site.note
     assert specialized_disagreement(site) is not None
+    report = Report(
+        "0", GoToolchain("go", GoVersion.parse("go1.27.3"), "linux", "amd64"), (), (site,)
+    )
+    [line] = [line for line in render_lines(report) if line.startswith("    3")]
+    assert "MODEL DISAGREES" in line
+    assert visible_width(line) <= 80
     agreeing = replace(call, type=TypeInfo("main.T", 32, 0))
     [fine] = join_sites([agreeing], (), rules)
     assert specialized_disagreement(fine) is None
