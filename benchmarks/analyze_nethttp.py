@@ -1,6 +1,6 @@
 """Speed and memory of `escape-lens analyze net/http` against a bare `go build` (issue 3).
 
-    PYTHONPATH=. python benchmarks/analyze_nethttp.py [--go PATH] [--std]
+    PYTHONPATH=. python benchmarks/analyze_nethttp.py [--go PATH] [--format text|json] [--std]
 
 Targets (go1.27.3, dependencies in the build cache): the whole command within 1.3x the
 bare `go build -gcflags='net/http=-m=2 -S' net/http` when net/http compiles afresh,
@@ -62,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--go", default=str(PINNED))
     parser.add_argument("--std", action="store_true")
+    parser.add_argument("--format", default="text", choices=("text", "json"))
     args = parser.parse_args()
     go = Path(args.go)
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,7 +79,7 @@ def main() -> None:
             "--go",
             str(go),
             "--format",
-            "json",
+            args.format,
             "-o",
             os.devnull,
         ]
