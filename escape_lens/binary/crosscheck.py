@@ -25,7 +25,7 @@ import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from escape_lens.errors import UsageError
 from escape_lens.records import GoToolchain, Report, Site
@@ -203,10 +203,20 @@ def build_and_cross_check(
         tool_version=source.tool_version,
         toolchain=source.toolchain,
         packages=source.packages,
-        sites=tuple(sites),
+        sites=tuple(_rooted(site, source.root) for site in sites),
+        root=source.root,
         origin="binary",
     )
     return cross_check(source, merged)
+
+
+def _rooted(site: Site, root: str) -> Site:
+    """The site with its file relative to the source report's root, as source mode has it
+    (the generated program's own root is not the user's module)."""
+    prefix = root.rstrip("/") + "/"
+    if not root or not site.pos.file.startswith(prefix):
+        return site
+    return replace(site, pos=replace(site.pos, file=site.pos.file[len(prefix) :]))
 
 
 def _in_main_package(site: Site) -> bool:
