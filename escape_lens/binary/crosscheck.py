@@ -21,6 +21,7 @@ Rules:
 
 from __future__ import annotations
 
+import posixpath
 import re
 import tempfile
 from collections import defaultdict
@@ -33,6 +34,9 @@ from escape_lens.records import GoToolchain, Report, Site
 # A package qualifier before an identifier: `main.`, `example.com/m/shapes.`, `yaml.v3.`,
 # `go.shape.`.
 _QUALIFIER = re.compile(r"(?<![\w.])(?:[\w.~%-]+/)*[\w%-]+(?:\.[\w%-]+)*\.(?=[A-Za-z_])")
+
+
+_LOCAL_NUMBER = re.compile(r"·\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +61,11 @@ class Disagreement:
 
 
 def normalize_type_name(name: str) -> str:
-    """A type name without package qualifiers: `*example.com/m/shapes.Rect` -> `*Rect`."""
-    return _QUALIFIER.sub("", name.removeprefix("noalg."))
+    """A type name without package qualifiers: `*example.com/m/shapes.Rect` -> `*Rect`.
+
+    The compiler numbers types declared inside functions (`dedupKey·1`); descriptors
+    do not, so the number goes too."""
+    return _LOCAL_NUMBER.sub("", _QUALIFIER.sub("", name.removeprefix("noalg.")))
 
 
 def _describe(site: Site) -> str:
@@ -194,7 +201,7 @@ def build_and_cross_check(
             # A main program also contains the libraries it imports; they are taken from
             # the program that links all of them, so that no site is counted twice.
             sites.extend(
-                site
+                _rooted(site, report.root, source.root)
                 for site in report.sites
                 if site.package in source.packages
                 and (path.name.startswith(LINK_ALL_NAME) or _in_main_package(site))
@@ -203,20 +210,23 @@ def build_and_cross_check(
         tool_version=source.tool_version,
         toolchain=source.toolchain,
         packages=source.packages,
-        sites=tuple(_rooted(site, source.root) for site in sites),
+        sites=tuple(sites),
         root=source.root,
         origin="binary",
     )
     return cross_check(source, merged)
 
 
-def _rooted(site: Site, root: str) -> Site:
-    """The site with its file relative to the source report's root, as source mode has it
-    (the generated program's own root is not the user's module)."""
-    prefix = root.rstrip("/") + "/"
-    if not root or not site.pos.file.startswith(prefix):
-        return site
-    return replace(site, pos=replace(site.pos, file=site.pos.file[len(prefix) :]))
+def _rooted(site: Site, binary_root: str, source_root: str) -> Site:
+    """The site with its file relative to the source report's root, as source mode has
+    it (each binary's own root is its main module's, not necessarily the user's)."""
+    file = site.pos.file
+    if binary_root and not posixpath.isabs(file):
+        file = posixpath.join(binary_root, file)
+    prefix = source_root.rstrip("/") + "/"
+    if source_root and file.startswith(prefix):
+        file = file[len(prefix) :]
+    return replace(site, pos=replace(site.pos, file=file))
 
 
 def _in_main_package(site: Site) -> bool:

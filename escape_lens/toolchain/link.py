@@ -154,25 +154,36 @@ def build_linking_all(
     if mains:
         build_binary(toolchain, mains, str(out) + os.sep, cwd=cwd)
         built += sorted(p for p in out.iterdir() if p.is_file())
-    by_module: dict[str, list[_Listed]] = {}
+    by_root: dict[str, list[_Listed]] = {}
     for package in listed:
         if package.name != "main" and package.module_dir:
-            by_module.setdefault(package.module_dir, []).append(package)
-    for index, (module_dir, libraries) in enumerate(sorted(by_module.items())):
-        built.append(_build_link_all(toolchain, module_dir, libraries, out, index))
+            by_root.setdefault(_importer_root(package), []).append(package)
+    for index, (root, libraries) in enumerate(sorted(by_root.items())):
+        built.append(_build_link_all(toolchain, root, libraries, out, index))
     return built
 
 
+def _importer_root(package: _Listed) -> str:
+    """The directory a program importing `package` must live in: the module's root, or
+    for an internal package (`a/b/internal/c`) the directory of its parent (`a/b`)."""
+    elements = package.import_path.split("/")
+    if "internal" not in elements:
+        return package.module_dir
+    last_internal = len(elements) - 1 - elements[::-1].index("internal")
+    # the package directory is len(elements) - last_internal levels below that parent
+    return str(Path(package.dir).parents[len(elements) - last_internal - 1])
+
+
 def _build_link_all(
-    toolchain: GoToolchain, module_dir: str, libraries: Sequence[_Listed], out: Path, index: int
+    toolchain: GoToolchain, root: str, libraries: Sequence[_Listed], out: Path, index: int
 ) -> Path:
     with tempfile.TemporaryDirectory(prefix="escape-lens-link-") as tmp:
         main_go = Path(tmp, "main.go")
         main_go.write_text(link_all_source(libraries), encoding="utf-8")
-        virtual = Path(module_dir, "escape_lens_link_all")
+        virtual = Path(root, "escape_lens_link_all")
         overlay = Path(tmp, "overlay.json")
         overlay.write_text(json.dumps({"Replace": {str(virtual / "main.go"): str(main_go)}}))
         target = out / f"{LINK_ALL_NAME}-{index}"
         argv = [toolchain.path, "build", "-buildvcs=false", "-overlay", str(overlay)]
-        run([*argv, "-o", str(target), str(virtual)], timeout=BUILD_TIMEOUT, cwd=module_dir)
+        run([*argv, "-o", str(target), str(virtual)], timeout=BUILD_TIMEOUT, cwd=root)
     return target

@@ -341,6 +341,7 @@ def test_normalize_type_name() -> None:
         "struct { F uintptr; X0 *point }"
     )
     assert normalize_type_name("[3]int64") == "[3]int64"
+    assert normalize_type_name("cmd/go/internal/modload.dedupKey·1") == "dedupKey"
     assert normalize_type_name("main.Stack[go.shape.int]") == "Stack[int]"
 
 
