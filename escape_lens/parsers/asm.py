@@ -14,14 +14,16 @@ Invariants this parser keeps:
   DI, SI, ...) that carry its type descriptor and its count. Nothing else decides what
   an allocation call is.
 - The type and count of a call are what the instructions since the previous CALL put in
-  those registers: `LEAQ type:T(SB), R` and `MOVL/MOVQ $n, R` / `XORL R, R`; any other
+  those registers: `LEAQ type:T(SB), R` and `MOVL/MOVQ $n, R` / `XORL R, R`, carried by
+  register-to-register moves (`MOVL $10, BX; MOVQ BX, CX` for make([]T, 10)); any other
   write to R forgets it, a CALL forgets everything. A type loaded from a generic
   dictionary is therefore None, never a guess.
 - A call's `pos` is the line `-S` attributes the instruction to; for inlined code that is
-  the callee's line, possibly in another file (`errors.go`). Such a call gets `call_pos`
-  when the -m inliner lines allow: the position of an `inlining call to` line on the last
-  line of the function's own file that ran before the inlined code (column 0 if no
-  inliner line is on that line).
+  the callee's line, possibly in another file (`errors.go`). Such a call (pos outside
+  the function's span) gets `call_pos` from the -m `inlining call to F` lines in the
+  function: the call of the callee (known by the `can inline` declarations of this
+  package, or by its file's directory for other packages) nearest the last own line run
+  before it; else an inliner line on that line; else that line with column 0.
 - A function's span is its own file (the file of its TEXT instruction), from the TEXT
   line to the last instruction line of that file before the next function declared
   after it in that file (code inlined from the same file must not stretch the span).
@@ -40,9 +42,6 @@ from dataclasses import dataclass, field, replace
 from escape_lens.parsers.escape import FuncDecl, InlineCall
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
-
-# Argument registers of the amd64 register ABI, in order.
-ARG_REGS = ("AX", "BX", "CX", "DI", "SI", "R8", "R9", "R10", "R11")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,8 +185,9 @@ class AsmParser:
     def feed(self, line: str) -> None:
         if line[:1] == "\t":
             if self._function is not None:
-                if line.find(" (", 7, 32) >= 0:  # not a hex dump or relocation line
-                    self._instruction(line)
+                open_paren = line.find(" (", 7, 32)
+                if open_paren >= 0:  # not a hex dump or relocation line
+                    self._instruction(line, open_paren)
             elif self._descriptor is not None:
                 self._hex(line)
             return
@@ -259,7 +259,7 @@ class AsmParser:
             self.types[self._descriptor] = TypeInfo(self._descriptor, size, ptrbytes)
         self._descriptor = None  # only the first 16 bytes matter
 
-    def _instruction(self, line: str) -> None:
+    def _instruction(self, line: str, open_paren: int) -> None:
         """One instruction line; string slicing, not regular expressions: this is the hot path.
 
         `\t0x0013 00019 (/abs/main.go:14)\tLEAQ\ttype:main.T(SB), BX`. The instructions
@@ -268,27 +268,23 @@ class AsmParser:
         """
         function = self._function
         assert function is not None
-        open_paren = line.find(" (", 7, 32)
-        if open_paren < 0:
-            return  # hex dump or relocation of the function: nothing there for us
         close_paren = line.find(")\t", open_paren)
         if close_paren < 0:
             return
         where = line[open_paren + 2 : close_paren]
-        if where != self._where_text:
+        text = line[close_paren + 2 :]
+        if where != self._where_text:  # consecutive instructions mostly share a line
             self._where_text = where
             file, _, number = where.rpartition(":")
-            self._where = (
-                SourcePos(self.positions.file(file), int(number)) if number.isdigit() else None
-            )
+            pos = SourcePos(self.positions.file(file), int(number)) if number.isdigit() else None
+            self._where = pos
+            if pos is not None:
+                if not function.file and text.startswith("TEXT\t"):
+                    function.file, function.first_line = pos.file, pos.line
+                lines = function.lines
+                if pos.file == function.file and (not lines or lines[-1] != pos.line):
+                    lines.append(pos.line)
         pos = self._where
-        text = line[close_paren + 2 :]
-        if pos is not None:
-            if not function.file and text.startswith("TEXT\t"):
-                function.file, function.first_line = pos.file, pos.line
-            lines = function.lines
-            if pos.file == function.file and (not lines or lines[-1] != pos.line):
-                lines.append(pos.line)
         if text.startswith("CALL\t"):
             self._call(text[len("CALL\t") :], pos)
             self._window.clear()
@@ -309,6 +305,8 @@ class AsmParser:
             const = _CONST.match(source)
             if const is not None:
                 value = ("const", int(const.group("value"), 0))
+            elif _REGISTER.match(source):
+                value = self._regs.get(_full_register(source))  # `MOVQ BX, CX` copies it
         elif op in ("XORL", "XORQ") and source == dest:
             value = ("const", 0)
         reg = _full_register(dest)

@@ -136,6 +136,7 @@ class EscapeParser:
         self.decls: list[FuncDecl] = []
         self.other: list[str] = []
         self._pending: dict[SourcePos, list[_Block]] = {}
+        self._steps: dict[tuple[str, str], FlowStep] = {}
         self._current: _Block | None = None
 
     def _pos(self, text: str) -> SourcePos:
@@ -155,18 +156,19 @@ class EscapeParser:
         pos = self._pos(match.group("pos"))
         if msg.endswith(":") and self._feed_header(pos, msg):
             return []
+        if msg.startswith(("inlining call to ", "can inline ", "cannot inline ")):
+            inlined = _INLINING_CALL.match(msg)
+            if inlined is not None:
+                self.inline_calls.append(InlineCall(pos, inlined.group("callee")))
+                return []
+            decl = _FUNC_DECL.match(msg)
+            if decl is not None:
+                self.decls.append(FuncDecl(pos, decl.group("can") or decl.group("cannot")))
+                return []
         for kind, group, pattern in _SUMMARIES:
             summary = pattern.match(msg)
             if summary is not None:
                 return [self._summary(pos, kind, group, summary, msg)]
-        inlined = _INLINING_CALL.match(msg)
-        if inlined is not None:
-            self.inline_calls.append(InlineCall(pos, inlined.group("callee")))
-            return []
-        decl = _FUNC_DECL.match(msg)
-        if decl is not None:
-            self.decls.append(FuncDecl(pos, decl.group("can") or decl.group("cannot")))
-            return []
         if _IGNORED.match(msg) is None and len(self.other) < _MAX_OTHER:
             self.other.append(line)
         return []
@@ -176,12 +178,20 @@ class EscapeParser:
             return
         step = _FROM.match(msg)
         if step is not None:
-            at = self.positions.pos(step.group("pos"))
-            self._current.flow.append(FlowStep(at, "from " + step.group("text")))
+            self._current.flow.append(self._step(step.group("pos"), "from " + step.group("text")))
             return
         flow = _FLOW.match(msg)
         if flow is not None:
-            self._current.flow.append(FlowStep(None, "flow: " + flow.group("text")))
+            self._current.flow.append(self._step("", "flow: " + flow.group("text")))
+
+    def _step(self, at: str, text: str) -> FlowStep:
+        """One FlowStep object per distinct step: chains repeat steps a lot (std: half)."""
+        key = (at, text)
+        step = self._steps.get(key)
+        if step is None:
+            step = FlowStep(self.positions.pos(at) if at else None, text)
+            self._steps[key] = step
+        return step
 
     def _feed_header(self, pos: SourcePos, msg: str) -> bool:
         for group, pattern in (("escape", _HEADER_ESCAPES), ("param", _HEADER_PARAM)):
@@ -243,6 +253,7 @@ class EscapeParser:
                     )
                 )
         self._pending.clear()
+        self._steps.clear()
         return left
 
 

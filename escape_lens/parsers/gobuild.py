@@ -23,6 +23,7 @@ from escape_lens.parsers.escape import POS_LINE_RE, EscapeParser
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import EscapeDiagnostic, FunctionSpan, PackageOutput, TypeInfo
 
+_MAX_ERROR_LINES = 200
 HEADER_RE = re.compile(r"^# (?P<path>\S+)(?: \[(?P<variant>\S+)\])?$")
 
 
@@ -58,6 +59,9 @@ class _PackageState:
     asm: AsmParser
     diagnostics: list[EscapeDiagnostic] = field(default_factory=list)
     seen: bool = False
+    # Lines of this package's blocks that are not the one analysed (with --tests, the
+    # plain compile): kept only to explain a failure, e.g. a syntax error in a test file.
+    stray: list[str] = field(default_factory=list)
 
     def sized_types(self) -> set[str]:
         """Types the calls need sizes for: the ones passed, and map/chan components."""
@@ -72,6 +76,7 @@ class BuildParser:
         self, packages: Sequence[ListedPackage], positions: Positions, *, tests: bool = False
     ) -> None:
         self.tests = tests
+        self.positions = positions
         self.states = {
             p.import_path: _PackageState(
                 p, EscapeParser(positions), AsmParser(positions, p.import_path, p.symbol_prefix)
@@ -95,8 +100,9 @@ class BuildParser:
             self._current, self._sink = self._route(header)
             return
         if current is None:
-            if self._sink is not None and line.strip():
-                self._sink.append(line)
+            sink = self._sink
+            if sink is not None and len(sink) < _MAX_ERROR_LINES and line.strip():
+                sink.append(line)  # a failure's message; a long block is cut short
         elif POS_LINE_RE.match(line):
             current.diagnostics.extend(current.escape.feed(line))
         else:
@@ -109,6 +115,7 @@ class BuildParser:
             state.asm.close(*state.escape.take_inliner_lines())
             state.diagnostics.extend(state.escape.finish())
             self._current = None
+            self.positions.forget_positions()
 
     def feed_all(self, lines: Iterable[str]) -> None:
         feed = self.feed
@@ -145,7 +152,7 @@ class BuildParser:
         else:
             wanted = variant is None
         if not wanted:
-            return None, None
+            return None, state.stray
         state.seen = True
         prefix = state.listed.symbol_prefix
         state.escape.function_prefix = prefix + "_test" if external else prefix
@@ -173,8 +180,12 @@ class BuildParser:
         if returncode == 0:
             return errors
         for path, state in self.states.items():
-            if state.seen and not state.asm.text_symbols and state.escape.other:
+            if state.asm.text_symbols:
+                continue
+            if state.seen and state.escape.other:
                 errors[path] = "\n".join(state.escape.other)
+            elif state.stray and POS_LINE_RE.match(state.stray[0]):
+                errors[path] = "\n".join(state.stray[:_MAX_ERROR_LINES])
         failed = {path: lines[0] for path, lines in self.failures.items() if lines}
         failed.update({path: message.splitlines()[0] for path, message in errors.items()})
         for path, state in self.states.items():
@@ -214,7 +225,10 @@ class BuildParser:
 
 def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> PackageOutput:
     spans, calls = state.asm.resolved(known)
-    diagnostics = [_with_function(d, spans) for d in state.diagnostics]
+    by_file: dict[str, list[FunctionSpan]] = {}
+    for span in spans:
+        by_file.setdefault(span.file, []).append(span)
+    diagnostics = [_with_function(d, by_file.get(d.pos.file, ())) for d in state.diagnostics]
     types = dict(state.asm.types)
     for name in state.sized_types():
         if name in known:
@@ -230,15 +244,14 @@ def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> Package
 
 
 def _with_function(diagnostic: EscapeDiagnostic, spans: Sequence[FunctionSpan]) -> EscapeDiagnostic:
-    """The innermost function whose span holds the diagnostic, when the line did not say."""
+    """The innermost of `spans` (those of the diagnostic's file) that holds it, if unsaid."""
     if diagnostic.function:
         return diagnostic
     pos = diagnostic.pos
     holding = [
         span
         for span in spans
-        if span.file == pos.file
-        and span.first_line <= pos.line <= span.last_line
+        if span.first_line <= pos.line <= span.last_line
         # A func literal is made by the function around it, not by the closure itself.
         and not (diagnostic.subject == "func literal" and span.first_line == pos.line)
     ]

@@ -98,8 +98,10 @@ def list_packages(toolchain: GoToolchain, targets: Targets, cwd: str) -> list[Li
     argv = [toolchain.path, "list", "-e", f"-json={_LIST_FIELDS}", *args]
     result = run(argv, timeout=LIST_TIMEOUT, cwd=cwd, check=False)
     packages = [_listed(raw) for raw in iter_json_objects(result.stdout)]
-    matched_nothing = re.findall(r"matched no packages", result.stderr)
-    if matched_nothing or (not packages and result.returncode != 0):
+    nothing = re.search(r'"[^"]*" matched no packages', result.stderr)
+    if nothing is not None:
+        raise TargetError(nothing.group(0))
+    if not packages and result.returncode != 0:
         detail = _last_line(result.stderr) or "no packages"
         raise TargetError(f"{' '.join(args)}: {detail.removeprefix('go: ')}")
     for package in packages:

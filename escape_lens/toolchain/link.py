@@ -74,14 +74,22 @@ def _go_list(toolchain: GoToolchain, targets: Sequence[str], cwd: str | None) ->
             return listed
         obj, pos = decoder.raw_decode(text, pos)
         module = obj.get("Module") or {}
+        import_path = str(obj.get("ImportPath", ""))
+        module_dir = str(module.get("Dir", ""))
+        standard = bool(obj.get("Standard", False))
+        if not module_dir and standard and obj.get("Root"):
+            # The standard library is module `std` in GOROOT/src, the commands `cmd`.
+            module_dir = os.path.join(str(obj["Root"]), "src")
+            if import_path.startswith("cmd/"):
+                module_dir = os.path.join(module_dir, "cmd")
         listed.append(
             _Listed(
-                import_path=str(obj.get("ImportPath", "")),
+                import_path=import_path,
                 name=str(obj.get("Name", "")),
                 dir=str(obj.get("Dir", "")),
                 go_files=tuple(obj.get("GoFiles") or ()),
-                module_dir=str(module.get("Dir", "")),
-                standard=bool(obj.get("Standard", False)),
+                module_dir=module_dir,
+                standard=standard,
             )
         )
 
@@ -140,24 +148,42 @@ def build_linking_all(
     out = Path(out_dir)
     if all(t.endswith(".go") for t in targets):
         return [build_binary(toolchain, targets, out / "main", cwd=cwd)]
-    listed = [p for p in _go_list(toolchain, targets, cwd) if not p.standard]
+    listed = _go_list(toolchain, targets, cwd)
     built = []
     mains = [p.import_path for p in listed if p.name == "main"]
     if mains:
         build_binary(toolchain, mains, str(out) + os.sep, cwd=cwd)
         built += sorted(p for p in out.iterdir() if p.is_file())
-    libraries = [p for p in listed if p.name != "main" and p.module_dir]
-    if libraries:
-        module_dir = libraries[0].module_dir
-        libraries = [p for p in libraries if p.module_dir == module_dir]
-        with tempfile.TemporaryDirectory(prefix="escape-lens-link-") as tmp:
-            main_go = Path(tmp, "main.go")
-            main_go.write_text(link_all_source(libraries), encoding="utf-8")
-            virtual = Path(module_dir, "escape_lens_link_all")
-            overlay = Path(tmp, "overlay.json")
-            overlay.write_text(json.dumps({"Replace": {str(virtual / "main.go"): str(main_go)}}))
-            target = out / LINK_ALL_NAME
-            argv = [toolchain.path, "build", "-buildvcs=false", "-overlay", str(overlay)]
-            run([*argv, "-o", str(target), str(virtual)], timeout=BUILD_TIMEOUT, cwd=module_dir)
-            built.append(target)
+    by_root: dict[str, list[_Listed]] = {}
+    for package in listed:
+        if package.name != "main" and package.module_dir:
+            by_root.setdefault(_importer_root(package), []).append(package)
+    for index, (root, libraries) in enumerate(sorted(by_root.items())):
+        built.append(_build_link_all(toolchain, root, libraries, out, index))
     return built
+
+
+def _importer_root(package: _Listed) -> str:
+    """The directory a program importing `package` must live in: the module's root, or
+    for an internal package (`a/b/internal/c`) the directory of its parent (`a/b`)."""
+    elements = package.import_path.split("/")
+    if "internal" not in elements:
+        return package.module_dir
+    last_internal = len(elements) - 1 - elements[::-1].index("internal")
+    # the package directory is len(elements) - last_internal levels below that parent
+    return str(Path(package.dir).parents[len(elements) - last_internal - 1])
+
+
+def _build_link_all(
+    toolchain: GoToolchain, root: str, libraries: Sequence[_Listed], out: Path, index: int
+) -> Path:
+    with tempfile.TemporaryDirectory(prefix="escape-lens-link-") as tmp:
+        main_go = Path(tmp, "main.go")
+        main_go.write_text(link_all_source(libraries), encoding="utf-8")
+        virtual = Path(root, "escape_lens_link_all")
+        overlay = Path(tmp, "overlay.json")
+        overlay.write_text(json.dumps({"Replace": {str(virtual / "main.go"): str(main_go)}}))
+        target = out / f"{LINK_ALL_NAME}-{index}"
+        argv = [toolchain.path, "build", "-buildvcs=false", "-overlay", str(overlay)]
+        run([*argv, "-o", str(target), str(virtual)], timeout=BUILD_TIMEOUT, cwd=root)
+    return target

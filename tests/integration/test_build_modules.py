@@ -125,3 +125,22 @@ def test_tests_flag_adds_test_files(tmp_path: Path, pinned_toolchain: GoToolchai
     assert test_call.type == TypeInfo("[8]int64", 64, 0)
     # a package without tests is still analysed, once
     assert with_tests["example.com/m/a"].calls == plain["example.com/m/a"].calls
+
+
+def test_a_broken_test_file_is_reported_with_tests(
+    tmp_path: Path, pinned_toolchain: GoToolchain
+) -> None:
+    root = copy_source("mod", tmp_path)
+    (root / "u").mkdir()
+    (root / "u" / "u.go").write_text("package u\n\nfunc G() *int { return new(int) }\n")
+    (root / "u" / "u_test.go").write_text("package u\n\nfunc TestBad( {\n")
+    packages = by_path(compile_targets(pinned_toolchain, ["./u", "./a"], cwd=str(root), tests=True))
+    error = packages["example.com/m/u"].error
+    assert error is not None
+    assert error.startswith("u/u_test.go:3:")
+    assert packages["example.com/m/a"].error is None
+    assert packages["example.com/m/a"].calls
+    # without --tests the test file is not compiled and the package is fine
+    plain = by_path(compile_targets(pinned_toolchain, ["./u"], cwd=str(root)))
+    assert plain["example.com/m/u"].error is None
+    assert plain["example.com/m/u"].calls

@@ -328,12 +328,21 @@ def test_non_elf_and_bad_elf_files(tmp_path: Path) -> None:
 
 
 def test_normalize_type_name() -> None:
-    assert normalize_type_name("*example.com/m/shapes.Rect") == "*shapes.Rect"
-    assert normalize_type_name("map[example.com/a.K][]gopkg.in/x.v3.T") == "map[a.K][]x.v3.T"
+    assert normalize_type_name("*example.com/m/shapes.Rect") == "*Rect"
+    assert normalize_type_name("*shapes.Rect") == "*Rect"
+    assert normalize_type_name("encoding/json/v2.SemanticError") == "SemanticError"
+    assert normalize_type_name("json.SemanticError") == "SemanticError"
+    assert normalize_type_name("map[example.com/a.K][]gopkg.in/x.v3.T") == "map[K][]T"
+    assert normalize_type_name("map[a.K][]x.T") == "map[K][]T"
     assert normalize_type_name("noalg.struct { F uintptr; X0 *int }") == (
         "struct { F uintptr; X0 *int }"
     )
-    assert normalize_type_name("main.point") == "main.point"
+    assert normalize_type_name("struct { F uintptr; X0 *main.point }") == (
+        "struct { F uintptr; X0 *point }"
+    )
+    assert normalize_type_name("[3]int64") == "[3]int64"
+    assert normalize_type_name("cmd/go/internal/modload.dedupKey·1") == "dedupKey"
+    assert normalize_type_name("main.Stack[go.shape.int]") == "Stack[int]"
 
 
 def _site(line: int, entry: str, type_name: str, size: int, size_class: int) -> Site:
@@ -366,6 +375,7 @@ def test_cross_check_agreement_and_each_kind_of_disagreement() -> None:
     (diff,) = cross_check(_report(a), _report(wrong_class))
     assert diff.what == "class"
     assert str(diff) == "main.go:14 f newobject: class differs: source 4, binary 5"
+    assert "\n" not in str(diff)
     wrong_type = _site(14, "newobject", "m.other", 32, 4)
     assert [d.what for d in cross_check(_report(a), _report(wrong_type))] == ["type"]
     missing = cross_check(_report(a, _site(20, "makeslice", "int", 8, 1)), _report(b))
@@ -382,3 +392,18 @@ def test_cross_check_ignores_functions_missing_from_one_side() -> None:
     a = _site(14, "newobject", "example.com/m.smallStruct", 32, 4)
     dropped = replace(_site(30, "newobject", "example.com/m.T", 16, 2), function="unused")
     assert cross_check(_report(a, dropped), _report(a)) == []
+
+
+def test_cross_check_pairs_calls_on_one_line_by_identity() -> None:
+    """Two allocations on one line: source lists them by column, binary by address."""
+    first = _site(60, "newobject", "example.com/m.Response", 256, 11)
+    second = _site(60, "newobject", "io.PipeWriter", 64, 8)
+    assert cross_check(_report(first, second), _report(second, first)) == []
+
+
+def test_cross_check_count_differs() -> None:
+    source = replace(_site(9, "makeslice", "uint8", 1, 0), count=None)
+    binary = replace(_site(9, "makeslice", "uint8", 1, 44), count=4096)
+    (diff,) = cross_check(_report(source), _report(binary))
+    assert diff.what == "count"
+    assert str(diff) == "main.go:9 f makeslice: count differs: source not constant, binary 4096"

@@ -113,6 +113,19 @@ def test_iter_alloc_calls_sees_the_same_calls(version: str) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
+def test_constants_survive_register_moves(version: str) -> None:
+    # make([]byte, 10): `MOVL $10, BX; MOVQ BX, CX` (len and cap) before makeslice
+    (make,) = [c for c in parse_mod(version)["example.com/m/a"].calls if c.function.endswith(".C")]
+    assert make.entry == "makeslice"
+    assert make.const_count == 10
+    assert make.type is None  # uint8's descriptor is in runtime's listing, not here: unsized
+    (variable,) = [
+        c for c in parse_mod(version)["example.com/m/a"].calls if c.function.endswith(".S")
+    ]
+    assert variable.const_count is None
+
+
+@pytest.mark.parametrize("version", VERSIONS)
 def test_types_of_other_target_packages_are_shared(version: str) -> None:
     outputs = parse_mod(version)
     (new_a,) = [c for c in outputs["example.com/m/b"].calls if c.function.endswith("NewA")]
