@@ -49,7 +49,11 @@ Rules of the join, in the order they are applied:
    (`mallocgcSmallNoScanSC4`, `mallocgcTinySC2`), its size class must equal the model's.
    A disagreement is a model bug: the site's note says so in capitals, and the tests
    fail on it.
-8. **Binary mode** calls the join with calls only (`diagnostics=()`, origin "binary"):
+8. **Cache replays**: the go command replays a cached `-m` text verbatim, with file names
+   relative to the directory of the build that filled the cache; a diagnostic file that
+   is none of the package's compiled files is re-anchored to the compiled file with the
+   same base name (`_reanchor`), so a cached build gives the same sites as a fresh one.
+9. **Binary mode** calls the join with calls only (`diagnostics=()`, origin "binary"):
    every rule above that needs a diagnostic simply does not fire.
 
 The construct vocabulary (fixed; reporters and fingerprints rely on it):
@@ -60,8 +64,9 @@ goroutine, defer, alloc (a direct `mallocgc` whose source construct is unknown).
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from escape_lens import model
@@ -286,6 +291,39 @@ def _enclosing(function: str, pos: SourcePos, functions: Sequence[FunctionSpan])
     return named.group("parent") if starts_here else function
 
 
+def _reanchor(
+    diagnostics: Iterable[EscapeDiagnostic], functions: Sequence[FunctionSpan]
+) -> Iterator[EscapeDiagnostic]:
+    """Diagnostics placed in the files the assembly names.
+
+    The go command replays a cached compile's `-m` text verbatim, file names relative to
+    the directory of the build that filled the cache, while `-S` names files absolutely.
+    A diagnostic file that is none of the package's compiled files, but shares its base
+    name with exactly one of them (one package = one directory), is that file.
+    """
+    compiled = {span.file for span in functions}
+    by_base: dict[str, set[str]] = {}
+    for file in compiled:
+        by_base.setdefault(os.path.basename(file), set()).add(file)
+    moved: dict[str, str] = {}
+    for diag in diagnostics:
+        file = diag.pos.file
+        if file not in compiled and file not in moved:
+            same = by_base.get(os.path.basename(file), set())
+            moved[file] = next(iter(same)) if len(same) == 1 else file
+        target = moved.get(file, file)
+        if target == file:
+            yield diag
+            continue
+        flow = tuple(
+            replace(step, pos=replace(step.pos, file=moved.get(step.pos.file, step.pos.file)))
+            if step.pos is not None
+            else step
+            for step in diag.flow
+        )
+        yield replace(diag, pos=replace(diag.pos, file=target), flow=flow)
+
+
 def _prepare(
     diagnostics: Iterable[EscapeDiagnostic], functions: Sequence[FunctionSpan]
 ) -> list[_Diag]:
@@ -297,7 +335,7 @@ def _prepare(
     """
     by_pos: dict[tuple[SourcePos, str], list[EscapeDiagnostic]] = {}
     moved: set[tuple[SourcePos, str]] = set()
-    for diag in diagnostics:
+    for diag in _reanchor(diagnostics, functions):
         if diag.kind not in _ESCAPING_KINDS and diag.kind not in _STACK_KINDS:
             continue
         construct = diagnostic_construct(diag)

@@ -205,3 +205,19 @@ def test_directory_of_another_module(
     assert report["packages"] == ["example.com/constructs/newlit"]
     assert report["root"] == str(CONSTRUCTS)
     assert {s["file"] for s in report["sites"]} == {"newlit/newlit.go"}
+
+
+def test_same_sites_from_another_directory_on_a_cache_hit(tmp_path: Path, pinned_go: Path) -> None:
+    env = dict(os.environ, GOCACHE=str(tmp_path / "gocache"), PYTHONPATH=str(REPO))
+    sites = []
+    for cwd, target in ((CONSTRUCTS, "./newlit"), (CONSTRUCTS / "newlit", ".")):
+        result = subprocess.run(
+            [sys.executable, "-m", "escape_lens", "analyze", target, "--go", str(pinned_go),
+             "--format", "json"],
+            cwd=cwd, env=env, capture_output=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        sites.append([(s["file"], s["line"], s["column"], s["allocates"]) for s in report["sites"]])
+    assert sites[0] == sites[1]
+    assert all(allocates for *_, allocates in sites[1])
