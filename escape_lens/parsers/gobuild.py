@@ -43,6 +43,7 @@ class ListedPackage:
     module_dir: str = ""
     standard: bool = False
     has_tests: bool = False  # internal tests: _test.go files in the package itself
+    imports: tuple[str, ...] = ()
 
     @property
     def symbol_prefix(self) -> str:
@@ -85,6 +86,8 @@ class BuildParser:
             if p.error is None
         }
         self.failures: dict[str, list[str]] = {}
+        # Set when the first target block arrives: its dependencies are all built by then.
+        self.started = False
         self.preamble: list[str] = []
         self._current: _PackageState | None = None
         self._sink: list[str] | None = self.preamble
@@ -154,6 +157,7 @@ class BuildParser:
         if not wanted:
             return None, state.stray
         state.seen = True
+        self.started = True
         prefix = state.listed.symbol_prefix
         state.escape.function_prefix = prefix + "_test" if external else prefix
         return state, None

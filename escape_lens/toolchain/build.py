@@ -33,6 +33,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from escape_lens.errors import TargetError, ToolchainError
 from escape_lens.parsers.gobuild import BuildParser, ListedPackage
@@ -42,12 +43,12 @@ from escape_lens.toolchain.golist import iter_json_objects
 from escape_lens.toolchain.process import run
 from escape_lens.toolchain.stream import StreamedProcess
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
-from escape_lens.toolchain.typesizes import type_sizes
+from escape_lens.toolchain.typesizes import export_files, type_sizes
 
 LIST_TIMEOUT = 300.0
 BUILD_TIMEOUT = 3600.0
 GCFLAGS = "-gcflags=-m=2 -S"
-_LIST_FIELDS = "ImportPath,Dir,Name,Error,DepsErrors,Module,Deps,Standard,TestGoFiles"
+_LIST_FIELDS = "ImportPath,Dir,Name,Error,DepsErrors,Module,Deps,Imports,Standard,TestGoFiles"
 
 
 def compile_targets(
@@ -69,24 +70,56 @@ def compile_targets(
     parser = BuildParser(listed, Positions(workdir, root), tests=tests)
     command: tuple[str, ...] = ()
     returncode = 0
+    prefetch: Future[dict[str, str]] | None = None
+    exports: dict[str, str] = {}
     if parser.states:
         with tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp:
             buildable = [p for p in listed if p.error is None]
             command = tuple(_build_argv(toolchain, checked, buildable, tests=tests, outdir=tmp))
-            with StreamedProcess(command, timeout=BUILD_TIMEOUT, cwd=workdir) as process:
+            with (
+                StreamedProcess(command, timeout=BUILD_TIMEOUT, cwd=workdir) as process,
+                ThreadPoolExecutor(max_workers=1) as pool,
+            ):
                 for batch in process.batches():
                     parser.feed_all(batch)
+                    if prefetch is None and parser.started:
+                        prefetch = pool.submit(_imported_exports, toolchain, buildable, workdir)
                 returncode = process.returncode
+                exports = prefetch.result() if prefetch is not None else {}
     missing = parser.sized_types() - set(parser.listing_types())
-    foreign = _foreign_sizes(toolchain, sorted(missing), workdir) if missing else {}
+    foreign = _foreign_sizes(toolchain, sorted(missing), workdir, exports) if missing else {}
     outputs = parser.outputs(listed, returncode, foreign)
     return CompileOutput(toolchain=toolchain, root=root, packages=tuple(outputs), command=command)
 
 
-def _foreign_sizes(toolchain: GoToolchain, names: list[str], cwd: str) -> dict[str, TypeInfo]:
+def _imported_exports(
+    toolchain: GoToolchain, packages: Sequence[ListedPackage], cwd: str
+) -> dict[str, str]:
+    """Export data of the targets' imports, listed while the build output is parsed.
+
+    Types from other packages mostly come from direct imports, so listing them early
+    hides most of `go list -export`'s time behind the parsing. It starts only once the
+    first target's output arrives: by then the go command has built (and cached) that
+    target's imports, so this never compiles anything the build would compile too.
+    """
+    # Targets are left out: listing their export data would compile them again without
+    # our flags, and their types are in their own listings anyway.
+    targets = {p.import_path for p in packages}
+    imports = sorted(
+        {i for p in packages for i in p.imports if i not in targets and i not in ("C", "unsafe")}
+    )
+    try:
+        return export_files(toolchain, imports, cwd) if imports else {}
+    except ToolchainError:
+        return {}
+
+
+def _foreign_sizes(
+    toolchain: GoToolchain, names: list[str], cwd: str, exports: dict[str, str]
+) -> dict[str, TypeInfo]:
     """Sizes from the helper; if it cannot run, those types stay unsized (never guessed)."""
     try:
-        return type_sizes(toolchain, names, cwd)
+        return type_sizes(toolchain, names, cwd, exports)
     except ToolchainError as exc:
         print(f"escape-lens: warning: types of other packages left unsized: {exc}", file=sys.stderr)
         return {}
@@ -139,6 +172,7 @@ def _listed(raw: dict[str, object]) -> ListedPackage:
         module_dir=module_dir,
         standard=bool(raw.get("Standard")),
         has_tests=bool(strings("TestGoFiles")),
+        imports=strings("Imports"),
     )
 
 

@@ -20,7 +20,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from escape_lens.records import GoToolchain, TypeInfo
@@ -58,8 +58,17 @@ def rewrite(name: str) -> tuple[str, dict[str, str]] | None:
     return _QUALIFIED.sub(replace, name), idents
 
 
-def type_sizes(toolchain: GoToolchain, names: Sequence[str], cwd: str) -> dict[str, TypeInfo]:
-    """TypeInfo for each of `names` (descriptor spelling) the helper can resolve."""
+def type_sizes(
+    toolchain: GoToolchain,
+    names: Sequence[str],
+    cwd: str,
+    exports: Mapping[str, str] | None = None,
+) -> dict[str, TypeInfo]:
+    """TypeInfo for each of `names` (descriptor spelling) the helper can resolve.
+
+    `exports` may bring export data files already listed (see `export_files`); the
+    packages it lacks are listed here.
+    """
     requests = []
     packages: set[str] = set()
     for name in names:
@@ -71,7 +80,11 @@ def type_sizes(toolchain: GoToolchain, names: Sequence[str], cwd: str) -> dict[s
         packages.update(imports.values())
     if not requests:
         return {}
-    exports = _export_files(toolchain, sorted(packages), cwd)
+    known = dict(exports or {})
+    lacking = sorted(packages - set(known))
+    if lacking:
+        known.update(export_files(toolchain, lacking, cwd))
+    exports = known
     with tempfile.TemporaryDirectory(prefix="escape-lens-types-") as tmp:
         request = Path(tmp) / "request.json"
         request.write_text(
@@ -109,7 +122,7 @@ def helper_binary(toolchain: GoToolchain) -> Path:
     return binary
 
 
-def _export_files(toolchain: GoToolchain, packages: Sequence[str], cwd: str) -> dict[str, str]:
+def export_files(toolchain: GoToolchain, packages: Sequence[str], cwd: str) -> dict[str, str]:
     """Import path -> export data file of each of `packages`.
 
     No `-deps`: since go1.20 (unified IR) a package's export data holds everything the
