@@ -108,16 +108,13 @@ def enclosing_names(function: str) -> list[str]:
 
 
 def qualified_name(package: str, function: str) -> str:
-    """The full name `package.Func` of a site's function, whatever spelling it came in.
+    """The full name `package.Func` of a site's function.
 
-    The compiler names functions of a main package `main.F`, not by import path.
+    Sites name functions within their package (`(*T).M`, `main.func1`), as
+    `escape_lens.sites.short_function` does; a name already qualified is kept.
     """
     if function.startswith(package + "."):
         return function
-    if function.startswith("main.") and package != "main":
-        return f"{package}.{function[len('main.') :]}"
-    if "/" in function:
-        return function  # already qualified by an import path (another package's code)
     return f"{package}.{function}"
 
 
