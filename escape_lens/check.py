@@ -365,7 +365,10 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
 
 
 def _what(site: Site) -> str:
+    """`composite-literal &Record{...}`, `moved-to-heap buf`, `new([4]uint64)`."""
     subject = site.expr or (site.type.name if site.type else "")
+    if subject.startswith(site.construct.split("-")[0]):
+        return subject
     return f"{site.construct} {subject}".strip()
 
 
@@ -516,9 +519,42 @@ def analyse(
             targets, run_in = list(config.targets), config.base
         else:
             targets = ["./..."]
-    report = analyze_targets(list(targets), go=go, tests=config.tests, cwd=run_in)
+    targets, run_in = _within_module(list(targets), run_in)
+    report = analyze_targets(targets, go=go, tests=config.tests, cwd=run_in)
     directives = scan_report(report, tests=config.tests)
     return Analysed(report, config, directives)
+
+
+def _within_module(targets: list[str], here: str) -> tuple[list[str], str]:
+    """Targets that are paths inside one other module, made relative to its root.
+
+    `go build` resolves package paths against the module of its working directory, so
+    `escape-lens check services/api/...` from a repository root must run go in
+    `services/api`. Import-path targets and mixed modules are left alone.
+    """
+    from escape_lens.config import module_root
+
+    rewritten = []
+    roots = set()
+    for target in targets:
+        base = target.removesuffix("/...").removesuffix("...") or "."
+        path = base if os.path.isabs(base) else os.path.join(here, base)
+        if path.endswith(".go") and os.path.isfile(path):
+            # A file alone would be compiled as `command-line-arguments`, whose function
+            # names match no pattern: check judges the file's package.
+            path = os.path.dirname(path)
+        if not os.path.exists(path):
+            return targets, here
+        root = module_root(path)
+        if root is None:
+            return targets, here
+        roots.add(root)
+        relative = os.path.relpath(os.path.abspath(path), root)
+        spelled = "./" + relative.replace(os.sep, "/") if relative != "." else "."
+        rewritten.append(spelled + ("/..." if target.endswith("...") else ""))
+    if len(roots) != 1:
+        return targets, here
+    return rewritten, roots.pop()
 
 
 def run_check(
@@ -543,6 +579,8 @@ def run_check(
         path = analysed.config.baseline_path
     baseline = load_baseline(path) if os.path.isfile(path) else None
     shown = os.path.relpath(path, cwd or os.getcwd())
+    if shown.startswith(".."):
+        shown = os.path.abspath(path)
     return evaluate(analysed.report, analysed.config, analysed.directives, baseline, shown)
 
 

@@ -5,8 +5,10 @@ Invariants:
   nothing, so it can neither appear nor grow).
 - Sites are matched by fingerprint first (see `escape_lens.fingerprint`: it survives line
   shifts, reordered functions and renamed locals). Sites left over on both sides are then
-  paired by (package, function, construct, type) in source order: an edited expression
-  (`&T{a: 1}` -> `&T{a: 1, b: 2}`) is the same site changed, not one removed and one new.
+  paired in source order by (package, function, construct, normalised expression) -- a
+  variable whose type changed (`var b [16]byte` -> `[8]byte`) -- then by (package,
+  function, construct, type) -- an edited literal (`&T{a: 1}` -> `&T{a: 1, b: 2}`): the
+  same site changed, not one removed and one new.
 - "Grown" means one execution now costs more: a more expensive path (tiny < small <
   dynamic < large), more size-class bytes, or (for dynamic sizes) bigger elements.
   "Shrunk" is the reverse. A change of size class with the same bytes cannot happen.
@@ -15,10 +17,11 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from escape_lens.fingerprint import normalise_expr
 from escape_lens.records import Report, Site
 
 ChangeKind = Literal["new", "removed", "grown", "shrunk"]
@@ -88,8 +91,14 @@ def compare(old: Site, new: Site) -> tuple[Literal["grown", "shrunk"] | None, st
     return kind, f"{describe_cost(old)} -> {describe_cost(new)}"
 
 
-def _loose_key(site: Site) -> tuple[str, str, str, str]:
+def _type_key(site: Site) -> tuple[str, ...]:
     return (site.package, site.function, site.construct, site.type.name if site.type else "")
+
+
+def _expr_key(site: Site) -> tuple[str, ...]:
+    # An empty expression (an allocation without an escape statement) says nothing.
+    expr = normalise_expr(site.expr) or f"@{site.fingerprint}"
+    return (site.package, site.function, site.construct, expr)
 
 
 def match_sites(
@@ -110,19 +119,35 @@ def match_sites(
         else:
             unmatched_new.append(site)
     unmatched_old = [s for group in by_fingerprint.values() for s in group]
-    # Second pass: the same construct of the same type in the same function.
-    by_loose: dict[tuple[str, str, str, str], list[Site]] = {}
-    for site in sorted(unmatched_old, key=lambda s: s.pos):
-        by_loose.setdefault(_loose_key(site), []).append(site)
-    only_new: list[Site] = []
-    for site in sorted(unmatched_new, key=lambda s: s.pos):
-        candidates = by_loose.get(_loose_key(site))
+    # Then the same construct of the same expression, or of the same type, in the same
+    # function: a variable whose type changed, or an edited literal of the same type.
+    for key in (_expr_key, _type_key):
+        unmatched_new, unmatched_old = _pair_by(key, unmatched_new, unmatched_old, pairs)
+    return (
+        pairs,
+        sorted(unmatched_new, key=lambda s: s.pos),
+        sorted(unmatched_old, key=lambda s: s.pos),
+    )
+
+
+def _pair_by(
+    key: Callable[[Site], tuple[str, ...]],
+    new: list[Site],
+    old: list[Site],
+    pairs: list[tuple[Site, Site]],
+) -> tuple[list[Site], list[Site]]:
+    """Pair sites equal under `key`, in source order; returns what is left of each side."""
+    by_key: dict[tuple[str, ...], list[Site]] = {}
+    for site in sorted(old, key=lambda s: s.pos):
+        by_key.setdefault(key(site), []).append(site)
+    left_new: list[Site] = []
+    for site in sorted(new, key=lambda s: s.pos):
+        candidates = by_key.get(key(site))
         if candidates:
             pairs.append((candidates.pop(0), site))
         else:
-            only_new.append(site)
-    only_old = sorted((s for group in by_loose.values() for s in group), key=lambda s: s.pos)
-    return pairs, only_new, only_old
+            left_new.append(site)
+    return left_new, [s for group in by_key.values() for s in group]
 
 
 def diff_sites(old: Iterable[Site], new: Iterable[Site]) -> SiteDiff:
