@@ -379,3 +379,25 @@ def test_output_file(capsys: pytest.CaptureFixture[str], module: Path, pinned_go
     assert finding["site"]["expr"] == "new([4]uint64)"
     # The human summary still goes to stdout.
     assert "escape-lens check: FAIL" in out
+
+
+def test_config_targets_from_a_subdirectory(
+    capsys: pytest.CaptureFixture[str],
+    module: Path,
+    pinned_go: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = (module / "escape-lens.toml").read_text()
+    (module / "escape-lens.toml").write_text('targets = ["./codec"]\n' + text)
+    _edit(module, "\tTags []string\n}", "\tTags []string\n\tHash [2]int64\n}")
+    monkeypatch.chdir(module / "codec")
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert code == 1
+    assert [rule for rule, _, _ in _findings(out)] == ["EL002"]
+    # `baseline -o` writes where it is told, and check then passes against it.
+    code, out, _ = _run(capsys, pinned_go, "baseline", "-o", str(module / "new-baseline.json"))
+    assert code == 0
+    assert "wrote 2 hot-path heap sites" in out
+    code, out, _ = _run(capsys, pinned_go, "check", "--baseline", str(module / "new-baseline.json"))
+    assert code == 0
+    assert _findings(out) == []
