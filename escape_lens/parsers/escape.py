@@ -26,8 +26,10 @@ fixtures/captured/):
 The kinds are: escapes, moved-to-heap, does-not-escape, leaking-param,
 leaking-param-content, leaking-param-to-result, leaking-closure-ref, captured-by-ref,
 captured-by-value. `function` is the short name the compiler gives (`newSmallStruct`,
-`(*T).M`, `main.func1`) or "" when the line does not say; the build fills it from the
-function spans. Diagnostics come out in summary-line order; explanation blocks that no
+`(*T).M`, `main.func1`), qualified with `function_prefix` when set (the build sets it,
+giving the symbol names of FunctionSpan: `main.f`, `example.com/m/pkg.(*T).M`), or ""
+when the line does not say; the build then fills it from the function spans.
+Diagnostics come out in summary-line order; explanation blocks that no
 summary claims (none were seen in net/http or std) come out at `finish()` with the
 header's kind, so no statement of the compiler is lost.
 """
@@ -122,6 +124,9 @@ class EscapeParser:
 
     def __init__(self, positions: Positions) -> None:
         self.positions = positions
+        # Qualifies the compiler's short function names into symbols (`main.f`); the
+        # build sets it per block (`pkg` or `pkg_test`).
+        self.function_prefix = ""
         self.inline_calls: list[InlineCall] = []
         self.decls: list[FuncDecl] = []
         self.other: list[str] = []
@@ -177,7 +182,8 @@ class EscapeParser:
         for group, pattern in (("escape", _HEADER_ESCAPES), ("param", _HEADER_PARAM)):
             header = pattern.match(msg)
             if header is not None:
-                block = _Block(group, header.group("subject"), header.group("func") or "", msg[:-1])
+                function = self._qualified(header.group("func") or "")
+                block = _Block(group, header.group("subject"), function, msg[:-1])
                 self._pending.setdefault(pos, []).append(block)
                 self._current = block
                 return True
@@ -187,13 +193,16 @@ class EscapeParser:
         self, pos: SourcePos, kind: str, group: str, summary: re.Match[str], msg: str
     ) -> EscapeDiagnostic:
         subject = summary.group("subject")
-        function = summary.groupdict().get("func") or ""
+        function = self._qualified(summary.groupdict().get("func") or "")
         block = self._claim(pos, group, subject) if group else None
         if block is None:
             return EscapeDiagnostic(pos, kind, subject, msg, (), function)
         if block.subject.startswith(subject + "("):
             subject = block.subject  # `append(s, i)` says more than `append`
         return EscapeDiagnostic(pos, kind, subject, msg, tuple(block.flow), block.function)
+
+    def _qualified(self, name: str) -> str:
+        return f"{self.function_prefix}.{name}" if name and self.function_prefix else name
 
     def _claim(self, pos: SourcePos, group: str, subject: str) -> _Block | None:
         blocks = self._pending.get(pos)

@@ -127,8 +127,9 @@ class TextReporter:
         fixed = [pos, site.construct, size, *([path] if path else [])]
         room = self.width - 4 - sum(len(p) + 2 for p in fixed)
         what, reason = _what(site), first_reason(site)
-        what_room = max(8, room - min(len(reason), 14) - 2) if reason else room
-        what = _cut(what, min(len(what), what_room))
+        # The expression keeps up to 22 columns before the reason gives way, then shares.
+        what_room = max(min(len(what), 22, room - 8), room - len(reason) - 2) if reason else room
+        what = _cut(what, max(8, min(len(what), what_room)))
         reason = _cut(reason, room - (len(what) + 2 if what else 0))
         parts = [pos, paint("construct", site.construct)]
         if what:
@@ -146,7 +147,7 @@ class TextReporter:
 
     def _write_flow(self, site: Site, out: TextIO, paint: _Paint) -> None:
         if site.note and site.allocates:
-            out.write(paint("dim", f"        note: {site.note}") + "\n")
+            out.write(paint("dim", _cut(f"        note: {site.note}", self.width)) + "\n")
         if site.inlined_from is not None:
             out.write(paint("dim", f"        inlined from {site.inlined_from}") + "\n")
         if site.call is not None:
@@ -154,7 +155,7 @@ class TextReporter:
         if site.diagnostic is None:
             return
         for step in site.diagnostic.flow:
-            out.write(paint("dim", f"        {step.text}") + "\n")
+            out.write(paint("dim", _cut(f"        {step.text}", self.width)) + "\n")
 
     def summary_line(self, report: Report) -> str:
         """Sites, bytes per execution of all of them, waste; wrapped to the width."""

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,7 +64,7 @@ def test_text_fits_80_columns_and_verbose_adds_flows(
     lines = text.splitlines()
     assert max(visible_width(line) for line in lines) <= 80
     assert any("tiny (shares a 16 B block)" in line for line in lines)
-    assert any("dynamic (8 B/elem)" in line for line in lines)
+    assert any("n×8 B  dynamic: tiny ≤1, small ≤4095" in line for line in lines)  # noqa: RUF001
     site_lines = [line for line in lines if line.startswith("    ")]
     assert lines[-1].startswith(f"{len(site_lines)} sites") or "without" in lines[-1]
     code, verbose_text, verbose_err = _run(capsys, "./...", "--go", str(pinned_go), "-v")
@@ -113,3 +114,29 @@ def test_output_file_written_and_nothing_else(
     assert out == ""
     assert json.loads(target.read_text())["sites"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+def test_tests_flag_includes_test_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pinned_go: Path
+) -> None:
+    (tmp_path / "go.mod").write_text("module example.com/withtests\n\ngo 1.21\n")
+    (tmp_path / "lib.go").write_text(
+        "package lib\n\ntype T struct{ a, b int64 }\n\n//go:noinline\n"
+        "func New() *T { return &T{} }\n"
+    )
+    (tmp_path / "lib_test.go").write_text(
+        'package lib\n\nimport "testing"\n\nvar sink *[4]int64\n\n'
+        "func TestNew(t *testing.T) {\n\tsink = new([4]int64)\n}\n"
+    )
+    plain = _json(capsys, str(tmp_path), "--go", str(pinned_go))
+    with_tests = _json(capsys, str(tmp_path), "--go", str(pinned_go), "--tests")
+    assert {s["file"] for s in plain["sites"]} == {"lib.go"}
+    test_sites = [s for s in with_tests["sites"] if s["file"] == "lib_test.go"]
+    assert [(s["line"], s["construct"], s["class_bytes"]) for s in test_sites] == [(8, "new", 32)]
+
+
+def _json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    code, out, err = _run(capsys, *args, "--format", "json")
+    assert code == 0, err
+    data: dict[str, Any] = json.loads(out)
+    return data
