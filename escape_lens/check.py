@@ -190,6 +190,11 @@ def evaluate(
             judged.append(site)
     findings += _suppression_findings(report, directives)
     notes: list[str] = []
+    if not (config.hot or config.budgets or directives.hot_functions):
+        notes.append(
+            "no hot functions: list patterns under `hot` in escape-lens.toml or mark "
+            "functions with //escape-lens:hot"
+        )
     if baseline is not None:
         old = [s for s in baseline.sites if s.allocates and hot.is_hot(s)]
         findings += _baseline_findings(old, judged, hot, report, directives)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from escape_lens.cli import main
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, fetch_toolchain
 
 pytestmark = pytest.mark.slow
 
@@ -97,6 +97,7 @@ def test_unchanged_module_passes(
     assert code == 0, out + err
     assert _findings(out) == []
     assert "2 hot-path heap sites checked against escape-lens.baseline.json" in out
+    assert "note:" not in out
 
 
 def test_hot_function_gains_an_allocation(
@@ -401,3 +402,32 @@ def test_config_targets_from_a_subdirectory(
     code, out, _ = _run(capsys, pinned_go, "check", "--baseline", str(module / "new-baseline.json"))
     assert code == 0
     assert _findings(out) == []
+
+
+def test_no_hot_functions_says_so(
+    capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
+) -> None:
+    _config(module, "")
+    _edit(module, "//escape-lens:hot\n", "")
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert code == 0
+    assert "note: no hot functions" in out
+    assert "0 hot-path heap sites checked" in out
+
+
+def test_check_with_go_1_21(
+    capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
+) -> None:
+    go = fetch_toolchain("1.21.13")
+    (module / BASELINE).unlink()
+    assert _run(capsys, go, "baseline")[0] == 0
+    baseline = json.loads((module / BASELINE).read_text())
+    assert baseline["toolchain"]["version"] == "go1.21.13"
+    _edit(module, "\tTags []string\n}", "\tTags []string\n\tHash [2]int64\n}")
+    _edit(module, NEW_ALLOC, NEW_ALLOC_WITH)
+    code, out, _ = _run(capsys, go, "check")
+    assert code == 1
+    assert sorted(rule for rule, _, _ in _findings(out)) == ["EL001", "EL002"]
+    # The same baseline under another Go release: the difference is pointed out.
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert "note: the baseline was made with go1.21.13, this build uses go1.27.3" in out
