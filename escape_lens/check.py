@@ -28,7 +28,7 @@ from typing import Literal, Protocol, TextIO
 
 from escape_lens.config import Config, enclosing_names, qualified_name
 from escape_lens.diff import compare, describe_cost, match_sites, path_of
-from escape_lens.directives import Directives, Suppression
+from escape_lens.directives import Directives
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK
 from escape_lens.records import Report, Site, SourcePos
 
@@ -179,16 +179,12 @@ def evaluate(
     baseline_path: str = "",
 ) -> CheckResult:
     hot = HotPaths(config, directives)
-    findings: list[Finding] = []
-    accepted: set[Suppression] = set()
     judged: list[Site] = []
+    accepted: list[Site] = []
     for site in hot_sites(report, hot):
         suppression = directives.suppression_for(site.pos.file, site.pos.line)
-        if suppression is not None and suppression.reason:
-            accepted.add(suppression)
-        else:
-            judged.append(site)
-    findings += _suppression_findings(report, directives)
+        (accepted if suppression is not None and suppression.reason else judged).append(site)
+    findings = _suppression_findings(report, directives)
     notes: list[str] = []
     if not (config.hot or config.budgets or directives.hot_functions):
         notes.append(
@@ -197,7 +193,7 @@ def evaluate(
         )
     if baseline is not None:
         old = [s for s in baseline.sites if s.allocates and hot.is_hot(s)]
-        findings += _baseline_findings(old, judged, hot, report, directives)
+        findings += _baseline_findings(old, judged, accepted, hot)
         if baseline.toolchain.version.minor_version != report.toolchain.version.minor_version:
             notes.append(
                 f"the baseline was made with {baseline.toolchain.version}, this build uses "
@@ -241,21 +237,12 @@ def _suppression_findings(report: Report, directives: Directives) -> list[Findin
 
 
 def _baseline_findings(
-    old: Sequence[Site],
-    current: Sequence[Site],
-    hot: HotPaths,
-    report: Report,
-    directives: Directives,
+    old: Sequence[Site], current: Sequence[Site], accepted: Sequence[Site], hot: HotPaths
 ) -> list[Finding]:
-    # Suppressed sites are matched too (they are in the baseline if it was made before
-    # the directive), so that accepting a site does not report its baseline entry as gone.
-    suppressed = [
-        s
-        for s in hot_sites(report, hot)
-        if (sup := directives.suppression_for(s.pos.file, s.pos.line)) is not None and sup.reason
-    ]
+    # Accepted sites are matched too (they are in the baseline if it was made before the
+    # directive), so that accepting a site does not report its baseline entry as gone.
     judged = {id(s) for s in current}
-    pairs, only_new, only_old = match_sites(old, [*current, *suppressed])
+    pairs, only_new, only_old = match_sites(old, [*current, *accepted])
     findings = []
     for site in only_new:
         if id(site) in judged:
