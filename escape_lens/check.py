@@ -29,7 +29,7 @@ from typing import Literal, Protocol, TextIO
 from escape_lens.config import Config, enclosing_names, qualified_name
 from escape_lens.diff import compare, describe_cost, match_sites, path_of
 from escape_lens.directives import Directives
-from escape_lens.errors import EXIT_FINDINGS, EXIT_OK
+from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, BuildError
 from escape_lens.records import Report, Site, SourcePos
 
 Level = Literal["error", "warning", "note"]
@@ -513,6 +513,13 @@ def analyse(
             targets = ["./..."]
     targets, run_in = _within_module(list(targets), run_in)
     report = analyze_targets(targets, go=go, tests=config.tests, cwd=run_in)
+    if report.skipped:
+        # A package that did not compile has no sites: judged, its baseline sites would
+        # read as improvements. The gate refuses to judge a broken build.
+        first = report.skipped[0]
+        reason = (first.reason.strip().splitlines() or ["?"])[0]
+        more = f" (and {len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ""
+        raise BuildError(f"{first.package} does not compile: {reason}{more}")
     directives = scan_report(report, tests=config.tests)
     return Analysed(report, config, directives)
 

@@ -431,3 +431,15 @@ def test_check_with_go_1_21(
     # The same baseline under another Go release: the difference is pointed out.
     code, out, _ = _run(capsys, pinned_go, "check")
     assert "note: the baseline was made with go1.21.13, this build uses go1.27.3" in out
+
+
+def test_a_package_that_does_not_compile_is_an_error(
+    capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
+) -> None:
+    (module / "broken").mkdir()
+    (module / "broken" / "broken.go").write_text("package broken\n\nfunc F() int { return x }\n")
+    code, out, err = _run(capsys, pinned_go, "check")
+    assert code == 2
+    assert out == ""
+    assert err.startswith("escape-lens: error: example.com/checkmod/broken does not compile: ")
+    assert "undefined: x" in err
