@@ -516,10 +516,10 @@ def analyse(
     if report.skipped:
         # A package that did not compile has no sites: judged, its baseline sites would
         # read as improvements. The gate refuses to judge a broken build.
-        first = report.skipped[0]
-        reason = (first.reason.strip().splitlines() or ["?"])[0]
+        broken = report.skipped[0]
+        reason = (broken.reason.strip().splitlines() or ["?"])[0]
         more = f" (and {len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ""
-        raise BuildError(f"{first.package} does not compile: {reason}{more}")
+        raise BuildError(f"{broken.package} does not compile: {reason}{more}")
     directives = scan_report(report, tests=config.tests)
     return Analysed(report, config, directives)
 
