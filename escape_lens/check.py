@@ -191,6 +191,7 @@ def evaluate(
             "no hot functions: list patterns under `hot` in escape-lens.toml or mark "
             "functions with //escape-lens:hot"
         )
+    notes += _unmatched_patterns(report, config, directives)
     if baseline is not None:
         old = [s for s in baseline.sites if s.allocates and hot.is_hot(s)]
         findings += _baseline_findings(old, judged, accepted, hot)
@@ -213,6 +214,20 @@ def evaluate(
         baseline=baseline_path if baseline is not None else "",
         notes=tuple(notes),
     )
+
+
+def _unmatched_patterns(report: Report, config: Config, directives: Directives) -> list[str]:
+    """A pattern that names no function of the build is most likely a typo: a gate that
+    silently guards nothing is worse than no gate, so say so."""
+    names = set(directives.declared)
+    names.update(qualified_name(s.package, s.function) for s in report.sites)
+    patterns = [(p, f"hot pattern {p.text!r}") for p in config.hot]
+    patterns += [(b.pattern, f"budget pattern {b.pattern.text!r}") for b in config.budgets]
+    return [
+        f"{what} ({config.path}) matches no function of the checked packages"
+        for pattern, what in patterns
+        if not any(pattern.matches(name) for name in names)
+    ]
 
 
 def _suppression_findings(report: Report, directives: Directives) -> list[Finding]:

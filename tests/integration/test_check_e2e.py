@@ -443,3 +443,21 @@ def test_a_package_that_does_not_compile_is_an_error(
     assert out == ""
     assert err.startswith("escape-lens: error: example.com/checkmod/broken does not compile: ")
     assert "undefined: x" in err
+
+
+def test_pattern_matching_nothing_is_pointed_out(
+    capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
+) -> None:
+    _config(
+        module,
+        'hot = ["example.com/checkmod/codec.(*Encoder).*", "example.com/checkmod/codec.Chcksum",'
+        ' "example.com/checkmod/codec.(*Encoder).Reset"]\n',
+    )
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert code == 0
+    notes = [line for line in out.splitlines() if line.startswith("note: ")]
+    # Reset does not allocate but exists; the misspelt Checksum matches nothing.
+    assert notes == [
+        "note: hot pattern 'example.com/checkmod/codec.Chcksum' (escape-lens.toml) matches "
+        "no function of the checked packages"
+    ]
