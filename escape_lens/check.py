@@ -14,6 +14,8 @@ Invariants:
 - The result is a pure function of (report, config, directives, baseline); findings are
   sorted by position then rule, so every output format is deterministic.
 - Exit code: 1 if any finding has level `error`, else 0 (warnings and notes never fail).
+  A build in which a target package does not compile is not judged (BuildError, exit 2):
+  its sites would look gone.
 
 Rule ids are stable; `RULES` is the one list of them (SARIF, docs and tests read it).
 """

@@ -113,3 +113,15 @@ def test_rule_ids_are_stable() -> None:
         ("EL006", "suppression-without-reason", "error"),
         ("EL007", "improvement", "note"),
     ]
+
+
+def test_pre_commit_hook_runs_the_check_command() -> None:
+    from escape_lens.cli import COMMANDS
+    from tests.conftest import REPO
+
+    text = (REPO / ".pre-commit-hooks.yaml").read_text()
+    entries = [line.split(":", 1)[1].strip() for line in text.splitlines() if "entry:" in line]
+    assert entries == ["escape-lens check"]
+    assert entries[0].split()[1] in COMMANDS
+    # pass_filenames must stay false: check takes packages, not the staged files.
+    assert "pass_filenames: false" in text
