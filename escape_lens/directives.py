@@ -134,7 +134,10 @@ def package_dirs(report: Report) -> dict[str, str]:
     """
     dirs: dict[str, str] = {}
     for site in report.sites:
-        dirs.setdefault(os.path.dirname(site.pos.file), site.package)
+        directory = os.path.dirname(site.pos.file)
+        # Only the module's own files: never scan (or report on) GOROOT or the module cache.
+        if not os.path.isabs(directory) and not directory.startswith(".."):
+            dirs.setdefault(directory, site.package)
     if report.root:
         module = _module_path(report.root)
         for package in report.packages:
