@@ -461,3 +461,32 @@ def test_pattern_matching_nothing_is_pointed_out(
         "note: hot pattern 'example.com/checkmod/codec.Chcksum' (escape-lens.toml) matches "
         "no function of the checked packages"
     ]
+
+
+def test_closures_belong_to_their_hot_function(
+    capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
+) -> None:
+    _config(module, 'hot = ["example.com/checkmod/codec.Lookup"]\n')
+    assert _run(capsys, pinned_go, "baseline")[0] == 0
+    baseline = json.loads((module / BASELINE).read_text())
+    assert [s["function"] for s in baseline["sites"]] == ["Lookup.func1"]
+    # A new closure before it renumbers Lookup.func1 to Lookup.func2: still the same site.
+    _edit(
+        module,
+        "func Lookup() func(int) *Record {\n",
+        "func Lookup() func(int) *Record {\n\tdefer func() { sink = nil }()\n",
+    )
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert code == 0
+    assert _findings(out) == []
+    # A new allocation inside the closure is new in Lookup.
+    _edit(
+        module,
+        "\t\treturn &Record{ID: int64(id)}",
+        "\t\tsink = new([2]uint64)\n\t\treturn &Record{ID: int64(id)}",
+    )
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert code == 1
+    [(rule, _, message)] = _findings(out)
+    assert rule == "EL001"
+    assert "hot function example.com/checkmod/codec.Lookup:" in message
