@@ -1,0 +1,592 @@
+// escape-lens HTML report. Reads the JSON embedded in #report-data and draws the page.
+// Vanilla JS, no dependencies, no network. Every string from the report reaches the
+// page through textContent or attributes, never through innerHTML.
+(function () {
+  "use strict";
+
+  var data = JSON.parse(document.getElementById("report-data").textContent);
+  var report = data.report;
+  var sites = report.sites;
+  var views = data.views;
+  var app = document.getElementById("app");
+  var SVG = "http://www.w3.org/2000/svg";
+  var PATHS = ["tiny", "small", "large", "dynamic", "none"];
+
+  // --- small helpers ---------------------------------------------------------------
+
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (key) {
+        var value = attrs[key];
+        if (value === null || value === undefined || value === false) return;
+        if (key === "class") el.className = value;
+        else if (key === "text") el.textContent = value;
+        else if (key.slice(0, 2) === "on") el.addEventListener(key.slice(2), value);
+        else el.setAttribute(key, value === true ? "" : value);
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) append(el, arguments[i]);
+    return el;
+  }
+
+  function append(el, child) {
+    if (child === null || child === undefined || child === false) return;
+    if (Array.isArray(child)) child.forEach(function (c) { append(el, c); });
+    else if (typeof child === "string" || typeof child === "number") el.appendChild(document.createTextNode(String(child)));
+    else el.appendChild(child);
+  }
+
+  function s(tag, attrs) {
+    var el = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (key) { el.setAttribute(key, attrs[key]); });
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (typeof c === "string") el.appendChild(document.createTextNode(c));
+      else if (c) el.appendChild(c);
+    }
+    return el;
+  }
+
+  function bytes(n) {
+    if (n === null || n === undefined) return "—";
+    if (n >= 1048576) return trim(n / 1048576) + " MiB";
+    if (n >= 10240) return trim(n / 1024) + " KiB";
+    return n.toLocaleString("en-US") + " B";
+  }
+
+  function trim(x) { return (Math.round(x * 10) / 10).toString(); }
+
+  function pct(part, whole) { return whole ? Math.round((100 * part) / whole) + "%" : "0%"; }
+
+  function shortFunc(name) {
+    // example.com/m/pkg.(*T).Method -> pkg.(*T).Method
+    var slash = name.lastIndexOf("/", name.indexOf(".") < 0 ? name.length : name.search(/\.[^/]*$/));
+    return slash >= 0 ? name.slice(slash + 1) : name;
+  }
+
+  function baseName(file) { return file.slice(file.lastIndexOf("/") + 1); }
+
+  function loc(site) { return baseName(site.file) + ":" + site.line; }
+
+  function path(site) { return site.allocates && site.prediction ? site.prediction.path : "none"; }
+
+  function classLabel(site) {
+    var p = site.prediction;
+    if (!p || !site.allocates) return "—";
+    if (p.path === "small") return bytes(p.class_bytes) + " #" + p.size_class;
+    if (p.path === "tiny") return "tiny 16 B";
+    if (p.path === "large") return bytes(p.class_bytes);
+    if (p.path === "dynamic") return "at run time";
+    return "—";
+  }
+
+  function chip(text, kind) { return h("span", { class: "chip chip-" + kind, text: text }); }
+
+  // --- state in the URL hash ----------------------------------------------------------
+
+  var state = { q: "", pkg: "", path: "", con: "", change: "", all: "", sort: "", dir: "" };
+
+  function readHash() {
+    var params = new URLSearchParams(location.hash.slice(1));
+    Object.keys(state).forEach(function (key) { state[key] = params.get(key) || ""; });
+  }
+
+  function writeHash() {
+    var params = new URLSearchParams();
+    Object.keys(state).forEach(function (key) { if (state[key]) params.set(key, state[key]); });
+    var hash = params.toString();
+    var url = location.href.split("#")[0] + (hash ? "#" + hash : "");
+    try { history.replaceState(null, "", url); } catch (e) { location.hash = hash; }
+  }
+
+  // --- header and summary ---------------------------------------------------------------
+
+  function header() {
+    var tc = report.toolchain;
+    var title = report.packages.length === 1 ? report.packages[0] : report.packages.length + " packages";
+    var meta = [
+      tc.version + " " + tc.goos + "/" + tc.goarch + (tc.goexperiment.length ? " (GOEXPERIMENT=" + tc.goexperiment.join(",") + ")" : ""),
+      "allocator model " + data.model,
+      "escape-lens " + report.tool_version,
+      report.origin === "binary" ? "from a compiled binary" : "from source",
+    ];
+    return h("header", { class: "top" },
+      h("div", { class: "brand", "aria-hidden": "true" }, h("span", { class: "logo" }), "escape-lens"),
+      h("h1", { text: data.title || title }),
+      h("p", { class: "meta" }, meta.map(function (m, i) { return [i ? h("span", { class: "sep", "aria-hidden": "true", text: "·" }) : null, h("span", { text: m })]; })),
+      h("nav", { class: "toc", "aria-label": "Sections" },
+        [["summary", "Summary"], ["chart", "Size classes"], ["fix", "Fix first"], ["sites", "Sites"], ["functions", "Source"]].map(function (p) {
+          return h("a", { href: "#" + p[0], "data-section": p[0], onclick: jump, text: p[1] });
+        })));
+  }
+
+  function jump(event) {
+    // Section links must not overwrite the filter state kept in the hash.
+    event.preventDefault();
+    var target = document.getElementById("sec-" + event.currentTarget.getAttribute("data-section"));
+    if (target) { target.scrollIntoView({ block: "start" }); target.focus({ preventScroll: true }); }
+  }
+
+  function summary() {
+    var sum = report.summary;
+    var wastePct = pct(sum.waste_bytes, sum.class_bytes);
+    var card = function (label, value, note, cls) {
+      return h("div", { class: "card " + (cls || "") }, h("div", { class: "card-label", text: label }), h("div", { class: "card-value", text: value }), note ? h("div", { class: "card-note", text: note }) : null);
+    };
+    var total = 0;
+    PATHS.forEach(function (p) { total += sum.by_path[p] || 0; });
+    var bar = h("div", { class: "pathbar", role: "img", "aria-label": PATHS.filter(function (p) { return sum.by_path[p]; }).map(function (p) { return sum.by_path[p] + " " + p; }).join(", ") || "no sites" });
+    var legend = h("ul", { class: "legend" });
+    PATHS.forEach(function (p) {
+      var n = sum.by_path[p] || 0;
+      if (!n) return;
+      bar.appendChild(h("span", { class: "seg path-" + p, style: "flex-grow:" + n, title: n + " " + p }));
+      legend.appendChild(h("li", null, h("span", { class: "dot path-" + p }), h("b", { text: String(n) }), " " + p));
+    });
+    var packages = report.packages.length;
+    return h("section", { id: "sec-summary", class: "summary", tabindex: "-1", "aria-label": "Summary" },
+      card("Allocation sites", sum.sites.toLocaleString("en-US"), sum.non_allocating ? sum.non_allocating + " more stay on the stack" : "every one reaches the heap", "accent"),
+      card("Bytes per execution", bytes(sum.class_bytes), bytes(sum.requested_bytes) + " requested, all sites once"),
+      card("Wasted to rounding", bytes(sum.waste_bytes), wastePct + " of the size-class bytes", sum.waste_bytes ? "warn" : ""),
+      card("Packages", String(packages), report.skipped.length ? report.skipped.length + " skipped" : (packages === 1 ? report.packages[0] : "analysed")),
+      h("div", { class: "card paths" }, h("div", { class: "card-label", text: "By allocator path" }), total ? [bar, legend] : h("div", { class: "card-note", text: "no allocating sites" })));
+  }
+
+  function skipped() {
+    if (!report.skipped.length) return null;
+    return h("section", { class: "skipped", "aria-label": "Skipped packages" },
+      h("h2", { text: "Skipped packages" }),
+      h("ul", null, report.skipped.map(function (sk) { return h("li", null, h("code", { text: sk.package }), h("pre", { text: sk.reason })); })));
+  }
+
+  // --- size-class chart ------------------------------------------------------------------
+
+  function chartBuckets() {
+    var buckets = {};
+    sites.forEach(function (site) {
+      if (!site.allocates || !site.prediction) return;
+      var p = site.prediction;
+      if (p.path === "dynamic" || p.path === "none") return;
+      var key = p.path === "small" ? "s" + p.class_bytes : p.path;
+      var order = p.path === "tiny" ? 0 : p.path === "small" ? p.class_bytes : 1e12;
+      var label = p.path === "small" ? bytes(p.class_bytes) : p.path;
+      var b = buckets[key] || (buckets[key] = { key: key, label: label, order: order, path: p.path, cls: p.size_class, sites: 0, used: 0, waste: 0 });
+      b.sites += 1;
+      b.used += site.class_bytes - site.waste_bytes;
+      b.waste += site.waste_bytes;
+    });
+    return Object.keys(buckets).map(function (k) { return buckets[k]; }).sort(function (a, b) { return a.order - b.order; });
+  }
+
+  var chartMetric = "bytes";
+
+  function chart() {
+    var holder = h("div", { class: "chart-holder" });
+    var toggle = h("div", { class: "seg-toggle", role: "group", "aria-label": "Chart shows" });
+    ["bytes", "sites"].forEach(function (metric) {
+      toggle.appendChild(h("button", {
+        type: "button", "data-metric": metric, "aria-pressed": String(metric === chartMetric),
+        onclick: function () {
+          chartMetric = metric;
+          Array.prototype.forEach.call(toggle.children, function (b) { b.setAttribute("aria-pressed", String(b.getAttribute("data-metric") === metric)); });
+          drawChart(holder);
+        },
+        text: metric === "bytes" ? "Bytes" : "Sites",
+      }));
+    });
+    var dynamic = sites.filter(function (site) { return path(site) === "dynamic"; }).length;
+    drawChart(holder);
+    return h("section", { id: "sec-chart", class: "panel", tabindex: "-1" },
+      h("div", { class: "panel-head" }, h("h2", { text: "Size classes" }), toggle),
+      h("p", { class: "hint" }, "Bytes one execution of every site takes from each size class; ", h("span", { class: "waste-key" }), " the part lost to rounding up." + (dynamic ? " " + dynamic + " site" + (dynamic === 1 ? "" : "s") + " with a run-time size not drawn." : "")),
+      holder);
+  }
+
+  function drawChart(holder) {
+    holder.textContent = "";
+    var buckets = chartBuckets();
+    if (!buckets.length) { holder.appendChild(h("p", { class: "empty", text: "No sites with a known size." })); return; }
+    var byBytes = chartMetric === "bytes";
+    var value = function (b) { return byBytes ? b.used + b.waste : b.sites; };
+    var max = Math.max.apply(null, buckets.map(value)) || 1;
+    var step = niceStep(max / 4);
+    var top = Math.ceil(max / step) * step;
+    var W = Math.max(560, 48 + buckets.length * 46), H = 240, L = 56, B = 44, T = 22;
+    var bw = Math.min(34, ((W - L - 8) / buckets.length) * 0.7);
+    var gap = (W - L - 8) / buckets.length;
+    var svg = s("svg", { viewBox: "0 0 " + W + " " + H, class: "chart", role: "img", "aria-label": (byBytes ? "Bytes" : "Sites") + " per size class" });
+    svg.appendChild(s("defs", null, s("pattern", { id: "hatch", width: "6", height: "6", patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" },
+      s("rect", { width: "6", height: "6", class: "hatch-bg" }), s("line", { x1: "0", y1: "0", x2: "0", y2: "6", class: "hatch-line" }))));
+    var y = function (v) { return T + (H - T - B) * (1 - v / top); };
+    for (var v = 0; v <= top + 1e-9; v += step) {
+      svg.appendChild(s("line", { x1: L, x2: W - 4, y1: y(v), y2: y(v), class: "grid" }));
+      svg.appendChild(s("text", { x: L - 6, y: y(v) + 4, class: "axis", "text-anchor": "end" }, byBytes ? bytes(v) : String(v)));
+    }
+    buckets.forEach(function (b, i) {
+      var x = L + gap * i + (gap - bw) / 2;
+      var g = s("g", { class: "bar path-" + b.path });
+      var tip = b.label + (b.path === "small" ? " (class " + b.cls + ")" : "") + ": " + b.sites + " site" + (b.sites === 1 ? "" : "s") + ", " + bytes(b.used + b.waste) + (b.waste ? ", " + bytes(b.waste) + " wasted" : "");
+      g.appendChild(s("title", null, tip));
+      if (byBytes) {
+        g.appendChild(s("rect", { x: x, width: bw, y: y(b.used + b.waste), height: Math.max(0, y(0) - y(b.used)) + (y(b.used) - y(b.used + b.waste)), class: "used", rx: "2" }));
+        if (b.waste) g.appendChild(s("rect", { x: x, width: bw, y: y(b.used + b.waste), height: y(b.used) - y(b.used + b.waste), class: "waste", fill: "url(#hatch)" }));
+      } else {
+        g.appendChild(s("rect", { x: x, width: bw, y: y(b.sites), height: y(0) - y(b.sites), class: "used", rx: "2" }));
+      }
+      g.appendChild(s("text", { x: x + bw / 2, y: y(value(b)) - 5, class: "val", "text-anchor": "middle" }, byBytes ? (b.sites + "×") : String(b.sites)));
+      g.appendChild(s("text", { x: x + bw / 2, y: H - B + 16, class: "axis", "text-anchor": "middle" }, b.label));
+      if (b.path === "small") g.appendChild(s("text", { x: x + bw / 2, y: H - B + 30, class: "axis faint", "text-anchor": "middle" }, "#" + b.cls));
+      svg.appendChild(g);
+    });
+    holder.appendChild(svg);
+  }
+
+  function niceStep(raw) {
+    if (raw <= 1) return 1;
+    var p = Math.pow(10, Math.floor(Math.log10(raw)));
+    var m = raw / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+  }
+
+  // --- what to fix first ------------------------------------------------------------------
+
+  function fixFirst() {
+    var ranked = sites.map(function (site, i) { return i; }).filter(function (i) { return sites[i].allocates && sites[i].class_bytes > 0; });
+    ranked.sort(function (a, b) {
+      var sa = sites[a], sb = sites[b];
+      return (sb.class_bytes + sb.waste_bytes) - (sa.class_bytes + sa.waste_bytes) || sb.waste_bytes - sa.waste_bytes || a - b;
+    });
+    ranked = ranked.slice(0, 8);
+    var list = h("ol", { class: "fix" });
+    ranked.forEach(function (i) {
+      var site = sites[i], view = views[i];
+      list.appendChild(h("li", null,
+        h("div", { class: "fix-main" },
+          h("code", { class: "expr", text: site.expr || site.type || site.construct }),
+          h("span", { class: "fix-bytes" }, h("b", { text: bytes(site.class_bytes) }), site.waste_bytes ? h("span", { class: "waste-text", text: " · " + bytes(site.waste_bytes) + " waste" }) : null)),
+        h("div", { class: "fix-where" }, siteLink(i, shortFunc(site.function) + " · " + loc(site)), " ", chip(path(site), path(site))),
+        view.hint ? h("div", { class: "fix-hint", text: view.hint }) : null));
+    });
+    return h("section", { id: "sec-fix", class: "panel", tabindex: "-1" },
+      h("div", { class: "panel-head" }, h("h2", { text: "What to fix first" })),
+      h("p", { class: "hint", text: "Ranked by bytes per execution plus waste." }),
+      ranked.length ? list : h("p", { class: "empty", text: "Nothing allocates a known size." }));
+  }
+
+  // --- the sites table -------------------------------------------------------------------
+
+  var COLUMNS = [
+    { key: "loc", label: "Location", get: function (s) { return s.file + ":" + String(s.line).padStart(7, "0"); } },
+    { key: "package", label: "Package", get: function (s) { return s.package; } },
+    { key: "function", label: "Function", get: function (s) { return s.function; } },
+    { key: "construct", label: "Construct", get: function (s) { return s.construct; } },
+    { key: "type", label: "Type", get: function (s) { return s.type || ""; } },
+    { key: "bytes", label: "Bytes", num: true, get: function (s) { return s.class_bytes; } },
+    { key: "class", label: "Class", num: true, get: function (s) { return s.prediction && s.allocates ? s.prediction.class_bytes : -1; } },
+    { key: "waste", label: "Waste", num: true, get: function (s) { return s.waste_bytes; } },
+    { key: "path", label: "Path", get: path },
+    { key: "entry", label: "Entry", get: function (s) { return s.entry || ""; } },
+  ];
+  var hasStatus = views.some(function (v) { return v.status; });
+  if (hasStatus) COLUMNS.unshift({ key: "change", label: "Change", get: function (s, i) { return views[i].status || ""; } });
+
+  var tableBody, countLine, controls = {};
+
+  function distinct(get) {
+    var seen = {};
+    sites.forEach(function (site, i) { var v = get(site, i); if (v) seen[v] = (seen[v] || 0) + 1; });
+    return Object.keys(seen).sort();
+  }
+
+  function select(key, label, values) {
+    var el = h("select", { id: "f-" + key, onchange: function () { state[key] = el.value; update(); } },
+      h("option", { value: "", text: "All " + label }),
+      values.map(function (v) { return h("option", { value: v, text: v }); }));
+    controls[key] = el;
+    return h("label", { class: "field" }, h("span", { class: "field-label", text: label }), el);
+  }
+
+  function sitesTable() {
+    var search = h("input", { id: "f-q", type: "search", placeholder: "Filter: function, type, expression, file…", autocomplete: "off", spellcheck: "false",
+      oninput: function () { state.q = search.value; update(); } });
+    controls.q = search;
+    var all = h("input", { id: "f-all", type: "checkbox", onchange: function () { state.all = all.checked ? "1" : ""; update(); } });
+    controls.all = all;
+    var stackOnly = sites.filter(function (site) { return !site.allocates; }).length;
+    var filters = h("div", { class: "filters", role: "search" },
+      h("label", { class: "field grow" }, h("span", { class: "field-label", text: "Search" }), search),
+      select("pkg", "packages", distinct(function (s) { return s.package; })),
+      select("path", "paths", distinct(path)),
+      select("con", "constructs", distinct(function (s) { return s.construct; })),
+      hasStatus ? select("change", "changes", distinct(function (s, i) { return views[i].status; })) : null,
+      stackOnly ? h("label", { class: "check" }, all, " Show " + stackOnly + " that stay on the stack") : null,
+      h("button", { type: "button", class: "ghost", onclick: function () { Object.keys(state).forEach(function (k) { if (k !== "sort" && k !== "dir") state[k] = ""; }); syncControls(); update(); }, text: "Clear" }));
+    var headRow = h("tr");
+    COLUMNS.forEach(function (col) {
+      headRow.appendChild(h("th", { scope: "col", class: col.num ? "num" : null, "data-key": col.key },
+        h("button", { type: "button", class: "sort", onclick: function () { sortBy(col.key); } }, col.label, h("span", { class: "arrow", "aria-hidden": "true" }))));
+    });
+    tableBody = h("tbody");
+    countLine = h("p", { class: "count", role: "status", "aria-live": "polite" });
+    return h("section", { id: "sec-sites", class: "panel", tabindex: "-1" },
+      h("div", { class: "panel-head" }, h("h2", { text: "Sites" }), countLine),
+      filters,
+      h("div", { class: "table-wrap" }, h("table", { class: "sites", id: "sites-table" }, h("thead", null, headRow), tableBody)));
+  }
+
+  function sortBy(key) {
+    if (state.sort === key) state.dir = state.dir === "desc" ? "asc" : "desc";
+    else { state.sort = key; var col = COLUMNS.filter(function (c) { return c.key === key; })[0]; state.dir = col && col.num ? "desc" : "asc"; }
+    update();
+  }
+
+  function syncControls() {
+    ["q", "pkg", "path", "con", "change"].forEach(function (k) { if (controls[k]) controls[k].value = state[k]; });
+    if (controls.all) controls.all.checked = state.all === "1";
+  }
+
+  function matches(site, i) {
+    if (!state.all && !site.allocates) return false;
+    if (state.pkg && site.package !== state.pkg) return false;
+    if (state.path && path(site) !== state.path) return false;
+    if (state.con && site.construct !== state.con) return false;
+    if (state.change && views[i].status !== state.change) return false;
+    if (state.q) {
+      var hay = [site.file + ":" + site.line, site.package, site.function, site.construct, site.type || "", site.expr, site.entry || "", path(site)].join(" ").toLowerCase();
+      var words = state.q.toLowerCase().split(/\s+/).filter(Boolean);
+      for (var w = 0; w < words.length; w++) if (hay.indexOf(words[w]) < 0) return false;
+    }
+    return true;
+  }
+
+  function update() {
+    writeHash();
+    var rows = [];
+    sites.forEach(function (site, i) { if (matches(site, i)) rows.push(i); });
+    var col = COLUMNS.filter(function (c) { return c.key === state.sort; })[0];
+    if (col) {
+      var sign = state.dir === "desc" ? -1 : 1;
+      rows.sort(function (a, b) {
+        var va = col.get(sites[a], a), vb = col.get(sites[b], b);
+        var c = col.num ? va - vb : String(va).localeCompare(String(vb));
+        return sign * c || a - b;
+      });
+    }
+    document.querySelectorAll("#sites-table th").forEach(function (th) {
+      var key = th.getAttribute("data-key");
+      th.setAttribute("aria-sort", key === state.sort ? (state.dir === "desc" ? "descending" : "ascending") : "none");
+    });
+    tableBody.textContent = "";
+    var frag = document.createDocumentFragment();
+    rows.forEach(function (i) { frag.appendChild(row(i)); });
+    tableBody.appendChild(frag);
+    var total = sites.filter(function (site) { return state.all || site.allocates; }).length;
+    countLine.textContent = rows.length === total ? total + " sites" : rows.length + " of " + total + " sites";
+    if (!rows.length) tableBody.appendChild(h("tr", null, h("td", { colspan: String(COLUMNS.length), class: "empty", text: "No site matches the filters." })));
+  }
+
+  function row(i) {
+    var site = sites[i], view = views[i], p = path(site);
+    var cells = {
+      change: function () { return h("td", null, view.status ? chip(view.status, "st-" + view.status) : null); },
+      loc: function () { return h("td", { class: "mono" }, siteLink(i, loc(site))); },
+      package: function () { return h("td", { class: "mono dim", text: site.package }); },
+      function: function () { return h("td", { class: "mono", title: site.function, text: shortFunc(site.function) }); },
+      construct: function () { return h("td", null, h("span", { class: "tag", text: site.construct })); },
+      type: function () { return h("td", { class: "mono", text: site.type || "—" }); },
+      bytes: function () { return h("td", { class: "num", title: site.prediction ? site.prediction.requested_bytes + " B requested" : null, text: site.allocates && site.class_bytes ? bytes(site.class_bytes) : "—" }); },
+      class: function () { return h("td", { class: "num", text: classLabel(site) }); },
+      waste: function () { return h("td", { class: "num" + (site.waste_bytes ? " waste-text" : " dim"), text: site.allocates ? bytes(site.waste_bytes) : "—" }); },
+      path: function () { return h("td", null, chip(p, p)); },
+      entry: function () { return h("td", { class: "mono dim", text: site.entry || "—" }); },
+    };
+    return h("tr", { class: site.allocates ? null : "stack" }, COLUMNS.map(function (c) { return cells[c.key](); }));
+  }
+
+  function siteLink(i, text) {
+    return h("a", { href: "#", class: "site-link", onclick: function (e) { e.preventDefault(); reveal(i); }, text: text });
+  }
+
+  // --- source, annotated ---------------------------------------------------------------------
+
+  var fnOfSite = {};
+  data.functions.forEach(function (fn, f) { fn.sites.forEach(function (i) { fnOfSite[i] = f; }); });
+
+  function functionsSection() {
+    var list = h("div", { class: "fns" });
+    var byFile = {};
+    data.functions.forEach(function (fn, f) {
+      var total = 0;
+      fn.sites.forEach(function (i) { total += sites[i].class_bytes; });
+      var allocating = fn.sites.filter(function (i) { return sites[i].allocates; }).length;
+      var body = h("div", { class: "fn-body" });
+      var det = h("details", { class: "fn", id: "fn-" + f, ontoggle: function () { if (det.open && !body.firstChild) body.appendChild(renderFunction(fn, f)); } },
+        h("summary", null,
+          h("span", { class: "fn-name mono", text: shortFunc(fn.function) }),
+          h("span", { class: "fn-file mono dim", text: fn.file }),
+          h("span", { class: "fn-stats" }, h("b", { text: String(allocating) }), allocating === 1 ? " site" : " sites", total ? h("span", { class: "dim", text: " · " + bytes(total) }) : null)),
+        body);
+      list.appendChild(det);
+      byFile[fn.file] = true;
+    });
+    return h("section", { id: "sec-functions", class: "panel", tabindex: "-1" },
+      h("div", { class: "panel-head" }, h("h2", { text: "Source" }),
+        h("div", { class: "seg-toggle" },
+          h("button", { type: "button", onclick: function () { setAll(true); }, text: "Expand all" }),
+          h("button", { type: "button", onclick: function () { setAll(false); }, text: "Collapse all" }))),
+      h("p", { class: "hint", text: "Each allocating line carries its size class; open it for why it escapes, what the allocator does, and the call's assembly." }),
+      data.functions.length ? list : h("p", { class: "empty", text: "No sites." }));
+  }
+
+  function setAll(open) {
+    document.querySelectorAll("details.fn").forEach(function (d) { d.open = open; });
+  }
+
+  function renderFunction(fn, f) {
+    var wrap = h("div", { class: "src-wrap" });
+    var byLine = {};
+    fn.sites.forEach(function (i) { (byLine[sites[i].line] = byLine[sites[i].line] || []).push(i); });
+    if (!fn.segments.length) {
+      // No source (a binary report, or the file could not be read): the sites alone.
+      var bare = h("div", { class: "src" });
+      fn.sites.forEach(function (i) { bare.appendChild(annotation(i, true)); });
+      wrap.appendChild(bare);
+      return wrap;
+    }
+    var src = h("div", { class: "src", role: "list" });
+    fn.segments.forEach(function (seg, n) {
+      if (n > 0) src.appendChild(h("div", { class: "gap", "aria-hidden": "true", text: "⋯" }));
+      seg[1].forEach(function (text, k) {
+        var line = seg[0] + k;
+        var here = byLine[line] || [];
+        var alloc = here.filter(function (i) { return sites[i].allocates; });
+        var lineEl = h("div", { class: "line" + (here.length ? (alloc.length ? " hot" : " cool") : ""), role: "listitem", id: "L-" + f + "-" + line },
+          h("span", { class: "ln", "aria-hidden": "true", text: String(line) }),
+          h("code", { class: "code" }, highlight(text)));
+        if (here.length) {
+          var notes = h("div", { class: "notes", hidden: true });
+          here.forEach(function (i) { notes.appendChild(annotation(i, false)); });
+          var label = here.map(function (i) { return badgeText(sites[i]); }).join(" + ");
+          var btn = h("button", { type: "button", class: "badge" + (alloc.length ? "" : " badge-cool"), "aria-expanded": "false", "aria-label": "Line " + line + ": " + label + ", show details",
+            onclick: function () {
+              var open = btn.getAttribute("aria-expanded") !== "true";
+              btn.setAttribute("aria-expanded", String(open));
+              notes.hidden = !open;
+            } }, label);
+          lineEl.appendChild(btn);
+          src.appendChild(lineEl);
+          src.appendChild(notes);
+        } else {
+          src.appendChild(lineEl);
+        }
+      });
+    });
+    wrap.appendChild(src);
+    return wrap;
+  }
+
+  function badgeText(site) {
+    if (!site.allocates) return "stack";
+    var p = site.prediction;
+    if (!p) return site.entry || "heap";
+    if (p.path === "dynamic") return "dynamic";
+    if (p.path === "tiny") return "tiny " + p.requested_bytes + " B";
+    return bytes(site.class_bytes) + (p.path === "small" ? " · #" + p.size_class : " · large");
+  }
+
+  function annotation(i, standalone) {
+    var site = sites[i], view = views[i];
+    var facts = [
+      site.type ? h("span", null, "type ", h("code", { text: site.type })) : null,
+      site.prediction && site.allocates ? h("span", null, "requested ", h("b", { text: bytes(site.prediction.requested_bytes) })) : null,
+      site.allocates && site.class_bytes ? h("span", null, "class ", h("b", { text: classLabel(site) })) : null,
+      site.allocates && site.waste_bytes ? h("span", { class: "waste-text" }, "waste ", h("b", { text: bytes(site.waste_bytes) })) : null,
+      site.entry ? h("span", null, "runtime.", h("code", { text: site.entry })) : null,
+      site.count !== null && site.count !== undefined ? h("span", null, "count ", h("b", { text: String(site.count) })) : null,
+    ].filter(Boolean);
+    var chain = view.chain.length ? h("ol", { class: "chain", "aria-label": "Why it escapes" },
+      view.chain.map(function (step, k) { return h("li", { class: k === 0 ? "from" : step === "heap" ? "to-heap" : null, text: step }); })) : null;
+    var why = site.escape ? site.escape.message : null;
+    var asm = site.asm && site.asm.length ? h("details", { class: "asm" }, h("summary", { text: "Assembly of the call (" + site.asm.length + " lines)" }), h("pre", null, site.asm.map(asmLine))) : null;
+    return h("div", { class: "note" + (site.allocates ? "" : " note-cool"), id: "site-" + i },
+      h("div", { class: "note-head" },
+        chip(path(site), path(site)),
+        h("code", { class: "expr", text: site.expr || site.construct }),
+        h("span", { class: "tag", text: site.construct }),
+        standalone ? h("span", { class: "mono dim", text: loc(site) }) : null,
+        view.status ? chip(view.status, "st-" + view.status) : null),
+      facts.length ? h("div", { class: "facts" }, facts) : null,
+      why ? h("p", { class: "why" }, h("span", { class: "why-label", text: "Compiler: " }), why) : null,
+      chain,
+      site.note ? h("p", { class: "why dim", text: site.note }) : null,
+      site.inlined_from ? h("p", { class: "why dim", text: "Inlined from " + site.inlined_from.file + ":" + site.inlined_from.line }) : null,
+      view.explain.length ? h("ul", { class: "explain" }, view.explain.map(function (t) { return h("li", { text: t }); })) : null,
+      asm);
+  }
+
+  function asmLine(text) {
+    var isCall = /\bCALL\b/.test(text);
+    return h("span", { class: isCall ? "asm-call" : null, text: text + "\n" });
+  }
+
+  function reveal(i) {
+    var f = fnOfSite[i];
+    var det = document.getElementById("fn-" + f);
+    if (!det) return;
+    det.open = true;
+    if (!det.querySelector(".fn-body").firstChild) det.querySelector(".fn-body").appendChild(renderFunction(data.functions[f], f));
+    var note = document.getElementById("site-" + i);
+    var target = note;
+    var lineEl = document.getElementById("L-" + f + "-" + sites[i].line);
+    if (lineEl) {
+      var btn = lineEl.querySelector(".badge");
+      if (btn && btn.getAttribute("aria-expanded") !== "true") btn.click();
+      target = lineEl;
+    }
+    if (target) {
+      target.scrollIntoView({ block: "center" });
+      target.classList.remove("flash");
+      void target.offsetWidth;
+      target.classList.add("flash");
+      var focusable = lineEl ? lineEl.querySelector(".badge") : null;
+      if (focusable) focusable.focus({ preventScroll: true });
+    }
+  }
+
+  // --- Go syntax colouring (enough to read, not a parser) ----------------------------------
+
+  var KEYWORDS = /^(break|case|chan|const|continue|default|defer|else|fallthrough|for|func|go|goto|if|import|interface|map|package|range|return|select|struct|switch|type|var)$/;
+  var BUILTINS = /^(append|cap|clear|close|complex|copy|delete|imag|len|make|max|min|new|panic|print|println|real|recover|any|bool|byte|comparable|error|float32|float64|int|int8|int16|int32|int64|rune|string|uint|uint8|uint16|uint32|uint64|uintptr|true|false|nil|iota)$/;
+  var TOKEN = /(\/\/.*$)|(\/\*.*?\*\/)|("(?:[^"\\]|\\.)*"?|`[^`]*`?|'(?:[^'\\]|\\.)*'?)|(\b\d[\w.]*\b)|([A-Za-z_]\w*)/g;
+
+  function highlight(text) {
+    var out = [], last = 0, m;
+    TOKEN.lastIndex = 0;
+    while ((m = TOKEN.exec(text)) !== null) {
+      if (m.index > last) out.push(text.slice(last, m.index));
+      var cls = m[1] || m[2] ? "c" : m[3] ? "s" : m[4] ? "n" : KEYWORDS.test(m[5]) ? "k" : BUILTINS.test(m[5]) ? "b" : null;
+      out.push(cls ? h("span", { class: "t-" + cls, text: m[0] }) : m[0]);
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) out.push(text.slice(last));
+    if (!text.length) out.push(" ");
+    return out;
+  }
+
+  // --- assemble ------------------------------------------------------------------------------
+
+  readHash();
+  app.appendChild(header());
+  var main = h("main", null,
+    summary(),
+    skipped(),
+    h("div", { class: "two" }, chart(), fixFirst()),
+    sitesTable(),
+    functionsSection());
+  app.appendChild(main);
+  app.appendChild(h("footer", { class: "foot" }, "escape-lens " + report.tool_version + " · " + report.schema + " · sizes are bytes per execution of each site, as the allocator model for " + data.model + " predicts them."));
+  syncControls();
+  update();
+  window.addEventListener("hashchange", function () { readHash(); syncControls(); update(); });
+})();
