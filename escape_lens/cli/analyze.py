@@ -1,0 +1,121 @@
+"""`escape-lens analyze`: every heap allocation site of Go source (or of a Go binary).
+
+Exit codes: 0 report written (even when some packages were skipped: their compiler
+errors go to stderr), 1 `--cross-check` found disagreements, 2 nothing could be analysed
+or bad input.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from escape_lens.records import Report
+from escape_lens.reporters import Reporter, get_reporter
+
+FORMATS = ("text", "json", "html", "sarif")
+
+
+@click.command("analyze")
+@click.argument("targets", nargs=-1)
+@click.option("--go", "go", metavar="PATH", help="Go toolchain to use (go binary or GOROOT).")
+@click.option("--tests", is_flag=True, help="Include _test.go files.")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE, not stdout.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the go command line and flow chains.")
+@click.option("--binary", metavar="PATH", help="Analyse a compiled Go ELF binary instead.")
+@click.option(
+    "--package",
+    "packages",
+    multiple=True,
+    metavar="PATTERN",
+    help="With --binary: functions of these packages (default: the main module's).",
+)
+@click.option(
+    "--cross-check",
+    is_flag=True,
+    help="Also build the targets into a binary and report where the two modes disagree.",
+)
+def command(
+    targets: Sequence[str],
+    go: str | None,
+    tests: bool,
+    fmt: str,
+    output: str | None,
+    verbose: bool,
+    binary: str | None,
+    packages: Sequence[str],
+    cross_check: bool,
+) -> int:
+    """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
+    from escape_lens.toolchain import set_verbose
+
+    set_verbose(verbose)
+    if binary is not None:
+        if targets or cross_check or tests:
+            raise UsageError("--binary takes no TARGET, --tests or --cross-check")
+        from escape_lens.binary import analyze_binary
+
+        report = analyze_binary(binary, list(packages) or None)
+    else:
+        if packages:
+            raise UsageError("--package only applies to --binary")
+        if not targets:
+            raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
+        from escape_lens.analyze import analyze_targets
+
+        report = analyze_targets(list(targets), go=go, tests=tests)
+        _print_skipped(report)
+    _write(report, _reporter(fmt, verbose), output)
+    if cross_check:
+        return _cross_check(report, list(targets))
+    return EXIT_OK
+
+
+def _reporter(fmt: str, verbose: bool) -> Reporter:
+    if fmt == "text":
+        from escape_lens.reporters.text import TextReporter
+
+        return TextReporter(verbose=verbose)
+    return get_reporter(fmt)
+
+
+def _print_skipped(report: Report) -> None:
+    for skipped in report.skipped:
+        click.echo(f"escape-lens: skipped {skipped.package}:", err=True)
+        for line in skipped.reason.strip().splitlines():
+            click.echo(f"  {line}", err=True)
+
+
+def _write(report: Report, reporter: Reporter, output: str | None) -> None:
+    if output is None:
+        reporter.render(report, sys.stdout)
+        sys.stdout.flush()
+        return
+    # Render fully before touching the file, so a failure never leaves half a report.
+    buffer = io.StringIO()
+    reporter.render(report, buffer)
+    try:
+        Path(output).write_text(buffer.getvalue(), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+def _cross_check(report: Report, targets: list[str]) -> int:
+    from escape_lens.binary.crosscheck import build_and_cross_check
+
+    disagreements = build_and_cross_check(report.toolchain, targets, report)
+    for disagreement in disagreements:
+        click.echo(str(disagreement))
+    if disagreements:
+        click.echo(f"escape-lens: {len(disagreements)} disagreements", err=True)
+        return EXIT_FINDINGS
+    click.echo("escape-lens: source and binary agree", err=True)
+    return EXIT_OK

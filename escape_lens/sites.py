@@ -1,0 +1,785 @@
+"""The join: escape diagnostics and allocation calls become allocation *sites*.
+
+The compiler says two things about an allocation, in two places, and they disagree often
+enough that neither alone is the truth (DESIGN.md, "What real compiler output does"):
+
+* the escape diagnostics (`-m`) say *why* something goes to the heap, with a column and a
+  flow chain, but not whether or how it is allocated;
+* the assembly (`-S`) shows the runtime call that *does* allocate (`newobject`,
+  `makeslice`, `mallocgcSmallNoScanSC4`, ...), with the type descriptor and constant
+  arguments, but only a line (no column) and, for inlined code, the callee's line.
+
+Rules of the join, in the order they are applied:
+
+1. **The calls are what allocates.** Every allocation call becomes a site, with or without
+   an escape line behind it. Channels (`makechan`) have no escape line at all; appends to
+   non-escaping slices still call `growslice`; conversions and concatenations allocate
+   whenever their result is too big for the caller's 32-byte buffer.
+2. **Pairing is by position and construct.** A call pairs with an unused diagnostic on the
+   same file and line whose construct is compatible with the runtime entry (the table
+   `_ENTRY_FAMILY` / `_COMPATIBLE`): `new(T)`, `&T{}`, `[]T{...}`, `func literal` and
+   `moved to heap: x` with `newobject` / `mallocgc*SC*` / `mallocgc`; `make([]T, n)` with
+   `makeslice` (or a direct `mallocgc` for `make` + `copy`); `append` with `growslice`,
+   `growsliceBuf` and `moveSlice*`; `make(map...)` with `makemap*`; `x escapes to heap`
+   with `convT*`; `a + b` with `concatstring*`; conversions with their runtime helpers.
+   Several calls on one line pair with diagnostics in column order (assembly follows
+   evaluation order). "does not escape" lines pair too: they explain a heap allocation
+   that escape analysis did not cause (a variable-length `make`, a grown slice).
+   A diagnostic belongs to one function: when the compiler names it (`... in F:`) or the
+   function spans place it, a call of another function does not take it.
+3. **Inlined allocations** run in the function they were inlined into, so the site is
+   attributed to that function. `-S` places the call at the callee's line (another
+   function's lines, another file, another package); `-m` places the diagnostic at the
+   call site in the caller. Such a call pairs with a compatible unused diagnostic inside
+   the caller; the site's `pos` is the caller's position and `inlined_from` the callee's.
+4. **Escape lines without a call** are sites with `allocates=False` and a note: batched
+   into another moved-to-heap allocation (1.25+ merges small scalar locals into one
+   `mallocgc`), inlined (the allocation is reported where it was inlined), generic (compiled
+   where instantiated, under a shape name), no boxing needed (interface conversion of a
+   constant, zero-size or byte value), or kept on the stack / optimised away.
+5. **Generic code** is compiled under shape names (`NewStack[go.shape.int64]`); the
+   site keeps the compiler's function name, so each instantiation shape is its own site.
+6. **Predictions** use the model for the site's real request (see `_predict`): a slice's
+   element size × constant count; a variable length gets path `dynamic` with the
+   thresholds; `append` is dynamic by nature; a map's header and buckets/groups and a
+   channel's hchan + buffer come from the model's object lists; `convT*` sizes follow
+   ALLOCATOR §8.2 (convTstring 16 B scan, convTslice 24 B scan, convT16/32/64 2/4/8 B
+   tiny, and no allocation at all for values < 256).
+7. **Self-check**: when the compiler itself chose a size-specialized entry
+   (`mallocgcSmallNoScanSC4`, `mallocgcTinySC2`), its size class must equal the model's.
+   A disagreement is a model bug: the site's note says so in capitals, and the tests
+   fail on it.
+8. **Binary mode** calls the join with calls only (`diagnostics=()`, origin "binary"):
+   every rule above that needs a diagnostic simply does not fire.
+
+The construct vocabulary (fixed; reporters and fingerprints rely on it):
+new, composite-literal, make-slice, append, map, chan, closure, interface,
+string-concat, string-conversion, bytes-conversion, runes-conversion, moved-to-heap,
+goroutine, defer, alloc (a direct `mallocgc` whose source construct is unknown).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from escape_lens import model
+from escape_lens.records import (
+    AllocCall,
+    EscapeDiagnostic,
+    FunctionSpan,
+    Origin,
+    PackageOutput,
+    Prediction,
+    Site,
+    SourcePos,
+    TypeInfo,
+)
+
+CONSTRUCTS = (
+    "new",
+    "composite-literal",
+    "make-slice",
+    "append",
+    "map",
+    "chan",
+    "closure",
+    "interface",
+    "string-concat",
+    "string-conversion",
+    "bytes-conversion",
+    "runes-conversion",
+    "moved-to-heap",
+    "goroutine",
+    "defer",
+    "alloc",
+)
+
+# Diagnostic kinds that can stand behind an allocation; the others (leaking-param, ...)
+# describe data flow, not storage.
+_ESCAPING_KINDS = frozenset({"escapes", "moved-to-heap"})
+_STACK_KINDS = frozenset({"does-not-escape"})
+
+# Runtime entry -> family of constructs it implements.
+_OBJECT = "object"
+_FAMILY_BY_ENTRY: dict[str, str] = {
+    "newobject": _OBJECT,
+    "mallocgc": _OBJECT,
+    "makeslice": "make-slice",
+    "makeslice64": "make-slice",
+    "makeslicecopy": "make-slice",
+    "growslice": "append",
+    "growsliceBuf": "append",
+    "growsliceNoAlias": "append",
+    "growsliceBufNoAlias": "append",
+    "makemap": "map",
+    "makemap64": "map",
+    "makemap_small": "map",
+    "makechan": "chan",
+    "makechan64": "chan",
+    "convT": "interface",
+    "convTnoptr": "interface",
+    "convT16": "interface",
+    "convT32": "interface",
+    "convT64": "interface",
+    "convTstring": "interface",
+    "convTslice": "interface",
+    "concatstrings": "string-concat",
+    "concatbytes": "string-concat",
+    "slicebytetostring": "string-conversion",
+    "slicerunetostring": "string-conversion",
+    "intstring": "string-conversion",
+    "stringtoslicebyte": "bytes-conversion",
+    "stringtoslicerune": "runes-conversion",
+    "newproc": "goroutine",
+    "deferproc": "defer",
+}
+_SPECIALIZED_RE = re.compile(r"^mallocgc(?:Small(?:NoScan|ScanNoHeader)SC\d+|Tiny(?:SC\d+|Size\d+))$")
+
+# Which diagnostic constructs an entry family may explain.
+_COMPATIBLE: dict[str, frozenset[str]] = {
+    _OBJECT: frozenset(
+        {"new", "composite-literal", "closure", "moved-to-heap", "make-slice", "interface"}
+    ),
+    "make-slice": frozenset({"make-slice"}),
+    "append": frozenset({"append"}),
+    "map": frozenset({"map"}),
+    "chan": frozenset({"chan"}),
+    "interface": frozenset({"interface"}),
+    "string-concat": frozenset({"string-concat", "bytes-conversion"}),
+    "string-conversion": frozenset({"string-conversion", "interface"}),
+    "bytes-conversion": frozenset({"bytes-conversion"}),
+    "runes-conversion": frozenset({"runes-conversion"}),
+    "goroutine": frozenset(),
+    "defer": frozenset(),
+}
+
+# Go's layout of predeclared types on 64-bit targets (the language spec's sizes, the
+# runtime's pointer words): the type descriptors of these live in the runtime, so a
+# package's `-S` listing never dumps them.
+_WORD = 8
+_BASIC: dict[str, tuple[int, int]] = {
+    **dict.fromkeys(("bool", "int8", "uint8", "byte"), (1, 0)),
+    **dict.fromkeys(("int16", "uint16"), (2, 0)),
+    **dict.fromkeys(("int32", "uint32", "rune", "float32"), (4, 0)),
+    **dict.fromkeys(("int", "uint", "int64", "uint64", "uintptr", "float64", "complex64"), (8, 0)),
+    "complex128": (16, 0),
+    "string": (16, 8),
+    "unsafe.Pointer": (8, 8),
+    "any": (16, 16),
+    "error": (16, 16),
+    "struct {}": (0, 0),
+}
+
+
+def short_function(symbol: str) -> str:
+    """The function's name inside its package: `example.com/m/p.(*T).M` -> `(*T).M`.
+
+    Binary mode names functions the same way, so source and binary sites compare.
+    """
+    slash = symbol.rfind("/", 0, symbol.find("[") if "[" in symbol else len(symbol))
+    rest = symbol[slash + 1 :]
+    dot = rest.find(".")
+    return rest[dot + 1 :] if dot >= 0 else rest
+
+
+def package_of(symbol: str) -> str:
+    """The package path of a compiler symbol: `example.com/m/p.(*T).M` -> `example.com/m/p`."""
+    cut = symbol.find("[")
+    head = symbol if cut < 0 else symbol[:cut]
+    slash = head.rfind("/")
+    dot = head.find(".", slash + 1)
+    return head[:dot] if dot >= 0 else head
+
+
+def diagnostic_construct(diag: EscapeDiagnostic) -> str | None:
+    """The construct a diagnostic talks about, or None when it cannot be an allocation."""
+    if diag.kind == "moved-to-heap":
+        return "moved-to-heap"
+    subject = diag.subject.strip()
+    if subject == "func literal":
+        return "closure"
+    if subject.startswith("new("):
+        return "new"
+    if subject.startswith("make([]") or subject.startswith("make(["):
+        return "make-slice"
+    if subject.startswith("make(map"):
+        return "map"
+    if subject.startswith("make(chan"):
+        return "chan"
+    if subject == "append" or subject.startswith("append("):
+        return "append"
+    if subject.startswith("([]byte)(") or subject.startswith("[]byte("):
+        return "bytes-conversion"
+    if subject.startswith("([]rune)(") or subject.startswith("[]rune("):
+        return "runes-conversion"
+    if subject.startswith("string("):
+        return "string-conversion"
+    if subject.startswith("&") or subject == "... argument" or re.match(r"^\[\d*\]", subject):
+        return "composite-literal"
+    if " + " in subject:
+        return "string-concat"
+    if subject.startswith("{") or subject.endswith(" argument"):
+        return None  # compiler-internal storage (`{storage for ...}`), not an expression
+    return "interface"
+
+
+@dataclass(frozen=True, slots=True)
+class _Diag:
+    diag: EscapeDiagnostic
+    construct: str
+    function: str  # short name; "" when unknown
+    escaping: bool
+
+
+def _spans_by_short(functions: Iterable[FunctionSpan]) -> dict[str, FunctionSpan]:
+    return {short_function(span.name): span for span in functions}
+
+
+def _owner(pos: SourcePos, functions: Sequence[FunctionSpan]) -> str:
+    """The innermost compiled function whose lines contain `pos` ("" when none does)."""
+    best: FunctionSpan | None = None
+    for span in functions:
+        if span.file == pos.file and span.first_line <= pos.line <= span.last_line:
+            if best is None or span.last_line - span.first_line < best.last_line - best.first_line:
+                best = span
+    return short_function(best.name) if best is not None else ""
+
+
+def _prepare(
+    diagnostics: Iterable[EscapeDiagnostic], functions: Sequence[FunctionSpan]
+) -> list[_Diag]:
+    """Allocation-related diagnostics, one per fact, each with its construct and function.
+
+    `-m=2` states some facts twice: a flow header (`x escapes to heap in F:`) and a
+    verdict (`moved to heap: x`, `append escapes to heap`) at the same position. The two
+    become one diagnostic: the verdict's kind, the longer subject, the flow that exists.
+    """
+    by_pos: dict[tuple[SourcePos, str], list[EscapeDiagnostic]] = {}
+    moved: set[tuple[SourcePos, str]] = set()
+    for diag in diagnostics:
+        if diag.kind not in _ESCAPING_KINDS and diag.kind not in _STACK_KINDS:
+            continue
+        construct = diagnostic_construct(diag)
+        if construct is None:
+            continue
+        by_pos.setdefault((diag.pos, construct), []).append(diag)
+        if diag.kind == "moved-to-heap":
+            moved.add((diag.pos, diag.subject))
+    prepared: list[_Diag] = []
+    for (pos, construct), group in by_pos.items():
+        if construct == "interface" and any((pos, d.subject) in moved for d in group):
+            continue  # the header of a `moved to heap` verdict, merged below
+        if construct == "moved-to-heap":
+            headers = [d for key, ds in by_pos.items() if key[0] == pos for d in ds]
+            group = [*group, *headers]
+        verdict = max(group, key=lambda d: (d.kind == "moved-to-heap", d.kind == "escapes"))
+        flow = max((d.flow for d in group), key=len)
+        subject = verdict.subject
+        if construct != "moved-to-heap":
+            subject = max((d.subject for d in group if d.kind == verdict.kind), key=len)
+        function = next((d.function for d in group if d.function), "") or _owner(pos, functions)
+        merged = replace(verdict, subject=subject, flow=flow, function=function)
+        prepared.append(_Diag(merged, construct, function, verdict.kind in _ESCAPING_KINDS))
+    prepared.sort(key=lambda d: (d.diag.pos, not d.escaping, d.construct))
+    return prepared
+
+
+def entry_family(entry: str) -> str | None:
+    """The construct family of a runtime entry, or None if it is not an allocation entry."""
+    if entry in _FAMILY_BY_ENTRY:
+        return _FAMILY_BY_ENTRY[entry]
+    if _SPECIALIZED_RE.match(entry):
+        return _OBJECT
+    if entry.startswith("moveSlice"):
+        return "append"
+    if entry.startswith("concatstring") or entry.startswith("concatbyte"):
+        return "string-concat"
+    if entry.startswith("deferproc"):
+        return "defer"
+    return None
+
+
+def _is_inlined(call: AllocCall, span: FunctionSpan | None) -> bool:
+    if call.call_pos is not None:
+        return True
+    if span is None:
+        return False
+    return call.pos.file != span.file or call.pos.line < span.first_line
+
+
+class _Matcher:
+    """Unused diagnostics, looked up by line and by function."""
+
+    def __init__(self, diags: list[_Diag]) -> None:
+        self.diags = diags
+        self.used = [False] * len(diags)
+        self.by_line: dict[tuple[str, int], list[int]] = {}
+        for index, item in enumerate(diags):
+            self.by_line.setdefault((item.diag.pos.file, item.diag.pos.line), []).append(index)
+
+    def take(self, index: int | None) -> _Diag | None:
+        if index is None:
+            return None
+        self.used[index] = True
+        return self.diags[index]
+
+    def on_line(self, pos: SourcePos, family: str, function: str) -> int | None:
+        """The first unused compatible diagnostic on pos's line, escaping ones first."""
+        allowed = _COMPATIBLE.get(family, frozenset())
+        fallback = None
+        for index in self.by_line.get((pos.file, pos.line), ()):
+            item = self.diags[index]
+            if self.used[index] or item.construct not in allowed:
+                continue
+            if item.function and function and item.function != function:
+                continue
+            if item.escaping:
+                return index
+            if fallback is None:
+                fallback = index
+        return fallback
+
+    def in_function(self, family: str, function: str, type_name: str) -> int | None:
+        """For an inlined call: an unused escaping diagnostic of the caller naming its type."""
+        allowed = _COMPATIBLE.get(family, frozenset())
+        candidates = [
+            index
+            for index, item in enumerate(self.diags)
+            if not self.used[index]
+            and item.escaping
+            and item.construct in allowed
+            and item.function == function
+        ]
+        bare = type_name.rsplit(".", 1)[-1].split("[")[0]
+        for index in candidates:
+            if bare and bare in self.diags[index].diag.subject:
+                return index
+        return candidates[0] if candidates else None
+
+
+def join_sites(
+    calls: Iterable[AllocCall],
+    diagnostics: Iterable[EscapeDiagnostic],
+    rules: model.AllocRules,
+    *,
+    package: str | None = None,
+    functions: Sequence[FunctionSpan] = (),
+    types: Iterable[TypeInfo] = (),
+    origin: Origin = "source",
+) -> list[Site]:
+    """Sites of one package (or, with `package=None`, of calls from any package).
+
+    `functions` and `types` come from the same compilation (PackageOutput); binary mode
+    passes calls only. The result is in no particular order: `analyze` sorts.
+    """
+    known_types = {t.name: t for t in types}
+    spans = _spans_by_short(functions)
+    matcher = _Matcher(_prepare(diagnostics, functions))
+    sites: list[Site] = []
+    pending_inlined: list[AllocCall] = []
+
+    for call in calls:
+        family = entry_family(call.entry)
+        if family is None:
+            continue
+        function = short_function(call.function)
+        span = spans.get(function)
+        if _is_inlined(call, span):
+            pending_inlined.append(call)
+            continue
+        found = matcher.take(matcher.on_line(call.pos, family, function))
+        sites.append(_site(call, found, None, rules, package, known_types, origin))
+
+    for call in pending_inlined:
+        family = entry_family(call.entry) or _OBJECT
+        function = short_function(call.function)
+        if call.call_pos is not None:
+            index = matcher.on_line(call.call_pos, family, function)
+        else:
+            type_name = call.type.name if call.type is not None else ""
+            index = matcher.in_function(family, function, type_name)
+        found = matcher.take(index)
+        sites.append(_site(call, found, call.pos, rules, package, known_types, origin))
+
+    sites = _label_go_and_defer(sites)
+    sites.extend(_unmatched(matcher, sites, spans, package, origin))
+    return sites
+
+
+def join_package(package: PackageOutput, rules: model.AllocRules) -> list[Site]:
+    """The sites of one compiled target package."""
+    return join_sites(
+        package.calls,
+        package.diagnostics,
+        rules,
+        package=package.import_path,
+        functions=package.functions,
+        types=package.types,
+    )
+
+
+def _site(
+    call: AllocCall,
+    found: _Diag | None,
+    inlined_from: SourcePos | None,
+    rules: model.AllocRules,
+    package: str | None,
+    known_types: dict[str, TypeInfo],
+    origin: Origin,
+) -> Site:
+    family = entry_family(call.entry) or _OBJECT
+    construct = _call_construct(call, family, found)
+    if found is not None:
+        pos = found.diag.pos
+    elif inlined_from is not None:
+        pos = call.call_pos or call.pos
+    else:
+        pos = call.pos
+    estimate = _predict(call, family, rules, known_types)
+    notes = list(estimate.notes)
+    if found is not None and not found.escaping:
+        notes.append(f"{found.diag.subject} does not escape, yet it is heap-allocated")
+    if inlined_from is not None and found is None and call.call_pos is None:
+        notes.append("inlined; the call site in this function is not known")
+    diagnostic = found.diag if found is not None else None
+    return Site(
+        pos=pos,
+        package=package if package is not None else package_of(call.function),
+        function=short_function(call.function),
+        construct=construct,
+        type=estimate.type,
+        count=estimate.count,
+        diagnostic=diagnostic,
+        call=call,
+        prediction=estimate.main,
+        origin=origin,
+        extra=estimate.extra,
+        allocates=True,
+        note="; ".join(notes),
+        expr=_expr(found.diag) if found is not None else "",
+        inlined_from=inlined_from,
+    )
+
+
+def _expr(diag: EscapeDiagnostic) -> str:
+    return diag.subject
+
+
+def _call_construct(call: AllocCall, family: str, found: _Diag | None) -> str:
+    if family != _OBJECT:
+        return family
+    if found is not None:
+        return found.construct if found.construct != "interface" else "new"
+    name = call.type.name if call.type is not None else ""
+    if name.startswith("noalg.struct { F uintptr") or name.startswith("struct { F uintptr"):
+        return "closure"
+    if re.match(r"^(noalg\.)?\[\d+\]", name):
+        return "composite-literal"
+    if call.entry == "mallocgc":
+        return "alloc"
+    return "new"
+
+
+def _label_go_and_defer(sites: list[Site]) -> list[Site]:
+    """A closure allocated on the line of a `go`/`defer` is that statement's wrapper."""
+    statement_lines = {
+        (s.function, (s.call.pos if s.call else s.pos)): s.construct
+        for s in sites
+        if s.construct in ("goroutine", "defer")
+    }
+    relabelled = []
+    for site in sites:
+        where = (site.function, site.call.pos if site.call else site.pos)
+        statement = statement_lines.get(where)
+        if statement is not None and site.construct == "closure":
+            what = "go" if statement == "goroutine" else "defer"
+            note = f"the wrapper closure of the {what} statement"
+            site = replace(site, construct=statement, note=_join_note(note, site.note))
+        relabelled.append(site)
+    return relabelled
+
+
+def _join_note(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _unmatched(
+    matcher: _Matcher,
+    sites: list[Site],
+    spans: dict[str, FunctionSpan],
+    package: str | None,
+    origin: Origin,
+) -> list[Site]:
+    """Escape lines with no call behind them: sites that do not allocate, and why."""
+    result: list[Site] = []
+    moved = {
+        (s.function): s
+        for s in sites
+        if s.construct == "moved-to-heap" and s.call is not None and s.type is None
+    }
+    for index, item in enumerate(matcher.diags):
+        if matcher.used[index] or not item.escaping:
+            continue
+        diag = item.diag
+        function = item.function
+        note = _why_no_call(item, moved.get(function), spans)
+        result.append(
+            Site(
+                pos=diag.pos,
+                package=package or "",
+                function=function,
+                construct=item.construct,
+                type=None,
+                count=None,
+                diagnostic=diag,
+                call=None,
+                prediction=None,
+                origin=origin,
+                allocates=False,
+                note=note,
+                expr=_expr(diag),
+            )
+        )
+    return result
+
+
+def _why_no_call(item: _Diag, batched: Site | None, spans: dict[str, FunctionSpan]) -> str:
+    if item.construct == "moved-to-heap" and batched is not None:
+        return (
+            f"batched into one allocation with {batched.expr or 'another local'} "
+            f"at line {batched.pos.line} (Go 1.25+ merges small scalar locals)"
+        )
+    if "go.shape." in item.diag.subject or "[go.shape." in item.function:
+        return "generic code: allocated where the function is instantiated (shape instance)"
+    if item.function and spans and item.function not in spans:
+        return "inlined: the allocation is reported in the functions it was inlined into"
+    if item.construct == "interface":
+        return (
+            "no allocation: the value needs no boxing (constant, zero-size, "
+            "single-byte or read-only data) or the conversion was optimised away"
+        )
+    if item.construct == "append":
+        return "no growth call here: the slice's backing array is allocated elsewhere"
+    return "no allocation call in the compiled code: kept on the stack or optimised away"
+
+
+# --- predictions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Estimate:
+    type: TypeInfo | None
+    count: int | None
+    main: Prediction | None
+    extra: tuple[Prediction, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+_CONVT_FIXED: dict[str, TypeInfo] = {
+    "convT16": TypeInfo("uint16", 2, 0),
+    "convT32": TypeInfo("uint32", 4, 0),
+    "convT64": TypeInfo("uint64", 8, 0),
+    "convTstring": TypeInfo("string", 16, 8),
+    "convTslice": TypeInfo("[]uint8", 24, 8),
+}
+
+
+def resolve_type(name: str, known: dict[str, TypeInfo]) -> TypeInfo | None:
+    """Size and pointer bytes of a type named in a descriptor, from the dumped
+    descriptors of the package, else from the language's layout of predeclared and
+    built-in composite types; None when neither tells (never a guess)."""
+    name = name.strip()
+    if name in known:
+        return known[name]
+    if name.startswith("noalg."):
+        return resolve_type(name[len("noalg.") :], known)
+    if name in _BASIC:
+        size, ptr = _BASIC[name]
+        return TypeInfo(name, size, ptr)
+    if name.startswith(("*", "map[", "chan ", "<-chan ", "chan<- ", "func(")):
+        return TypeInfo(name, _WORD, _WORD)
+    if name.startswith("[]"):
+        return TypeInfo(name, 3 * _WORD, _WORD)
+    if name.startswith("interface {"):
+        return TypeInfo(name, 2 * _WORD, 2 * _WORD)
+    array = re.match(r"^\[(\d+)\](.+)$", name)
+    if array:
+        elem = resolve_type(array.group(2), known)
+        if elem is None:
+            return None
+        n = int(array.group(1))
+        ptr = (n - 1) * elem.size + elem.ptrbytes if elem.ptrbytes and n else 0
+        return TypeInfo(name, n * elem.size, ptr)
+    return None
+
+
+def _chan_elem(name: str) -> str | None:
+    for prefix in ("chan ", "<-chan ", "chan<- "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return None
+
+
+def _map_key_elem(name: str) -> tuple[str, str] | None:
+    if not name.startswith("map["):
+        return None
+    depth = 0
+    for index, char in enumerate(name[3:], start=3):
+        depth += char == "["
+        depth -= char == "]"
+        if depth == 0:
+            return name[4:index], name[index + 1 :]
+    return None
+
+
+def _objects(
+    objects: Sequence[tuple[int, bool]], rules: model.AllocRules
+) -> tuple[Prediction | None, tuple[Prediction, ...]]:
+    predictions = [model.predict(size, pointers, rules) for size, pointers in objects]
+    if not predictions:
+        return None, ()
+    return predictions[0], tuple(predictions[1:])
+
+
+def _specialized_check(call: AllocCall, main: Prediction | None) -> tuple[str, ...]:
+    if not _SPECIALIZED_RE.match(call.entry) or main is None:
+        return ()
+    compiler_class = model.class_of_specialized_entry(call.entry)
+    if compiler_class is None or compiler_class == main.size_class:
+        return ()
+    return (
+        f"MODEL DISAGREES WITH THE COMPILER: {call.entry} is size class {compiler_class}, "
+        f"the model says {main.size_class}",
+    )
+
+
+def specialized_disagreement(site: Site) -> str | None:
+    """The self-check of rule 7 for one site: a message when the model is wrong."""
+    if site.call is None:
+        return None
+    found = _specialized_check(site.call, site.prediction)
+    return found[0] if found else None
+
+
+def _predict(
+    call: AllocCall, family: str, rules: model.AllocRules, known: dict[str, TypeInfo]
+) -> _Estimate:
+    entry = call.entry
+    typ = call.type
+    if family == _OBJECT:
+        size = typ.size if typ is not None else call.const_count
+        if size is None:
+            return _Estimate(typ, None, None, notes=("size unknown",))
+        pointers = typ.pointers if typ is not None else False
+        main = model.predict(size, pointers, rules)
+        return _Estimate(typ, None, main, notes=_specialized_check(call, main))
+    if family == "make-slice":
+        if typ is None:
+            return _Estimate(None, call.const_count, None, notes=("element type unknown",))
+        if entry == "makeslicecopy" or call.const_count is None:
+            return _Estimate(typ, None, model.predict_dynamic(typ.size, typ.pointers, rules))
+        return _Estimate(
+            typ, call.const_count, model.predict(typ.size * call.const_count, typ.pointers, rules)
+        )
+    if family == "append":
+        if typ is None:
+            return _Estimate(None, None, None, notes=("element type unknown",))
+        pointers = typ.pointers and "NoScan" not in entry
+        note = ()
+        if entry.startswith("moveSlice"):
+            note = ("the appended slice is moved to the heap here (Go 1.26+)",)
+        else:
+            note = ("grows by doubling (1.25× beyond 256 elements), rounded up to a size class",)
+        return _Estimate(typ, None, model.predict_dynamic(typ.size, pointers, rules), notes=note)
+    if family == "map":
+        return _predict_map(call, rules, known)
+    if family == "chan":
+        return _predict_chan(call, rules, known)
+    if family == "interface":
+        if entry in _CONVT_FIXED:
+            boxed = _CONVT_FIXED[entry]
+            notes: tuple[str, ...] = ()
+            if entry in ("convT16", "convT32", "convT64"):
+                notes = ("no allocation for values below 256 (runtime.staticuint64s)",)
+            return _Estimate(boxed, None, model.predict(boxed.size, boxed.pointers, rules), (), notes)
+        if typ is None:
+            return _Estimate(None, None, None, notes=("boxed type unknown",))
+        pointers = typ.pointers and entry != "convTnoptr"
+        return _Estimate(typ, None, model.predict(typ.size, pointers, rules))
+    if family in ("string-concat", "string-conversion", "bytes-conversion", "runes-conversion"):
+        return _predict_string(call, family, rules)
+    return _Estimate(
+        typ,
+        None,
+        None,
+        notes=(
+            "the runtime reuses a free g / _defer record; a new one is allocated "
+            "only when its free list is empty",
+        ),
+    )
+
+
+def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, TypeInfo]) -> _Estimate:
+    key = elem = None
+    if call.type is not None:
+        parts = _map_key_elem(call.type.name)
+        if parts is not None:
+            key, elem = (resolve_type(p, known) for p in parts)
+    if call.entry == "makemap_small":
+        objects = model.map_objects(
+            key.size if key else 0,
+            bool(key and key.pointers),
+            elem.size if elem else 0,
+            bool(elem and elem.pointers),
+            None,
+            rules,
+        )
+        main, extra = _objects(objects, rules)
+        return _Estimate(call.type, None, main, extra, ("buckets/groups come with the first insert",))
+    if key is None or elem is None:
+        return _Estimate(call.type, call.const_count, None, notes=("key or element size unknown",))
+    hint = call.const_count
+    notes: tuple[str, ...] = ()
+    if hint is None:
+        notes = ("hint not constant: the buckets/groups depend on it at run time",)
+    objects = model.map_objects(
+        key.size, key.pointers, elem.size, elem.pointers, hint if hint is not None else 0, rules
+    )
+    main, extra = _objects(objects, rules)
+    return _Estimate(call.type, hint, main, extra, notes)
+
+
+def _predict_chan(call: AllocCall, rules: model.AllocRules, known: dict[str, TypeInfo]) -> _Estimate:
+    elem_name = _chan_elem(call.type.name) if call.type is not None else None
+    elem = resolve_type(elem_name, known) if elem_name is not None else None
+    if elem is None:
+        return _Estimate(call.type, call.const_count, None, notes=("element type unknown",))
+    if call.const_count is None:
+        main = model.predict_dynamic(elem.size, elem.pointers, rules)
+        return _Estimate(call.type, None, main, (), ("buffer size not constant",))
+    objects = model.chan_objects(elem.size, elem.pointers, call.const_count, rules)
+    main, extra = _objects(objects, rules)
+    return _Estimate(call.type, call.const_count, main, extra)
+
+
+_STRING_ELEM = {
+    "string-concat": TypeInfo("string", 16, 8),
+    "string-conversion": TypeInfo("string", 16, 8),
+    "bytes-conversion": TypeInfo("[]uint8", 24, 8),
+    "runes-conversion": TypeInfo("[]int32", 24, 8),
+}
+
+
+def _predict_string(call: AllocCall, family: str, rules: model.AllocRules) -> _Estimate:
+    result_type = _STRING_ELEM[family]
+    if call.entry == "intstring":
+        return _Estimate(result_type, 1, model.predict(4, False, rules))
+    elem_bytes = 4 if family == "runes-conversion" else 1
+    notes = ("no allocation when the result does not escape and fits 32 bytes",)
+    if call.const_count is not None and call.entry == "slicebytetostring":
+        return _Estimate(
+            result_type, call.const_count, model.predict(call.const_count, False, rules), (), notes
+        )
+    return _Estimate(result_type, None, model.predict_dynamic(elem_bytes, False, rules), (), notes)

@@ -1,0 +1,100 @@
+"""Finding Go: the documented order, and one clear error for each way it can fail."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from escape_lens.errors import GoNotFoundError, ToolchainError, UnsupportedGoError
+from escape_lens.records import GoVersion
+from escape_lens.toolchain import find_go, read_toolchain
+
+
+def _script(path: Path, body: str) -> Path:
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_reads_the_pinned_toolchain(pinned_go: Path) -> None:
+    toolchain = read_toolchain(pinned_go)
+    assert toolchain.version >= GoVersion(1, 27, 0)
+    assert (toolchain.goos, toolchain.goarch) == ("linux", "amd64")
+    assert Path(toolchain.goroot, "src", "runtime").is_dir()
+
+
+def test_explicit_go_wins_over_environment(
+    pinned_go: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ESCAPE_LENS_GO", str(tmp_path / "nowhere"))
+    assert find_go(str(pinned_go)) == pinned_go
+
+
+def test_environment_variable_wins_over_path(
+    pinned_go: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _script(tmp_path / "go", "exit 1\n")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("ESCAPE_LENS_GO", str(pinned_go))
+    assert find_go() == pinned_go
+
+
+def test_path_wins_over_the_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _script(tmp_path / "go", "exit 1\n")
+    monkeypatch.delenv("ESCAPE_LENS_GO", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_go() == fake
+
+
+def test_falls_back_to_the_wheel(
+    pinned_go: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ESCAPE_LENS_GO", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_go() == pinned_go
+
+
+def test_a_directory_means_its_go_binary(pinned_go: Path) -> None:
+    goroot = pinned_go.parent.parent
+    assert find_go(str(goroot)) == goroot / "bin" / "go"
+
+
+def test_missing_explicit_go_names_the_flag(tmp_path: Path) -> None:
+    with pytest.raises(GoNotFoundError, match=r"--go: no Go toolchain at"):
+        find_go(str(tmp_path / "missing-go"))
+
+
+def test_too_old_go_is_refused(tmp_path: Path) -> None:
+    old = _script(
+        tmp_path / "go",
+        'echo \'{"GOVERSION": "go1.20.14", "GOOS": "linux", "GOARCH": "amd64"}\'\n',
+    )
+    with pytest.raises(UnsupportedGoError, match=r"go1\.20\.14; escape-lens supports go1\.21"):
+        read_toolchain(old)
+
+
+def test_broken_go_is_one_clear_error(tmp_path: Path) -> None:
+    broken = _script(tmp_path / "go", "echo 'segmentation fault' >&2; exit 139\n")
+    with pytest.raises(ToolchainError, match="does not work as a Go toolchain"):
+        read_toolchain(broken)
+
+
+def test_not_executable_is_reported(tmp_path: Path) -> None:
+    plain = tmp_path / "go"
+    plain.write_text("not a program")
+    os.chmod(plain, 0o644)
+    with pytest.raises(GoNotFoundError, match="not executable"):
+        find_go(str(plain))
+
+
+def test_no_go_anywhere_says_how_to_get_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ESCAPE_LENS_GO", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("sys.path", [str(tmp_path)])
+    with pytest.raises(GoNotFoundError, match=r"escape-lens\[go\]"):
+        find_go()
