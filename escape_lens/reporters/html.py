@@ -32,12 +32,14 @@ from typing import Any, TextIO
 
 from escape_lens import model
 from escape_lens.records import EscapeDiagnostic, Prediction, Report, Site
-from escape_lens.reporters.json_report import report_to_dict
+from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict
 
-# A function shown whole when it has at most this many lines; longer ones show windows of
-# CONTEXT lines around each allocating line, so a 2,000-line function costs a few lines.
-WHOLE_FUNCTION_LINES = 80
+# A function is shown whole when it has at most this many lines; longer ones show windows
+# of CONTEXT lines around each allocating line, so a 2,000-line function costs a few lines.
+WHOLE_FUNCTION_LINES = 40
 CONTEXT = 3
+# Characters of source the page may carry in all (net/http must stay well under 2 MB).
+SOURCE_BUDGET = 600_000
 # A file this large is not a hand-written Go file worth excerpting (generated tables).
 MAX_SOURCE_BYTES = 4 << 20
 
@@ -188,56 +190,6 @@ def next_smaller(prediction: Prediction, pointers: bool, rules: model.AllocRules
     return Smaller(requested - low, smaller.class_bytes, smaller.path, saving)
 
 
-def explain(prediction: Prediction, pointers: bool, rules: model.AllocRules) -> list[str]:
-    """What the allocator does with one object, in sentences."""
-    p = prediction
-    kind = "pointerful (scan)" if pointers else "pointer-free (noscan)"
-    if p.path == "none":
-        return ["No heap allocation."]
-    if p.path == "dynamic":
-        elem = f"{p.elem_bytes} B elements" if p.elem_bytes is not None else "elements"
-        lines = [f"Length known only at run time; {elem}, {kind}."]
-        if p.tiny_max_count:
-            lines.append(f"Up to {p.tiny_max_count} elements: tiny allocator (16 B blocks).")
-        if p.small_max_count is not None:
-            lines.append(
-                f"Up to {p.small_max_count} elements: a small size class;"
-                " beyond that a large object with its own span."
-            )
-        return lines
-    waste = ""
-    if p.waste_bytes:
-        pct = round(100 * p.waste_bytes / p.class_bytes) if p.class_bytes else 0
-        waste = f"; {_bytes(p.waste_bytes)} wasted to rounding ({pct}%)"
-    if p.path == "tiny":
-        return [
-            f"Tiny allocator: {p.requested_bytes} B, pointer-free and under 16 B, is packed"
-            " with other tiny objects into shared 16 B blocks (no class of its own)."
-        ]
-    if p.path == "large":
-        return [
-            f"Large object: {_bytes(p.requested_bytes)} requested, over 32 KiB, gets a span"
-            f" of its own, {p.span_pages} page{'s' if p.span_pages != 1 else ''}"
-            f" ({_bytes(p.class_bytes)}){waste}."
-        ]
-    header = (
-        f" + {p.header_bytes} B malloc header (pointerful object over 512 B)"
-        if p.header_bytes
-        else ""
-    )
-    lines = [
-        f"Size class {p.size_class}: {_bytes(p.class_bytes)} slots for {p.requested_bytes} B"
-        f"{header}{waste}.",
-        f"Span class {p.span_class} ({kind}): {p.span_pages} page"
-        f"{'s' if p.span_pages != 1 else ''} ({_bytes(8192 * p.span_pages)}) hold"
-        f" {p.objects_per_span} objects.",
-    ]
-    smaller = next_smaller(p, pointers, rules)
-    if smaller is not None:
-        lines.append(f"Next smaller: {smaller}.")
-    return lines
-
-
 # --- source excerpts ------------------------------------------------------------------------
 
 
@@ -266,13 +218,15 @@ def _function_bounds(lines: Sequence[str], first: int, last: int) -> tuple[int, 
     return start, min(end, len(lines))
 
 
-def _segments(start: int, end: int, marked: Iterable[int]) -> list[tuple[int, int]]:
+def _segments(
+    start: int, end: int, marked: Iterable[int], whole: int, context: int
+) -> list[tuple[int, int]]:
     """Line ranges to show: the whole function when short, else windows around `marked`."""
-    if end - start + 1 <= WHOLE_FUNCTION_LINES:
+    if end - start + 1 <= whole:
         return [(start, end)]
     ranges: list[tuple[int, int]] = []
     for line in sorted(set(marked)):
-        lo, hi = max(start, line - CONTEXT), min(end, line + CONTEXT)
+        lo, hi = max(start, line - context), min(end, line + context)
         if ranges and lo <= ranges[-1][1] + 1:
             ranges[-1] = (ranges[-1][0], max(hi, ranges[-1][1]))
         else:
@@ -282,35 +236,75 @@ def _segments(start: int, end: int, marked: Iterable[int]) -> list[tuple[int, in
     return ranges
 
 
-def function_sources(report: Report) -> list[dict[str, Any]]:
-    """Per (file, function) with sites: its source segments and the indexes of its sites."""
+@dataclass(frozen=True, slots=True)
+class _Function:
+    file: str
+    function: str
+    package: str
+    sites: list[int]
+    bounds: tuple[int, int] | None  # first and last line of the func, when readable
+
+
+def _functions(report: Report) -> tuple[list[_Function], dict[str, list[str]]]:
     groups: dict[tuple[str, str], list[int]] = {}
     for index, site in enumerate(report.sites):
         groups.setdefault((site.pos.file, site.function), []).append(index)
     root = Path(report.root) if report.root else None
-    files: dict[str, list[str] | None] = {}
-    result: list[dict[str, Any]] = []
-    for (file, function), indexes in sorted(groups.items()):
-        if file not in files:
+    files: dict[str, list[str]] = {}
+    unreadable: set[str] = set()
+    functions: list[_Function] = []
+    for (file, function), indexes in groups.items():
+        if file not in files and file not in unreadable:
             path = Path(file)
             if not path.is_absolute() and root is not None:
                 path = root / path
-            files[file] = _read_lines(path) if file.endswith(".go") else None
-        lines = files[file]
-        entry: dict[str, Any] = {
-            "file": file,
-            "function": function,
-            "package": report.sites[indexes[0]].package,
-            "sites": indexes,
-            "segments": [],
-        }
+            lines = _read_lines(path) if file.endswith(".go") else None
+            if lines is None:
+                unreadable.add(file)
+            else:
+                files[file] = lines
         marked = [report.sites[i].pos.line for i in indexes]
-        if lines and max(marked) <= len(lines):
-            start, end = _function_bounds(lines, min(marked), max(marked))
-            entry["segments"] = [
-                [lo, lines[lo - 1 : hi]] for lo, hi in _segments(start, end, marked)
-            ]
-        result.append(entry)
+        bounds = None
+        if file in files and min(marked) >= 1 and max(marked) <= len(files[file]):
+            bounds = _function_bounds(files[file], min(marked), max(marked))
+        package = report.sites[indexes[0]].package
+        functions.append(_Function(file, function, package, indexes, bounds))
+    # In file order, so the page reads like the code.
+    functions.sort(key=lambda f: (f.file, report.sites[f.sites[0]].pos.line, f.function))
+    return functions, files
+
+
+def function_sources(report: Report) -> list[dict[str, Any]]:
+    """Per (file, function) with sites: its source segments and the indexes of its sites.
+
+    Short functions are shown whole, long ones as windows around their sites; when all of
+    it would pass SOURCE_BUDGET characters (a large package), the windows shrink to the
+    allocating lines and their neighbours, then to the allocating lines alone.
+    """
+    functions, files = _functions(report)
+    result: list[dict[str, Any]] = []
+    for whole, context in ((WHOLE_FUNCTION_LINES, CONTEXT), (12, 1), (0, 0)):
+        result = []
+        size = 0
+        for fn in functions:
+            segments: list[list[Any]] = []
+            if fn.bounds is not None:
+                lines = files[fn.file]
+                marked = [report.sites[i].pos.line for i in fn.sites]
+                for lo, hi in _segments(*fn.bounds, marked, whole, context):
+                    segments.append([lo, lines[lo - 1 : hi]])
+                    size += sum(len(text) + 3 for text in lines[lo - 1 : hi])
+            result.append(
+                {
+                    "file": fn.file,
+                    "function": fn.function,
+                    "package": fn.package,
+                    "sites": fn.sites,
+                    "segments": segments,
+                }
+            )
+        if size <= SOURCE_BUDGET:
+            break
     return result
 
 
@@ -318,40 +312,57 @@ def function_sources(report: Report) -> list[dict[str, Any]]:
 
 
 def _site_view(site: Site, rules: model.AllocRules) -> dict[str, Any]:
-    pointers = site.type.pointers if site.type is not None else False
-    objects = [site.prediction] if site.prediction is not None else []
-    explanation: list[str] = []
-    hint: str | None = None
-    for number, prediction in enumerate((*objects, *site.extra)):
-        # Extra objects (a channel buffer, map groups) are described after the main one;
-        # whether they hold pointers is not recorded, so their own sentences say noscan/scan
-        # only for the main object.
-        sentences = explain(prediction, pointers if number == 0 else False, rules)
-        if number > 0:
-            sentences[0] = f"Also {_bytes(prediction.requested_bytes)}: {sentences[0]}"
-        explanation.extend(sentences)
+    """What the page shows of a site beyond its record; keys only when there is something."""
+    view: dict[str, Any] = {}
+    chain = flow_chain(site.diagnostic, site.expr)
+    if chain:
+        view["chain"] = chain
     if site.prediction is not None and site.allocates:
+        pointers = site.type.pointers if site.type is not None else False
         smaller = next_smaller(site.prediction, pointers, rules)
-        hint = str(smaller) if smaller is not None else None
-    return {
-        "chain": flow_chain(site.diagnostic, site.expr),
-        "explain": explanation if site.allocates else [],
-        "hint": hint,
-    }
+        if smaller is not None:
+            view["hint"] = str(smaller)
+    return view
+
+
+def pack_sites(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Sites as rows of values under one list of field names (the page unpacks them).
+
+    Repeating some thirty key names per site would be most of the page on a large package.
+    Predictions become lists in PREDICTION_FIELDS order, and the raw flow steps are left
+    out: the page shows the readable chain made from them (`--format json` keeps them).
+    """
+    fields = list(sites[0]) if sites else []
+    rows: list[list[Any]] = []
+    for site in sites:
+        values = dict(site)
+        values["prediction"] = _prediction_row(site["prediction"])
+        values["extra"] = [_prediction_row(p) for p in site["extra"]]
+        if site["escape"] is not None:
+            values["escape"] = {k: v for k, v in site["escape"].items() if k != "flow"}
+        rows.append([values[name] for name in fields])
+    return {"fields": fields, "rows": rows}
+
+
+def _prediction_row(prediction: Mapping[str, Any] | None) -> list[Any] | None:
+    return None if prediction is None else [prediction[name] for name in PREDICTION_FIELDS]
 
 
 def payload(report: Report, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything the page shows: the report's JSON plus what only Python can work out."""
     rules = model.rules_for(report.toolchain.version, report.toolchain.goexperiment)
-    data: dict[str, Any] = {
-        "report": report_to_dict(report),
+    data: dict[str, Any] = report_to_dict(report)
+    data["sites"] = pack_sites(data["sites"])
+    result: dict[str, Any] = {
+        "report": data,
+        "prediction_fields": list(PREDICTION_FIELDS),
         "model": str(rules.version),
         "views": [_site_view(site, rules) for site in report.sites],
         "functions": function_sources(report),
     }
     if extra:
-        data.update(extra)
-    return data
+        result.update(extra)
+    return result
 
 
 def _asset(name: str) -> str:

@@ -28,7 +28,8 @@ from escape_lens.records import (
     TypeInfo,
 )
 from escape_lens.reporters import get_reporter
-from escape_lens.reporters.html import embed_json, flow_chain, next_smaller, payload
+from escape_lens.reporters.html import embed_json, flow_chain, next_smaller, pack_sites, payload
+from escape_lens.reporters.json_report import site_to_dict
 
 GO = GoToolchain("/go/bin/go", GoVersion.parse("go1.27.3"), "linux", "amd64")
 RULES = model.rules_for(GO.version)
@@ -147,7 +148,9 @@ def test_page_is_self_contained_and_embeds_the_report_once(tmp_path: Path) -> No
     assert len(scripts) == 2, "the data and the code, nothing else"
     data = json.loads(scripts[0])
     assert data["report"]["schema"] == "escape-lens/1"
-    assert [s["expr"] for s in data["report"]["sites"]] == ["x", "&point{...}", "</script><!--"]
+    packed = data["report"]["sites"]
+    expr = packed["fields"].index("expr")
+    assert [row[expr] for row in packed["rows"]] == ["x", "&point{...}", "</script><!--"]
     assert "<" not in scripts[0], "every < in the data is escaped"
 
 
@@ -214,8 +217,8 @@ def test_source_excerpt_and_explanations(tmp_path: Path) -> None:
     assert main["segments"][0][0] == 14  # from the func line
     assert main["segments"][0][1][0] == "func main() {"
     assert main["segments"][0][1][-1] == "}"
-    explain = data["views"][1]["explain"]
-    assert any("Size class" in line for line in explain)
+    assert data["views"][1]["hint"] == "remove 8 bytes → 24 B class, 25% less memory"
+    assert data["views"][1]["chain"][-1] == "heap"
 
 
 def test_unreadable_source_is_skipped(tmp_path: Path) -> None:
@@ -224,3 +227,15 @@ def test_unreadable_source_is_skipped(tmp_path: Path) -> None:
     data = payload(report)
     assert all(f["segments"] == [] for f in data["functions"])
     assert render(report)
+
+
+def test_packed_sites_hold_every_field_but_the_raw_flow(tmp_path: Path) -> None:
+    report = make_report(tmp_path)
+    dicts = [site_to_dict(site) for site in report.sites]
+    packed = pack_sites(dicts)
+    for row, original in zip(packed["rows"], dicts, strict=True):
+        site = dict(zip(packed["fields"], row, strict=True))
+        assert site["expr"] == original["expr"]
+        assert site["asm"] == original["asm"]
+        assert site["prediction"] == list(original["prediction"].values())
+        assert "flow" not in (site["escape"] or {})

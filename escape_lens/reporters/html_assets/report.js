@@ -6,13 +6,31 @@
 
   var data = JSON.parse(document.getElementById("report-data").textContent);
   var report = data.report;
-  var sites = report.sites;
+  var sites = unpack(report.sites);
   var views = data.views;
   var app = document.getElementById("app");
   var SVG = "http://www.w3.org/2000/svg";
   var PATHS = ["tiny", "small", "large", "dynamic", "none"];
 
   // --- small helpers ---------------------------------------------------------------
+
+  // Sites arrive as rows under one list of field names, predictions as value lists.
+  function unpack(packed) {
+    var fields = data.prediction_fields;
+    var prediction = function (row) {
+      if (!row) return null;
+      var p = {};
+      fields.forEach(function (name, k) { p[name] = row[k]; });
+      return p;
+    };
+    return packed.rows.map(function (row) {
+      var site = {};
+      packed.fields.forEach(function (name, k) { site[name] = row[k]; });
+      site.prediction = prediction(site.prediction);
+      site.extra = (site.extra || []).map(prediction);
+      return site;
+    });
+  }
 
   function h(tag, attrs) {
     var el = document.createElement(tag);
@@ -51,7 +69,7 @@
   function bytes(n) {
     if (n === null || n === undefined) return "—";
     if (n >= 1048576) return trim(n / 1048576) + " MiB";
-    if (n >= 10240) return trim(n / 1024) + " KiB";
+    if (n >= 10240 || (n >= 1024 && n % 1024 === 0)) return trim(n / 1024) + " KiB";
     return n.toLocaleString("en-US") + " B";
   }
 
@@ -505,7 +523,7 @@
       site.entry ? h("span", null, "runtime.", h("code", { text: site.entry })) : null,
       site.count !== null && site.count !== undefined ? h("span", null, "count ", h("b", { text: String(site.count) })) : null,
     ].filter(Boolean);
-    var chain = view.chain.length ? h("ol", { class: "chain", "aria-label": "Why it escapes" },
+    var chain = view.chain ? h("ol", { class: "chain", "aria-label": "Why it escapes" },
       view.chain.map(function (step, k) { return h("li", { class: k === 0 ? "from" : step === "heap" ? "to-heap" : null, text: step }); })) : null;
     var why = site.escape ? site.escape.message : null;
     var asm = site.asm && site.asm.length ? h("details", { class: "asm" }, h("summary", { text: "Assembly of the call (" + site.asm.length + " lines)" }), h("pre", null, site.asm.map(asmLine))) : null;
@@ -521,8 +539,45 @@
       chain,
       site.note ? h("p", { class: "why dim", text: site.note }) : null,
       site.inlined_from ? h("p", { class: "why dim", text: "Inlined from " + site.inlined_from.file + ":" + site.inlined_from.line }) : null,
-      view.explain.length ? h("ul", { class: "explain" }, view.explain.map(function (t) { return h("li", { text: t }); })) : null,
+      site.allocates && objectsOf(site).length ? h("ul", { class: "explain" }, explain(site, view).map(function (t) { return h("li", { text: t }); })) : null,
       asm);
+  }
+
+  // The model's prediction in sentences; `hint` (the next smaller class) comes from Python,
+  // which asks the model itself.
+  function explain(site, view) {
+    var out = [];
+    var objects = site.prediction ? [site.prediction].concat(site.extra) : site.extra;
+    objects.forEach(function (p, n) {
+      var lines = explainOne(p, n === 0 ? site.pointers : null);
+      if (n > 0 && lines.length) lines[0] = "Also " + bytes(p.requested_bytes) + ": " + lines[0];
+      out = out.concat(lines);
+    });
+    if (view.hint) out.push("Next smaller: " + view.hint + ".");
+    return out;
+  }
+
+  function objectsOf(site) { return site.prediction ? [site.prediction].concat(site.extra) : site.extra; }
+
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+
+  function explainOne(p, pointers) {
+    var kind = pointers === null || pointers === undefined ? "" : pointers ? " (pointerful, scan)" : " (pointer-free, noscan)";
+    var waste = p.waste_bytes && p.class_bytes ? "; " + bytes(p.waste_bytes) + " lost to rounding (" + pct(p.waste_bytes, p.class_bytes) + ")" : "";
+    if (p.path === "none") return ["No heap allocation."];
+    if (p.path === "dynamic") {
+      var lines = ["Length known only at run time" + (p.elem_bytes !== null ? ", " + bytes(p.elem_bytes) + " elements" : "") + kind + "."];
+      if (p.tiny_max_count) lines.push("Up to " + plural(p.tiny_max_count, "element") + ": tiny allocator, packed into shared 16 B blocks.");
+      if (p.small_max_count !== null && p.small_max_count !== undefined) lines.push("Up to " + plural(p.small_max_count, "element") + ": a small size class; beyond that a large object with a span of its own.");
+      return lines;
+    }
+    if (p.path === "tiny") return ["Tiny allocator: " + bytes(p.requested_bytes) + ", pointer-free and under 16 B, is packed with other tiny objects into shared 16 B blocks; no class of its own."];
+    if (p.path === "large") return ["Large object: " + bytes(p.requested_bytes) + ", over the largest size class, gets a span of its own: " + plural(p.span_pages, "page") + " (" + bytes(p.class_bytes) + ")" + waste + "."];
+    var header = p.header_bytes ? " + " + p.header_bytes + " B malloc header (pointerful, over 512 B)" : "";
+    return [
+      "Size class " + p.size_class + ": " + bytes(p.class_bytes) + " slots for " + bytes(p.requested_bytes) + header + waste + ".",
+      "Span class " + p.span_class + kind + ": " + plural(p.span_pages, "page") + " (" + bytes(8192 * p.span_pages) + ") hold " + p.objects_per_span + " objects.",
+    ];
   }
 
   function asmLine(text) {
