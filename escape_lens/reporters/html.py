@@ -40,6 +40,9 @@ WHOLE_FUNCTION_LINES = 40
 CONTEXT = 3
 # Characters of source the page may carry in all (net/http must stay well under 2 MB).
 SOURCE_BUDGET = 600_000
+# Constructs whose main object is mostly a runtime structure (a map or channel header, a
+# goroutine): bytes of it are not the programmer's to remove, so no next-smaller hint.
+FIXED_SIZE = frozenset({"chan", "goroutine", "map"})
 # A file this large is not a hand-written Go file worth excerpting (generated tables).
 MAX_SOURCE_BYTES = 4 << 20
 
@@ -245,10 +248,16 @@ class _Function:
     bounds: tuple[int, int] | None  # first and last line of the func, when readable
 
 
+def local_name(site: Site) -> str:
+    """The function's name inside its package: `(*T).M`, whether or not it was qualified."""
+    prefix = site.package + "."
+    return site.function[len(prefix) :] if site.function.startswith(prefix) else site.function
+
+
 def _functions(report: Report) -> tuple[list[_Function], dict[str, list[str]]]:
     groups: dict[tuple[str, str], list[int]] = {}
     for index, site in enumerate(report.sites):
-        groups.setdefault((site.pos.file, site.function), []).append(index)
+        groups.setdefault((site.pos.file, local_name(site)), []).append(index)
     root = Path(report.root) if report.root else None
     files: dict[str, list[str]] = {}
     unreadable: set[str] = set()
@@ -317,7 +326,7 @@ def _site_view(site: Site, rules: model.AllocRules) -> dict[str, Any]:
     chain = flow_chain(site.diagnostic, site.expr)
     if chain:
         view["chain"] = chain
-    if site.prediction is not None and site.allocates:
+    if site.prediction is not None and site.allocates and site.construct not in FIXED_SIZE:
         pointers = site.type.pointers if site.type is not None else False
         smaller = next_smaller(site.prediction, pointers, rules)
         if smaller is not None:

@@ -77,11 +77,15 @@
 
   function pct(part, whole) { return whole ? Math.round((100 * part) / whole) + "%" : "0%"; }
 
-  function shortFunc(name) {
-    // example.com/m/pkg.(*T).Method -> pkg.(*T).Method
-    var slash = name.lastIndexOf("/", name.indexOf(".") < 0 ? name.length : name.search(/\.[^/]*$/));
-    return slash >= 0 ? name.slice(slash + 1) : name;
+  // The function's name inside its package, however the record spells it.
+  function localName(site) {
+    var prefix = site.package + ".";
+    return site.function.indexOf(prefix) === 0 ? site.function.slice(prefix.length) : site.function;
   }
+
+  function pkgName(site) { return site.package.slice(site.package.lastIndexOf("/") + 1); }
+
+  function funcLabel(site) { return pkgName(site) + "." + localName(site); }
 
   function baseName(file) { return file.slice(file.lastIndexOf("/") + 1); }
 
@@ -122,7 +126,7 @@
 
   function header() {
     var tc = report.toolchain;
-    var title = report.packages.length === 1 ? report.packages[0] : report.packages.length + " packages";
+    var title = report.packages.length === 1 ? report.packages[0] : commonPrefix(report.packages) + " (" + report.packages.length + " packages)";
     var meta = [
       tc.version + " " + tc.goos + "/" + tc.goarch + (tc.goexperiment.length ? " (GOEXPERIMENT=" + tc.goexperiment.join(",") + ")" : ""),
       "allocator model " + data.model,
@@ -137,6 +141,16 @@
         [["summary", "Summary"], ["chart", "Size classes"], ["fix", "Fix first"], ["sites", "Sites"], ["functions", "Source"]].map(function (p) {
           return h("a", { href: "#" + p[0], "data-section": p[0], onclick: jump, text: p[1] });
         })));
+  }
+
+  function commonPrefix(names) {
+    var parts = names[0].split("/");
+    names.forEach(function (name) {
+      var other = name.split("/"), k = 0;
+      while (k < parts.length && k < other.length && parts[k] === other[k]) k++;
+      parts = parts.slice(0, k);
+    });
+    return parts.length ? parts.join("/") + "/…" : "";
   }
 
   function jump(event) {
@@ -198,6 +212,7 @@
   }
 
   var chartMetric = "bytes";
+  var scaleNote = h("span");
 
   function chart() {
     var holder = h("div", { class: "chart-holder" });
@@ -217,7 +232,7 @@
     drawChart(holder);
     return h("section", { id: "sec-chart", class: "panel", tabindex: "-1" },
       h("div", { class: "panel-head" }, h("h2", { text: "Size classes" }), toggle),
-      h("p", { class: "hint" }, "Bytes one execution of every site takes from each size class; ", h("span", { class: "waste-key" }), " the part lost to rounding up." + (dynamic ? " " + dynamic + " site" + (dynamic === 1 ? "" : "s") + " with a run-time size not drawn." : "")),
+      h("p", { class: "hint" }, "Bytes one execution of every site takes from each size class; ", h("span", { class: "waste-key" }), " the part lost to rounding up." + (dynamic ? " " + dynamic + " site" + (dynamic === 1 ? "" : "s") + " with a run-time size not drawn." : ""), scaleNote),
       holder);
   }
 
@@ -227,20 +242,34 @@
     if (!buckets.length) { holder.appendChild(h("p", { class: "empty", text: "No sites with a known size." })); return; }
     var byBytes = chartMetric === "bytes";
     var value = function (b) { return byBytes ? b.used + b.waste : b.sites; };
-    var max = Math.max.apply(null, buckets.map(value)) || 1;
-    var step = niceStep(max / 4);
-    var top = Math.ceil(max / step) * step;
-    var W = Math.max(560, 48 + buckets.length * 46), H = 240, L = 56, B = 44, T = 22;
+    var values = buckets.map(value);
+    var max = Math.max.apply(null, values) || 1;
+    var min = Math.min.apply(null, values.filter(function (v) { return v > 0; })) || 1;
+    // A square-root scale when one class dwarfs the rest (one large object among small
+    // ones), so every bar stays visible; the caption says so.
+    var sqrt = max / min > 40;
+    var top, ticks = [];
+    if (sqrt) {
+      // Powers of two, a quarter apart: evenly spaced on this scale, readable as bytes.
+      top = Math.pow(2, Math.ceil(Math.log2(max)));
+      [0, 1 / 64, 1 / 16, 1 / 4, 1].forEach(function (f) { ticks.push(f * top); });
+    } else {
+      var step = niceStep(max / 4);
+      top = Math.ceil(max / step) * step;
+      for (var v = 0; v <= top + 1e-9; v += step) ticks.push(v);
+    }
+    scaleNote.textContent = sqrt ? " Square-root scale." : "";
+    var W = Math.max(560, 48 + buckets.length * 46), H = 280, L = 56, B = 44, T = 22;
     var bw = Math.min(34, ((W - L - 8) / buckets.length) * 0.7);
     var gap = (W - L - 8) / buckets.length;
     var svg = s("svg", { viewBox: "0 0 " + W + " " + H, class: "chart", role: "img", "aria-label": (byBytes ? "Bytes" : "Sites") + " per size class" });
     svg.appendChild(s("defs", null, s("pattern", { id: "hatch", width: "6", height: "6", patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" },
       s("rect", { width: "6", height: "6", class: "hatch-bg" }), s("line", { x1: "0", y1: "0", x2: "0", y2: "6", class: "hatch-line" }))));
-    var y = function (v) { return T + (H - T - B) * (1 - v / top); };
-    for (var v = 0; v <= top + 1e-9; v += step) {
+    var y = function (v) { return T + (H - T - B) * (1 - (sqrt ? Math.sqrt(v / top) : v / top)); };
+    ticks.forEach(function (v) {
       svg.appendChild(s("line", { x1: L, x2: W - 4, y1: y(v), y2: y(v), class: "grid" }));
-      svg.appendChild(s("text", { x: L - 6, y: y(v) + 4, class: "axis", "text-anchor": "end" }, byBytes ? bytes(v) : String(v)));
-    }
+      svg.appendChild(s("text", { x: L - 6, y: y(v) + 4, class: "axis", "text-anchor": "end" }, byBytes ? bytes(Math.round(v)) : String(Math.round(v * 10) / 10)));
+    });
     buckets.forEach(function (b, i) {
       var x = L + gap * i + (gap - bw) / 2;
       var g = s("g", { class: "bar path-" + b.path });
@@ -275,7 +304,7 @@
       var sa = sites[a], sb = sites[b];
       return (sb.class_bytes + sb.waste_bytes) - (sa.class_bytes + sa.waste_bytes) || sb.waste_bytes - sa.waste_bytes || a - b;
     });
-    ranked = ranked.slice(0, 8);
+    ranked = ranked.slice(0, 5);
     var list = h("ol", { class: "fix" });
     ranked.forEach(function (i) {
       var site = sites[i], view = views[i];
@@ -283,7 +312,7 @@
         h("div", { class: "fix-main" },
           h("code", { class: "expr", text: site.expr || site.type || site.construct }),
           h("span", { class: "fix-bytes" }, h("b", { text: bytes(site.class_bytes) }), site.waste_bytes ? h("span", { class: "waste-text", text: " · " + bytes(site.waste_bytes) + " waste" }) : null)),
-        h("div", { class: "fix-where" }, siteLink(i, shortFunc(site.function) + " · " + loc(site)), " ", chip(path(site), path(site))),
+        h("div", { class: "fix-where" }, siteLink(i, funcLabel(site) + " · " + loc(site)), " ", chip(path(site), path(site))),
         view.hint ? h("div", { class: "fix-hint", text: view.hint }) : null));
     });
     return h("section", { id: "sec-fix", class: "panel", tabindex: "-1" },
@@ -297,7 +326,7 @@
   var COLUMNS = [
     { key: "loc", label: "Location", get: function (s) { return s.file + ":" + String(s.line).padStart(7, "0"); } },
     { key: "package", label: "Package", get: function (s) { return s.package; } },
-    { key: "function", label: "Function", get: function (s) { return s.function; } },
+    { key: "function", label: "Function", get: localName },
     { key: "construct", label: "Construct", get: function (s) { return s.construct; } },
     { key: "type", label: "Type", get: function (s) { return s.type || ""; } },
     { key: "bytes", label: "Bytes", num: true, get: function (s) { return s.class_bytes; } },
@@ -409,8 +438,8 @@
     var cells = {
       change: function () { return h("td", null, view.status ? chip(view.status, "st-" + view.status) : null); },
       loc: function () { return h("td", { class: "mono" }, siteLink(i, loc(site))); },
-      package: function () { return h("td", { class: "mono dim", text: site.package }); },
-      function: function () { return h("td", { class: "mono", title: site.function, text: shortFunc(site.function) }); },
+      package: function () { return h("td", { class: "mono dim", title: site.package, text: pkgName(site) }); },
+      function: function () { return h("td", { class: "mono", title: site.package + "." + localName(site), text: localName(site) }); },
       construct: function () { return h("td", null, h("span", { class: "tag", text: site.construct })); },
       type: function () { return h("td", { class: "mono", text: site.type || "—" }); },
       bytes: function () { return h("td", { class: "num", title: site.prediction ? site.prediction.requested_bytes + " B requested" : null, text: site.allocates && site.class_bytes ? bytes(site.class_bytes) : "—" }); },
@@ -419,7 +448,7 @@
       path: function () { return h("td", null, chip(p, p)); },
       entry: function () { return h("td", { class: "mono dim", text: site.entry || "—" }); },
     };
-    return h("tr", { class: site.allocates ? null : "stack" }, COLUMNS.map(function (c) { return cells[c.key](); }));
+    return h("tr", { class: site.allocates ? null : "stack", "data-site": String(i) }, COLUMNS.map(function (c) { return cells[c.key](); }));
   }
 
   function siteLink(i, text) {
@@ -441,7 +470,7 @@
       var body = h("div", { class: "fn-body" });
       var det = h("details", { class: "fn", id: "fn-" + f, ontoggle: function () { if (det.open && !body.firstChild) body.appendChild(renderFunction(fn, f)); } },
         h("summary", null,
-          h("span", { class: "fn-name mono", text: shortFunc(fn.function) }),
+          h("span", { class: "fn-name mono", text: funcLabel(sites[fn.sites[0]]) }),
           h("span", { class: "fn-file mono dim", text: fn.file }),
           h("span", { class: "fn-stats" }, h("b", { text: String(allocating) }), allocating === 1 ? " site" : " sites", total ? h("span", { class: "dim", text: " · " + bytes(total) }) : null)),
         body);
