@@ -43,6 +43,7 @@ SOURCE_BUDGET = 600_000
 # Constructs whose main object is mostly a runtime structure (a map or channel header, a
 # goroutine): bytes of it are not the programmer's to remove, so no next-smaller hint.
 FIXED_SIZE = frozenset({"chan", "goroutine", "map"})
+FILES_PACKAGE = "command-line-arguments"
 # A file this large is not a hand-written Go file worth excerpting (generated tables).
 MAX_SOURCE_BYTES = 4 << 20
 
@@ -249,9 +250,18 @@ class _Function:
 
 
 def local_name(site: Site) -> str:
-    """The function's name inside its package: `(*T).M`, whether or not it was qualified."""
-    prefix = site.package + "."
-    return site.function[len(prefix) :] if site.function.startswith(prefix) else site.function
+    """The function's name inside its package: `(*T).M`, whether or not it was qualified.
+
+    Files named on the command line form package `command-line-arguments`, whose symbols
+    still say `main.`.
+    """
+    prefixes = [site.package + "."]
+    if site.package == FILES_PACKAGE:
+        prefixes.append("main.")
+    for prefix in prefixes:
+        if site.function.startswith(prefix):
+            return site.function[len(prefix) :]
+    return site.function
 
 
 def _functions(report: Report) -> tuple[list[_Function], dict[str, list[str]]]:

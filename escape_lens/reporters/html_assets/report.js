@@ -78,12 +78,21 @@
   function pct(part, whole) { return whole ? Math.round((100 * part) / whole) + "%" : "0%"; }
 
   // The function's name inside its package, however the record spells it.
+  // Files named on the command line form package "command-line-arguments", whose symbols
+  // still say "main.".
+  var FILES_PACKAGE = "command-line-arguments";
+
   function localName(site) {
-    var prefix = site.package + ".";
-    return site.function.indexOf(prefix) === 0 ? site.function.slice(prefix.length) : site.function;
+    var prefixes = [site.package + "."].concat(site.package === FILES_PACKAGE ? ["main."] : []);
+    for (var k = 0; k < prefixes.length; k++) {
+      if (site.function.indexOf(prefixes[k]) === 0) return site.function.slice(prefixes[k].length);
+    }
+    return site.function;
   }
 
-  function pkgName(site) { return site.package.slice(site.package.lastIndexOf("/") + 1); }
+  function pkgName(site) {
+    return site.package === FILES_PACKAGE ? "main" : site.package.slice(site.package.lastIndexOf("/") + 1);
+  }
 
   function funcLabel(site) { return pkgName(site) + "." + localName(site); }
 
@@ -126,7 +135,9 @@
 
   function header() {
     var tc = report.toolchain;
-    var title = report.packages.length === 1 ? report.packages[0] : commonPrefix(report.packages) + " (" + report.packages.length + " packages)";
+    var only = report.packages[0];
+    if (only === FILES_PACKAGE && report.root) only = baseName(report.root) + " (" + FILES_PACKAGE + ")";
+    var title = report.packages.length === 1 ? only : commonPrefix(report.packages) + " (" + report.packages.length + " packages)";
     var meta = [
       tc.version + " " + tc.goos + "/" + tc.goarch + (tc.goexperiment.length ? " (GOEXPERIMENT=" + tc.goexperiment.join(",") + ")" : ""),
       "allocator model " + data.model,
