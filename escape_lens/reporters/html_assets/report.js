@@ -270,10 +270,13 @@
       for (var v = 0; v <= top + 1e-9; v += step) ticks.push(v);
     }
     scaleNote.textContent = sqrt ? " Square-root scale." : "";
-    var W = Math.max(560, 48 + buckets.length * 46), H = 280, L = 56, B = 44, T = 22;
+    // Drawn at the holder's own width, one user unit per pixel, so labels stay 11px
+    // however many classes there are; past its width the holder scrolls sideways.
+    var L = 56, B = 44, T = 22, H = 280;
+    var W = Math.max(holder.clientWidth || 640, L + 8 + buckets.length * 38);
     var bw = Math.min(34, ((W - L - 8) / buckets.length) * 0.7);
     var gap = (W - L - 8) / buckets.length;
-    var svg = s("svg", { viewBox: "0 0 " + W + " " + H, class: "chart", role: "img", "aria-label": (byBytes ? "Bytes" : "Sites") + " per size class" });
+    var svg = s("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, class: "chart", role: "img", "aria-label": (byBytes ? "Bytes" : "Sites") + " per size class" });
     svg.appendChild(s("defs", null, s("pattern", { id: "hatch", width: "6", height: "6", patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" },
       s("rect", { width: "6", height: "6", class: "hatch-bg" }), s("line", { x1: "0", y1: "0", x2: "0", y2: "6", class: "hatch-line" }))));
     var y = function (v) { return T + (H - T - B) * (1 - (sqrt ? Math.sqrt(v / top) : v / top)); };
@@ -299,6 +302,12 @@
     });
     holder.appendChild(svg);
   }
+
+  var chartWidth = 0;
+  window.addEventListener("resize", function () {
+    var holder = document.querySelector(".chart-holder");
+    if (holder && holder.clientWidth !== chartWidth) { chartWidth = holder.clientWidth; drawChart(holder); }
+  });
 
   function niceStep(raw) {
     if (raw <= 1) return 1;
