@@ -213,7 +213,7 @@ def test_smallest_class_has_no_smaller() -> None:
 def test_source_excerpt_and_explanations(tmp_path: Path) -> None:
     data = payload(make_report(tmp_path))
     functions = {f["function"]: f for f in data["functions"]}
-    main = functions["main.main"]
+    main = functions["main"]
     assert main["segments"][0][0] == 14  # from the func line
     assert main["segments"][0][1][0] == "func main() {"
     assert main["segments"][0][1][-1] == "}"
