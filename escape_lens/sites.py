@@ -40,7 +40,7 @@ Rules of the join, in the order they are applied:
 5. **Generic code** is compiled under shape names (`NewStack[go.shape.int64]`); the
    site keeps the compiler's function name, so each instantiation shape is its own site.
 6. **Predictions** use the model for the site's real request (see `_predict`): a slice's
-   element size × constant count; a variable length gets path `dynamic` with the
+   element size times a constant count; a variable length gets path `dynamic` with the
    thresholds; `append` is dynamic by nature; a map's header and buckets/groups and a
    channel's hchan + buffer come from the model's object lists; `convT*` sizes follow
    ALLOCATOR §8.2 (convTstring 16 B scan, convTslice 24 B scan, convT16/32/64 2/4/8 B
@@ -134,14 +134,19 @@ _FAMILY_BY_ENTRY: dict[str, str] = {
     "stringtoslicerune": "runes-conversion",
     "newproc": "goroutine",
     "deferproc": "defer",
+    "newarray": "make-slice",
+    "bytealg.MakeNoZero": "make-slice",
+    "rawstring": "string-conversion",
 }
-_SPECIALIZED_RE = re.compile(r"^mallocgc(?:Small(?:NoScan|ScanNoHeader)SC\d+|Tiny(?:SC\d+|Size\d+))$")
+_SPECIALIZED_RE = re.compile(
+    r"^mallocgc(?:Small(?:NoScan|ScanNoHeader)SC\d+|Tiny(?:SC\d+|Size\d+))$"
+)
 
 # Which diagnostic constructs an entry family may explain.
 _COMPATIBLE: dict[str, frozenset[str]] = {
-    _OBJECT: frozenset(
-        {"new", "composite-literal", "closure", "moved-to-heap", "make-slice", "interface"}
-    ),
+    _OBJECT: frozenset({"new", "composite-literal", "closure", "moved-to-heap", "interface"}),
+    # A bare mallocgc is also what `make([]T, n); copy(...)` compiles to (OMAKESLICECOPY).
+    "mallocgc": frozenset({"new", "composite-literal", "moved-to-heap", "make-slice"}),
     "make-slice": frozenset({"make-slice"}),
     "append": frozenset({"append"}),
     "map": frozenset({"map"}),
@@ -202,7 +207,7 @@ def diagnostic_construct(diag: EscapeDiagnostic) -> str | None:
         return "closure"
     if subject.startswith("new("):
         return "new"
-    if subject.startswith("make([]") or subject.startswith("make(["):
+    if subject.startswith(("make([]", "make([")):
         return "make-slice"
     if subject.startswith("make(map"):
         return "map"
@@ -210,9 +215,9 @@ def diagnostic_construct(diag: EscapeDiagnostic) -> str | None:
         return "chan"
     if subject == "append" or subject.startswith("append("):
         return "append"
-    if subject.startswith("([]byte)(") or subject.startswith("[]byte("):
+    if subject.startswith(("([]byte)(", "[]byte(")):
         return "bytes-conversion"
-    if subject.startswith("([]rune)(") or subject.startswith("[]rune("):
+    if subject.startswith(("([]rune)(", "[]rune(")):
         return "runes-conversion"
     if subject.startswith("string("):
         return "string-conversion"
@@ -239,12 +244,24 @@ def _spans_by_short(functions: Iterable[FunctionSpan]) -> dict[str, FunctionSpan
 
 def _owner(pos: SourcePos, functions: Sequence[FunctionSpan]) -> str:
     """The innermost compiled function whose lines contain `pos` ("" when none does)."""
-    best: FunctionSpan | None = None
-    for span in functions:
-        if span.file == pos.file and span.first_line <= pos.line <= span.last_line:
-            if best is None or span.last_line - span.first_line < best.last_line - best.first_line:
-                best = span
-    return short_function(best.name) if best is not None else ""
+    containing = [
+        span
+        for span in functions
+        if span.file == pos.file and span.first_line <= pos.line <= span.last_line
+    ]
+    if not containing:
+        return ""
+    best = min(containing, key=lambda span: (span.last_line - span.first_line, span.name))
+    return short_function(best.name)
+
+
+def _short_diag_function(name: str, functions: Sequence[FunctionSpan]) -> str:
+    """A diagnostic's function as a short name, whether the compiler or the build named it."""
+    if not name:
+        return ""
+    if "/" in name.split("[", 1)[0] or any(span.name == name for span in functions):
+        return short_function(name)
+    return name
 
 
 def _prepare(
@@ -279,7 +296,8 @@ def _prepare(
         subject = verdict.subject
         if construct != "moved-to-heap":
             subject = max((d.subject for d in group if d.kind == verdict.kind), key=len)
-        function = next((d.function for d in group if d.function), "") or _owner(pos, functions)
+        named = next((d.function for d in group if d.function), "")
+        function = _short_diag_function(named, functions) or _owner(pos, functions)
         merged = replace(verdict, subject=subject, flow=flow, function=function)
         prepared.append(_Diag(merged, construct, function, verdict.kind in _ESCAPING_KINDS))
     prepared.sort(key=lambda d: (d.diag.pos, not d.escaping, d.construct))
@@ -294,7 +312,7 @@ def entry_family(entry: str) -> str | None:
         return _OBJECT
     if entry.startswith("moveSlice"):
         return "append"
-    if entry.startswith("concatstring") or entry.startswith("concatbyte"):
+    if entry.startswith(("concatstring", "concatbyte")):
         return "string-concat"
     if entry.startswith("deferproc"):
         return "defer"
@@ -325,9 +343,9 @@ class _Matcher:
         self.used[index] = True
         return self.diags[index]
 
-    def on_line(self, pos: SourcePos, family: str, function: str) -> int | None:
+    def on_line(self, pos: SourcePos, entry: str, family: str, function: str) -> int | None:
         """The first unused compatible diagnostic on pos's line, escaping ones first."""
-        allowed = _COMPATIBLE.get(family, frozenset())
+        allowed = _COMPATIBLE.get(entry if entry in _COMPATIBLE else family, frozenset())
         fallback = None
         for index in self.by_line.get((pos.file, pos.line), ()):
             item = self.diags[index]
@@ -389,20 +407,22 @@ def join_sites(
         if _is_inlined(call, span):
             pending_inlined.append(call)
             continue
-        found = matcher.take(matcher.on_line(call.pos, family, function))
+        found = matcher.take(matcher.on_line(call.pos, call.entry, family, function))
         sites.append(_site(call, found, None, rules, package, known_types, origin))
 
     for call in pending_inlined:
         family = entry_family(call.entry) or _OBJECT
         function = short_function(call.function)
+        index = None
         if call.call_pos is not None:
-            index = matcher.on_line(call.call_pos, family, function)
-        else:
+            index = matcher.on_line(call.call_pos, call.entry, family, function)
+        if index is None:
             type_name = call.type.name if call.type is not None else ""
             index = matcher.in_function(family, function, type_name)
         found = matcher.take(index)
         sites.append(_site(call, found, call.pos, rules, package, known_types, origin))
 
+    sites = _inherit_moved_slice_types(sites, rules)
     sites = _label_go_and_defer(sites)
     sites.extend(_unmatched(matcher, sites, spans, package, origin))
     return sites
@@ -431,6 +451,11 @@ def _site(
 ) -> Site:
     family = entry_family(call.entry) or _OBJECT
     construct = _call_construct(call, family, found)
+    if family == "make-slice" and call.const_count is None and found is not None:
+        literal = _MAKE_LITERAL.match(found.diag.subject)
+        if literal is not None and call.entry in ("makeslice", "makeslice64"):
+            # The register copy hid the constant from the listing; the source shows it.
+            call = replace(call, const_count=int(literal.group("cap") or literal.group("len")))
     if found is not None:
         pos = found.diag.pos
     elif inlined_from is not None:
@@ -463,6 +488,10 @@ def _site(
     )
 
 
+# `make([]T, 100)` or `make([]T, 10, 100)` with literal numbers: the capacity sizes it.
+_MAKE_LITERAL = re.compile(r"^make\(\[\][^,]+, (?P<len>\d+)(?:, (?P<cap>\d+))?\)$")
+
+
 def _expr(diag: EscapeDiagnostic) -> str:
     return diag.subject
 
@@ -473,13 +502,33 @@ def _call_construct(call: AllocCall, family: str, found: _Diag | None) -> str:
     if found is not None:
         return found.construct if found.construct != "interface" else "new"
     name = call.type.name if call.type is not None else ""
-    if name.startswith("noalg.struct { F uintptr") or name.startswith("struct { F uintptr"):
+    if name.startswith(("noalg.struct { F uintptr", "struct { F uintptr")):
         return "closure"
     if re.match(r"^(noalg\.)?\[\d+\]", name):
         return "composite-literal"
     if call.entry == "mallocgc":
         return "alloc"
     return "new"
+
+
+def _inherit_moved_slice_types(sites: list[Site], rules: model.AllocRules) -> list[Site]:
+    """`moveSliceNoScan*` gets an element size, not a type: a slice moved to the heap at
+    `return` (1.26+) is the one the function's appends built, so it takes their type."""
+    grown: dict[str, set[TypeInfo]] = {}
+    for site in sites:
+        if site.construct == "append" and site.type is not None:
+            grown.setdefault(site.function, set()).add(site.type)
+    result = []
+    for site in sites:
+        types = grown.get(site.function, set())
+        if site.construct == "append" and site.type is None and len(types) == 1:
+            (elem,) = types
+            pointers = elem.pointers and "NoScan" not in (site.entry or "")
+            dynamic = model.predict_dynamic(elem.size, pointers, rules)
+            note = "the appended slice is moved to the heap here (Go 1.26+)"
+            site = replace(site, type=elem, prediction=dynamic, note=note)
+        result.append(site)
+    return result
 
 
 def _label_go_and_defer(sites: list[Site]) -> list[Site]:
@@ -687,11 +736,11 @@ def _predict(
         if typ is None:
             return _Estimate(None, None, None, notes=("element type unknown",))
         pointers = typ.pointers and "NoScan" not in entry
-        note = ()
+        note: tuple[str, ...]
         if entry.startswith("moveSlice"):
             note = ("the appended slice is moved to the heap here (Go 1.26+)",)
         else:
-            note = ("grows by doubling (1.25× beyond 256 elements), rounded up to a size class",)
+            note = ("grows by doubling (by 1.25 beyond 256 elements), rounded up to a size class",)
         return _Estimate(typ, None, model.predict_dynamic(typ.size, pointers, rules), notes=note)
     if family == "map":
         return _predict_map(call, rules, known)
@@ -703,7 +752,9 @@ def _predict(
             notes: tuple[str, ...] = ()
             if entry in ("convT16", "convT32", "convT64"):
                 notes = ("no allocation for values below 256 (runtime.staticuint64s)",)
-            return _Estimate(boxed, None, model.predict(boxed.size, boxed.pointers, rules), (), notes)
+            return _Estimate(
+                boxed, None, model.predict(boxed.size, boxed.pointers, rules), (), notes
+            )
         if typ is None:
             return _Estimate(None, None, None, notes=("boxed type unknown",))
         pointers = typ.pointers and entry != "convTnoptr"
@@ -737,7 +788,9 @@ def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, Type
             rules,
         )
         main, extra = _objects(objects, rules)
-        return _Estimate(call.type, None, main, extra, ("buckets/groups come with the first insert",))
+        return _Estimate(
+            call.type, None, main, extra, ("buckets/groups come with the first insert",)
+        )
     if key is None or elem is None:
         return _Estimate(call.type, call.const_count, None, notes=("key or element size unknown",))
     hint = call.const_count
@@ -751,14 +804,16 @@ def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, Type
     return _Estimate(call.type, hint, main, extra, notes)
 
 
-def _predict_chan(call: AllocCall, rules: model.AllocRules, known: dict[str, TypeInfo]) -> _Estimate:
+def _predict_chan(
+    call: AllocCall, rules: model.AllocRules, known: dict[str, TypeInfo]
+) -> _Estimate:
     elem_name = _chan_elem(call.type.name) if call.type is not None else None
     elem = resolve_type(elem_name, known) if elem_name is not None else None
     if elem is None:
         return _Estimate(call.type, call.const_count, None, notes=("element type unknown",))
     if call.const_count is None:
-        main = model.predict_dynamic(elem.size, elem.pointers, rules)
-        return _Estimate(call.type, None, main, (), ("buffer size not constant",))
+        dynamic = model.predict_dynamic(elem.size, elem.pointers, rules)
+        return _Estimate(call.type, None, dynamic, (), ("buffer size not constant",))
     objects = model.chan_objects(elem.size, elem.pointers, call.const_count, rules)
     main, extra = _objects(objects, rules)
     return _Estimate(call.type, call.const_count, main, extra)

@@ -25,9 +25,7 @@ FORMATS = ("text", "json", "html", "sarif")
 @click.argument("targets", nargs=-1)
 @click.option("--go", "go", metavar="PATH", help="Go toolchain to use (go binary or GOROOT).")
 @click.option("--tests", is_flag=True, help="Include _test.go files.")
-@click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE, not stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the go command line and flow chains.")
 @click.option("--binary", metavar="PATH", help="Analyse a compiled Go ELF binary instead.")

@@ -27,7 +27,7 @@ _COLOURS = {"construct": "\033[36m", "waste": "\033[33m", "alarm": "\033[31;1m",
 def describe_path(prediction: Prediction | None) -> str:
     """The allocator's path in words: tiny, size and span class, large pages, thresholds."""
     if prediction is None:
-        return "size unknown"
+        return ""
     if prediction.path == "tiny":
         return "tiny (shares a 16 B block)"
     if prediction.path == "small":
@@ -35,11 +35,9 @@ def describe_path(prediction: Prediction | None) -> str:
     if prediction.path == "large":
         return f"large, {prediction.span_pages} pages"
     if prediction.path == "dynamic":
-        elem = prediction.elem_bytes or 0
         tiny = prediction.tiny_max_count or 0
         small = prediction.small_max_count or 0
-        head = f"dynamic ({elem} B/elem): "
-        return head + (f"tiny ≤{tiny}, " if tiny else "") + f"small ≤{small}, then large"
+        return "dynamic: " + (f"tiny ≤{tiny}, " if tiny else "") + f"small ≤{small}"
     return "no allocation"
 
 
@@ -47,7 +45,11 @@ def describe_bytes(site: Site) -> str:
     if not site.allocates:
         return "no allocation"
     objects = (site.prediction, *site.extra) if site.prediction is not None else site.extra
-    if site.prediction is None or site.prediction.path == "dynamic":
+    if site.prediction is None and site.entry in ("newproc", "deferproc"):
+        return "pooled"  # a g / _defer record from a free list, rarely a new object
+    if site.prediction is not None and site.prediction.path == "dynamic":
+        return f"n×{site.prediction.elem_bytes or 0} B"  # noqa: RUF001
+    if site.prediction is None:
         return "? B"
     requested = sum(p.requested_bytes for p in objects)
     text = f"{requested}→{site.class_bytes} B"
@@ -62,16 +64,23 @@ def first_reason(site: Site) -> str:
     if diag is not None:
         if diag.kind == "does-not-escape":
             return "does not escape"
-        for step in diag.flow:
-            found = re.search(r"\(([^()]+)\)(?: at \S+)?$", step.text)
-            if found:
-                return found.group(1)
+        reasons = [
+            found.group(1)
+            for step in diag.flow
+            if (found := re.search(r"\(([^()]+)\)(?: at \S+)?$", step.text))
+        ]
+        # "spill" only says the value was stored somewhere; the next step says where to.
+        telling = [r for r in reasons if r != "spill"]
+        if telling or reasons:
+            return (telling or reasons)[0]
         return diag.message
     return site.note
 
 
 def _what(site: Site) -> str:
     type_name = site.type.name.rsplit("/", 1)[-1] if site.type is not None else ""
+    if type_name.startswith("noalg."):
+        type_name = "" if site.expr else "closure struct"  # compiler-made, not user types
     if not site.expr:
         return type_name
     bare = type_name.split(".", 1)[-1].lstrip("*[]")
@@ -111,31 +120,34 @@ class TextReporter:
         out.write("\n" + self.summary_line(report) + "\n")
 
     def site_line(self, site: Site, paint: _Paint) -> str:
+        """One line, never wider than `width`: the expression, then the reason, give way."""
         pos = f"{site.pos.line}:{site.pos.col}" if site.pos.col else str(site.pos.line)
-        fixed = [pos, site.construct, describe_bytes(site)]
+        size = describe_bytes(site)
         path = describe_path(site.prediction) if site.allocates else ""
-        if path:
-            fixed.append(path)
-        what = _what(site)
-        reason = first_reason(site)
-        base = len("    ") + sum(len(p) + 2 for p in fixed)
-        what = _cut(what, max(12, self.width - base - 2 - min(len(reason), 12)))
-        room = self.width - base - (len(what) + 2 if what else 0)
-        reason = _cut(reason, room)
+        fixed = [pos, site.construct, size, *([path] if path else [])]
+        room = self.width - 4 - sum(len(p) + 2 for p in fixed)
+        what, reason = _what(site), first_reason(site)
+        # The expression keeps up to 22 columns before the reason gives way, then shares.
+        what_room = max(min(len(what), 22, room - 8), room - len(reason) - 2) if reason else room
+        what = _cut(what, max(8, min(len(what), what_room)))
+        reason = _cut(reason, room - (len(what) + 2 if what else 0))
         parts = [pos, paint("construct", site.construct)]
         if what:
             parts.append(what)
-        parts.append(paint("waste", fixed[2]) if site.waste_bytes else fixed[2])
+        parts.append(paint("waste", size) if site.waste_bytes else size)
         if path:
             parts.append(path)
         if reason:
             alarm = reason.startswith("MODEL DISAGREES")
             parts.append(paint("alarm", reason) if alarm else paint("dim", reason))
-        return "    " + "  ".join(parts)
+        line = "    " + "  ".join(parts)
+        if visible_width(line) > self.width and not paint.enabled:
+            line = _cut(line, self.width)
+        return line
 
     def _write_flow(self, site: Site, out: TextIO, paint: _Paint) -> None:
         if site.note and site.allocates:
-            out.write(paint("dim", f"        note: {site.note}") + "\n")
+            out.write(paint("dim", _cut(f"        note: {site.note}", self.width)) + "\n")
         if site.inlined_from is not None:
             out.write(paint("dim", f"        inlined from {site.inlined_from}") + "\n")
         if site.call is not None:
@@ -143,20 +155,28 @@ class TextReporter:
         if site.diagnostic is None:
             return
         for step in site.diagnostic.flow:
-            out.write(paint("dim", f"        {step.text}") + "\n")
+            out.write(paint("dim", _cut(f"        {step.text}", self.width)) + "\n")
 
-    @staticmethod
-    def summary_line(report: Report) -> str:
+    def summary_line(self, report: Report) -> str:
+        """Sites, bytes per execution of all of them, waste; wrapped to the width."""
         totals = summarize(report.sites)
-        text = (
-            f"{totals['sites']} sites, {totals['class_bytes']} B per execution of all sites, "
-            f"{totals['waste_bytes']} B waste"
-        )
+        parts = [
+            f"{totals['sites']} sites",
+            f"{totals['class_bytes']} B per execution of all sites",
+            f"{totals['waste_bytes']} B waste",
+        ]
         if totals["non_allocating"]:
-            text += f"; {totals['non_allocating']} escape lines without an allocation"
+            parts.append(f"{totals['non_allocating']} escape lines without an allocation")
         if report.skipped:
-            text += f"; {len(report.skipped)} packages skipped"
-        return text
+            parts.append(f"{len(report.skipped)} packages skipped")
+        lines = [parts[0]]
+        for part in parts[1:]:
+            if len(lines[-1]) + 2 + len(part) <= self.width:
+                lines[-1] += ", " + part
+            else:
+                lines[-1] += ","
+                lines.append(part)
+        return "\n".join(lines)
 
 
 class _Paint:

@@ -1,0 +1,114 @@
+"""Speed and memory of `escape-lens analyze net/http` against a bare `go build` (issue 3).
+
+    PYTHONPATH=. python benchmarks/analyze_nethttp.py [--go PATH] [--std]
+
+Targets (go1.27.3, dependencies in the build cache): the whole command within 1.3x the
+bare `go build -gcflags='net/http=-m=2 -S' net/http` when net/http compiles afresh,
+within 2x when the build cache replays it; peak memory of the Python process <= 300 MB.
+Each measurement gets its own GOCACHE, warmed with a plain `go build net/http`, so the
+dependencies are cached and net/http (with the diagnostic flags) is compiled afresh on
+the first run and replayed on the second. `--std` also times `escape-lens analyze std`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PINNED = Path(sys.prefix) / "lib" / "python3.11" / "site-packages" / "go" / "bin" / "go"
+
+_PEAK = (
+    "import resource, sys\n"
+    "from escape_lens.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('peak_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def _env(cache: Path) -> dict[str, str]:
+    return dict(os.environ, GOCACHE=str(cache), GOTOOLCHAIN="local", PYTHONPATH=str(REPO))
+
+
+def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{argv[:4]} failed: {result.stderr[-2000:]}")
+    return elapsed, result.stderr
+
+
+def _warm(go: Path, cache: Path) -> None:
+    subprocess.run([str(go), "build", "net/http"], env=_env(cache), check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--go", default=str(PINNED))
+    parser.add_argument("--std", action="store_true")
+    args = parser.parse_args()
+    go = Path(args.go)
+    with tempfile.TemporaryDirectory() as tmp:
+        bare_cache, tool_cache = Path(tmp) / "bare", Path(tmp) / "tool"
+        _warm(go, bare_cache)
+        _warm(go, tool_cache)
+        bare = [str(go), "build", "-o", os.devnull, "-gcflags=net/http=-m=2 -S", "net/http"]
+        tool = [
+            sys.executable,
+            "-c",
+            _PEAK,
+            "analyze",
+            "net/http",
+            "--go",
+            str(go),
+            "--format",
+            "json",
+            "-o",
+            os.devnull,
+        ]
+        rows = []
+        for label in ("fresh", "cached"):
+            bare_s, _ = _timed(bare, _env(bare_cache))
+            tool_s, err = _timed(tool, _env(tool_cache))
+            peak = next(
+                int(row.split()[1]) for row in err.splitlines() if row.startswith("peak_kb")
+            )
+            rows.append((label, bare_s, tool_s, tool_s / bare_s, peak / 1024))
+        for label, bare_s, tool_s, ratio, peak_mb in rows:
+            print(
+                f"{label:6}  bare {bare_s:6.2f} s  escape-lens {tool_s:6.2f} s  "
+                f"ratio {ratio:4.2f}  peak {peak_mb:5.0f} MB"
+            )
+        if args.std:
+            std_cache = Path(tmp) / "std"
+            std_s, err = _timed(
+                [
+                    sys.executable,
+                    "-c",
+                    _PEAK,
+                    "analyze",
+                    "std",
+                    "--go",
+                    str(go),
+                    "--format",
+                    "json",
+                    "-o",
+                    os.devnull,
+                ],
+                _env(std_cache),
+            )
+            peak = next(
+                int(row.split()[1]) for row in err.splitlines() if row.startswith("peak_kb")
+            )
+            print(f"std     escape-lens {std_s:6.2f} s  peak {peak / 1024:5.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

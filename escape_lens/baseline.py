@@ -1,0 +1,76 @@
+"""The baseline file: the hot-path allocation sites a project has accepted.
+
+Invariants:
+- It is an `escape-lens/1` report (read back with `report_from_dict`, so any JSON report
+  from `analyze --format json` can serve as a baseline too), holding only the hot sites
+  that allocate, marked `"kind": "baseline"`.
+- It is diff-friendly: sites sorted by file, line, column and construct; no timestamps,
+  no machine paths (the toolchain path and the root are left empty), no assembly and no
+  escape flows (they change with unrelated edits and are not used for matching).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from escape_lens.check import HotPaths, hot_sites
+from escape_lens.config import Config
+from escape_lens.directives import Directives
+from escape_lens.errors import ConfigError, ReportFormatError
+from escape_lens.records import Report
+from escape_lens.reporters.json_report import dumps, report_from_dict, report_to_dict
+
+KIND = "baseline"
+
+
+def baseline_dict(report: Report, config: Config, directives: Directives) -> dict[str, Any]:
+    sites = sorted(
+        hot_sites(report, HotPaths(config, directives)),
+        key=lambda s: (s.pos, s.construct, s.fingerprint),
+    )
+    trimmed = Report(
+        tool_version=report.tool_version,
+        toolchain=report.toolchain,
+        packages=report.packages,
+        sites=tuple(sites),
+        origin=report.origin,
+    )
+    data = report_to_dict(trimmed)
+    data["toolchain"]["path"] = ""
+    data["root"] = ""
+    data["kind"] = KIND
+    for site in data["sites"]:
+        site["asm"] = []
+        if site["escape"] is not None:
+            site["escape"]["flow"] = []
+    return data
+
+
+def render_baseline(report: Report, config: Config, directives: Directives) -> str:
+    return dumps(baseline_dict(report, config, directives))
+
+
+def load_baseline(path: str) -> Report:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            data = json.load(stream)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read baseline: {exc.strerror or exc}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ReportFormatError(f"{path}: baseline is not JSON ({exc})") from exc
+    if not isinstance(data, Mapping):
+        raise ReportFormatError(f"{path}: not an escape-lens baseline")
+    return report_from_dict(data, os.path.relpath(path))
+
+
+def write_baseline(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise ConfigError(f"{path}: directory {directory} does not exist")
+    temporary = f"{path}.tmp"
+    with open(temporary, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, path)

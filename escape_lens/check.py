@@ -1,0 +1,602 @@
+"""The CI gate: hot-path allocation sites against a baseline and budgets -> findings.
+
+Invariants:
+- Only *hot* sites are judged: sites that allocate, in a function matched by a `hot`
+  pattern or a budget's pattern, or marked `//escape-lens:hot` in source (closures count
+  as their enclosing function). Everything else in the build is ignored.
+- A site accepted by `//escape-lens:allow <reason>` is not judged at all: it is neither
+  new nor grown, and does not count against a budget.
+- With a baseline, a hot site the baseline lacks is new (EL001) and a matched site that
+  costs more per execution grew (EL002); sites gone or cheaper are improvements (EL007,
+  a note). Matching is `escape_lens.diff.match_sites` (fingerprints, not lines). Without
+  a baseline file only budgets are checked, and the result says how to make one.
+- Budgets apply to each matching function on its own (EL003, EL004).
+- The result is a pure function of (report, config, directives, baseline); findings are
+  sorted by position then rule, so every output format is deterministic.
+- Exit code: 1 if any finding has level `error`, else 0 (warnings and notes never fail).
+
+Rule ids are stable; `RULES` is the one list of them (SARIF, docs and tests read it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, TextIO
+
+from escape_lens.config import Config, enclosing_names, qualified_name
+from escape_lens.diff import compare, describe_cost, match_sites, path_of
+from escape_lens.directives import Directives, Suppression
+from escape_lens.errors import EXIT_FINDINGS, EXIT_OK
+from escape_lens.records import Report, Site, SourcePos
+
+Level = Literal["error", "warning", "note"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    name: str
+    level: Level
+    summary: str
+    help: str
+
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in (
+        Rule(
+            "EL000",
+            "heap-allocation",
+            "note",
+            "A heap allocation site.",
+            "Reported by `escape-lens analyze --format sarif|github`: every site that "
+            "allocates on the heap, with what the Go runtime does with it.",
+        ),
+        Rule(
+            "EL001",
+            "new-allocation",
+            "error",
+            "A hot function has a heap allocation the baseline does not.",
+            "Remove the allocation (keep the value on the stack, reuse a buffer), accept it "
+            "with `//escape-lens:allow <reason>` on or above the line, or run "
+            "`escape-lens baseline` to accept the current state.",
+        ),
+        Rule(
+            "EL002",
+            "grown-allocation",
+            "error",
+            "A hot-path allocation costs more per execution than in the baseline.",
+            "The site now takes a bigger size class, more bytes, or a more expensive path "
+            "(tiny < small < dynamic < large). Shrink the type or accept it with "
+            "`escape-lens baseline`.",
+        ),
+        Rule(
+            "EL003",
+            "budget-exceeded",
+            "error",
+            "A hot function exceeds its allocation budget.",
+            "The function has more heap sites (max-sites) or more size-class bytes per "
+            "call (max-bytes) than its [[budget]] allows, or allocates at all while its "
+            "budget says none = true.",
+        ),
+        Rule(
+            "EL004",
+            "forbidden-path",
+            "error",
+            "A hot-path allocation takes an allocator path its budget forbids.",
+            "The budget's `forbid` list names this path (e.g. `large`: a dedicated span "
+            "per object, zeroed memory, a trip to the heap lock).",
+        ),
+        Rule(
+            "EL005",
+            "unused-suppression",
+            "warning",
+            "An `//escape-lens:allow` directive accepts no allocation site.",
+            "Nothing allocates on the line it covers (its own line if after code, else the "
+            "next non-comment line): remove it.",
+        ),
+        Rule(
+            "EL006",
+            "suppression-without-reason",
+            "error",
+            "An `//escape-lens:allow` directive gives no reason.",
+            "Write why the allocation is acceptable after the directive: "
+            "`//escape-lens:allow once per request`. Without a reason it accepts nothing.",
+        ),
+        Rule(
+            "EL007",
+            "improvement",
+            "note",
+            "A baseline allocation is gone or costs less.",
+            "Run `escape-lens baseline` to lock the improvement in.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    message: str
+    pos: SourcePos
+    function: str = ""
+    site: Site | None = None
+
+    @property
+    def level(self) -> Level:
+        return RULES[self.rule].level
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """report: the analysed build; baseline: the file compared against ("" for none)."""
+
+    report: Report
+    findings: tuple[Finding, ...]
+    hot_sites: int
+    baseline: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "error"]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FINDINGS if self.errors else EXIT_OK
+
+
+class HotPaths:
+    """Decides which functions are hot, from the config and the source directives."""
+
+    def __init__(self, config: Config, directives: Directives) -> None:
+        self.config = config
+        self.marked = directives.hot_functions
+
+    def function_of(self, site: Site) -> str:
+        """The site's function as patterns see it: qualified, enclosing, no type args."""
+        return enclosing_names(qualified_name(site.package, site.function))[-1]
+
+    def is_hot(self, site: Site) -> bool:
+        name = qualified_name(site.package, site.function)
+        if self.config.is_hot_name(name):
+            return True
+        return any(n in self.marked for n in enclosing_names(name))
+
+
+def hot_sites(report: Report, hot: HotPaths) -> list[Site]:
+    return [s for s in report.sites if s.allocates and hot.is_hot(s)]
+
+
+def evaluate(
+    report: Report,
+    config: Config,
+    directives: Directives,
+    baseline: Report | None,
+    baseline_path: str = "",
+) -> CheckResult:
+    hot = HotPaths(config, directives)
+    findings: list[Finding] = []
+    accepted: set[Suppression] = set()
+    judged: list[Site] = []
+    for site in hot_sites(report, hot):
+        suppression = directives.suppression_for(site.pos.file, site.pos.line)
+        if suppression is not None and suppression.reason:
+            accepted.add(suppression)
+        else:
+            judged.append(site)
+    findings += _suppression_findings(report, directives)
+    notes: list[str] = []
+    if baseline is not None:
+        old = [s for s in baseline.sites if s.allocates and hot.is_hot(s)]
+        findings += _baseline_findings(old, judged, hot, report, directives)
+        if baseline.toolchain.version.minor_version != report.toolchain.version.minor_version:
+            notes.append(
+                f"the baseline was made with {baseline.toolchain.version}, this build uses "
+                f"{report.toolchain.version}: size classes may differ"
+            )
+    else:
+        notes.append(
+            "no baseline: only budgets were checked; run `escape-lens baseline` to record "
+            "the current hot-path allocations"
+        )
+    findings += _budget_findings(judged, config, hot)
+    findings.sort(key=lambda f: (f.pos, f.rule, f.message))
+    return CheckResult(
+        report=report,
+        findings=tuple(findings),
+        hot_sites=len(judged),
+        baseline=baseline_path if baseline is not None else "",
+        notes=tuple(notes),
+    )
+
+
+def _suppression_findings(report: Report, directives: Directives) -> list[Finding]:
+    lines = {(s.pos.file, s.pos.line) for s in report.sites if s.allocates}
+    findings = []
+    for suppression in directives.suppressions:
+        pos = SourcePos(suppression.file, suppression.line, suppression.col)
+        if not suppression.reason:
+            findings.append(
+                Finding("EL006", "//escape-lens:allow needs a reason; it accepts nothing", pos)
+            )
+        elif (suppression.file, suppression.target_line) not in lines:
+            findings.append(
+                Finding(
+                    "EL005",
+                    f"//escape-lens:allow accepts nothing: no heap allocation on line "
+                    f"{suppression.target_line}",
+                    pos,
+                )
+            )
+    return findings
+
+
+def _baseline_findings(
+    old: Sequence[Site],
+    current: Sequence[Site],
+    hot: HotPaths,
+    report: Report,
+    directives: Directives,
+) -> list[Finding]:
+    # Suppressed sites are matched too (they are in the baseline if it was made before
+    # the directive), so that accepting a site does not report its baseline entry as gone.
+    suppressed = [
+        s
+        for s in hot_sites(report, hot)
+        if (sup := directives.suppression_for(s.pos.file, s.pos.line)) is not None and sup.reason
+    ]
+    judged = {id(s) for s in current}
+    pairs, only_new, only_old = match_sites(old, [*current, *suppressed])
+    findings = []
+    for site in only_new:
+        if id(site) in judged:
+            findings.append(
+                Finding(
+                    "EL001",
+                    f"new heap allocation in hot function {hot.function_of(site)}: "
+                    f"{_what(site)}, {describe_cost(site)}",
+                    site.pos,
+                    hot.function_of(site),
+                    site,
+                )
+            )
+    for before, after in pairs:
+        kind, how = compare(before, after)
+        if kind == "grown" and id(after) in judged:
+            findings.append(
+                Finding(
+                    "EL002",
+                    f"heap allocation grew in hot function {hot.function_of(after)}: "
+                    f"{_what(after)}, {how}",
+                    after.pos,
+                    hot.function_of(after),
+                    after,
+                )
+            )
+        elif kind == "shrunk":
+            findings.append(
+                Finding(
+                    "EL007",
+                    f"heap allocation shrank: {_what(after)}, {how}",
+                    after.pos,
+                    hot.function_of(after),
+                    after,
+                )
+            )
+    for site in only_old:
+        findings.append(
+            Finding(
+                "EL007",
+                f"heap allocation gone from {hot.function_of(site)}: {_what(site)} "
+                f"(was {describe_cost(site)} at line {site.pos.line})",
+                site.pos,
+                hot.function_of(site),
+                site,
+            )
+        )
+    return findings
+
+
+def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> list[Finding]:
+    by_function: dict[str, list[Site]] = {}
+    for site in sites:
+        by_function.setdefault(hot.function_of(site), []).append(site)
+    findings = []
+    for budget in config.budgets:
+        for function, function_sites in sorted(by_function.items()):
+            if not budget.pattern.matches(function):
+                continue
+            ordered = sorted(function_sites, key=lambda s: s.pos)
+            where = f"(budget {budget.pattern.text!r}, {config.path}:{budget.line})"
+            if budget.none:
+                findings += [
+                    Finding(
+                        "EL003",
+                        f"{function} must not allocate, but {_what(s)} does {where}",
+                        s.pos,
+                        function,
+                        s,
+                    )
+                    for s in ordered
+                ]
+            if budget.max_sites is not None and len(ordered) > budget.max_sites:
+                first = ordered[budget.max_sites]
+                findings.append(
+                    Finding(
+                        "EL003",
+                        f"{function} has {len(ordered)} heap allocation sites, budget "
+                        f"max-sites = {budget.max_sites} {where}",
+                        first.pos,
+                        function,
+                        first,
+                    )
+                )
+            static = [s for s in ordered if path_of(s) not in ("dynamic", "none")]
+            total = sum(s.class_bytes for s in static)
+            if budget.max_bytes is not None and total > budget.max_bytes:
+                findings.append(
+                    Finding(
+                        "EL003",
+                        f"{function} allocates {total} B per call in size classes "
+                        f"({len(static)} static sites), budget max-bytes = "
+                        f"{budget.max_bytes} {where}",
+                        ordered[0].pos,
+                        function,
+                        ordered[0],
+                    )
+                )
+            for site in ordered:
+                if path_of(site) in budget.forbid:
+                    findings.append(
+                        Finding(
+                            "EL004",
+                            f"{_what(site)} takes the forbidden {path_of(site)} path "
+                            f"({describe_cost(site)}) in {function} {where}",
+                            site.pos,
+                            function,
+                            site,
+                        )
+                    )
+    return findings
+
+
+def _what(site: Site) -> str:
+    """`composite-literal &Record{...}`, `moved-to-heap buf`, `new([4]uint64)`."""
+    subject = site.expr or (site.type.name if site.type else "")
+    if subject.startswith(site.construct.split("-")[0]):
+        return subject
+    return f"{site.construct} {subject}".strip()
+
+
+# --------------------------------------------------------------------------- output
+
+
+class CheckReporter(Protocol):
+    """The one interface of check output formats (text, json, github, sarif)."""
+
+    def render_check(self, result: CheckResult, out: TextIO) -> None: ...
+
+
+CHECK_FORMATS = ("text", "github", "sarif", "json")
+
+
+def check_reporter(name: str) -> CheckReporter:
+    if name == "text":
+        return TextCheckReporter()
+    if name == "json":
+        return JsonCheckReporter()
+    if name == "github":
+        from escape_lens.reporters.github import REPORTER as GITHUB
+
+        return GITHUB
+    if name == "sarif":
+        from escape_lens.reporters.sarif import REPORTER as SARIF
+
+        return SARIF
+    raise ValueError(f"unknown check format {name!r}")
+
+
+class TextCheckReporter:
+    def render_check(self, result: CheckResult, out: TextIO) -> None:
+        for finding in result.findings:
+            out.write(f"{finding.pos}: {finding.level}: {finding.rule} {finding.message}\n")
+        for note in result.notes:
+            out.write(f"note: {note}\n")
+        counts = dict.fromkeys(("error", "warning", "note"), 0)
+        for finding in result.findings:
+            counts[finding.level] += 1
+        against = f"against {result.baseline}" if result.baseline else "without a baseline"
+        verdict = "FAIL" if result.exit_code else "ok"
+        out.write(
+            f"escape-lens check: {verdict}: {result.hot_sites} hot-path heap sites checked "
+            f"{against}; {counts['error']} errors, {counts['warning']} warnings, "
+            f"{counts['note']} improvements\n"
+        )
+
+
+def finding_to_dict(finding: Finding) -> dict[str, object]:
+    from escape_lens.reporters.json_report import site_to_dict
+
+    rule = RULES[finding.rule]
+    return {
+        "rule": rule.id,
+        "name": rule.name,
+        "level": rule.level,
+        "message": finding.message,
+        "file": finding.pos.file,
+        "line": finding.pos.line,
+        "column": finding.pos.col,
+        "function": finding.function,
+        "fingerprint": finding.site.fingerprint if finding.site else None,
+        "site": site_to_dict(finding.site) if finding.site else None,
+    }
+
+
+class JsonCheckReporter:
+    def render_check(self, result: CheckResult, out: TextIO) -> None:
+        data = {
+            "schema": "escape-lens-check/1",
+            "passed": result.exit_code == EXIT_OK,
+            "baseline": result.baseline or None,
+            "toolchain": str(result.report.toolchain.version),
+            "hot_sites": result.hot_sites,
+            "notes": list(result.notes),
+            "findings": [finding_to_dict(f) for f in result.findings],
+        }
+        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def repository_root(start: str) -> str | None:
+    """The nearest directory at or above `start` with `.git` (a dir or a worktree file)."""
+    if not start:
+        return None
+    here = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def repository_path(report: Report, file: str) -> str:
+    """`file` (relative to the report root) relative to the repository root, with `/`."""
+    root = report.root
+    repo = repository_root(root)
+    absolute = file if os.path.isabs(file) else os.path.join(root, file)
+    base = repo or root
+    if base:
+        relative = os.path.relpath(absolute, base)
+        if not relative.startswith(".."):
+            return relative.replace(os.sep, "/")
+    return file.replace(os.sep, "/")
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """A build analysed for checking: the report, its config and its source directives."""
+
+    report: Report
+    config: Config
+    directives: Directives
+
+
+def analyse(
+    targets: Sequence[str],
+    *,
+    config_file: str | None = None,
+    go: str | None = None,
+    cwd: str | None = None,
+) -> Analysed:
+    """Find the config, build the targets (the config's, or `./...`), scan the directives.
+
+    Targets from the config file are relative to its directory; targets from the command
+    line to `cwd`.
+    """
+    from escape_lens.analyze import analyze_targets
+    from escape_lens.config import load_config
+    from escape_lens.directives import scan_report
+
+    here = os.path.abspath(cwd or os.getcwd())
+    start = here
+    if targets:
+        first = targets[0].removesuffix("/...")
+        candidate = first if os.path.isabs(first) else os.path.join(here, first)
+        if os.path.exists(candidate):
+            start = candidate
+    config = load_config(config_file, start)
+    run_in = here
+    if not targets:
+        if config.targets:
+            targets, run_in = list(config.targets), config.base
+        else:
+            targets = ["./..."]
+    targets, run_in = _within_module(list(targets), run_in)
+    report = analyze_targets(targets, go=go, tests=config.tests, cwd=run_in)
+    directives = scan_report(report, tests=config.tests)
+    return Analysed(report, config, directives)
+
+
+def _within_module(targets: list[str], here: str) -> tuple[list[str], str]:
+    """Targets that are paths inside one other module, made relative to its root.
+
+    `go build` resolves package paths against the module of its working directory, so
+    `escape-lens check services/api/...` from a repository root must run go in
+    `services/api`. Import-path targets and mixed modules are left alone.
+    """
+    from escape_lens.config import module_root
+
+    rewritten = []
+    roots = set()
+    for target in targets:
+        base = target.removesuffix("/...").removesuffix("...") or "."
+        path = base if os.path.isabs(base) else os.path.join(here, base)
+        if path.endswith(".go") and os.path.isfile(path):
+            # A file alone would be compiled as `command-line-arguments`, whose function
+            # names match no pattern: check judges the file's package.
+            path = os.path.dirname(path)
+        if not os.path.exists(path):
+            return targets, here
+        root = module_root(path)
+        if root is None:
+            return targets, here
+        roots.add(root)
+        relative = os.path.relpath(os.path.abspath(path), root)
+        spelled = "./" + relative.replace(os.sep, "/") if relative != "." else "."
+        rewritten.append(spelled + ("/..." if target.endswith("...") else ""))
+    if len(roots) != 1:
+        return targets, here
+    return rewritten, roots.pop()
+
+
+def run_check(
+    targets: Sequence[str],
+    *,
+    config_file: str | None = None,
+    baseline_file: str | None = None,
+    go: str | None = None,
+    cwd: str | None = None,
+) -> CheckResult:
+    """`escape-lens check`: a missing `--baseline FILE` is an error, a missing configured
+    or default baseline means "budgets only"."""
+    from escape_lens.baseline import load_baseline
+    from escape_lens.errors import UsageError
+
+    analysed = analyse(targets, config_file=config_file, go=go, cwd=cwd)
+    if baseline_file is not None:
+        if not os.path.isfile(baseline_file):
+            raise UsageError(f"{baseline_file}: no such baseline file")
+        path = baseline_file
+    else:
+        path = analysed.config.baseline_path
+    baseline = load_baseline(path) if os.path.isfile(path) else None
+    shown = os.path.relpath(path, cwd or os.getcwd())
+    if shown.startswith(".."):
+        shown = os.path.abspath(path)
+    return evaluate(analysed.report, analysed.config, analysed.directives, baseline, shown)
+
+
+def allocation_findings(report: Report) -> CheckResult:
+    """A plain report as findings: every allocating site an EL000 note (for `analyze
+    --format sarif|github`, which share the check formatters)."""
+    findings = tuple(
+        Finding(
+            "EL000",
+            f"heap allocation: {_what(site)}, {describe_cost(site)}"
+            + (f" ({site.diagnostic.message})" if site.diagnostic else ""),
+            site.pos,
+            site.function,
+            site,
+        )
+        for site in report.sites
+        if site.allocates
+    )
+    return CheckResult(report=report, findings=findings, hot_sites=0)

@@ -1,0 +1,46 @@
+"""`escape-lens baseline`: record the current hot-path allocation sites."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from escape_lens.baseline import render_baseline, write_baseline
+from escape_lens.check import HotPaths, analyse, hot_sites
+from escape_lens.toolchain import set_verbose
+
+
+@click.command("baseline")
+@click.argument("targets", nargs=-1)
+@click.option("--config", "config_file", metavar="FILE", help="Configuration file (TOML).")
+@click.option(
+    "-o",
+    "--output",
+    "--baseline",
+    "output",
+    metavar="FILE",
+    help="Where to write (default: the config's baseline path).",
+)
+@click.option("--go", metavar="PATH", help="The go command to use.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
+def command(
+    targets: tuple[str, ...],
+    config_file: str | None,
+    output: str | None,
+    go: str | None,
+    verbose: bool,
+) -> None:
+    """Write the hot-path heap allocation sites of TARGETS to the baseline file.
+
+    `escape-lens check` then fails only on sites that are new or grew since.
+    """
+    set_verbose(verbose)
+    analysed = analyse(targets, config_file=config_file, go=go)
+    path = output or analysed.config.baseline_path
+    text = render_baseline(analysed.report, analysed.config, analysed.directives)
+    write_baseline(path, text)
+    count = len(hot_sites(analysed.report, HotPaths(analysed.config, analysed.directives)))
+    click.echo(
+        f"escape-lens baseline: wrote {count} hot-path heap sites to {os.path.relpath(path)}"
+    )

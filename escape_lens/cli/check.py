@@ -1,0 +1,55 @@
+"""`escape-lens check`: the CI gate (see escape_lens.check for what it judges)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from escape_lens.check import CHECK_FORMATS, check_reporter, run_check
+from escape_lens.errors import EXIT_OK
+from escape_lens.toolchain import set_verbose
+
+
+@click.command("check")
+@click.argument("targets", nargs=-1)
+@click.option("--config", "config_file", metavar="FILE", help="Configuration file (TOML).")
+@click.option("--baseline", "baseline_file", metavar="FILE", help="Baseline to compare against.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(CHECK_FORMATS),
+    default="text",
+    show_default=True,
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the output to FILE.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (report only).")
+@click.option("--go", metavar="PATH", help="The go command to use.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
+def command(
+    targets: tuple[str, ...],
+    config_file: str | None,
+    baseline_file: str | None,
+    output_format: str,
+    output: str | None,
+    exit_zero: bool,
+    go: str | None,
+    verbose: bool,
+) -> int:
+    """Fail (exit 1) when hot paths gain heap allocations.
+
+    Compares the hot-path allocation sites of TARGETS (default: the config's targets,
+    else ./...) with the baseline and the budgets of the configuration. Exit codes: 0
+    pass, 1 findings, 2 usage, configuration or toolchain error.
+    """
+    set_verbose(verbose)
+    result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
+    reporter = check_reporter(output_format)
+    if output:
+        with open(output, "w", encoding="utf-8") as stream:
+            reporter.render_check(result, stream)
+        if output_format != "text":
+            check_reporter("text").render_check(result, sys.stdout)
+    else:
+        reporter.render_check(result, sys.stdout)
+    return EXIT_OK if exit_zero else result.exit_code

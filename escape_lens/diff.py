@@ -1,0 +1,169 @@
+"""Comparing two sets of allocation sites: which are new, gone, grown or shrunk.
+
+Invariants:
+- Only sites that allocate take part (an escape statement with nothing behind it costs
+  nothing, so it can neither appear nor grow).
+- Sites are matched by fingerprint first (see `escape_lens.fingerprint`: it survives line
+  shifts, reordered functions and renamed locals). Sites left over on both sides are then
+  paired in source order by (package, function, construct, normalised expression) -- a
+  variable whose type changed (`var b [16]byte` -> `[8]byte`) -- then by (package,
+  function, construct, type) -- an edited literal (`&T{a: 1}` -> `&T{a: 1, b: 2}`): the
+  same site changed, not one removed and one new.
+- "Grown" means one execution now costs more: a more expensive path (tiny < small <
+  dynamic < large), more size-class bytes, or (for dynamic sizes) bigger elements.
+  "Shrunk" is the reverse. A change of size class with the same bytes cannot happen.
+- Results are sorted by the new (or, for removed sites, the old) position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from escape_lens.fingerprint import normalise_expr
+from escape_lens.records import Report, Site
+
+ChangeKind = Literal["new", "removed", "grown", "shrunk"]
+
+# How much one execution of a path costs the allocator, cheapest first. `dynamic` may be
+# small or large at run time, so it ranks between them.
+_PATH_RANK = {"none": 0, "tiny": 1, "small": 2, "dynamic": 3, "large": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class SiteChange:
+    kind: ChangeKind
+    old: Site | None
+    new: Site | None
+    reason: str
+
+    @property
+    def site(self) -> Site:
+        site = self.new if self.new is not None else self.old
+        assert site is not None
+        return site
+
+
+@dataclass(frozen=True, slots=True)
+class SiteDiff:
+    changes: tuple[SiteChange, ...]
+    unchanged: int
+
+    def of_kind(self, kind: ChangeKind) -> list[SiteChange]:
+        return [c for c in self.changes if c.kind == kind]
+
+    @property
+    def regressed(self) -> bool:
+        """True if anything is new or grew: the diff exits 1."""
+        return any(c.kind in ("new", "grown") for c in self.changes)
+
+
+def path_of(site: Site) -> str:
+    return site.prediction.path if site.prediction is not None else "none"
+
+
+def describe_cost(site: Site) -> str:
+    """`48 B small (class 5)`, `large 40960 B`, `dynamic, 8 B elements`."""
+    prediction = site.prediction
+    if prediction is None:
+        return "unknown size"
+    if prediction.path == "dynamic":
+        return f"dynamic, {prediction.elem_bytes or 0} B elements"
+    if prediction.path == "small":
+        return f"{site.class_bytes} B small (class {prediction.size_class})"
+    return f"{site.class_bytes} B {prediction.path}"
+
+
+def compare(old: Site, new: Site) -> tuple[Literal["grown", "shrunk"] | None, str]:
+    """Whether `new` costs more or less per execution than `old`, and how it changed."""
+    old_rank, new_rank = _PATH_RANK[path_of(old)], _PATH_RANK[path_of(new)]
+    old_elem = old.prediction.elem_bytes if old.prediction else None
+    new_elem = new.prediction.elem_bytes if new.prediction else None
+    if new_rank != old_rank:
+        kind: Literal["grown", "shrunk"] = "grown" if new_rank > old_rank else "shrunk"
+    elif new.class_bytes != old.class_bytes:
+        kind = "grown" if new.class_bytes > old.class_bytes else "shrunk"
+    elif path_of(new) == "dynamic" and (old_elem or 0) != (new_elem or 0):
+        kind = "grown" if (new_elem or 0) > (old_elem or 0) else "shrunk"
+    else:
+        return None, ""
+    return kind, f"{describe_cost(old)} -> {describe_cost(new)}"
+
+
+def _type_key(site: Site) -> tuple[str, ...]:
+    return (site.package, site.function, site.construct, site.type.name if site.type else "")
+
+
+def _expr_key(site: Site) -> tuple[str, ...]:
+    # An empty expression (an allocation without an escape statement) says nothing.
+    expr = normalise_expr(site.expr) or f"@{site.fingerprint}"
+    return (site.package, site.function, site.construct, expr)
+
+
+def match_sites(
+    old: Sequence[Site], new: Sequence[Site]
+) -> tuple[list[tuple[Site, Site]], list[Site], list[Site]]:
+    """(matched pairs, only in new, only in old); allocating sites only."""
+    old_sites = [s for s in old if s.allocates]
+    new_sites = [s for s in new if s.allocates]
+    by_fingerprint: dict[str, list[Site]] = {}
+    for site in old_sites:
+        by_fingerprint.setdefault(site.fingerprint, []).append(site)
+    pairs: list[tuple[Site, Site]] = []
+    unmatched_new: list[Site] = []
+    for site in new_sites:
+        candidates = by_fingerprint.get(site.fingerprint) if site.fingerprint else None
+        if candidates:
+            pairs.append((candidates.pop(0), site))
+        else:
+            unmatched_new.append(site)
+    unmatched_old = [s for group in by_fingerprint.values() for s in group]
+    # Then the same construct of the same expression, or of the same type, in the same
+    # function: a variable whose type changed, or an edited literal of the same type.
+    for key in (_expr_key, _type_key):
+        unmatched_new, unmatched_old = _pair_by(key, unmatched_new, unmatched_old, pairs)
+    return (
+        pairs,
+        sorted(unmatched_new, key=lambda s: s.pos),
+        sorted(unmatched_old, key=lambda s: s.pos),
+    )
+
+
+def _pair_by(
+    key: Callable[[Site], tuple[str, ...]],
+    new: list[Site],
+    old: list[Site],
+    pairs: list[tuple[Site, Site]],
+) -> tuple[list[Site], list[Site]]:
+    """Pair sites equal under `key`, in source order; returns what is left of each side."""
+    by_key: dict[tuple[str, ...], list[Site]] = {}
+    for site in sorted(old, key=lambda s: s.pos):
+        by_key.setdefault(key(site), []).append(site)
+    left_new: list[Site] = []
+    for site in sorted(new, key=lambda s: s.pos):
+        candidates = by_key.get(key(site))
+        if candidates:
+            pairs.append((candidates.pop(0), site))
+        else:
+            left_new.append(site)
+    return left_new, [s for group in by_key.values() for s in group]
+
+
+def diff_sites(old: Iterable[Site], new: Iterable[Site]) -> SiteDiff:
+    pairs, only_new, only_old = match_sites(list(old), list(new))
+    changes = [SiteChange("new", None, s, describe_cost(s)) for s in only_new]
+    changes += [SiteChange("removed", s, None, describe_cost(s)) for s in only_old]
+    unchanged = 0
+    for before, after in pairs:
+        kind, reason = compare(before, after)
+        if kind is None:
+            unchanged += 1
+        else:
+            changes.append(SiteChange(kind, before, after, reason))
+    changes.sort(key=lambda c: (c.site.pos, c.kind))
+    return SiteDiff(tuple(changes), unchanged)
+
+
+def diff_reports(old: Report, new: Report) -> SiteDiff:
+    return diff_sites(old.sites, new.sites)

@@ -1,0 +1,551 @@
+"""Functions, allocation calls and type descriptors from the compiler's `-S` listing.
+
+The listing of one package is a sequence of symbols. A text symbol starts with
+`pkg.F STEXT size=...` and is followed by its instructions,
+`\t0x0013 00019 (/abs/file.go:14)\tLEAQ\ttype:main.T(SB), BX`, then a hex dump and `rel`
+lines. A data symbol starts with `name SRODATA size=...` and is followed by its hex dump;
+type descriptors are the data symbols named `type:T` (`type.T` before go1.20), whose
+first two little-endian words are `abi.Type.Size_` and `abi.Type.PtrBytes`.
+
+Invariants this parser keeps:
+
+- The runtime entry points that allocate are data, in `ALLOC_ENTRIES` / `ALLOC_FAMILIES`
+  (ALLOCATOR.md §8), each with the argument registers (register ABI, amd64: AX, BX, CX,
+  DI, SI, ...) that carry its type descriptor and its count. Nothing else decides what
+  an allocation call is.
+- The type and count of a call are what the instructions since the previous CALL put in
+  those registers: `LEAQ type:T(SB), R` and `MOVL/MOVQ $n, R` / `XORL R, R`; any other
+  write to R forgets it, a CALL forgets everything. A type loaded from a generic
+  dictionary is therefore None, never a guess.
+- A call's `pos` is the line `-S` attributes the instruction to; for inlined code that is
+  the callee's line, possibly in another file (`errors.go`). Such a call gets `call_pos`
+  when the -m inliner lines allow: the position of an `inlining call to` line on the last
+  line of the function's own file that ran before the inlined code (column 0 if no
+  inliner line is on that line).
+- A function's span is its own file (the file of its TEXT instruction), from the TEXT
+  line to the last instruction line of that file before the next function declared
+  after it in that file (code inlined from the same file must not stretch the span).
+- Memory stays proportional to what is kept (functions, calls, descriptors' two words),
+  not to the listing: instructions are looked at once and dropped.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+from escape_lens.parsers.escape import FuncDecl, InlineCall
+from escape_lens.parsers.positions import Positions
+from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
+
+# Argument registers of the amd64 register ABI, in order.
+ARG_REGS = ("AX", "BX", "CX", "DI", "SI", "R8", "R9", "R10", "R11")
+
+
+@dataclass(frozen=True, slots=True)
+class EntrySpec:
+    """Which argument register holds the type descriptor and which the count, if any."""
+
+    type_reg: str | None = None
+    count_reg: str | None = None
+
+
+# The runtime allocation entry points the compiler emits calls to (ALLOCATOR.md §8), by
+# symbol without `runtime.`. Signatures are from src/runtime of go1.21-go1.27.
+ALLOC_ENTRIES: dict[str, EntrySpec] = {
+    "newobject": EntrySpec(type_reg="AX"),
+    "mallocgc": EntrySpec(type_reg="BX", count_reg="AX"),  # (size, typ, needzero)
+    "makeslice": EntrySpec(type_reg="AX", count_reg="CX"),  # (et, len, cap): cap sizes it
+    "makeslice64": EntrySpec(type_reg="AX", count_reg="CX"),
+    "makeslicecopy": EntrySpec(type_reg="AX", count_reg="BX"),  # (et, tolen, fromlen, from)
+    "growslice": EntrySpec(type_reg="SI"),  # (oldPtr, newLen, oldCap, num, et)
+    "growsliceNoAlias": EntrySpec(type_reg="SI"),
+    "growsliceBuf": EntrySpec(type_reg="SI"),
+    "growsliceBufNoAlias": EntrySpec(type_reg="SI"),
+    "moveSlice": EntrySpec(type_reg="AX"),  # (et, old, len, cap)
+    "moveSliceNoCap": EntrySpec(type_reg="AX"),  # (et, old, len)
+    "moveSliceNoScan": EntrySpec(),  # (elemSize, old, len, cap)
+    "moveSliceNoCapNoScan": EntrySpec(),  # (elemSize, old, len)
+    "makemap": EntrySpec(type_reg="AX", count_reg="BX"),  # (t, hint, m)
+    "makemap64": EntrySpec(type_reg="AX", count_reg="BX"),
+    "makemap_small": EntrySpec(),
+    "makechan": EntrySpec(type_reg="AX", count_reg="BX"),  # (t, size)
+    "makechan64": EntrySpec(type_reg="AX", count_reg="BX"),
+    "convT": EntrySpec(type_reg="AX"),  # (t, v)
+    "convTnoptr": EntrySpec(type_reg="AX"),
+    "convT16": EntrySpec(),
+    "convT32": EntrySpec(),
+    "convT64": EntrySpec(),
+    "convTstring": EntrySpec(),
+    "convTslice": EntrySpec(),
+    "concatstrings": EntrySpec(),
+    "concatbytes": EntrySpec(),
+    "slicebytetostring": EntrySpec(count_reg="CX"),  # (buf, ptr, n)
+    "stringtoslicebyte": EntrySpec(count_reg="CX"),  # (buf, s.ptr, s.len)
+    "stringtoslicerune": EntrySpec(count_reg="CX"),  # (buf, s.ptr, s.len)
+    "slicerunetostring": EntrySpec(count_reg="CX"),  # (buf, a.ptr, a.len, a.cap)
+    "intstring": EntrySpec(),
+    "rawstring": EntrySpec(count_reg="AX"),
+    "newproc": EntrySpec(),
+    "deferproc": EntrySpec(),
+    "newarray": EntrySpec(type_reg="AX", count_reg="BX"),
+    "bytealg.MakeNoZero": EntrySpec(count_reg="AX"),  # internal/bytealg, strings.Builder
+}
+
+# Families named by pattern: size-specialized malloc (1.26+) and the n-ary concatenations.
+ALLOC_FAMILIES: tuple[tuple[re.Pattern[str], EntrySpec], ...] = (
+    (re.compile(r"^mallocgc(?:Small(?:No)?Scan\w*SC\d+|Tiny\w+)$"), EntrySpec("BX", "AX")),
+    (re.compile(r"^concatstring[2-5]$"), EntrySpec()),
+    (re.compile(r"^concatbyte[2-5]$"), EntrySpec()),
+)
+
+
+def alloc_entry(symbol: str) -> tuple[str, EntrySpec] | None:
+    """(entry, spec) when `symbol` (`runtime.newobject`) is an allocation entry point."""
+    if symbol.startswith("runtime."):
+        entry = symbol[len("runtime.") :]
+    elif symbol.startswith("internal/bytealg."):
+        entry = symbol[len("internal/") :]
+    else:
+        return None
+    spec = ALLOC_ENTRIES.get(entry)
+    if spec is not None:
+        return entry, spec
+    for pattern, family in ALLOC_FAMILIES:
+        if pattern.match(entry):
+            return entry, family
+    return None
+
+
+_SYMBOL = re.compile(r"^(?P<name>[^\t].*?) (?P<kind>S[A-Z]+)(?: |$)")
+_INSTR = re.compile(
+    r"^\t0x[0-9a-f]+ \d+ \((?P<pos>[^)]*)\)\t(?P<op>[A-Z][A-Z0-9.]*)(?:\t(?P<args>.*))?$"
+)
+_HEX = re.compile(r"^\t0x0000 (?P<hex>(?:[0-9a-f]{2} ){16})")
+_ASM_POS = re.compile(r"^(?P<file>.+):(?P<line>\d+)$")
+_TYPE_PREFIXES = ("type:", "type.")
+_CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
+_REGISTER = re.compile(r"^(?:[A-D]X|[SD]I|[SB]P|R\d+|X\d+|[A-D]L|[SD]IL|R\d+[BLW])$")
+# Instructions that neither compute nor clobber anything of interest.
+_PSEUDO = frozenset({"PCDATA", "FUNCDATA", "NOP", "XCHGL", "INLMARK"})
+_DISPLAY_LINES = 6
+
+
+@dataclass(slots=True)
+class _PendingCall:
+    pos: SourcePos
+    entry: str
+    type_name: str | None
+    count: int | None
+    asm: tuple[str, ...]
+    own_lines: int  # how many own-file lines the function had run before this call
+
+
+@dataclass(slots=True)
+class _Function:
+    name: str
+    file: str = ""
+    first_line: int = 0
+    lines: list[int] = field(default_factory=list)
+    calls: list[_PendingCall] = field(default_factory=list)
+
+
+def _type_name(symbol: str) -> str | None:
+    """`type:main.T(SB)` -> `main.T`; None for anything else (offsets, other symbols)."""
+    if not symbol.endswith("(SB)"):
+        return None
+    for prefix in _TYPE_PREFIXES:
+        if symbol.startswith(prefix):
+            name = symbol[len(prefix) : -len("(SB)")]
+            return None if name.startswith(".") or re.search(r"\+\d+$", name) else name
+    return None
+
+
+class AsmParser:
+    """Incremental parser for one package's `-S` lines (see the module docstring)."""
+
+    def __init__(self, positions: Positions, package: str, symbol_package: str = "") -> None:
+        self.positions = positions
+        self.package = package
+        # What `""` in old symbol names stands for (`"".f`, before go1.20).
+        self.symbol_package = symbol_package or package
+        self.types: dict[str, TypeInfo] = {}
+        self.text_symbols = 0
+        self._functions: list[_Function] = []
+        self._closed_spans: list[FunctionSpan] = []
+        self._closed_calls: list[tuple[AllocCall, str | None]] = []
+        self._function: _Function | None = None
+        self._descriptor: str | None = None
+        self._regs: dict[str, tuple[str, str | int]] = {}
+        self._recent: deque[str] = deque(maxlen=_DISPLAY_LINES)
+
+    def feed(self, line: str) -> None:
+        if line.startswith("\t"):
+            if self._function is not None:
+                self._instruction(line)
+            elif self._descriptor is not None:
+                self._hex(line)
+            return
+        symbol = _SYMBOL.match(line)
+        if symbol is None:
+            return
+        name = symbol.group("name").replace('"".', self.symbol_package + ".")
+        self._function = None
+        self._descriptor = None
+        if symbol.group("kind").startswith("STEXT"):  # STEXTFIPS in crypto/internal/fips140
+            self.text_symbols += 1
+            self._function = _Function(name)
+            self._functions.append(self._function)
+            self._regs.clear()
+            self._recent.clear()
+        else:
+            for prefix in _TYPE_PREFIXES:
+                if name.startswith(prefix) and not name.startswith(prefix + "."):
+                    self._descriptor = name[len(prefix) :]
+
+    def type_refs(self) -> set[str]:
+        """The names of all types passed to allocation calls in this listing."""
+        names = {name for _, name in self._closed_calls if name is not None}
+        names.update(
+            call.type_name
+            for function in self._functions
+            for call in function.calls
+            if call.type_name is not None
+        )
+        return names
+
+    def close(
+        self, decls: Sequence[FuncDecl] = (), inline_calls: Sequence[InlineCall] = ()
+    ) -> None:
+        """Turn the functions read so far into spans and calls and drop their instructions.
+
+        The build calls this at the end of each block, so a package's instruction lines
+        are not kept while the rest of the build streams; `resolved` finishes the calls
+        once types from elsewhere are known.
+        """
+        spans, calls = self.finish(decls, inline_calls)
+        names = [
+            pending.type_name
+            for function in self._functions
+            if function.file
+            for pending in function.calls
+        ]
+        self._closed_spans.extend(spans)
+        self._closed_calls.extend(zip(calls, names, strict=True))
+        self._functions = []
+
+    def resolved(self, types: dict[str, TypeInfo]) -> tuple[list[FunctionSpan], list[AllocCall]]:
+        """The closed spans and calls, with types of other packages filled in."""
+        calls = [
+            replace(call, type=types[name])
+            if call.type is None and name is not None and name in types
+            else call
+            for call, name in self._closed_calls
+        ]
+        return list(self._closed_spans), calls
+
+    def _hex(self, line: str) -> None:
+        assert self._descriptor is not None
+        match = _HEX.match(line)
+        if match is not None:
+            raw = bytes.fromhex(match.group("hex").replace(" ", ""))
+            size = int.from_bytes(raw[0:8], "little")
+            ptrbytes = int.from_bytes(raw[8:16], "little")
+            self.types[self._descriptor] = TypeInfo(self._descriptor, size, ptrbytes)
+        self._descriptor = None  # only the first 16 bytes matter
+
+    def _instruction(self, line: str) -> None:
+        function = self._function
+        assert function is not None
+        match = _INSTR.match(line)
+        if match is None:
+            return  # hex dump or relocation of the function: nothing there for us
+        op = match.group("op")
+        args = match.group("args") or ""
+        where = _ASM_POS.match(match.group("pos"))
+        pos = None
+        if where is not None:
+            pos = SourcePos(self.positions.file(where.group("file")), int(where.group("line")))
+            if op == "TEXT" and not function.file:
+                function.file, function.first_line = pos.file, pos.line
+            if pos.file == function.file and (not function.lines or function.lines[-1] != pos.line):
+                function.lines.append(pos.line)
+        if op in _PSEUDO:
+            return
+        if op == "CALL":
+            self._call(args, pos)
+            return
+        self._recent.append(f"{op}\t{args}" if args else op)
+        self._track(op, args)
+
+    def _track(self, op: str, args: str) -> None:
+        """Follow what the argument registers hold (see the module docstring)."""
+        source, _, dest = args.rpartition(", ")
+        if not _REGISTER.match(dest):
+            return
+        value: tuple[str, str | int] | None = None
+        if op == "LEAQ":
+            name = _type_name(source)
+            if name is not None:
+                value = ("type", name)
+        elif op in ("MOVL", "MOVQ"):
+            const = _CONST.match(source)
+            if const is not None:
+                value = ("const", int(const.group("value"), 0))
+        elif op in ("XORL", "XORQ") and source == dest:
+            value = ("const", 0)
+        reg = _full_register(dest)
+        if value is None:
+            self._regs.pop(reg, None)
+        else:
+            self._regs[reg] = value
+
+    def _call(self, args: str, pos: SourcePos | None) -> None:
+        function = self._function
+        assert function is not None
+        target = args[: -len("(SB)")] if args.endswith("(SB)") else ""
+        found = alloc_entry(target) if target else None
+        if found is not None and pos is not None:
+            entry, spec = found
+            type_name = self._reg_value(spec.type_reg, "type")
+            count = self._reg_value(spec.count_reg, "const")
+            asm = (*self._recent, f"CALL\t{args}")
+            function.calls.append(
+                _PendingCall(
+                    pos,
+                    entry,
+                    type_name if isinstance(type_name, str) else None,
+                    count if isinstance(count, int) else None,
+                    asm,
+                    len(function.lines),
+                )
+            )
+        self._regs.clear()
+        self._recent.clear()
+
+    def _reg_value(self, reg: str | None, kind: str) -> str | int | None:
+        if reg is None:
+            return None
+        held = self._regs.get(reg)
+        return held[1] if held is not None and held[0] == kind else None
+
+    def finish(
+        self,
+        decls: Sequence[FuncDecl] = (),
+        inline_calls: Sequence[InlineCall] = (),
+        types: dict[str, TypeInfo] | None = None,
+    ) -> tuple[list[FunctionSpan], list[AllocCall]]:
+        """The package's function spans and allocation calls, types resolved.
+
+        `decls` and `inline_calls` are the -m inliner lines (for spans and call_pos);
+        `types` adds descriptors found elsewhere (other target packages, the type-size
+        helper) to the ones dumped in this listing.
+        """
+        known = dict(types or {})
+        known.update(self.types)
+        starts = _declaration_starts(self._functions, decls)
+        inlined = _Inlining(decls, inline_calls)
+        spans: list[FunctionSpan] = []
+        calls: list[AllocCall] = []
+        for function in self._functions:
+            if not function.file:
+                continue
+            span = _span(function, starts.get(function.file, []), self.package)
+            spans.append(span)
+            for pending in function.calls:
+                calls.append(_alloc_call(function, span, pending, known, inlined))
+        return spans, calls
+
+
+def _full_register(reg: str) -> str:
+    """The 64-bit register a partial register name writes (`AL` -> `AX`)."""
+    if reg in ("AL", "BL", "CL", "DL"):
+        return reg[0] + "X"
+    if reg in ("SIL", "DIL"):
+        return reg[:2]
+    if reg.startswith("R") and reg[-1] in "BLW" and reg[1:-1].isdigit():
+        return reg[:-1]
+    return reg
+
+
+def _declaration_starts(
+    functions: Sequence[_Function], decls: Sequence[FuncDecl]
+) -> dict[str, list[int]]:
+    """Per file, the sorted lines where a named (non-closure) function starts."""
+    starts: dict[str, set[int]] = {}
+    for function in functions:
+        if function.file and not _is_closure(function.name):
+            starts.setdefault(function.file, set()).add(function.first_line)
+    for decl in decls:
+        if not _is_closure(decl.name):
+            starts.setdefault(decl.pos.file, set()).add(decl.pos.line)
+    return {file: sorted(lines) for file, lines in starts.items()}
+
+
+_CLOSURE_SUFFIX = re.compile(r"\.(?:func|gowrap|deferwrap)\d+|-range\d+")
+
+
+def _is_closure(name: str) -> bool:
+    return _CLOSURE_SUFFIX.search(name) is not None
+
+
+def _span(function: _Function, starts: list[int], package: str) -> FunctionSpan:
+    following = bisect.bisect_right(starts, function.first_line)
+    limit = starts[following] if following < len(starts) else None
+    last = function.first_line
+    for line in function.lines:
+        if line > last and (limit is None or line < limit):
+            last = line
+    name = re.sub(r"#[^#]*#$", "", function.name)  # drop the compiler's variant suffix
+    return FunctionSpan(name, package, function.file, function.first_line, last)
+
+
+class _Inlining:
+    """Where inlined code was called from, from the -m inliner lines of the package."""
+
+    def __init__(self, decls: Sequence[FuncDecl], calls: Sequence[InlineCall]) -> None:
+        self.decls: dict[str, list[tuple[int, str]]] = {}
+        for decl in decls:
+            self.decls.setdefault(decl.pos.file, []).append((decl.pos.line, decl.name))
+        for entries in self.decls.values():
+            entries.sort()
+        self.calls: dict[str, list[InlineCall]] = {}
+        for call in calls:
+            self.calls.setdefault(call.pos.file, []).append(call)
+
+    def callee_names(self, pos: SourcePos) -> tuple[str, str]:
+        """(function declared in this package around pos, package directory name)."""
+        name = ""
+        entries = self.decls.get(pos.file, [])
+        index = bisect.bisect_right(entries, (pos.line, "\U0010ffff"))
+        if index:
+            name = entries[index - 1][1]
+        return name, pos.file.replace("\\", "/").rsplit("/", 2)[-2] if "/" in pos.file else ""
+
+    def call_pos(self, span: FunctionSpan, callee_pos: SourcePos, caller_line: int) -> SourcePos:
+        """The `inlining call to` position in span that most likely ran callee_pos."""
+        local, package = self.callee_names(callee_pos)
+        in_span = [
+            c
+            for c in self.calls.get(span.file, [])
+            if span.first_line <= c.pos.line <= span.last_line
+        ]
+
+        def matches(call: InlineCall) -> bool:
+            callee = call.callee
+            if local and callee == local:
+                return True
+            return bool(package) and (
+                callee.startswith((package + ".", "(*" + package + ".")) or f".{package}." in callee
+            )
+
+        matched = [c for c in in_span if matches(c)]
+        if matched:
+            # The inlined callee is known: its call nearest the code that ran before it.
+            return min(matched, key=lambda c: (abs(c.pos.line - caller_line), c.pos)).pos
+        same_line = [c for c in in_span if c.pos.line == caller_line]
+        if same_line:
+            return min(same_line, key=lambda c: c.pos).pos
+        return SourcePos(span.file, caller_line, 0)
+
+
+def _alloc_call(
+    function: _Function,
+    span: FunctionSpan,
+    pending: _PendingCall,
+    types: dict[str, TypeInfo],
+    inlined: _Inlining,
+) -> AllocCall:
+    type_info = None
+    if pending.type_name is not None:
+        # A type no descriptor was found for stays None: its size is never guessed.
+        type_info = types.get(pending.type_name)
+    call_pos = None
+    inside = pending.pos.file == span.file and span.first_line <= pending.pos.line <= span.last_line
+    if not inside:
+        caller_line = next(
+            (
+                line
+                for line in reversed(function.lines[: pending.own_lines])
+                if span.first_line <= line <= span.last_line
+            ),
+            None,
+        )
+        if caller_line is not None:
+            call_pos = inlined.call_pos(span, pending.pos, caller_line)
+    return AllocCall(
+        pos=pending.pos,
+        function=span.name,
+        entry=pending.entry,
+        type=type_info,
+        const_count=pending.count,
+        call_pos=call_pos,
+        asm=pending.asm,
+    )
+
+
+def iter_alloc_calls(
+    lines: Iterable[str], positions: Positions, package: str
+) -> Iterator[AllocCall]:
+    """The allocation calls of one package's `-S` listing (types from its own descriptors)."""
+    parser = AsmParser(positions, package)
+    for line in lines:
+        parser.feed(line)
+    yield from parser.finish()[1]
+
+
+def iter_functions(
+    lines: Iterable[str], positions: Positions, package: str
+) -> Iterator[FunctionSpan]:
+    """The text symbols of one package's `-S` listing as function spans."""
+    parser = AsmParser(positions, package)
+    for line in lines:
+        parser.feed(line)
+    yield from parser.finish()[0]
+
+
+def iter_types(lines: Iterable[str]) -> Iterator[TypeInfo]:
+    """The type descriptors dumped in a `-S` listing, in listing order."""
+    parser = AsmParser(Positions("/", ""), "")
+    seen = 0
+    for line in lines:
+        parser.feed(line)
+        if len(parser.types) > seen:
+            seen = len(parser.types)
+            yield next(reversed(parser.types.values()))
+
+
+def map_types(name: str) -> tuple[str, str] | None:
+    """`map[K]V` -> (K, V) for a map type's descriptor name, else None."""
+    if not name.startswith("map["):
+        return None
+    depth = 0
+    for index in range(len("map"), len(name)):
+        char = name[index]
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                return name[len("map[") : index], name[index + 1 :]
+    return None
+
+
+def chan_elem(name: str) -> str | None:
+    """`chan T`, `chan<- T`, `<-chan T` -> T for a channel type's descriptor name."""
+    for prefix in ("chan<- ", "<-chan ", "chan "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return None
+
+
+def component_types(name: str) -> tuple[str, ...]:
+    """The types a map or channel allocation is sized from: (key, elem) or (elem,)."""
+    pair = map_types(name)
+    if pair is not None:
+        return pair
+    elem = chan_elem(name)
+    return (elem,) if elem is not None else ()

@@ -1,0 +1,250 @@
+"""Escape diagnostics from the compiler's `-m=2` text.
+
+What `-m=2` prints, per package (go1.21-go1.27, checked against captured output in
+fixtures/captured/):
+
+- *Summary lines*, one statement each, which are the diagnostics:
+  `pos: X escapes to heap`, `pos: moved to heap: x`, `pos: X does not escape`,
+  `pos: leaking param: p`, `pos: leaking param: p to result ~r0 level=0`,
+  `pos: leaking param content: p`, `pos: F capturing by ref: x (addr=... width=8)`.
+- *Explanation blocks*, printed earlier in the same package, one per escaping thing:
+  a header `pos: X escapes to heap in F:` (1.21: without `in F`) or
+  `pos: parameter p leaks to {heap} for F with derefs=0:` (1.21: without `for F`),
+  followed by `pos:   flow: A ← B:` (1.21: `=`) and `pos:     from E (reason) at pos`
+  lines. A block belongs to the summary line at the same position about the same
+  subject, but blocks and summaries are not adjacent and the subject may be spelled
+  differently (`append(s, i)` in the header, `append` in the summary; the parameter name
+  in the header, the inlined argument `"s"` in the summary), so a summary takes the
+  pending block at its position with the same subject, else one whose subject starts
+  with `subject(`, else the oldest pending block of its group.
+- Inliner lines (`can inline F`, `cannot inline F: reason`, `inlining call to F`),
+  which are not diagnostics but tell the assembly parser where functions start and
+  where inlined code was called from; they are kept as `InlineCall`s and `FuncDecl`s.
+- Anything else at a position (a compile error, a diagnostic this parser does not know)
+  is kept verbatim in `other`, so a failed package can show the compiler's message.
+
+The kinds are: escapes, moved-to-heap, does-not-escape, leaking-param,
+leaking-param-content, leaking-param-to-result, leaking-closure-ref, captured-by-ref,
+captured-by-value. `function` is the short name the compiler gives (`newSmallStruct`,
+`(*T).M`, `main.func1`), qualified with `function_prefix` when set (the build sets it,
+giving the symbol names of FunctionSpan: `main.f`, `example.com/m/pkg.(*T).M`), or ""
+when the line does not say; the build then fills it from the function spans.
+Diagnostics come out in summary-line order; explanation blocks that no
+summary claims (none were seen in net/http or std) come out at `finish()` with the
+header's kind, so no statement of the compiler is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from escape_lens.parsers.positions import Positions
+from escape_lens.records import EscapeDiagnostic, FlowStep, SourcePos
+
+# A compiler line about a position: `file.go:12:5: message`.
+POS_LINE_RE = re.compile(r"^(?P<pos>[^\t].*?\.go:\d+:\d+): (?P<msg>.*)$")
+
+_HEADER_ESCAPES = re.compile(r"^(?P<subject>.+) escapes to heap(?: in (?P<func>.+))?:$")
+_HEADER_PARAM = re.compile(
+    r"^parameter (?P<subject>\S+) leaks to (?P<dest>\{[^}]*\}|\S+)(?: for (?P<func>.+?))?"
+    r" with derefs=-?\d+:$"
+)
+_FLOW = re.compile(r"^\s+flow: (?P<text>.*?):?$")
+_FROM = re.compile(r"^\s+from (?P<text>.*) at (?P<pos>\S+\.go:\d+:\d+)$")
+
+# Summary statements, tried in order; (kind, header group, pattern).
+_SUMMARIES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("moved-to-heap", "escape", re.compile(r"^moved to heap: (?P<subject>.+)$")),
+    ("leaking-param-content", "param", re.compile(r"^leaking param content: (?P<subject>.+)$")),
+    (
+        "leaking-param-to-result",
+        "param",
+        re.compile(r"^leaking param: (?P<subject>\S+) to result \S+ level=\d+$"),
+    ),
+    ("leaking-param", "param", re.compile(r"^leaking param: (?P<subject>.+)$")),
+    ("leaking-closure-ref", "param", re.compile(r"^leaking closure reference (?P<subject>.+)$")),
+    ("escapes", "escape", re.compile(r"^(?P<subject>.+) escapes to heap$")),
+    ("does-not-escape", "", re.compile(r"^(?P<subject>.+) does not escape$")),
+    (
+        "captured-by-ref",
+        "",
+        re.compile(r"^(?P<func>\S+) capturing by ref: (?P<subject>\S+) \(.*\)$"),
+    ),
+    (
+        "captured-by-value",
+        "",
+        re.compile(r"^(?P<func>\S+) capturing by value: (?P<subject>\S+) \(.*\)$"),
+    ),
+)
+
+_INLINING_CALL = re.compile(r"^inlining call to (?P<callee>.+)$")
+_FUNC_DECL = re.compile(r"^(?:can inline (?P<can>\S+) with cost|cannot inline (?P<cannot>.+?): )")
+
+# Recognised -m lines that carry nothing for escape-lens.
+_IGNORED = re.compile(
+    r"^(?:index bounds check elided|zero-copy string->\[\]byte conversion"
+    r"|.* ignoring self-assignment in |mark escaped content: |.*: cost \d+"
+    r"|devirtualizing |function .* considered 'big')"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InlineCall:
+    """`pos: inlining call to callee`: where inlined code was called from."""
+
+    pos: SourcePos
+    callee: str
+
+
+@dataclass(frozen=True, slots=True)
+class FuncDecl:
+    """`pos: can inline F ...` / `cannot inline F: ...`: F is declared at pos."""
+
+    pos: SourcePos
+    name: str
+
+
+@dataclass(slots=True)
+class _Block:
+    group: str
+    subject: str
+    function: str
+    header: str
+    flow: list[FlowStep] = field(default_factory=list)
+
+
+class EscapeParser:
+    """Incremental parser for one package's `-m=2` lines (see the module docstring).
+
+    `feed(line)` returns the diagnostics the line completes (usually none or one);
+    `finish()` returns the unclaimed explanation blocks. The inliner lines and
+    unrecognised lines are collected in `inline_calls`, `decls` and `other`.
+    """
+
+    def __init__(self, positions: Positions) -> None:
+        self.positions = positions
+        # Qualifies the compiler's short function names into symbols (`main.f`); the
+        # build sets it per block (`pkg` or `pkg_test`).
+        self.function_prefix = ""
+        self.inline_calls: list[InlineCall] = []
+        self.decls: list[FuncDecl] = []
+        self.other: list[str] = []
+        self._pending: dict[SourcePos, list[_Block]] = {}
+        self._current: _Block | None = None
+
+    def _pos(self, text: str) -> SourcePos:
+        pos = self.positions.pos(text)
+        assert pos is not None  # the regular expressions only admit positions
+        return pos
+
+    def feed(self, line: str) -> list[EscapeDiagnostic]:
+        match = POS_LINE_RE.match(line)
+        if match is None:
+            return []
+        msg = match.group("msg")
+        if msg.startswith("  "):
+            self._feed_flow(msg)
+            return []
+        self._current = None
+        pos = self._pos(match.group("pos"))
+        if msg.endswith(":") and self._feed_header(pos, msg):
+            return []
+        for kind, group, pattern in _SUMMARIES:
+            summary = pattern.match(msg)
+            if summary is not None:
+                return [self._summary(pos, kind, group, summary, msg)]
+        inlined = _INLINING_CALL.match(msg)
+        if inlined is not None:
+            self.inline_calls.append(InlineCall(pos, inlined.group("callee")))
+            return []
+        decl = _FUNC_DECL.match(msg)
+        if decl is not None:
+            self.decls.append(FuncDecl(pos, decl.group("can") or decl.group("cannot")))
+            return []
+        if _IGNORED.match(msg) is None:
+            self.other.append(line)
+        return []
+
+    def _feed_flow(self, msg: str) -> None:
+        if self._current is None:
+            return
+        step = _FROM.match(msg)
+        if step is not None:
+            at = self.positions.pos(step.group("pos"))
+            self._current.flow.append(FlowStep(at, "from " + step.group("text")))
+            return
+        flow = _FLOW.match(msg)
+        if flow is not None:
+            self._current.flow.append(FlowStep(None, "flow: " + flow.group("text")))
+
+    def _feed_header(self, pos: SourcePos, msg: str) -> bool:
+        for group, pattern in (("escape", _HEADER_ESCAPES), ("param", _HEADER_PARAM)):
+            header = pattern.match(msg)
+            if header is not None:
+                function = self._qualified(header.group("func") or "")
+                block = _Block(group, header.group("subject"), function, msg[:-1])
+                self._pending.setdefault(pos, []).append(block)
+                self._current = block
+                return True
+        return False
+
+    def _summary(
+        self, pos: SourcePos, kind: str, group: str, summary: re.Match[str], msg: str
+    ) -> EscapeDiagnostic:
+        subject = summary.group("subject")
+        function = self._qualified(summary.groupdict().get("func") or "")
+        block = self._claim(pos, group, subject) if group else None
+        if block is None:
+            return EscapeDiagnostic(pos, kind, subject, msg, (), function)
+        if block.subject.startswith(subject + "("):
+            subject = block.subject  # `append(s, i)` says more than `append`
+        return EscapeDiagnostic(pos, kind, subject, msg, tuple(block.flow), block.function)
+
+    def _qualified(self, name: str) -> str:
+        return f"{self.function_prefix}.{name}" if name and self.function_prefix else name
+
+    def _claim(self, pos: SourcePos, group: str, subject: str) -> _Block | None:
+        blocks = self._pending.get(pos)
+        if not blocks:
+            return None
+        candidates = [b for b in blocks if b.group == group]
+        chosen = (
+            next((b for b in candidates if b.subject == subject), None)
+            or next((b for b in candidates if b.subject.startswith(subject + "(")), None)
+            or (candidates[0] if candidates else None)
+        )
+        if chosen is not None:
+            blocks.remove(chosen)
+            if not blocks:
+                del self._pending[pos]
+        return chosen
+
+    def take_inliner_lines(self) -> tuple[list[FuncDecl], list[InlineCall]]:
+        """The inliner lines collected so far, forgetting them (see AsmParser.close)."""
+        taken = (self.decls, self.inline_calls)
+        self.decls, self.inline_calls = [], []
+        return taken
+
+    def finish(self) -> list[EscapeDiagnostic]:
+        """The explanation blocks no summary line claimed, as diagnostics of their own."""
+        left: list[EscapeDiagnostic] = []
+        for pos, blocks in sorted(self._pending.items()):
+            for block in blocks:
+                kind = "escapes" if block.group == "escape" else "leaking-param"
+                left.append(
+                    EscapeDiagnostic(
+                        pos, kind, block.subject, block.header, tuple(block.flow), block.function
+                    )
+                )
+        self._pending.clear()
+        return left
+
+
+def iter_diagnostics(lines: Iterable[str], positions: Positions) -> Iterator[EscapeDiagnostic]:
+    """The escape diagnostics of one package's `-m=2` output, as they complete."""
+    parser = EscapeParser(positions)
+    for line in lines:
+        yield from parser.feed(line)
+    yield from parser.finish()

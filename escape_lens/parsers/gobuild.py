@@ -1,0 +1,238 @@
+"""The output of one `go build -gcflags='-m=2 -S'` (or `go test -c`), split per package.
+
+The go command prints each compile's output as one block after a header line
+`# import/path` (`# import/path [pkg.test]` for a test variant, `# pkg_test [pkg.test]`
+for external tests); lines before the first header are the go command's own. A block is
+routed to the parsers of its target package as it arrives: `file.go:L:C: ...` lines to the
+escape parser, everything else to the assembly parser. Blocks of packages that are not
+targets appear only when they fail to compile; their lines are kept as failures, so a
+target that was not compiled because of them can say why.
+
+`BuildParser` holds no process: `toolchain.build` feeds it the live build, the unit tests
+feed it captured output, and both get the same PackageOutputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from escape_lens.parsers.asm import AsmParser, component_types
+from escape_lens.parsers.escape import POS_LINE_RE, EscapeParser
+from escape_lens.parsers.positions import Positions
+from escape_lens.records import EscapeDiagnostic, FunctionSpan, PackageOutput, TypeInfo
+
+HEADER_RE = re.compile(r"^# (?P<path>\S+)(?: \[(?P<variant>\S+)\])?$")
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPackage:
+    """What `go list -e -json` says about one target package.
+
+    error: go list's message when the package cannot even be loaded (then it is not
+    built); name: the package clause (`main` for commands).
+    """
+
+    import_path: str
+    dir: str
+    name: str = ""
+    error: str | None = None
+    deps: tuple[str, ...] = ()
+    module_dir: str = ""
+    standard: bool = False
+    has_tests: bool = False
+
+    @property
+    def symbol_prefix(self) -> str:
+        """How the package's symbols are spelled: `main.f` for commands, else `path.f`."""
+        return "main" if self.name == "main" else self.import_path
+
+
+@dataclass(slots=True)
+class _PackageState:
+    """The parsers of one target package while its output streams."""
+
+    listed: ListedPackage
+    escape: EscapeParser
+    asm: AsmParser
+    diagnostics: list[EscapeDiagnostic] = field(default_factory=list)
+    seen: bool = False
+
+    def sized_types(self) -> set[str]:
+        """Types the calls need sizes for: the ones passed, and map/chan components."""
+        names = self.asm.type_refs()
+        return names | {part for name in names for part in component_types(name)}
+
+
+class BuildParser:
+    """Routes a build's output lines to per-package parsers; see the module docstring."""
+
+    def __init__(
+        self, packages: Sequence[ListedPackage], positions: Positions, *, tests: bool = False
+    ) -> None:
+        self.tests = tests
+        self.states = {
+            p.import_path: _PackageState(
+                p, EscapeParser(positions), AsmParser(positions, p.import_path, p.symbol_prefix)
+            )
+            for p in packages
+            if p.error is None
+        }
+        self.failures: dict[str, list[str]] = {}
+        self.preamble: list[str] = []
+        self._current: _PackageState | None = None
+        self._sink: list[str] | None = self.preamble
+
+    def feed(self, line: str) -> None:
+        header = HEADER_RE.match(line)
+        if header is not None:
+            self._close_block()
+            self._current, self._sink = self._route(header)
+            return
+        current = self._current
+        if current is None:
+            if self._sink is not None and line.strip():
+                self._sink.append(line)
+        elif POS_LINE_RE.match(line):
+            current.diagnostics.extend(current.escape.feed(line))
+        else:
+            current.asm.feed(line)
+
+    def _close_block(self) -> None:
+        """End of a package's block: finish what can be finished, drop the instructions."""
+        state = self._current
+        if state is not None:
+            state.asm.close(*state.escape.take_inliner_lines())
+            state.diagnostics.extend(state.escape.finish())
+            self._current = None
+
+    def feed_all(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.feed(line)
+
+    def _route(self, header: re.Match[str]) -> tuple[_PackageState | None, list[str] | None]:
+        """Which state (or failure list) the block after a `# pkg` header goes to.
+
+        With --tests a package with tests is compiled as `pkg [pkg.test]` (with its
+        internal tests) and `pkg_test [pkg.test]` (external tests), and may also be
+        compiled plainly or as a variant for another package's test when a target imports
+        it: only its own test variant is kept, so nothing is counted twice. The generated
+        test main (`# pkg.test`) is nobody's.
+        """
+        path, variant = header.group("path"), header.group("variant")
+        package = path.removesuffix("_test") if variant else path
+        state = self.states.get(package)
+        if state is None:
+            if path.endswith(".test") or variant:
+                return None, None
+            return None, self.failures.setdefault(path, [])
+        wanted = f"{package}.test" if self.tests and state.listed.has_tests else None
+        if variant != wanted:
+            return None, None
+        state.seen = True
+        prefix = state.listed.symbol_prefix
+        state.escape.function_prefix = prefix + "_test" if path.endswith("_test") else prefix
+        return state, None
+
+    def listing_types(self) -> dict[str, TypeInfo]:
+        """Every type descriptor the target packages' listings dumped."""
+        known: dict[str, TypeInfo] = {}
+        for state in self.states.values():
+            known.update(state.asm.types)
+        return known
+
+    def sized_types(self) -> set[str]:
+        """Every type name some allocation call needs a size for."""
+        return {name for state in self.states.values() for name in state.sized_types()}
+
+    def errors(self, returncode: int) -> dict[str, str]:
+        """The compiler's message for each target package that did not compile.
+
+        A package that failed prints its errors under its own header; a package that was
+        not compiled because an import failed prints nothing, so it is matched to the
+        failed dependency (a target or not) through go list's Deps.
+        """
+        errors: dict[str, str] = {}
+        if returncode == 0:
+            return errors
+        for path, state in self.states.items():
+            if state.seen and not state.asm.text_symbols and state.escape.other:
+                errors[path] = "\n".join(state.escape.other)
+        failed = {path: lines[0] for path, lines in self.failures.items() if lines}
+        failed.update({path: message.splitlines()[0] for path, message in errors.items()})
+        for path, state in self.states.items():
+            if path in errors or state.asm.text_symbols:
+                continue
+            dep = next((d for d in state.listed.deps if d in failed), None)
+            if dep is not None:
+                errors[path] = f"not compiled: dependency {dep} failed: {failed[dep]}"
+            elif not state.seen and self.preamble:
+                errors[path] = "\n".join(self.preamble)
+        return errors
+
+    def outputs(
+        self,
+        packages: Sequence[ListedPackage],
+        returncode: int,
+        types: Mapping[str, TypeInfo] | None = None,
+    ) -> list[PackageOutput]:
+        """One PackageOutput per listed package, sorted by import path.
+
+        `types` adds sizes found outside the listings (see toolchain/typesizes.py).
+        """
+        self._close_block()
+        known = dict(types or {})
+        known.update(self.listing_types())
+        errors = self.errors(returncode)
+        outputs = []
+        for listed in packages:
+            state = self.states.get(listed.import_path)
+            error = listed.error if state is None else errors.get(listed.import_path)
+            if state is None or error is not None:
+                outputs.append(PackageOutput(listed.import_path, listed.dir, error=error))
+                continue
+            outputs.append(_package_output(state, known))
+        return sorted(outputs, key=lambda o: o.import_path)
+
+
+def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> PackageOutput:
+    spans, calls = state.asm.resolved(known)
+    diagnostics = [_with_function(d, spans) for d in state.diagnostics]
+    types = dict(state.asm.types)
+    for name in state.sized_types():
+        if name in known:
+            types.setdefault(name, known[name])
+    return PackageOutput(
+        import_path=state.listed.import_path,
+        dir=state.listed.dir,
+        diagnostics=tuple(sorted(diagnostics, key=_diagnostic_key)),
+        calls=tuple(sorted(calls, key=lambda c: (c.pos, c.function, c.entry, c.asm))),
+        functions=tuple(sorted(spans, key=lambda f: (f.file, f.first_line, f.name))),
+        types=tuple(sorted(types.values(), key=lambda t: t.name)),
+    )
+
+
+def _with_function(diagnostic: EscapeDiagnostic, spans: Sequence[FunctionSpan]) -> EscapeDiagnostic:
+    """The innermost function whose span holds the diagnostic, when the line did not say."""
+    if diagnostic.function:
+        return diagnostic
+    pos = diagnostic.pos
+    holding = [
+        span
+        for span in spans
+        if span.file == pos.file
+        and span.first_line <= pos.line <= span.last_line
+        # A func literal is made by the function around it, not by the closure itself.
+        and not (diagnostic.subject == "func literal" and span.first_line == pos.line)
+    ]
+    best = min(holding, key=lambda s: (s.last_line - s.first_line, s.name), default=None)
+    if best is None:
+        return diagnostic
+    return EscapeDiagnostic(
+        pos, diagnostic.kind, diagnostic.subject, diagnostic.message, diagnostic.flow, best.name
+    )
+
+
+def _diagnostic_key(d: EscapeDiagnostic) -> tuple[object, ...]:
+    return (d.pos, d.kind, d.subject, d.message, d.function)

@@ -1,0 +1,48 @@
+"""`--format github`: GitHub Actions workflow commands, one annotation per finding.
+
+`::error file=F,line=L,col=C,title=T::MESSAGE`. GitHub's escaping rules: in the message
+`%`, CR and LF become `%25`, `%0D`, `%0A`; property values also escape `:` and `,`
+(`%3A`, `%2C`). Paths are relative to the repository root, which is where Actions
+resolves them (`$GITHUB_WORKSPACE`). Notes become `::notice`.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from escape_lens.check import RULES, CheckResult, allocation_findings, repository_path
+from escape_lens.records import Report
+
+_COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+class GithubReporter:
+    def render(self, report: Report, out: TextIO) -> None:
+        self.render_check(allocation_findings(report), out)
+
+    def render_check(self, result: CheckResult, out: TextIO) -> None:
+        for finding in result.findings:
+            rule = RULES[finding.rule]
+            properties = [
+                f"file={escape_property(repository_path(result.report, finding.pos.file))}",
+                f"line={finding.pos.line}",
+            ]
+            if finding.pos.col:
+                properties.append(f"col={finding.pos.col}")
+            properties.append(f"title={escape_property(f'{rule.id} {rule.name}')}")
+            out.write(
+                f"::{_COMMAND[rule.level]} {','.join(properties)}::{escape_data(finding.message)}\n"
+            )
+        for note in result.notes:
+            out.write(f"::notice::{escape_data(note)}\n")
+
+
+REPORTER = GithubReporter()

@@ -1,0 +1,128 @@
+"""`--format sarif`: SARIF 2.1.0 for code scanning (GitHub, IDEs).
+
+One run; `tool.driver.rules` lists every rule of `escape_lens.check.RULES` (stable ids,
+help text), so rule indexes never change between runs. Locations are relative to the
+repository root under `uriBaseId` SRCROOT; the compiler's escape flow and the inlined
+callee become `relatedLocations`; the site fingerprint is the partial fingerprint
+`escapeLens/v1`, so code scanning keeps tracking a result across line shifts.
+The output is deterministic: no timestamps, no absolute paths.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from escape_lens import __version__
+from escape_lens.check import RULES, CheckResult, Finding, allocation_findings, repository_path
+from escape_lens.records import Report, SourcePos
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "SRCROOT"
+_RULE_IDS = list(RULES)
+
+
+def _rule(rule_id: str) -> dict[str, Any]:
+    rule = RULES[rule_id]
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.help},
+        "help": {"text": rule.help, "markdown": rule.help},
+        "defaultConfiguration": {"level": rule.level},
+    }
+
+
+def _physical(report: Report, pos: SourcePos) -> dict[str, Any]:
+    region: dict[str, Any] = {"startLine": max(pos.line, 1)}
+    if pos.col:
+        region["startColumn"] = pos.col
+    return {
+        "artifactLocation": {"uri": repository_path(report, pos.file), "uriBaseId": SRCROOT},
+        "region": region,
+    }
+
+
+def _result(report: Report, finding: Finding) -> dict[str, Any]:
+    rule = RULES[finding.rule]
+    location: dict[str, Any] = {"physicalLocation": _physical(report, finding.pos)}
+    if finding.function:
+        location["logicalLocations"] = [
+            {"fullyQualifiedName": finding.function, "kind": "function"}
+        ]
+    result: dict[str, Any] = {
+        "ruleId": rule.id,
+        "ruleIndex": _RULE_IDS.index(rule.id),
+        "level": rule.level,
+        "message": {"text": finding.message},
+        "locations": [location],
+    }
+    site = finding.site
+    if site is not None:
+        related = []
+        if site.diagnostic is not None:
+            for step in site.diagnostic.flow:
+                if step.pos is not None:
+                    related.append((step.pos, step.text))
+        if site.inlined_from is not None:
+            related.append((site.inlined_from, "the allocation is inlined from here"))
+        if related:
+            result["relatedLocations"] = [
+                {
+                    "id": index,
+                    "physicalLocation": _physical(report, pos),
+                    "message": {"text": text},
+                }
+                for index, (pos, text) in enumerate(related, start=1)
+            ]
+        if site.fingerprint:
+            result["partialFingerprints"] = {"escapeLens/v1": site.fingerprint}
+        properties: dict[str, Any] = {"construct": site.construct}
+        if site.prediction is not None:
+            properties.update(
+                path=site.prediction.path,
+                sizeClass=site.prediction.size_class,
+                classBytes=site.class_bytes,
+            )
+        result["properties"] = properties
+    return result
+
+
+def sarif_log(result: CheckResult) -> dict[str, Any]:
+    report = result.report
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "escape-lens",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_rule(rule_id) for rule_id in _RULE_IDS],
+                    }
+                },
+                "originalUriBaseIds": {
+                    SRCROOT: {"description": {"text": "The root of the repository."}}
+                },
+                "results": [_result(report, f) for f in result.findings],
+                "properties": {
+                    "toolchain": str(report.toolchain.version),
+                    "notes": list(result.notes),
+                },
+            }
+        ],
+    }
+
+
+class SarifReporter:
+    def render(self, report: Report, out: TextIO) -> None:
+        self.render_check(allocation_findings(report), out)
+
+    def render_check(self, result: CheckResult, out: TextIO) -> None:
+        out.write(json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n")
+
+
+REPORTER = SarifReporter()

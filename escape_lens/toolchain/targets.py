@@ -1,0 +1,95 @@
+"""What the user's targets are, checked before Go is asked anything.
+
+A target is one of: Go files of one package (`main.go a.go`), a directory (`.`, `./cmd/x`,
+`/abs/dir`), a directory tree (`./...`), or a package pattern (`net/http`, `std`,
+`example.com/mod/...`). Files and packages cannot be mixed (the go command cannot either).
+The checks here give one clear line for the mistakes users make; whatever passes them is
+given to `go list -e`, which decides the rest.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from escape_lens.errors import TargetError
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """Checked targets: `files` (absolute .go paths of one package) or `patterns`."""
+
+    files: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+
+
+def _is_path(target: str) -> bool:
+    return target.startswith((".", "/")) or (os.sep in target and os.path.exists(target))
+
+
+def _find_go_mod(directory: str) -> str | None:
+    current = os.path.abspath(directory)
+    while True:
+        if os.path.isfile(os.path.join(current, "go.mod")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _has_go_files(directory: str, recursive: bool) -> bool:
+    if not recursive:
+        return any(
+            name.endswith(".go") and os.path.isfile(os.path.join(directory, name))
+            for name in os.listdir(directory)
+        )
+    for here, dirs, names in os.walk(directory):
+        # The go command skips these in `...` patterns; so does this check.
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_")) and d != "testdata"]
+        if any(name.endswith(".go") for name in names) and here is not None:
+            return True
+    return False
+
+
+def check_targets(targets: Sequence[str], cwd: str) -> Targets:
+    """Validate `targets` (relative to `cwd`); raises TargetError with one line."""
+    if not targets:
+        raise TargetError("no targets given: name Go files, a directory or a package pattern")
+    files = [t for t in targets if t.endswith(".go") or os.path.isfile(os.path.join(cwd, t))]
+    if files:
+        if len(files) != len(targets):
+            raise TargetError("cannot mix Go files and packages in one run; name one or the other")
+        return Targets(files=tuple(_checked_file(f, cwd) for f in files))
+    for target in targets:
+        if _is_path(target):
+            _check_directory(target, cwd)
+    return Targets(patterns=tuple(targets))
+
+
+def _checked_file(target: str, cwd: str) -> str:
+    path = os.path.join(cwd, target)
+    if not os.path.exists(path):
+        raise TargetError(f"{target}: no such file")
+    if not target.endswith(".go"):
+        raise TargetError(f"{target}: not a Go file (expected a .go file, directory or package)")
+    if not os.path.isfile(path):
+        raise TargetError(f"{target}: not a file")
+    return os.path.abspath(path)
+
+
+def _check_directory(target: str, cwd: str) -> None:
+    recursive = target == "..." or target.endswith("/...")
+    base = target[: -len("...")].rstrip("/") if recursive else target
+    directory = os.path.join(cwd, base or ".")
+    if not os.path.isdir(directory):
+        raise TargetError(f"{target}: no such directory")
+    if not _has_go_files(directory, recursive):
+        what = "matches no Go packages" if recursive else "is a directory without Go files"
+        raise TargetError(f"{target}: {what}")
+    if _find_go_mod(directory) is None:
+        raise TargetError(
+            f"{target}: no go.mod in it or any parent directory "
+            "(run `go mod init`, or name its .go files instead)"
+        )

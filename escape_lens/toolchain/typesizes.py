@@ -1,0 +1,112 @@
+"""Sizes of types whose descriptors are not in the targets' `-S` listings.
+
+The compiler dumps the descriptor of every type a package defines (and of the unnamed
+and instantiated types it uses) in that package's listing, so a type defined in a target
+package is always sized from its own descriptor. A type defined in a package that is not
+a target (`bytes.Buffer`, `int`, `sync.Mutex`) has its descriptor only in that package's
+object file. Its size comes from the same facts the compiler used: the package's export
+data (`go list -deps -export`, which the build has just put in the build cache) read by
+go/types with the gc layout (`types.SizesFor("gc", GOARCH)`), and pointer bytes by the
+compiler's own rule (`PtrDataSize`). The helper `typesizes.go` is a standard-library-only
+Go program run with the user's toolchain, so it reads that toolchain's export format and
+builds offline. A type it cannot resolve is left without a size; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from escape_lens.records import GoToolchain, TypeInfo
+from escape_lens.toolchain.process import run
+
+HELPER = Path(__file__).with_name("typesizes.go")
+TIMEOUT = 600.0
+
+# `example.com/m/pkg.Name`: an import path, a dot, an identifier. The path is matched
+# greedily and gives back its last `.x` only if an identifier must follow.
+_QUALIFIED = re.compile(r"(?<![\w./~-])(?P<path>[\w~-]+(?:[./][\w~-]+)*)\.(?P<ident>[A-Za-z_]\w*)")
+_UNSUPPORTED = ("noalg.", "go.shape.", "go:", "struct {")  # compiler-internal spellings
+
+
+def rewrite(name: str) -> tuple[str, dict[str, str]] | None:
+    """`[]net/http.Header` -> (`[]p0.Header`, {"p0": "net/http"}); None if unreadable."""
+    if any(marker in name for marker in _UNSUPPORTED):
+        return None
+    idents: dict[str, str] = {}
+    paths: dict[str, str] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        path = match.group("path")
+        if path == "unsafe":
+            return match.group(0)
+        ident = paths.get(path)
+        if ident is None:
+            ident = f"p{len(paths)}"
+            paths[path] = ident
+            idents[ident] = path
+        return f"{ident}.{match.group('ident')}"
+
+    return _QUALIFIED.sub(replace, name), idents
+
+
+def type_sizes(toolchain: GoToolchain, names: Sequence[str], cwd: str) -> dict[str, TypeInfo]:
+    """TypeInfo for each of `names` (descriptor spelling) the helper can resolve."""
+    requests = []
+    packages: set[str] = set()
+    for name in names:
+        rewritten = rewrite(name)
+        if rewritten is None:
+            continue
+        expr, imports = rewritten
+        requests.append({"name": name, "expr": expr, "imports": imports})
+        packages.update(imports.values())
+    if not requests:
+        return {}
+    exports = _export_files(toolchain, sorted(packages), cwd)
+    with tempfile.TemporaryDirectory(prefix="escape-lens-types-") as tmp:
+        request = Path(tmp) / "request.json"
+        request.write_text(
+            json.dumps({"goarch": toolchain.goarch, "exports": exports, "types": requests}),
+            encoding="utf-8",
+        )
+        result = run(
+            [toolchain.path, "run", str(HELPER), str(request)],
+            timeout=TIMEOUT,
+            cwd=tmp,
+            env={"GOFLAGS": "", "GO111MODULE": "on", "GOWORK": "off"},
+        )
+    sizes: dict[str, TypeInfo] = {}
+    for line in result.stdout.splitlines():
+        name, size, ptrbytes = ([*line.split("\t"), "", ""])[:3]
+        if size.isdigit() and ptrbytes.isdigit():
+            sizes[name] = TypeInfo(name, int(size), int(ptrbytes))
+    return sizes
+
+
+def _export_files(toolchain: GoToolchain, packages: Sequence[str], cwd: str) -> dict[str, str]:
+    """Import path -> export data file for `packages` and everything they import."""
+    if not packages:
+        return {}
+    result = run(
+        [toolchain.path, "list", "-e", "-deps", "-export", "-json=ImportPath,Export", *packages],
+        timeout=TIMEOUT,
+        cwd=cwd,
+        check=False,
+    )
+    exports: dict[str, str] = {}
+    decoder = json.JSONDecoder()
+    text, index = result.stdout, 0
+    while index < len(text):
+        while index < len(text) and text[index].isspace():
+            index += 1
+        if index >= len(text):
+            break
+        value, index = decoder.raw_decode(text, index)
+        if isinstance(value, dict) and value.get("Export"):
+            exports[str(value["ImportPath"])] = os.fspath(str(value["Export"]))
+    return exports

@@ -1,0 +1,115 @@
+"""`escape-lens analyze` end to end: the quick start, text and JSON output, determinism."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from escape_lens.cli import main
+from escape_lens.reporters.text import visible_width
+from tests.conftest import FIXTURES, REPO
+from tests.integration.analyze_support import CONSTRUCTS
+
+pytestmark = pytest.mark.slow
+
+QUICKSTART = str(FIXTURES / "quickstart" / "main.go")
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["analyze", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_quickstart_shows_small_struct(capsys: pytest.CaptureFixture[str], pinned_go: Path) -> None:
+    code, out, err = _run(capsys, QUICKSTART, "--go", str(pinned_go), "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["schema"] == "escape-lens/1"
+    assert report["toolchain"]["version"] == "go1.27.3"
+    [site] = [s for s in report["sites"] if s["expr"] == "&smallStruct{}"]
+    assert (site["line"], site["column"]) == (14, 9)
+    assert site["function"] == "newSmallStruct"
+    assert site["construct"] == "composite-literal"
+    assert site["size"] == 32
+    assert site["pointers"] is False
+    assert site["entry"] == "mallocgcSmallNoScanSC4"
+    assert site["prediction"]["requested_bytes"] == 32
+    assert site["prediction"]["class_bytes"] == 32
+    assert site["prediction"]["size_class"] == 4
+    assert site["prediction"]["span_class"] == 9
+    assert site["escape"]["flow"], "the flow chain is kept"
+
+    code, text, _ = _run(capsys, QUICKSTART, "--go", str(pinned_go))
+    assert code == 0
+    [line] = [line for line in text.splitlines() if "&smallStruct{}" in line]
+    assert line.split()[0] == "14:9"
+    assert "32→32 B" in line
+    assert "class 4, span 9" in line
+    assert "\033[" not in text  # captured output is not a terminal: no colour
+
+
+def test_text_fits_80_columns_and_verbose_adds_flows(
+    capsys: pytest.CaptureFixture[str], pinned_go: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(CONSTRUCTS)
+    code, text, _ = _run(capsys, "./...", "--go", str(pinned_go))
+    assert code == 0
+    lines = text.splitlines()
+    assert max(visible_width(line) for line in lines) <= 80
+    assert any("tiny (shares a 16 B block)" in line for line in lines)
+    assert any("n×8 B  dynamic: tiny ≤1, small ≤4095" in line for line in lines)  # noqa: RUF001
+    site_lines = [line for line in lines if line.startswith("    ")]
+    assert lines[-1].startswith(f"{len(site_lines)} sites") or "without" in lines[-1]
+    code, verbose_text, verbose_err = _run(capsys, "./...", "--go", str(pinned_go), "-v")
+    assert code == 0
+    assert len(verbose_text.splitlines()) > len(lines)
+    assert "flow:" in verbose_text or "from " in verbose_text
+    assert " build " in verbose_err  # the go command line
+
+
+def test_json_is_deterministic_fresh_and_cached(tmp_path: Path, pinned_go: Path) -> None:
+    """Two runs give identical bytes, whether the go build cache replays or compiles."""
+    env = dict(os.environ, GOCACHE=str(tmp_path / "gocache"), PYTHONPATH=str(REPO))
+    outputs = []
+    for _ in range(2):  # first run compiles afresh (empty cache), second replays the cache
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "escape_lens",
+                "analyze",
+                "./...",
+                "--go",
+                str(pinned_go),
+                "--format",
+                "json",
+            ],
+            cwd=CONSTRUCTS,
+            env=env,
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    assert json.loads(outputs[0])["sites"]
+
+
+def test_output_file_written_and_nothing_else(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pinned_go: Path
+) -> None:
+    target = tmp_path / "report.json"
+    code, out, _ = _run(
+        capsys, QUICKSTART, "--go", str(pinned_go), "--format", "json", "-o", str(target)
+    )
+    assert code == 0
+    assert out == ""
+    assert json.loads(target.read_text())["sites"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]

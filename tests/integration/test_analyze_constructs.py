@@ -1,0 +1,160 @@
+"""The constructs fixtures against their expected sites, with the real compiler.
+
+Each package of fixtures/constructs has an expected.json written from ALLOCATOR.md and
+the Go semantics; the tests build the module once per toolchain (go1.27.3 pinned, and
+go1.21.13 and go1.24.11 from PyPI) and compare. The last test runs a compiled program
+under runtime/metrics and checks the tool's predicted classes against what the runtime
+really allocated.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from escape_lens.analyze import analyze_targets
+from escape_lens.model import class_of_specialized_entry
+from escape_lens.records import Report
+from escape_lens.sites import specialized_disagreement
+from escape_lens.toolchain.process import go_environ
+from tests.conftest import fetch_toolchain
+from tests.integration.analyze_support import (
+    CONSTRUCTS,
+    MODULE,
+    check_package,
+    expected_packages,
+)
+
+pytestmark = pytest.mark.slow
+
+_REPORTS: dict[str, Report] = {}
+
+
+def _report(go: Path) -> Report:
+    key = str(go)
+    if key not in _REPORTS:
+        _REPORTS[key] = analyze_targets(["./..."], go=key, cwd=str(CONSTRUCTS))
+    return _REPORTS[key]
+
+
+@pytest.fixture(scope="module", params=["pinned", "1.21.13", "1.24.11"])
+def constructs_report(request: pytest.FixtureRequest, pinned_go: Path) -> Report:
+    go = pinned_go if request.param == "pinned" else fetch_toolchain(str(request.param))
+    return _report(go)
+
+
+@pytest.mark.parametrize("package", expected_packages())
+def test_constructs_match_expected_sites(constructs_report: Report, package: str) -> None:
+    assert f"{MODULE}/{package}" in constructs_report.packages
+    problems = check_package(constructs_report, package)
+    assert not problems, f"{constructs_report.toolchain.version} {package}:\n" + "\n".join(problems)
+
+
+def test_specialized_entries_agree_with_the_model(constructs_report: Report) -> None:
+    """The built-in self-check: a compiler-chosen mallocgc*SC<n> is the model's class."""
+    specialized = [s for s in constructs_report.sites if s.entry and re.search(r"SC\d+$", s.entry)]
+    if constructs_report.toolchain.version.minor_version >= (1, 27):
+        assert len(specialized) >= 8  # 1.27 specializes new(T) up to 80 B by default
+    for site in specialized:
+        assert site.prediction is not None
+        assert class_of_specialized_entry(site.entry or "") == site.prediction.size_class, site
+        assert specialized_disagreement(site) is None
+        assert "MODEL DISAGREES" not in site.note
+
+
+def test_every_allocation_call_is_a_site(constructs_report: Report) -> None:
+    """No call is dropped: sites with calls = calls the parser found in target packages."""
+    calls = [s for s in constructs_report.sites if s.call is not None]
+    assert all(s.allocates for s in calls)
+    entries = Counter(s.entry for s in calls)
+    assert entries["makechan"] == 3  # channels have no escape line, still sites
+    assert entries["makeslice"] >= 4
+
+
+def test_sites_sorted_and_fingerprinted(constructs_report: Report) -> None:
+    keys = [(s.pos.file, s.pos.line, s.pos.col, s.construct) for s in constructs_report.sites]
+    assert keys == sorted(keys)
+    prints = [s.fingerprint for s in constructs_report.sites]
+    assert all(prints)
+    assert len(set(prints)) == len(prints)
+
+
+# --- the runtime agrees ---------------------------------------------------------------
+
+_RUNTIME_FUNCTIONS = [
+    ("newlit", "NewNode"),
+    ("newlit", "NewWide"),
+    ("slices", "Const"),
+    ("slices", "ConstPointers"),
+    ("maps", "Hinted"),
+    ("chans", "Ints"),
+    ("chans", "Pointers"),
+    ("closures", "ByValue"),
+    ("large", "New"),
+    ("methods", "Inlined"),
+]
+_N = 2000
+
+
+@pytest.fixture(scope="module")
+def allocs_program(tmp_path_factory: pytest.TempPathFactory, pinned_go: Path) -> Path:
+    binary = tmp_path_factory.mktemp("allocs") / "allocs"
+    subprocess.run(
+        [str(pinned_go), "build", "-o", str(binary), "./cmd/allocs"],
+        cwd=CONSTRUCTS,
+        env=go_environ(),
+        check=True,
+        timeout=300,
+    )
+    return binary
+
+
+def _buckets(program: Path, name: str, n: int) -> dict[tuple[float, float], int]:
+    out = subprocess.run(
+        [str(program), name, str(n)], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    result = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts[0] == "tiny":
+            continue
+        high = float("inf") if parts[1] == "inf" else float(parts[1])
+        result[(float(parts[0]), high)] = int(parts[2])
+    return result
+
+
+@pytest.mark.parametrize(("package", "function"), _RUNTIME_FUNCTIONS)
+def test_runtime_allocates_the_predicted_classes(
+    allocs_program: Path, pinned_go: Path, package: str, function: str
+) -> None:
+    report = _report(pinned_go)
+    sites = [
+        s
+        for s in report.sites
+        if s.package == f"{MODULE}/{package}" and s.function == function and s.allocates
+    ]
+    assert sites, f"the tool found no site in {package}.{function}"
+    predicted: Counter[int] = Counter()
+    for site in sites:
+        assert site.prediction is not None
+        assert site.prediction.path in ("small", "large")
+        for object_ in (site.prediction, *site.extra):
+            predicted[object_.class_bytes] += 1
+
+    baseline = _buckets(allocs_program, f"{package}.{function}", 0)
+    loaded = _buckets(allocs_program, f"{package}.{function}", _N)
+    measured: Counter[tuple[float, float]] = Counter()
+    for bucket, count in loaded.items():
+        per_call = round((count - baseline.get(bucket, 0)) / _N)
+        if per_call:
+            measured[bucket] = per_call
+    expected: Counter[tuple[float, float]] = Counter()
+    for size, count in predicted.items():
+        # A class the runtime never touched has no bucket in the output: keep it visible.
+        bucket = next((b for b in loaded if b[0] <= size < b[1]), (size, size))
+        expected[bucket] += count
+    assert measured == expected, f"predicted {dict(predicted)}, runtime {dict(measured)}"
