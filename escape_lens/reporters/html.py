@@ -21,9 +21,10 @@ Invariants:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
@@ -32,7 +33,7 @@ from typing import Any, TextIO
 
 from escape_lens import model
 from escape_lens.records import EscapeDiagnostic, Prediction, Report, Site
-from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict
+from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict, summarize
 
 # A function is shown whole when it has at most this many lines; longer ones show windows
 # of CONTEXT lines around each allocating line, so a 2,000-line function costs a few lines.
@@ -264,15 +265,22 @@ def local_name(site: Site) -> str:
     return site.function
 
 
-def _functions(report: Report) -> tuple[list[_Function], dict[str, list[str]]]:
-    groups: dict[tuple[str, str], list[int]] = {}
+def _functions(
+    report: Report, sourceless: frozenset[int]
+) -> tuple[list[_Function], dict[str, list[str]]]:
+    groups: dict[tuple[str, str, bool], list[int]] = {}
     for index, site in enumerate(report.sites):
-        groups.setdefault((site.pos.file, local_name(site)), []).append(index)
+        key = (site.pos.file, local_name(site), index in sourceless)
+        groups.setdefault(key, []).append(index)
     root = Path(report.root) if report.root else None
     files: dict[str, list[str]] = {}
     unreadable: set[str] = set()
     functions: list[_Function] = []
-    for (file, function), indexes in groups.items():
+    for (file, function, without_source), indexes in groups.items():
+        if without_source:
+            package = report.sites[indexes[0]].package
+            functions.append(_Function(file, function, package, indexes, None))
+            continue
         if file not in files and file not in unreadable:
             path = Path(file)
             if not path.is_absolute() and root is not None:
@@ -293,14 +301,15 @@ def _functions(report: Report) -> tuple[list[_Function], dict[str, list[str]]]:
     return functions, files
 
 
-def function_sources(report: Report) -> list[dict[str, Any]]:
+def function_sources(report: Report, sourceless: Collection[int] = ()) -> list[dict[str, Any]]:
     """Per (file, function) with sites: its source segments and the indexes of its sites.
 
     Short functions are shown whole, long ones as windows around their sites; when all of
     it would pass SOURCE_BUDGET characters (a large package), the windows shrink to the
-    allocating lines and their neighbours, then to the allocating lines alone.
+    allocating lines and their neighbours, then to the allocating lines alone. Sites in
+    `sourceless` (a diff's removed sites, whose lines are the old code's) get no source.
     """
-    functions, files = _functions(report)
+    functions, files = _functions(report, frozenset(sourceless))
     result: list[dict[str, Any]] = []
     for whole, context in ((WHOLE_FUNCTION_LINES, CONTEXT), (12, 1), (0, 0)):
         result = []
@@ -367,21 +376,74 @@ def _prediction_row(prediction: Mapping[str, Any] | None) -> list[Any] | None:
     return None if prediction is None else [prediction[name] for name in PREDICTION_FIELDS]
 
 
-def payload(report: Report, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Everything the page shows: the report's JSON plus what only Python can work out."""
+def payload(
+    report: Report,
+    statuses: Sequence[Mapping[str, str]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything the page shows: the report's JSON plus what only Python can work out.
+
+    `statuses`, parallel to the sites, marks a diff: each site's `status` (new, removed,
+    grown, shrunk, unchanged) and what it `was`; removed sites get no source excerpt.
+    """
     rules = model.rules_for(report.toolchain.version, report.toolchain.goexperiment)
     data: dict[str, Any] = report_to_dict(report)
     data["sites"] = pack_sites(data["sites"])
+    views = [_site_view(site, rules) for site in report.sites]
+    removed: list[int] = []
+    for index, status in enumerate(statuses or ()):
+        views[index].update(status)
+        if status.get("status") == "removed":
+            removed.append(index)
     result: dict[str, Any] = {
         "report": data,
         "prediction_fields": list(PREDICTION_FIELDS),
         "model": str(rules.version),
-        "views": [_site_view(site, rules) for site in report.sites],
-        "functions": function_sources(report),
+        "views": views,
+        "functions": function_sources(report, removed),
     }
     if extra:
         result.update(extra)
     return result
+
+
+def diff_payload(old: Report, new: Report) -> tuple[dict[str, Any], str]:
+    """The page of a diff: the new report's sites plus the removed ones, each marked.
+
+    Drawn by the same components as a report: the table gains a Change column and filter,
+    the summary says what changed; chart and totals are the new code's.
+    """
+    from escape_lens.diff import describe_cost, diff_reports
+
+    result = diff_reports(old, new)
+    changes = {id(c.new): c for c in result.changes if c.new is not None}
+    removed = sorted(
+        (c.old for c in result.changes if c.old is not None and c.new is None),
+        key=lambda s: (s.pos, s.construct),
+    )
+    sites = [*new.sites, *removed]
+    statuses: list[dict[str, str]] = []
+    for site in new.sites:
+        change = changes.get(id(site))
+        if change is not None:
+            status = {"status": change.kind, "reason": change.reason}
+            if change.old is not None:
+                status["was"] = describe_cost(change.old)
+            statuses.append(status)
+        else:
+            statuses.append({"status": "unchanged"} if site.allocates else {})
+    statuses += [{"status": "removed", "reason": describe_cost(site)} for site in removed]
+    combined = dataclasses.replace(new, sites=tuple(sites))
+    counts = {kind: len(result.of_kind(kind)) for kind in ("new", "grown", "shrunk", "removed")}
+    data = payload(combined, statuses)
+    data["report"]["summary"] = summarize(new.sites)
+    data["diff"] = {
+        "counts": counts,
+        "unchanged": result.unchanged,
+        "old_summary": summarize(old.sites),
+        "old_toolchain": str(old.toolchain.version),
+    }
+    return data, f"escape-lens diff: {_title(new).removeprefix('escape-lens: ')}"
 
 
 def _asset(name: str) -> str:
@@ -423,6 +485,11 @@ def _title(report: Report) -> str:
 class HtmlReporter:
     def render(self, report: Report, out: TextIO) -> None:
         out.write(page(payload(report), _title(report)))
+
+    def render_diff(self, old: Report, new: Report, out: TextIO) -> None:
+        """`diff --format html`: what changed from `old` to `new`, on one page."""
+        data, title = diff_payload(old, new)
+        out.write(page(data, title))
 
 
 REPORTER = HtmlReporter()

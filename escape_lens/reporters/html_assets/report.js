@@ -100,6 +100,9 @@
 
   function loc(site) { return baseName(site.file) + ":" + site.line; }
 
+  // In a diff, removed sites are listed but are not part of the new code's totals.
+  function live(i) { return views[i].status !== "removed"; }
+
   function path(site) { return site.allocates && site.prediction ? site.prediction.path : "none"; }
 
   function classLabel(site) {
@@ -146,7 +149,7 @@
     ];
     return h("header", { class: "top" },
       h("div", { class: "brand", "aria-hidden": "true" }, h("span", { class: "logo" }), "escape-lens"),
-      h("h1", { text: data.title || title }),
+      h("h1", { text: (data.diff ? "Diff: " : "") + title }),
       h("p", { class: "meta" }, meta.map(function (m, i) { return [i ? h("span", { class: "sep", "aria-hidden": "true", text: "·" }) : null, h("span", { text: m })]; })),
       h("nav", { class: "toc", "aria-label": "Sections" },
         [["summary", "Summary"], ["chart", "Size classes"], ["fix", "Fix first"], ["sites", "Sites"], ["functions", "Source"]].map(function (p) {
@@ -196,6 +199,22 @@
       h("div", { class: "card paths" }, h("div", { class: "card-label", text: "By allocator path" }), total ? [bar, legend] : h("div", { class: "card-note", text: "no allocating sites" })));
   }
 
+  function diffBanner() {
+    var diff = data.diff;
+    if (!diff) return null;
+    var before = diff.old_summary, after = report.summary;
+    var delta = after.class_bytes - before.class_bytes;
+    var items = ["new", "grown", "shrunk", "removed"].map(function (kind) {
+      return h("li", null, chip(String(diff.counts[kind]), "st-" + kind), " " + kind);
+    });
+    items.push(h("li", { class: "dim", text: diff.unchanged + " unchanged" }));
+    return h("section", { class: "panel diff", "aria-label": "Changes" },
+      h("div", { class: "panel-head" }, h("h2", { text: "Changes" }),
+        h("p", { class: "count" }, "Bytes per execution ", h("b", { text: bytes(before.class_bytes) }), " → ", h("b", { text: bytes(after.class_bytes) }),
+          h("span", { class: delta > 0 ? "waste-text" : "dim", text: " (" + (delta > 0 ? "+" : delta < 0 ? "−" : "±") + bytes(Math.abs(delta)) + ")" }))),
+      h("ul", { class: "legend diff-counts" }, items));
+  }
+
   function skipped() {
     if (!report.skipped.length) return null;
     return h("section", { class: "skipped", "aria-label": "Skipped packages" },
@@ -207,8 +226,8 @@
 
   function chartBuckets() {
     var buckets = {};
-    sites.forEach(function (site) {
-      if (!site.allocates || !site.prediction) return;
+    sites.forEach(function (site, i) {
+      if (!site.allocates || !site.prediction || !live(i)) return;
       var p = site.prediction;
       if (p.path === "dynamic" || p.path === "none") return;
       var key = p.path === "small" ? "s" + p.class_bytes : p.path;
@@ -239,7 +258,7 @@
         text: metric === "bytes" ? "Bytes" : "Sites",
       }));
     });
-    var dynamic = sites.filter(function (site) { return path(site) === "dynamic"; }).length;
+    var dynamic = sites.filter(function (site, i) { return path(site) === "dynamic" && live(i); }).length;
     drawChart(holder);
     return h("section", { id: "sec-chart", class: "panel", tabindex: "-1" },
       h("div", { class: "panel-head" }, h("h2", { text: "Size classes" }), toggle),
@@ -319,7 +338,12 @@
   // --- what to fix first ------------------------------------------------------------------
 
   function fixFirst() {
-    var ranked = sites.map(function (site, i) { return i; }).filter(function (i) { return sites[i].allocates && sites[i].class_bytes > 0; });
+    // In a diff, what is new or grew comes first: that is what the change costs.
+    var worse = function (i) { return views[i].status === "new" || views[i].status === "grown"; };
+    var onlyWorse = sites.some(function (site, i) { return worse(i) && site.allocates && site.class_bytes > 0; });
+    var ranked = sites.map(function (site, i) { return i; }).filter(function (i) {
+      return sites[i].allocates && sites[i].class_bytes > 0 && live(i) && (!onlyWorse || worse(i));
+    });
     ranked.sort(function (a, b) {
       var sa = sites[a], sb = sites[b];
       return (sb.class_bytes + sb.waste_bytes) - (sa.class_bytes + sa.waste_bytes) || sb.waste_bytes - sa.waste_bytes || a - b;
@@ -332,12 +356,12 @@
         h("div", { class: "fix-main" },
           h("code", { class: "expr", text: site.expr || site.type || site.construct }),
           h("span", { class: "fix-bytes" }, h("b", { text: bytes(site.class_bytes) }), site.waste_bytes ? h("span", { class: "waste-text", text: " · " + bytes(site.waste_bytes) + " waste" }) : null)),
-        h("div", { class: "fix-where" }, siteLink(i, funcLabel(site) + " · " + loc(site)), " ", chip(path(site), path(site))),
+        h("div", { class: "fix-where" }, siteLink(i, funcLabel(site) + " · " + loc(site)), " ", chip(path(site), path(site)), view.status ? [" ", chip(view.status, "st-" + view.status)] : null),
         view.hint ? h("div", { class: "fix-hint", text: view.hint }) : null));
     });
     return h("section", { id: "sec-fix", class: "panel", tabindex: "-1" },
       h("div", { class: "panel-head" }, h("h2", { text: "What to fix first" })),
-      h("p", { class: "hint", text: "Ranked by bytes per execution plus waste." }),
+      h("p", { class: "hint", text: (onlyWorse ? "New and grown sites, ranked" : "Ranked") + " by bytes per execution plus waste." }),
       ranked.length ? list : h("p", { class: "empty", text: "Nothing allocates a known size." }));
   }
 
@@ -468,7 +492,8 @@
       path: function () { return h("td", null, chip(p, p)); },
       entry: function () { return h("td", { class: "mono dim", text: site.entry || "—" }); },
     };
-    return h("tr", { class: site.allocates ? null : "stack", "data-site": String(i) }, COLUMNS.map(function (c) { return cells[c.key](); }));
+    var rowClass = [site.allocates ? "" : "stack", view.status === "removed" ? "gone" : ""].join(" ").trim();
+    return h("tr", { class: rowClass || null, "data-site": String(i) }, COLUMNS.map(function (c) { return cells[c.key](); }));
   }
 
   function siteLink(i, text) {
@@ -586,6 +611,7 @@
       facts.length ? h("div", { class: "facts" }, facts) : null,
       why ? h("p", { class: "why" }, h("span", { class: "why-label", text: "Compiler: " }), why) : null,
       chain,
+      view.status && view.status !== "unchanged" ? h("p", { class: "why" }, h("span", { class: "why-label", text: "Change: " }), view.status + (view.reason ? ", " + view.reason : "") + (view.was ? " (was " + view.was + ")" : "")) : null,
       site.note ? h("p", { class: "why dim", text: site.note }) : null,
       site.inlined_from ? h("p", { class: "why dim", text: "Inlined from " + site.inlined_from.file + ":" + site.inlined_from.line }) : null,
       site.allocates && objectsOf(site).length ? h("ul", { class: "explain" }, explain(site, view).map(function (t) { return h("li", { text: t }); })) : null,
@@ -630,7 +656,7 @@
   }
 
   function asmLine(text) {
-    var isCall = /\bCALL\b/.test(text);
+    var isCall = /\bcall\b/i.test(text);
     return h("span", { class: isCall ? "asm-call" : null, text: text + "\n" });
   }
 
@@ -684,6 +710,7 @@
   app.appendChild(header());
   var main = h("main", null,
     summary(),
+    diffBanner(),
     skipped(),
     h("div", { class: "two" }, chart(), fixFirst()),
     sitesTable(),
