@@ -133,6 +133,11 @@ def test_table_filters_by_text_path_and_construct(
         expected = [i for i in allocating(report) if "chans" in report.sites[i].package]
         assert expected
         assert sorted(page.rows()) == expected
+        # The source section follows: only the chans functions are listed.
+        listed = page.page.locator("details.fn:not([hidden]) .fn-file").all_inner_texts()
+        assert listed
+        assert all(f.startswith("chans/") for f in listed)
+        assert page.page.locator("details.fn[hidden]").count() > 0
         page.page.fill("#f-q", "")
         page.page.select_option("#f-con", "map")
         assert sorted(page.rows()) == [

@@ -382,7 +382,7 @@
   var hasStatus = views.some(function (v) { return v.status; });
   if (hasStatus) COLUMNS.unshift({ key: "change", label: "Change", get: function (s, i) { return views[i].status || ""; } });
 
-  var tableBody, countLine, controls = {};
+  var tableBody, countLine, fnCount, controls = {};
 
   function distinct(get) {
     var seen = {};
@@ -475,6 +475,22 @@
     var total = sites.filter(function (site) { return state.all || site.allocates; }).length;
     countLine.textContent = rows.length === total ? total + " sites" : rows.length + " of " + total + " sites";
     if (!rows.length) tableBody.appendChild(h("tr", null, h("td", { colspan: String(COLUMNS.length), class: "empty", text: "No site matches the filters." })));
+    filterFunctions(rows);
+  }
+
+  // The source section follows the table: only functions with a matching site are listed.
+  function filterFunctions(rows) {
+    var shown = {};
+    rows.forEach(function (i) { shown[i] = true; });
+    var visible = 0;
+    data.functions.forEach(function (fn, f) {
+      var det = document.getElementById("fn-" + f);
+      if (!det) return;
+      var match = fn.sites.some(function (i) { return shown[i]; });
+      det.hidden = !match;
+      if (match) visible++;
+    });
+    if (fnCount) fnCount.textContent = visible === data.functions.length ? visible + " functions" : visible + " of " + data.functions.length + " functions, as filtered above";
   }
 
   function row(i) {
@@ -485,15 +501,19 @@
       package: function () { return h("td", { class: "mono dim", title: site.package, text: pkgName(site) }); },
       function: function () { return h("td", { class: "mono", title: site.package + "." + localName(site), text: localName(site) }); },
       construct: function () { return h("td", null, h("span", { class: "tag", text: site.construct })); },
-      type: function () { return h("td", { class: "mono", text: site.type || "—" }); },
+      type: function () { return h("td", { class: "mono", title: site.type, text: site.type || "—" }); },
       bytes: function () { return h("td", { class: "num", title: site.prediction ? site.prediction.requested_bytes + " B requested" : null, text: site.allocates && site.class_bytes ? bytes(site.class_bytes) : "—" }); },
       class: function () { return h("td", { class: "num", text: classLabel(site) }); },
       waste: function () { return h("td", { class: "num" + (site.waste_bytes ? " waste-text" : " dim"), text: site.allocates ? bytes(site.waste_bytes) : "—" }); },
       path: function () { return h("td", null, chip(p, p)); },
-      entry: function () { return h("td", { class: "mono dim", text: site.entry || "—" }); },
+      entry: function () { return h("td", { class: "mono dim", title: site.entry, text: site.entry || "—" }); },
     };
     var rowClass = [site.allocates ? "" : "stack", view.status === "removed" ? "gone" : ""].join(" ").trim();
-    return h("tr", { class: rowClass || null, "data-site": String(i) }, COLUMNS.map(function (c) { return cells[c.key](); }));
+    return h("tr", { class: rowClass || null, "data-site": String(i) }, COLUMNS.map(function (c) {
+      var cell = cells[c.key]();
+      cell.classList.add("col-" + c.key);
+      return cell;
+    }));
   }
 
   function siteLink(i, text) {
@@ -506,6 +526,7 @@
   data.functions.forEach(function (fn, f) { fn.sites.forEach(function (i) { fnOfSite[i] = f; }); });
 
   function functionsSection() {
+    fnCount = h("p", { class: "count grow-count", role: "status" });
     var list = h("div", { class: "fns" });
     var byFile = {};
     data.functions.forEach(function (fn, f) {
@@ -523,7 +544,7 @@
       byFile[fn.file] = true;
     });
     return h("section", { id: "sec-functions", class: "panel", tabindex: "-1" },
-      h("div", { class: "panel-head" }, h("h2", { text: "Source" }),
+      h("div", { class: "panel-head" }, h("h2", { text: "Source" }), fnCount,
         h("div", { class: "seg-toggle" },
           h("button", { type: "button", onclick: function () { setAll(true); }, text: "Expand all" }),
           h("button", { type: "button", onclick: function () { setAll(false); }, text: "Collapse all" }))),
@@ -532,7 +553,7 @@
   }
 
   function setAll(open) {
-    document.querySelectorAll("details.fn").forEach(function (d) { d.open = open; });
+    document.querySelectorAll("details.fn").forEach(function (d) { if (!d.hidden || !open) d.open = open; });
   }
 
   function renderFunction(fn, f) {
