@@ -28,7 +28,15 @@ from escape_lens.records import (
     TypeInfo,
 )
 from escape_lens.reporters import get_reporter
-from escape_lens.reporters.html import embed_json, flow_chain, next_smaller, pack_sites, payload
+from escape_lens.reporters import html as html_module
+from escape_lens.reporters.html import (
+    embed_json,
+    flow_chain,
+    function_sources,
+    next_smaller,
+    pack_sites,
+    payload,
+)
 from escape_lens.reporters.json_report import site_to_dict
 
 GO = GoToolchain("/go/bin/go", GoVersion.parse("go1.27.3"), "linux", "amd64")
@@ -239,3 +247,48 @@ def test_packed_sites_hold_every_field_but_the_raw_flow(tmp_path: Path) -> None:
         assert site["asm"] == original["asm"]
         assert site["prediction"] == list(original["prediction"].values())
         assert "flow" not in (site["escape"] or {})
+
+
+def test_flow_chain_reads_go121_and_logopt_spellings() -> None:
+    # go1.21 writes `=` where later versions write `←`; -json logopt prefixes `escflow:`.
+    old = EscapeDiagnostic(
+        SourcePos("main.go", 12, 13),
+        "escapes",
+        "make([]byte, n)",
+        "make([]byte, n) escapes to heap",
+        (
+            FlowStep(None, "escflow:    flow: ~r0 = &{storage for make([]byte, n)}:"),
+            FlowStep(None, "escflow:      from make([]byte, n) (spill) at ./main.go:12:13"),
+            FlowStep(None, "from return make([]byte, n) (return) at ./main.go:12:2"),
+        ),
+    )
+    assert flow_chain(old) == ["make([]byte, n)", "returned", "heap"]
+    assert flow_chain(None) == []
+
+
+def test_long_functions_show_windows_and_the_budget_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = "".join(f"\tx{i} := {i}\n" for i in range(200))
+    (tmp_path / "long.go").write_text(f"package main\n\nfunc long() {{\n{body}}}\n")
+    site = dataclasses.replace(
+        make_report_site_p(), pos=SourcePos("long.go", 100, 2), function="main.long"
+    )
+    report = Report("0.1.0", GO, ("main",), (site,), root=str(tmp_path))
+    segments = function_sources(report)[0]["segments"]
+    assert segments[0] == [3, ["func long() {"]]
+    assert segments[1][0] == 97
+    assert len(segments[1][1]) == 7  # CONTEXT lines each side
+    monkeypatch.setattr(html_module, "SOURCE_BUDGET", 20)
+    segments = function_sources(report)[0]["segments"]
+    assert [len(lines) for _, lines in segments] == [1, 1]  # the signature, the line
+
+
+def test_assets_reference_nothing_outside_the_page() -> None:
+    for name in ("report.js", "report.css"):
+        text = (Path(html_module.__file__).parent / "html_assets" / name).read_text()
+        assert "https://" not in text
+        assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
+        assert ".innerHTML" not in text  # data reaches the page as text only
+        assert "fetch(" not in text
+        assert "XMLHttpRequest" not in text

@@ -291,7 +291,7 @@
     scaleNote.textContent = sqrt ? " Square-root scale." : "";
     // Drawn at the holder's own width, one user unit per pixel, so labels stay 11px
     // however many classes there are; past its width the holder scrolls sideways.
-    var L = 56, B = 44, T = 22, H = 280;
+    var L = 56, B = 44, T = 22, H = 330;
     var W = Math.max(holder.clientWidth || 640, L + 8 + buckets.length * 38);
     var bw = Math.min(34, ((W - L - 8) / buckets.length) * 0.7);
     var gap = (W - L - 8) / buckets.length;
@@ -415,7 +415,7 @@
       h("button", { type: "button", class: "ghost", onclick: function () { Object.keys(state).forEach(function (k) { if (k !== "sort" && k !== "dir") state[k] = ""; }); syncControls(); update(); }, text: "Clear" }));
     var headRow = h("tr");
     COLUMNS.forEach(function (col) {
-      headRow.appendChild(h("th", { scope: "col", class: col.num ? "num" : null, "data-key": col.key },
+      headRow.appendChild(h("th", { scope: "col", class: "col-" + col.key + (col.num ? " num" : ""), "data-key": col.key },
         h("button", { type: "button", class: "sort", onclick: function () { sortBy(col.key); } }, col.label, h("span", { class: "arrow", "aria-hidden": "true" }))));
     });
     tableBody = h("tbody");
