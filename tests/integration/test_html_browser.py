@@ -39,7 +39,9 @@ FIXTURE_TARGETS = {
 }
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: Playwright's sync API runs one driver at a time, and the diff tests'
+# module imports this fixture (a second instance, started after this one is closed).
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium (see .ci/run)")
