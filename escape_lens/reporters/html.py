@@ -398,7 +398,8 @@ def payload(
     result: dict[str, Any] = {
         "report": data,
         "prediction_fields": list(PREDICTION_FIELDS),
-        "model": str(rules.version),
+        "model": f"go{rules.version.major}.{rules.version.minor}",
+        "model_note": rules.note,
         "views": views,
         "functions": function_sources(report, removed),
     }

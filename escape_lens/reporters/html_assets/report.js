@@ -1,4 +1,5 @@
-// escape-lens HTML report. Reads the JSON embedded in #report-data and draws the page.
+// escape-lens HTML report (part of escape-lens, MIT licence). Reads the JSON embedded in
+// #report-data and draws the page.
 // Vanilla JS, no dependencies, no network. Every string from the report reaches the
 // page through textContent or attributes, never through innerHTML.
 (function () {
@@ -143,7 +144,7 @@
     var title = report.packages.length === 1 ? only : commonPrefix(report.packages) + " (" + report.packages.length + " packages)";
     var meta = [
       tc.version + " " + tc.goos + "/" + tc.goarch + (tc.goexperiment.length ? " (GOEXPERIMENT=" + tc.goexperiment.join(",") + ")" : ""),
-      "allocator model " + data.model,
+      "allocator model " + data.model + (data.model_note ? " (" + data.model_note + ")" : ""),
       "escape-lens " + report.tool_version,
       report.origin === "binary" ? "from a compiled binary" : "from source",
     ];
@@ -605,6 +606,7 @@
     if (!p) return site.entry || "heap";
     if (p.path === "dynamic") return "dynamic";
     if (p.path === "tiny") return "tiny " + p.requested_bytes + " B";
+    if (site.extra.length) return bytes(site.class_bytes) + " · " + (site.extra.length + 1) + " objects";
     return bytes(site.class_bytes) + (p.path === "small" ? " · #" + p.size_class : " · large");
   }
 
@@ -612,8 +614,9 @@
     var site = sites[i], view = views[i];
     var facts = [
       site.type ? h("span", null, "type ", h("code", { text: site.type })) : null,
-      site.prediction && site.allocates ? h("span", null, "requested ", h("b", { text: bytes(site.prediction.requested_bytes) })) : null,
-      site.allocates && site.class_bytes ? h("span", null, "class ", h("b", { text: classLabel(site) })) : null,
+      site.allocates && site.extra.length ? h("span", null, "takes ", h("b", { text: bytes(site.class_bytes) }), " in " + (site.extra.length + 1) + " objects") : null,
+      site.prediction && site.allocates && !site.extra.length && site.prediction.path !== "dynamic" ? h("span", null, "requested ", h("b", { text: bytes(site.prediction.requested_bytes) })) : null,
+      site.allocates && site.class_bytes && !site.extra.length ? h("span", null, "class ", h("b", { text: classLabel(site) })) : null,
       site.allocates && site.waste_bytes ? h("span", { class: "waste-text" }, "waste ", h("b", { text: bytes(site.waste_bytes) })) : null,
       site.entry ? h("span", null, "runtime.", h("code", { text: site.entry })) : null,
       site.count !== null && site.count !== undefined ? h("span", null, "count ", h("b", { text: String(site.count) })) : null,
@@ -635,7 +638,8 @@
       view.status && view.status !== "unchanged" ? h("p", { class: "why" }, h("span", { class: "why-label", text: "Change: " }), view.status + (view.reason ? ", " + view.reason : "") + (view.was ? " (was " + view.was + ")" : "")) : null,
       site.note ? h("p", { class: "why dim", text: site.note }) : null,
       site.inlined_from ? h("p", { class: "why dim", text: "Inlined from " + site.inlined_from.file + ":" + site.inlined_from.line }) : null,
-      site.allocates && objectsOf(site).length ? h("ul", { class: "explain" }, explain(site, view).map(function (t) { return h("li", { text: t }); })) : null,
+      site.allocates && objectsOf(site).length > 1 ? objectsTable(site, view) : null,
+      site.allocates && objectsOf(site).length === 1 ? h("ul", { class: "explain" }, explain(site, view).map(function (t) { return h("li", { text: t }); })) : null,
       asm);
   }
 
@@ -651,6 +655,26 @@
     });
     if (view.hint) out.push("Next smaller: " + view.hint + ".");
     return out;
+  }
+
+  // Several objects per execution (a map's header and groups, a channel and its buffer):
+  // one row each, the model's numbers side by side.
+  function objectsTable(site, view) {
+    var head = ["Object", "Requested", "Class", "Span class", "Span", "Objects/span", "Waste"];
+    var body = objectsOf(site).map(function (p, n) {
+      var cls = p.path === "small" ? bytes(p.class_bytes) + " #" + p.size_class : p.path === "tiny" ? "tiny 16 B" : p.path === "large" ? bytes(p.class_bytes) + " large" : p.path;
+      return h("tr", null,
+        h("td", { text: n === 0 ? "main" : "+" + n }),
+        h("td", { class: "num", text: p.path === "dynamic" ? "—" : bytes(p.requested_bytes) }),
+        h("td", { class: "num", text: cls }),
+        h("td", { class: "num", text: p.path === "small" ? String(p.span_class) : "—" }),
+        h("td", { class: "num", text: p.span_pages ? plural(p.span_pages, "page") : "—" }),
+        h("td", { class: "num", text: p.objects_per_span ? String(p.objects_per_span) : "—" }),
+        h("td", { class: "num" + (p.waste_bytes ? " waste-text" : ""), text: bytes(p.waste_bytes) }));
+    });
+    return h("div", { class: "objects" },
+      h("table", null, h("thead", null, h("tr", null, head.map(function (t, k) { return h("th", { scope: "col", class: k ? "num" : null, text: t }); }))), h("tbody", null, body)),
+      view.hint ? h("p", { class: "why", text: "Next smaller: " + view.hint + "." }) : null);
   }
 
   function objectsOf(site) { return site.prediction ? [site.prediction].concat(site.extra) : site.extra; }
