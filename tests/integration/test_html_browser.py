@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from escape_lens.analyze import analyze_targets
-from escape_lens.records import Report
+from escape_lens.records import GoToolchain, Report
 from escape_lens.reporters import get_reporter
 from tests.conftest import FIXTURES, REPO
 
@@ -317,5 +317,35 @@ def test_net_http_page_is_small_and_fast(browser: Any, pinned_go: Path, tmp_path
         assert len(page.rows()) == len(allocating(report))
         page.page.fill("#f-q", "ServeHTTP")
         assert 0 < len(page.rows()) < len(allocating(report))
+    finally:
+        page.close()
+
+
+def test_binary_report_page(browser: Any, pinned_toolchain: GoToolchain, tmp_path: Path) -> None:
+    """`analyze --binary` reports use the same page: disassembled calls, no escape flow."""
+    from escape_lens.binary import analyze_binary
+    from escape_lens.toolchain.link import build_binary
+
+    binary = build_binary(
+        pinned_toolchain, ["main.go"], tmp_path / "quickstart", cwd=str(FIXTURES / "quickstart")
+    )
+    report = analyze_binary(binary)
+    assert report.origin == "binary"
+    target = next(i for i in allocating(report) if report.sites[i].call is not None)
+    call = report.sites[target].call
+    assert call is not None
+    path = tmp_path / "binary.html"
+    with path.open("w", encoding="utf-8") as stream:
+        get_reporter("html").render(report, stream)
+    page = Page(browser, path)
+    try:
+        assert page.errors == []
+        assert page.requests == [page.url]
+        assert "from a compiled binary" in page.page.inner_text(".meta")
+        page.page.click(f'#sites-table tr[data-site="{target}"] a.site-link')
+        note = page.page.locator(f"#site-{target}")
+        note.wait_for(state="visible")
+        note.locator(".asm summary").click()
+        assert call.asm[-1] in note.locator(".asm pre").inner_text()
     finally:
         page.close()

@@ -384,6 +384,7 @@
   if (hasStatus) COLUMNS.unshift({ key: "change", label: "Change", get: function (s, i) { return views[i].status || ""; } });
 
   var tableBody, countLine, fnCount, controls = {};
+  var rowCache = {};  // rows are built once and moved, so filtering a large report is quick
 
   function distinct(get) {
     var seen = {};
@@ -471,7 +472,7 @@
     });
     tableBody.textContent = "";
     var frag = document.createDocumentFragment();
-    rows.forEach(function (i) { frag.appendChild(row(i)); });
+    rows.forEach(function (i) { frag.appendChild(rowCache[i] || (rowCache[i] = row(i))); });
     tableBody.appendChild(frag);
     var total = sites.filter(function (site) { return state.all || site.allocates; }).length;
     countLine.textContent = rows.length === total ? total + " sites" : rows.length + " of " + total + " sites";
@@ -579,10 +580,10 @@
           h("span", { class: "ln", "aria-hidden": "true", text: String(line) }),
           h("code", { class: "code" }, highlight(text)));
         if (here.length) {
-          var notes = h("div", { class: "notes", hidden: true });
+          var notes = h("div", { class: "notes", id: "N-" + f + "-" + line, hidden: true });
           here.forEach(function (i) { notes.appendChild(annotation(i, false)); });
           var label = here.map(function (i) { return badgeText(sites[i]); }).join(" + ");
-          var btn = h("button", { type: "button", class: "badge" + (alloc.length ? "" : " badge-cool"), "aria-expanded": "false", "aria-label": "Line " + line + ": " + label + ", show details",
+          var btn = h("button", { type: "button", class: "badge" + (alloc.length ? "" : " badge-cool"), "aria-expanded": "false", "aria-controls": "N-" + f + "-" + line, "aria-label": "Line " + line + ": " + label + ", show details",
             onclick: function () {
               var open = btn.getAttribute("aria-expanded") !== "true";
               btn.setAttribute("aria-expanded", String(open));
