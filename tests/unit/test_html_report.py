@@ -292,3 +292,11 @@ def test_assets_reference_nothing_outside_the_page() -> None:
         assert ".innerHTML" not in text  # data reaches the page as text only
         assert "fetch(" not in text
         assert "XMLHttpRequest" not in text
+
+
+def test_empty_report_renders() -> None:
+    report = Report("0.1.0", GO, ("example.com/empty",), ())
+    html = render(report)
+    data = json.loads(re.findall(r"<script[^>]*>(.*?)</script>", html, re.S)[0])
+    assert data["report"]["sites"] == {"fields": [], "rows": []}
+    assert data["functions"] == []

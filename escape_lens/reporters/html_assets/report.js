@@ -11,7 +11,7 @@
   var views = data.views;
   var app = document.getElementById("app");
   var SVG = "http://www.w3.org/2000/svg";
-  var PATHS = ["tiny", "small", "large", "dynamic", "none"];
+  var PATHS = ["tiny", "small", "large", "dynamic", "none", "unknown"];
 
   // --- small helpers ---------------------------------------------------------------
 
@@ -193,7 +193,7 @@
     });
     var packages = report.packages.length;
     return h("section", { id: "sec-summary", class: "summary", tabindex: "-1", "aria-label": "Summary" },
-      card("Allocation sites", sum.sites.toLocaleString("en-US"), sum.non_allocating ? sum.non_allocating + " more stay on the stack" : "every one reaches the heap", "accent"),
+      card("Allocation sites", sum.sites.toLocaleString("en-US"), sum.non_allocating ? sum.non_allocating + " more stay on the stack" : sum.sites ? "every one reaches the heap" : "nothing reaches the heap", "accent"),
       card("Bytes per execution", bytes(sum.class_bytes), bytes(sum.requested_bytes) + " requested, all sites once"),
       card("Wasted to rounding", bytes(sum.waste_bytes), wastePct + " of the size-class bytes", sum.waste_bytes ? "warn" : ""),
       card("Packages", String(packages), report.skipped.length ? report.skipped.length + " skipped" : (packages === 1 ? report.packages[0] : "analysed")),
@@ -475,8 +475,8 @@
     rows.forEach(function (i) { frag.appendChild(rowCache[i] || (rowCache[i] = row(i))); });
     tableBody.appendChild(frag);
     var total = sites.filter(function (site) { return state.all || site.allocates; }).length;
-    countLine.textContent = rows.length === total ? total + " sites" : rows.length + " of " + total + " sites";
-    if (!rows.length) tableBody.appendChild(h("tr", null, h("td", { colspan: String(COLUMNS.length), class: "empty", text: "No site matches the filters." })));
+    countLine.textContent = rows.length === total ? plural(total, "site") : rows.length + " of " + plural(total, "site");
+    if (!rows.length) tableBody.appendChild(h("tr", null, h("td", { colspan: String(COLUMNS.length), class: "empty", text: total ? "No site matches the filters." : "No allocation sites." })));
     filterFunctions(rows);
   }
 
@@ -492,7 +492,7 @@
       det.hidden = !match;
       if (match) visible++;
     });
-    if (fnCount) fnCount.textContent = visible === data.functions.length ? visible + " functions" : visible + " of " + data.functions.length + " functions, as filtered above";
+    if (fnCount) fnCount.textContent = visible === data.functions.length ? plural(visible, "function") : visible + " of " + plural(data.functions.length, "function") + ", as filtered above";
   }
 
   function row(i) {
