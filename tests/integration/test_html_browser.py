@@ -349,3 +349,24 @@ def test_binary_report_page(browser: Any, pinned_toolchain: GoToolchain, tmp_pat
         assert call.asm[-1] in note.locator(".asm pre").inner_text()
     finally:
         page.close()
+
+
+def test_hostile_strings_stay_text(browser: Any, tmp_path: Path) -> None:
+    """A `</script><!--` in an expression or type is shown as text, never parsed as HTML."""
+    from tests.unit.test_html_report import make_report, render
+
+    report = make_report(tmp_path)
+    path = tmp_path / "hostile.html"
+    path.write_text(render(report), encoding="utf-8")
+    page = Page(browser, path)
+    try:
+        assert page.errors == []
+        assert len(page.rows()) == len(report.sites)
+        assert page.page.locator("script").count() == 2
+        hostile = next(i for i, s in enumerate(report.sites) if "</script>" in s.expr)
+        page.page.click(f'#sites-table tr[data-site="{hostile}"] a.site-link')
+        note = page.page.locator(f"#site-{hostile}")
+        note.wait_for(state="visible")
+        assert "</script><!--" in note.locator(".expr").inner_text()
+    finally:
+        page.close()
