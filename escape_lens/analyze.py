@@ -9,6 +9,7 @@ packages by import path, so the same code always gives the same report byte for 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 
 from escape_lens import __version__, model
@@ -75,5 +76,47 @@ def analyze_targets(
     from escape_lens.toolchain.build import compile_targets
 
     toolchain = read_toolchain(find_go(go))
+    if cwd is None:
+        cwd, targets = _in_their_module(targets)
     output = compile_targets(toolchain, targets, tests=tests, cwd=cwd)
     return report_from_output(output)
+
+
+def _module_root(directory: str) -> str | None:
+    current = os.path.abspath(directory)
+    while not os.path.isfile(os.path.join(current, "go.mod")):
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+    return current
+
+
+def _in_their_module(targets: Sequence[str]) -> tuple[str | None, list[str]]:
+    """Where to run go for path targets that live in another module than the cwd.
+
+    `escape-lens analyze ~/src/othermod/...` should analyse that module, as if run there;
+    the go command resolves paths against the module of its working directory. Only when
+    every target is a path into one and the same other module is anything changed.
+    """
+    here = _module_root(os.getcwd())
+    roots: set[str | None] = set()
+    rewritten: list[str] = []
+    for target in targets:
+        recursive = target.endswith("/...")
+        path = target.removesuffix("/...") if recursive else target
+        if not os.path.exists(path) or not target.startswith((".", "/", "~")):
+            return None, list(targets)
+        path = os.path.abspath(os.path.expanduser(path))
+        directory = path if os.path.isdir(path) else os.path.dirname(path)
+        root = _module_root(directory)
+        roots.add(root)
+        if os.path.isdir(path):
+            relative = os.path.relpath(path, root) if root else path
+            rewritten.append("./" + relative + ("/..." if recursive else ""))
+        else:
+            rewritten.append(path)
+    (root,) = roots if len(roots) == 1 else (None,)
+    if root is None or root == here:
+        return None, list(targets)
+    return root, [t.replace("/./", "/") for t in rewritten]

@@ -14,6 +14,8 @@ Invariants:
 - The result is a pure function of (report, config, directives, baseline); findings are
   sorted by position then rule, so every output format is deterministic.
 - Exit code: 1 if any finding has level `error`, else 0 (warnings and notes never fail).
+  A build in which a target package does not compile is not judged (BuildError, exit 2):
+  its sites would look gone.
 
 Rule ids are stable; `RULES` is the one list of them (SARIF, docs and tests read it).
 """
@@ -28,8 +30,8 @@ from typing import Literal, Protocol, TextIO
 
 from escape_lens.config import Config, enclosing_names, qualified_name
 from escape_lens.diff import compare, describe_cost, match_sites, path_of
-from escape_lens.directives import Directives, Suppression
-from escape_lens.errors import EXIT_FINDINGS, EXIT_OK
+from escape_lens.directives import Directives
+from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, BuildError
 from escape_lens.records import Report, Site, SourcePos
 
 Level = Literal["error", "warning", "note"]
@@ -179,20 +181,22 @@ def evaluate(
     baseline_path: str = "",
 ) -> CheckResult:
     hot = HotPaths(config, directives)
-    findings: list[Finding] = []
-    accepted: set[Suppression] = set()
     judged: list[Site] = []
+    accepted: list[Site] = []
     for site in hot_sites(report, hot):
         suppression = directives.suppression_for(site.pos.file, site.pos.line)
-        if suppression is not None and suppression.reason:
-            accepted.add(suppression)
-        else:
-            judged.append(site)
-    findings += _suppression_findings(report, directives)
+        (accepted if suppression is not None and suppression.reason else judged).append(site)
+    findings = _suppression_findings(report, directives)
     notes: list[str] = []
+    if not (config.hot or config.budgets or directives.hot_functions):
+        notes.append(
+            "no hot functions: list patterns under `hot` in escape-lens.toml or mark "
+            "functions with //escape-lens:hot"
+        )
+    notes += _unmatched_patterns(report, config, directives)
     if baseline is not None:
         old = [s for s in baseline.sites if s.allocates and hot.is_hot(s)]
-        findings += _baseline_findings(old, judged, hot, report, directives)
+        findings += _baseline_findings(old, judged, accepted, hot)
         if baseline.toolchain.version.minor_version != report.toolchain.version.minor_version:
             notes.append(
                 f"the baseline was made with {baseline.toolchain.version}, this build uses "
@@ -212,6 +216,20 @@ def evaluate(
         baseline=baseline_path if baseline is not None else "",
         notes=tuple(notes),
     )
+
+
+def _unmatched_patterns(report: Report, config: Config, directives: Directives) -> list[str]:
+    """A pattern that names no function of the build is most likely a typo: a gate that
+    silently guards nothing is worse than no gate, so say so."""
+    names = set(directives.declared)
+    names.update(qualified_name(s.package, s.function) for s in report.sites)
+    patterns = [(p, f"hot pattern {p.text!r}") for p in config.hot]
+    patterns += [(b.pattern, f"budget pattern {b.pattern.text!r}") for b in config.budgets]
+    return [
+        f"{what} ({config.path}) matches no function of the checked packages"
+        for pattern, what in patterns
+        if not any(pattern.matches(name) for name in names)
+    ]
 
 
 def _suppression_findings(report: Report, directives: Directives) -> list[Finding]:
@@ -236,21 +254,12 @@ def _suppression_findings(report: Report, directives: Directives) -> list[Findin
 
 
 def _baseline_findings(
-    old: Sequence[Site],
-    current: Sequence[Site],
-    hot: HotPaths,
-    report: Report,
-    directives: Directives,
+    old: Sequence[Site], current: Sequence[Site], accepted: Sequence[Site], hot: HotPaths
 ) -> list[Finding]:
-    # Suppressed sites are matched too (they are in the baseline if it was made before
-    # the directive), so that accepting a site does not report its baseline entry as gone.
-    suppressed = [
-        s
-        for s in hot_sites(report, hot)
-        if (sup := directives.suppression_for(s.pos.file, s.pos.line)) is not None and sup.reason
-    ]
+    # Accepted sites are matched too (they are in the baseline if it was made before the
+    # directive), so that accepting a site does not report its baseline entry as gone.
     judged = {id(s) for s in current}
-    pairs, only_new, only_old = match_sites(old, [*current, *suppressed])
+    pairs, only_new, only_old = match_sites(old, [*current, *accepted])
     findings = []
     for site in only_new:
         if id(site) in judged:
@@ -521,6 +530,13 @@ def analyse(
             targets = ["./..."]
     targets, run_in = _within_module(list(targets), run_in)
     report = analyze_targets(targets, go=go, tests=config.tests, cwd=run_in)
+    if report.skipped:
+        # A package that did not compile has no sites: judged, its baseline sites would
+        # read as improvements. The gate refuses to judge a broken build.
+        broken = report.skipped[0]
+        reason = (broken.reason.strip().splitlines() or ["?"])[0]
+        more = f" (and {len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ""
+        raise BuildError(f"{broken.package} does not compile: {reason}{more}")
     directives = scan_report(report, tests=config.tests)
     return Analysed(report, config, directives)
 

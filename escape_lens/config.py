@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from escape_lens.errors import ConfigError
+from escape_lens.fingerprint import CLOSURE_SUFFIX
 
 CONFIG_NAME = "escape-lens.toml"
 PYPROJECT = "pyproject.toml"
@@ -38,7 +39,6 @@ DEFAULT_BASELINE = "escape-lens.baseline.json"
 PATHS = ("tiny", "small", "large", "dynamic")
 
 _PATTERN_CHARS = re.compile(r"^[\w.~+\-/*()\[\],]+$")
-_CLOSURE_SUFFIX = re.compile(r"\.(?:func\d+|gowrap\d+|deferwrap\d+|\d+)$")
 _TYPE_ARGS = re.compile(r"\[[^\[\]]*\]")
 
 
@@ -101,7 +101,7 @@ def enclosing_names(function: str) -> list[str]:
     """`function` without type arguments, then each function enclosing it (closures)."""
     name = strip_type_args(function)
     names = [name]
-    while (shorter := _CLOSURE_SUFFIX.sub("", name)) != name:
+    while (shorter := CLOSURE_SUFFIX.sub("", name)) != name:
         name = shorter
         names.append(name)
     return names

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from escape_lens.fingerprint import normalise_expr
+from escape_lens.fingerprint import normalise_expr, stable_function
 from escape_lens.records import Report, Site
 
 ChangeKind = Literal["new", "removed", "grown", "shrunk"]
@@ -92,13 +92,14 @@ def compare(old: Site, new: Site) -> tuple[Literal["grown", "shrunk"] | None, st
 
 
 def _type_key(site: Site) -> tuple[str, ...]:
-    return (site.package, site.function, site.construct, site.type.name if site.type else "")
+    type_name = site.type.name if site.type else ""
+    return (site.package, stable_function(site.function), site.construct, type_name)
 
 
 def _expr_key(site: Site) -> tuple[str, ...]:
     # An empty expression (an allocation without an escape statement) says nothing.
     expr = normalise_expr(site.expr) or f"@{site.fingerprint}"
-    return (site.package, site.function, site.construct, expr)
+    return (site.package, stable_function(site.function), site.construct, expr)
 
 
 def match_sites(

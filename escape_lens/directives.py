@@ -47,8 +47,12 @@ class Suppression:
 
 @dataclass(frozen=True, slots=True)
 class Directives:
+    """hot_functions: marked `//escape-lens:hot`; declared: every function declared in the
+    scanned files (full names), so that a pattern matching none of them can be noticed."""
+
     hot_functions: frozenset[str]
     suppressions: tuple[Suppression, ...]
+    declared: frozenset[str] = frozenset()
 
     def suppression_for(self, file: str, line: int) -> Suppression | None:
         for suppression in self.suppressions:
@@ -61,17 +65,20 @@ def scan_source(text: str, file: str, package: str) -> Directives:
     """The directives of one Go file of `package` (its import path)."""
     lines = text.splitlines()
     hot: set[str] = set()
+    declared: set[str] = set()
     suppressions: list[Suppression] = []
     for index, line in enumerate(lines):
         match = _FUNC_RE.match(line)
-        if match and _marked_hot(lines, index):
+        if match:
             receiver = match.group("recv")
-            name = match.group("name")
             if receiver:
                 receiver = f"(*{receiver})" if match.group("star") else receiver
-                hot.add(f"{package}.{receiver}.{name}")
+                full = f"{package}.{receiver}.{match.group('name')}"
             else:
-                hot.add(f"{package}.{name}")
+                full = f"{package}.{match.group('name')}"
+            declared.add(full)
+            if _marked_hot(lines, index):
+                hot.add(full)
         allow = _ALLOW_RE.search(line)
         if allow is None or not _starts_comment(line, allow.start()):
             continue
@@ -90,7 +97,7 @@ def scan_source(text: str, file: str, package: str) -> Directives:
                 reason=allow.group(1).strip(),
             )
         )
-    return Directives(frozenset(hot), tuple(suppressions))
+    return Directives(frozenset(hot), tuple(suppressions), frozenset(declared))
 
 
 def _starts_comment(line: str, offset: int) -> bool:
@@ -110,12 +117,14 @@ def _marked_hot(lines: list[str], func_index: int) -> bool:
 
 def merge(parts: Iterable[Directives]) -> Directives:
     hot: set[str] = set()
+    declared: set[str] = set()
     suppressions: list[Suppression] = []
     for part in parts:
         hot |= part.hot_functions
+        declared |= part.declared
         suppressions.extend(part.suppressions)
     suppressions.sort(key=lambda s: (s.file, s.line))
-    return Directives(frozenset(hot), tuple(suppressions))
+    return Directives(frozenset(hot), tuple(suppressions), frozenset(declared))
 
 
 def package_dirs(report: Report) -> dict[str, str]:
@@ -125,7 +134,10 @@ def package_dirs(report: Report) -> dict[str, str]:
     """
     dirs: dict[str, str] = {}
     for site in report.sites:
-        dirs.setdefault(os.path.dirname(site.pos.file), site.package)
+        directory = os.path.dirname(site.pos.file)
+        # Only the module's own files: never scan (or report on) GOROOT or the module cache.
+        if not os.path.isabs(directory) and not directory.startswith(".."):
+            dirs.setdefault(directory, site.package)
     if report.root:
         module = _module_path(report.root)
         for package in report.packages:

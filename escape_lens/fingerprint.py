@@ -2,9 +2,11 @@
 
 A fingerprint hashes (package, function, construct, type, normalised expression,
 ordinal). It deliberately leaves out the line and column, so blank lines, comments and
-reordered functions do not change it; and it masks local identifiers in the expression,
-so renaming a local variable does not either. The ordinal tells apart sites that agree on
-everything else (two `new(T)` in one function), numbered in source order.
+reordered functions do not change it; it masks local identifiers in the expression, so
+renaming a local variable does not either; and it drops the numbers of closures
+(`F.func2` is `F.func`), so adding a closure does not change the sites of the closures
+after it. The ordinal tells apart sites that agree on everything else (two `new(T)` in
+one function, or in two closures of one function), numbered in source order.
 """
 
 from __future__ import annotations
@@ -85,9 +87,30 @@ def normalise_expr(expr: str) -> str:
     return _IDENT.sub(mask, compact)
 
 
+CLOSURE_SUFFIX = re.compile(r"\.(?:func\d+|gowrap\d+|deferwrap\d+|\d+)$")
+
+
+def stable_function(function: str) -> str:
+    """The function a site belongs to, for identity: closures (`F.func2`, `F.func1.3`,
+    `F.gowrap1`) are numbered by their order in `F`, so adding a closure renumbers the
+    ones after it; they are identified by `F` plus `.func`, and told apart by the ordinal.
+    Type arguments (`Stack[go.shape.int].Push`) are kept: each instantiation is a site.
+    """
+    depth = 0
+    while (shorter := CLOSURE_SUFFIX.sub("", function)) != function:
+        function, depth = shorter, depth + 1
+    return function + ".func" * depth
+
+
 def _key(site: Site) -> tuple[str, str, str, str, str]:
     type_name = site.type.name if site.type is not None else ""
-    return (site.package, site.function, site.construct, type_name, normalise_expr(site.expr))
+    return (
+        site.package,
+        stable_function(site.function),
+        site.construct,
+        type_name,
+        normalise_expr(site.expr),
+    )
 
 
 def assign_fingerprints(sites: Iterable[Site]) -> list[Site]:

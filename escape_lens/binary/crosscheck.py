@@ -24,7 +24,6 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from escape_lens.errors import UsageError
 from escape_lens.records import GoToolchain, Report, Site
@@ -145,25 +144,28 @@ def build_and_cross_check(
     *,
     cwd: str | None = None,
 ) -> list[Disagreement]:
-    """Build the targets' main packages with `toolchain` into a temporary directory, read
-    each binary, and cross-check it against `source` (the source-mode report)."""
+    """Build the targets with `toolchain` into a temporary directory (their main packages,
+    and a generated program linking every exported function of their other packages),
+    read the binaries, and cross-check them against `source` (the source-mode report)."""
     from escape_lens.binary import analyze_binary
-    from escape_lens.toolchain.link import build_binary
+    from escape_lens.toolchain.link import LINK_ALL_NAME, build_linking_all
 
     with tempfile.TemporaryDirectory(prefix="escape-lens-xcheck-") as tmp:
-        out = Path(tmp) / "bin"
-        out.mkdir()
-        build_binary(toolchain, targets, str(out) + "/", cwd=cwd)
-        binaries = sorted(p for p in out.iterdir() if p.is_file())
+        binaries = build_linking_all(toolchain, targets, tmp, cwd=cwd)
         if not binaries:
-            raise UsageError(
-                "--cross-check needs a main package among the targets (a program to link)"
-            )
+            raise UsageError("--cross-check: the targets contain no Go package to build")
         patterns = [*source.packages, "main"]
         sites: list[Site] = []
         for path in binaries:
             report = analyze_binary(path, patterns)
-            sites.extend(s for s in report.sites if s.package in source.packages)
+            # A main program also contains the libraries it imports; they are taken from
+            # the program that links all of them, so that no site is counted twice.
+            sites.extend(
+                site
+                for site in report.sites
+                if site.package in source.packages
+                and (path.name == LINK_ALL_NAME or _in_main_package(site))
+            )
     merged = Report(
         tool_version=source.tool_version,
         toolchain=source.toolchain,
@@ -172,3 +174,7 @@ def build_and_cross_check(
         origin="binary",
     )
     return cross_check(source, merged)
+
+
+def _in_main_package(site: Site) -> bool:
+    return site.call is not None and site.call.function.startswith("main.")

@@ -15,12 +15,13 @@ Strategy, chosen for speed on whole programs (tens of MB of code):
    could set the register differently): no value is better than a wrong one.
 
 Invariants: pure functions of the code bytes and addresses; nothing here knows about
-pclntab, types or Sites (the caller resolves addresses). Display text (`asm`) is the
-capstone text of the traced instructions, kept apart from the values read from them.
+pclntab, types or Sites (the caller resolves addresses). Display text is made apart
+(`asm_lines`) from the instructions kept with each call.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -32,16 +33,27 @@ from escape_lens.binary.entries import ABI_REGISTERS, EntrySpec
 _LOOKBACK = 16
 
 
+Insn = tuple[int, int, str, str]  # capstone lite: address, size, mnemonic, operands
+
+
 @dataclass(frozen=True, slots=True)
 class RawCall:
+    """One allocation call: where, to which entry, and what its registers were loaded with.
+    `listing` holds the instructions that set them up and the call itself."""
+
     pc: int
     entry: str
     type_addr: int | None
     count: int | None
-    asm: tuple[str, ...]
+    listing: tuple[Insn, ...]
 
 
-Insn = tuple[int, int, str, str]
+def asm_lines(call: RawCall) -> tuple[str, ...]:
+    """Display text of a call's listing, the call shown by its entry point's name."""
+    lines = [f"{a:#x}: {m} {o}".rstrip() for a, _, m, o in call.listing[:-1]]
+    last = call.listing[-1]
+    lines.append(f"{last[0]:#x}: {last[2]} runtime.{call.entry}")
+    return tuple(lines)
 
 
 # --- candidate scans -----------------------------------------------------------------------
@@ -107,6 +119,7 @@ _X86_IMPLICIT = {
 }
 _X86_STOP = {"ret", "jmp", "ud2", "int3", "hlt"}
 _RIP_REL = re.compile(r"\[rip ([+-]) (0x[0-9a-f]+|\d+)\]$")
+_ARM64_BRANCHES = {"b", "cbz", "cbnz", "tbz", "tbnz"}
 _ARM64_STOP = {"ret", "b", "br", "bl", "blr", "brk", "udf"}
 
 
@@ -122,6 +135,7 @@ def _int(text: str) -> int | None:
 class _Value:
     addr: int | None = None
     const: int | None = None
+    at: int | None = None  # index of the instruction that set it (for display)
 
 
 def _trace_amd64(insns: list[Insn], index: int, register: str, barriers: set[int]) -> _Value:
@@ -141,11 +155,11 @@ def _trace_amd64(insns: list[Insn], index: int, register: str, barriers: set[int
                 if match is None:
                     return _Value()
                 disp = int(match.group(2), 0) * (-1 if match.group(1) == "-" else 1)
-                return _Value(addr=addr + size + disp)
+                return _Value(addr=addr + size + disp, at=i)
             if mnem in ("mov", "movabs"):
                 const = _int(src)
                 if const is not None:
-                    return _Value(const=const)
+                    return _Value(const=const, at=i)
                 source = _X86_ALIASES.get(src)
                 if source is None:
                     return _Value()
@@ -154,7 +168,7 @@ def _trace_amd64(insns: list[Insn], index: int, register: str, barriers: set[int
                     break
                 continue
             if mnem == "xor" and _X86_ALIASES.get(src) == reg:
-                return _Value(const=0)
+                return _Value(const=0, at=i)
             return _Value()
         if addr in barriers:
             break
@@ -186,15 +200,15 @@ def _trace_arm64(insns: list[Insn], index: int, register: str, barriers: set[int
                 page = _int(parts[1])
                 if page is None:
                     return _Value()
-                return _Value(addr=page + (page_offset or 0))
+                return _Value(addr=page + (page_offset or 0), at=i)
             if page_offset is not None:
                 return _Value()
             if mnem in ("mov", "movz") and len(parts) == 2:
                 const = _int(parts[1])
                 if const is not None:
-                    return _Value(const=const)
+                    return _Value(const=const, at=i)
                 if parts[1] in ("xzr", "wzr"):
-                    return _Value(const=0)
+                    return _Value(const=0, at=i)
                 source = _arm64_reg(parts[1])
                 if source is None:
                     return _Value()
@@ -209,16 +223,18 @@ def _trace_arm64(insns: list[Insn], index: int, register: str, barriers: set[int
 
 
 def _branch_targets(insns: list[Insn], arch: str) -> set[int]:
+    """Addresses some direct branch of the function jumps to."""
+    if arch == "amd64":
+        operands = [ops for _, _, mnem, ops in insns if mnem[0] == "j"]
+    else:
+        operands = [
+            ops for _, _, mnem, ops in insns if mnem in _ARM64_BRANCHES or mnem.startswith("b.")
+        ]
     targets = set()
-    for _, _, mnem, ops in insns:
-        if arch == "amd64":
-            is_branch = mnem.startswith("j")
-        else:
-            is_branch = mnem in ("b", "cbz", "cbnz", "tbz", "tbnz") or mnem.startswith("b.")
-        if is_branch:
-            value = _int(ops.rsplit(",", 1)[-1])
-            if value is not None:
-                targets.add(value)
+    for ops in operands:
+        value = _int(ops.rsplit(",", 1)[-1])
+        if value is not None:
+            targets.add(value)
     return targets
 
 
@@ -247,21 +263,24 @@ class Disassembler:
             return
         insns: list[Insn] = list(self._cs.disasm_lite(code, base))
         barriers = _branch_targets(insns, self.arch)
-        for index, insn in enumerate(insns):
-            if insn[0] not in hits:
-                continue
+        starts = [i[0] for i in insns]
+        for hit in sorted(hits):
+            index = bisect.bisect_left(starts, hit)
+            if index == len(starts) or starts[index] != hit:
+                continue  # the pattern was inside another instruction
+            insn = insns[index]
             target = _int(insn[3])
             if target is None or target not in self.entries:
                 continue
             entry, spec = self.entries[target]
             type_addr = count = None
-            first = index
-            if spec.type_arg is not None:
-                type_addr = self._trace(insns, index, self.registers[spec.type_arg], barriers).addr
-            if spec.count_arg is not None:
-                count = self._trace(insns, index, self.registers[spec.count_arg], barriers).const
             first = max(0, index - 3)
-            shown = [f"{a:#x}: {m} {o}".rstrip() for a, _, m, o in insns[first:index]]
-            shown.append(f"{insn[0]:#x}: {insn[2]} runtime.{entry}")
-            asm = tuple(shown)
-            yield RawCall(insn[0], entry, type_addr, count, asm)
+            if spec.type_arg is not None:
+                value = self._trace(insns, index, self.registers[spec.type_arg], barriers)
+                type_addr = value.addr
+                first = min(first, value.at if value.at is not None else first)
+            if spec.count_arg is not None:
+                value = self._trace(insns, index, self.registers[spec.count_arg], barriers)
+                count = value.const
+                first = min(first, value.at if value.at is not None else first)
+            yield RawCall(insn[0], entry, type_addr, count, tuple(insns[first : index + 1]))

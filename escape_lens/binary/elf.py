@@ -12,11 +12,13 @@ Invariants:
 
 from __future__ import annotations
 
+import bisect
 import io
 import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
@@ -29,6 +31,8 @@ SUPPORTED_MACHINES = {"EM_X86_64": "amd64", "EM_AARCH64": "arm64"}
 
 _SHT_NOBITS = "SHT_NOBITS"
 _SHT_NOBITS_VALUE = 8
+_RELA = struct.Struct("<QQq")
+_RELATIVE_TYPES = {"EM_X86_64": 8, "EM_AARCH64": 1027}  # R_X86_64_RELATIVE, R_AARCH64_RELATIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +106,39 @@ class GoELF:
         start = sec.offset + (addr - sec.addr)
         if start + size > len(self.data):
             raise BinaryFormatError(f"{self.path}: truncated binary (read at {addr:#x})")
-        return self.data[start : start + size]
+        return self.relocated(addr, self.data[start : start + size])
+
+    @cached_property
+    def _relative_relocations(self) -> tuple[list[int], list[int]]:
+        """Sorted (addresses, addends) of R_*_RELATIVE relocations (PIE binaries)."""
+        wanted = _RELATIVE_TYPES.get(self.machine)
+        pairs: list[tuple[int, int]] = []
+        for section in self.sections.values():
+            if not section.name.startswith(".rela") or not section.loaded:
+                continue
+            raw = self.section_bytes(section)
+            for offset, info, addend in _RELA.iter_unpack(raw[: len(raw) // 24 * 24]):
+                if info & 0xFFFFFFFF == wanted:
+                    pairs.append((offset, addend))
+        pairs.sort()
+        return [a for a, _ in pairs], [v for _, v in pairs]
+
+    def relocated(self, addr: int, data: bytes) -> bytes:
+        """`data` read at `addr` with the words that RELATIVE relocations fill in at load
+        time filled in: position-independent binaries leave them 0 in the file."""
+        addresses, addends = self._relative_relocations
+        if not addresses:
+            return data
+        lo = bisect.bisect_left(addresses, addr)
+        hi = bisect.bisect_left(addresses, addr + len(data))
+        if lo == hi:
+            return data
+        patched = bytearray(data)
+        for i in range(lo, hi):
+            at = addresses[i] - addr
+            if at + 8 <= len(patched):
+                patched[at : at + 8] = (addends[i] & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+        return bytes(patched)
 
     def file_offset(self, addr: int) -> int:
         sec = self.section_at(addr)

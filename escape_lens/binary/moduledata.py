@@ -51,7 +51,7 @@ def find_moduledata(elf: GoELF, pcln: PcLnTab) -> ModuleData:
         section = elf.section(name)
         if section is None or not section.loaded:
             continue
-        data = elf.section_bytes(section).tobytes()
+        data = elf.relocated(section.addr, elf.section_bytes(section).tobytes())
         start = data.find(needle)
         while start >= 0:
             if start % 8 == 0 and start + _WORDS * 8 <= len(data):

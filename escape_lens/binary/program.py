@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 from escape_lens import sites
 from escape_lens.binary.buildinfo import BuildInfo, read_buildinfo
-from escape_lens.binary.disasm import Disassembler
+from escape_lens.binary.disasm import Disassembler, asm_lines
 from escape_lens.binary.elf import GoELF, open_elf
 from escape_lens.binary.entries import EntrySpec, entry_spec
 from escape_lens.binary.moduledata import ModuleData, find_moduledata
@@ -80,7 +80,8 @@ class GoProgram:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> GoProgram:
         elf = open_elf(path)
-        section = elf.section(".gopclntab")
+        # Position-independent builds of older Go put it in `.data.rel.ro.gopclntab`.
+        section = elf.section(".gopclntab") or elf.section(".data.rel.ro.gopclntab")
         if section is None:
             raise BinaryFormatError(
                 f"{elf.path}: not a Go program (no .gopclntab section; binary mode reads "
@@ -97,15 +98,17 @@ class GoProgram:
     def goarch(self) -> str:
         return self.elf.goarch or ""
 
+    @property
+    def main_module(self) -> str:
+        """The main module's path ("" for a program built from files outside a module)."""
+        if not self.build.module and self.build.path.startswith("cmd/"):
+            return "cmd"  # the Go distribution's commands: module `cmd`, no `mod` line
+        return self.build.module
+
     def default_patterns(self) -> list[str]:
         """The main module's packages: `main` plus the module path and everything under it."""
-        patterns = ["main"]
-        module = self.build.module
-        if not module and self.build.path.startswith("cmd/"):
-            module = "cmd"  # the Go distribution's commands: module `cmd`, no `mod` line
-        if module:
-            patterns += [module, module + "/..."]
-        return patterns
+        module = self.main_module
+        return ["main", module, module + "/..."] if module else ["main"]
 
     def iter_functions(self, patterns: Sequence[str] | None = None) -> Iterator[Func]:
         """Functions whose package matches one of `patterns` (all when None). The main
@@ -139,8 +142,8 @@ class GoProgram:
                 lines = self.pcln.lines(func)
                 file = self.pcln.filename(func, lines.file_index(func.entry))
                 directory = posixpath.dirname(file)
-                module = self.build.module
-                if module and main_pkg.startswith(module):
+                module = self.main_module
+                if module and (main_pkg == module or main_pkg.startswith(module + "/")):
                     rel = main_pkg[len(module) :].strip("/")
                     if rel and directory.endswith("/" + rel):
                         return directory[: -len(rel) - 1]
@@ -197,7 +200,7 @@ class GoProgram:
                         type=type_info,
                         const_count=raw.count,
                         call_pos=call_pos,
-                        asm=raw.asm,
+                        asm=asm_lines(raw),
                     )
                 )
             first = self.pcln.position(lines, func.entry)

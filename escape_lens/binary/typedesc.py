@@ -82,7 +82,11 @@ class TypeReader:
         if offset <= 0:
             return ""
         addr = self.types + offset
-        head = self.elf.read(addr, 1 + 10)
+        section = self.elf.section_at(addr)
+        if section is None:
+            raise BinaryFormatError(f"{self.elf.path}: type name at {addr:#x} is not in the file")
+        # flag byte + uvarint length (at most 10 bytes), without reading past the section
+        head = self.elf.read(addr, min(11, section.addr + section.size - addr))
         length = shift = 0
         pos = 1
         while True:
@@ -90,6 +94,8 @@ class TypeReader:
             pos += 1
             length |= (b & 0x7F) << shift
             shift += 7
-            if b < 0x80 or pos >= len(head):
+            if b < 0x80:
                 break
+            if pos >= len(head):
+                raise BinaryFormatError(f"{self.elf.path}: corrupt type name at {addr:#x}")
         return self.elf.read(addr + pos, length).decode("utf-8", "replace")

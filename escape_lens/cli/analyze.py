@@ -56,6 +56,7 @@ def command(
     from escape_lens.toolchain import set_verbose
 
     set_verbose(verbose)
+    reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
     if binary is not None:
         if targets or cross_check or tests:
             raise UsageError("--binary takes no TARGET, --tests or --cross-check")
@@ -71,7 +72,7 @@ def command(
 
         report = analyze_targets(list(targets), go=go, tests=tests)
         _print_skipped(report)
-    _write(report, _reporter(fmt, verbose), output)
+    _write(report, reporter, output)
     if cross_check:
         return _cross_check(report, list(targets))
     return EXIT_OK
@@ -82,7 +83,10 @@ def _reporter(fmt: str, verbose: bool) -> Reporter:
         from escape_lens.reporters.text import TextReporter
 
         return TextReporter(verbose=verbose)
-    return get_reporter(fmt)
+    try:
+        return get_reporter(fmt)
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"--format {fmt} is not available in this installation") from exc
 
 
 def _print_skipped(report: Report) -> None:

@@ -27,9 +27,9 @@ from escape_lens.model.sizeclass import class_table, tiny_share
 from escape_lens.model.verify import DEFAULT_CASES, CaseCheck, Verification, verify
 from escape_lens.records import GoToolchain, GoVersion, Prediction
 from escape_lens.reporters.json_report import prediction_to_dict
-from escape_lens.toolchain import find_go, read_toolchain
+from escape_lens.toolchain import MIN_GO, find_go, read_toolchain
 
-_VERSION_ARG = re.compile(r"^(go)?\d+\.\d+(\.\d+)?$")
+_VERSION_ARG = re.compile(r"^(go)?\d+\.\d+(\.\d+)?((rc|beta)\d+)?$")
 
 
 def _sizes(values: Sequence[str]) -> list[int]:
@@ -53,7 +53,10 @@ def _toolchain(go: str | None) -> GoToolchain:
 def _rules(go: str | None, goexperiment: tuple[str, ...]) -> AllocRules:
     """The rules for --go (a version or a go binary), else the discovered toolchain."""
     if go is not None and _VERSION_ARG.match(go.strip()):
-        return rules_for(GoVersion.parse(go), goexperiment)
+        version = GoVersion.parse(go)
+        if version < MIN_GO:
+            raise UsageError(f"--go {go}: escape-lens supports go1.21 and newer")
+        return rules_for(version, goexperiment)
     try:
         toolchain = _toolchain(go)
     except GoNotFoundError:

@@ -24,7 +24,7 @@ def explain(p: Prediction, pointers: bool, rules: AllocRules) -> str:
     if p.path == "tiny":
         share = tiny_share(size)
         sharing = (
-            f"{share} such objects share a block, each using {TINY_SIZE // share} B"
+            f"{share} such objects share a block, {TINY_SIZE / share:.3g} B each"
             if share > 1
             else "each takes a whole block"
         )

@@ -1,9 +1,9 @@
 """Proof of the model against the running Go runtime.
 
-The measurement program (fixtures/measure) allocates live objects of each size, with and
-without pointers, and reports from runtime/metrics where they landed. `verify` builds it
-with a given toolchain, runs it, and compares every case with `predict` for that
-toolchain's rules. What is compared, per path:
+The measurement program (escape_lens/model/measure, shipped with the package)
+allocates live objects of each size, with and without pointers, and reports from
+runtime/metrics where they landed. `verify` builds it with a given toolchain, runs it,
+and compares every case with `predict` for that toolchain's rules. What is compared, per path:
 
 - none:  nothing allocated at all.
 - tiny:  only 16-byte class-2 blocks and packed tiny objects, blocks + packed = N, and
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import escape_lens
 from escape_lens.errors import ToolchainError
+from escape_lens.model._tables import CLASS_TO_SIZE
 from escape_lens.model.rules import AllocRules, rules_for
 from escape_lens.model.sizeclass import TINY_SIZE, predict, tiny_share
 from escape_lens.records import GoToolchain, Prediction
@@ -36,25 +36,33 @@ from escape_lens.toolchain import run
 BUILD_TIMEOUT = 600.0
 RUN_TIMEOUT = 300.0
 
-# Sizes around every boundary that matters: tiny (< 16), the class steps, the header
-# threshold (512), the 8-byte/128-byte lookup seam (1016/1024), the header moving scan
-# objects up a class (sizes equal to a class above 512), and the small limit
-# (32760 from 1.22, 32768 in 1.21).
+# Sizes around every boundary that matters: tiny (< 16), the header threshold (512), the
+# 8-byte/128-byte lookup seam (1016/1024), the small limit (32760 from 1.22, 32768 in
+# 1.21); and every class size and the byte after it, which covers the class steps and the
+# scan sizes a malloc header moves up a class. Pointerful types are whole words, so their
+# sizes are rounded up to 8 (as the measurement program does).
 BOUNDARY_SIZES: tuple[int, ...] = (
     *(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 24, 25, 31, 32, 33, 40, 48, 49),
-    *(64, 65, 80, 81, 88, 96, 112, 128, 129, 144, 256, 257, 504, 505, 512, 513, 520),
-    *(576, 577, 640, 1008, 1016, 1017, 1024, 1025, 1032, 1152, 1280, 1408, 2048, 4096),
-    *(8192, 8193, 9472, 16384, 18432, 19072, 27264, 28672, 32752, 32760, 32761, 32768),
-    *(32769, 40960, 65536),
+    *(80, 81, 88, 504, 505, 512, 513, 520, 1008, 1016, 1017, 1024, 1025, 1032),
+    *(8184, 32752, 32760, 32761, 32768, 32769, 40960, 65536),
 )
-DEFAULT_CASES: tuple[tuple[int, bool], ...] = tuple(
-    (size, pointers) for pointers in (False, True) for size in BOUNDARY_SIZES
-)
+
+
+def _default_cases() -> tuple[tuple[int, bool], ...]:
+    sizes = set(BOUNDARY_SIZES)
+    for size in CLASS_TO_SIZE[1:]:
+        sizes |= {size, size + 1}
+    noscan = sorted(sizes)
+    scan = sorted({max(8, -(-size // 8) * 8) for size in sizes})
+    return (*((s, False) for s in noscan), *((s, True) for s in scan))
+
+
+DEFAULT_CASES = _default_cases()
 
 
 def measure_dir() -> Path:
-    """The measurement program's module; part of a source checkout (editable install)."""
-    return Path(escape_lens.__file__).resolve().parent.parent / "fixtures" / "measure"
+    """The measurement program's Go module, shipped inside the package as data."""
+    return Path(__file__).resolve().parent / "measure"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,17 +209,17 @@ def _case_args(cases: Iterable[tuple[int, bool]]) -> list[str]:
     return seen
 
 
-def measure(
+def run_program(
     toolchain: GoToolchain,
-    cases: Iterable[tuple[int, bool]] = DEFAULT_CASES,
+    package: str = ".",
+    args: Sequence[str] = (),
     goexperiment: Sequence[str] = (),
-) -> tuple[dict[str, str], list[Observation]]:
-    """Build and run the measurement program; (runtime info, one observation per case)."""
+) -> list[dict[str, Any]]:
+    """Build a package of the measurement module with `toolchain`, run it, parse its lines."""
     source = measure_dir()
-    if not (source / "main.go").is_file():
+    if not (source / "go.mod").is_file():
         raise ToolchainError(
-            f"the measurement program is missing ({source}); --verify needs a source "
-            "checkout of escape-lens (pip install -e)"
+            f"the measurement program is missing ({source}); reinstall escape-lens"
         )
     experiments = ",".join((*toolchain.goexperiment, *goexperiment))
     # The plain runtime: no -race or other flags from the user's GOFLAGS.
@@ -219,15 +227,27 @@ def measure(
     with tempfile.TemporaryDirectory(prefix="escape-lens-measure-") as tmp:
         binary = Path(tmp) / "measure"
         run(
-            [toolchain.path, "build", "-o", str(binary), "."],
+            [toolchain.path, "build", "-o", str(binary), package],
             cwd=str(source),
             env=env,
             timeout=BUILD_TIMEOUT,
         )
-        result = run([str(binary), *_case_args(cases)], env=env, timeout=RUN_TIMEOUT)
-    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+        result = run([str(binary), *args], env=env, timeout=RUN_TIMEOUT)
+    lines: list[dict[str, Any]] = [
+        json.loads(line) for line in result.stdout.splitlines() if line.strip()
+    ]
     if not lines:
         raise ToolchainError("the measurement program printed nothing")
+    return lines
+
+
+def measure(
+    toolchain: GoToolchain,
+    cases: Iterable[tuple[int, bool]] = DEFAULT_CASES,
+    goexperiment: Sequence[str] = (),
+) -> tuple[dict[str, str], list[Observation]]:
+    """Run the measurement program on `cases`: (runtime info, one observation per case)."""
+    lines = run_program(toolchain, ".", _case_args(cases), goexperiment)
     info = {str(k): str(v) for k, v in lines[0].items()}
     return info, [Observation.from_json(line) for line in lines[1:]]
 

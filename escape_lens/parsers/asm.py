@@ -121,17 +121,14 @@ def alloc_entry(symbol: str) -> tuple[str, EntrySpec] | None:
 
 
 _SYMBOL = re.compile(r"^(?P<name>[^\t].*?) (?P<kind>S[A-Z]+)(?: |$)")
-_INSTR = re.compile(
-    r"^\t0x[0-9a-f]+ \d+ \((?P<pos>[^)]*)\)\t(?P<op>[A-Z][A-Z0-9.]*)(?:\t(?P<args>.*))?$"
-)
 _HEX = re.compile(r"^\t0x0000 (?P<hex>(?:[0-9a-f]{2} ){16})")
-_ASM_POS = re.compile(r"^(?P<file>.+):(?P<line>\d+)$")
 _TYPE_PREFIXES = ("type:", "type.")
 _CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
 _REGISTER = re.compile(r"^(?:[A-D]X|[SD]I|[SB]P|R\d+|X\d+|[A-D]L|[SD]IL|R\d+[BLW])$")
 # Instructions that neither compute nor clobber anything of interest.
 _PSEUDO = frozenset({"PCDATA", "FUNCDATA", "NOP", "XCHGL", "INLMARK"})
 _DISPLAY_LINES = 6
+_WINDOW = 64
 
 
 @dataclass(slots=True)
@@ -180,12 +177,17 @@ class AsmParser:
         self._function: _Function | None = None
         self._descriptor: str | None = None
         self._regs: dict[str, tuple[str, str | int]] = {}
-        self._recent: deque[str] = deque(maxlen=_DISPLAY_LINES)
+        # Instructions since the last CALL (registers do not survive a call); bounded so a
+        # long call-free stretch cannot grow it: argument set-up is right before a call.
+        self._window: deque[str] = deque(maxlen=_WINDOW)
+        self._where_text = ""
+        self._where: SourcePos | None = None
 
     def feed(self, line: str) -> None:
-        if line.startswith("\t"):
+        if line[:1] == "\t":
             if self._function is not None:
-                self._instruction(line)
+                if line.find(" (", 7, 32) >= 0:  # not a hex dump or relocation line
+                    self._instruction(line)
             elif self._descriptor is not None:
                 self._hex(line)
             return
@@ -199,8 +201,8 @@ class AsmParser:
             self.text_symbols += 1
             self._function = _Function(name)
             self._functions.append(self._function)
-            self._regs.clear()
-            self._recent.clear()
+            self._window.clear()
+            self._where_text = ""
         else:
             for prefix in _TYPE_PREFIXES:
                 if name.startswith(prefix) and not name.startswith(prefix + "."):
@@ -258,28 +260,40 @@ class AsmParser:
         self._descriptor = None  # only the first 16 bytes matter
 
     def _instruction(self, line: str) -> None:
+        """One instruction line; string slicing, not regular expressions: this is the hot path.
+
+        `\t0x0013 00019 (/abs/main.go:14)\tLEAQ\ttype:main.T(SB), BX`. The instructions
+        since the last CALL are only buffered; they are interpreted (`_track`) when a
+        CALL turns out to be an allocation, which is rare.
+        """
         function = self._function
         assert function is not None
-        match = _INSTR.match(line)
-        if match is None:
+        open_paren = line.find(" (", 7, 32)
+        if open_paren < 0:
             return  # hex dump or relocation of the function: nothing there for us
-        op = match.group("op")
-        args = match.group("args") or ""
-        where = _ASM_POS.match(match.group("pos"))
-        pos = None
-        if where is not None:
-            pos = SourcePos(self.positions.file(where.group("file")), int(where.group("line")))
-            if op == "TEXT" and not function.file:
+        close_paren = line.find(")\t", open_paren)
+        if close_paren < 0:
+            return
+        where = line[open_paren + 2 : close_paren]
+        if where != self._where_text:
+            self._where_text = where
+            file, _, number = where.rpartition(":")
+            self._where = (
+                SourcePos(self.positions.file(file), int(number)) if number.isdigit() else None
+            )
+        pos = self._where
+        text = line[close_paren + 2 :]
+        if pos is not None:
+            if not function.file and text.startswith("TEXT\t"):
                 function.file, function.first_line = pos.file, pos.line
-            if pos.file == function.file and (not function.lines or function.lines[-1] != pos.line):
-                function.lines.append(pos.line)
-        if op in _PSEUDO:
-            return
-        if op == "CALL":
-            self._call(args, pos)
-            return
-        self._recent.append(f"{op}\t{args}" if args else op)
-        self._track(op, args)
+            lines = function.lines
+            if pos.file == function.file and (not lines or lines[-1] != pos.line):
+                lines.append(pos.line)
+        if text.startswith("CALL\t"):
+            self._call(text[len("CALL\t") :], pos)
+            self._window.clear()
+        else:
+            self._window.append(text)
 
     def _track(self, op: str, args: str) -> None:
         """Follow what the argument registers hold (see the module docstring)."""
@@ -308,23 +322,29 @@ class AsmParser:
         assert function is not None
         target = args[: -len("(SB)")] if args.endswith("(SB)") else ""
         found = alloc_entry(target) if target else None
-        if found is not None and pos is not None:
-            entry, spec = found
-            type_name = self._reg_value(spec.type_reg, "type")
-            count = self._reg_value(spec.count_reg, "const")
-            asm = (*self._recent, f"CALL\t{args}")
-            function.calls.append(
-                _PendingCall(
-                    pos,
-                    entry,
-                    type_name if isinstance(type_name, str) else None,
-                    count if isinstance(count, int) else None,
-                    asm,
-                    len(function.lines),
-                )
-            )
+        if found is None or pos is None:
+            return
+        entry, spec = found
         self._regs.clear()
-        self._recent.clear()
+        shown: deque[str] = deque(maxlen=_DISPLAY_LINES)
+        for text in self._window:
+            op, _, operands = text.partition("\t")
+            if op in _PSEUDO:
+                continue
+            shown.append(text)
+            self._track(op, operands)
+        type_name = self._reg_value(spec.type_reg, "type")
+        count = self._reg_value(spec.count_reg, "const")
+        function.calls.append(
+            _PendingCall(
+                pos,
+                entry,
+                type_name if isinstance(type_name, str) else None,
+                count if isinstance(count, int) else None,
+                (*shown, f"CALL\t{args}"),
+                len(function.lines),
+            )
+        )
 
     def _reg_value(self, reg: str | None, kind: str) -> str | int | None:
         if reg is None:

@@ -41,7 +41,7 @@ class ListedPackage:
     deps: tuple[str, ...] = ()
     module_dir: str = ""
     standard: bool = False
-    has_tests: bool = False
+    has_tests: bool = False  # internal tests: _test.go files in the package itself
 
     @property
     def symbol_prefix(self) -> str:
@@ -85,12 +85,15 @@ class BuildParser:
         self._sink: list[str] | None = self.preamble
 
     def feed(self, line: str) -> None:
-        header = HEADER_RE.match(line)
+        current = self._current
+        if current is not None and line[:1] == "\t":
+            current.asm.feed(line)  # the bulk of the output: instructions and hex dumps
+            return
+        header = HEADER_RE.match(line) if line[:2] == "# " else None
         if header is not None:
             self._close_block()
             self._current, self._sink = self._route(header)
             return
-        current = self._current
         if current is None:
             if self._sink is not None and line.strip():
                 self._sink.append(line)
@@ -108,31 +111,44 @@ class BuildParser:
             self._current = None
 
     def feed_all(self, lines: Iterable[str]) -> None:
+        feed = self.feed
         for line in lines:
-            self.feed(line)
+            current = self._current
+            if current is not None and line[:1] == "\t":
+                current.asm.feed(line)  # the hot path, without one more call
+            else:
+                feed(line)
 
     def _route(self, header: re.Match[str]) -> tuple[_PackageState | None, list[str] | None]:
         """Which state (or failure list) the block after a `# pkg` header goes to.
 
-        With --tests a package with tests is compiled as `pkg [pkg.test]` (with its
-        internal tests) and `pkg_test [pkg.test]` (external tests), and may also be
-        compiled plainly or as a variant for another package's test when a target imports
-        it: only its own test variant is kept, so nothing is counted twice. The generated
+        With --tests a package with internal tests is compiled as `pkg [pkg.test]` (with
+        them), external tests as `pkg_test [pkg.test]`; a package may also be compiled
+        plainly or as a variant for another package's test when a target imports it. Only
+        the block that has the package's own test files is kept (the plain one when it
+        has no internal tests), so nothing is counted twice. The generated
         test main (`# pkg.test`) is nobody's.
         """
         path, variant = header.group("path"), header.group("variant")
-        package = path.removesuffix("_test") if variant else path
+        external = bool(variant) and path.endswith("_test")
+        package = path.removesuffix("_test") if external else path
         state = self.states.get(package)
         if state is None:
             if path.endswith(".test") or variant:
                 return None, None
             return None, self.failures.setdefault(path, [])
-        wanted = f"{package}.test" if self.tests and state.listed.has_tests else None
-        if variant != wanted:
+        own_variant = f"{package}.test"
+        if external:
+            wanted = self.tests and variant == own_variant
+        elif self.tests and state.listed.has_tests:
+            wanted = variant == own_variant  # the package compiled with its _test.go files
+        else:
+            wanted = variant is None
+        if not wanted:
             return None, None
         state.seen = True
         prefix = state.listed.symbol_prefix
-        state.escape.function_prefix = prefix + "_test" if path.endswith("_test") else prefix
+        state.escape.function_prefix = prefix + "_test" if external else prefix
         return state, None
 
     def listing_types(self) -> dict[str, TypeInfo]:

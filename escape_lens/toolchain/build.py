@@ -28,16 +28,16 @@ Invariants:
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from escape_lens.errors import TargetError
 from escape_lens.parsers.gobuild import BuildParser, ListedPackage
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import CompileOutput, GoToolchain
+from escape_lens.toolchain.golist import iter_json_objects
 from escape_lens.toolchain.process import run
 from escape_lens.toolchain.stream import StreamedProcess
 from escape_lens.toolchain.targets import Targets, check_targets
@@ -46,9 +46,7 @@ from escape_lens.toolchain.typesizes import type_sizes
 LIST_TIMEOUT = 300.0
 BUILD_TIMEOUT = 3600.0
 GCFLAGS = "-gcflags=-m=2 -S"
-_LIST_FIELDS = (
-    "ImportPath,Dir,Name,Error,DepsErrors,Module,Deps,Standard,GoFiles,TestGoFiles,XTestGoFiles"
-)
+_LIST_FIELDS = "ImportPath,Dir,Name,Error,DepsErrors,Module,Deps,Standard,TestGoFiles"
 
 
 def compile_targets(
@@ -75,8 +73,8 @@ def compile_targets(
             buildable = [p for p in listed if p.error is None]
             command = tuple(_build_argv(toolchain, checked, buildable, tests=tests, outdir=tmp))
             with StreamedProcess(command, timeout=BUILD_TIMEOUT, cwd=workdir) as process:
-                for line in process.lines():
-                    parser.feed(line)
+                for batch in process.batches():
+                    parser.feed_all(batch)
                 returncode = process.returncode
     missing = parser.sized_types() - set(parser.listing_types())
     foreign = type_sizes(toolchain, sorted(missing), workdir) if missing else {}
@@ -89,7 +87,7 @@ def list_packages(toolchain: GoToolchain, targets: Targets, cwd: str) -> list[Li
     args = list(targets.files or targets.patterns)
     argv = [toolchain.path, "list", "-e", f"-json={_LIST_FIELDS}", *args]
     result = run(argv, timeout=LIST_TIMEOUT, cwd=cwd, check=False)
-    packages = [_listed(raw) for raw in _json_stream(result.stdout)]
+    packages = [_listed(raw) for raw in iter_json_objects(result.stdout)]
     matched_nothing = re.findall(r"matched no packages", result.stderr)
     if matched_nothing or (not packages and result.returncode != 0):
         detail = _last_line(result.stderr) or "no packages"
@@ -98,19 +96,6 @@ def list_packages(toolchain: GoToolchain, targets: Targets, cwd: str) -> list[Li
         if package.error and not package.dir:
             raise TargetError(f"{package.import_path}: {_first_line(package.error)}")
     return packages
-
-
-def _json_stream(text: str) -> Iterator[dict[str, object]]:
-    decoder = json.JSONDecoder()
-    index = 0
-    while True:
-        while index < len(text) and text[index].isspace():
-            index += 1
-        if index >= len(text):
-            return
-        value, index = decoder.raw_decode(text, index)
-        if isinstance(value, dict):
-            yield value
 
 
 def _listed(raw: dict[str, object]) -> ListedPackage:
@@ -141,7 +126,7 @@ def _listed(raw: dict[str, object]) -> ListedPackage:
         deps=strings("Deps"),
         module_dir=module_dir,
         standard=bool(raw.get("Standard")),
-        has_tests=bool(strings("TestGoFiles") or strings("XTestGoFiles")),
+        has_tests=bool(strings("TestGoFiles")),
     )
 
 

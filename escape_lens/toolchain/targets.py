@@ -25,7 +25,8 @@ class Targets:
 
 
 def _is_path(target: str) -> bool:
-    return target.startswith((".", "/")) or (os.sep in target and os.path.exists(target))
+    """Like the go command: only `.`-relative and absolute names are directories."""
+    return target.startswith((".", "/"))
 
 
 def _find_go_mod(directory: str) -> str | None:

@@ -5,15 +5,17 @@ and instantiated types it uses) in that package's listing, so a type defined in 
 package is always sized from its own descriptor. A type defined in a package that is not
 a target (`bytes.Buffer`, `int`, `sync.Mutex`) has its descriptor only in that package's
 object file. Its size comes from the same facts the compiler used: the package's export
-data (`go list -deps -export`, which the build has just put in the build cache) read by
+data (`go list -export`, which the build has just put in the build cache) read by
 go/types with the gc layout (`types.SizesFor("gc", GOARCH)`), and pointer bytes by the
 compiler's own rule (`PtrDataSize`). The helper `typesizes.go` is a standard-library-only
-Go program run with the user's toolchain, so it reads that toolchain's export format and
+Go program built with the user's toolchain (once, into the escape-lens cache directory,
+keyed by toolchain and helper source), so it reads that toolchain's export format and
 builds offline. A type it cannot resolve is left without a size; nothing is guessed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -22,7 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from escape_lens.records import GoToolchain, TypeInfo
+from escape_lens.toolchain.golist import iter_json_objects
 from escape_lens.toolchain.process import run
+from escape_lens.toolchain.wheel import cache_dir
 
 HELPER = Path(__file__).with_name("typesizes.go")
 TIMEOUT = 600.0
@@ -74,12 +78,7 @@ def type_sizes(toolchain: GoToolchain, names: Sequence[str], cwd: str) -> dict[s
             json.dumps({"goarch": toolchain.goarch, "exports": exports, "types": requests}),
             encoding="utf-8",
         )
-        result = run(
-            [toolchain.path, "run", str(HELPER), str(request)],
-            timeout=TIMEOUT,
-            cwd=tmp,
-            env={"GOFLAGS": "", "GO111MODULE": "on", "GOWORK": "off"},
-        )
+        result = run([str(helper_binary(toolchain)), str(request)], timeout=TIMEOUT, cwd=tmp)
     sizes: dict[str, TypeInfo] = {}
     for line in result.stdout.splitlines():
         name, size, ptrbytes = ([*line.split("\t"), "", ""])[:3]
@@ -88,25 +87,45 @@ def type_sizes(toolchain: GoToolchain, names: Sequence[str], cwd: str) -> dict[s
     return sizes
 
 
+def helper_binary(toolchain: GoToolchain) -> Path:
+    """The helper built by `toolchain`, cached per toolchain and helper source."""
+    key = hashlib.sha256(
+        f"{toolchain.path}\0{toolchain.version}\0{toolchain.goarch}\0".encode()
+        + HELPER.read_bytes()
+    ).hexdigest()[:16]
+    binary = cache_dir() / "typesizes" / key / "typesizes"
+    if binary.is_file():
+        return binary
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=binary.parent, prefix=".build-") as tmp:
+        built = Path(tmp) / "typesizes"
+        run(
+            [toolchain.path, "build", "-o", str(built), str(HELPER)],
+            timeout=TIMEOUT,
+            cwd=tmp,
+            env={"GOFLAGS": "", "GO111MODULE": "on", "GOWORK": "off"},
+        )
+        os.replace(built, binary)  # atomic: a concurrent run sees all of it or nothing
+    return binary
+
+
 def _export_files(toolchain: GoToolchain, packages: Sequence[str], cwd: str) -> dict[str, str]:
-    """Import path -> export data file for `packages` and everything they import."""
+    """Import path -> export data file of each of `packages`.
+
+    No `-deps`: since go1.20 (unified IR) a package's export data holds everything the
+    importer needs about the types it mentions from other packages, and listing fewer
+    packages keeps this step cheap.
+    """
     if not packages:
         return {}
     result = run(
-        [toolchain.path, "list", "-e", "-deps", "-export", "-json=ImportPath,Export", *packages],
+        [toolchain.path, "list", "-e", "-export", "-json=ImportPath,Export", *packages],
         timeout=TIMEOUT,
         cwd=cwd,
         check=False,
     )
     exports: dict[str, str] = {}
-    decoder = json.JSONDecoder()
-    text, index = result.stdout, 0
-    while index < len(text):
-        while index < len(text) and text[index].isspace():
-            index += 1
-        if index >= len(text):
-            break
-        value, index = decoder.raw_decode(text, index)
-        if isinstance(value, dict) and value.get("Export"):
-            exports[str(value["ImportPath"])] = os.fspath(str(value["Export"]))
+    for package in iter_json_objects(result.stdout):
+        if package.get("Export"):
+            exports[str(package["ImportPath"])] = str(package["Export"])
     return exports

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from escape_lens.analyze import analyze_targets
 from escape_lens.cli import main
-from escape_lens.reporters.text import visible_width
+from escape_lens.reporters.text import TextReporter, visible_width
 from tests.conftest import FIXTURES, REPO
 from tests.integration.analyze_support import CONSTRUCTS
 
@@ -113,3 +117,50 @@ def test_output_file_written_and_nothing_else(
     assert out == ""
     assert json.loads(target.read_text())["sites"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+def test_tests_flag_includes_test_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pinned_go: Path
+) -> None:
+    (tmp_path / "go.mod").write_text("module example.com/withtests\n\ngo 1.21\n")
+    (tmp_path / "lib.go").write_text(
+        "package lib\n\ntype T struct{ a, b int64 }\n\n//go:noinline\n"
+        "func New() *T { return &T{} }\n"
+    )
+    (tmp_path / "lib_test.go").write_text(
+        'package lib\n\nimport "testing"\n\nvar sink *[4]int64\n\n'
+        "func TestNew(t *testing.T) {\n\tsink = new([4]int64)\n}\n"
+    )
+    plain = _json(capsys, str(tmp_path), "--go", str(pinned_go))
+    with_tests = _json(capsys, str(tmp_path), "--go", str(pinned_go), "--tests")
+    assert {s["file"] for s in plain["sites"]} == {"lib.go"}
+    test_sites = [s for s in with_tests["sites"] if s["file"] == "lib_test.go"]
+    assert [(s["line"], s["construct"], s["class_bytes"]) for s in test_sites] == [(8, "new", 32)]
+
+
+def _json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    code, out, err = _run(capsys, *args, "--format", "json")
+    assert code == 0, err
+    data: dict[str, Any] = json.loads(out)
+    return data
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    pinned_go: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = analyze_targets([QUICKSTART], go=str(pinned_go))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    terminal = _Terminal()
+    TextReporter().render(report, terminal)
+    assert "\033[" in terminal.getvalue()
+    assert all(visible_width(line) <= 80 for line in terminal.getvalue().splitlines())
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = _Terminal()
+    TextReporter().render(report, plain)
+    assert "\033[" not in plain.getvalue()
+    assert re.sub(r"\033\[[0-9;]*m", "", terminal.getvalue()) == plain.getvalue()

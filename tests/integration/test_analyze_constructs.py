@@ -100,11 +100,16 @@ _RUNTIME_FUNCTIONS = [
 _N = 2000
 
 
+@pytest.fixture(scope="module", params=["pinned", "1.21.13", "1.24.11"])
+def runtime_go(request: pytest.FixtureRequest, pinned_go: Path) -> Path:
+    return pinned_go if request.param == "pinned" else fetch_toolchain(str(request.param))
+
+
 @pytest.fixture(scope="module")
-def allocs_program(tmp_path_factory: pytest.TempPathFactory, pinned_go: Path) -> Path:
+def allocs_program(tmp_path_factory: pytest.TempPathFactory, runtime_go: Path) -> Path:
     binary = tmp_path_factory.mktemp("allocs") / "allocs"
     subprocess.run(
-        [str(pinned_go), "build", "-o", str(binary), "./cmd/allocs"],
+        [str(runtime_go), "build", "-o", str(binary), "./cmd/allocs"],
         cwd=CONSTRUCTS,
         env=go_environ(),
         check=True,
@@ -129,9 +134,10 @@ def _buckets(program: Path, name: str, n: int) -> dict[tuple[float, float], int]
 
 @pytest.mark.parametrize(("package", "function"), _RUNTIME_FUNCTIONS)
 def test_runtime_allocates_the_predicted_classes(
-    allocs_program: Path, pinned_go: Path, package: str, function: str
+    allocs_program: Path, runtime_go: Path, package: str, function: str
 ) -> None:
-    report = _report(pinned_go)
+    """Per call of the function, the runtime allocates exactly the predicted classes."""
+    report = _report(runtime_go)
     sites = [
         s
         for s in report.sites

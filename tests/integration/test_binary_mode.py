@@ -18,6 +18,7 @@ from escape_lens import model
 from escape_lens.binary import analyze_binary
 from escape_lens.binary.entries import entry_spec
 from escape_lens.binary.program import GoProgram
+from escape_lens.errors import UsageError
 from escape_lens.records import GoToolchain, Report, Site
 from escape_lens.toolchain import read_toolchain, run
 from escape_lens.toolchain.link import build_binary
@@ -234,6 +235,27 @@ def test_calls_match_go_tool_objdump(built: dict[str, Built], version: str) -> N
 
 
 @pytest.mark.parametrize("version", VERSIONS)
+def test_moduledata_found_by_scan_matches_the_symbol_table(
+    built: dict[str, Built], version: str
+) -> None:
+    """Stripped binaries rely on the scan; with symbols it must find what they name."""
+    program = GoProgram.load(built[version].fixture)
+    wanted = {"runtime.firstmoduledata", "runtime.types", "runtime.etypes", "runtime.text"}
+    wanted.add("go:func.*")
+    symbols = {name: value for name, value, _ in program.elf.iter_symbols() if name in wanted}
+    assert symbols == {
+        "runtime.firstmoduledata": program.module.addr,
+        "runtime.types": program.module.types,
+        "runtime.etypes": program.module.etypes,
+        "runtime.text": program.module.text,
+        "go:func.*": program.module.gofunc,
+    }
+    stripped = GoProgram.load(built[version].fixture_stripped)
+    assert list(stripped.elf.iter_symbols()) == []
+    assert stripped.module.types == stripped.types.types
+
+
+@pytest.mark.parametrize("version", VERSIONS)
 def test_build_info_matches_go_version_m(built: dict[str, Built], version: str) -> None:
     b = built[version]
     text = run([b.toolchain.path, "version", "-m", str(b.fixture_stripped)], timeout=60).stdout
@@ -256,9 +278,27 @@ def test_package_patterns(built: dict[str, Built]) -> None:
     everything = analyze_binary(b.fixture, ["..."])
     assert set(runtime.packages) < set(everything.packages)
     assert len(everything.sites) > len(runtime.sites)
+    with pytest.raises(UsageError, match=r"no function of the binary belongs to nosuch/\.\.\."):
+        analyze_binary(b.fixture, ["nosuch/..."])
     by_module = analyze_binary(b.fixture, ["example.com/binfix/..."])
     default = analyze_binary(b.fixture)
     assert _without_asm(by_module) == _without_asm(default)
+
+
+@pytest.mark.parametrize("flags", [["-buildmode=pie"], ["-trimpath"]], ids=["pie", "trimpath"])
+@pytest.mark.parametrize("version", ["1.21.13", "1.27.3"])
+def test_pie_and_trimpath_give_the_same_sites(
+    built: dict[str, Built],
+    reports: dict[tuple[str, str, bool], Report],
+    version: str,
+    flags: list[str],
+    tmp_path: Path,
+) -> None:
+    """PIE leaves moduledata's pointers to load-time relocations (and go1.21 renames the
+    pclntab section); -trimpath makes file names module-relative."""
+    b = built[version]
+    path = build_binary(b.toolchain, ["."], tmp_path / "fix", cwd=str(BINFIX), flags=flags)
+    assert _without_asm(analyze_binary(path)) == _without_asm(reports[version, "fixture", False])
 
 
 def test_arm64_binary_gives_the_same_sites_as_amd64(

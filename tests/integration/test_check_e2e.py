@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from escape_lens.cli import main
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, fetch_toolchain
 
 pytestmark = pytest.mark.slow
 
@@ -97,6 +97,7 @@ def test_unchanged_module_passes(
     assert code == 0, out + err
     assert _findings(out) == []
     assert "2 hot-path heap sites checked against escape-lens.baseline.json" in out
+    assert "note:" not in out
 
 
 def test_hot_function_gains_an_allocation(
@@ -379,3 +380,113 @@ def test_output_file(capsys: pytest.CaptureFixture[str], module: Path, pinned_go
     assert finding["site"]["expr"] == "new([4]uint64)"
     # The human summary still goes to stdout.
     assert "escape-lens check: FAIL" in out
+
+
+def test_config_targets_from_a_subdirectory(
+    capsys: pytest.CaptureFixture[str],
+    module: Path,
+    pinned_go: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = (module / "escape-lens.toml").read_text()
+    (module / "escape-lens.toml").write_text('targets = ["./codec"]\n' + text)
+    _edit(module, "\tTags []string\n}", "\tTags []string\n\tHash [2]int64\n}")
+    monkeypatch.chdir(module / "codec")
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert code == 1
+    assert [rule for rule, _, _ in _findings(out)] == ["EL002"]
+    # `baseline -o` writes where it is told, and check then passes against it.
+    code, out, _ = _run(capsys, pinned_go, "baseline", "-o", str(module / "new-baseline.json"))
+    assert code == 0
+    assert "wrote 2 hot-path heap sites" in out
+    code, out, _ = _run(capsys, pinned_go, "check", "--baseline", str(module / "new-baseline.json"))
+    assert code == 0
+    assert _findings(out) == []
+
+
+def test_no_hot_functions_says_so(
+    capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
+) -> None:
+    _config(module, "")
+    _edit(module, "//escape-lens:hot\n", "")
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert code == 0
+    assert "note: no hot functions" in out
+    assert "0 hot-path heap sites checked" in out
+
+
+def test_check_with_go_1_21(
+    capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
+) -> None:
+    go = fetch_toolchain("1.21.13")
+    (module / BASELINE).unlink()
+    assert _run(capsys, go, "baseline")[0] == 0
+    baseline = json.loads((module / BASELINE).read_text())
+    assert baseline["toolchain"]["version"] == "go1.21.13"
+    _edit(module, "\tTags []string\n}", "\tTags []string\n\tHash [2]int64\n}")
+    _edit(module, NEW_ALLOC, NEW_ALLOC_WITH)
+    code, out, _ = _run(capsys, go, "check")
+    assert code == 1
+    assert sorted(rule for rule, _, _ in _findings(out)) == ["EL001", "EL002"]
+    # The same baseline under another Go release: the difference is pointed out.
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert "note: the baseline was made with go1.21.13, this build uses go1.27.3" in out
+
+
+def test_a_package_that_does_not_compile_is_an_error(
+    capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
+) -> None:
+    (module / "broken").mkdir()
+    (module / "broken" / "broken.go").write_text("package broken\n\nfunc F() int { return x }\n")
+    code, out, err = _run(capsys, pinned_go, "check")
+    assert code == 2
+    assert out == ""
+    assert err.startswith("escape-lens: error: example.com/checkmod/broken does not compile: ")
+    assert "undefined: x" in err
+
+
+def test_pattern_matching_nothing_is_pointed_out(
+    capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
+) -> None:
+    _config(
+        module,
+        'hot = ["example.com/checkmod/codec.(*Encoder).*", "example.com/checkmod/codec.Chcksum",'
+        ' "example.com/checkmod/codec.(*Encoder).Reset"]\n',
+    )
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert code == 0
+    notes = [line for line in out.splitlines() if line.startswith("note: ")]
+    # Reset does not allocate but exists; the misspelt Checksum matches nothing.
+    assert notes == [
+        "note: hot pattern 'example.com/checkmod/codec.Chcksum' (escape-lens.toml) matches "
+        "no function of the checked packages"
+    ]
+
+
+def test_closures_belong_to_their_hot_function(
+    capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
+) -> None:
+    _config(module, 'hot = ["example.com/checkmod/codec.Lookup"]\n')
+    assert _run(capsys, pinned_go, "baseline")[0] == 0
+    baseline = json.loads((module / BASELINE).read_text())
+    assert [s["function"] for s in baseline["sites"]] == ["Lookup.func1"]
+    # A new closure before it renumbers Lookup.func1 to Lookup.func2: still the same site.
+    _edit(
+        module,
+        "func Lookup() func(int) *Record {\n",
+        "func Lookup() func(int) *Record {\n\tdefer func() { sink = nil }()\n",
+    )
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert code == 0
+    assert _findings(out) == []
+    # A new allocation inside the closure is new in Lookup.
+    _edit(
+        module,
+        "\t\treturn &Record{ID: int64(id)}",
+        "\t\tsink = new([2]uint64)\n\t\treturn &Record{ID: int64(id)}",
+    )
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert code == 1
+    [(rule, _, message)] = _findings(out)
+    assert rule == "EL001"
+    assert "hot function example.com/checkmod/codec.Lookup:" in message

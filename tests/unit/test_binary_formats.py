@@ -15,7 +15,12 @@ import pytest
 
 from escape_lens.binary.buildinfo import MAGIC, parse_buildinfo
 from escape_lens.binary.crosscheck import Disagreement, cross_check, normalize_type_name
-from escape_lens.binary.disasm import Disassembler, iter_call_hits_amd64, iter_call_hits_arm64
+from escape_lens.binary.disasm import (
+    Disassembler,
+    asm_lines,
+    iter_call_hits_amd64,
+    iter_call_hits_arm64,
+)
 from escape_lens.binary.elf import open_elf
 from escape_lens.binary.entries import EntrySpec, entry_spec
 from escape_lens.binary.pclntab import MAGIC_GO120, PcLnTab
@@ -198,7 +203,9 @@ def test_amd64_call_site_type_and_size() -> None:
     assert call.entry == "mallocgcSmallScanNoHeaderSC3"
     assert call.type_addr == lea_end + 0x1000
     assert call.count == 0x18
-    assert call.asm[-1].endswith("call runtime.mallocgcSmallScanNoHeaderSC3")
+    lines = asm_lines(call)
+    assert lines[0] == f"{base:#x}: mov eax, 0x18"
+    assert lines[-1].endswith("call runtime.mallocgcSmallScanNoHeaderSC3")
 
 
 def test_amd64_register_copy_and_branch_barrier() -> None:
@@ -270,6 +277,12 @@ def test_non_elf_and_bad_elf_files(tmp_path: Path) -> None:
         open_elf(elf32)
     with pytest.raises(BinaryFormatError, match="cannot read"):
         open_elf(tmp_path / "missing")
+    riscv = tmp_path / "riscv64"
+    header = b"\x7fELF\x02\x01\x01" + bytes(9)
+    header += struct.pack("<HHIQQQIHHHHHH", 2, 243, 1, 0, 0, 0, 0, 64, 56, 0, 64, 0, 0)
+    riscv.write_bytes(header)
+    with pytest.raises(BinaryFormatError, match="architecture RISCV is not supported"):
+        open_elf(riscv)
 
 
 def test_normalize_type_name() -> None:

@@ -61,3 +61,15 @@ def test_suppressions_and_their_lines() -> None:
     assert found.suppression_for("codec/codec.go", 12) is found.suppressions[2]
     assert found.suppression_for("codec/other.go", 12) is None
     assert found.suppressions[0].col == SOURCE.splitlines()[6].index("//") + 1
+
+
+def test_declared_functions() -> None:
+    found = scan_source(SOURCE, "codec/codec.go", "m/codec")
+    assert found.declared == {
+        "m/codec.(*Encoder).Encode",
+        "m/codec.NotHot",
+        "m/codec.Plain",
+        "m/codec.Value.Size",
+        "m/codec.(*Stack).Push",
+        "m/codec.Generic",
+    }

@@ -1,0 +1,61 @@
+"""Bad targets: one clear TargetError line each, before anything is built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from escape_lens.errors import TargetError
+from escape_lens.records import GoToolchain
+from escape_lens.toolchain.build import compile_targets
+from tests.integration.build_helpers import copy_source
+
+
+@pytest.fixture
+def module(tmp_path: Path) -> Path:
+    return copy_source("mod", tmp_path)
+
+
+def message(go: GoToolchain, targets: list[str], cwd: Path) -> str:
+    with pytest.raises(TargetError) as caught:
+        compile_targets(go, targets, cwd=str(cwd))
+    text = str(caught.value)
+    assert "\n" not in text
+    return text
+
+
+def test_not_a_go_file(module: Path, pinned_toolchain: GoToolchain) -> None:
+    (module / "notes.txt").write_text("hello\n", encoding="utf-8")
+    assert "notes.txt: not a Go file" in message(pinned_toolchain, ["notes.txt"], module)
+
+
+def test_missing_go_file(module: Path, pinned_toolchain: GoToolchain) -> None:
+    assert "nope.go: no such file" in message(pinned_toolchain, ["nope.go"], module)
+
+
+def test_empty_directory(module: Path, pinned_toolchain: GoToolchain) -> None:
+    (module / "empty").mkdir()
+    assert "without Go files" in message(pinned_toolchain, ["./empty"], module)
+
+
+def test_pattern_matching_nothing(module: Path, pinned_toolchain: GoToolchain) -> None:
+    (module / "nothing").mkdir()
+    assert "matches no Go packages" in message(pinned_toolchain, ["./nothing/..."], module)
+    assert "example.com/m/zz" in message(pinned_toolchain, ["example.com/m/zz"], module)
+    assert "matched no packages" in message(pinned_toolchain, ["example.com/m/zz/..."], module)
+
+
+def test_directory_without_go_mod(tmp_path: Path, pinned_toolchain: GoToolchain) -> None:
+    (tmp_path / "loose").mkdir()
+    (tmp_path / "loose" / "main.go").write_text(
+        "package main\n\nfunc main() {}\n", encoding="utf-8"
+    )
+    assert "no go.mod" in message(pinned_toolchain, ["./loose"], tmp_path)
+    # the files themselves are fine without a module
+    output = compile_targets(pinned_toolchain, ["loose/main.go"], cwd=str(tmp_path))
+    assert output.packages[0].error is None
+
+
+def test_files_and_packages_do_not_mix(module: Path, pinned_toolchain: GoToolchain) -> None:
+    assert "cannot mix" in message(pinned_toolchain, ["a/a.go", "./b"], module)
