@@ -5,14 +5,18 @@ Invariants:
 - One file, no network. The stylesheet and script in `html_assets/` are inlined; there is
   no external font, image, script or link, so the page works from `file://` and offline.
 - The report is embedded exactly once, as the `escape-lens/1` JSON of
-  `json_report.report_to_dict`, in a `<script type="application/json">`. Every `<` in it is
-  written `\\u003c`, which JSON reads back as `<` and which can neither close the script
-  element nor open a comment in it, whatever the Go source or type names contain.
+  `json_report.report_to_dict` with its sites packed as rows (`pack_sites`), in a
+  `<script type="application/json">`. Every `<` in it is written `\\u003c`, which JSON
+  reads back as `<` and which can neither close the script element nor open a comment in
+  it, whatever the Go source or type names contain.
 - What needs Python is worked out here, once, and embedded beside the report, parallel to
-  its `sites`: the model's explanation of each prediction (through `escape_lens.model`,
-  never a copy of its tables), the compiler's escape flow as a short readable chain, and
-  the source lines of every function that has sites. Everything else (summary, chart,
-  table, filters) the script derives from the report in the browser.
+  its `sites` (`views`): the next smaller size class and what it would take (asking
+  `escape_lens.model`, never a copy of its tables), the compiler's escape flow as a short
+  readable chain (which replaces the raw flow steps), and the source lines of every
+  function that has sites. Everything else (summary, chart, table, filters, the model's
+  numbers in sentences) the script derives from the report in the browser.
+- A diff is the same page: the new report's sites plus the removed ones, each view
+  marked with its change (`render_diff`).
 - Pure apart from reading source: the only files read are the Go files of functions that
   have sites, only the lines needed, and an unreadable file is silently left out.
 - Deterministic: the same report gives the same bytes (no timestamps, no dict-order
@@ -106,8 +110,8 @@ def _describe_location(dst: str) -> str:
 def flow_chain(diagnostic: EscapeDiagnostic | None, subject: str = "") -> list[str]:
     """The compiler's flow as steps a person reads left to right.
 
-    `x → ... args → fmt.a → passed to fmt.Fprintln → heap`: where the value goes (each
-    `flow:` destination) and the edges that say something (a call, an interface
+    `x → variadic arguments → fmt.a → passed to fmt.Fprintln → heap`: where the value
+    goes (each `flow:` destination) and the edges that say something (a call, an interface
     conversion, a closure). Repeats are dropped. Empty when the compiler gave no flow.
     """
     if diagnostic is None or not diagnostic.flow:
@@ -165,8 +169,12 @@ class Smaller:
     saving_pct: int
 
     def __str__(self) -> str:
-        target = "the tiny allocator" if self.path == "tiny" else f"{_bytes(self.class_bytes)}"
-        target += "" if self.path == "tiny" else (" class" if self.path == "small" else "")
+        if self.path == "tiny":
+            target = "the tiny allocator"
+        elif self.path == "large":
+            target = f"a {_bytes(self.class_bytes)} span"
+        else:
+            target = f"{_bytes(self.class_bytes)} class"
         unit = "byte" if self.remove == 1 else "bytes"
         return f"remove {self.remove} {unit} → {target}, {self.saving_pct}% less memory"
 
