@@ -370,3 +370,33 @@ def test_hostile_strings_stay_text(browser: Any, tmp_path: Path) -> None:
         assert "</script><!--" in note.locator(".expr").inner_text()
     finally:
         page.close()
+
+
+def test_chart_bar_filters_the_table_by_class(
+    browser: Any, reports: dict[str, tuple[Report, Path]]
+) -> None:
+    report, path = reports["constructs"]
+    page = Page(browser, path)
+    try:
+        sizes = [
+            report.sites[i].prediction.class_bytes  # type: ignore[union-attr]
+            for i in allocating(report)
+            if report.sites[i].prediction and report.sites[i].prediction.path == "small"  # type: ignore[union-attr]
+        ]
+        common = max(set(sizes), key=sizes.count)
+        assert common < 1024, "labelled in bytes, as the page does below 1 KiB"
+        label = f"{common} B"
+        bar = page.page.locator(f'.chart .bar[data-class="{label}"]')
+        bar.focus()
+        page.page.keyboard.press("Enter")
+        rows = page.rows()
+        assert len(rows) == sizes.count(common)
+        predictions = [report.sites[i].prediction for i in rows]
+        assert all(p is not None and p.class_bytes == common for p in predictions)
+        assert page.page.input_value("#f-cls") == label
+        assert "cls=" in page.page.url
+        bar.click()  # again: the filter goes
+        assert len(page.rows()) == len(allocating(report))
+        assert page.errors == []
+    finally:
+        page.close()

@@ -116,11 +116,27 @@
     return "—";
   }
 
+  // The chart's bucket of a site, also the value of the table's class filter.
+  function classKey(site) {
+    var p = site.prediction;
+    if (!site.allocates || !p) return "";
+    return p.path === "small" ? bytes(p.class_bytes) : p.path;
+  }
+
+  function classValues() {
+    var seen = {};
+    sites.forEach(function (site) {
+      var key = classKey(site), p = site.prediction;
+      if (key) seen[key] = p.path === "tiny" ? 0 : p.path === "small" ? p.class_bytes : p.path === "large" ? 1e12 : 2e12;
+    });
+    return Object.keys(seen).sort(function (a, b) { return seen[a] - seen[b]; });
+  }
+
   function chip(text, kind) { return h("span", { class: "chip chip-" + kind, text: text }); }
 
   // --- state in the URL hash ----------------------------------------------------------
 
-  var state = { q: "", pkg: "", path: "", con: "", change: "", all: "", sort: "", dir: "" };
+  var state = { q: "", pkg: "", path: "", con: "", cls: "", change: "", all: "", sort: "", dir: "" };
 
   function readHash() {
     var params = new URLSearchParams(location.hash.slice(1));
@@ -306,9 +322,19 @@
     });
     buckets.forEach(function (b, i) {
       var x = L + gap * i + (gap - bw) / 2;
-      var g = s("g", { class: "bar path-" + b.path });
       var tip = b.label + (b.path === "small" ? " (class " + b.cls + ")" : "") + ": " + b.sites + " site" + (b.sites === 1 ? "" : "s") + ", " + bytes(b.used + b.waste) + (b.waste ? ", " + bytes(b.waste) + " wasted" : "");
+      // A bar is a button: it filters the table to its class (again: clears the filter).
+      var g = s("g", { class: "bar path-" + b.path + (state.cls === b.label ? " active" : ""), "data-class": b.label, tabindex: "0", role: "button", "aria-label": "Show the sites of " + tip });
+      var pick = function () {
+        state.cls = state.cls === b.label ? "" : b.label;
+        syncControls();
+        update();
+        if (state.cls) document.getElementById("sec-sites").scrollIntoView({ block: "start" });
+      };
+      g.addEventListener("click", pick);
+      g.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); } });
       g.appendChild(s("title", null, tip));
+      g.appendChild(s("rect", { x: L + gap * i, width: gap, y: T, height: H - T, class: "hit" }));
       if (byBytes) {
         g.appendChild(s("rect", { x: x, width: bw, y: y(b.used + b.waste), height: Math.max(0, y(0) - y(b.used)) + (y(b.used) - y(b.used + b.waste)), class: "used", rx: "2" }));
         if (b.waste) g.appendChild(s("rect", { x: x, width: bw, y: y(b.used + b.waste), height: y(b.used) - y(b.used + b.waste), class: "waste", fill: "url(#hatch)" }));
@@ -401,7 +427,7 @@
   }
 
   function sitesTable() {
-    var search = h("input", { id: "f-q", type: "search", placeholder: "Filter: function, type, expression, file…", autocomplete: "off", spellcheck: "false",
+    var search = h("input", { id: "f-q", type: "search", placeholder: "Filter: function, type, expression, file…  (press /)", autocomplete: "off", spellcheck: "false",
       oninput: function () { state.q = search.value; update(); } });
     controls.q = search;
     var all = h("input", { id: "f-all", type: "checkbox", onchange: function () { state.all = all.checked ? "1" : ""; update(); } });
@@ -412,6 +438,7 @@
       select("pkg", "packages", distinct(function (s) { return s.package; })),
       select("path", "paths", distinct(path)),
       select("con", "constructs", distinct(function (s) { return s.construct; })),
+      select("cls", "classes", classValues()),
       hasStatus ? select("change", "changes", distinct(function (s, i) { return views[i].status; })) : null,
       stackOnly ? h("label", { class: "check" }, all, " Show " + stackOnly + " that stay on the stack") : null,
       h("button", { type: "button", class: "ghost", onclick: function () { Object.keys(state).forEach(function (k) { if (k !== "sort" && k !== "dir") state[k] = ""; }); syncControls(); update(); }, text: "Clear" }));
@@ -435,7 +462,8 @@
   }
 
   function syncControls() {
-    ["q", "pkg", "path", "con", "change"].forEach(function (k) { if (controls[k]) controls[k].value = state[k]; });
+    ["q", "pkg", "path", "con", "cls", "change"].forEach(function (k) { if (controls[k]) controls[k].value = state[k]; });
+    document.querySelectorAll(".chart .bar").forEach(function (bar) { bar.classList.toggle("active", bar.getAttribute("data-class") === state.cls); });
     if (controls.all) controls.all.checked = state.all === "1";
   }
 
@@ -444,6 +472,7 @@
     if (state.pkg && site.package !== state.pkg) return false;
     if (state.path && path(site) !== state.path) return false;
     if (state.con && site.construct !== state.con) return false;
+    if (state.cls && classKey(site) !== state.cls) return false;
     if (state.change && views[i].status !== state.change) return false;
     if (state.q) {
       var hay = [site.file + ":" + site.line, site.package, site.function, site.construct, site.type || "", site.expr, site.entry || "", path(site)].join(" ").toLowerCase();
@@ -765,5 +794,13 @@
   app.appendChild(h("footer", { class: "foot" }, "escape-lens " + report.tool_version + " · " + report.schema + " · sizes are bytes per execution of each site, as the allocator model for " + data.model + " predicts them."));
   syncControls();
   update();
+  // "/" jumps to the filter, as in most code browsers.
+  document.addEventListener("keydown", function (e) {
+    var tag = (e.target && e.target.tagName) || "";
+    if (e.key === "/" && !/^(INPUT|SELECT|TEXTAREA)$/.test(tag) && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      controls.q.focus();
+    }
+  });
   window.addEventListener("hashchange", function () { readHash(); syncControls(); update(); });
 })();
