@@ -427,21 +427,22 @@
   }
 
   function sitesTable() {
-    var search = h("input", { id: "f-q", type: "search", placeholder: "Filter: function, type, expression, file…  (press /)", autocomplete: "off", spellcheck: "false",
+    var search = h("input", { id: "f-q", type: "search", placeholder: "Function, type, expression, file…", autocomplete: "off", spellcheck: "false",
       oninput: function () { state.q = search.value; update(); } });
     controls.q = search;
     var all = h("input", { id: "f-all", type: "checkbox", onchange: function () { state.all = all.checked ? "1" : ""; update(); } });
     controls.all = all;
     var stackOnly = sites.filter(function (site) { return !site.allocates; }).length;
     var filters = h("div", { class: "filters", role: "search" },
-      h("label", { class: "field grow" }, h("span", { class: "field-label", text: "Search" }), search),
+      h("label", { class: "field grow" }, h("span", { class: "field-label" }, "Search ", h("kbd", { title: "press / to jump here", text: "/" })), search),
       select("pkg", "packages", distinct(function (s) { return s.package; })),
       select("path", "paths", distinct(path)),
       select("con", "constructs", distinct(function (s) { return s.construct; })),
       select("cls", "classes", classValues()),
       hasStatus ? select("change", "changes", distinct(function (s, i) { return views[i].status; })) : null,
-      stackOnly ? h("label", { class: "check" }, all, " Show " + stackOnly + " that stay on the stack") : null,
-      h("button", { type: "button", class: "ghost", onclick: function () { Object.keys(state).forEach(function (k) { if (k !== "sort" && k !== "dir") state[k] = ""; }); syncControls(); update(); }, text: "Clear" }));
+      h("div", { class: "filter-end" },
+        stackOnly ? h("label", { class: "check" }, all, " Show " + stackOnly + " on the stack") : null,
+        h("button", { type: "button", class: "ghost", onclick: function () { Object.keys(state).forEach(function (k) { if (k !== "sort" && k !== "dir") state[k] = ""; }); syncControls(); update(); }, text: "Clear" })));
     var headRow = h("tr");
     COLUMNS.forEach(function (col) {
       headRow.appendChild(h("th", { scope: "col", class: "col-" + col.key + (col.num ? " num" : ""), "data-key": col.key },
