@@ -400,3 +400,20 @@ def test_chart_bar_filters_the_table_by_class(
         assert page.errors == []
     finally:
         page.close()
+
+
+def test_cli_writes_the_same_page(
+    reports: dict[str, tuple[Report, Path]],
+    pinned_go: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`analyze --format html -o FILE` writes exactly what the reporter renders."""
+    from escape_lens.cli import main
+
+    _, rendered = reports["quickstart"]
+    monkeypatch.chdir(FIXTURES / "quickstart")
+    out = tmp_path / "report.html"
+    code = main(["analyze", "main.go", "--go", str(pinned_go), "--format", "html", "-o", str(out)])
+    assert code == 0
+    assert out.read_bytes() == rendered.read_bytes()
