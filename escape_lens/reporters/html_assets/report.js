@@ -560,10 +560,9 @@
   function functionsSection() {
     fnCount = h("p", { class: "count grow-count", role: "status" });
     var list = h("div", { class: "fns" });
-    var byFile = {};
     data.functions.forEach(function (fn, f) {
       var total = 0;
-      fn.sites.forEach(function (i) { total += sites[i].class_bytes; });
+      fn.sites.forEach(function (i) { if (live(i)) total += sites[i].class_bytes; });
       var allocating = fn.sites.filter(function (i) { return sites[i].allocates; }).length;
       var body = h("div", { class: "fn-body" });
       var det = h("details", { class: "fn", id: "fn-" + f, ontoggle: function () { if (det.open && !body.firstChild) body.appendChild(renderFunction(fn, f)); } },
@@ -573,7 +572,6 @@
           h("span", { class: "fn-stats" }, h("b", { text: String(allocating) }), allocating === 1 ? " site" : " sites", total ? h("span", { class: "dim", text: " · " + bytes(total) }) : null)),
         body);
       list.appendChild(det);
-      byFile[fn.file] = true;
     });
     return h("section", { id: "sec-functions", class: "panel", tabindex: "-1" },
       h("div", { class: "panel-head" }, h("h2", { text: "Source" }), fnCount,
