@@ -99,6 +99,8 @@ def _describe_edge(expr: str, why: str) -> str | None:
 def _describe_location(dst: str) -> str:
     if dst == "{heap}":
         return "heap"
+    if dst.startswith(".autotmp"):
+        return "a temporary"  # a compiler-made variable, named nowhere in the source
     if _RESULT_RE.match(dst):
         return "returned"
     if dst.startswith("{storage for ") and dst.endswith("}"):
@@ -116,7 +118,7 @@ def flow_chain(diagnostic: EscapeDiagnostic | None, subject: str = "") -> list[s
     """
     if diagnostic is None or not diagnostic.flow:
         return []
-    chain: list[str] = [subject or diagnostic.subject]
+    chain: list[str] = [_describe_location(subject or diagnostic.subject)]
     pending: list[str] = []  # edges of the current flow block, shown before its destination
     destination: str | None = None
 
