@@ -423,3 +423,22 @@ def test_cli_writes_the_same_page(
     code = main(["analyze", "main.go", "--go", str(pinned_go), "--format", "html", "-o", str(out)])
     assert code == 0
     assert out.read_bytes() == rendered.read_bytes()
+
+
+@pytest.mark.toolchains
+def test_older_toolchains_render_cleanly(browser: Any, old_go: Path, tmp_path: Path) -> None:
+    """Reports of go1.21/1.22/1.24 (older flow spellings, no malloc headers) draw cleanly."""
+    report = analyze_targets(["main.go"], go=str(old_go), cwd=str(FIXTURES / "quickstart"))
+    path = tmp_path / "old.html"
+    with path.open("w", encoding="utf-8") as stream:
+        get_reporter("html").render(report, stream)
+    page = Page(browser, path)
+    try:
+        assert page.errors == []
+        assert str(report.toolchain.version) in page.page.inner_text(".meta")
+        assert sorted(page.rows()) == allocating(report)
+        target = allocating(report)[0]
+        page.page.click(f'#sites-table tr[data-site="{target}"] a.site-link')
+        page.page.locator(f"#site-{target}").wait_for(state="visible")
+    finally:
+        page.close()
