@@ -255,13 +255,35 @@ def _owner(pos: SourcePos, functions: Sequence[FunctionSpan]) -> str:
     return short_function(best.name)
 
 
-def _short_diag_function(name: str, functions: Sequence[FunctionSpan]) -> str:
+def _short_diag_function(name: str, span_names: frozenset[str]) -> str:
     """A diagnostic's function as a short name, whether the compiler or the build named it."""
     if not name:
         return ""
-    if "/" in name.split("[", 1)[0] or any(span.name == name for span in functions):
+    if "/" in name.split("[", 1)[0] or name in span_names:
         return short_function(name)
     return name
+
+
+_CLOSURE_NAME = re.compile(r"^(?P<parent>.+)\.(?:func|gowrap|deferwrap)\d+$")
+
+
+def _enclosing(function: str, pos: SourcePos, functions: Sequence[FunctionSpan]) -> str:
+    """The function that allocates a func literal: not the literal's own body.
+
+    When the compiler does not name the function, the spans place a `func literal`
+    line inside the literal itself (`F.func1` starts on that line); the closure
+    struct is allocated by the enclosing function `F`.
+    """
+    named = _CLOSURE_NAME.match(function)
+    if named is None:
+        return function
+    starts_here = any(
+        short_function(span.name) == function
+        and span.file == pos.file
+        and span.first_line == pos.line
+        for span in functions
+    )
+    return named.group("parent") if starts_here else function
 
 
 def _prepare(
@@ -284,20 +306,22 @@ def _prepare(
         by_pos.setdefault((diag.pos, construct), []).append(diag)
         if diag.kind == "moved-to-heap":
             moved.add((diag.pos, diag.subject))
+    span_names = frozenset(span.name for span in functions)
     prepared: list[_Diag] = []
     for (pos, construct), group in by_pos.items():
         if construct == "interface" and any((pos, d.subject) in moved for d in group):
             continue  # the header of a `moved to heap` verdict, merged below
         if construct == "moved-to-heap":
-            headers = [d for key, ds in by_pos.items() if key[0] == pos for d in ds]
-            group = [*group, *headers]
+            group = [*group, *by_pos.get((pos, "interface"), [])]
         verdict = max(group, key=lambda d: (d.kind == "moved-to-heap", d.kind == "escapes"))
         flow = max((d.flow for d in group), key=len)
         subject = verdict.subject
         if construct != "moved-to-heap":
             subject = max((d.subject for d in group if d.kind == verdict.kind), key=len)
         named = next((d.function for d in group if d.function), "")
-        function = _short_diag_function(named, functions) or _owner(pos, functions)
+        function = _short_diag_function(named, span_names) or _owner(pos, functions)
+        if construct == "closure":
+            function = _enclosing(function, pos, functions)
         merged = replace(verdict, subject=subject, flow=flow, function=function)
         prepared.append(_Diag(merged, construct, function, verdict.kind in _ESCAPING_KINDS))
     prepared.sort(key=lambda d: (d.diag.pos, not d.escaping, d.construct))
@@ -609,6 +633,11 @@ def _why_no_call(item: _Diag, batched: Site | None, spans: dict[str, FunctionSpa
             "no allocation: the value needs no boxing (constant, zero-size, "
             "single-byte or read-only data) or the conversion was optimised away"
         )
+    if item.construct == "closure":
+        return (
+            "no allocation: a func literal that captures nothing is static data, "
+            "or the closure was optimised away"
+        )
     if item.construct == "append":
         return "no growth call here: the slice's backing array is allocated elsewhere"
     return "no allocation call in the compiled code: kept on the stack or optimised away"
@@ -791,9 +820,16 @@ def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, Type
         return _Estimate(
             call.type, None, main, extra, ("buckets/groups come with the first insert",)
         )
-    if key is None or elem is None:
-        return _Estimate(call.type, call.const_count, None, notes=("key or element size unknown",))
     hint = call.const_count
+    if key is None or elem is None:
+        # A named map type (`http.Header`) does not spell its key and element: the header
+        # is certain (48 B, every version), the buckets/groups are not.
+        header = model.map_objects(0, False, 0, False, None, rules)[:1]
+        main, _ = _objects(header, rules)
+        note = "key/element sizes unknown: the map header only"
+        if hint is not None and hint > 8:
+            note += f", not the buckets/groups for hint {hint}"
+        return _Estimate(call.type, hint, main, (), (note,))
     notes: tuple[str, ...] = ()
     if hint is None:
         notes = ("hint not constant: the buckets/groups depend on it at run time",)

@@ -117,6 +117,9 @@ _X86_IMPLICIT = {
     "cmpxchg": ("rax",),
     "xadd": None,
 }
+# Instructions whose first operand is read, not written.
+_X86_READS_FIRST = {"cmp", "test", "bt", "push", "ucomisd", "ucomiss", "comisd", "comiss"}
+_ARM64_READS_FIRST = {"cmp", "cmn", "tst", "ccmp", "ccmn", "cbz", "cbnz", "tbz", "tbnz", "prfm"}
 _X86_STOP = {"ret", "jmp", "ud2", "int3", "hlt"}
 _RIP_REL = re.compile(r"\[rip ([+-]) (0x[0-9a-f]+|\d+)\]$")
 _ARM64_BRANCHES = {"b", "cbz", "cbnz", "tbz", "tbnz"}
@@ -149,7 +152,7 @@ def _trace_amd64(insns: list[Insn], index: int, register: str, barriers: set[int
             if clobbered is None or reg in clobbered:
                 break
         dest, _, src = ops.partition(", ")
-        if _X86_ALIASES.get(dest) == reg:
+        if _X86_ALIASES.get(dest) == reg and mnem not in _X86_READS_FIRST:
             if mnem == "lea":
                 match = _RIP_REL.search(src)
                 if match is None:
@@ -183,40 +186,48 @@ def _arm64_reg(text: str) -> str | None:
 
 
 def _trace_arm64(insns: list[Insn], index: int, register: str, barriers: set[int]) -> _Value:
+    """Like `_trace_amd64`, for Go's arm64 sequences: `ADRP reg, page; ADD reg, reg, #off`
+    for an address, `MOV reg, #imm` optionally followed by `MOVK reg, #imm, lsl #n` for
+    a constant (walked backwards, so the ADD and the MOVKs are met first)."""
     reg = register
     page_offset: int | None = None
+    patches: list[tuple[int, int]] = []  # (16-bit value, shift) of MOVKs, latest first
     for i in range(index - 1, max(-1, index - 1 - _LOOKBACK), -1):
         addr, _, mnem, ops = insns[i]
         if mnem in _ARM64_STOP or mnem.startswith("b."):
             break
         parts = [p.strip() for p in ops.split(",")]
-        if parts and _arm64_reg(parts[0]) == reg:
-            if mnem == "add" and len(parts) == 3 and _arm64_reg(parts[1]) == reg:
-                page_offset = _int(parts[2])
-                if page_offset is None:
-                    return _Value()
-                continue
-            if mnem == "adrp" and len(parts) == 2:
+        reads_only = mnem.startswith("st") or mnem in _ARM64_READS_FIRST
+        if parts and _arm64_reg(parts[0]) == reg and not reads_only:
+            if mnem == "adrp" and len(parts) == 2 and not patches:
                 page = _int(parts[1])
                 if page is None:
                     return _Value()
                 return _Value(addr=page + (page_offset or 0), at=i)
             if page_offset is not None:
-                return _Value()
-            if mnem in ("mov", "movz") and len(parts) == 2:
-                const = _int(parts[1])
+                return _Value()  # an ADD whose register was not set by ADRP
+            if mnem == "add" and len(parts) == 3 and _arm64_reg(parts[1]) == reg and not patches:
+                page_offset = _int(parts[2])
+                if page_offset is None:
+                    return _Value()
+            elif mnem == "movk" and len(parts) in (2, 3):
+                value = _int(parts[1])
+                shift = _int(parts[2].removeprefix("lsl").strip()) if len(parts) == 3 else 0
+                if value is None or shift is None:
+                    return _Value()
+                patches.append((value, shift))
+            elif mnem in ("mov", "movz") and len(parts) == 2:
+                const = 0 if parts[1] in ("xzr", "wzr") else _int(parts[1])
                 if const is not None:
+                    for value, shift in reversed(patches):
+                        const = const & ~(0xFFFF << shift) | value << shift
                     return _Value(const=const, at=i)
-                if parts[1] in ("xzr", "wzr"):
-                    return _Value(const=0, at=i)
                 source = _arm64_reg(parts[1])
-                if source is None:
+                if source is None or patches:
                     return _Value()
                 reg = source
-                if addr in barriers:
-                    break
-                continue
-            return _Value()
+            else:
+                return _Value()
         if addr in barriers:
             break
     return _Value()

@@ -33,8 +33,10 @@ from escape_lens.binary.typedesc import TypeReader
 from escape_lens.errors import BinaryFormatError
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
-# Compiler-generated symbols that belong to no package (equality functions, build id).
-_GENERATED_PREFIXES = ("type:", "go:", "type..", "go.")
+# Compiler-generated symbols that belong to no package (equality functions, build id):
+# `type:.eq.T`, `go:buildid` since Go 1.20; `type..eq.T` before. (Not `go.`: that starts
+# real import paths such as go.uber.org/zap.)
+_GENERATED_PREFIXES = ("type:", "go:", "type..")
 
 
 def package_of(symbol: str) -> str:
@@ -94,6 +96,11 @@ class GoProgram:
         pcln.read_gofunc = lambda offset, size: elf.read(module.gofunc + offset, size)
         return cls(elf, build, pcln, module)
 
+    @cached_property
+    def functions(self) -> list[Func]:
+        """Every function of the pclntab, decoded once (names and addresses only)."""
+        return list(self.pcln.iter_functions())
+
     @property
     def goarch(self) -> str:
         return self.elf.goarch or ""
@@ -115,7 +122,7 @@ class GoProgram:
         package matches both as `main` (its symbols' prefix) and by its import path."""
         matcher = package_matcher(patterns) if patterns else None
         main_matches = matcher is None or bool(matcher.match(self.build.path or "main"))
-        for func in self.pcln.iter_functions():
+        for func in self.functions:
             package = package_of(func.name)
             if package == "main":
                 if main_matches or (matcher is not None and matcher.match(package)):
@@ -127,7 +134,7 @@ class GoProgram:
     def entry_points(self) -> dict[int, tuple[str, EntrySpec]]:
         """Address -> allocation entry point, from pclntab names (works when stripped)."""
         found = {}
-        for func in self.pcln.iter_functions():
+        for func in self.functions:
             spec = entry_spec(func.name)
             if spec is not None:
                 found[func.entry] = spec
@@ -137,7 +144,7 @@ class GoProgram:
     def root(self) -> str:
         """The main module's directory as the pclntab spells it ("" if unknown)."""
         main_pkg = self.build.path
-        for func in self.pcln.iter_functions():
+        for func in self.functions:
             if func.name == "main.main":
                 lines = self.pcln.lines(func)
                 file = self.pcln.filename(func, lines.file_index(func.entry))

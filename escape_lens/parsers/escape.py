@@ -80,7 +80,11 @@ _SUMMARIES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 )
 
 _INLINING_CALL = re.compile(r"^inlining call to (?P<callee>.+)$")
-_FUNC_DECL = re.compile(r"^(?:can inline (?P<can>\S+) with cost|cannot inline (?P<cannot>.+?): )")
+_FUNC_DECL = re.compile(
+    r"^(?:can inline (?P<can>.+?) with cost -?\d+|cannot inline (?P<cannot>.+?): )"
+)
+# Unrecognised lines are kept for a failed package's message; a few are enough.
+_MAX_OTHER = 200
 
 # Recognised -m lines that carry nothing for escape-lens.
 _IGNORED = re.compile(
@@ -163,7 +167,7 @@ class EscapeParser:
         if decl is not None:
             self.decls.append(FuncDecl(pos, decl.group("can") or decl.group("cannot")))
             return []
-        if _IGNORED.match(msg) is None:
+        if _IGNORED.match(msg) is None and len(self.other) < _MAX_OTHER:
             self.other.append(line)
         return []
 

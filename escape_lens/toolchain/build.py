@@ -30,17 +30,18 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Sequence
 
-from escape_lens.errors import TargetError
+from escape_lens.errors import TargetError, ToolchainError
 from escape_lens.parsers.gobuild import BuildParser, ListedPackage
 from escape_lens.parsers.positions import Positions
-from escape_lens.records import CompileOutput, GoToolchain
+from escape_lens.records import CompileOutput, GoToolchain, TypeInfo
 from escape_lens.toolchain.golist import iter_json_objects
 from escape_lens.toolchain.process import run
 from escape_lens.toolchain.stream import StreamedProcess
-from escape_lens.toolchain.targets import Targets, check_targets
+from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
 from escape_lens.toolchain.typesizes import type_sizes
 
 LIST_TIMEOUT = 300.0
@@ -77,9 +78,18 @@ def compile_targets(
                     parser.feed_all(batch)
                 returncode = process.returncode
     missing = parser.sized_types() - set(parser.listing_types())
-    foreign = type_sizes(toolchain, sorted(missing), workdir) if missing else {}
+    foreign = _foreign_sizes(toolchain, sorted(missing), workdir) if missing else {}
     outputs = parser.outputs(listed, returncode, foreign)
     return CompileOutput(toolchain=toolchain, root=root, packages=tuple(outputs), command=command)
+
+
+def _foreign_sizes(toolchain: GoToolchain, names: list[str], cwd: str) -> dict[str, TypeInfo]:
+    """Sizes from the helper; if it cannot run, those types stay unsized (never guessed)."""
+    try:
+        return type_sizes(toolchain, names, cwd)
+    except ToolchainError as exc:
+        print(f"escape-lens: warning: types of other packages left unsized: {exc}", file=sys.stderr)
+        return {}
 
 
 def list_packages(toolchain: GoToolchain, targets: Targets, cwd: str) -> list[ListedPackage]:
@@ -138,7 +148,9 @@ def _root(listed: Sequence[ListedPackage], targets: Targets, toolchain: GoToolch
     if any(p.standard for p in listed) and toolchain.goroot:
         return os.path.join(toolchain.goroot, "src")
     if targets.files:
-        return os.path.dirname(targets.files[0])
+        # go list gives files no Module; the module around them is still the natural root.
+        directory = os.path.dirname(targets.files[0])
+        return find_go_mod(directory) or directory
     return listed[0].dir if listed else ""
 
 

@@ -11,7 +11,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +31,11 @@ def build_binary(
     goarch: str | None = None,
     cwd: str | None = None,
     flags: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> Path:
     """`go build -o out targets`; `strip` adds `-ldflags=-s -w`, `goarch` cross-compiles,
-    `flags` are further build flags (`-buildmode=pie`, `-trimpath`).
+    `flags` are further build flags (`-buildmode=pie`, `-trimpath`), `env` further
+    environment (`GOEXPERIMENT`).
 
     `out` is a file, or a directory (ending in a path separator, or existing) that then
     receives one executable per main package of the targets.
@@ -42,8 +44,10 @@ def build_binary(
     if strip:
         argv.append("-ldflags=-s -w")
     argv += [*flags, *targets]
-    env = {"GOARCH": goarch} if goarch else None
-    run(argv, timeout=BUILD_TIMEOUT, cwd=cwd, env=env)
+    extra = dict(env or {})
+    if goarch:
+        extra["GOARCH"] = goarch
+    run(argv, timeout=BUILD_TIMEOUT, cwd=cwd, env=extra)
     return Path(out)
 
 

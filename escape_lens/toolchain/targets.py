@@ -29,7 +29,8 @@ def _is_path(target: str) -> bool:
     return target.startswith((".", "/"))
 
 
-def _find_go_mod(directory: str) -> str | None:
+def find_go_mod(directory: str) -> str | None:
+    """The directory of the go.mod that governs `directory`, if any."""
     current = os.path.abspath(directory)
     while True:
         if os.path.isfile(os.path.join(current, "go.mod")):
@@ -89,7 +90,7 @@ def _check_directory(target: str, cwd: str) -> None:
     if not _has_go_files(directory, recursive):
         what = "matches no Go packages" if recursive else "is a directory without Go files"
         raise TargetError(f"{target}: {what}")
-    if _find_go_mod(directory) is None:
+    if find_go_mod(directory) is None:
         raise TargetError(
             f"{target}: no go.mod in it or any parent directory "
             "(run `go mod init`, or name its .go files instead)"

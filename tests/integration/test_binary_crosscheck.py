@@ -102,3 +102,15 @@ def test_cross_check_reports_a_disagreement(pinned_go: Path) -> None:
     found = build_and_cross_check(source.toolchain, ["./..."], fewer, cwd=str(directory))
     assert [(d.function, d.what) for d in found] == [("counter", "missing-in-source")]
     assert "struct { F uintptr; X0 *int } 16 B" in str(found[0])
+
+
+def test_cli_cross_check(
+    pinned_go: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from escape_lens.cli import main
+
+    monkeypatch.chdir(FIXTURES / "constructs")
+    assert main(["analyze", "./...", "--go", str(pinned_go), "--cross-check"]) == 0
+    captured = capsys.readouterr()
+    assert "source and binary agree" in captured.err
+    assert "Traceback" not in captured.err

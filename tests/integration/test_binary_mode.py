@@ -301,6 +301,29 @@ def test_pie_and_trimpath_give_the_same_sites(
     assert _without_asm(analyze_binary(path)) == _without_asm(reports[version, "fixture", False])
 
 
+def test_goexperiment_from_the_build_info_drives_the_model(
+    built: dict[str, Built], tmp_path: Path
+) -> None:
+    """go1.27 with size-specialized mallocs turned off calls newobject for `&smallStruct{}`:
+    the report must carry the experiment and the model must agree with that compiler."""
+    b = built["1.27.3"]
+    path = build_binary(
+        b.toolchain,
+        [str(QUICKSTART)],
+        tmp_path / "qs",
+        cwd=str(tmp_path),
+        env={"GOEXPERIMENT": "nosizespecializedmalloc"},
+    )
+    report = analyze_binary(path)
+    assert report.toolchain.goexperiment == ("nosizespecializedmalloc",)
+    (site,) = _sites(report, "newSmallStruct")
+    assert site.entry == "newobject"
+    assert model.specialized_entry(32, False, _rules(report)) is None
+    default = _sites(analyze_binary(b.quickstart), "newSmallStruct")[0]
+    assert default.entry == model.specialized_entry(32, False, _rules(analyze_binary(b.quickstart)))
+    assert default.entry != "newobject"
+
+
 def test_arm64_binary_gives_the_same_sites_as_amd64(
     built: dict[str, Built], tmp_path: Path
 ) -> None:

@@ -146,6 +146,8 @@ def test_pclntab_too_many_functions_is_an_error() -> None:
         ("gopkg.in/yaml%2ev3.Unmarshal", "gopkg.in/yaml.v3"),
         ("type:.eq.main.point", ""),
         ("go:buildid", ""),
+        ("go.uber.org/zap.New", "go.uber.org/zap"),
+        ("go.uber.org/zap/zapcore.(*Entry).Write", "go.uber.org/zap/zapcore"),
     ],
 )
 def test_package_of(symbol: str, package: str) -> None:
@@ -229,6 +231,29 @@ def test_amd64_register_copy_and_branch_barrier() -> None:
     assert call.type_addr is None
 
 
+def test_compares_and_stores_do_not_set_the_traced_register() -> None:
+    """`cmp rbx, 5` reads rbx (amd64); `str x1, [x0]` reads x1 (arm64)."""
+    base = 0x1000
+    code = bytes.fromhex("488d0500200000")  # lea rax, [rip + 0x2000]
+    code += bytes.fromhex("bb0a000000")  # mov ebx, 10
+    code += bytes.fromhex("89d9")  # mov ecx, ebx
+    code += bytes.fromhex("4883fb05")  # cmp rbx, 5
+    code += bytes.fromhex("4885c9")  # test rcx, rcx
+    code += _call(base + len(code), 0x47A460)
+    (call,) = Disassembler("amd64", _entries()).iter_calls(code, base)
+    assert (call.count, call.type_addr) == (10, base + 7 + 0x2000)
+    arm_base = 0x20000
+    words = [
+        0x90000000,  # adrp x0, page
+        0x91000000,  # add x0, x0, #0
+        0xD2800142,  # mov x2, #0xa
+        0xF9000002,  # str x2, [x0]
+        0x94000000 | ((0x47A460 - (arm_base + 16)) // 4 & 0x3FFFFFF),  # bl makeslice
+    ]
+    (arm,) = Disassembler("arm64", _entries()).iter_calls(struct.pack("<5I", *words), arm_base)
+    assert arm.count == 10
+
+
 def test_e8_inside_another_instruction_is_not_a_call() -> None:
     target = 0x41CDC0
     base = 0x2000
@@ -258,6 +283,23 @@ def test_arm64_call_site() -> None:
     assert call.count == 0x18
     # ADRP with immlo=1: (pc & ~0xfff) + (1 << 12) pages.
     assert call.type_addr == ((base + 4) & ~0xFFF) + 0x1000 * 1 + 0x40
+
+
+def test_arm64_constant_built_with_movk() -> None:
+    """`mov x2, #0xfffb; movk x2, #4, lsl #16` is 0x4fffb (cmd/go's compress/flate)."""
+    base = 0x20000
+    words = [
+        0x90000000,  # adrp x0, page
+        0x91000000,  # add x0, x0, #0
+        0xD29FFF62,  # mov x2, #0xfffb
+        0xF2A00082,  # movk x2, #4, lsl #16
+        0x94000000 | ((0x47A460 - (base + 16)) // 4 & 0x3FFFFFF),  # bl makeslice
+    ]
+    code = struct.pack("<5I", *words)
+    (call,) = Disassembler("arm64", _entries()).iter_calls(code, base)
+    assert call.entry == "makeslice"
+    assert call.count == 0x4FFFB
+    assert call.type_addr == base & ~0xFFF
 
 
 def test_non_elf_and_bad_elf_files(tmp_path: Path) -> None:
