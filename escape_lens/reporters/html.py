@@ -1,0 +1,506 @@
+"""`--format html`: one self-contained page a Go programmer would rather look at than read.
+
+Invariants:
+
+- One file, no network. The stylesheet and script in `html_assets/` are inlined; there is
+  no external font, image, script or link, so the page works from `file://` and offline.
+- The report is embedded exactly once, as the `escape-lens/1` JSON of
+  `json_report.report_to_dict` with its sites packed as rows (`pack_sites`), in a
+  `<script type="application/json">`. Every `<` in it is written `\\u003c`, which JSON
+  reads back as `<` and which can neither close the script element nor open a comment in
+  it, whatever the Go source or type names contain.
+- What needs Python is worked out here, once, and embedded beside the report, parallel to
+  its `sites` (`views`): the next smaller size class and what it would take (asking
+  `escape_lens.model`, never a copy of its tables), the compiler's escape flow as a short
+  readable chain (which replaces the raw flow steps), and the source lines of every
+  function that has sites. Everything else (summary, chart, table, filters, the model's
+  numbers in sentences) the script derives from the report in the browser.
+- A diff is the same page: the new report's sites plus the removed ones, each view
+  marked with its change (`render_diff`).
+- Pure apart from reading source: the only files read are the Go files of functions that
+  have sites, only the lines needed, and an unreadable file is silently left out.
+- Deterministic: the same report gives the same bytes (no timestamps, no dict-order
+  accidents, no randomness).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+from escape_lens import model
+from escape_lens.records import EscapeDiagnostic, Prediction, Report, Site
+from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict, summarize
+
+# A function is shown whole when it has at most this many lines; longer ones show windows
+# of CONTEXT lines around each allocating line, so a 2,000-line function costs a few lines.
+WHOLE_FUNCTION_LINES = 40
+CONTEXT = 3
+# Characters of source the page may carry in all (net/http must stay well under 2 MB).
+SOURCE_BUDGET = 600_000
+# Constructs whose main object is mostly a runtime structure (a map or channel header, a
+# goroutine): bytes of it are not the programmer's to remove, so no next-smaller hint.
+FIXED_SIZE = frozenset({"chan", "goroutine", "map"})
+FILES_PACKAGE = "command-line-arguments"
+# A file this large is not a hand-written Go file worth excerpting (generated tables).
+MAX_SOURCE_BYTES = 4 << 20
+
+
+# --- the escape flow, made readable ---------------------------------------------------
+
+_FLOW_RE = re.compile(r"^flow:\s*(?P<dst>.+?)\s*(?:←|=)\s*(?P<src>.+?):?$")
+_FROM_RE = re.compile(r"^from\s+(?P<expr>.+?)\s+\((?P<why>[^()]+)\)(?:\s+at\s+\S+)?:?$")
+_CALLEE_RE = re.compile(r"^(?:[\w.]+\s*:?=\s*)?(?P<callee>[\w.*()\[\]]+?)\(")
+_RESULT_RE = re.compile(r"^~[rR]\d+$")
+
+# Reasons the compiler gives for one edge that a reader does not need to be told.
+_SILENT_REASONS = frozenset(
+    {"spill", "assign", "assign-pair", "slice-literal-element", "dot", "dot-equals", "copy"}
+)
+
+
+def _clean(text: str) -> str:
+    text = text.strip()
+    if text.startswith("escflow:"):
+        text = text[len("escflow:") :].strip()
+    return text
+
+
+def _callee(expr: str) -> str:
+    match = _CALLEE_RE.match(expr)
+    return match.group("callee") if match else expr
+
+
+def _describe_edge(expr: str, why: str) -> str | None:
+    if why in _SILENT_REASONS:
+        return None
+    if why == "call parameter":
+        return f"passed to {_callee(expr)}"
+    if why == "call receiver":
+        return f"receiver of {_callee(expr)}"
+    if why == "interface-converted":
+        return "converted to interface"
+    if why == "return":
+        return None  # the destination (~r0) says it
+    if why == "captured by a closure":
+        return "captured by a closure"
+    if why == "address-of":
+        return "address taken"
+    return why
+
+
+def _describe_location(dst: str) -> str:
+    if dst == "{heap}":
+        return "heap"
+    if dst.startswith(".autotmp"):
+        return "a temporary"  # a compiler-made variable, named nowhere in the source
+    if _RESULT_RE.match(dst):
+        return "returned"
+    if dst.startswith("{storage for ") and dst.endswith("}"):
+        inner = dst[len("{storage for ") : -1]
+        return "variadic arguments" if inner == "... argument" else inner
+    return dst
+
+
+def flow_chain(diagnostic: EscapeDiagnostic | None, subject: str = "") -> list[str]:
+    """The compiler's flow as steps a person reads left to right.
+
+    `x → variadic arguments → fmt.a → passed to fmt.Fprintln → heap`: where the value
+    goes (each `flow:` destination) and the edges that say something (a call, an interface
+    conversion, a closure). Repeats are dropped. Empty when the compiler gave no flow.
+    """
+    if diagnostic is None or not diagnostic.flow:
+        return []
+    chain: list[str] = [_describe_location(subject or diagnostic.subject)]
+    pending: list[str] = []  # edges of the current flow block, shown before its destination
+    destination: str | None = None
+
+    def close_block() -> None:
+        chain.extend(pending)
+        if destination is not None:
+            chain.append(destination)
+        pending.clear()
+
+    for step in diagnostic.flow:
+        text = _clean(step.text)
+        flow = _FLOW_RE.match(text)
+        if flow is not None:
+            close_block()
+            destination = _describe_location(flow.group("dst"))
+            continue
+        edge = _FROM_RE.match(text)
+        if edge is not None:
+            described = _describe_edge(edge.group("expr"), edge.group("why").strip())
+            if described is not None:
+                pending.append(described)
+    close_block()
+    if "heap" in diagnostic.message and chain[-1] != "heap":
+        chain.append("heap")
+    readable: list[str] = []
+    for item in chain:
+        if item and (not readable or readable[-1] != item):
+            readable.append(item)
+    return readable
+
+
+# --- the model's explanation --------------------------------------------------------------
+
+
+def _bytes(n: int) -> str:
+    if n >= 1 << 20 and n % (1 << 20) == 0:
+        return f"{n >> 20} MiB"
+    if n >= 1 << 10 and n % (1 << 10) == 0:
+        return f"{n >> 10} KiB"
+    return f"{n} B"
+
+
+@dataclass(frozen=True, slots=True)
+class Smaller:
+    """What the next smaller size class would need: `remove` bytes from the request."""
+
+    remove: int
+    class_bytes: int
+    path: str
+    saving_pct: int
+
+    def __str__(self) -> str:
+        if self.path == "tiny":
+            target = "the tiny allocator"
+        elif self.path == "large":
+            target = f"a {_bytes(self.class_bytes)} span"
+        else:
+            target = f"{_bytes(self.class_bytes)} class"
+        unit = "byte" if self.remove == 1 else "bytes"
+        return f"remove {self.remove} {unit} → {target}, {self.saving_pct}% less memory"
+
+
+def next_smaller(prediction: Prediction, pointers: bool, rules: model.AllocRules) -> Smaller | None:
+    """The largest request that lands in a smaller class than `prediction`, if any.
+
+    Found by bisection over `model.predict`, whose class bytes never decrease as the
+    request grows (the malloc header included), so no size-class table is copied here.
+    """
+    current = prediction.class_bytes
+    requested = prediction.requested_bytes
+    if prediction.path in ("tiny", "dynamic", "none") or requested <= 1 or current <= 0:
+        return None
+    if model.predict(1, pointers, rules).class_bytes >= current:
+        return None
+    low, high = 1, requested - 1  # predict(low) is smaller; find the largest such request
+    while low < high:
+        middle = (low + high + 1) // 2
+        if model.predict(middle, pointers, rules).class_bytes < current:
+            low = middle
+        else:
+            high = middle - 1
+    smaller = model.predict(low, pointers, rules)
+    saving = round(100 * (current - smaller.class_bytes) / current)
+    return Smaller(requested - low, smaller.class_bytes, smaller.path, saving)
+
+
+# --- source excerpts ------------------------------------------------------------------------
+
+
+def _read_lines(path: Path) -> list[str] | None:
+    try:
+        if path.stat().st_size > MAX_SOURCE_BYTES:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+
+
+def _function_bounds(lines: Sequence[str], first: int, last: int) -> tuple[int, int]:
+    """1-based first and last line of the top-level `func` around lines first..last."""
+    start = first
+    while start > 1 and not lines[start - 1].startswith("func "):
+        start -= 1
+    if not lines[start - 1].startswith("func "):
+        start = first
+    end = last
+    while end < len(lines) and lines[end - 1].rstrip() != "}":
+        if end > last and lines[end - 1].startswith("func "):
+            end -= 1
+            break
+        end += 1
+    return start, min(end, len(lines))
+
+
+def _segments(
+    start: int, end: int, marked: Iterable[int], whole: int, context: int
+) -> list[tuple[int, int]]:
+    """Line ranges to show: the whole function when short, else windows around `marked`."""
+    if end - start + 1 <= whole:
+        return [(start, end)]
+    ranges: list[tuple[int, int]] = []
+    for line in sorted(set(marked)):
+        lo, hi = max(start, line - context), min(end, line + context)
+        if ranges and lo <= ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], max(hi, ranges[-1][1]))
+        else:
+            ranges.append((lo, hi))
+    if ranges and ranges[0][0] > start:
+        ranges.insert(0, (start, start))  # the signature, so the excerpt says what it is
+    return ranges
+
+
+@dataclass(frozen=True, slots=True)
+class _Function:
+    file: str
+    function: str
+    package: str
+    sites: list[int]
+    bounds: tuple[int, int] | None  # first and last line of the func, when readable
+
+
+def local_name(site: Site) -> str:
+    """The function's name inside its package: `(*T).M`, whether or not it was qualified.
+
+    Files named on the command line form package `command-line-arguments`, whose symbols
+    still say `main.`.
+    """
+    prefixes = [site.package + "."]
+    if site.package == FILES_PACKAGE:
+        prefixes.append("main.")
+    for prefix in prefixes:
+        if site.function.startswith(prefix):
+            return site.function[len(prefix) :]
+    return site.function
+
+
+def _functions(
+    report: Report, sourceless: frozenset[int]
+) -> tuple[list[_Function], dict[str, list[str]]]:
+    groups: dict[tuple[str, str, bool], list[int]] = {}
+    for index, site in enumerate(report.sites):
+        key = (site.pos.file, local_name(site), index in sourceless)
+        groups.setdefault(key, []).append(index)
+    root = Path(report.root) if report.root else None
+    files: dict[str, list[str]] = {}
+    unreadable: set[str] = set()
+    functions: list[_Function] = []
+    for (file, function, without_source), indexes in groups.items():
+        if without_source:
+            package = report.sites[indexes[0]].package
+            functions.append(_Function(file, function, package, indexes, None))
+            continue
+        if file not in files and file not in unreadable:
+            path = Path(file)
+            if not path.is_absolute() and root is not None:
+                path = root / path
+            lines = _read_lines(path) if file.endswith(".go") else None
+            if lines is None:
+                unreadable.add(file)
+            else:
+                files[file] = lines
+        marked = [report.sites[i].pos.line for i in indexes]
+        bounds = None
+        if file in files and min(marked) >= 1 and max(marked) <= len(files[file]):
+            bounds = _function_bounds(files[file], min(marked), max(marked))
+        package = report.sites[indexes[0]].package
+        functions.append(_Function(file, function, package, indexes, bounds))
+    # In file order, so the page reads like the code.
+    functions.sort(key=lambda f: (f.file, report.sites[f.sites[0]].pos.line, f.function))
+    return functions, files
+
+
+def function_sources(report: Report, sourceless: Collection[int] = ()) -> list[dict[str, Any]]:
+    """Per (file, function) with sites: its source segments and the indexes of its sites.
+
+    Short functions are shown whole, long ones as windows around their sites; when all of
+    it would pass SOURCE_BUDGET characters (a large package), the windows shrink to the
+    allocating lines and their neighbours, then to the allocating lines alone. Sites in
+    `sourceless` (a diff's removed sites, whose lines are the old code's) get no source.
+    """
+    functions, files = _functions(report, frozenset(sourceless))
+    result: list[dict[str, Any]] = []
+    for whole, context in ((WHOLE_FUNCTION_LINES, CONTEXT), (12, 1), (0, 0)):
+        result = []
+        size = 0
+        for fn in functions:
+            segments: list[list[Any]] = []
+            if fn.bounds is not None:
+                lines = files[fn.file]
+                marked = [report.sites[i].pos.line for i in fn.sites]
+                for lo, hi in _segments(*fn.bounds, marked, whole, context):
+                    segments.append([lo, lines[lo - 1 : hi]])
+                    size += sum(len(text) + 3 for text in lines[lo - 1 : hi])
+            result.append(
+                {
+                    "file": fn.file,
+                    "function": fn.function,
+                    "package": fn.package,
+                    "sites": fn.sites,
+                    "segments": segments,
+                }
+            )
+        if size <= SOURCE_BUDGET:
+            break
+    return result
+
+
+# --- the page -----------------------------------------------------------------------------
+
+
+def _site_view(site: Site, rules: model.AllocRules) -> dict[str, Any]:
+    """What the page shows of a site beyond its record; keys only when there is something."""
+    view: dict[str, Any] = {}
+    chain = flow_chain(site.diagnostic, site.expr)
+    if chain:
+        view["chain"] = chain
+    if site.prediction is not None and site.allocates and site.construct not in FIXED_SIZE:
+        pointers = site.type.pointers if site.type is not None else False
+        smaller = next_smaller(site.prediction, pointers, rules)
+        if smaller is not None:
+            view["hint"] = str(smaller)
+    return view
+
+
+def pack_sites(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Sites as rows of values under one list of field names (the page unpacks them).
+
+    Repeating some thirty key names per site would be most of the page on a large package.
+    Predictions become lists in PREDICTION_FIELDS order, and the raw flow steps are left
+    out: the page shows the readable chain made from them (`--format json` keeps them).
+    """
+    fields = list(sites[0]) if sites else []
+    rows: list[list[Any]] = []
+    for site in sites:
+        values = dict(site)
+        values["prediction"] = _prediction_row(site["prediction"])
+        values["extra"] = [_prediction_row(p) for p in site["extra"]]
+        if site["escape"] is not None:
+            values["escape"] = {k: v for k, v in site["escape"].items() if k != "flow"}
+        rows.append([values[name] for name in fields])
+    return {"fields": fields, "rows": rows}
+
+
+def _prediction_row(prediction: Mapping[str, Any] | None) -> list[Any] | None:
+    return None if prediction is None else [prediction[name] for name in PREDICTION_FIELDS]
+
+
+def payload(
+    report: Report,
+    statuses: Sequence[Mapping[str, str]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything the page shows: the report's JSON plus what only Python can work out.
+
+    `statuses`, parallel to the sites, marks a diff: each site's `status` (new, removed,
+    grown, shrunk, unchanged) and what it `was`; removed sites get no source excerpt.
+    """
+    rules = model.rules_for(report.toolchain.version, report.toolchain.goexperiment)
+    data: dict[str, Any] = report_to_dict(report)
+    data["sites"] = pack_sites(data["sites"])
+    views = [_site_view(site, rules) for site in report.sites]
+    removed: list[int] = []
+    for index, status in enumerate(statuses or ()):
+        views[index].update(status)
+        if status.get("status") == "removed":
+            removed.append(index)
+    result: dict[str, Any] = {
+        "report": data,
+        "prediction_fields": list(PREDICTION_FIELDS),
+        "model": f"go{rules.version.major}.{rules.version.minor}",
+        "model_note": rules.note,
+        "views": views,
+        "functions": function_sources(report, removed),
+    }
+    if extra:
+        result.update(extra)
+    return result
+
+
+def diff_payload(old: Report, new: Report) -> tuple[dict[str, Any], str]:
+    """The page of a diff: the new report's sites plus the removed ones, each marked.
+
+    Drawn by the same components as a report: the table gains a Change column and filter,
+    the summary says what changed; chart and totals are the new code's.
+    """
+    from escape_lens.diff import describe_cost, diff_reports
+
+    result = diff_reports(old, new)
+    changes = {id(c.new): c for c in result.changes if c.new is not None}
+    removed = sorted(
+        (c.old for c in result.changes if c.old is not None and c.new is None),
+        key=lambda s: (s.pos, s.construct),
+    )
+    sites = [*new.sites, *removed]
+    statuses: list[dict[str, str]] = []
+    for site in new.sites:
+        change = changes.get(id(site))
+        if change is not None:
+            status = {"status": change.kind, "reason": change.reason}
+            if change.old is not None:
+                status["was"] = describe_cost(change.old)
+            statuses.append(status)
+        else:
+            statuses.append({"status": "unchanged"} if site.allocates else {})
+    statuses += [{"status": "removed", "reason": describe_cost(site)} for site in removed]
+    combined = dataclasses.replace(new, sites=tuple(sites))
+    counts = {kind: len(result.of_kind(kind)) for kind in ("new", "grown", "shrunk", "removed")}
+    data = payload(combined, statuses)
+    data["report"]["summary"] = summarize(new.sites)
+    data["diff"] = {
+        "counts": counts,
+        "unchanged": result.unchanged,
+        "old_summary": summarize(old.sites),
+        "old_toolchain": str(old.toolchain.version),
+    }
+    return data, f"escape-lens diff: {_title(new).removeprefix('escape-lens: ')}"
+
+
+def _asset(name: str) -> str:
+    return (resources.files("escape_lens.reporters") / "html_assets" / name).read_text("utf-8")
+
+
+def embed_json(data: Any) -> str:
+    """JSON safe inside a `<script>`: no `<` at all, so no `</script>` and no `<!--`."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+    return text.replace("<", "\\u003c")
+
+
+def page(data: Mapping[str, Any], title: str) -> str:
+    return (
+        "<!doctype html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="color-scheme" content="light dark">\n'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
+        f"<title>{escape(title)}</title>\n"
+        f"<style>\n{_asset('report.css')}</style>\n"
+        "</head>\n<body>\n"
+        '<noscript><p class="noscript">This report draws itself with JavaScript;'
+        " the data is also available with <code>--format json</code>.</p></noscript>\n"
+        '<div id="app" class="app"></div>\n'
+        f'<script type="application/json" id="report-data">{embed_json(data)}</script>\n'
+        f"<script>\n{_asset('report.js')}</script>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def _title(report: Report) -> str:
+    packages = report.packages
+    what = packages[0] if len(packages) == 1 else f"{len(packages)} packages"
+    return f"escape-lens: {what}"
+
+
+class HtmlReporter:
+    def render(self, report: Report, out: TextIO) -> None:
+        out.write(page(payload(report), _title(report)))
+
+    def render_diff(self, old: Report, new: Report, out: TextIO) -> None:
+        """`diff --format html`: what changed from `old` to `new`, on one page."""
+        data, title = diff_payload(old, new)
+        out.write(page(data, title))
+
+
+REPORTER = HtmlReporter()
