@@ -71,6 +71,9 @@ def write_baseline(path: str, text: str) -> None:
     if not os.path.isdir(directory):
         raise ConfigError(f"{path}: directory {directory} does not exist")
     temporary = f"{path}.tmp"
-    with open(temporary, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write the baseline: {exc.strerror or exc}") from exc

@@ -10,15 +10,15 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import click
 
+from escape_lens.cli.output import write_output
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.records import Report
 from escape_lens.reporters import Reporter, get_reporter
 
-FORMATS = ("text", "json", "html", "sarif")
+FORMATS = ("text", "json", "html", "sarif", "github")
 
 
 @click.command("analyze")
@@ -72,6 +72,7 @@ def command(
 
         report = analyze_targets(list(targets), go=go, tests=tests)
         _print_skipped(report)
+    _print_model_note(report)
     _write(report, reporter, output)
     if cross_check:
         return _cross_check(report, list(targets))
@@ -96,18 +97,23 @@ def _print_skipped(report: Report) -> None:
             click.echo(f"  {line}", err=True)
 
 
+def _print_model_note(report: Report) -> None:
+    """Say when the model is not exactly the toolchain's (a newer Go, an unknown experiment)."""
+    from escape_lens.model import rules_for
+
+    note = rules_for(report.toolchain.version, report.toolchain.goexperiment).note
+    if note:
+        click.echo(f"escape-lens: note: {note}", err=True)
+
+
 def _write(report: Report, reporter: Reporter, output: str | None) -> None:
     if output is None:
         reporter.render(report, sys.stdout)
         sys.stdout.flush()
         return
-    # Render fully before touching the file, so a failure never leaves half a report.
     buffer = io.StringIO()
     reporter.render(report, buffer)
-    try:
-        Path(output).write_text(buffer.getvalue(), encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    write_output(buffer.getvalue(), output)
 
 
 def _cross_check(report: Report, targets: list[str]) -> int:

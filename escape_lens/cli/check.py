@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import sys
 
 import click
 
 from escape_lens.check import CHECK_FORMATS, check_reporter, run_check
+from escape_lens.cli.output import write_output
 from escape_lens.errors import EXIT_OK
 from escape_lens.toolchain import set_verbose
 
@@ -46,8 +48,9 @@ def command(
     result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
     reporter = check_reporter(output_format)
     if output:
-        with open(output, "w", encoding="utf-8") as stream:
-            reporter.render_check(result, stream)
+        buffer = io.StringIO()
+        reporter.render_check(result, buffer)
+        write_output(buffer.getvalue(), output)
         if output_format != "text":
             check_reporter("text").render_check(result, sys.stdout)
     else:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
-import sys
 from typing import Any
 
 import click
 
+from escape_lens.cli.output import write_output
 from escape_lens.diff import SiteChange, SiteDiff, diff_reports
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, ReportFormatError
 from escape_lens.reporters.json_report import load_report, site_to_dict
@@ -19,21 +20,29 @@ from escape_lens.reporters.json_report import load_report, site_to_dict
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(("text", "json")),
+    type=click.Choice(("text", "json", "html")),
     default="text",
     show_default=True,
 )
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE, not stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when sites are new or grew.")
-def command(old: str, new: str, output_format: str, exit_zero: bool) -> int:
+def command(old: str, new: str, output_format: str, output: str | None, exit_zero: bool) -> int:
     """Compare two reports (from `analyze --format json`), sites matched by fingerprint.
 
     Exit 1 if a site is new or grew, else 0.
     """
-    result = diff_reports(_load(old), _load(new))
+    old_report, new_report = _load(old), _load(new)
+    result = diff_reports(old_report, new_report)
+    buffer = io.StringIO()
     if output_format == "json":
-        sys.stdout.write(json.dumps(diff_to_dict(result), indent=2, ensure_ascii=False) + "\n")
+        buffer.write(json.dumps(diff_to_dict(result), indent=2, ensure_ascii=False) + "\n")
+    elif output_format == "html":
+        from escape_lens.reporters.html import REPORTER as HTML
+
+        HTML.render_diff(old_report, new_report, buffer)
     else:
-        render_text(result, sys.stdout)
+        render_text(result, buffer)
+    write_output(buffer.getvalue(), output)
     return EXIT_FINDINGS if result.regressed and not exit_zero else EXIT_OK
 
 
