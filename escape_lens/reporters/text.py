@@ -1,28 +1,79 @@
-"""The terminal report: sites grouped by package and function, one line each, 80 columns.
+"""The terminal report: sites grouped by package and function, one aligned line each.
 
-A site line reads: position, construct, what is allocated (the expression, and the type
-when the expression does not name it), bytes requested -> bytes taken from the size
-class (waste), the allocator's path, and the first reason it escapes (or the note of a
-site that does not allocate). A line never exceeds the width: the expression and then
-the reason are shortened with an ellipsis. `-v` adds the compiler's flow chain under each
-site. Colour only when writing to a terminal and NO_COLOR is unset.
+A site line reads, in columns aligned across a package:
+
+    LINE:COL  CONSTRUCT  REQUESTED→CLASS B [+WASTE]  PATH  EXPRESSION [TYPE]  REASON
+
+so a reader's eye runs down positions, byte counts (the arrows line up) and allocator
+paths, then reads what is allocated and why. Invariants:
+
+* **Width.** No line is wider than the width: `$COLUMNS` when set, else the terminal's
+  on a TTY, else 80. Fixed columns never shrink; the expression and the reason share
+  what is left and are shortened with an ellipsis, at a word or argument boundary when
+  one is near (`append(s, …)`, never `append(s, int6…`).
+* **Determinism.** Lines depend only on the report and the width: functions in source
+  order, sites by position, no clock, no environment except the width and colour choice.
+* **Colour** only on a terminal and never with `NO_COLOR`; colour adds escape codes and
+  nothing else (the text without them is byte for byte the uncoloured output).
+* **Primary before secondary.** Within a function the allocating sites come first;
+  escape lines with no allocation behind them follow, dimmed, saying why nothing is
+  allocated.
+* **Alarms first.** A failed self-check of the model (`ALARM` in the site's note) takes
+  the expression's place at the start of the free text, in red.
+
+The construct column uses short labels (`literal` for `composite-literal`, `iface` for
+`interface`, ...); the JSON keeps the full vocabulary and `-v` prints the legend. The
+reason is the last step of the compiler's flow chain that says where the value goes
+(`returned`, `passed to fmt.Println`, `stored in Sink`, `captured by a closure`) rather
+than its bookkeeping (`spill`, `assign` to a local); `-v` prints the whole chain.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+import shutil
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import groupby
 from typing import TextIO
 
-from escape_lens.records import Prediction, Report, Site
+from escape_lens.records import EscapeDiagnostic, Prediction, Report, Site
 from escape_lens.reporters.json_report import summarize
 
 WIDTH = 80
 ALARM = "MODEL DISAGREES"  # how sites.py flags a failed self-check in a site's note
+
+# Terminal labels for the construct vocabulary (sites.py); unlisted ones print as they are.
+SHORT_CONSTRUCT = {
+    "composite-literal": "literal",
+    "make-slice": "make",
+    "interface": "iface",
+    "string-concat": "concat",
+    "string-conversion": "string",
+    "bytes-conversion": "[]byte",
+    "runes-conversion": "[]rune",
+    "moved-to-heap": "moved",
+    "goroutine": "go",
+}
+
 _RESET = "\033[0m"
-_COLOURS = {"construct": "\033[36m", "waste": "\033[33m", "alarm": "\033[31;1m", "dim": "\033[2m"}
+_COLOURS = {
+    "package": "\033[1m",
+    "function": "\033[1m",
+    "construct": "\033[36m",
+    "waste": "\033[33m",
+    "large": "\033[35m",
+    "alarm": "\033[31;1m",
+    "dim": "\033[2m",
+}
+_ANSI = re.compile(r"\033\[[0-9;]*m")
+# "class 67, span 135": wide enough for any small path; a longer one (a dynamic path's
+# thresholds, a large path) takes room from the free text of its own line only.
+_PATH_COLUMN_MAX = 18
+_INDENT = "    "
+_GAP = "  "
 
 
 def describe_path(prediction: Prediction | None) -> str:
@@ -31,156 +82,364 @@ def describe_path(prediction: Prediction | None) -> str:
         return ""
     if prediction.path == "tiny":
         return "tiny (shares a 16 B block)"
+    if prediction.path == "large":
+        return f"large, {prediction.span_pages} pages"
+    if prediction.path == "dynamic":
+        return "dynamic: " + _thresholds(prediction)
+    return _short_path(prediction)
+
+
+def _short_path(prediction: Prediction | None) -> str:
+    """The path column: as `describe_path`, without the words the column makes obvious."""
+    if prediction is None:
+        return "?"
+    if prediction.path == "tiny":
+        return "tiny"
     if prediction.path == "small":
         return f"class {prediction.size_class}, span {prediction.span_class}"
     if prediction.path == "large":
         return f"large, {prediction.span_pages} pages"
     if prediction.path == "dynamic":
-        tiny = prediction.tiny_max_count or 0
-        small = prediction.small_max_count or 0
-        return "dynamic: " + (f"tiny ≤{tiny}, " if tiny else "") + f"small ≤{small}"
+        return _thresholds(prediction)
     return "no allocation"
 
 
+def _thresholds(prediction: Prediction) -> str:
+    tiny = prediction.tiny_max_count or 0
+    small = prediction.small_max_count or 0
+    return (f"tiny ≤{tiny}, " if tiny else "") + f"small ≤{small}"
+
+
 def describe_bytes(site: Site) -> str:
+    """Bytes in words: `32→32 B`, `304→320 B +16` (waste), `n×8 B` (length at run time)."""  # noqa: RUF002
     if not site.allocates:
         return "no allocation"
-    objects = (site.prediction, *site.extra) if site.prediction is not None else site.extra
+    left, arrow, right = _bytes_cells(site)
+    return f"{left}{arrow}{right}".strip()
+
+
+def _bytes_cells(site: Site) -> tuple[str, str, str]:
+    """The bytes column in three parts, so that arrows line up: requested, arrow, taken."""
+    if not site.allocates:
+        return ("", "", "-")
     if site.prediction is None and site.entry in ("newproc", "deferproc"):
-        return "pooled"  # a g / _defer record from a free list, rarely a new object
+        return ("", "", "pooled")  # a g / _defer record from a free list, rarely a new object
     if site.prediction is not None and site.prediction.path == "dynamic":
-        return f"n×{site.prediction.elem_bytes or 0} B"  # noqa: RUF001
+        return (f"n×{site.prediction.elem_bytes or 0}", " ", "B")  # noqa: RUF001
     if site.prediction is None:
-        return "? B"
+        return ("", "", "? B")
+    objects = (site.prediction, *site.extra)
     requested = sum(p.requested_bytes for p in objects)
-    text = f"{requested}→{site.class_bytes} B"
-    return text + (f" +{site.waste_bytes}" if site.waste_bytes else "")
+    taken = f"{site.class_bytes} B" + (f" +{site.waste_bytes}" if site.waste_bytes else "")
+    return (str(requested), "→", taken)
+
+
+# --- why it escapes ---------------------------------------------------------------------
+
+# Flow steps that are the compiler's bookkeeping, not a place the value goes.
+_MECHANICAL = frozenset(
+    {
+        "spill",
+        "reference",
+        "dot",
+        "dot of pointer",
+        "slice",
+        "copied slice",
+        "indirection",
+        "derefs",
+        "fixed-array-index-of",
+        "slice-to-array",
+    }
+)
+_PHRASES = {
+    "return": "returned",
+    "captured by a closure": "captured by a closure",
+    "interface-converted": "converted to an interface",
+    "struct literal element": "in a struct literal",
+    "array literal element": "in an array literal",
+    "map literal key": "in a map literal",
+    "map literal value": "in a map literal",
+    "key of map put": "stored in a map",
+    "value of map put": "stored in a map",
+    "send": "sent on a channel",
+    "address-of": "address taken",
+    "appendee slice": "appended to",
+    "appended slice...": "appended",
+    "range": "ranged over",
+    "range-deref": "ranged over",
+    "callee operand": "called",
+}
+_STEP = re.compile(r"^from (?P<text>.*) \((?P<reason>[^()]+)\)(?: at \S+)?$")
+_HOP = re.compile(r"^flow: (?P<dest>.*?) ← (?P<src>.*?):?$")
+_CALLEE = re.compile(r"^(?P<name>(?:\([^()]*\)\.)?[^\s()]+)\(")
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    dest: str  # where this hop of the chain leads ("{heap}", "~r0", "s", "{storage for X}")
+    text: str
+    reason: str
+
+
+def _steps(diagnostic: EscapeDiagnostic) -> list[_Step]:
+    steps: list[_Step] = []
+    dest = ""
+    for step in diagnostic.flow:
+        text = step.text.strip()
+        if hop := _HOP.match(text):
+            dest = hop["dest"]
+        elif found := _STEP.match(text):
+            steps.append(_Step(dest, found["text"], found["reason"]))
+    return steps
+
+
+def escape_reason(diagnostic: EscapeDiagnostic) -> str:
+    """Where the value ends up, in a few words, from the compiler's flow chain.
+
+    The chain runs from the allocation to the place that makes it escape; its last step
+    that is not bookkeeping says why (`returned`, `passed to F`, `stored in X`); "" when
+    the chain is bookkeeping only.
+    """
+    if diagnostic.kind == "does-not-escape":
+        return "does not escape"
+    steps = [s for s in _steps(diagnostic) if s.reason not in _MECHANICAL]
+    return _phrase(steps[-1]) if steps else ""
+
+
+def _phrase(step: _Step) -> str:
+    if step.reason == "call parameter":
+        callee = _CALLEE.match(step.text)
+        if callee is None:
+            return "passed to a call"
+        return "passed to " + re.sub(r"\[[^\[\]]*\]", "", callee["name"])  # no shape args
+    if step.reason in ("assign", "assign-pair"):
+        if not step.dest.startswith("{"):
+            return f"assigned to {step.dest}"
+        target = _assigned(step.text)
+        return f"stored in {target}" if target else "stored in the heap"
+    if step.reason == "slice-literal-element":
+        return "in a ... argument" if step.text == "... argument" else "in a slice literal"
+    if step.reason in ("struct literal element", "array literal element"):
+        storage = re.fullmatch(r"\{storage for (.+)\}", step.dest)
+        if storage:
+            return f"stored in {_collapse_brackets(storage[1])}"
+    return _PHRASES.get(step.reason, step.reason)
+
+
+def _assigned(text: str) -> str:
+    """The single target of `X = ...` / `X := ...`, index expressions elided; else ""."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if depth == 0 and (text.startswith(" = ", index) or text.startswith(" := ", index)):
+            target = text[:index]
+            return "" if _top_level_comma(target) else _collapse_brackets(target)
+    return ""
+
+
+def _top_level_comma(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "," and depth == 0:
+            return True
+    return False
+
+
+def _collapse_brackets(text: str) -> str:
+    """`h[CanonicalMIMEHeaderKey(key)]` -> `h[…]`: the container matters, not the key."""
+    return re.sub(r"\[[^\[\]]{2,}\]", "[…]", text)
 
 
 def first_reason(site: Site) -> str:
-    """Why it escapes, in the compiler's words, shortest form first; else the site's note."""
-    diag = site.diagnostic
+    """The reason column: a model alarm, else why nothing is allocated, else why it escapes."""
     alarm = site.note.find(ALARM)
     if alarm >= 0:
         return site.note[alarm:]  # a model bug outranks everything else on the line
-    if site.note and (diag is None or not site.allocates):
-        return site.note
-    if diag is not None:
-        if diag.kind == "does-not-escape":
-            return "does not escape"
-        reasons = [
-            found.group(1)
-            for step in diag.flow
-            if (found := re.search(r"\(([^()]+)\)(?: at \S+)?$", step.text))
-        ]
-        # "spill" only says the value was stored somewhere; the next step says where to.
-        telling = [r for r in reasons if r != "spill"]
-        if telling or reasons:
-            return (telling or reasons)[0]
-        return diag.message
-    return site.note
+    note = _note_clause(site.note)
+    if not site.allocates:
+        return note
+    diag = site.diagnostic
+    if diag is None:
+        return note
+    reason = escape_reason(diag)
+    if diag.kind == "does-not-escape" and note:
+        return f"{reason}; {note}"  # why it is on the heap anyway
+    if not reason:  # the chain only says it was spilled: the note knows better
+        return note or ("moved to heap" if diag.kind == "moved-to-heap" else "escapes")
+    return reason
 
 
-def _what(site: Site) -> str:
-    type_name = site.type.name.rsplit("/", 1)[-1] if site.type is not None else ""
-    if type_name.startswith("noalg."):
-        type_name = "" if site.expr else "closure struct"  # compiler-made, not user types
-    if not site.expr:
-        return type_name
-    bare = type_name.split(".", 1)[-1].lstrip("*[]")
-    if not bare or bare.split("[")[0] in site.expr:
-        return site.expr
-    return f"{site.expr} {type_name}"
+# Shorter forms of a reason, tried in order when the full phrase does not fit.
+_SHORTER = (
+    ("passed to ", "to "),
+    ("stored in ", "in "),
+    ("captured by a closure", "captured"),
+    ("converted to an interface", "to interface"),
+    ("does not escape; ", "no escape; "),
+    ("does not escape", "no escape"),
+)
+
+
+def _cut_reason(reason: str, room: int) -> str:
+    for long, short in _SHORTER:
+        if len(reason) <= room:
+            break
+        if reason.startswith(long):
+            reason = short + reason[len(long) :]
+    return _cut(reason, room)
+
+
+def _note_clause(note: str) -> str:
+    """The first clause of a note, without a `no allocation` the columns already say."""
+    clause = note.split("; ")[0]
+    if "does not escape, yet it is heap-allocated" in clause:
+        return ""  # restates the diagnostic
+    return re.sub(r"^no allocation(?: call in the compiled code)?: ", "", clause)
+
+
+# --- shortening -------------------------------------------------------------------------
 
 
 def _cut(text: str, room: int) -> str:
+    """At most `room` columns; an ellipsis ends a cut, at a word boundary when one is near."""
+    if len(text) <= room:
+        return text
     if room <= 1:
+        return "…"[:room]
+    head = text[: room - 1]
+    space = head.rfind(" ")
+    if space >= room * 2 // 3:
+        head = head[:space]
+    return head.rstrip(" ,") + "…"
+
+
+def _cut_expr(expr: str, room: int) -> str:
+    """Shorten a Go expression by dropping trailing call arguments: `append(s, …)`."""
+    if len(expr) <= room:
+        return expr
+    open_at = _call_paren(expr)
+    if open_at is not None:
+        callee, args = expr[:open_at], _split_args(expr[open_at + 1 : -1])
+        for keep in range(len(args) - 1, -1, -1):
+            shorter = f"{callee}({', '.join([*args[:keep], '…'])})"
+            if len(shorter) <= room:
+                return shorter
+    return _cut(expr, room)
+
+
+def _call_paren(expr: str) -> int | None:
+    """Index of the `(` of a call that spans to the end of `expr`, if it is one."""
+    if not expr.endswith(")"):
+        return None
+    depth = 0
+    for index in range(len(expr) - 1, -1, -1):
+        depth += expr[index] in ")]}"
+        depth -= expr[index] in "([{"
+        if depth == 0:
+            return index if index > 0 and expr[index] == "(" else None
+    return None
+
+
+def _split_args(text: str) -> list[str]:
+    args, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "," and depth == 0:
+            args.append(text[start:index].strip())
+            start = index + 1
+    args.append(text[start:].strip())
+    return [a for a in args if a]
+
+
+def _type_name(site: Site) -> str:
+    """The type as a Go programmer writes it in the site's package: `[]*http.Cookie`."""
+    if site.type is None:
         return ""
-    return text if len(text) <= room else text[: room - 1] + "…"
+    name = site.type.name
+    if name.startswith(("noalg.", "struct {")):
+        return "" if site.expr else "closure struct"  # compiler-made, not a user type
+    name = re.sub(r"[\w.-]+/", "", name)  # import paths -> package names
+    own = site.package.rsplit("/", 1)[-1]
+    own = "main" if own == "command-line-arguments" else own
+    return re.sub(rf"(?<![\w.]){re.escape(own)}\.", "", name)
 
 
-class TextReporter:
-    def __init__(self, verbose: bool = False, width: int = WIDTH) -> None:
-        self.verbose = verbose
-        self.width = width
+def _what(site: Site, room: int) -> str:
+    """The expression, and the type when the expression does not name it, in `room`."""
+    type_name = _type_name(site)
+    if not site.expr:
+        return _cut(type_name, room)
+    bare = type_name.rsplit(".", 1)[-1].lstrip("*[]").split("[")[0]
+    if not bare or bare in site.expr:
+        return _cut_expr(site.expr, room)
+    full = f"{site.expr} {type_name}"
+    if len(full) <= room:
+        return full
+    if room - len(type_name) - 1 >= 12:  # the type still fits beside a readable expression
+        return f"{_cut_expr(site.expr, room - len(type_name) - 1)} {type_name}"
+    return _cut_expr(site.expr, room)
 
-    def render(self, report: Report, out: TextIO) -> None:
-        colour = _use_colour(out)
-        paint = _painter(colour)
-        origin = "binary" if report.origin == "binary" else "source"
-        out.write(f"escape-lens {report.tool_version} · {report.toolchain.version} · {origin}\n")
-        key = lambda s: (s.package, s.function)  # noqa: E731
-        for package, package_sites in groupby(sorted(report.sites, key=key), lambda s: s.package):
-            out.write(f"\n{package}\n")
-            for function, function_sites in groupby(package_sites, lambda s: s.function):
-                ordered = sorted(function_sites, key=lambda s: (s.pos, s.construct))
-                files = sorted({s.pos.file.rsplit("/", 1)[-1] for s in ordered})
-                head = f"{function or '(package level)'}  ({', '.join(files)})"
-                out.write(f"  {_cut(head, self.width - 2)}\n")
-                for site in ordered:
-                    out.write(self.site_line(site, paint) + "\n")
-                    if self.verbose:
-                        self._write_flow(site, out, paint)
-        out.write("\n" + self.summary_line(report) + "\n")
 
-    def site_line(self, site: Site, paint: _Paint) -> str:
-        """One line, never wider than `width`: the expression, then the reason, give way."""
+# --- layout -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    site: Site
+    pos: str
+    label: str
+    bytes_cells: tuple[str, str, str]
+    path: str
+    reason: str
+
+    @property
+    def alarm(self) -> bool:
+        return self.reason.startswith(ALARM)
+
+    @classmethod
+    def of(cls, site: Site) -> _Row:
         pos = f"{site.pos.line}:{site.pos.col}" if site.pos.col else str(site.pos.line)
-        size = describe_bytes(site)
-        path = describe_path(site.prediction) if site.allocates else ""
-        fixed = [pos, site.construct, size, *([path] if path else [])]
-        room = self.width - 4 - sum(len(p) + 2 for p in fixed)
-        what, reason = _what(site), first_reason(site)
-        # The expression keeps up to 22 columns before the reason gives way, then shares.
-        what_room = max(min(len(what), 22, room - 8), room - len(reason) - 2) if reason else room
-        what = _cut(what, max(8, min(len(what), what_room)))
-        reason = _cut(reason, room - (len(what) + 2 if what else 0))
-        parts = [pos, paint("construct", site.construct)]
-        if what:
-            parts.append(what)
-        parts.append(paint("waste", size) if site.waste_bytes else size)
-        if path:
-            parts.append(path)
-        if reason:
-            alarm = reason.startswith(ALARM)
-            parts.append(paint("alarm", reason) if alarm else paint("dim", reason))
-        line = "    " + "  ".join(parts)
-        if visible_width(line) > self.width and not paint.enabled:
-            line = _cut(line, self.width)
-        return line
+        label = SHORT_CONSTRUCT.get(site.construct, site.construct)
+        path = "no allocation" if not site.allocates else _short_path(site.prediction)
+        if site.allocates and site.prediction is None and site.entry in ("newproc", "deferproc"):
+            path = ""
+        return cls(site, pos, label, _bytes_cells(site), path, first_reason(site))
 
-    def _write_flow(self, site: Site, out: TextIO, paint: _Paint) -> None:
-        if site.note and site.allocates:
-            out.write(paint("dim", _cut(f"        note: {site.note}", self.width)) + "\n")
-        if site.inlined_from is not None:
-            out.write(paint("dim", f"        inlined from {site.inlined_from}") + "\n")
-        if site.call is not None:
-            out.write(paint("dim", f"        runtime.{site.call.entry}") + "\n")
-        if site.diagnostic is None:
-            return
-        for step in site.diagnostic.flow:
-            out.write(paint("dim", _cut(f"        {step.text}", self.width)) + "\n")
 
-    def summary_line(self, report: Report) -> str:
-        """Sites, bytes per execution of all of them, waste; wrapped to the width."""
-        totals = summarize(report.sites)
-        parts = [
-            f"{totals['sites']} sites",
-            f"{totals['class_bytes']} B per execution of all sites",
-            f"{totals['waste_bytes']} B waste",
-        ]
-        if totals["non_allocating"]:
-            parts.append(f"{totals['non_allocating']} escape lines without an allocation")
-        if report.skipped:
-            parts.append(f"{len(report.skipped)} packages skipped")
-        lines = [parts[0]]
-        for part in parts[1:]:
-            if len(lines[-1]) + 2 + len(part) <= self.width:
-                lines[-1] += ", " + part
-            else:
-                lines[-1] += ","
-                lines.append(part)
-        return "\n".join(lines)
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Column widths shared by the site lines of one package."""
+
+    pos: int
+    label: int
+    requested: int
+    arrow: int
+    taken: int
+    path: int
+    what: int  # the expression's share of the free text, so that reasons line up
+    free: int  # columns left for expression and reason
+
+    @classmethod
+    def fit(cls, rows: Sequence[_Row], width: int) -> _Columns:
+        pos = max(len(r.pos) for r in rows)
+        label = max(len(r.label) for r in rows)
+        requested = max(len(r.bytes_cells[0]) for r in rows)
+        arrow = max(len(r.bytes_cells[1]) for r in rows)
+        taken = max(len(r.bytes_cells[2]) for r in rows)
+        path = min(_PATH_COLUMN_MAX, max(len(r.path) for r in rows))
+        fixed = len(_INDENT) + pos + label + requested + arrow + taken + path + 4 * len(_GAP)
+        free = max(0, width - fixed)
+        longest_what = max((len(_what(r.site, 1000)) for r in rows), default=0)
+        longest_reason = max((len(r.reason) for r in rows), default=0)
+        # The reason is what the source does not show, so it gets its length first (up to
+        # about half); the expression, which `LINE:COL` locates anyway, takes the rest.
+        reason = min(longest_reason, max(free // 2, free - longest_what - len(_GAP)))
+        what = max(0, free - reason - len(_GAP)) if reason else free
+        return cls(pos, label, requested, arrow, taken, path, what, free)
 
 
 class _Paint:
@@ -197,6 +456,232 @@ def _painter(enabled: bool) -> _Paint:
     return _Paint(enabled)
 
 
+class TextReporter:
+    """Renders a report for a terminal. `width` None: $COLUMNS, the terminal's, or 80."""
+
+    def __init__(self, verbose: bool = False, width: int | None = None) -> None:
+        self.verbose = verbose
+        self.width = width
+
+    def render(self, report: Report, out: TextIO) -> None:
+        width = self.width if self.width is not None else terminal_width(out)
+        paint = _painter(_use_colour(out))
+        for line in self.lines(report, width, paint):
+            out.write(_fit(line, width) + "\n")
+
+    def lines(self, report: Report, width: int, paint: _Paint) -> Iterable[str]:
+        yield _header(report)
+        by_package = lambda s: s.package  # noqa: E731
+        for package, package_sites in groupby(sorted(report.sites, key=by_package), by_package):
+            sites = list(package_sites)
+            rows = [_Row.of(s) for s in sites]
+            columns = _Columns.fit(rows, width)
+            yield ""
+            yield paint("package", package) + paint("dim", f"  {_package_totals(sites)}")
+            for function, block in _functions(rows):
+                files = sorted({r.site.pos.file.rsplit("/", 1)[-1] for r in block})
+                yield f"  {paint('function', function or '(package level)')}" + paint(
+                    "dim", _cut("  " + ", ".join(files), max(0, width - 2 - len(function)))
+                )
+                for row in block:
+                    yield self._site_line(row, columns, paint)
+                    if self.verbose:
+                        yield from self._details(row.site, width, paint)
+        if self.verbose:
+            yield from _legend(report.sites, width, paint)
+        yield ""
+        yield from self.summary_line(report, width).splitlines()
+
+    def _site_line(self, row: _Row, columns: _Columns, paint: _Paint) -> str:
+        requested, arrow, taken = row.bytes_cells
+        bytes_text = requested.rjust(columns.requested) + arrow.ljust(columns.arrow)
+        bytes_text += paint("waste", taken) if row.site.waste_bytes else taken
+        bytes_text += " " * (columns.taken - len(taken))
+        path = row.path.ljust(columns.path)
+        if row.site.prediction is not None and row.site.prediction.path == "large":
+            path = paint("large", path)
+        label = paint("construct", row.label.ljust(columns.label))
+        head = _INDENT + _GAP.join([row.pos.ljust(columns.pos), label, bytes_text, path])
+        # The path column may be overfull on this line (capped width): free text shrinks.
+        free = columns.free - max(0, len(row.path) - columns.path)
+        tail = self._free_text(row, columns, free, paint)
+        line = f"{head}{_GAP}{tail}".rstrip()
+        if not row.site.allocates and paint.enabled:
+            line = paint("dim", _ANSI.sub("", line))  # secondary: the whole line recedes
+        return line
+
+    def _free_text(self, row: _Row, columns: _Columns, free: int, paint: _Paint) -> str:
+        """Expression then reason (an alarm first of all), sharing `free` columns."""
+        if row.alarm:
+            alarm = _cut(row.reason, free)
+            rest = free - len(alarm) - len(_GAP)
+            what = _what(row.site, rest) if rest >= 8 else ""
+            return paint("alarm", alarm) + (_GAP + what if what else "")
+        if not row.reason:
+            return _what(row.site, free)
+        what = _what(row.site, 1000)
+        what_room = columns.what
+        if len(what) > what_room:  # borrow what the reason leaves unused on this line
+            what_room = max(what_room, free - len(row.reason) - len(_GAP))
+        what = _what(row.site, max(1, what_room))
+        reason_room = free - max(columns.what, len(what)) - len(_GAP)
+        if reason_room < 6:
+            return _what(row.site, free)
+        reason = _cut_reason(row.reason, reason_room)
+        return what.ljust(columns.what) + _GAP + reason
+
+    def _details(self, site: Site, width: int, paint: _Paint) -> Iterable[str]:
+        """-v: the note, the allocator's objects, the runtime entry, the flow chain."""
+        indent = " " * 8
+        if site.note:
+            yield from _wrap(f"note: {site.note}", indent, width, paint)
+        objects = (site.prediction, *site.extra) if site.prediction is not None else site.extra
+        if site.allocates and objects:
+            described = "; ".join(_describe_object(p) for p in objects)
+            yield from _wrap(f"allocator: {described}", indent, width, paint)
+        where = [f"runtime.{site.entry}"] if site.entry else []
+        if site.inlined_from is not None:
+            where.append(f"inlined from {site.inlined_from}")
+        if where:
+            yield from _wrap(", ".join(where), indent, width, paint)
+        if site.diagnostic is None:
+            return
+        if not site.diagnostic.flow:
+            yield from _wrap(site.diagnostic.message, indent, width, paint)
+        for step in site.diagnostic.flow:
+            deeper = "" if step.text.startswith("flow:") else "  "
+            yield from _wrap(step.text, indent + deeper, width, paint)
+
+    def summary_line(self, report: Report, width: int = WIDTH) -> str:
+        """Sites, bytes per execution of all of them, waste; then counts by path."""
+        totals = summarize(report.sites)
+        lines = _flow_words(
+            [
+                f"{totals['sites']} sites",
+                f"{totals['class_bytes']} B per execution of all sites",
+                f"{totals['waste_bytes']} B waste",
+            ],
+            ", ",
+            width,
+            "",
+        )
+        paths = [f"{count} {path}" for path, count in _path_counts(report.sites)]
+        if totals["non_allocating"]:
+            paths.append(f"{totals['non_allocating']} escape lines without an allocation")
+        if report.skipped:
+            paths.append(f"{len(report.skipped)} packages skipped")
+        lines += _flow_words(paths, ", ", width, "  ") if paths else []
+        return "\n".join(lines)
+
+
+def _header(report: Report) -> str:
+    toolchain = report.toolchain
+    target = f"{toolchain.goos}/{toolchain.goarch}" if toolchain.goos else ""
+    experiment = (
+        f" GOEXPERIMENT={','.join(toolchain.goexperiment)}" if toolchain.goexperiment else ""
+    )
+    origin = "binary" if report.origin == "binary" else "source"
+    go = " ".join(p for p in (str(toolchain.version), target) if p) + experiment
+    return f"escape-lens {report.tool_version} · {go} · {origin}"
+
+
+def _functions(rows: Sequence[_Row]) -> Iterable[tuple[str, list[_Row]]]:
+    """Functions in source order (by their first site); allocating sites before the rest."""
+    blocks: dict[str, list[_Row]] = {}
+    for row in rows:
+        blocks.setdefault(row.site.function, []).append(row)
+    ordered = sorted(blocks.items(), key=lambda item: (min(r.site.pos for r in item[1]), item[0]))
+    for function, block in ordered:
+        block.sort(key=lambda r: (not r.site.allocates, r.site.pos, r.site.construct))
+        yield function, block
+
+
+def _package_totals(sites: Sequence[Site]) -> str:
+    allocating = [s for s in sites if s.allocates]
+    text = f"{_count(len(allocating), 'site')}, {sum(s.class_bytes for s in allocating)} B"
+    return text + (
+        f", {sum(s.waste_bytes for s in allocating)} B waste"
+        if any(s.waste_bytes for s in allocating)
+        else ""
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+_PATH_ORDER = ("tiny", "small", "large", "dynamic", "zero-size", "pooled", "unknown")
+
+
+def _path_counts(sites: Sequence[Site]) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for site in sites:
+        if not site.allocates:
+            continue
+        path: str
+        if site.prediction is not None:
+            path = site.prediction.path if site.prediction.path != "none" else "zero-size"
+        else:
+            path = "pooled" if site.entry in ("newproc", "deferproc") else "unknown"
+        counts[path] = counts.get(path, 0) + 1
+    rank = {name: index for index, name in enumerate(_PATH_ORDER)}
+    return sorted(counts.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
+
+
+def _describe_object(prediction: Prediction) -> str:
+    if prediction.path == "dynamic":
+        return f"{prediction.elem_bytes or 0} B per element, " + describe_path(prediction)
+    text = f"{prediction.requested_bytes}→{prediction.class_bytes} B {describe_path(prediction)}"
+    if prediction.header_bytes:
+        text += f", {prediction.header_bytes} B malloc header"
+    if prediction.path == "small":
+        text += f", {prediction.objects_per_span} per span"
+    return text
+
+
+def _legend(sites: Sequence[Site], width: int, paint: _Paint) -> Iterable[str]:
+    used = sorted({s.construct for s in sites if s.construct in SHORT_CONSTRUCT})
+    words = [f"{SHORT_CONSTRUCT[c]} = {c}" for c in used]
+    if any(s.prediction is not None and s.prediction.path == "tiny" for s in sites):
+        words.append("tiny = shares a 16 B block")
+    if words:
+        yield ""
+        for line in _flow_words(words, ", ", width, "  ", first="key: "):
+            yield paint("dim", line)
+
+
+def _flow_words(
+    words: Sequence[str], sep: str, width: int, indent: str, first: str = ""
+) -> list[str]:
+    """Words joined by `sep`, broken into lines of at most `width` between words."""
+    lines = [first + words[0]] if words else []
+    for word in words[1:]:
+        if len(lines[-1]) + len(sep) + len(word) <= width:
+            lines[-1] += sep + word
+        else:
+            lines[-1] += sep.rstrip()
+            lines.append(indent + word)
+    return lines
+
+
+def _wrap(text: str, indent: str, width: int, paint: _Paint) -> Iterable[str]:
+    room = max(20, width - len(indent))
+    wrapped = textwrap.wrap(
+        text, room, subsequent_indent="  ", break_on_hyphens=False, drop_whitespace=True
+    )
+    for line in wrapped or [""]:
+        yield paint("dim", indent + line)
+
+
+def _fit(line: str, width: int) -> str:
+    """Last resort for very narrow widths: cut a line to `width` columns, colour kept."""
+    if visible_width(line) <= width:
+        return line
+    plain = _ANSI.sub("", line)
+    cut = _cut(plain, width)
+    return cut if not _ANSI.search(line) else f"{_COLOURS['dim']}{cut}{_RESET}"
+
+
 def _use_colour(out: TextIO) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
@@ -204,16 +689,28 @@ def _use_colour(out: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
+def terminal_width(out: TextIO) -> int:
+    """$COLUMNS when it is a number, else the terminal's width on a TTY, else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    isatty = getattr(out, "isatty", None)
+    if isatty and isatty():
+        return shutil.get_terminal_size((WIDTH, 24)).columns
+    return WIDTH
+
+
 def visible_width(line: str) -> int:
     """Columns a rendered line takes (colour codes take none)."""
-    return len(re.sub(r"\033\[[0-9;]*m", "", line))
+    return len(_ANSI.sub("", line))
 
 
-def render_lines(report: Report, verbose: bool = False) -> Sequence[str]:
+def render_lines(report: Report, verbose: bool = False, width: int = WIDTH) -> Sequence[str]:
+    """The report as uncoloured lines of at most `width` columns (80 unless told)."""
     from io import StringIO
 
     buffer = StringIO()
-    TextReporter(verbose).render(report, buffer)
+    TextReporter(verbose, width).render(report, buffer)
     return buffer.getvalue().splitlines()
 
 

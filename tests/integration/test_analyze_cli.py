@@ -62,14 +62,22 @@ def test_text_fits_80_columns_and_verbose_adds_flows(
     capsys: pytest.CaptureFixture[str], pinned_go: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(CONSTRUCTS)
+    monkeypatch.delenv("COLUMNS", raising=False)  # not a terminal: 80 columns
     code, text, _ = _run(capsys, "./...", "--go", str(pinned_go))
     assert code == 0
     lines = text.splitlines()
     assert max(visible_width(line) for line in lines) <= 80
-    assert any("tiny (shares a 16 B block)" in line for line in lines)
-    assert any("n×8 B  dynamic: tiny ≤1, small ≤4095" in line for line in lines)  # noqa: RUF001
     site_lines = [line for line in lines if line.startswith("    ")]
-    assert lines[-1].startswith(f"{len(site_lines)} sites") or "without" in lines[-1]
+    assert any(re.search(r" 8→16 B +tiny ", line) for line in site_lines)
+    assert any(re.search(r" n×8 B +tiny ≤1, small ≤4095 ", line) for line in site_lines)  # noqa: RUF001
+    allocating = [line for line in site_lines if "no allocation" not in line]
+    [summary] = [line for line in lines if re.match(r"\d+ sites, ", line)]
+    assert summary.startswith(f"{len(allocating)} sites, ")
+    without = len(site_lines) - len(allocating)
+    assert without > 0
+    assert f"{without} escape lines without an allocation" in " ".join(
+        lines[lines.index(summary) :]
+    )
     code, verbose_text, verbose_err = _run(capsys, "./...", "--go", str(pinned_go), "-v")
     assert code == 0
     assert len(verbose_text.splitlines()) > len(lines)
@@ -155,6 +163,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
 ) -> None:
     report = analyze_targets([QUICKSTART], go=str(pinned_go))
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("COLUMNS", "80")  # a terminal 80 columns wide, whatever runs the tests
     terminal = _Terminal()
     TextReporter().render(report, terminal)
     assert "\033[" in terminal.getvalue()
