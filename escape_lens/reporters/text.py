@@ -265,8 +265,6 @@ def first_reason(site: Site) -> str:
     if diag is None:
         return note
     reason = escape_reason(diag)
-    if diag.kind == "does-not-escape" and note:
-        return f"{reason}; {note}"  # why it is on the heap anyway
     if not reason:  # the chain only says it was spilled: the note knows better
         return note or ("moved to heap" if diag.kind == "moved-to-heap" else "escapes")
     return reason
@@ -278,8 +276,16 @@ _SHORTER = (
     ("stored in ", "in "),
     ("captured by a closure", "captured"),
     ("converted to an interface", "to interface"),
-    ("does not escape; ", "no escape; "),
     ("does not escape", "no escape"),
+    # the notes sites.py writes most often, said in fewer words
+    ("the value needs no boxing", "needs no boxing"),
+    ("kept on the stack or optimised away", "stack or optimised away"),
+    ("the runtime reuses a free g / _defer record", "reuses a free record"),
+    ("the wrapper closure of the ", "wrapper of the "),
+    ("buckets/groups come with the first insert", "buckets on first insert"),
+    ("grows by doubling", "grows"),
+    ("the appended slice is moved to the heap here", "slice moved to the heap here"),
+    ("a func literal that captures nothing is static data", "static: captures nothing"),
 )
 
 
@@ -401,8 +407,11 @@ class _Row:
         return self.reason.startswith(ALARM)
 
     @classmethod
-    def of(cls, site: Site) -> _Row:
+    def of(cls, site: Site, home_file: str) -> _Row:
+        """A site's cells; its position names the file when it is not its function's."""
         pos = f"{site.pos.line}:{site.pos.col}" if site.pos.col else str(site.pos.line)
+        if site.pos.file != home_file:
+            pos = f"{_base(site.pos.file)}:{pos}"
         label = SHORT_CONSTRUCT.get(site.construct, site.construct)
         path = "no allocation" if not site.allocates else _short_path(site.prediction)
         if site.allocates and site.prediction is None and site.entry in ("newproc", "deferproc"):
@@ -410,36 +419,85 @@ class _Row:
         return cls(site, pos, label, _bytes_cells(site), path, first_reason(site))
 
 
-@dataclass(frozen=True, slots=True)
-class _Columns:
-    """Column widths shared by the site lines of one package."""
+def _base(file: str) -> str:
+    return file.rsplit("/", 1)[-1]
 
-    pos: int
+
+def _covering(lengths: Sequence[int]) -> int:
+    """A column width that fits nine lines in ten: a rare longer cell pushes its own line
+    instead of widening the column for every line."""
+    ordered = sorted(lengths)
+    if len(ordered) < 10:
+        return ordered[-1] if ordered else 0
+    return ordered[-(-len(ordered) * 9 // 10) - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stops:
+    """Where each column starts, shared by the site lines of one package (tab stops).
+
+    A cell longer than its column pushes the rest of its own line to the right; the next
+    cells of that line start at their stop or two spaces after, whichever is later.
+    """
+
     label: int
-    requested: int
-    arrow: int
-    taken: int
+    arrow: int  # the bytes column's `→`: requested bytes end here, class bytes follow
+    bytes_start: int
     path: int
-    what: int  # the expression's share of the free text, so that reasons line up
-    free: int  # columns left for expression and reason
+    what: int
+    reason: int
+    width: int
 
     @classmethod
-    def fit(cls, rows: Sequence[_Row], width: int) -> _Columns:
-        pos = max(len(r.pos) for r in rows)
-        label = max(len(r.label) for r in rows)
-        requested = max(len(r.bytes_cells[0]) for r in rows)
-        arrow = max(len(r.bytes_cells[1]) for r in rows)
-        taken = max(len(r.bytes_cells[2]) for r in rows)
-        path = min(_PATH_COLUMN_MAX, max(len(r.path) for r in rows))
-        fixed = len(_INDENT) + pos + label + requested + arrow + taken + path + 4 * len(_GAP)
-        free = max(0, width - fixed)
-        longest_what = max((len(_what(r.site, 1000)) for r in rows), default=0)
-        longest_reason = max((len(r.reason) for r in rows), default=0)
+    def fit(cls, rows: Sequence[_Row], width: int) -> _Stops:
+        gap = len(_GAP)
+        label = len(_INDENT) + _covering([len(r.pos) for r in rows]) + gap
+        bytes_start = label + _covering([len(r.label) for r in rows]) + gap
+        arrow = bytes_start + _covering([len(r.bytes_cells[0]) for r in rows])
+        path = _covering([_bytes_end(r.bytes_cells, bytes_start, arrow) for r in rows]) + gap
+        what = path + min(_PATH_COLUMN_MAX, _covering([len(r.path) for r in rows])) + gap
+        free = max(0, width - what)
+        longest_what = _covering([len(_what(r.site, 1000)) for r in rows])
+        longest_reason = _covering([len(r.reason) for r in rows])
         # The reason is what the source does not show, so it gets its length first (up to
         # about half); the expression, which `LINE:COL` locates anyway, takes the rest.
-        reason = min(longest_reason, max(free // 2, free - longest_what - len(_GAP)))
-        what = max(0, free - reason - len(_GAP)) if reason else free
-        return cls(pos, label, requested, arrow, taken, path, what, free)
+        reason = min(longest_reason, max(free // 2, free - longest_what - gap))
+        return cls(label, arrow, bytes_start, path, what, width - reason, width)
+
+
+def _bytes_end(cells: tuple[str, str, str], bytes_start: int, arrow: int) -> int:
+    """Where the bytes cell of a line ends (see `_site_line` for where it starts)."""
+    requested, arrow_text, taken = cells
+    if requested:
+        return arrow + len(arrow_text) + len(taken)
+    return (arrow if taken == "-" else bytes_start) + len(taken)
+
+
+class _Line:
+    """A line built left to right at tab stops, coloured and plain at once."""
+
+    def __init__(self, paint: _Paint) -> None:
+        self.paint = paint
+        self.text = ""
+        self.plain = ""
+
+    def put(self, text: str, stop: int, role: str = "") -> None:
+        """`text` at column `stop`, or two spaces after what is there when that is later."""
+        if not text:
+            return
+        start = max(stop, len(self.plain) + len(_GAP)) if self.plain.strip() else stop
+        self.pad(start)
+        self.text += self.paint(role, text) if role else text
+        self.plain += text
+
+    def pad(self, column: int) -> None:
+        spaces = " " * max(0, column - len(self.plain))
+        self.text += spaces
+        self.plain += spaces
+
+    @property
+    def end(self) -> int:
+        return len(self.plain)
 
 
 class _Paint:
@@ -474,17 +532,17 @@ class TextReporter:
         by_package = lambda s: s.package  # noqa: E731
         for package, package_sites in groupby(sorted(report.sites, key=by_package), by_package):
             sites = list(package_sites)
-            rows = [_Row.of(s) for s in sites]
-            columns = _Columns.fit(rows, width)
+            blocks = _functions(sites)
+            stops = _Stops.fit([row for _, _, rows in blocks for row in rows], width)
             yield ""
             yield paint("package", package) + paint("dim", f"  {_package_totals(sites)}")
-            for function, block in _functions(rows):
-                files = sorted({r.site.pos.file.rsplit("/", 1)[-1] for r in block})
-                yield f"  {paint('function', function or '(package level)')}" + paint(
-                    "dim", _cut("  " + ", ".join(files), max(0, width - 2 - len(function)))
-                )
-                for row in block:
-                    yield self._site_line(row, columns, paint)
+            for function, home, rows in blocks:
+                name = function or "(package level)"
+                files = sorted({_base(r.site.pos.file) for r in rows} - {_base(home)})
+                where = _cut("  " + ", ".join([_base(home), *files]), width - 2 - len(name))
+                yield f"  {paint('function', name)}{paint('dim', where)}"
+                for row in rows:
+                    yield self._site_line(row, stops, paint)
                     if self.verbose:
                         yield from self._details(row.site, width, paint)
         if self.verbose:
@@ -492,43 +550,46 @@ class TextReporter:
         yield ""
         yield from self.summary_line(report, width).splitlines()
 
-    def _site_line(self, row: _Row, columns: _Columns, paint: _Paint) -> str:
+    def _site_line(self, row: _Row, stops: _Stops, paint: _Paint) -> str:
+        line = _Line(paint)
+        line.put(row.pos, len(_INDENT))
+        line.put(row.label, stops.label, "construct")
         requested, arrow, taken = row.bytes_cells
-        bytes_text = requested.rjust(columns.requested) + arrow.ljust(columns.arrow)
-        bytes_text += paint("waste", taken) if row.site.waste_bytes else taken
-        bytes_text += " " * (columns.taken - len(taken))
-        path = row.path.ljust(columns.path)
-        if row.site.prediction is not None and row.site.prediction.path == "large":
-            path = paint("large", path)
-        label = paint("construct", row.label.ljust(columns.label))
-        head = _INDENT + _GAP.join([row.pos.ljust(columns.pos), label, bytes_text, path])
-        # The path column may be overfull on this line (capped width): free text shrinks.
-        free = columns.free - max(0, len(row.path) - columns.path)
-        tail = self._free_text(row, columns, free, paint)
-        line = f"{head}{_GAP}{tail}".rstrip()
+        if requested:
+            line.put(requested, stops.arrow - len(requested))
+            line.text += arrow + (paint("waste", taken) if row.site.waste_bytes else taken)
+            line.plain += arrow + taken
+        else:  # "-" sits under the arrows; words start where the column does
+            line.put(taken, stops.arrow if taken == "-" else stops.bytes_start)
+        large = row.site.prediction is not None and row.site.prediction.path == "large"
+        line.put(row.path, stops.path, "large" if large else "")
+        self._free_text(row, stops, line)
+        text = line.text.rstrip()
         if not row.site.allocates and paint.enabled:
-            line = paint("dim", _ANSI.sub("", line))  # secondary: the whole line recedes
-        return line
+            text = paint("dim", _ANSI.sub("", text))  # secondary: the whole line recedes
+        return text
 
-    def _free_text(self, row: _Row, columns: _Columns, free: int, paint: _Paint) -> str:
-        """Expression then reason (an alarm first of all), sharing `free` columns."""
+    def _free_text(self, row: _Row, stops: _Stops, line: _Line) -> None:
+        """Expression then reason (an alarm first of all) in what the line has left."""
+        start = max(stops.what, line.end + len(_GAP))
+        free = stops.width - start
         if row.alarm:
             alarm = _cut(row.reason, free)
-            rest = free - len(alarm) - len(_GAP)
-            what = _what(row.site, rest) if rest >= 8 else ""
-            return paint("alarm", alarm) + (_GAP + what if what else "")
-        if not row.reason:
-            return _what(row.site, free)
-        what = _what(row.site, 1000)
-        what_room = columns.what
-        if len(what) > what_room:  # borrow what the reason leaves unused on this line
-            what_room = max(what_room, free - len(row.reason) - len(_GAP))
-        what = _what(row.site, max(1, what_room))
-        reason_room = free - max(columns.what, len(what)) - len(_GAP)
-        if reason_room < 6:
-            return _what(row.site, free)
-        reason = _cut_reason(row.reason, reason_room)
-        return what.ljust(columns.what) + _GAP + reason
+            line.put(alarm, start, "alarm")
+            rest = stops.width - line.end - len(_GAP)
+            line.put(_what(row.site, rest) if rest >= 8 else "", line.end + len(_GAP))
+            return
+        if not row.reason or not _what(row.site, 1000):
+            line.put(_what(row.site, free) or _cut_reason(row.reason, free), start)
+            return
+        reason_start = max(stops.reason, start + 8)  # the expression keeps a few columns
+        what_room = reason_start - len(_GAP) - start
+        if len(_what(row.site, 1000)) > what_room:  # borrow what this reason leaves unused
+            what_room = max(what_room, stops.width - start - len(row.reason) - len(_GAP))
+        what = _what(row.site, what_room)
+        line.put(what, start)
+        reason_start = max(reason_start, line.end + len(_GAP))
+        line.put(_cut_reason(row.reason, stops.width - reason_start), reason_start)
 
     def _details(self, site: Site, width: int, paint: _Paint) -> Iterable[str]:
         """-v: the note, the allocator's objects, the runtime entry, the flow chain."""
@@ -557,7 +618,7 @@ class TextReporter:
         totals = summarize(report.sites)
         lines = _flow_words(
             [
-                f"{totals['sites']} sites",
+                _count(totals["sites"], "site"),
                 f"{totals['class_bytes']} B per execution of all sites",
                 f"{totals['waste_bytes']} B waste",
             ],
@@ -566,11 +627,14 @@ class TextReporter:
             "",
         )
         paths = [f"{count} {path}" for path, count in _path_counts(report.sites)]
+        if paths:
+            lines += _flow_words(paths, ", ", width, "    ", first="  by path: ")
         if totals["non_allocating"]:
-            paths.append(f"{totals['non_allocating']} escape lines without an allocation")
+            lines.append(
+                f"  {_count(totals['non_allocating'], 'escape line')} without an allocation"
+            )
         if report.skipped:
-            paths.append(f"{len(report.skipped)} packages skipped")
-        lines += _flow_words(paths, ", ", width, "  ") if paths else []
+            lines.append(f"  {_count(len(report.skipped), 'package')} skipped")
         return "\n".join(lines)
 
 
@@ -585,15 +649,28 @@ def _header(report: Report) -> str:
     return f"escape-lens {report.tool_version} · {go} · {origin}"
 
 
-def _functions(rows: Sequence[_Row]) -> Iterable[tuple[str, list[_Row]]]:
-    """Functions in source order (by their first site); allocating sites before the rest."""
-    blocks: dict[str, list[_Row]] = {}
-    for row in rows:
-        blocks.setdefault(row.site.function, []).append(row)
-    ordered = sorted(blocks.items(), key=lambda item: (min(r.site.pos for r in item[1]), item[0]))
-    for function, block in ordered:
-        block.sort(key=lambda r: (not r.site.allocates, r.site.pos, r.site.construct))
-        yield function, block
+def _functions(sites: Sequence[Site]) -> list[tuple[str, str, list[_Row]]]:
+    """Functions in source order, generated code last; allocating sites before the rest.
+
+    Each comes with its home file (where most of its sites are), so that a position in
+    another file (code inlined into `init`) can say which file it is in.
+    """
+    grouped: dict[str, list[Site]] = {}
+    for site in sites:
+        grouped.setdefault(site.function, []).append(site)
+    blocks = []
+    for function, members in grouped.items():
+        files = [s.pos.file for s in members]
+        home = max(sorted(set(files)), key=files.count)
+        members.sort(key=lambda s: (not s.allocates, s.pos.file != home, s.pos, s.construct))
+        first = min(s.pos for s in members if s.pos.file == home)
+        blocks.append(((home.startswith("<"), first, function), function, home, members))
+    blocks.sort(key=lambda block: block[0])
+    # Code compiled here from another package's files (generic instances) comes last.
+    dirs = [s.pos.file.rpartition("/")[0] for s in sites]
+    own = max(sorted(set(dirs)), key=dirs.count)
+    blocks.sort(key=lambda block: block[2].rpartition("/")[0] != own)
+    return [(f, home, [_Row.of(s, home) for s in members]) for _, f, home, members in blocks]
 
 
 def _package_totals(sites: Sequence[Site]) -> str:
