@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ def describe_path(prediction: Prediction | None) -> str:
 def _short_path(prediction: Prediction | None) -> str:
     """The path column: as `describe_path`, without the words the column makes obvious."""
     if prediction is None:
-        return "?"
+        return "unknown"
     if prediction.path == "tiny":
         return "tiny"
     if prediction.path == "small":
@@ -170,7 +171,8 @@ _PHRASES = {
     "callee operand": "called",
 }
 _STEP = re.compile(r"^from (?P<text>.*) \((?P<reason>[^()]+)\)(?: at \S+)?$")
-_HOP = re.compile(r"^flow: (?P<dest>.*?) ← (?P<src>.*?):?$")
+# A hop of the chain: `flow: DEST ← SRC` (go1.22+) or `flow: DEST = SRC` (go1.21).
+_HOP = re.compile(r"^flow: (?P<dest>.*?) [←=] (?P<src>.*?):?$")
 _CALLEE = re.compile(r"^(?P<name>(?:\([^()]*\)\.)?[^\s()]+)\(")
 
 
@@ -295,6 +297,8 @@ def _cut_reason(reason: str, room: int) -> str:
             break
         if reason.startswith(long):
             reason = short + reason[len(long) :]
+    if len(reason) > room:  # asides go before words do
+        reason = re.sub(r" \([^()]*\)", "", reason)
     return _cut(reason, room)
 
 
@@ -374,7 +378,7 @@ def _type_name(site: Site) -> str:
     return re.sub(rf"(?<![\w.]){re.escape(own)}\.", "", name)
 
 
-def _what(site: Site, room: int) -> str:
+def _what(site: Site, room: int = sys.maxsize) -> str:
     """The expression, and the type when the expression does not name it, in `room`."""
     type_name = _type_name(site)
     if not site.expr:
@@ -457,7 +461,7 @@ class _Stops:
         path = _covering([_bytes_end(r.bytes_cells, bytes_start, arrow) for r in rows]) + gap
         what = path + min(_PATH_COLUMN_MAX, _covering([len(r.path) for r in rows])) + gap
         free = max(0, width - what)
-        longest_what = _covering([len(_what(r.site, 1000)) for r in rows])
+        longest_what = _covering([len(_what(r.site)) for r in rows])
         longest_reason = _covering([len(r.reason) for r in rows])
         # The reason is what the source does not show, so it gets its length first (up to
         # about half); the expression, which `LINE:COL` locates anyway, takes the rest.
@@ -485,8 +489,10 @@ class _Line:
         """`text` at column `stop`, or two spaces after what is there when that is later."""
         if not text:
             return
-        start = max(stop, len(self.plain) + len(_GAP)) if self.plain.strip() else stop
-        self.pad(start)
+        self.pad(max(stop, self.end + len(_GAP)) if self.plain.strip() else stop)
+        self.append(text, role)
+
+    def append(self, text: str, role: str = "") -> None:
         self.text += self.paint(role, text) if role else text
         self.plain += text
 
@@ -510,10 +516,6 @@ class _Paint:
         return f"{_COLOURS[role]}{text}{_RESET}"
 
 
-def _painter(enabled: bool) -> _Paint:
-    return _Paint(enabled)
-
-
 class TextReporter:
     """Renders a report for a terminal. `width` None: $COLUMNS, the terminal's, or 80."""
 
@@ -523,7 +525,7 @@ class TextReporter:
 
     def render(self, report: Report, out: TextIO) -> None:
         width = self.width if self.width is not None else terminal_width(out)
-        paint = _painter(_use_colour(out))
+        paint = _Paint(_use_colour(out))
         for line in self.lines(report, width, paint):
             out.write(_fit(line, width) + "\n")
 
@@ -557,8 +559,8 @@ class TextReporter:
         requested, arrow, taken = row.bytes_cells
         if requested:
             line.put(requested, stops.arrow - len(requested))
-            line.text += arrow + (paint("waste", taken) if row.site.waste_bytes else taken)
-            line.plain += arrow + taken
+            line.append(arrow)
+            line.append(taken, "waste" if row.site.waste_bytes else "")
         else:  # "-" sits under the arrows; words start where the column does
             line.put(taken, stops.arrow if taken == "-" else stops.bytes_start)
         large = row.site.prediction is not None and row.site.prediction.path == "large"
@@ -579,12 +581,12 @@ class TextReporter:
             rest = stops.width - line.end - len(_GAP)
             line.put(_what(row.site, rest) if rest >= 8 else "", line.end + len(_GAP))
             return
-        if not row.reason or not _what(row.site, 1000):
+        if not row.reason or not _what(row.site):
             line.put(_what(row.site, free) or _cut_reason(row.reason, free), start)
             return
         reason_start = max(stops.reason, start + 8)  # the expression keeps a few columns
         what_room = reason_start - len(_GAP) - start
-        if len(_what(row.site, 1000)) > what_room:  # borrow what this reason leaves unused
+        if len(_what(row.site)) > what_room:  # borrow what this reason leaves unused
             what_room = max(what_room, stops.width - start - len(row.reason) - len(_GAP))
         what = _what(row.site, what_room)
         line.put(what, start)
