@@ -556,6 +556,13 @@ class TextReporter:
         line = _Line(paint)
         line.put(row.pos, len(_INDENT))
         line.put(row.label, stops.label, "construct")
+        if row.alarm:  # the model's bytes and path are what is in doubt: the alarm goes there
+            line.put(
+                _cut(row.reason, stops.width - line.end - len(_GAP)), stops.bytes_start, "alarm"
+            )
+            rest = stops.width - line.end - len(_GAP)
+            line.put(_what(row.site, rest) if rest >= 8 else "", line.end)
+            return line.text
         requested, arrow, taken = row.bytes_cells
         if requested:
             line.put(requested, stops.arrow - len(requested))
@@ -572,25 +579,25 @@ class TextReporter:
         return text
 
     def _free_text(self, row: _Row, stops: _Stops, line: _Line) -> None:
-        """Expression then reason (an alarm first of all) in what the line has left."""
+        """Expression then reason, in what the line has left.
+
+        The reason starts at its stop so that reasons line up, unless that would cut a
+        reason that fits whole right after the expression: reading it beats alignment.
+        """
         start = max(stops.what, line.end + len(_GAP))
         free = stops.width - start
-        if row.alarm:
-            alarm = _cut(row.reason, free)
-            line.put(alarm, start, "alarm")
-            rest = stops.width - line.end - len(_GAP)
-            line.put(_what(row.site, rest) if rest >= 8 else "", line.end + len(_GAP))
-            return
-        if not row.reason or not _what(row.site):
-            line.put(_what(row.site, free) or _cut_reason(row.reason, free), start)
+        what = _what(row.site)
+        if not row.reason or not what:
+            line.put(_cut(what, free) if what else _cut_reason(row.reason, free), start)
             return
         reason_start = max(stops.reason, start + 8)  # the expression keeps a few columns
         what_room = reason_start - len(_GAP) - start
-        if len(_what(row.site)) > what_room:  # borrow what this reason leaves unused
+        if len(what) > what_room:  # borrow what this reason leaves unused
             what_room = max(what_room, stops.width - start - len(row.reason) - len(_GAP))
-        what = _what(row.site, what_room)
-        line.put(what, start)
+        line.put(_what(row.site, what_room), start)
         reason_start = max(reason_start, line.end + len(_GAP))
+        if stops.width - reason_start < len(row.reason) <= stops.width - line.end - len(_GAP):
+            reason_start = stops.width - len(row.reason)
         line.put(_cut_reason(row.reason, stops.width - reason_start), reason_start)
 
     def _details(self, site: Site, width: int, paint: _Paint) -> Iterable[str]:
