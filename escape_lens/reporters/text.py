@@ -36,7 +36,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import TextIO
 
@@ -74,6 +74,7 @@ _ANSI = re.compile(r"\033\[[0-9;]*m")
 # thresholds, a large path) takes room from the free text of its own line only.
 _PATH_COLUMN_MAX = 18
 _INDENT = "    "
+_WHAT_MIN = 12  # columns the expression keeps however long the reasons
 _GAP = "  "
 
 
@@ -463,10 +464,19 @@ class _Stops:
         free = max(0, width - what)
         longest_what = _covering([len(_what(r.site)) for r in rows])
         longest_reason = _covering([len(r.reason) for r in rows])
-        # The reason is what the source does not show, so it gets its length first (up to
-        # about half); the expression, which `LINE:COL` locates anyway, takes the rest.
-        reason = min(longest_reason, max(free // 2, free - longest_what - gap))
+        # The reason is what the source does not show, so it gets its length first; the
+        # expression, which `LINE:COL` locates anyway, keeps a few columns and takes the
+        # rest (a line whose reason is short lends its expression the difference).
+        reason = min(longest_reason, max(free - longest_what - gap, free - _WHAT_MIN - gap))
         return cls(label, arrow, bytes_start, path, what, width - reason, width)
+
+    def for_block(self, rows: Sequence[_Row]) -> _Stops:
+        """The package's stops, with the reasons of one function moved left when all of
+        its expressions end sooner: more of each reason shows, still aligned."""
+        whats = [len(_what(r.site)) for r in rows if r.reason and not r.alarm]
+        if not whats:
+            return self
+        return replace(self, reason=min(self.reason, self.what + max(whats) + len(_GAP)))
 
 
 def _bytes_end(cells: tuple[str, str, str], bytes_start: int, arrow: int) -> int:
@@ -543,8 +553,9 @@ class TextReporter:
                 files = sorted({_base(r.site.pos.file) for r in rows} - {_base(home)})
                 where = _cut("  " + ", ".join([_base(home), *files]), width - 2 - len(name))
                 yield f"  {paint('function', name)}{paint('dim', where)}"
+                block_stops = stops.for_block(rows)
                 for row in rows:
-                    yield self._site_line(row, stops, paint)
+                    yield self._site_line(row, block_stops, paint)
                     if self.verbose:
                         yield from self._details(row.site, width, paint)
         if self.verbose:
@@ -581,8 +592,8 @@ class TextReporter:
     def _free_text(self, row: _Row, stops: _Stops, line: _Line) -> None:
         """Expression then reason, in what the line has left.
 
-        The reason starts at its stop so that reasons line up, unless that would cut a
-        reason that fits whole right after the expression: reading it beats alignment.
+        The reason starts at its stop so that reasons line up, unless it would lose words
+        there (an ellipsis) and fits whole further left: reading it beats alignment.
         """
         start = max(stops.what, line.end + len(_GAP))
         free = stops.width - start
@@ -596,7 +607,8 @@ class TextReporter:
             what_room = max(what_room, stops.width - start - len(row.reason) - len(_GAP))
         line.put(_what(row.site, what_room), start)
         reason_start = max(reason_start, line.end + len(_GAP))
-        if stops.width - reason_start < len(row.reason) <= stops.width - line.end - len(_GAP):
+        at_stop = _cut_reason(row.reason, stops.width - reason_start)
+        if "…" in at_stop and len(row.reason) <= stops.width - line.end - len(_GAP):
             reason_start = stops.width - len(row.reason)
         line.put(_cut_reason(row.reason, stops.width - reason_start), reason_start)
 
