@@ -277,6 +277,7 @@ def first_reason(site: Site) -> str:
 _SHORTER = (
     ("passed to ", "to "),
     ("stored in ", "in "),
+    ("assigned to ", "to "),
     ("captured by a closure", "captured"),
     ("converted to an interface", "to interface"),
     ("does not escape", "no escape"),
@@ -299,7 +300,7 @@ def _cut_reason(reason: str, room: int) -> str:
         if reason.startswith(long):
             reason = short + reason[len(long) :]
     if len(reason) > room:  # asides go before words do
-        reason = re.sub(r" \([^()]*\)", "", reason)
+        reason = re.sub(r" \([^()]*[ ,][^()]*\)", "", reason)  # prose, not `(*T).M`
     return _cut(reason, room)
 
 

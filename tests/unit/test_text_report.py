@@ -504,3 +504,19 @@ def test_render_lines_is_80_columns_whatever_the_environment(
     monkeypatch.setenv("COLUMNS", "200")
     lines = render_lines(_report(*QUICKSTART))
     assert lines == _render(_report(*QUICKSTART)).splitlines()
+
+
+def test_shortened_reasons_keep_method_receivers() -> None:
+    site = _site(
+        398, 27, "setRequestCancel", "moved-to-heap", "sync.d", TypeInfo("sync.d", 40, 8),
+        "flow: {heap} ← &sync.d", "from sync.d.once (address-of)",
+        "from (*sync.Once).Do(sync.d.once, func literal) (call parameter)",
+        package="net/http", file="client.go",
+    )  # fmt: skip
+    assert first_reason(site) == "passed to (*sync.Once).Do"
+    for width in range(60, 90):
+        [line] = _site_lines(_render(_report(site), width))
+        reason = line.split("sync.d", 1)[1].strip()
+        forms = ("passed to (*sync.Once).Do", "to (*sync.Once).Do")  # whole, or cut short
+        assert any(form.startswith(reason.rstrip("…")) for form in forms), reason
+    assert "passed to (*sync.Once).Do" in _render(_report(site), 100)
