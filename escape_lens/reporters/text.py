@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import TextIO
 
-from escape_lens.records import EscapeDiagnostic, Prediction, Report, Site
+from escape_lens.records import EscapeDiagnostic, Prediction, Report, Site, SourcePos
 from escape_lens.reporters.json_report import summarize
 
 WIDTH = 80
@@ -287,21 +287,30 @@ _SHORTER = (
     ("the runtime reuses a free g / _defer record", "reuses a free record"),
     ("the wrapper closure of the ", "wrapper of the "),
     ("buckets/groups come with the first insert", "buckets on first insert"),
-    ("grows by doubling", "grows"),
+    (
+        "grows by doubling (by 1.25 beyond 256 elements), rounded up to a size class",
+        "grows by doubling",
+    ),
+    ("no allocation when the result does not escape and fits 32 bytes", "none if local, ≤32 B"),
     ("the appended slice is moved to the heap here", "slice moved to the heap here"),
     ("a func literal that captures nothing is static data", "static: captures nothing"),
 )
 
 
-def _cut_reason(reason: str, room: int) -> str:
+def _reason_forms(reason: str) -> list[str]:
+    """The reason, then ever shorter forms of it that keep its sense (`to F`)."""
+    forms = [reason]
     for long, short in _SHORTER:
-        if len(reason) <= room:
-            break
-        if reason.startswith(long):
-            reason = short + reason[len(long) :]
-    if len(reason) > room:  # asides go before words do
-        reason = re.sub(r" \([^()]*[ ,][^()]*\)", "", reason)  # prose, not `(*T).M`
-    return _cut(reason, room)
+        if forms[-1].startswith(long):
+            forms.append(short + forms[-1][len(long) :])
+    without_asides = re.sub(r" \([^()]*[ ,][^()]*\)", "", forms[-1])  # prose, not `(*T).M`
+    return [*forms, without_asides] if without_asides != forms[-1] else forms
+
+
+def _cut_reason(reason: str, room: int) -> str:
+    """The longest form of the reason that fits; the shortest, cut, if none does."""
+    forms = _reason_forms(reason)
+    return next((form for form in forms if len(form) <= room), _cut(forms[-1], room))
 
 
 def _note_clause(note: str) -> str:
@@ -384,6 +393,8 @@ def _what(site: Site, room: int = sys.maxsize) -> str:
     """The expression, and the type when the expression does not name it, in `room`."""
     type_name = _type_name(site)
     if not site.expr:
+        if site.construct in ("make-slice", "append") and type_name:
+            type_name = "[]" + type_name  # the site's type is the element's
         return _cut(type_name, room)
     bare = type_name.rsplit(".", 1)[-1].lstrip("*[]").split("[")[0]
     if not bare or bare in site.expr:
@@ -594,7 +605,8 @@ class TextReporter:
         """Expression then reason, in what the line has left.
 
         The reason starts at its stop so that reasons line up, unless it would lose words
-        there (an ellipsis) and fits whole further left: reading it beats alignment.
+        there (an ellipsis): then it moves left as far as it needs and the expression
+        allows; reading it beats alignment.
         """
         start = max(stops.what, line.end + len(_GAP))
         free = stops.width - start
@@ -604,13 +616,14 @@ class TextReporter:
             return
         reason_start = max(stops.reason, start + 8)  # the expression keeps a few columns
         what_room = reason_start - len(_GAP) - start
-        if len(what) > what_room:  # borrow what this reason leaves unused
-            what_room = max(what_room, stops.width - start - len(row.reason) - len(_GAP))
+        if len(what) > what_room:  # borrow what the reason's shortest form leaves
+            shortest = min(len(form) for form in _reason_forms(row.reason))
+            spare = stops.width - start - shortest - len(_GAP)
+            what_room = max(what_room, min(len(what), spare))
         line.put(_what(row.site, what_room), start)
         reason_start = max(reason_start, line.end + len(_GAP))
-        at_stop = _cut_reason(row.reason, stops.width - reason_start)
-        if "…" in at_stop and len(row.reason) <= stops.width - line.end - len(_GAP):
-            reason_start = stops.width - len(row.reason)
+        if "…" in _cut_reason(row.reason, stops.width - reason_start):
+            reason_start = max(line.end + len(_GAP), stops.width - len(row.reason))
         line.put(_cut_reason(row.reason, stops.width - reason_start), reason_start)
 
     def _details(self, site: Site, width: int, paint: _Paint) -> Iterable[str]:
@@ -684,7 +697,7 @@ def _functions(sites: Sequence[Site]) -> list[tuple[str, str, list[_Row]]]:
     for function, members in grouped.items():
         files = [s.pos.file for s in members]
         home = max(sorted(set(files)), key=files.count)
-        members.sort(key=lambda s: (not s.allocates, s.pos.file != home, s.pos, s.construct))
+        members.sort(key=lambda s: (not s.allocates, s.pos.file != home, *_site_order(s)))
         first = min(s.pos for s in members if s.pos.file == home)
         blocks.append(((home.startswith("<"), first, function), function, home, members))
     blocks.sort(key=lambda block: block[0])
@@ -693,6 +706,12 @@ def _functions(sites: Sequence[Site]) -> list[tuple[str, str, list[_Row]]]:
     own = max(sorted(set(dirs)), key=dirs.count)
     blocks.sort(key=lambda block: block[2].rpartition("/")[0] != own)
     return [(f, home, [_Row.of(s, home) for s in members]) for _, f, home, members in blocks]
+
+
+def _site_order(site: Site) -> tuple[SourcePos, str, str, str, str]:
+    """Position first; the rest only tells apart sites on one column (inlined copies)."""
+    type_name = site.type.name if site.type is not None else ""
+    return (site.pos, site.construct, site.expr, type_name, site.fingerprint or site.note)
 
 
 def _package_totals(sites: Sequence[Site]) -> str:

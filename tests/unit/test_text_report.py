@@ -234,7 +234,11 @@ def test_dynamic_sites_show_bytes_per_element_and_thresholds() -> None:
     )
     [line] = _site_lines(_render(_report(grown)))
     assert re.search(r" n×8 B +tiny ≤1, small ≤4095 ", line)  # noqa: RUF001
-    assert line.endswith("stored in Sink")
+    assert line.endswith(" in Sink")  # "stored in Sink", shortened to keep the expression
+    assert "append(s, int64(i))" in line
+    assert _site_lines(_render(_report(grown), 100))[0].endswith(
+        "append(s, int64(i))  stored in Sink"
+    )
     assert describe_path(grown.prediction) == "dynamic: tiny ≤1, small ≤4095"
     assert describe_bytes(grown) == "n×8 B"  # noqa: RUF001
 
