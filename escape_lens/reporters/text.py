@@ -338,7 +338,11 @@ def _cut(text: str, room: int) -> str:
 
 
 def _cut_expr(expr: str, room: int) -> str:
-    """Shorten a Go expression by dropping trailing call arguments: `append(s, …)`."""
+    """Shorten a Go expression by dropping what says least first: the dots of `{...}`,
+    trailing call arguments (`append(s, …)`), a composite literal's package name."""
+    if len(expr) <= room:
+        return expr
+    expr = expr.replace("...", "…")
     if len(expr) <= room:
         return expr
     open_at = _call_paren(expr)
@@ -348,7 +352,8 @@ def _cut_expr(expr: str, room: int) -> str:
             shorter = f"{callee}({', '.join([*args[:keep], '…'])})"
             if len(shorter) <= room:
                 return shorter
-    return _cut(expr, room)
+    literal = re.sub(r"^(&?(?:\[\]\*?)?)[a-z]\w*\.(?=\w+\{)", r"\1", expr)  # &pkg.T{…}
+    return literal if len(literal) <= room else _cut(literal, room)
 
 
 def _call_paren(expr: str) -> int | None:
