@@ -1,31 +1,37 @@
 """The terminal report: sites grouped by package and function, one aligned line each.
 
-A site line reads, in columns aligned across a package:
+A site line reads, in columns (tab stops) shared by the lines of a package:
 
     LINE:COL  CONSTRUCT  REQUESTED→CLASS B [+WASTE]  PATH  EXPRESSION [TYPE]  REASON
 
-so a reader's eye runs down positions, byte counts (the arrows line up) and allocator
-paths, then reads what is allocated and why. Invariants:
+so the eye runs down positions, byte counts (the arrows line up) and allocator paths,
+then reads what is allocated and why. Invariants:
 
 * **Width.** No line is wider than the width: `$COLUMNS` when set, else the terminal's
-  on a TTY, else 80. Fixed columns never shrink; the expression and the reason share
-  what is left and are shortened with an ellipsis, at a word or argument boundary when
-  one is near (`append(s, …)`, never `append(s, int6…`).
-* **Determinism.** Lines depend only on the report and the width: functions in source
-  order, sites by position, no clock, no environment except the width and colour choice.
+  on a TTY, else 80 (so the same input gives the same bytes through a pipe). A column is
+  as wide as nine cells in ten need; a rarer longer cell pushes the rest of its own line.
+  The expression and the reason share what is left: the reason (what the source does not
+  show) gets its length first, then ever shorter forms (`passed to F` -> `to F`); the
+  expression loses call arguments (`append(s, …)`), never letters of a word unless nothing
+  else is left. Reasons line up within a function unless that would cut one.
+* **Determinism.** Lines depend only on the report, the width and the colour choice:
+  packages by name, functions in source order (generated code and other packages'
+  generic instances last), sites by position.
 * **Colour** only on a terminal and never with `NO_COLOR`; colour adds escape codes and
   nothing else (the text without them is byte for byte the uncoloured output).
 * **Primary before secondary.** Within a function the allocating sites come first;
   escape lines with no allocation behind them follow, dimmed, saying why nothing is
   allocated.
-* **Alarms first.** A failed self-check of the model (`ALARM` in the site's note) takes
-  the expression's place at the start of the free text, in red.
+* **Alarms first.** A failed self-check of the model (`ALARM` in the site's note) stands
+  in red right after the construct, in place of the model's bytes and path it puts in
+  doubt.
 
 The construct column uses short labels (`literal` for `composite-literal`, `iface` for
 `interface`, ...); the JSON keeps the full vocabulary and `-v` prints the legend. The
 reason is the last step of the compiler's flow chain that says where the value goes
 (`returned`, `passed to fmt.Println`, `stored in Sink`, `captured by a closure`) rather
-than its bookkeeping (`spill`, `assign` to a local); `-v` prints the whole chain.
+than its bookkeeping (`spill`, `assign` to a local); `-v` prints the whole chain, the
+site's note, the allocator's objects and the runtime entry.
 """
 
 from __future__ import annotations
@@ -595,7 +601,9 @@ class TextReporter:
         if requested:
             line.put(requested, stops.arrow - len(requested))
             line.append(arrow)
-            line.append(taken, "waste" if row.site.waste_bytes else "")
+            taken, plus, waste = taken.partition(" +")
+            line.append(taken)
+            line.append(plus + waste, "waste")
         else:  # "-" sits under the arrows; words start where the column does
             line.put(taken, stops.arrow if taken == "-" else stops.bytes_start)
         large = row.site.prediction is not None and row.site.prediction.path == "large"
