@@ -43,7 +43,6 @@ import sys
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from itertools import groupby
 from typing import TextIO
 
 from escape_lens.records import EscapeDiagnostic, Prediction, Report, Site, SourcePos
@@ -109,7 +108,7 @@ def _short_path(prediction: Prediction | None) -> str:
         return f"large, {prediction.span_pages} pages"
     if prediction.path == "dynamic":
         return _thresholds(prediction)
-    return "no allocation"
+    return "zero-size"  # runtime.zerobase: no memory is taken
 
 
 def _thresholds(prediction: Prediction) -> str:
@@ -564,9 +563,14 @@ class TextReporter:
 
     def lines(self, report: Report, width: int, paint: _Paint) -> Iterable[str]:
         yield _header(report)
-        by_package = lambda s: s.package  # noqa: E731
-        for package, package_sites in groupby(sorted(report.sites, key=by_package), by_package):
-            sites = list(package_sites)
+        by_package: dict[str, list[Site]] = {package: [] for package in report.packages}
+        for site in report.sites:
+            by_package.setdefault(site.package, []).append(site)
+        for package, sites in sorted(by_package.items()):
+            if not sites:  # analysed, and nothing escapes: worth a line too
+                yield ""
+                yield paint("package", package) + paint("dim", "  no heap allocations")
+                continue
             blocks = _functions(sites)
             stops = _Stops.fit([row for _, _, rows in blocks for row in rows], width)
             yield ""

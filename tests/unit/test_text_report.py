@@ -524,3 +524,20 @@ def test_shortened_reasons_keep_method_receivers() -> None:
         forms = ("passed to (*sync.Once).Do", "to (*sync.Once).Do")  # whole, or cut short
         assert any(form.startswith(reason.rstrip("…")) for form in forms), reason
     assert "passed to (*sync.Once).Do" in _render(_report(site), 100)
+
+
+def test_analysed_packages_without_sites_get_a_line() -> None:
+    report = replace(_report(*QUICKSTART), packages=("command-line-arguments", "example.com/calm"))
+    lines = _render(report).splitlines()
+    assert "example.com/calm  no heap allocations" in lines
+    assert lines.index("example.com/calm  no heap allocations") > lines.index(
+        "command-line-arguments  2 sites, 48 B"
+    )
+
+
+def test_zero_length_make_is_zero_size_not_an_allocation() -> None:
+    empty = _site(170, 12, "f", "make-slice", "make([]T, 0)", TypeInfo("main.T", 24, 8))
+    empty = replace(empty, prediction=predict(0, True, RULES))
+    [line] = _site_lines(_render(_report(empty)))
+    assert line.split()[2:5] == ["0→0", "B", "zero-size"]
+    assert TextReporter().summary_line(_report(empty)).splitlines()[1] == "  by path: 1 zero-size"
