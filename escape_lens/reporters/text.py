@@ -290,7 +290,8 @@ _SHORTER = (
     ("the value needs no boxing", "needs no boxing"),
     ("kept on the stack or optimised away", "stack or optimised away"),
     ("the runtime reuses a free g / _defer record", "reuses a free record"),
-    ("the wrapper closure of the ", "wrapper of the "),
+    ("the wrapper closure of the defer statement", "wraps the deferred call"),
+    ("the wrapper closure of the go statement", "wraps the go call"),
     ("buckets/groups come with the first insert", "buckets on first insert"),
     (
         "grows by doubling (by 1.25 beyond 256 elements), rounded up to a size class",
