@@ -486,7 +486,9 @@ class _Stops:
         what = path + min(_PATH_COLUMN_MAX, _covering([len(r.path) for r in rows])) + gap
         free = max(0, width - what)
         longest_what = _covering([len(_what(r.site)) for r in rows])
-        longest_reason = _covering([len(r.reason) for r in rows])
+        # Secondary lines (no allocation) say why in long notes: they get what is left.
+        primary = [r for r in rows if r.site.allocates] or list(rows)
+        longest_reason = _covering([len(r.reason) for r in primary])
         # The reason is what the source does not show, so it gets its length first; the
         # expression, which `LINE:COL` locates anyway, keeps a few columns and takes the
         # rest (a line whose reason is short lends its expression the difference).
