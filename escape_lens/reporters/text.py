@@ -457,7 +457,7 @@ def _covering(lengths: Sequence[int]) -> int:
     ordered = sorted(lengths)
     if len(ordered) < 10:
         return ordered[-1] if ordered else 0
-    return ordered[-(-len(ordered) * 9 // 10) - 1]
+    return ordered[(len(ordered) * 9 + 9) // 10 - 1]  # the ceil(0.9 n)-th smallest
 
 
 @dataclass(frozen=True, slots=True)
