@@ -215,12 +215,12 @@ def escape_reason(diagnostic: EscapeDiagnostic) -> str:
 
 
 def _phrase(step: _Step) -> str:
-    if step.reason == "call parameter":
+    if step.reason in ("call parameter", "call argument"):
         callee = _CALLEE.match(step.text)
         if callee is None:
             return "passed to a call"
         return "passed to " + re.sub(r"\[[^\[\]]*\]", "", callee["name"])  # no shape args
-    if step.reason in ("assign", "assign-pair"):
+    if step.reason.startswith("assign"):  # assign, assign-pair, assign-pair-dot-type, ...
         if not step.dest.startswith("{"):
             return f"assigned to {step.dest}"
         target = _assigned(step.text)

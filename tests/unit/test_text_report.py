@@ -559,3 +559,9 @@ def test_generated_code_and_other_packages_instances_come_last() -> None:
     text = _render(_report(*sites))
     order = re.findall(r"^  (\S+)  ", text, re.M)
     assert order[:4] == ["a", "b", "Keys[int]", "(*T).String"]
+
+
+def test_every_assignment_flavour_names_its_target() -> None:
+    for reason in ("assign", "assign-pair", "assign-pair-dot-type", "assign-pair-receive"):
+        flow = ["flow: {heap} ← x", f"from Sink = x ({reason})"]
+        assert escape_reason(_escape("x", *flow)) == "stored in Sink", reason
