@@ -183,24 +183,35 @@ _BASIC: dict[str, tuple[int, int]] = {
 }
 
 
+# The import path part of a symbol: the characters an import path may hold. It ends where
+# a receiver `(`, a type-argument list `[` or a type literal (`struct {`) begins, which
+# may themselves hold slashes (`(*struct { x *internal/abi.Type }).M`).
+_PATH_PREFIX = re.compile(r"[\w./%~+-]*")
+
+
+def _split_symbol(symbol: str) -> tuple[str, str]:
+    """(package path, name inside it) of a compiler symbol."""
+    prefix = _PATH_PREFIX.match(symbol)
+    head = prefix.group(0) if prefix else ""
+    slash = head.rfind("/")
+    dot = head.find(".", slash + 1)
+    if dot < 0:
+        return symbol, ""
+    return symbol[:dot], symbol[dot + 1 :]
+
+
 def short_function(symbol: str) -> str:
     """The function's name inside its package: `example.com/m/p.(*T).M` -> `(*T).M`.
 
     Binary mode names functions the same way, so source and binary sites compare.
     """
-    slash = symbol.rfind("/", 0, symbol.find("[") if "[" in symbol else len(symbol))
-    rest = symbol[slash + 1 :]
-    dot = rest.find(".")
-    return rest[dot + 1 :] if dot >= 0 else rest
+    package, name = _split_symbol(symbol)
+    return name or package
 
 
 def package_of(symbol: str) -> str:
     """The package path of a compiler symbol: `example.com/m/p.(*T).M` -> `example.com/m/p`."""
-    cut = symbol.find("[")
-    head = symbol if cut < 0 else symbol[:cut]
-    slash = head.rfind("/")
-    dot = head.find(".", slash + 1)
-    return head[:dot] if dot >= 0 else head
+    return _split_symbol(symbol)[0]
 
 
 def diagnostic_construct(diag: EscapeDiagnostic) -> str | None:

@@ -121,3 +121,23 @@ def test_model_disagreement_is_flagged_loudly() -> None:
     [fine] = join_sites([agreeing], (), rules)
     assert specialized_disagreement(fine) is None
     assert "MODEL DISAGREES" not in fine.note
+
+
+def test_symbols_split_where_the_import_path_ends() -> None:
+    from escape_lens.sites import package_of, short_function
+
+    # A promoted method of an anonymous struct: the struct's fields hold slashes too.
+    wrapper = (
+        "net/http.(*struct { reflect.typ *internal/abi.Type; reflect.ptr unsafe.Pointer;"
+        " reflect.flag }).reflect.mustBe"
+    )
+    assert package_of(wrapper) == "net/http"
+    assert short_function(wrapper).startswith("(*struct { reflect.typ *internal/abi.Type;")
+    assert package_of("example.com/m/p.Stack[go.shape.*uint8].Push") == "example.com/m/p"
+    assert short_function("example.com/m/p.Stack[go.shape.*uint8].Push") == (
+        "Stack[go.shape.*uint8].Push"
+    )
+    assert (package_of("main.main.func1"), short_function("main.main.func1")) == (
+        "main",
+        "main.func1",
+    )
