@@ -19,11 +19,14 @@ Invariants this parser keeps:
   write to R forgets it, a CALL forgets everything. A type loaded from a generic
   dictionary is therefore None, never a guess.
 - A call's `pos` is the line `-S` attributes the instruction to; for inlined code that is
-  the callee's line, possibly in another file (`errors.go`). Such a call (pos outside
-  the function's span) gets `call_pos` from the -m `inlining call to F` lines in the
-  function: the call of the callee (known by the `can inline` declarations of this
-  package, or by its file's directory for other packages) nearest the last own line run
-  before it; else an inliner line on that line; else that line with column 0.
+  the callee's line, possibly in another file (`errors.go`). Its `call_pos` (where the
+  function itself makes the call that was inlined) is read from the compiler's own
+  inlining tables, which the build asks for with `-d=pctab=pctoinline` (see
+  `InlineTables`): the pc of the CALL gives its inlining-tree node, and the root of that
+  node's chain is the call in the function, with its column. This is what the linker
+  writes into `.gopclntab`, so it is exact and agrees with binary mode. Only output
+  captured without those tables (old fixtures) falls back to a guess from the -m
+  `inlining call to F` lines (`_Inlining`).
 - A function's span is its own file (the file of its TEXT instruction), from the TEXT
   line to the last instruction line of that file before the next function declared
   after it in that file (code inlined from the same file must not stretch the span).
@@ -40,6 +43,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from escape_lens.parsers.escape import FuncDecl, InlineCall
+from escape_lens.parsers.inltree import InlineTables
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
@@ -138,6 +142,7 @@ class _PendingCall:
     count: int | None
     asm: tuple[str, ...]
     own_lines: int  # how many own-file lines the function had run before this call
+    pc: int  # the CALL's offset in the function, which the inlining tables are keyed by
 
 
 @dataclass(slots=True)
@@ -145,6 +150,7 @@ class _Function:
     name: str
     file: str = ""
     first_line: int = 0
+    text_where: str = ""  # `/abs/file.go:12` of the TEXT instruction, as printed
     lines: list[int] = field(default_factory=list)
     calls: list[_PendingCall] = field(default_factory=list)
 
@@ -168,6 +174,7 @@ class AsmParser:
         self.package = package
         # What `""` in old symbol names stands for (`"".f`, before go1.20).
         self.symbol_package = symbol_package or package
+        self.inline = InlineTables(positions, self.symbol_package)
         self.types: dict[str, TypeInfo] = {}
         self.text_symbols = 0
         self._functions: list[_Function] = []
@@ -190,6 +197,8 @@ class AsmParser:
                     self._instruction(line, open_paren)
             elif self._descriptor is not None:
                 self._hex(line)
+            return
+        if self.inline.feed(line):
             return
         symbol = _SYMBOL.match(line)
         if symbol is None:
@@ -281,12 +290,13 @@ class AsmParser:
             if pos is not None:
                 if not function.file and text.startswith("TEXT\t"):
                     function.file, function.first_line = pos.file, pos.line
+                    function.text_where = where
                 lines = function.lines
                 if pos.file == function.file and (not lines or lines[-1] != pos.line):
                     lines.append(pos.line)
         pos = self._where
         if text.startswith("CALL\t"):
-            self._call(text[len("CALL\t") :], pos)
+            self._call(text[len("CALL\t") :], pos, line[1:open_paren])
             self._window.clear()
         else:
             self._window.append(text)
@@ -315,7 +325,8 @@ class AsmParser:
         else:
             self._regs[reg] = value
 
-    def _call(self, args: str, pos: SourcePos | None) -> None:
+    def _call(self, args: str, pos: SourcePos | None, offsets: str) -> None:
+        """A CALL; `offsets` is the line's `0x0024 00036` (pc in hex and decimal)."""
         function = self._function
         assert function is not None
         target = args[: -len("(SB)")] if args.endswith("(SB)") else ""
@@ -341,6 +352,7 @@ class AsmParser:
                 count if isinstance(count, int) else None,
                 (*shown, f"CALL\t{args}"),
                 len(function.lines),
+                int(offsets.split()[0], 16),
             )
         )
 
@@ -374,7 +386,7 @@ class AsmParser:
             span = _span(function, starts.get(function.file, []), self.package)
             spans.append(span)
             for pending in function.calls:
-                calls.append(_alloc_call(function, span, pending, known, inlined))
+                calls.append(_alloc_call(function, span, pending, known, inlined, self.inline))
         return spans, calls
 
 
@@ -422,7 +434,10 @@ def _span(function: _Function, starts: list[int], package: str) -> FunctionSpan:
 
 
 class _Inlining:
-    """Where inlined code was called from, from the -m inliner lines of the package."""
+    """Where inlined code was called from, guessed from the -m inliner lines of the package.
+
+    Only for output without the inlining tables (captured before the build asked for them).
+    """
 
     def __init__(self, decls: Sequence[FuncDecl], calls: Sequence[InlineCall]) -> None:
         self.decls: dict[str, list[tuple[int, str]]] = {}
@@ -476,6 +491,7 @@ def _alloc_call(
     pending: _PendingCall,
     types: dict[str, TypeInfo],
     inlined: _Inlining,
+    tables: InlineTables,
 ) -> AllocCall:
     type_info = None
     if pending.type_name is not None:
@@ -483,7 +499,9 @@ def _alloc_call(
         type_info = types.get(pending.type_name)
     call_pos = None
     inside = pending.pos.file == span.file and span.first_line <= pending.pos.line <= span.last_line
-    if not inside:
+    if tables.has(function.name, function.text_where):
+        call_pos = tables.call_pos(function.name, function.text_where, pending.pc)
+    elif not inside:
         caller_line = next(
             (
                 line

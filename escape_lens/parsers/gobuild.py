@@ -106,6 +106,8 @@ class BuildParser:
             sink = self._sink
             if sink is not None and len(sink) < _MAX_ERROR_LINES and line.strip():
                 sink.append(line)  # a failure's message; a long block is cut short
+        elif current.asm.inline.feed(line):
+            pass  # the inlining tables (parsers/inltree.py), before the listing
         elif POS_LINE_RE.match(line):
             current.diagnostics.extend(current.escape.feed(line))
         else:
@@ -124,10 +126,12 @@ class BuildParser:
         feed = self.feed
         for line in lines:
             current = self._current
-            if current is not None and line[:1] == "\t":
-                current.asm.feed(line)  # the hot path, without one more call
-            else:
+            if current is None:
                 feed(line)
+            elif line[:1] == "\t":
+                current.asm.feed(line)  # the hot path, without one more call
+            elif line[:1] != " " or not current.asm.inline.feed(line):
+                feed(line)  # (lines starting with a space: the inlining tables' bulk)
 
     def _route(self, header: re.Match[str]) -> tuple[_PackageState | None, list[str] | None]:
         """Which state (or failure list) the block after a `# pkg` header goes to.
@@ -158,6 +162,7 @@ class BuildParser:
             return None, state.stray
         state.seen = True
         self.started = True
+        self.positions.enter_package(state.listed.dir)
         prefix = state.listed.symbol_prefix
         state.escape.function_prefix = prefix + "_test" if external else prefix
         return state, None
