@@ -355,12 +355,11 @@ def entry_family(entry: str) -> str | None:
     return None
 
 
-def _is_inlined(call: AllocCall, span: FunctionSpan | None) -> bool:
-    if call.call_pos is not None:
-        return True
-    if span is None:
-        return False
-    return call.pos.file != span.file or call.pos.line < span.first_line
+def _is_inlined(call: AllocCall) -> bool:
+    """`call_pos` says so: from the compiler's inlining tables (source mode) or the
+    binary's inline tree. The function spans cannot: `init` runs the package-level
+    initialisers of every file, own code far outside its span."""
+    return call.call_pos is not None
 
 
 class _Matcher:
@@ -440,8 +439,7 @@ def join_sites(
         if family is None:
             continue
         function = short_function(call.function)
-        span = spans.get(function)
-        if _is_inlined(call, span):
+        if _is_inlined(call):
             pending_inlined.append(call)
             continue
         found = matcher.take(matcher.on_line(call.pos, call.entry, family, function))
