@@ -59,6 +59,19 @@ Rules of the join, in the order they are applied:
 9. **Binary mode** calls the join with calls only (`diagnostics=()`, origin "binary"):
    every rule above that needs a diagnostic simply does not fire.
 
+Where source mode and binary mode (`--cross-check`) legitimately differ:
+
+* **Closure copies.** When a function containing a closure is inlined, the compiler
+  compiles the closure body again for that context, as a second text symbol
+  `F.func1#<hash>#` next to `F.func1` (`ir.NewClosureFunc`; `obj.TrimInlineHash` removes
+  the hash from the name). Both are in the package's listing, so source mode reports the
+  closure's allocations once per copy, under the one name `F.func1`; a linked program
+  keeps only the copies something reaches, so the binary may hold fewer calls at those
+  lines (go1.27 std: `cmd/go/internal/modload.fixVersion.func1`,
+  `crypto/tls.ekmFromMasterSecret.func1`). The `-S` listing cannot say which copy a
+  program will keep: that is decided by the linker's reachability, per program.
+* Functions the linker drops altogether are not compared at all (crosscheck.py).
+
 The construct vocabulary (fixed; reporters and fingerprints rely on it):
 new, composite-literal, make-slice, append, map, chan, closure, interface,
 string-concat, string-conversion, bytes-conversion, runes-conversion, moved-to-heap,

@@ -13,10 +13,14 @@ Invariants this parser keeps:
   (ALLOCATOR.md §8), each with the argument registers (register ABI, amd64: AX, BX, CX,
   DI, SI, ...) that carry its type descriptor and its count. Nothing else decides what
   an allocation call is.
-- The type and count of a call are what the instructions since the previous CALL put in
-  those registers: `LEAQ type:T(SB), R` and `MOVL/MOVQ $n, R` / `XORL R, R`, carried by
+- The type and count of a call are what the straight-line code before it puts in those
+  registers: `LEAQ type:T(SB), R` and `MOVL/MOVQ $n, R` / `XORL R, R`, carried by
   register-to-register moves (`MOVL $10, BX; MOVQ BX, CX` for make([]T, 10)); any other
-  write to R forgets it, a CALL forgets everything. A type loaded from a generic
+  write to R forgets it. The straight line starts after the previous CALL, JMP or RET
+  and at the last branch target (another path may arrive there with other values:
+  `MOVL $68, SI; JMP L` before a target that reaches the call is not the call's count),
+  the rule binary mode applies to machine code. Branch targets are known only when the
+  function's listing ends, so calls are interpreted then. A type loaded from a generic
   dictionary is therefore None, never a guess.
 - A call's `pos` is the line `-S` attributes the instruction to; for inlined code that is
   the callee's line, possibly in another file (`errors.go`). Its `call_pos` (where the
@@ -138,11 +142,15 @@ _WINDOW = 64
 class _PendingCall:
     pos: SourcePos
     entry: str
-    type_name: str | None
-    count: int | None
-    asm: tuple[str, ...]
+    spec: EntrySpec
+    target: str  # the CALL's operand, `runtime.newobject(SB)`
+    window: tuple[str, ...]  # the instruction lines since the previous CALL
     own_lines: int  # how many own-file lines the function had run before this call
     pc: int  # the CALL's offset in the function, which the inlining tables are keyed by
+    # Set when the function's listing is complete (`AsmParser._settle`):
+    type_name: str | None = None
+    count: int | None = None
+    asm: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -153,6 +161,7 @@ class _Function:
     text_where: str = ""  # `/abs/file.go:12` of the TEXT instruction, as printed
     lines: list[int] = field(default_factory=list)
     calls: list[_PendingCall] = field(default_factory=list)
+    branch_targets: set[int] = field(default_factory=set)
 
 
 def _type_name(symbol: str) -> str | None:
@@ -204,6 +213,7 @@ class AsmParser:
         if symbol is None:
             return
         name = symbol.group("name").replace('"".', self.symbol_package + ".")
+        self._settle()
         self._function = None
         self._descriptor = None
         if symbol.group("kind").startswith("STEXT"):  # STEXTFIPS in crypto/internal/fips140
@@ -219,6 +229,7 @@ class AsmParser:
 
     def type_refs(self) -> set[str]:
         """The names of all types passed to allocation calls in this listing."""
+        self._settle()
         names = {name for _, name in self._closed_calls if name is not None}
         names.update(
             call.type_name
@@ -237,6 +248,7 @@ class AsmParser:
         are not kept while the rest of the build streams; `resolved` finishes the calls
         once types from elsewhere are known.
         """
+        self._settle()
         spans, calls = self.finish(decls, inline_calls)
         names = [
             pending.type_name
@@ -299,7 +311,11 @@ class AsmParser:
             self._call(text[len("CALL\t") :], pos, line[1:open_paren])
             self._window.clear()
         else:
-            self._window.append(text)
+            self._window.append(line)
+            if text[:1] == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
+                target = text[text.find("\t") + 1 :]
+                if target.isdigit():
+                    function.branch_targets.add(int(target))
 
     def _track(self, op: str, args: str) -> None:
         """Follow what the argument registers hold (see the module docstring)."""
@@ -334,27 +350,49 @@ class AsmParser:
         if found is None or pos is None:
             return
         entry, spec = found
-        self._regs.clear()
-        shown: deque[str] = deque(maxlen=_DISPLAY_LINES)
-        for text in self._window:
-            op, _, operands = text.partition("\t")
-            if op in _PSEUDO:
-                continue
-            shown.append(text)
-            self._track(op, operands)
-        type_name = self._reg_value(spec.type_reg, "type")
-        count = self._reg_value(spec.count_reg, "const")
         function.calls.append(
             _PendingCall(
                 pos,
                 entry,
-                type_name if isinstance(type_name, str) else None,
-                count if isinstance(count, int) else None,
-                (*shown, f"CALL\t{args}"),
+                spec,
+                args,
+                tuple(self._window),
                 len(function.lines),
                 int(offsets.split()[0], 16),
             )
         )
+
+    def _settle(self) -> None:
+        """Interpret the calls of the function just listed (see the module docstring)."""
+        function = self._function
+        if function is None:
+            return
+        for call in function.calls:
+            if call.asm:
+                continue
+            texts = [line[line.find(")\t") + 2 :] for line in call.window]
+            start = 0
+            for index in range(len(texts) - 1, -1, -1):
+                op = texts[index].partition("\t")[0]
+                if op == "JMP" or op.startswith("RET"):
+                    start = index + 1
+                    break
+                offsets = call.window[index][1:].split(" ", 2)
+                if len(offsets) > 1 and int(offsets[1]) in function.branch_targets:
+                    start = index
+                    break
+            self._regs.clear()
+            for text in texts[start:]:
+                op, _, operands = text.partition("\t")
+                if op not in _PSEUDO:
+                    self._track(op, operands)
+            type_name = self._reg_value(call.spec.type_reg, "type")
+            count = self._reg_value(call.spec.count_reg, "const")
+            call.type_name = type_name if isinstance(type_name, str) else None
+            call.count = count if isinstance(count, int) else None
+            shown = [text for text in texts if text.partition("\t")[0] not in _PSEUDO]
+            call.asm = (*shown[-_DISPLAY_LINES:], f"CALL\t{call.target}")
+            call.window = ()  # the instructions are not kept
 
     def _reg_value(self, reg: str | None, kind: str) -> str | int | None:
         if reg is None:
@@ -374,6 +412,7 @@ class AsmParser:
         `types` adds descriptors found elsewhere (other target packages, the type-size
         helper) to the ones dumped in this listing.
         """
+        self._settle()
         known = dict(types or {})
         known.update(self.types)
         starts = _declaration_starts(self._functions, decls)

@@ -1,6 +1,6 @@
 """Source mode against binary mode on real standard-library packages (go1.27.3).
 
-encoding/json and net/http inline heavily (helpers of the same file, of other files,
+encoding/json, fmt and net/http inline heavily (helpers of the same file, of other files,
 of other packages, closures, nested inlining), initialise package-level maps, and box
 values into interfaces: the cases where source mode used to place a call at the wrong
 line, pair it with an unrelated escape line or lose its constant. Binary mode reads the
@@ -18,7 +18,7 @@ from escape_lens.analyze import analyze_targets
 from escape_lens.binary.crosscheck import build_and_cross_check
 from escape_lens.records import Report, Site
 
-TARGETS = ["encoding/json", "net/http"]
+TARGETS = ["encoding/json", "fmt", "net/http"]
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,10 @@ def test_package_level_maps_are_at_their_declarations(std_report: Report) -> Non
     assert init_maps
     assert all(not s.pos.file.startswith("<") for s in init_maps)
     assert ("net/http/request.go", 100) in {(s.pos.file, s.pos.line) for s in init_maps}
+
+
+def test_a_constant_from_another_path_is_no_count(std_report: Report) -> None:
+    # fmtUnicode: `MOVL $68, SI; JMP` ends one path; the path that reaches the makeslice
+    # joins at a branch target with SI = width, not 68.
+    (site,) = _sites(std_report, "(*fmt).fmtUnicode", "fmt/format.go", "makeslice")
+    assert site.count is None
