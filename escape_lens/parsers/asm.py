@@ -468,7 +468,9 @@ def _span(function: _Function, starts: list[int], package: str) -> FunctionSpan:
     for line in function.lines:
         if line > last and (limit is None or line < limit):
             last = line
-    name = re.sub(r"#[^#]*#$", "", function.name)  # drop the compiler's variant suffix
+    # A closure copy made for an inlined caller is `F.func1#<hash>#` (its own closures:
+    # `F.func1#<hash>#.1`); it is named as the original, like obj.TrimInlineHash does.
+    name = re.sub(r"#[^#]*#", "", function.name)
     return FunctionSpan(name, package, function.file, function.first_line, last)
 
 
