@@ -184,6 +184,9 @@ class AsmParser:
         # What `""` in old symbol names stands for (`"".f`, before go1.20).
         self.symbol_package = symbol_package or package
         self.inline = InlineTables(positions, self.symbol_package)
+        # Whether the next tab-indented lines can matter: a function's instructions or a
+        # type descriptor's first hex line (the build's line loop skips the others).
+        self.wants_tab_lines = False
         self.types: dict[str, TypeInfo] = {}
         self.text_symbols = 0
         self._functions: list[_Function] = []
@@ -200,10 +203,14 @@ class AsmParser:
 
     def feed(self, line: str) -> None:
         if line[:1] == "\t":
+            if not self.wants_tab_lines:
+                return
             if self._function is not None:
                 open_paren = line.find(" (", 7, 32)
-                if open_paren >= 0:  # not a hex dump or relocation line
+                if open_paren >= 0:
                     self._instruction(line, open_paren)
+                else:  # the function's hex dump and relocations: its instructions are over
+                    self.wants_tab_lines = False
             elif self._descriptor is not None:
                 self._hex(line)
             return
@@ -216,16 +223,19 @@ class AsmParser:
         self._settle()
         self._function = None
         self._descriptor = None
+        self.wants_tab_lines = False
         if symbol.group("kind").startswith("STEXT"):  # STEXTFIPS in crypto/internal/fips140
             self.text_symbols += 1
             self._function = _Function(name)
             self._functions.append(self._function)
+            self.wants_tab_lines = True
             self._window.clear()
             self._where_text = ""
         else:
             for prefix in _TYPE_PREFIXES:
                 if name.startswith(prefix) and not name.startswith(prefix + "."):
                     self._descriptor = name[len(prefix) :]
+                    self.wants_tab_lines = True
 
     def type_refs(self) -> set[str]:
         """The names of all types passed to allocation calls in this listing."""
@@ -279,6 +289,7 @@ class AsmParser:
             ptrbytes = int.from_bytes(raw[8:16], "little")
             self.types[self._descriptor] = TypeInfo(self._descriptor, size, ptrbytes)
         self._descriptor = None  # only the first 16 bytes matter
+        self.wants_tab_lines = False
 
     def _instruction(self, line: str, open_paren: int) -> None:
         """One instruction line; string slicing, not regular expressions: this is the hot path.

@@ -123,15 +123,26 @@ class BuildParser:
             self.positions.forget_positions()
 
     def feed_all(self, lines: Iterable[str]) -> None:
+        """`feed` for many lines, with the two bulk kinds handled without a call of it:
+        instructions (tab) and the inlining tables' instruction lines (space)."""
         feed = self.feed
+        current = self._current
         for line in lines:
-            current = self._current
-            if current is None:
-                feed(line)
-            elif line[:1] == "\t":
-                current.asm.feed(line)  # the hot path, without one more call
-            elif line[:1] != " " or not current.asm.inline.feed(line):
-                feed(line)  # (lines starting with a space: the inlining tables' bulk)
+            if current is not None:
+                first = line[:1]
+                if first == "\t":
+                    asm = current.asm
+                    if asm.wants_tab_lines:
+                        asm.feed(line)
+                    continue
+                if first == " ":
+                    inline = current.asm.inline
+                    if inline.in_table and line[12:13] == " ":
+                        continue  # a table line whose value does not change: nothing to keep
+                    if inline.feed(line):
+                        continue
+            feed(line)
+            current = self._current  # only `feed` changes blocks
 
     def _route(self, header: re.Match[str]) -> tuple[_PackageState | None, list[str] | None]:
         """Which state (or failure list) the block after a `# pkg` header goes to.

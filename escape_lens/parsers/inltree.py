@@ -70,8 +70,10 @@ class InlineTables:
         self._table_name = ""
         self._tree: _Function | None = None
 
-    def __bool__(self) -> bool:
-        return bool(self._functions)
+    @property
+    def in_table(self) -> bool:
+        """Inside a function's table (its instruction lines start with a space)."""
+        return self._table is not None
 
     def feed(self, line: str) -> bool:
         """Take `line` if it belongs to the tables; False when it is something else."""
