@@ -25,6 +25,9 @@ from escape_lens.records import EscapeDiagnostic, FunctionSpan, PackageOutput, T
 
 _MAX_ERROR_LINES = 200
 HEADER_RE = re.compile(r"^# (?P<path>\S+)(?: \[(?P<variant>\S+)\])?$")
+# How the lines of the inlining tables start (`funcpctab`, ` pc value`, `wrote`, tree
+# nodes `0 | -1 | ...`, `-- inlining tree`, `--`); `-m` lines mostly start with `.` or `/`.
+_TABLES_FIRST = frozenset(" -fw0123456789")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +109,16 @@ class BuildParser:
             sink = self._sink
             if sink is not None and len(sink) < _MAX_ERROR_LINES and line.strip():
                 sink.append(line)  # a failure's message; a long block is cut short
-        elif current.asm.inline.feed(line):
+        elif line[:1] in _TABLES_FIRST and current.asm.inline.feed(line):
             pass  # the inlining tables (parsers/inltree.py), before the listing
-        elif POS_LINE_RE.match(line):
-            current.diagnostics.extend(current.escape.feed(line))
         else:
-            current.asm.feed(line)
+            match = POS_LINE_RE.match(line)
+            if match is None:
+                current.asm.feed(line)
+            else:
+                found = current.escape.feed(line, match)
+                if found:
+                    current.diagnostics.extend(found)
 
     def _close_block(self) -> None:
         """End of a package's block: finish what can be finished, drop the instructions."""
