@@ -1,4 +1,5 @@
-"""Source mode against binary mode on real standard-library packages (go1.27.3).
+"""Source mode against binary mode on real standard-library packages (go1.27.3, and
+go1.21.13 for the agreement itself).
 
 encoding/json, fmt and net/http inline heavily (helpers of the same file, of other files,
 of other packages, closures, nested inlining), initialise package-level maps, and box
@@ -17,6 +18,7 @@ import pytest
 from escape_lens.analyze import analyze_targets
 from escape_lens.binary.crosscheck import build_and_cross_check
 from escape_lens.records import Report, Site
+from tests.conftest import fetch_toolchain
 
 TARGETS = ["encoding/json", "fmt", "net/http"]
 
@@ -35,12 +37,15 @@ def _sites(report: Report, function: str, file: str, entry: str) -> list[Site]:
     ]
 
 
-def test_source_and_binary_agree_on_std(std_report: Report, tmp_path: Path) -> None:
-    with_call = [s for s in std_report.sites if s.call is not None]
+@pytest.mark.parametrize("version", ["1.27.3", "1.21.13"])
+def test_source_and_binary_agree_on_std(version: str, std_report: Report, tmp_path: Path) -> None:
+    report = std_report
+    if version != "1.27.3":
+        report = analyze_targets(TARGETS, go=str(fetch_toolchain(version)), cwd=str(tmp_path))
+    assert str(report.toolchain.version) == f"go{version}"
+    with_call = [s for s in report.sites if s.call is not None]
     assert len(with_call) > 1000  # the comparison covers the packages, not a corner
-    disagreements = build_and_cross_check(
-        std_report.toolchain, TARGETS, std_report, cwd=str(tmp_path)
-    )
+    disagreements = build_and_cross_check(report.toolchain, TARGETS, report, cwd=str(tmp_path))
     assert [str(d) for d in disagreements] == []
 
 
