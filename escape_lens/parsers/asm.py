@@ -134,6 +134,9 @@ _CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
 _REGISTER = re.compile(r"^(?:[A-D]X|[SD]I|[SB]P|R\d+|X\d+|[A-D]L|[SD]IL|R\d+[BLW])$")
 # Instructions that neither compute nor clobber anything of interest.
 _PSEUDO = frozenset({"PCDATA", "FUNCDATA", "NOP", "XCHGL", "INLMARK"})
+# Instructions that only set flags: `CMPQ AX, DX` leaves DX (a type compared before
+# it is allocated keeps its register).
+_READ_ONLY_OPS = ("CMP", "TEST", "BT", "UCOMIS", "COMIS")
 _DISPLAY_LINES = 6
 _WINDOW = 64
 
@@ -331,7 +334,7 @@ class AsmParser:
     def _track(self, op: str, args: str) -> None:
         """Follow what the argument registers hold (see the module docstring)."""
         source, _, dest = args.rpartition(", ")
-        if not _REGISTER.match(dest):
+        if op.startswith(_READ_ONLY_OPS) or not _REGISTER.match(dest):
             return
         value: tuple[str, str | int] | None = None
         if op == "LEAQ":
