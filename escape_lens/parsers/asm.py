@@ -272,6 +272,7 @@ class AsmParser:
         self._closed_spans.extend(spans)
         self._closed_calls.extend(zip(calls, names, strict=True))
         self._functions = []
+        self.inline = InlineTables(self.positions, self.symbol_package)  # the block's own
 
     def resolved(self, types: dict[str, TypeInfo]) -> tuple[list[FunctionSpan], list[AllocCall]]:
         """The closed spans and calls, with types of other packages filled in."""
