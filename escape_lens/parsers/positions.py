@@ -78,7 +78,8 @@ class Positions:
         else:
             absolute = os.path.normpath(os.path.join(self.cwd, name))
         result = self._reported(absolute)
-        self._relative[name] = result
+        if self._origin is not None:  # else it may resolve differently once it is known
+            self._relative[name] = result
         return result
 
     def _learn_origin(self, name: str) -> str | None:
