@@ -69,7 +69,8 @@ Where source mode and binary mode (`--cross-check`) legitimately differ:
   keeps only the copies something reaches, so the binary may hold fewer calls at those
   lines (go1.27 std: `cmd/go/internal/modload.fixVersion.func1`,
   `crypto/tls.ekmFromMasterSecret.func1`). The `-S` listing cannot say which copy a
-  program will keep: that is decided by the linker's reachability, per program.
+  program will keep: that is decided by the linker's reachability, per program. Such
+  sites say so in their note (`_note_closure_copies`).
 * Functions the linker drops altogether are not compared at all (crosscheck.py).
 
 The construct vocabulary (fixed; reporters and fingerprints rely on it):
@@ -473,6 +474,7 @@ def join_sites(
 
     sites = _inherit_moved_slice_types(sites, rules)
     sites = _label_go_and_defer(sites)
+    sites = _note_closure_copies(sites, functions)
     sites.extend(_unmatched(matcher, sites, spans, package, origin))
     return sites
 
@@ -604,6 +606,29 @@ def _label_go_and_defer(sites: list[Site]) -> list[Site]:
 
 def _join_note(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
+
+
+_COPY_NOTE = (
+    "one of several copies of this closure (the compiler compiles it again for each "
+    "inlined call of its enclosing function); a program keeps the copies it reaches"
+)
+
+
+def _note_closure_copies(sites: list[Site], functions: Sequence[FunctionSpan]) -> list[Site]:
+    """Say so on the sites of a function listed more than once (see the module docstring)."""
+    seen: dict[tuple[str, str, int], int] = {}
+    for span in functions:
+        key = (span.name, span.file, span.first_line)
+        seen[key] = seen.get(key, 0) + 1
+    copied = {name for (name, _, _), count in seen.items() if count > 1}
+    if not copied:
+        return sites
+    return [
+        replace(site, note=_join_note(site.note, _COPY_NOTE))
+        if site.call is not None and site.call.function in copied
+        else site
+        for site in sites
+    ]
 
 
 def _unmatched(

@@ -110,3 +110,7 @@ def test_closure_copies_are_the_only_difference_in_crypto_tls(
         d for d in disagreements if not (d.what == "missing-in-binary" and d.function in copied)
     ]
     assert [str(d) for d in others] == []
+    # and source mode says so where it happens
+    in_copies = [s for s in report.sites if s.function in copied and s.call is not None]
+    assert in_copies
+    assert all("copies of this closure" in s.note for s in in_copies)
