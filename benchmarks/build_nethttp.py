@@ -67,7 +67,7 @@ def one(go: str, nonce: str, target: str) -> None:
     from escape_lens.toolchain import build, read_toolchain
 
     if nonce:
-        build.GCFLAGS = f"-gcflags={GCFLAGS} -D={nonce}"
+        build.GCFLAGS = f"{build.GCFLAGS} -D={nonce}"
     toolchain = read_toolchain(Path(go))
     start = time.perf_counter()
     output = build.compile_targets(toolchain, [target], cwd=str(REPO))

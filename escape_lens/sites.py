@@ -30,8 +30,12 @@ Rules of the join, in the order they are applied:
 3. **Inlined allocations** run in the function they were inlined into, so the site is
    attributed to that function. `-S` places the call at the callee's line (another
    function's lines, another file, another package); `-m` places the diagnostic at the
-   call site in the caller. Such a call pairs with a compatible unused diagnostic inside
-   the caller; the site's `pos` is the caller's position and `inlined_from` the callee's.
+   call site in the caller, which the compiler's inlining tables give exactly
+   (`AllocCall.call_pos`, parsers/inltree.py). Such a call pairs with a compatible unused
+   diagnostic on that line, else it is a site of its own there; the site's `pos` is the
+   caller's position and `inlined_from` the callee's. Only a call without `call_pos`
+   (binary mode without an inline tree entry, old captured output) looks for a
+   compatible diagnostic anywhere in the caller that names its type.
 4. **Escape lines without a call** are sites with `allocates=False` and a note: batched
    into another moved-to-heap allocation (1.25+ merges small scalar locals into one
    `mallocgc`), inlined (the allocation is reported where it was inlined), generic (compiled
@@ -49,12 +53,25 @@ Rules of the join, in the order they are applied:
    (`mallocgcSmallNoScanSC4`, `mallocgcTinySC2`), its size class must equal the model's.
    A disagreement is a model bug: the site's note says so in capitals, and the tests
    fail on it.
-8. **Cache replays**: the go command replays a cached `-m` text verbatim, with file names
-   relative to the directory of the build that filled the cache; a diagnostic file that
-   is none of the package's compiled files is re-anchored to the compiled file with the
-   same base name (`_reanchor`), so a cached build gives the same sites as a fresh one.
+8. **Cache replays** need nothing here: the build parser already resolves the file names
+   of a replayed `-m` text (relative to the directory of the build that filled the
+   cache) to the package's files (parsers/positions.py).
 9. **Binary mode** calls the join with calls only (`diagnostics=()`, origin "binary"):
    every rule above that needs a diagnostic simply does not fire.
+
+Where source mode and binary mode (`--cross-check`) legitimately differ:
+
+* **Closure copies.** When a function containing a closure is inlined, the compiler
+  compiles the closure body again for that context, as a second text symbol
+  `F.func1#<hash>#` next to `F.func1` (`ir.NewClosureFunc`; `obj.TrimInlineHash` removes
+  the hash from the name). Both are in the package's listing, so source mode reports the
+  closure's allocations once per copy, under the one name `F.func1`; a linked program
+  keeps only the copies something reaches, so the binary may hold fewer calls at those
+  lines (go1.27 std: `cmd/go/internal/modload.fixVersion.func1`,
+  `crypto/tls.ekmFromMasterSecret.func1`). The `-S` listing cannot say which copy a
+  program will keep: that is decided by the linker's reachability, per program. Such
+  sites say so in their note (`_note_closure_copies`).
+* Functions the linker drops altogether are not compared at all (crosscheck.py).
 
 The construct vocabulary (fixed; reporters and fingerprints rely on it):
 new, composite-literal, make-slice, append, map, chan, closure, interface,
@@ -64,9 +81,8 @@ goroutine, defer, alloc (a direct `mallocgc` whose source construct is unknown).
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from escape_lens import model
@@ -302,39 +318,6 @@ def _enclosing(function: str, pos: SourcePos, functions: Sequence[FunctionSpan])
     return named.group("parent") if starts_here else function
 
 
-def _reanchor(
-    diagnostics: Iterable[EscapeDiagnostic], functions: Sequence[FunctionSpan]
-) -> Iterator[EscapeDiagnostic]:
-    """Diagnostics placed in the files the assembly names.
-
-    The go command replays a cached compile's `-m` text verbatim, file names relative to
-    the directory of the build that filled the cache, while `-S` names files absolutely.
-    A diagnostic file that is none of the package's compiled files, but shares its base
-    name with exactly one of them (one package = one directory), is that file.
-    """
-    compiled = {span.file for span in functions}
-    by_base: dict[str, set[str]] = {}
-    for file in compiled:
-        by_base.setdefault(os.path.basename(file), set()).add(file)
-    moved: dict[str, str] = {}
-    for diag in diagnostics:
-        file = diag.pos.file
-        if file not in compiled and file not in moved:
-            same = by_base.get(os.path.basename(file), set())
-            moved[file] = next(iter(same)) if len(same) == 1 else file
-        target = moved.get(file, file)
-        if target == file:
-            yield diag
-            continue
-        flow = tuple(
-            replace(step, pos=replace(step.pos, file=moved.get(step.pos.file, step.pos.file)))
-            if step.pos is not None
-            else step
-            for step in diag.flow
-        )
-        yield replace(diag, pos=replace(diag.pos, file=target), flow=flow)
-
-
 def _prepare(
     diagnostics: Iterable[EscapeDiagnostic], functions: Sequence[FunctionSpan]
 ) -> list[_Diag]:
@@ -343,25 +326,30 @@ def _prepare(
     `-m=2` states some facts twice: a flow header (`x escapes to heap in F:`) and a
     verdict (`moved to heap: x`, `append escapes to heap`) at the same position. The two
     become one diagnostic: the verdict's kind, the longer subject, the flow that exists.
+    Different subjects at one position are different facts (an inlined call site holds
+    all the callee's allocations: `moved to heap: .autotmp_3` and `.autotmp_4`,
+    `io.nopCloser{...}` and `io.nopCloserWriterTo{...}`), except for `append`, which
+    the header spells with its arguments and the verdict without.
     """
-    by_pos: dict[tuple[SourcePos, str], list[EscapeDiagnostic]] = {}
+    by_pos: dict[tuple[SourcePos, str, str], list[EscapeDiagnostic]] = {}
     moved: set[tuple[SourcePos, str]] = set()
-    for diag in _reanchor(diagnostics, functions):
+    for diag in diagnostics:
         if diag.kind not in _ESCAPING_KINDS and diag.kind not in _STACK_KINDS:
             continue
         construct = diagnostic_construct(diag)
         if construct is None:
             continue
-        by_pos.setdefault((diag.pos, construct), []).append(diag)
+        subject = "" if construct == "append" else diag.subject
+        by_pos.setdefault((diag.pos, construct, subject), []).append(diag)
         if diag.kind == "moved-to-heap":
             moved.add((diag.pos, diag.subject))
     span_names = frozenset(span.name for span in functions)
     prepared: list[_Diag] = []
-    for (pos, construct), group in by_pos.items():
-        if construct == "interface" and any((pos, d.subject) in moved for d in group):
+    for (pos, construct, subject), group in by_pos.items():
+        if construct == "interface" and (pos, subject) in moved:
             continue  # the header of a `moved to heap` verdict, merged below
         if construct == "moved-to-heap":
-            group = [*group, *by_pos.get((pos, "interface"), [])]
+            group = [*group, *by_pos.get((pos, "interface", subject), [])]
         verdict = max(group, key=lambda d: (d.kind == "moved-to-heap", d.kind == "escapes"))
         flow = max((d.flow for d in group), key=len)
         subject = verdict.subject
@@ -392,12 +380,11 @@ def entry_family(entry: str) -> str | None:
     return None
 
 
-def _is_inlined(call: AllocCall, span: FunctionSpan | None) -> bool:
-    if call.call_pos is not None:
-        return True
-    if span is None:
-        return False
-    return call.pos.file != span.file or call.pos.line < span.first_line
+def _is_inlined(call: AllocCall) -> bool:
+    """`call_pos` says so: from the compiler's inlining tables (source mode) or the
+    binary's inline tree. The function spans cannot: `init` runs the package-level
+    initialisers of every file, own code far outside its span."""
+    return call.call_pos is not None
 
 
 class _Matcher:
@@ -477,8 +464,7 @@ def join_sites(
         if family is None:
             continue
         function = short_function(call.function)
-        span = spans.get(function)
-        if _is_inlined(call, span):
+        if _is_inlined(call):
             pending_inlined.append(call)
             continue
         found = matcher.take(matcher.on_line(call.pos, call.entry, family, function))
@@ -487,10 +473,11 @@ def join_sites(
     for call in pending_inlined:
         family = entry_family(call.entry) or _OBJECT
         function = short_function(call.function)
-        index = None
         if call.call_pos is not None:
+            # The compiler's inlining tables place the call exactly: its diagnostic is
+            # on that line or there is none (no guessing elsewhere in the function).
             index = matcher.on_line(call.call_pos, call.entry, family, function)
-        if index is None:
+        else:
             type_name = call.type.name if call.type is not None else ""
             index = matcher.in_function(family, function, type_name)
         found = matcher.take(index)
@@ -498,6 +485,7 @@ def join_sites(
 
     sites = _inherit_moved_slice_types(sites, rules)
     sites = _label_go_and_defer(sites)
+    sites = _note_closure_copies(sites, functions)
     sites.extend(_unmatched(matcher, sites, spans, package, origin))
     return sites
 
@@ -629,6 +617,29 @@ def _label_go_and_defer(sites: list[Site]) -> list[Site]:
 
 def _join_note(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
+
+
+_COPY_NOTE = (
+    "one of several copies of this closure (the compiler compiles it again for each "
+    "inlined call of its enclosing function); a program keeps the copies it reaches"
+)
+
+
+def _note_closure_copies(sites: list[Site], functions: Sequence[FunctionSpan]) -> list[Site]:
+    """Say so on the sites of a function listed more than once (see the module docstring)."""
+    seen: dict[tuple[str, str, int], int] = {}
+    for span in functions:
+        key = (span.name, span.file, span.first_line)
+        seen[key] = seen.get(key, 0) + 1
+    copied = {name for (name, _, _), count in seen.items() if count > 1}
+    if not copied:
+        return sites
+    return [
+        replace(site, note=_join_note(site.note, _COPY_NOTE))
+        if site.call is not None and site.call.function in copied
+        else site
+        for site in sites
+    ]
 
 
 def _unmatched(

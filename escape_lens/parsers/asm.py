@@ -13,17 +13,24 @@ Invariants this parser keeps:
   (ALLOCATOR.md §8), each with the argument registers (register ABI, amd64: AX, BX, CX,
   DI, SI, ...) that carry its type descriptor and its count. Nothing else decides what
   an allocation call is.
-- The type and count of a call are what the instructions since the previous CALL put in
-  those registers: `LEAQ type:T(SB), R` and `MOVL/MOVQ $n, R` / `XORL R, R`, carried by
+- The type and count of a call are what the straight-line code before it puts in those
+  registers: `LEAQ type:T(SB), R` and `MOVL/MOVQ $n, R` / `XORL R, R`, carried by
   register-to-register moves (`MOVL $10, BX; MOVQ BX, CX` for make([]T, 10)); any other
-  write to R forgets it, a CALL forgets everything. A type loaded from a generic
+  write to R forgets it. The straight line starts after the previous CALL, JMP or RET
+  and at the last branch target (another path may arrive there with other values:
+  `MOVL $68, SI; JMP L` before a target that reaches the call is not the call's count),
+  the rule binary mode applies to machine code. Branch targets are known only when the
+  function's listing ends, so calls are interpreted then. A type loaded from a generic
   dictionary is therefore None, never a guess.
 - A call's `pos` is the line `-S` attributes the instruction to; for inlined code that is
-  the callee's line, possibly in another file (`errors.go`). Such a call (pos outside
-  the function's span) gets `call_pos` from the -m `inlining call to F` lines in the
-  function: the call of the callee (known by the `can inline` declarations of this
-  package, or by its file's directory for other packages) nearest the last own line run
-  before it; else an inliner line on that line; else that line with column 0.
+  the callee's line, possibly in another file (`errors.go`). Its `call_pos` (where the
+  function itself makes the call that was inlined) is read from the compiler's own
+  inlining tables, which the build asks for with `-d=pctab=pctoinline` (see
+  `InlineTables`): the pc of the CALL gives its inlining-tree node, and the root of that
+  node's chain is the call in the function, with its column. This is what the linker
+  writes into `.gopclntab`, so it is exact and agrees with binary mode. Only output
+  captured without those tables (old fixtures) falls back to a guess from the -m
+  `inlining call to F` lines (`_Inlining`).
 - A function's span is its own file (the file of its TEXT instruction), from the TEXT
   line to the last instruction line of that file before the next function declared
   after it in that file (code inlined from the same file must not stretch the span).
@@ -40,6 +47,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from escape_lens.parsers.escape import FuncDecl, InlineCall
+from escape_lens.parsers.inltree import InlineTables
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
@@ -126,6 +134,9 @@ _CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
 _REGISTER = re.compile(r"^(?:[A-D]X|[SD]I|[SB]P|R\d+|X\d+|[A-D]L|[SD]IL|R\d+[BLW])$")
 # Instructions that neither compute nor clobber anything of interest.
 _PSEUDO = frozenset({"PCDATA", "FUNCDATA", "NOP", "XCHGL", "INLMARK"})
+# Instructions that only set flags: `CMPQ AX, DX` leaves DX (a type compared before
+# it is allocated keeps its register).
+_READ_ONLY_OPS = ("CMP", "TEST", "BT", "UCOMIS", "COMIS")
 _DISPLAY_LINES = 6
 _WINDOW = 64
 
@@ -134,10 +145,15 @@ _WINDOW = 64
 class _PendingCall:
     pos: SourcePos
     entry: str
-    type_name: str | None
-    count: int | None
-    asm: tuple[str, ...]
+    spec: EntrySpec
+    target: str  # the CALL's operand, `runtime.newobject(SB)`
+    window: tuple[str, ...]  # the instruction lines since the previous CALL
     own_lines: int  # how many own-file lines the function had run before this call
+    pc: int  # the CALL's offset in the function, which the inlining tables are keyed by
+    # Set when the function's listing is complete (`AsmParser._settle`):
+    type_name: str | None = None
+    count: int | None = None
+    asm: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -145,8 +161,10 @@ class _Function:
     name: str
     file: str = ""
     first_line: int = 0
+    text_where: str = ""  # `/abs/file.go:12` of the TEXT instruction, as printed
     lines: list[int] = field(default_factory=list)
     calls: list[_PendingCall] = field(default_factory=list)
+    branch_targets: set[int] = field(default_factory=set)
 
 
 def _type_name(symbol: str) -> str | None:
@@ -168,6 +186,10 @@ class AsmParser:
         self.package = package
         # What `""` in old symbol names stands for (`"".f`, before go1.20).
         self.symbol_package = symbol_package or package
+        self.inline = InlineTables(positions, self.symbol_package)
+        # Whether the next tab-indented lines can matter: a function's instructions or a
+        # type descriptor's first hex line (the build's line loop skips the others).
+        self.wants_tab_lines = False
         self.types: dict[str, TypeInfo] = {}
         self.text_symbols = 0
         self._functions: list[_Function] = []
@@ -184,32 +206,43 @@ class AsmParser:
 
     def feed(self, line: str) -> None:
         if line[:1] == "\t":
+            if not self.wants_tab_lines:
+                return
             if self._function is not None:
                 open_paren = line.find(" (", 7, 32)
-                if open_paren >= 0:  # not a hex dump or relocation line
+                if open_paren >= 0:
                     self._instruction(line, open_paren)
+                else:  # the function's hex dump and relocations: its instructions are over
+                    self.wants_tab_lines = False
             elif self._descriptor is not None:
                 self._hex(line)
+            return
+        if self.inline.feed(line):
             return
         symbol = _SYMBOL.match(line)
         if symbol is None:
             return
         name = symbol.group("name").replace('"".', self.symbol_package + ".")
+        self._settle()
         self._function = None
         self._descriptor = None
+        self.wants_tab_lines = False
         if symbol.group("kind").startswith("STEXT"):  # STEXTFIPS in crypto/internal/fips140
             self.text_symbols += 1
             self._function = _Function(name)
             self._functions.append(self._function)
+            self.wants_tab_lines = True
             self._window.clear()
             self._where_text = ""
         else:
             for prefix in _TYPE_PREFIXES:
                 if name.startswith(prefix) and not name.startswith(prefix + "."):
                     self._descriptor = name[len(prefix) :]
+                    self.wants_tab_lines = True
 
     def type_refs(self) -> set[str]:
         """The names of all types passed to allocation calls in this listing."""
+        self._settle()
         names = {name for _, name in self._closed_calls if name is not None}
         names.update(
             call.type_name
@@ -228,6 +261,7 @@ class AsmParser:
         are not kept while the rest of the build streams; `resolved` finishes the calls
         once types from elsewhere are known.
         """
+        self._settle()
         spans, calls = self.finish(decls, inline_calls)
         names = [
             pending.type_name
@@ -238,6 +272,7 @@ class AsmParser:
         self._closed_spans.extend(spans)
         self._closed_calls.extend(zip(calls, names, strict=True))
         self._functions = []
+        self.inline = InlineTables(self.positions, self.symbol_package)  # the block's own
 
     def resolved(self, types: dict[str, TypeInfo]) -> tuple[list[FunctionSpan], list[AllocCall]]:
         """The closed spans and calls, with types of other packages filled in."""
@@ -258,6 +293,7 @@ class AsmParser:
             ptrbytes = int.from_bytes(raw[8:16], "little")
             self.types[self._descriptor] = TypeInfo(self._descriptor, size, ptrbytes)
         self._descriptor = None  # only the first 16 bytes matter
+        self.wants_tab_lines = False
 
     def _instruction(self, line: str, open_paren: int) -> None:
         """One instruction line; string slicing, not regular expressions: this is the hot path.
@@ -281,20 +317,25 @@ class AsmParser:
             if pos is not None:
                 if not function.file and text.startswith("TEXT\t"):
                     function.file, function.first_line = pos.file, pos.line
+                    function.text_where = where
                 lines = function.lines
                 if pos.file == function.file and (not lines or lines[-1] != pos.line):
                     lines.append(pos.line)
         pos = self._where
         if text.startswith("CALL\t"):
-            self._call(text[len("CALL\t") :], pos)
+            self._call(text[len("CALL\t") :], pos, line[1:open_paren])
             self._window.clear()
         else:
-            self._window.append(text)
+            self._window.append(line)
+            if text[:1] == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
+                target = text[text.find("\t") + 1 :]
+                if target.isdigit():
+                    function.branch_targets.add(int(target))
 
     def _track(self, op: str, args: str) -> None:
         """Follow what the argument registers hold (see the module docstring)."""
         source, _, dest = args.rpartition(", ")
-        if not _REGISTER.match(dest):
+        if op.startswith(_READ_ONLY_OPS) or not _REGISTER.match(dest):
             return
         value: tuple[str, str | int] | None = None
         if op == "LEAQ":
@@ -315,7 +356,8 @@ class AsmParser:
         else:
             self._regs[reg] = value
 
-    def _call(self, args: str, pos: SourcePos | None) -> None:
+    def _call(self, args: str, pos: SourcePos | None, offsets: str) -> None:
+        """A CALL; `offsets` is the line's `0x0024 00036` (pc in hex and decimal)."""
         function = self._function
         assert function is not None
         target = args[: -len("(SB)")] if args.endswith("(SB)") else ""
@@ -323,26 +365,49 @@ class AsmParser:
         if found is None or pos is None:
             return
         entry, spec = found
-        self._regs.clear()
-        shown: deque[str] = deque(maxlen=_DISPLAY_LINES)
-        for text in self._window:
-            op, _, operands = text.partition("\t")
-            if op in _PSEUDO:
-                continue
-            shown.append(text)
-            self._track(op, operands)
-        type_name = self._reg_value(spec.type_reg, "type")
-        count = self._reg_value(spec.count_reg, "const")
         function.calls.append(
             _PendingCall(
                 pos,
                 entry,
-                type_name if isinstance(type_name, str) else None,
-                count if isinstance(count, int) else None,
-                (*shown, f"CALL\t{args}"),
+                spec,
+                args,
+                tuple(self._window),
                 len(function.lines),
+                int(offsets.split()[0], 16),
             )
         )
+
+    def _settle(self) -> None:
+        """Interpret the calls of the function just listed (see the module docstring)."""
+        function = self._function
+        if function is None:
+            return
+        for call in function.calls:
+            if call.asm:
+                continue
+            texts = [line[line.find(")\t") + 2 :] for line in call.window]
+            start = 0
+            for index in range(len(texts) - 1, -1, -1):
+                op = texts[index].partition("\t")[0]
+                if op == "JMP" or op.startswith("RET"):
+                    start = index + 1
+                    break
+                offsets = call.window[index][1:].split(" ", 2)
+                if len(offsets) > 1 and int(offsets[1]) in function.branch_targets:
+                    start = index
+                    break
+            self._regs.clear()
+            for text in texts[start:]:
+                op, _, operands = text.partition("\t")
+                if op not in _PSEUDO:
+                    self._track(op, operands)
+            type_name = self._reg_value(call.spec.type_reg, "type")
+            count = self._reg_value(call.spec.count_reg, "const")
+            call.type_name = type_name if isinstance(type_name, str) else None
+            call.count = count if isinstance(count, int) else None
+            shown = [text for text in texts if text.partition("\t")[0] not in _PSEUDO]
+            call.asm = (*shown[-_DISPLAY_LINES:], f"CALL\t{call.target}")
+            call.window = ()  # the instructions are not kept
 
     def _reg_value(self, reg: str | None, kind: str) -> str | int | None:
         if reg is None:
@@ -362,6 +427,7 @@ class AsmParser:
         `types` adds descriptors found elsewhere (other target packages, the type-size
         helper) to the ones dumped in this listing.
         """
+        self._settle()
         known = dict(types or {})
         known.update(self.types)
         starts = _declaration_starts(self._functions, decls)
@@ -374,7 +440,7 @@ class AsmParser:
             span = _span(function, starts.get(function.file, []), self.package)
             spans.append(span)
             for pending in function.calls:
-                calls.append(_alloc_call(function, span, pending, known, inlined))
+                calls.append(_alloc_call(function, span, pending, known, inlined, self.inline))
         return spans, calls
 
 
@@ -417,12 +483,17 @@ def _span(function: _Function, starts: list[int], package: str) -> FunctionSpan:
     for line in function.lines:
         if line > last and (limit is None or line < limit):
             last = line
-    name = re.sub(r"#[^#]*#$", "", function.name)  # drop the compiler's variant suffix
+    # A closure copy made for an inlined caller is `F.func1#<hash>#` (its own closures:
+    # `F.func1#<hash>#.1`); it is named as the original, like obj.TrimInlineHash does.
+    name = re.sub(r"#[^#]*#", "", function.name)
     return FunctionSpan(name, package, function.file, function.first_line, last)
 
 
 class _Inlining:
-    """Where inlined code was called from, from the -m inliner lines of the package."""
+    """Where inlined code was called from, guessed from the -m inliner lines of the package.
+
+    Only for output without the inlining tables (captured before the build asked for them).
+    """
 
     def __init__(self, decls: Sequence[FuncDecl], calls: Sequence[InlineCall]) -> None:
         self.decls: dict[str, list[tuple[int, str]]] = {}
@@ -476,6 +547,7 @@ def _alloc_call(
     pending: _PendingCall,
     types: dict[str, TypeInfo],
     inlined: _Inlining,
+    tables: InlineTables,
 ) -> AllocCall:
     type_info = None
     if pending.type_name is not None:
@@ -483,7 +555,9 @@ def _alloc_call(
         type_info = types.get(pending.type_name)
     call_pos = None
     inside = pending.pos.file == span.file and span.first_line <= pending.pos.line <= span.last_line
-    if not inside:
+    if tables.has(function.name, function.text_where):
+        call_pos = tables.call_pos(function.name, function.text_where, pending.pc)
+    elif not inside:
         caller_line = next(
             (
                 line

@@ -144,8 +144,10 @@ class EscapeParser:
         assert pos is not None  # the regular expressions only admit positions
         return pos
 
-    def feed(self, line: str) -> list[EscapeDiagnostic]:
-        match = POS_LINE_RE.match(line)
+    def feed(self, line: str, match: re.Match[str] | None = None) -> list[EscapeDiagnostic]:
+        """The diagnostics `line` completes; `match`: POS_LINE_RE's, if the caller has it."""
+        if match is None:
+            match = POS_LINE_RE.match(line)
         if match is None:
             return []
         msg = match.group("msg")

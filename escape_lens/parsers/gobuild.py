@@ -25,6 +25,9 @@ from escape_lens.records import EscapeDiagnostic, FunctionSpan, PackageOutput, T
 
 _MAX_ERROR_LINES = 200
 HEADER_RE = re.compile(r"^# (?P<path>\S+)(?: \[(?P<variant>\S+)\])?$")
+# How the lines of the inlining tables start (`funcpctab`, ` pc value`, `wrote`, tree
+# nodes `0 | -1 | ...`, `-- inlining tree`, `--`); `-m` lines mostly start with `.` or `/`.
+_TABLES_FIRST = frozenset(" -fw0123456789")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +109,16 @@ class BuildParser:
             sink = self._sink
             if sink is not None and len(sink) < _MAX_ERROR_LINES and line.strip():
                 sink.append(line)  # a failure's message; a long block is cut short
-        elif POS_LINE_RE.match(line):
-            current.diagnostics.extend(current.escape.feed(line))
+        elif line[:1] in _TABLES_FIRST and current.asm.inline.feed(line):
+            pass  # the inlining tables (parsers/inltree.py), before the listing
         else:
-            current.asm.feed(line)
+            match = POS_LINE_RE.match(line)
+            if match is None:
+                current.asm.feed(line)
+            else:
+                found = current.escape.feed(line, match)
+                if found:
+                    current.diagnostics.extend(found)
 
     def _close_block(self) -> None:
         """End of a package's block: finish what can be finished, drop the instructions."""
@@ -121,13 +130,26 @@ class BuildParser:
             self.positions.forget_positions()
 
     def feed_all(self, lines: Iterable[str]) -> None:
+        """`feed` for many lines, with the two bulk kinds handled without a call of it:
+        instructions (tab) and the inlining tables' instruction lines (space)."""
         feed = self.feed
+        current = self._current
         for line in lines:
-            current = self._current
-            if current is not None and line[:1] == "\t":
-                current.asm.feed(line)  # the hot path, without one more call
-            else:
-                feed(line)
+            if current is not None:
+                first = line[:1]
+                if first == "\t":
+                    asm = current.asm
+                    if asm.wants_tab_lines:
+                        asm.feed(line)
+                    continue
+                if first == " ":
+                    inline = current.asm.inline
+                    if inline.in_table and line[12:13] == " ":
+                        continue  # a table line whose value does not change: nothing to keep
+                    if inline.feed(line):
+                        continue
+            feed(line)
+            current = self._current  # only `feed` changes blocks
 
     def _route(self, header: re.Match[str]) -> tuple[_PackageState | None, list[str] | None]:
         """Which state (or failure list) the block after a `# pkg` header goes to.
@@ -158,6 +180,7 @@ class BuildParser:
             return None, state.stray
         state.seen = True
         self.started = True
+        self.positions.enter_package(state.listed.dir)
         prefix = state.listed.symbol_prefix
         state.escape.function_prefix = prefix + "_test" if external else prefix
         return state, None

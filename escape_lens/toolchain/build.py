@@ -37,6 +37,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from escape_lens.errors import TargetError, ToolchainError
 from escape_lens.parsers.gobuild import BuildParser, ListedPackage
+from escape_lens.parsers.inltree import FLAG as INLINE_TABLES_FLAG
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import CompileOutput, GoToolchain, TypeInfo
 from escape_lens.toolchain.golist import iter_json_objects
@@ -47,7 +48,7 @@ from escape_lens.toolchain.typesizes import export_files, type_sizes
 
 LIST_TIMEOUT = 300.0
 BUILD_TIMEOUT = 3600.0
-GCFLAGS = "-gcflags=-m=2 -S"
+GCFLAGS = f"-gcflags=-m=2 -S {INLINE_TABLES_FLAG}"
 _LIST_FIELDS = "ImportPath,Dir,Name,Error,DepsErrors,Module,Deps,Imports,Standard,TestGoFiles"
 
 

@@ -28,3 +28,30 @@ def test_fresh_and_cached_builds_agree(
     assert len(package.calls) > 20
     assert len(package.diagnostics) > 40
     assert any(c.type is not None and c.type.name == "errors.errorString" for c in package.calls)
+
+
+def test_a_replay_written_from_another_directory_names_the_right_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pinned_toolchain: GoToolchain
+) -> None:
+    """The cache replays `-m` text with names relative to the directory of the build
+    that filled it (`a/a.go` from the module root); read from the package's own
+    directory they must still be the package's files, with the same positions."""
+    monkeypatch.setenv("GOCACHE", str(tmp_path / "gocache"))
+    module = tmp_path / "mod"
+    (module / "a").mkdir(parents=True)
+    (module / "go.mod").write_text("module example.com/m\n\ngo 1.21\n")
+    # a.go exists in both directories: resolving `a.go` against the wrong one must fail.
+    (module / "a.go").write_text("package m\n")
+    (module / "a" / "a.go").write_text(
+        "package a\n\ntype T struct{ x, y int }\n\nfunc New() *T {\n\treturn &T{1, 2}\n}\n"
+    )
+    from_root = compile_targets(pinned_toolchain, ["./a"], cwd=str(module))
+    from_package = compile_targets(pinned_toolchain, ["."], cwd=str(module / "a"))
+    (first,) = from_root.packages
+    (second,) = from_package.packages
+    assert first.diagnostics
+    assert first.diagnostics == second.diagnostics
+    files = {d.pos.file for d in second.diagnostics}
+    files |= {step.pos.file for d in second.diagnostics for step in d.flow if step.pos}
+    assert files == {"a/a.go"}
+    assert first.calls == second.calls

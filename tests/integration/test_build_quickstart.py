@@ -54,4 +54,5 @@ def test_functions_and_command(quickstart: CompileOutput) -> None:
         14,
     )
     assert spans["main.main"].file == "main.go"
-    assert quickstart.command[1:5] == ("build", "-o", "/dev/null", "-gcflags=-m=2 -S")
+    gcflags = "-gcflags=-m=2 -S -d=pctab=pctoinline"
+    assert quickstart.command[1:5] == ("build", "-o", "/dev/null", gcflags)

@@ -1,0 +1,32 @@
+"""What the argument registers hold at an allocation call, read from real listings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from escape_lens.records import GoToolchain, TypeInfo
+from escape_lens.toolchain.build import compile_targets
+
+
+def _module(root: Path, source: str) -> Path:
+    root.mkdir()
+    (root / "go.mod").write_text("module example.com/regs\n\ngo 1.21\n")
+    (root / "p.go").write_text(source)
+    return root
+
+
+def test_a_type_compared_before_the_call_stays_in_its_register(
+    tmp_path: Path, pinned_toolchain: GoToolchain
+) -> None:
+    # The type switch loads type:S into DX, compares it (`CMPQ AX, DX`), then passes it
+    # to the allocation (`MOVQ DX, BX`): a comparison does not write DX.
+    module = _module(
+        tmp_path / "m",
+        "package p\n\ntype S struct{ a, b, c, d, e, f, g *int }\n\nvar sink any\n\n"
+        "func F(x any) {\n\tswitch v := x.(type) {\n\tcase S:\n\t\tsink = &v\n\t}\n}\n",
+    )
+    output = compile_targets(pinned_toolchain, ["."], cwd=str(module))
+    (package,) = output.packages
+    (call,) = [c for c in package.calls if c.function == "example.com/regs.F"]
+    assert any(line.startswith("CMPQ\t") for line in call.asm)  # the case this is about
+    assert call.type == TypeInfo("example.com/regs.S", 56, 56)
