@@ -9,10 +9,10 @@ first two little-endian words are `abi.Type.Size_` and `abi.Type.PtrBytes`.
 
 Invariants this parser keeps:
 
-- The runtime entry points that allocate are data, in `ALLOC_ENTRIES` / `ALLOC_FAMILIES`
-  (ALLOCATOR.md §8), each with the argument registers (register ABI, amd64: AX, BX, CX,
-  DI, SI, ...) that carry its type descriptor and its count. Nothing else decides what
-  an allocation call is.
+- The runtime entry points that allocate are data, in `escape_lens.entries` (ALLOCATOR.md
+  §8, shared with binary mode), each with the arguments that carry its type descriptor
+  and its count, mapped here onto the register ABI's (amd64: AX, BX, CX, DI, SI, ...).
+  Nothing else decides what an allocation call is.
 - The type and count of a call are what the straight-line code before it puts in those
   registers: `LEAQ type:T(SB), R` and `MOVL/MOVQ $n, R` / `XORL R, R`, carried by
   register-to-register moves (`MOVL $10, BX; MOVQ BX, CX` for make([]T, 10)); any other
@@ -46,85 +46,19 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
+from escape_lens.entries import EntrySpec, alloc_entry
 from escape_lens.parsers.escape import FuncDecl, InlineCall
 from escape_lens.parsers.inltree import InlineTables
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
-
-@dataclass(frozen=True, slots=True)
-class EntrySpec:
-    """Which argument register holds the type descriptor and which the count, if any."""
-
-    type_reg: str | None = None
-    count_reg: str | None = None
+# The register ABI's integer argument registers on amd64, in Go assembler names:
+# argument i of an entry point (escape_lens.entries) is in the i-th.
+_ARG_REGISTERS = ("AX", "BX", "CX", "DI", "SI", "R8", "R9", "R10", "R11")
 
 
-# The runtime allocation entry points the compiler emits calls to (ALLOCATOR.md §8), by
-# symbol without `runtime.`. Signatures are from src/runtime of go1.21-go1.27.
-ALLOC_ENTRIES: dict[str, EntrySpec] = {
-    "newobject": EntrySpec(type_reg="AX"),
-    "mallocgc": EntrySpec(type_reg="BX", count_reg="AX"),  # (size, typ, needzero)
-    "makeslice": EntrySpec(type_reg="AX", count_reg="CX"),  # (et, len, cap): cap sizes it
-    "makeslice64": EntrySpec(type_reg="AX", count_reg="CX"),
-    "makeslicecopy": EntrySpec(type_reg="AX", count_reg="BX"),  # (et, tolen, fromlen, from)
-    "growslice": EntrySpec(type_reg="SI"),  # (oldPtr, newLen, oldCap, num, et)
-    "growsliceNoAlias": EntrySpec(type_reg="SI"),
-    "growsliceBuf": EntrySpec(type_reg="SI"),
-    "growsliceBufNoAlias": EntrySpec(type_reg="SI"),
-    "moveSlice": EntrySpec(type_reg="AX"),  # (et, old, len, cap)
-    "moveSliceNoCap": EntrySpec(type_reg="AX"),  # (et, old, len)
-    "moveSliceNoScan": EntrySpec(),  # (elemSize, old, len, cap)
-    "moveSliceNoCapNoScan": EntrySpec(),  # (elemSize, old, len)
-    "makemap": EntrySpec(type_reg="AX", count_reg="BX"),  # (t, hint, m)
-    "makemap64": EntrySpec(type_reg="AX", count_reg="BX"),
-    "makemap_small": EntrySpec(),
-    "makechan": EntrySpec(type_reg="AX", count_reg="BX"),  # (t, size)
-    "makechan64": EntrySpec(type_reg="AX", count_reg="BX"),
-    "convT": EntrySpec(type_reg="AX"),  # (t, v)
-    "convTnoptr": EntrySpec(type_reg="AX"),
-    "convT16": EntrySpec(),
-    "convT32": EntrySpec(),
-    "convT64": EntrySpec(),
-    "convTstring": EntrySpec(),
-    "convTslice": EntrySpec(),
-    "concatstrings": EntrySpec(),
-    "concatbytes": EntrySpec(),
-    "slicebytetostring": EntrySpec(count_reg="CX"),  # (buf, ptr, n)
-    "stringtoslicebyte": EntrySpec(count_reg="CX"),  # (buf, s.ptr, s.len)
-    "stringtoslicerune": EntrySpec(count_reg="CX"),  # (buf, s.ptr, s.len)
-    "slicerunetostring": EntrySpec(count_reg="CX"),  # (buf, a.ptr, a.len, a.cap)
-    "intstring": EntrySpec(),
-    "rawstring": EntrySpec(count_reg="AX"),
-    "newproc": EntrySpec(),
-    "deferproc": EntrySpec(),
-    "newarray": EntrySpec(type_reg="AX", count_reg="BX"),
-    "bytealg.MakeNoZero": EntrySpec(count_reg="AX"),  # internal/bytealg, strings.Builder
-}
-
-# Families named by pattern: size-specialized malloc (1.26+) and the n-ary concatenations.
-ALLOC_FAMILIES: tuple[tuple[re.Pattern[str], EntrySpec], ...] = (
-    (re.compile(r"^mallocgc(?:Small(?:No)?Scan\w*SC\d+|Tiny\w+)$"), EntrySpec("BX", "AX")),
-    (re.compile(r"^concatstring[2-5]$"), EntrySpec()),
-    (re.compile(r"^concatbyte[2-5]$"), EntrySpec()),
-)
-
-
-def alloc_entry(symbol: str) -> tuple[str, EntrySpec] | None:
-    """(entry, spec) when `symbol` (`runtime.newobject`) is an allocation entry point."""
-    if symbol.startswith("runtime."):
-        entry = symbol[len("runtime.") :]
-    elif symbol.startswith("internal/bytealg."):
-        entry = symbol[len("internal/") :]
-    else:
-        return None
-    spec = ALLOC_ENTRIES.get(entry)
-    if spec is not None:
-        return entry, spec
-    for pattern, family in ALLOC_FAMILIES:
-        if pattern.match(entry):
-            return entry, family
-    return None
+def _register(arg: int | None) -> str | None:
+    return None if arg is None else _ARG_REGISTERS[arg]
 
 
 _SYMBOL = re.compile(r"^(?P<name>[^\t].*?) (?P<kind>S[A-Z]+)(?: |$)")
@@ -401,8 +335,8 @@ class AsmParser:
                 op, _, operands = text.partition("\t")
                 if op not in _PSEUDO:
                     self._track(op, operands)
-            type_name = self._reg_value(call.spec.type_reg, "type")
-            count = self._reg_value(call.spec.count_reg, "const")
+            type_name = self._reg_value(_register(call.spec.type_arg), "type")
+            count = self._reg_value(_register(call.spec.count_arg), "const")
             call.type_name = type_name if isinstance(type_name, str) else None
             call.count = count if isinstance(count, int) else None
             shown = [text for text in texts if text.partition("\t")[0] not in _PSEUDO]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from escape_lens.entries import ENTRIES, alloc_entry
 from escape_lens.parsers.asm import (
-    ALLOC_ENTRIES,
-    alloc_entry,
     chan_elem,
     component_types,
     iter_alloc_calls,
@@ -136,7 +135,7 @@ def test_types_of_other_target_packages_are_shared(version: str) -> None:
 
 
 def test_entry_table() -> None:
-    assert alloc_entry("runtime.newobject") == ("newobject", ALLOC_ENTRIES["newobject"])
+    assert alloc_entry("runtime.newobject") == ("newobject", ENTRIES["newobject"])
     assert alloc_entry("runtime.mallocgcSmallScanNoHeaderSC12") is not None
     assert alloc_entry("runtime.mallocgcTinySC2") is not None
     assert alloc_entry("runtime.concatstring3") is not None
