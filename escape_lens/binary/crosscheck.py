@@ -66,8 +66,10 @@ def normalize_type_name(name: str) -> str:
     """A type name without package qualifiers: `*example.com/m/shapes.Rect` -> `*Rect`.
 
     The compiler numbers types declared inside functions (`dedupKey·1`); descriptors
-    do not, so the number goes too."""
-    return _LOCAL_NUMBER.sub("", _QUALIFIER.sub("", name.removeprefix("noalg.")))
+    do not, so the number goes too. cgo's types are `C.struct_x` to the compiler and
+    `_Ctype_struct_x` in descriptors."""
+    bare = _QUALIFIER.sub("", name.removeprefix("noalg.")).replace("_Ctype_", "")
+    return _LOCAL_NUMBER.sub("", bare)
 
 
 def _describe(site: Site) -> str:

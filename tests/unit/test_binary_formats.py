@@ -343,6 +343,9 @@ def test_normalize_type_name() -> None:
     assert normalize_type_name("[3]int64") == "[3]int64"
     assert normalize_type_name("cmd/go/internal/modload.dedupKey·1") == "dedupKey"
     assert normalize_type_name("main.Stack[go.shape.int]") == "Stack[int]"
+    assert normalize_type_name("*net.C.struct_addrinfo") == normalize_type_name(
+        "*net._Ctype_struct_addrinfo"
+    )
 
 
 def _site(line: int, entry: str, type_name: str, size: int, size_class: int) -> Site:
