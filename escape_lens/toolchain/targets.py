@@ -64,10 +64,25 @@ def check_targets(targets: Sequence[str], cwd: str) -> Targets:
         if len(files) != len(targets):
             raise TargetError("cannot mix Go files and packages in one run; name one or the other")
         return Targets(files=tuple(_checked_file(f, cwd) for f in files))
-    for target in targets:
+    patterns = tuple(_as_directory(target, cwd) for target in targets)
+    for target in patterns:
         if _is_path(target):
             _check_directory(target, cwd)
-    return Targets(patterns=tuple(targets))
+    return Targets(patterns=patterns)
+
+
+def _as_directory(target: str, cwd: str) -> str:
+    """A bare name of an existing directory (`mypkg`, `internal/...`) means that directory.
+
+    The go command would read it as an import path; a user naming a directory on the
+    command line means the directory (write the import path in full to mean a package).
+    """
+    if _is_path(target):
+        return target
+    base = target.removesuffix("...").rstrip("/")
+    if base and os.path.isdir(os.path.join(cwd, base)):
+        return "./" + target
+    return target
 
 
 def _checked_file(target: str, cwd: str) -> str:
@@ -88,7 +103,7 @@ def _check_directory(target: str, cwd: str) -> None:
     if not os.path.isdir(directory):
         raise TargetError(f"{target}: no such directory")
     if not _has_go_files(directory, recursive):
-        what = "matches no Go packages" if recursive else "is a directory without Go files"
+        what = "matches no Go packages" if recursive else "no Go files in this directory"
         raise TargetError(f"{target}: {what}")
     if find_go_mod(directory) is None:
         raise TargetError(

@@ -36,7 +36,7 @@ def test_missing_go_file(module: Path, pinned_toolchain: GoToolchain) -> None:
 
 def test_empty_directory(module: Path, pinned_toolchain: GoToolchain) -> None:
     (module / "empty").mkdir()
-    assert "without Go files" in message(pinned_toolchain, ["./empty"], module)
+    assert "no Go files in this directory" in message(pinned_toolchain, ["./empty"], module)
 
 
 def test_pattern_matching_nothing(module: Path, pinned_toolchain: GoToolchain) -> None:
@@ -59,3 +59,16 @@ def test_directory_without_go_mod(tmp_path: Path, pinned_toolchain: GoToolchain)
 
 def test_files_and_packages_do_not_mix(module: Path, pinned_toolchain: GoToolchain) -> None:
     assert "cannot mix" in message(pinned_toolchain, ["a/a.go", "./b"], module)
+
+
+def test_a_bare_directory_name_means_the_directory(tmp_path: Path) -> None:
+    from escape_lens.toolchain.targets import check_targets
+
+    (tmp_path / "go.mod").write_text("module example.com/m\n\ngo 1.21\n")
+    (tmp_path / "mypkg").mkdir()
+    (tmp_path / "mypkg" / "a.go").write_text("package mypkg\n")
+    assert check_targets(["mypkg", "mypkg/...", "net/http"], str(tmp_path)).patterns == (
+        "./mypkg",
+        "./mypkg/...",
+        "net/http",
+    )
