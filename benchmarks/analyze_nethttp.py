@@ -1,6 +1,6 @@
 """Speed and memory of `escape-lens analyze net/http` against a bare `go build` (issue 3).
 
-    PYTHONPATH=. python benchmarks/analyze_nethttp.py [--go PATH] [--format text|json] [--std]
+    .venv/bin/python benchmarks/analyze_nethttp.py [--go PATH] [--format text|json] [--std]
 
 Targets (go1.27.3, dependencies in the build cache): the whole command within 1.3x the
 bare `go build -gcflags='net/http=-m=2 -S' net/http` when net/http compiles afresh,

@@ -1,8 +1,8 @@
 """Binary mode on a large program: `go build -o x cmd/go` with the pinned toolchain.
 
-Run by hand from the repository root (the numbers go in the helper's note):
+Run by hand from the repository root (report the numbers in your note):
 
-    PYTHONPATH=. /work/venv/bin/python benchmarks/binary_cmdgo.py [GO]
+    .venv/bin/python benchmarks/binary_cmdgo.py [GO]
 
 Budgets (issue 4): the main module's functions in <= 10 s, the whole binary in <= 60 s,
 peak memory <= 500 MB. Each measurement runs in a fresh process (`escape-lens analyze

@@ -2,7 +2,7 @@
 
 Run by hand from the repository root:
 
-    PYTHONPATH=. /work/venv/bin/python benchmarks/build_nethttp.py [--go PATH] [--reps 3] [--std]
+    .venv/bin/python benchmarks/build_nethttp.py [--go PATH] [--reps 3] [--std]
 
 "Fresh" means net/http itself is compiled again while its dependencies come from the
 build cache: each fresh run adds a different `-D=/nonce` to the gcflags (a no-op for a

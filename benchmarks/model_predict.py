@@ -1,6 +1,6 @@
 """How fast the allocator model answers: predictions per second (run by hand).
 
-    PYTHONPATH=. python benchmarks/model_predict.py
+    .venv/bin/python benchmarks/model_predict.py
 
 analyze calls `predict` once per allocation site (plus a few objects per map or channel),
 so even large modules (10^5 sites) should spend well under a second in the model.
