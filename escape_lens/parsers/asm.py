@@ -140,16 +140,7 @@ class AsmParser:
 
     def feed(self, line: str) -> None:
         if line[:1] == "\t":
-            if not self.wants_tab_lines:
-                return
-            if self._function is not None:
-                open_paren = line.find(" (", 7, 32)
-                if open_paren >= 0:
-                    self._instruction(line, open_paren)
-                else:  # the function's hex dump and relocations: its instructions are over
-                    self.wants_tab_lines = False
-            elif self._descriptor is not None:
-                self._hex(line)
+            self.feed_tab_run(line, iter(()))
             return
         if self.inline.feed(line):
             return
@@ -173,6 +164,84 @@ class AsmParser:
                 if name.startswith(prefix) and not name.startswith(prefix + "."):
                     self._descriptor = name[len(prefix) :]
                     self.wants_tab_lines = True
+
+    def feed_tab_run(self, line: str | None, rest: Iterator[str]) -> str | None:
+        """`feed` for the tab-indented `line` and the tab-indented lines after it in `rest`.
+
+        Returns the first line that does not start with a tab (not fed), None when `rest`
+        ends. One call per run of lines, and a function's instructions in one tight loop
+        (`_instructions`): a large package has hundreds of thousands of them.
+        """
+        while line is not None and line[:1] == "\t":
+            function = self._function
+            if not self.wants_tab_lines:
+                line = next(rest, None)
+            elif function is not None:
+                line = self._instructions(function, line, rest)
+            else:
+                if self._descriptor is not None:
+                    self._hex(line)
+                line = next(rest, None)
+        return line
+
+    def _instructions(
+        self, function: _Function, line: str | None, rest: Iterator[str]
+    ) -> str | None:
+        """Each instruction line from `line` on; string slicing and local names, not regular
+        expressions: this is the hot path.
+
+        `\t0x0013 00019 (/abs/main.go:14)\tLEAQ\ttype:main.T(SB), BX`. The instructions
+        since the last CALL are only buffered; they are interpreted (`_track`) when a
+        CALL turns out to be an allocation, which is rare.
+
+        Stops after the first tab line that is not an instruction (the hex dump, which
+        ends the instructions: `wants_tab_lines` turns off) and returns the line after it,
+        or at the first line without a tab, which it returns unfed.
+        """
+        window = self._window
+        append = window.append
+        positions_file = self.positions.file
+        function_lines = function.lines
+        branch_targets = function.branch_targets
+        where_text = self._where_text
+        pos = self._where
+        while line is not None and line[:1] == "\t":
+            open_paren = line.find(" (", 7, 32)
+            if open_paren < 0:  # the function's hex dump and relocations
+                self.wants_tab_lines = False
+                line = next(rest, None)
+                break
+            close_paren = line.find(")\t", open_paren)
+            if close_paren < 0:
+                line = next(rest, None)
+                continue
+            where = line[open_paren + 2 : close_paren]
+            text = line[close_paren + 2 :]
+            if where != where_text:  # consecutive instructions mostly share a line
+                where_text = where
+                file, _, number = where.rpartition(":")
+                pos = SourcePos(positions_file(file), int(number)) if number.isdigit() else None
+                if pos is not None:
+                    if not function.file and text.startswith("TEXT\t"):
+                        function.file, function.first_line = pos.file, pos.line
+                        function.text_where = where
+                    if pos.file == function.file and (
+                        not function_lines or function_lines[-1] != pos.line
+                    ):
+                        function_lines.append(pos.line)
+            if text.startswith("CALL\t"):
+                self._where_text, self._where = where_text, pos
+                self._call(text[len("CALL\t") :], pos, line[1:open_paren])
+                window.clear()
+            else:
+                append(line)
+                if text[:1] == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
+                    target = text[text.find("\t") + 1 :]
+                    if target.isdigit():
+                        branch_targets.add(int(target))
+            line = next(rest, None)
+        self._where_text, self._where = where_text, pos
+        return line
 
     def type_refs(self) -> set[str]:
         """The names of all types passed to allocation calls in this listing."""
@@ -228,43 +297,6 @@ class AsmParser:
             self.types[self._descriptor] = TypeInfo(self._descriptor, size, ptrbytes)
         self._descriptor = None  # only the first 16 bytes matter
         self.wants_tab_lines = False
-
-    def _instruction(self, line: str, open_paren: int) -> None:
-        """One instruction line; string slicing, not regular expressions: this is the hot path.
-
-        `\t0x0013 00019 (/abs/main.go:14)\tLEAQ\ttype:main.T(SB), BX`. The instructions
-        since the last CALL are only buffered; they are interpreted (`_track`) when a
-        CALL turns out to be an allocation, which is rare.
-        """
-        function = self._function
-        assert function is not None
-        close_paren = line.find(")\t", open_paren)
-        if close_paren < 0:
-            return
-        where = line[open_paren + 2 : close_paren]
-        text = line[close_paren + 2 :]
-        if where != self._where_text:  # consecutive instructions mostly share a line
-            self._where_text = where
-            file, _, number = where.rpartition(":")
-            pos = SourcePos(self.positions.file(file), int(number)) if number.isdigit() else None
-            self._where = pos
-            if pos is not None:
-                if not function.file and text.startswith("TEXT\t"):
-                    function.file, function.first_line = pos.file, pos.line
-                    function.text_where = where
-                lines = function.lines
-                if pos.file == function.file and (not lines or lines[-1] != pos.line):
-                    lines.append(pos.line)
-        pos = self._where
-        if text.startswith("CALL\t"):
-            self._call(text[len("CALL\t") :], pos, line[1:open_paren])
-            self._window.clear()
-        else:
-            self._window.append(line)
-            if text[:1] == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
-                target = text[text.find("\t") + 1 :]
-                if target.isdigit():
-                    function.branch_targets.add(int(target))
 
     def _track(self, op: str, args: str) -> None:
         """Follow what the argument registers hold (see the module docstring)."""

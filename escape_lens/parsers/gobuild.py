@@ -130,24 +130,27 @@ class BuildParser:
             self.positions.forget_positions()
 
     def feed_all(self, lines: Iterable[str]) -> None:
-        """`feed` for many lines, with the two bulk kinds handled without a call of it:
-        instructions (tab) and the inlining tables' instruction lines (space)."""
+        """`feed` for many lines, with the two bulk kinds handled in runs without a call of
+        it per line: instructions (tab) and the inlining tables' instruction lines (space)."""
         feed = self.feed
         current = self._current
-        for line in lines:
+        rest = iter(lines)
+        for line in rest:
             if current is not None:
-                first = line[:1]
-                if first == "\t":
-                    asm = current.asm
-                    if asm.wants_tab_lines:
-                        asm.feed(line)
+                asm = current.asm
+                while True:
+                    first = line[:1]
+                    if first == "\t":
+                        following = asm.feed_tab_run(line, rest)
+                    elif first == " " and asm.inline.in_table:
+                        following = asm.inline.feed_table_run(line, rest)
+                    else:
+                        break
+                    if following is None:
+                        return
+                    line = following
+                if first == " " and asm.inline.feed(line):
                     continue
-                if first == " ":
-                    inline = current.asm.inline
-                    if inline.in_table and line[12:13] == " ":
-                        continue  # a table line whose value does not change: nothing to keep
-                    if inline.feed(line):
-                        continue
             feed(line)
             current = self._current  # only `feed` changes blocks
 

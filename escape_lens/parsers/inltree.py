@@ -33,6 +33,7 @@ instruction lines; a function that has a table but no tree ran no inlined code.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from escape_lens.parsers.positions import Positions
@@ -108,6 +109,33 @@ class InlineTables:
         # The table's size (its bytes follow on one line of ` %02x`, which the caller
         # drops as it starts with a space outside any table).
         return line.startswith("wrote ") and " bytes to " in line
+
+    def feed_table_run(self, line: str, rest: Iterator[str]) -> str | None:
+        """`feed` for `line` and the lines after it in `rest` while they are a table's
+        instruction lines (inside a table, starting with a space).
+
+        Returns the first line that is not one (not fed), None when `rest` ends. A line
+        whose value column is blank (the value does not change) carries nothing.
+        """
+        table = self._table
+        current: str | None = line
+        while current is not None and table is not None and current[:1] == " ":
+            value_column = current[12:13]
+            if value_column == " ":
+                pass
+            elif value_column:
+                value = int(current[7:13])
+                if not table.values:  # the TEXT instruction: its position completes the key
+                    where = current[current.find(" (", 14) + 2 : current.find(")\t", 14)]
+                    self._functions[(self._table_name, where)] = table
+                    self._latest[self._table_name] = table
+                if not table.values or table.values[-1] != value:
+                    table.pcs.append(int(current[:6], 16))
+                    table.values.append(value)
+            elif current[7:11] == "done":
+                self._table = table = None
+            current = next(rest, None)
+        return current
 
     def _name(self, symbol: str) -> str:
         return symbol.replace('"".', self.symbol_package + ".")
