@@ -112,7 +112,9 @@ class BuildParser:
         elif line[:1] in _TABLES_FIRST and current.asm.inline.feed(line):
             pass  # the inlining tables (parsers/inltree.py), before the listing
         else:
-            match = POS_LINE_RE.match(line)
+            # Every position line has `.go:`; most other lines are symbols, on which the
+            # regular expression would scan the whole line to fail.
+            match = POS_LINE_RE.match(line) if ".go:" in line else None
             if match is None:
                 current.asm.feed(line)
             else:
