@@ -36,6 +36,7 @@ site's note, the allocator's objects and the runtime entry.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -303,14 +304,15 @@ _SHORTER = (
 )
 
 
-def _reason_forms(reason: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)  # a report repeats a few reasons, each asked for often
+def _reason_forms(reason: str) -> tuple[str, ...]:
     """The reason, then ever shorter forms of it that keep its sense (`to F`)."""
     forms = [reason]
     for long, short in _SHORTER:
         if forms[-1].startswith(long):
             forms.append(short + forms[-1][len(long) :])
     without_asides = re.sub(r" \([^()]*[ ,][^()]*\)", "", forms[-1])  # prose, not `(*T).M`
-    return [*forms, without_asides] if without_asides != forms[-1] else forms
+    return (*forms, without_asides) if without_asides != forms[-1] else tuple(forms)
 
 
 def _cut_reason(reason: str, room: int) -> str:
@@ -391,11 +393,15 @@ def _type_name(site: Site) -> str:
     """The type as a Go programmer writes it in the site's package: `[]*http.Cookie`."""
     if site.type is None:
         return ""
-    name = site.type.name
+    return _short_type_name(site.type.name, site.package, bool(site.expr))
+
+
+@functools.lru_cache(maxsize=4096)  # each site's type is shortened several times
+def _short_type_name(name: str, package: str, has_expr: bool) -> str:
     if name.startswith(("noalg.", "struct {")):
-        return "" if site.expr else "closure struct"  # compiler-made, not a user type
+        return "" if has_expr else "closure struct"  # compiler-made, not a user type
     name = re.sub(r"[\w.-]+/", "", name)  # import paths -> package names
-    own = site.package.rsplit("/", 1)[-1]
+    own = package.rsplit("/", 1)[-1]
     own = "main" if own == "command-line-arguments" else own
     return re.sub(rf"(?<![\w.]){re.escape(own)}\.", "", name)
 
