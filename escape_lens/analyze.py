@@ -18,6 +18,7 @@ from escape_lens.fingerprint import assign_fingerprints
 from escape_lens.records import CompileOutput, Report, Site, SkippedPackage
 from escape_lens.sites import join_package
 from escape_lens.toolchain import find_go, read_toolchain
+from escape_lens.toolchain.targets import find_go_mod
 
 
 def site_order(site: Site) -> tuple[str, int, int, str, str, str, str]:
@@ -82,16 +83,6 @@ def analyze_targets(
     return report_from_output(output)
 
 
-def _module_root(directory: str) -> str | None:
-    current = os.path.abspath(directory)
-    while not os.path.isfile(os.path.join(current, "go.mod")):
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
-    return current
-
-
 def _in_their_module(targets: Sequence[str]) -> tuple[str | None, list[str]]:
     """Where to run go for path targets that live in another module than the cwd.
 
@@ -99,7 +90,7 @@ def _in_their_module(targets: Sequence[str]) -> tuple[str | None, list[str]]:
     the go command resolves paths against the module of its working directory. Only when
     every target is a path into one and the same other module is anything changed.
     """
-    here = _module_root(os.getcwd())
+    here = find_go_mod(os.getcwd())
     roots: set[str | None] = set()
     rewritten: list[str] = []
     for target in targets:
@@ -111,7 +102,7 @@ def _in_their_module(targets: Sequence[str]) -> tuple[str | None, list[str]]:
             return None, list(targets)
         path = os.path.abspath(path)
         directory = path if os.path.isdir(path) else os.path.dirname(path)
-        root = _module_root(directory)
+        root = find_go_mod(directory)
         roots.add(root)
         if os.path.isdir(path):
             relative = os.path.relpath(path, root) if root else path

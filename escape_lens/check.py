@@ -548,7 +548,7 @@ def _within_module(targets: list[str], here: str) -> tuple[list[str], str]:
     `escape-lens check services/api/...` from a repository root must run go in
     `services/api`. Import-path targets and mixed modules are left alone.
     """
-    from escape_lens.config import module_root
+    from escape_lens.toolchain.targets import find_go_mod
 
     rewritten = []
     roots = set()
@@ -561,7 +561,7 @@ def _within_module(targets: list[str], here: str) -> tuple[list[str], str]:
             path = os.path.dirname(path)
         if not os.path.exists(path):
             return targets, here
-        root = module_root(path)
+        root = find_go_mod(path)
         if root is None:
             return targets, here
         roots.add(root)

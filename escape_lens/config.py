@@ -32,6 +32,7 @@ from typing import Any
 
 from escape_lens.errors import ConfigError
 from escape_lens.fingerprint import CLOSURE_SUFFIX
+from escape_lens.toolchain.targets import find_go_mod
 
 CONFIG_NAME = "escape-lens.toml"
 PYPROJECT = "pyproject.toml"
@@ -154,17 +155,6 @@ class Config:
 # --------------------------------------------------------------------------- discovery
 
 
-def module_root(start: str) -> str | None:
-    """The nearest directory at or above `start` holding go.mod."""
-    here = Path(start).resolve()
-    if here.is_file() or not here.exists():
-        here = here.parent
-    for directory in (here, *here.parents):
-        if (directory / "go.mod").is_file():
-            return str(directory)
-    return None
-
-
 def find_config(start: str) -> tuple[str, tuple[str, ...]] | None:
     """(file, table path) of the configuration for `start`, or None.
 
@@ -206,7 +196,7 @@ def load_config(explicit: str | None, start: str) -> Config:
         return parse_config_file(explicit, table)
     found = find_config(start)
     if found is None:
-        root = module_root(start) or os.path.abspath(
+        root = find_go_mod(start) or os.path.abspath(
             start if os.path.isdir(start) else os.path.dirname(start) or "."
         )
         return Config(path="", base=root)

@@ -29,9 +29,11 @@ def _is_path(target: str) -> bool:
     return target.startswith((".", "/"))
 
 
-def find_go_mod(directory: str) -> str | None:
-    """The directory of the go.mod that governs `directory`, if any."""
-    current = os.path.abspath(directory)
+def find_go_mod(start: str) -> str | None:
+    """The directory of the go.mod that governs `start` (a directory or a file), if any."""
+    current = os.path.abspath(start)
+    if os.path.isfile(current):
+        current = os.path.dirname(current)
     while True:
         if os.path.isfile(os.path.join(current, "go.mod")):
             return current
