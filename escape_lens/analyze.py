@@ -18,7 +18,7 @@ from escape_lens.fingerprint import assign_fingerprints
 from escape_lens.records import CompileOutput, Report, Site, SkippedPackage
 from escape_lens.sites import join_package
 from escape_lens.toolchain import find_go, read_toolchain
-from escape_lens.toolchain.targets import find_go_mod
+from escape_lens.toolchain.targets import find_go_mod, in_one_module
 
 
 def site_order(site: Site) -> tuple[str, int, int, str, str, str, str]:
@@ -78,38 +78,9 @@ def analyze_targets(
 
     toolchain = read_toolchain(find_go(go))
     if cwd is None:
-        cwd, targets = _in_their_module(targets)
+        # `escape-lens analyze ~/src/othermod/...` analyses that module, as if run there.
+        found = in_one_module(targets, os.getcwd())
+        if found is not None and found[0] != find_go_mod(os.getcwd()):
+            cwd, targets = found
     output = compile_targets(toolchain, targets, tests=tests, cwd=cwd)
     return report_from_output(output)
-
-
-def _in_their_module(targets: Sequence[str]) -> tuple[str | None, list[str]]:
-    """Where to run go for path targets that live in another module than the cwd.
-
-    `escape-lens analyze ~/src/othermod/...` should analyse that module, as if run there;
-    the go command resolves paths against the module of its working directory. Only when
-    every target is a path into one and the same other module is anything changed.
-    """
-    here = find_go_mod(os.getcwd())
-    roots: set[str | None] = set()
-    rewritten: list[str] = []
-    for target in targets:
-        recursive = target.endswith("/...")
-        path = target.removesuffix("/...") if recursive else target
-        path = os.path.expanduser(path)
-        spelled_as_path = target.startswith((".", "/", "~")) or os.sep in target
-        if not spelled_as_path or not os.path.exists(path):
-            return None, list(targets)
-        path = os.path.abspath(path)
-        directory = path if os.path.isdir(path) else os.path.dirname(path)
-        root = find_go_mod(directory)
-        roots.add(root)
-        if os.path.isdir(path):
-            relative = os.path.relpath(path, root) if root else path
-            rewritten.append("./" + relative + ("/..." if recursive else ""))
-        else:
-            rewritten.append(path)
-    (root,) = roots if len(roots) == 1 else (None,)
-    if root is None or root == here:
-        return None, list(targets)
-    return root, [t.replace("/./", "/") for t in rewritten]

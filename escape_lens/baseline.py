@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from escape_lens.check import HotPaths, hot_sites
@@ -31,13 +32,7 @@ def baseline_dict(report: Report, config: Config, directives: Directives) -> dic
         hot_sites(report, HotPaths(config, directives)),
         key=lambda s: (s.pos, s.construct, s.fingerprint),
     )
-    trimmed = Report(
-        tool_version=report.tool_version,
-        toolchain=report.toolchain,
-        packages=report.packages,
-        sites=tuple(sites),
-        origin=report.origin,
-    )
+    trimmed = replace(report, sites=tuple(sites), skipped=(), root="")
     data = report_to_dict(trimmed)
     data["toolchain"]["path"] = ""
     data["root"] = ""

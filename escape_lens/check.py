@@ -33,6 +33,7 @@ from escape_lens.diff import compare, describe_cost, match_sites, path_of
 from escape_lens.directives import Directives
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, BuildError
 from escape_lens.records import Report, Site, SourcePos
+from escape_lens.toolchain.targets import in_one_module, nearest_ancestor
 
 Level = Literal["error", "warning", "note"]
 
@@ -461,16 +462,7 @@ class JsonCheckReporter:
 
 def repository_root(start: str) -> str | None:
     """The nearest directory at or above `start` with `.git` (a dir or a worktree file)."""
-    if not start:
-        return None
-    here = os.path.abspath(start)
-    while True:
-        if os.path.exists(os.path.join(here, ".git")):
-            return here
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
+    return nearest_ancestor(start, ".git") if start else None
 
 
 def repository_path(report: Report, file: str) -> str:
@@ -528,7 +520,10 @@ def analyse(
             targets, run_in = list(config.targets), config.base
         else:
             targets = ["./..."]
-    targets, run_in = _within_module(list(targets), run_in)
+    targets = _package_dirs(list(targets), run_in)
+    found = in_one_module(targets, run_in)  # go runs in the targets' module
+    if found is not None:
+        run_in, targets = found
     report = analyze_targets(targets, go=go, tests=config.tests, cwd=run_in)
     if report.skipped:
         # A package that did not compile has no sites: judged, its baseline sites would
@@ -541,36 +536,18 @@ def analyse(
     return Analysed(report, config, directives)
 
 
-def _within_module(targets: list[str], here: str) -> tuple[list[str], str]:
-    """Targets that are paths inside one other module, made relative to its root.
-
-    `go build` resolves package paths against the module of its working directory, so
-    `escape-lens check services/api/...` from a repository root must run go in
-    `services/api`. Import-path targets and mixed modules are left alone.
-    """
-    from escape_lens.toolchain.targets import find_go_mod
-
-    rewritten = []
-    roots = set()
+def _package_dirs(targets: list[str], here: str) -> list[str]:
+    """A `.go` file stands for its package: alone it would compile as
+    `command-line-arguments`, whose function names match no pattern."""
+    result = []
     for target in targets:
-        base = target.removesuffix("/...").removesuffix("...") or "."
-        path = base if os.path.isabs(base) else os.path.join(here, base)
-        if path.endswith(".go") and os.path.isfile(path):
-            # A file alone would be compiled as `command-line-arguments`, whose function
-            # names match no pattern: check judges the file's package.
-            path = os.path.dirname(path)
-        if not os.path.exists(path):
-            return targets, here
-        root = find_go_mod(path)
-        if root is None:
-            return targets, here
-        roots.add(root)
-        relative = os.path.relpath(os.path.abspath(path), root)
-        spelled = "./" + relative.replace(os.sep, "/") if relative != "." else "."
-        rewritten.append(spelled + ("/..." if target.endswith("...") else ""))
-    if len(roots) != 1:
-        return targets, here
-    return rewritten, roots.pop()
+        path = os.path.join(here, target)
+        result.append(os.path.dirname(os.path.abspath(path)) if _is_go_file(path) else target)
+    return result
+
+
+def _is_go_file(path: str) -> bool:
+    return path.endswith(".go") and os.path.isfile(path)
 
 
 def run_check(

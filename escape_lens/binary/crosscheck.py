@@ -219,14 +219,7 @@ def build_and_cross_check(
                 if site.package in source.packages
                 and (path.name.startswith(LINK_ALL_NAME) or _in_main_package(site))
             )
-    merged = Report(
-        tool_version=source.tool_version,
-        toolchain=source.toolchain,
-        packages=source.packages,
-        sites=tuple(sites),
-        root=source.root,
-        origin="binary",
-    )
+    merged = replace(source, sites=tuple(sites), skipped=(), origin="binary")
     return cross_check(source, merged)
 
 

@@ -29,18 +29,52 @@ def _is_path(target: str) -> bool:
     return target.startswith((".", "/"))
 
 
-def find_go_mod(start: str) -> str | None:
-    """The directory of the go.mod that governs `start` (a directory or a file), if any."""
+def nearest_ancestor(start: str, marker: str) -> str | None:
+    """The nearest directory at or above `start` (a directory or a file) holding `marker`."""
     current = os.path.abspath(start)
     if os.path.isfile(current):
         current = os.path.dirname(current)
-    while True:
-        if os.path.isfile(os.path.join(current, "go.mod")):
-            return current
+    while not os.path.exists(os.path.join(current, marker)):
         parent = os.path.dirname(current)
         if parent == current:
             return None
         current = parent
+    return current
+
+
+def find_go_mod(start: str) -> str | None:
+    """The directory of the go.mod that governs `start`, if any."""
+    return nearest_ancestor(start, "go.mod")
+
+
+def in_one_module(targets: Sequence[str], here: str) -> tuple[str, list[str]] | None:
+    """(module root, the targets relative to it) when every target is an existing path
+    into one and the same module; else None.
+
+    The go command resolves paths against the module of its working directory, so
+    targets in another module (`~/src/othermod/...`, `services/api/...` from a
+    repository root) must be built from that module's root. Directories become `./rel`
+    (keeping a `/...`), files their absolute path.
+    """
+    roots: set[str] = set()
+    rewritten: list[str] = []
+    for target in targets:
+        recursive = target.endswith("...")
+        base = os.path.expanduser(target.removesuffix("...").rstrip("/")) or "."
+        path = os.path.abspath(os.path.join(here, base))
+        root = find_go_mod(path) if os.path.exists(path) else None
+        if root is None:
+            return None
+        roots.add(root)
+        if os.path.isdir(path):
+            relative = os.path.relpath(path, root).replace(os.sep, "/")
+            spelled = "./" + relative if relative != "." else "."
+            rewritten.append(spelled + ("/..." if recursive else ""))
+        else:
+            rewritten.append(path)
+    if len(roots) != 1:
+        return None
+    return roots.pop(), rewritten
 
 
 def _has_go_files(directory: str, recursive: bool) -> bool:
