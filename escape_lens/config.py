@@ -189,7 +189,8 @@ def load_config(explicit: str | None, start: str) -> Config:
     """The configuration for a run: `explicit` (--config) or the one found from `start`."""
     if explicit is not None:
         if not os.path.isfile(explicit):
-            raise ConfigError(f"{explicit}: no such configuration file")
+            what = "a directory, not a" if os.path.isdir(explicit) else "no such"
+            raise ConfigError(f"{explicit}: {what} configuration file")
         table: tuple[str, ...] = ()
         if os.path.basename(explicit) == PYPROJECT:
             table = ("tool", "escape-lens")

@@ -194,3 +194,8 @@ def test_names() -> None:
     assert qualified_name("example.com/m/p", "(*T).M") == "example.com/m/p.(*T).M"
     assert qualified_name("example.com/m/p", "example.com/m/p.F") == "example.com/m/p.F"
     assert qualified_name("example.com/m/cmd", "main.func1") == "example.com/m/cmd.main.func1"
+
+
+def test_a_directory_given_as_config_is_named_as_such(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="a directory, not a configuration file"):
+        load_config(str(tmp_path), str(tmp_path))
