@@ -14,6 +14,7 @@ Go 1.18 (0xfffffff0) and Go 1.20+ (0xfffffff1), which is every version escape-le
                funcdata u32[nfuncdata] (offsets from moduledata.gofunc, ~0 = none)
     pcvalue    a stream of (zig-zag varint value delta, varint pc delta * minLC) pairs; the
                value holds from the previous pc up to (not including) the new one
+               (`escape_lens.pcvalue`, shared with the object file reader)
     inline     funcdata[FUNCDATA_InlTree] is an array of `inlinedCall` (funcID u8, pad 3,
                nameOff i32, parentPc i32, startLine i32); pcdata[PCDATA_InlTreeIndex] maps a
                pc to its innermost inlinedCall index (-1: not inlined)
@@ -30,12 +31,12 @@ Invariants:
 
 from __future__ import annotations
 
-import bisect
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from escape_lens.errors import BinaryFormatError
+from escape_lens.pcvalue import PcTable, decode_pcvalue, value_at
 
 MAGIC_GO118 = 0xFFFFFFF0
 MAGIC_GO120 = 0xFFFFFFF1
@@ -98,9 +99,9 @@ class FuncLines:
     def __init__(
         self,
         func: Func,
-        file: tuple[list[int], list[int]],
-        line: tuple[list[int], list[int]],
-        inl: tuple[list[int], list[int]] | None,
+        file: PcTable,
+        line: PcTable,
+        inl: PcTable | None,
         inline_tree: list[InlinedCall],
     ) -> None:
         self.func = func
@@ -109,20 +110,14 @@ class FuncLines:
         self._inl = inl
         self.inline_tree = inline_tree
 
-    @staticmethod
-    def _lookup(table: tuple[list[int], list[int]], pc: int) -> int:
-        ends, values = table
-        i = bisect.bisect_right(ends, pc)
-        return values[i] if i < len(values) else -1
-
     def file_index(self, pc: int) -> int:
-        return self._lookup(self._file, pc)
+        return value_at(self._file, pc)
 
     def line(self, pc: int) -> int:
-        return self._lookup(self._line, pc)
+        return value_at(self._line, pc)
 
     def inline_index(self, pc: int) -> int:
-        return self._lookup(self._inl, pc) if self._inl is not None else -1
+        return value_at(self._inl, pc) if self._inl is not None else -1
 
 
 class PcLnTab:
@@ -199,48 +194,16 @@ class PcLnTab:
             name_off = int.from_bytes(data[record + 4 : record + 8], "little", signed=True)
             yield Func(self.funcname(name_off), base + entry_off, base + entries[2 * i + 2], record)
 
-    def _pcvalue(self, offset: int, entry: int) -> tuple[list[int], list[int]]:
+    def _pcvalue(self, offset: int, entry: int) -> PcTable:
         """A pc table as parallel lists (end pc of each run, value of the run)."""
-        ends: list[int] = []
-        values: list[int] = []
         if offset == 0:
-            return ends, values
-        data = self.data
-        pos = self.header.pctab_offset + offset
-        size = len(data)
-        pc = entry
-        value = -1
-        quantum = self.header.min_lc
-        first = True
-        while True:
-            if pos >= size:
-                raise self._fail("pc table runs off the end")
-            if data[pos] == 0 and not first:
-                break
-            first = False
-            uv = shift = 0
-            while True:
-                b = data[pos]
-                pos += 1
-                uv |= (b & 0x7F) << shift
-                shift += 7
-                if b < 0x80:
-                    break
-            value += -(uv & 1) ^ (uv >> 1)
-            delta = shift = 0
-            while True:
-                if pos >= size:
-                    raise self._fail("pc table runs off the end")
-                b = data[pos]
-                pos += 1
-                delta |= (b & 0x7F) << shift
-                shift += 7
-                if b < 0x80:
-                    break
-            pc += delta * quantum
-            ends.append(pc)
-            values.append(value)
-        return ends, values
+            return [], []
+        table = decode_pcvalue(
+            self.data, self.header.pctab_offset + offset, entry, self.header.min_lc
+        )
+        if table is None:
+            raise self._fail("pc table runs off the end")
+        return table
 
     def lines(self, func: Func) -> FuncLines:
         """Decode the file, line and inline-index tables and the inline tree of `func`."""
