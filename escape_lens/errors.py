@@ -47,6 +47,10 @@ class BinaryFormatError(EscapeLensError):
     """A file given as a binary is not a readable Go ELF program."""
 
 
+class ObjectFormatError(EscapeLensError):
+    """A compiled package archive (`go list -export`) is not a readable Go object file."""
+
+
 class ConfigError(EscapeLensError):
     """The configuration file is unreadable or invalid; the message names file and line."""
 

@@ -1,0 +1,283 @@
+"""InlineTrees on small objects written here, byte by byte, as cmd/internal/obj does.
+
+The real compiler's archives are checked in tests/integration/test_goobj.py; these
+cover what real builds rarely show: namesakes that differ (go1.27 inlined closures),
+the go1.21 file names, pc quanta, and corrupt trees found only when a function is asked
+for.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from escape_lens.errors import ObjectFormatError
+from escape_lens.parsers.goobj import (
+    ABI0,
+    ABI_INTERNAL,
+    InlineTrees,
+    listing_file,
+    text_abi,
+)
+
+_SELF, _HASHED = 0x7FFFFFFB, 0x7FFFFFFD
+# name, ABI, kind, size, data, aux entries (type, PkgIdx, SymIdx)
+_Def = tuple[str, int, int, int, bytes, list[tuple[int, int, int]]]
+
+
+@dataclass
+class Fn:
+    name: str
+    abi: int = 1
+    size: int = 64
+    nodes: tuple[tuple[int, int, int], ...] = ()  # (parent, file, line)
+    table: bytes = b""  # pcinline; empty: none
+
+
+def _uvarint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def pctable(*runs: tuple[int, int]) -> bytes:
+    """(value, pc delta in quanta) runs from a value of -1 at the entry."""
+    out = bytearray()
+    previous = -1
+    for value, delta in runs:
+        change = value - previous
+        out += _uvarint(change << 1 if change >= 0 else (~change << 1) | 1) + _uvarint(delta)
+        previous = value
+    return bytes(out + b"\0")
+
+
+def obj(files: list[str], functions: list[Fn]) -> bytes:
+    """A Go object: each function in Symdef with its FuncInfo (an unnamed Symdef) and
+    its Pcinline (a Hasheddef)."""
+    strings = bytearray()
+    string_at: dict[str, int] = {}
+    header_size = 8 + 8 + 4 + 19 * 4
+
+    def ref(text: str) -> bytes:
+        if text not in string_at:
+            string_at[text] = header_size + len(strings)
+            strings.extend(text.encode())
+        return struct.pack("<II", len(text.encode()), string_at[text])
+
+    defs: list[_Def] = []
+    hashed: list[bytes] = []
+    infos: list[bytes] = []
+    for fn in functions:
+        info = struct.pack("<IIBBxxi", 0, 0, 0, 0, 1) + struct.pack("<II", 1, 0)
+        info += struct.pack("<I", len(fn.nodes))
+        for parent, file, line in fn.nodes:
+            info += struct.pack("<iIiIIi", parent, file, line, 0, 0, 0)
+        infos.append(info)
+    nfunc = len(functions)
+    for i, fn in enumerate(functions):
+        aux = [(1, _SELF, nfunc + i)]
+        if fn.table:
+            aux.append((10, _HASHED, len(hashed)))
+            hashed.append(fn.table)
+        defs.append((fn.name, fn.abi, 1, fn.size, b"\x90" * fn.size, aux))
+    for info in infos:
+        defs.append(("", 0, 3, len(info), info, []))
+    hashed_defs: list[_Def] = [("", 0, 3, len(t), t, []) for t in hashed]
+    all_defs = defs + hashed_defs
+    file_block = b"".join(ref(f) for f in files)
+    groups: tuple[list[_Def], ...] = (defs, [], hashed_defs, [])
+    sym_blocks = [
+        b"".join(
+            ref(name) + struct.pack("<HBBBII", abi, kind, 0, 0, size, 0)
+            for name, abi, kind, size, _, _ in group
+        )
+        for group in groups
+    ]
+    aux_idx, aux_block, data_idx, data_block = [0], b"", [0], b""
+    for _, _, _, _, data, aux in all_defs:
+        aux_block += b"".join(struct.pack("<BII", *a) for a in aux)
+        aux_idx.append(aux_idx[-1] + len(aux))
+        data_block += data
+        data_idx.append(len(data_block))
+    index = [struct.pack("<I", 0) * (len(all_defs) + 1)]
+    blocks = [
+        b"",  # Autolib
+        b"",  # PkgIdx
+        file_block,
+        *sym_blocks,
+        b"",  # Nonpkgref
+        b"",  # RefFlags
+        b"",  # Hash64
+        b"\0" * 16 * len(hashed),  # Hash
+        index[0],  # RelocIdx
+        b"".join(struct.pack("<I", a) for a in aux_idx),
+        b"".join(struct.pack("<I", d) for d in data_idx),
+        b"",  # Reloc
+        aux_block,
+        data_block,
+        b"",  # RefName
+    ]
+    offsets = []
+    at = header_size + len(strings)
+    for block in blocks:
+        offsets.append(at)
+        at += len(block)
+    offsets.append(at)  # End
+    header = b"\x00go120ld" + bytes(8) + struct.pack("<I", 0) + struct.pack("<19I", *offsets)
+    return header + bytes(strings) + b"".join(blocks)
+
+
+def archive(tmp_path: Path, body: bytes, goarch: str = "amd64") -> Path:
+    member = f"go object linux {goarch} go1.27.3 X:none\n\n!\n".encode() + body
+    pkgdef = b"go object linux amd64 go1.27.3 X:none\n\n$$B\n$$\n"
+    out = bytearray(b"!<arch>\n")
+    for name, data in (("__.PKGDEF", pkgdef), ("_go_.o", member)):
+        out += f"{name:<16}{0:<12}{0:<6}{0:<6}{644:<8}{len(data):<10}`\n".encode() + data
+        if len(data) & 1:
+            out += b"\0"
+    path = tmp_path / "pkg.a"
+    path.write_bytes(bytes(out))
+    return path
+
+
+FILES = ["<autogenerated>", "/m/a.go", "$GOROOT/src/fmt/print.go"]
+
+
+def test_root_of_the_chain_and_own_code(tmp_path: Path) -> None:
+    # Node 0 (root, /m/a.go:7) inlined node 1 (fmt/print.go:20); pcs 0-9 own code,
+    # 10-19 node 1, 20-29 node 0, 30-63 own code.
+    tree = ((-1, 1, 7), (0, 2, 20))
+    table = pctable((-1, 10), (1, 10), (0, 10), (-1, 34))
+    trees = InlineTrees.from_archive(
+        str(archive(tmp_path, obj(FILES, [Fn("m.F", 1, 64, tree, table)])))
+    )
+    assert [trees.call_site("m.F", ABI_INTERNAL, pc) for pc in (0, 9, 10, 19, 20, 29, 30, 99)] == [
+        None,
+        None,
+        ("/m/a.go", 7),
+        ("/m/a.go", 7),
+        ("/m/a.go", 7),
+        ("/m/a.go", 7),
+        None,
+        None,
+    ]
+    assert trees.has("m.F", ABI_INTERNAL)
+    assert not trees.has("m.F", ABI0)
+    assert not trees.has("m.G", ABI_INTERNAL)
+    assert trees.call_site("m.G", ABI_INTERNAL, 10) is None
+    assert (trees.goarch, trees.go_version) == ("amd64", "go1.27.3")
+
+
+def test_function_without_a_tree(tmp_path: Path) -> None:
+    trees = InlineTrees.from_archive(str(archive(tmp_path, obj(FILES, [Fn("m.F")]))))
+    assert trees.has("m.F", ABI_INTERNAL)
+    assert trees.call_site("m.F", ABI_INTERNAL, 0) is None
+
+
+def test_a_function_and_its_abi_wrapper(tmp_path: Path) -> None:
+    inlined = Fn("m.F", 1, 64, ((-1, 1, 3),), pctable((0, 64)))
+    wrapper = Fn("m.F", 0, 32)
+    trees = InlineTrees.from_archive(str(archive(tmp_path, obj(FILES, [inlined, wrapper]))))
+    assert trees.call_site("m.F", ABI_INTERNAL, 5) == ("/m/a.go", 3)
+    assert trees.call_site("m.F", ABI0, 5) is None
+    assert trees.has("m.F", ABI0)
+
+
+def test_pc_quantum_of_the_goarch(tmp_path: Path) -> None:
+    fn = Fn("m.F", 1, 64, ((-1, 1, 3),), pctable((-1, 2), (0, 2), (-1, 12)))
+    trees = InlineTrees.from_archive(str(archive(tmp_path, obj(FILES, [fn]), "arm64")))
+    assert [trees.call_site("m.F", ABI_INTERNAL, pc) for pc in (4, 7, 8, 12, 16)] == [
+        None,
+        None,
+        ("/m/a.go", 3),
+        ("/m/a.go", 3),
+        None,
+    ]
+
+
+def test_inlined_closures_share_a_name(tmp_path: Path) -> None:
+    """go1.27: `log.Printf.func1#hash#` in the listing, `log.Printf.func1` in the object."""
+    same = [Fn("log.Printf.func1", 1, 40, ((-1, 1, 9),), pctable((0, 40))) for _ in range(3)]
+    other = Fn("log.Printf.func1", 1, 24, ((-1, 1, 11),), pctable((0, 24)))
+    path = archive(tmp_path, obj(FILES, [*same, other]))
+    trees = InlineTrees.from_archive(str(path))
+    listed = "log.Printf.func1#xIvMY+U1bJo=#"
+    assert not trees.has(listed, ABI_INTERNAL)  # two different trees
+    assert trees.call_site(listed, ABI_INTERNAL, 0) is None
+    assert trees.call_site(listed, ABI_INTERNAL, 0, 40) == ("/m/a.go", 9)
+    assert trees.call_site(listed, ABI_INTERNAL, 0, 24) == ("/m/a.go", 11)
+    assert trees.call_site("log.Printf.func1", ABI_INTERNAL, 0, 24) == ("/m/a.go", 11)
+    assert not trees.has(listed, ABI_INTERNAL, 16)
+    # The hash sits after the closure's own name, not always at the end.
+    assert trees.has("log.Printf.func1#xIvMY+U1bJo=#", ABI_INTERNAL, 40)
+    assert not trees.has("log.Printf.func1#short#", ABI_INTERNAL, 40)
+
+
+def test_go121_file_names(tmp_path: Path) -> None:
+    files = ["gofile..<autogenerated>", "gofile../m/a.go"]
+    fn = Fn("m.F", 1, 8, ((-1, 1, 3),), pctable((0, 8)))
+    trees = InlineTrees.from_archive(str(archive(tmp_path, obj(files, [fn]))))
+    assert trees.call_site("m.F", ABI_INTERNAL, 0) == ("/m/a.go", 3)
+
+
+@pytest.mark.parametrize(
+    ("nodes", "message"),
+    [(((-1, 9, 3),), "file index 9"), (((1, 1, 3), (0, 1, 4)), "cycle"), ((), "node 0 of 0")],
+)
+def test_corrupt_tree_is_found_when_asked_for(
+    tmp_path: Path, nodes: tuple[tuple[int, int, int], ...], message: str
+) -> None:
+    fn = Fn("m.F", 1, 8, nodes, pctable((0, 8)))
+    trees = InlineTrees.from_archive(str(archive(tmp_path, obj(FILES, [fn]))))
+    with pytest.raises(ObjectFormatError, match=message):
+        trees.call_site("m.F", ABI_INTERNAL, 0)
+
+
+def test_pcinline_table_running_off_its_end(tmp_path: Path) -> None:
+    fn = Fn("m.F", 1, 8, ((-1, 1, 3),), pctable((0, 8))[:-2])
+    trees = InlineTrees.from_archive(str(archive(tmp_path, obj(FILES, [fn]))))
+    with pytest.raises(ObjectFormatError, match="runs off"):
+        trees.call_site("m.F", ABI_INTERNAL, 0)
+
+
+def test_other_object_format(tmp_path: Path) -> None:
+    body = b"\x00go117ld" + bytes(200)
+    with pytest.raises(ObjectFormatError, match="go117ld"):
+        InlineTrees.from_archive(str(archive(tmp_path, body)))
+
+
+def test_unknown_abi_is_a_caller_error(tmp_path: Path) -> None:
+    trees = InlineTrees.from_archive(str(archive(tmp_path, obj(FILES, [Fn("m.F")]))))
+    with pytest.raises(ValueError, match="ABI"):
+        trees.call_site("m.F", "ABIInternal|NOSPLIT", 0)
+
+
+@pytest.mark.parametrize(
+    ("flags", "abi"),
+    [
+        ("ABIInternal", ABI_INTERNAL),
+        ("NOSPLIT|NEEDCTXT|NOFRAME|ABIInternal", ABI_INTERNAL),
+        ("DUPOK|NOSPLIT|ABIWRAPPER|LINKNAME", ABI0),  # the ABI0 wrapper of a Go function
+        ("DUPOK|NOSPLIT|ABIWRAPPER|ABIInternal", ABI_INTERNAL),  # wraps an ABI0 one
+        ("", ABI0),
+    ],
+)
+def test_text_abi(flags: str, abi: str) -> None:
+    assert text_abi(flags) == abi
+
+
+def test_listing_file() -> None:
+    goroot = "/usr/lib/go"
+    assert listing_file("$GOROOT/src/fmt/print.go", goroot) == "/usr/lib/go/src/fmt/print.go"
+    assert listing_file("$GOROOT/src/fmt/print.go", goroot + "/") == (
+        "/usr/lib/go/src/fmt/print.go"
+    )
+    assert listing_file("/m/a.go", goroot) == "/m/a.go"
+    assert listing_file("$GOROOTX/a.go", goroot) == "$GOROOTX/a.go"
+    assert listing_file("<autogenerated>", goroot) == "<autogenerated>"
