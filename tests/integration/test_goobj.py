@@ -198,7 +198,8 @@ def test_symbol_names_of_main_command_line_and_dotted_packages(
 ) -> None:
     """`main.F` for main packages (also given as files), `command-line-arguments.F` for
     other packages given as files, `%2e` in a path's last element; methods, closures
-    and generic instantiations."""
+    and generic instantiations; a call under a `//line` directive (both name the
+    directive's file, made absolute, and line)."""
     (tmp_path / "go.mod").write_text("module example.com/names\n\ngo 1.21\n")
     (tmp_path / "yaml.v3").mkdir()
     (tmp_path / "yaml.v3" / "y.go").write_text(
@@ -214,6 +215,12 @@ def test_symbol_names_of_main_command_line_and_dotted_packages(
         "func Stack[E any](n int) []E { return make([]E, n) }\n\n"
         "func Ints() []int { return Stack[int](4) }\n"
     )
+    (tmp_path / "lined").mkdir()
+    (tmp_path / "lined" / "a.go").write_text(
+        "package lined\n\ntype T struct{ a, b int }\n\n"
+        "func mk(n int) *T { return &T{n, n} }\n\n"
+        "//line gen/tmpl.y:100\nfunc F() *T { return mk(3) }\n"
+    )
     (tmp_path / "cmd").mkdir()
     (tmp_path / "cmd" / "main.go").write_text(
         'package main\n\nimport "fmt"\n\ntype P struct{ x, y int }\n\n'
@@ -223,6 +230,7 @@ def test_symbol_names_of_main_command_line_and_dotted_packages(
     names: set[str] = set()
     for patterns, packages in (
         (["./..."], ["example.com/names/yaml.v3", "example.com/names/lib"]),
+        (["./lined"], ["example.com/names/lined"]),
         (["cmd/main.go"], ["command-line-arguments"]),
         (["lib/lib.go"], ["command-line-arguments"]),
     ):
