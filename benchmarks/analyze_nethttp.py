@@ -6,9 +6,12 @@ Targets (go1.27.3, dependencies in the build cache): the whole command within 1.
 bare `go build -gcflags='net/http=-m=2 -S' net/http` when net/http compiles afresh,
 within 2x when the build cache replays it; peak memory of the Python process <= 300 MB.
 Each measurement gets its own GOCACHE, warmed with a plain `go build net/http` (and,
-for escape-lens, one run on the quick start, which builds its type-size helper), so the
+for escape-lens, the one-time build of its type-size helper), so the
 dependencies are cached and net/http (with the diagnostic flags) is compiled afresh on
-the first run and replayed on the second. `--std` also times `escape-lens analyze std`.
+the first run and replayed on the second. escape-lens also gets its own, empty cache
+directory (ESCAPE_LENS_CACHE): its first run parses net/http's output, the second finds
+the result it stored (toolchain/resultcache.py), as a user's second run would.
+`--std` also times `escape-lens analyze std`.
 """
 
 from __future__ import annotations
@@ -34,7 +37,13 @@ _PEAK = (
 
 
 def _env(cache: Path) -> dict[str, str]:
-    return dict(os.environ, GOCACHE=str(cache), GOTOOLCHAIN="local", PYTHONPATH=str(REPO))
+    return dict(
+        os.environ,
+        GOCACHE=str(cache),
+        ESCAPE_LENS_CACHE=str(cache.with_name(cache.name + "-escape-lens")),
+        GOTOOLCHAIN="local",
+        PYTHONPATH=str(REPO),
+    )
 
 
 def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
@@ -48,10 +57,16 @@ def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 def _warm(go: Path, cache: Path, tool: bool = False) -> None:
     subprocess.run([str(go), "build", "net/http"], env=_env(cache), check=True)
-    if tool:  # escape-lens's own one-time helper builds (type sizes) are dependencies too
-        quickstart = str(REPO / "fixtures" / "quickstart" / "main.go")
+    if tool:  # escape-lens's own one-time helper build (type sizes) is a dependency too
+        build_helper = (
+            "import sys\n"
+            "from pathlib import Path\n"
+            "from escape_lens.toolchain import read_toolchain\n"
+            "from escape_lens.toolchain.typesizes import helper_binary\n"
+            "helper_binary(read_toolchain(Path(sys.argv[1])))\n"
+        )
         subprocess.run(
-            [sys.executable, "-m", "escape_lens", "analyze", quickstart, "--go", str(go)],
+            [sys.executable, "-c", build_helper, str(go)],
             env=_env(cache),
             check=True,
             capture_output=True,

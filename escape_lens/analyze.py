@@ -1,6 +1,6 @@
 """`analyze`: targets in, a Report out (find Go, compile once, join, predict, fingerprint).
 
-Invariants: one `go build` for all targets (compile_targets); a package that does not
+Invariants: one go command compiles all targets (compile_targets); a package that does not
 compile becomes a SkippedPackage with the compiler's message and the others are still
 reported; BuildError only when nothing at all could be analysed. Sites are sorted by
 file, line, column, construct (then entry and type, so equal positions are stable), and

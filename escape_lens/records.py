@@ -258,7 +258,7 @@ class PackageOutput:
 
 @dataclass(frozen=True, slots=True)
 class CompileOutput:
-    """One `go build` of the targets: the toolchain, and per target package its output."""
+    """One compile of the targets: the toolchain, and per target package its output."""
 
     toolchain: GoToolchain
     root: str

@@ -25,12 +25,14 @@ Invariants this parser keeps:
 - A call's `pos` is the line `-S` attributes the instruction to; for inlined code that is
   the callee's line, possibly in another file (`errors.go`). Its `call_pos` (where the
   function itself makes the call that was inlined) is read from the compiler's own
-  inlining tables, which the build asks for with `-d=pctab=pctoinline` (see
-  `InlineTables`): the pc of the CALL gives its inlining-tree node, and the root of that
-  node's chain is the call in the function, with its column. This is what the linker
-  writes into `.gopclntab`, so it is exact and agrees with binary mode. Only output
-  captured without those tables (old fixtures) falls back to a guess from the -m
-  `inlining call to F` lines (`_Inlining`).
+  inlining tables: the pc of the CALL gives its inlining-tree node, and the root of that
+  node's chain is the call in the function. The build reads them from the compiled
+  archive (`ArchiveInlineTables`, parsers/goobj.py), which has the line of the call; its
+  column is the one of the -m `inlining call to F` line there. Captured output may carry
+  them as `-d=pctab=pctoinline` text instead (`InlineTables`, with columns). This is
+  what the linker writes into `.gopclntab`, so it is exact and agrees with binary mode.
+  Only output without either falls back to a guess from the -m inliner lines
+  (`_Inlining`).
 - A function's span is its own file (the file of its TEXT instruction), from the TEXT
   line to the last instruction line of that file before the next function declared
   after it in that file (code inlined from the same file must not stretch the span).
@@ -43,12 +45,18 @@ from __future__ import annotations
 import bisect
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from escape_lens.entries import EntrySpec, alloc_entry
+from escape_lens.parsers import goobj
 from escape_lens.parsers.escape import FuncDecl, InlineCall
-from escape_lens.parsers.inltree import InlineTables
+from escape_lens.parsers.inltree import (
+    ArchiveInlineTables,
+    FunctionRef,
+    InlineSource,
+    InlineTables,
+)
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
@@ -96,6 +104,8 @@ class _Function:
     file: str = ""
     first_line: int = 0
     text_where: str = ""  # `/abs/file.go:12` of the TEXT instruction, as printed
+    abi: str = ""  # `ABIInternal` or `ABI0`, from the TEXT instruction
+    size: int | None = None  # `STEXT size=`: tells go1.27's inlined closure copies apart
     lines: list[int] = field(default_factory=list)
     calls: list[_PendingCall] = field(default_factory=list)
     branch_targets: set[int] = field(default_factory=set)
@@ -121,6 +131,7 @@ class AsmParser:
         # What `""` in old symbol names stands for (`"".f`, before go1.20).
         self.symbol_package = symbol_package or package
         self.inline = InlineTables(positions, self.symbol_package)
+        self.inline_source: InlineSource = self.inline
         # Whether the next tab-indented lines can matter: a function's instructions or a
         # type descriptor's first hex line (the build's line loop skips the others).
         self.wants_tab_lines = False
@@ -154,7 +165,8 @@ class AsmParser:
         self.wants_tab_lines = False
         if symbol.group("kind").startswith("STEXT"):  # STEXTFIPS in crypto/internal/fips140
             self.text_symbols += 1
-            self._function = _Function(name)
+            size = re.search(r" size=(\d+)", line)
+            self._function = _Function(name, size=int(size.group(1)) if size else None)
             self._functions.append(self._function)
             self.wants_tab_lines = True
             self._window.clear()
@@ -225,6 +237,7 @@ class AsmParser:
                     if not function.file and text.startswith("TEXT\t"):
                         function.file, function.first_line = pos.file, pos.line
                         function.text_where = where
+                        function.abi = goobj.text_abi(text.partition(", ")[2].partition(",")[0])
                     if pos.file == function.file and (
                         not function_lines or function_lines[-1] != pos.line
                     ):
@@ -276,6 +289,11 @@ class AsmParser:
         self._closed_calls.extend(zip(calls, names, strict=True))
         self._functions = []
         self.inline = InlineTables(self.positions, self.symbol_package)  # the block's own
+        self.inline_source = self.inline
+
+    def use_archive(self, archive: str, goroot: str) -> None:
+        """Read the inlining trees of the block that follows from its compiled archive."""
+        self.inline_source = ArchiveInlineTables(self.positions, archive, goroot)
 
     def resolved(self, types: dict[str, TypeInfo]) -> tuple[list[FunctionSpan], list[AllocCall]]:
         """The closed spans and calls, with types of other packages filled in."""
@@ -406,7 +424,9 @@ class AsmParser:
             span = _span(function, starts.get(function.file, []), self.package)
             spans.append(span)
             for pending in function.calls:
-                calls.append(_alloc_call(function, span, pending, known, inlined, self.inline))
+                calls.append(
+                    _alloc_call(function, span, pending, known, inlined, self.inline_source)
+                )
         return spans, calls
 
 
@@ -480,14 +500,20 @@ class _Inlining:
             name = entries[index - 1][1]
         return name, pos.file.replace("\\", "/").rsplit("/", 2)[-2] if "/" in pos.file else ""
 
-    def call_pos(self, span: FunctionSpan, callee_pos: SourcePos, caller_line: int) -> SourcePos:
-        """The `inlining call to` position in span that most likely ran callee_pos."""
+    def with_column(self, call: SourcePos, callee_pos: SourcePos) -> SourcePos:
+        """`call` (a line the inlining tables give) with the column of the `inlining call
+        to` there; when several calls on that line were inlined, the one whose callee
+        fits the inlined code; unchanged (column 0) if that leaves more than one."""
+        on_line = [c for c in self.calls.get(call.file, []) if c.pos.line == call.line]
+        columns = {c.pos.col for c in on_line}
+        if len(columns) > 1:
+            fitting = self._callee_matcher(callee_pos)
+            columns = {c.pos.col for c in on_line if fitting(c)}
+        return replace(call, col=columns.pop()) if len(columns) == 1 else call
+
+    def _callee_matcher(self, callee_pos: SourcePos) -> Callable[[InlineCall], bool]:
+        """Whether an `inlining call to F` can be the call that ran code at callee_pos."""
         local, package = self.callee_names(callee_pos)
-        in_span = [
-            c
-            for c in self.calls.get(span.file, [])
-            if span.first_line <= c.pos.line <= span.last_line
-        ]
 
         def matches(call: InlineCall) -> bool:
             callee = call.callee
@@ -497,6 +523,16 @@ class _Inlining:
                 callee.startswith((package + ".", "(*" + package + ".")) or f".{package}." in callee
             )
 
+        return matches
+
+    def call_pos(self, span: FunctionSpan, callee_pos: SourcePos, caller_line: int) -> SourcePos:
+        """The `inlining call to` position in span that most likely ran callee_pos."""
+        matches = self._callee_matcher(callee_pos)
+        in_span = [
+            c
+            for c in self.calls.get(span.file, [])
+            if span.first_line <= c.pos.line <= span.last_line
+        ]
         matched = [c for c in in_span if matches(c)]
         if matched:
             # The inlined callee is known: its call nearest the code that ran before it.
@@ -513,7 +549,7 @@ def _alloc_call(
     pending: _PendingCall,
     types: dict[str, TypeInfo],
     inlined: _Inlining,
-    tables: InlineTables,
+    tables: InlineSource,
 ) -> AllocCall:
     type_info = None
     if pending.type_name is not None:
@@ -521,8 +557,11 @@ def _alloc_call(
         type_info = types.get(pending.type_name)
     call_pos = None
     inside = pending.pos.file == span.file and span.first_line <= pending.pos.line <= span.last_line
-    if tables.has(function.name, function.text_where):
-        call_pos = tables.call_pos(function.name, function.text_where, pending.pc)
+    ref = FunctionRef(function.name, function.text_where, function.abi, function.size)
+    if tables.has(ref):
+        call_pos = tables.call_pos(ref, pending.pc)
+        if call_pos is not None and call_pos.col == 0:
+            call_pos = inlined.with_column(call_pos, pending.pos)
     elif not inside:
         caller_line = next(
             (

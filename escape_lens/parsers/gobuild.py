@@ -1,15 +1,18 @@
-"""The output of one `go build -gcflags='-m=2 -S'` (or `go test -c`), split per package.
+"""The compiler output of one `go list -export -gcflags='-m=2 -S'`, split per package.
 
 The go command prints each compile's output as one block after a header line
 `# import/path` (`# import/path [pkg.test]` for a test variant, `# pkg_test [pkg.test]`
 for external tests); lines before the first header are the go command's own. A block is
-routed to the parsers of its target package as it arrives: `file.go:L:C: ...` lines to the
-escape parser, everything else to the assembly parser. Blocks of packages that are not
-targets appear only when they fail to compile; their lines are kept as failures, so a
-target that was not compiled because of them can say why.
+routed to the parsers of its target package: `file.go:L:C: ...` lines to the escape
+parser, everything else to the assembly parser. Compile errors are not parsed from here:
+go list reports them per package in its listing (toolchain/build.py).
 
-`BuildParser` holds no process: `toolchain.build` feeds it the live build, the unit tests
-feed it captured output, and both get the same PackageOutputs.
+Where inlined code was called from comes from the compiled archive of the block's
+package (`archives`, parsers/goobj.py), or from `-d=pctab=pctoinline` tables in the
+output itself (captured fixtures), or, lacking both, from the `-m` inliner lines.
+
+`BuildParser` holds no process: `toolchain.build` feeds it the build's output, the unit
+tests feed it captured output, and both get the same PackageOutputs.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from dataclasses import dataclass, field
 
 from escape_lens.parsers.asm import AsmParser, component_types
 from escape_lens.parsers.escape import POS_LINE_RE, EscapeParser
-from escape_lens.parsers.positions import Positions
+from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.records import EscapeDiagnostic, FunctionSpan, PackageOutput, TypeInfo
 
-_MAX_ERROR_LINES = 200
+_MAX_PREAMBLE_LINES = 200
 HEADER_RE = re.compile(r"^# (?P<path>\S+)(?: \[(?P<variant>\S+)\])?$")
 # How the lines of the inlining tables start (`funcpctab`, ` pc value`, `wrote`, tree
 # nodes `0 | -1 | ...`, `-- inlining tree`, `--`); `-m` lines mostly start with `.` or `/`.
@@ -34,19 +37,21 @@ _TABLES_FIRST = frozenset(" -fw0123456789")
 class ListedPackage:
     """What `go list -e -json` says about one target package.
 
-    error: go list's message when the package cannot even be loaded (then it is not
-    built); name: the package clause (`main` for commands).
+    error: go's message when the package could not be loaded or compiled, or which of
+    its dependencies failed; name: the package clause (`main` for commands);
+    build_ids: the build IDs of the compiles whose output is this package's result
+    (toolchain/build.py), the key of the result cache.
     """
 
     import_path: str
     dir: str
     name: str = ""
     error: str | None = None
-    deps: tuple[str, ...] = ()
     module_dir: str = ""
     standard: bool = False
     has_tests: bool = False  # internal tests: _test.go files in the package itself
-    imports: tuple[str, ...] = ()
+    has_xtests: bool = False  # external tests: package pkg_test
+    build_ids: tuple[str, ...] = ()
 
     @property
     def symbol_prefix(self) -> str:
@@ -63,9 +68,8 @@ class _PackageState:
     asm: AsmParser
     diagnostics: list[EscapeDiagnostic] = field(default_factory=list)
     seen: bool = False
-    # Lines of this package's blocks that are not the one analysed (with --tests, the
-    # plain compile): kept only to explain a failure, e.g. a syntax error in a test file.
-    stray: list[str] = field(default_factory=list)
+    # What the file system was asked while this package's blocks were read (positions.py).
+    probes: list[Probe] = field(default_factory=list)
 
     def sized_types(self) -> set[str]:
         """Types the calls need sizes for: the ones passed, and map/chan components."""
@@ -77,10 +81,18 @@ class BuildParser:
     """Routes a build's output lines to per-package parsers; see the module docstring."""
 
     def __init__(
-        self, packages: Sequence[ListedPackage], positions: Positions, *, tests: bool = False
+        self,
+        packages: Sequence[ListedPackage],
+        positions: Positions,
+        *,
+        tests: bool = False,
+        archives: Mapping[str, str] | None = None,
+        goroot: str = "",
     ) -> None:
         self.tests = tests
         self.positions = positions
+        self.archives = dict(archives or {})
+        self.goroot = goroot
         self.states = {
             p.import_path: _PackageState(
                 p, EscapeParser(positions), AsmParser(positions, p.import_path, p.symbol_prefix)
@@ -88,9 +100,8 @@ class BuildParser:
             for p in packages
             if p.error is None
         }
-        self.failures: dict[str, list[str]] = {}
-        # Set when the first target block arrives: its dependencies are all built by then.
-        self.started = False
+        # The go command's own lines before the first block (warnings such as a pattern
+        # that matched nothing), the first few of them.
         self.preamble: list[str] = []
         self._current: _PackageState | None = None
         self._sink: list[str] | None = self.preamble
@@ -107,7 +118,7 @@ class BuildParser:
             return
         if current is None:
             sink = self._sink
-            if sink is not None and len(sink) < _MAX_ERROR_LINES and line.strip():
+            if sink is not None and len(sink) < _MAX_PREAMBLE_LINES and line.strip():
                 sink.append(line)  # a failure's message; a long block is cut short
         elif line[:1] in _TABLES_FIRST and current.asm.inline.feed(line):
             pass  # the inlining tables (parsers/inltree.py), before the listing
@@ -128,8 +139,8 @@ class BuildParser:
         if state is not None:
             state.asm.close(*state.escape.take_inliner_lines())
             state.diagnostics.extend(state.escape.finish())
+            state.probes.extend(self.positions.probes)
             self._current = None
-            self.positions.forget_positions()
 
     def feed_all(self, lines: Iterable[str]) -> None:
         """`feed` for many lines, with the two bulk kinds handled in runs without a call of
@@ -171,9 +182,7 @@ class BuildParser:
         package = path.removesuffix("_test") if external else path
         state = self.states.get(package)
         if state is None:
-            if path.endswith(".test") or variant:
-                return None, None
-            return None, self.failures.setdefault(path, [])
+            return None, None
         own_variant = f"{package}.test"
         if external:
             wanted = self.tests and variant == own_variant
@@ -182,10 +191,12 @@ class BuildParser:
         else:
             wanted = variant is None
         if not wanted:
-            return None, state.stray
+            return None, None
         state.seen = True
-        self.started = True
         self.positions.enter_package(state.listed.dir)
+        archive = self.archives.get(header.group(0)[2:])
+        if archive is not None:
+            state.asm.use_archive(archive, self.goroot)
         prefix = state.listed.symbol_prefix
         state.escape.function_prefix = prefix + "_test" if external else prefix
         return state, None
@@ -201,57 +212,15 @@ class BuildParser:
         """Every type name some allocation call needs a size for."""
         return {name for state in self.states.values() for name in state.sized_types()}
 
-    def errors(self, returncode: int) -> dict[str, str]:
-        """The compiler's message for each target package that did not compile.
-
-        A package that failed prints its errors under its own header; a package that was
-        not compiled because an import failed prints nothing, so it is matched to the
-        failed dependency (a target or not) through go list's Deps.
-        """
-        errors: dict[str, str] = {}
-        if returncode == 0:
-            return errors
-        for path, state in self.states.items():
-            if state.asm.text_symbols:
-                continue
-            if state.seen and state.escape.other:
-                errors[path] = "\n".join(state.escape.other)
-            elif state.stray and POS_LINE_RE.match(state.stray[0]):
-                errors[path] = "\n".join(state.stray[:_MAX_ERROR_LINES])
-        failed = {path: lines[0] for path, lines in self.failures.items() if lines}
-        failed.update({path: message.splitlines()[0] for path, message in errors.items()})
-        for path, state in self.states.items():
-            if path in errors or state.asm.text_symbols:
-                continue
-            dep = next((d for d in state.listed.deps if d in failed), None)
-            if dep is not None:
-                errors[path] = f"not compiled: dependency {dep} failed: {failed[dep]}"
-            elif not state.seen and self.preamble:
-                errors[path] = "\n".join(self.preamble)
-        return errors
-
-    def outputs(
-        self,
-        packages: Sequence[ListedPackage],
-        returncode: int,
-        types: Mapping[str, TypeInfo] | None = None,
-    ) -> list[PackageOutput]:
-        """One PackageOutput per listed package, sorted by import path.
+    def outputs(self, types: Mapping[str, TypeInfo] | None = None) -> list[PackageOutput]:
+        """One PackageOutput per package parsed, sorted by import path.
 
         `types` adds sizes found outside the listings (see toolchain/typesizes.py).
         """
         self._close_block()
         known = dict(types or {})
         known.update(self.listing_types())
-        errors = self.errors(returncode)
-        outputs = []
-        for listed in packages:
-            state = self.states.get(listed.import_path)
-            error = listed.error if state is None else errors.get(listed.import_path)
-            if state is None or error is not None:
-                outputs.append(PackageOutput(listed.import_path, listed.dir, error=error))
-                continue
-            outputs.append(_package_output(state, known))
+        outputs = [_package_output(state, known) for state in self.states.values()]
         return sorted(outputs, key=lambda o: o.import_path)
 
 

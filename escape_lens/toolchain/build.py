@@ -1,29 +1,33 @@
 """Compiling the targets once and collecting what the compiler said about each package.
 
-`compile_targets` is the whole job: check the targets, resolve them with one
-`go list -e -json`, build the packages that can build with one `go build` whose
-`-gcflags=-m=2 -S` (no package pattern, so it applies to exactly the packages named on
-the command line) asks for escape diagnostics and the assembly listing, and parse that
-output while it streams.
+`compile_targets` is the whole job: check the targets, then one
+`go list -e -export -deps -json=... -gcflags='-m=2 -S' TARGETS` that lists the packages
+*and* compiles them (`-export` needs the compiled package), with escape diagnostics and
+the assembly listing for exactly the packages named on the command line (a `-gcflags`
+without a pattern), then parse each target's output.
 
 Invariants:
 
-- One `go build` for all targets, run in the caller's directory, writing nothing into the
-  user's tree (`-o /dev/null`; test binaries go to a temporary directory).
+- One go command for everything: listing, compiling (never one per package), the
+  compiled archives (`Export`, read for the inlining trees by parsers/goobj.py), their
+  build IDs (`BuildID`, the key of the result cache) and the export data of every
+  dependency (for type sizes). It writes nothing into the user's tree: go list links
+  nothing, and test variants (`-test`) are compiled, not linked.
+- A package that cannot load or compile is reported with go's own message (its `Error`),
+  one that imports such a package with the first failed dependency (`DepsErrors`); the
+  go command carries on with the independent ones, so one broken package never stops
+  the others.
 - Text `-m=2` output, not `-json=0,DIR` logopt files: the go build cache replays a
-  cached compile's stdout/stderr but not its side files, so only what the compiler prints
+  cached compile's output but not its side files, so only what the compiler prints
   gives the same CompileOutput from a cached build as from a fresh one (docs/parsers.md).
-- The go command prints each package's compiler output as one block after a `# pkg`
-  header (`# pkg [pkg.test]` for test variants), so lines are routed by header and
-  parsed as they come; nothing holds a whole listing.
-- A package go list cannot load (syntax error, missing import) is left out of the build
-  and reported with go list's message, so it cannot stop the others. A package that
-  fails to type-check stops only the packages that import it (the go command carries on
-  with independent ones); they are reported with the compiler's message or the
-  dependency that failed.
+  go list writes that output to stderr, one block after a `# pkg` header per compile.
+- The compiler's output goes straight into a temporary file and is parsed from there
+  once the listing (which comes last, on stdout) says what each block belongs to:
+  memory stays flat however large the output, and a package whose result is in the
+  result cache (toolchain/resultcache.py) is not parsed at all.
 - Type sizes come from the type descriptors in the listings of the target packages and,
-  for types defined elsewhere, from `typesizes` (go/types on the packages' export data);
-  never from a type's name.
+  for types defined elsewhere, from `typesizes` (go/types on the dependencies' export
+  data); never from a type's name.
 """
 
 from __future__ import annotations
@@ -32,24 +36,41 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from escape_lens.errors import TargetError, ToolchainError
 from escape_lens.parsers.gobuild import BuildParser, ListedPackage
-from escape_lens.parsers.inltree import FLAG as INLINE_TABLES_FLAG
 from escape_lens.parsers.positions import Positions
-from escape_lens.records import CompileOutput, GoToolchain, TypeInfo
+from escape_lens.records import CompileOutput, GoToolchain, PackageOutput, TypeInfo
+from escape_lens.toolchain import resultcache
 from escape_lens.toolchain.golist import iter_json_objects
-from escape_lens.toolchain.process import run
-from escape_lens.toolchain.stream import StreamedProcess
+from escape_lens.toolchain.stream import read_batches, run_to_files
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
-from escape_lens.toolchain.typesizes import export_files, type_sizes
+from escape_lens.toolchain.typesizes import type_sizes
 
-LIST_TIMEOUT = 300.0
 BUILD_TIMEOUT = 3600.0
-GCFLAGS = f"-gcflags=-m=2 -S {INLINE_TABLES_FLAG}"
-_LIST_FIELDS = "ImportPath,Dir,Name,Error,DepsErrors,Module,Deps,Imports,Standard,TestGoFiles"
+GCFLAGS = "-gcflags=-m=2 -S"
+_LIST_FIELDS = (
+    "ImportPath,Dir,Name,Error,DepsErrors,Module,Standard,TestGoFiles,XTestGoFiles,"
+    "Export,BuildID,DepOnly,ForTest"
+)
+
+
+@dataclass(slots=True)
+class Listing:
+    """What the go command said about the targets and everything they import.
+
+    targets: one ListedPackage per target package, in go list's order; archives and
+    build_ids: per compiled package as go list names it (`pkg`, `pkg [pkg.test]`,
+    `pkg_test [pkg.test]`), its compiled archive and its build ID; exports: the
+    archive (export data) of every package, by plain import path.
+    """
+
+    targets: list[ListedPackage] = field(default_factory=list)
+    archives: dict[str, str] = field(default_factory=dict)
+    build_ids: dict[str, str] = field(default_factory=dict)
+    exports: dict[str, str] = field(default_factory=dict)
 
 
 def compile_targets(
@@ -59,64 +80,69 @@ def compile_targets(
     tests: bool = False,
     cwd: str | None = None,
 ) -> CompileOutput:
-    """Build `targets` once with escape diagnostics and assembly; parse per package.
+    """Compile `targets` once with escape diagnostics and assembly; parse per package.
 
     Raises TargetError (bad targets) or ToolchainError (go failed to run or timed out);
     a package that does not compile is a PackageOutput with `error`, not an exception.
     """
     workdir = os.path.abspath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
-    listed = list_packages(toolchain, checked, workdir)
-    root = _root(listed, checked, toolchain)
-    parser = BuildParser(listed, Positions(workdir, root), tests=tests)
-    command: tuple[str, ...] = ()
-    returncode = 0
-    prefetch: Future[dict[str, str]] | None = None
-    exports: dict[str, str] = {}
-    if parser.states:
-        with tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp:
-            buildable = [p for p in listed if p.error is None]
-            command = tuple(_build_argv(toolchain, checked, buildable, tests=tests, outdir=tmp))
-            with (
-                StreamedProcess(command, timeout=BUILD_TIMEOUT, cwd=workdir) as process,
-                ThreadPoolExecutor(max_workers=1) as pool,
-            ):
-                for batch in process.batches():
-                    parser.feed_all(batch)
-                    if prefetch is None and parser.started:
-                        prefetch = pool.submit(_imported_exports, toolchain, buildable, workdir)
-                returncode = process.returncode
-                exports = prefetch.result() if prefetch is not None else {}
-    missing = parser.sized_types() - set(parser.listing_types())
-    foreign = _foreign_sizes(toolchain, sorted(missing), workdir, exports) if missing else {}
-    outputs = parser.outputs(listed, returncode, foreign)
+    command = tuple(_build_argv(toolchain, checked, tests=tests))
+    with tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp:
+        listing_path, output_path = os.path.join(tmp, "listing"), os.path.join(tmp, "output")
+        with open(listing_path, "wb") as stdout, open(output_path, "wb") as stderr:
+            returncode = run_to_files(
+                command, stdout=stdout, stderr=stderr, timeout=BUILD_TIMEOUT, cwd=workdir
+            )
+        with open(listing_path, encoding="utf-8", errors="replace") as file:
+            listing = read_listing(file.read(), tests=tests)
+        if not listing.targets:
+            raise TargetError(_nothing_listed(output_path, checked, returncode))
+        root = _root(listing.targets, checked, toolchain)
+        context = resultcache.Context(toolchain, workdir, root, tests)
+        cached = _cached(listing, context)
+        parser = BuildParser(
+            [t for t in listing.targets if t.import_path not in cached],
+            Positions(workdir, root),
+            tests=tests,
+            archives=listing.archives,
+            goroot=toolchain.goroot,
+        )
+        if parser.states:
+            for batch in read_batches(output_path):
+                parser.feed_all(batch)
+        _no_match(parser.preamble)
+    known = {t.name: t for output in cached.values() for t in output.types}
+    missing = parser.sized_types() - set(parser.listing_types()) - set(known)
+    foreign = (
+        _foreign_sizes(toolchain, sorted(missing), workdir, listing.exports) if missing else {}
+    )
+    known.update(foreign)
+    parsed = {o.import_path: o for o in parser.outputs(known)}
+    outputs = []
+    for listed in listing.targets:
+        output = cached.get(listed.import_path) or parsed.get(listed.import_path)
+        if output is None:
+            output = PackageOutput(listed.import_path, listed.dir, error=listed.error)
+        elif listed.import_path in parsed and listed.build_ids:
+            resultcache.store(context, listed, output, parser.states[listed.import_path].probes)
+        outputs.append(output)
+    outputs.sort(key=lambda o: o.import_path)
     return CompileOutput(toolchain=toolchain, root=root, packages=tuple(outputs), command=command)
 
 
-def _imported_exports(
-    toolchain: GoToolchain, packages: Sequence[ListedPackage], cwd: str
-) -> dict[str, str]:
-    """Export data of the targets' imports, listed while the build output is parsed.
-
-    Types from other packages mostly come from direct imports, so listing them early
-    hides most of `go list -export`'s time behind the parsing. It starts only once the
-    first target's output arrives: by then the go command has built (and cached) that
-    target's imports, so this never compiles anything the build would compile too.
-    """
-    # Targets are left out: listing their export data would compile them again without
-    # our flags, and their types are in their own listings anyway.
-    targets = {p.import_path for p in packages}
-    imports = sorted(
-        {i for p in packages for i in p.imports if i not in targets and i not in ("C", "unsafe")}
-    )
-    try:
-        return export_files(toolchain, imports, cwd) if imports else {}
-    except ToolchainError:
-        return {}
+def _cached(listing: Listing, context: resultcache.Context) -> dict[str, PackageOutput]:
+    found = {}
+    for listed in listing.targets:
+        if listed.error is None and listed.build_ids:
+            output = resultcache.load(context, listed)
+            if output is not None:
+                found[listed.import_path] = output
+    return found
 
 
 def _foreign_sizes(
-    toolchain: GoToolchain, names: list[str], cwd: str, exports: dict[str, str]
+    toolchain: GoToolchain, names: list[str], cwd: str, exports: Mapping[str, str]
 ) -> dict[str, TypeInfo]:
     """Sizes from the helper; if it cannot run, those types stay unsized (never guessed)."""
     try:
@@ -126,22 +152,89 @@ def _foreign_sizes(
         return {}
 
 
-def list_packages(toolchain: GoToolchain, targets: Targets, cwd: str) -> list[ListedPackage]:
-    """The target packages as `go list -e` resolves them; TargetError if none match."""
-    args = list(targets.files or targets.patterns)
-    argv = [toolchain.path, "list", "-e", f"-json={_LIST_FIELDS}", *args]
-    result = run(argv, timeout=LIST_TIMEOUT, cwd=cwd, check=False)
-    packages = [_listed(raw) for raw in iter_json_objects(result.stdout)]
-    nothing = re.search(r'"[^"]*" matched no packages', result.stderr)
+def _nothing_listed(output_path: str, targets: Targets, returncode: int) -> str:
+    """The one line that says why go listed no package at all."""
+    with open(output_path, encoding="utf-8", errors="replace") as file:
+        text = file.read(1 << 16)
+    nothing = re.search(r'"[^"]*" matched no packages', text)
     if nothing is not None:
-        raise TargetError(nothing.group(0))
-    if not packages and result.returncode != 0:
-        detail = _last_line(result.stderr) or "no packages"
-        raise TargetError(f"{' '.join(args)}: {detail.removeprefix('go: ')}")
-    for package in packages:
-        if package.error and not package.dir:
-            raise TargetError(f"{package.import_path}: {_first_line(package.error)}")
-    return packages
+        return nothing.group(0)
+    args = " ".join(targets.files or targets.patterns)
+    detail = _last_line(text) if returncode != 0 else ""
+    return f"{args}: {(detail or 'no packages').removeprefix('go: ')}"
+
+
+def _no_match(preamble: Sequence[str]) -> None:
+    """A pattern that matched nothing is an error even when another one matched."""
+    for line in preamble:
+        nothing = re.search(r'"[^"]*" matched no packages', line)
+        if nothing is not None:
+            raise TargetError(nothing.group(0))
+
+
+def read_listing(text: str, *, tests: bool = False) -> Listing:
+    """The Listing of `go list -e -export -deps -json` output; TargetError for a target
+    that names no package at all (a pattern with no directory behind it)."""
+    listing = Listing()
+    raws = list(iter_json_objects(text))
+    variants: dict[str, list[dict[str, object]]] = {}
+    for raw in raws:
+        path = str(raw.get("ImportPath") or "")
+        export, build_id = raw.get("Export"), raw.get("BuildID")
+        if isinstance(export, str) and export:
+            listing.archives[path] = export
+            if " [" not in path:
+                listing.exports[path] = export
+        if isinstance(build_id, str) and build_id:
+            listing.build_ids[path] = build_id
+        for_test = raw.get("ForTest")
+        if isinstance(for_test, str) and for_test:
+            variants.setdefault(for_test, []).append(raw)
+        elif path.endswith(".test") and not raw.get("DepOnly"):
+            variants.setdefault(path.removesuffix(".test"), []).append(raw)
+    for raw in raws:
+        path = str(raw.get("ImportPath") or "")
+        if raw.get("DepOnly") or raw.get("ForTest") or " [" in path:
+            continue
+        if tests and path.endswith(".test") and path.removesuffix(".test") in variants:
+            continue  # the generated test main
+        listed = _listed(raw)
+        if listed.error and not listed.dir:
+            raise TargetError(f"{listed.import_path}: {_first_line(listed.error)}")
+        if tests:
+            listed = _with_tests(listed, variants.get(path, []))
+        compiled = _compiled_blocks(listed, tests)
+        ids = tuple(listing.build_ids.get(block, "") for block in compiled)
+        if all(ids):
+            listed = _replace_ids(listed, ids)
+        listing.targets.append(listed)
+    return listing
+
+
+def _compiled_blocks(listed: ListedPackage, tests: bool) -> tuple[str, ...]:
+    """The compiles whose output makes up the package's result (parsers/gobuild.py)."""
+    path = listed.import_path
+    if not tests:
+        return (path,)
+    own = f"{path} [{path}.test]" if listed.has_tests else path
+    return (own, *((f"{path}_test [{path}.test]",) if listed.has_xtests else ()))
+
+
+def _with_tests(listed: ListedPackage, variants: Sequence[dict[str, object]]) -> ListedPackage:
+    """The package with the first error of its test variants (a broken _test.go file)."""
+    if listed.error is not None:
+        return listed
+    # The variants with the test files first; the test main only repeats their errors.
+    ordered = sorted(variants, key=lambda v: str(v.get("ImportPath", "")).endswith(".test"))
+    for variant in ordered:
+        error = _listed(variant).error
+        if error is not None:
+            return replace(listed, error=error)
+    return listed
+
+
+def _replace_ids(listed: ListedPackage, ids: tuple[str, ...]) -> ListedPackage:
+    return replace(listed, build_ids=ids)
 
 
 def _listed(raw: dict[str, object]) -> ListedPackage:
@@ -153,28 +246,41 @@ def _listed(raw: dict[str, object]) -> ListedPackage:
         value = raw.get(key)
         return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
-    errors = []
+    error = None
     own = raw.get("Error")
     if isinstance(own, dict) and own.get("Err"):
-        errors.append(str(own["Err"]))
+        error = _without_header(str(own["Err"]))
     deps_errors = raw.get("DepsErrors")
-    if isinstance(deps_errors, list):
-        errors.extend(
-            str(e.get("Err")) for e in deps_errors if isinstance(e, dict) and e.get("Err")
-        )
+    if error is None and isinstance(deps_errors, list):
+        for failed in deps_errors:
+            message = str(failed.get("Err") or "") if isinstance(failed, dict) else ""
+            header = re.match(r"# (\S+)", message)
+            if header is not None:
+                first = _first_line(_without_header(message))
+                error = f"not compiled: dependency {header.group(1)} failed: {first}"
+                break
+            if message and error is None:
+                error = message.strip()
     module = raw.get("Module")
     module_dir = str(module.get("Dir") or "") if isinstance(module, dict) else ""
     return ListedPackage(
         import_path=text("ImportPath"),
         dir=text("Dir"),
         name=text("Name"),
-        error="\n".join(errors) or None,
-        deps=strings("Deps"),
+        error=error,
         module_dir=module_dir,
         standard=bool(raw.get("Standard")),
         has_tests=bool(strings("TestGoFiles")),
-        imports=strings("Imports"),
+        has_xtests=bool(strings("XTestGoFiles")),
     )
+
+
+def _without_header(message: str) -> str:
+    """go's `# pkg` line before a compile error's message goes: the report names it."""
+    text = message.strip("\n")
+    if text.startswith("# "):
+        text = text.partition("\n")[2]
+    return text.strip("\n")
 
 
 def _root(listed: Sequence[ListedPackage], targets: Targets, toolchain: GoToolchain) -> str:
@@ -191,20 +297,20 @@ def _root(listed: Sequence[ListedPackage], targets: Targets, toolchain: GoToolch
     return listed[0].dir if listed else ""
 
 
-def _build_argv(
-    toolchain: GoToolchain,
-    targets: Targets,
-    packages: Sequence[ListedPackage],
-    *,
-    tests: bool,
-    outdir: str,
-) -> list[str]:
-    names = list(targets.files) if targets.files else [p.import_path for p in packages]
-    if tests:
-        # One test binary per package into a private directory (deleted afterwards):
-        # go test -c compiles the package with its _test.go files, scoped flags and all.
-        return [toolchain.path, "test", "-c", "-o", outdir + os.sep, GCFLAGS, *names]
-    return [toolchain.path, "build", "-o", os.devnull, GCFLAGS, *names]
+def _build_argv(toolchain: GoToolchain, targets: Targets, *, tests: bool) -> list[str]:
+    names = list(targets.files or targets.patterns)
+    test = ["-test"] if tests else []
+    return [
+        toolchain.path,
+        "list",
+        "-e",
+        "-export",
+        "-deps",
+        *test,
+        f"-json={_LIST_FIELDS}",
+        GCFLAGS,
+        *names,
+    ]
 
 
 def _first_line(text: str) -> str:

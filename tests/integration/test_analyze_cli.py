@@ -82,7 +82,7 @@ def test_text_fits_80_columns_and_verbose_adds_flows(
     assert code == 0
     assert len(verbose_text.splitlines()) > len(lines)
     assert "flow:" in verbose_text or "from " in verbose_text
-    assert " build " in verbose_err  # the go command line
+    assert " list -e -export " in verbose_err  # the go command line
 
 
 def test_json_is_deterministic_fresh_and_cached(tmp_path: Path, pinned_go: Path) -> None:

@@ -1,4 +1,5 @@
-"""A build the cache replays gives the same CompileOutput as a fresh one."""
+"""A build the go cache replays, parsed or taken from the result cache, gives the same
+CompileOutput as a fresh one."""
 
 from __future__ import annotations
 
@@ -19,12 +20,22 @@ def test_fresh_and_cached_builds_agree(
 ) -> None:
     cache = tmp_path / "gocache"
     monkeypatch.setenv("GOCACHE", str(cache))
+    monkeypatch.setenv("ESCAPE_LENS_CACHE", str(tmp_path / "escape-lens"))
+    results = tmp_path / "escape-lens" / "results"
     run([pinned_toolchain.path, "clean", "-cache"], timeout=120)
     target = FIXTURES / "captured" / "src" / "kinds"
     fresh = compile_targets(pinned_toolchain, ["main.go"], cwd=str(target))
     assert any(cache.iterdir())
+    stored = list(results.glob("*/*"))
+    assert len(stored) == 1
+    with monkeypatch.context() as off:
+        off.setenv("ESCAPE_LENS_RESULT_CACHE", "off")
+        replayed = compile_targets(pinned_toolchain, ["main.go"], cwd=str(target))
+    assert fresh == replayed  # the replayed output, parsed again
+    stored[0].write_bytes(stored[0].read_bytes()[:-9])  # a broken entry is only a miss
+    reparsed = compile_targets(pinned_toolchain, ["main.go"], cwd=str(target))
     cached = compile_targets(pinned_toolchain, ["main.go"], cwd=str(target))
-    assert fresh == cached
+    assert fresh == reparsed == cached
     (package,) = fresh.packages
     assert package.error is None
     assert len(package.calls) > 20

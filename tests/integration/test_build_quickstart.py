@@ -54,5 +54,5 @@ def test_functions_and_command(quickstart: CompileOutput) -> None:
         14,
     )
     assert spans["main.main"].file == "main.go"
-    gcflags = "-gcflags=-m=2 -S -d=pctab=pctoinline"
-    assert quickstart.command[1:5] == ("build", "-o", "/dev/null", gcflags)
+    assert quickstart.command[1:5] == ("list", "-e", "-export", "-deps")
+    assert quickstart.command[-2:] == ("-gcflags=-m=2 -S", str(QUICKSTART / "main.go"))

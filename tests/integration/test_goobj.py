@@ -24,7 +24,7 @@ import pytest
 
 from escape_lens.errors import ObjectFormatError
 from escape_lens.parsers.goobj import ABI0, InlineTrees, listing_file, text_abi
-from escape_lens.parsers.inltree import InlineTables
+from escape_lens.parsers.inltree import FunctionRef, InlineTables
 from escape_lens.parsers.positions import Positions
 from escape_lens.toolchain import read_toolchain, run
 from escape_lens.toolchain.golist import iter_json_objects
@@ -129,7 +129,7 @@ def _check(build: _Build, package: str, checked: _Checked) -> None:
         checked.hashed_names += "#" in function.name
         checked.abi0 += function.abi == ABI0
         name, abi, size = function.name, function.abi, function.size
-        if not tables.has(name, function.where):
+        if not tables.has(FunctionRef(name, function.where)):
             checked.problems.append(f"{package} {name}: no pctab table")
             continue
         if not trees.has(name, abi, size):
@@ -137,7 +137,7 @@ def _check(build: _Build, package: str, checked: _Checked) -> None:
             continue
         for pc in function.pcs:
             checked.pcs += 1
-            expected = tables.call_pos(name, function.where, pc)
+            expected = tables.call_pos(FunctionRef(name, function.where), pc)
             got = trees.call_site(name, abi, pc, size)
             if expected is None and got is None:
                 continue

@@ -1,23 +1,33 @@
-"""The streaming runner the build uses: whole lines across batches, deadlines, -v."""
+"""The runner the build uses: output into files, whole lines across batches, deadlines, -v."""
 
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from escape_lens.errors import ToolchainError
 from escape_lens.toolchain.process import set_verbose
-from escape_lens.toolchain.stream import StreamedProcess
+from escape_lens.toolchain.stream import read_batches, run_to_files
 
 
-def test_lines_are_whole_across_batch_boundaries() -> None:
+def _run(tmp_path: Path, script: str, timeout: float = 60) -> tuple[int, Path, Path]:
+    out, err = tmp_path / "out", tmp_path / "err"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        code = run_to_files(
+            [sys.executable, "-c", script], stdout=stdout, stderr=stderr, timeout=timeout
+        )
+    return code, out, err
+
+
+def test_lines_are_whole_across_batch_boundaries(tmp_path: Path) -> None:
     script = (
-        "import sys\nfor i in range(20000): sys.stdout.write(f'line {i} ' + 'x' * (i % 37) + '\\n')"
+        "import sys\nfor i in range(20000): sys.stderr.write(f'line {i} ' + 'x' * (i % 37) + '\\n')"
     )
-    with StreamedProcess([sys.executable, "-c", script], timeout=60) as process:
-        batches = list(process.batches(size=4096))
-        code = process.returncode
+    code, _, err = _run(tmp_path, script)
+    batches = list(read_batches(str(err), size=4096))
     lines = [line for batch in batches for line in batch]
     assert code == 0
     assert len(batches) > 10
@@ -25,31 +35,41 @@ def test_lines_are_whole_across_batch_boundaries() -> None:
     assert lines[12345] == "line 12345 " + "x" * (12345 % 37)
 
 
-def test_stderr_is_merged_and_the_last_line_needs_no_newline() -> None:
-    script = "import sys; print('out'); sys.stdout.flush(); sys.stderr.write('err')"
-    with StreamedProcess([sys.executable, "-c", script], timeout=60) as process:
-        assert list(process.lines()) == ["out", "err"]
+def test_streams_stay_apart_and_the_last_line_needs_no_newline(tmp_path: Path) -> None:
+    script = "import sys; print('out'); sys.stderr.write('err\\nlast'); sys.exit(3)"
+    code, out, err = _run(tmp_path, script)
+    assert code == 3
+    assert out.read_text() == "out\n"
+    assert [line for batch in read_batches(str(err)) for line in batch] == ["err", "last"]
 
 
-def test_a_deadline_kills_the_command_and_says_so() -> None:
-    script = "import time; print('started', flush=True); time.sleep(30)"
-    with StreamedProcess([sys.executable, "-c", script], timeout=1) as process:
-        lines = process.lines()
-        assert next(lines) == "started"
-        with pytest.raises(ToolchainError, match="did not finish within 1 s"):
-            next(lines)
+def test_a_deadline_kills_the_command_and_its_children_and_says_so(tmp_path: Path) -> None:
+    marker = tmp_path / "child-survived"
+    child = tmp_path / "child.py"
+    child.write_text(f"import time\ntime.sleep(3)\nopen({str(marker)!r}, 'w').close()\n")
+    script = (
+        "import subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, {str(child)!r}])\n"
+        "time.sleep(30)"
+    )
+    with pytest.raises(ToolchainError, match="did not finish within 1 s"):
+        _run(tmp_path, script, timeout=1)
+    time.sleep(3.5)
+    assert not marker.exists()  # the whole process group went
 
 
-def test_a_missing_program_is_a_toolchain_error() -> None:
-    with pytest.raises(ToolchainError, match="cannot run"):
-        StreamedProcess(["/nonexistent/go"], timeout=5)
+def test_a_missing_program_is_a_toolchain_error(tmp_path: Path) -> None:
+    with (tmp_path / "o").open("wb") as out, pytest.raises(ToolchainError, match="cannot run"):
+        run_to_files(["/nonexistent/go"], stdout=out, stderr=out, timeout=5)
 
 
-def test_verbose_shows_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+def test_verbose_shows_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     set_verbose(True)
     try:
-        with StreamedProcess([sys.executable, "-c", "pass"], timeout=60, cwd="/") as process:
-            list(process.lines())
+        with (tmp_path / "o").open("wb") as out:
+            run_to_files(
+                [sys.executable, "-c", "pass"], stdout=out, stderr=out, timeout=60, cwd="/"
+            )
     finally:
         set_verbose(False)
     assert "-c pass (in /)" in capsys.readouterr().err

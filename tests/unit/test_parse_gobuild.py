@@ -1,4 +1,4 @@
-"""Routing a captured multi-package build and reporting the broken packages."""
+"""Routing a captured multi-package build to the parsers of its target packages."""
 
 from __future__ import annotations
 
@@ -10,39 +10,17 @@ from escape_lens.parsers.gobuild import BuildParser, ListedPackage
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import SourcePos
 from escape_lens.toolchain.typesizes import rewrite
-from tests.unit.parse_captured import MOD, MOD_PACKAGES, VERSIONS, captured_lines, parse_mod
+from tests.unit.parse_captured import VERSIONS, parse_mod
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_a_broken_package_does_not_stop_independent_ones(version: str) -> None:
+def test_blocks_of_packages_that_are_not_targets_are_skipped(version: str) -> None:
     outputs = parse_mod(version)
-    broken = outputs["example.com/m/broken"]
-    assert broken.error is not None
-    assert 'broken/x.go:3:23: cannot use "x"' in broken.error
-    assert broken.calls == ()
-    assert broken.diagnostics == ()
-    dependent = outputs["example.com/m/c"]
-    assert dependent.error is not None
-    assert "example.com/m/broken" in dependent.error
+    assert set(outputs) == {"example.com/m/a", "example.com/m/b"}
     a = outputs["example.com/m/a"]
-    assert a.error is None
     assert [c.pos for c in a.calls][:1] == [SourcePos("a/a.go", 7)]
     assert {d.function for d in a.diagnostics} >= {"example.com/m/a.New", "example.com/m/a.Buf"}
-
-
-@pytest.mark.parametrize("version", VERSIONS)
-def test_a_successful_build_has_no_errors_even_with_unknown_lines(version: str) -> None:
-    parser = BuildParser(MOD_PACKAGES, Positions(MOD, MOD))
-    parser.feed_all(captured_lines(version, "mod"))
-    assert parser.errors(0) == {}
-
-
-def test_list_errors_are_reported_without_building() -> None:
-    listed = ListedPackage("example.com/m/x", "/m/x", "x", error="x.go:1:1: expected 'package'")
-    parser = BuildParser([listed], Positions("/m", "/m"))
-    assert parser.states == {}
-    (output,) = parser.outputs([listed], 0)
-    assert output.error == "x.go:1:1: expected 'package'"
+    assert all(d.pos.file.startswith("b/") for d in outputs["example.com/m/b"].diagnostics)
 
 
 def test_test_variants_are_kept_once() -> None:
@@ -63,7 +41,7 @@ def test_test_variants_are_kept_once() -> None:
         "main.main STEXT size=1 args=0x0 locals=0x0",
     ]
     parser.feed_all(lines)
-    (output,) = parser.outputs([listed], 0)
+    (output,) = parser.outputs()
     assert [f.name for f in output.functions] == ["example.com/m/t.F", "example.com/m/t_test.TestX"]
     (diagnostic,) = output.diagnostics
     assert diagnostic.function == "example.com/m/t_test.TestX"

@@ -36,7 +36,7 @@ def _kinds(version: str) -> PackageOutput:
     listed = ListedPackage("command-line-arguments", CAPTURE_DIR, name="main")
     parser = BuildParser([listed], Positions(CAPTURE_DIR, CAPTURE_DIR))
     parser.feed_all(text.splitlines()[1:])  # line 1 says how it was captured
-    [output] = parser.outputs([listed], 0)
+    [output] = parser.outputs()
     return output
 
 
