@@ -24,16 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from peak import CHILD, peak_mb
+
 REPO = Path(__file__).resolve().parent.parent
 PINNED = Path(sys.prefix) / "lib" / "python3.11" / "site-packages" / "go" / "bin" / "go"
-
-_PEAK = (
-    "import resource, sys\n"
-    "from escape_lens.cli import main\n"
-    "code = main(sys.argv[1:])\n"
-    "print('peak_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-    "sys.exit(code)\n"
-)
 
 
 def _env(cache: Path) -> dict[str, str]:
@@ -88,7 +82,7 @@ def main() -> None:
         tool = [
             sys.executable,
             "-c",
-            _PEAK,
+            CHILD,
             "analyze",
             "net/http",
             "--go",
@@ -102,14 +96,11 @@ def main() -> None:
         for label in ("fresh", "cached"):
             bare_s, _ = _timed(bare, _env(bare_cache))
             tool_s, err = _timed(tool, _env(tool_cache))
-            peak = next(
-                int(row.split()[1]) for row in err.splitlines() if row.startswith("peak_kb")
-            )
-            rows.append((label, bare_s, tool_s, tool_s / bare_s, peak / 1024))
-        for label, bare_s, tool_s, ratio, peak_mb in rows:
+            rows.append((label, bare_s, tool_s, tool_s / bare_s, peak_mb(err)))
+        for label, bare_s, tool_s, ratio, peak in rows:
             print(
                 f"{label:6}  bare {bare_s:6.2f} s  escape-lens {tool_s:6.2f} s  "
-                f"ratio {ratio:4.2f}  peak {peak_mb:5.0f} MB"
+                f"ratio {ratio:4.2f}  peak {peak:5.0f} MB"
             )
         if args.std:
             std_cache = Path(tmp) / "std"
@@ -117,7 +108,7 @@ def main() -> None:
                 [
                     sys.executable,
                     "-c",
-                    _PEAK,
+                    CHILD,
                     "analyze",
                     "std",
                     "--go",
@@ -129,10 +120,7 @@ def main() -> None:
                 ],
                 _env(std_cache),
             )
-            peak = next(
-                int(row.split()[1]) for row in err.splitlines() if row.startswith("peak_kb")
-            )
-            print(f"std     escape-lens {std_s:6.2f} s  peak {peak / 1024:5.0f} MB")
+            print(f"std     escape-lens {std_s:6.2f} s  peak {peak_mb(err):5.0f} MB")
 
 
 if __name__ == "__main__":

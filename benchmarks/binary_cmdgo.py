@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from peak import CHILD, peak_mb
+
 from escape_lens.toolchain import read_toolchain
 from escape_lens.toolchain.link import build_binary
 from escape_lens.toolchain.locate import _wheel_go
@@ -26,19 +28,8 @@ BUDGETS = {"main module": 10.0, "whole binary": 60.0}
 MEMORY_BUDGET_MB = 500
 
 
-# Runs the CLI in a child and prints that process's own peak RSS (kB) on its last line:
-# RUSAGE_CHILDREN would also count the go build that made the binary.
-_CHILD = (
-    "import resource, sys\n"
-    "from escape_lens.cli import main\n"
-    "code = main(sys.argv[1:])\n"
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-    "sys.exit(code)\n"
-)
-
-
 def measure(binary: Path, extra: list[str], out: Path) -> tuple[float, int]:
-    argv = [sys.executable, "-c", _CHILD, "analyze", "--binary", str(binary)]
+    argv = [sys.executable, "-c", CHILD, "analyze", "--binary", str(binary)]
     argv += [*extra, "--format", "json", "-o", str(out)]
     start = time.perf_counter()
     done = subprocess.run(
@@ -49,8 +40,7 @@ def measure(binary: Path, extra: list[str], out: Path) -> tuple[float, int]:
         text=True,
     )
     elapsed = time.perf_counter() - start
-    peak_kb = int(done.stderr.strip().splitlines()[-1])
-    return elapsed, peak_kb // 1024
+    return elapsed, int(peak_mb(done.stderr))
 
 
 def main() -> int:

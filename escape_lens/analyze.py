@@ -17,7 +17,7 @@ from escape_lens.errors import BuildError
 from escape_lens.fingerprint import assign_fingerprints
 from escape_lens.records import CompileOutput, Report, Site, SkippedPackage
 from escape_lens.sites import join_package
-from escape_lens.toolchain import find_go, read_toolchain
+from escape_lens.toolchain import find_go
 from escape_lens.toolchain.targets import find_go_mod, in_one_module
 
 
@@ -76,11 +76,11 @@ def analyze_targets(
     """Every heap allocation site of the target packages, with the model's predictions."""
     from escape_lens.toolchain.build import compile_targets
 
-    toolchain = read_toolchain(find_go(go))
+    go_binary = find_go(go)
     if cwd is None:
         # `escape-lens analyze ~/src/othermod/...` analyses that module, as if run there.
         found = in_one_module(targets, os.getcwd())
         if found is not None and found[0] != find_go_mod(os.getcwd()):
             cwd, targets = found
-    output = compile_targets(toolchain, targets, tests=tests, cwd=cwd)
+    output = compile_targets(go_binary, targets, tests=tests, cwd=cwd)
     return report_from_output(output)

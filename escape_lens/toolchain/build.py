@@ -38,6 +38,7 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from escape_lens.errors import TargetError, ToolchainError
 from escape_lens.parsers.gobuild import BuildParser, ListedPackage
@@ -45,7 +46,8 @@ from escape_lens.parsers.positions import Positions
 from escape_lens.records import CompileOutput, GoToolchain, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
 from escape_lens.toolchain.golist import iter_json_objects
-from escape_lens.toolchain.stream import read_batches, run_to_files
+from escape_lens.toolchain.locate import read_toolchain
+from escape_lens.toolchain.stream import FileProcess, read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
 from escape_lens.toolchain.typesizes import type_sizes
 
@@ -74,7 +76,7 @@ class Listing:
 
 
 def compile_targets(
-    toolchain: GoToolchain,
+    go: GoToolchain | Path,
     targets: Sequence[str],
     *,
     tests: bool = False,
@@ -82,18 +84,26 @@ def compile_targets(
 ) -> CompileOutput:
     """Compile `targets` once with escape diagnostics and assembly; parse per package.
 
-    Raises TargetError (bad targets) or ToolchainError (go failed to run or timed out);
-    a package that does not compile is a PackageOutput with `error`, not an exception.
+    `go` is the toolchain, or its go binary, whose version and platform are then read
+    (`go env`) while the build runs. Raises TargetError (bad targets) or ToolchainError
+    (go failed to run or timed out, or is not a supported Go); a package that does not
+    compile is a PackageOutput with `error`, not an exception.
     """
     workdir = os.path.abspath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
-    command = tuple(_build_argv(toolchain, checked, tests=tests))
+    go_path = go.path if isinstance(go, GoToolchain) else str(go)
+    command = tuple(_build_argv(go_path, checked, tests=tests))
     with tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp:
         listing_path, output_path = os.path.join(tmp, "listing"), os.path.join(tmp, "output")
-        with open(listing_path, "wb") as stdout, open(output_path, "wb") as stderr:
-            returncode = run_to_files(
+        with (
+            open(listing_path, "wb") as stdout,
+            open(output_path, "wb") as stderr,
+            FileProcess(
                 command, stdout=stdout, stderr=stderr, timeout=BUILD_TIMEOUT, cwd=workdir
-            )
+            ) as process,
+        ):
+            toolchain = go if isinstance(go, GoToolchain) else read_toolchain(go)
+            returncode = process.wait()
         with open(listing_path, encoding="utf-8", errors="replace") as file:
             listing = read_listing(file.read(), tests=tests)
         if not listing.targets:
@@ -297,11 +307,11 @@ def _root(listed: Sequence[ListedPackage], targets: Targets, toolchain: GoToolch
     return listed[0].dir if listed else ""
 
 
-def _build_argv(toolchain: GoToolchain, targets: Targets, *, tests: bool) -> list[str]:
+def _build_argv(go: str, targets: Targets, *, tests: bool) -> list[str]:
     names = list(targets.files or targets.patterns)
     test = ["-test"] if tests else []
     return [
-        toolchain.path,
+        go,
         "list",
         "-e",
         "-export",

@@ -3,7 +3,8 @@
 `process.run` captures everything in memory; a `-gcflags=-m=2 -S` compile of a large
 package writes tens of megabytes, so `run_to_files` sends a command's stdout and stderr
 straight to files (the operating system writes them; nothing passes through Python while
-the compiler runs) and `read_batches` reads a file back in large blocks of whole lines.
+the compiler runs; `FileProcess` lets the caller do other work meanwhile) and
+`read_batches` reads a file back in large blocks of whole lines.
 Same rules as `process.run`: the environment comes from `go_environ` (GOTOOLCHAIN=local),
 the command line is shown with `-v`, and a deadline (or an interrupt) kills the whole
 process group, go and the compilers it started, so nothing outlives it.
@@ -16,11 +17,83 @@ import os
 import shlex
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator, Sequence
+from types import TracebackType
 from typing import IO
 
 from escape_lens.errors import ToolchainError
 from escape_lens.toolchain.process import go_environ, show_command
+
+
+class FileProcess:
+    """A command running with its stdout and stderr in two open files.
+
+    Start it, do other work while it runs, then `wait()` for its exit status. Use as a
+    context manager: leaving the block early (an error, an interrupt) kills the command.
+    The deadline is a timer, not a polling wait, so `wait` returns as soon as it exits.
+    """
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        stdout: IO[bytes],
+        stderr: IO[bytes],
+        timeout: float,
+        cwd: str | None = None,
+    ) -> None:
+        self.argv = tuple(argv)
+        self.timeout = timeout
+        show_command(self.argv, cwd)
+        try:
+            self._proc = subprocess.Popen(
+                list(self.argv),
+                cwd=cwd,
+                env=go_environ(),
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise ToolchainError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
+        self.timed_out = False
+        self._timer = threading.Timer(timeout, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self) -> None:
+        self.timed_out = True
+        self._kill()
+
+    def _kill(self) -> None:
+        if self._proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+
+    def wait(self) -> int:
+        """The exit status; ToolchainError if the deadline killed it."""
+        code = self._proc.wait()
+        self._timer.cancel()
+        if self.timed_out:
+            raise ToolchainError(
+                f"{shlex.join(self.argv[:3])} ... did not finish within {self.timeout:.0f} s"
+            )
+        return code
+
+    def __enter__(self) -> FileProcess:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._timer.cancel()
+        self._kill()
+        self._proc.wait()
 
 
 def run_to_files(
@@ -32,35 +105,8 @@ def run_to_files(
     cwd: str | None = None,
 ) -> int:
     """Run `argv` to completion with its output in the two open files; its exit status."""
-    show_command(argv, cwd)
-    try:
-        proc = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=go_environ(),
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise ToolchainError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
-    try:
-        return proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        raise ToolchainError(
-            f"{shlex.join(argv[:3])} ... did not finish within {timeout:.0f} s"
-        ) from None
-    except BaseException:
-        _kill_group(proc)
-        raise
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    with FileProcess(argv, stdout=stdout, stderr=stderr, timeout=timeout, cwd=cwd) as process:
+        return process.wait()
 
 
 def read_batches(path: str, size: int = 1 << 20) -> Iterator[list[str]]:

@@ -1,0 +1,23 @@
+"""The peak memory of a benchmarked escape-lens process, measured in that process.
+
+`CHILD` runs the CLI with the arguments it is given and prints `peak_kb N` last on
+stderr: VmHWM, the high-water mark of the process's own memory. ru_maxrss would also
+count the benchmark process it was started from (Linux keeps the peak from before exec).
+"""
+
+from __future__ import annotations
+
+CHILD = (
+    "import sys\n"
+    "from escape_lens.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "hwm = open('/proc/self/status').read().split('VmHWM:')[1].split()[0]\n"
+    "print('peak_kb', hwm, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def peak_mb(stderr: str) -> float:
+    """The peak `CHILD` printed, in MB."""
+    line = next(row for row in reversed(stderr.splitlines()) if row.startswith("peak_kb "))
+    return int(line.split()[1]) / 1024
