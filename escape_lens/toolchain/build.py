@@ -106,8 +106,10 @@ def compile_targets(
             returncode = process.wait()
         with open(listing_path, encoding="utf-8", errors="replace") as file:
             listing = read_listing(file.read(), tests=tests)
+        warnings = _go_warnings(output_path)
         if not listing.targets:
-            raise TargetError(_nothing_listed(output_path, checked, returncode))
+            raise TargetError(_nothing_listed(warnings, checked, returncode))
+        _no_match(warnings)
         root = _root(listing.targets, checked, toolchain)
         context = resultcache.Context(toolchain, workdir, root, tests)
         cached = _cached(listing, context)
@@ -121,7 +123,6 @@ def compile_targets(
         if parser.states:
             for batch in read_batches(output_path):
                 parser.feed_all(batch)
-        _no_match(parser.preamble)
     known = {t.name: t for output in cached.values() for t in output.types}
     missing = parser.sized_types() - set(parser.listing_types()) - set(known)
     foreign = (
@@ -162,21 +163,32 @@ def _foreign_sizes(
         return {}
 
 
-def _nothing_listed(output_path: str, targets: Targets, returncode: int) -> str:
-    """The one line that says why go listed no package at all."""
+def _go_warnings(output_path: str) -> list[str]:
+    """The go command's own lines, before the first compile's `# pkg` block."""
     with open(output_path, encoding="utf-8", errors="replace") as file:
-        text = file.read(1 << 16)
-    nothing = re.search(r'"[^"]*" matched no packages', text)
-    if nothing is not None:
-        return nothing.group(0)
+        head = file.read(1 << 16)
+    lines = []
+    for line in head.splitlines():
+        if line.startswith("# "):
+            break
+        lines.append(line)
+    return lines
+
+
+def _nothing_listed(warnings: Sequence[str], targets: Targets, returncode: int) -> str:
+    """The one line that says why go listed no package at all."""
+    for line in warnings:
+        nothing = re.search(r'"[^"]*" matched no packages', line)
+        if nothing is not None:
+            return nothing.group(0)
     args = " ".join(targets.files or targets.patterns)
-    detail = _last_line(text) if returncode != 0 else ""
+    detail = _last_line("\n".join(warnings)) if returncode != 0 else ""
     return f"{args}: {(detail or 'no packages').removeprefix('go: ')}"
 
 
-def _no_match(preamble: Sequence[str]) -> None:
+def _no_match(warnings: Sequence[str]) -> None:
     """A pattern that matched nothing is an error even when another one matched."""
-    for line in preamble:
+    for line in warnings:
         nothing = re.search(r'"[^"]*" matched no packages', line)
         if nothing is not None:
             raise TargetError(nothing.group(0))

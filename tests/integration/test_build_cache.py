@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from escape_lens.errors import ToolchainError
+from escape_lens.errors import TargetError, ToolchainError
 from escape_lens.records import GoToolchain
 from escape_lens.toolchain import read_toolchain
 from escape_lens.toolchain.build import compile_targets
@@ -92,3 +92,19 @@ def test_a_replay_from_another_goroot_names_this_goroots_files(
     named = {c.pos.file for c in second.calls} | {d.pos.file for d in second.diagnostics}
     assert not any(str(goroot) in name for name in named), sorted(named)[:5]
     assert (second.calls, second.diagnostics) == (first.calls, first.diagnostics)
+
+
+def test_a_pattern_matching_nothing_fails_even_when_the_rest_is_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pinned_toolchain: GoToolchain
+) -> None:
+    monkeypatch.setenv("ESCAPE_LENS_CACHE", str(tmp_path / "escape-lens"))
+    module = tmp_path / "mod"
+    (module / "a").mkdir(parents=True)
+    (module / "go.mod").write_text("module example.com/m\n\ngo 1.21\n")
+    (module / "a" / "a.go").write_text("package a\n\nfunc New() *[4]int { return new([4]int) }\n")
+    (first,) = compile_targets(pinned_toolchain, ["./a"], cwd=str(module)).packages
+    assert first.calls
+    assert list((tmp_path / "escape-lens" / "results").glob("*/*"))
+    # ./a comes from the result cache: nothing is parsed, the warning must still count.
+    with pytest.raises(TargetError, match="matched no packages"):
+        compile_targets(pinned_toolchain, ["./a", "example.com/m/zz/..."], cwd=str(module))
