@@ -68,15 +68,19 @@ ENTRIES: dict[str, EntrySpec] = {
 # Families with a number in the name: size-specialized mallocs (1.26+ experiment, 1.27
 # default) take (size, typ, needzero); concatenations of 2-5 operands take no type. The
 # runtime's own slow paths (`mallocgcTinySlowPath`) are not entry points: no digits.
+_SIZE_SPECIALIZED = re.compile(r"mallocgc(?:SmallNoScanSC|SmallScanNoHeaderSC|TinySC|TinySize)\d+")
 FAMILIES: tuple[tuple[re.Pattern[str], EntrySpec], ...] = (
-    (
-        re.compile(r"mallocgc(?:SmallNoScanSC|SmallScanNoHeaderSC|TinySC|TinySize)\d+"),
-        EntrySpec(type_arg=1, count_arg=0),
-    ),
+    (_SIZE_SPECIALIZED, EntrySpec(type_arg=1, count_arg=0)),
     (re.compile(r"concat(?:string|byte)[2-5]"), _NONE),
 )
 
 _PREFIXES = (("runtime.", ""), ("internal/bytealg.", "bytealg."))
+
+
+def is_size_specialized(entry: str) -> bool:
+    """Whether `entry` (no `runtime.`) is a size-specialized malloc: its name says the
+    size class (`mallocgcSmallNoScanSC4`) or the tiny size (`mallocgcTinySize8`)."""
+    return _SIZE_SPECIALIZED.fullmatch(entry) is not None
 
 
 def alloc_entry(symbol: str) -> tuple[str, EntrySpec] | None:

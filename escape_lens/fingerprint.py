@@ -116,15 +116,16 @@ def _key(site: Site) -> tuple[str, str, str, str, str]:
 def assign_fingerprints(sites: Iterable[Site]) -> list[Site]:
     """The sites (in their given order) with `fingerprint` set."""
     ordered = list(sites)
+    keys = [_key(site) for site in ordered]
     ordinals: dict[tuple[str, ...], int] = {}
     numbered: dict[int, int] = {}
-    for index in sorted(range(len(ordered)), key=lambda i: (_key(ordered[i]), ordered[i].pos)):
-        key = _key(ordered[index])
+    for index in sorted(range(len(ordered)), key=lambda i: (keys[i], ordered[i].pos)):
+        key = keys[index]
         numbered[index] = ordinals.get(key, 0)
         ordinals[key] = numbered[index] + 1
     result = []
     for index, site in enumerate(ordered):
-        text = "\x1f".join((*_key(site), str(numbered[index])))
+        text = "\x1f".join((*keys[index], str(numbered[index])))
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         result.append(replace(site, fingerprint=digest))
     return result

@@ -43,20 +43,12 @@ Rules of the join, in the order they are applied:
    constant, zero-size or byte value), or kept on the stack / optimised away.
 5. **Generic code** is compiled under shape names (`NewStack[go.shape.int64]`); the
    site keeps the compiler's function name, so each instantiation shape is its own site.
-6. **Predictions** use the model for the site's real request (see `_predict`): a slice's
-   element size times a constant count; a variable length gets path `dynamic` with the
-   thresholds; `append` is dynamic by nature; a map's header and buckets/groups and a
-   channel's hchan + buffer come from the model's object lists; `convT*` sizes follow
-   ALLOCATOR §8.2 (convTstring 16 B scan, convTslice 24 B scan, convT16/32/64 2/4/8 B
-   tiny, and no allocation at all for values < 256).
-7. **Self-check**: when the compiler itself chose a size-specialized entry
-   (`mallocgcSmallNoScanSC4`, `mallocgcTinySC2`), its size class must equal the model's.
-   A disagreement is a model bug: the site's note says so in capitals, and the tests
-   fail on it.
-8. **Cache replays** need nothing here: the build parser already resolves the file names
+6. **Predictions** use the model for the site's real request, with the self-check of
+   size-specialized entries (escape_lens/predict.py).
+7. **Cache replays** need nothing here: the build parser already resolves the file names
    of a replayed `-m` text (relative to the directory of the build that filled the
    cache) to the package's files (parsers/positions.py).
-9. **Binary mode** calls the join with calls only (`diagnostics=()`, origin "binary"):
+8. **Binary mode** calls the join with calls only (`diagnostics=()`, origin "binary"):
    every rule above that needs a diagnostic simply does not fire.
 
 Where source mode and binary mode (`--cross-check`) legitimately differ:
@@ -86,13 +78,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from escape_lens import model
+from escape_lens.entries import is_size_specialized
+from escape_lens.predict import OBJECT_FAMILY, predict_call, predict_make_copy
 from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
     FunctionSpan,
     Origin,
     PackageOutput,
-    Prediction,
     Site,
     SourcePos,
     TypeInfo,
@@ -123,10 +116,9 @@ _ESCAPING_KINDS = frozenset({"escapes", "moved-to-heap"})
 _STACK_KINDS = frozenset({"does-not-escape"})
 
 # Runtime entry -> family of constructs it implements.
-_OBJECT = "object"
 _FAMILY_BY_ENTRY: dict[str, str] = {
-    "newobject": _OBJECT,
-    "mallocgc": _OBJECT,
+    "newobject": OBJECT_FAMILY,
+    "mallocgc": OBJECT_FAMILY,
     "makeslice": "make-slice",
     "makeslice64": "make-slice",
     "makeslicecopy": "make-slice",
@@ -159,13 +151,9 @@ _FAMILY_BY_ENTRY: dict[str, str] = {
     "bytealg.MakeNoZero": "make-slice",
     "rawstring": "string-conversion",
 }
-_SPECIALIZED_RE = re.compile(
-    r"^mallocgc(?:Small(?:NoScan|ScanNoHeader)SC\d+|Tiny(?:SC\d+|Size\d+))$"
-)
-
 # Which diagnostic constructs an entry family may explain.
 _COMPATIBLE: dict[str, frozenset[str]] = {
-    _OBJECT: frozenset({"new", "composite-literal", "closure", "moved-to-heap", "interface"}),
+    OBJECT_FAMILY: frozenset({"new", "composite-literal", "closure", "moved-to-heap", "interface"}),
     # A bare mallocgc is also what `make([]T, n); copy(...)` compiles to (OMAKESLICECOPY).
     "mallocgc": frozenset({"new", "composite-literal", "moved-to-heap", "make-slice"}),
     "make-slice": frozenset({"make-slice"}),
@@ -180,24 +168,6 @@ _COMPATIBLE: dict[str, frozenset[str]] = {
     "goroutine": frozenset(),
     "defer": frozenset(),
 }
-
-# Go's layout of predeclared types on 64-bit targets (the language spec's sizes, the
-# runtime's pointer words): the type descriptors of these live in the runtime, so a
-# package's `-S` listing never dumps them.
-_WORD = 8
-_BASIC: dict[str, tuple[int, int]] = {
-    **dict.fromkeys(("bool", "int8", "uint8", "byte"), (1, 0)),
-    **dict.fromkeys(("int16", "uint16"), (2, 0)),
-    **dict.fromkeys(("int32", "uint32", "rune", "float32"), (4, 0)),
-    **dict.fromkeys(("int", "uint", "int64", "uint64", "uintptr", "float64", "complex64"), (8, 0)),
-    "complex128": (16, 0),
-    "string": (16, 8),
-    "unsafe.Pointer": (8, 8),
-    "any": (16, 16),
-    "error": (16, 16),
-    "struct {}": (0, 0),
-}
-
 
 # The import path part of a symbol: the characters an import path may hold. It ends where
 # a receiver `(`, a type-argument list `[` or a type literal (`struct {`) begins, which
@@ -359,7 +329,9 @@ def _prepare(
         function = _short_diag_function(named, span_names) or _owner(pos, functions)
         if construct == "closure":
             function = _enclosing(function, pos, functions)
-        merged = replace(verdict, subject=subject, flow=flow, function=function)
+        merged = EscapeDiagnostic(
+            verdict.pos, verdict.kind, subject, verdict.message, flow, function
+        )
         prepared.append(_Diag(merged, construct, function, verdict.kind in _ESCAPING_KINDS))
     prepared.sort(key=lambda d: (d.diag.pos, not d.escaping, d.construct))
     return prepared
@@ -369,8 +341,8 @@ def entry_family(entry: str) -> str | None:
     """The construct family of a runtime entry, or None if it is not an allocation entry."""
     if entry in _FAMILY_BY_ENTRY:
         return _FAMILY_BY_ENTRY[entry]
-    if _SPECIALIZED_RE.match(entry):
-        return _OBJECT
+    if is_size_specialized(entry):
+        return OBJECT_FAMILY
     if entry.startswith("moveSlice"):
         return "append"
     if entry.startswith(("concatstring", "concatbyte")):
@@ -471,7 +443,7 @@ def join_sites(
         sites.append(_site(call, found, None, rules, package, known_types, origin))
 
     for call in pending_inlined:
-        family = entry_family(call.entry) or _OBJECT
+        family = entry_family(call.entry) or OBJECT_FAMILY
         function = short_function(call.function)
         if call.call_pos is not None:
             # The compiler's inlining tables place the call exactly: its diagnostic is
@@ -511,7 +483,7 @@ def _site(
     known_types: dict[str, TypeInfo],
     origin: Origin,
 ) -> Site:
-    family = entry_family(call.entry) or _OBJECT
+    family = entry_family(call.entry) or OBJECT_FAMILY
     construct = _call_construct(call, family, found)
     if family == "make-slice" and call.const_count is None and found is not None:
         literal = _MAKE_LITERAL.match(found.diag.subject)
@@ -525,9 +497,9 @@ def _site(
     else:
         pos = call.pos
     if call.entry == "mallocgc" and found is not None and found.construct == "make-slice":
-        estimate = _predict_make_copy(call, found.diag, rules, known_types)
+        estimate = predict_make_copy(call, found.diag, rules, known_types)
     else:
-        estimate = _predict(call, family, rules, known_types)
+        estimate = predict_call(call, family, rules, known_types)
     notes = list(estimate.notes)
     if found is not None and not found.escaping:
         notes.append(f"{found.diag.subject} does not escape, yet it is heap-allocated")
@@ -562,7 +534,7 @@ def _expr(diag: EscapeDiagnostic) -> str:
 
 
 def _call_construct(call: AllocCall, family: str, found: _Diag | None) -> str:
-    if family != _OBJECT:
+    if family != OBJECT_FAMILY:
         return family
     if found is not None:
         return found.construct if found.construct != "interface" else "new"
@@ -705,254 +677,3 @@ def _why_no_call(item: _Diag, batched: Site | None, spans: dict[str, FunctionSpa
     if item.construct == "append":
         return "no growth call here: the slice's backing array is allocated elsewhere"
     return "no allocation call in the compiled code: kept on the stack or optimised away"
-
-
-# --- predictions ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Estimate:
-    type: TypeInfo | None
-    count: int | None
-    main: Prediction | None
-    extra: tuple[Prediction, ...] = ()
-    notes: tuple[str, ...] = ()
-
-
-_CONVT_FIXED: dict[str, TypeInfo] = {
-    "convT16": TypeInfo("uint16", 2, 0),
-    "convT32": TypeInfo("uint32", 4, 0),
-    "convT64": TypeInfo("uint64", 8, 0),
-    "convTstring": TypeInfo("string", 16, 8),
-    "convTslice": TypeInfo("[]uint8", 24, 8),
-}
-
-
-def resolve_type(name: str, known: dict[str, TypeInfo]) -> TypeInfo | None:
-    """Size and pointer bytes of a type named in a descriptor, from the dumped
-    descriptors of the package, else from the language's layout of predeclared and
-    built-in composite types; None when neither tells (never a guess)."""
-    name = name.strip()
-    if name in known:
-        return known[name]
-    if name.startswith("noalg."):
-        return resolve_type(name[len("noalg.") :], known)
-    if name in _BASIC:
-        size, ptr = _BASIC[name]
-        return TypeInfo(name, size, ptr)
-    if name.startswith(("*", "map[", "chan ", "<-chan ", "chan<- ", "func(")):
-        return TypeInfo(name, _WORD, _WORD)
-    if name.startswith("[]"):
-        return TypeInfo(name, 3 * _WORD, _WORD)
-    if name.startswith("interface {"):
-        return TypeInfo(name, 2 * _WORD, 2 * _WORD)
-    array = re.match(r"^\[(\d+)\](.+)$", name)
-    if array:
-        elem = resolve_type(array.group(2), known)
-        if elem is None:
-            return None
-        n = int(array.group(1))
-        ptr = (n - 1) * elem.size + elem.ptrbytes if elem.ptrbytes and n else 0
-        return TypeInfo(name, n * elem.size, ptr)
-    return None
-
-
-def _chan_elem(name: str) -> str | None:
-    for prefix in ("chan ", "<-chan ", "chan<- "):
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return None
-
-
-def _map_key_elem(name: str) -> tuple[str, str] | None:
-    if not name.startswith("map["):
-        return None
-    depth = 0
-    for index, char in enumerate(name[3:], start=3):
-        depth += char == "["
-        depth -= char == "]"
-        if depth == 0:
-            return name[4:index], name[index + 1 :]
-    return None
-
-
-def _objects(
-    objects: Sequence[tuple[int, bool]], rules: model.AllocRules
-) -> tuple[Prediction | None, tuple[Prediction, ...]]:
-    predictions = [model.predict(size, pointers, rules) for size, pointers in objects]
-    if not predictions:
-        return None, ()
-    return predictions[0], tuple(predictions[1:])
-
-
-def _specialized_check(call: AllocCall, main: Prediction | None) -> tuple[str, ...]:
-    if not _SPECIALIZED_RE.match(call.entry) or main is None:
-        return ()
-    compiler_class = model.class_of_specialized_entry(call.entry)
-    if compiler_class is None or compiler_class == main.size_class:
-        return ()
-    return (
-        f"MODEL DISAGREES WITH THE COMPILER: {call.entry} is size class {compiler_class}, "
-        f"the model says {main.size_class}",
-    )
-
-
-def specialized_disagreement(site: Site) -> str | None:
-    """The self-check of rule 7 for one site: a message when the model is wrong."""
-    if site.call is None:
-        return None
-    found = _specialized_check(site.call, site.prediction)
-    return found[0] if found else None
-
-
-def _predict(
-    call: AllocCall, family: str, rules: model.AllocRules, known: dict[str, TypeInfo]
-) -> _Estimate:
-    entry = call.entry
-    typ = call.type
-    if family == _OBJECT:
-        size = typ.size if typ is not None else call.const_count
-        if size is None:
-            return _Estimate(typ, None, None, notes=("size unknown",))
-        pointers = typ.pointers if typ is not None else False
-        main = model.predict(size, pointers, rules)
-        return _Estimate(typ, None, main, notes=_specialized_check(call, main))
-    if family == "make-slice":
-        if typ is None:
-            return _Estimate(None, call.const_count, None, notes=("element type unknown",))
-        if entry == "makeslicecopy" or call.const_count is None:
-            return _Estimate(typ, None, model.predict_dynamic(typ.size, typ.pointers, rules))
-        return _Estimate(
-            typ, call.const_count, model.predict(typ.size * call.const_count, typ.pointers, rules)
-        )
-    if family == "append":
-        if typ is None:
-            return _Estimate(None, None, None, notes=("element type unknown",))
-        pointers = typ.pointers and "NoScan" not in entry
-        note: tuple[str, ...]
-        if entry.startswith("moveSlice"):
-            note = ("the appended slice is moved to the heap here (Go 1.26+)",)
-        else:
-            note = ("grows by doubling (by 1.25 beyond 256 elements), rounded up to a size class",)
-        return _Estimate(typ, None, model.predict_dynamic(typ.size, pointers, rules), notes=note)
-    if family == "map":
-        return _predict_map(call, rules, known)
-    if family == "chan":
-        return _predict_chan(call, rules, known)
-    if family == "interface":
-        if entry in _CONVT_FIXED:
-            boxed = _CONVT_FIXED[entry]
-            notes: tuple[str, ...] = ()
-            if entry in ("convT16", "convT32", "convT64"):
-                notes = ("no allocation for values below 256 (runtime.staticuint64s)",)
-            return _Estimate(
-                boxed, None, model.predict(boxed.size, boxed.pointers, rules), (), notes
-            )
-        if typ is None:
-            return _Estimate(None, None, None, notes=("boxed type unknown",))
-        pointers = typ.pointers and entry != "convTnoptr"
-        return _Estimate(typ, None, model.predict(typ.size, pointers, rules))
-    if family in ("string-concat", "string-conversion", "bytes-conversion", "runes-conversion"):
-        return _predict_string(call, family, rules)
-    return _Estimate(
-        typ,
-        None,
-        None,
-        notes=(
-            "the runtime reuses a free g / _defer record; a new one is allocated "
-            "only when its free list is empty",
-        ),
-    )
-
-
-_MAKE_ELEM = re.compile(r"^make\(\[\](?P<elem>[^,]+),")
-
-
-def _predict_make_copy(
-    call: AllocCall, diag: EscapeDiagnostic, rules: model.AllocRules, known: dict[str, TypeInfo]
-) -> _Estimate:
-    """`make([]T, len(s)); copy(...)` with pointer-free T: a bare `mallocgc(n*size, nil,
-    false)` (OMAKESLICECOPY), so only the source names the element type."""
-    spelled = _MAKE_ELEM.match(diag.subject)
-    elem = resolve_type(spelled.group("elem"), known) if spelled else None
-    if elem is None:
-        return _Estimate(None, None, None, notes=("element type unknown",))
-    note = "make and copy in one allocation (not rounded up to the size class)"
-    if call.const_count is not None:
-        return _Estimate(elem, None, model.predict(call.const_count, False, rules), (), (note,))
-    return _Estimate(elem, None, model.predict_dynamic(elem.size, False, rules), (), (note,))
-
-
-def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, TypeInfo]) -> _Estimate:
-    key = elem = None
-    if call.type is not None:
-        parts = _map_key_elem(call.type.name)
-        if parts is not None:
-            key, elem = (resolve_type(p, known) for p in parts)
-    if call.entry == "makemap_small":
-        objects = model.map_objects(
-            key.size if key else 0,
-            bool(key and key.pointers),
-            elem.size if elem else 0,
-            bool(elem and elem.pointers),
-            None,
-            rules,
-        )
-        main, extra = _objects(objects, rules)
-        return _Estimate(
-            call.type, None, main, extra, ("buckets/groups come with the first insert",)
-        )
-    hint = call.const_count
-    if key is None or elem is None:
-        # A named map type (`http.Header`) does not spell its key and element: the header
-        # is certain (48 B, every version), the buckets/groups are not.
-        header = model.map_objects(0, False, 0, False, None, rules)[:1]
-        main, _ = _objects(header, rules)
-        note = "key/element sizes unknown: the map header only"
-        if hint is not None and hint > 8:
-            note += f", not the buckets/groups for hint {hint}"
-        return _Estimate(call.type, hint, main, (), (note,))
-    notes: tuple[str, ...] = ()
-    if hint is None:
-        notes = ("hint not constant: the buckets/groups depend on it at run time",)
-    objects = model.map_objects(
-        key.size, key.pointers, elem.size, elem.pointers, hint if hint is not None else 0, rules
-    )
-    main, extra = _objects(objects, rules)
-    return _Estimate(call.type, hint, main, extra, notes)
-
-
-def _predict_chan(
-    call: AllocCall, rules: model.AllocRules, known: dict[str, TypeInfo]
-) -> _Estimate:
-    elem_name = _chan_elem(call.type.name) if call.type is not None else None
-    elem = resolve_type(elem_name, known) if elem_name is not None else None
-    if elem is None:
-        return _Estimate(call.type, call.const_count, None, notes=("element type unknown",))
-    if call.const_count is None:
-        dynamic = model.predict_dynamic(elem.size, elem.pointers, rules)
-        return _Estimate(call.type, None, dynamic, (), ("buffer size not constant",))
-    objects = model.chan_objects(elem.size, elem.pointers, call.const_count, rules)
-    main, extra = _objects(objects, rules)
-    return _Estimate(call.type, call.const_count, main, extra)
-
-
-_STRING_ELEM = {
-    "string-concat": TypeInfo("string", 16, 8),
-    "string-conversion": TypeInfo("string", 16, 8),
-    "bytes-conversion": TypeInfo("[]uint8", 24, 8),
-    "runes-conversion": TypeInfo("[]int32", 24, 8),
-}
-
-
-def _predict_string(call: AllocCall, family: str, rules: model.AllocRules) -> _Estimate:
-    result_type = _STRING_ELEM[family]
-    if call.entry == "intstring":
-        return _Estimate(result_type, 1, model.predict(4, False, rules))
-    elem_bytes = 4 if family == "runes-conversion" else 1
-    notes = ("no allocation when the result does not escape and fits 32 bytes",)
-    if call.const_count is not None and call.entry == "slicebytetostring":
-        return _Estimate(
-            result_type, call.const_count, model.predict(call.const_count, False, rules), (), notes
-        )
-    return _Estimate(result_type, None, model.predict_dynamic(elem_bytes, False, rules), (), notes)

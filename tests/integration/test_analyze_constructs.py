@@ -18,8 +18,8 @@ import pytest
 
 from escape_lens.analyze import analyze_targets
 from escape_lens.model import class_of_specialized_entry
+from escape_lens.predict import specialized_disagreement
 from escape_lens.records import Report
-from escape_lens.sites import specialized_disagreement
 from escape_lens.toolchain.process import go_environ
 from tests.conftest import fetch_toolchain
 from tests.integration.analyze_support import (

@@ -14,6 +14,7 @@ import pytest
 from escape_lens.model import rules_for
 from escape_lens.parsers.gobuild import BuildParser, ListedPackage
 from escape_lens.parsers.positions import Positions
+from escape_lens.predict import specialized_disagreement
 from escape_lens.records import (
     AllocCall,
     GoToolchain,
@@ -24,7 +25,7 @@ from escape_lens.records import (
     TypeInfo,
 )
 from escape_lens.reporters.text import render_lines, visible_width
-from escape_lens.sites import CONSTRUCTS, join_package, join_sites, specialized_disagreement
+from escape_lens.sites import CONSTRUCTS, join_package, join_sites
 from tests.conftest import FIXTURES
 
 CAPTURE_DIR = "/tmp/escape-lens-capture/kinds"
