@@ -22,18 +22,17 @@ Rule ids are stable; `RULES` is the one list of them (SARIF, docs and tests read
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, TextIO
+from typing import Literal
 
 from escape_lens.config import Config, enclosing_names, qualified_name
 from escape_lens.diff import compare, describe_cost, match_sites, path_of
 from escape_lens.directives import Directives
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, BuildError
 from escape_lens.records import Report, Site, SourcePos
-from escape_lens.toolchain.targets import in_one_module, nearest_ancestor
+from escape_lens.toolchain.targets import in_one_module
 
 Level = Literal["error", "warning", "note"]
 
@@ -380,102 +379,6 @@ def _what(site: Site) -> str:
     if subject.startswith(site.construct.split("-")[0]):
         return subject
     return f"{site.construct} {subject}".strip()
-
-
-# --------------------------------------------------------------------------- output
-
-
-class CheckReporter(Protocol):
-    """The one interface of check output formats (text, json, github, sarif)."""
-
-    def render_check(self, result: CheckResult, out: TextIO) -> None: ...
-
-
-CHECK_FORMATS = ("text", "github", "sarif", "json")
-
-
-def check_reporter(name: str) -> CheckReporter:
-    if name == "text":
-        return TextCheckReporter()
-    if name == "json":
-        return JsonCheckReporter()
-    if name == "github":
-        from escape_lens.reporters.github import REPORTER as GITHUB
-
-        return GITHUB
-    if name == "sarif":
-        from escape_lens.reporters.sarif import REPORTER as SARIF
-
-        return SARIF
-    raise ValueError(f"unknown check format {name!r}")
-
-
-class TextCheckReporter:
-    def render_check(self, result: CheckResult, out: TextIO) -> None:
-        for finding in result.findings:
-            out.write(f"{finding.pos}: {finding.level}: {finding.rule} {finding.message}\n")
-        for note in result.notes:
-            out.write(f"note: {note}\n")
-        counts = dict.fromkeys(("error", "warning", "note"), 0)
-        for finding in result.findings:
-            counts[finding.level] += 1
-        against = f"against {result.baseline}" if result.baseline else "without a baseline"
-        verdict = "FAIL" if result.exit_code else "ok"
-        out.write(
-            f"escape-lens check: {verdict}: {result.hot_sites} hot-path heap sites checked "
-            f"{against}; {counts['error']} errors, {counts['warning']} warnings, "
-            f"{counts['note']} improvements\n"
-        )
-
-
-def finding_to_dict(finding: Finding) -> dict[str, object]:
-    from escape_lens.reporters.json_report import site_to_dict
-
-    rule = RULES[finding.rule]
-    return {
-        "rule": rule.id,
-        "name": rule.name,
-        "level": rule.level,
-        "message": finding.message,
-        "file": finding.pos.file,
-        "line": finding.pos.line,
-        "column": finding.pos.col,
-        "function": finding.function,
-        "fingerprint": finding.site.fingerprint if finding.site else None,
-        "site": site_to_dict(finding.site) if finding.site else None,
-    }
-
-
-class JsonCheckReporter:
-    def render_check(self, result: CheckResult, out: TextIO) -> None:
-        data = {
-            "schema": "escape-lens-check/1",
-            "passed": result.exit_code == EXIT_OK,
-            "baseline": result.baseline or None,
-            "toolchain": str(result.report.toolchain.version),
-            "hot_sites": result.hot_sites,
-            "notes": list(result.notes),
-            "findings": [finding_to_dict(f) for f in result.findings],
-        }
-        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-def repository_root(start: str) -> str | None:
-    """The nearest directory at or above `start` with `.git` (a dir or a worktree file)."""
-    return nearest_ancestor(start, ".git") if start else None
-
-
-def repository_path(report: Report, file: str) -> str:
-    """`file` (relative to the report root) relative to the repository root, with `/`."""
-    root = report.root
-    repo = repository_root(root)
-    absolute = file if os.path.isabs(file) else os.path.join(root, file)
-    base = repo or root
-    if base:
-        relative = os.path.relpath(absolute, base)
-        if not relative.startswith(".."):
-            return relative.replace(os.sep, "/")
-    return file.replace(os.sep, "/")
 
 
 # --------------------------------------------------------------------------- running

@@ -7,9 +7,10 @@ import sys
 
 import click
 
-from escape_lens.check import CHECK_FORMATS, check_reporter, run_check
+from escape_lens.check import run_check
 from escape_lens.cli.output import write_output
 from escape_lens.errors import EXIT_OK
+from escape_lens.reporters.findings import CHECK_FORMATS, check_reporter
 from escape_lens.toolchain import set_verbose
 
 

@@ -14,8 +14,9 @@ import json
 from typing import Any, TextIO
 
 from escape_lens import __version__
-from escape_lens.check import RULES, CheckResult, Finding, allocation_findings, repository_path
+from escape_lens.check import RULES, CheckResult, Finding, allocation_findings
 from escape_lens.records import Report, SourcePos
+from escape_lens.reporters.findings import repository_path
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "SRCROOT"
