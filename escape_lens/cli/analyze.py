@@ -7,13 +7,11 @@ or bad input.
 
 from __future__ import annotations
 
-import io
-import sys
 from collections.abc import Sequence
 
 import click
 
-from escape_lens.cli.output import write_output
+from escape_lens.cli.output import output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.records import Report
 from escape_lens.reporters import Reporter, get_reporter
@@ -107,13 +105,8 @@ def _print_model_note(report: Report) -> None:
 
 
 def _write(report: Report, reporter: Reporter, output: str | None) -> None:
-    if output is None:
-        reporter.render(report, sys.stdout)
-        sys.stdout.flush()
-        return
-    buffer = io.StringIO()
-    reporter.render(report, buffer)
-    write_output(buffer.getvalue(), output)
+    with output_stream(output) as stream:
+        reporter.render(report, stream)
 
 
 def _cross_check(report: Report, targets: list[str]) -> int:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TextIO
 
 from escape_lens.records import Report
-from escape_lens.reporters.json_report import dumps, report_to_dict
+from escape_lens.reporters.json_report import write_report
 
 
 class JsonReporter:
     def render(self, report: Report, out: TextIO) -> None:
-        out.write(dumps(report_to_dict(report)))
+        write_report(report, out)
 
 
 REPORTER = JsonReporter()

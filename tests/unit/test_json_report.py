@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -27,6 +28,7 @@ from escape_lens.reporters.json_report import (
     load_report,
     report_from_dict,
     report_to_dict,
+    write_report,
 )
 
 
@@ -86,3 +88,19 @@ def test_same_report_same_bytes() -> None:
 def test_foreign_input_is_one_clear_error(text: str) -> None:
     with pytest.raises(ReportFormatError, match=r"^in\.json: "):
         load_report(io.StringIO(text), "in.json")
+
+
+def test_the_streamed_report_is_the_one_piece_dump_byte_for_byte() -> None:
+    one = _report()
+    (site,) = one.sites
+    other = replace(site, pos=SourcePos("main.go", 20, 1), expr='"\\n"+s', note="a\nb")
+    for report in (
+        one,
+        replace(one, sites=(site, other, site)),
+        replace(one, sites=()),
+        replace(one, skipped=()),
+        replace(one, sites=(), skipped=()),
+    ):
+        out = io.StringIO()
+        write_report(report, out)
+        assert out.getvalue() == dumps(report_to_dict(report))
