@@ -229,6 +229,8 @@ def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, Type
         parts = _map_key_elem(call.type.name)
         if parts is not None:
             key, elem = (resolve_type(p, known) for p in parts)
+        else:  # a defined map type (`http.Header`): the type-size helper read its parts
+            key, elem = call.type.key, call.type.elem
     if call.entry == "makemap_small":
         objects = model.map_objects(
             key.size if key else 0,
@@ -244,8 +246,8 @@ def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, Type
         )
     hint = call.const_count
     if key is None or elem is None:
-        # A named map type (`http.Header`) does not spell its key and element: the header
-        # is certain (48 B, every version), the buckets/groups are not.
+        # The key or element could not be sized (a defined map type whose parts the
+        # helper could not read): the header is certain (48 B), the buckets/groups not.
         header = model.map_objects(0, False, 0, False, None, rules)[:1]
         main, _ = _objects(header, rules)
         note = "key/element sizes unknown: the map header only"
@@ -265,6 +267,8 @@ def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, Type
 def _predict_chan(call: AllocCall, rules: model.AllocRules, known: dict[str, TypeInfo]) -> Estimate:
     elem_name = _chan_elem(call.type.name) if call.type is not None else None
     elem = resolve_type(elem_name, known) if elem_name is not None else None
+    if elem is None and call.type is not None:
+        elem = call.type.elem  # a defined channel type: the helper read its element
     if elem is None:
         return Estimate(call.type, call.const_count, None, notes=("element type unknown",))
     if call.const_count is None:

@@ -120,11 +120,17 @@ class EscapeDiagnostic:
 @_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class TypeInfo:
-    """A Go type as its runtime type descriptor describes it (`abi.Type`)."""
+    """A Go type as its runtime type descriptor describes it (`abi.Type`).
+
+    key, elem: for a defined map or channel type (`net/http.Header`), whose name does
+    not spell them, its key (maps) and element types; None otherwise.
+    """
 
     name: str
     size: int
     ptrbytes: int
+    key: TypeInfo | None = None
+    elem: TypeInfo | None = None
 
     @property
     def pointers(self) -> bool:

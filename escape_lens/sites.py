@@ -68,7 +68,9 @@ Where source mode and binary mode (`--cross-check`) legitimately differ:
 The construct vocabulary (fixed; reporters and fingerprints rely on it):
 new, composite-literal, make-slice, append, map, chan, closure, interface,
 string-concat, string-conversion, bytes-conversion, runes-conversion, moved-to-heap,
-goroutine, defer, alloc (a direct `mallocgc` whose source construct is unknown).
+goroutine, defer, alloc (a direct `mallocgc` whose source construct is unknown), make
+(`make(T, n)` of a defined type on a line with no allocation call, which alone would
+say whether T is a slice, map or channel type).
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ CONSTRUCTS = (
     "goroutine",
     "defer",
     "alloc",
+    "make",
 )
 
 # Diagnostic kinds that can stand behind an allocation; the others (leaking-param, ...)
@@ -155,11 +158,11 @@ _FAMILY_BY_ENTRY: dict[str, str] = {
 _COMPATIBLE: dict[str, frozenset[str]] = {
     OBJECT_FAMILY: frozenset({"new", "composite-literal", "closure", "moved-to-heap", "interface"}),
     # A bare mallocgc is also what `make([]T, n); copy(...)` compiles to (OMAKESLICECOPY).
-    "mallocgc": frozenset({"new", "composite-literal", "moved-to-heap", "make-slice"}),
-    "make-slice": frozenset({"make-slice"}),
+    "mallocgc": frozenset({"new", "composite-literal", "moved-to-heap", "make-slice", "make"}),
+    "make-slice": frozenset({"make-slice", "make"}),
     "append": frozenset({"append"}),
-    "map": frozenset({"map"}),
-    "chan": frozenset({"chan"}),
+    "map": frozenset({"map", "make"}),
+    "chan": frozenset({"chan", "make"}),
     "interface": frozenset({"interface"}),
     "string-concat": frozenset({"string-concat", "bytes-conversion"}),
     "string-conversion": frozenset({"string-conversion", "interface"}),
@@ -215,6 +218,8 @@ def diagnostic_construct(diag: EscapeDiagnostic) -> str | None:
         return "map"
     if subject.startswith("make(chan"):
         return "chan"
+    if subject.startswith("make("):
+        return "make"  # of a defined type (`make(Cache, n)`): slice, map or chan
     if subject == "append" or subject.startswith("append("):
         return "append"
     if subject.startswith(("([]byte)(", "[]byte(")):
@@ -496,7 +501,7 @@ def _site(
         pos = call.call_pos or call.pos
     else:
         pos = call.pos
-    if call.entry == "mallocgc" and found is not None and found.construct == "make-slice":
+    if call.entry == "mallocgc" and found is not None and found.construct in ("make-slice", "make"):
         estimate = predict_make_copy(call, found.diag, rules, known_types)
     else:
         estimate = predict_call(call, family, rules, known_types)
@@ -537,7 +542,8 @@ def _call_construct(call: AllocCall, family: str, found: _Diag | None) -> str:
     if family != OBJECT_FAMILY:
         return family
     if found is not None:
-        return found.construct if found.construct != "interface" else "new"
+        # A bare mallocgc for `make(T, n)` of a defined slice type is make + copy.
+        return {"interface": "new", "make": "make-slice"}.get(found.construct, found.construct)
     name = call.type.name if call.type is not None else ""
     if name.startswith(("noalg.struct { F uintptr", "struct { F uintptr")):
         return "closure"

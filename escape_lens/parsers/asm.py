@@ -80,6 +80,9 @@ _PSEUDO = frozenset({"PCDATA", "FUNCDATA", "NOP", "XCHGL", "INLMARK"})
 # it is allocated keeps its register).
 _READ_ONLY_OPS = ("CMP", "TEST", "BT", "UCOMIS", "COMIS")
 _DISPLAY_LINES = 6
+# How map and channel type literals start; any other name passed to makemap/makechan
+# is a defined type (`type Header map[string][]string`).
+_CONTAINER_LITERALS = ("map[", "chan ", "<-chan ", "chan<- ", "noalg.map[")
 _WINDOW = 64
 
 
@@ -268,6 +271,22 @@ class AsmParser:
         )
         return names
 
+    def defined_container_refs(self) -> set[str]:
+        """Defined map and channel types passed to makemap/makechan (`net/http.Header`):
+        their names do not spell their key and element, which typesizes reads."""
+        self._settle()
+        pending = (
+            (call.entry, call.type_name) for function in self._functions for call in function.calls
+        )
+        closed = ((call.entry, name) for call, name in self._closed_calls)
+        return {
+            name
+            for entry, name in (*closed, *pending)
+            if name is not None
+            and entry.startswith(("makemap", "makechan"))
+            and not name.startswith(_CONTAINER_LITERALS)
+        }
+
     def close(
         self, decls: Sequence[FuncDecl] = (), inline_calls: Sequence[InlineCall] = ()
     ) -> None:
@@ -299,7 +318,10 @@ class AsmParser:
         """The closed spans and calls, with types of other packages filled in."""
         calls = [
             replace(call, type=types[name])
-            if call.type is None and name is not None and name in types
+            if name is not None
+            and name in types
+            # A defined map/chan type's own descriptor lacks what typesizes adds.
+            and (call.type is None or types[name].key is not None or types[name].elem is not None)
             else call
             for call, name in self._closed_calls
         ]

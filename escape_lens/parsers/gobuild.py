@@ -212,14 +212,20 @@ class BuildParser:
         """Every type name some allocation call needs a size for."""
         return {name for state in self.states.values() for name in state.sized_types()}
 
+    def defined_containers(self) -> set[str]:
+        """Defined map/channel types made by some call (see AsmParser)."""
+        return {name for s in self.states.values() for name in s.asm.defined_container_refs()}
+
     def outputs(self, types: Mapping[str, TypeInfo] | None = None) -> list[PackageOutput]:
         """One PackageOutput per package parsed, sorted by import path.
 
-        `types` adds sizes found outside the listings (see toolchain/typesizes.py).
+        `types` adds sizes found outside the listings (see toolchain/typesizes.py), and
+        the key and element of defined map and channel types, which listings lack.
         """
         self._close_block()
         known = dict(types or {})
         known.update(self.listing_types())
+        known.update((n, t) for n, t in (types or {}).items() if t.key or t.elem)
         outputs = [_package_output(state, known) for state in self.states.values()]
         return sorted(outputs, key=lambda o: o.import_path)
 
@@ -231,9 +237,9 @@ def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> Package
         by_file.setdefault(span.file, []).append(span)
     diagnostics = [_with_function(d, by_file.get(d.pos.file, ())) for d in state.diagnostics]
     types = dict(state.asm.types)
-    for name in state.sized_types():
-        if name in known:
-            types.setdefault(name, known[name])
+    for name in state.sized_types() | state.asm.defined_container_refs():
+        if name in known and (name not in types or known[name].key or known[name].elem):
+            types[name] = known[name]
     return PackageOutput(
         import_path=state.listed.import_path,
         dir=state.listed.dir,

@@ -125,6 +125,7 @@ def compile_targets(
                 parser.feed_all(batch)
     known = {t.name: t for output in cached.values() for t in output.types}
     missing = parser.sized_types() - set(parser.listing_types()) - set(known)
+    missing |= parser.defined_containers()
     foreign = (
         _foreign_sizes(toolchain, sorted(missing), workdir, listing.exports) if missing else {}
     )

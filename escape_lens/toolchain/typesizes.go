@@ -12,6 +12,9 @@
 // `expr` is the descriptor's type name with every import path replaced by an identifier
 // (`imports` maps them back), so go/parser can read it. Output: one line per type,
 // "name<TAB>size<TAB>ptrbytes", or "name<TAB>-<TAB>reason" when it cannot be resolved.
+// A defined map or channel type (`type Header map[string][]string`) does not spell its
+// key and element, so its line goes on with them, each as name, size and ptrbytes:
+// "...<TAB>map<TAB>key...<TAB>elem..." or "...<TAB>chan<TAB>-<TAB>-<TAB>-<TAB>elem...".
 // ptrbytes follows cmd/compile/internal/types.PtrDataSize: the prefix of the object
 // that holds pointers.
 package main
@@ -81,8 +84,26 @@ func main() {
 			fmt.Printf("%s\t-\t%v\n", t.Name, err)
 			continue
 		}
-		fmt.Printf("%s\t%d\t%d\n", t.Name, r.size(typ), r.ptrBytes(typ))
+		fmt.Printf("%s\t%d\t%d%s\n", t.Name, r.size(typ), r.ptrBytes(typ), r.components(typ))
 	}
+}
+
+// components is the key and element columns of a defined map or channel type, else "".
+func (r *resolver) components(t types.Type) string {
+	if _, named := t.(*types.Named); !named {
+		return ""
+	}
+	column := func(t types.Type) string {
+		name := types.TypeString(t, func(p *types.Package) string { return p.Path() })
+		return fmt.Sprintf("\t%s\t%d\t%d", name, r.size(t), r.ptrBytes(t))
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Map:
+		return "\tmap" + column(u.Key()) + column(u.Elem())
+	case *types.Chan:
+		return "\tchan\t-\t-\t-" + column(u.Elem())
+	}
+	return ""
 }
 
 func (r *resolver) resolve(expr string) (t types.Type, err error) {

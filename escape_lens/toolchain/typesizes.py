@@ -94,10 +94,24 @@ def type_sizes(
         result = run([str(helper_binary(toolchain)), str(request)], timeout=TIMEOUT, cwd=tmp)
     sizes: dict[str, TypeInfo] = {}
     for line in result.stdout.splitlines():
-        name, size, ptrbytes = ([*line.split("\t"), "", ""])[:3]
-        if size.isdigit() and ptrbytes.isdigit():
-            sizes[name] = TypeInfo(name, int(size), int(ptrbytes))
+        found = _type_info(line.split("\t"))
+        if found is not None:
+            sizes[found.name] = found
     return sizes
+
+
+def _type_info(columns: list[str]) -> TypeInfo | None:
+    """One output line of the helper: name, size, ptrbytes, and for a defined map or
+    channel type `map`/`chan` then its key and element as name, size, ptrbytes each."""
+    if len(columns) < 3 or not (columns[1].isdigit() and columns[2].isdigit()):
+        return None
+    info = TypeInfo(columns[0], int(columns[1]), int(columns[2]))
+    if len(columns) == 10 and columns[3] in ("map", "chan"):
+        key = _type_info(columns[4:7]) if columns[3] == "map" else None
+        elem = _type_info(columns[7:10])
+        if elem is not None and (key is not None or columns[3] == "chan"):
+            info = TypeInfo(info.name, info.size, info.ptrbytes, key, elem)
+    return info
 
 
 def helper_binary(toolchain: GoToolchain) -> Path:

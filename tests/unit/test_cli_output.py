@@ -26,9 +26,14 @@ def test_an_existing_file_keeps_its_mode_and_is_untouched_by_a_failure(tmp_path:
     target = tmp_path / "report.txt"
     target.write_text("old\n")
     target.chmod(0o640)
-    with pytest.raises(RuntimeError), output_stream(str(target)) as stream:
-        stream.write("half a rep")
-        raise RuntimeError("the renderer broke")
+
+    def render_and_break() -> None:
+        with output_stream(str(target)) as stream:
+            stream.write("half a rep")
+            raise RuntimeError("the renderer broke")
+
+    with pytest.raises(RuntimeError):
+        render_and_break()
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
     write_output("new\n", str(target))
