@@ -47,6 +47,8 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from itertools import islice
 
 from escape_lens.entries import EntrySpec, alloc_entry
 from escape_lens.parsers import goobj
@@ -57,7 +59,7 @@ from escape_lens.parsers.inltree import (
     InlineSource,
     InlineTables,
 )
-from escape_lens.parsers.positions import Positions
+from escape_lens.parsers.positions import UNKNOWN_POS, Positions
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # The register ABI's integer argument registers on amd64, in Go assembler names:
@@ -81,6 +83,58 @@ _PSEUDO = frozenset({"PCDATA", "FUNCDATA", "NOP", "XCHGL", "INLMARK"})
 _READ_ONLY_OPS = ("CMP", "TEST", "BT", "UCOMIS", "COMIS")
 _DISPLAY_LINES = 6
 _WINDOW = 64
+_WHERE_AT = len("\t0x0000 00000")  # the ` (` of an instruction below pc 0x10000
+
+
+@lru_cache(maxsize=1 << 12)  # a package has thousands of CALLs to a few hundred functions
+def _call_entry(operand: str) -> tuple[str, EntrySpec] | None:
+    """What `alloc_entry` says about the function a CALL's operand (`f(SB)`) names."""
+    return alloc_entry(operand[: -len("(SB)")]) if operand.endswith("(SB)") else None
+
+
+def _text_instruction(function: _Function, pos: SourcePos, where: str, text: str) -> None:
+    """The function's TEXT instruction, `TEXT\tpkg.F(SB), ABIInternal, $16-8`: its file,
+    first line and ABI."""
+    function.file, function.first_line = pos.file, pos.line
+    function.text_where = where
+    function.abi = goobj.text_abi(text.partition(", ")[2].partition(",")[0])
+
+
+@dataclass(slots=True)
+class _Window:
+    """The instruction lines since the CALL before a call: `earlier` (carried over from
+    earlier batches of lines, oldest first), then those of `lines[begin:end]`; the last
+    `_WINDOW` of them (registers do not survive a call, and argument set-up is right
+    before it, so a long call-free stretch is cut)."""
+
+    earlier: tuple[str, ...]
+    lines: list[str]
+    begin: int
+    end: int
+
+    def newest_first(self) -> Iterator[tuple[str, str]]:
+        """(line, its instruction) from the one before the call back."""
+        left = _WINDOW
+        lines = self.lines
+        for index in range(self.end - 1, self.begin - 1, -1):
+            line = lines[index]
+            if _is_instruction(line):
+                yield line, line[line.find(")\t") + 2 :]
+                left -= 1
+                if not left:
+                    return
+        for line in reversed(self.earlier[-left:]):
+            yield line, line[line.find(")\t") + 2 :]
+
+    def oldest_first(self) -> Iterator[str]:
+        """The lines of `lines[begin:end]` that are instructions (no more than the window)."""
+        return reversed([line for line, _ in islice(self.newest_first(), _WINDOW)])
+
+
+def _is_instruction(line: str) -> bool:
+    """Whether a tab line of a function is an instruction (has a position and a text)."""
+    open_paren = line.find(" (", 7, 32)
+    return open_paren >= 0 and line.find(")\t", open_paren) >= 0
 
 
 @dataclass(slots=True)
@@ -89,7 +143,7 @@ class _PendingCall:
     entry: str
     spec: EntrySpec
     target: str  # the CALL's operand, `runtime.newobject(SB)`
-    window: tuple[str, ...]  # the instruction lines since the previous CALL
+    window: _Window | None  # the instruction lines since the previous CALL, until settled
     own_lines: int  # how many own-file lines the function had run before this call
     pc: int  # the CALL's offset in the function, which the inlining tables are keyed by
     # Set when the function's listing is complete (`AsmParser._settle`):
@@ -148,10 +202,11 @@ class AsmParser:
         self._window: deque[str] = deque(maxlen=_WINDOW)
         self._where_text = ""
         self._where: SourcePos | None = None
+        self._same_at = _WHERE_AT  # where the last instruction's ` (` was
 
     def feed(self, line: str) -> None:
         if line[:1] == "\t":
-            self.feed_tab_run(line, iter(()))
+            self.feed_tab_lines([line], 0)
             return
         if self.inline.feed(line):
             return
@@ -171,90 +226,123 @@ class AsmParser:
             self.wants_tab_lines = True
             self._window.clear()
             self._where_text = ""
+            self._same_at = _WHERE_AT
         else:
             for prefix in _TYPE_PREFIXES:
                 if name.startswith(prefix) and not name.startswith(prefix + "."):
                     self._descriptor = name[len(prefix) :]
                     self.wants_tab_lines = True
 
-    def feed_tab_run(self, line: str | None, rest: Iterator[str]) -> str | None:
-        """`feed` for the tab-indented `line` and the tab-indented lines after it in `rest`.
+    def feed_tab_lines(self, lines: list[str], start: int) -> int:
+        """`feed` for the tab-indented lines from `lines[start]` on; the index of the first
+        line that does not start with a tab (not fed), `len(lines)` when they all do.
 
-        Returns the first line that does not start with a tab (not fed), None when `rest`
-        ends. One call per run of lines, and a function's instructions in one tight loop
-        (`_instructions`): a large package has hundreds of thousands of them.
+        One call per run of lines, and a function's instructions in one tight loop
+        (`_instructions`): a large package has hundreds of thousands of them. Other tab
+        lines (hex dumps, `rel` lines) are only skipped, but for a type descriptor's first.
         """
-        while line is not None and line[:1] == "\t":
+        index, end = start, len(lines)
+        while index < end and lines[index][:1] == "\t":
             function = self._function
             if not self.wants_tab_lines:
-                line = next(rest, None)
+                index += 1
+                while index < end and lines[index][:1] == "\t":
+                    index += 1
             elif function is not None:
-                line = self._instructions(function, line, rest)
+                index = self._instructions(function, lines, index)
             else:
                 if self._descriptor is not None:
-                    self._hex(line)
-                line = next(rest, None)
-        return line
+                    self._hex(lines[index])
+                index += 1
+        return index
 
-    def _instructions(
-        self, function: _Function, line: str | None, rest: Iterator[str]
-    ) -> str | None:
-        """Each instruction line from `line` on; string slicing and local names, not regular
-        expressions: this is the hot path.
+    def _instructions(self, function: _Function, lines: list[str], index: int) -> int:
+        """The instruction lines from `lines[index]` on; this is the hot path.
 
-        `\t0x0013 00019 (/abs/main.go:14)\tLEAQ\ttype:main.T(SB), BX`. The instructions
-        since the last CALL are only buffered; they are interpreted (`_track`) when a
-        CALL turns out to be an allocation, which is rare.
+        `\t0x0013 00019 (/abs/main.go:14)\tLEAQ\ttype:main.T(SB), BX`. Most lines need
+        nothing: consecutive instructions mostly share a position, and only a CALL or a
+        branch (`J...`) is looked at. So a line is first checked with one `startswith`: if
+        it has the previous instruction's `" (" + where + ")\t"` at the same offset, its
+        position is the same (the compiler's `\t%#04x %05d ` before it has no ` (`, and
+        where has no `)\t`), and then only its first letter is read. Any other line takes
+        the full path, which is the one rule for all lines: `where` is the text between
+        the first ` (` (within the first 32 characters) and the first `)\t` after it.
+
+        The instructions since the last CALL are not copied: a call that turns out to be
+        an allocation (rare) keeps a `_Window` onto `lines`, read when it is interpreted
+        (`_settle`); what a run that goes on in the next batch of lines has since the last
+        CALL is carried over in `self._window`.
 
         Stops after the first tab line that is not an instruction (the hex dump, which
-        ends the instructions: `wants_tab_lines` turns off) and returns the line after it,
-        or at the first line without a tab, which it returns unfed.
+        ends the instructions: `wants_tab_lines` turns off) and returns the index after
+        it, or at the first line without a tab, whose index it returns.
         """
-        window = self._window
-        append = window.append
-        positions_file = self.positions.file
+        listing_pos = self.positions.listing_pos
+        known_pos = self.positions.listing_memo.get
         function_lines = function.lines
+        last_line = function_lines[-1] if function_lines else None
+        own_file = function.file
         branch_targets = function.branch_targets
         where_text = self._where_text
         pos = self._where
-        while line is not None and line[:1] == "\t":
-            open_paren = line.find(" (", 7, 32)
-            if open_paren < 0:  # the function's hex dump and relocations
-                self.wants_tab_lines = False
-                line = next(rest, None)
-                break
-            close_paren = line.find(")\t", open_paren)
-            if close_paren < 0:
-                line = next(rest, None)
-                continue
-            where = line[open_paren + 2 : close_paren]
-            text = line[close_paren + 2 :]
-            if where != where_text:  # consecutive instructions mostly share a line
-                where_text = where
-                file, _, number = where.rpartition(":")
-                pos = SourcePos(positions_file(file), int(number)) if number.isdigit() else None
-                if pos is not None:
-                    if not function.file and text.startswith("TEXT\t"):
-                        function.file, function.first_line = pos.file, pos.line
-                        function.text_where = where
-                        function.abi = goobj.text_abi(text.partition(", ")[2].partition(",")[0])
-                    if pos.file == function.file and (
-                        not function_lines or function_lines[-1] != pos.line
-                    ):
-                        function_lines.append(pos.line)
-            if text.startswith("CALL\t"):
-                self._where_text, self._where = where_text, pos
-                self._call(text[len("CALL\t") :], pos, line[1:open_paren])
-                window.clear()
+        at = self._same_at
+        same = " (" + where_text + ")\t"
+        op_at = at + len(same)
+        since_call = index  # the first line of this batch after the last CALL
+        end = len(lines)
+        while index < end:
+            line = lines[index]
+            if line.startswith(same, at):  # the previous instruction's position
+                op = line[op_at : op_at + 1]
+                if op not in "CJ":  # (or "": an empty instruction)
+                    index += 1
+                    continue
             else:
-                append(line)
-                if text[:1] == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
-                    target = text[text.find("\t") + 1 :]
-                    if target.isdigit():
-                        branch_targets.add(int(target))
-            line = next(rest, None)
-        self._where_text, self._where = where_text, pos
-        return line
+                if line[:1] != "\t":
+                    break
+                open_paren = line.find(" (", 7, 32)
+                if open_paren < 0:  # the function's hex dump and relocations
+                    self.wants_tab_lines = False
+                    index += 1
+                    break
+                close_paren = line.find(")\t", open_paren)
+                if close_paren < 0:
+                    index += 1
+                    continue
+                at, op_at = open_paren, close_paren + 2
+                same = line[at:op_at]
+                where = line[at + 2 : close_paren]
+                if where != where_text:
+                    where_text = where
+                    pos = known_pos(where, UNKNOWN_POS)
+                    if pos is UNKNOWN_POS:
+                        pos = listing_pos(where)
+                    if pos is not None:
+                        if not own_file and line.startswith("TEXT\t", op_at):
+                            _text_instruction(function, pos, where, line[op_at:])
+                            own_file = function.file
+                        if pos.file == own_file and pos.line != last_line:
+                            last_line = pos.line
+                            function_lines.append(last_line)
+                op = line[op_at : op_at + 1]
+            if op == "C":
+                if line.startswith("CALL\t", op_at):
+                    operand = line[op_at + len("CALL\t") :]
+                    found = _call_entry(operand)
+                    if found is not None and pos is not None:
+                        window = _Window(tuple(self._window), lines, since_call, index)
+                        self._alloc_call(found, operand, pos, line[1:at], window)
+                    self._window.clear()
+                    since_call = index + 1
+            elif op == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
+                target = line[line.find("\t", op_at) + 1 :]  # (no tab: the line, no digits)
+                if target.isdigit():
+                    branch_targets.add(int(target))
+            index += 1
+        if self.wants_tab_lines:  # the run may go on: keep what the next CALL may need
+            self._window.extend(_Window((), lines, since_call, index).oldest_first())
+        self._where_text, self._where, self._same_at = where_text, pos, at
+        return index
 
     def type_refs(self) -> set[str]:
         """The names of all types passed to allocation calls in this listing."""
@@ -340,48 +428,63 @@ class AsmParser:
         else:
             self._regs[reg] = value
 
-    def _call(self, args: str, pos: SourcePos | None, offsets: str) -> None:
-        """A CALL; `offsets` is the line's `0x0024 00036` (pc in hex and decimal)."""
+    def _alloc_call(
+        self,
+        found: tuple[str, EntrySpec],
+        operand: str,
+        pos: SourcePos,
+        offsets: str,
+        window: _Window,
+    ) -> None:
+        """A CALL of an allocation entry (`found`); `offsets` is the line's `0x0024 00036`
+        (pc in hex and decimal)."""
         function = self._function
         assert function is not None
-        target = args[: -len("(SB)")] if args.endswith("(SB)") else ""
-        found = alloc_entry(target) if target else None
-        if found is None or pos is None:
-            return
         entry, spec = found
         function.calls.append(
             _PendingCall(
                 pos,
                 entry,
                 spec,
-                args,
-                tuple(self._window),
+                operand,
+                window,
                 len(function.lines),
                 int(offsets.split()[0], 16),
             )
         )
 
     def _settle(self) -> None:
-        """Interpret the calls of the function just listed (see the module docstring)."""
+        """Interpret the calls of the function just listed (see the module docstring).
+
+        The straight line before a call is found walking its window back from the call
+        (to a JMP or RET, after it, or to a branch target, from it); the `asm` shown is
+        the last few instructions, whatever the straight line.
+        """
         function = self._function
         if function is None:
             return
         for call in function.calls:
-            if call.asm:
+            if call.window is None:
                 continue
-            texts = [line[line.find(")\t") + 2 :] for line in call.window]
-            start = 0
-            for index in range(len(texts) - 1, -1, -1):
-                op = texts[index].partition("\t")[0]
-                if op == "JMP" or op.startswith("RET"):
-                    start = index + 1
-                    break
-                offsets = call.window[index][1:].split(" ", 2)
-                if len(offsets) > 1 and int(offsets[1]) in function.branch_targets:
-                    start = index
+            straight: list[str] | None = None  # from the call back to where it starts
+            newest: list[str] = []
+            shown: list[str] = []
+            for line, text in call.window.newest_first():
+                if straight is None:
+                    op = text.partition("\t")[0]
+                    if op == "JMP" or op.startswith("RET"):
+                        straight = newest[:]
+                    else:
+                        offsets = line[1:].split(" ", 2)
+                        if len(offsets) > 1 and int(offsets[1]) in function.branch_targets:
+                            straight = [*newest, text]
+                newest.append(text)
+                if len(shown) < _DISPLAY_LINES and text.partition("\t")[0] not in _PSEUDO:
+                    shown.append(text)
+                if straight is not None and len(shown) == _DISPLAY_LINES:
                     break
             self._regs.clear()
-            for text in texts[start:]:
+            for text in reversed(newest if straight is None else straight):
                 op, _, operands = text.partition("\t")
                 if op not in _PSEUDO:
                     self._track(op, operands)
@@ -389,9 +492,8 @@ class AsmParser:
             count = self._reg_value(_register(call.spec.count_arg), "const")
             call.type_name = type_name if isinstance(type_name, str) else None
             call.count = count if isinstance(count, int) else None
-            shown = [text for text in texts if text.partition("\t")[0] not in _PSEUDO]
-            call.asm = (*shown[-_DISPLAY_LINES:], f"CALL\t{call.target}")
-            call.window = ()  # the instructions are not kept
+            call.asm = (*reversed(shown), f"CALL\t{call.target}")
+            call.window = None  # the instructions are not kept
 
     def _reg_value(self, reg: str | None, kind: str) -> str | int | None:
         if reg is None:

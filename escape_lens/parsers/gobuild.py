@@ -145,27 +145,26 @@ class BuildParser:
     def feed_all(self, lines: Iterable[str]) -> None:
         """`feed` for many lines, with the two bulk kinds handled in runs without a call of
         it per line: instructions (tab) and the inlining tables' instruction lines (space)."""
+        batch = lines if isinstance(lines, list) else list(lines)
         feed = self.feed
-        current = self._current
-        rest = iter(lines)
-        for line in rest:
+        index, end = 0, len(batch)
+        while index < end:
+            line = batch[index]
+            current = self._current  # only `feed` changes blocks
             if current is not None:
-                asm = current.asm
-                while True:
-                    first = line[:1]
-                    if first == "\t":
-                        following = asm.feed_tab_run(line, rest)
-                    elif first == " " and asm.inline.in_table:
-                        following = asm.inline.feed_table_run(line, rest)
-                    else:
-                        break
-                    if following is None:
-                        return
-                    line = following
-                if first == " " and asm.inline.feed(line):
+                first = line[:1]
+                if first == "\t":
+                    index = current.asm.feed_tab_lines(batch, index)
+                    continue
+                inline = current.asm.inline
+                if first == " " and inline.in_table:
+                    index = inline.feed_table_lines(batch, index)
+                    continue
+                if first == " " and inline.feed(line):
+                    index += 1
                     continue
             feed(line)
-            current = self._current  # only `feed` changes blocks
+            index += 1
 
     def _route(self, header: re.Match[str]) -> tuple[_PackageState | None, list[str] | None]:
         """Which state (or failure list) the block after a `# pkg` header goes to.

@@ -65,6 +65,10 @@ class Positions:
         # Flow steps repeat the same positions many times; one object each keeps a large
         # package's diagnostics small.
         self._positions: dict[str, SourcePos | None] = {}
+        # `listing_pos`'s memo: the few positions of a listing, asked for at every change
+        # of position among hundreds of thousands of instructions, so the hot loop reads
+        # it itself (`.get(where, UNKNOWN_POS)`); it is cleared in place.
+        self.listing_memo: dict[str, SourcePos | None] = {}
         self.probes: list[Probe] = []
 
     def enter_package(self, directory: str) -> None:
@@ -79,6 +83,7 @@ class Positions:
         self._relative.clear()
         self._files.clear()
         self._positions.clear()
+        self.listing_memo.clear()
         self._moves = []
 
     def _ask(self, question: str, *paths: str) -> Answer:
@@ -99,6 +104,7 @@ class Positions:
         if self._learn_move(absolute):
             self._files.clear()
             self._positions.clear()
+            self.listing_memo.clear()
         result = self._reported(self._moved(absolute))
         self._files[name] = result
         return result
@@ -178,6 +184,25 @@ class Positions:
         self._positions[text] = pos
         return pos
 
+    def listing_pos(self, where: str) -> SourcePos | None:
+        """`/abs/main.go:14`, an instruction's position in `-S`, -> SourcePos('main.go', 14);
+        None when the part after the last colon is not a line number.
+
+        Memoised only once `file` answers the name from its own memo (an absolute name,
+        or a relative one whose origin is known), so the file system is asked exactly
+        what it would be asked without the memo; a learnt move clears it, like the others.
+        """
+        cached = self.listing_memo.get(where, UNKNOWN_POS)
+        if cached is not UNKNOWN_POS:
+            return cached
+        name, _, number = where.rpartition(":")
+        pos = SourcePos(self.file(name), int(number)) if number.isdigit() else None
+        if pos is None or name in self._files or name in self._relative:
+            self.listing_memo[where] = pos
+        return pos
+
+
+UNKNOWN_POS = SourcePos("", -1)  # not in `Positions.listing_memo`
 
 # A question to the file system, the paths it is about, and the answer it got.
 Answer = bool | tuple[str, ...]
