@@ -43,7 +43,9 @@ from dataclasses import dataclass, field
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import EscapeDiagnostic, FlowStep, SourcePos
 
-# A compiler line about a position: `file.go:12:5: message`.
+# A compiler line about a position: `file.go:12:5: message`. `split_pos_line` is this
+# without a regular expression, which would try each character of the hundreds of
+# thousands of lines of a large package.
 POS_LINE_RE = re.compile(r"^(?P<pos>[^\t].*?\.go:\d+:\d+): (?P<msg>.*)$")
 
 _HEADER_ESCAPES = re.compile(r"^(?P<subject>.+) escapes to heap(?: in (?P<func>.+))?:$")
@@ -52,29 +54,51 @@ _HEADER_PARAM = re.compile(
     r" with derefs=-?\d+:$"
 )
 _FLOW = re.compile(r"^\s+flow: (?P<text>.*?):?$")
+# `from_step` is this without a regular expression, which would try every ` at `.
 _FROM = re.compile(r"^\s+from (?P<text>.*) at (?P<pos>\S+\.go:\d+:\d+)$")
 
-# Summary statements, tried in order; (kind, header group, pattern).
-_SUMMARIES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("moved-to-heap", "escape", re.compile(r"^moved to heap: (?P<subject>.+)$")),
-    ("leaking-param-content", "param", re.compile(r"^leaking param content: (?P<subject>.+)$")),
+# Summary statements, tried in order; (kind, header group, a part of the text every
+# match has, pattern). The part spares trying each pattern on every line: that
+# `^(?P<subject>.+) escapes to heap$` fails on `x does not escape` takes a try at each
+# length of `.+`.
+_SUMMARIES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
+    (
+        "moved-to-heap",
+        "escape",
+        "moved to heap: ",
+        re.compile(r"^moved to heap: (?P<subject>.+)$"),
+    ),
+    (
+        "leaking-param-content",
+        "param",
+        "leaking param content: ",
+        re.compile(r"^leaking param content: (?P<subject>.+)$"),
+    ),
     (
         "leaking-param-to-result",
         "param",
+        " to result ",
         re.compile(r"^leaking param: (?P<subject>\S+) to result \S+ level=\d+$"),
     ),
-    ("leaking-param", "param", re.compile(r"^leaking param: (?P<subject>.+)$")),
-    ("leaking-closure-ref", "param", re.compile(r"^leaking closure reference (?P<subject>.+)$")),
-    ("escapes", "escape", re.compile(r"^(?P<subject>.+) escapes to heap$")),
-    ("does-not-escape", "", re.compile(r"^(?P<subject>.+) does not escape$")),
+    ("leaking-param", "param", "leaking param: ", re.compile(r"^leaking param: (?P<subject>.+)$")),
+    (
+        "leaking-closure-ref",
+        "param",
+        "leaking closure reference ",
+        re.compile(r"^leaking closure reference (?P<subject>.+)$"),
+    ),
+    ("escapes", "escape", " escapes to heap", re.compile(r"^(?P<subject>.+) escapes to heap$")),
+    ("does-not-escape", "", " does not escape", re.compile(r"^(?P<subject>.+) does not escape$")),
     (
         "captured-by-ref",
         "",
+        " capturing by ref: ",
         re.compile(r"^(?P<func>\S+) capturing by ref: (?P<subject>\S+) \(.*\)$"),
     ),
     (
         "captured-by-value",
         "",
+        " capturing by value: ",
         re.compile(r"^(?P<func>\S+) capturing by value: (?P<subject>\S+) \(.*\)$"),
     ),
 )
@@ -137,6 +161,8 @@ class EscapeParser:
         self.other: list[str] = []
         self._pending: dict[SourcePos, list[_Block]] = {}
         self._steps: dict[tuple[str, str], FlowStep] = {}
+        # The step of each flow line's text: chains repeat whole lines too (net/http: half).
+        self._flows: dict[str, FlowStep | None] = {}
         self._current: _Block | None = None
 
     def _pos(self, text: str) -> SourcePos:
@@ -144,18 +170,19 @@ class EscapeParser:
         assert pos is not None  # the regular expressions only admit positions
         return pos
 
-    def feed(self, line: str, match: re.Match[str] | None = None) -> list[EscapeDiagnostic]:
-        """The diagnostics `line` completes; `match`: POS_LINE_RE's, if the caller has it."""
-        if match is None:
-            match = POS_LINE_RE.match(line)
-        if match is None:
-            return []
-        msg = match.group("msg")
+    def feed(self, line: str, split: tuple[str, str] | None = None) -> list[EscapeDiagnostic]:
+        """The diagnostics `line` completes; `split`: its `split_pos_line`, if the caller
+        has it."""
+        if split is None:
+            split = split_pos_line(line)
+            if split is None:
+                return []
+        at, msg = split
         if msg.startswith("  "):
             self._feed_flow(msg)
             return []
         self._current = None
-        pos = self._pos(match.group("pos"))
+        pos = self._pos(at)
         if msg.endswith(":") and self._feed_header(pos, msg):
             return []
         if msg.startswith(("inlining call to ", "can inline ", "cannot inline ")):
@@ -167,24 +194,34 @@ class EscapeParser:
             if decl is not None:
                 self.decls.append(FuncDecl(pos, decl.group("can") or decl.group("cannot")))
                 return []
-        for kind, group, pattern in _SUMMARIES:
-            summary = pattern.match(msg)
-            if summary is not None:
-                return [self._summary(pos, kind, group, summary, msg)]
+        for kind, group, part, pattern in _SUMMARIES:
+            if part in msg:
+                summary = pattern.match(msg)
+                if summary is not None:
+                    return [self._summary(pos, kind, group, summary, msg)]
         if _IGNORED.match(msg) is None and len(self.other) < _MAX_OTHER:
             self.other.append(line)
         return []
 
     def _feed_flow(self, msg: str) -> None:
-        if self._current is None:
+        current = self._current
+        if current is None:
             return
-        step = _FROM.match(msg)
+        step = self._flows.get(msg, _NOT_SEEN)
+        if step is _NOT_SEEN:
+            step = self._flow_step(msg)
+            self._flows[msg] = step
         if step is not None:
-            self._current.flow.append(self._step(step.group("pos"), "from " + step.group("text")))
-            return
+            current.flow.append(step)
+
+    def _flow_step(self, msg: str) -> FlowStep | None:
+        found = from_step(msg)
+        if found is not None:
+            return self._step(found[1], "from " + found[0])
         flow = _FLOW.match(msg)
         if flow is not None:
-            self._current.flow.append(self._step("", "flow: " + flow.group("text")))
+            return self._step("", "flow: " + flow.group("text"))
+        return None
 
     def _step(self, at: str, text: str) -> FlowStep:
         """One FlowStep object per distinct step: chains repeat steps a lot (std: half)."""
@@ -196,8 +233,11 @@ class EscapeParser:
         return step
 
     def _feed_header(self, pos: SourcePos, msg: str) -> bool:
-        for group, pattern in (("escape", _HEADER_ESCAPES), ("param", _HEADER_PARAM)):
-            header = pattern.match(msg)
+        for group, part, pattern in (
+            ("escape", " escapes to heap", _HEADER_ESCAPES),
+            ("param", "parameter ", _HEADER_PARAM),
+        ):
+            header = pattern.match(msg) if part in msg else None
             if header is not None:
                 function = self._qualified(header.group("func") or "")
                 block = _Block(group, header.group("subject"), function, msg[:-1])
@@ -256,7 +296,56 @@ class EscapeParser:
                 )
         self._pending.clear()
         self._steps.clear()
+        self._flows.clear()
         return left
+
+
+_NOT_SEEN = FlowStep(None, "")  # not in `EscapeParser._flows` yet
+
+
+def split_pos_line(line: str) -> tuple[str, str] | None:
+    """(pos, msg) of `file.go:12:5: msg`, None for any other line (no newline in it):
+    POS_LINE_RE's groups.
+
+    Its `.*?` takes the first `.go:` (after the first character, not a tab) that the
+    line and column numbers and `: ` follow.
+    """
+    if line[:1] in ("", "\t"):
+        return None
+    start = 1
+    while (suffix := line.find(".go:", start)) >= 0:
+        digits = suffix + len(".go:")
+        colon = line.find(":", digits)
+        if colon > digits and line[digits:colon].isdecimal():
+            end = line.find(": ", colon + 1)
+            if end > colon + 1 and line[colon + 1 : end].isdecimal():
+                return line[:end], line[end + 2 :]
+        start = suffix + 1
+    return None
+
+
+def from_step(msg: str) -> tuple[str, str] | None:
+    r"""(text, pos) of a flow line's message `   from E (reason) at file.go:12:5` (no
+    newline in it): _FROM's groups.
+
+    Its greedy `.*` takes the last ` at `, the only one whose rest can be a position
+    (`\S+` has no space); `\s`, `\d` and `str.isspace`, `str.isdecimal` agree.
+    """
+    body = msg.lstrip()
+    start = len(msg) - len(body) + len("from ")
+    if start == len("from ") or not body.startswith("from "):
+        return None
+    at = msg.rfind(" at ")
+    if at < start:
+        return None
+    pos = msg[at + len(" at ") :]
+    suffix = pos.rfind(".go:")
+    line, colon, column = pos[suffix + len(".go:") :].partition(":")
+    if suffix < 1 or not (line.isdecimal() and colon and column.isdecimal()):
+        return None
+    if not (pos.isprintable() and " " not in pos) and any(c.isspace() for c in pos):
+        return None  # (printable text has no whitespace but the space)
+    return msg[start:at], pos
 
 
 def iter_diagnostics(lines: Iterable[str], positions: Positions) -> Iterator[EscapeDiagnostic]:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from escape_lens.parsers.asm import AsmParser, component_types
-from escape_lens.parsers.escape import POS_LINE_RE, EscapeParser
+from escape_lens.parsers.escape import EscapeParser, split_pos_line
 from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.records import EscapeDiagnostic, FunctionSpan, PackageOutput, TypeInfo
 
@@ -123,13 +123,11 @@ class BuildParser:
         elif line[:1] in _TABLES_FIRST and current.asm.inline.feed(line):
             pass  # the inlining tables (parsers/inltree.py), before the listing
         else:
-            # Every position line has `.go:`; most other lines are symbols, on which the
-            # regular expression would scan the whole line to fail.
-            match = POS_LINE_RE.match(line) if ".go:" in line else None
-            if match is None:
+            split = split_pos_line(line)
+            if split is None:
                 current.asm.feed(line)
             else:
-                found = current.escape.feed(line, match)
+                found = current.escape.feed(line, split)
                 if found:
                     current.diagnostics.extend(found)
 
