@@ -59,7 +59,7 @@ from escape_lens.parsers.inltree import (
     InlineSource,
     InlineTables,
 )
-from escape_lens.parsers.positions import UNKNOWN_POS, Positions
+from escape_lens.parsers.positions import UNKNOWN_LINE, Positions
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # The register ABI's integer argument registers on amd64, in Go assembler names:
@@ -71,7 +71,10 @@ def _register(arg: int | None) -> str | None:
     return None if arg is None else _ARG_REGISTERS[arg]
 
 
-_SYMBOL = re.compile(r"^(?P<name>[^\t].*?) (?P<kind>S[A-Z]+)(?: |$)")
+# A symbol's header, `pkg.F STEXT size=120 args=...`, `type:T SRODATA ...`;
+# `split_symbol` is this without trying the kind after each character of the name.
+SYMBOL_RE = re.compile(r"^(?P<name>[^\t].*?) (?P<kind>S[A-Z]+)(?: |$)")
+_KIND = re.compile(r"(S[A-Z]+)(?: |$)")
 _HEX = re.compile(r"^\t0x0000 (?P<hex>(?:[0-9a-f]{2} ){16})")
 _TYPE_PREFIXES = ("type:", "type.")
 _CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
@@ -92,10 +95,10 @@ def _call_entry(operand: str) -> tuple[str, EntrySpec] | None:
     return alloc_entry(operand[: -len("(SB)")]) if operand.endswith("(SB)") else None
 
 
-def _text_instruction(function: _Function, pos: SourcePos, where: str, text: str) -> None:
+def _text_instruction(function: _Function, pos: tuple[str, int], where: str, text: str) -> None:
     """The function's TEXT instruction, `TEXT\tpkg.F(SB), ABIInternal, $16-8`: its file,
     first line and ABI."""
-    function.file, function.first_line = pos.file, pos.line
+    function.file, function.first_line = pos
     function.text_where = where
     function.abi = goobj.text_abi(text.partition(", ")[2].partition(",")[0])
 
@@ -201,7 +204,7 @@ class AsmParser:
         # long call-free stretch cannot grow it: argument set-up is right before a call.
         self._window: deque[str] = deque(maxlen=_WINDOW)
         self._where_text = ""
-        self._where: SourcePos | None = None
+        self._where: tuple[str, int] | None = None
         self._same_at = _WHERE_AT  # where the last instruction's ` (` was
 
     def feed(self, line: str) -> None:
@@ -210,15 +213,15 @@ class AsmParser:
             return
         if self.inline.feed(line):
             return
-        symbol = _SYMBOL.match(line)
+        symbol = split_symbol(line)
         if symbol is None:
             return
-        name = symbol.group("name").replace('"".', self.symbol_package + ".")
+        name = symbol[0].replace('"".', self.symbol_package + ".")
         self._settle()
         self._function = None
         self._descriptor = None
         self.wants_tab_lines = False
-        if symbol.group("kind").startswith("STEXT"):  # STEXTFIPS in crypto/internal/fips140
+        if symbol[1].startswith("STEXT"):  # STEXTFIPS in crypto/internal/fips140
             self.text_symbols += 1
             size = re.search(r" size=(\d+)", line)
             self._function = _Function(name, size=int(size.group(1)) if size else None)
@@ -227,11 +230,9 @@ class AsmParser:
             self._window.clear()
             self._where_text = ""
             self._same_at = _WHERE_AT
-        else:
-            for prefix in _TYPE_PREFIXES:
-                if name.startswith(prefix) and not name.startswith(prefix + "."):
-                    self._descriptor = name[len(prefix) :]
-                    self.wants_tab_lines = True
+        elif name[:5] in _TYPE_PREFIXES and name[5:6] != ".":  # (both prefixes have 5)
+            self._descriptor = name[5:]
+            self.wants_tab_lines = True
 
     def feed_tab_lines(self, lines: list[str], start: int) -> int:
         """`feed` for the tab-indented lines from `lines[start]` on; the index of the first
@@ -245,9 +246,7 @@ class AsmParser:
         while index < end and lines[index][:1] == "\t":
             function = self._function
             if not self.wants_tab_lines:
-                index += 1
-                while index < end and lines[index][:1] == "\t":
-                    index += 1
+                index = _next_untabbed(lines, index + 1)
             elif function is not None:
                 index = self._instructions(function, lines, index)
             else:
@@ -277,14 +276,14 @@ class AsmParser:
         ends the instructions: `wants_tab_lines` turns off) and returns the index after
         it, or at the first line without a tab, whose index it returns.
         """
-        listing_pos = self.positions.listing_pos
-        known_pos = self.positions.listing_memo.get
+        listing_line = self.positions.listing_line
+        known_line = self.positions.listing_memo.get
         function_lines = function.lines
         last_line = function_lines[-1] if function_lines else None
         own_file = function.file
         branch_targets = function.branch_targets
         where_text = self._where_text
-        pos = self._where
+        pos = self._where  # (file, line) of where_text
         at = self._same_at
         same = " (" + where_text + ")\t"
         op_at = at + len(same)
@@ -314,15 +313,15 @@ class AsmParser:
                 where = line[at + 2 : close_paren]
                 if where != where_text:
                     where_text = where
-                    pos = known_pos(where, UNKNOWN_POS)
-                    if pos is UNKNOWN_POS:
-                        pos = listing_pos(where)
+                    pos = known_line(where, UNKNOWN_LINE)
+                    if pos is UNKNOWN_LINE:
+                        pos = listing_line(where)
                     if pos is not None:
                         if not own_file and line.startswith("TEXT\t", op_at):
                             _text_instruction(function, pos, where, line[op_at:])
                             own_file = function.file
-                        if pos.file == own_file and pos.line != last_line:
-                            last_line = pos.line
+                        if pos[0] == own_file and pos[1] != last_line:
+                            last_line = pos[1]
                             function_lines.append(last_line)
                 op = line[op_at : op_at + 1]
             if op == "C":
@@ -331,7 +330,7 @@ class AsmParser:
                     found = _call_entry(operand)
                     if found is not None and pos is not None:
                         window = _Window(tuple(self._window), lines, since_call, index)
-                        self._alloc_call(found, operand, pos, line[1:at], window)
+                        self._alloc_call(found, operand, SourcePos(*pos), line[1:at], window)
                     self._window.clear()
                     since_call = index + 1
             elif op == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
@@ -530,6 +529,28 @@ class AsmParser:
                     _alloc_call(function, span, pending, known, inlined, self.inline_source)
                 )
         return spans, calls
+
+
+def _next_untabbed(lines: list[str], start: int) -> int:
+    """The index of the first line from `start` on without a leading tab, or the end."""
+    for index in range(start, len(lines)):
+        if lines[index][:1] != "\t":
+            return index
+    return len(lines)
+
+
+def split_symbol(line: str) -> tuple[str, str] | None:
+    """(name, kind) of a symbol's header (a line, no newline in it), else None:
+    SYMBOL_RE's groups. Its lazy name ends at the first ` S` that a kind follows."""
+    if line[:1] in ("", "\t"):
+        return None
+    space = line.find(" S", 1)
+    while space >= 0:
+        kind = _KIND.match(line, space + 1)
+        if kind is not None:
+            return line[:space], kind.group(1)
+        space = line.find(" S", space + 1)
+    return None
 
 
 def _full_register(reg: str) -> str:

@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import EscapeDiagnostic, FlowStep, SourcePos
 
-# A compiler line about a position: `file.go:12:5: message`. `split_pos_line` is this
-# without a regular expression, which would try each character of the hundreds of
-# thousands of lines of a large package.
+# A compiler line about a position: `file.go:12:5: message`. `split_pos_line` gives the
+# same by searching for where the position ends, without the lazy `.*?` trying each
+# character of the tens of thousands of lines of a large package.
 POS_LINE_RE = re.compile(r"^(?P<pos>[^\t].*?\.go:\d+:\d+): (?P<msg>.*)$")
+_POS_END = re.compile(r"\.go:\d+:\d+: ")
 
 _HEADER_ESCAPES = re.compile(r"^(?P<subject>.+) escapes to heap(?: in (?P<func>.+))?:$")
 _HEADER_PARAM = re.compile(
@@ -305,23 +306,15 @@ _NOT_SEEN = FlowStep(None, "")  # not in `EscapeParser._flows` yet
 
 def split_pos_line(line: str) -> tuple[str, str] | None:
     """(pos, msg) of `file.go:12:5: msg`, None for any other line (no newline in it):
-    POS_LINE_RE's groups.
-
-    Its `.*?` takes the first `.go:` (after the first character, not a tab) that the
-    line and column numbers and `: ` follow.
-    """
+    POS_LINE_RE's groups. Its lazy `.*?` ends at the leftmost place (after a first
+    character that is not a tab) where `.go:12:5: ` follows, which a search finds."""
     if line[:1] in ("", "\t"):
         return None
-    start = 1
-    while (suffix := line.find(".go:", start)) >= 0:
-        digits = suffix + len(".go:")
-        colon = line.find(":", digits)
-        if colon > digits and line[digits:colon].isdecimal():
-            end = line.find(": ", colon + 1)
-            if end > colon + 1 and line[colon + 1 : end].isdecimal():
-                return line[:end], line[end + 2 :]
-        start = suffix + 1
-    return None
+    found = _POS_END.search(line, 1)
+    if found is None:
+        return None
+    end = found.end()
+    return line[: end - 2], line[end:]
 
 
 def from_step(msg: str) -> tuple[str, str] | None:

@@ -120,16 +120,8 @@ class BuildParser:
             sink = self._sink
             if sink is not None and len(sink) < _MAX_PREAMBLE_LINES and line.strip():
                 sink.append(line)  # a failure's message; a long block is cut short
-        elif line[:1] in _TABLES_FIRST and current.asm.inline.feed(line):
-            pass  # the inlining tables (parsers/inltree.py), before the listing
-        else:
-            split = split_pos_line(line)
-            if split is None:
-                current.asm.feed(line)
-            else:
-                found = current.escape.feed(line, split)
-                if found:
-                    current.diagnostics.extend(found)
+        elif line[:1] not in _TABLES_FIRST or not current.asm.inline.feed(line):
+            _feed_block_line(current, line)
 
     def _close_block(self) -> None:
         """End of a package's block: finish what can be finished, drop the instructions."""
@@ -141,28 +133,33 @@ class BuildParser:
             self._current = None
 
     def feed_all(self, lines: Iterable[str]) -> None:
-        """`feed` for many lines, with the two bulk kinds handled in runs without a call of
-        it per line: instructions (tab) and the inlining tables' instruction lines (space)."""
+        """`feed` for many lines, with the bulk kinds handled in runs without a call of it
+        per line: instructions (tab), the inlining tables' instruction lines (space) and
+        the blocks of packages that are not targets (up to the next `# ` header)."""
         batch = lines if isinstance(lines, list) else list(lines)
         feed = self.feed
         index, end = 0, len(batch)
         while index < end:
             line = batch[index]
-            current = self._current  # only `feed` changes blocks
-            if current is not None:
-                first = line[:1]
-                if first == "\t":
-                    index = current.asm.feed_tab_lines(batch, index)
-                    continue
-                inline = current.asm.inline
-                if first == " " and inline.in_table:
-                    index = inline.feed_table_lines(batch, index)
-                    continue
-                if first == " " and inline.feed(line):
+            current = self._current  # only `feed` changes blocks, at a `# ` line
+            if current is None or line[:2] == "# ":
+                if current is None and self._sink is None and line[:2] != "# ":
+                    index = _next_header(batch, index + 1)  # `feed` would drop them all
+                else:
+                    feed(line)
                     index += 1
-                    continue
-            feed(line)
+                continue
+            first = line[:1]
+            if first == "\t":
+                index = current.asm.feed_tab_lines(batch, index)
+                continue
+            inline = current.asm.inline
+            if first == " " and inline.in_table:
+                index = inline.feed_table_lines(batch, index)
+                continue
             index += 1
+            if first not in _TABLES_FIRST or not inline.feed(line):
+                _feed_block_line(current, line)
 
     def _route(self, header: re.Match[str]) -> tuple[_PackageState | None, list[str] | None]:
         """Which state (or failure list) the block after a `# pkg` header goes to.
@@ -219,6 +216,26 @@ class BuildParser:
         known.update(self.listing_types())
         outputs = [_package_output(state, known) for state in self.states.values()]
         return sorted(outputs, key=lambda o: o.import_path)
+
+
+def _feed_block_line(state: _PackageState, line: str) -> None:
+    """A line of a target's block that is neither a header, an instruction nor a line of
+    the inlining tables: `-m` (at a position) or the listing's."""
+    split = split_pos_line(line)
+    if split is None:
+        state.asm.feed(line)
+    else:
+        found = state.escape.feed(line, split)
+        if found:
+            state.diagnostics.extend(found)
+
+
+def _next_header(lines: list[str], start: int) -> int:
+    """The index of the first line from `start` on that may be a block's header."""
+    for index in range(start, len(lines)):
+        if lines[index][:2] == "# ":
+            return index
+    return len(lines)
 
 
 def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> PackageOutput:

@@ -66,10 +66,10 @@ class Positions:
         # Flow steps repeat the same positions many times; one object each keeps a large
         # package's diagnostics small.
         self._positions: dict[str, SourcePos | None] = {}
-        # `listing_pos`'s memo: the few positions of a listing, asked for at every change
-        # of position among hundreds of thousands of instructions, so the hot loop reads
-        # it itself (`.get(where, UNKNOWN_POS)`); it is cleared in place.
-        self.listing_memo: dict[str, SourcePos | None] = {}
+        # `listing_line`'s memo: the positions of a listing, asked for at every change of
+        # position among hundreds of thousands of instructions, so the hot loop reads it
+        # itself (`.get(where, UNKNOWN_LINE)`); it is cleared in place.
+        self.listing_memo: dict[str, tuple[str, int] | None] = {}
         self.probes: list[Probe] = []
 
     def enter_package(self, directory: str) -> None:
@@ -175,32 +175,34 @@ class Positions:
 
     def pos(self, text: str) -> SourcePos | None:
         """`./main.go:14:9` -> SourcePos('main.go', 14, 9); None when it is not a position."""
-        pos = self._positions.get(text, UNKNOWN_POS)
-        if pos is UNKNOWN_POS:
+        pos = self._positions.get(text, _UNKNOWN_POS)
+        if pos is _UNKNOWN_POS:
             parts = split_position(text.strip())
             pos = None if parts is None else SourcePos(self.file(parts[0]), parts[1], parts[2])
             self._positions[text] = pos
         return pos
 
-    def listing_pos(self, where: str) -> SourcePos | None:
-        """`/abs/main.go:14`, an instruction's position in `-S`, -> SourcePos('main.go', 14);
-        None when the part after the last colon is not a line number.
+    def listing_line(self, where: str) -> tuple[str, int] | None:
+        """`/abs/main.go:14`, an instruction's position in `-S`, -> ('main.go', 14): a
+        SourcePos's file and line; None when the part after the last colon is not a line
+        number.
 
         Memoised only once `file` answers the name from its own memo (an absolute name,
         or a relative one whose origin is known), so the file system is asked exactly
         what it would be asked without the memo; a learnt move clears it, like the others.
         """
-        cached = self.listing_memo.get(where, UNKNOWN_POS)
-        if cached is not UNKNOWN_POS:
+        cached = self.listing_memo.get(where, UNKNOWN_LINE)
+        if cached is not UNKNOWN_LINE:
             return cached
         name, _, number = where.rpartition(":")
-        pos = SourcePos(self.file(name), int(number)) if number.isdigit() else None
-        if pos is None or name in self._files or name in self._relative:
-            self.listing_memo[where] = pos
-        return pos
+        found = (self.file(name), int(number)) if number.isdigit() else None
+        if found is None or name in self._files or name in self._relative:
+            self.listing_memo[where] = found
+        return found
 
 
-UNKNOWN_POS = SourcePos("", -1)  # not in `Positions.listing_memo`
+UNKNOWN_LINE = ("", -1)  # not in `Positions.listing_memo`
+_UNKNOWN_POS = SourcePos("", -1)  # not in `Positions._positions`
 
 # A question to the file system, the paths it is about, and the answer it got.
 Answer = bool | tuple[str, ...]

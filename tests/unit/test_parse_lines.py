@@ -11,6 +11,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from escape_lens.parsers.asm import SYMBOL_RE, split_symbol
 from escape_lens.parsers.escape import _FROM, POS_LINE_RE, from_step, split_pos_line
 from escape_lens.parsers.gobuild import BuildParser, ListedPackage
 from escape_lens.parsers.positions import POS_RE, Positions, split_position
@@ -90,6 +91,23 @@ def test_positions_split_as_the_pattern_says(text: str) -> None:
         file, line, col = match.group("file", "line", "col")
         expected = (file, int(line), int(col or 0))
     assert split_position(stripped) == expected
+
+
+symbols = st.lists(
+    st.one_of(
+        noise,
+        st.sampled_from(["pkg.F", " S", " STEXT", " SRODATA ", " SX", " Sx", "S", "\tS", " S "]),
+    ),
+    max_size=6,
+).map("".join)
+
+
+@settings(max_examples=1000)
+@given(st.one_of(symbols, texts).map(_line))
+def test_symbols_split_as_the_pattern_says(line: str) -> None:
+    match = SYMBOL_RE.match(line)
+    expected = None if match is None else (match.group("name"), match.group("kind"))
+    assert split_symbol(line) == expected
 
 
 def test_batches_may_split_anywhere() -> None:
