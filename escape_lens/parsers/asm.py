@@ -48,7 +48,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from itertools import islice
 
 from escape_lens.entries import EntrySpec, alloc_entry
 from escape_lens.parsers import goobj
@@ -115,29 +114,64 @@ class _Window:
     begin: int
     end: int
 
-    def newest_first(self) -> Iterator[tuple[str, str]]:
-        """(line, its instruction) from the one before the call back."""
+    def newest_first(self) -> Iterator[str]:
+        """The instruction lines from the one before the call back."""
         left = _WINDOW
         lines = self.lines
         for index in range(self.end - 1, self.begin - 1, -1):
             line = lines[index]
-            if _is_instruction(line):
-                yield line, line[line.find(")\t") + 2 :]
+            open_paren = line.find(" (", 7, 32)  # (not a skipped line, see _instructions)
+            if open_paren >= 0 and line.find(")\t", open_paren) >= 0:
+                yield line
                 left -= 1
                 if not left:
                     return
-        for line in reversed(self.earlier[-left:]):
-            yield line, line[line.find(")\t") + 2 :]
+        yield from reversed(self.earlier[-left:])
 
     def oldest_first(self) -> Iterator[str]:
         """The lines of `lines[begin:end]` that are instructions (no more than the window)."""
-        return reversed([line for line, _ in islice(self.newest_first(), _WINDOW)])
+        return reversed(list(self.newest_first()))
 
 
-def _is_instruction(line: str) -> bool:
-    """Whether a tab line of a function is an instruction (has a position and a text)."""
-    open_paren = line.find(" (", 7, 32)
-    return open_paren >= 0 and line.find(")\t", open_paren) >= 0
+def _straight_line(
+    window: _Window, branch_targets: set[int]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The (op, operands) of the straight line that ends at a call, and the instructions
+    shown for it (the last few, whatever the straight line), both oldest first.
+
+    Walks the window back from the call: the straight line starts after a JMP or RET
+    and at a branch target (see the module docstring).
+    """
+    straight: list[tuple[str, str]] | None = None
+    newest: list[tuple[str, str]] = []
+    shown: list[str] = []
+    for line in window.newest_first():
+        text = line[line.find(")\t") + 2 :]
+        op, _, operands = text.partition("\t")
+        if straight is None:
+            if op == "JMP" or op.startswith("RET"):
+                straight = newest[:]
+            elif _decimal_pc(line) in branch_targets:
+                straight = [*newest, (op, operands)]
+        newest.append((op, operands))
+        if op not in _PSEUDO and len(shown) < _DISPLAY_LINES:
+            shown.append(text)
+        if straight is not None and len(shown) == _DISPLAY_LINES:
+            break
+    straight = newest if straight is None else straight
+    straight.reverse()
+    shown.reverse()
+    return straight, shown
+
+
+def _decimal_pc(line: str) -> int | None:
+    """The pc in decimal of an instruction line, `\t0x0013 00019 (...)`: 19; None if the
+    line has no second field (`line[1:].split(" ", 2)[1]`)."""
+    first = line.find(" ", 1)
+    if first < 0:
+        return None
+    second = line.find(" ", first + 1)
+    return int(line[first + 1 : second] if second >= 0 else line[first + 1 :])
 
 
 @dataclass(slots=True)
@@ -465,33 +499,16 @@ class AsmParser:
         for call in function.calls:
             if call.window is None:
                 continue
-            straight: list[str] | None = None  # from the call back to where it starts
-            newest: list[str] = []
-            shown: list[str] = []
-            for line, text in call.window.newest_first():
-                if straight is None:
-                    op = text.partition("\t")[0]
-                    if op == "JMP" or op.startswith("RET"):
-                        straight = newest[:]
-                    else:
-                        offsets = line[1:].split(" ", 2)
-                        if len(offsets) > 1 and int(offsets[1]) in function.branch_targets:
-                            straight = [*newest, text]
-                newest.append(text)
-                if len(shown) < _DISPLAY_LINES and text.partition("\t")[0] not in _PSEUDO:
-                    shown.append(text)
-                if straight is not None and len(shown) == _DISPLAY_LINES:
-                    break
+            straight, shown = _straight_line(call.window, function.branch_targets)
             self._regs.clear()
-            for text in reversed(newest if straight is None else straight):
-                op, _, operands = text.partition("\t")
+            for op, operands in straight:
                 if op not in _PSEUDO:
                     self._track(op, operands)
             type_name = self._reg_value(_register(call.spec.type_arg), "type")
             count = self._reg_value(_register(call.spec.count_arg), "const")
             call.type_name = type_name if isinstance(type_name, str) else None
             call.count = count if isinstance(count, int) else None
-            call.asm = (*reversed(shown), f"CALL\t{call.target}")
+            call.asm = (*shown, f"CALL\t{call.target}")
             call.window = None  # the instructions are not kept
 
     def _reg_value(self, reg: str | None, kind: str) -> str | int | None:
@@ -610,9 +627,21 @@ class _Inlining:
             self.decls.setdefault(decl.pos.file, []).append((decl.pos.line, decl.name))
         for entries in self.decls.values():
             entries.sort()
+        # Per file, the calls in line order and their lines, to find those on some lines
+        # by bisection (whichever of them is taken depends only on their positions).
         self.calls: dict[str, list[InlineCall]] = {}
         for call in calls:
             self.calls.setdefault(call.pos.file, []).append(call)
+        self.lines: dict[str, list[int]] = {}
+        for file, in_file in self.calls.items():
+            in_file.sort(key=lambda c: c.pos.line)
+            self.lines[file] = [c.pos.line for c in in_file]
+
+    def _on_lines(self, file: str, first: int, last: int) -> list[InlineCall]:
+        """The calls in `file` from line `first` to `last`."""
+        lines = self.lines.get(file, [])
+        start = bisect.bisect_left(lines, first)
+        return self.calls[file][start : bisect.bisect_right(lines, last, start)] if lines else []
 
     def callee_names(self, pos: SourcePos) -> tuple[str, str]:
         """(function declared in this package around pos, package directory name)."""
@@ -627,7 +656,7 @@ class _Inlining:
         """`call` (a line the inlining tables give) with the column of the `inlining call
         to` there; when several calls on that line were inlined, the one whose callee
         fits the inlined code; unchanged (column 0) if that leaves more than one."""
-        on_line = [c for c in self.calls.get(call.file, []) if c.pos.line == call.line]
+        on_line = self._on_lines(call.file, call.line, call.line)
         columns = {c.pos.col for c in on_line}
         if len(columns) > 1:
             fitting = self._callee_matcher(callee_pos)
@@ -651,11 +680,7 @@ class _Inlining:
     def call_pos(self, span: FunctionSpan, callee_pos: SourcePos, caller_line: int) -> SourcePos:
         """The `inlining call to` position in span that most likely ran callee_pos."""
         matches = self._callee_matcher(callee_pos)
-        in_span = [
-            c
-            for c in self.calls.get(span.file, [])
-            if span.first_line <= c.pos.line <= span.last_line
-        ]
+        in_span = self._on_lines(span.file, span.first_line, span.last_line)
         matched = [c for c in in_span if matches(c)]
         if matched:
             # The inlined callee is known: its call nearest the code that ran before it.

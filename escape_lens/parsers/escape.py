@@ -171,16 +171,25 @@ class EscapeParser:
         assert pos is not None  # the regular expressions only admit positions
         return pos
 
-    def feed(self, line: str, split: tuple[str, str] | None = None) -> list[EscapeDiagnostic]:
-        """The diagnostics `line` completes; `split`: its `split_pos_line`, if the caller
-        has it."""
+    def feed(self, line: str) -> list[EscapeDiagnostic]:
+        """The diagnostics `line` completes."""
+        return self.feed_line(line) or []
+
+    def feed_line(self, line: str) -> list[EscapeDiagnostic] | None:
+        """`feed`, but None for a line that is not at a position (in a build's block: a
+        line of the assembly listing)."""
+        split = split_pos_line(line)
         if split is None:
-            split = split_pos_line(line)
-            if split is None:
-                return []
+            return None
         at, msg = split
-        if msg.startswith("  "):
-            self._feed_flow(msg)
+        if msg.startswith("  "):  # a flow line, the commonest: `pos:   flow: ...`
+            current = self._current
+            if current is not None:
+                step = self._flows.get(msg, _NOT_SEEN)
+                if step is _NOT_SEEN:
+                    step = self._flows[msg] = self._flow_step(msg)
+                if step is not None:
+                    current.flow.append(step)
             return []
         self._current = None
         pos = self._pos(at)
@@ -203,17 +212,6 @@ class EscapeParser:
         if _IGNORED.match(msg) is None and len(self.other) < _MAX_OTHER:
             self.other.append(line)
         return []
-
-    def _feed_flow(self, msg: str) -> None:
-        current = self._current
-        if current is None:
-            return
-        step = self._flows.get(msg, _NOT_SEEN)
-        if step is _NOT_SEEN:
-            step = self._flow_step(msg)
-            self._flows[msg] = step
-        if step is not None:
-            current.flow.append(step)
 
     def _flow_step(self, msg: str) -> FlowStep | None:
         found = from_step(msg)

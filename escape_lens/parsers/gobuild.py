@@ -22,9 +22,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from escape_lens.parsers.asm import AsmParser, component_types
-from escape_lens.parsers.escape import EscapeParser, split_pos_line
+from escape_lens.parsers.escape import EscapeParser
 from escape_lens.parsers.positions import Positions, Probe
-from escape_lens.records import EscapeDiagnostic, FunctionSpan, PackageOutput, TypeInfo
+from escape_lens.records import (
+    AllocCall,
+    EscapeDiagnostic,
+    FunctionSpan,
+    PackageOutput,
+    TypeInfo,
+)
 
 _MAX_PREAMBLE_LINES = 200
 HEADER_RE = re.compile(r"^# (?P<path>\S+)(?: \[(?P<variant>\S+)\])?$")
@@ -159,7 +165,11 @@ class BuildParser:
                 continue
             index += 1
             if first not in _TABLES_FIRST or not inline.feed(line):
-                _feed_block_line(current, line)
+                found = current.escape.feed_line(line)  # (`_feed_block_line`, inlined)
+                if found is None:
+                    current.asm.feed(line)
+                elif found:
+                    current.diagnostics.extend(found)
 
     def _route(self, header: re.Match[str]) -> tuple[_PackageState | None, list[str] | None]:
         """Which state (or failure list) the block after a `# pkg` header goes to.
@@ -221,13 +231,11 @@ class BuildParser:
 def _feed_block_line(state: _PackageState, line: str) -> None:
     """A line of a target's block that is neither a header, an instruction nor a line of
     the inlining tables: `-m` (at a position) or the listing's."""
-    split = split_pos_line(line)
-    if split is None:
+    found = state.escape.feed_line(line)
+    if found is None:
         state.asm.feed(line)
-    else:
-        found = state.escape.feed(line, split)
-        if found:
-            state.diagnostics.extend(found)
+    elif found:
+        state.diagnostics.extend(found)
 
 
 def _next_header(lines: list[str], start: int) -> int:
@@ -252,7 +260,7 @@ def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> Package
         import_path=state.listed.import_path,
         dir=state.listed.dir,
         diagnostics=tuple(sorted(diagnostics, key=_diagnostic_key)),
-        calls=tuple(sorted(calls, key=lambda c: (c.pos, c.function, c.entry, c.asm))),
+        calls=tuple(sorted(calls, key=_call_key)),
         functions=tuple(sorted(spans, key=lambda f: (f.file, f.first_line, f.name))),
         types=tuple(sorted(types.values(), key=lambda t: t.name)),
     )
@@ -278,5 +286,15 @@ def _with_function(diagnostic: EscapeDiagnostic, spans: Sequence[FunctionSpan]) 
     )
 
 
+# Sort keys with a position's fields in its place: the same order as with the SourcePos
+# (which orders by them), without a call of its `__lt__` per comparison.
+
+
 def _diagnostic_key(d: EscapeDiagnostic) -> tuple[object, ...]:
-    return (d.pos, d.kind, d.subject, d.message, d.function)
+    pos = d.pos
+    return (pos.file, pos.line, pos.col, d.kind, d.subject, d.message, d.function)
+
+
+def _call_key(c: AllocCall) -> tuple[object, ...]:
+    pos = c.pos
+    return (pos.file, pos.line, pos.col, c.function, c.entry, c.asm)

@@ -132,6 +132,8 @@ class InlineTables:
             else:
                 self._node(self._tree, line)
             return True
+        if line[:1] not in "f-w":  # none of the three below (most lines, in a listing)
+            return False
         if line.startswith(_TABLE_HEADER) and line.endswith(_TABLE_SUFFIX):
             self._table_name = self._name(line[len(_TABLE_HEADER) : -len(_TABLE_SUFFIX)])
             self._table = _Function()
