@@ -280,7 +280,7 @@ class AsmParser:
         while index < end and lines[index][:1] == "\t":
             function = self._function
             if not self.wants_tab_lines:
-                index = _next_untabbed(lines, index + 1)
+                index = next_untabbed(lines, index + 1)
             elif function is not None:
                 index = self._instructions(function, lines, index)
             else:
@@ -289,8 +289,8 @@ class AsmParser:
                 index += 1
         return index
 
-    def _instructions(self, function: _Function, lines: list[str], index: int) -> int:
-        """The instruction lines from `lines[index]` on; this is the hot path.
+    def _instructions(self, function: _Function, lines: list[str], start: int) -> int:
+        """The instruction lines from `lines[start]` on; this is the hot path.
 
         `\t0x0013 00019 (/abs/main.go:14)\tLEAQ\ttype:main.T(SB), BX`. Most lines need
         nothing: consecutive instructions mostly share a position, and only a CALL or a
@@ -321,26 +321,28 @@ class AsmParser:
         at = self._same_at
         same = " (" + where_text + ")\t"
         op_at = at + len(same)
-        since_call = index  # the first line of this batch after the last CALL
-        end = len(lines)
-        while index < end:
+        since_call = start  # the first line of this batch after the last CALL
+        stop = len(lines)  # where the loop stopped: the first line it did not take
+        for index in range(start, len(lines)):
             line = lines[index]
             if line.startswith(same, at):  # the previous instruction's position
-                op = line[op_at : op_at + 1]
-                if op not in "CJ":  # (or "": an empty instruction)
-                    index += 1
+                try:
+                    op = line[op_at]
+                except IndexError:  # an empty instruction
+                    continue
+                if op != "C" and op != "J":
                     continue
             else:
                 if line[:1] != "\t":
+                    stop = index
                     break
                 open_paren = line.find(" (", 7, 32)
                 if open_paren < 0:  # the function's hex dump and relocations
                     self.wants_tab_lines = False
-                    index += 1
+                    stop = index + 1
                     break
                 close_paren = line.find(")\t", open_paren)
                 if close_paren < 0:
-                    index += 1
                     continue
                 at, op_at = open_paren, close_paren + 2
                 same = line[at:op_at]
@@ -371,11 +373,10 @@ class AsmParser:
                 target = line[line.find("\t", op_at) + 1 :]  # (no tab: the line, no digits)
                 if target.isdigit():
                     branch_targets.add(int(target))
-            index += 1
         if self.wants_tab_lines:  # the run may go on: keep what the next CALL may need
-            self._window.extend(_Window((), lines, since_call, index).oldest_first())
+            self._window.extend(_Window((), lines, since_call, stop).oldest_first())
         self._where_text, self._where, self._same_at = where_text, pos, at
-        return index
+        return stop
 
     def type_refs(self) -> set[str]:
         """The names of all types passed to allocation calls in this listing."""
@@ -439,23 +440,12 @@ class AsmParser:
 
     def _track(self, op: str, args: str) -> None:
         """Follow what the argument registers hold (see the module docstring)."""
-        source, _, dest = args.rpartition(", ")
-        if op.startswith(_READ_ONLY_OPS) or not _REGISTER.match(dest):
+        effect = _effect(op, args)
+        if effect is None:
             return
-        value: tuple[str, str | int] | None = None
-        if op == "LEAQ":
-            name = _type_name(source)
-            if name is not None:
-                value = ("type", name)
-        elif op in ("MOVL", "MOVQ"):
-            const = _CONST.match(source)
-            if const is not None:
-                value = ("const", int(const.group("value"), 0))
-            elif _REGISTER.match(source):
-                value = self._regs.get(_full_register(source))  # `MOVQ BX, CX` copies it
-        elif op in ("XORL", "XORQ") and source == dest:
-            value = ("const", 0)
-        reg = _full_register(dest)
+        reg, value, source = effect
+        if source is not None:
+            value = self._regs.get(source)  # `MOVQ BX, CX` copies it
         if value is None:
             self._regs.pop(reg, None)
         else:
@@ -548,7 +538,31 @@ class AsmParser:
         return spans, calls
 
 
-def _next_untabbed(lines: list[str], start: int) -> int:
+@lru_cache(maxsize=1 << 14)  # the same few thousand instructions set up most calls
+def _effect(op: str, args: str) -> tuple[str, tuple[str, str | int] | None, str | None] | None:
+    """What an instruction does to the registers: None (nothing), or (register, its new
+    value or None when it is forgotten, or the register whose value it copies)."""
+    source, _, dest = args.rpartition(", ")
+    if op.startswith(_READ_ONLY_OPS) or not _REGISTER.match(dest):
+        return None
+    value: tuple[str, str | int] | None = None
+    copied = None
+    if op == "LEAQ":
+        name = _type_name(source)
+        if name is not None:
+            value = ("type", name)
+    elif op in ("MOVL", "MOVQ"):
+        const = _CONST.match(source)
+        if const is not None:
+            value = ("const", int(const.group("value"), 0))
+        elif _REGISTER.match(source):
+            copied = _full_register(source)
+    elif op in ("XORL", "XORQ") and source == dest:
+        value = ("const", 0)
+    return _full_register(dest), value, copied
+
+
+def next_untabbed(lines: list[str], start: int) -> int:
     """The index of the first line from `start` on without a leading tab, or the end."""
     for index in range(start, len(lines)):
         if lines[index][:1] != "\t":
@@ -611,7 +625,7 @@ def _span(function: _Function, starts: list[int], package: str) -> FunctionSpan:
             last = line
     # A closure copy made for an inlined caller is `F.func1#<hash>#` (its own closures:
     # `F.func1#<hash>#.1`); it is named as the original, like obj.TrimInlineHash does.
-    name = re.sub(r"#[^#]*#", "", function.name)
+    name = re.sub(r"#[^#]*#", "", function.name) if "#" in function.name else function.name
     return FunctionSpan(name, package, function.file, function.first_line, last)
 
 

@@ -306,7 +306,7 @@ def split_pos_line(line: str) -> tuple[str, str] | None:
     """(pos, msg) of `file.go:12:5: msg`, None for any other line (no newline in it):
     POS_LINE_RE's groups. Its lazy `.*?` ends at the leftmost place (after a first
     character that is not a tab) where `.go:12:5: ` follows, which a search finds."""
-    if line[:1] in ("", "\t"):
+    if line[:1] in ("", "\t") or ".go:" not in line:  # (the listing's lines, quickly)
         return None
     found = _POS_END.search(line, 1)
     if found is None:

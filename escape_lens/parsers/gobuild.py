@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from escape_lens.parsers.asm import AsmParser, component_types
+from escape_lens.parsers.asm import AsmParser, component_types, next_untabbed
 from escape_lens.parsers.escape import EscapeParser
 from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.records import (
@@ -157,7 +157,11 @@ class BuildParser:
                 continue
             first = line[:1]
             if first == "\t":
-                index = current.asm.feed_tab_lines(batch, index)
+                asm = current.asm
+                if asm.wants_tab_lines:
+                    index = asm.feed_tab_lines(batch, index)
+                else:  # hex dumps and relocations: `feed_tab_lines` would only skip them
+                    index = next_untabbed(batch, index + 1)
                 continue
             inline = current.asm.inline
             if first == " " and inline.in_table:
