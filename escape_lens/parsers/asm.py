@@ -74,6 +74,7 @@ def _register(arg: int | None) -> str | None:
 # `split_symbol` is this without trying the kind after each character of the name.
 SYMBOL_RE = re.compile(r"^(?P<name>[^\t].*?) (?P<kind>S[A-Z]+)(?: |$)")
 _KIND = re.compile(r"(S[A-Z]+)(?: |$)")
+_COMMON_KINDS = frozenset({"STEXT", "SRODATA", "SDWARFABSFCN", "SDATA", "SNOPTRDATA", "SBSS"})
 _HEX = re.compile(r"^\t0x0000 (?P<hex>(?:[0-9a-f]{2} ){16})")
 _TYPE_PREFIXES = ("type:", "type.")
 _CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
@@ -250,8 +251,11 @@ class AsmParser:
         symbol = split_symbol(line)
         if symbol is None:
             return
-        name = symbol[0].replace('"".', self.symbol_package + ".")
-        self._settle()
+        name = symbol[0]
+        if '"".' in name:
+            name = name.replace('"".', self.symbol_package + ".")
+        if self._function is not None:
+            self._settle()
         self._function = None
         self._descriptor = None
         self.wants_tab_lines = False
@@ -576,6 +580,11 @@ def split_symbol(line: str) -> tuple[str, str] | None:
     if line[:1] in ("", "\t"):
         return None
     space = line.find(" S", 1)
+    if space >= 0:  # mostly a common kind, which needs no pattern
+        end = line.find(" ", space + 1)
+        word = line[space + 1 : end] if end >= 0 else line[space + 1 :]
+        if word in _COMMON_KINDS:
+            return line[:space], word
     while space >= 0:
         kind = _KIND.match(line, space + 1)
         if kind is not None:

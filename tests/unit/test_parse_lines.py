@@ -96,7 +96,9 @@ def test_positions_split_as_the_pattern_says(text: str) -> None:
 symbols = st.lists(
     st.one_of(
         noise,
-        st.sampled_from(["pkg.F", " S", " STEXT", " SRODATA ", " SX", " Sx", "S", "\tS", " S "]),
+        st.sampled_from(
+            ["pkg.F", " S", " STEXT", " SRODATA ", " SBSS", " SX", " Sx", "S", "\tS", " S "]
+        ),
     ),
     max_size=6,
 ).map("".join)
