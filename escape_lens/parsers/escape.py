@@ -182,15 +182,52 @@ class EscapeParser:
         if split is None:
             return None
         at, msg = split
-        if msg.startswith("  "):  # a flow line, the commonest: `pos:   flow: ...`
-            current = self._current
-            if current is not None:
-                step = self._flows.get(msg, _NOT_SEEN)
-                if step is _NOT_SEEN:
-                    step = self._flows[msg] = self._flow_step(msg)
-                if step is not None:
-                    current.flow.append(step)
+        if msg.startswith("  "):
+            self._flow(msg)
             return []
+        return self._statement(line, at, msg)
+
+    def feed_lines(
+        self, lines: list[str], start: int, found: list[EscapeDiagnostic], stop: frozenset[str]
+    ) -> int:
+        """`feed_line` for the lines from `lines[start]` on while they are at a position
+        and do not start with a character in `stop`; what they complete is added to
+        `found`. The index of the first line not taken.
+
+        The build's loop hands the run of `-m` lines of a block over in one call: tens of
+        thousands in a large package, most of them flow lines (handled right here).
+        """
+        flows = self._flows
+        for index in range(start, len(lines)):
+            line = lines[index]
+            split = split_pos_line(line) if line[:1] not in stop else None
+            if split is None:
+                return index
+            at, msg = split
+            if msg.startswith("  "):  # a flow line, the commonest: `pos:   flow: ...`
+                current = self._current
+                if current is not None:
+                    step = flows.get(msg, _NOT_SEEN)
+                    if step is _NOT_SEEN:
+                        step = flows[msg] = self._flow_step(msg)
+                    if step is not None:
+                        current.flow.append(step)
+            else:
+                found.extend(self._statement(line, at, msg))
+        return len(lines)
+
+    def _flow(self, msg: str) -> None:
+        """A flow line of the current explanation block (none: it is dropped)."""
+        current = self._current
+        if current is not None:
+            step = self._flows.get(msg, _NOT_SEEN)
+            if step is _NOT_SEEN:
+                step = self._flows[msg] = self._flow_step(msg)
+            if step is not None:
+                current.flow.append(step)
+
+    def _statement(self, line: str, at: str, msg: str) -> list[EscapeDiagnostic]:
+        """A line at position `at` that is not a flow line."""
         self._current = None
         pos = self._pos(at)
         if msg.endswith(":") and self._feed_header(pos, msg):

@@ -37,6 +37,9 @@ HEADER_RE = re.compile(r"^# (?P<path>\S+)(?: \[(?P<variant>\S+)\])?$")
 # How the lines of the inlining tables start (`funcpctab`, ` pc value`, `wrote`, tree
 # nodes `0 | -1 | ...`, `-- inlining tree`, `--`); `-m` lines mostly start with `.` or `/`.
 _TABLES_FIRST = frozenset(" -fw0123456789")
+# Lines that may be something else than `-m` lines at a position: tables, headers, and
+# the empty line.
+_NOT_ESCAPE_FIRST = _TABLES_FIRST | {"#", ""}
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,15 @@ class BuildParser:
             inline = current.asm.inline
             if first == " " and inline.in_table:
                 index = inline.feed_table_lines(batch, index)
+                continue
+            if first not in _NOT_ESCAPE_FIRST:  # a run of -m lines, taken in one call
+                taken = current.escape.feed_lines(
+                    batch, index, current.diagnostics, _NOT_ESCAPE_FIRST
+                )
+                if taken == index:  # not at a position: the listing's (`_feed_block_line`)
+                    current.asm.feed(line)
+                    taken += 1
+                index = taken
                 continue
             index += 1
             if first not in _TABLES_FIRST or not inline.feed(line):
