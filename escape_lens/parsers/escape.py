@@ -104,7 +104,7 @@ _SUMMARIES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
     ),
 )
 
-_INLINING_CALL = re.compile(r"^inlining call to (?P<callee>.+)$")
+_INLINING_CALL = "inlining call to "  # and the callee
 _FUNC_DECL = re.compile(
     r"^(?:can inline (?P<can>.+?) with cost -?\d+|cannot inline (?P<cannot>.+?): )"
 )
@@ -166,11 +166,6 @@ class EscapeParser:
         self._flows: dict[str, FlowStep | None] = {}
         self._current: _Block | None = None
 
-    def _pos(self, text: str) -> SourcePos:
-        pos = self.positions.pos(text)
-        assert pos is not None  # the regular expressions only admit positions
-        return pos
-
     def feed(self, line: str) -> list[EscapeDiagnostic]:
         """The diagnostics `line` completes."""
         return self.feed_line(line) or []
@@ -229,13 +224,13 @@ class EscapeParser:
     def _statement(self, line: str, at: str, msg: str) -> list[EscapeDiagnostic]:
         """A line at position `at` that is not a flow line."""
         self._current = None
-        pos = self._pos(at)
+        pos = self.positions.pos(at)
+        assert pos is not None  # split_pos_line only admits positions
         if msg.endswith(":") and self._feed_header(pos, msg):
             return []
         if msg.startswith(("inlining call to ", "can inline ", "cannot inline ")):
-            inlined = _INLINING_CALL.match(msg)
-            if inlined is not None:
-                self.inline_calls.append(InlineCall(pos, inlined.group("callee")))
+            if msg.startswith(_INLINING_CALL) and len(msg) > len(_INLINING_CALL):
+                self.inline_calls.append(InlineCall(pos, msg[len(_INLINING_CALL) :]))
                 return []
             decl = _FUNC_DECL.match(msg)
             if decl is not None:

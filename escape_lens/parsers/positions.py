@@ -195,9 +195,14 @@ class Positions:
         if cached is not UNKNOWN_LINE:
             return cached
         name, _, number = where.rpartition(":")
-        found = (self.file(name), int(number)) if number.isdigit() else None
-        if found is None or name in self._files or name in self._relative:
-            self.listing_memo[where] = found
+        if not number.isdigit():
+            found = None
+        else:
+            file = self._files.get(name)  # (`file`'s own memo: the common case)
+            found = (self.file(name) if file is None else file, int(number))
+            if name not in self._files and name not in self._relative:
+                return found
+        self.listing_memo[where] = found
         return found
 
 
