@@ -74,6 +74,7 @@ def _register(arg: int | None) -> str | None:
 # `split_symbol` is this without trying the kind after each character of the name.
 SYMBOL_RE = re.compile(r"^(?P<name>[^\t].*?) (?P<kind>S[A-Z]+)(?: |$)")
 _KIND = re.compile(r"(S[A-Z]+)(?: |$)")
+_SIZE = re.compile(r" size=(\d+)")
 _COMMON_KINDS = frozenset({"STEXT", "SRODATA", "SDWARFABSFCN", "SDATA", "SNOPTRDATA", "SBSS"})
 _HEX = re.compile(r"^\t0x0000 (?P<hex>(?:[0-9a-f]{2} ){16})")
 _TYPE_PREFIXES = ("type:", "type.")
@@ -261,7 +262,7 @@ class AsmParser:
         self.wants_tab_lines = False
         if symbol[1].startswith("STEXT"):  # STEXTFIPS in crypto/internal/fips140
             self.text_symbols += 1
-            size = re.search(r" size=(\d+)", line)
+            size = _SIZE.search(line)
             self._function = _Function(name, size=int(size.group(1)) if size else None)
             self._functions.append(self._function)
             self.wants_tab_lines = True

@@ -170,11 +170,15 @@ class BuildParser:
             if first == " " and inline.in_table:
                 index = inline.feed_table_lines(batch, index)
                 continue
-            if first not in _NOT_ESCAPE_FIRST:  # a run of -m lines, taken in one call
-                taken = current.escape.feed_lines(
+            if first not in _NOT_ESCAPE_FIRST:
+                if ".go:" not in line:  # not at a position: the listing's (`_feed_block_line`)
+                    current.asm.feed(line)
+                    index += 1
+                    continue
+                taken = current.escape.feed_lines(  # a run of -m lines, in one call
                     batch, index, current.diagnostics, _NOT_ESCAPE_FIRST
                 )
-                if taken == index:  # not at a position: the listing's (`_feed_block_line`)
+                if taken == index:
                     current.asm.feed(line)
                     taken += 1
                 index = taken
