@@ -47,6 +47,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from escape_lens.entries import EntrySpec, alloc_entry
 from escape_lens.parsers import goobj
@@ -57,7 +58,7 @@ from escape_lens.parsers.inltree import (
     InlineSource,
     InlineTables,
 )
-from escape_lens.parsers.positions import Positions
+from escape_lens.parsers.positions import UNKNOWN_LINE, Positions
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # The register ABI's integer argument registers on amd64, in Go assembler names:
@@ -69,7 +70,12 @@ def _register(arg: int | None) -> str | None:
     return None if arg is None else _ARG_REGISTERS[arg]
 
 
-_SYMBOL = re.compile(r"^(?P<name>[^\t].*?) (?P<kind>S[A-Z]+)(?: |$)")
+# A symbol's header, `pkg.F STEXT size=120 args=...`, `type:T SRODATA ...`;
+# `split_symbol` is this without trying the kind after each character of the name.
+SYMBOL_RE = re.compile(r"^(?P<name>[^\t].*?) (?P<kind>S[A-Z]+)(?: |$)")
+_KIND = re.compile(r"(S[A-Z]+)(?: |$)")
+_SIZE = re.compile(r" size=(\d+)")
+_COMMON_KINDS = frozenset({"STEXT", "SRODATA", "SDWARFABSFCN", "SDATA", "SNOPTRDATA", "SBSS"})
 _HEX = re.compile(r"^\t0x0000 (?P<hex>(?:[0-9a-f]{2} ){16})")
 _TYPE_PREFIXES = ("type:", "type.")
 _CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
@@ -84,6 +90,93 @@ _DISPLAY_LINES = 6
 # is a defined type (`type Header map[string][]string`).
 _CONTAINER_LITERALS = ("map[", "chan ", "<-chan ", "chan<- ", "noalg.map[")
 _WINDOW = 64
+_WHERE_AT = len("\t0x0000 00000")  # the ` (` of an instruction below pc 0x10000
+
+
+@lru_cache(maxsize=1 << 12)  # a package has thousands of CALLs to a few hundred functions
+def _call_entry(operand: str) -> tuple[str, EntrySpec] | None:
+    """What `alloc_entry` says about the function a CALL's operand (`f(SB)`) names."""
+    return alloc_entry(operand[: -len("(SB)")]) if operand.endswith("(SB)") else None
+
+
+def _text_instruction(function: _Function, pos: tuple[str, int], where: str, text: str) -> None:
+    """The function's TEXT instruction, `TEXT\tpkg.F(SB), ABIInternal, $16-8`: its file,
+    first line and ABI."""
+    function.file, function.first_line = pos
+    function.text_where = where
+    function.abi = goobj.text_abi(text.partition(", ")[2].partition(",")[0])
+
+
+@dataclass(slots=True)
+class _Window:
+    """The instruction lines since the CALL before a call: `earlier` (carried over from
+    earlier batches of lines, oldest first), then those of `lines[begin:end]`; the last
+    `_WINDOW` of them (registers do not survive a call, and argument set-up is right
+    before it, so a long call-free stretch is cut)."""
+
+    earlier: tuple[str, ...]
+    lines: list[str]
+    begin: int
+    end: int
+
+    def newest_first(self) -> Iterator[str]:
+        """The instruction lines from the one before the call back."""
+        left = _WINDOW
+        lines = self.lines
+        for index in range(self.end - 1, self.begin - 1, -1):
+            line = lines[index]
+            open_paren = line.find(" (", 7, 32)  # (not a skipped line, see _instructions)
+            if open_paren >= 0 and line.find(")\t", open_paren) >= 0:
+                yield line
+                left -= 1
+                if not left:
+                    return
+        yield from reversed(self.earlier[-left:])
+
+    def oldest_first(self) -> Iterator[str]:
+        """The lines of `lines[begin:end]` that are instructions (no more than the window)."""
+        return reversed(list(self.newest_first()))
+
+
+def _straight_line(
+    window: _Window, branch_targets: set[int]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The (op, operands) of the straight line that ends at a call, and the instructions
+    shown for it (the last few, whatever the straight line), both oldest first.
+
+    Walks the window back from the call: the straight line starts after a JMP or RET
+    and at a branch target (see the module docstring).
+    """
+    straight: list[tuple[str, str]] | None = None
+    newest: list[tuple[str, str]] = []
+    shown: list[str] = []
+    for line in window.newest_first():
+        text = line[line.find(")\t") + 2 :]
+        op, _, operands = text.partition("\t")
+        if straight is None:
+            if op == "JMP" or op.startswith("RET"):
+                straight = newest[:]
+            elif _decimal_pc(line) in branch_targets:
+                straight = [*newest, (op, operands)]
+        newest.append((op, operands))
+        if op not in _PSEUDO and len(shown) < _DISPLAY_LINES:
+            shown.append(text)
+        if straight is not None and len(shown) == _DISPLAY_LINES:
+            break
+    straight = newest if straight is None else straight
+    straight.reverse()
+    shown.reverse()
+    return straight, shown
+
+
+def _decimal_pc(line: str) -> int | None:
+    """The pc in decimal of an instruction line, `\t0x0013 00019 (...)`: 19; None if the
+    line has no second field (`line[1:].split(" ", 2)[1]`)."""
+    first = line.find(" ", 1)
+    if first < 0:
+        return None
+    second = line.find(" ", first + 1)
+    return int(line[first + 1 : second] if second >= 0 else line[first + 1 :])
 
 
 @dataclass(slots=True)
@@ -92,7 +185,7 @@ class _PendingCall:
     entry: str
     spec: EntrySpec
     target: str  # the CALL's operand, `runtime.newobject(SB)`
-    window: tuple[str, ...]  # the instruction lines since the previous CALL
+    window: _Window | None  # the instruction lines since the previous CALL, until settled
     own_lines: int  # how many own-file lines the function had run before this call
     pc: int  # the CALL's offset in the function, which the inlining tables are keyed by
     # Set when the function's listing is complete (`AsmParser._settle`):
@@ -150,114 +243,148 @@ class AsmParser:
         # long call-free stretch cannot grow it: argument set-up is right before a call.
         self._window: deque[str] = deque(maxlen=_WINDOW)
         self._where_text = ""
-        self._where: SourcePos | None = None
+        self._where: tuple[str, int] | None = None
+        self._same_at = _WHERE_AT  # where the last instruction's ` (` was
 
     def feed(self, line: str) -> None:
         if line[:1] == "\t":
-            self.feed_tab_run(line, iter(()))
+            self.feed_tab_lines([line], 0)
             return
         if self.inline.feed(line):
             return
-        symbol = _SYMBOL.match(line)
+        symbol = split_symbol(line)
         if symbol is None:
             return
-        name = symbol.group("name").replace('"".', self.symbol_package + ".")
-        self._settle()
+        name = symbol[0]
+        if '"".' in name:
+            name = name.replace('"".', self.symbol_package + ".")
+        if self._function is not None:
+            self._settle()
         self._function = None
         self._descriptor = None
         self.wants_tab_lines = False
-        if symbol.group("kind").startswith("STEXT"):  # STEXTFIPS in crypto/internal/fips140
+        if symbol[1].startswith("STEXT"):  # STEXTFIPS in crypto/internal/fips140
             self.text_symbols += 1
-            size = re.search(r" size=(\d+)", line)
+            size = _SIZE.search(line)
             self._function = _Function(name, size=int(size.group(1)) if size else None)
             self._functions.append(self._function)
             self.wants_tab_lines = True
             self._window.clear()
             self._where_text = ""
-        else:
-            for prefix in _TYPE_PREFIXES:
-                if name.startswith(prefix) and not name.startswith(prefix + "."):
-                    self._descriptor = name[len(prefix) :]
-                    self.wants_tab_lines = True
+            self._same_at = _WHERE_AT
+        elif name[:5] in _TYPE_PREFIXES and name[5:6] != ".":  # (both prefixes have 5)
+            self._descriptor = name[5:]
+            self.wants_tab_lines = True
 
-    def feed_tab_run(self, line: str | None, rest: Iterator[str]) -> str | None:
-        """`feed` for the tab-indented `line` and the tab-indented lines after it in `rest`.
+    def feed_tab_lines(self, lines: list[str], start: int) -> int:
+        """`feed` for the tab-indented lines from `lines[start]` on; the index of the first
+        line that does not start with a tab (not fed), `len(lines)` when they all do.
 
-        Returns the first line that does not start with a tab (not fed), None when `rest`
-        ends. One call per run of lines, and a function's instructions in one tight loop
-        (`_instructions`): a large package has hundreds of thousands of them.
+        One call per run of lines, and a function's instructions in one tight loop
+        (`_instructions`): a large package has hundreds of thousands of them. Other tab
+        lines (hex dumps, `rel` lines) are only skipped, but for a type descriptor's first.
         """
-        while line is not None and line[:1] == "\t":
+        index, end = start, len(lines)
+        while index < end and lines[index][:1] == "\t":
             function = self._function
             if not self.wants_tab_lines:
-                line = next(rest, None)
+                index = next_untabbed(lines, index + 1)
             elif function is not None:
-                line = self._instructions(function, line, rest)
+                index = self._instructions(function, lines, index)
             else:
                 if self._descriptor is not None:
-                    self._hex(line)
-                line = next(rest, None)
-        return line
+                    self._hex(lines[index])
+                index += 1
+        return index
 
-    def _instructions(
-        self, function: _Function, line: str | None, rest: Iterator[str]
-    ) -> str | None:
-        """Each instruction line from `line` on; string slicing and local names, not regular
-        expressions: this is the hot path.
+    def _instructions(self, function: _Function, lines: list[str], start: int) -> int:
+        """The instruction lines from `lines[start]` on; this is the hot path.
 
-        `\t0x0013 00019 (/abs/main.go:14)\tLEAQ\ttype:main.T(SB), BX`. The instructions
-        since the last CALL are only buffered; they are interpreted (`_track`) when a
-        CALL turns out to be an allocation, which is rare.
+        `\t0x0013 00019 (/abs/main.go:14)\tLEAQ\ttype:main.T(SB), BX`. Most lines need
+        nothing: consecutive instructions mostly share a position, and only a CALL or a
+        branch (`J...`) is looked at. So a line is first checked with one `startswith`: if
+        it has the previous instruction's `" (" + where + ")\t"` at the same offset, its
+        position is the same (the compiler's `\t%#04x %05d ` before it has no ` (`, and
+        where has no `)\t`), and then only its first letter is read. Any other line takes
+        the full path, which is the one rule for all lines: `where` is the text between
+        the first ` (` (within the first 32 characters) and the first `)\t` after it.
+
+        The instructions since the last CALL are not copied: a call that turns out to be
+        an allocation (rare) keeps a `_Window` onto `lines`, read when it is interpreted
+        (`_settle`); what a run that goes on in the next batch of lines has since the last
+        CALL is carried over in `self._window`.
 
         Stops after the first tab line that is not an instruction (the hex dump, which
-        ends the instructions: `wants_tab_lines` turns off) and returns the line after it,
-        or at the first line without a tab, which it returns unfed.
+        ends the instructions: `wants_tab_lines` turns off) and returns the index after
+        it, or at the first line without a tab, whose index it returns.
         """
-        window = self._window
-        append = window.append
-        positions_file = self.positions.file
+        listing_line = self.positions.listing_line
+        known_line = self.positions.listing_memo.get
         function_lines = function.lines
+        last_line = function_lines[-1] if function_lines else None
+        own_file = function.file
         branch_targets = function.branch_targets
         where_text = self._where_text
-        pos = self._where
-        while line is not None and line[:1] == "\t":
-            open_paren = line.find(" (", 7, 32)
-            if open_paren < 0:  # the function's hex dump and relocations
-                self.wants_tab_lines = False
-                line = next(rest, None)
-                break
-            close_paren = line.find(")\t", open_paren)
-            if close_paren < 0:
-                line = next(rest, None)
-                continue
-            where = line[open_paren + 2 : close_paren]
-            text = line[close_paren + 2 :]
-            if where != where_text:  # consecutive instructions mostly share a line
-                where_text = where
-                file, _, number = where.rpartition(":")
-                pos = SourcePos(positions_file(file), int(number)) if number.isdigit() else None
-                if pos is not None:
-                    if not function.file and text.startswith("TEXT\t"):
-                        function.file, function.first_line = pos.file, pos.line
-                        function.text_where = where
-                        function.abi = goobj.text_abi(text.partition(", ")[2].partition(",")[0])
-                    if pos.file == function.file and (
-                        not function_lines or function_lines[-1] != pos.line
-                    ):
-                        function_lines.append(pos.line)
-            if text.startswith("CALL\t"):
-                self._where_text, self._where = where_text, pos
-                self._call(text[len("CALL\t") :], pos, line[1:open_paren])
-                window.clear()
+        pos = self._where  # (file, line) of where_text
+        at = self._same_at
+        same = " (" + where_text + ")\t"
+        op_at = at + len(same)
+        since_call = start  # the first line of this batch after the last CALL
+        stop = len(lines)  # where the loop stopped: the first line it did not take
+        for index in range(start, len(lines)):
+            line = lines[index]
+            if line.startswith(same, at):  # the previous instruction's position
+                try:
+                    op = line[op_at]
+                except IndexError:  # an empty instruction
+                    continue
+                if op != "C" and op != "J":
+                    continue
             else:
-                append(line)
-                if text[:1] == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
-                    target = text[text.find("\t") + 1 :]
-                    if target.isdigit():
-                        branch_targets.add(int(target))
-            line = next(rest, None)
-        self._where_text, self._where = where_text, pos
-        return line
+                if line[:1] != "\t":
+                    stop = index
+                    break
+                open_paren = line.find(" (", 7, 32)
+                if open_paren < 0:  # the function's hex dump and relocations
+                    self.wants_tab_lines = False
+                    stop = index + 1
+                    break
+                close_paren = line.find(")\t", open_paren)
+                if close_paren < 0:
+                    continue
+                at, op_at = open_paren, close_paren + 2
+                same = line[at:op_at]
+                where = line[at + 2 : close_paren]
+                if where != where_text:
+                    where_text = where
+                    pos = known_line(where, UNKNOWN_LINE)
+                    if pos is UNKNOWN_LINE:
+                        pos = listing_line(where)
+                    if pos is not None:
+                        if not own_file and line.startswith("TEXT\t", op_at):
+                            _text_instruction(function, pos, where, line[op_at:])
+                            own_file = function.file
+                        if pos[0] == own_file and pos[1] != last_line:
+                            last_line = pos[1]
+                            function_lines.append(last_line)
+                op = line[op_at : op_at + 1]
+            if op == "C":
+                if line.startswith("CALL\t", op_at):
+                    operand = line[op_at + len("CALL\t") :]
+                    found = _call_entry(operand)
+                    if found is not None and pos is not None:
+                        window = _Window(tuple(self._window), lines, since_call, index)
+                        self._alloc_call(found, operand, SourcePos(*pos), line[1:at], window)
+                    self._window.clear()
+                    since_call = index + 1
+            elif op == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
+                target = line[line.find("\t", op_at) + 1 :]  # (no tab: the line, no digits)
+                if target.isdigit():
+                    branch_targets.add(int(target))
+        if self.wants_tab_lines:  # the run may go on: keep what the next CALL may need
+            self._window.extend(_Window((), lines, since_call, stop).oldest_first())
+        self._where_text, self._where, self._same_at = where_text, pos, at
+        return stop
 
     def type_refs(self) -> set[str]:
         """The names of all types passed to allocation calls in this listing."""
@@ -340,80 +467,66 @@ class AsmParser:
 
     def _track(self, op: str, args: str) -> None:
         """Follow what the argument registers hold (see the module docstring)."""
-        source, _, dest = args.rpartition(", ")
-        if op.startswith(_READ_ONLY_OPS) or not _REGISTER.match(dest):
+        effect = _effect(op, args)
+        if effect is None:
             return
-        value: tuple[str, str | int] | None = None
-        if op == "LEAQ":
-            name = _type_name(source)
-            if name is not None:
-                value = ("type", name)
-        elif op in ("MOVL", "MOVQ"):
-            const = _CONST.match(source)
-            if const is not None:
-                value = ("const", int(const.group("value"), 0))
-            elif _REGISTER.match(source):
-                value = self._regs.get(_full_register(source))  # `MOVQ BX, CX` copies it
-        elif op in ("XORL", "XORQ") and source == dest:
-            value = ("const", 0)
-        reg = _full_register(dest)
+        reg, value, source = effect
+        if source is not None:
+            value = self._regs.get(source)  # `MOVQ BX, CX` copies it
         if value is None:
             self._regs.pop(reg, None)
         else:
             self._regs[reg] = value
 
-    def _call(self, args: str, pos: SourcePos | None, offsets: str) -> None:
-        """A CALL; `offsets` is the line's `0x0024 00036` (pc in hex and decimal)."""
+    def _alloc_call(
+        self,
+        found: tuple[str, EntrySpec],
+        operand: str,
+        pos: SourcePos,
+        offsets: str,
+        window: _Window,
+    ) -> None:
+        """A CALL of an allocation entry (`found`); `offsets` is the line's `0x0024 00036`
+        (pc in hex and decimal)."""
         function = self._function
         assert function is not None
-        target = args[: -len("(SB)")] if args.endswith("(SB)") else ""
-        found = alloc_entry(target) if target else None
-        if found is None or pos is None:
-            return
         entry, spec = found
         function.calls.append(
             _PendingCall(
                 pos,
                 entry,
                 spec,
-                args,
-                tuple(self._window),
+                operand,
+                window,
                 len(function.lines),
                 int(offsets.split()[0], 16),
             )
         )
 
     def _settle(self) -> None:
-        """Interpret the calls of the function just listed (see the module docstring)."""
+        """Interpret the calls of the function just listed (see the module docstring).
+
+        The straight line before a call is found walking its window back from the call
+        (to a JMP or RET, after it, or to a branch target, from it); the `asm` shown is
+        the last few instructions, whatever the straight line.
+        """
         function = self._function
         if function is None:
             return
         for call in function.calls:
-            if call.asm:
+            if call.window is None:
                 continue
-            texts = [line[line.find(")\t") + 2 :] for line in call.window]
-            start = 0
-            for index in range(len(texts) - 1, -1, -1):
-                op = texts[index].partition("\t")[0]
-                if op == "JMP" or op.startswith("RET"):
-                    start = index + 1
-                    break
-                offsets = call.window[index][1:].split(" ", 2)
-                if len(offsets) > 1 and int(offsets[1]) in function.branch_targets:
-                    start = index
-                    break
+            straight, shown = _straight_line(call.window, function.branch_targets)
             self._regs.clear()
-            for text in texts[start:]:
-                op, _, operands = text.partition("\t")
+            for op, operands in straight:
                 if op not in _PSEUDO:
                     self._track(op, operands)
             type_name = self._reg_value(_register(call.spec.type_arg), "type")
             count = self._reg_value(_register(call.spec.count_arg), "const")
             call.type_name = type_name if isinstance(type_name, str) else None
             call.count = count if isinstance(count, int) else None
-            shown = [text for text in texts if text.partition("\t")[0] not in _PSEUDO]
-            call.asm = (*shown[-_DISPLAY_LINES:], f"CALL\t{call.target}")
-            call.window = ()  # the instructions are not kept
+            call.asm = (*shown, f"CALL\t{call.target}")
+            call.window = None  # the instructions are not kept
 
     def _reg_value(self, reg: str | None, kind: str) -> str | int | None:
         if reg is None:
@@ -450,6 +563,57 @@ class AsmParser:
                     _alloc_call(function, span, pending, known, inlined, self.inline_source)
                 )
         return spans, calls
+
+
+@lru_cache(maxsize=1 << 14)  # the same few thousand instructions set up most calls
+def _effect(op: str, args: str) -> tuple[str, tuple[str, str | int] | None, str | None] | None:
+    """What an instruction does to the registers: None (nothing), or (register, its new
+    value or None when it is forgotten, or the register whose value it copies)."""
+    source, _, dest = args.rpartition(", ")
+    if op.startswith(_READ_ONLY_OPS) or not _REGISTER.match(dest):
+        return None
+    value: tuple[str, str | int] | None = None
+    copied = None
+    if op == "LEAQ":
+        name = _type_name(source)
+        if name is not None:
+            value = ("type", name)
+    elif op in ("MOVL", "MOVQ"):
+        const = _CONST.match(source)
+        if const is not None:
+            value = ("const", int(const.group("value"), 0))
+        elif _REGISTER.match(source):
+            copied = _full_register(source)
+    elif op in ("XORL", "XORQ") and source == dest:
+        value = ("const", 0)
+    return _full_register(dest), value, copied
+
+
+def next_untabbed(lines: list[str], start: int) -> int:
+    """The index of the first line from `start` on without a leading tab, or the end."""
+    for index in range(start, len(lines)):
+        if lines[index][:1] != "\t":
+            return index
+    return len(lines)
+
+
+def split_symbol(line: str) -> tuple[str, str] | None:
+    """(name, kind) of a symbol's header (a line, no newline in it), else None:
+    SYMBOL_RE's groups. Its lazy name ends at the first ` S` that a kind follows."""
+    if line[:1] in ("", "\t"):
+        return None
+    space = line.find(" S", 1)
+    if space >= 0:  # mostly a common kind, which needs no pattern
+        end = line.find(" ", space + 1)
+        word = line[space + 1 : end] if end >= 0 else line[space + 1 :]
+        if word in _COMMON_KINDS:
+            return line[:space], word
+    while space >= 0:
+        kind = _KIND.match(line, space + 1)
+        if kind is not None:
+            return line[:space], kind.group(1)
+        space = line.find(" S", space + 1)
+    return None
 
 
 def _full_register(reg: str) -> str:
@@ -493,7 +657,7 @@ def _span(function: _Function, starts: list[int], package: str) -> FunctionSpan:
             last = line
     # A closure copy made for an inlined caller is `F.func1#<hash>#` (its own closures:
     # `F.func1#<hash>#.1`); it is named as the original, like obj.TrimInlineHash does.
-    name = re.sub(r"#[^#]*#", "", function.name)
+    name = re.sub(r"#[^#]*#", "", function.name) if "#" in function.name else function.name
     return FunctionSpan(name, package, function.file, function.first_line, last)
 
 
@@ -509,9 +673,21 @@ class _Inlining:
             self.decls.setdefault(decl.pos.file, []).append((decl.pos.line, decl.name))
         for entries in self.decls.values():
             entries.sort()
+        # Per file, the calls in line order and their lines, to find those on some lines
+        # by bisection (whichever of them is taken depends only on their positions).
         self.calls: dict[str, list[InlineCall]] = {}
         for call in calls:
             self.calls.setdefault(call.pos.file, []).append(call)
+        self.lines: dict[str, list[int]] = {}
+        for file, in_file in self.calls.items():
+            in_file.sort(key=lambda c: c.pos.line)
+            self.lines[file] = [c.pos.line for c in in_file]
+
+    def _on_lines(self, file: str, first: int, last: int) -> list[InlineCall]:
+        """The calls in `file` from line `first` to `last`."""
+        lines = self.lines.get(file, [])
+        start = bisect.bisect_left(lines, first)
+        return self.calls[file][start : bisect.bisect_right(lines, last, start)] if lines else []
 
     def callee_names(self, pos: SourcePos) -> tuple[str, str]:
         """(function declared in this package around pos, package directory name)."""
@@ -526,7 +702,7 @@ class _Inlining:
         """`call` (a line the inlining tables give) with the column of the `inlining call
         to` there; when several calls on that line were inlined, the one whose callee
         fits the inlined code; unchanged (column 0) if that leaves more than one."""
-        on_line = [c for c in self.calls.get(call.file, []) if c.pos.line == call.line]
+        on_line = self._on_lines(call.file, call.line, call.line)
         columns = {c.pos.col for c in on_line}
         if len(columns) > 1:
             fitting = self._callee_matcher(callee_pos)
@@ -550,11 +726,7 @@ class _Inlining:
     def call_pos(self, span: FunctionSpan, callee_pos: SourcePos, caller_line: int) -> SourcePos:
         """The `inlining call to` position in span that most likely ran callee_pos."""
         matches = self._callee_matcher(callee_pos)
-        in_span = [
-            c
-            for c in self.calls.get(span.file, [])
-            if span.first_line <= c.pos.line <= span.last_line
-        ]
+        in_span = self._on_lines(span.file, span.first_line, span.last_line)
         matched = [c for c in in_span if matches(c)]
         if matched:
             # The inlined callee is known: its call nearest the code that ran before it.

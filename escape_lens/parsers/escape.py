@@ -43,8 +43,11 @@ from dataclasses import dataclass, field
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import EscapeDiagnostic, FlowStep, SourcePos
 
-# A compiler line about a position: `file.go:12:5: message`.
+# A compiler line about a position: `file.go:12:5: message`. `split_pos_line` gives the
+# same by searching for where the position ends, without the lazy `.*?` trying each
+# character of the tens of thousands of lines of a large package.
 POS_LINE_RE = re.compile(r"^(?P<pos>[^\t].*?\.go:\d+:\d+): (?P<msg>.*)$")
+_POS_END = re.compile(r"\.go:\d+:\d+: ")
 
 _HEADER_ESCAPES = re.compile(r"^(?P<subject>.+) escapes to heap(?: in (?P<func>.+))?:$")
 _HEADER_PARAM = re.compile(
@@ -52,34 +55,56 @@ _HEADER_PARAM = re.compile(
     r" with derefs=-?\d+:$"
 )
 _FLOW = re.compile(r"^\s+flow: (?P<text>.*?):?$")
+# `from_step` is this without a regular expression, which would try every ` at `.
 _FROM = re.compile(r"^\s+from (?P<text>.*) at (?P<pos>\S+\.go:\d+:\d+)$")
 
-# Summary statements, tried in order; (kind, header group, pattern).
-_SUMMARIES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("moved-to-heap", "escape", re.compile(r"^moved to heap: (?P<subject>.+)$")),
-    ("leaking-param-content", "param", re.compile(r"^leaking param content: (?P<subject>.+)$")),
+# Summary statements, tried in order; (kind, header group, a part of the text every
+# match has, pattern). The part spares trying each pattern on every line: that
+# `^(?P<subject>.+) escapes to heap$` fails on `x does not escape` takes a try at each
+# length of `.+`.
+_SUMMARIES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
+    (
+        "moved-to-heap",
+        "escape",
+        "moved to heap: ",
+        re.compile(r"^moved to heap: (?P<subject>.+)$"),
+    ),
+    (
+        "leaking-param-content",
+        "param",
+        "leaking param content: ",
+        re.compile(r"^leaking param content: (?P<subject>.+)$"),
+    ),
     (
         "leaking-param-to-result",
         "param",
+        " to result ",
         re.compile(r"^leaking param: (?P<subject>\S+) to result \S+ level=\d+$"),
     ),
-    ("leaking-param", "param", re.compile(r"^leaking param: (?P<subject>.+)$")),
-    ("leaking-closure-ref", "param", re.compile(r"^leaking closure reference (?P<subject>.+)$")),
-    ("escapes", "escape", re.compile(r"^(?P<subject>.+) escapes to heap$")),
-    ("does-not-escape", "", re.compile(r"^(?P<subject>.+) does not escape$")),
+    ("leaking-param", "param", "leaking param: ", re.compile(r"^leaking param: (?P<subject>.+)$")),
+    (
+        "leaking-closure-ref",
+        "param",
+        "leaking closure reference ",
+        re.compile(r"^leaking closure reference (?P<subject>.+)$"),
+    ),
+    ("escapes", "escape", " escapes to heap", re.compile(r"^(?P<subject>.+) escapes to heap$")),
+    ("does-not-escape", "", " does not escape", re.compile(r"^(?P<subject>.+) does not escape$")),
     (
         "captured-by-ref",
         "",
+        " capturing by ref: ",
         re.compile(r"^(?P<func>\S+) capturing by ref: (?P<subject>\S+) \(.*\)$"),
     ),
     (
         "captured-by-value",
         "",
+        " capturing by value: ",
         re.compile(r"^(?P<func>\S+) capturing by value: (?P<subject>\S+) \(.*\)$"),
     ),
 )
 
-_INLINING_CALL = re.compile(r"^inlining call to (?P<callee>.+)$")
+_INLINING_CALL = "inlining call to "  # and the callee
 _FUNC_DECL = re.compile(
     r"^(?:can inline (?P<can>.+?) with cost -?\d+|cannot inline (?P<cannot>.+?): )"
 )
@@ -137,54 +162,97 @@ class EscapeParser:
         self.other: list[str] = []
         self._pending: dict[SourcePos, list[_Block]] = {}
         self._steps: dict[tuple[str, str], FlowStep] = {}
+        # The step of each flow line's text: chains repeat whole lines too (net/http: half).
+        self._flows: dict[str, FlowStep | None] = {}
         self._current: _Block | None = None
 
-    def _pos(self, text: str) -> SourcePos:
-        pos = self.positions.pos(text)
-        assert pos is not None  # the regular expressions only admit positions
-        return pos
+    def feed(self, line: str) -> list[EscapeDiagnostic]:
+        """The diagnostics `line` completes."""
+        return self.feed_line(line) or []
 
-    def feed(self, line: str, match: re.Match[str] | None = None) -> list[EscapeDiagnostic]:
-        """The diagnostics `line` completes; `match`: POS_LINE_RE's, if the caller has it."""
-        if match is None:
-            match = POS_LINE_RE.match(line)
-        if match is None:
-            return []
-        msg = match.group("msg")
+    def feed_line(self, line: str) -> list[EscapeDiagnostic] | None:
+        """`feed`, but None for a line that is not at a position (in a build's block: a
+        line of the assembly listing)."""
+        split = split_pos_line(line)
+        if split is None:
+            return None
+        at, msg = split
         if msg.startswith("  "):
-            self._feed_flow(msg)
+            self._flow(msg)
             return []
+        return self._statement(line, at, msg)
+
+    def feed_lines(
+        self, lines: list[str], start: int, found: list[EscapeDiagnostic], stop: frozenset[str]
+    ) -> int:
+        """`feed_line` for the lines from `lines[start]` on while they are at a position
+        and do not start with a character in `stop`; what they complete is added to
+        `found`. The index of the first line not taken.
+
+        The build's loop hands the run of `-m` lines of a block over in one call: tens of
+        thousands in a large package, most of them flow lines (handled right here).
+        """
+        flows = self._flows
+        for index in range(start, len(lines)):
+            line = lines[index]
+            split = split_pos_line(line) if line[:1] not in stop else None
+            if split is None:
+                return index
+            at, msg = split
+            if msg.startswith("  "):  # a flow line, the commonest: `pos:   flow: ...`
+                current = self._current
+                if current is not None:
+                    step = flows.get(msg, _NOT_SEEN)
+                    if step is _NOT_SEEN:
+                        step = flows[msg] = self._flow_step(msg)
+                    if step is not None:
+                        current.flow.append(step)
+            else:
+                found.extend(self._statement(line, at, msg))
+        return len(lines)
+
+    def _flow(self, msg: str) -> None:
+        """A flow line of the current explanation block (none: it is dropped)."""
+        current = self._current
+        if current is not None:
+            step = self._flows.get(msg, _NOT_SEEN)
+            if step is _NOT_SEEN:
+                step = self._flows[msg] = self._flow_step(msg)
+            if step is not None:
+                current.flow.append(step)
+
+    def _statement(self, line: str, at: str, msg: str) -> list[EscapeDiagnostic]:
+        """A line at position `at` that is not a flow line."""
         self._current = None
-        pos = self._pos(match.group("pos"))
+        pos = self.positions.pos(at)
+        assert pos is not None  # split_pos_line only admits positions
         if msg.endswith(":") and self._feed_header(pos, msg):
             return []
         if msg.startswith(("inlining call to ", "can inline ", "cannot inline ")):
-            inlined = _INLINING_CALL.match(msg)
-            if inlined is not None:
-                self.inline_calls.append(InlineCall(pos, inlined.group("callee")))
+            if msg.startswith(_INLINING_CALL) and len(msg) > len(_INLINING_CALL):
+                self.inline_calls.append(InlineCall(pos, msg[len(_INLINING_CALL) :]))
                 return []
             decl = _FUNC_DECL.match(msg)
             if decl is not None:
                 self.decls.append(FuncDecl(pos, decl.group("can") or decl.group("cannot")))
                 return []
-        for kind, group, pattern in _SUMMARIES:
-            summary = pattern.match(msg)
-            if summary is not None:
-                return [self._summary(pos, kind, group, summary, msg)]
+        for kind, group, part, pattern in _SUMMARIES:
+            if part in msg:
+                summary = pattern.match(msg)
+                if summary is not None:
+                    return [self._summary(pos, kind, group, summary, msg)]
         if _IGNORED.match(msg) is None and len(self.other) < _MAX_OTHER:
             self.other.append(line)
         return []
 
-    def _feed_flow(self, msg: str) -> None:
-        if self._current is None:
-            return
-        step = _FROM.match(msg)
-        if step is not None:
-            self._current.flow.append(self._step(step.group("pos"), "from " + step.group("text")))
-            return
+    def _flow_step(self, msg: str) -> FlowStep | None:
+        found = from_step(msg)
+        if found is not None:
+            return self._step(found[1], "from " + found[0])
         flow = _FLOW.match(msg)
         if flow is not None:
-            self._current.flow.append(self._step("", "flow: " + flow.group("text")))
+            return self._step("", "flow: " + flow.group("text"))
+        return None
 
     def _step(self, at: str, text: str) -> FlowStep:
         """One FlowStep object per distinct step: chains repeat steps a lot (std: half)."""
@@ -196,8 +264,11 @@ class EscapeParser:
         return step
 
     def _feed_header(self, pos: SourcePos, msg: str) -> bool:
-        for group, pattern in (("escape", _HEADER_ESCAPES), ("param", _HEADER_PARAM)):
-            header = pattern.match(msg)
+        for group, part, pattern in (
+            ("escape", " escapes to heap", _HEADER_ESCAPES),
+            ("param", "parameter ", _HEADER_PARAM),
+        ):
+            header = pattern.match(msg) if part in msg else None
             if header is not None:
                 function = self._qualified(header.group("func") or "")
                 block = _Block(group, header.group("subject"), function, msg[:-1])
@@ -256,7 +327,48 @@ class EscapeParser:
                 )
         self._pending.clear()
         self._steps.clear()
+        self._flows.clear()
         return left
+
+
+_NOT_SEEN = FlowStep(None, "")  # not in `EscapeParser._flows` yet
+
+
+def split_pos_line(line: str) -> tuple[str, str] | None:
+    """(pos, msg) of `file.go:12:5: msg`, None for any other line (no newline in it):
+    POS_LINE_RE's groups. Its lazy `.*?` ends at the leftmost place (after a first
+    character that is not a tab) where `.go:12:5: ` follows, which a search finds."""
+    if line[:1] in ("", "\t") or ".go:" not in line:  # (the listing's lines, quickly)
+        return None
+    found = _POS_END.search(line, 1)
+    if found is None:
+        return None
+    end = found.end()
+    return line[: end - 2], line[end:]
+
+
+def from_step(msg: str) -> tuple[str, str] | None:
+    r"""(text, pos) of a flow line's message `   from E (reason) at file.go:12:5` (no
+    newline in it): _FROM's groups.
+
+    Its greedy `.*` takes the last ` at `, the only one whose rest can be a position
+    (`\S+` has no space); `\s`, `\d` and `str.isspace`, `str.isdecimal` agree.
+    """
+    body = msg.lstrip()
+    start = len(msg) - len(body) + len("from ")
+    if start == len("from ") or not body.startswith("from "):
+        return None
+    at = msg.rfind(" at ")
+    if at < start:
+        return None
+    pos = msg[at + len(" at ") :]
+    suffix = pos.rfind(".go:")
+    line, colon, column = pos[suffix + len(".go:") :].partition(":")
+    if suffix < 1 or not (line.isdecimal() and colon and column.isdecimal()):
+        return None
+    if not (pos.isprintable() and " " not in pos) and any(c.isspace() for c in pos):
+        return None  # (printable text has no whitespace but the space)
+    return msg[start:at], pos
 
 
 def iter_diagnostics(lines: Iterable[str], positions: Positions) -> Iterator[EscapeDiagnostic]:

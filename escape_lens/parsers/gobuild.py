@@ -21,16 +21,25 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from escape_lens.parsers.asm import AsmParser, component_types
-from escape_lens.parsers.escape import POS_LINE_RE, EscapeParser
+from escape_lens.parsers.asm import AsmParser, component_types, next_untabbed
+from escape_lens.parsers.escape import EscapeParser
 from escape_lens.parsers.positions import Positions, Probe
-from escape_lens.records import EscapeDiagnostic, FunctionSpan, PackageOutput, TypeInfo
+from escape_lens.records import (
+    AllocCall,
+    EscapeDiagnostic,
+    FunctionSpan,
+    PackageOutput,
+    TypeInfo,
+)
 
 _MAX_PREAMBLE_LINES = 200
 HEADER_RE = re.compile(r"^# (?P<path>\S+)(?: \[(?P<variant>\S+)\])?$")
 # How the lines of the inlining tables start (`funcpctab`, ` pc value`, `wrote`, tree
 # nodes `0 | -1 | ...`, `-- inlining tree`, `--`); `-m` lines mostly start with `.` or `/`.
 _TABLES_FIRST = frozenset(" -fw0123456789")
+# Lines that may be something else than `-m` lines at a position: tables, headers, and
+# the empty line.
+_NOT_ESCAPE_FIRST = _TABLES_FIRST | {"#", ""}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,18 +129,8 @@ class BuildParser:
             sink = self._sink
             if sink is not None and len(sink) < _MAX_PREAMBLE_LINES and line.strip():
                 sink.append(line)  # a failure's message; a long block is cut short
-        elif line[:1] in _TABLES_FIRST and current.asm.inline.feed(line):
-            pass  # the inlining tables (parsers/inltree.py), before the listing
-        else:
-            # Every position line has `.go:`; most other lines are symbols, on which the
-            # regular expression would scan the whole line to fail.
-            match = POS_LINE_RE.match(line) if ".go:" in line else None
-            if match is None:
-                current.asm.feed(line)
-            else:
-                found = current.escape.feed(line, match)
-                if found:
-                    current.diagnostics.extend(found)
+        elif line[:1] not in _TABLES_FIRST or not current.asm.inline.feed(line):
+            _feed_block_line(current, line)
 
     def _close_block(self) -> None:
         """End of a package's block: finish what can be finished, drop the instructions."""
@@ -143,29 +142,54 @@ class BuildParser:
             self._current = None
 
     def feed_all(self, lines: Iterable[str]) -> None:
-        """`feed` for many lines, with the two bulk kinds handled in runs without a call of
-        it per line: instructions (tab) and the inlining tables' instruction lines (space)."""
+        """`feed` for many lines, with the bulk kinds handled in runs without a call of it
+        per line: instructions (tab), the inlining tables' instruction lines (space) and
+        the blocks of packages that are not targets (up to the next `# ` header)."""
+        batch = lines if isinstance(lines, list) else list(lines)
         feed = self.feed
-        current = self._current
-        rest = iter(lines)
-        for line in rest:
-            if current is not None:
+        index, end = 0, len(batch)
+        while index < end:
+            line = batch[index]
+            current = self._current  # only `feed` changes blocks, at a `# ` line
+            if current is None or line[:2] == "# ":
+                if current is None and self._sink is None and line[:2] != "# ":
+                    index = _next_header(batch, index + 1)  # `feed` would drop them all
+                else:
+                    feed(line)
+                    index += 1
+                continue
+            first = line[:1]
+            if first == "\t":
                 asm = current.asm
-                while True:
-                    first = line[:1]
-                    if first == "\t":
-                        following = asm.feed_tab_run(line, rest)
-                    elif first == " " and asm.inline.in_table:
-                        following = asm.inline.feed_table_run(line, rest)
-                    else:
-                        break
-                    if following is None:
-                        return
-                    line = following
-                if first == " " and asm.inline.feed(line):
+                if asm.wants_tab_lines:
+                    index = asm.feed_tab_lines(batch, index)
+                else:  # hex dumps and relocations: `feed_tab_lines` would only skip them
+                    index = next_untabbed(batch, index + 1)
+                continue
+            inline = current.asm.inline
+            if first == " " and inline.in_table:
+                index = inline.feed_table_lines(batch, index)
+                continue
+            if first not in _NOT_ESCAPE_FIRST:
+                if ".go:" not in line:  # not at a position: the listing's (`_feed_block_line`)
+                    current.asm.feed(line)
+                    index += 1
                     continue
-            feed(line)
-            current = self._current  # only `feed` changes blocks
+                taken = current.escape.feed_lines(  # a run of -m lines, in one call
+                    batch, index, current.diagnostics, _NOT_ESCAPE_FIRST
+                )
+                if taken == index:
+                    current.asm.feed(line)
+                    taken += 1
+                index = taken
+                continue
+            index += 1
+            if first not in _TABLES_FIRST or not inline.feed(line):
+                found = current.escape.feed_line(line)  # (`_feed_block_line`, inlined)
+                if found is None:
+                    current.asm.feed(line)
+                elif found:
+                    current.diagnostics.extend(found)
 
     def _route(self, header: re.Match[str]) -> tuple[_PackageState | None, list[str] | None]:
         """Which state (or failure list) the block after a `# pkg` header goes to.
@@ -230,6 +254,24 @@ class BuildParser:
         return sorted(outputs, key=lambda o: o.import_path)
 
 
+def _feed_block_line(state: _PackageState, line: str) -> None:
+    """A line of a target's block that is neither a header, an instruction nor a line of
+    the inlining tables: `-m` (at a position) or the listing's."""
+    found = state.escape.feed_line(line)
+    if found is None:
+        state.asm.feed(line)
+    elif found:
+        state.diagnostics.extend(found)
+
+
+def _next_header(lines: list[str], start: int) -> int:
+    """The index of the first line from `start` on that may be a block's header."""
+    for index in range(start, len(lines)):
+        if lines[index][:2] == "# ":
+            return index
+    return len(lines)
+
+
 def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> PackageOutput:
     spans, calls = state.asm.resolved(known)
     by_file: dict[str, list[FunctionSpan]] = {}
@@ -244,7 +286,7 @@ def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> Package
         import_path=state.listed.import_path,
         dir=state.listed.dir,
         diagnostics=tuple(sorted(diagnostics, key=_diagnostic_key)),
-        calls=tuple(sorted(calls, key=lambda c: (c.pos, c.function, c.entry, c.asm))),
+        calls=tuple(sorted(calls, key=_call_key)),
         functions=tuple(sorted(spans, key=lambda f: (f.file, f.first_line, f.name))),
         types=tuple(sorted(types.values(), key=lambda t: t.name)),
     )
@@ -270,5 +312,15 @@ def _with_function(diagnostic: EscapeDiagnostic, spans: Sequence[FunctionSpan]) 
     )
 
 
+# Sort keys with a position's fields in its place: the same order as with the SourcePos
+# (which orders by them), without a call of its `__lt__` per comparison.
+
+
 def _diagnostic_key(d: EscapeDiagnostic) -> tuple[object, ...]:
-    return (d.pos, d.kind, d.subject, d.message, d.function)
+    pos = d.pos
+    return (pos.file, pos.line, pos.col, d.kind, d.subject, d.message, d.function)
+
+
+def _call_key(c: AllocCall) -> tuple[object, ...]:
+    pos = c.pos
+    return (pos.file, pos.line, pos.col, c.function, c.entry, c.asm)

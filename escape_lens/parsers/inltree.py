@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import bisect
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -133,6 +132,8 @@ class InlineTables:
             else:
                 self._node(self._tree, line)
             return True
+        if line[:1] not in "f-w":  # none of the three below (most lines, in a listing)
+            return False
         if line.startswith(_TABLE_HEADER) and line.endswith(_TABLE_SUFFIX):
             self._table_name = self._name(line[len(_TABLE_HEADER) : -len(_TABLE_SUFFIX)])
             self._table = _Function()
@@ -145,16 +146,20 @@ class InlineTables:
         # drops as it starts with a space outside any table).
         return line.startswith("wrote ") and " bytes to " in line
 
-    def feed_table_run(self, line: str, rest: Iterator[str]) -> str | None:
-        """`feed` for `line` and the lines after it in `rest` while they are a table's
-        instruction lines (inside a table, starting with a space).
+    def feed_table_lines(self, lines: list[str], start: int) -> int:
+        """`feed` for the lines from `lines[start]` on while they are a table's instruction
+        lines (inside a table, starting with a space).
 
-        Returns the first line that is not one (not fed), None when `rest` ends. A line
-        whose value column is blank (the value does not change) carries nothing.
+        Returns the index of the first line that is not one (not fed), `len(lines)` when
+        they all are. A line whose value column is blank (the value does not change)
+        carries nothing.
         """
         table = self._table
-        current: str | None = line
-        while current is not None and table is not None and current[:1] == " ":
+        index, end = start, len(lines)
+        while index < end and table is not None:
+            current = lines[index]
+            if current[:1] != " ":
+                break
             value_column = current[12:13]
             if value_column == " ":
                 pass
@@ -169,8 +174,8 @@ class InlineTables:
                     table.values.append(value)
             elif current[7:11] == "done":
                 self._table = table = None
-            current = next(rest, None)
-        return current
+            index += 1
+        return index
 
     def _name(self, symbol: str) -> str:
         return symbol.replace('"".', self.symbol_package + ".")

@@ -44,8 +44,9 @@ import re
 from escape_lens.records import SourcePos
 
 # `file.go:12:5` or `file.go:12` (assembly has no column). The file part may contain
-# spaces and colons on odd systems, so anchor on the trailing numbers.
-_POS_RE = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
+# spaces and colons on odd systems, so anchor on the trailing numbers. `split_position`
+# is this without a regular expression (thousands of positions per package).
+POS_RE = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 
 
 class Positions:
@@ -65,6 +66,10 @@ class Positions:
         # Flow steps repeat the same positions many times; one object each keeps a large
         # package's diagnostics small.
         self._positions: dict[str, SourcePos | None] = {}
+        # `listing_line`'s memo: the positions of a listing, asked for at every change of
+        # position among hundreds of thousands of instructions, so the hot loop reads it
+        # itself (`.get(where, UNKNOWN_LINE)`); it is cleared in place.
+        self.listing_memo: dict[str, tuple[str, int] | None] = {}
         self.probes: list[Probe] = []
 
     def enter_package(self, directory: str) -> None:
@@ -79,6 +84,7 @@ class Positions:
         self._relative.clear()
         self._files.clear()
         self._positions.clear()
+        self.listing_memo.clear()
         self._moves = []
 
     def _ask(self, question: str, *paths: str) -> Answer:
@@ -99,6 +105,7 @@ class Positions:
         if self._learn_move(absolute):
             self._files.clear()
             self._positions.clear()
+            self.listing_memo.clear()
         result = self._reported(self._moved(absolute))
         self._files[name] = result
         return result
@@ -168,16 +175,39 @@ class Positions:
 
     def pos(self, text: str) -> SourcePos | None:
         """`./main.go:14:9` -> SourcePos('main.go', 14, 9); None when it is not a position."""
-        if text in self._positions:
-            return self._positions[text]
-        match = _POS_RE.match(text.strip())
-        pos = None
-        if match is not None:
-            col = int(match.group("col") or 0)
-            pos = SourcePos(self.file(match.group("file")), int(match.group("line")), col)
-        self._positions[text] = pos
+        pos = self._positions.get(text, _UNKNOWN_POS)
+        if pos is _UNKNOWN_POS:
+            parts = split_position(text.strip())
+            pos = None if parts is None else SourcePos(self.file(parts[0]), parts[1], parts[2])
+            self._positions[text] = pos
         return pos
 
+    def listing_line(self, where: str) -> tuple[str, int] | None:
+        """`/abs/main.go:14`, an instruction's position in `-S`, -> ('main.go', 14): a
+        SourcePos's file and line; None when the part after the last colon is not a line
+        number.
+
+        Memoised only once `file` answers the name from its own memo (an absolute name,
+        or a relative one whose origin is known), so the file system is asked exactly
+        what it would be asked without the memo; a learnt move clears it, like the others.
+        """
+        cached = self.listing_memo.get(where, UNKNOWN_LINE)
+        if cached is not UNKNOWN_LINE:
+            return cached
+        name, _, number = where.rpartition(":")
+        if not number.isdigit():
+            found = None
+        else:
+            file = self._files.get(name)  # (`file`'s own memo: the common case)
+            found = (self.file(name) if file is None else file, int(number))
+            if name not in self._files and name not in self._relative:
+                return found
+        self.listing_memo[where] = found
+        return found
+
+
+UNKNOWN_LINE = ("", -1)  # not in `Positions.listing_memo`
+_UNKNOWN_POS = SourcePos("", -1)  # not in `Positions._positions`
 
 # A question to the file system, the paths it is about, and the answer it got.
 Answer = bool | tuple[str, ...]
@@ -201,6 +231,21 @@ def ask(question: str, *paths: str) -> Answer:
     if question == "is-file":
         return os.path.isfile(paths[0])
     raise ValueError(question)
+
+
+def split_position(text: str) -> tuple[str, int, int] | None:
+    """(file, line, column or 0) of `file:line:column` or `file:line`: POS_RE's groups.
+
+    Its lazy file part ends at the first colon that only numbers follow: the one
+    before the last but one number if it is one, else before the last.
+    """
+    rest, _, last = text.rpartition(":")
+    if not (rest and last.isdecimal()) or "\n" in rest:
+        return None  # (`.` is not a newline)
+    file, _, middle = rest.rpartition(":")
+    if file and middle.isdecimal():
+        return file, int(middle), int(last)
+    return rest, int(last), 0
 
 
 def answers_hold(probes: list[Probe]) -> bool:

@@ -109,20 +109,27 @@ def run_to_files(
         return process.wait()
 
 
-def read_batches(path: str, size: int = 1 << 20) -> Iterator[list[str]]:
+def read_batches(path: str, size: int = 1 << 16) -> Iterator[list[str]]:
     """The lines of a UTF-8 text file (no newlines) in lists of about `size` bytes.
 
     Reading big blocks and splitting them costs far less per line than a readline per
     line, which matters for the hundreds of thousands of lines of a large package's -S.
+    Blocks are cut after their last newline and decoded whole (a newline is never part of
+    a longer UTF-8 sequence, so each decodes as in the whole file; undecodable bytes are
+    replaced). Not too big: the lines of a block are parsed while they are in the
+    processor's cache (64 KiB: a tenth faster than 1 MiB for net/http).
     """
-    with open(path, encoding="utf-8", errors="replace", newline="\n") as file:
-        pending = ""
+    with open(path, "rb") as file:
+        pending = b""
         while True:
             block = file.read(size)
             if not block:
                 break
-            lines = (pending + block).split("\n")
-            pending = lines.pop()
+            block = pending + block
+            cut = block.rfind(b"\n") + 1
+            pending = block[cut:]
+            lines = block[:cut].decode("utf-8", "replace").split("\n")
+            lines.pop()  # the empty text after the last newline
             yield lines
         if pending:
-            yield [pending]
+            yield [pending.decode("utf-8", "replace")]

@@ -35,6 +35,15 @@ def test_lines_are_whole_across_batch_boundaries(tmp_path: Path) -> None:
     assert lines[12345] == "line 12345 " + "x" * (12345 % 37)
 
 
+def test_batches_decode_as_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "text"
+    path.write_bytes(("é€😀 x\n" * 500).encode() + b"bad \xff\xe2\x82\n\r\n" * 300 + b"\xc3")
+    with path.open(encoding="utf-8", errors="replace", newline="\n") as file:
+        expected = file.read().split("\n")
+    for size in (1, 7, 4096, 1 << 16):
+        assert [line for batch in read_batches(str(path), size) for line in batch] == expected
+
+
 def test_streams_stay_apart_and_the_last_line_needs_no_newline(tmp_path: Path) -> None:
     script = "import sys; print('out'); sys.stderr.write('err\\nlast'); sys.exit(3)"
     code, out, err = _run(tmp_path, script)
