@@ -22,6 +22,21 @@ import bisect
 PcTable = tuple[list[int], list[int]]
 
 
+def read_uvarint(data: bytes, pos: int) -> tuple[int, int] | None:
+    """(value, position after it) of the unsigned varint at `data[pos]`; None when it
+    runs off the end."""
+    value = shift = 0
+    size = len(data)
+    while pos < size:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+    return None
+
+
 def decode_pcvalue(data: bytes, pos: int, entry: int, quantum: int) -> PcTable | None:
     """The table at `data[pos:]` of a function at `entry`; None when it runs off the end."""
     ends: list[int] = []
@@ -36,27 +51,15 @@ def decode_pcvalue(data: bytes, pos: int, entry: int, quantum: int) -> PcTable |
         if data[pos] == 0 and not first:
             return ends, values
         first = False
-        uv = shift = 0
-        while True:
-            if pos >= size:
-                return None
-            b = data[pos]
-            pos += 1
-            uv |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                break
+        step = read_uvarint(data, pos)
+        if step is None:
+            return None
+        uv, pos = step
         value += -(uv & 1) ^ (uv >> 1)
-        delta = shift = 0
-        while True:
-            if pos >= size:
-                return None
-            b = data[pos]
-            pos += 1
-            delta |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                break
+        step = read_uvarint(data, pos)
+        if step is None:
+            return None
+        delta, pos = step
         pc += delta * quantum
         ends.append(pc)
         values.append(value)

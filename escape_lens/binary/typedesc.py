@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from escape_lens.binary.elf import GoELF
 from escape_lens.errors import BinaryFormatError
+from escape_lens.pcvalue import read_uvarint
 from escape_lens.records import TypeInfo
 
 _HEADER = struct.Struct("<QQIBBBBQQii")
@@ -87,15 +88,8 @@ class TypeReader:
             raise BinaryFormatError(f"{self.elf.path}: type name at {addr:#x} is not in the file")
         # flag byte + uvarint length (at most 10 bytes), without reading past the section
         head = self.elf.read(addr, min(11, section.addr + section.size - addr))
-        length = shift = 0
-        pos = 1
-        while True:
-            b = head[pos]
-            pos += 1
-            length |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                break
-            if pos >= len(head):
-                raise BinaryFormatError(f"{self.elf.path}: corrupt type name at {addr:#x}")
+        found = read_uvarint(head, 1)
+        if found is None:
+            raise BinaryFormatError(f"{self.elf.path}: corrupt type name at {addr:#x}")
+        length, pos = found
         return self.elf.read(addr + pos, length).decode("utf-8", "replace")
