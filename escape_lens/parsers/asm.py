@@ -116,23 +116,30 @@ class _Window:
     begin: int
     end: int
 
-    def newest_first(self) -> Iterator[str]:
-        """The instruction lines from the one before the call back."""
+    def newest_first(self) -> Iterator[tuple[str, str]]:
+        """(line, instruction) of the instruction lines from the one before the call back;
+        the instruction is what follows the line's first `)\t`."""
         left = _WINDOW
         lines = self.lines
         for index in range(self.end - 1, self.begin - 1, -1):
             line = lines[index]
             open_paren = line.find(" (", 7, 32)  # (not a skipped line, see _instructions)
-            if open_paren >= 0 and line.find(")\t", open_paren) >= 0:
-                yield line
+            if open_paren >= 0:
+                close_paren = line.find(")\t")
+                if close_paren < open_paren and (
+                    close_paren < 0 or line.find(")\t", open_paren) < 0
+                ):
+                    continue
+                yield line, line[close_paren + 2 :]
                 left -= 1
                 if not left:
                     return
-        yield from reversed(self.earlier[-left:])
+        for line in reversed(self.earlier[-left:]):
+            yield line, line[line.find(")\t") + 2 :]
 
     def oldest_first(self) -> Iterator[str]:
         """The lines of `lines[begin:end]` that are instructions (no more than the window)."""
-        return reversed(list(self.newest_first()))
+        return reversed([line for line, _ in self.newest_first()])
 
 
 def _straight_line(
@@ -147,14 +154,19 @@ def _straight_line(
     straight: list[tuple[str, str]] | None = None
     newest: list[tuple[str, str]] = []
     shown: list[str] = []
-    for line in window.newest_first():
-        text = line[line.find(")\t") + 2 :]
+    for line, text in window.newest_first():
         op, _, operands = text.partition("\t")
         if straight is None:
             if op == "JMP" or op.startswith("RET"):
                 straight = newest[:]
-            elif _decimal_pc(line) in branch_targets:
-                straight = [*newest, (op, operands)]
+            else:
+                # The pc in decimal, `line[1:].split(" ", 2)[1]` (`\t0x0013 00019 (...`).
+                first = line.find(" ", 1)
+                if first >= 0:
+                    second = line.find(" ", first + 1)
+                    pc = int(line[first + 1 : second] if second >= 0 else line[first + 1 :])
+                    if pc in branch_targets:
+                        straight = [*newest, (op, operands)]
         newest.append((op, operands))
         if op not in _PSEUDO and len(shown) < _DISPLAY_LINES:
             shown.append(text)
@@ -164,16 +176,6 @@ def _straight_line(
     straight.reverse()
     shown.reverse()
     return straight, shown
-
-
-def _decimal_pc(line: str) -> int | None:
-    """The pc in decimal of an instruction line, `\t0x0013 00019 (...)`: 19; None if the
-    line has no second field (`line[1:].split(" ", 2)[1]`)."""
-    first = line.find(" ", 1)
-    if first < 0:
-        return None
-    second = line.find(" ", first + 1)
-    return int(line[first + 1 : second] if second >= 0 else line[first + 1 :])
 
 
 @dataclass(slots=True)

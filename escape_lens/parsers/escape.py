@@ -57,6 +57,7 @@ _HEADER_PARAM = re.compile(
 _FLOW = re.compile(r"^\s+flow: (?P<text>.*?):?$")
 # `from_step` is this without a regular expression, which would try every ` at `.
 _FROM = re.compile(r"^\s+from (?P<text>.*) at (?P<pos>\S+\.go:\d+:\d+)$")
+_FROM_HEAD = re.compile(r"\s+from ")
 
 # Summary statements, tried in order; (kind, header group, a part of the text every
 # match has, pattern). The part spares trying each pattern on every line: that
@@ -161,7 +162,7 @@ class EscapeParser:
         self.decls: list[FuncDecl] = []
         self.other: list[str] = []
         self._pending: dict[SourcePos, list[_Block]] = {}
-        self._steps: dict[tuple[str, str], FlowStep] = {}
+        self._steps: dict[str, FlowStep] = {}
         # The step of each flow line's text: chains repeat whole lines too (net/http: half).
         self._flows: dict[str, FlowStep | None] = {}
         self._current: _Block | None = None
@@ -186,29 +187,33 @@ class EscapeParser:
         self, lines: list[str], start: int, found: list[EscapeDiagnostic], stop: frozenset[str]
     ) -> int:
         """`feed_line` for the lines from `lines[start]` on while they are at a position
-        and do not start with a character in `stop`; what they complete is added to
+        and do not start with a character in `stop` (which must have the empty line and
+        the tab, which are not at a position); what they complete is added to
         `found`. The index of the first line not taken.
 
         The build's loop hands the run of `-m` lines of a block over in one call: tens of
         thousands in a large package, most of them flow lines (handled right here).
         """
         flows = self._flows
+        search = _POS_END.search
         for index in range(start, len(lines)):
             line = lines[index]
-            split = split_pos_line(line) if line[:1] not in stop else None
-            if split is None:
+            # split_pos_line, inlined (`stop` has the empty line and the tab)
+            ends = search(line, 1) if line[:1] not in stop and ".go:" in line else None
+            if ends is None:
                 return index
-            at, msg = split
-            if msg.startswith("  "):  # a flow line, the commonest: `pos:   flow: ...`
+            end = ends.end()
+            if line.startswith("  ", end):  # a flow line, the commonest: `pos:   flow: ...`
                 current = self._current
                 if current is not None:
+                    msg = line[end:]
                     step = flows.get(msg, _NOT_SEEN)
                     if step is _NOT_SEEN:
                         step = flows[msg] = self._flow_step(msg)
                     if step is not None:
                         current.flow.append(step)
             else:
-                found.extend(self._statement(line, at, msg))
+                found.extend(self._statement(line, line[: end - 2], line[end:]))
         return len(lines)
 
     def _flow(self, msg: str) -> None:
@@ -256,7 +261,7 @@ class EscapeParser:
 
     def _step(self, at: str, text: str) -> FlowStep:
         """One FlowStep object per distinct step: chains repeat steps a lot (std: half)."""
-        key = (at, text)
+        key = at + "\n" + text  # (no newline in either: a pair, without a tuple to collect)
         step = self._steps.get(key)
         if step is None:
             step = FlowStep(self.positions.pos(at) if at else None, text)
@@ -354,10 +359,10 @@ def from_step(msg: str) -> tuple[str, str] | None:
     Its greedy `.*` takes the last ` at `, the only one whose rest can be a position
     (`\S+` has no space); `\s`, `\d` and `str.isspace`, `str.isdecimal` agree.
     """
-    body = msg.lstrip()
-    start = len(msg) - len(body) + len("from ")
-    if start == len("from ") or not body.startswith("from "):
+    head = _FROM_HEAD.match(msg)
+    if head is None:
         return None
+    start = head.end()
     at = msg.rfind(" at ")
     if at < start:
         return None

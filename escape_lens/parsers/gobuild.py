@@ -37,9 +37,9 @@ HEADER_RE = re.compile(r"^# (?P<path>\S+)(?: \[(?P<variant>\S+)\])?$")
 # How the lines of the inlining tables start (`funcpctab`, ` pc value`, `wrote`, tree
 # nodes `0 | -1 | ...`, `-- inlining tree`, `--`); `-m` lines mostly start with `.` or `/`.
 _TABLES_FIRST = frozenset(" -fw0123456789")
-# Lines that may be something else than `-m` lines at a position: tables, headers, and
-# the empty line.
-_NOT_ESCAPE_FIRST = _TABLES_FIRST | {"#", ""}
+# Lines that may be something else than `-m` lines at a position: tables, headers, the
+# listing's tab lines and the empty line.
+_NOT_ESCAPE_FIRST = _TABLES_FIRST | {"#", "", "\t"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +172,9 @@ class BuildParser:
                 continue
             if first not in _NOT_ESCAPE_FIRST:
                 if ".go:" not in line:  # not at a position: the listing's (`_feed_block_line`)
-                    current.asm.feed(line)
-                    index += 1
+                    asm = current.asm
+                    asm.feed(line)  # mostly a symbol's header: its hex dump is skipped now
+                    index = index + 1 if asm.wants_tab_lines else next_untabbed(batch, index + 1)
                     continue
                 taken = current.escape.feed_lines(  # a run of -m lines, in one call
                     batch, index, current.diagnostics, _NOT_ESCAPE_FIRST
