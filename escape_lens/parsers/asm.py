@@ -142,6 +142,17 @@ class _Window:
         return reversed([line for line, _ in self.newest_first()])
 
 
+def _branch_targets(jumps: list[str]) -> set[int]:
+    """The pcs that branches go to: `JGT\t66` goes to 66 (in decimal), `JMP\tAX` nowhere
+    known."""
+    targets = set()
+    for jump in jumps:
+        target = jump[jump.find("\t") + 1 :]  # (no tab: the whole, which is no number)
+        if target.isdigit():
+            targets.add(int(target))
+    return targets
+
+
 def _straight_line(
     window: _Window, branch_targets: set[int]
 ) -> tuple[list[tuple[str, str]], list[str]]:
@@ -203,7 +214,8 @@ class _Function:
     size: int | None = None  # `STEXT size=`: tells go1.27's inlined closure copies apart
     lines: list[int] = field(default_factory=list)
     calls: list[_PendingCall] = field(default_factory=list)
-    branch_targets: set[int] = field(default_factory=set)
+    # The branches (`J...` lines), read for their targets only if a call needs them.
+    jumps: list[str] = field(default_factory=list)
 
 
 def _type_name(symbol: str) -> str | None:
@@ -257,8 +269,9 @@ class AsmParser:
         name = symbol[0]
         if '"".' in name:
             name = name.replace('"".', self.symbol_package + ".")
-        if self._function is not None:
+        if self._function is not None:  # its listing is complete
             self._settle()
+            self._function.jumps = []
         self._function = None
         self._descriptor = None
         self.wants_tab_lines = False
@@ -322,7 +335,7 @@ class AsmParser:
         function_lines = function.lines
         last_line = function_lines[-1] if function_lines else None
         own_file = function.file
-        branch_targets = function.branch_targets
+        jumps = function.jumps
         where_text = self._where_text
         pos = self._where  # (file, line) of where_text
         at = self._same_at
@@ -377,9 +390,7 @@ class AsmParser:
                     self._window.clear()
                     since_call = index + 1
             elif op == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
-                target = line[line.find("\t", op_at) + 1 :]  # (no tab: the line, no digits)
-                if target.isdigit():
-                    branch_targets.add(int(target))
+                jumps.append(line[op_at:])
         if self.wants_tab_lines:  # the run may go on: keep what the next CALL may need
             self._window.extend(_Window((), lines, since_call, stop).oldest_first())
         self._where_text, self._where, self._same_at = where_text, pos, at
@@ -493,10 +504,13 @@ class AsmParser:
         function = self._function
         if function is None:
             return
+        targets = None
         for call in function.calls:
             if call.window is None:
                 continue
-            straight, shown = _straight_line(call.window, function.branch_targets)
+            if targets is None:
+                targets = _branch_targets(function.jumps)
+            straight, shown = _straight_line(call.window, targets)
             self._regs.clear()
             for op, operands in straight:
                 if op not in _PSEUDO:
