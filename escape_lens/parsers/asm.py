@@ -706,14 +706,14 @@ class _Inlining:
     def _callee_matcher(self, callee_pos: SourcePos) -> Callable[[InlineCall], bool]:
         """Whether an `inlining call to F` can be the call that ran code at callee_pos."""
         local, package = self.callee_names(callee_pos)
+        prefixes = (package + ".", "(*" + package + ".")
+        inside = f".{package}."
 
         def matches(call: InlineCall) -> bool:
             callee = call.callee
             if local and callee == local:
                 return True
-            return bool(package) and (
-                callee.startswith((package + ".", "(*" + package + ".")) or f".{package}." in callee
-            )
+            return bool(package) and (callee.startswith(prefixes) or inside in callee)
 
         return matches
 

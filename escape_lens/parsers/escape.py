@@ -322,7 +322,7 @@ class EscapeParser:
     def finish(self) -> list[EscapeDiagnostic]:
         """The explanation blocks no summary line claimed, as diagnostics of their own."""
         left: list[EscapeDiagnostic] = []
-        for pos, blocks in sorted(self._pending.items()):
+        for pos, blocks in sorted(self._pending.items(), key=_by_position):
             for block in blocks:
                 kind = "escapes" if block.group == "escape" else "leaking-param"
                 left.append(
@@ -337,6 +337,12 @@ class EscapeParser:
 
 
 _NOT_SEEN = FlowStep(None, "")  # not in `EscapeParser._flows` yet
+
+
+def _by_position(item: tuple[SourcePos, object]) -> tuple[str, int, int]:
+    """Orders by a position as SourcePos does, without a call of its `__lt__`."""
+    pos = item[0]
+    return pos.file, pos.line, pos.col
 
 
 def split_pos_line(line: str) -> tuple[str, str] | None:
