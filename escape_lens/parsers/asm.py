@@ -96,6 +96,23 @@ def _call_entry(operand: str) -> tuple[str, EntrySpec] | None:
     return alloc_entry(operand[: -len("(SB)")]) if operand.endswith("(SB)") else None
 
 
+_NO_PREFIX = "\n"  # no position starts with it
+
+
+def _own_prefix(positions: Positions, where: str, own_file: str) -> tuple[str, int]:
+    """(`name:`, epoch) for the function's own file from its TEXT instruction's `where`.
+
+    While Positions keeps mapping that name the same (`stable_file`, same epoch), a
+    position `name:123` is the own file's line 123 without asking Positions: exactly
+    what `listing_line` would say, as `name:` has the last colon. Otherwise (a name it
+    does not memoise, no file) no prefix.
+    """
+    name = where.rpartition(":")[0]
+    if own_file and positions.stable_file(name) == own_file:
+        return name + ":", positions.epoch
+    return _NO_PREFIX, positions.epoch
+
+
 def _text_instruction(function: _Function, pos: tuple[str, int], where: str, text: str) -> None:
     """The function's TEXT instruction, `TEXT\tpkg.F(SB), ABIInternal, $16-8`: its file,
     first line and ABI."""
@@ -256,6 +273,10 @@ class AsmParser:
         self._where_text = ""
         self._where: tuple[str, int] | None = None
         self._same_at = _WHERE_AT  # where the last instruction's ` (` was
+        # `file:` of the function's TEXT instruction as printed, while Positions maps that
+        # name as it did then (`_own_prefix`).
+        self._own_prefix = _NO_PREFIX
+        self._own_epoch = -1
 
     def feed(self, line: str) -> None:
         if line[:1] == "\t":
@@ -284,6 +305,7 @@ class AsmParser:
             self._window.clear()
             self._where_text = ""
             self._same_at = _WHERE_AT
+            self._own_prefix = _NO_PREFIX
         elif name[:5] in _TYPE_PREFIXES and name[5:6] != ".":  # (both prefixes have 5)
             self._descriptor = name[5:]
             self.wants_tab_lines = True
@@ -330,11 +352,15 @@ class AsmParser:
         ends the instructions: `wants_tab_lines` turns off) and returns the index after
         it, or at the first line without a tab, whose index it returns.
         """
-        listing_line = self.positions.listing_line
-        known_line = self.positions.listing_memo.get
+        positions = self.positions
+        listing_line = positions.listing_line
+        known_line = positions.listing_memo.get
         function_lines = function.lines
         last_line = function_lines[-1] if function_lines else None
         own_file = function.file
+        own_prefix, own_epoch = self._own_prefix, self._own_epoch
+        if positions.epoch != own_epoch:
+            own_prefix = _NO_PREFIX
         jumps = function.jumps
         where_text = self._where_text
         pos = self._where  # (file, line) of where_text
@@ -369,16 +395,28 @@ class AsmParser:
                 where = line[at + 2 : close_paren]
                 if where != where_text:
                     where_text = where
-                    pos = known_line(where, UNKNOWN_LINE)
-                    if pos is UNKNOWN_LINE:
-                        pos = listing_line(where)
-                    if pos is not None:
-                        if not own_file and line.startswith("TEXT\t", op_at):
-                            _text_instruction(function, pos, where, line[op_at:])
-                            own_file = function.file
-                        if pos[0] == own_file and pos[1] != last_line:
+                    if (
+                        where.startswith(own_prefix)
+                        and (number := where[len(own_prefix) :]).isdigit()
+                    ):  # a line of the function's own file, the commonest
+                        pos = (own_file, int(number))
+                        if pos[1] != last_line:
                             last_line = pos[1]
                             function_lines.append(last_line)
+                    else:
+                        pos = known_line(where, UNKNOWN_LINE)
+                        if pos is UNKNOWN_LINE:
+                            pos = listing_line(where)
+                            if positions.epoch != own_epoch:  # (names map anew)
+                                own_prefix = _NO_PREFIX
+                        if pos is not None:
+                            if not own_file and line.startswith("TEXT\t", op_at):
+                                _text_instruction(function, pos, where, line[op_at:])
+                                own_file = function.file
+                                own_prefix, own_epoch = _own_prefix(positions, where, own_file)
+                            if pos[0] == own_file and pos[1] != last_line:
+                                last_line = pos[1]
+                                function_lines.append(last_line)
                 op = line[op_at : op_at + 1]
             if op == "C":
                 if line.startswith("CALL\t", op_at):
@@ -394,6 +432,7 @@ class AsmParser:
         if self.wants_tab_lines:  # the run may go on: keep what the next CALL may need
             self._window.extend(_Window((), lines, since_call, stop).oldest_first())
         self._where_text, self._where, self._same_at = where_text, pos, at
+        self._own_prefix, self._own_epoch = own_prefix, own_epoch
         return stop
 
     def type_refs(self) -> set[str]:

@@ -199,7 +199,7 @@ class EscapeParser:
         for index in range(start, len(lines)):
             line = lines[index]
             # split_pos_line, inlined (`stop` has the empty line and the tab)
-            ends = search(line, 1) if line[:1] not in stop and ".go:" in line else None
+            ends = search(line, 1) if line[:1] not in stop else None
             if ends is None:
                 return index
             end = ends.end()

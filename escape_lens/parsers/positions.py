@@ -70,6 +70,8 @@ class Positions:
         # position among hundreds of thousands of instructions, so the hot loop reads it
         # itself (`.get(where, UNKNOWN_LINE)`); it is cleared in place.
         self.listing_memo: dict[str, tuple[str, int] | None] = {}
+        # Counts the times the memos were emptied: between two, `stable_file` holds.
+        self.epoch = 0
         self.probes: list[Probe] = []
 
     def enter_package(self, directory: str) -> None:
@@ -85,6 +87,7 @@ class Positions:
         self._files.clear()
         self._positions.clear()
         self.listing_memo.clear()
+        self.epoch += 1
         self._moves = []
 
     def _ask(self, question: str, *paths: str) -> Answer:
@@ -106,6 +109,7 @@ class Positions:
             self._files.clear()
             self._positions.clear()
             self.listing_memo.clear()
+            self.epoch += 1
         result = self._reported(self._moved(absolute))
         self._files[name] = result
         return result
@@ -181,6 +185,11 @@ class Positions:
             pos = None if parts is None else SourcePos(self.file(parts[0]), parts[1], parts[2])
             self._positions[text] = pos
         return pos
+
+    def stable_file(self, name: str) -> str | None:
+        """What `file(name)` says, if it says the same until `epoch` changes (the name is
+        in its memo); else None."""
+        return self._files.get(name)
 
     def listing_line(self, where: str) -> tuple[str, int] | None:
         """`/abs/main.go:14`, an instruction's position in `-S`, -> ('main.go', 14): a
