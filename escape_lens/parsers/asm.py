@@ -37,7 +37,13 @@ Invariants this parser keeps:
   line to the last instruction line of that file before the next function declared
   after it in that file (code inlined from the same file must not stretch the span).
 - Memory stays proportional to what is kept (functions, calls, descriptors' two words),
-  not to the listing: instructions are looked at once and dropped.
+  not to the listing: instructions are looked at once and dropped. Until a function's
+  listing ends it keeps its branches' text and, for its allocation calls, the batches of
+  lines their straight lines are read back from (`_Window`): no more than the function.
+- The listing is read in batches of lines (toolchain/stream.py) and the instructions
+  of a batch in one loop over it (`_instructions`), whose common case is one
+  `startswith` per line; where a batch cuts a function, what the next batch needs is
+  carried over, so the result does not depend on where batches are cut.
 """
 
 from __future__ import annotations
@@ -343,10 +349,14 @@ class AsmParser:
         the full path, which is the one rule for all lines: `where` is the text between
         the first ` (` (within the first 32 characters) and the first `)\t` after it.
 
+        A change of position is mostly to a line of the function's own file, which
+        `_own_prefix` reads without asking Positions; others are memoised there.
+
         The instructions since the last CALL are not copied: a call that turns out to be
         an allocation (rare) keeps a `_Window` onto `lines`, read when it is interpreted
         (`_settle`); what a run that goes on in the next batch of lines has since the last
-        CALL is carried over in `self._window`.
+        CALL is carried over in `self._window`. Branches are kept as text and read for
+        their targets only by `_settle`, for a function with allocation calls.
 
         Stops after the first tab line that is not an instruction (the hex dump, which
         ends the instructions: `wants_tab_lines` turns off) and returns the index after

@@ -32,6 +32,13 @@ and the answers of the file system to the questions asked while reading it, whic
 recorded (`probes`, one list per block): nothing carries over from one block to the
 next. The result cache (toolchain/resultcache.py) asks the same questions again before
 it reuses a package's result.
+
+Answers are memoised (file names, `-m` positions, listing positions), for a large
+package repeats a few hundred names hundreds of thousands of times. Every memo is
+emptied when a move is learnt or a block starts, which `epoch` counts; the memo of file
+names and the one of listing positions only hold what asking again would answer (a
+relative name waits until its origin is known). The assembly parser's hot loop relies
+on that: between two epochs a memoised name (`stable_file`) maps to the same file.
 """
 
 from __future__ import annotations
