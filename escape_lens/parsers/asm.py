@@ -288,7 +288,8 @@ class AsmParser:
         if line[:1] == "\t":
             self.feed_tab_lines([line], 0)
             return
-        if self.inline.feed(line):
+        inline = self.inline
+        if (line[:1] in "f-w" or inline.expects_lines) and inline.feed(line):
             return
         symbol = split_symbol(line)
         if symbol is None:

@@ -58,6 +58,7 @@ _FLOW = re.compile(r"^\s+flow: (?P<text>.*?):?$")
 # `from_step` is this without a regular expression, which would try every ` at `.
 _FROM = re.compile(r"^\s+from (?P<text>.*) at (?P<pos>\S+\.go:\d+:\d+)$")
 _FROM_HEAD = re.compile(r"\s+from ")
+_FROM_TAIL = re.compile(r" at (\S+\.go:\d+:\d+)$")
 
 # Summary statements, tried in order; (kind, header group, a part of the text every
 # match has, pattern). The part spares trying each pattern on every line: that
@@ -362,24 +363,16 @@ def from_step(msg: str) -> tuple[str, str] | None:
     r"""(text, pos) of a flow line's message `   from E (reason) at file.go:12:5` (no
     newline in it): _FROM's groups.
 
-    Its greedy `.*` takes the last ` at `, the only one whose rest can be a position
-    (`\S+` has no space); `\s`, `\d` and `str.isspace`, `str.isdecimal` agree.
+    The position ends the message and has no whitespace, so only the last ` at ` can be
+    followed by one: the search finds that (and fails when it overlaps `from `).
     """
     head = _FROM_HEAD.match(msg)
     if head is None:
         return None
-    start = head.end()
-    at = msg.rfind(" at ")
-    if at < start:
+    tail = _FROM_TAIL.search(msg, head.end() - 1)  # (` at ` may start with the space)
+    if tail is None or tail.start() < head.end():
         return None
-    pos = msg[at + len(" at ") :]
-    suffix = pos.rfind(".go:")
-    line, colon, column = pos[suffix + len(".go:") :].partition(":")
-    if suffix < 1 or not (line.isdecimal() and colon and column.isdecimal()):
-        return None
-    if not (pos.isprintable() and " " not in pos) and any(c.isspace() for c in pos):
-        return None  # (printable text has no whitespace but the space)
-    return msg[start:at], pos
+    return msg[head.end() : tail.start()], tail.group(1)
 
 
 def iter_diagnostics(lines: Iterable[str], positions: Positions) -> Iterator[EscapeDiagnostic]:
