@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import struct
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -83,6 +84,7 @@ _KIND = re.compile(r"(S[A-Z]+)(?: |$)")
 _SIZE = re.compile(r" size=(\d+)")
 _COMMON_KINDS = frozenset({"STEXT", "SRODATA", "SDWARFABSFCN", "SDATA", "SNOPTRDATA", "SBSS"})
 _HEX = re.compile(r"^\t0x0000 (?P<hex>(?:[0-9a-f]{2} ){16})")
+_TWO_WORDS = struct.Struct("<QQ")
 _TYPE_PREFIXES = ("type:", "type.")
 _CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
 _REGISTER = re.compile(r"^(?:[A-D]X|[SD]I|[SB]P|R\d+|X\d+|[A-D]L|[SD]IL|R\d+[BLW])$")
@@ -373,6 +375,7 @@ class AsmParser:
         if positions.epoch != own_epoch:
             own_prefix = _NO_PREFIX
         jumps = function.jumps
+        carried = self._window
         where_text = self._where_text
         pos = self._where  # (file, line) of where_text
         at = self._same_at
@@ -434,14 +437,15 @@ class AsmParser:
                     operand = line[op_at + len("CALL\t") :]
                     found = _call_entry(operand)
                     if found is not None and pos is not None:
-                        window = _Window(tuple(self._window), lines, since_call, index)
+                        window = _Window(tuple(carried), lines, since_call, index)
                         self._alloc_call(found, operand, SourcePos(*pos), line[1:at], window)
-                    self._window.clear()
+                    if carried:
+                        carried.clear()
                     since_call = index + 1
             elif op == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
                 jumps.append(line[op_at:])
         if self.wants_tab_lines:  # the run may go on: keep what the next CALL may need
-            self._window.extend(_Window((), lines, since_call, stop).oldest_first())
+            carried.extend(_Window((), lines, since_call, stop).oldest_first())
         self._where_text, self._where, self._same_at = where_text, pos, at
         self._own_prefix, self._own_epoch = own_prefix, own_epoch
         return stop
@@ -499,9 +503,8 @@ class AsmParser:
         assert self._descriptor is not None
         match = _HEX.match(line)
         if match is not None:
-            raw = bytes.fromhex(match.group("hex").replace(" ", ""))
-            size = int.from_bytes(raw[0:8], "little")
-            ptrbytes = int.from_bytes(raw[8:16], "little")
+            # (fromhex skips the spaces; two little-endian words: Size_, PtrBytes)
+            size, ptrbytes = _TWO_WORDS.unpack(bytes.fromhex(match.group("hex")))
             self.types[self._descriptor] = TypeInfo(self._descriptor, size, ptrbytes)
         self._descriptor = None  # only the first 16 bytes matter
         self.wants_tab_lines = False

@@ -277,7 +277,7 @@ class EscapeParser:
             header = pattern.match(msg) if part in msg else None
             if header is not None:
                 function = self._qualified(header.group("func") or "")
-                block = _Block(group, header.group("subject"), function, msg[:-1])
+                block = _Block(group, header.group("subject"), function, msg[:-1], [])
                 self._pending.setdefault(pos, []).append(block)
                 self._current = block
                 return True
