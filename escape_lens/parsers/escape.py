@@ -230,8 +230,7 @@ class EscapeParser:
     def _statement(self, line: str, at: str, msg: str) -> list[EscapeDiagnostic]:
         """A line at position `at` that is not a flow line."""
         self._current = None
-        pos = self.positions.pos(at)
-        assert pos is not None  # split_pos_line only admits positions
+        pos = self.positions.go_pos(at)
         if msg.endswith(":") and self._feed_header(pos, msg):
             return []
         if msg.startswith(("inlining call to ", "can inline ", "cannot inline ")):
@@ -265,7 +264,7 @@ class EscapeParser:
         key = at + "\n" + text  # (no newline in either: a pair, without a tuple to collect)
         step = self._steps.get(key)
         if step is None:
-            step = FlowStep(self.positions.pos(at) if at else None, text)
+            step = FlowStep(self.positions.go_pos(at) if at else None, text)
             self._steps[key] = step
         return step
 

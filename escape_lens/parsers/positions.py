@@ -193,6 +193,19 @@ class Positions:
             self._positions[text] = pos
         return pos
 
+    def go_pos(self, text: str) -> SourcePos:
+        """`pos` for a text of a line (no newline) that ends with `.go:LINE:COLUMN`, as
+        `split_pos_line` and `from_step` (parsers/escape.py) give -m positions: the same,
+        without the general split, since the file is all before the last two colons (but
+        leading spaces), and it is never None."""
+        pos = self._positions.get(text)
+        if pos is None:
+            rest, _, col = text.rpartition(":")
+            name, _, line = rest.rpartition(":")
+            pos = SourcePos(self.file(name.lstrip()), int(line), int(col))
+            self._positions[text] = pos
+        return pos
+
     def stable_file(self, name: str) -> str | None:
         """What `file(name)` says, if it says the same until `epoch` changes (the name is
         in its memo); else None."""
