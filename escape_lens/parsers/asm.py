@@ -605,10 +605,14 @@ class AsmParser:
                 continue
             span = _span(function, starts.get(function.file, []), self.package)
             spans.append(span)
-            for pending in function.calls:
-                calls.append(
-                    _alloc_call(function, span, pending, known, inlined, self.inline_source)
-                )
+            if function.calls:
+                ref = FunctionRef(function.name, function.text_where, function.abi, function.size)
+                for pending in function.calls:
+                    calls.append(
+                        _alloc_call(
+                            function, ref, span, pending, known, inlined, self.inline_source
+                        )
+                    )
         return spans, calls
 
 
@@ -790,6 +794,7 @@ class _Inlining:
 
 def _alloc_call(
     function: _Function,
+    ref: FunctionRef,
     span: FunctionSpan,
     pending: _PendingCall,
     types: dict[str, TypeInfo],
@@ -802,17 +807,17 @@ def _alloc_call(
         type_info = types.get(pending.type_name)
     call_pos = None
     inside = pending.pos.file == span.file and span.first_line <= pending.pos.line <= span.last_line
-    ref = FunctionRef(function.name, function.text_where, function.abi, function.size)
     if tables.has(ref):
         call_pos = tables.call_pos(ref, pending.pc)
         if call_pos is not None and call_pos.col == 0:
             call_pos = inlined.with_column(call_pos, pending.pos)
     elif not inside:
+        lines = function.lines
         caller_line = next(
             (
-                line
-                for line in reversed(function.lines[: pending.own_lines])
-                if span.first_line <= line <= span.last_line
+                lines[index]
+                for index in range(pending.own_lines - 1, -1, -1)  # (no copy of the lines)
+                if span.first_line <= lines[index] <= span.last_line
             ),
             None,
         )
