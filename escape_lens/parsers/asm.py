@@ -37,13 +37,20 @@ Invariants this parser keeps:
   line to the last instruction line of that file before the next function declared
   after it in that file (code inlined from the same file must not stretch the span).
 - Memory stays proportional to what is kept (functions, calls, descriptors' two words),
-  not to the listing: instructions are looked at once and dropped.
+  not to the listing: instructions are looked at once and dropped. Until a function's
+  listing ends it keeps its branches' text and, for its allocation calls, the batches of
+  lines their straight lines are read back from (`_Window`): no more than the function.
+- The listing is read in batches of lines (toolchain/stream.py) and the instructions
+  of a batch in one loop over it (`_instructions`), whose common case is one
+  `startswith` per line; where a batch cuts a function, what the next batch needs is
+  carried over, so the result does not depend on where batches are cut.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+import struct
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -77,6 +84,7 @@ _KIND = re.compile(r"(S[A-Z]+)(?: |$)")
 _SIZE = re.compile(r" size=(\d+)")
 _COMMON_KINDS = frozenset({"STEXT", "SRODATA", "SDWARFABSFCN", "SDATA", "SNOPTRDATA", "SBSS"})
 _HEX = re.compile(r"^\t0x0000 (?P<hex>(?:[0-9a-f]{2} ){16})")
+_TWO_WORDS = struct.Struct("<QQ")
 _TYPE_PREFIXES = ("type:", "type.")
 _CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
 _REGISTER = re.compile(r"^(?:[A-D]X|[SD]I|[SB]P|R\d+|X\d+|[A-D]L|[SD]IL|R\d+[BLW])$")
@@ -99,6 +107,23 @@ def _call_entry(operand: str) -> tuple[str, EntrySpec] | None:
     return alloc_entry(operand[: -len("(SB)")]) if operand.endswith("(SB)") else None
 
 
+_NO_PREFIX = "\n"  # no position starts with it
+
+
+def _own_prefix(positions: Positions, where: str, own_file: str) -> tuple[str, int]:
+    """(`name:`, epoch) for the function's own file from its TEXT instruction's `where`.
+
+    While Positions keeps mapping that name the same (`stable_file`, same epoch), a
+    position `name:123` is the own file's line 123 without asking Positions: exactly
+    what `listing_line` would say, as `name:` has the last colon. Otherwise (a name it
+    does not memoise, no file) no prefix.
+    """
+    name = where.rpartition(":")[0]
+    if own_file and positions.stable_file(name) == own_file:
+        return name + ":", positions.epoch
+    return _NO_PREFIX, positions.epoch
+
+
 def _text_instruction(function: _Function, pos: tuple[str, int], where: str, text: str) -> None:
     """The function's TEXT instruction, `TEXT\tpkg.F(SB), ABIInternal, $16-8`: its file,
     first line and ABI."""
@@ -119,23 +144,41 @@ class _Window:
     begin: int
     end: int
 
-    def newest_first(self) -> Iterator[str]:
-        """The instruction lines from the one before the call back."""
+    def newest_first(self) -> Iterator[tuple[str, str]]:
+        """(line, instruction) of the instruction lines from the one before the call back;
+        the instruction is what follows the line's first `)\t`."""
         left = _WINDOW
         lines = self.lines
         for index in range(self.end - 1, self.begin - 1, -1):
             line = lines[index]
             open_paren = line.find(" (", 7, 32)  # (not a skipped line, see _instructions)
-            if open_paren >= 0 and line.find(")\t", open_paren) >= 0:
-                yield line
+            if open_paren >= 0:
+                close_paren = line.find(")\t")
+                if close_paren < open_paren and (
+                    close_paren < 0 or line.find(")\t", open_paren) < 0
+                ):
+                    continue
+                yield line, line[close_paren + 2 :]
                 left -= 1
                 if not left:
                     return
-        yield from reversed(self.earlier[-left:])
+        for line in reversed(self.earlier[-left:]):
+            yield line, line[line.find(")\t") + 2 :]
 
     def oldest_first(self) -> Iterator[str]:
         """The lines of `lines[begin:end]` that are instructions (no more than the window)."""
-        return reversed(list(self.newest_first()))
+        return reversed([line for line, _ in self.newest_first()])
+
+
+def _branch_targets(jumps: list[str]) -> set[int]:
+    """The pcs that branches go to: `JGT\t66` goes to 66 (in decimal), `JMP\tAX` nowhere
+    known."""
+    targets = set()
+    for jump in jumps:
+        target = jump[jump.find("\t") + 1 :]  # (no tab: the whole, which is no number)
+        if target.isdigit():
+            targets.add(int(target))
+    return targets
 
 
 def _straight_line(
@@ -150,14 +193,19 @@ def _straight_line(
     straight: list[tuple[str, str]] | None = None
     newest: list[tuple[str, str]] = []
     shown: list[str] = []
-    for line in window.newest_first():
-        text = line[line.find(")\t") + 2 :]
+    for line, text in window.newest_first():
         op, _, operands = text.partition("\t")
         if straight is None:
             if op == "JMP" or op.startswith("RET"):
                 straight = newest[:]
-            elif _decimal_pc(line) in branch_targets:
-                straight = [*newest, (op, operands)]
+            else:
+                # The pc in decimal, `line[1:].split(" ", 2)[1]` (`\t0x0013 00019 (...`).
+                first = line.find(" ", 1)
+                if first >= 0:
+                    second = line.find(" ", first + 1)
+                    pc = int(line[first + 1 : second] if second >= 0 else line[first + 1 :])
+                    if pc in branch_targets:
+                        straight = [*newest, (op, operands)]
         newest.append((op, operands))
         if op not in _PSEUDO and len(shown) < _DISPLAY_LINES:
             shown.append(text)
@@ -167,16 +215,6 @@ def _straight_line(
     straight.reverse()
     shown.reverse()
     return straight, shown
-
-
-def _decimal_pc(line: str) -> int | None:
-    """The pc in decimal of an instruction line, `\t0x0013 00019 (...)`: 19; None if the
-    line has no second field (`line[1:].split(" ", 2)[1]`)."""
-    first = line.find(" ", 1)
-    if first < 0:
-        return None
-    second = line.find(" ", first + 1)
-    return int(line[first + 1 : second] if second >= 0 else line[first + 1 :])
 
 
 @dataclass(slots=True)
@@ -204,7 +242,8 @@ class _Function:
     size: int | None = None  # `STEXT size=`: tells go1.27's inlined closure copies apart
     lines: list[int] = field(default_factory=list)
     calls: list[_PendingCall] = field(default_factory=list)
-    branch_targets: set[int] = field(default_factory=set)
+    # The branches (`J...` lines), read for their targets only if a call needs them.
+    jumps: list[str] = field(default_factory=list)
 
 
 def _type_name(symbol: str) -> str | None:
@@ -245,12 +284,17 @@ class AsmParser:
         self._where_text = ""
         self._where: tuple[str, int] | None = None
         self._same_at = _WHERE_AT  # where the last instruction's ` (` was
+        # `file:` of the function's TEXT instruction as printed, while Positions maps that
+        # name as it did then (`_own_prefix`).
+        self._own_prefix = _NO_PREFIX
+        self._own_epoch = -1
 
     def feed(self, line: str) -> None:
         if line[:1] == "\t":
             self.feed_tab_lines([line], 0)
             return
-        if self.inline.feed(line):
+        inline = self.inline
+        if (line[:1] in "f-w" or inline.expects_lines) and inline.feed(line):
             return
         symbol = split_symbol(line)
         if symbol is None:
@@ -258,8 +302,9 @@ class AsmParser:
         name = symbol[0]
         if '"".' in name:
             name = name.replace('"".', self.symbol_package + ".")
-        if self._function is not None:
+        if self._function is not None:  # its listing is complete
             self._settle()
+            self._function.jumps = []
         self._function = None
         self._descriptor = None
         self.wants_tab_lines = False
@@ -272,6 +317,7 @@ class AsmParser:
             self._window.clear()
             self._where_text = ""
             self._same_at = _WHERE_AT
+            self._own_prefix = _NO_PREFIX
         elif name[:5] in _TYPE_PREFIXES and name[5:6] != ".":  # (both prefixes have 5)
             self._descriptor = name[5:]
             self.wants_tab_lines = True
@@ -309,21 +355,30 @@ class AsmParser:
         the full path, which is the one rule for all lines: `where` is the text between
         the first ` (` (within the first 32 characters) and the first `)\t` after it.
 
+        A change of position is mostly to a line of the function's own file, which
+        `_own_prefix` reads without asking Positions; others are memoised there.
+
         The instructions since the last CALL are not copied: a call that turns out to be
         an allocation (rare) keeps a `_Window` onto `lines`, read when it is interpreted
         (`_settle`); what a run that goes on in the next batch of lines has since the last
-        CALL is carried over in `self._window`.
+        CALL is carried over in `self._window`. Branches are kept as text and read for
+        their targets only by `_settle`, for a function with allocation calls.
 
         Stops after the first tab line that is not an instruction (the hex dump, which
         ends the instructions: `wants_tab_lines` turns off) and returns the index after
         it, or at the first line without a tab, whose index it returns.
         """
-        listing_line = self.positions.listing_line
-        known_line = self.positions.listing_memo.get
+        positions = self.positions
+        listing_line = positions.listing_line
+        known_line = positions.listing_memo.get
         function_lines = function.lines
         last_line = function_lines[-1] if function_lines else None
         own_file = function.file
-        branch_targets = function.branch_targets
+        own_prefix, own_epoch = self._own_prefix, self._own_epoch
+        if positions.epoch != own_epoch:
+            own_prefix = _NO_PREFIX
+        jumps = function.jumps
+        carried = self._window
         where_text = self._where_text
         pos = self._where  # (file, line) of where_text
         at = self._same_at
@@ -357,33 +412,45 @@ class AsmParser:
                 where = line[at + 2 : close_paren]
                 if where != where_text:
                     where_text = where
-                    pos = known_line(where, UNKNOWN_LINE)
-                    if pos is UNKNOWN_LINE:
-                        pos = listing_line(where)
-                    if pos is not None:
-                        if not own_file and line.startswith("TEXT\t", op_at):
-                            _text_instruction(function, pos, where, line[op_at:])
-                            own_file = function.file
-                        if pos[0] == own_file and pos[1] != last_line:
+                    if (
+                        where.startswith(own_prefix)
+                        and (number := where[len(own_prefix) :]).isdigit()
+                    ):  # a line of the function's own file, the commonest
+                        pos = (own_file, int(number))
+                        if pos[1] != last_line:
                             last_line = pos[1]
                             function_lines.append(last_line)
+                    else:
+                        pos = known_line(where, UNKNOWN_LINE)
+                        if pos is UNKNOWN_LINE:
+                            pos = listing_line(where)
+                            if positions.epoch != own_epoch:  # (names map anew)
+                                own_prefix = _NO_PREFIX
+                        if pos is not None:
+                            if not own_file and line.startswith("TEXT\t", op_at):
+                                _text_instruction(function, pos, where, line[op_at:])
+                                own_file = function.file
+                                own_prefix, own_epoch = _own_prefix(positions, where, own_file)
+                            if pos[0] == own_file and pos[1] != last_line:
+                                last_line = pos[1]
+                                function_lines.append(last_line)
                 op = line[op_at : op_at + 1]
             if op == "C":
                 if line.startswith("CALL\t", op_at):
                     operand = line[op_at + len("CALL\t") :]
                     found = _call_entry(operand)
                     if found is not None and pos is not None:
-                        window = _Window(tuple(self._window), lines, since_call, index)
+                        window = _Window(tuple(carried), lines, since_call, index)
                         self._alloc_call(found, operand, SourcePos(*pos), line[1:at], window)
-                    self._window.clear()
+                    if carried:
+                        carried.clear()
                     since_call = index + 1
             elif op == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
-                target = line[line.find("\t", op_at) + 1 :]  # (no tab: the line, no digits)
-                if target.isdigit():
-                    branch_targets.add(int(target))
+                jumps.append(line[op_at:])
         if self.wants_tab_lines:  # the run may go on: keep what the next CALL may need
-            self._window.extend(_Window((), lines, since_call, stop).oldest_first())
+            carried.extend(_Window((), lines, since_call, stop).oldest_first())
         self._where_text, self._where, self._same_at = where_text, pos, at
+        self._own_prefix, self._own_epoch = own_prefix, own_epoch
         return stop
 
     def type_refs(self) -> set[str]:
@@ -458,9 +525,8 @@ class AsmParser:
         assert self._descriptor is not None
         match = _HEX.match(line)
         if match is not None:
-            raw = bytes.fromhex(match.group("hex").replace(" ", ""))
-            size = int.from_bytes(raw[0:8], "little")
-            ptrbytes = int.from_bytes(raw[8:16], "little")
+            # (fromhex skips the spaces; two little-endian words: Size_, PtrBytes)
+            size, ptrbytes = _TWO_WORDS.unpack(bytes.fromhex(match.group("hex")))
             self.types[self._descriptor] = TypeInfo(self._descriptor, size, ptrbytes)
         self._descriptor = None  # only the first 16 bytes matter
         self.wants_tab_lines = False
@@ -513,10 +579,13 @@ class AsmParser:
         function = self._function
         if function is None:
             return
+        targets = None
         for call in function.calls:
             if call.window is None:
                 continue
-            straight, shown = _straight_line(call.window, function.branch_targets)
+            if targets is None:
+                targets = _branch_targets(function.jumps)
+            straight, shown = _straight_line(call.window, targets)
             self._regs.clear()
             for op, operands in straight:
                 if op not in _PSEUDO:
@@ -558,10 +627,14 @@ class AsmParser:
                 continue
             span = _span(function, starts.get(function.file, []), self.package)
             spans.append(span)
-            for pending in function.calls:
-                calls.append(
-                    _alloc_call(function, span, pending, known, inlined, self.inline_source)
-                )
+            if function.calls:
+                ref = FunctionRef(function.name, function.text_where, function.abi, function.size)
+                for pending in function.calls:
+                    calls.append(
+                        _alloc_call(
+                            function, ref, span, pending, known, inlined, self.inline_source
+                        )
+                    )
         return spans, calls
 
 
@@ -591,9 +664,13 @@ def _effect(op: str, args: str) -> tuple[str, tuple[str, str | int] | None, str 
 
 def next_untabbed(lines: list[str], start: int) -> int:
     """The index of the first line from `start` on without a leading tab, or the end."""
-    for index in range(start, len(lines)):
-        if lines[index][:1] != "\t":
-            return index
+    index = start
+    try:
+        for index in range(start, len(lines)):
+            if lines[index][0] != "\t":  # (by index: faster than `[:1]`, a hot loop)
+                return index
+    except IndexError:  # the empty line
+        return index
     return len(lines)
 
 
@@ -712,14 +789,14 @@ class _Inlining:
     def _callee_matcher(self, callee_pos: SourcePos) -> Callable[[InlineCall], bool]:
         """Whether an `inlining call to F` can be the call that ran code at callee_pos."""
         local, package = self.callee_names(callee_pos)
+        prefixes = (package + ".", "(*" + package + ".")
+        inside = f".{package}."
 
         def matches(call: InlineCall) -> bool:
             callee = call.callee
             if local and callee == local:
                 return True
-            return bool(package) and (
-                callee.startswith((package + ".", "(*" + package + ".")) or f".{package}." in callee
-            )
+            return bool(package) and (callee.startswith(prefixes) or inside in callee)
 
         return matches
 
@@ -739,6 +816,7 @@ class _Inlining:
 
 def _alloc_call(
     function: _Function,
+    ref: FunctionRef,
     span: FunctionSpan,
     pending: _PendingCall,
     types: dict[str, TypeInfo],
@@ -751,17 +829,17 @@ def _alloc_call(
         type_info = types.get(pending.type_name)
     call_pos = None
     inside = pending.pos.file == span.file and span.first_line <= pending.pos.line <= span.last_line
-    ref = FunctionRef(function.name, function.text_where, function.abi, function.size)
     if tables.has(ref):
         call_pos = tables.call_pos(ref, pending.pc)
         if call_pos is not None and call_pos.col == 0:
             call_pos = inlined.with_column(call_pos, pending.pos)
     elif not inside:
+        lines = function.lines
         caller_line = next(
             (
-                line
-                for line in reversed(function.lines[: pending.own_lines])
-                if span.first_line <= line <= span.last_line
+                lines[index]
+                for index in range(pending.own_lines - 1, -1, -1)  # (no copy of the lines)
+                if span.first_line <= lines[index] <= span.last_line
             ),
             None,
         )

@@ -57,6 +57,8 @@ _HEADER_PARAM = re.compile(
 _FLOW = re.compile(r"^\s+flow: (?P<text>.*?):?$")
 # `from_step` is this without a regular expression, which would try every ` at `.
 _FROM = re.compile(r"^\s+from (?P<text>.*) at (?P<pos>\S+\.go:\d+:\d+)$")
+_FROM_HEAD = re.compile(r"\s+from ")
+_FROM_TAIL = re.compile(r" at (\S+\.go:\d+:\d+)$")
 
 # Summary statements, tried in order; (kind, header group, a part of the text every
 # match has, pattern). The part spares trying each pattern on every line: that
@@ -161,7 +163,7 @@ class EscapeParser:
         self.decls: list[FuncDecl] = []
         self.other: list[str] = []
         self._pending: dict[SourcePos, list[_Block]] = {}
-        self._steps: dict[tuple[str, str], FlowStep] = {}
+        self._steps: dict[str, FlowStep] = {}
         # The step of each flow line's text: chains repeat whole lines too (net/http: half).
         self._flows: dict[str, FlowStep | None] = {}
         self._current: _Block | None = None
@@ -186,29 +188,33 @@ class EscapeParser:
         self, lines: list[str], start: int, found: list[EscapeDiagnostic], stop: frozenset[str]
     ) -> int:
         """`feed_line` for the lines from `lines[start]` on while they are at a position
-        and do not start with a character in `stop`; what they complete is added to
+        and do not start with a character in `stop` (which must have the empty line and
+        the tab, which are not at a position); what they complete is added to
         `found`. The index of the first line not taken.
 
         The build's loop hands the run of `-m` lines of a block over in one call: tens of
         thousands in a large package, most of them flow lines (handled right here).
         """
         flows = self._flows
+        search = _POS_END.search
         for index in range(start, len(lines)):
             line = lines[index]
-            split = split_pos_line(line) if line[:1] not in stop else None
-            if split is None:
+            # split_pos_line, inlined (`stop` has the empty line and the tab)
+            ends = search(line, 1) if line[:1] not in stop else None
+            if ends is None:
                 return index
-            at, msg = split
-            if msg.startswith("  "):  # a flow line, the commonest: `pos:   flow: ...`
+            end = ends.end()
+            if line.startswith("  ", end):  # a flow line, the commonest: `pos:   flow: ...`
                 current = self._current
                 if current is not None:
+                    msg = line[end:]
                     step = flows.get(msg, _NOT_SEEN)
                     if step is _NOT_SEEN:
                         step = flows[msg] = self._flow_step(msg)
                     if step is not None:
                         current.flow.append(step)
             else:
-                found.extend(self._statement(line, at, msg))
+                found.extend(self._statement(line, line[: end - 2], line[end:]))
         return len(lines)
 
     def _flow(self, msg: str) -> None:
@@ -224,8 +230,7 @@ class EscapeParser:
     def _statement(self, line: str, at: str, msg: str) -> list[EscapeDiagnostic]:
         """A line at position `at` that is not a flow line."""
         self._current = None
-        pos = self.positions.pos(at)
-        assert pos is not None  # split_pos_line only admits positions
+        pos = self.positions.go_pos(at)
         if msg.endswith(":") and self._feed_header(pos, msg):
             return []
         if msg.startswith(("inlining call to ", "can inline ", "cannot inline ")):
@@ -256,10 +261,10 @@ class EscapeParser:
 
     def _step(self, at: str, text: str) -> FlowStep:
         """One FlowStep object per distinct step: chains repeat steps a lot (std: half)."""
-        key = (at, text)
+        key = at + "\n" + text  # (no newline in either: a pair, without a tuple to collect)
         step = self._steps.get(key)
         if step is None:
-            step = FlowStep(self.positions.pos(at) if at else None, text)
+            step = FlowStep(self.positions.go_pos(at) if at else None, text)
             self._steps[key] = step
         return step
 
@@ -271,7 +276,7 @@ class EscapeParser:
             header = pattern.match(msg) if part in msg else None
             if header is not None:
                 function = self._qualified(header.group("func") or "")
-                block = _Block(group, header.group("subject"), function, msg[:-1])
+                block = _Block(group, header.group("subject"), function, msg[:-1], [])
                 self._pending.setdefault(pos, []).append(block)
                 self._current = block
                 return True
@@ -317,7 +322,7 @@ class EscapeParser:
     def finish(self) -> list[EscapeDiagnostic]:
         """The explanation blocks no summary line claimed, as diagnostics of their own."""
         left: list[EscapeDiagnostic] = []
-        for pos, blocks in sorted(self._pending.items()):
+        for pos, blocks in sorted(self._pending.items(), key=_by_position):
             for block in blocks:
                 kind = "escapes" if block.group == "escape" else "leaking-param"
                 left.append(
@@ -332,6 +337,12 @@ class EscapeParser:
 
 
 _NOT_SEEN = FlowStep(None, "")  # not in `EscapeParser._flows` yet
+
+
+def _by_position(item: tuple[SourcePos, object]) -> tuple[str, int, int]:
+    """Orders by a position as SourcePos does, without a call of its `__lt__`."""
+    pos = item[0]
+    return pos.file, pos.line, pos.col
 
 
 def split_pos_line(line: str) -> tuple[str, str] | None:
@@ -351,24 +362,16 @@ def from_step(msg: str) -> tuple[str, str] | None:
     r"""(text, pos) of a flow line's message `   from E (reason) at file.go:12:5` (no
     newline in it): _FROM's groups.
 
-    Its greedy `.*` takes the last ` at `, the only one whose rest can be a position
-    (`\S+` has no space); `\s`, `\d` and `str.isspace`, `str.isdecimal` agree.
+    The position ends the message and has no whitespace, so only the last ` at ` can be
+    followed by one: the search finds that (and fails when it overlaps `from `).
     """
-    body = msg.lstrip()
-    start = len(msg) - len(body) + len("from ")
-    if start == len("from ") or not body.startswith("from "):
+    head = _FROM_HEAD.match(msg)
+    if head is None:
         return None
-    at = msg.rfind(" at ")
-    if at < start:
+    tail = _FROM_TAIL.search(msg, head.end() - 1)  # (` at ` may start with the space)
+    if tail is None or tail.start() < head.end():
         return None
-    pos = msg[at + len(" at ") :]
-    suffix = pos.rfind(".go:")
-    line, colon, column = pos[suffix + len(".go:") :].partition(":")
-    if suffix < 1 or not (line.isdecimal() and colon and column.isdecimal()):
-        return None
-    if not (pos.isprintable() and " " not in pos) and any(c.isspace() for c in pos):
-        return None  # (printable text has no whitespace but the space)
-    return msg[start:at], pos
+    return msg[head.end() : tail.start()], tail.group(1)
 
 
 def iter_diagnostics(lines: Iterable[str], positions: Positions) -> Iterator[EscapeDiagnostic]:

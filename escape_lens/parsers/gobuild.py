@@ -37,9 +37,9 @@ HEADER_RE = re.compile(r"^# (?P<path>\S+)(?: \[(?P<variant>\S+)\])?$")
 # How the lines of the inlining tables start (`funcpctab`, ` pc value`, `wrote`, tree
 # nodes `0 | -1 | ...`, `-- inlining tree`, `--`); `-m` lines mostly start with `.` or `/`.
 _TABLES_FIRST = frozenset(" -fw0123456789")
-# Lines that may be something else than `-m` lines at a position: tables, headers, and
-# the empty line.
-_NOT_ESCAPE_FIRST = _TABLES_FIRST | {"#", ""}
+# Lines that may be something else than `-m` lines at a position: tables, headers, the
+# listing's tab lines and the empty line.
+_NOT_ESCAPE_FIRST = _TABLES_FIRST | {"#", "", "\t"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +142,11 @@ class BuildParser:
             self._current = None
 
     def feed_all(self, lines: Iterable[str]) -> None:
-        """`feed` for many lines, with the bulk kinds handled in runs without a call of it
-        per line: instructions (tab), the inlining tables' instruction lines (space) and
-        the blocks of packages that are not targets (up to the next `# ` header)."""
+        """`feed` for many lines, the bulk kinds in runs without a call per line:
+        instructions and hex dumps (tab), the inlining tables' instruction lines (space),
+        a block's `-m` lines, and the blocks of packages that are not targets (up to the
+        next `# ` header). A symbol's header and the hex dump it is not read for are one
+        step."""
         batch = lines if isinstance(lines, list) else list(lines)
         feed = self.feed
         index, end = 0, len(batch)
@@ -159,37 +161,29 @@ class BuildParser:
                     index += 1
                 continue
             first = line[:1]
-            if first == "\t":
-                asm = current.asm
+            asm = current.asm
+            if first == "\t":  # instructions, or hex dumps and relocations to skip
                 if asm.wants_tab_lines:
                     index = asm.feed_tab_lines(batch, index)
-                else:  # hex dumps and relocations: `feed_tab_lines` would only skip them
+                else:
                     index = next_untabbed(batch, index + 1)
-                continue
-            inline = current.asm.inline
-            if first == " " and inline.in_table:
-                index = inline.feed_table_lines(batch, index)
-                continue
-            if first not in _NOT_ESCAPE_FIRST:
-                if ".go:" not in line:  # not at a position: the listing's (`_feed_block_line`)
-                    current.asm.feed(line)
-                    index += 1
-                    continue
-                taken = current.escape.feed_lines(  # a run of -m lines, in one call
+            elif first == " " and asm.inline.in_table:
+                index = asm.inline.feed_table_lines(batch, index)
+            elif first in _NOT_ESCAPE_FIRST:  # the tables', or as `feed` does
+                if first not in _TABLES_FIRST or not asm.inline.feed(line):
+                    _feed_block_line(current, line)
+                index += 1
+            elif ".go:" not in line:  # not at a position: the listing's, mostly a header
+                asm.feed(line)
+                index = index + 1 if asm.wants_tab_lines else next_untabbed(batch, index + 1)
+            else:  # a run of -m lines
+                taken = current.escape.feed_lines(
                     batch, index, current.diagnostics, _NOT_ESCAPE_FIRST
                 )
-                if taken == index:
-                    current.asm.feed(line)
+                if taken == index:  # (not at a position after all: `_feed_block_line`)
+                    asm.feed(line)
                     taken += 1
                 index = taken
-                continue
-            index += 1
-            if first not in _TABLES_FIRST or not inline.feed(line):
-                found = current.escape.feed_line(line)  # (`_feed_block_line`, inlined)
-                if found is None:
-                    current.asm.feed(line)
-                elif found:
-                    current.diagnostics.extend(found)
 
     def _route(self, header: re.Match[str]) -> tuple[_PackageState | None, list[str] | None]:
         """Which state (or failure list) the block after a `# pkg` header goes to.

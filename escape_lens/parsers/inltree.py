@@ -110,6 +110,12 @@ class InlineTables:
         """Inside a function's table (its instruction lines start with a space)."""
         return self._table is not None
 
+    @property
+    def expects_lines(self) -> bool:
+        """Inside a function's table or tree: `feed` takes any line. Outside, only lines
+        that start with `f`, `-` or `w` (the headers and `wrote`)."""
+        return self._table is not None or self._tree is not None
+
     def feed(self, line: str) -> bool:
         """Take `line` if it belongs to the tables; False when it is something else."""
         table = self._table

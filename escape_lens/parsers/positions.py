@@ -32,6 +32,13 @@ and the answers of the file system to the questions asked while reading it, whic
 recorded (`probes`, one list per block): nothing carries over from one block to the
 next. The result cache (toolchain/resultcache.py) asks the same questions again before
 it reuses a package's result.
+
+Answers are memoised (file names, `-m` positions, listing positions), for a large
+package repeats a few hundred names hundreds of thousands of times. Every memo is
+emptied when a move is learnt or a block starts, which `epoch` counts; the memo of file
+names and the one of listing positions only hold what asking again would answer (a
+relative name waits until its origin is known). The assembly parser's hot loop relies
+on that: between two epochs a memoised name (`stable_file`) maps to the same file.
 """
 
 from __future__ import annotations
@@ -70,6 +77,8 @@ class Positions:
         # position among hundreds of thousands of instructions, so the hot loop reads it
         # itself (`.get(where, UNKNOWN_LINE)`); it is cleared in place.
         self.listing_memo: dict[str, tuple[str, int] | None] = {}
+        # Counts the times the memos were emptied: between two, `stable_file` holds.
+        self.epoch = 0
         self.probes: list[Probe] = []
 
     def enter_package(self, directory: str) -> None:
@@ -85,6 +94,7 @@ class Positions:
         self._files.clear()
         self._positions.clear()
         self.listing_memo.clear()
+        self.epoch += 1
         self._moves = []
 
     def _ask(self, question: str, *paths: str) -> Answer:
@@ -106,6 +116,7 @@ class Positions:
             self._files.clear()
             self._positions.clear()
             self.listing_memo.clear()
+            self.epoch += 1
         result = self._reported(self._moved(absolute))
         self._files[name] = result
         return result
@@ -181,6 +192,24 @@ class Positions:
             pos = None if parts is None else SourcePos(self.file(parts[0]), parts[1], parts[2])
             self._positions[text] = pos
         return pos
+
+    def go_pos(self, text: str) -> SourcePos:
+        """`pos` for a text of a line (no newline) that ends with `.go:LINE:COLUMN`, as
+        `split_pos_line` and `from_step` (parsers/escape.py) give -m positions: the same,
+        without the general split, since the file is all before the last two colons (but
+        leading spaces), and it is never None."""
+        pos = self._positions.get(text)
+        if pos is None:
+            rest, _, col = text.rpartition(":")
+            name, _, line = rest.rpartition(":")
+            pos = SourcePos(self.file(name.lstrip()), int(line), int(col))
+            self._positions[text] = pos
+        return pos
+
+    def stable_file(self, name: str) -> str | None:
+        """What `file(name)` says, if it says the same until `epoch` changes (the name is
+        in its memo); else None."""
+        return self._files.get(name)
 
     def listing_line(self, where: str) -> tuple[str, int] | None:
         """`/abs/main.go:14`, an instruction's position in `-S`, -> ('main.go', 14): a

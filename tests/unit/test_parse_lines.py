@@ -93,6 +93,24 @@ def test_positions_split_as_the_pattern_says(text: str) -> None:
     assert split_position(stripped) == expected
 
 
+@settings(max_examples=1000)
+@given(
+    st.tuples(
+        st.sampled_from(["", " ", "\t ", "/a b/"]),
+        noise,
+        st.sampled_from([".go:"]),
+        st.sampled_from(["1", "42", "\u0661"]),
+        st.just(":"),
+        st.sampled_from(["1", "7", "\u0661"]),
+    )
+    .map("".join)
+    .map(_line)
+)
+def test_go_positions_are_positions(text: str) -> None:
+    """`go_pos` (for texts of a line that end with `.go:LINE:COLUMN`) answers as `pos`."""
+    assert Positions("/tmp", "/tmp").go_pos(text) == Positions("/tmp", "/tmp").pos(text)
+
+
 symbols = st.lists(
     st.one_of(
         noise,
