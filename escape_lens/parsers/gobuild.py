@@ -32,7 +32,6 @@ from escape_lens.records import (
     TypeInfo,
 )
 
-_MAX_PREAMBLE_LINES = 200
 HEADER_RE = re.compile(r"^# (?P<path>\S+)(?: \[(?P<variant>\S+)\])?$")
 # How the lines of the inlining tables start (`funcpctab`, ` pc value`, `wrote`, tree
 # nodes `0 | -1 | ...`, `-- inlining tree`, `--`); `-m` lines mostly start with `.` or `/`.
@@ -109,11 +108,7 @@ class BuildParser:
             for p in packages
             if p.error is None
         }
-        # The go command's own lines before the first block (warnings such as a pattern
-        # that matched nothing), the first few of them.
-        self.preamble: list[str] = []
         self._current: _PackageState | None = None
-        self._sink: list[str] | None = self.preamble
 
     def feed(self, line: str) -> None:
         current = self._current
@@ -123,13 +118,11 @@ class BuildParser:
         header = HEADER_RE.match(line) if line[:2] == "# " else None
         if header is not None:
             self._close_block()
-            self._current, self._sink = self._route(header)
+            self._current = self._route(header)
             return
         if current is None:
-            sink = self._sink
-            if sink is not None and len(sink) < _MAX_PREAMBLE_LINES and line.strip():
-                sink.append(line)  # a failure's message; a long block is cut short
-        elif line[:1] not in _TABLES_FIRST or not current.asm.inline.feed(line):
+            return  # go's own lines (read by toolchain/build.py), or another package's
+        if line[:1] not in _TABLES_FIRST or not current.asm.inline.feed(line):
             _feed_block_line(current, line)
 
     def _close_block(self) -> None:
@@ -154,7 +147,7 @@ class BuildParser:
             line = batch[index]
             current = self._current  # only `feed` changes blocks, at a `# ` line
             if current is None or line[:2] == "# ":
-                if current is None and self._sink is None and line[:2] != "# ":
+                if current is None and line[:2] != "# ":
                     index = _next_header(batch, index + 1)  # `feed` would drop them all
                 else:
                     feed(line)
@@ -185,8 +178,8 @@ class BuildParser:
                     taken += 1
                 index = taken
 
-    def _route(self, header: re.Match[str]) -> tuple[_PackageState | None, list[str] | None]:
-        """Which state (or failure list) the block after a `# pkg` header goes to.
+    def _route(self, header: re.Match[str]) -> _PackageState | None:
+        """Which package's parsers the block after a `# pkg` header goes to, if any.
 
         With --tests a package with internal tests is compiled as `pkg [pkg.test]` (with
         them), external tests as `pkg_test [pkg.test]`; a package may also be compiled
@@ -200,7 +193,7 @@ class BuildParser:
         package = path.removesuffix("_test") if external else path
         state = self.states.get(package)
         if state is None:
-            return None, None
+            return None
         own_variant = f"{package}.test"
         if external:
             wanted = self.tests and variant == own_variant
@@ -209,7 +202,7 @@ class BuildParser:
         else:
             wanted = variant is None
         if not wanted:
-            return None, None
+            return None
         state.seen = True
         self.positions.enter_package(state.listed.dir)
         archive = self.archives.get(header.group(0)[2:])
@@ -217,7 +210,7 @@ class BuildParser:
             state.asm.use_archive(archive, self.goroot)
         prefix = state.listed.symbol_prefix
         state.escape.function_prefix = prefix + "_test" if external else prefix
-        return state, None
+        return state
 
     def listing_types(self) -> dict[str, TypeInfo]:
         """Every type descriptor the target packages' listings dumped."""
