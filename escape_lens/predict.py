@@ -215,11 +215,11 @@ def predict_make_copy(
     false)` (OMAKESLICECOPY), so only the source names the element type."""
     spelled = _MAKE_ELEM.match(diag.subject)
     elem = resolve_type(spelled.group("elem"), known) if spelled else None
-    if elem is None:
-        return Estimate(None, None, None, notes=("element type unknown",))
     note = "make and copy in one allocation (not rounded up to the size class)"
-    if call.const_count is not None:
+    if call.const_count is not None:  # the bytes are known, whatever the element type
         return Estimate(elem, None, model.predict(call.const_count, False, rules), (), (note,))
+    if elem is None:  # `make(IP, len(x))`: a defined slice type does not spell it
+        return Estimate(None, None, None, notes=("element type unknown",))
     return Estimate(elem, None, model.predict_dynamic(elem.size, False, rules), (), (note,))
 
 

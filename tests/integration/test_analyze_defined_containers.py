@@ -31,6 +31,14 @@ func LiteralChan() chan Entry            { return make(chan Entry, 8) }
 func Header() http.Header                { return make(http.Header, 20) }
 func HeaderLiteral() map[string][]string { return make(map[string][]string, 20) }
 func Values() url.Values                 { return make(url.Values, 20) }
+
+type IP []byte
+
+func CopyIP(x [16]byte) IP {
+	ip := make(IP, len(x))
+	copy(ip, x[:])
+	return ip
+}
 """
 
 
@@ -83,5 +91,14 @@ def test_make_of_a_defined_map_pairs_with_its_escape_line(report: Report) -> Non
     assert not [s for s in report.sites if s.function == "Named" and not s.allocates]
 
 
+def test_make_and_copy_of_a_defined_slice_type_is_sized_by_its_bytes(report: Report) -> None:
+    site = _site(report, "CopyIP")
+    assert site.construct == "make-slice"
+    assert site.diagnostic is not None
+    assert site.diagnostic.subject.startswith("make(IP, ")  # `len(x)`, or 16 (go1.24+)
+    assert site.prediction is not None
+    assert site.prediction.requested_bytes == 16
+
+
 def test_nothing_else_is_reported(report: Report) -> None:
-    assert {s.construct for s in report.sites} == {"map", "chan"}
+    assert {s.construct for s in report.sites} == {"map", "chan", "make-slice"}
