@@ -66,6 +66,7 @@ from escape_lens.parsers.inltree import (
     InlineTables,
 )
 from escape_lens.parsers.positions import UNKNOWN_LINE, Positions
+from escape_lens.predict import resolve_type
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # The register ABI's integer argument registers on amd64, in Go assembler names:
@@ -85,6 +86,28 @@ _SIZE = re.compile(r" size=(\d+)")
 _COMMON_KINDS = frozenset({"STEXT", "SRODATA", "SDWARFABSFCN", "SDATA", "SNOPTRDATA", "SBSS"})
 _HEX = re.compile(r"^\t0x0000 (?P<hex>(?:[0-9a-f]{2} ){16})")
 _TWO_WORDS = struct.Struct("<QQ")
+# Descriptor names that spell their type (literals, pointers, compiler types): only a
+# defined type's descriptor is read past its first line (`AsmParser._hex`).
+_NOT_DEFINED = (
+    "map[",
+    "chan ",
+    "<-chan ",
+    "chan<- ",
+    "*",
+    "[",
+    "func(",
+    "struct {",
+    "interface {",
+    "noalg.",
+    "go.shape.",
+)
+# abi.Kind (the low five bits of abi.Type.Kind_) and the offsets of the type pointers
+# after the 48-byte abi.Type on 64-bit targets: MapType{Key, Elem, ...}, ChanType{Elem}.
+_KIND_MASK = 0x1F
+_KIND_CHAN = 18
+_KIND_MAP = 21
+_KEY_OFFSET = 48
+_ELEM_OFFSET = {_KIND_MAP: 56, _KIND_CHAN: 48, 0: -1}
 _TYPE_PREFIXES = ("type:", "type.")
 _CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
 _REGISTER = re.compile(r"^(?:[A-D]X|[SD]I|[SB]P|R\d+|X\d+|[A-D]L|[SD]IL|R\d+[BLW])$")
@@ -271,6 +294,10 @@ class AsmParser:
         # type descriptor's first hex line (the build's line loop skips the others).
         self.wants_tab_lines = False
         self.types: dict[str, TypeInfo] = {}
+        # Defined map and channel types of this listing -> their key (maps) and element
+        # type names, from their descriptors' relocations (`_hex`).
+        self.container_parts: dict[str, tuple[str | None, str | None]] = {}
+        self._descriptor_kind = 0
         self.text_symbols = 0
         self._functions: list[_Function] = []
         self._closed_spans: list[FunctionSpan] = []
@@ -320,6 +347,7 @@ class AsmParser:
             self._own_prefix = _NO_PREFIX
         elif name[:5] in _TYPE_PREFIXES and name[5:6] != ".":  # (both prefixes have 5)
             self._descriptor = name[5:]
+            self._descriptor_kind = 0
             self.wants_tab_lines = True
 
     def feed_tab_lines(self, lines: list[str], start: int) -> int:
@@ -508,8 +536,27 @@ class AsmParser:
         """Read the inlining trees of the block that follows from its compiled archive."""
         self.inline_source = ArchiveInlineTables(self.positions, archive, goroot)
 
+    def container_types(self, types: dict[str, TypeInfo]) -> dict[str, TypeInfo]:
+        """This listing's defined map and channel types with their key and element, sized
+        from `types` (and this listing); one whose parts cannot be sized is left out."""
+        known = {**types, **self.types}
+        found = {}
+        for name, (key_name, elem_name) in self.container_parts.items():
+            own = self.types.get(name)
+            key = resolve_type(key_name, known) if key_name is not None else None
+            elem = resolve_type(elem_name, known) if elem_name is not None else None
+            if own is not None and elem is not None and (key is not None or key_name is None):
+                found[name] = TypeInfo(name, own.size, own.ptrbytes, key, elem)
+        return found
+
+    def container_part_refs(self) -> set[str]:
+        """The key and element type names of the defined containers calls make."""
+        parts = (self.container_parts.get(name, ()) for name in self.defined_container_refs())
+        return {part for pair in parts for part in pair if part is not None}
+
     def resolved(self, types: dict[str, TypeInfo]) -> tuple[list[FunctionSpan], list[AllocCall]]:
         """The closed spans and calls, with types of other packages filled in."""
+        types = {**types, **self.container_types(types)}
         calls = [
             replace(call, type=types[name])
             if name is not None
@@ -522,13 +569,40 @@ class AsmParser:
         return list(self._closed_spans), calls
 
     def _hex(self, line: str) -> None:
-        assert self._descriptor is not None
-        match = _HEX.match(line)
-        if match is not None:
-            # (fromhex skips the spaces; two little-endian words: Size_, PtrBytes)
-            size, ptrbytes = _TWO_WORDS.unpack(bytes.fromhex(match.group("hex")))
-            self.types[self._descriptor] = TypeInfo(self._descriptor, size, ptrbytes)
-        self._descriptor = None  # only the first 16 bytes matter
+        """A line of a type descriptor's dump: the first gives its size and pointer bytes;
+        for a defined type the second gives its kind, and for a defined map or channel
+        type the relocations at `abi.MapType.Key`/`Elem` (`ChanType.Elem`) name its key
+        and element. Every other descriptor stops after its first line."""
+        name = self._descriptor
+        assert name is not None
+        if line.startswith("\t0x0000 "):
+            match = _HEX.match(line)
+            if match is not None:
+                # (fromhex skips the spaces; two little-endian words: Size_, PtrBytes)
+                size, ptrbytes = _TWO_WORDS.unpack(bytes.fromhex(match.group("hex")))
+                self.types[name] = TypeInfo(name, size, ptrbytes)
+            if match is None or name.startswith(_NOT_DEFINED):
+                self._end_descriptor()
+        elif line.startswith("\t0x0010 "):
+            kind = int(line[29:31], 16) & _KIND_MASK  # byte 7 of the line: abi.Type.Kind_
+            if kind not in (_KIND_MAP, _KIND_CHAN):
+                self._end_descriptor()
+            self._descriptor_kind = kind
+        elif line.startswith("\trel "):
+            offset, _, rest = line[5:].partition("+")
+            target = rest.rpartition(" ")[2]
+            if not (target.startswith(_TYPE_PREFIXES) and offset.isdigit()):
+                return
+            part = target[5:].rpartition("+")[0]
+            key, elem = self.container_parts.get(name, (None, None))
+            if int(offset) == _ELEM_OFFSET[self._descriptor_kind]:
+                elem = part
+            elif int(offset) == _KEY_OFFSET and self._descriptor_kind == _KIND_MAP:
+                key = part
+            self.container_parts[name] = (key, elem)
+
+    def _end_descriptor(self) -> None:
+        self._descriptor = None
         self.wants_tab_lines = False
 
     def _track(self, op: str, args: str) -> None:

@@ -81,7 +81,7 @@ class _PackageState:
 
     def sized_types(self) -> set[str]:
         """Types the calls need sizes for: the ones passed, and map/chan components."""
-        names = self.asm.type_refs()
+        names = self.asm.type_refs() | self.asm.container_part_refs()
         return names | {part for name in names for part in component_types(name)}
 
 
@@ -224,8 +224,15 @@ class BuildParser:
         return {name for state in self.states.values() for name in state.sized_types()}
 
     def defined_containers(self) -> set[str]:
-        """Defined map/channel types made by some call (see AsmParser)."""
-        return {name for s in self.states.values() for name in s.asm.defined_container_refs()}
+        """Defined map/channel types made by some call whose key and element no listing
+        names (types of other packages; see AsmParser): typesizes reads them."""
+        explained = {name for s in self.states.values() for name in s.asm.container_parts}
+        return {
+            name
+            for s in self.states.values()
+            for name in s.asm.defined_container_refs()
+            if name not in explained
+        }
 
     def outputs(self, types: Mapping[str, TypeInfo] | None = None) -> list[PackageOutput]:
         """One PackageOutput per package parsed, sorted by import path.
@@ -269,6 +276,7 @@ def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> Package
     for name in state.sized_types() | state.asm.defined_container_refs():
         if name in known and (name not in types or known[name].key or known[name].elem):
             types[name] = known[name]
+    types.update(state.asm.container_types(known))
     return PackageOutput(
         import_path=state.listed.import_path,
         dir=state.listed.dir,
