@@ -550,9 +550,9 @@ class AsmParser:
         return found
 
     def container_part_refs(self) -> set[str]:
-        """The key and element type names of the defined containers calls make."""
-        parts = (self.container_parts.get(name, ()) for name in self.defined_container_refs())
-        return {part for pair in parts for part in pair if part is not None}
+        """The key and element type names of this listing's defined containers (calls of
+        other target packages may make them too)."""
+        return {part for pair in self.container_parts.values() for part in pair if part}
 
     def resolved(self, types: dict[str, TypeInfo]) -> tuple[list[FunctionSpan], list[AllocCall]]:
         """The closed spans and calls, with types of other packages filled in."""
@@ -589,9 +589,10 @@ class AsmParser:
                 self._end_descriptor()
             self._descriptor_kind = kind
         elif line.startswith("\trel "):
-            offset, _, rest = line[5:].partition("+")
-            target = rest.rpartition(" ")[2]
-            if not (target.startswith(_TYPE_PREFIXES) and offset.isdigit()):
+            # `\trel 56+8 t=R_ADDR type:func(go/types.Type) bool+0`: names hold spaces
+            fields = line[5:].split(" ", 2)
+            offset, target = fields[0].partition("+")[0], fields[-1]
+            if len(fields) < 3 or not (target.startswith(_TYPE_PREFIXES) and offset.isdigit()):
                 return
             part = target[5:].rpartition("+")[0]
             key, elem = self.container_parts.get(name, (None, None))

@@ -244,6 +244,8 @@ class BuildParser:
         known = dict(types or {})
         known.update(self.listing_types())
         known.update((n, t) for n, t in (types or {}).items() if t.key or t.elem)
+        for state in self.states.values():  # a package may make another's defined map
+            known.update(state.asm.container_types(known))
         outputs = [_package_output(state, known) for state in self.states.values()]
         return sorted(outputs, key=lambda o: o.import_path)
 

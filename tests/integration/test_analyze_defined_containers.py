@@ -36,6 +36,7 @@ func Values() url.Values                 { return make(url.Values, 20) }
 // in the listing do.
 type hidden map[int64]Entry
 type hiddenChan chan *Entry
+type handlers map[string]func(any) bool // names with spaces in the descriptor's relocations
 
 var sink any
 
@@ -43,6 +44,8 @@ func useHidden()            { sink = make(hidden, 50) }
 func useHiddenLiteral()     { sink = make(map[int64]Entry, 50) }
 func useHiddenChan()        { sink = make(hiddenChan, 4) }
 func useHiddenChanLiteral() { sink = make(chan *Entry, 4) }
+func useHandlers()          { sink = make(handlers, 9) }
+func useHandlersLiteral()   { sink = make(map[string]func(any) bool, 9) }
 
 type IP []byte
 
@@ -82,6 +85,7 @@ def _site(report: Report, function: str) -> Site:
         ("NamedChan", "LiteralChan", "chan"),
         ("useHidden", "useHiddenLiteral", "map"),
         ("useHiddenChan", "useHiddenChanLiteral", "chan"),
+        ("useHandlers", "useHandlersLiteral", "map"),
     ],
 )
 def test_a_defined_type_costs_what_its_literal_costs(
