@@ -68,6 +68,17 @@ _CONVT_FIXED: dict[str, TypeInfo] = {
 }
 
 
+def spells_container(name: str) -> bool:
+    """Whether a map or channel type's name spells its key and element (a type literal,
+    `map[string]int`), unlike a defined type's (`net/http.Header`)."""
+    return name.startswith(("map[", "chan ", "<-chan ", "chan<- ", "noalg.map["))
+
+
+def with_parts(info: TypeInfo, key: TypeInfo | None, elem: TypeInfo | None) -> TypeInfo:
+    """A defined map or channel type with its key and element (TypeInfo.key/elem)."""
+    return TypeInfo(info.name, info.size, info.ptrbytes, key, elem)
+
+
 def resolve_type(name: str, known: dict[str, TypeInfo]) -> TypeInfo | None:
     """Size and pointer bytes of a type named in a descriptor, from the dumped
     descriptors of the package, else from the language's layout of predeclared and

@@ -31,6 +31,7 @@ from escape_lens.binary.moduledata import ModuleData, find_moduledata
 from escape_lens.binary.pclntab import Func, PcLnTab
 from escape_lens.binary.typedesc import TypeReader
 from escape_lens.errors import BinaryFormatError
+from escape_lens.predict import spells_container, with_parts
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # Compiler-generated symbols that belong to no package (equality functions, build id):
@@ -199,6 +200,10 @@ class GoProgram:
                     desc = self.types.read(raw.type_addr)
                     type_info = desc.info
                     related += [self.types.read(a).info for a in (desc.key, desc.elem) if a]
+                    if desc.elem and not spells_container(type_info.name):
+                        key = self.types.read(desc.key).info if desc.key else None
+                        elem = self.types.read(desc.elem).info
+                        type_info = with_parts(type_info, key, elem)
                 calls.append(
                     AllocCall(
                         pos=pos,

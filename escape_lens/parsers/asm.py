@@ -66,7 +66,7 @@ from escape_lens.parsers.inltree import (
     InlineTables,
 )
 from escape_lens.parsers.positions import UNKNOWN_LINE, Positions
-from escape_lens.predict import resolve_type
+from escape_lens.predict import resolve_type, spells_container, with_parts
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # The register ABI's integer argument registers on amd64, in Go assembler names:
@@ -117,9 +117,6 @@ _PSEUDO = frozenset({"PCDATA", "FUNCDATA", "NOP", "XCHGL", "INLMARK"})
 # it is allocated keeps its register).
 _READ_ONLY_OPS = ("CMP", "TEST", "BT", "UCOMIS", "COMIS")
 _DISPLAY_LINES = 6
-# How map and channel type literals start; any other name passed to makemap/makechan
-# is a defined type (`type Header map[string][]string`).
-_CONTAINER_LITERALS = ("map[", "chan ", "<-chan ", "chan<- ", "noalg.map[")
 _WINDOW = 64
 _WHERE_AT = len("\t0x0000 00000")  # the ` (` of an instruction below pc 0x10000
 
@@ -506,7 +503,7 @@ class AsmParser:
             for entry, name in (*closed, *pending)
             if name is not None
             and entry.startswith(("makemap", "makechan"))
-            and not name.startswith(_CONTAINER_LITERALS)
+            and not spells_container(name)
         }
 
     def close(
@@ -546,7 +543,7 @@ class AsmParser:
             key = resolve_type(key_name, known) if key_name is not None else None
             elem = resolve_type(elem_name, known) if elem_name is not None else None
             if own is not None and elem is not None and (key is not None or key_name is None):
-                found[name] = TypeInfo(name, own.size, own.ptrbytes, key, elem)
+                found[name] = with_parts(own, key, elem)
         return found
 
     def container_part_refs(self) -> set[str]:

@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from escape_lens.predict import with_parts
 from escape_lens.records import GoToolchain, TypeInfo
 from escape_lens.toolchain.golist import iter_json_objects
 from escape_lens.toolchain.process import run
@@ -110,7 +111,7 @@ def _type_info(columns: list[str]) -> TypeInfo | None:
         key = _type_info(columns[4:7]) if columns[3] == "map" else None
         elem = _type_info(columns[7:10])
         if elem is not None and (key is not None or columns[3] == "chan"):
-            info = TypeInfo(info.name, info.size, info.ptrbytes, key, elem)
+            info = with_parts(info, key, elem)
     return info
 
 
