@@ -264,6 +264,32 @@ class FunctionSpan:
     last_line: int
 
 
+@dataclass(frozen=True, slots=True)
+class ListedPackage:
+    """What `go list -e -json` says about one target package (toolchain/build.py).
+
+    error: go's message when the package could not be loaded or compiled, or which of
+    its dependencies failed; name: the package clause (`main` for commands);
+    build_ids: the build IDs of the compiles whose output is this package's result
+    (toolchain/build.py), the key of the result cache.
+    """
+
+    import_path: str
+    dir: str
+    name: str = ""
+    error: str | None = None
+    module_dir: str = ""
+    standard: bool = False
+    has_tests: bool = False  # internal tests: _test.go files in the package itself
+    has_xtests: bool = False  # external tests: package pkg_test
+    build_ids: tuple[str, ...] = ()
+
+    @property
+    def symbol_prefix(self) -> str:
+        """How the package's symbols are spelled: `main.f` for commands, else `path.f`."""
+        return "main" if self.name == "main" else self.import_path
+
+
 @_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PackageOutput:

@@ -41,9 +41,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from escape_lens.errors import TargetError, ToolchainError
-from escape_lens.parsers.gobuild import BuildParser, ListedPackage
-from escape_lens.parsers.positions import Positions
-from escape_lens.records import CompileOutput, GoToolchain, PackageOutput, TypeInfo
+from escape_lens.records import CompileOutput, GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
 from escape_lens.toolchain.golist import iter_json_objects
 from escape_lens.toolchain.locate import read_toolchain
@@ -103,6 +101,10 @@ def compile_targets(
             ) as process,
         ):
             toolchain = go if isinstance(go, GoToolchain) else read_toolchain(go)
+            # The parsers are imported while go runs (tens of milliseconds it overlaps).
+            from escape_lens.parsers.gobuild import BuildParser
+            from escape_lens.parsers.positions import Positions
+
             returncode = process.wait()
         with open(listing_path, encoding="utf-8", errors="replace") as file:
             listing = read_listing(file.read(), tests=tests)

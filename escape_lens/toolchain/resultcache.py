@@ -42,7 +42,7 @@ from escape_lens.records import GoToolchain, PackageOutput
 from escape_lens.toolchain.wheel import cache_dir
 
 if TYPE_CHECKING:
-    from escape_lens.parsers.gobuild import ListedPackage
+    from escape_lens.records import ListedPackage
 
 __all__ = ["Context", "Probe", "enabled", "load", "store"]
 
