@@ -22,6 +22,7 @@ from typing import Literal
 
 from escape_lens.binary.elf import GoELF
 from escape_lens.errors import BinaryFormatError
+from escape_lens.pcvalue import read_uvarint
 from escape_lens.records import GoVersion
 
 MAGIC = b"\xff Go buildinf:"
@@ -58,15 +59,10 @@ class BuildInfo:
 
 
 def _uvarint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while pos < len(data):
-        b = data[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            return value, pos
-    raise ValueError("truncated varint")
+    found = read_uvarint(data, pos)
+    if found is None:
+        raise ValueError("truncated varint")
+    return found
 
 
 def parse_modinfo(version: str, modinfo: str) -> BuildInfo:
