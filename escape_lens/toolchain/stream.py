@@ -1,10 +1,10 @@
 """Running a command whose output is too large to hold, and reading that output back.
 
 `process.run` captures everything in memory; a `-gcflags=-m=2 -S` compile of a large
-package writes tens of megabytes, so `run_to_files` sends a command's stdout and stderr
+package writes tens of megabytes, so `FileProcess` sends a command's stdout and stderr
 straight to files (the operating system writes them; nothing passes through Python while
-the compiler runs; `FileProcess` lets the caller do other work meanwhile) and
-`read_batches` reads a file back in large blocks of whole lines.
+the compiler runs, and the caller does other work meanwhile) and `read_batches` reads a
+file back in large blocks of whole lines.
 Same rules as `process.run`: the environment comes from `go_environ` (GOTOOLCHAIN=local),
 the command line is shown with `-v`, and a deadline (or an interrupt) kills the whole
 process group, go and the compilers it started, so nothing outlives it.
@@ -94,19 +94,6 @@ class FileProcess:
         self._timer.cancel()
         self._kill()
         self._proc.wait()
-
-
-def run_to_files(
-    argv: Sequence[str],
-    *,
-    stdout: IO[bytes],
-    stderr: IO[bytes],
-    timeout: float,
-    cwd: str | None = None,
-) -> int:
-    """Run `argv` to completion with its output in the two open files; its exit status."""
-    with FileProcess(argv, stdout=stdout, stderr=stderr, timeout=timeout, cwd=cwd) as process:
-        return process.wait()
 
 
 def read_batches(path: str, size: int = 1 << 16) -> Iterator[list[str]]:

@@ -10,15 +10,19 @@ import pytest
 
 from escape_lens.errors import ToolchainError
 from escape_lens.toolchain.process import set_verbose
-from escape_lens.toolchain.stream import read_batches, run_to_files
+from escape_lens.toolchain.stream import FileProcess, read_batches
 
 
 def _run(tmp_path: Path, script: str, timeout: float = 60) -> tuple[int, Path, Path]:
     out, err = tmp_path / "out", tmp_path / "err"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        code = run_to_files(
+    with (
+        out.open("wb") as stdout,
+        err.open("wb") as stderr,
+        FileProcess(
             [sys.executable, "-c", script], stdout=stdout, stderr=stderr, timeout=timeout
-        )
+        ) as process,
+    ):
+        code = process.wait()
     return code, out, err
 
 
@@ -69,16 +73,32 @@ def test_a_deadline_kills_the_command_and_its_children_and_says_so(tmp_path: Pat
 
 def test_a_missing_program_is_a_toolchain_error(tmp_path: Path) -> None:
     with (tmp_path / "o").open("wb") as out, pytest.raises(ToolchainError, match="cannot run"):
-        run_to_files(["/nonexistent/go"], stdout=out, stderr=out, timeout=5)
+        FileProcess(["/nonexistent/go"], stdout=out, stderr=out, timeout=5)
 
 
 def test_verbose_shows_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     set_verbose(True)
     try:
-        with (tmp_path / "o").open("wb") as out:
-            run_to_files(
+        with (
+            (tmp_path / "o").open("wb") as out,
+            FileProcess(
                 [sys.executable, "-c", "pass"], stdout=out, stderr=out, timeout=60, cwd="/"
-            )
+            ) as process,
+        ):
+            assert process.wait() == 0
     finally:
         set_verbose(False)
     assert "-c pass (in /)" in capsys.readouterr().err
+
+
+def test_leaving_the_block_early_kills_the_command(tmp_path: Path) -> None:
+    marker = tmp_path / "finished"
+    script = f"import time; time.sleep(3); open({str(marker)!r}, 'w').close()"
+    with (
+        (tmp_path / "o").open("wb") as out,
+        pytest.raises(KeyboardInterrupt),
+        FileProcess([sys.executable, "-c", script], stdout=out, stderr=out, timeout=60),
+    ):
+        raise KeyboardInterrupt  # the user pressed ^C while go ran
+    time.sleep(3.5)
+    assert not marker.exists()
