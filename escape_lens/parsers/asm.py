@@ -512,7 +512,7 @@ class AsmParser:
         """Turn the functions read so far into spans and calls and drop their instructions.
 
         The build calls this at the end of each block, so a package's instruction lines
-        are not kept while the rest of the build streams; `resolved` finishes the calls
+        are not kept while the rest of the output is read; `resolved` finishes the calls
         once types from elsewhere are known.
         """
         self._settle()

@@ -44,7 +44,7 @@ _NOT_ESCAPE_FIRST = _TABLES_FIRST | {"#", "", "\t"}
 
 @dataclass(slots=True)
 class _PackageState:
-    """The parsers of one target package while its output streams."""
+    """The parsers of one target package while its output is read."""
 
     listed: ListedPackage
     escape: EscapeParser
