@@ -552,13 +552,13 @@ class AsmParser:
         return {part for pair in self.container_parts.values() for part in pair if part}
 
     def resolved(self, types: dict[str, TypeInfo]) -> tuple[list[FunctionSpan], list[AllocCall]]:
-        """The closed spans and calls, with types of other packages filled in."""
-        types = {**types, **self.container_types(types)}
+        """The closed spans and calls, with types of other packages filled in, and
+        defined maps and channels with their parts (`types` has them, see BuildParser)."""
         calls = [
             replace(call, type=types[name])
             if name is not None
             and name in types
-            # A defined map/chan type's own descriptor lacks what typesizes adds.
+            # The listing's own descriptor of a defined map/chan type lacks its parts.
             and (call.type is None or types[name].key is not None or types[name].elem is not None)
             else call
             for call, name in self._closed_calls

@@ -253,7 +253,7 @@ def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> Package
     for name in state.sized_types() | state.asm.defined_container_refs():
         if name in known and (name not in types or known[name].key or known[name].elem):
             types[name] = known[name]
-    types.update(state.asm.container_types(known))
+    types.update((name, known[name]) for name in state.asm.container_parts if name in known)
     return PackageOutput(
         import_path=state.listed.import_path,
         dir=state.listed.dir,

@@ -61,15 +61,14 @@ _LIST_FIELDS = (
 class Listing:
     """What the go command said about the targets and everything they import.
 
-    targets: one ListedPackage per target package, in go list's order; archives and
-    build_ids: per compiled package as go list names it (`pkg`, `pkg [pkg.test]`,
-    `pkg_test [pkg.test]`), its compiled archive and its build ID; exports: the
+    targets: one ListedPackage per target package (with the build IDs of its compiles),
+    in go list's order; archives: per compiled package as go list names it (`pkg`,
+    `pkg [pkg.test]`, `pkg_test [pkg.test]`), its compiled archive; exports: the
     archive (export data) of every package, by plain import path.
     """
 
     targets: list[ListedPackage] = field(default_factory=list)
     archives: dict[str, str] = field(default_factory=dict)
-    build_ids: dict[str, str] = field(default_factory=dict)
     exports: dict[str, str] = field(default_factory=dict)
 
 
@@ -201,6 +200,7 @@ def read_listing(text: str, *, tests: bool = False) -> Listing:
     """The Listing of `go list -e -export -deps -json` output; TargetError for a target
     that names no package at all (a pattern with no directory behind it)."""
     listing = Listing()
+    build_ids: dict[str, str] = {}
     raws = list(iter_json_objects(text))
     variants: dict[str, list[dict[str, object]]] = {}
     for raw in raws:
@@ -211,7 +211,7 @@ def read_listing(text: str, *, tests: bool = False) -> Listing:
             if " [" not in path:
                 listing.exports[path] = export
         if isinstance(build_id, str) and build_id:
-            listing.build_ids[path] = build_id
+            build_ids[path] = build_id
         for_test = raw.get("ForTest")
         if isinstance(for_test, str) and for_test:
             variants.setdefault(for_test, []).append(raw)
@@ -229,9 +229,9 @@ def read_listing(text: str, *, tests: bool = False) -> Listing:
         if tests:
             listed = _with_tests(listed, variants.get(path, []))
         compiled = _compiled_blocks(listed, tests)
-        ids = tuple(listing.build_ids.get(block, "") for block in compiled)
+        ids = tuple(build_ids.get(block, "") for block in compiled)
         if all(ids):
-            listed = _replace_ids(listed, ids)
+            listed = replace(listed, build_ids=ids)
         listing.targets.append(listed)
     return listing
 
@@ -256,10 +256,6 @@ def _with_tests(listed: ListedPackage, variants: Sequence[dict[str, object]]) ->
         if error is not None:
             return replace(listed, error=error)
     return listed
-
-
-def _replace_ids(listed: ListedPackage, ids: tuple[str, ...]) -> ListedPackage:
-    return replace(listed, build_ids=ids)
 
 
 def _listed(raw: dict[str, object]) -> ListedPackage:
