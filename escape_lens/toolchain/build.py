@@ -127,9 +127,7 @@ def compile_targets(
     known = {t.name: t for output in cached.values() for t in output.types}
     missing = parser.sized_types() - set(parser.listing_types()) - set(known)
     missing |= parser.defined_containers()
-    foreign = (
-        _foreign_sizes(toolchain, sorted(missing), workdir, listing.exports) if missing else {}
-    )
+    foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports) if missing else {}
     known.update(foreign)
     parsed = {o.import_path: o for o in parser.outputs(known)}
     outputs = []
@@ -155,11 +153,11 @@ def _cached(listing: Listing, context: resultcache.Context) -> dict[str, Package
 
 
 def _foreign_sizes(
-    toolchain: GoToolchain, names: list[str], cwd: str, exports: Mapping[str, str]
+    toolchain: GoToolchain, names: list[str], exports: Mapping[str, str]
 ) -> dict[str, TypeInfo]:
     """Sizes from the helper; if it cannot run, those types stay unsized (never guessed)."""
     try:
-        return type_sizes(toolchain, names, cwd, exports)
+        return type_sizes(toolchain, names, exports)
     except ToolchainError as exc:
         print(f"escape-lens: warning: types of other packages left unsized: {exc}", file=sys.stderr)
         return {}

@@ -5,7 +5,7 @@ and instantiated types it uses) in that package's listing, so a type defined in 
 package is always sized from its own descriptor. A type defined in a package that is not
 a target (`bytes.Buffer`, `int`, `sync.Mutex`) has its descriptor only in that package's
 object file. Its size comes from the same facts the compiler used: the package's export
-data (`go list -export`, which the build has just put in the build cache) read by
+data (named by the build's `go list -export -deps`, in the build cache) read by
 go/types with the gc layout (`types.SizesFor("gc", GOARCH)`), and pointer bytes by the
 compiler's own rule (`PtrDataSize`). The helper `typesizes.go` is a standard-library-only
 Go program built with the user's toolchain (once, into the escape-lens cache directory,
@@ -25,7 +25,6 @@ from pathlib import Path
 
 from escape_lens.predict import with_parts
 from escape_lens.records import GoToolchain, TypeInfo
-from escape_lens.toolchain.golist import iter_json_objects
 from escape_lens.toolchain.process import run
 from escape_lens.toolchain.wheel import cache_dir
 
@@ -62,13 +61,13 @@ def rewrite(name: str) -> tuple[str, dict[str, str]] | None:
 def type_sizes(
     toolchain: GoToolchain,
     names: Sequence[str],
-    cwd: str,
     exports: Mapping[str, str] | None = None,
 ) -> dict[str, TypeInfo]:
     """TypeInfo for each of `names` (descriptor spelling) the helper can resolve.
 
-    `exports` may bring export data files already listed (see `export_files`); the
-    packages it lacks are listed here.
+    `exports` maps import paths to export data files: the build's listing names every
+    dependency's (`go list -export -deps`), so a type of a package without one is
+    simply left unsized.
     """
     requests = []
     packages: set[str] = set()
@@ -81,11 +80,7 @@ def type_sizes(
         packages.update(imports.values())
     if not requests:
         return {}
-    known = dict(exports or {})
-    lacking = sorted(packages - set(known))
-    if lacking:
-        known.update(export_files(toolchain, lacking, cwd))
-    exports = known
+    exports = {path: exports[path] for path in sorted(packages) if exports and path in exports}
     with tempfile.TemporaryDirectory(prefix="escape-lens-types-") as tmp:
         request = Path(tmp) / "request.json"
         request.write_text(
@@ -135,25 +130,3 @@ def helper_binary(toolchain: GoToolchain) -> Path:
         )
         os.replace(built, binary)  # atomic: a concurrent run sees all of it or nothing
     return binary
-
-
-def export_files(toolchain: GoToolchain, packages: Sequence[str], cwd: str) -> dict[str, str]:
-    """Import path -> export data file of each of `packages`.
-
-    No `-deps`: since go1.20 (unified IR) a package's export data holds everything the
-    importer needs about the types it mentions from other packages, and listing fewer
-    packages keeps this step cheap.
-    """
-    if not packages:
-        return {}
-    result = run(
-        [toolchain.path, "list", "-e", "-export", "-json=ImportPath,Export", *packages],
-        timeout=TIMEOUT,
-        cwd=cwd,
-        check=False,
-    )
-    exports: dict[str, str] = {}
-    for package in iter_json_objects(result.stdout):
-        if package.get("Export"):
-            exports[str(package["ImportPath"])] = str(package["Export"])
-    return exports
