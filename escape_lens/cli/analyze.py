@@ -58,7 +58,7 @@ def command(
     if binary is not None:
         if targets or cross_check or tests:
             raise UsageError("--binary takes no TARGET, --tests or --cross-check")
-        from escape_lens.binary import analyze_binary
+        from escape_lens.binary_report import analyze_binary
 
         report = analyze_binary(binary, list(packages) or None)
     else:
@@ -110,7 +110,7 @@ def _write(report: Report, reporter: Reporter, output: str | None) -> None:
 
 
 def _cross_check(report: Report, targets: list[str]) -> int:
-    from escape_lens.binary.crosscheck import build_and_cross_check
+    from escape_lens.crosscheck import build_and_cross_check
 
     disagreements = build_and_cross_check(report.toolchain, targets, report)
     for disagreement in disagreements:

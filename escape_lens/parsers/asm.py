@@ -54,6 +54,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from escape_lens.entries import EntrySpec, alloc_entry
+from escape_lens.gotypes import resolve_type, spells_container, with_parts
 from escape_lens.parsers import goobj
 from escape_lens.parsers.escape import FuncDecl, InlineCall
 from escape_lens.parsers.inltree import (
@@ -66,7 +67,6 @@ from escape_lens.parsers.inltree import (
 from escape_lens.parsers.positions import UNKNOWN_LINE, Positions
 from escape_lens.parsers.registers import AMD64, TYPE_PREFIXES, Architecture
 from escape_lens.parsers.straightline import WINDOW, Window, branch_targets, straight_line
-from escape_lens.predict import resolve_type, spells_container, with_parts
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # A symbol's header, `pkg.F STEXT size=120 args=...`, `type:T SRODATA ...`;
