@@ -10,7 +10,7 @@ import click
 from escape_lens.cli.output import write_output
 from escape_lens.errors import EXIT_OK
 from escape_lens.gate.run import run_check
-from escape_lens.reporters.findings import CHECK_FORMATS, check_reporter
+from escape_lens.reporters import check_reporter, formats
 from escape_lens.toolchain import set_verbose
 
 
@@ -21,7 +21,7 @@ from escape_lens.toolchain import set_verbose
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(CHECK_FORMATS),
+    type=click.Choice(formats("check")),
     default="text",
     show_default=True,
 )
