@@ -12,12 +12,12 @@ from collections.abc import Sequence
 import click
 
 from escape_lens.analyze import analyze_targets
+from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.output import output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.model import rules_for
 from escape_lens.records import Report
 from escape_lens.reporters import Reporter, formats, get_reporter
-from escape_lens.toolchain import set_verbose
 
 
 @click.command("analyze")
@@ -54,7 +54,7 @@ def command(
     cross_check: bool,
 ) -> int:
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
-    set_verbose(verbose)
+    print_to_stderr(verbose)
     reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
     if binary is not None:
         if targets or cross_check or tests:

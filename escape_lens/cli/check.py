@@ -7,11 +7,11 @@ import sys
 
 import click
 
+from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.output import write_output
 from escape_lens.errors import EXIT_OK
 from escape_lens.gate.run import run_check
 from escape_lens.reporters import check_reporter, formats
-from escape_lens.toolchain import set_verbose
 
 
 @click.command("check")
@@ -45,7 +45,7 @@ def command(
     else ./...) with the baseline and the budgets of the configuration. Exit codes: 0
     pass, 1 findings, 2 usage, configuration or toolchain error.
     """
-    set_verbose(verbose)
+    print_to_stderr(verbose)
     result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
     reporter = check_reporter(output_format)
     if output:
