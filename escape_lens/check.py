@@ -34,24 +34,28 @@ from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, BuildError
 from escape_lens.gonames import qualified_name
 from escape_lens.records import Report, Site, SourcePos
 from escape_lens.toolchain.targets import in_one_module
+from escape_lens.vocab import AllocPath, FindingRule
+
+# Paths whose bytes per call are not a number: a run-time length, nothing, unknown.
+_NOT_STATIC = (AllocPath.DYNAMIC, AllocPath.NONE, None)
 
 Level = Literal["error", "warning", "note"]
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    id: str
+    id: FindingRule
     name: str
     level: Level
     summary: str
     help: str
 
 
-RULES: dict[str, Rule] = {
+RULES: dict[FindingRule, Rule] = {
     rule.id: rule
     for rule in (
         Rule(
-            "EL000",
+            FindingRule.HEAP_ALLOCATION,
             "heap-allocation",
             "note",
             "A heap allocation site.",
@@ -59,7 +63,7 @@ RULES: dict[str, Rule] = {
             "allocates on the heap, with what the Go runtime does with it.",
         ),
         Rule(
-            "EL001",
+            FindingRule.NEW_ALLOCATION,
             "new-allocation",
             "error",
             "A hot function has a heap allocation the baseline does not.",
@@ -68,7 +72,7 @@ RULES: dict[str, Rule] = {
             "`escape-lens baseline` to accept the current state.",
         ),
         Rule(
-            "EL002",
+            FindingRule.GROWN_ALLOCATION,
             "grown-allocation",
             "error",
             "A hot-path allocation costs more per execution than in the baseline.",
@@ -77,7 +81,7 @@ RULES: dict[str, Rule] = {
             "`escape-lens baseline`.",
         ),
         Rule(
-            "EL003",
+            FindingRule.BUDGET_EXCEEDED,
             "budget-exceeded",
             "error",
             "A hot function exceeds its allocation budget.",
@@ -86,7 +90,7 @@ RULES: dict[str, Rule] = {
             "budget says none = true.",
         ),
         Rule(
-            "EL004",
+            FindingRule.FORBIDDEN_PATH,
             "forbidden-path",
             "error",
             "A hot-path allocation takes an allocator path its budget forbids.",
@@ -94,7 +98,7 @@ RULES: dict[str, Rule] = {
             "per object, zeroed memory, a trip to the heap lock).",
         ),
         Rule(
-            "EL005",
+            FindingRule.UNUSED_SUPPRESSION,
             "unused-suppression",
             "warning",
             "An `//escape-lens:allow` directive accepts no allocation site.",
@@ -102,7 +106,7 @@ RULES: dict[str, Rule] = {
             "next non-comment line): remove it.",
         ),
         Rule(
-            "EL006",
+            FindingRule.SUPPRESSION_WITHOUT_REASON,
             "suppression-without-reason",
             "error",
             "An `//escape-lens:allow` directive gives no reason.",
@@ -110,7 +114,7 @@ RULES: dict[str, Rule] = {
             "`//escape-lens:allow once per request`. Without a reason it accepts nothing.",
         ),
         Rule(
-            "EL007",
+            FindingRule.IMPROVEMENT,
             "improvement",
             "note",
             "A baseline allocation is gone or costs less.",
@@ -122,7 +126,7 @@ RULES: dict[str, Rule] = {
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    rule: str
+    rule: FindingRule
     message: str
     pos: SourcePos
     function: str = ""
@@ -240,12 +244,16 @@ def _suppression_findings(report: Report, directives: Directives) -> list[Findin
         pos = SourcePos(suppression.file, suppression.line, suppression.col)
         if not suppression.reason:
             findings.append(
-                Finding("EL006", "//escape-lens:allow needs a reason; it accepts nothing", pos)
+                Finding(
+                    FindingRule.SUPPRESSION_WITHOUT_REASON,
+                    "//escape-lens:allow needs a reason; it accepts nothing",
+                    pos,
+                )
             )
         elif (suppression.file, suppression.target_line) not in lines:
             findings.append(
                 Finding(
-                    "EL005",
+                    FindingRule.UNUSED_SUPPRESSION,
                     f"//escape-lens:allow accepts nothing: no heap allocation on line "
                     f"{suppression.target_line}",
                     pos,
@@ -266,7 +274,7 @@ def _baseline_findings(
         if id(site) in judged:
             findings.append(
                 Finding(
-                    "EL001",
+                    FindingRule.NEW_ALLOCATION,
                     f"new heap allocation in hot function {hot.function_of(site)}: "
                     f"{_what(site)}, {describe_cost(site)}",
                     site.pos,
@@ -279,7 +287,7 @@ def _baseline_findings(
         if kind == "grown" and id(after) in judged:
             findings.append(
                 Finding(
-                    "EL002",
+                    FindingRule.GROWN_ALLOCATION,
                     f"heap allocation grew in hot function {hot.function_of(after)}: "
                     f"{_what(after)}, {how}",
                     after.pos,
@@ -290,7 +298,7 @@ def _baseline_findings(
         elif kind == "shrunk":
             findings.append(
                 Finding(
-                    "EL007",
+                    FindingRule.IMPROVEMENT,
                     f"heap allocation shrank: {_what(after)}, {how}",
                     after.pos,
                     hot.function_of(after),
@@ -300,7 +308,7 @@ def _baseline_findings(
     for site in only_old:
         findings.append(
             Finding(
-                "EL007",
+                FindingRule.IMPROVEMENT,
                 f"heap allocation gone from {hot.function_of(site)}: {_what(site)} "
                 f"(was {describe_cost(site)} at line {site.pos.line})",
                 site.pos,
@@ -325,7 +333,7 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
             if budget.none:
                 findings += [
                     Finding(
-                        "EL003",
+                        FindingRule.BUDGET_EXCEEDED,
                         f"{function} must not allocate, but {_what(s)} does {where}",
                         s.pos,
                         function,
@@ -337,7 +345,7 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
                 first = ordered[budget.max_sites]
                 findings.append(
                     Finding(
-                        "EL003",
+                        FindingRule.BUDGET_EXCEEDED,
                         f"{function} has {len(ordered)} heap allocation sites, budget "
                         f"max-sites = {budget.max_sites} {where}",
                         first.pos,
@@ -345,12 +353,12 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
                         first,
                     )
                 )
-            static = [s for s in ordered if path_of(s) not in ("dynamic", "none")]
+            static = [s for s in ordered if path_of(s) not in _NOT_STATIC]
             total = sum(s.class_bytes for s in static)
             if budget.max_bytes is not None and total > budget.max_bytes:
                 findings.append(
                     Finding(
-                        "EL003",
+                        FindingRule.BUDGET_EXCEEDED,
                         f"{function} allocates {total} B per call in size classes "
                         f"({len(static)} static sites), budget max-bytes = "
                         f"{budget.max_bytes} {where}",
@@ -363,7 +371,7 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
                 if path_of(site) in budget.forbid:
                     findings.append(
                         Finding(
-                            "EL004",
+                            FindingRule.FORBIDDEN_PATH,
                             f"{_what(site)} takes the forbidden {path_of(site)} path "
                             f"({describe_cost(site)}) in {function} {where}",
                             site.pos,
@@ -486,7 +494,7 @@ def allocation_findings(report: Report) -> CheckResult:
     --format sarif|github`, which share the check formatters)."""
     findings = tuple(
         Finding(
-            "EL000",
+            FindingRule.HEAP_ALLOCATION,
             f"heap allocation: {_what(site)}, {describe_cost(site)}"
             + (f" ({site.diagnostic.message})" if site.diagnostic else ""),
             site.pos,

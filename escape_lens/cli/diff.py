@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from escape_lens.cli.output import write_output
-from escape_lens.diff import SiteChange, SiteDiff, diff_reports
+from escape_lens.diff import CHANGE_KINDS, ChangeKind, SiteChange, SiteDiff, diff_reports
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, ReportFormatError
 from escape_lens.reporters.json_report import load_report, site_to_dict
 
@@ -65,7 +65,7 @@ def _change_to_dict(change: SiteChange) -> dict[str, Any]:
 
 
 def diff_to_dict(result: SiteDiff) -> dict[str, Any]:
-    counts = {kind: len(result.of_kind(kind)) for kind in ("new", "removed", "grown", "shrunk")}
+    counts = {kind: len(result.of_kind(kind)) for kind in CHANGE_KINDS}
     return {
         "schema": "escape-lens-diff/1",
         "regressed": result.regressed,
@@ -82,7 +82,8 @@ def render_text(result: SiteDiff, out: Any) -> None:
             f"{site.pos}: {change.kind}: {site.function}: {site.construct} {subject}: "
             f"{change.reason}\n"
         )
-    counts = ", ".join(
-        f"{len(result.of_kind(kind))} {kind}" for kind in ("new", "grown", "removed", "shrunk")
-    )
+    # "changed" (a size became or stopped being known) only when there is one
+    kinds: list[ChangeKind] = ["new", "grown", "removed", "shrunk"]
+    kinds += ["changed"] if result.of_kind("changed") else []
+    counts = ", ".join(f"{len(result.of_kind(kind))} {kind}" for kind in kinds)
     out.write(f"escape-lens diff: {counts}, {result.unchanged} unchanged\n")

@@ -28,6 +28,7 @@ from escape_lens.model.verify import DEFAULT_CASES, CaseCheck, Verification, ver
 from escape_lens.records import GoToolchain, GoVersion, Prediction
 from escape_lens.reporters.json_report import prediction_to_dict
 from escape_lens.toolchain import MIN_GO, find_go, read_toolchain
+from escape_lens.vocab import AllocPath
 
 _VERSION_ARG = re.compile(r"^(go)?\d+\.\d+(\.\d+)?((rc|beta)\d+)?$")
 
@@ -184,13 +185,13 @@ def _print_table(rules: AllocRules, output_format: str) -> None:
 
 
 def _short(p: Prediction) -> str:
-    if p.path == "none":
+    if p.path == AllocPath.NONE:
         return "no allocation"
-    if p.path == "large":
+    if p.path == AllocPath.LARGE:
         return f"large, {p.span_pages} pages ({p.class_bytes} B)"
     header = " +header" if p.header_bytes else ""
     share = ""
-    if p.path == "tiny":
+    if p.path == AllocPath.TINY:
         share = f", {tiny_share(p.requested_bytes)} per block"
     return f"{p.path}, {p.class_bytes} B{header}{share}, {p.objects_per_span}/span"
 
