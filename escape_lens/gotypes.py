@@ -34,12 +34,6 @@ _BASIC: dict[str, tuple[int, int]] = {
 }
 
 
-def spells_container(name: str) -> bool:
-    """Whether a map or channel type's name spells its key and element (a type literal,
-    `map[string]int`), unlike a defined type's (`net/http.Header`)."""
-    return name.startswith(("map[", "chan ", "<-chan ", "chan<- ", "noalg.map["))
-
-
 def with_parts(info: TypeInfo, key: TypeInfo | None, elem: TypeInfo | None) -> TypeInfo:
     """A defined map or channel type with its key and element (TypeInfo.key/elem)."""
     return TypeInfo(info.name, info.size, info.ptrbytes, key, elem)

@@ -19,6 +19,7 @@ from escape_lens.model.sizeclass import ClassRow, tiny_share
 from escape_lens.model.verify import CaseCheck, Verification
 from escape_lens.records import Prediction
 from escape_lens.reporters.json_report import prediction_to_dict
+from escape_lens.vocab import AllocPath
 
 
 def rules_line(rules: AllocRules) -> str:
@@ -29,13 +30,13 @@ def rules_line(rules: AllocRules) -> str:
 
 
 def _short(p: Prediction) -> str:
-    if p.path == "none":
+    if p.path == AllocPath.NONE:
         return "no allocation"
-    if p.path == "large":
+    if p.path == AllocPath.LARGE:
         return f"large, {p.span_pages} pages ({p.class_bytes} B)"
     header = " +header" if p.header_bytes else ""
     share = ""
-    if p.path == "tiny":
+    if p.path == AllocPath.TINY:
         share = f", {tiny_share(p.requested_bytes)} per block"
     return f"{p.path}, {p.class_bytes} B{header}{share}, {p.objects_per_span}/span"
 
