@@ -23,7 +23,6 @@ MODULE_LITERAL = re.compile(r"^escape_lens(?:\.\w+)+$")
 LONG_MODULES: dict[str, str] = {
     "escape_lens.parsers.asm": "the -S listing loop; descriptors and spans to split out",
     "escape_lens.parsers.goobj": "one reader of one format (Go object files), cohesive",
-    "escape_lens.reporters.text": "rendering and column layout, to be split",
     "escape_lens.sites": "the join of diagnostics and calls; its docstring is to be shortened",
 }
 

@@ -24,7 +24,8 @@ from escape_lens.records import (
     SourcePos,
     TypeInfo,
 )
-from escape_lens.reporters.text import render_lines, visible_width
+from escape_lens.reporters.text import render_lines
+from escape_lens.reporters.text_layout import visible_width
 from escape_lens.sites import CONSTRUCTS, join_package, join_sites
 from tests.conftest import FIXTURES
 

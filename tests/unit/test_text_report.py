@@ -34,17 +34,14 @@ from escape_lens.records import (
     TypeInfo,
 )
 from escape_lens.reporters import get_reporter
-from escape_lens.reporters.text import (
+from escape_lens.reporters.text import REPORTER, TextReporter, render_lines
+from escape_lens.reporters.text_layout import terminal_width, visible_width
+from escape_lens.reporters.text_words import (
     ALARM,
-    REPORTER,
-    TextReporter,
     describe_bytes,
     describe_path,
     escape_reason,
     first_reason,
-    render_lines,
-    terminal_width,
-    visible_width,
 )
 from escape_lens.sites import join_package
 from escape_lens.vocab import NoteCode
