@@ -21,14 +21,13 @@ import click
 
 from escape_lens.errors import EXIT_FINDINGS, GoNotFoundError, UsageError
 from escape_lens.model import AllocRules, predict, rules_for
-from escape_lens.model.explain import explain
+from escape_lens.model.explain import explain, summary
 from escape_lens.model.rules import NEWEST_KNOWN
-from escape_lens.model.sizeclass import class_table, tiny_share
+from escape_lens.model.sizeclass import class_table
 from escape_lens.model.verify import DEFAULT_CASES, CaseCheck, Verification, verify
-from escape_lens.records import GoToolchain, GoVersion, Prediction
+from escape_lens.records import GoToolchain, GoVersion
 from escape_lens.reporters.json_report import prediction_to_dict
 from escape_lens.toolchain import MIN_GO, find_go, read_toolchain
-from escape_lens.vocab import AllocPath
 
 _VERSION_ARG = re.compile(r"^(go)?\d+\.\d+(\.\d+)?((rc|beta)\d+)?$")
 
@@ -184,18 +183,6 @@ def _print_table(rules: AllocRules, output_format: str) -> None:
     )
 
 
-def _short(p: Prediction) -> str:
-    if p.path == AllocPath.NONE:
-        return "no allocation"
-    if p.path == AllocPath.LARGE:
-        return f"large, {p.span_pages} pages ({p.class_bytes} B)"
-    header = " +header" if p.header_bytes else ""
-    share = ""
-    if p.path == AllocPath.TINY:
-        share = f", {tiny_share(p.requested_bytes)} per block"
-    return f"{p.path}, {p.class_bytes} B{header}{share}, {p.objects_per_span}/span"
-
-
 def _check_dict(check: CaseCheck) -> dict[str, object]:
     o = check.observation
     return {
@@ -234,7 +221,7 @@ def _print_verification(result: Verification, output_format: str) -> None:
         kind = "pointers" if o.pointers else "no pointers"
         verdict = "ok     " if check.agrees else "DIFFERS"
         click.echo(
-            f"  {verdict} {o.type_size:>6} B {kind:<11}  model: {_short(check.prediction)}"
+            f"  {verdict} {o.type_size:>6} B {kind:<11}  model: {summary(check.prediction)}"
             f"  runtime: {o.summary()}"
         )
         for problem in check.problems:

@@ -411,7 +411,8 @@ def diff_payload(old: Report, new: Report) -> tuple[dict[str, Any], str]:
     Drawn by the same components as a report: the table gains a Change column and filter,
     the summary says what changed; chart and totals are the new code's.
     """
-    from escape_lens.diff import describe_cost, diff_reports
+    from escape_lens.diff import diff_reports
+    from escape_lens.model.explain import describe_cost
 
     result = diff_reports(old, new)
     changes = {id(c.new): c for c in result.changes if c.new is not None}

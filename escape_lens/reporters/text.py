@@ -46,11 +46,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TextIO
 
+from escape_lens.model.explain import object_words, path_column
 from escape_lens.records import (
     EscapeDiagnostic,
     FlowStepKind,
     Note,
-    Prediction,
     Report,
     Site,
     SourcePos,
@@ -92,40 +92,6 @@ _PATH_COLUMN_MAX = 18
 _INDENT = "    "
 _WHAT_MIN = 12  # columns the expression keeps however long the reasons
 _GAP = "  "
-
-
-def describe_path(prediction: Prediction | None) -> str:
-    """The allocator's path in words: tiny, size and span class, large pages, thresholds."""
-    if prediction is None:
-        return ""
-    if prediction.path == AllocPath.TINY:
-        return "tiny (shares a 16 B block)"
-    if prediction.path == AllocPath.LARGE:
-        return f"large, {prediction.span_pages} pages"
-    if prediction.path == AllocPath.DYNAMIC:
-        return "dynamic: " + _thresholds(prediction)
-    return _short_path(prediction)
-
-
-def _short_path(prediction: Prediction | None) -> str:
-    """The path column: as `describe_path`, without the words the column makes obvious."""
-    if prediction is None:
-        return "unknown"
-    if prediction.path == AllocPath.TINY:
-        return "tiny"
-    if prediction.path == AllocPath.SMALL:
-        return f"class {prediction.size_class}, span {prediction.span_class}"
-    if prediction.path == AllocPath.LARGE:
-        return f"large, {prediction.span_pages} pages"
-    if prediction.path == AllocPath.DYNAMIC:
-        return _thresholds(prediction)
-    return "zero-size"  # runtime.zerobase: no memory is taken
-
-
-def _thresholds(prediction: Prediction) -> str:
-    tiny = prediction.tiny_max_count or 0
-    small = prediction.small_max_count or 0
-    return (f"tiny ≤{tiny}, " if tiny else "") + f"small ≤{small}"
 
 
 def describe_bytes(site: Site) -> str:
@@ -470,7 +436,7 @@ class _Row:
         if site.pos.file != home_file:
             pos = f"{_base(site.pos.file)}:{pos}"
         label = SHORT_CONSTRUCT.get(site.construct, site.construct)
-        path = "no allocation" if not site.allocates else _short_path(site.prediction)
+        path = "no allocation" if not site.allocates else path_column(site.prediction)
         if site.allocates and site.prediction is None and site.entry in ("newproc", "deferproc"):
             path = ""
         return cls(site, pos, label, _bytes_cells(site), path, first_reason(site))
@@ -682,7 +648,7 @@ class TextReporter:
             yield from _wrap(f"note: {site.note}", indent, width, paint)
         objects = (site.prediction, *site.extra) if site.prediction is not None else site.extra
         if site.allocates and objects:
-            described = "; ".join(_describe_object(p) for p in objects)
+            described = "; ".join(object_words(p) for p in objects)
             yield from _wrap(f"allocator: {described}", indent, width, paint)
         where = [f"runtime.{site.entry}"] if site.entry else []
         if site.inlined_from is not None:
@@ -794,17 +760,6 @@ def _path_counts(sites: Sequence[Site]) -> list[tuple[str, int]]:
         counts[path] = counts.get(path, 0) + 1
     rank = {name: index for index, name in enumerate(_PATH_ORDER)}
     return sorted(counts.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
-
-
-def _describe_object(prediction: Prediction) -> str:
-    if prediction.path == AllocPath.DYNAMIC:
-        return f"{prediction.elem_bytes or 0} B per element, " + describe_path(prediction)
-    text = f"{prediction.requested_bytes}→{prediction.class_bytes} B {describe_path(prediction)}"
-    if prediction.header_bytes:
-        text += f", {prediction.header_bytes} B malloc header"
-    if prediction.path == AllocPath.SMALL:
-        text += f", {prediction.objects_per_span} per span"
-    return text
 
 
 def _legend(sites: Sequence[Site], width: int, paint: _Paint) -> Iterable[str]:

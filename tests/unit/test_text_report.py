@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from escape_lens.model import predict, predict_dynamic, rules_for
+from escape_lens.model.explain import path_words
 from escape_lens.parsers.escape import flow_step
 from escape_lens.records import (
     AllocCall,
@@ -39,7 +40,6 @@ from escape_lens.reporters.text import (
     REPORTER,
     TextReporter,
     describe_bytes,
-    describe_path,
     escape_reason,
     first_reason,
     render_lines,
@@ -249,7 +249,7 @@ def test_dynamic_sites_show_bytes_per_element_and_thresholds() -> None:
     assert _site_lines(_render(_report(grown), 100))[0].endswith(
         "append(s, int64(i))  stored in Sink"
     )
-    assert describe_path(grown.prediction) == "dynamic: tiny ≤1, small ≤4095"
+    assert path_words(grown.prediction) == "dynamic: tiny ≤1, small ≤4095"
     assert describe_bytes(grown) == "n×8 B"  # noqa: RUF001
 
 
