@@ -37,6 +37,7 @@ from typing import Any, TextIO
 
 from escape_lens import gonames, model
 from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
+from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
 from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict, summarize
 from escape_lens.vocab import AllocPath
 
@@ -56,36 +57,22 @@ MAX_SOURCE_BYTES = 4 << 20
 
 # --- the escape flow, made readable ---------------------------------------------------
 
-_CALLEE_RE = re.compile(r"^(?:[\w.]+\s*:?=\s*)?(?P<callee>[\w.*()\[\]]+?)\(")
 _RESULT_RE = re.compile(r"^~[rR]\d+$")
 
-# Reasons the compiler gives for one edge that a reader does not need to be told.
-_SILENT_REASONS = frozenset(
-    {"spill", "assign", "assign-pair", "slice-literal-element", "dot", "dot-equals", "copy"}
-)
+# Edges a reader of the chain need not be told: bookkeeping, and plain assignments and
+# returns, which the next destination says (`x → returned`).
+_SILENT_REASONS = BOOKKEEPING | {
+    "assign",
+    "assign-pair",
+    "slice-literal-element",
+    "return",
+    "dot-equals",
+    "copy",
+}
 
 
-def _callee(expr: str) -> str:
-    match = _CALLEE_RE.match(expr)
-    return match.group("callee") if match else expr
-
-
-def _describe_edge(expr: str, why: str) -> str | None:
-    if why in _SILENT_REASONS:
-        return None
-    if why == "call parameter":
-        return f"passed to {_callee(expr)}"
-    if why == "call receiver":
-        return f"receiver of {_callee(expr)}"
-    if why == "interface-converted":
-        return "converted to interface"
-    if why == "return":
-        return None  # the destination (~r0) says it
-    if why == "captured by a closure":
-        return "captured by a closure"
-    if why == "address-of":
-        return "address taken"
-    return why
+def _describe_edge(edge: Edge) -> str | None:
+    return None if edge.reason in _SILENT_REASONS else edge_words(edge)
 
 
 def _describe_location(dst: str) -> str:
@@ -120,12 +107,14 @@ def flow_chain(diagnostic: EscapeDiagnostic | None, subject: str = "") -> list[s
             chain.append(destination)
         pending.clear()
 
+    hop = ""
     for step in diagnostic.flow:
         if step.kind == FlowStepKind.HOP:
             close_block()
-            destination = _describe_location(step.destination)
+            hop = step.destination
+            destination = _describe_location(hop)
         elif step.kind == FlowStepKind.EDGE:
-            described = _describe_edge(step.expression, step.reason)
+            described = _describe_edge(Edge(hop, step.expression, step.reason))
             if described is not None:
                 pending.append(described)
     close_block()

@@ -46,18 +46,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TextIO
 
+from escape_lens.entries import entry_family
 from escape_lens.model.explain import object_words, path_column
 from escape_lens.records import (
     EscapeDiagnostic,
-    FlowStepKind,
     Note,
     Report,
     Site,
     SourcePos,
     join_notes,
 )
+from escape_lens.reporters.flowwords import BOOKKEEPING, edge_words, edges
 from escape_lens.reporters.json_report import summarize
-from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
+from escape_lens.vocab import AllocPath, Construct, EntryFamily, EscapeKind, NoteCode
 
 WIDTH = 80
 ALARM = "MODEL DISAGREES"  # how the alarm's note text starts (predict.py), for tests
@@ -94,6 +95,12 @@ _WHAT_MIN = 12  # columns the expression keeps however long the reasons
 _GAP = "  "
 
 
+def _pooled(site: Site) -> bool:
+    """A goroutine's g or a defer record: the runtime takes one from a free list."""
+    family = entry_family(site.entry) if site.entry else None
+    return family in (EntryFamily.GOROUTINE, EntryFamily.DEFER)
+
+
 def describe_bytes(site: Site) -> str:
     """Bytes in words: `32→32 B`, `304→320 B +16` (waste), `n×8 B` (length at run time)."""  # noqa: RUF002
     if not site.allocates:
@@ -106,7 +113,7 @@ def _bytes_cells(site: Site) -> tuple[str, str, str]:
     """The bytes column in three parts, so that arrows line up: requested, arrow, taken."""
     if not site.allocates:
         return ("", "", "-")
-    if site.prediction is None and site.entry in ("newproc", "deferproc"):
+    if site.prediction is None and _pooled(site):
         return ("", "", "pooled")  # a g / _defer record from a free list, rarely a new object
     if site.prediction is not None and site.prediction.path == AllocPath.DYNAMIC:
         return (f"n×{site.prediction.elem_bytes or 0}", " ", "B")  # noqa: RUF001
@@ -120,59 +127,6 @@ def _bytes_cells(site: Site) -> tuple[str, str, str]:
 
 # --- why it escapes ---------------------------------------------------------------------
 
-# Flow steps that are the compiler's bookkeeping, not a place the value goes.
-_MECHANICAL = frozenset(
-    {
-        "spill",
-        "reference",
-        "dot",
-        "dot of pointer",
-        "slice",
-        "copied slice",
-        "indirection",
-        "derefs",
-        "fixed-array-index-of",
-        "slice-to-array",
-    }
-)
-_PHRASES = {
-    "return": "returned",
-    "captured by a closure": "captured by a closure",
-    "interface-converted": "converted to an interface",
-    "struct literal element": "in a struct literal",
-    "array literal element": "in an array literal",
-    "map literal key": "in a map literal",
-    "map literal value": "in a map literal",
-    "key of map put": "stored in a map",
-    "value of map put": "stored in a map",
-    "send": "sent on a channel",
-    "address-of": "address taken",
-    "appendee slice": "appended to",
-    "appended slice...": "appended",
-    "range": "ranged over",
-    "range-deref": "ranged over",
-    "callee operand": "called",
-}
-_CALLEE = re.compile(r"^(?P<name>(?:\([^()]*\)\.)?[^\s()]+)\(")
-
-
-@dataclass(frozen=True, slots=True)
-class _Step:
-    dest: str  # where this hop of the chain leads ("{heap}", "~r0", "s", "{storage for X}")
-    text: str
-    reason: str
-
-
-def _steps(diagnostic: EscapeDiagnostic) -> list[_Step]:
-    steps: list[_Step] = []
-    dest = ""
-    for step in diagnostic.flow:
-        if step.kind == FlowStepKind.HOP:
-            dest = step.destination
-        elif step.kind == FlowStepKind.EDGE:
-            steps.append(_Step(dest, step.expression, step.reason))
-    return steps
-
 
 def escape_reason(diagnostic: EscapeDiagnostic) -> str:
     """Where the value ends up, in a few words, from the compiler's flow chain.
@@ -183,55 +137,8 @@ def escape_reason(diagnostic: EscapeDiagnostic) -> str:
     """
     if diagnostic.kind == EscapeKind.DOES_NOT_ESCAPE:
         return "does not escape"
-    steps = [s for s in _steps(diagnostic) if s.reason not in _MECHANICAL]
-    return _phrase(steps[-1]) if steps else ""
-
-
-def _phrase(step: _Step) -> str:
-    if step.reason in ("call parameter", "call argument"):
-        callee = _CALLEE.match(step.text)
-        if callee is None:
-            return "passed to a call"
-        return "passed to " + re.sub(r"\[[^\[\]]*\]", "", callee["name"])  # no shape args
-    if step.reason.startswith("assign"):  # assign, assign-pair, assign-pair-dot-type, ...
-        if not step.dest.startswith("{"):
-            return f"assigned to {step.dest}"
-        target = _assigned(step.text)
-        return f"stored in {target}" if target else "stored in the heap"
-    if step.reason == "slice-literal-element":
-        return "in a ... argument" if step.text == "... argument" else "in a slice literal"
-    if step.reason in ("struct literal element", "array literal element"):
-        storage = re.fullmatch(r"\{storage for (.+)\}", step.dest)
-        if storage:
-            return f"stored in {_collapse_brackets(storage[1])}"
-    return _PHRASES.get(step.reason, step.reason)
-
-
-def _assigned(text: str) -> str:
-    """The single target of `X = ...` / `X := ...`, index expressions elided; else ""."""
-    depth = 0
-    for index, char in enumerate(text):
-        depth += char in "([{"
-        depth -= char in ")]}"
-        if depth == 0 and (text.startswith(" = ", index) or text.startswith(" := ", index)):
-            target = text[:index]
-            return "" if _top_level_comma(target) else _collapse_brackets(target)
-    return ""
-
-
-def _top_level_comma(text: str) -> bool:
-    depth = 0
-    for char in text:
-        depth += char in "([{"
-        depth -= char in ")]}"
-        if char == "," and depth == 0:
-            return True
-    return False
-
-
-def _collapse_brackets(text: str) -> str:
-    """`h[CanonicalMIMEHeaderKey(key)]` -> `h[…]`: the container matters, not the key."""
-    return re.sub(r"\[[^\[\]]{2,}\]", "[…]", text)
+    steps = [s for s in edges(diagnostic) if s.reason not in BOOKKEEPING]
+    return edge_words(steps[-1]) if steps else ""
 
 
 def first_reason(site: Site) -> str:
@@ -437,7 +344,7 @@ class _Row:
             pos = f"{_base(site.pos.file)}:{pos}"
         label = SHORT_CONSTRUCT.get(site.construct, site.construct)
         path = "no allocation" if not site.allocates else path_column(site.prediction)
-        if site.allocates and site.prediction is None and site.entry in ("newproc", "deferproc"):
+        if site.allocates and site.prediction is None and _pooled(site):
             path = ""
         return cls(site, pos, label, _bytes_cells(site), path, first_reason(site))
 
@@ -744,7 +651,12 @@ def _count(number: int, noun: str) -> str:
 
 
 # (`none` is said `zero-size`; no prediction `pooled` for g / _defer records, else `unknown`)
-_PATH_ORDER = ("tiny", "small", "large", "dynamic", "zero-size", "pooled", "unknown")
+_PATH_ORDER = (
+    *(p.value for p in AllocPath if p != AllocPath.NONE),
+    "zero-size",
+    "pooled",
+    "unknown",
+)
 
 
 def _path_counts(sites: Sequence[Site]) -> list[tuple[str, int]]:
@@ -756,7 +668,7 @@ def _path_counts(sites: Sequence[Site]) -> list[tuple[str, int]]:
         if site.prediction is not None:
             path = site.prediction.path if site.prediction.path != AllocPath.NONE else "zero-size"
         else:
-            path = "pooled" if site.entry in ("newproc", "deferproc") else "unknown"
+            path = "pooled" if _pooled(site) else "unknown"
         counts[path] = counts.get(path, 0) + 1
     rank = {name: index for index, name in enumerate(_PATH_ORDER)}
     return sorted(counts.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
