@@ -39,7 +39,7 @@ from escape_lens import gonames, model
 from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
 from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
 from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict, summarize
-from escape_lens.vocab import AllocPath
+from escape_lens.vocab import AllocPath, Construct
 
 # A function is shown whole when it has at most this many lines; longer ones show windows
 # of CONTEXT lines around each allocating line, so a 2,000-line function costs a few lines.
@@ -49,7 +49,7 @@ CONTEXT = 3
 SOURCE_BUDGET = 600_000
 # Constructs whose main object is mostly a runtime structure (a map or channel header, a
 # goroutine): bytes of it are not the programmer's to remove, so no next-smaller hint.
-FIXED_SIZE = frozenset({"chan", "goroutine", "map"})
+FIXED_SIZE = frozenset({Construct.CHAN, Construct.GOROUTINE, Construct.MAP})
 FILES_PACKAGE = "command-line-arguments"
 # A file this large is not a hand-written Go file worth excerpting (generated tables).
 MAX_SOURCE_BYTES = 4 << 20

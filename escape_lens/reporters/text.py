@@ -61,19 +61,18 @@ from escape_lens.reporters.json_report import summarize
 from escape_lens.vocab import AllocPath, Construct, EntryFamily, EscapeKind, NoteCode
 
 WIDTH = 80
-ALARM = "MODEL DISAGREES"  # how the alarm's note text starts (predict.py), for tests
 
-# Terminal labels for the construct vocabulary (sites.py); unlisted ones print as they are.
+# Terminal labels for the construct vocabulary; unlisted ones print as they are.
 SHORT_CONSTRUCT = {
-    "composite-literal": "literal",
-    "make-slice": "make",
-    "interface": "iface",
-    "string-concat": "concat",
-    "string-conversion": "string",
-    "bytes-conversion": "[]byte",
-    "runes-conversion": "[]rune",
-    "moved-to-heap": "moved",
-    "goroutine": "go",
+    Construct.COMPOSITE_LITERAL: "literal",
+    Construct.MAKE_SLICE: "make",
+    Construct.INTERFACE: "iface",
+    Construct.STRING_CONCAT: "concat",
+    Construct.STRING_CONVERSION: "string",
+    Construct.BYTES_CONVERSION: "[]byte",
+    Construct.RUNES_CONVERSION: "[]rune",
+    Construct.MOVED_TO_HEAP: "moved",
+    Construct.GOROUTINE: "go",
 }
 
 _RESET = "\033[0m"

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from escape_lens.model import predict, predict_dynamic, rules_for
 from escape_lens.model.explain import path_words
 from escape_lens.parsers.escape import flow_step
+from escape_lens.predict import MODEL_DISAGREES as ALARM
 from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
@@ -36,7 +37,6 @@ from escape_lens.records import (
 )
 from escape_lens.reporters import get_reporter
 from escape_lens.reporters.text import (
-    ALARM,
     REPORTER,
     TextReporter,
     describe_bytes,
