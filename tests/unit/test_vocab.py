@@ -216,3 +216,25 @@ def test_the_text_report_selects_notes_by_code_not_by_sentence() -> None:
     assert "48→48 B" in prose
     restated = line(Note(NoteCode.STACK_YET_HEAP, "the reason column leaves this out"))
     assert "leaves this out" not in restated
+
+
+def test_the_gate_reports_no_improvement_when_a_size_becomes_unknown() -> None:
+    from escape_lens.check import evaluate
+    from escape_lens.config import parse_config_text
+    from escape_lens.directives import Directives
+
+    toolchain = GoToolchain("go", GoVersion.parse("go1.27.3"), "linux", "amd64")
+    [before] = assign_fingerprints([_site(48)])
+    after = replace(_site(None), fingerprint=before.fingerprint)
+    config = parse_config_text('hot = ["example.com/m/p.F"]', "escape-lens.toml", ".")
+    directives = Directives(frozenset(), ())
+
+    def rules(old: Site, new: Site) -> list[str]:
+        baseline = Report("0", toolchain, ("example.com/m/p",), (old,))
+        report = Report("0", toolchain, ("example.com/m/p",), (new,))
+        return [f.rule for f in evaluate(report, config, directives, baseline).findings]
+
+    assert rules(before, after) == []  # 48 B -> unknown: not EL007 "improvement"
+    assert rules(after, before) == []
+    smaller = replace(before, prediction=model.predict(24, True, RULES_127))
+    assert rules(before, smaller) == [FindingRule.IMPROVEMENT]  # the oracle still fires
