@@ -142,22 +142,30 @@ def escape_reason(diagnostic: EscapeDiagnostic) -> str:
 
 def first_reason(site: Site) -> str:
     """The reason column: a model alarm, else why nothing is allocated, else why it escapes."""
+    return _reason(site)[0]
+
+
+def _reason(site: Site) -> tuple[str, NoteCode | None]:
+    """`first_reason`, and the code of the note it comes from (None: the flow chain's)."""
     alarm = _alarm(site.notes)
     if alarm:
-        return alarm  # a model bug outranks everything else on the line
+        return alarm, NoteCode.MODEL_DISAGREES  # a model bug outranks everything else
+    code = site.notes[0].code if site.notes else None
     note = _note_clause(site.notes)
     if not site.allocates:
-        return note
+        return note, code
     diag = site.diagnostic
     if diag is None:
-        return note
+        return note, code
     reason = escape_reason(diag)
     if not reason:  # the chain only says it was spilled: the note knows better
-        return note or ("moved to heap" if diag.kind == EscapeKind.MOVED_TO_HEAP else "escapes")
-    return reason
+        if note:
+            return note, code
+        return ("moved to heap" if diag.kind == EscapeKind.MOVED_TO_HEAP else "escapes"), None
+    return reason, None
 
 
-# Shorter forms of a reason, tried in order when the full phrase does not fit.
+# Shorter forms of a flow chain's reason, tried in order when the full phrase does not fit.
 _SHORTER = (
     ("passed to ", "to "),
     ("stored in ", "in "),
@@ -165,37 +173,57 @@ _SHORTER = (
     ("captured by a closure", "captured"),
     ("converted to an interface", "to interface"),
     ("does not escape", "no escape"),
-    # the notes sites.py writes most often, said in fewer words
-    ("the value needs no boxing", "needs no boxing"),
-    ("kept on the stack or optimised away", "stack or optimised away"),
-    ("the runtime reuses a free g / _defer record", "reuses a free record"),
-    ("the wrapper closure of the defer statement", "wraps the deferred call"),
-    ("the wrapper closure of the go statement", "wraps the go call"),
-    ("buckets/groups come with the first insert", "buckets on first insert"),
-    (
-        "grows by doubling (by 1.25 beyond 256 elements), rounded up to a size class",
-        "grows by doubling",
-    ),
-    ("no allocation when the result does not escape and fits 32 bytes", "none if local, ≤32 B"),
-    ("the appended slice is moved to the heap here", "slice moved to the heap here"),
-    ("a func literal that captures nothing is static data", "static: captures nothing"),
 )
+# The notes the join writes most often, said in fewer words: per code, the opening of its
+# text and what says it shorter (tests/unit/test_vocab.py checks the openings are real).
+NOTE_SHORTER: dict[NoteCode, tuple[tuple[str, str], ...]] = {
+    NoteCode.NO_BOXING: (("the value needs no boxing", "needs no boxing"),),
+    NoteCode.NO_ALLOCATION_CALL: (
+        ("kept on the stack or optimised away", "stack or optimised away"),
+    ),
+    NoteCode.POOLED_RECORD: (
+        ("the runtime reuses a free g / _defer record", "reuses a free record"),
+    ),
+    NoteCode.STATEMENT_WRAPPER: (
+        ("the wrapper closure of the defer statement", "wraps the deferred call"),
+        ("the wrapper closure of the go statement", "wraps the go call"),
+    ),
+    NoteCode.MAP_BUCKETS_LATER: (
+        ("buckets/groups come with the first insert", "buckets on first insert"),
+    ),
+    NoteCode.APPEND_GROWTH: (
+        (
+            "grows by doubling (by 1.25 beyond 256 elements), rounded up to a size class",
+            "grows by doubling",
+        ),
+    ),
+    NoteCode.STRING_BUFFER: (
+        ("no allocation when the result does not escape and fits 32 bytes", "none if local, ≤32 B"),
+    ),
+    NoteCode.SLICE_MOVED: (
+        ("the appended slice is moved to the heap here", "slice moved to the heap here"),
+    ),
+    NoteCode.STATIC_CLOSURE: (
+        ("a func literal that captures nothing is static data", "static: captures nothing"),
+    ),
+}
 
 
 @functools.lru_cache(maxsize=4096)  # a report repeats a few reasons, each asked for often
-def _reason_forms(reason: str) -> tuple[str, ...]:
-    """The reason, then ever shorter forms of it that keep its sense (`to F`)."""
+def _reason_forms(reason: str, code: NoteCode | None = None) -> tuple[str, ...]:
+    """The reason, then ever shorter forms of it that keep its sense (`to F`); a note's
+    shorter forms are chosen by its code."""
     forms = [reason]
-    for long, short in _SHORTER:
+    for long, short in _SHORTER if code is None else NOTE_SHORTER.get(code, ()):
         if forms[-1].startswith(long):
             forms.append(short + forms[-1][len(long) :])
     without_asides = re.sub(r" \([^()]*[ ,][^()]*\)", "", forms[-1])  # prose, not `(*T).M`
     return (*forms, without_asides) if without_asides != forms[-1] else tuple(forms)
 
 
-def _cut_reason(reason: str, room: int) -> str:
+def _cut_reason(reason: str, room: int, code: NoteCode | None = None) -> str:
     """The longest form of the reason that fits; the shortest, cut, if none does."""
-    forms = _reason_forms(reason)
+    forms = _reason_forms(reason, code)
     return next((form for form in forms if len(form) <= room), _cut(forms[-1], room))
 
 
@@ -330,6 +358,7 @@ class _Row:
     bytes_cells: tuple[str, str, str]
     path: str
     reason: str
+    reason_code: NoteCode | None  # the note the reason comes from (None: the flow chain)
 
     @property
     def alarm(self) -> bool:
@@ -345,7 +374,8 @@ class _Row:
         path = "no allocation" if not site.allocates else path_column(site.prediction)
         if site.allocates and site.prediction is None and _pooled(site):
             path = ""
-        return cls(site, pos, label, _bytes_cells(site), path, first_reason(site))
+        reason, code = _reason(site)
+        return cls(site, pos, label, _bytes_cells(site), path, reason, code)
 
 
 def _base(file: str) -> str:
@@ -533,19 +563,20 @@ class TextReporter:
         free = stops.width - start
         what = _what(row.site)
         if not row.reason or not what:
-            line.put(_cut(what, free) if what else _cut_reason(row.reason, free), start)
+            reason = _cut_reason(row.reason, free, row.reason_code)
+            line.put(_cut(what, free) if what else reason, start)
             return
         reason_start = max(stops.reason, start + 8)  # the expression keeps a few columns
         what_room = reason_start - len(_GAP) - start
         if len(what) > what_room:  # borrow what the reason's shortest form leaves
-            shortest = min(len(form) for form in _reason_forms(row.reason))
+            shortest = min(len(form) for form in _reason_forms(row.reason, row.reason_code))
             spare = stops.width - start - shortest - len(_GAP)
             what_room = max(what_room, min(len(what), spare))
         line.put(_what(row.site, what_room), start)
         reason_start = max(reason_start, line.end + len(_GAP))
-        if "…" in _cut_reason(row.reason, stops.width - reason_start):
+        if "…" in _cut_reason(row.reason, stops.width - reason_start, row.reason_code):
             reason_start = max(line.end + len(_GAP), stops.width - len(row.reason))
-        line.put(_cut_reason(row.reason, stops.width - reason_start), reason_start)
+        line.put(_cut_reason(row.reason, stops.width - reason_start, row.reason_code), reason_start)
 
     def _details(self, site: Site, width: int, paint: _Paint) -> Iterable[str]:
         """-v: the note, the allocator's objects, the runtime entry, the flow chain."""

@@ -238,3 +238,29 @@ def test_the_gate_reports_no_improvement_when_a_size_becomes_unknown() -> None:
     assert rules(after, before) == []
     smaller = replace(before, prediction=model.predict(24, True, RULES_127))
     assert rules(before, smaller) == [FindingRule.IMPROVEMENT]  # the oracle still fires
+
+
+def test_the_text_reports_note_shortenings_open_real_notes() -> None:
+    """NOTE_SHORTER abbreviates notes chosen by code; each opening it replaces must be
+    how a note of that code really opens, or the shortening would silently stop."""
+    from escape_lens import predict, sites
+    from escape_lens.records import AllocCall
+    from escape_lens.reporters.text import NOTE_SHORTER, _note_clause
+
+    written = [note for version in VERSIONS for site in _sites(version) for note in site.notes]
+    written += [*sites._NO_CALL.values(), *predict.SLICE_MOVED, *predict._APPEND_GROWTH]
+    small_map = AllocCall(
+        SourcePos("m.go", 1), "main.f", "makemap_small", TypeInfo("map[int]int", 8, 8)
+    )
+    written += predict.predict_call(small_map, EntryFamily.MAP, RULES_127, {}).notes
+    for statement in ("deferproc", "newproc"):  # a go/defer statement and its wrapper closure
+        wrapper = TypeInfo("noalg.struct { F uintptr; X0 int }", 16, 0)
+        calls = [
+            AllocCall(SourcePos("m.go", 3), "main.f", statement),
+            AllocCall(SourcePos("m.go", 3), "main.f", "newobject", wrapper),
+        ]
+        written += [n for site in sites.join_sites(calls, (), RULES_127) for n in site.notes]
+    for code, pairs in NOTE_SHORTER.items():
+        texts = [_note_clause((note,)) for note in written if note.code == code]
+        for long, _ in pairs:
+            assert any(text.startswith(long) for text in texts), (code, long)
