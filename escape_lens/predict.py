@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from escape_lens import model
 from escape_lens.entries import is_size_specialized
-from escape_lens.gonames import chan_elem, map_key_elem
+from escape_lens.gonames import CHAN_PREFIXES, chan_elem, map_key_elem
 from escape_lens.records import AllocCall, EscapeDiagnostic, Note, Prediction, Site, TypeInfo
 from escape_lens.vocab import EntryFamily, NoteCode
 
@@ -83,7 +83,7 @@ def resolve_type(name: str, known: dict[str, TypeInfo]) -> TypeInfo | None:
     if name in _BASIC:
         size, ptr = _BASIC[name]
         return TypeInfo(name, size, ptr)
-    if name.startswith(("*", "map[", "chan ", "<-chan ", "chan<- ", "func(")):
+    if name.startswith(("*", "map[", *CHAN_PREFIXES, "func(")):
         return TypeInfo(name, _WORD, _WORD)
     if name.startswith("[]"):
         return TypeInfo(name, 3 * _WORD, _WORD)

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from escape_lens.entries import EntrySpec, alloc_entry
-from escape_lens.gonames import is_closure, spells_container, without_inline_hash
+from escape_lens.gonames import CHAN_PREFIXES, is_closure, spells_container, without_inline_hash
 from escape_lens.parsers import goobj
 from escape_lens.parsers.escape import FuncDecl, InlineCall
 from escape_lens.parsers.inltree import (
@@ -91,9 +91,7 @@ _TWO_WORDS = struct.Struct("<QQ")
 # defined type's descriptor is read past its first line (`AsmParser._hex`).
 _NOT_DEFINED = (
     "map[",
-    "chan ",
-    "<-chan ",
-    "chan<- ",
+    *CHAN_PREFIXES,
     "*",
     "[",
     "func(",
