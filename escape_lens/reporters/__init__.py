@@ -3,9 +3,10 @@
 A renderer arranges records into text and never computes what the records do not hold.
 Each command renders one kind of record, through one interface:
 
-- `analyze`: a `Report` (`Reporter.render`): text, json, html, sarif, github;
+- `analyze`: a `Report` (`Reporter.render`): text, json, html, sarif, github,
+  codequality;
 - `check`: a `CheckResult` (`CheckReporter.render_check`, escape_lens/findings.py, which
-  the gate fills): text, json, github, sarif;
+  the gate fills): text, json, github, sarif, codequality;
 - `diff`: two reports (`DiffReporter.render_diff`): text, json, html;
 - `sizeclass`: predictions, the class table, a verification (`SizeclassReporter`): text,
   json.
@@ -57,6 +58,7 @@ _JSON = "escape_lens.reporters.json_reporter"
 _HTML = "escape_lens.reporters.html"
 _SARIF = "escape_lens.reporters.sarif"
 _GITHUB = "escape_lens.reporters.github"
+_CODEQUALITY = "escape_lens.reporters.codequality"
 _CHECK = "escape_lens.reporters.check_formats"
 _DIFF = "escape_lens.reporters.diff_formats"
 _SIZECLASS = "escape_lens.reporters.sizeclass"
@@ -69,12 +71,14 @@ OUTPUTS: dict[str, dict[str, tuple[str, str]]] = {
         "html": (_HTML, "REPORTER"),
         "sarif": (_SARIF, "REPORTER"),
         "github": (_GITHUB, "REPORTER"),
+        "codequality": (_CODEQUALITY, "REPORTER"),
     },
     "check": {
         "text": (_CHECK, "TEXT"),
         "github": (_GITHUB, "REPORTER"),
         "sarif": (_SARIF, "REPORTER"),
         "json": (_CHECK, "JSON"),
+        "codequality": (_CODEQUALITY, "REPORTER"),
     },
     "diff": {
         "text": (_DIFF, "TEXT"),

@@ -1,0 +1,98 @@
+"""`--format codequality` (GitLab Code Quality) on a real build of fixtures/checkmod."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from escape_lens.cli import main
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.slow
+
+CODEC = "codec/codec.go"
+REQUIRED = {"description", "check_name", "fingerprint", "severity", "location"}
+SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
+
+
+@pytest.fixture
+def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git repository holding the fixture module in a subdirectory."""
+    repo = tmp_path / "repo"
+    module = repo / "services" / "checkmod"
+    shutil.copytree(FIXTURES / "checkmod", module)
+    git = shutil.which("git")
+    if git is not None:
+        subprocess.run([git, "init", "-q", str(repo)], check=True)
+    else:
+        (repo / ".git").mkdir()
+    monkeypatch.chdir(module)
+    return module
+
+
+def _assert_documented_fields(issues: list[dict[str, Any]]) -> None:
+    assert isinstance(issues, list)
+    assert issues
+    for issue in issues:
+        assert set(issue) >= REQUIRED
+        assert issue["description"]
+        assert issue["severity"] in SEVERITIES
+        assert isinstance(issue["location"]["lines"]["begin"], int)
+        assert issue["location"]["lines"]["begin"] >= 1
+        assert not issue["location"]["path"].startswith("/")
+        assert len(issue["fingerprint"]) == 32
+    fingerprints = [issue["fingerprint"] for issue in issues]
+    assert len(set(fingerprints)) == len(fingerprints)
+
+
+def test_check_codequality(
+    capsys: pytest.CaptureFixture[str], repository: Path, pinned_go: Path
+) -> None:
+    assert main(["baseline", "--go", str(pinned_go)]) == 0
+    source = (repository / CODEC).read_text()
+    source = source.replace("\tvar sum uint32\n", "\tvar sum uint32\n\tsink = new([4]uint64)\n")
+    (repository / CODEC).write_text(source)
+    capsys.readouterr()
+    code = main(["check", "--go", str(pinned_go), "--format", "codequality", "-o", "cq.json"])
+    assert code == 1
+    issues = json.loads((repository / "cq.json").read_text())
+    _assert_documented_fields(issues)
+    [new] = [i for i in issues if i["check_name"] == "EL001 new-allocation"]
+    assert new["severity"] == "major"
+    line = source.splitlines().index("\tsink = new([4]uint64)") + 1
+    # Relative to the repository root, not the module root.
+    assert new["location"] == {"path": f"services/checkmod/{CODEC}", "lines": {"begin": line}}
+    assert "new([4]uint64)" in new["description"]
+
+    # A blank line above the site moves it, but not its fingerprint.
+    (repository / CODEC).write_text(source.replace("\tvar sum uint32\n", "\n\tvar sum uint32\n"))
+    main(["check", "--go", str(pinned_go), "--format", "codequality", "-o", "moved.json"])
+    [moved] = [
+        i
+        for i in json.loads((repository / "moved.json").read_text())
+        if i["check_name"] == "EL001 new-allocation"
+    ]
+    assert moved["location"]["lines"]["begin"] == line + 1
+    assert moved["fingerprint"] == new["fingerprint"]
+
+
+def test_analyze_codequality(
+    capsys: pytest.CaptureFixture[str], repository: Path, pinned_go: Path
+) -> None:
+    code = main(["analyze", "./...", "--go", str(pinned_go), "--format", "codequality"])
+    out = capsys.readouterr().out
+    assert code == 0
+    issues = json.loads(out)
+    _assert_documented_fields(issues)
+    assert {i["check_name"] for i in issues} == {"EL000 heap-allocation"}
+    assert {i["severity"] for i in issues} == {"info"}
+    assert len(issues) == 5  # the five allocating sites the SARIF test counts
+    assert any("65536 B large" in i["description"] for i in issues)
+    # Deterministic: the same input renders the same bytes.
+    main(["analyze", "./...", "--go", str(pinned_go), "--format", "codequality"])
+    assert capsys.readouterr().out == out
