@@ -15,9 +15,12 @@ from escape_lens.analyze import analyze_targets
 from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.output import output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from escape_lens.focus import DEFAULT_SORT, SORT_KEYS, Focus, apply_focus
+from escape_lens.gate.config import FunctionPattern
 from escape_lens.model import rules_for
 from escape_lens.records import Report
 from escape_lens.reporters import Reporter, formats, get_reporter
+from escape_lens.vocab import AllocPath
 
 
 @click.command("analyze")
@@ -42,6 +45,37 @@ from escape_lens.reporters import Reporter, formats, get_reporter
     is_flag=True,
     help="Also build the targets into a binary and report where the two modes disagree.",
 )
+@click.option(
+    "--function",
+    "function_pattern",
+    metavar="PATTERN",
+    help="Only functions matching PATTERN (the `hot` pattern grammar; closures included).",
+)
+@click.option("--file", "file_glob", metavar="GLOB", help="Only sites in files matching GLOB.")
+@click.option(
+    "--path",
+    "paths",
+    multiple=True,
+    type=click.Choice([path.value for path in AllocPath]),
+    help="Only sites taking this allocator path (repeatable).",
+)
+@click.option(
+    "--min-bytes",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Only sites taking at least N size-class bytes per execution.",
+)
+@click.option(
+    "--sort",
+    "sort_order",
+    type=click.Choice(list(SORT_KEYS)),
+    default=DEFAULT_SORT,
+    show_default=True,
+    help="Order of the sites (bytes, waste: largest first).",
+)
+@click.option(
+    "--top", type=click.IntRange(min=1), metavar="N", help="Only the first N allocating sites."
+)
 def command(
     targets: Sequence[str],
     go: str | None,
@@ -52,10 +86,24 @@ def command(
     binary: str | None,
     packages: Sequence[str],
     cross_check: bool,
+    function_pattern: str | None,
+    file_glob: str | None,
+    paths: Sequence[str],
+    min_bytes: int | None,
+    sort_order: str,
+    top: int | None,
 ) -> int:
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
     print_to_stderr(verbose)
     reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
+    focus = Focus(
+        function=_function_pattern(function_pattern),
+        file=file_glob,
+        paths=tuple(AllocPath(path) for path in paths),
+        min_bytes=min_bytes,
+        sort=sort_order,
+        top=top,
+    )
     if binary is not None:
         if targets or cross_check or tests:
             raise UsageError("--binary takes no TARGET, --tests or --cross-check")
@@ -71,10 +119,25 @@ def command(
         report = analyze_targets(list(targets), go=go, tests=tests)
         _print_skipped(report)
     _print_model_note(report)
-    _write(report, reporter, output)
+    focused = apply_focus(report, focus)
+    summary = focused.summary(focus) if focus.active else ""
+    # text says what the focus left out after its summary; a machine format's bytes stay
+    # the format's, so there it goes to stderr
+    _write(focused.report, reporter, output, summary if fmt == "text" else "")
+    if summary and fmt != "text":
+        click.echo(f"escape-lens: {summary}", err=True)
     if cross_check:
         return _cross_check(report, list(targets))
     return EXIT_OK
+
+
+def _function_pattern(text: str | None) -> FunctionPattern | None:
+    if text is None:
+        return None
+    try:
+        return FunctionPattern.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"--function: invalid pattern {text!r}: {exc}") from exc
 
 
 def _reporter(fmt: str, verbose: bool) -> Reporter:
@@ -98,9 +161,11 @@ def _print_model_note(report: Report) -> None:
         click.echo(f"escape-lens: note: {note}", err=True)
 
 
-def _write(report: Report, reporter: Reporter, output: str | None) -> None:
+def _write(report: Report, reporter: Reporter, output: str | None, trailer: str = "") -> None:
     with output_stream(output) as stream:
         reporter.render(report, stream)
+        if trailer:
+            stream.write(trailer + "\n")
 
 
 def _cross_check(report: Report, targets: list[str]) -> int:

@@ -44,7 +44,8 @@ LAYERS: list[list[str]] = [
     ["escape_lens.binary_report", "escape_lens.findings"],
     ["escape_lens.crosscheck"],
     ["escape_lens.reporters"],
-    [GATE],
+    # focus narrows a report for `analyze` with the gate's function patterns
+    [GATE, "escape_lens.focus"],
     ["escape_lens.cli", "escape_lens.__main__"],
 ]
 

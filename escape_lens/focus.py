@@ -1,0 +1,122 @@
+"""Focus: which sites of a report a reader asked to see, in which order, how many.
+
+`analyze --function/--file/--path/--min-bytes/--sort/--top` narrow a `Report` here,
+before any renderer sees it, so every format shows the same sites.
+
+Invariants:
+- No focus option given: the report comes back unchanged (the same object), so the
+  output is byte for byte what it was without this module.
+- Filters only remove sites; a site that passes is unchanged. With a filter, the report
+  keeps only the packages that still have a site (an empty package would read "no heap
+  allocations", which the filter does not know).
+- `--sort` is a stable sort over the report's order (by position), so ties stay in
+  source order and the output is deterministic. `SORT_KEYS` is the one table of sort
+  orders; an order is a name and a key (larger key first).
+- `--top N` keeps the first N allocating sites in that order; escape lines that allocate
+  nothing rank nowhere and are dropped with it.
+- `--path` and `--min-bytes` select allocating sites: a site the model could not size
+  has no path and 0 bytes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from escape_lens.gate.config import FunctionPattern
+from escape_lens.gonames import qualified_name
+from escape_lens.records import Report, Site
+from escape_lens.vocab import AllocPath
+
+# name -> key of a site; larger keys first, ties in source order.
+SORT_KEYS: dict[str, Callable[[Site], float]] = {
+    "position": lambda site: 0,
+    "bytes": lambda site: site.class_bytes,
+    "waste": lambda site: site.waste_bytes,
+}
+DEFAULT_SORT = "position"
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    function: FunctionPattern | None = None
+    file: str | None = None
+    paths: tuple[AllocPath, ...] = ()
+    min_bytes: int | None = None
+    sort: str = DEFAULT_SORT
+    top: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self != Focus()
+
+    def describe(self) -> str:
+        """The options as the user gave them: `--path large --top 20`."""
+        words = []
+        if self.function is not None:
+            words.append(f"--function {self.function.text}")
+        if self.file is not None:
+            words.append(f"--file {self.file}")
+        words += [f"--path {path}" for path in self.paths]
+        if self.min_bytes is not None:
+            words.append(f"--min-bytes {self.min_bytes}")
+        if self.sort != DEFAULT_SORT:
+            words.append(f"--sort {self.sort}")
+        if self.top is not None:
+            words.append(f"--top {self.top}")
+        return " ".join(words)
+
+    def selects(self, site: Site) -> bool:
+        if self.function is not None and not self.function_matches(site):
+            return False
+        if self.file is not None and not _file_matches(self.file, site.pos.file):
+            return False
+        if self.paths and (site.prediction is None or site.prediction.path not in self.paths):
+            return False
+        if (self.paths or self.min_bytes is not None) and not site.allocates:
+            return False
+        return self.min_bytes is None or site.class_bytes >= self.min_bytes
+
+    def function_matches(self, site: Site) -> bool:
+        assert self.function is not None
+        return self.function.matches(site.function) or self.function.matches(
+            qualified_name(site.package, site.function)
+        )
+
+
+def _file_matches(glob: str, file: str) -> bool:
+    """The glob against the path (relative to the report root) or its base name."""
+    path = file.replace("\\", "/")
+    return fnmatch.fnmatchcase(path, glob) or fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], glob)
+
+
+@dataclass(frozen=True, slots=True)
+class Focused:
+    """The narrowed report, and how many allocating sites it had and shows."""
+
+    report: Report
+    shown: int
+    total: int
+
+    def summary(self, focus: Focus) -> str:
+        return f"focus: {self.shown} of {self.total} allocating sites shown ({focus.describe()})"
+
+
+def apply_focus(report: Report, focus: Focus) -> Focused:
+    total = sum(1 for site in report.sites if site.allocates)
+    if not focus.active:
+        return Focused(report, total, total)
+    sites = [site for site in report.sites if focus.selects(site)]
+    if focus.sort != DEFAULT_SORT:
+        key = SORT_KEYS[focus.sort]
+        sites.sort(key=lambda site: -key(site))
+    if focus.top is not None:
+        sites = [site for site in sites if site.allocates][: focus.top]
+    kept = {site.package for site in sites}
+    focused = replace(
+        report,
+        sites=tuple(sites),
+        packages=tuple(package for package in report.packages if package in kept),
+    )
+    return Focused(focused, sum(1 for site in sites if site.allocates), total)
