@@ -10,6 +10,7 @@ from escape_lens.cli.logs import print_to_stderr
 from escape_lens.gate.baseline import render_baseline, write_baseline
 from escape_lens.gate.hotpaths import HotPaths, hot_sites
 from escape_lens.gate.run import analyse
+from escape_lens.reporters.text_layout import counted
 
 
 @click.command("baseline")
@@ -43,5 +44,6 @@ def command(
     write_baseline(path, text)
     count = len(hot_sites(analysed.report, HotPaths(analysed.config, analysed.directives)))
     click.echo(
-        f"escape-lens baseline: wrote {count} hot-path heap sites to {os.path.relpath(path)}"
+        f"escape-lens baseline: wrote {counted(count, 'hot-path heap site')} "
+        f"to {os.path.relpath(path)}"
     )

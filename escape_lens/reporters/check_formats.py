@@ -14,6 +14,17 @@ from typing import TextIO
 from escape_lens.errors import EXIT_OK
 from escape_lens.findings import RULES, CheckResult, Finding
 from escape_lens.reporters.json_report import site_to_dict
+from escape_lens.reporters.text_layout import counted
+from escape_lens.vocab import FindingRule
+
+# What a failing finding of a site asks of the reader: change the code, or accept it.
+NEXT_STEP = (
+    "next: remove the allocation, or accept it: `escape-lens baseline` (every site), "
+    "or `//escape-lens:allow <reason>` on or above its line (one site)"
+)
+_SITE_ERRORS = frozenset(
+    {FindingRule.NEW_ALLOCATION, FindingRule.GROWN_ALLOCATION, FindingRule.FORBIDDEN_PATH}
+)
 
 
 class TextCheckReporter:
@@ -22,15 +33,17 @@ class TextCheckReporter:
             out.write(f"{finding.pos}: {finding.level}: {finding.rule} {finding.message}\n")
         for note in result.notes:
             out.write(f"note: {note}\n")
+        if any(finding.rule in _SITE_ERRORS for finding in result.findings):
+            out.write(NEXT_STEP + "\n")
         counts = dict.fromkeys(("error", "warning", "note"), 0)
         for finding in result.findings:
             counts[finding.level] += 1
         against = f"against {result.baseline}" if result.baseline else "without a baseline"
         verdict = "FAIL" if result.exit_code else "ok"
         out.write(
-            f"escape-lens check: {verdict}: {result.hot_sites} hot-path heap sites checked "
-            f"{against}; {counts['error']} errors, {counts['warning']} warnings, "
-            f"{counts['note']} improvements\n"
+            f"escape-lens check: {verdict}: {counted(result.hot_sites, 'hot-path heap site')} "
+            f"checked {against}; {counted(counts['error'], 'error')}, "
+            f"{counted(counts['warning'], 'warning')}, {counted(counts['note'], 'improvement')}\n"
         )
 
 

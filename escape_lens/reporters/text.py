@@ -53,6 +53,7 @@ from escape_lens.reporters.text_layout import (
     Row,
     Stops,
     base_name,
+    counted,
     cut,
     fit_line,
     flow_words,
@@ -192,7 +193,7 @@ class TextReporter:
         totals = summarize(report.sites)
         lines = flow_words(
             [
-                _count(totals["sites"], "site"),
+                counted(totals["sites"], "site"),
                 f"{totals['class_bytes']} B per execution of all sites",
                 f"{totals['waste_bytes']} B waste",
             ],
@@ -205,10 +206,10 @@ class TextReporter:
             lines += flow_words(paths, ", ", width, "    ", first="  by path: ")
         if totals["non_allocating"]:
             lines.append(
-                f"  {_count(totals['non_allocating'], 'escape line')} without an allocation"
+                f"  {counted(totals['non_allocating'], 'escape line')} without an allocation"
             )
         if report.skipped:
-            lines.append(f"  {_count(len(report.skipped), 'package')} skipped")
+            lines.append(f"  {counted(len(report.skipped), 'package')} skipped")
         return "\n".join(lines)
 
 
@@ -255,16 +256,12 @@ def _site_order(site: Site) -> tuple[SourcePos, str, str, str, str]:
 
 def _package_totals(sites: Sequence[Site]) -> str:
     allocating = [s for s in sites if s.allocates]
-    text = f"{_count(len(allocating), 'site')}, {sum(s.class_bytes for s in allocating)} B"
+    text = f"{counted(len(allocating), 'site')}, {sum(s.class_bytes for s in allocating)} B"
     return text + (
         f", {sum(s.waste_bytes for s in allocating)} B waste"
         if any(s.waste_bytes for s in allocating)
         else ""
     )
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 # (`none` is said `zero-size`; no prediction `pooled` for g / _defer records, else `unknown`)

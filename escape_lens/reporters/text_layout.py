@@ -124,6 +124,11 @@ class Row:
     alarm: bool  # the model failed its self-check: the alarm takes the bytes and path
 
 
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """`1 error`, `2 errors`, `0 errors` (`plural` for nouns not made with an s)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def base_name(file: str) -> str:
     return file.rsplit("/", 1)[-1]
 

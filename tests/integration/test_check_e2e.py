@@ -202,7 +202,7 @@ def test_unused_suppression_is_reported(
     [(rule, line, message)] = _findings(out)
     assert (rule, line) == ("EL005", directive)
     assert f"no heap allocation on line {directive + 1}" in message
-    assert "1 warnings" in out
+    assert "1 warning," in out
 
 
 def test_bigger_struct_crossing_a_size_class_grew(
@@ -239,7 +239,7 @@ def test_removed_allocation_is_an_improvement(
     [(rule, _, message)] = _findings(out)
     assert rule == "EL007"
     assert "gone" in message
-    assert "1 improvements" in out
+    assert "1 improvement\n" in out
 
 
 def _config(module: Path, text: str) -> None:

@@ -83,9 +83,19 @@ def test_text_and_exit_code(tmp_path: Path) -> None:
     result = _result(str(tmp_path))
     text = _render("text", result)
     assert "codec/codec.go:24:11: error: EL001 new heap allocation" in text
-    assert text.splitlines()[-1] == (
-        "escape-lens check: FAIL: 1 hot-path heap sites checked against b.json; "
-        "1 errors, 1 warnings, 1 improvements"
+    *_, next_step, verdict = text.splitlines()
+    assert verdict == (
+        "escape-lens check: FAIL: 1 hot-path heap site checked against b.json; "
+        "1 error, 1 warning, 1 improvement"
+    )
+    # A failing site finding says how to act on it.
+    assert next_step.startswith("next: remove the allocation, or accept it: ")
+    assert "`escape-lens baseline`" in next_step
+    assert "`//escape-lens:allow <reason>`" in next_step
+    improvements_only = CheckResult(result.report, result.findings[2:], 0)
+    assert "next:" not in _render("text", improvements_only)
+    assert _render("text", improvements_only).endswith(
+        "0 hot-path heap sites checked without a baseline; 0 errors, 0 warnings, 1 improvement\n"
     )
     assert result.exit_code == 1
     warnings_only = CheckResult(result.report, result.findings[1:], 1)
