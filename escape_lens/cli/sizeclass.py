@@ -29,13 +29,30 @@ from escape_lens.toolchain import MIN_GO, find_go, read_toolchain
 _VERSION_ARG = re.compile(r"^(go)?\d+\.\d+(\.\d+)?((rc|beta)\d+)?$")
 
 
+# A size as people write it: `48`, `32_768`, `4KiB`, `1 MiB`, `64KB`, `8B` (KB and MB
+# are decimal, as the SI units are; KiB and MiB binary).
+_SIZE = re.compile(r"^(\d+)\s*(B|KiB|MiB|GiB|KB|MB|GB)?$", re.IGNORECASE)
+UNITS = {
+    "b": 1,
+    "kib": 1 << 10,
+    "mib": 1 << 20,
+    "gib": 1 << 30,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+}
+
+
 def _sizes(values: Sequence[str]) -> list[int]:
     sizes = []
     for value in values:
-        text = value.replace("_", "")
-        if not text.isdigit():
-            raise UsageError(f"not a size in bytes: {value!r} (want a whole number >= 0)")
-        sizes.append(int(text))
+        match = _SIZE.match(value.replace("_", "").strip())
+        if match is None:
+            raise UsageError(
+                f"not a size: {value!r} (want a whole number of bytes, or with a unit: "
+                "4KiB, 1MiB, 64KB)"
+            )
+        sizes.append(int(match.group(1)) * UNITS[(match.group(2) or "b").lower()])
     return sizes
 
 

@@ -109,10 +109,23 @@ def test_no_go_anywhere_falls_back_with_a_note(
 
 
 @pytest.mark.parametrize(
+    ("written", "in_bytes"),
+    [("4KiB", "4096"), ("4 kib", "4096"), ("1MiB", "1048576"), ("64KB", "64000"), ("48B", "48")],
+)
+def test_sizes_with_units(capsys: pytest.CaptureFixture[str], written: str, in_bytes: str) -> None:
+    code, out, _ = run(capsys, written, "--go", "1.27", "--format", "json")
+    assert code == 0
+    assert out == run(capsys, in_bytes, "--go", "1.27", "--format", "json")[1]
+    assert f'"requested_bytes": {in_bytes}' in out
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["abc"], "not a size in bytes: 'abc'"),
-        (["--", "-5"], "not a size in bytes: '-5'"),
+        (["abc"], "not a size: 'abc'"),
+        (["--", "-5"], "not a size: '-5'"),
+        (["4XiB"], "not a size: '4XiB' (want a whole number of bytes, or with a unit"),
+        (["1.5KiB"], "not a size: '1.5KiB'"),
         ([], "give at least one SIZE"),
         (["--table", "33"], "--table prints every class"),
         (["--table", "--verify"], "cannot be combined"),
