@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import click
 
-from escape_lens import __version__
 from escape_lens.cli.logs import print_to_stderr
+from escape_lens.cli.version import print_version
 from escape_lens.errors import EXIT_ERROR, EscapeLensError
 
 # command name -> module defining `command`; imported only when that command runs, so
@@ -47,7 +47,14 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="escape-lens")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=print_version,
+    help="Show the version, the Go versions the model covers and the toolchain found.",
+)
 def cli() -> None:
     """See every heap allocation in Go code and what the Go runtime does with it.
 
