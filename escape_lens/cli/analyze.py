@@ -20,6 +20,7 @@ from escape_lens.gate.config import FunctionPattern
 from escape_lens.model import rules_for
 from escape_lens.records import Report
 from escape_lens.reporters import Reporter, formats, get_reporter
+from escape_lens.reporters.text_layout import counted
 from escape_lens.vocab import AllocPath
 
 
@@ -176,7 +177,7 @@ def _cross_check(report: Report, targets: list[str]) -> int:
     for disagreement in disagreements:
         click.echo(str(disagreement))
     if disagreements:
-        click.echo(f"escape-lens: {len(disagreements)} disagreements", err=True)
+        click.echo(f"escape-lens: {counted(len(disagreements), 'disagreement')}", err=True)
         return EXIT_FINDINGS
     click.echo("escape-lens: source and binary agree", err=True)
     return EXIT_OK
