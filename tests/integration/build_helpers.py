@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
+from escape_lens.cli import main
 from escape_lens.records import GoToolchain
 from escape_lens.toolchain import read_toolchain
 from tests.conftest import FIXTURES, fetch_toolchain
@@ -24,3 +26,29 @@ def copy_source(name: str, dest: Path) -> Path:
     target = dest / name
     shutil.copytree(SOURCES / name, target)
     return target
+
+
+def module_in_git_repository(fixture: str, tmp_path: Path) -> Path:
+    """fixtures/<fixture> copied into `repo/services/<fixture>` of a git repository, so
+    CI formats must name files relative to the repository root, not the module's."""
+    repo = tmp_path / "repo"
+    module = repo / "services" / fixture
+    shutil.copytree(FIXTURES / fixture, module)
+    git = shutil.which("git")
+    if git is not None:
+        subprocess.run([git, "init", "-q", str(repo)], check=True)
+    else:
+        (repo / ".git").mkdir()
+    return module
+
+
+def baseline_then_edit(module: Path, go: Path, file: str, *edits: tuple[str, str]) -> str:
+    """Record the baseline of `module` (the working directory), then apply the (old, new)
+    edits to `file`; returns the edited source."""
+    assert main(["baseline", "--go", str(go)]) == 0
+    source = (module / file).read_text()
+    for old, new in edits:
+        assert old in source, old
+        source = source.replace(old, new)
+    (module / file).write_text(source)
+    return source

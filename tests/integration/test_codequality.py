@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from escape_lens.cli import main
-from tests.conftest import FIXTURES
+from tests.integration.build_helpers import baseline_then_edit, module_in_git_repository
 
 pytestmark = pytest.mark.slow
 
 CODEC = "codec/codec.go"
+NEW_ALLOCATION = ("\tvar sum uint32\n", "\tvar sum uint32\n\tsink = new([4]uint64)\n")
 REQUIRED = {"description", "check_name", "fingerprint", "severity", "location"}
 SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
 
@@ -23,14 +22,7 @@ SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
 @pytest.fixture
 def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A git repository holding the fixture module in a subdirectory."""
-    repo = tmp_path / "repo"
-    module = repo / "services" / "checkmod"
-    shutil.copytree(FIXTURES / "checkmod", module)
-    git = shutil.which("git")
-    if git is not None:
-        subprocess.run([git, "init", "-q", str(repo)], check=True)
-    else:
-        (repo / ".git").mkdir()
+    module = module_in_git_repository("checkmod", tmp_path)
     monkeypatch.chdir(module)
     return module
 
@@ -53,10 +45,7 @@ def _assert_documented_fields(issues: list[dict[str, Any]]) -> None:
 def test_check_codequality(
     capsys: pytest.CaptureFixture[str], repository: Path, pinned_go: Path
 ) -> None:
-    assert main(["baseline", "--go", str(pinned_go)]) == 0
-    source = (repository / CODEC).read_text()
-    source = source.replace("\tvar sum uint32\n", "\tvar sum uint32\n\tsink = new([4]uint64)\n")
-    (repository / CODEC).write_text(source)
+    source = baseline_then_edit(repository, pinned_go, CODEC, NEW_ALLOCATION)
     capsys.readouterr()
     code = main(["check", "--go", str(pinned_go), "--format", "codequality", "-o", "cq.json"])
     assert code == 1

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +11,8 @@ import pytest
 
 from escape_lens.cli import main
 from escape_lens.findings import RULES
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import REPO
+from tests.integration.build_helpers import baseline_then_edit, module_in_git_repository
 
 pytestmark = pytest.mark.slow
 
@@ -42,14 +41,7 @@ def test_the_vendored_schema_is_the_oasis_schema() -> None:
 @pytest.fixture
 def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A git repository holding the fixture module in a subdirectory, with a baseline."""
-    repo = tmp_path / "repo"
-    module = repo / "services" / "checkmod"
-    shutil.copytree(FIXTURES / "checkmod", module)
-    git = shutil.which("git")
-    if git is not None:
-        subprocess.run([git, "init", "-q", str(repo)], check=True)
-    else:
-        (repo / ".git").mkdir()
+    module = module_in_git_repository("checkmod", tmp_path)
     monkeypatch.chdir(module)
     return module
 
@@ -57,11 +49,13 @@ def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_check_sarif_is_valid_and_complete(
     capsys: pytest.CaptureFixture[str], repository: Path, pinned_go: Path
 ) -> None:
-    assert main(["baseline", "--go", str(pinned_go)]) == 0
-    source = (repository / CODEC).read_text()
-    source = source.replace("\tvar sum uint32\n", "\tvar sum uint32\n\tsink = new([4]uint64)\n")
-    source = source.replace("\tTags []string\n}", "\tTags []string\n\tHash [2]int64\n}")
-    (repository / CODEC).write_text(source)
+    source = baseline_then_edit(
+        repository,
+        pinned_go,
+        CODEC,
+        ("\tvar sum uint32\n", "\tvar sum uint32\n\tsink = new([4]uint64)\n"),
+        ("\tTags []string\n}", "\tTags []string\n\tHash [2]int64\n}"),
+    )
     capsys.readouterr()
     code = main(["check", "--go", str(pinned_go), "--format", "sarif", "-o", "out.sarif"])
     assert code == 1
