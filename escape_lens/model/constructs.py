@@ -1,8 +1,8 @@
 """What the runtime entry points behind Go constructs ask the allocator for.
 
-Each function answers "which mallocgc requests does this construct make" (ALLOCATOR.md
-§8-9); `predict` then says what the allocator does with each request. Objects are
-`(bytes, pointerful)` pairs in the order the runtime allocates them.
+Each function answers "which mallocgc requests does this construct make"
+(docs/allocator.md §8-11); `predict` then says what the allocator does with each
+request. Objects are `(bytes, pointerful)` pairs in the order the runtime allocates them.
 """
 
 from __future__ import annotations

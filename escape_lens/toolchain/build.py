@@ -6,8 +6,7 @@
 the assembly listing for exactly the packages named on the command line (a `-gcflags`
 without a pattern), then parse each target's output.
 
-Invariants:
-
+Invariants (docs/design.md §1, docs/parsers.md#one-go-command):
 - One go command for everything: listing, compiling (never one per package), the
   compiled archives (`Export`, read for the inlining trees by parsers/goobj.py), their
   build IDs (`BuildID`, the key of the result cache) and the export data of every
@@ -15,12 +14,8 @@ Invariants:
   nothing, and test variants (`-test`) are compiled, not linked.
 - A package that cannot load or compile is reported with go's own message (its `Error`),
   one that imports such a package with the first failed dependency (`DepsErrors`); the
-  go command carries on with the independent ones, so one broken package never stops
-  the others.
-- Text `-m=2` output, not `-json=0,DIR` logopt files: the go build cache replays a
-  cached compile's output but not its side files, so only what the compiler prints
-  gives the same CompileOutput from a cached build as from a fresh one (docs/parsers.md).
-  go list writes that output to stderr, one block after a `# pkg` header per compile.
+  go command carries on with the independent ones.
+- Text `-m=2` output, which a cached build replays (logopt files it does not).
 - The compiler's output goes straight into a temporary file and is parsed from there
   once the listing (which comes last, on stdout) says what each block belongs to:
   memory stays flat however large the output, and a package whose result is in the
