@@ -138,3 +138,51 @@ def test_the_citation_checker_sees_what_it_should() -> None:
     assert _slug("8. Size-specialized mallocgc entries (1.26 experiment, 1.27 default)") == (
         "8-size-specialized-mallocgc-entries-126-experiment-127-default"
     )
+
+
+_CODE_SPAN = re.compile(r"`([^`\s]+)`")
+_MODULE_PATH = re.compile(r"^[\w./-]+\.(?:py|go)$|^[\w./-]+/$")
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _design_paths() -> list[str]:
+    design = (DOCS / "design.md").read_text(encoding="utf-8")
+    return [span for span in _CODE_SPAN.findall(design) if _MODULE_PATH.match(span)]
+
+
+def _resolves(path: str) -> bool:
+    return any((base / path).exists() for base in (ROOT / "escape_lens", ROOT))
+
+
+def test_design_names_only_modules_that_exist() -> None:
+    missing = sorted({path for path in _design_paths() if not _resolves(path)})
+    assert missing == [], "docs/design.md names paths that do not exist: " + ", ".join(missing)
+
+
+def test_design_maps_every_module() -> None:
+    """docs/design.md §7 is where a newcomer finds the module that owns a behaviour."""
+    named = set(_design_paths())
+    package = ROOT / "escape_lens"
+    unmapped = [
+        path.relative_to(package).as_posix()
+        for path in sorted(package.rglob("*.py"))
+        if path.name not in ("__init__.py", "__main__.py")
+        and "__pycache__" not in path.parts
+        and path.relative_to(package).as_posix() not in named
+    ]
+    assert unmapped == [], "add these modules to docs/design.md §7: " + ", ".join(unmapped)
+
+
+def test_links_between_documents_resolve() -> None:
+    broken = []
+    for doc in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
+        for target in _LINK.findall(doc.read_text(encoding="utf-8")):
+            if re.match(r"^[a-z]+:", target):
+                continue  # https:, mailto:
+            file_part, _, anchor = target.partition("#")
+            linked = (doc.parent / file_part).resolve() if file_part else doc
+            if not linked.exists():
+                broken.append(f"{_relative(doc)}: {target}")
+            elif anchor and linked.suffix == ".md" and anchor not in _sections(linked)[0]:
+                broken.append(f"{_relative(doc)}: {target} (no such heading)")
+    assert broken == []
