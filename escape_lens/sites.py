@@ -1,72 +1,26 @@
 """The join: escape diagnostics and allocation calls become allocation *sites*.
 
-The compiler says two things about an allocation, in two places, and they disagree often
-enough that neither alone is the truth (DESIGN.md, "What real compiler output does"):
+The escape diagnostics (`-m=2`) say why something goes to the heap; the assembly (`-S`)
+shows the runtime call that allocates. Neither alone is the truth: what real compiler
+output does, and so why these rules, is in docs/design.md §5.
 
-* the escape diagnostics (`-m`) say *why* something goes to the heap, with a column and a
-  flow chain, but not whether or how it is allocated;
-* the assembly (`-S`) shows the runtime call that *does* allocate (`newobject`,
-  `makeslice`, `mallocgcSmallNoScanSC4`, ...), with the type descriptor and constant
-  arguments, but only a line (no column) and, for inlined code, the callee's line.
+Rules, in the order they are applied:
+1. Every allocation call is a site, with or without an escape line behind it.
+2. A call pairs with an unused diagnostic of its own function on its line whose
+   construct its entry may explain (`EXPLAINS`, escape_lens/entries.py); several calls
+   on one line pair in column order. "does not escape" lines pair too.
+3. An inlined call is a site of the function it was inlined into, at its `call_pos`
+   (the inline tree), with the callee's line in `inlined_from`; a call without
+   `call_pos` looks for a compatible diagnostic anywhere in the caller naming its type.
+4. An escape line without a call is a site with `allocates=False` and a coded note
+   saying why (batched, inlined elsewhere, generic shape, no boxing, on the stack).
+5. Generic code keeps the compiler's shape names: each shape is a site of its own.
+6. Predictions come from escape_lens/predict.py, with the size-specialized self-check.
+7. Binary mode calls the join with calls only: rules needing a diagnostic do not fire.
 
-Rules of the join, in the order they are applied:
-
-1. **The calls are what allocates.** Every allocation call becomes a site, with or without
-   an escape line behind it. Channels (`makechan`) have no escape line at all; appends to
-   non-escaping slices still call `growslice`; conversions and concatenations allocate
-   whenever their result is too big for the caller's 32-byte buffer.
-2. **Pairing is by position and construct.** A call pairs with an unused diagnostic on the
-   same file and line whose construct is compatible with the runtime entry (the table
-   `EXPLAINS` in escape_lens/entries.py): `new(T)`, `&T{}`, `[]T{...}`, `func literal` and
-   `moved to heap: x` with `newobject` / `mallocgc*SC*` / `mallocgc`; `make([]T, n)` with
-   `makeslice` (or a direct `mallocgc` for `make` + `copy`); `append` with `growslice`,
-   `growsliceBuf` and `moveSlice*`; `make(map...)` with `makemap*`; `x escapes to heap`
-   with `convT*`; `a + b` with `concatstring*`; conversions with their runtime helpers.
-   Several calls on one line pair with diagnostics in column order (assembly follows
-   evaluation order). "does not escape" lines pair too: they explain a heap allocation
-   that escape analysis did not cause (a variable-length `make`, a grown slice).
-   A diagnostic belongs to one function: when the compiler names it (`... in F:`) or the
-   function spans place it, a call of another function does not take it.
-3. **Inlined allocations** run in the function they were inlined into, so the site is
-   attributed to that function. `-S` places the call at the callee's line (another
-   function's lines, another file, another package); `-m` places the diagnostic at the
-   call site in the caller, which the compiler's inlining tables give exactly
-   (`AllocCall.call_pos`, parsers/inltree.py). Such a call pairs with a compatible unused
-   diagnostic on that line, else it is a site of its own there; the site's `pos` is the
-   caller's position and `inlined_from` the callee's. Only a call without `call_pos`
-   (binary mode without an inline tree entry, old captured output) looks for a
-   compatible diagnostic anywhere in the caller that names its type.
-4. **Escape lines without a call** are sites with `allocates=False` and a note: batched
-   into another moved-to-heap allocation (1.25+ merges small scalar locals into one
-   `mallocgc`), inlined (the allocation is reported where it was inlined), generic (compiled
-   where instantiated, under a shape name), no boxing needed (interface conversion of a
-   constant, zero-size or byte value), or kept on the stack / optimised away.
-5. **Generic code** is compiled under shape names (`NewStack[go.shape.int64]`); the
-   site keeps the compiler's function name, so each instantiation shape is its own site.
-6. **Predictions** use the model for the site's real request, with the self-check of
-   size-specialized entries (escape_lens/predict.py).
-7. **Cache replays** need nothing here: the build parser already resolves the file names
-   of a replayed `-m` text (relative to the directory of the build that filled the
-   cache) to the package's files (parsers/positions.py).
-8. **Binary mode** calls the join with calls only (`diagnostics=()`, origin "binary"):
-   every rule above that needs a diagnostic simply does not fire.
-
-Where source mode and binary mode (`--cross-check`) legitimately differ:
-
-* **Closure copies.** When a function containing a closure is inlined, the compiler
-  compiles the closure body again for that context, as a second text symbol
-  `F.func1#<hash>#` next to `F.func1` (`ir.NewClosureFunc`; `obj.TrimInlineHash` removes
-  the hash from the name). Both are in the package's listing, so source mode reports the
-  closure's allocations once per copy, under the one name `F.func1`; a linked program
-  keeps only the copies something reaches, so the binary may hold fewer calls at those
-  lines (go1.27 std: `cmd/go/internal/modload.fixVersion.func1`,
-  `crypto/tls.ekmFromMasterSecret.func1`). The `-S` listing cannot say which copy a
-  program will keep: that is decided by the linker's reachability, per program. Such
-  sites say so in their note (`_note_closure_copies`).
-* Functions the linker drops altogether are not compared at all (crosscheck.py).
-
-The construct vocabulary is `vocab.Construct` (fixed; reporters and fingerprints rely
-on it); every note a site gets carries a `vocab.NoteCode`.
+Closure copies (`F.func1#hash#`) are reported once per copy under `F.func1`, with a
+note: a linked binary may keep fewer (docs/accuracy.md). Constructs are
+`vocab.Construct`; every note carries a `vocab.NoteCode`.
 """
 
 from __future__ import annotations

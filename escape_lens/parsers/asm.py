@@ -1,50 +1,28 @@
 """Functions, allocation calls and type descriptors from the compiler's `-S` listing.
 
-The listing of one package is a sequence of symbols. A text symbol starts with
-`pkg.F STEXT size=...` and is followed by its instructions,
-`\t0x0013 00019 (/abs/file.go:14)\tLEAQ\ttype:main.T(SB), BX`, then a hex dump and `rel`
-lines. A data symbol starts with `name SRODATA size=...` and is followed by its hex dump;
-type descriptors are the data symbols named `type:T` (`type.T` before go1.20), whose
-first two little-endian words are `abi.Type.Size_` and `abi.Type.PtrBytes`.
+The listing loop: text symbols (`pkg.F STEXT size=...`) and their instructions, data
+symbols (type descriptors, read by parsers/descriptors.py). The format, and what a
+call's straight line is: docs/parsers.md#the-assembly-listing.
 
-Invariants this parser keeps:
-
-- The runtime entry points that allocate are data, in `escape_lens.entries` (ALLOCATOR.md
-  §8, shared with binary mode), each with the arguments that carry its type descriptor
-  and its count, mapped onto the register ABI's by the architecture (parsers/registers.py).
-  Nothing else decides what an allocation call is.
-- The type and count of a call are what the straight line before it puts in those
-  registers (parsers/straightline.py: where the straight line starts; parsers/registers.py:
-  what each instruction does to the registers, per architecture), the rule binary mode
-  applies to machine code. Branch targets are known only when the function's listing
-  ends, so calls are interpreted then. A type loaded from a generic dictionary is
-  therefore None, never a guess.
-- A call's `pos` is the line `-S` attributes the instruction to; for inlined code that is
-  the callee's line, possibly in another file (`errors.go`). Its `call_pos` (where the
-  function itself makes the call that was inlined) is read from the compiler's own
-  inlining tables: the pc of the CALL gives its inlining-tree node, and the root of that
-  node's chain is the call in the function. The build reads them from the compiled
-  archive (`ArchiveInlineTables`, parsers/goobj.py), which has the line of the call; its
-  column is the one of the -m `inlining call to F` line there. Captured output may carry
-  them as `-d=pctab=pctoinline` text instead (`InlineTables`, with columns). This is
-  what the linker writes into `.gopclntab`, so it is exact and agrees with binary mode.
-  Only output without either falls back to a guess from the -m inliner lines
-  (`InlinerGuess`, parsers/inltree.py).
-- A function's span is its own file (the file of its TEXT instruction), from the TEXT
-  line to the last instruction line of that file before the next function declared
-  after it in that file (code inlined from the same file must not stretch the span).
-- Memory stays proportional to what is kept (functions, calls, descriptors' two words),
-  not to the listing: instructions are looked at once and dropped. Until a function's
-  listing ends it keeps its branches' text and, for its allocation calls, the batches of
-  lines their straight lines are read back from (`Window`): no more than the function.
-- The listing is read in batches of lines (toolchain/stream.py) and the instructions
-  of a batch in one loop over it (`_instructions`), whose common case is one
-  `startswith` per line; where a batch cuts a function, what the next batch needs is
-  carried over, so the result does not depend on where batches are cut.
-
-It is one incremental parser, longer than most modules: the hot loop and the state of the
-function being listed belong together. Type descriptors are read by parsers/descriptors.py,
-what registers hold by parsers/registers.py, inlined calls' origins by parsers/inltree.py.
+Invariants:
+- The runtime entry points that allocate are data, in `escape_lens.entries` (shared
+  with binary mode and the join); nothing else decides what an allocation call is.
+- A call's type and count are what the straight line before it puts in the entry's
+  argument registers (parsers/straightline.py, parsers/registers.py), interpreted when
+  the function's listing ends (branch targets are known only then); a type loaded from
+  a generic dictionary is None, never a guess.
+- A call's `pos` is where `-S` puts the instruction (for inlined code, the callee's
+  line); its `call_pos`, the call in the function that was inlined, comes from the
+  compiler's inline trees: the archive's (`ArchiveInlineTables`, parsers/goobj.py; the
+  column from the -m `inlining call to` line there), printed ones in captured output
+  (`InlineTables`), else a guess (`InlinerGuess`, parsers/inltree.py). They are what
+  the linker writes into `.gopclntab`, so source and binary mode agree.
+- A function's span is its own file, from its TEXT line to that file's last instruction
+  line before the next function declared after it in the file.
+- Memory stays proportional to what is kept, not to the listing; where a batch of lines
+  is cut does not change the result.
+One incremental parser, longer than most modules: its hot loop and the state of the
+function being listed belong together.
 """
 
 from __future__ import annotations
