@@ -59,7 +59,6 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
 # module -> why it may be longer than MAX_LINES (one cohesive thing, said in its docstring)
 LONG_MODULES: dict[str, str] = {
     "escape_lens.parsers.asm": "one incremental parser: its hot loop and per-function state",
-    "escape_lens.parsers.goobj": "one reader of one format (Go object files), cohesive",
     "escape_lens.sites": "the join: one set of rules over one package's calls and diagnostics",
 }
 
