@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from escape_lens.errors import ConfigError
+from escape_lens.errors import ConfigError, TargetError
 from escape_lens.fingerprint import CLOSURE_SUFFIX
-from escape_lens.toolchain.targets import find_go_mod
+from escape_lens.toolchain.targets import find_go_mod, reject_flag
 
 CONFIG_NAME = "escape-lens.toml"
 PYPROJECT = "pyproject.toml"
@@ -277,6 +277,11 @@ class _Validator:
             self.fail(("baseline",), f"must be {_TOP_KEYS['baseline']}")
         hot = tuple(self.pattern(("hot",), p) for p in self.string_list(data, "hot"))
         targets = tuple(self.string_list(data, "targets"))
+        for target in targets:
+            try:
+                reject_flag(target)
+            except TargetError as exc:
+                self.fail(("targets",), str(exc), target)
         tests = data.get("tests", False)
         if not isinstance(tests, bool):
             self.fail(("tests",), f"must be {_TOP_KEYS['tests']}")

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -155,12 +154,16 @@ def _cached(listing: Listing, context: resultcache.Context) -> dict[str, Package
 def _foreign_sizes(
     toolchain: GoToolchain, names: list[str], exports: Mapping[str, str]
 ) -> dict[str, TypeInfo]:
-    """Sizes from the helper; if it cannot run, those types stay unsized (never guessed)."""
+    """Sizes from the helper. If it cannot run (a full disk, a broken toolchain), the run
+    fails naming what is missing: sites sized without those types would be wrong, and a
+    gate must not judge them."""
     try:
         return type_sizes(toolchain, names, exports)
     except ToolchainError as exc:
-        print(f"escape-lens: warning: types of other packages left unsized: {exc}", file=sys.stderr)
-        return {}
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise ToolchainError(
+            f"cannot size {len(names)} types of other packages ({shown}): {exc}"
+        ) from exc
 
 
 def _go_warnings(output_path: str) -> list[str]:
@@ -328,6 +331,7 @@ def _build_argv(go: str, targets: Targets, *, tests: bool) -> list[str]:
         *test,
         f"-json={_LIST_FIELDS}",
         GCFLAGS,
+        "--",
         *names,
     ]
 
