@@ -32,6 +32,7 @@ from typing import Any
 
 from escape_lens.errors import ConfigError, TargetError
 from escape_lens.fingerprint import CLOSURE_SUFFIX
+from escape_lens.inputs import MAX_CONFIG_BYTES, read_text
 from escape_lens.toolchain.targets import find_go_mod, reject_flag
 
 CONFIG_NAME = "escape-lens.toml"
@@ -166,7 +167,9 @@ def find_config(start: str) -> tuple[str, tuple[str, ...]] | None:
         here = here.parent
     for directory in (here, *here.parents):
         candidate = directory / CONFIG_NAME
-        if candidate.is_file():
+        if os.path.lexists(candidate):
+            # Whatever it is (a FIFO, a link to /dev/zero, a directory): the file meant
+            # to configure this run, so an error if unreadable, never silently skipped.
             return str(candidate), ()
         pyproject = directory / PYPROJECT
         if pyproject.is_file() and _has_tool_table(pyproject):
@@ -178,19 +181,22 @@ def find_config(start: str) -> tuple[str, tuple[str, ...]] | None:
 
 def _has_tool_table(path: Path) -> bool:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = read_text(path, limit=MAX_CONFIG_BYTES, what="pyproject.toml", error=ConfigError)
+    except ConfigError:
+        return False  # not a readable file at all: not one that configures us
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError):
         # A broken pyproject.toml that may not even be ours: only an error if it is used.
-        return "[tool.escape-lens" in path.read_text(encoding="utf-8", errors="replace")
+        return "[tool.escape-lens" in text
     return isinstance(data.get("tool"), dict) and "escape-lens" in data["tool"]
 
 
 def load_config(explicit: str | None, start: str) -> Config:
     """The configuration for a run: `explicit` (--config) or the one found from `start`."""
     if explicit is not None:
-        if not os.path.isfile(explicit):
-            what = "a directory, not a" if os.path.isdir(explicit) else "no such"
-            raise ConfigError(f"{explicit}: {what} configuration file")
+        if not os.path.lexists(explicit):
+            raise ConfigError(f"{explicit}: no such configuration file")
         table: tuple[str, ...] = ()
         if os.path.basename(explicit) == PYPROJECT:
             table = ("tool", "escape-lens")
@@ -206,10 +212,7 @@ def load_config(explicit: str | None, start: str) -> Config:
 
 def parse_config_file(path: str, table: tuple[str, ...] = ()) -> Config:
     shown = _display(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{shown}: cannot read: {exc}") from exc
+    text = read_text(path, limit=MAX_CONFIG_BYTES, what="configuration", error=ConfigError)
     return parse_config_text(text, shown, os.path.dirname(os.path.abspath(path)), table)
 
 
@@ -246,6 +249,8 @@ def parse_config_text(text: str, source: str, base: str, table: tuple[str, ...] 
         line = match.group(1) if match else "1"
         reason = message[: match.start()].strip() if match else message
         raise ConfigError(f"{source}:{line}: invalid TOML: {reason}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{source}: invalid TOML: nested too deeply") from exc
     lines = _KeyLines(text)
     data: Any = document
     for name in table:
