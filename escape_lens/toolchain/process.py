@@ -4,10 +4,12 @@ Invariants:
 - Every command runs in a process group of its own (a new session), so that the go
   command and everything it starts (compile, asm, link, the C compiler) can be stopped
   together, and a ^C at the terminal reaches escape-lens alone, which then decides.
-- Stopping is gentle first: SIGINT to the whole group, which the go command answers by
-  stopping its compiles and removing its `$WORK` directory; SIGKILL to the group only
-  after a grace period (`STOP_GRACE`). The group is swept with SIGKILL once more after
-  the leader is gone, so no member outlives escape-lens.
+- Stopping is gentle first: SIGINT to the whole group (go build stops its compiles and
+  removes its `$WORK`); SIGKILL to the group only after a short grace (`STOP_GRACE`:
+  `go list` carries on after SIGINT for as long as its compiles take). The group is
+  swept with SIGKILL once more after the leader is gone, so no member outlives us.
+- go's scratch space (GOTMPDIR, hence `$WORK`) is a directory of ours, removed once the
+  command is stopped: nothing is left in the temporary directory even after SIGKILL.
 - Every command has a deadline (`ESCAPE_LENS_GO_TIMEOUT` overrides them all: a hostile
   checkout can make go wait forever, e.g. on a FIFO named like a source file); past it
   the group is stopped as above and the run fails with one line.
@@ -22,11 +24,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from escape_lens.errors import ToolchainError, UsageError
@@ -38,7 +42,7 @@ _verbose = False
 _FIXED_ENV = {"GOTOOLCHAIN": "local"}
 
 # How long go gets to stop its compiles and remove $WORK after SIGINT.
-STOP_GRACE = 5.0
+STOP_GRACE = 2.0
 TIMEOUT_ENV = "ESCAPE_LENS_GO_TIMEOUT"
 
 
@@ -103,6 +107,35 @@ def start(
         raise ToolchainError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
 
 
+@contextlib.contextmanager
+def running(
+    argv: Sequence[str],
+    *,
+    stdout: IO[Any] | int,
+    stderr: IO[Any] | int,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`start`, with the go command's scratch space (GOTMPDIR, where it makes `$WORK`) in
+    a directory of our own that is removed when the block ends, and the process group
+    stopped if it still runs: a go command killed before it could clean up leaves
+    nothing behind either."""
+    try:
+        scratch = tempfile.mkdtemp(prefix="escape-lens-go-", dir=os.environ.get("GOTMPDIR") or None)
+    except OSError as exc:
+        raise ToolchainError(f"cannot make a temporary directory: {exc.strerror or exc}") from exc
+    try:
+        process = start(
+            argv, stdout=stdout, stderr=stderr, cwd=cwd, env={**(env or {}), "GOTMPDIR": scratch}
+        )
+        try:
+            yield process
+        finally:
+            stop_group(process)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
     """Send `signum` to the process group `process` leads (gone already: nothing to do)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -144,17 +177,18 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run a command to completion and capture its output as text."""
     timeout = deadline(timeout)
-    process = start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env)
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        stop_group(process)
-        process.communicate()
-        raise ToolchainError(f"{shlex.join(argv)} did not finish within {timeout:g} s") from exc
-    except BaseException:
-        stop_group(process)
-        process.communicate()
-        raise
+    pipe = subprocess.PIPE
+    with running(argv, stdout=pipe, stderr=pipe, cwd=cwd, env=env) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            stop_group(process)
+            process.communicate()
+            raise ToolchainError(f"{shlex.join(argv)} did not finish within {timeout:g} s") from exc
+        except BaseException:
+            stop_group(process)
+            process.communicate()
+            raise
     stdout = out.decode("utf-8", "replace")
     stderr = err.decode("utf-8", "replace")
     result = subprocess.CompletedProcess(list(argv), process.returncode, stdout, stderr)

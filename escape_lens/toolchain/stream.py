@@ -23,9 +23,8 @@ from escape_lens.errors import ToolchainError
 from escape_lens.toolchain.process import (
     STOP_GRACE,
     deadline,
+    running,
     signal_group,
-    start,
-    stop_group,
 )
 
 
@@ -49,7 +48,8 @@ class FileProcess:
     ) -> None:
         self.argv = tuple(argv)
         self.timeout = deadline(timeout)
-        self._proc = start(self.argv, stdout=stdout, stderr=stderr, cwd=cwd)
+        self._running = running(self.argv, stdout=stdout, stderr=stderr, cwd=cwd)
+        self._proc = self._running.__enter__()
         self.timed_out = False
         self._stopped = threading.Event()
         self._timer = threading.Timer(self.timeout, self._expire)
@@ -86,7 +86,7 @@ class FileProcess:
     ) -> None:
         self._timer.cancel()
         self._stopped.set()
-        stop_group(self._proc)
+        self._running.__exit__(exc_type, exc, tb)
 
 
 def read_batches(path: str, size: int = 1 << 16) -> Iterator[list[str]]:
