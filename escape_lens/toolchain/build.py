@@ -162,7 +162,7 @@ def _foreign_sizes(
     except ToolchainError as exc:
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         raise ToolchainError(
-            f"cannot size {len(names)} types of other packages ({shown}): {exc}"
+            f"cannot size {len(names)} type(s) of other packages ({shown}): {exc}"
         ) from exc
 
 
