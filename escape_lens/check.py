@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from escape_lens.config import Config, enclosing_names, qualified_name
@@ -134,13 +134,15 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """report: the analysed build; baseline: the file compared against ("" for none)."""
+    """report: the analysed build; baseline: the file compared against ("" for none);
+    inputs: the files the check read (configuration, baseline), never to be overwritten."""
 
     report: Report
     findings: tuple[Finding, ...]
     hot_sites: int
     baseline: str = ""
     notes: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
 
     @property
     def errors(self) -> list[Finding]:
@@ -481,7 +483,9 @@ def run_check(
     shown = os.path.relpath(path, cwd or os.getcwd())
     if shown.startswith(".."):
         shown = os.path.abspath(path)
-    return evaluate(analysed.report, analysed.config, analysed.directives, baseline, shown)
+    result = evaluate(analysed.report, analysed.config, analysed.directives, baseline, shown)
+    read = tuple(p for p in (analysed.config.path, path if baseline is not None else "") if p)
+    return replace(result, inputs=read)
 
 
 def allocation_findings(report: Report) -> CheckResult:

@@ -54,7 +54,7 @@ def command(
     if output:
         buffer = io.StringIO()
         reporter.render_check(result, buffer)
-        write_output(buffer.getvalue(), output, [*inputs, result.baseline])
+        write_output(buffer.getvalue(), output, [*inputs, *result.inputs])
         if output_format != "text":
             check_reporter("text").render_check(result, sys.stdout)
     else:

@@ -177,9 +177,28 @@ def stop_signal_name(signum: int) -> str:
     return signal.Signals(signum).name
 
 
-def as_nobody(argv: Sequence[str]) -> list[str] | None:
-    """`argv` run as the unprivileged user nobody, when this test runs as root."""
-    setpriv = shutil.which("setpriv")
-    if os.geteuid() != 0 or setpriv is None:
-        return None
-    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
+NOBODY = 65534
+
+
+def run_as_nobody(args: Sequence[str], cwd: Path, stderr: Path) -> int:
+    """`escape-lens ARGS` in a forked process that has dropped root for the unprivileged
+    user nobody (this interpreter lives under /root, which nobody may not enter, so the
+    child runs the already imported code); its stderr goes to the file `stderr`."""
+    from escape_lens.cli import main
+
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        code = 99
+        try:
+            with stderr.open("w", encoding="utf-8") as err:
+                sys.stderr = err
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+                os.chdir(cwd)
+                code = main(list(args))
+                err.flush()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
