@@ -86,11 +86,12 @@ class Sandbox:
         timeout: float = 600,
         **popen: object,
     ) -> Outcome:
+        popen.setdefault("stdout", subprocess.PIPE)
         result = subprocess.run(
             self.argv(*args),
             cwd=cwd or self.module,
             env=self.env(env),
-            capture_output="stdout" not in popen,
+            stderr=subprocess.PIPE,
             timeout=timeout,
             check=False,
             **popen,  # type: ignore[arg-type]
