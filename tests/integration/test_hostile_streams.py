@@ -66,7 +66,8 @@ def test_a_reader_that_goes_away_ends_quietly_with_141(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     assert process.stdout.read(1)  # like `head -c 1`: one byte, then the reader is gone
     process.stdout.close()
     err = process.stderr.read().decode()
@@ -143,7 +144,7 @@ def test_a_helper_that_cannot_be_built_is_an_error_naming_what_is_missing(
         capture_output=True,
         timeout=600,
         check=False,
-        preexec_fn=limit_file_size,  # noqa: PLW1509 (a single-threaded test child)
+        preexec_fn=limit_file_size,  # the test's child only: no threads to mind
     )
     outcome = Outcome(result.returncode, result.stdout, result.stderr.decode())
     outcome.assert_error(2, "cannot size 1 type(s) of other packages (uint8):", "file too large")
