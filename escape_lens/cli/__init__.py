@@ -1,7 +1,8 @@
 """The command line: a click group whose commands live one per module.
 
 This is the only place that turns errors into exit codes (see `escape_lens.errors`):
-an EscapeLensError becomes one line on stderr, never a traceback.
+an EscapeLensError becomes one line on stderr, never a traceback. The library's warnings
+reach stderr through the logging channel the CLI listens to (escape_lens/cli/logs.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ from collections.abc import Sequence
 import click
 
 from escape_lens import __version__
+from escape_lens.cli.lifecycle import (
+    drop_pending_output,
+    handle_stop_signals,
+    prepare_standard_streams,
+    signal_name,
+)
+from escape_lens.cli.logs import print_to_stderr
 from escape_lens.errors import (
     EXIT_ERROR,
     EXIT_SIGNAL_BASE,
@@ -63,17 +71,14 @@ def cli() -> None:
 
 def entry() -> None:
     """The `escape-lens` program: streams and signals set up, then `main` (see lifecycle)."""
-    from escape_lens.cli import lifecycle
-
-    lifecycle.prepare_standard_streams()
-    lifecycle.handle_stop_signals()
+    prepare_standard_streams()
+    handle_stop_signals()
     sys.exit(main())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from escape_lens.cli.lifecycle import drop_pending_output, signal_name
-
     args = list(sys.argv[1:] if argv is None else argv)
+    print_to_stderr(verbose=False)  # commands with -v turn the commands on
     try:
         # Commands return their exit code (None means 0): `check` returns 1 on findings.
         # Not `cli.main`: it turns a broken pipe into exit 1 and every interrupt into a

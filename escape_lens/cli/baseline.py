@@ -6,10 +6,11 @@ import os
 
 import click
 
-from escape_lens.baseline import render_baseline
-from escape_lens.check import HotPaths, analyse, hot_sites
+from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.output import check_writable, write_output
-from escape_lens.toolchain import set_verbose
+from escape_lens.gate.baseline import render_baseline
+from escape_lens.gate.hotpaths import HotPaths, hot_sites
+from escape_lens.gate.run import analyse
 
 
 @click.command("baseline")
@@ -36,7 +37,7 @@ def command(
 
     `escape-lens check` then fails only on sites that are new or grew since.
     """
-    set_verbose(verbose)
+    print_to_stderr(verbose)
     inputs = [config_file] if config_file else []
     if output is not None:
         check_writable(output, inputs)

@@ -16,7 +16,7 @@ Invariants:
 - The environment comes from `go_environ`: GOTOOLCHAIN=local, so the version reported is
   the version that compiled. Nothing from the checked repository reaches a command line
   as a flag: callers put `--` before targets (docs/check.md, "Untrusted repositories").
-- `-v` shows every command line before it starts.
+- Every command line is logged before it starts (`-v` shows it).
 """
 
 from __future__ import annotations
@@ -27,15 +27,13 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from escape_lens.errors import ToolchainError, UsageError
-
-_verbose = False
+from escape_lens.log import command_started
 
 # A toolchain must never switch itself to another (downloaded) version behind our back:
 # the version we report is the version that compiled.
@@ -44,15 +42,6 @@ _FIXED_ENV = {"GOTOOLCHAIN": "local"}
 # How long go gets to stop its compiles and remove $WORK after SIGINT.
 STOP_GRACE = 2.0
 TIMEOUT_ENV = "ESCAPE_LENS_GO_TIMEOUT"
-
-
-def set_verbose(enabled: bool) -> None:
-    global _verbose
-    _verbose = enabled
-
-
-def verbose() -> bool:
-    return _verbose
 
 
 def go_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -78,9 +67,8 @@ def deadline(default: float) -> float:
 
 
 def show_command(argv: Sequence[str], cwd: str | None = None) -> None:
-    if _verbose:
-        where = f" (in {cwd})" if cwd else ""
-        print(f"+ {shlex.join(argv)}{where}", file=sys.stderr)
+    where = f" (in {cwd})" if cwd else ""
+    command_started(f"+ {shlex.join(argv)}{where}")
 
 
 def start(
