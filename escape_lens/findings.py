@@ -102,6 +102,25 @@ RULES: dict[str, Rule] = {
             "A baseline allocation is gone or costs less.",
             "Run `escape-lens baseline` to lock the improvement in.",
         ),
+        Rule(
+            "EL008",
+            "vanished-function",
+            "error",
+            "A hot function with allocations in the baseline is no longer in the build.",
+            "Its package is excluded by a build constraint, or the function or package was "
+            "renamed or moved: its allocations are no longer checked, so the gate fails "
+            "rather than report them as improvements. Fix the build, or run "
+            "`escape-lens baseline` to accept that the function is gone.",
+        ),
+        Rule(
+            "EL009",
+            "unmatched-pattern",
+            "error",
+            "A `hot` or budget pattern matches no function of the checked packages.",
+            "A typo, or a renamed or moved function: the pattern guards nothing. Fix the "
+            'pattern or remove it. `unmatched-patterns = "warning"` in the configuration '
+            "makes this a warning.",
+        ),
     )
 }
 
@@ -113,10 +132,11 @@ class Finding:
     pos: SourcePos
     function: str = ""
     site: Site | None = None
+    severity: Level | None = None  # the configuration's choice, else the rule's level
 
     @property
     def level(self) -> Level:
-        return RULES[self.rule].level
+        return self.severity or RULES[self.rule].level
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,9 @@ CONFIG_NAME = "escape-lens.toml"
 PYPROJECT = "pyproject.toml"
 DEFAULT_BASELINE = "escape-lens.baseline.json"
 PATHS = ("tiny", "small", "large", "dynamic")
+# What a hot or budget pattern that matches no function is: a failing finding (the
+# default: a gate guarding nothing must not pass), or a warning.
+UNMATCHED = ("error", "warning")
 
 _PATTERN_CHARS = re.compile(r"^[\w.~+\-/*()\[\],]+$")
 _TYPE_ARGS = re.compile(r"\[[^\[\]]*\]")
@@ -50,6 +53,7 @@ class FunctionPattern:
 
     text: str
     regex: re.Pattern[str]
+    line: int = 0  # where the configuration file names it (0: not from a file)
 
     @classmethod
     def parse(cls, text: str) -> FunctionPattern:
@@ -143,10 +147,16 @@ class Config:
     baseline: str = ""
     targets: tuple[str, ...] = ()
     tests: bool = False
+    unmatched_patterns: str = "error"
 
     @property
     def baseline_path(self) -> str:
         return os.path.join(self.base, self.baseline or DEFAULT_BASELINE)
+
+    @property
+    def file(self) -> str:
+        """The configuration file's absolute path ("" for defaults)."""
+        return os.path.join(self.base, os.path.basename(self.path)) if self.path else ""
 
     def is_hot_name(self, function: str) -> bool:
         patterns = (*self.hot, *(b.pattern for b in self.budgets))
@@ -229,6 +239,7 @@ _TOP_KEYS = {
     "budget": "a list of tables ([[budget]])",
     "targets": "a list of Go targets",
     "tests": "a boolean",
+    "unmatched-patterns": f"one of {', '.join(repr(v) for v in UNMATCHED)}",
 }
 _BUDGET_KEYS = {
     "function": "a function pattern",
@@ -281,6 +292,9 @@ class _Validator:
         if not isinstance(baseline, str) or ("baseline" in data and not baseline):
             self.fail(("baseline",), f"must be {_TOP_KEYS['baseline']}")
         hot = tuple(self.pattern(("hot",), p) for p in self.string_list(data, "hot"))
+        unmatched = data.get("unmatched-patterns", "error")
+        if unmatched not in UNMATCHED:
+            self.fail(("unmatched-patterns",), f"must be {_TOP_KEYS['unmatched-patterns']}")
         targets = tuple(self.string_list(data, "targets"))
         for target in targets:
             try:
@@ -302,6 +316,7 @@ class _Validator:
             baseline=baseline,
             targets=targets,
             tests=tests,
+            unmatched_patterns=unmatched,
         )
 
     def string_list(self, data: Mapping[str, Any], key: str) -> list[str]:
@@ -312,10 +327,11 @@ class _Validator:
 
     def pattern(self, key: tuple[str | int, ...], text: str) -> FunctionPattern:
         try:
-            return FunctionPattern.parse(text)
+            pattern = FunctionPattern.parse(text)
         except ValueError as exc:
             self.fail(key, f"invalid pattern {text!r}: {exc}", text)
             raise AssertionError("unreachable") from exc
+        return replace(pattern, line=self.lines.line_of((*self.table, *key), text))
 
     def budget(self, index: int, data: Mapping[str, Any]) -> Budget:
         key: tuple[str | int, ...] = ("budget", index)

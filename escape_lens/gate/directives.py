@@ -11,17 +11,23 @@ Invariants:
   at the start of a comment, without a space (Go's directive convention), so prose that
   mentions `escape-lens:allow` inside a sentence is not a directive.
 - Paths are relative to the report root (the module root), as site positions are.
+- The gate scans exactly the files the build compiled (`scan_files`, from go list):
+  a file a build constraint excludes declares nothing and marks nothing hot.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from escape_lens.errors import ConfigError
+from escape_lens.inputs import MiB, read_text
 from escape_lens.records import Report
+
+MAX_SOURCE_BYTES = 64 * MiB
 
 _HOT_RE = re.compile(r"^\s*//escape-lens:hot(?:\s.*)?$")
 _ALLOW_RE = re.compile(r"//escape-lens:allow(?=\s|$)(.*)$")
@@ -159,6 +165,21 @@ def _module_path(root: str) -> str | None:
 def scan_report(report: Report, *, tests: bool = False) -> Directives:
     """The directives in every Go file of the report's packages."""
     return scan_dirs(report.root, package_dirs(report), tests=tests)
+
+
+def scan_files(root: str, files: Mapping[str, Sequence[str]]) -> Directives:
+    """The directives of exactly `files` (import path -> absolute paths of the files the
+    build compiled): a file excluded by a build constraint declares nothing, and a
+    file is read only if it is a regular one, up to a size no Go source reaches."""
+    parts = []
+    for package, paths in sorted(files.items()):
+        for path in paths:
+            try:
+                text = read_text(path, limit=MAX_SOURCE_BYTES, what="Go source", error=ConfigError)
+            except ConfigError:
+                continue  # go compiled it a moment ago; gone or replaced since
+            parts.append(scan_source(text, os.path.relpath(path, root), package))
+    return merge(parts)
 
 
 def scan_dirs(root: str, dirs: Mapping[str, str], *, tests: bool = False) -> Directives:

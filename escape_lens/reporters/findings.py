@@ -39,7 +39,7 @@ def finding_to_dict(finding: Finding) -> dict[str, object]:
     return {
         "rule": rule.id,
         "name": rule.name,
-        "level": rule.level,
+        "level": finding.level,
         "message": finding.message,
         "file": finding.pos.file,
         "line": finding.pos.line,

@@ -39,9 +39,8 @@ class GithubReporter:
             if finding.pos.col:
                 properties.append(f"col={finding.pos.col}")
             properties.append(f"title={escape_property(f'{rule.id} {rule.name}')}")
-            out.write(
-                f"::{_COMMAND[rule.level]} {','.join(properties)}::{escape_data(finding.message)}\n"
-            )
+            command = _COMMAND[finding.level]
+            out.write(f"::{command} {','.join(properties)}::{escape_data(finding.message)}\n")
         for note in result.notes:
             out.write(f"::notice::{escape_data(note)}\n")
 

@@ -55,7 +55,7 @@ def _result(report: Report, finding: Finding) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": rule.id,
         "ruleIndex": _RULE_IDS.index(rule.id),
-        "level": rule.level,
+        "level": finding.level,
         "message": {"text": finding.message},
         "locations": [location],
     }

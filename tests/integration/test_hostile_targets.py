@@ -34,11 +34,7 @@ def _assert_nothing_ran(sandbox: Sandbox) -> None:
 @pytest.mark.parametrize("command", ["check", "baseline"])
 def test_a_config_target_that_is_a_flag_is_refused(sandbox: Sandbox, command: str) -> None:
     config = sandbox.module / "escape-lens.toml"
-    config.write_text(
-        config.read_text().replace(
-            'baseline = "', 'targets = ["-toolexec=./pwn.sh", "./..."]\nbaseline = "'
-        )
-    )
+    config.write_text('targets = ["-toolexec=./pwn.sh", "./..."]\n' + config.read_text())
     before = snapshot(sandbox.module)
     outcome = sandbox.run(command)
     outcome.assert_error(2, "escape-lens.toml:", "'-toolexec=./pwn.sh'", FLAG_MESSAGE)
