@@ -19,7 +19,7 @@ from typing import Literal
 
 from escape_lens.diff import describe_cost
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK
-from escape_lens.records import Report, Site, SourcePos
+from escape_lens.records import Report, Site, SkippedPackage, SourcePos
 
 Level = Literal["error", "warning", "note"]
 
@@ -158,6 +158,13 @@ class CheckResult:
     @property
     def exit_code(self) -> int:
         return EXIT_FINDINGS if self.errors else EXIT_OK
+
+
+def skipped_line(skipped: SkippedPackage) -> str:
+    """`PKG was not analysed: REASON` (the first line of the compiler's message), as every
+    output format says it."""
+    reason = next((line for line in skipped.reason.splitlines() if line.strip()), "?")
+    return f"{skipped.package} was not analysed: {reason.strip()}"
 
 
 def describe_site(site: Site) -> str:

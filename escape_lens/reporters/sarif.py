@@ -14,7 +14,7 @@ import json
 from typing import Any, TextIO
 
 from escape_lens import __version__
-from escape_lens.findings import RULES, CheckResult, Finding, allocation_findings
+from escape_lens.findings import RULES, CheckResult, Finding, allocation_findings, skipped_line
 from escape_lens.records import Report, SourcePos
 from escape_lens.reporters.repository import repository_path
 
@@ -90,6 +90,18 @@ def _result(report: Report, finding: Finding) -> dict[str, Any]:
     return result
 
 
+def _invocation(report: Report) -> dict[str, Any]:
+    """The run itself: a package skipped because it does not compile is a warning
+    notification, so code scanning shows that part of the build was not analysed."""
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    if report.skipped:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "warning", "message": {"text": skipped_line(skipped)}}
+            for skipped in report.skipped
+        ]
+    return invocation
+
+
 def sarif_log(result: CheckResult) -> dict[str, Any]:
     report = result.report
     return {
@@ -108,6 +120,7 @@ def sarif_log(result: CheckResult) -> dict[str, Any]:
                 "originalUriBaseIds": {
                     SRCROOT: {"description": {"text": "The root of the repository."}}
                 },
+                "invocations": [_invocation(report)],
                 "results": [_result(report, f) for f in result.findings],
                 "properties": {
                     "toolchain": str(report.toolchain.version),
