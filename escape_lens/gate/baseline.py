@@ -11,7 +11,6 @@ Invariants:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -55,4 +54,4 @@ def load_baseline(path: str) -> Report:
     data = parse_json(text, path)
     if not isinstance(data, Mapping):
         raise ReportFormatError(f"{path}: not an escape-lens baseline")
-    return report_from_dict(data, os.path.relpath(path))
+    return report_from_dict(data, path)

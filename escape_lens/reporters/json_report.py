@@ -27,6 +27,7 @@ from escape_lens.records import (
     SourcePos,
     TypeInfo,
 )
+from escape_lens.reporters.json_shape import check_report_shape
 
 SCHEMA = "escape-lens/1"
 
@@ -224,6 +225,7 @@ def write_report(report: Report, out: TextIO) -> None:
 def report_from_dict(data: Mapping[str, Any], source: str = "report") -> Report:
     if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
         raise ReportFormatError(f"{source}: not an escape-lens report (schema {SCHEMA!r})")
+    check_report_shape(data, source)
     try:
         tc = data["toolchain"]
         toolchain = GoToolchain(
