@@ -135,6 +135,15 @@ def make_sandbox(tmp_path: Path, go: Path) -> Sandbox:
     return sandbox
 
 
+def json_report(sandbox: Sandbox) -> Path:
+    """`analyze ./codec --format json` of the sandbox, in a file beside the module."""
+    outcome = sandbox.run("analyze", "./codec", "--format", "json")
+    assert outcome.returncode == 0, outcome.stderr
+    path = sandbox.root / "report.json"
+    path.write_bytes(outcome.stdout)
+    return path
+
+
 def processes_with(needle: str) -> list[str]:
     found = []
     for entry in os.listdir("/proc"):

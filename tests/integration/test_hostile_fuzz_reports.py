@@ -166,19 +166,14 @@ FUZZ = settings(
 )
 
 
+@pytest.mark.parametrize("kind", ["report", "baseline"])
 @FUZZ
 @given(data=st.data())
-def test_corrupted_reports(
-    real: tuple[Report, str, str], tmp_path: Path, data: st.DataObject
+def test_corrupted_reports_and_baselines(
+    real: tuple[Report, str, str], tmp_path: Path, kind: str, data: st.DataObject
 ) -> None:
-    report, text, _ = real
-    _read_each(read_report, data.draw(corrupted(text)), tmp_path, report)
-
-
-@FUZZ
-@given(data=st.data())
-def test_corrupted_baselines(
-    real: tuple[Report, str, str], tmp_path: Path, data: st.DataObject
-) -> None:
-    report, _, baseline = real
-    _read_each(load_baseline, data.draw(corrupted(baseline)), tmp_path, report)
+    report, text, baseline = real
+    if kind == "report":
+        _read_each(read_report, data.draw(corrupted(text)), tmp_path, report)
+    else:
+        _read_each(load_baseline, data.draw(corrupted(baseline)), tmp_path, report)

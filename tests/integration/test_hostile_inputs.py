@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from escape_lens.inputs import MAX_CONFIG_BYTES, MAX_REPORT_BYTES
-from tests.integration.hostile_support import Sandbox, make_sandbox
+from tests.integration.hostile_support import Sandbox, json_report, make_sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -26,11 +26,7 @@ def sandbox(tmp_path: Path, pinned_go: Path) -> Sandbox:
 
 @pytest.fixture
 def report(sandbox: Sandbox) -> Path:
-    outcome = sandbox.run("analyze", "./codec", "--format", "json")
-    assert outcome.returncode == 0, outcome.stderr
-    path = sandbox.root / "report.json"
-    path.write_bytes(outcome.stdout)
-    return path
+    return json_report(sandbox)
 
 
 def _fifo(sandbox: Sandbox) -> Path:

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.hostile_support import Sandbox, make_sandbox, run_as_nobody, snapshot
+from tests.integration.hostile_support import (
+    Sandbox,
+    json_report,
+    make_sandbox,
+    run_as_nobody,
+    snapshot,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -30,11 +36,7 @@ def sandbox(tmp_path: Path, pinned_go: Path) -> Sandbox:
 
 @pytest.fixture
 def report(sandbox: Sandbox) -> Path:
-    outcome = sandbox.run("analyze", "./codec", "--format", "json")
-    assert outcome.returncode == 0, outcome.stderr
-    path = sandbox.root / "report.json"
-    path.write_bytes(outcome.stdout)
-    return path
+    return json_report(sandbox)
 
 
 @pytest.mark.parametrize(
