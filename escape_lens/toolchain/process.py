@@ -112,15 +112,15 @@ def running(
         scratch = tempfile.mkdtemp(prefix="escape-lens-go-", dir=os.environ.get("GOTMPDIR") or None)
     except OSError as exc:
         raise ToolchainError(f"cannot make a temporary directory: {exc.strerror or exc}") from exc
+    process = None
     try:
         process = start(
             argv, stdout=stdout, stderr=stderr, cwd=cwd, env={**(env or {}), "GOTMPDIR": scratch}
         )
-        try:
-            yield process
-        finally:
-            stop_group(process)
+        yield process
     finally:
+        if process is not None:
+            stop_group(process)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
