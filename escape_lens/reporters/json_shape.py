@@ -62,6 +62,7 @@ _SITE = {
     "escape": ("escape?", False),
     "allocates": ("bool", False),
     "note": ("str", False),
+    "notes": ("notes", False),
     "prediction": ("prediction?", False),
     "extra": ("predictions", False),
     "inlined_from": ("pos?", False),
@@ -76,6 +77,7 @@ _TOOLCHAIN = {
     "path": ("str", False),
 }
 _SKIPPED = {"package": ("str", True), "reason": ("str", True)}
+_NOTE = {"code": ("str", True), "text": ("str", True)}
 _REPORT = {
     "tool_version": ("str", False),
     "origin": ("str", False),
@@ -91,7 +93,13 @@ _TABLES: dict[str, dict[str, tuple[str, bool]]] = {
     "escape": _ESCAPE,
     "toolchain": _TOOLCHAIN,
 }
-_LISTS = {"flow": _STEP, "sites": _SITE, "skipped": _SKIPPED, "predictions": _PREDICTION}
+_LISTS = {
+    "flow": _STEP,
+    "sites": _SITE,
+    "skipped": _SKIPPED,
+    "predictions": _PREDICTION,
+    "notes": _NOTE,
+}
 
 
 def check_report_shape(data: Mapping[str, Any], source: str) -> None:
