@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from escape_lens.errors import ConfigError
-from escape_lens.inputs import MiB, read_text
+from escape_lens.inputs import MiB, read_regular
 from escape_lens.records import Report
 
 MAX_SOURCE_BYTES = 64 * MiB
@@ -167,6 +167,16 @@ def scan_report(report: Report, *, tests: bool = False) -> Directives:
     return scan_dirs(report.root, package_dirs(report), tests=tests)
 
 
+def _read_source(path: str) -> str | None:
+    """A Go file's text; None for what is not a regular file of a sane size (a FIFO or a
+    link to /dev/zero must not hang the scan)."""
+    try:
+        data = read_regular(path, limit=MAX_SOURCE_BYTES, what="Go source", error=ConfigError)
+    except ConfigError:
+        return None
+    return data.decode("utf-8", "replace")
+
+
 def scan_files(root: str, files: Mapping[str, Sequence[str]]) -> Directives:
     """The directives of exactly `files` (import path -> absolute paths of the files the
     build compiled): a file excluded by a build constraint declares nothing, and a
@@ -174,9 +184,8 @@ def scan_files(root: str, files: Mapping[str, Sequence[str]]) -> Directives:
     parts = []
     for package, paths in sorted(files.items()):
         for path in paths:
-            try:
-                text = read_text(path, limit=MAX_SOURCE_BYTES, what="Go source", error=ConfigError)
-            except ConfigError:
+            text = _read_source(path)
+            if text is None:
                 continue  # go compiled it a moment ago; gone or replaced since
             parts.append(scan_source(text, os.path.relpath(path, root), package))
     return merge(parts)
@@ -194,9 +203,8 @@ def scan_dirs(root: str, dirs: Mapping[str, str], *, tests: bool = False) -> Dir
             if not name.endswith(".go") or (name.endswith("_test.go") and not tests):
                 continue
             path = os.path.join(absolute, name)
-            try:
-                text = Path(path).read_text(encoding="utf-8", errors="replace")
-            except OSError:
+            text = _read_source(path)
+            if text is None:
                 continue
             parts.append(scan_source(text, os.path.join(directory, name), package))
     return merge(parts)

@@ -6,6 +6,7 @@ out-of-memory kill or a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -126,3 +127,25 @@ def test_deeply_nested_toml_is_one_line(sandbox: Sandbox) -> None:
     config.write_text("hot = " + "[" * 100_000 + "]" * 100_000 + "\n")
     outcome = sandbox.run("check", timeout=QUICK)
     outcome.assert_error(2, "escape-lens.toml: invalid TOML: nested too deeply")
+
+
+def test_a_report_naming_devices_as_sources_does_not_hang_the_html_diff(
+    sandbox: Sandbox, report: Path
+) -> None:
+    """The HTML diff shows source excerpts from the files a report names: a made-up
+    report naming /dev/zero or a FIFO gets no excerpt, and the page is still written."""
+    os.mkfifo(sandbox.root / "fifo.go")
+    (sandbox.root / "zero.go").symlink_to("/dev/zero")
+    data = json.loads(report.read_text())
+    data["root"] = str(sandbox.root)
+    data["sites"][0]["file"] = "zero.go"
+    data["sites"][1]["file"] = "fifo.go"
+    crafted = sandbox.root / "crafted.json"
+    crafted.write_text(json.dumps(data))
+    outcome = sandbox.run(
+        "diff", str(report), str(crafted), "--format", "html", "-o", "diff.html", timeout=QUICK
+    )
+    assert outcome.returncode == 0, outcome.stderr
+    assert outcome.stderr == ""
+    assert (sandbox.module / "diff.html").read_text().startswith("<!doctype html>")
+    sandbox.assert_clean()
