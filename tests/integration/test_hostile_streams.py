@@ -53,7 +53,7 @@ def test_a_full_device_is_one_line(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [("sizeclass", *SIZES), ("analyze", "./codec", "--format", "html", "-v")]
+    "command", [("sizeclass", *SIZES), ("analyze", "net/http", "--format", "json", "-v")]
 )
 def test_a_reader_that_goes_away_ends_quietly_with_141(
     sandbox: Sandbox, command: tuple[str, ...]
