@@ -13,7 +13,7 @@ import click
 
 from escape_lens.analyze import analyze_targets
 from escape_lens.cli.logs import print_to_stderr
-from escape_lens.cli.output import output_stream
+from escape_lens.cli.output import check_writable, output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.model import rules_for
 from escape_lens.records import Report
@@ -56,6 +56,9 @@ def command(
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
     print_to_stderr(verbose)
     reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
+    inputs = [*targets, *([binary] if binary else [])]
+    if output is not None:
+        check_writable(output, inputs)  # before the build too
     if binary is not None:
         if targets or cross_check or tests:
             raise UsageError("--binary takes no TARGET, --tests or --cross-check")
@@ -71,7 +74,7 @@ def command(
         report = analyze_targets(list(targets), go=go, tests=tests)
         _print_skipped(report)
     _print_model_note(report)
-    _write(report, reporter, output)
+    _write(report, reporter, output, inputs)
     if cross_check:
         return _cross_check(report, list(targets))
     return EXIT_OK
@@ -98,8 +101,8 @@ def _print_model_note(report: Report) -> None:
         click.echo(f"escape-lens: note: {note}", err=True)
 
 
-def _write(report: Report, reporter: Reporter, output: str | None) -> None:
-    with output_stream(output) as stream:
+def _write(report: Report, reporter: Reporter, output: str | None, inputs: list[str]) -> None:
+    with output_stream(output, inputs) as stream:
         reporter.render(report, stream)
 
 

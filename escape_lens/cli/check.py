@@ -8,7 +8,7 @@ import sys
 import click
 
 from escape_lens.cli.logs import print_to_stderr
-from escape_lens.cli.output import write_output
+from escape_lens.cli.output import check_writable, write_output
 from escape_lens.errors import EXIT_OK
 from escape_lens.gate.run import run_check
 from escape_lens.reporters import check_reporter, formats
@@ -46,12 +46,15 @@ def command(
     pass, 1 findings, 2 usage, configuration or toolchain error.
     """
     print_to_stderr(verbose)
+    inputs = [name for name in (config_file, baseline_file) if name]
+    if output:
+        check_writable(output, inputs)
     result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
     reporter = check_reporter(output_format)
     if output:
         buffer = io.StringIO()
         reporter.render_check(result, buffer)
-        write_output(buffer.getvalue(), output)
+        write_output(buffer.getvalue(), output, [*inputs, *result.inputs])
         if output_format != "text":
             check_reporter("text").render_check(result, sys.stdout)
     else:

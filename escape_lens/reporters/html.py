@@ -37,6 +37,8 @@ from typing import Any, TextIO
 
 from escape_lens import gonames, model
 from escape_lens.diff import SiteDiff
+from escape_lens.errors import ReportFormatError
+from escape_lens.inputs import read_regular
 from escape_lens.model.explain import describe_cost
 from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
 from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
@@ -191,12 +193,13 @@ def next_smaller(prediction: Prediction, pointers: bool, rules: model.AllocRules
 
 
 def _read_lines(path: Path) -> list[str] | None:
+    """A source file's lines; None for what is not a regular file of a sane size (a report
+    given to `diff` may name any path: a FIFO or /dev/zero must not hang the page)."""
     try:
-        if path.stat().st_size > MAX_SOURCE_BYTES:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        data = read_regular(path, limit=MAX_SOURCE_BYTES, what="source", error=ReportFormatError)
+    except ReportFormatError:
         return None
+    return data.decode("utf-8", "replace").splitlines()
 
 
 def _function_bounds(lines: Sequence[str], first: int, last: int) -> tuple[int, int]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
-from typing import Any, TextIO, cast
+from typing import Any, TextIO
 
 from escape_lens.errors import ReportFormatError
+from escape_lens.inputs import MAX_REPORT_BYTES, read_text
 from escape_lens.parsers.escape import flow_step
 from escape_lens.records import (
     AllocCall,
@@ -31,6 +32,7 @@ from escape_lens.records import (
     SourcePos,
     TypeInfo,
 )
+from escape_lens.reporters.json_shape import check_report_shape
 from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
 
 SCHEMA = "escape-lens/1"
@@ -238,6 +240,7 @@ def write_report(report: Report, out: TextIO) -> None:
 def report_from_dict(data: Mapping[str, Any], source: str = "report") -> Report:
     if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
         raise ReportFormatError(f"{source}: not an escape-lens report (schema {SCHEMA!r})")
+    check_report_shape(data, source)
     try:
         tc = data["toolchain"]
         toolchain = GoToolchain(
@@ -268,8 +271,21 @@ def dumps(data: Any) -> str:
 
 
 def load_report(stream: TextIO, source: str) -> Report:
+    return report_from_dict(parse_json(stream.read(), source), source)
+
+
+def read_report(path: str, what: str = "report") -> Report:
+    """The report in the file `path` (a regular file of at most MAX_REPORT_BYTES)."""
+    text = read_text(path, limit=MAX_REPORT_BYTES, what=what, error=ReportFormatError)
+    return report_from_dict(parse_json(text, path), path)
+
+
+def parse_json(text: str, source: str) -> Any:
+    """A JSON document; one line of ReportFormatError for anything else (nested too
+    deeply to parse is something else: no report nests more than a few levels)."""
     try:
-        data = json.load(stream)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportFormatError(f"{source}: not JSON ({exc.msg} at line {exc.lineno})") from exc
-    return report_from_dict(cast(Mapping[str, Any], data), source)
+    except RecursionError as exc:
+        raise ReportFormatError(f"{source}: not an escape-lens report (nested too deeply)") from exc

@@ -14,7 +14,7 @@ import json
 from typing import Any, TextIO
 
 from escape_lens import __version__
-from escape_lens.findings import RULES, CheckResult, Finding, allocation_findings
+from escape_lens.findings import RULES, CheckResult, Finding, allocation_findings, skipped_line
 from escape_lens.records import Report, SourcePos
 from escape_lens.reporters.repository import repository_path
 from escape_lens.vocab import FindingRule
@@ -56,7 +56,7 @@ def _result(report: Report, finding: Finding) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": rule.id,
         "ruleIndex": _RULE_IDS.index(rule.id),
-        "level": rule.level,
+        "level": finding.level,
         "message": {"text": finding.message},
         "locations": [location],
     }
@@ -91,6 +91,18 @@ def _result(report: Report, finding: Finding) -> dict[str, Any]:
     return result
 
 
+def _invocation(report: Report) -> dict[str, Any]:
+    """The run itself: a package skipped because it does not compile is a warning
+    notification, so code scanning shows that part of the build was not analysed."""
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    if report.skipped:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "warning", "message": {"text": skipped_line(skipped)}}
+            for skipped in report.skipped
+        ]
+    return invocation
+
+
 def sarif_log(result: CheckResult) -> dict[str, Any]:
     report = result.report
     return {
@@ -109,6 +121,7 @@ def sarif_log(result: CheckResult) -> dict[str, Any]:
                 "originalUriBaseIds": {
                     SRCROOT: {"description": {"text": "The root of the repository."}}
                 },
+                "invocations": [_invocation(report)],
                 "results": [_result(report, f) for f in result.findings],
                 "properties": {
                     "toolchain": str(report.toolchain.version),

@@ -198,7 +198,8 @@ class TextReporter:
                 f"  {_count(totals['non_allocating'], 'escape line')} without an allocation"
             )
         if report.skipped:
-            lines.append(f"  {_count(len(report.skipped), 'package')} skipped")
+            names = ", ".join(s.package for s in report.skipped)
+            lines.append(f"  {_count(len(report.skipped), 'package')} skipped: {names}")
         return "\n".join(lines)
 
 

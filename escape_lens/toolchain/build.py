@@ -35,7 +35,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from escape_lens.errors import TargetError, ToolchainError
-from escape_lens.log import warn
 from escape_lens.records import CompileOutput, GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
 from escape_lens.toolchain.golist import iter_json_objects
@@ -151,12 +150,16 @@ def _cached(listing: Listing, context: resultcache.Context) -> dict[str, Package
 def _foreign_sizes(
     toolchain: GoToolchain, names: list[str], exports: Mapping[str, str]
 ) -> dict[str, TypeInfo]:
-    """Sizes from the helper; if it cannot run, those types stay unsized (never guessed)."""
+    """Sizes from the helper. If it cannot run (a full disk, a broken toolchain), the run
+    fails naming what is missing: sites sized without those types would be wrong, and a
+    gate must not judge them."""
     try:
         return type_sizes(toolchain, names, exports)
     except ToolchainError as exc:
-        warn(f"types of other packages left unsized: {exc}")
-        return {}
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise ToolchainError(
+            f"cannot size {len(names)} type(s) of other packages ({shown}): {exc}"
+        ) from exc
 
 
 def _go_warnings(output_path: str) -> list[str]:
@@ -324,6 +327,7 @@ def _build_argv(go: str, targets: Targets, *, tests: bool) -> list[str]:
         *test,
         f"-json={_LIST_FIELDS}",
         GCFLAGS,
+        "--",
         *names,
     ]
 

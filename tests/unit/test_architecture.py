@@ -27,6 +27,7 @@ LAYERS: list[list[str]] = [
     [
         "escape_lens",
         "escape_lens.errors",
+        "escape_lens.inputs",
         "escape_lens.log",
         "escape_lens.vocab",
         "escape_lens.records",
