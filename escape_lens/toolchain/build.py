@@ -36,9 +36,10 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from escape_lens.errors import TargetError, ToolchainError
 from escape_lens.records import CompileOutput, GoToolchain, ListedPackage, PackageOutput, TypeInfo
@@ -51,6 +52,7 @@ from escape_lens.toolchain.typesizes import type_sizes
 
 BUILD_TIMEOUT = 3600.0
 GCFLAGS = "-gcflags=-m=2 -S"
+_Kept = TypeVar("_Kept")
 _LIST_FIELDS = (
     "ImportPath,Dir,Name,Error,DepsErrors,Module,Standard,TestGoFiles,XTestGoFiles,"
     "Export,BuildID,DepOnly,ForTest"
@@ -72,6 +74,32 @@ class Listing:
     exports: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Stage(Generic[_Kept]):
+    """What a build keeps per target package, and so what the result cache stores.
+
+    finish: the parsed output in the form kept, for the build's toolchain (the join, for
+    analyze); types: the sized types a kept result offers to the packages parsed beside it.
+    """
+
+    kind: type[_Kept]
+    finish: Callable[[GoToolchain, PackageOutput], _Kept]
+    types: Callable[[_Kept], Iterable[TypeInfo]]
+
+
+@dataclass(frozen=True, slots=True)
+class Built(Generic[_Kept]):
+    """One build of the targets: the toolchain, the root, per target its kept result."""
+
+    toolchain: GoToolchain
+    root: str
+    results: tuple[_Kept, ...]
+    command: tuple[str, ...]
+
+
+OUTPUTS: Stage[PackageOutput] = Stage(PackageOutput, lambda _, output: output, lambda o: o.types)
+
+
 def compile_targets(
     go: GoToolchain | Path,
     targets: Sequence[str],
@@ -86,6 +114,20 @@ def compile_targets(
     (go failed to run or timed out, or is not a supported Go); a package that does not
     compile is a PackageOutput with `error`, not an exception.
     """
+    built = build_targets(go, targets, OUTPUTS, tests=tests, cwd=cwd)
+    return CompileOutput(built.toolchain, built.root, built.results, built.command)
+
+
+def build_targets(
+    go: GoToolchain | Path,
+    targets: Sequence[str],
+    stage: Stage[_Kept],
+    *,
+    tests: bool = False,
+    cwd: str | None = None,
+) -> Built[_Kept]:
+    """compile_targets, keeping per package what `stage` makes of its output (in import
+    path order); a package whose kept result is in the result cache is not parsed."""
     workdir = os.path.abspath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
     go_path = go.path if isinstance(go, GoToolchain) else str(go)
@@ -113,7 +155,7 @@ def compile_targets(
         _no_match(warnings)
         root = _root(listing.targets, checked, toolchain)
         context = resultcache.Context(toolchain, workdir, root, tests)
-        cached = _cached(listing, context)
+        cached = _cached(listing, context, stage.kind)
         parser = BuildParser(
             [t for t in listing.targets if t.import_path not in cached],
             Positions(workdir, root),
@@ -124,31 +166,34 @@ def compile_targets(
         if parser.states:
             for batch in read_batches(output_path):
                 parser.feed_all(batch)
-    known = {t.name: t for output in cached.values() for t in output.types}
+    known = {t.name: t for kept in cached.values() for t in stage.types(kept)}
     missing = parser.sized_types() - set(parser.listing_types()) - set(known)
     missing |= parser.defined_containers()
     foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports) if missing else {}
     known.update(foreign)
     parsed = {o.import_path: o for o in parser.outputs(known)}
-    outputs = []
-    for listed in listing.targets:
-        output = cached.get(listed.import_path) or parsed.get(listed.import_path)
-        if output is None:
-            output = PackageOutput(listed.import_path, listed.dir, error=listed.error)
-        elif listed.import_path in parsed and listed.build_ids:
-            resultcache.store(context, listed, output, parser.states[listed.import_path].probes)
-        outputs.append(output)
-    outputs.sort(key=lambda o: o.import_path)
-    return CompileOutput(toolchain=toolchain, root=root, packages=tuple(outputs), command=command)
+    results = []
+    for listed in sorted(listing.targets, key=lambda t: t.import_path):
+        kept = cached.get(listed.import_path)
+        if kept is None:
+            output = parsed.get(listed.import_path)
+            if output is None:
+                output = PackageOutput(listed.import_path, listed.dir, error=listed.error)
+            kept = stage.finish(toolchain, output)
+            if listed.import_path in parsed and listed.build_ids:
+                probes = parser.states[listed.import_path].probes
+                resultcache.store(context, listed, kept, probes)
+        results.append(kept)
+    return Built(toolchain, root, tuple(results), command)
 
 
-def _cached(listing: Listing, context: resultcache.Context) -> dict[str, PackageOutput]:
+def _cached(listing: Listing, context: resultcache.Context, kind: type[_Kept]) -> dict[str, _Kept]:
     found = {}
     for listed in listing.targets:
         if listed.error is None and listed.build_ids:
-            output = resultcache.load(context, listed)
-            if output is not None:
-                found[listed.import_path] = output
+            kept = resultcache.load(context, listed, kind)
+            if kept is not None:
+                found[listed.import_path] = kept
     return found
 
 

@@ -17,9 +17,14 @@ guessed:
   questions asked while a package was parsed are stored with its result and asked again
   before it is reused; a different answer is a miss.
 
-An entry is a pickle written atomically (another run sees all of it or nothing) under
-`cache_dir()/results`; an unreadable, foreign or stale entry is a miss, never an error,
-and a cache that cannot be written only costs the next run its speed. Entries unused for
+What is stored is a record (any of escape_lens.records: analyze keeps a package's joined
+sites, `JoinedPackage`; compile_targets its parsed output), whose type is part of the key.
+An entry is a header line, a SHA-256 of the rest and the record in the format of
+escape_lens/codec.py (JSON, checked against the record's annotations as it is read: no
+code runs, whatever the file holds), written atomically (another run sees all of it or
+nothing) under `cache_dir()/results`. An unreadable, corrupt, foreign or stale entry is a
+miss, never an error, and is deleted; a cache that cannot be written only costs the next
+run its speed. Entries unused for
 a week are deleted, at most once a day. `ESCAPE_LENS_CACHE` moves the whole cache;
 `ESCAPE_LENS_RESULT_CACHE=off` neither reads nor writes results (every package is parsed).
 """
@@ -29,16 +34,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from escape_lens.codec import CodecError, decode, encode
 from escape_lens.parsers.positions import Probe, answers_hold
-from escape_lens.records import GoToolchain, PackageOutput
+from escape_lens.records import GoToolchain
 from escape_lens.toolchain.wheel import cache_dir
 
 if TYPE_CHECKING:
@@ -46,7 +52,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Context", "Probe", "enabled", "load", "store"]
 
-_FORMAT = b"escape-lens results 1\n"
+_FORMAT = b"escape-lens results 2 "
+_DIGEST_HEX = 64
+_MAX_ENTRY_BYTES = 1 << 30
+_Stored = TypeVar("_Stored")
 _MAX_AGE = 7 * 24 * 3600.0
 _TRIM_EVERY = 24 * 3600.0
 
@@ -65,37 +74,71 @@ def enabled() -> bool:
     return os.environ.get("ESCAPE_LENS_RESULT_CACHE", "").lower() not in ("off", "0", "no")
 
 
-def load(context: Context, listed: ListedPackage) -> PackageOutput | None:
-    """The stored result for `listed`, if there is one and it provably still holds."""
+def load(context: Context, listed: ListedPackage, kind: type[_Stored]) -> _Stored | None:
+    """The stored `kind` for `listed`, if there is one and it provably still holds."""
     if not enabled():
         return None
-    path = _entry(context, listed)
+    path = _entry(context, listed, kind)
     try:
-        with open(path, "rb") as file:
-            if file.read(len(_FORMAT)) != _FORMAT:
-                return None
-            probes, output = pickle.load(file)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+        data = _read(path)
+        if data is None:
+            return None
+        probes, value = _parse(data, kind)
+    except CodecError:
+        with contextlib.suppress(OSError):
+            path.unlink()  # corrupt or planted: the next run stores a good one
         return None
-    if not isinstance(output, PackageOutput) or not answers_hold(probes):
+    if not answers_hold(probes):
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: kept by `_trim`
-    return output
+    return value
 
 
-def store(
-    context: Context, listed: ListedPackage, output: PackageOutput, probes: list[Probe]
-) -> None:
-    """Keep `output` for the next run; silently nothing when the cache is not writable."""
+def _read(path: Path) -> bytes | None:
+    """The entry's bytes, None if there is none; CodecError for anything but a regular
+    file of a sane size (a planted FIFO must not block the run, nor a huge file fill its
+    memory)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CodecError(f"unreadable: {exc}") from None
+    try:
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise CodecError("not a regular file")
+            data = file.read(_MAX_ENTRY_BYTES + 1)
+    except OSError as exc:
+        raise CodecError(f"unreadable: {exc}") from None
+    if len(data) > _MAX_ENTRY_BYTES:
+        raise CodecError("larger than any entry escape-lens writes")
+    return data
+
+
+def _parse(data: bytes, kind: type[_Stored]) -> tuple[list[Probe], _Stored]:
+    header = len(_FORMAT) + _DIGEST_HEX + 1
+    if not data.startswith(_FORMAT) or data[header - 1 : header] != b"\n":
+        raise CodecError("not a result cache entry of this version")
+    payload = data[header:]
+    if hashlib.sha256(payload).hexdigest().encode() != data[len(_FORMAT) : header - 1]:
+        raise CodecError("the entry's digest does not match its content")
+    probes, value = decode(payload, tuple[list[Probe], kind])  # type: ignore[valid-type]
+    return probes, value
+
+
+def store(context: Context, listed: ListedPackage, value: object, probes: list[Probe]) -> None:
+    """Keep `value` for the next run; silently nothing when the cache is not writable."""
     if not enabled():
         return
-    path = _entry(context, listed)
+    path = _entry(context, listed, type(value))
+    payload = encode((probes, value))
+    digest = hashlib.sha256(payload).hexdigest().encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as file:
-            file.write(_FORMAT)
-            pickle.dump((probes, output), file, protocol=pickle.HIGHEST_PROTOCOL)
+            file.write(_FORMAT + digest + b"\n" + payload)
         os.replace(file.name, path)
     except OSError:
         with contextlib.suppress(OSError, UnboundLocalError):
@@ -104,10 +147,11 @@ def store(
     _trim(path.parent.parent)
 
 
-def _entry(context: Context, listed: ListedPackage) -> Path:
+def _entry(context: Context, listed: ListedPackage, kind: type) -> Path:
     key = hashlib.sha256()
     for part in (
         _code_digest(),
+        kind.__qualname__,
         context.toolchain.path,
         str(context.toolchain.version),
         ",".join(context.toolchain.goexperiment),

@@ -41,9 +41,9 @@ def _context(tmp_path: Path) -> resultcache.Context:
 
 def test_a_stored_result_comes_back(cache: Path, tmp_path: Path) -> None:
     listed, output, probes = _package(tmp_path)
-    assert resultcache.load(_context(tmp_path), listed) is None
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) is None
     resultcache.store(_context(tmp_path), listed, output, probes)
-    assert resultcache.load(_context(tmp_path), listed) == output
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) == output
     assert len(list(cache.glob("*/*"))) == 1
 
 
@@ -52,11 +52,11 @@ def test_any_other_build_id_directory_or_mode_is_a_miss(cache: Path, tmp_path: P
     context = _context(tmp_path)
     resultcache.store(context, listed, output, probes)
     other = ListedPackage(listed.import_path, listed.dir, "a", build_ids=("act/other",))
-    assert resultcache.load(context, other) is None
+    assert resultcache.load(context, other, PackageOutput) is None
     moved = resultcache.Context(TOOLCHAIN, str(tmp_path), str(tmp_path / "mod"), False)
-    assert resultcache.load(moved, listed) is None
+    assert resultcache.load(moved, listed, PackageOutput) is None
     tests = resultcache.Context(TOOLCHAIN, context.workdir, context.root, True)
-    assert resultcache.load(tests, listed) is None
+    assert resultcache.load(tests, listed, PackageOutput) is None
 
 
 def test_a_changed_file_system_answer_is_a_miss(cache: Path, tmp_path: Path) -> None:
@@ -64,9 +64,9 @@ def test_a_changed_file_system_answer_is_a_miss(cache: Path, tmp_path: Path) -> 
     assert probes  # the package directory's Go files, at least
     resultcache.store(_context(tmp_path), listed, output, probes)
     (tmp_path / "mod" / "a" / "b.go").write_text("package a\n")
-    assert resultcache.load(_context(tmp_path), listed) is None
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) is None
     (tmp_path / "mod" / "a" / "b.go").unlink()
-    assert resultcache.load(_context(tmp_path), listed) == output
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) == output
 
 
 def test_a_broken_entry_is_a_miss_and_an_unwritable_cache_is_no_error(
@@ -76,14 +76,14 @@ def test_a_broken_entry_is_a_miss_and_an_unwritable_cache_is_no_error(
     resultcache.store(_context(tmp_path), listed, output, probes)
     (entry,) = cache.glob("*/*")
     entry.write_bytes(entry.read_bytes()[:40])
-    assert resultcache.load(_context(tmp_path), listed) is None
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) is None
     entry.write_bytes(b"something else entirely")
-    assert resultcache.load(_context(tmp_path), listed) is None
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) is None
     blocker = tmp_path / "file"
     blocker.write_text("")
     monkeypatch.setenv("ESCAPE_LENS_CACHE", str(blocker))  # a file, not a directory
     resultcache.store(_context(tmp_path), listed, output, probes)
-    assert resultcache.load(_context(tmp_path), listed) is None
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) is None
 
 
 def test_it_can_be_turned_off(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,7 +91,7 @@ def test_it_can_be_turned_off(cache: Path, tmp_path: Path, monkeypatch: pytest.M
     listed, output, probes = _package(tmp_path)
     resultcache.store(_context(tmp_path), listed, output, probes)
     assert not cache.exists()
-    assert resultcache.load(_context(tmp_path), listed) is None
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) is None
 
 
 def test_positions_answers_are_recorded_per_block(tmp_path: Path) -> None:
