@@ -22,7 +22,8 @@ from escape_lens.config import Config
 from escape_lens.directives import Directives
 from escape_lens.errors import ConfigError, ReportFormatError
 from escape_lens.records import Report
-from escape_lens.reporters.json_report import dumps, report_from_dict, report_to_dict
+from escape_lens.reporters.json_report import report_from_dict, report_to_dict
+from escape_lens.reporters.json_text import dumps
 
 KIND = "baseline"
 

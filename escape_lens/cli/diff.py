@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 import click
@@ -12,6 +11,7 @@ from escape_lens.cli.output import write_output
 from escape_lens.diff import SiteChange, SiteDiff, diff_reports
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, ReportFormatError
 from escape_lens.reporters.json_report import load_report, site_to_dict
+from escape_lens.reporters.json_text import dumps
 
 
 @click.command("diff")
@@ -35,7 +35,7 @@ def command(old: str, new: str, output_format: str, output: str | None, exit_zer
     result = diff_reports(old_report, new_report)
     buffer = io.StringIO()
     if output_format == "json":
-        buffer.write(json.dumps(diff_to_dict(result), indent=2, ensure_ascii=False) + "\n")
+        buffer.write(dumps(diff_to_dict(result)))
     elif output_format == "html":
         from escape_lens.reporters.html import REPORTER as HTML
 

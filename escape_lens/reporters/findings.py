@@ -9,13 +9,13 @@ in the checked-out tree whatever directory escape-lens ran in.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Protocol, TextIO
 
 from escape_lens.check import RULES, CheckResult, Finding
 from escape_lens.errors import EXIT_OK
 from escape_lens.records import Report
+from escape_lens.reporters.json_text import dumps
 from escape_lens.toolchain.targets import nearest_ancestor
 
 
@@ -91,7 +91,7 @@ class JsonCheckReporter:
             "notes": list(result.notes),
             "findings": [finding_to_dict(f) for f in result.findings],
         }
-        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        out.write(dumps(data))
 
 
 def repository_root(start: str) -> str | None:

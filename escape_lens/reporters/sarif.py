@@ -10,13 +10,13 @@ The output is deterministic: no timestamps, no absolute paths.
 
 from __future__ import annotations
 
-import json
 from typing import Any, TextIO
 
 from escape_lens import __version__
 from escape_lens.check import RULES, CheckResult, Finding, allocation_findings
 from escape_lens.records import Report, SourcePos
 from escape_lens.reporters.findings import repository_path
+from escape_lens.reporters.json_text import dumps
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "SRCROOT"
@@ -123,7 +123,7 @@ class SarifReporter:
         self.render_check(allocation_findings(report), out)
 
     def render_check(self, result: CheckResult, out: TextIO) -> None:
-        out.write(json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n")
+        out.write(dumps(sarif_log(result)))
 
 
 REPORTER = SarifReporter()
