@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import click
 
-from escape_lens import __version__
+from escape_lens import __version__, progress
 from escape_lens.errors import EXIT_ERROR, EscapeLensError
 
 # command name -> module defining `command`; imported only when that command runs, so
@@ -55,6 +55,7 @@ def cli() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    progress.configure("auto")  # until --quiet or --progress says otherwise
     try:
         # Commands return their exit code (None means 0): `check` returns 1 on findings.
         result = cli.main(args=args, prog_name="escape-lens", standalone_mode=False)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import click
 
+from escape_lens import progress
+from escape_lens.cli.options import progress_options
 from escape_lens.cli.output import output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.records import Report
@@ -34,6 +36,7 @@ FORMATS = ("text", "json", "html", "sarif", "github")
     metavar="PATTERN",
     help="With --binary: functions of these packages (default: the main module's).",
 )
+@progress_options
 @click.option(
     "--cross-check",
     is_flag=True,
@@ -55,6 +58,29 @@ def command(
 
     set_verbose(verbose)
     reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
+    with progress.running() as line:
+        report = _analyze(targets, go, tests, binary, packages, cross_check)
+        if output is not None:  # on stdout the report and the line would interleave
+            line.set(f"writing {output}")
+            _write(report, reporter, output)
+    if binary is None:
+        _print_skipped(report)
+    _print_model_note(report)
+    if output is None:
+        _write(report, reporter, output)
+    if cross_check:
+        return _cross_check(report, list(targets))
+    return EXIT_OK
+
+
+def _analyze(
+    targets: Sequence[str],
+    go: str | None,
+    tests: bool,
+    binary: str | None,
+    packages: Sequence[str],
+    cross_check: bool,
+) -> Report:
     if binary is not None:
         if targets or cross_check or tests:
             raise UsageError("--binary takes no TARGET, --tests or --cross-check")
@@ -69,12 +95,7 @@ def command(
         from escape_lens.analyze import analyze_targets
 
         report = analyze_targets(list(targets), go=go, tests=tests)
-        _print_skipped(report)
-    _print_model_note(report)
-    _write(report, reporter, output)
-    if cross_check:
-        return _cross_check(report, list(targets))
-    return EXIT_OK
+    return report
 
 
 def _reporter(fmt: str, verbose: bool) -> Reporter:

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from escape_lens import progress
 from escape_lens.errors import TargetError, ToolchainError
 from escape_lens.records import CompileOutput, GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
@@ -51,6 +52,7 @@ from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
 from escape_lens.toolchain.typesizes import type_sizes
 
 BUILD_TIMEOUT = 3600.0
+_BATCH = 1 << 16
 GCFLAGS = "-gcflags=-m=2 -S"
 _Kept = TypeVar("_Kept")
 _LIST_FIELDS = (
@@ -141,6 +143,8 @@ def build_targets(
                 command, stdout=stdout, stderr=stderr, timeout=BUILD_TIMEOUT, cwd=workdir
             ) as process,
         ):
+            line = progress.current()
+            line.set(_CompilesDone(output_path))
             toolchain = go if isinstance(go, GoToolchain) else read_toolchain(go)
             # The parsers are imported while go runs (tens of milliseconds it overlaps).
             from escape_lens.parsers.gobuild import BuildParser
@@ -164,18 +168,23 @@ def build_targets(
             goroot=toolchain.goroot,
         )
         if parser.states:
-            for batch in read_batches(output_path):
+            size = max(1, os.path.getsize(output_path))
+            what = f"{len(parser.states)} of {len(listing.targets)} packages"
+            for index, batch in enumerate(read_batches(output_path, _BATCH)):
+                line.set(f"parsing {what}: {min(99, index * _BATCH * 100 // size)}%")
                 parser.feed_all(batch)
     known = {t.name: t for kept in cached.values() for t in stage.types(kept)}
     missing = parser.sized_types() - set(parser.listing_types()) - set(known)
     missing |= parser.defined_containers()
+    line.set(f"sizing {len(missing)} types of other packages")
     foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports) if missing else {}
     known.update(foreign)
     parsed = {o.import_path: o for o in parser.outputs(known)}
     results = []
-    for listed in sorted(listing.targets, key=lambda t: t.import_path):
+    for index, listed in enumerate(sorted(listing.targets, key=lambda t: t.import_path)):
         kept = cached.get(listed.import_path)
         if kept is None:
+            line.set(f"finishing {index + 1} of {len(listing.targets)} packages")
             output = parsed.get(listed.import_path)
             if output is None:
                 output = PackageOutput(listed.import_path, listed.dir, error=listed.error)
@@ -185,6 +194,28 @@ def build_targets(
                 resultcache.store(context, listed, kept, probes)
         results.append(kept)
     return Built(toolchain, root, tuple(results), command)
+
+
+class _CompilesDone:
+    """The progress line's text while go runs: how many compiles of target packages it
+    has finished (the `# pkg` headers in its output so far, read where the last look
+    stopped; only the progress line's thread calls this)."""
+
+    def __init__(self, output_path: str) -> None:
+        self._path = output_path
+        self._offset = 0
+        self._count = 0
+        self._last = b"\n"
+
+    def __call__(self) -> str:
+        with open(self._path, "rb") as file:
+            file.seek(self._offset)
+            data = file.read()
+        if data:
+            self._count += (self._last[-1:] + data).count(b"\n# ")
+            self._offset += len(data)
+            self._last = data[-1:]
+        return f"go: {self._count} target compiles done"
 
 
 def _cached(listing: Listing, context: resultcache.Context, kind: type[_Kept]) -> dict[str, _Kept]:
@@ -204,6 +235,7 @@ def _foreign_sizes(
     try:
         return type_sizes(toolchain, names, exports)
     except ToolchainError as exc:
+        progress.current().clear()
         print(f"escape-lens: warning: types of other packages left unsized: {exc}", file=sys.stderr)
         return {}
 
