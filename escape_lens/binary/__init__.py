@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 import capstone
 
-from escape_lens import __version__, model
+from escape_lens import __version__, model, progress
 from escape_lens.analyze import sort_sites
 from escape_lens.binary.program import GoProgram, package_of
 from escape_lens.errors import BinaryFormatError, UsageError
@@ -59,7 +59,9 @@ def _analyze(path: str | os.PathLike[str], packages: Sequence[str] | None) -> Re
         raise UsageError(
             f"{program.elf.path}: no function of the binary belongs to {' '.join(patterns)}"
         )
-    for found in program.iter_alloc_calls(functions):
+    line = progress.current()
+    for index, found in enumerate(program.iter_alloc_calls(functions)):
+        line.set(f"disassembling {len(functions)} functions: {index + 1} allocate so far")
         calls.extend(found.calls)
         spans.append(found.span)
         for info in found.types:
