@@ -10,11 +10,10 @@ packages by import path, so the same code always gives the same report byte for 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from escape_lens import __version__, model
+from escape_lens import __version__
 from escape_lens.errors import BuildError
-from escape_lens.fingerprint import assign_fingerprints
 from escape_lens.records import (
     CompileOutput,
     GoToolchain,
@@ -24,7 +23,6 @@ from escape_lens.records import (
     Site,
     SkippedPackage,
 )
-from escape_lens.sites import join_package
 from escape_lens.toolchain import find_go
 from escape_lens.toolchain.build import Stage
 from escape_lens.toolchain.targets import find_go_mod, in_one_module
@@ -53,6 +51,11 @@ def join_output(toolchain: GoToolchain, package: PackageOutput) -> JoinedPackage
     and the report's order restricted to one package is the package's own sorted order,
     so a package's final sites do not depend on the others: the result cache keeps them.
     """
+    # Imported here: a warm run joins nothing, and need not load the join at all.
+    from escape_lens import model
+    from escape_lens.fingerprint import assign_fingerprints
+    from escape_lens.sites import join_package
+
     if package.error is not None:
         return JoinedPackage(package.import_path, error=package.error)
     rules = model.rules_for(toolchain.version, toolchain.goexperiment)
@@ -105,8 +108,11 @@ def analyze_targets(
     go: str | None = None,
     tests: bool = False,
     cwd: str | None = None,
+    while_building: Callable[[], object] | None = None,
 ) -> Report:
-    """Every heap allocation site of the target packages, with the model's predictions."""
+    """Every heap allocation site of the target packages, with the model's predictions.
+
+    `while_building` is called while go runs (the CLI imports its reporter meanwhile)."""
     from escape_lens.toolchain.build import build_targets
 
     go_binary = find_go(go)
@@ -115,5 +121,7 @@ def analyze_targets(
         found = in_one_module(targets, os.getcwd())
         if found is not None and found[0] != find_go_mod(os.getcwd()):
             cwd, targets = found
-    built = build_targets(go_binary, targets, JOIN, tests=tests, cwd=cwd)
+    built = build_targets(
+        go_binary, targets, JOIN, tests=tests, cwd=cwd, while_building=while_building
+    )
     return report_from_joined(built.toolchain, built.root, built.results)

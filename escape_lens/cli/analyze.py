@@ -7,7 +7,7 @@ or bad input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import click
 
@@ -57,9 +57,16 @@ def command(
     from escape_lens.toolchain import set_verbose
 
     set_verbose(verbose)
-    reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
+    reporters: list[Reporter] = []
+
+    def load_reporter() -> None:  # while go runs (a bad format still fails before the end)
+        if not reporters:
+            reporters.append(_reporter(fmt, verbose))
+
     with progress.running() as line:
-        report = _analyze(targets, go, tests, binary, packages, cross_check)
+        report = _analyze(targets, go, tests, binary, packages, cross_check, load_reporter)
+        load_reporter()
+        reporter = reporters[0]
         if output is not None:  # on stdout the report and the line would interleave
             line.set(f"writing {output}")
             _write(report, reporter, output)
@@ -80,6 +87,7 @@ def _analyze(
     binary: str | None,
     packages: Sequence[str],
     cross_check: bool,
+    while_building: Callable[[], None],
 ) -> Report:
     if binary is not None:
         if targets or cross_check or tests:
@@ -94,7 +102,7 @@ def _analyze(
             raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
         from escape_lens.analyze import analyze_targets
 
-        report = analyze_targets(list(targets), go=go, tests=tests)
+        report = analyze_targets(list(targets), go=go, tests=tests, while_building=while_building)
     return report
 
 

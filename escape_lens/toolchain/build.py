@@ -43,13 +43,13 @@ from typing import Generic, TypeVar
 
 from escape_lens import progress
 from escape_lens.errors import TargetError, ToolchainError
+from escape_lens.parsers.positions import Probe
 from escape_lens.records import CompileOutput, GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
 from escape_lens.toolchain.golist import iter_json_objects
 from escape_lens.toolchain.locate import read_toolchain
 from escape_lens.toolchain.stream import FileProcess, read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
-from escape_lens.toolchain.typesizes import type_sizes
 
 BUILD_TIMEOUT = 3600.0
 _BATCH = 1 << 16
@@ -127,13 +127,16 @@ def build_targets(
     *,
     tests: bool = False,
     cwd: str | None = None,
+    while_building: Callable[[], object] | None = None,
 ) -> Built[_Kept]:
     """compile_targets, keeping per package what `stage` makes of its output (in import
-    path order); a package whose kept result is in the result cache is not parsed."""
+    path order); a package whose kept result is in the result cache is not parsed.
+    `while_building` is called while go runs, after what the build itself needs."""
     workdir = os.path.abspath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
     go_path = go.path if isinstance(go, GoToolchain) else str(go)
     command = tuple(_build_argv(go_path, checked, tests=tests))
+    line = progress.current()
     with tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp:
         listing_path, output_path = os.path.join(tmp, "listing"), os.path.join(tmp, "output")
         with (
@@ -143,13 +146,16 @@ def build_targets(
                 command, stdout=stdout, stderr=stderr, timeout=BUILD_TIMEOUT, cwd=workdir
             ) as process,
         ):
-            line = progress.current()
+            # While go runs: the last run's results are decoded (resultcache.Preload),
+            # the toolchain is asked what it is, and, when nothing suggests that the
+            # results are all cached, the parsers are imported.
+            preload = resultcache.Preload((workdir, *command), stage.kind)
             line.set(_CompilesDone(output_path))
             toolchain = go if isinstance(go, GoToolchain) else read_toolchain(go)
-            # The parsers are imported while go runs (tens of milliseconds it overlaps).
-            from escape_lens.parsers.gobuild import BuildParser
-            from escape_lens.parsers.positions import Positions
-
+            if not preload.expected:
+                import escape_lens.parsers.gobuild  # noqa: F401
+            if while_building is not None:
+                while_building()
             returncode = process.wait()
         with open(listing_path, encoding="utf-8", errors="replace") as file:
             listing = read_listing(file.read(), tests=tests)
@@ -159,41 +165,62 @@ def build_targets(
         _no_match(warnings)
         root = _root(listing.targets, checked, toolchain)
         context = resultcache.Context(toolchain, workdir, root, tests)
-        cached = _cached(listing, context, stage.kind)
-        parser = BuildParser(
-            [t for t in listing.targets if t.import_path not in cached],
-            Positions(workdir, root),
-            tests=tests,
-            archives=listing.archives,
-            goroot=toolchain.goroot,
-        )
-        if parser.states:
-            size = max(1, os.path.getsize(output_path))
-            what = f"{len(parser.states)} of {len(listing.targets)} packages"
-            for index, batch in enumerate(read_batches(output_path, _BATCH)):
-                line.set(f"parsing {what}: {min(99, index * _BATCH * 100 // size)}%")
-                parser.feed_all(batch)
-    known = {t.name: t for kept in cached.values() for t in stage.types(kept)}
-    missing = parser.sized_types() - set(parser.listing_types()) - set(known)
-    missing |= parser.defined_containers()
-    line.set(f"sizing {len(missing)} types of other packages")
-    foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports) if missing else {}
-    known.update(foreign)
-    parsed = {o.import_path: o for o in parser.outputs(known)}
+        cached = _cached(listing, context, stage.kind, preload)
+        known = {t.name: t for kept in cached.values() for t in stage.types(kept)}
+        unparsed = [t for t in listing.targets if t.import_path not in cached]
+        parsed = {}
+        if unparsed:
+            parsed = _parse(unparsed, listing, output_path, toolchain, context, known)
     results = []
     for index, listed in enumerate(sorted(listing.targets, key=lambda t: t.import_path)):
         kept = cached.get(listed.import_path)
         if kept is None:
             line.set(f"finishing {index + 1} of {len(listing.targets)} packages")
-            output = parsed.get(listed.import_path)
+            output, probes = parsed.get(listed.import_path, (None, None))
             if output is None:
                 output = PackageOutput(listed.import_path, listed.dir, error=listed.error)
             kept = stage.finish(toolchain, output)
-            if listed.import_path in parsed and listed.build_ids:
-                probes = parser.states[listed.import_path].probes
+            if probes is not None and listed.build_ids:
                 resultcache.store(context, listed, kept, probes)
         results.append(kept)
+    stored = [t for t in listing.targets if t.error is None and t.build_ids]
+    resultcache.remember(preload, [resultcache.entry_path(context, t, stage.kind) for t in stored])
     return Built(toolchain, root, tuple(results), command)
+
+
+def _parse(
+    unparsed: list[ListedPackage],
+    listing: Listing,
+    output_path: str,
+    toolchain: GoToolchain,
+    context: resultcache.Context,
+    known: dict[str, TypeInfo],
+) -> dict[str, tuple[PackageOutput, list[Probe]]]:
+    """The output of the `unparsed` packages, with the questions their parsing asked."""
+    from escape_lens.parsers.gobuild import BuildParser
+    from escape_lens.parsers.positions import Positions
+
+    line = progress.current()
+    parser = BuildParser(
+        unparsed,
+        Positions(context.workdir, context.root),
+        tests=context.tests,
+        archives=listing.archives,
+        goroot=toolchain.goroot,
+    )
+    size = max(1, os.path.getsize(output_path))
+    what = f"{len(parser.states)} of {len(listing.targets)} packages"
+    for index, batch in enumerate(read_batches(output_path, _BATCH)):
+        line.set(f"parsing {what}: {min(99, index * _BATCH * 100 // size)}%")
+        parser.feed_all(batch)
+    missing = parser.sized_types() - set(parser.listing_types()) - set(known)
+    missing |= parser.defined_containers()
+    line.set(f"sizing {len(missing)} types of other packages")
+    foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports) if missing else {}
+    return {
+        output.import_path: (output, parser.states[output.import_path].probes)
+        for output in parser.outputs({**known, **foreign})
+    }
 
 
 class _CompilesDone:
@@ -218,11 +245,16 @@ class _CompilesDone:
         return f"go: {self._count} target compiles done"
 
 
-def _cached(listing: Listing, context: resultcache.Context, kind: type[_Kept]) -> dict[str, _Kept]:
+def _cached(
+    listing: Listing,
+    context: resultcache.Context,
+    kind: type[_Kept],
+    preload: resultcache.Preload[_Kept],
+) -> dict[str, _Kept]:
     found = {}
     for listed in listing.targets:
         if listed.error is None and listed.build_ids:
-            kept = resultcache.load(context, listed, kind)
+            kept = resultcache.load(context, listed, kind, preload)
             if kept is not None:
                 found[listed.import_path] = kept
     return found
@@ -233,6 +265,8 @@ def _foreign_sizes(
 ) -> dict[str, TypeInfo]:
     """Sizes from the helper; if it cannot run, those types stay unsized (never guessed)."""
     try:
+        from escape_lens.toolchain.typesizes import type_sizes
+
         return type_sizes(toolchain, names, exports)
     except ToolchainError as exc:
         progress.current().clear()

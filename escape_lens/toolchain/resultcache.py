@@ -24,8 +24,14 @@ escape_lens/codec.py (JSON, checked against the record's annotations as it is re
 code runs, whatever the file holds), written atomically (another run sees all of it or
 nothing) under `cache_dir()/results`. An unreadable, corrupt, foreign or stale entry is a
 miss, never an error, and is deleted; a cache that cannot be written only costs the next
-run its speed. Entries unused for
-a week are deleted, at most once a day. `ESCAPE_LENS_CACHE` moves the whole cache;
+run its speed. Entries unused for a week are deleted, at most once a day.
+
+The keys are known only once go has listed the build IDs, at its very end; but a warm
+run's go command mostly replays, and the entries it will ask for are, most of the time,
+the ones the last run with the same targets used. `Preload` reads and decodes those
+(named in `cache_dir()/runs/`, written by `remember`) in a thread while go runs; `load` takes an
+entry from there when its key matches, and checks it as any other. A wrong guess costs
+only the work of the thread. `ESCAPE_LENS_CACHE` moves the whole cache;
 `ESCAPE_LENS_RESULT_CACHE=off` neither reads nor writes results (every package is parsed).
 """
 
@@ -34,13 +40,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import tempfile
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from escape_lens.codec import CodecError, decode, encode
 from escape_lens.parsers.positions import Probe, answers_hold
@@ -74,16 +83,24 @@ def enabled() -> bool:
     return os.environ.get("ESCAPE_LENS_RESULT_CACHE", "").lower() not in ("off", "0", "no")
 
 
-def load(context: Context, listed: ListedPackage, kind: type[_Stored]) -> _Stored | None:
+def load(
+    context: Context,
+    listed: ListedPackage,
+    kind: type[_Stored],
+    preloaded: Preload[_Stored] | None = None,
+) -> _Stored | None:
     """The stored `kind` for `listed`, if there is one and it provably still holds."""
     if not enabled():
         return None
     path = _entry(context, listed, kind)
     try:
-        data = _read(path)
-        if data is None:
-            return None
-        probes, value = _parse(data, kind)
+        found = preloaded.take(path) if preloaded is not None else None
+        if found is None:
+            data = _read(path)
+            if data is None:
+                return None
+            found = _parse(data, kind)
+        probes, value = found
     except CodecError:
         with contextlib.suppress(OSError):
             path.unlink()  # corrupt or planted: the next run stores a good one
@@ -147,6 +164,86 @@ def store(context: Context, listed: ListedPackage, value: object, probes: list[P
     _trim(path.parent.parent)
 
 
+class Preload(Generic[_Stored]):
+    """The entries the last run of these targets used, decoded in a thread meanwhile.
+
+    `run` names the run (the toolchain's path, the directory, the targets, `--tests`);
+    its entries are listed in `runs/` by `remember`. Nothing read here is trusted more
+    than by `load`: an entry is taken only under its own key, and its probes are asked.
+    """
+
+    def __init__(self, run: Sequence[str], kind: type[_Stored]) -> None:
+        self.kind = kind
+        self.index = _run_index(run, kind)
+        self._found: dict[Path, tuple[list[Probe], _Stored] | CodecError] = {}
+        self._thread: threading.Thread | None = None
+        self._paths = _remembered(self.index) if enabled() else []
+        self.expected = len(self._paths)
+        if self._paths:
+            self._thread = threading.Thread(target=self._read_all, name="preload", daemon=True)
+            self._thread.start()
+
+    def _read_all(self) -> None:
+        _code_digest()  # needed for every key; computed here while go runs
+        for path in self._paths:
+            try:
+                data = _read(path)
+                if data is not None:
+                    self._found[path] = _parse(data, self.kind)
+            except CodecError as exc:
+                self._found[path] = exc
+
+    def take(self, path: Path) -> tuple[list[Probe], _Stored] | None:
+        """The decoded entry at `path` if it was preloaded; CodecError if it was bad."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        found = self._found.pop(path, None)
+        if isinstance(found, CodecError):
+            raise found
+        return found
+
+
+def remember(preloaded: Preload[_Stored], entries: Sequence[Path]) -> None:
+    """Name the entries of this run for the next run of the same targets (`Preload`)."""
+    if not enabled():
+        return
+    text = "\n".join(str(path.relative_to(path.parent.parent)) for path in entries)
+    with contextlib.suppress(OSError):
+        if preloaded.index.read_text("ascii") == text:
+            return
+    with contextlib.suppress(OSError, ValueError):
+        preloaded.index.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=preloaded.index.parent, prefix=".tmp-", delete=False
+        ) as file:
+            file.write(text)
+        os.replace(file.name, preloaded.index)
+
+
+def entry_path(context: Context, listed: ListedPackage, kind: type) -> Path:
+    return _entry(context, listed, kind)
+
+
+_ENTRY_NAME = re.compile(r"[0-9a-f]{2}/[0-9a-f]{62}")
+
+
+def _run_index(run: Sequence[str], kind: type) -> Path:
+    key = hashlib.sha256("\0".join((kind.__qualname__, *run)).encode("utf-8", "surrogateescape"))
+    return cache_dir() / "runs" / key.hexdigest()
+
+
+def _remembered(index: Path) -> list[Path]:
+    """The entries an index names; nothing if it is not one (it is only a guess anyway)."""
+    try:
+        data = _read(index)
+        names = data.decode("ascii").split("\n") if data else []
+    except (CodecError, UnicodeDecodeError):
+        return []
+    results = index.parent.parent / "results"
+    return [results / name for name in names if _ENTRY_NAME.fullmatch(name)]
+
+
 def _entry(context: Context, listed: ListedPackage, kind: type) -> Path:
     key = hashlib.sha256()
     for part in (
@@ -194,7 +291,7 @@ def _trim(results: Path) -> None:
         pass
     with contextlib.suppress(OSError):
         marker.touch()
-        for entry in results.glob("*/*"):
+        for entry in (*results.glob("*/*"), *results.parent.glob("runs/*")):
             with contextlib.suppress(OSError):
                 if now - entry.stat().st_mtime > _MAX_AGE:
                     entry.unlink()

@@ -102,3 +102,34 @@ def test_positions_answers_are_recorded_per_block(tmp_path: Path) -> None:
     first = list(positions.probes)
     positions.enter_package(str(tmp_path / "mod"))
     assert positions.probes != first
+
+
+def test_the_last_runs_entries_are_read_ahead_and_checked_like_any_other(
+    cache: Path, tmp_path: Path
+) -> None:
+    listed, output, probes = _package(tmp_path)
+    context = _context(tmp_path)
+    resultcache.store(context, listed, output, probes)
+    run = ("go", "list", "./a")
+    first = resultcache.Preload(run, PackageOutput)
+    assert first.expected == 0  # no run of these targets yet
+    resultcache.remember(first, [resultcache.entry_path(context, listed, PackageOutput)])
+    ahead = resultcache.Preload(run, PackageOutput)
+    assert ahead.expected == 1
+    assert resultcache.load(context, listed, PackageOutput, ahead) == output
+    # read ahead or not, a changed directory is a miss
+    again = resultcache.Preload(run, PackageOutput)
+    (tmp_path / "mod" / "a" / "b.go").write_text("package a\n")
+    assert resultcache.load(context, listed, PackageOutput, again) is None
+    (tmp_path / "mod" / "a" / "b.go").unlink()
+    # an index is only a guess: names that are no entries, or the wrong ones, are ignored
+    (index,) = (cache.parent / "runs").iterdir()
+    index.write_text("../../../etc/passwd\nzz/" + "0" * 62 + "\n\x00\n")
+    planted = resultcache.Preload(run, PackageOutput)
+    assert planted.expected == 0
+    assert resultcache.load(context, listed, PackageOutput, planted) == output
+    other = ListedPackage(listed.import_path, listed.dir, "a", build_ids=("act/other",))
+    resultcache.remember(planted, [resultcache.entry_path(context, listed, PackageOutput)])
+    guessed = resultcache.Preload(run, PackageOutput)
+    assert resultcache.load(context, other, PackageOutput, guessed) is None
+    assert resultcache.load(context, listed, PackageOutput, guessed) == output
