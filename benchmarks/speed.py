@@ -4,7 +4,9 @@
 
 Every figure is a whole process, escape-lens's own peak memory is its VmHWM (peak.py).
 Ratios are taken run by run against the bare go command run just before, on the same
-caches, and reported as min / median / max (the machine is shared: one run says little):
+caches, and reported as min / median / max (the machine is shared: one run says little);
+the CPU ratios (user+sys of each whole process tree) say the same with less noise from
+other work on the machine:
 
 - net/http warm, per format: `analyze net/http --format F -o /dev/null` with both caches
   hit, against the replay `go build -o /dev/null -gcflags='net/http=-m=2 -S' net/http`.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -53,10 +56,16 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
+_cpu: list[float] = [0.0]  # CPU seconds (user+sys) of the last _timed command's process tree
+
+
 def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, cwd=REPO)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _cpu[0] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv[:6])} failed: {done.stderr[-1500:]}")
     return elapsed, done.stderr
@@ -82,18 +91,22 @@ def nethttp_warm(go: str, runs: int, cache: Path) -> list[str]:
         _timed(_tool(go, "analyze", "net/http", "--format", fmt), env)
     _timed(bare, env)
     ratios: dict[str, list[float]] = {fmt: [] for fmt in FORMATS}
+    cpu_ratios: dict[str, list[float]] = {fmt: [] for fmt in FORMATS}
     times: dict[str, list[float]] = {fmt: [] for fmt in (*FORMATS, "bare")}
     for _ in range(runs):
         for fmt in FORMATS:
             bare_s, _ = _timed(bare, env)
+            bare_cpu = _cpu[0]
             tool_s, _ = _timed(_tool(go, "analyze", "net/http", "--format", fmt), env)
             ratios[fmt].append(tool_s / bare_s)
+            cpu_ratios[fmt].append(_cpu[0] / bare_cpu)
             times[fmt].append(tool_s)
             times["bare"].append(bare_s)
     lines = [_summary("net/http bare replay (s)", times["bare"])]
     for fmt in FORMATS:
         lines.append(_summary(f"net/http warm {fmt} (s)", times[fmt]))
         lines.append(_summary(f"net/http warm {fmt} ratio", ratios[fmt], 1.3))
+        lines.append(_summary(f"net/http warm {fmt} cpu ratio", cpu_ratios[fmt]))
     return lines
 
 
@@ -105,15 +118,17 @@ def nethttp_cold(go: str, runs: int, tmp: Path) -> list[str]:
     helper += f"helper_binary(read_toolchain(Path({go!r})))\n"
     subprocess.run([sys.executable, "-c", helper], env=_env(GOCACHE=str(template)), check=True)
     bare = [go, "build", "-o", os.devnull, "-gcflags=net/http=-m=2 -S", "net/http"]
-    ratios, tool_times, bare_times = [], [], []
+    ratios, cpu_ratios, tool_times, bare_times = [], [], [], []
     for run in range(runs):
         caches = [tmp / f"cold-{run}-{who}" for who in ("bare", "tool")]
         for cache in caches:
             shutil.copytree(template, cache)
         bare_s, _ = _timed(bare, _env(GOCACHE=str(caches[0])))
+        bare_cpu = _cpu[0]
         tool_env = _env(GOCACHE=str(caches[1]), ESCAPE_LENS_CACHE=str(tmp / f"el-cold-{run}"))
         tool_s, _ = _timed(_tool(go, "analyze", "net/http"), tool_env)
         ratios.append(tool_s / bare_s)
+        cpu_ratios.append(_cpu[0] / bare_cpu)
         tool_times.append(tool_s)
         bare_times.append(bare_s)
         for cache in caches:
@@ -122,6 +137,7 @@ def nethttp_cold(go: str, runs: int, tmp: Path) -> list[str]:
         _summary("net/http cold bare (s)", bare_times),
         _summary("net/http cold escape-lens (s)", tool_times),
         _summary("net/http cold ratio", ratios, 1.2),
+        _summary("net/http cold cpu ratio", cpu_ratios),
     ]
 
 
@@ -157,20 +173,27 @@ def std(go: str, runs: int, tmp: Path) -> list[str]:
     for fmt in FORMATS:  # the first fills the result cache; each gives a peak
         _, err = _timed(_tool(go, "analyze", "std", "--format", fmt), env)
         peaks[fmt] = peak_mb(err)
-    warm, empty, warm_peaks = [], [], []
+    warm, empty, warm_cpu, empty_cpu, bare_times = [], [], [], [], []
     for run in range(runs):
         bare_s, _ = _timed(bare, env)
+        bare_cpu = _cpu[0]
+        bare_times.append(bare_s)
         tool_s, err = _timed(_tool(go, "analyze", "std"), env)
         warm.append(tool_s / bare_s)
-        warm_peaks.append(peak_mb(err))
+        warm_cpu.append(_cpu[0] / bare_cpu)
         bare_s, _ = _timed(bare, env)
+        bare_cpu = _cpu[0]
         empty_env = _env(ESCAPE_LENS_CACHE=str(tmp / f"std-empty-{run}"))
         tool_s, err = _timed(_tool(go, "analyze", "std"), empty_env)
         empty.append(tool_s / bare_s)
+        empty_cpu.append(_cpu[0] / bare_cpu)
         peaks[f"text, empty cache {run}"] = peak_mb(err)
     lines = [
+        _summary("std bare replay (s)", bare_times),
         _summary("std warm ratio", warm, 2.0),
+        _summary("std warm cpu ratio", warm_cpu),
         _summary("std empty result cache ratio", empty, 1.5),
+        _summary("std empty result cache cpu ratio", empty_cpu),
     ]
     lines += [f"std peak memory, {fmt:28} {mb:6.0f} MB (budget 300)" for fmt, mb in peaks.items()]
     return lines

@@ -167,7 +167,7 @@ def build_targets(
         context = resultcache.Context(toolchain, workdir, root, tests)
         cached = _cached(listing, context, stage.kind, preload)
         known = {t.name: t for kept in cached.values() for t in stage.types(kept)}
-        unparsed = [t for t in listing.targets if t.import_path not in cached]
+        unparsed = [t for t in listing.targets if t.import_path not in cached and _compiled(t)]
         parsed = {}
         if unparsed:
             parsed = _parse(unparsed, listing, output_path, toolchain, context, known)
@@ -176,7 +176,7 @@ def build_targets(
         kept = cached.get(listed.import_path)
         if kept is None:
             line.set(f"finishing {index + 1} of {len(listing.targets)} packages")
-            output, probes = parsed.get(listed.import_path, (None, None))
+            output, probes = parsed.pop(listed.import_path, (None, None))  # freed as it goes
             if output is None:
                 output = PackageOutput(listed.import_path, listed.dir, error=listed.error)
             kept = stage.finish(toolchain, output)
@@ -243,6 +243,14 @@ class _CompilesDone:
             self._offset += len(data)
             self._last = data[-1:]
         return f"go: {self._count} target compiles done"
+
+
+def _compiled(listed: ListedPackage) -> bool:
+    """Whether there is compiler output of the package to parse. `unsafe` and a directory
+    of tests alone compile nothing and have no build ID (without this, they alone would
+    make a warm run read all of a large build's output); a package that failed has no
+    output to parse either (its error is in the listing)."""
+    return listed.error is None and bool(listed.build_ids)
 
 
 def _cached(
