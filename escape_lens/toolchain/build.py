@@ -170,18 +170,16 @@ def build_targets(
         unparsed = [t for t in listing.targets if t.import_path not in cached and _compiled(t)]
         parsed = {}
         if unparsed:
-            parsed = _parse(unparsed, listing, output_path, toolchain, context, known)
+            parsed = _parse(unparsed, listing, output_path, known, stage, context)
     results = []
-    for index, listed in enumerate(sorted(listing.targets, key=lambda t: t.import_path)):
+    for listed in sorted(listing.targets, key=lambda t: t.import_path):
         kept = cached.get(listed.import_path)
-        if kept is None:
-            line.set(f"finishing {index + 1} of {len(listing.targets)} packages")
-            output, probes = parsed.pop(listed.import_path, (None, None))  # freed as it goes
-            if output is None:
-                output = PackageOutput(listed.import_path, listed.dir, error=listed.error)
+        if kept is None and listed.import_path in parsed:
+            kept, probes = parsed.pop(listed.import_path)
+            resultcache.store(context, listed, kept, probes)
+        elif kept is None:
+            output = PackageOutput(listed.import_path, listed.dir, error=listed.error)
             kept = stage.finish(toolchain, output)
-            if probes is not None and listed.build_ids:
-                resultcache.store(context, listed, kept, probes)
         results.append(kept)
     stored = [t for t in listing.targets if t.error is None and t.build_ids]
     resultcache.remember(preload, [resultcache.entry_path(context, t, stage.kind) for t in stored])
@@ -192,14 +190,23 @@ def _parse(
     unparsed: list[ListedPackage],
     listing: Listing,
     output_path: str,
-    toolchain: GoToolchain,
-    context: resultcache.Context,
     known: dict[str, TypeInfo],
-) -> dict[str, tuple[PackageOutput, list[Probe]]]:
-    """The output of the `unparsed` packages, with the questions their parsing asked."""
-    from escape_lens.parsers.gobuild import BuildParser
+    stage: Stage[_Kept],
+    context: resultcache.Context,
+) -> dict[str, tuple[_Kept, list[Probe]]]:
+    """The `unparsed` packages parsed and finished, with the questions their parsing
+    asked; in several processes when there are many (toolchain/parallel.py)."""
+    from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
     from escape_lens.parsers.positions import Positions
+    from escape_lens.toolchain import parallel
 
+    toolchain = context.toolchain
+    jobs = parallel.jobs_for(len(unparsed), os.path.getsize(output_path))
+    if jobs > 1:
+        return parallel.parse(
+            unparsed, listing.archives, output_path, known, stage.finish, context, jobs,
+            lambda names: _foreign_sizes(toolchain, names, listing.exports),
+        )  # fmt: skip
     line = progress.current()
     parser = BuildParser(
         unparsed,
@@ -213,14 +220,19 @@ def _parse(
     for index, batch in enumerate(read_batches(output_path, _BATCH)):
         line.set(f"parsing {what}: {min(99, index * _BATCH * 100 // size)}%")
         parser.feed_all(batch)
-    missing = parser.sized_types() - set(parser.listing_types()) - set(known)
-    missing |= parser.defined_containers()
+    summaries = list(parser.summaries().values())
+    missing = types_to_size(summaries, known)
     line.set(f"sizing {len(missing)} types of other packages")
     foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports) if missing else {}
-    return {
-        output.import_path: (output, parser.states[output.import_path].probes)
-        for output in parser.outputs({**known, **foreign})
-    }
+    outputs = parser.outputs_with(final_types({**known, **foreign}, summaries))
+    outputs.reverse()
+    finished: dict[str, tuple[_Kept, list[Probe]]] = {}
+    while outputs:
+        output = outputs.pop()  # each output freed once finished
+        line.set(f"finishing {len(finished) + 1} of {len(finished) + len(outputs) + 1} packages")
+        probes = parser.states[output.import_path].probes
+        finished[output.import_path] = (stage.finish(toolchain, output), probes)
+    return finished
 
 
 class _CompilesDone:
