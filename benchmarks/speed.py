@@ -51,7 +51,10 @@ def _go() -> str:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ESCAPE_LENS_")}
+    # Bytecode caches on, as a user has them (PYTHONDONTWRITEBYTECODE would compile every
+    # module of escape-lens at every start).
+    unset = ("ESCAPE_LENS_", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(unset)}
     env.update(GOTOOLCHAIN="local", PYTHONPATH=str(REPO), **extra)
     return env
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,10 +25,12 @@ from escape_lens.model import AllocRules, predict, rules_for
 from escape_lens.model.explain import explain
 from escape_lens.model.rules import NEWEST_KNOWN
 from escape_lens.model.sizeclass import class_table, tiny_share
-from escape_lens.model.verify import DEFAULT_CASES, CaseCheck, Verification, verify
 from escape_lens.records import GoToolchain, GoVersion, Prediction
 from escape_lens.reporters.json_report import prediction_to_dict
 from escape_lens.toolchain import MIN_GO, find_go, read_toolchain
+
+if TYPE_CHECKING:  # --verify's: imported when it runs (start-up of a plain query)
+    from escape_lens.model.verify import CaseCheck, Verification
 
 _VERSION_ARG = re.compile(r"^(go)?\d+\.\d+(\.\d+)?((rc|beta)\d+)?$")
 
@@ -129,6 +132,8 @@ def command(
     if verify_:
         if go is not None and _VERSION_ARG.match(go.strip()):
             raise UsageError("--verify runs a Go toolchain: --go must be a path to go")
+        from escape_lens.model.verify import DEFAULT_CASES, verify
+
         cases = [(size, pointers) for size in parsed] if parsed else list(DEFAULT_CASES)
         result = verify(_toolchain(go), cases, experiments)
         _print_notes(result.rules)
