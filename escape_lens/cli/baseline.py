@@ -6,8 +6,10 @@ import os
 
 import click
 
+from escape_lens import progress
 from escape_lens.baseline import render_baseline, write_baseline
 from escape_lens.check import HotPaths, analyse, hot_sites
+from escape_lens.cli.options import progress_options
 from escape_lens.toolchain import set_verbose
 
 
@@ -24,6 +26,7 @@ from escape_lens.toolchain import set_verbose
 )
 @click.option("--go", metavar="PATH", help="The go command to use.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
+@progress_options
 def command(
     targets: tuple[str, ...],
     config_file: str | None,
@@ -36,7 +39,8 @@ def command(
     `escape-lens check` then fails only on sites that are new or grew since.
     """
     set_verbose(verbose)
-    analysed = analyse(targets, config_file=config_file, go=go)
+    with progress.running():
+        analysed = analyse(targets, config_file=config_file, go=go)
     path = output or analysed.config.baseline_path
     text = render_baseline(analysed.report, analysed.config, analysed.directives)
     write_baseline(path, text)

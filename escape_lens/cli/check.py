@@ -7,7 +7,9 @@ import sys
 
 import click
 
+from escape_lens import progress
 from escape_lens.check import run_check
+from escape_lens.cli.options import progress_options
 from escape_lens.cli.output import write_output
 from escape_lens.errors import EXIT_OK
 from escape_lens.reporters.findings import CHECK_FORMATS, check_reporter
@@ -29,6 +31,7 @@ from escape_lens.toolchain import set_verbose
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (report only).")
 @click.option("--go", metavar="PATH", help="The go command to use.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
+@progress_options
 def command(
     targets: tuple[str, ...],
     config_file: str | None,
@@ -46,7 +49,8 @@ def command(
     pass, 1 findings, 2 usage, configuration or toolchain error.
     """
     set_verbose(verbose)
-    result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
+    with progress.running():
+        result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
     reporter = check_reporter(output_format)
     if output:
         buffer = io.StringIO()
