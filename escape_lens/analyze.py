@@ -24,7 +24,7 @@ from escape_lens.records import (
     SkippedPackage,
 )
 from escape_lens.toolchain import find_go
-from escape_lens.toolchain.build import Stage
+from escape_lens.toolchain.build import Stage, build_targets
 from escape_lens.toolchain.targets import find_go_mod, in_one_module
 
 
@@ -113,8 +113,6 @@ def analyze_targets(
     """Every heap allocation site of the target packages, with the model's predictions.
 
     `while_building` is called while go runs (the CLI imports its reporter meanwhile)."""
-    from escape_lens.toolchain.build import build_targets
-
     go_binary = find_go(go)
     if cwd is None:
         # `escape-lens analyze ~/src/othermod/...` analyses that module, as if run there.

@@ -7,10 +7,11 @@ import os
 import click
 
 from escape_lens import progress
-from escape_lens.baseline import render_baseline, write_baseline
-from escape_lens.check import HotPaths, analyse, hot_sites
+from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.options import progress_options
-from escape_lens.toolchain import set_verbose
+from escape_lens.gate.baseline import render_baseline, write_baseline
+from escape_lens.gate.hotpaths import HotPaths, hot_sites
+from escape_lens.gate.run import analyse
 
 
 @click.command("baseline")
@@ -38,7 +39,7 @@ def command(
 
     `escape-lens check` then fails only on sites that are new or grew since.
     """
-    set_verbose(verbose)
+    print_to_stderr(verbose)
     with progress.running():
         analysed = analyse(targets, config_file=config_file, go=go)
     path = output or analysed.config.baseline_path

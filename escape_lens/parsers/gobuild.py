@@ -21,7 +21,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from escape_lens.parsers.asm import AsmParser, component_types, next_untabbed
+from escape_lens.gonames import component_types
+from escape_lens.parsers.asm import AsmParser, next_untabbed
+from escape_lens.parsers.descriptors import Descriptors
 from escape_lens.parsers.escape import EscapeParser
 from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.records import (
@@ -250,7 +252,7 @@ class ListingSummary:
 
     def container_types(self, known: dict[str, TypeInfo]) -> dict[str, TypeInfo]:
         # The listing's own method, on the two fields it reads.
-        return AsmParser.container_types(self, known)  # type: ignore[arg-type]
+        return Descriptors.container_types(self, known)  # type: ignore[arg-type]
 
 
 def final_types(

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,6 +42,7 @@ from typing import Generic, TypeVar
 
 from escape_lens import progress
 from escape_lens.errors import TargetError, ToolchainError
+from escape_lens.log import warn
 from escape_lens.parsers.positions import Probe
 from escape_lens.records import CompileOutput, GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
@@ -50,6 +50,7 @@ from escape_lens.toolchain.golist import iter_json_objects
 from escape_lens.toolchain.locate import read_toolchain
 from escape_lens.toolchain.stream import FileProcess, read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
+from escape_lens.toolchain.typesizes import type_sizes
 
 BUILD_TIMEOUT = 3600.0
 _BATCH = 1 << 16
@@ -153,6 +154,9 @@ def build_targets(
             line.set(_CompilesDone(output_path))
             toolchain = go if isinstance(go, GoToolchain) else read_toolchain(go)
             if not preload.expected:
+                # Imported here, while go runs, for the CLI's latency: loading the
+                # parsers takes tens of milliseconds that the build then overlaps (and
+                # a warm run, whose results were all read ahead, does not load them).
                 import escape_lens.parsers.gobuild  # noqa: F401
             if while_building is not None:
                 while_building()
@@ -285,12 +289,9 @@ def _foreign_sizes(
 ) -> dict[str, TypeInfo]:
     """Sizes from the helper; if it cannot run, those types stay unsized (never guessed)."""
     try:
-        from escape_lens.toolchain.typesizes import type_sizes
-
         return type_sizes(toolchain, names, exports)
     except ToolchainError as exc:
-        progress.current().clear()
-        print(f"escape-lens: warning: types of other packages left unsized: {exc}", file=sys.stderr)
+        warn(f"types of other packages left unsized: {exc}")
         return {}
 
 

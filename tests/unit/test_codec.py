@@ -17,23 +17,30 @@ from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
     FlowStep,
+    FlowStepKind,
     FunctionSpan,
     JoinedPackage,
+    Note,
     PackageOutput,
     Prediction,
     Site,
     SourcePos,
     TypeInfo,
 )
+from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
 
 POS = SourcePos("a/a.go", 7, 9)
 MAP = TypeInfo("a.M", 8, 8, key=TypeInfo("string", 16, 8), elem=TypeInfo("a.T", 16, 8))
 CALL = AllocCall(POS, "a.New", "newobject", MAP, None, POS, ("CALL\truntime.newobject(SB)",))
-DIAG = EscapeDiagnostic(POS, "escapes", "&T{...}", "escapes", (FlowStep(None, "spill"),), "a.New")
-PREDICTION = Prediction("small", 2, 16, 0, 5, 1, 512, 0, 16)
+STEP = FlowStep(POS, "from &T{} (spill)", FlowStepKind.EDGE, expression="&T{}", reason="spill")
+DIAG = EscapeDiagnostic(
+    POS, EscapeKind.ESCAPES, "&T{...}", "escapes", (FlowStep(None, "spill"), STEP), "a.New"
+)
+PREDICTION = Prediction(AllocPath.SMALL, 2, 16, 0, 5, 1, 512, 0, 16)
 SITE = Site(
-    POS, "example.com/m/a", "a.New", "new", MAP, None, DIAG, CALL, PREDICTION,
-    extra=(PREDICTION,), note="ünïcode \udcff surrogate", inlined_from=POS, fingerprint="f",
+    POS, "example.com/m/a", "a.New", Construct.NEW, MAP, None, DIAG, CALL, PREDICTION,
+    extra=(PREDICTION,), notes=(Note(NoteCode.SIZE_UNKNOWN, "ünïcode \udcff surrogate"),),
+    inlined_from=POS, fingerprint="f",
 )  # fmt: skip
 
 
@@ -54,7 +61,11 @@ def test_package_records_round_trip_exactly() -> None:
         assert again == (probes, value)
         assert type(again[0]) is list
         assert type(again[0][0][1]) is tuple
-    assert decode(encode(SITE), Site).call.type.key == TypeInfo("string", 16, 8)  # type: ignore[union-attr]
+    again = decode(encode(SITE), Site)
+    assert again.call.type.key == TypeInfo("string", 16, 8)
+    assert again.construct is Construct.NEW
+    assert again.notes[0].code is NoteCode.SIZE_UNKNOWN
+    assert again.diagnostic.flow[1].kind is FlowStepKind.EDGE
 
 
 def _all_records() -> list[type]:
