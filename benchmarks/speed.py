@@ -114,12 +114,15 @@ def nethttp_warm(go: str, runs: int, cache: Path) -> list[str]:
 
 
 def nethttp_cold(go: str, runs: int, tmp: Path) -> list[str]:
-    template = tmp / "deps-only"
-    subprocess.run([go, "build", "net/http"], env=_env(GOCACHE=str(template)), check=True)
+    # The dependencies and escape-lens's one-time type-size helper are built once; each
+    # run starts from copies, so net/http is compiled afresh and no result is cached.
+    template, tool_template = tmp / "deps-only", tmp / "el-helper-only"
+    warm = _env(GOCACHE=str(template), ESCAPE_LENS_CACHE=str(tool_template))
+    subprocess.run([go, "build", "net/http"], env=warm, check=True)
     helper = "from escape_lens.toolchain.typesizes import helper_binary\n"
     helper += "from escape_lens.toolchain import read_toolchain\nfrom pathlib import Path\n"
     helper += f"helper_binary(read_toolchain(Path({go!r})))\n"
-    subprocess.run([sys.executable, "-c", helper], env=_env(GOCACHE=str(template)), check=True)
+    subprocess.run([sys.executable, "-c", helper], env=warm, check=True)
     bare = [go, "build", "-o", os.devnull, "-gcflags=net/http=-m=2 -S", "net/http"]
     ratios, cpu_ratios, tool_times, bare_times = [], [], [], []
     for run in range(runs):
@@ -128,7 +131,9 @@ def nethttp_cold(go: str, runs: int, tmp: Path) -> list[str]:
             shutil.copytree(template, cache)
         bare_s, _ = _timed(bare, _env(GOCACHE=str(caches[0])))
         bare_cpu = _cpu[0]
-        tool_env = _env(GOCACHE=str(caches[1]), ESCAPE_LENS_CACHE=str(tmp / f"el-cold-{run}"))
+        tool_cache = tmp / f"el-cold-{run}"
+        shutil.copytree(tool_template, tool_cache)
+        tool_env = _env(GOCACHE=str(caches[1]), ESCAPE_LENS_CACHE=str(tool_cache))
         tool_s, _ = _timed(_tool(go, "analyze", "net/http"), tool_env)
         ratios.append(tool_s / bare_s)
         cpu_ratios.append(_cpu[0] / bare_cpu)
