@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import struct
 
+from escape_lens.gonames import CHAN_PREFIXES
 from escape_lens.gotypes import resolve_type, with_parts
 from escape_lens.records import TypeInfo
 
@@ -26,9 +27,7 @@ _TWO_WORDS = struct.Struct("<QQ")
 # defined type's descriptor is read past its first line (`Descriptors.feed`).
 _NOT_DEFINED = (
     "map[",
-    "chan ",
-    "<-chan ",
-    "chan<- ",
+    *CHAN_PREFIXES,
     "*",
     "[",
     "func(",
