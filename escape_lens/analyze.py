@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 
-from escape_lens import __version__
+from escape_lens import __version__, model
 from escape_lens.errors import BuildError
 from escape_lens.records import (
     CompileOutput,
@@ -52,7 +52,6 @@ def join_output(toolchain: GoToolchain, package: PackageOutput) -> JoinedPackage
     so a package's final sites do not depend on the others: the result cache keeps them.
     """
     # Imported here: a warm run joins nothing, and need not load the join at all.
-    from escape_lens import model
     from escape_lens.fingerprint import assign_fingerprints
     from escape_lens.sites import join_package
 

@@ -200,9 +200,9 @@ def _parse(
 ) -> dict[str, tuple[_Kept, list[Probe]]]:
     """The `unparsed` packages parsed and finished, with the questions their parsing
     asked; in several processes when there are many (toolchain/parallel.py)."""
+    import escape_lens.toolchain.parallel as parallel
     from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
     from escape_lens.parsers.positions import Positions
-    from escape_lens.toolchain import parallel
 
     toolchain = context.toolchain
     jobs = parallel.jobs_for(len(unparsed), os.path.getsize(output_path))

@@ -33,7 +33,8 @@ from typing import Any, TypeVar
 
 from escape_lens import progress
 from escape_lens.errors import ToolchainError
-from escape_lens.parsers.positions import Probe
+from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
+from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.records import GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
 
@@ -71,8 +72,6 @@ def parse(
     size_foreign: Callable[[list[str]], dict[str, TypeInfo]],
 ) -> dict[str, tuple[_Kept, list[Probe]]]:
     """`build._parse` in `jobs` processes: the same results, per package import path."""
-    from escape_lens.parsers.gobuild import final_types, types_to_size
-
     line = progress.current()
     line.set(f"finding the blocks of {len(unparsed)} packages")
     blocks = _blocks(output_path, {p.import_path for p in unparsed})
@@ -135,9 +134,6 @@ def _work(
     finish: Callable[[GoToolchain, PackageOutput], Any],
 ) -> None:
     """A worker: parse the blocks, send the summaries, get the types, send the results."""
-    from escape_lens.parsers.gobuild import BuildParser
-    from escape_lens.parsers.positions import Positions
-
     try:
         parser = BuildParser(
             group,

@@ -56,6 +56,9 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("escape_lens.cli.analyze", "escape_lens.crosscheck"): "only --cross-check reads binaries",
     ("escape_lens.toolchain.build", "escape_lens.parsers.gobuild"): "loaded while go runs",
     ("escape_lens.toolchain.build", "escape_lens.parsers.positions"): "loaded while go runs",
+    ("escape_lens.toolchain.build", "escape_lens.toolchain.parallel"): "only a large build forks",
+    ("escape_lens.analyze", "escape_lens.sites"): "a warm run joins nothing",
+    ("escape_lens.analyze", "escape_lens.fingerprint"): "a warm run joins nothing",
 }
 
 # module -> why it may be longer than MAX_LINES (one cohesive thing, said in its docstring)
