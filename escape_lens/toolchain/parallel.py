@@ -55,7 +55,7 @@ def jobs_for(packages: int, output_bytes: int) -> int:
     limit = min(MAX_JOBS, cpus or 1)
     wanted = os.environ.get("ESCAPE_LENS_JOBS", "")
     if wanted.isdecimal() and int(wanted) > 0:
-        limit = int(wanted)
+        limit = min(int(wanted), 64)  # a process per package of std is no use to anyone
     if packages < MIN_PACKAGES or output_bytes < MIN_OUTPUT_BYTES:
         return 1
     return max(1, min(limit, packages))

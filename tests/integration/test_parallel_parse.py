@@ -83,6 +83,8 @@ def test_jobs_follow_the_build_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ESCAPE_LENS_JOBS", "3")
     assert parallel.jobs_for(300, 1 << 40) == 3
     assert parallel.jobs_for(parallel.MIN_PACKAGES, 1 << 40) == 3
+    monkeypatch.setenv("ESCAPE_LENS_JOBS", "100000")
+    assert parallel.jobs_for(300, 1 << 40) == 64
 
 
 def test_a_failing_worker_is_an_error_not_a_missing_package(
