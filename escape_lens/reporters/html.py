@@ -41,7 +41,12 @@ from escape_lens.diff import SiteDiff
 from escape_lens.model.explain import describe_cost
 from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
 from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
-from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict, summarize
+from escape_lens.reporters.json_report import (
+    PREDICTION_FIELDS,
+    report_to_dict,
+    site_to_dict,
+    summarize,
+)
 from escape_lens.vocab import AllocPath, Construct
 
 # A function is shown whole when it has at most this many lines; longer ones show windows
@@ -341,7 +346,7 @@ def _site_view(site: Site, rules: model.AllocRules) -> dict[str, Any]:
     return view
 
 
-def pack_sites(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def pack_sites(sites: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Sites as rows of values under one list of field names (the page unpacks them).
 
     Repeating some thirty key names per site would be most of the page on a large package.
@@ -349,9 +354,11 @@ def pack_sites(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     out: the page shows the readable chain made from them (`--format json` keeps them);
     so are the notes' codes, which are for programs (the page shows the `note` text).
     """
-    fields = [name for name in sites[0] if name != "notes"] if sites else []
+    fields: list[str] = []
     rows: list[list[Any]] = []
     for site in sites:
+        if not fields:
+            fields = [name for name in site if name != "notes"]
         values = dict(site)
         values["prediction"] = _prediction_row(site["prediction"])
         values["extra"] = [_prediction_row(p) for p in site["extra"]]
@@ -376,8 +383,10 @@ def payload(
     grown, shrunk, unchanged) and what it `was`; removed sites get no source excerpt.
     """
     rules = model.rules_for(report.toolchain.version, report.toolchain.goexperiment)
-    data: dict[str, Any] = report_to_dict(report)
-    data["sites"] = pack_sites(data["sites"])
+    # The sites packed as they are made: std's 35 000 site dicts are never all held.
+    data: dict[str, Any] = report_to_dict(dataclasses.replace(report, sites=()))
+    data["summary"] = summarize(report.sites)
+    data["sites"] = pack_sites(site_to_dict(site) for site in report.sites)
     views = [_site_view(site, rules) for site in report.sites]
     removed: list[int] = []
     for index, status in enumerate(statuses or ()):
