@@ -26,7 +26,6 @@ Invariants:
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -356,9 +355,8 @@ def pack_sites(sites: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """
     fields: list[str] = []
     rows: list[list[Any]] = []
-    for site in sites:
-        if not fields:
-            fields = [name for name in site if name != "notes"]
+    for site in sites:  # (made one at a time by `payload`: std's are never all held)
+        fields = fields or [name for name in site if name != "notes"]
         values = dict(site)
         values["prediction"] = _prediction_row(site["prediction"])
         values["extra"] = [_prediction_row(p) for p in site["extra"]]
@@ -383,7 +381,6 @@ def payload(
     grown, shrunk, unchanged) and what it `was`; removed sites get no source excerpt.
     """
     rules = model.rules_for(report.toolchain.version, report.toolchain.goexperiment)
-    # The sites packed as they are made: std's 35 000 site dicts are never all held.
     data: dict[str, Any] = report_to_dict(dataclasses.replace(report, sites=()))
     data["summary"] = summarize(report.sites)
     data["sites"] = pack_sites(site_to_dict(site) for site in report.sites)
@@ -452,22 +449,13 @@ def embed_json(data: Any) -> str:
     return text.replace("<", "\\u003c")
 
 
-def page(data: Mapping[str, Any], title: str) -> str:
-    out = io.StringIO()
-    write_page(data, title, out)
-    return out.getvalue()
-
-
 def write_page(data: Mapping[str, Any], title: str, out: TextIO) -> None:
-    """`page`, written a top-level value of the data at a time: std's page is a hundred
-    megabytes of JSON, which as one string (and its escaped copy) tripled the peak."""
+    """The page, its data a top-level value at a time (std's JSON whole tripled the peak)."""
     head, _, tail = _page_text(title).partition(_DATA_MARK)
-    out.write(head)
-    out.write("{")
+    out.write(head + "{")
     for index, (key, value) in enumerate(data.items()):
         out.write(("," if index else "") + embed_json(key) + ":" + embed_json(value))
-    out.write("}")
-    out.write(tail)
+    out.write("}" + tail)
 
 
 _DATA_MARK = "\x00data\x00"
