@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import click
 
-from escape_lens import __version__
+from escape_lens import __version__, progress
 from escape_lens.cli.lifecycle import (
     drop_pending_output,
     handle_stop_signals,
@@ -78,6 +78,7 @@ def entry() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    progress.configure("auto")  # until --quiet or --progress says otherwise
     print_to_stderr(verbose=False)  # commands with -v turn the commands on
     try:
         # Commands return their exit code (None means 0): `check` returns 1 on findings.

@@ -7,12 +7,14 @@ or bad input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import click
 
+from escape_lens import progress
 from escape_lens.analyze import analyze_targets
 from escape_lens.cli.logs import print_to_stderr
+from escape_lens.cli.options import progress_options
 from escape_lens.cli.output import check_writable, output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.model import rules_for
@@ -37,6 +39,7 @@ from escape_lens.reporters import Reporter, formats, get_reporter
     metavar="PATTERN",
     help="With --binary: functions of these packages (default: the main module's).",
 )
+@progress_options
 @click.option(
     "--cross-check",
     is_flag=True,
@@ -55,10 +58,41 @@ def command(
 ) -> int:
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
     print_to_stderr(verbose)
-    reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
     inputs = [*targets, *([binary] if binary else [])]
     if output is not None:
-        check_writable(output, inputs)  # before the build too
+        check_writable(output, inputs)  # before the build
+    reporters: list[Reporter] = []
+
+    def load_reporter() -> None:  # while go runs (a bad format still fails before the end)
+        if not reporters:
+            reporters.append(_reporter(fmt, verbose))
+
+    with progress.running() as line:
+        report = _analyze(targets, go, tests, binary, packages, cross_check, load_reporter)
+        load_reporter()
+        reporter = reporters[0]
+        if output is not None:  # on stdout the report and the line would interleave
+            line.set(f"writing {output}")
+            _write(report, reporter, output, inputs)
+    if binary is None:
+        _print_skipped(report)
+    _print_model_note(report)
+    if output is None:
+        _write(report, reporter, output, inputs)
+    if cross_check:
+        return _cross_check(report, list(targets))
+    return EXIT_OK
+
+
+def _analyze(
+    targets: Sequence[str],
+    go: str | None,
+    tests: bool,
+    binary: str | None,
+    packages: Sequence[str],
+    cross_check: bool,
+    while_building: Callable[[], None],
+) -> Report:
     if binary is not None:
         if targets or cross_check or tests:
             raise UsageError("--binary takes no TARGET, --tests or --cross-check")
@@ -71,13 +105,8 @@ def command(
             raise UsageError("--package only applies to --binary")
         if not targets:
             raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
-        report = analyze_targets(list(targets), go=go, tests=tests)
-        _print_skipped(report)
-    _print_model_note(report)
-    _write(report, reporter, output, inputs)
-    if cross_check:
-        return _cross_check(report, list(targets))
-    return EXIT_OK
+        report = analyze_targets(list(targets), go=go, tests=tests, while_building=while_building)
+    return report
 
 
 def _reporter(fmt: str, verbose: bool) -> Reporter:

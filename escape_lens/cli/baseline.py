@@ -6,7 +6,9 @@ import os
 
 import click
 
+from escape_lens import progress
 from escape_lens.cli.logs import print_to_stderr
+from escape_lens.cli.options import progress_options
 from escape_lens.cli.output import check_writable, write_output
 from escape_lens.gate.baseline import render_baseline
 from escape_lens.gate.hotpaths import HotPaths, hot_sites
@@ -26,6 +28,7 @@ from escape_lens.gate.run import analyse
 )
 @click.option("--go", metavar="PATH", help="The go command to use.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
+@progress_options
 def command(
     targets: tuple[str, ...],
     config_file: str | None,
@@ -41,7 +44,8 @@ def command(
     inputs = [config_file] if config_file else []
     if output is not None:
         check_writable(output, inputs)
-    analysed = analyse(targets, config_file=config_file, go=go)
+    with progress.running():
+        analysed = analyse(targets, config_file=config_file, go=go)
     path = output or analysed.config.baseline_path
     text = render_baseline(analysed.report, analysed.config, analysed.directives)
     write_output(text, path, [*inputs, analysed.config.path])

@@ -7,7 +7,9 @@ import sys
 
 import click
 
+from escape_lens import progress
 from escape_lens.cli.logs import print_to_stderr
+from escape_lens.cli.options import progress_options
 from escape_lens.cli.output import check_writable, write_output
 from escape_lens.errors import EXIT_OK
 from escape_lens.gate.run import run_check
@@ -29,6 +31,7 @@ from escape_lens.reporters import check_reporter, formats
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (report only).")
 @click.option("--go", metavar="PATH", help="The go command to use.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
+@progress_options
 def command(
     targets: tuple[str, ...],
     config_file: str | None,
@@ -49,7 +52,8 @@ def command(
     inputs = [name for name in (config_file, baseline_file) if name]
     if output:
         check_writable(output, inputs)
-    result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
+    with progress.running():
+        result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
     reporter = check_reporter(output_format)
     if output:
         buffer = io.StringIO()

@@ -21,7 +21,8 @@ from escape_lens.gate.directives import Directives
 from escape_lens.gate.hotpaths import HotPaths, hot_sites
 from escape_lens.inputs import MAX_REPORT_BYTES, read_text
 from escape_lens.records import Report
-from escape_lens.reporters.json_report import dumps, parse_json, report_from_dict, report_to_dict
+from escape_lens.reporters.json_report import parse_json, report_from_dict, report_to_dict
+from escape_lens.reporters.json_text import dumps
 
 KIND = "baseline"
 

@@ -8,12 +8,12 @@ other check formats, github and sarif, share their modules with `analyze`
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from escape_lens.errors import EXIT_OK
 from escape_lens.findings import RULES, CheckResult, Finding, skipped_line
 from escape_lens.reporters.json_report import site_to_dict
+from escape_lens.reporters.json_text import dumps
 
 
 class TextCheckReporter:
@@ -64,7 +64,7 @@ class JsonCheckReporter:
             "skipped": [{"package": s.package, "reason": s.reason} for s in result.report.skipped],
             "findings": [finding_to_dict(f) for f in result.findings],
         }
-        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        out.write(dumps(data))
 
 
 TEXT = TextCheckReporter()

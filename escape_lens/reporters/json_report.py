@@ -33,6 +33,7 @@ from escape_lens.records import (
     TypeInfo,
 )
 from escape_lens.reporters.json_shape import check_report_shape
+from escape_lens.reporters.json_text import dumps, indented
 from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
 
 SCHEMA = "escape-lens/1"
@@ -223,16 +224,15 @@ def write_report(report: Report, out: TextIO) -> None:
     """`dumps(report_to_dict(report))`, byte for byte, written one site at a time.
 
     The whole document as one dict and one string costs several times the report's
-    own memory (`analyze std`: 80 MB of JSON). json.dumps with an indent writes a value
-    nested at depth d as its standalone dump with every line after the first indented
-    by 2*d more spaces (strings never hold a raw newline), which is what this relies on.
+    own memory (`analyze std`: 80 MB of JSON). A value nested at depth d is written as
+    its standalone dump with every line after the first indented by 2*d more spaces
+    (reporters/json_text.py writes the bytes json.dumps would).
     """
     head, tail = _report_head(report), _report_tail(report)
     out.write(dumps(head)[: -len("\n}\n")] + ",\n")
     out.write('  "sites": [')
     for index, site in enumerate(report.sites):
-        text = json.dumps(site_to_dict(site), indent=2, ensure_ascii=False)
-        out.write(("," if index else "") + "\n    " + text.replace("\n", "\n    "))
+        out.write(("," if index else "") + "\n    " + indented(site_to_dict(site), "\n    "))
     out.write("\n  ],\n" if report.sites else "],\n")
     out.write(dumps(tail)[len("{\n") :])
 
@@ -263,11 +263,6 @@ def report_from_dict(data: Mapping[str, Any], source: str = "report") -> Report:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReportFormatError(f"{source}: malformed escape-lens report ({exc})") from exc
-
-
-def dumps(data: Any) -> str:
-    """The one JSON spelling: sorted nowhere (key order is the schema's), 2-space indent."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def load_report(stream: TextIO, source: str) -> Report:

@@ -29,6 +29,8 @@ LAYERS: list[list[str]] = [
         "escape_lens.errors",
         "escape_lens.inputs",
         "escape_lens.log",
+        "escape_lens.progress",
+        "escape_lens.codec",
         "escape_lens.vocab",
         "escape_lens.records",
         "escape_lens.gonames",
@@ -55,6 +57,9 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("escape_lens.cli.analyze", "escape_lens.crosscheck"): "only --cross-check reads binaries",
     ("escape_lens.toolchain.build", "escape_lens.parsers.gobuild"): "loaded while go runs",
     ("escape_lens.toolchain.build", "escape_lens.parsers.positions"): "loaded while go runs",
+    ("escape_lens.toolchain.build", "escape_lens.toolchain.parallel"): "only a large build forks",
+    ("escape_lens.analyze", "escape_lens.sites"): "a warm run joins nothing",
+    ("escape_lens.analyze", "escape_lens.fingerprint"): "a warm run joins nothing",
 }
 
 # module -> why it may be longer than MAX_LINES (one cohesive thing, said in its docstring)
