@@ -27,10 +27,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from escape_lens.config import Config, enclosing_names, qualified_name
+from escape_lens.config import Config, enclosing_names
 from escape_lens.diff import compare, describe_cost, match_sites, path_of
 from escape_lens.directives import Directives
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, BuildError
+from escape_lens.gonames import qualified_name
 from escape_lens.records import Report, Site, SourcePos
 from escape_lens.toolchain.targets import in_one_module
 

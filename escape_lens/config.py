@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from escape_lens.errors import ConfigError
-from escape_lens.fingerprint import CLOSURE_SUFFIX
+from escape_lens.gonames import enclosing_function, without_type_args
 from escape_lens.toolchain.targets import find_go_mod
 
 CONFIG_NAME = "escape-lens.toml"
@@ -40,7 +40,6 @@ DEFAULT_BASELINE = "escape-lens.baseline.json"
 PATHS = ("tiny", "small", "large", "dynamic")
 
 _PATTERN_CHARS = re.compile(r"^[\w.~+\-/*()\[\],]+$")
-_TYPE_ARGS = re.compile(r"\[[^\[\]]*\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,32 +90,14 @@ class FunctionPattern:
         return any(self.regex.fullmatch(name) for name in enclosing_names(function))
 
 
-def strip_type_args(name: str) -> str:
-    previous = None
-    while previous != name:
-        previous, name = name, _TYPE_ARGS.sub("", name)
-    return name
-
-
 def enclosing_names(function: str) -> list[str]:
     """`function` without type arguments, then each function enclosing it (closures)."""
-    name = strip_type_args(function)
+    name = without_type_args(function)
     names = [name]
-    while (shorter := CLOSURE_SUFFIX.sub("", name)) != name:
-        name = shorter
+    while (parent := enclosing_function(name)) is not None:
+        name = parent
         names.append(name)
     return names
-
-
-def qualified_name(package: str, function: str) -> str:
-    """The full name `package.Func` of a site's function.
-
-    Sites name functions within their package (`(*T).M`, `main.func1`), as
-    `escape_lens.sites.short_function` does; a name already qualified is kept.
-    """
-    if function.startswith(package + "."):
-        return function
-    return f"{package}.{function}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from escape_lens.entries import EntrySpec, alloc_entry
+from escape_lens.gonames import is_closure, spells_container, without_inline_hash
 from escape_lens.parsers import goobj
 from escape_lens.parsers.escape import FuncDecl, InlineCall
 from escape_lens.parsers.inltree import (
@@ -66,7 +67,7 @@ from escape_lens.parsers.inltree import (
     InlineTables,
 )
 from escape_lens.parsers.positions import UNKNOWN_LINE, Positions
-from escape_lens.predict import resolve_type, spells_container, with_parts
+from escape_lens.predict import resolve_type, with_parts
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # The register ABI's integer argument registers on amd64, in Go assembler names:
@@ -782,19 +783,12 @@ def _declaration_starts(
     """Per file, the sorted lines where a named (non-closure) function starts."""
     starts: dict[str, set[int]] = {}
     for function in functions:
-        if function.file and not _is_closure(function.name):
+        if function.file and not is_closure(function.name):
             starts.setdefault(function.file, set()).add(function.first_line)
     for decl in decls:
-        if not _is_closure(decl.name):
+        if not is_closure(decl.name):
             starts.setdefault(decl.pos.file, set()).add(decl.pos.line)
     return {file: sorted(lines) for file, lines in starts.items()}
-
-
-_CLOSURE_SUFFIX = re.compile(r"\.(?:func|gowrap|deferwrap)\d+|-range\d+")
-
-
-def _is_closure(name: str) -> bool:
-    return _CLOSURE_SUFFIX.search(name) is not None
 
 
 def _span(function: _Function, starts: list[int], package: str) -> FunctionSpan:
@@ -806,7 +800,7 @@ def _span(function: _Function, starts: list[int], package: str) -> FunctionSpan:
             last = line
     # A closure copy made for an inlined caller is `F.func1#<hash>#` (its own closures:
     # `F.func1#<hash>#.1`); it is named as the original, like obj.TrimInlineHash does.
-    name = re.sub(r"#[^#]*#", "", function.name) if "#" in function.name else function.name
+    name = without_inline_hash(function.name)
     return FunctionSpan(name, package, function.file, function.first_line, last)
 
 
@@ -957,36 +951,3 @@ def iter_types(lines: Iterable[str]) -> Iterator[TypeInfo]:
         if len(parser.types) > seen:
             seen = len(parser.types)
             yield next(reversed(parser.types.values()))
-
-
-def map_types(name: str) -> tuple[str, str] | None:
-    """`map[K]V` -> (K, V) for a map type's descriptor name, else None."""
-    if not name.startswith("map["):
-        return None
-    depth = 0
-    for index in range(len("map"), len(name)):
-        char = name[index]
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return name[len("map[") : index], name[index + 1 :]
-    return None
-
-
-def chan_elem(name: str) -> str | None:
-    """`chan T`, `chan<- T`, `<-chan T` -> T for a channel type's descriptor name."""
-    for prefix in ("chan<- ", "<-chan ", "chan "):
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return None
-
-
-def component_types(name: str) -> tuple[str, ...]:
-    """The types a map or channel allocation is sized from: (key, elem) or (elem,)."""
-    pair = map_types(name)
-    if pair is not None:
-        return pair
-    elem = chan_elem(name)
-    return (elem,) if elem is not None else ()

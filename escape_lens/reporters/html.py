@@ -35,7 +35,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from escape_lens import model
+from escape_lens import gonames, model
 from escape_lens.records import EscapeDiagnostic, Prediction, Report, Site
 from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict, summarize
 
@@ -266,13 +266,8 @@ def local_name(site: Site) -> str:
     Files named on the command line form package `command-line-arguments`, whose symbols
     still say `main.`.
     """
-    prefixes = [site.package + "."]
-    if site.package == FILES_PACKAGE:
-        prefixes.append("main.")
-    for prefix in prefixes:
-        if site.function.startswith(prefix):
-            return site.function[len(prefix) :]
-    return site.function
+    aliases = ("main",) if site.package == FILES_PACKAGE else ()
+    return gonames.local_name(site.package, site.function, *aliases)
 
 
 def _functions(
@@ -368,9 +363,10 @@ def pack_sites(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
     Repeating some thirty key names per site would be most of the page on a large package.
     Predictions become lists in PREDICTION_FIELDS order, and the raw flow steps are left
-    out: the page shows the readable chain made from them (`--format json` keeps them).
+    out: the page shows the readable chain made from them (`--format json` keeps them);
+    so are the notes' codes, which are for programs (the page shows the `note` text).
     """
-    fields = list(sites[0]) if sites else []
+    fields = [name for name in sites[0] if name != "notes"] if sites else []
     rows: list[list[Any]] = []
     for site in sites:
         values = dict(site)

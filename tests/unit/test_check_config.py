@@ -12,9 +12,9 @@ from escape_lens.config import (
     find_config,
     load_config,
     parse_config_text,
-    qualified_name,
 )
 from escape_lens.errors import ConfigError
+from escape_lens.gonames import qualified_name
 
 GOOD = """\
 # a comment

@@ -125,7 +125,7 @@ def test_model_disagreement_is_flagged_loudly() -> None:
 
 
 def test_symbols_split_where_the_import_path_ends() -> None:
-    from escape_lens.sites import package_of, short_function
+    from escape_lens.gonames import package_of, short_function
 
     # A promoted method of an anonymous struct: the struct's fields hold slashes too.
     wrapper = (
