@@ -71,13 +71,15 @@ on it); every note a site gets carries a `vocab.NoteCode`.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from escape_lens import model
 from escape_lens.entries import EXPLAINS, entry_family, explains
 from escape_lens.gonames import enclosing_function, is_shape, package_of, short_function
+from escape_lens.pairing import Kind, Shape, agrees, call_shape, diagnostic_shape, evaluation_key
 from escape_lens.predict import SLICE_MOVED, predict_call, predict_make_copy
 from escape_lens.records import (
     AllocCall,
@@ -115,6 +117,8 @@ def diagnostic_construct(diag: EscapeDiagnostic) -> Construct | None:
         return Construct.MAP
     if subject.startswith("make(chan"):
         return Construct.CHAN
+    if subject.startswith("map[") and subject.endswith("}"):
+        return Construct.MAP  # a map literal: makemap_small / makemap, never a boxing
     if subject.startswith("make("):
         return Construct.MAKE  # of a defined type (`make(Cache, n)`): slice, map or chan
     if subject == "append" or subject.startswith("append("):
@@ -125,8 +129,10 @@ def diagnostic_construct(diag: EscapeDiagnostic) -> Construct | None:
         return Construct.RUNES_CONVERSION
     if subject.startswith("string("):
         return Construct.STRING_CONVERSION
-    if subject.startswith("&") or subject == "... argument" or re.match(r"^\[\d*\]", subject):
+    if subject.startswith(("&", "[]")) or subject == "... argument":
         return Construct.COMPOSITE_LITERAL
+    if re.match(r"^\[\d+\]", subject):
+        return Construct.INTERFACE  # an array value: only its boxing allocates
     if " + " in subject:
         return Construct.STRING_CONCAT
     if subject.startswith("{") or subject.endswith(" argument"):
@@ -140,6 +146,72 @@ class _Diag:
     construct: Construct
     function: str  # short name; "" when unknown
     escaping: bool
+    shape: Shape | None = None
+
+
+_CONVERSIONS = frozenset(
+    {
+        Construct.COMPOSITE_LITERAL,  # `[]T{...}` boxed: the backing array, then the box
+        Construct.BYTES_CONVERSION,
+        Construct.RUNES_CONVERSION,
+        Construct.STRING_CONVERSION,
+        Construct.STRING_CONCAT,
+    }
+)
+
+
+_BOXED_RESULT = {
+    Construct.COMPOSITE_LITERAL: Shape(Kind.SLICE),
+    Construct.BYTES_CONVERSION: Shape(Kind.SLICE),
+    Construct.RUNES_CONVERSION: Shape(Kind.SLICE),
+    Construct.STRING_CONVERSION: Shape(Kind.STRING),
+    Construct.STRING_CONCAT: Shape(Kind.STRING),
+}
+
+
+def _converted(diag: EscapeDiagnostic) -> bool:
+    """Whether the flow says this value is then converted to an interface: the diagnostic
+    is the conversion's own, and a second one with the same subject is the boxing."""
+    return any(step.reason == "interface-converted" for step in diag.flow)
+
+
+def _constructs(diagnostics: Sequence[EscapeDiagnostic]) -> list[Construct | None]:
+    """The construct of each diagnostic, telling a conversion from the boxing of its
+    result (`sink = []byte(s)`, `fmt.Print(a + b)`).
+
+    Both are stated with the same subject: the boxing at the conversion's column (or the
+    operator's, for a concatenation), the conversion one column on (or at the same
+    column); `-m=2` says which is which: the conversion's value is `interface-converted`
+    into the boxing. Of a pair at one position the second statement is the boxing.
+    """
+    constructs = [diagnostic_construct(d) for d in diagnostics]
+    converted: dict[tuple[str, int, str], set[int]] = {}
+    for diag, construct in zip(diagnostics, constructs, strict=True):
+        if construct in _CONVERSIONS and _converted(diag):
+            converted.setdefault((diag.pos.file, diag.pos.line, diag.subject), set()).add(
+                diag.pos.col
+            )
+    if not converted:
+        return constructs
+    seen: dict[tuple[SourcePos, str, bool], int] = {}
+    for index, (diag, construct) in enumerate(zip(diagnostics, constructs, strict=True)):
+        cols = converted.get((diag.pos.file, diag.pos.line, diag.subject))
+        if construct not in _CONVERSIONS or cols is None:
+            continue
+        if diag.pos.col not in cols:
+            constructs[index] = Construct.INTERFACE
+            continue
+        # Both at one column: the header with the conversion's flow is the conversion,
+        # the other header is the boxing; of the two verdicts, the second.
+        if diag.flow:
+            if not _converted(diag):
+                constructs[index] = Construct.INTERFACE
+            continue
+        key = (diag.pos, diag.subject, bool(diag.flow))
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] == 2:
+            constructs[index] = Construct.INTERFACE
+    return constructs
 
 
 def _spans_by_short(functions: Iterable[FunctionSpan]) -> dict[str, FunctionSpan]:
@@ -202,10 +274,8 @@ def _prepare(
     """
     by_pos: dict[tuple[SourcePos, Construct, str], list[EscapeDiagnostic]] = {}
     moved: set[tuple[SourcePos, str]] = set()
-    for diag in diagnostics:
-        if diag.kind not in _ESCAPING_KINDS and diag.kind not in _STACK_KINDS:
-            continue
-        construct = diagnostic_construct(diag)
+    relevant = [d for d in diagnostics if d.kind in _ESCAPING_KINDS or d.kind in _STACK_KINDS]
+    for diag, construct in zip(relevant, _constructs(relevant), strict=True):
         if construct is None:
             continue
         subject = "" if construct == Construct.APPEND else diag.subject
@@ -234,7 +304,12 @@ def _prepare(
         merged = EscapeDiagnostic(
             verdict.pos, verdict.kind, subject, verdict.message, flow, function
         )
-        prepared.append(_Diag(merged, construct, function, verdict.kind in _ESCAPING_KINDS))
+        escaping = verdict.kind in _ESCAPING_KINDS
+        shape = diagnostic_shape(subject, construct, any(_converted(d) for d in group))
+        original = diagnostic_construct(verdict)
+        if construct == Construct.INTERFACE and original in _CONVERSIONS:
+            shape = _BOXED_RESULT[original]  # the boxing of a conversion's result
+        prepared.append(_Diag(merged, construct, function, escaping, shape))
     prepared.sort(key=lambda d: (d.diag.pos, not d.escaping, d.construct))
     return prepared
 
@@ -246,10 +321,33 @@ def _is_inlined(call: AllocCall) -> bool:
     return call.call_pos is not None
 
 
-class _Matcher:
-    """Unused diagnostics, looked up by line and by function."""
+# The constructs a family is named for: preferred to the ones it may also explain (a
+# `newobject` is a `&T{}` before it is a boxing; a `convT64` a boxing before an `a + b`).
+_NATIVE: dict[EntryFamily, frozenset[Construct]] = {
+    EntryFamily.OBJECT: frozenset(
+        {
+            Construct.NEW,
+            Construct.COMPOSITE_LITERAL,
+            Construct.CLOSURE,
+            Construct.MOVED_TO_HEAP,
+            Construct.METHOD_VALUE,
+        }
+    ),
+    EntryFamily.INTERFACE: frozenset({Construct.INTERFACE}),
+}
 
-    def __init__(self, diags: list[_Diag]) -> None:
+
+def _evaluation(item: _Diag, text: str | None) -> tuple[int, int]:
+    return evaluation_key(text, item.diag.pos.col, item.construct == Construct.INTERFACE)
+
+
+SourceLine = Callable[[str, int], "str | None"]
+
+
+class _Matcher:
+    """Unused diagnostics, looked up by line (in evaluation order) and by function."""
+
+    def __init__(self, diags: list[_Diag], source_line: SourceLine | None = None) -> None:
         self.diags = diags
         self.used = [False] * len(diags)
         self.by_line: dict[tuple[str, int], list[int]] = {}
@@ -257,6 +355,11 @@ class _Matcher:
         for index, item in enumerate(diags):
             self.by_line.setdefault((item.diag.pos.file, item.diag.pos.line), []).append(index)
             self.by_function.setdefault(item.function, []).append(index)
+        if source_line is not None:
+            for (file, line), indices in self.by_line.items():
+                if len(indices) > 1:
+                    text = source_line(file, line)
+                    indices.sort(key=lambda i: _evaluation(diags[i], text))
 
     def take(self, index: int | None) -> _Diag | None:
         if index is None:
@@ -264,21 +367,42 @@ class _Matcher:
         self.used[index] = True
         return self.diags[index]
 
-    def on_line(self, pos: SourcePos, entry: str, family: EntryFamily, function: str) -> int | None:
-        """The first unused compatible diagnostic on pos's line, escaping ones first."""
-        allowed = explains(entry, family)
-        fallback = None
+    def on_line(
+        self, pos: SourcePos, call: AllocCall, family: EntryFamily, function: str
+    ) -> tuple[int | None, bool]:
+        """The unused compatible diagnostic on pos's line the call proves, and whether the
+        evidence left a choice (another candidate the call could equally have been).
+
+        A diagnostic the evidence rules out (its spelled type disagrees with the call's)
+        is never taken; of the others, the construct the entry is named for before one
+        it may also explain, escaping before "does not escape", then evaluation order,
+        which is the order of the calls in the listing.
+        """
+        allowed = explains(call.entry, family)
+        shape = call_shape(call)
+        best: tuple[int, int] | None = None
+        proven = False
+        rivals = 0
         for index in self.by_line.get((pos.file, pos.line), ()):
             item = self.diags[index]
             if self.used[index] or item.construct not in allowed:
                 continue
             if item.function and function and item.function != function:
                 continue
-            if item.escaping:
-                return index
-            if fallback is None:
-                fallback = index
-        return fallback
+            native = item.construct in _NATIVE.get(family, (item.construct,))
+            if not native and family == EntryFamily.INTERFACE and item.shape is not None:
+                continue  # a concatenation the flow or a literal proves: not a boxing
+            verdict = agrees(item.shape, shape)
+            if verdict is False:
+                continue
+            rank = native * 2 + item.escaping
+            if best is None or rank > best[0]:
+                best, proven, rivals = (rank, index), verdict is True, 0
+            elif rank == best[0] and verdict is None and item.escaping:
+                rivals += 1
+        if best is None:
+            return None, False
+        return best[1], rivals > 0 and not proven
 
     def in_function(self, family: EntryFamily, function: str, type_name: str) -> int | None:
         """For an inlined call: an unused escaping diagnostic of the caller naming its type."""
@@ -306,15 +430,18 @@ def join_sites(
     functions: Sequence[FunctionSpan] = (),
     types: Iterable[TypeInfo] = (),
     origin: Origin = "source",
+    source_line: SourceLine | None = None,
 ) -> list[Site]:
     """Sites of one package (or, with `package=None`, of calls from any package).
 
     `functions` and `types` come from the same compilation (PackageOutput); binary mode
-    passes calls only. The result is in no particular order: `analyze` sorts.
+    passes calls only. `source_line(file, line)` gives a line of the source, for the
+    evaluation order of its expressions (None: column order). The result is in no
+    particular order: `analyze` sorts.
     """
     known_types = {t.name: t for t in types}
     spans = _spans_by_short(functions)
-    matcher = _Matcher(_prepare(diagnostics, functions))
+    matcher = _Matcher(_prepare(diagnostics, functions), source_line)
     sites: list[Site] = []
     pending_inlined: list[AllocCall] = []
 
@@ -326,8 +453,10 @@ def join_sites(
         if _is_inlined(call):
             pending_inlined.append(call)
             continue
-        found = matcher.take(matcher.on_line(call.pos, call.entry, family, function))
-        sites.append(_site(call, found, None, rules, package, known_types, origin))
+        index, undecided = matcher.on_line(call.pos, call, family, function)
+        found = matcher.take(index)
+        site = _site(call, found, None, rules, package, known_types, origin)
+        sites.append(_undecided(site) if undecided else site)
 
     for call in pending_inlined:
         family = entry_family(call.entry) or EntryFamily.OBJECT
@@ -335,7 +464,7 @@ def join_sites(
         if call.call_pos is not None:
             # The compiler's inlining tables place the call exactly: its diagnostic is
             # on that line or there is none (no guessing elsewhere in the function).
-            index = matcher.on_line(call.call_pos, call.entry, family, function)
+            index, _ = matcher.on_line(call.call_pos, call, family, function)
         else:
             type_name = call.type.name if call.type is not None else ""
             index = matcher.in_function(family, function, type_name)
@@ -349,6 +478,17 @@ def join_sites(
     return sites
 
 
+_UNDECIDED = Note(
+    NoteCode.PAIRING_UNDECIDED,
+    "the listing does not say which of this line's expressions this call is; "
+    "paired by evaluation order",
+)
+
+
+def _undecided(site: Site) -> Site:
+    return replace(site, notes=(*site.notes, _UNDECIDED))
+
+
 def join_package(package: PackageOutput, rules: model.AllocRules) -> list[Site]:
     """The sites of one compiled target package."""
     return join_sites(
@@ -358,7 +498,28 @@ def join_package(package: PackageOutput, rules: model.AllocRules) -> list[Site]:
         package=package.import_path,
         functions=package.functions,
         types=package.types,
+        source_line=_SourceLines(package.dir),
     )
+
+
+class _SourceLines:
+    """Lines of the package's Go files, read once each when a line has several
+    diagnostics (the files are the compiled ones; one that cannot be read gives None)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.files: dict[str, list[str] | None] = {}
+
+    def __call__(self, file: str, line: int) -> str | None:
+        if file not in self.files:
+            path = os.path.join(self.directory, os.path.basename(file))
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    self.files[file] = handle.read().splitlines()
+            except OSError:
+                self.files[file] = None
+        lines = self.files[file]
+        return lines[line - 1] if lines is not None and 0 < line <= len(lines) else None
 
 
 def _site(
@@ -426,6 +587,9 @@ def _expr(diag: EscapeDiagnostic) -> str:
 def _call_construct(call: AllocCall, family: EntryFamily, found: _Diag | None) -> Construct:
     if family != EntryFamily.OBJECT:
         return Construct(family.value)  # the other families are named as their construct
+    shape = call_shape(call)
+    if shape is not None and shape.kind == Kind.METHOD_VALUE:
+        return Construct.METHOD_VALUE
     if found is not None:
         # A bare mallocgc for `make(T, n)` of a defined slice type is make + copy.
         return _OBJECT_CONSTRUCT.get(found.construct, found.construct)

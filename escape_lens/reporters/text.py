@@ -63,6 +63,7 @@ SHORT_CONSTRUCT = {
     "runes-conversion": "[]rune",
     "moved-to-heap": "moved",
     "goroutine": "go",
+    "method-value": "method",
 }
 
 _RESET = "\033[0m"

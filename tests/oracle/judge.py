@@ -40,7 +40,7 @@ class Fact:
     line: int
     col: int
     what: str
-    call: bool
+    node: str
     type: str
     size: int
     const: bool
@@ -62,10 +62,14 @@ class Verdict:
         return f"{self.site.pos} {subject!r}: expected {self.expected}, got {got}"
 
 
-def run_oracle(go: Path, dirs: Sequence[Path]) -> dict[tuple[str, int, int], list[Fact]]:
-    """(absolute file, line, column) -> facts, for every package directory in `dirs`."""
+def run_oracle(
+    go: Path, dirs: Sequence[Path], module: Path
+) -> dict[tuple[str, int, int], list[Fact]]:
+    """(absolute file, line, column) -> facts, for every package directory in `dirs`
+    of the module at `module` (where go/build resolves the module's own imports)."""
     out = subprocess.run(
         [str(go), "run", str(ORACLE), *map(str, dirs)],
+        cwd=module,
         capture_output=True,
         text=True,
         check=True,
@@ -81,7 +85,7 @@ def run_oracle(go: Path, dirs: Sequence[Path]) -> dict[tuple[str, int, int], lis
                 raw["line"],
                 raw["col"],
                 raw["what"],
-                raw.get("call", False),
+                raw.get("node", ""),
                 raw["type"],
                 raw["size"],
                 raw["const"],
@@ -110,7 +114,7 @@ def _pick(facts: list[Fact], what: str) -> Fact | None:
     return None
 
 
-def judge_site(site: Site, facts: list[Fact], minor: int) -> Verdict | None:
+def judge_site(site: Site, facts: list[Fact], minor: int, role: str = "") -> Verdict | None:
     """The verdict on one escaping diagnostic's site, or None when it is no allocation
     diagnostic at all."""
     diag = site.diagnostic
@@ -139,7 +143,9 @@ def judge_site(site: Site, facts: list[Fact], minor: int) -> Verdict | None:
             return Verdict(site, "a pointer expression", None)
         ok = site.allocates and bool(_OBJECT.match(entry)) and _size(site) == expr.elem_size
         return Verdict(site, f"newobject of {expr.elem} ({expr.elem_size} B)", ok)
-    if re.match(r"^\[\d*\]", subject) and "{" in subject:
+    if subject.startswith("[]") and "{" in subject:
+        if subject.endswith("{}"):
+            return Verdict(site, "no allocation (an empty slice literal)", not site.allocates)
         ok = site.allocates and bool(_OBJECT.match(entry))
         return Verdict(site, "the literal's backing array", ok)
     if subject.startswith(("make(", "map[")):
@@ -157,14 +163,19 @@ def judge_site(site: Site, facts: list[Fact], minor: int) -> Verdict | None:
         return Verdict(site, f"makeslice of {expr.elem}", ok)
     if subject.startswith("append"):
         return Verdict(site, "growslice", site.allocates and bool(_GROW.match(entry)))
+    expr = _pick(facts, "expr")
     conversion = _conversion(subject)
-    if conversion is not None:
+    if conversion is not None and role != "boxing":
         ok = site.allocates and bool(_CONV[conversion].match(entry))
         return Verdict(site, f"a {conversion} conversion", ok)
-    expr = _pick(facts, "expr")
+    if conversion is not None:
+        # The boxing of the conversion's result (`sink = []byte(s)`): cmd/compile states
+        # it at the conversion's `(`, the conversion itself one column on.
+        box = "convTstring" if conversion == "string" else "convTslice"
+        return Verdict(site, f"{box} of the conversion", site.allocates and entry == box)
     if expr is None or expr.type.startswith("typeparam "):
         return Verdict(site, "an expression go/types can type", None)
-    if expr.call and "(" not in subject:
+    if expr.node == "call" and "(" not in subject:
         # The diagnostic of an inlined callee's expression sits at the call.
         return Verdict(site, "an expression of an inlined call", None)
     if expr.const or not expr.box:
@@ -188,17 +199,54 @@ def _conversion(subject: str) -> str | None:
     return None
 
 
+def _roles(sites: Sequence[Site]) -> dict[int, str]:
+    """Which conversion diagnostics are the boxing of the conversion's result: of two
+    with one subject at columns c and c+1, the one at c (go/types cannot say, the
+    compiler's positions do); of two at one column (`a + b`), judged as a pair."""
+    by_subject: dict[tuple[str, int, str], list[int]] = {}
+    for index, site in enumerate(sites):
+        d = site.diagnostic
+        if d is not None and d.kind == "escapes":
+            by_subject.setdefault((d.pos.file, d.pos.line, d.subject), []).append(index)
+    roles = {}
+    for indices in by_subject.values():
+        cols = {sites[i].pos.col for i in indices}
+        for index in indices:
+            col = sites[index].pos.col
+            if col + 1 in cols:
+                roles[index] = "boxing"
+            elif len(indices) == 2 and len(cols) == 1:
+                roles[index] = "pair"
+    return roles
+
+
 def judge(report: Report, facts: dict[tuple[str, int, int], list[Fact]]) -> list[Verdict]:
     minor = report.toolchain.version.minor
+    sites = list(report.sites)
+    roles = _roles(sites)
+    pairs: dict[tuple[object, ...], list[Site]] = {}
     verdicts = []
-    for site in report.sites:
+    for index, site in enumerate(sites):
         path = os.path.join(report.root, site.pos.file)
         found = facts.get((path, site.pos.line, site.pos.col), [])
-        verdict = judge_site(site, found, minor)
-        if verdict is not None and verdict.expected.startswith("convT") is False:
-            pass
+        role = roles.get(index, "")
+        if role == "pair" and site.diagnostic is not None:
+            pairs.setdefault((site.pos, site.diagnostic.subject), []).append(site)
+            continue
+        verdict = judge_site(site, found, minor, role)
         if verdict is not None:
             verdicts.append(_concat_fix(verdict, found))
+    for pair in pairs.values():
+        entries = sorted(s.entry or "" for s in pair)
+        concat = any(_CONV["concat"].match(e) for e in entries)
+        string_pair = concat or any(_CONV["string"].match(e) for e in entries)
+        if pair[0].diagnostic is not None and pair[0].diagnostic.subject.startswith("[]"):
+            ok = len(entries) == 2 and "convTslice" in entries
+            ok = ok and any(_OBJECT.match(e) for e in entries)
+        else:
+            ok = len(entries) == 2 and string_pair and "convTstring" in entries
+        for site in pair:
+            verdicts.append(Verdict(site, "a conversion and the boxing of its result", ok))
     return verdicts
 
 
@@ -208,8 +256,11 @@ def _concat_fix(verdict: Verdict, facts: list[Fact]) -> Verdict:
     if diag is None or " + " not in diag.subject:
         return verdict
     expr = _pick(facts, "expr")
-    if expr is None or expr.type not in ("string",) or expr.const:
+    if expr is None or expr.type != "string" or expr.const:
         return verdict
+    if expr.node != "binary":
+        ok = verdict.site.allocates and verdict.site.entry == "convTstring"
+        return Verdict(verdict.site, "convTstring of the concatenation", ok)
     entry = verdict.site.entry or ""
     ok = verdict.site.allocates and bool(_CONV["concat"].match(entry))
     return Verdict(verdict.site, "a string concatenation", ok)

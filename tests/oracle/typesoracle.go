@@ -33,7 +33,7 @@ type fact struct {
 	Line     int    `json:"line"`
 	Col      int    `json:"col"`
 	What     string `json:"what"`
-	Call     bool   `json:"call,omitempty"`
+	Node     string `json:"node,omitempty"`
 	Type     string `json:"type"`
 	Size     int64  `json:"size"`
 	Const    bool   `json:"const"`
@@ -166,6 +166,25 @@ func compilerPos(n ast.Expr) token.Pos {
 	return n.Pos()
 }
 
+// nodeKind says what the compiler's node at this position is: "conversion" (a call
+// whose function is a type), "call", "builtin", "binary" or "" (anything else).
+func nodeKind(expr ast.Expr, info *types.Info) string {
+	switch e := expr.(type) {
+	case *ast.CallExpr:
+		fun := info.Types[e.Fun]
+		if fun.IsType() {
+			return "conversion"
+		}
+		if fun.IsBuiltin() {
+			return "builtin"
+		}
+		return "call"
+	case *ast.BinaryExpr:
+		return "binary"
+	}
+	return ""
+}
+
 // sizable: a type without type parameters (go/types cannot lay those out).
 func sizable(t types.Type) (ok bool) {
 	defer func() {
@@ -212,10 +231,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		add := func(pos token.Pos, what string, t types.Type, isConst, call bool) {
+		add := func(pos token.Pos, what string, t types.Type, isConst bool, node string) {
 			p := fset.Position(pos)
 			abs, _ := filepath.Abs(p.Filename)
-			f := fact{File: abs, Line: p.Line, Col: p.Column, What: what, Type: typeName(t), Const: isConst, Call: call}
+			f := fact{File: abs, Line: p.Line, Col: p.Column, What: what, Type: typeName(t), Const: isConst, Node: node}
 			if _, generic := t.(*types.TypeParam); generic {
 				f.Type = "typeparam " + f.Type
 			}
@@ -247,12 +266,11 @@ func main() {
 			if _, tuple := tv.Type.(*types.Tuple); tuple {
 				continue
 			}
-			_, call := expr.(*ast.CallExpr)
-			add(compilerPos(expr), "expr", tv.Type, tv.Value != nil, call && !tv.IsBuiltin())
+			add(compilerPos(expr), "expr", tv.Type, tv.Value != nil, nodeKind(expr, info))
 		}
 		for ident, obj := range info.Defs {
 			if v, ok := obj.(*types.Var); ok && !v.IsField() {
-				add(ident.Pos(), "var", v.Type(), false, false)
+				add(ident.Pos(), "var", v.Type(), false, "")
 			}
 		}
 	}
