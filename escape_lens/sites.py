@@ -337,8 +337,11 @@ _NATIVE: dict[EntryFamily, frozenset[Construct]] = {
 }
 
 
-def _evaluation(item: _Diag, text: str | None) -> tuple[int, int]:
-    return evaluation_key(text, item.diag.pos.col, item.construct == Construct.INTERFACE)
+def _evaluation(item: _Diag, text: str | None) -> tuple[int, int, bool]:
+    """The diagnostic's place in the line's evaluation order; of two at one column (a
+    concatenation and the boxing of its result) the boxing comes second."""
+    value = item.construct == Construct.INTERFACE
+    return (*evaluation_key(text, item.diag.pos.col, value), value)
 
 
 SourceLine = Callable[[str, int], "str | None"]
@@ -347,8 +350,14 @@ SourceLine = Callable[[str, int], "str | None"]
 class _Matcher:
     """Unused diagnostics, looked up by line (in evaluation order) and by function."""
 
-    def __init__(self, diags: list[_Diag], source_line: SourceLine | None = None) -> None:
+    def __init__(
+        self,
+        diags: list[_Diag],
+        source_line: SourceLine | None = None,
+        functions: Sequence[FunctionSpan] = (),
+    ) -> None:
         self.diags = diags
+        self.starts = {short_function(f.name): (f.file, f.first_line) for f in functions}
         self.used = [False] * len(diags)
         self.by_line: dict[tuple[str, int], list[int]] = {}
         self.by_function: dict[str, list[int]] = {}
@@ -361,48 +370,104 @@ class _Matcher:
                     text = source_line(file, line)
                     indices.sort(key=lambda i: _evaluation(diags[i], text))
 
+    def _statement_wrapper(self, item: _Diag, function: str) -> bool:
+        """Whether `item` is stated in a closure of `function` that starts on its line:
+        the wrapper of a `go`/`defer` statement, whose arguments `function` evaluates
+        (and boxes) before the statement (go1.21 states them in the wrapper)."""
+        if enclosing_function(item.function) != function:
+            return False
+        return self.starts.get(item.function) == (item.diag.pos.file, item.diag.pos.line)
+
     def take(self, index: int | None) -> _Diag | None:
         if index is None:
             return None
         self.used[index] = True
         return self.diags[index]
 
-    def on_line(
-        self, pos: SourcePos, call: AllocCall, family: EntryFamily, function: str
-    ) -> tuple[int | None, bool]:
-        """The unused compatible diagnostic on pos's line the call proves, and whether the
-        evidence left a choice (another candidate the call could equally have been).
+    def _score(self, index: int, call: AllocCall, function: str) -> tuple[int, bool] | None:
+        """How well the unused diagnostic `index` explains `call`: None when it cannot
+        (another construct, another function, a type the evidence rules out); else a
+        score (the construct the entry is named for before one it may also explain,
+        escaping before "does not escape", a spelled type that agrees with the call's
+        before one that says nothing) and whether the evidence proves the pair."""
+        item = self.diags[index]
+        family = entry_family(call.entry) or EntryFamily.OBJECT
+        if self.used[index] or item.construct not in explains(call.entry, family):
+            return None
+        if item.function and function and item.function != function:
+            if not self._statement_wrapper(item, function):
+                return None
+        if not item.escaping and family in (EntryFamily.OBJECT, EntryFamily.INTERFACE):
+            return None  # an object or box that does not escape is on the stack
+        native = item.construct in _NATIVE.get(family, (item.construct,))
+        if not native and family == EntryFamily.INTERFACE and item.shape is not None:
+            return None  # a concatenation the flow or a literal proves: not a boxing
+        verdict = agrees(item.shape, call_shape(call))
+        if verdict is False:
+            return None
+        return 8 * (verdict is True) + 4 * native + 2 * item.escaping + 1, verdict is True
 
-        A diagnostic the evidence rules out (its spelled type disagrees with the call's)
-        is never taken; of the others, the construct the entry is named for before one
-        it may also explain, escaping before "does not escape", then evaluation order,
-        which is the order of the calls in the listing.
-        """
-        allowed = explains(call.entry, family)
-        shape = call_shape(call)
+    def align(self, calls: Sequence[AllocCall], pos: SourcePos, function: str) -> list[int | None]:
+        """The diagnostic (or None) of each of one function's calls on pos's line, in
+        listing order: the best-scoring pairing that keeps the calls' order and the
+        diagnostics' evaluation order (which the listing follows), so a diagnostic
+        with no call (a constant boxed, a value kept on the stack) is passed over where
+        the evidence says so. Calls it leaves unpaired are paired one by one after
+        (`on_line`): the compiler hoists some conversions out of order."""
+        line = [i for i in self.by_line.get((pos.file, pos.line), ()) if not self.used[i]]
+        rows, cols = len(calls), len(line)
+        scores = [[self._score(j, call, function) for j in line] for call in calls]
+        # best[i][j]: the best score of pairing calls[i:] with line[j:]
+        best = [[0] * (cols + 1) for _ in range(rows + 1)]
+        for i in range(rows - 1, -1, -1):
+            for j in range(cols - 1, -1, -1):
+                scored = scores[i][j]
+                diagonal = best[i + 1][j + 1] + scored[0] if scored is not None else -1
+                best[i][j] = max(best[i + 1][j], best[i][j + 1], diagonal)
+        # Read forward, pairing as early as the best score allows: of equally good
+        # pairings, the one that gives the first calls the first diagnostics.
+        chosen: list[int | None] = [None] * rows
+        i = j = 0
+        while i < rows and j < cols:
+            scored = scores[i][j]
+            if scored is not None and best[i][j] == best[i + 1][j + 1] + scored[0]:
+                chosen[i] = line[j]
+                i, j = i + 1, j + 1
+            elif best[i][j] == best[i][j + 1]:
+                j += 1
+            else:
+                i += 1
+        return chosen
+
+    def undecided(self, index: int, call: AllocCall, pos: SourcePos, function: str) -> bool:
+        """Whether the evidence left a choice for this (taken) pair: it is not proven and
+        another diagnostic on the line that it does not rule out stayed without a call."""
+        scored = self._score_taken(index, call, function)
+        if scored is None or scored[1]:
+            return False
+        for other in self.by_line.get((pos.file, pos.line), ()):
+            if other != index and not self.used[other] and self.diags[other].escaping:
+                rival = self._score(other, call, function)
+                if rival is not None and not rival[1]:
+                    return True
+        return False
+
+    def _score_taken(self, index: int, call: AllocCall, function: str) -> tuple[int, bool] | None:
+        self.used[index] = False
+        try:
+            return self._score(index, call, function)
+        finally:
+            self.used[index] = True
+
+    def on_line(self, pos: SourcePos, call: AllocCall, function: str) -> int | None:
+        """The best-scoring unused diagnostic on pos's line for `call` (the first of
+        equals in evaluation order)."""
         best: tuple[int, int] | None = None
-        proven = False
-        rivals = 0
         for index in self.by_line.get((pos.file, pos.line), ()):
-            item = self.diags[index]
-            if self.used[index] or item.construct not in allowed:
-                continue
-            if item.function and function and item.function != function:
-                continue
-            native = item.construct in _NATIVE.get(family, (item.construct,))
-            if not native and family == EntryFamily.INTERFACE and item.shape is not None:
-                continue  # a concatenation the flow or a literal proves: not a boxing
-            verdict = agrees(item.shape, shape)
-            if verdict is False:
-                continue
-            rank = native * 2 + item.escaping
-            if best is None or rank > best[0]:
-                best, proven, rivals = (rank, index), verdict is True, 0
-            elif rank == best[0] and verdict is None and item.escaping:
-                rivals += 1
-        if best is None:
-            return None, False
-        return best[1], rivals > 0 and not proven
+            scored = self._score(index, call, function)
+            if scored is not None and (best is None or scored[0] > best[0]):
+                best = (scored[0], index)
+        return best[1] if best is not None else None
 
     def in_function(self, family: EntryFamily, function: str, type_name: str) -> int | None:
         """For an inlined call: an unused escaping diagnostic of the caller naming its type."""
@@ -441,22 +506,36 @@ def join_sites(
     """
     known_types = {t.name: t for t in types}
     spans = _spans_by_short(functions)
-    matcher = _Matcher(_prepare(diagnostics, functions), source_line)
+    matcher = _Matcher(_prepare(diagnostics, functions), source_line, functions)
     sites: list[Site] = []
     pending_inlined: list[AllocCall] = []
 
+    by_line: dict[tuple[str, int, str], list[AllocCall]] = {}
     for call in calls:
-        family = entry_family(call.entry)
-        if family is None:
+        if entry_family(call.entry) is None:
             continue
-        function = short_function(call.function)
         if _is_inlined(call):
             pending_inlined.append(call)
             continue
-        index, undecided = matcher.on_line(call.pos, call, family, function)
-        found = matcher.take(index)
+        key = (call.pos.file, call.pos.line, short_function(call.function))
+        by_line.setdefault(key, []).append(call)
+    paired: list[tuple[AllocCall, int | None]] = []
+    for (_, _, function), group in by_line.items():
+        chosen = matcher.align(group, group[0].pos, function)
+        for index in chosen:
+            matcher.take(index)
+        for call, index in zip(group, chosen, strict=True):
+            if index is None:
+                index = matcher.on_line(call.pos, call, function)
+                matcher.take(index)
+            paired.append((call, index))
+    for call, index in paired:
+        found = matcher.diags[index] if index is not None else None
         site = _site(call, found, None, rules, package, known_types, origin)
-        sites.append(_undecided(site) if undecided else site)
+        function = short_function(call.function)
+        if index is not None and matcher.undecided(index, call, call.pos, function):
+            site = _undecided(site)
+        sites.append(site)
 
     for call in pending_inlined:
         family = entry_family(call.entry) or EntryFamily.OBJECT
@@ -464,7 +543,7 @@ def join_sites(
         if call.call_pos is not None:
             # The compiler's inlining tables place the call exactly: its diagnostic is
             # on that line or there is none (no guessing elsewhere in the function).
-            index, _ = matcher.on_line(call.call_pos, call, family, function)
+            index = matcher.on_line(call.call_pos, call, function)
         else:
             type_name = call.type.name if call.type is not None else ""
             index = matcher.in_function(family, function, type_name)

@@ -134,6 +134,10 @@ def judge_site(site: Site, facts: list[Fact], minor: int, role: str = "") -> Ver
         batched = minor >= 25 and size is not None and size > var.size and var.size <= 16
         ok = bool(_OBJECT.match(entry)) and (size == var.size or batched)
         return Verdict(site, f"newobject of {var.type} ({var.size} B)", ok)
+    if subject == "func literal":
+        lit = _pick(facts, "expr")
+        if lit is not None and lit.node == "static-func":
+            return Verdict(site, "no allocation (captures nothing)", not site.allocates)
     if subject == "func literal" or subject.endswith(" argument") or subject.startswith("{"):
         ok = site.allocates and bool(_OBJECT.match(entry))
         return Verdict(site, "an object (closure, ... array)", ok)

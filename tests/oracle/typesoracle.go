@@ -181,8 +181,34 @@ func nodeKind(expr ast.Expr, info *types.Info) string {
 		return "call"
 	case *ast.BinaryExpr:
 		return "binary"
+	case *ast.FuncLit:
+		if captures(e, info) {
+			return "closure"
+		}
+		return "static-func"
 	}
 	return ""
+}
+
+// captures: whether a func literal refers to a local variable declared outside it
+// (then it is a closure struct; otherwise static data).
+func captures(lit *ast.FuncLit, info *types.Info) bool {
+	found := false
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		id, ok := n.(*ast.Ident)
+		if !ok || found {
+			return !found
+		}
+		v, ok := info.Uses[id].(*types.Var)
+		if !ok || v.IsField() || v.Parent() == nil || v.Parent() == v.Pkg().Scope() {
+			return true
+		}
+		if v.Pos() < lit.Pos() || v.Pos() > lit.End() {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 // sizable: a type without type parameters (go/types cannot lay those out).
@@ -225,6 +251,7 @@ func main() {
 		info := &types.Info{
 			Types: map[ast.Expr]types.TypeAndValue{},
 			Defs:  map[*ast.Ident]types.Object{},
+			Uses:  map[*ast.Ident]types.Object{},
 		}
 		conf := types.Config{Importer: imp, Sizes: sizes}
 		if _, err := conf.Check(dir, fset, files, info); err != nil {
