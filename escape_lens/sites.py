@@ -394,9 +394,9 @@ class _Matcher:
         family = entry_family(call.entry) or EntryFamily.OBJECT
         if self.used[index] or item.construct not in explains(call.entry, family):
             return None
-        if item.function and function and item.function != function:
-            if not self._statement_wrapper(item, function):
-                return None
+        foreign = item.function and function and item.function != function
+        if foreign and not self._statement_wrapper(item, function):
+            return None
         if not item.escaping and family in (EntryFamily.OBJECT, EntryFamily.INTERFACE):
             return None  # an object or box that does not escape is on the stack
         native = item.construct in _NATIVE.get(family, (item.construct,))
