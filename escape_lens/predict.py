@@ -280,12 +280,45 @@ def _predict_chan(call: AllocCall, rules: model.AllocRules, known: dict[str, Typ
     if elem is None:
         return Estimate(call.type, call.const_count, None, notes=_ELEMENT_UNKNOWN)
     if call.const_count is None:
-        dynamic = model.predict_dynamic(elem.size, elem.pointers, rules)
-        notes = _note(NoteCode.CHAN_BUFFER_DYNAMIC, "buffer size not constant")
-        return Estimate(call.type, None, dynamic, (), notes)
+        return _dynamic_chan(call, elem, rules)
     objects = model.chan_objects(elem.size, elem.pointers, call.const_count, rules)
     main, extra = _objects(objects, rules)
     return Estimate(call.type, call.const_count, main, extra)
+
+
+def _dynamic_chan(call: AllocCall, elem: TypeInfo, rules: model.AllocRules) -> Estimate:
+    """A buffer size known only at run time: the hchan header is allocated whatever it
+    is (`makechan`); a pointer-free buffer shares its object, a pointerful one is a
+    second object."""
+    header = model.hchan_size(rules)
+    main = model.predict(header, False, rules)
+    if elem.size == 0:
+        return Estimate(call.type, None, main)
+    if elem.pointers:
+        buffer = model.predict_dynamic(elem.size, True, rules)
+        text = f"buffer size not constant: the {header} B header, and a buffer of n*{elem.size} B"
+        notes = _note(NoteCode.CHAN_BUFFER_DYNAMIC, text)
+        return Estimate(call.type, None, main, (buffer,), notes)
+    text = (
+        f"buffer size not constant: one object of {header} + n*{elem.size} B "
+        f"(the header alone for n = 0)"
+    )
+    return Estimate(call.type, None, main, (), _note(NoteCode.CHAN_BUFFER_DYNAMIC, text))
+
+
+def first_insert(
+    map_name: str, rules: model.AllocRules, known: dict[str, TypeInfo]
+) -> Prediction | None:
+    """What the first insert into a map of type `map_name` made by makemap_small
+    allocates (None when its key or element cannot be sized)."""
+    parts = map_key_elem(map_name)
+    if parts is None:
+        return None
+    key, elem = (resolve_type(part, known) for part in parts)
+    if key is None or elem is None:
+        return None
+    objects = model.first_insert_objects(key.size, key.pointers, elem.size, elem.pointers, rules)
+    return model.predict(*objects[0], rules)
 
 
 _STRING_ELEM = {

@@ -223,6 +223,9 @@ class Site:
     prediction: the main object; `extra` the further objects one execution allocates
         (a channel's buffer, a map's buckets or groups).
     pos: where the site is in `function`; inlined_from: the callee's line, if inlined.
+    heap_above: the caller passes the call a stack buffer of this many bytes and the
+        runtime allocates only for a longer result (escape_lens/stackbuf.py); None when
+        every execution allocates.
     """
 
     pos: SourcePos
@@ -241,6 +244,7 @@ class Site:
     expr: str = ""
     inlined_from: SourcePos | None = None
     fingerprint: str = ""
+    heap_above: int | None = None
 
     @property
     def note(self) -> str:

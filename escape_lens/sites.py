@@ -80,7 +80,13 @@ from escape_lens import model
 from escape_lens.entries import EXPLAINS, entry_family, explains
 from escape_lens.gonames import enclosing_function, is_shape, package_of, short_function
 from escape_lens.pairing import Kind, Shape, agrees, call_shape, diagnostic_shape, evaluation_key
-from escape_lens.predict import SLICE_MOVED, predict_call, predict_make_copy
+from escape_lens.predict import (
+    SLICE_MOVED,
+    Estimate,
+    first_insert,
+    predict_call,
+    predict_make_copy,
+)
 from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
@@ -92,6 +98,7 @@ from escape_lens.records import (
     SourcePos,
     TypeInfo,
 )
+from escape_lens.stackbuf import StackBuffer, stack_buffer
 from escape_lens.vocab import Construct, EntryFamily, EscapeKind, NoteCode
 
 CONSTRUCTS = tuple(Construct)
@@ -123,6 +130,8 @@ def diagnostic_construct(diag: EscapeDiagnostic) -> Construct | None:
         return Construct.MAKE  # of a defined type (`make(Cache, n)`): slice, map or chan
     if subject == "append" or subject.startswith("append("):
         return Construct.APPEND
+    if _top_level_plus(subject):
+        return Construct.STRING_CONCAT  # `string(r) + "x"` is a concatenation
     if subject.startswith(("([]byte)(", "[]byte(")):
         return Construct.BYTES_CONVERSION
     if subject.startswith(("([]rune)(", "[]rune(")):
@@ -138,6 +147,11 @@ def diagnostic_construct(diag: EscapeDiagnostic) -> Construct | None:
     if subject.startswith("{") or subject.endswith(" argument"):
         return None  # compiler-internal storage (`{storage for ...}`), not an expression
     return Construct.INTERFACE
+
+
+def _top_level_plus(subject: str) -> bool:
+    """Whether `subject` is a sum: a ` + ` outside brackets and quotes."""
+    return len(_operands(subject)) > 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -550,6 +564,7 @@ def join_sites(
         found = matcher.take(index)
         sites.append(_site(call, found, call.pos, rules, package, known_types, origin))
 
+    sites = _bounded_concatenations(sites)
     sites = _inherit_moved_slice_types(sites, rules)
     sites = _label_go_and_defer(sites)
     sites = _note_closure_copies(sites, functions)
@@ -627,14 +642,26 @@ def _site(
         estimate = predict_make_copy(call, found.diag, rules, known_types)
     else:
         estimate = predict_call(call, family, rules, known_types)
+    if call.entry == "makemap_small" and found is not None:
+        estimate = _with_first_insert(estimate, found.diag.subject, rules, known_types)
     notes = list(estimate.notes)
-    if found is not None and not found.escaping:
+    escapes = found.escaping if found is not None else None
+    elem = estimate.type.size if estimate.type is not None else None
+    spelled_bytes = _literal_bytes(found.diag.subject) if found is not None else None
+    buffer = stack_buffer(call, escapes, rules.version, elem_size=elem, literal_bytes=spelled_bytes)
+    if buffer is not None or escapes is not None:
+        # Whether a buffer was passed is known: the general remark does not apply.
+        notes = [n for n in notes if n.code != NoteCode.STRING_BUFFER]
+    if buffer is not None:
+        notes.append(Note(NoteCode.STACK_BUFFER, buffer.describe()))
+    elif found is not None and not found.escaping:
         text = f"{found.diag.subject} does not escape, yet it is heap-allocated"
         notes.append(Note(NoteCode.STACK_YET_HEAP, text))
     if inlined_from is not None and found is None and call.call_pos is None:
         text = "inlined; the call site in this function is not known"
         notes.append(Note(NoteCode.INLINED_CALL_UNKNOWN, text))
     diagnostic = found.diag if found is not None else None
+    fits = buffer is not None and buffer.fits
     return Site(
         pos=pos,
         package=package if package is not None else package_of(call.function),
@@ -647,11 +674,51 @@ def _site(
         prediction=estimate.main,
         origin=origin,
         extra=estimate.extra,
-        allocates=True,
+        allocates=not fits,
         notes=tuple(notes),
         expr=_expr(found.diag) if found is not None else "",
         inlined_from=inlined_from,
+        heap_above=buffer.limit_bytes if buffer is not None and not fits else None,
     )
+
+
+def _with_first_insert(
+    estimate: Estimate, subject: str, rules: model.AllocRules, known: dict[str, TypeInfo]
+) -> Estimate:
+    """A map made without a hint (makemap_small, which takes no type) gets its type from
+    the source and the object its first insert allocates: in `extra` for a literal with
+    entries (inserted at once), else named in the note."""
+    if subject.startswith("make("):
+        name = re.sub(r", \w+$", "", subject[len("make(") : -1])  # without a hint
+    else:
+        name = subject.split("{")[0]
+    first = first_insert(name, rules, known) if name.startswith("map[") else None
+    if first is None:
+        return estimate
+    typ = estimate.type or TypeInfo(name, 8, 8)
+    notes = tuple(n for n in estimate.notes if n.code != NoteCode.MAP_BUCKETS_LATER)
+    what = f"{first.requested_bytes}→{first.class_bytes} B"
+    if subject.startswith("map[") and not subject.endswith("{}"):
+        text = f"the literal's first entry allocates the first group/bucket ({what})"
+        note = Note(NoteCode.MAP_BUCKETS_LATER, text)
+        return replace(estimate, type=typ, extra=(*estimate.extra, first), notes=(*notes, note))
+    text = f"its first insert allocates the first group/bucket ({what})"
+    return replace(estimate, type=typ, notes=(*notes, Note(NoteCode.MAP_BUCKETS_LATER, text)))
+
+
+_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _literal_bytes(subject: str) -> int | None:
+    """The bytes of the string literals a concatenation's subject spells (None: none)."""
+    literals = _STRING_LITERAL.findall(subject)
+    if not literals:
+        return None
+    return sum(len(_unquote(text[1:-1]).encode()) for text in literals)
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{3}|.)", "_", text)
 
 
 _MAKES = frozenset({Construct.MAKE_SLICE, Construct.MAKE})
@@ -683,6 +750,56 @@ def _call_construct(call: AllocCall, family: EntryFamily, found: _Diag | None) -
 
 
 _OBJECT_CONSTRUCT = {Construct.INTERFACE: Construct.NEW, Construct.MAKE: Construct.MAKE_SLICE}
+
+
+def _bounded_concatenations(sites: list[Site]) -> list[Site]:
+    """A buffered concatenation whose operands are all bounded (literals, and
+    `string(r)` of a rune: at most 4 bytes, an `intstring` on the same line) and add up
+    to no more than the buffer never allocates (`string(comma) + "\\r\\n"`)."""
+    runes = {(s.function, s.pos.line, s.expr) for s in sites if s.entry == "intstring" and s.expr}
+    result = []
+    for site in sites:
+        if site.construct == Construct.STRING_CONCAT and site.heap_above is not None:
+            bound = 0
+            for operand in _operands(site.expr):
+                if operand[:1] == '"':
+                    bound += _literal_bytes(operand) or 0
+                elif (site.function, site.pos.line, operand) in runes:
+                    bound += 4
+                else:
+                    bound = site.heap_above + 1
+                    break
+            if bound <= site.heap_above:
+                buffer = StackBuffer(site.heap_above, "B", fits=True)
+                notes = tuple(n for n in site.notes if n.code != NoteCode.STACK_BUFFER)
+                note = Note(NoteCode.STACK_BUFFER, buffer.describe())
+                site = replace(site, allocates=False, heap_above=None, notes=(*notes, note))
+        result.append(site)
+    return result
+
+
+def _operands(subject: str) -> list[str]:
+    """The operands of a sum, split at its top-level ` + `."""
+    parts, depth, quote, start, escaped = [], 0, "", 0, False
+    for index, char in enumerate(subject):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'`":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "+" and depth == 0 and subject[index - 1 : index + 2] == " + ":
+            parts.append(subject[start : index - 1])
+            start = index + 2
+    parts.append(subject[start:])
+    return parts
 
 
 def _inherit_moved_slice_types(sites: list[Site], rules: model.AllocRules) -> list[Site]:

@@ -107,6 +107,8 @@ class NoteCode(StrEnum):
     MAKE_COPY = "make-copy"
     SMALL_INTEGER = "small-integer"
     STRING_BUFFER = "string-buffer"
+    # the caller's stack buffer holds a short result: heap only above it, or never
+    STACK_BUFFER = "stack-buffer"
     POOLED_RECORD = "pooled-record"
     STACK_YET_HEAP = "stack-yet-heap"
     INLINED_CALL_UNKNOWN = "inlined-call-unknown"

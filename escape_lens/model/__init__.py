@@ -8,6 +8,7 @@ a construct makes (§8-9). The size-class tables are generated (`_tables.py`).
 from escape_lens.model.constructs import (
     chan_objects,
     class_of_specialized_entry,
+    first_insert_objects,
     growslice_request,
     hchan_size,
     map_objects,
@@ -21,6 +22,7 @@ __all__ = [
     "AllocRules",
     "chan_objects",
     "class_of_specialized_entry",
+    "first_insert_objects",
     "growslice_request",
     "hchan_size",
     "map_objects",

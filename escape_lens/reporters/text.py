@@ -451,6 +451,8 @@ class _Row:
         path = "no allocation" if not site.allocates else _short_path(site.prediction)
         if site.allocates and site.prediction is None and site.entry in ("newproc", "deferproc"):
             path = ""
+        if site.allocates and site.heap_above is not None:
+            path = f"heap only >{site.heap_above} B"
         return cls(site, pos, label, _bytes_cells(site), path, first_reason(site))
 
 
