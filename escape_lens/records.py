@@ -165,6 +165,9 @@ class AllocCall:
     type: the type descriptor passed to it, when there is one.
     const_count: a constant length/size/hint visible in the argument registers.
     asm: the instruction lines that set up and make the call, for display.
+    static_boxes: how many one-byte values the straight line before the call boxes
+        without an allocation (`runtime.staticuint64s`): boxings the listing shows that
+        no call stands for.
     """
 
     pos: SourcePos
@@ -174,6 +177,7 @@ class AllocCall:
     const_count: int | None = None
     call_pos: SourcePos | None = None
     asm: tuple[str, ...] = ()
+    static_boxes: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,7 +78,13 @@ from dataclasses import dataclass, replace
 
 from escape_lens import model
 from escape_lens.entries import EXPLAINS, entry_family, explains
-from escape_lens.gonames import enclosing_function, is_shape, package_of, short_function
+from escape_lens.gonames import (
+    SHAPE_PREFIX,
+    enclosing_function,
+    is_shape,
+    package_of,
+    short_function,
+)
 from escape_lens.pairing import Kind, Shape, agrees, call_shape, diagnostic_shape, evaluation_key
 from escape_lens.predict import (
     SLICE_MOVED,
@@ -312,6 +318,7 @@ def _prepare(
         if construct != Construct.MOVED_TO_HEAP:
             subject = max((d.subject for d in group if d.kind == verdict.kind), key=len)
         named = next((d.function for d in group if d.function), "")
+        named = _shape_instance(named, subject, pos, functions)
         function = _short_diag_function(named, span_names) or _owner(pos, functions)
         if construct == Construct.CLOSURE:
             function = _enclosing(function, pos, functions)
@@ -326,6 +333,32 @@ def _prepare(
         prepared.append(_Diag(merged, construct, function, escaping, shape))
     prepared.sort(key=lambda d: (d.diag.pos, not d.escaping, d.construct))
     return prepared
+
+
+_SHAPE_ARGS = re.compile(r"\[(go\.shape\.[^\]]*)\]")
+
+
+def _shape_instance(
+    named: str, subject: str, pos: SourcePos, functions: Sequence[FunctionSpan]
+) -> str:
+    """The shape instance a diagnostic spelling a shape type belongs to: go1.21 does
+    not name the function in `-m=2`, and the spans of all instances of a generic
+    function cover the same lines, so the shape in the subject decides."""
+    if SHAPE_PREFIX not in subject:
+        return named
+    owned = _SHAPE_ARGS.search(named)
+    if owned is not None and all(arg in subject for arg in owned.group(1).split(",")):
+        return named
+    for span in functions:
+        args = _SHAPE_ARGS.search(span.name)
+        if (
+            args is not None
+            and span.file == pos.file
+            and span.first_line <= pos.line <= span.last_line
+            and all(arg in subject for arg in args.group(1).split(","))
+        ):
+            return span.name
+    return named
 
 
 def _is_inlined(call: AllocCall) -> bool:
@@ -371,6 +404,7 @@ class _Matcher:
         functions: Sequence[FunctionSpan] = (),
     ) -> None:
         self.diags = diags
+        self.no_call: set[int] = set()  # boxed without a call (`align`)
         self.starts = {short_function(f.name): (f.file, f.first_line) for f in functions}
         self.used = [False] * len(diags)
         self.by_line: dict[tuple[str, int], list[int]] = {}
@@ -426,12 +460,21 @@ class _Matcher:
         listing order: the best-scoring pairing that keeps the calls' order and the
         diagnostics' evaluation order (which the listing follows), so a diagnostic
         with no call (a constant boxed, a value kept on the stack) is passed over where
-        the evidence says so. Calls it leaves unpaired are paired one by one after
-        (`on_line`): the compiler hoists some conversions out of order."""
+        the evidence says so. The one-byte values the listing boxes without a call
+        (`AllocCall.static_boxes`, before the call that counts them) take a diagnostic
+        each, which then has no call (`no_call`). Calls it leaves unpaired are paired
+        one by one after (`on_line`): the compiler hoists some conversions out of order."""
         line = [i for i in self.by_line.get((pos.file, pos.line), ()) if not self.used[i]]
-        rows, cols = len(calls), len(line)
-        scores = [[self._score(j, call, function) for j in line] for call in calls]
-        # best[i][j]: the best score of pairing calls[i:] with line[j:]
+        events: list[AllocCall | None] = []  # None: a boxing without a call
+        for call in calls:
+            events.extend([None] * call.static_boxes)
+            events.append(call)
+        rows, cols = len(events), len(line)
+        scores = [
+            [self._score(j, event, function) if event else self._static(j) for j in line]
+            for event in events
+        ]
+        # best[i][j]: the best score of pairing events[i:] with line[j:]
         best = [[0] * (cols + 1) for _ in range(rows + 1)]
         for i in range(rows - 1, -1, -1):
             for j in range(cols - 1, -1, -1):
@@ -440,7 +483,7 @@ class _Matcher:
                 best[i][j] = max(best[i + 1][j], best[i][j + 1], diagonal)
         # Read forward, pairing as early as the best score allows: of equally good
         # pairings, the one that gives the first calls the first diagnostics.
-        chosen: list[int | None] = [None] * rows
+        chosen: dict[int, int] = {}
         i = j = 0
         while i < rows and j < cols:
             scored = scores[i][j]
@@ -451,7 +494,22 @@ class _Matcher:
                 j += 1
             else:
                 i += 1
-        return chosen
+        result: list[int | None] = []
+        for i, event in enumerate(events):
+            if event is not None:
+                result.append(chosen.get(i))
+            elif i in chosen:
+                self.no_call.add(chosen[i])
+                self.used[chosen[i]] = True
+        return result
+
+    def _static(self, index: int) -> tuple[int, bool] | None:
+        """How well a boxing without a call explains diagnostic `index`: only a boxing
+        whose subject says nothing of its type (a one-byte variable looks like any)."""
+        item = self.diags[index]
+        if item.construct != Construct.INTERFACE or not item.escaping or item.shape is not None:
+            return None
+        return 3, False
 
     def undecided(self, index: int, call: AllocCall, pos: SourcePos, function: str) -> bool:
         """Whether the evidence left a choice for this (taken) pair: it is not proven and
@@ -879,7 +937,7 @@ def _unmatched(
         if s.construct == Construct.MOVED_TO_HEAP and s.call is not None and s.type is None
     }
     for index, item in enumerate(matcher.diags):
-        if matcher.used[index] or not item.escaping:
+        if (matcher.used[index] and index not in matcher.no_call) or not item.escaping:
             continue
         diag = item.diag
         function = item.function

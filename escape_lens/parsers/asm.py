@@ -251,6 +251,7 @@ class _PendingCall:
     type_name: str | None = None
     count: int | None = None
     asm: tuple[str, ...] = ()
+    static_boxes: int = 0
 
 
 @dataclass(slots=True)
@@ -265,6 +266,11 @@ class _Function:
     calls: list[_PendingCall] = field(default_factory=list)
     # The branches (`J...` lines), read for their targets only if a call needs them.
     jumps: list[str] = field(default_factory=list)
+
+
+# A one-byte value boxed without an allocation points into this table (walk/convert.go
+# dataWord): each reference before a call is a boxing that allocates nothing.
+_STATIC_BOX = "runtime.staticuint64s"
 
 
 def _type_name(symbol: str) -> str | None:
@@ -668,6 +674,11 @@ class AsmParser:
             call.type_name = type_name if isinstance(type_name, str) else None
             call.count = count if isinstance(count, int) else None
             call.asm = (*shown, f"CALL\t{call.target}")
+            # Since the previous call, whatever the branches (a nil check of an
+            # interface between two boxings starts a new straight line).
+            call.static_boxes = sum(
+                1 for _, text in call.window.newest_first() if _STATIC_BOX in text
+            )
             call.window = None  # the instructions are not kept
 
     def _reg_value(self, reg: str | None, kind: str) -> str | int | None:
@@ -919,6 +930,7 @@ def _alloc_call(
         const_count=pending.count,
         call_pos=call_pos,
         asm=pending.asm,
+        static_boxes=pending.static_boxes,
     )
 
 
