@@ -167,7 +167,8 @@ class AllocCall:
     asm: the instruction lines that set up and make the call, for display.
     static_boxes: how many one-byte values the straight line before the call boxes
         without an allocation (`runtime.staticuint64s`): boxings the listing shows that
-        no call stands for.
+        no call stands for (go1.21 hoists the table's address to the statement's start:
+        there the count holds, the place does not).
     """
 
     pos: SourcePos

@@ -97,6 +97,7 @@ from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
     FunctionSpan,
+    GoVersion,
     Note,
     Origin,
     PackageOutput,
@@ -391,6 +392,10 @@ def _evaluation(item: _Diag, text: str | None) -> tuple[int, int, bool]:
     return (*evaluation_key(text, item.diag.pos.col, value), value)
 
 
+# From go1.22 a one-byte boxing's `runtime.staticuint64s` is where the boxing is in the
+# listing; go1.21 hoists it to the statement's start (mixed.Describe in fixtures/exact).
+_PLACED_BOXES_SINCE = GoVersion(1, 22)
+
 SourceLine = Callable[[str, int], "str | None"]
 
 
@@ -405,6 +410,8 @@ class _Matcher:
     ) -> None:
         self.diags = diags
         self.no_call: set[int] = set()  # boxed without a call (`align`)
+        # lines with boxings without a call the listing does not place
+        self.unplaced: set[tuple[str, int]] = set()
         self.starts = {short_function(f.name): (f.file, f.first_line) for f in functions}
         self.used = [False] * len(diags)
         self.by_line: dict[tuple[str, int], list[int]] = {}
@@ -455,7 +462,9 @@ class _Matcher:
             return None
         return 8 * (verdict is True) + 4 * native + 2 * item.escaping + 1, verdict is True
 
-    def align(self, calls: Sequence[AllocCall], pos: SourcePos, function: str) -> list[int | None]:
+    def align(
+        self, calls: Sequence[AllocCall], pos: SourcePos, function: str, placed: bool = True
+    ) -> list[int | None]:
         """The diagnostic (or None) of each of one function's calls on pos's line, in
         listing order: the best-scoring pairing that keeps the calls' order and the
         diagnostics' evaluation order (which the listing follows), so a diagnostic
@@ -467,7 +476,7 @@ class _Matcher:
         line = [i for i in self.by_line.get((pos.file, pos.line), ()) if not self.used[i]]
         events: list[AllocCall | None] = []  # None: a boxing without a call
         for call in calls:
-            events.extend([None] * call.static_boxes)
+            events.extend([None] * (call.static_boxes if placed else 0))
             events.append(call)
         rows, cols = len(events), len(line)
         scores = [
@@ -517,6 +526,8 @@ class _Matcher:
         scored = self._score_taken(index, call, function)
         if scored is None or scored[1]:
             return False
+        if (pos.file, pos.line) in self.unplaced:
+            return True
         for other in self.by_line.get((pos.file, pos.line), ()):
             if other != index and not self.used[other] and self.diags[other].escaping:
                 rival = self._score(other, call, function)
@@ -593,7 +604,10 @@ def join_sites(
         by_line.setdefault(key, []).append(call)
     paired: list[tuple[AllocCall, int | None]] = []
     for (_, _, function), group in by_line.items():
-        chosen = matcher.align(group, group[0].pos, function)
+        placed = rules.version >= _PLACED_BOXES_SINCE
+        chosen = matcher.align(group, group[0].pos, function, placed)
+        if not placed and any(call.static_boxes for call in group):
+            matcher.unplaced.add((group[0].pos.file, group[0].pos.line))
         for index in chosen:
             matcher.take(index)
         for call, index in zip(group, chosen, strict=True):

@@ -273,6 +273,12 @@ class _Function:
 _STATIC_BOX = "runtime.staticuint64s"
 
 
+def _static_boxes(window: _Window) -> int:
+    """The one-byte boxings since the previous call, whatever the branches (a nil check
+    of an interface between two boxings starts a new straight line)."""
+    return sum(1 for _, text in window.newest_first() if _STATIC_BOX in text)
+
+
 def _type_name(symbol: str) -> str | None:
     """`type:main.T(SB)` -> `main.T`; None for anything else (offsets, other symbols)."""
     if not symbol.endswith("(SB)"):
@@ -674,11 +680,7 @@ class AsmParser:
             call.type_name = type_name if isinstance(type_name, str) else None
             call.count = count if isinstance(count, int) else None
             call.asm = (*shown, f"CALL\t{call.target}")
-            # Since the previous call, whatever the branches (a nil check of an
-            # interface between two boxings starts a new straight line).
-            call.static_boxes = sum(
-                1 for _, text in call.window.newest_first() if _STATIC_BOX in text
-            )
+            call.static_boxes = _static_boxes(call.window)
             call.window = None  # the instructions are not kept
 
     def _reg_value(self, reg: str | None, kind: str) -> str | int | None:

@@ -130,7 +130,8 @@ def test_dynamic_channels(measured: tuple[Report, list[dict[str, Any]]]) -> None
         if package != "chans":
             continue
         (site,) = _sites(report, package, function)
-        assert site.type is not None and site.prediction is not None
+        assert site.type is not None
+        assert site.prediction is not None
         elem = resolve_type(chan_elem(site.type.name) or "", {})
         assert elem is not None
         objects = chan_objects(elem.size, elem.pointers, row["arg"], rules)
@@ -152,10 +153,15 @@ def test_first_inserts(measured: tuple[Report, list[dict[str, Any]]]) -> None:
         row = by_function[f"maps.{function}"]
         assert row["allocs"] == 1 + len(site.extra)
         assert row["bytes"] == site.class_bytes, site
-    for function, inserts in (("MakeSmall", False), ("FirstInsert", True), ("FirstInsertStr", True)):
+    for function, inserts in (
+        ("MakeSmall", False),
+        ("FirstInsert", True),
+        ("FirstInsertStr", True),
+    ):
         (site,) = _sites(report, "maps", function)
         row = by_function[f"maps.{function}"]
-        assert site.type is not None and site.has_note(NoteCode.MAP_BUCKETS_LATER)
+        assert site.type is not None
+        assert site.has_note(NoteCode.MAP_BUCKETS_LATER)
         first = first_insert(site.type.name, rules, {})
         assert first is not None
         assert f"{first.requested_bytes}→{first.class_bytes} B" in site.note

@@ -238,6 +238,8 @@ def judge(report: Report, facts: dict[tuple[str, int, int], list[Fact]]) -> list
             pairs.setdefault((site.pos, site.diagnostic.subject), []).append(site)
             continue
         verdict = judge_site(site, found, minor, role)
+        if verdict is not None and _foreign(site, path):
+            verdict = Verdict(site, "an expression of an inlined callee", None)
         if verdict is not None:
             verdicts.append(_concat_fix(verdict, found))
     for pair in pairs.values():
@@ -254,10 +256,42 @@ def judge(report: Report, facts: dict[tuple[str, int, int], list[Fact]]) -> list
     return verdicts
 
 
+_LINES: dict[str, list[str]] = {}
+
+
+def _foreign(site: Site, path: str) -> bool:
+    """Whether the diagnostic's subject is an inlined callee's expression (stated at
+    the call): its first name is nowhere on the source line."""
+    diag = site.diagnostic
+    if diag is None or diag.kind == "moved-to-heap":
+        return False
+    if path not in _LINES:
+        try:
+            _LINES[path] = Path(path).read_text().splitlines()
+        except OSError:
+            _LINES[path] = []
+    lines = _LINES[path]
+    text = lines[site.pos.line - 1] if 0 < site.pos.line <= len(lines) else ""
+    names = re.findall(r"[A-Za-z_]\w*", diag.subject.replace("go.shape.", ""))
+    keywords = {"make", "new", "string", "len", "cap", "append", "func", "literal", "map"}
+    first = next((n for n in names if n not in keywords), "")
+    return bool(text) and bool(first) and first not in text
+
+
+def _top_level_sum(subject: str) -> bool:
+    depth = 0
+    for index, char in enumerate(subject):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if depth == 0 and subject[index : index + 3] == " + ":
+            return True
+    return False
+
+
 def _concat_fix(verdict: Verdict, facts: list[Fact]) -> Verdict:
     """`a + b` of strings is a concatenation, not a boxing: the oracle's type says."""
     diag = verdict.site.diagnostic
-    if diag is None or " + " not in diag.subject:
+    if diag is None or not _top_level_sum(diag.subject):
         return verdict
     expr = _pick(facts, "expr")
     if expr is None or expr.type != "string" or expr.const:
