@@ -23,9 +23,7 @@ pytestmark = pytest.mark.slow
 # go1.21 hoists the address of runtime.staticuint64s to the start of a statement, so
 # the listing does not say where among its boxings the one-byte values are: on these
 # lines (mixed.Log, mixed.Describe, mixed.Printall) the join says it could not decide.
-_UNDECIDABLE = {
-    (1, 21): {("mixed/mixed.go", 37), ("mixed/mixed.go", 42), ("mixed/mixed.go", 111)}
-}
+_UNDECIDABLE = {(1, 21): {("mixed/mixed.go", 37), ("mixed/mixed.go", 42), ("mixed/mixed.go", 111)}}
 
 
 def _verdicts(go: Path, module: Path) -> tuple[Report, list[Verdict]]:
