@@ -4,8 +4,11 @@
 `--save DIR` runs the installed `escape-lens analyze` on a fixed set of targets in every
 output format and writes each report to DIR; `--against DIR` writes them again to a
 temporary directory and compares byte for byte, exit 1 with a summary of what differs.
-Run `--save` from the unchanged code (a worktree at the base commit), then `--against`
-from the changed one.
+Run `--save` with the unchanged code, then `--against` with the changed one. The code is
+the checkout this script is in, or `--code DIR` (another checkout's root, put first on
+PYTHONPATH): `git archive BASE | tar -x -C DIR` makes one, so a reference is never made
+from a worktree being edited meanwhile. (`python -P`: the working directory, the
+repository root for some targets, must not shadow the code run.)
 
 The environment is fixed so that only the code can change a byte: COLUMNS, no terminal
 (stdin from /dev/null, output through -o), LC_ALL=C, the Go of the interpreter's venv.
@@ -48,8 +51,11 @@ TARGETS = (
 )
 
 
-def _environment() -> dict[str, str]:
+def _environment(code: Path | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ESCAPE_LENS_")}
+    env.pop("PYTHONPATH", None)
+    if code is not None:
+        env["PYTHONPATH"] = str(code.resolve())
     venv_bin = str(Path(sys.executable).parent)
     env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "")
     env["COLUMNS"] = COLUMNS
@@ -64,16 +70,16 @@ def _file_name(target: Target, fmt: str) -> str:
     return f"{target.name}.{fmt}.{suffix}"
 
 
-def produce(out_dir: Path, selected: set[str] | None) -> list[Path]:
+def produce(out_dir: Path, selected: set[str] | None, code: Path | None) -> list[Path]:
     """Write every report of the selected targets into out_dir; the files written."""
-    env = _environment()
+    env = _environment(code)
     written = []
     for target in TARGETS:
         if selected and target.name not in selected:
             continue
         for fmt in target.formats:
             path = out_dir / _file_name(target, fmt)
-            command = [sys.executable, "-m", "escape_lens", "analyze", target.pattern]
+            command = [sys.executable, "-P", "-m", "escape_lens", "analyze", target.pattern]
             command += ["--format", fmt.removesuffix("-v"), "-o", str(path)]
             if fmt.endswith("-v"):
                 command.append("-v")
@@ -161,18 +167,19 @@ def main(argv: list[str] | None = None) -> int:
         help="drop KEY from JSON objects before comparing (repeatable)",
     )
     parser.add_argument("--keep", type=Path, metavar="DIR", help="with --against: write here")
+    parser.add_argument("--code", type=Path, metavar="DIR", help="run the escape_lens in DIR")
     args = parser.parse_args(argv)
     selected = set(args.target or ())
     if args.save is not None:
         args.save.mkdir(parents=True, exist_ok=True)
-        produce(args.save.resolve(), selected)
+        produce(args.save.resolve(), selected, args.code)
         return 0
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
-        names = [p.name for p in produce(args.keep.resolve(), selected)]
+        names = [p.name for p in produce(args.keep.resolve(), selected, args.code)]
         return compare(args.against, args.keep, names, set(args.ignore_key))
     with tempfile.TemporaryDirectory(prefix="compare-reports-") as tmp:
-        names = [p.name for p in produce(Path(tmp), selected)]
+        names = [p.name for p in produce(Path(tmp), selected, args.code)]
         return compare(args.against, Path(tmp), names, set(args.ignore_key))
 
 

@@ -11,19 +11,22 @@ from collections.abc import Sequence
 
 import click
 
+from escape_lens.analyze import analyze_targets
+from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.output import output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from escape_lens.model import rules_for
 from escape_lens.records import Report
-from escape_lens.reporters import Reporter, get_reporter
-
-FORMATS = ("text", "json", "html", "sarif", "github")
+from escape_lens.reporters import Reporter, formats, get_reporter
 
 
 @click.command("analyze")
 @click.argument("targets", nargs=-1)
 @click.option("--go", "go", metavar="PATH", help="Go toolchain to use (go binary or GOROOT).")
 @click.option("--tests", is_flag=True, help="Include _test.go files.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(formats("analyze")), default="text", show_default=True
+)
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE, not stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the go command line and flow chains.")
 @click.option("--binary", metavar="PATH", help="Analyse a compiled Go ELF binary instead.")
@@ -51,14 +54,13 @@ def command(
     cross_check: bool,
 ) -> int:
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
-    from escape_lens.toolchain import set_verbose
-
-    set_verbose(verbose)
+    print_to_stderr(verbose)
     reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
     if binary is not None:
         if targets or cross_check or tests:
             raise UsageError("--binary takes no TARGET, --tests or --cross-check")
-        from escape_lens.binary import analyze_binary
+        # Imported here to keep source mode from loading capstone and the ELF readers.
+        from escape_lens.binary_report import analyze_binary
 
         report = analyze_binary(binary, list(packages) or None)
     else:
@@ -66,8 +68,6 @@ def command(
             raise UsageError("--package only applies to --binary")
         if not targets:
             raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
-        from escape_lens.analyze import analyze_targets
-
         report = analyze_targets(list(targets), go=go, tests=tests)
         _print_skipped(report)
     _print_model_note(report)
@@ -78,12 +78,8 @@ def command(
 
 
 def _reporter(fmt: str, verbose: bool) -> Reporter:
-    if fmt == "text":
-        from escape_lens.reporters.text import TextReporter
-
-        return TextReporter(verbose=verbose)
     try:
-        return get_reporter(fmt)
+        return get_reporter(fmt, verbose=verbose)
     except ModuleNotFoundError as exc:
         raise UsageError(f"--format {fmt} is not available in this installation") from exc
 
@@ -97,8 +93,6 @@ def _print_skipped(report: Report) -> None:
 
 def _print_model_note(report: Report) -> None:
     """Say when the model is not exactly the toolchain's (a newer Go, an unknown experiment)."""
-    from escape_lens.model import rules_for
-
     note = rules_for(report.toolchain.version, report.toolchain.goexperiment).note
     if note:
         click.echo(f"escape-lens: note: {note}", err=True)
@@ -110,7 +104,8 @@ def _write(report: Report, reporter: Reporter, output: str | None) -> None:
 
 
 def _cross_check(report: Report, targets: list[str]) -> int:
-    from escape_lens.binary.crosscheck import build_and_cross_check
+    # Imported here: only --cross-check needs the binary readers (capstone).
+    from escape_lens.crosscheck import build_and_cross_check
 
     disagreements = build_and_cross_check(report.toolchain, targets, report)
     for disagreement in disagreements:

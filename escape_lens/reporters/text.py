@@ -22,8 +22,8 @@ then reads what is allocated and why. Invariants:
 * **Primary before secondary.** Within a function the allocating sites come first;
   escape lines with no allocation behind them follow, dimmed, saying why nothing is
   allocated.
-* **Alarms first.** A failed self-check of the model (`ALARM` in the site's note) stands
-  in red right after the construct, in place of the model's bytes and path it puts in
+* **Alarms first.** A failed self-check of the model (a note coded MODEL_DISAGREES)
+  stands in red right after the construct, in place of the model's bytes and path it puts in
   doubt.
 
 The construct column uses short labels (`literal` for `composite-literal`, `iface` for
@@ -37,6 +37,7 @@ site's note, the allocator's objects and the runtime entry.
 from __future__ import annotations
 
 import functools
+import io
 import os
 import re
 import shutil
@@ -46,11 +47,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TextIO
 
-from escape_lens.records import EscapeDiagnostic, Prediction, Report, Site, SourcePos
+from escape_lens.records import (
+    EscapeDiagnostic,
+    FlowStepKind,
+    Note,
+    Prediction,
+    Report,
+    Site,
+    SourcePos,
+    join_notes,
+)
 from escape_lens.reporters.json_report import summarize
+from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
 
 WIDTH = 80
-ALARM = "MODEL DISAGREES"  # how sites.py flags a failed self-check in a site's note
+ALARM = "MODEL DISAGREES"  # how the alarm's note text starts (predict.py), for tests
 
 # Terminal labels for the construct vocabulary (sites.py); unlisted ones print as they are.
 SHORT_CONSTRUCT = {
@@ -89,11 +100,11 @@ def describe_path(prediction: Prediction | None) -> str:
     """The allocator's path in words: tiny, size and span class, large pages, thresholds."""
     if prediction is None:
         return ""
-    if prediction.path == "tiny":
+    if prediction.path == AllocPath.TINY:
         return "tiny (shares a 16 B block)"
-    if prediction.path == "large":
+    if prediction.path == AllocPath.LARGE:
         return f"large, {prediction.span_pages} pages"
-    if prediction.path == "dynamic":
+    if prediction.path == AllocPath.DYNAMIC:
         return "dynamic: " + _thresholds(prediction)
     return _short_path(prediction)
 
@@ -102,13 +113,13 @@ def _short_path(prediction: Prediction | None) -> str:
     """The path column: as `describe_path`, without the words the column makes obvious."""
     if prediction is None:
         return "unknown"
-    if prediction.path == "tiny":
+    if prediction.path == AllocPath.TINY:
         return "tiny"
-    if prediction.path == "small":
+    if prediction.path == AllocPath.SMALL:
         return f"class {prediction.size_class}, span {prediction.span_class}"
-    if prediction.path == "large":
+    if prediction.path == AllocPath.LARGE:
         return f"large, {prediction.span_pages} pages"
-    if prediction.path == "dynamic":
+    if prediction.path == AllocPath.DYNAMIC:
         return _thresholds(prediction)
     return "zero-size"  # runtime.zerobase: no memory is taken
 
@@ -133,7 +144,7 @@ def _bytes_cells(site: Site) -> tuple[str, str, str]:
         return ("", "", "-")
     if site.prediction is None and site.entry in ("newproc", "deferproc"):
         return ("", "", "pooled")  # a g / _defer record from a free list, rarely a new object
-    if site.prediction is not None and site.prediction.path == "dynamic":
+    if site.prediction is not None and site.prediction.path == AllocPath.DYNAMIC:
         return (f"n×{site.prediction.elem_bytes or 0}", " ", "B")  # noqa: RUF001
     if site.prediction is None:
         return ("", "", "? B")
@@ -178,9 +189,6 @@ _PHRASES = {
     "range-deref": "ranged over",
     "callee operand": "called",
 }
-_STEP = re.compile(r"^from (?P<text>.*) \((?P<reason>[^()]+)\)(?: at \S+)?$")
-# A hop of the chain: `flow: DEST ← SRC` (go1.22+) or `flow: DEST = SRC` (go1.21).
-_HOP = re.compile(r"^flow: (?P<dest>.*?) [←=] (?P<src>.*?):?$")
 _CALLEE = re.compile(r"^(?P<name>(?:\([^()]*\)\.)?[^\s()]+)\(")
 
 
@@ -195,11 +203,10 @@ def _steps(diagnostic: EscapeDiagnostic) -> list[_Step]:
     steps: list[_Step] = []
     dest = ""
     for step in diagnostic.flow:
-        text = step.text.strip()
-        if hop := _HOP.match(text):
-            dest = hop["dest"]
-        elif found := _STEP.match(text):
-            steps.append(_Step(dest, found["text"], found["reason"]))
+        if step.kind == FlowStepKind.HOP:
+            dest = step.destination
+        elif step.kind == FlowStepKind.EDGE:
+            steps.append(_Step(dest, step.expression, step.reason))
     return steps
 
 
@@ -210,7 +217,7 @@ def escape_reason(diagnostic: EscapeDiagnostic) -> str:
     that is not bookkeeping says why (`returned`, `passed to F`, `stored in X`); "" when
     the chain is bookkeeping only.
     """
-    if diagnostic.kind == "does-not-escape":
+    if diagnostic.kind == EscapeKind.DOES_NOT_ESCAPE:
         return "does not escape"
     steps = [s for s in _steps(diagnostic) if s.reason not in _MECHANICAL]
     return _phrase(steps[-1]) if steps else ""
@@ -265,10 +272,10 @@ def _collapse_brackets(text: str) -> str:
 
 def first_reason(site: Site) -> str:
     """The reason column: a model alarm, else why nothing is allocated, else why it escapes."""
-    alarm = site.note.find(ALARM)
-    if alarm >= 0:
-        return site.note[alarm:]  # a model bug outranks everything else on the line
-    note = _note_clause(site.note)
+    alarm = _alarm(site.notes)
+    if alarm:
+        return alarm  # a model bug outranks everything else on the line
+    note = _note_clause(site.notes)
     if not site.allocates:
         return note
     diag = site.diagnostic
@@ -276,7 +283,7 @@ def first_reason(site: Site) -> str:
         return note
     reason = escape_reason(diag)
     if not reason:  # the chain only says it was spilled: the note knows better
-        return note or ("moved to heap" if diag.kind == "moved-to-heap" else "escapes")
+        return note or ("moved to heap" if diag.kind == EscapeKind.MOVED_TO_HEAP else "escapes")
     return reason
 
 
@@ -322,12 +329,29 @@ def _cut_reason(reason: str, room: int) -> str:
     return next((form for form in forms if len(form) <= room), _cut(forms[-1], room))
 
 
-def _note_clause(note: str) -> str:
-    """The first clause of a note, without a `no allocation` the columns already say."""
-    clause = note.split("; ")[0]
-    if "does not escape, yet it is heap-allocated" in clause:
-        return ""  # restates the diagnostic
-    return re.sub(r"^no allocation(?: call in the compiled code)?: ", "", clause)
+def _alarm(notes: tuple[Note, ...]) -> str:
+    """The model's alarm and the notes after it ("" without one)."""
+    for index, note in enumerate(notes):
+        if note.code == NoteCode.MODEL_DISAGREES:
+            return join_notes(notes[index:])
+    return ""
+
+
+# Notes of escape lines without an allocation, which open with a `no allocation: ` (or
+# `no allocation call in the compiled code: `) that the columns already say.
+_SAYS_NO_ALLOCATION = frozenset(
+    {NoteCode.NO_BOXING, NoteCode.STATIC_CLOSURE, NoteCode.NO_ALLOCATION_CALL}
+)
+
+
+def _note_clause(notes: tuple[Note, ...]) -> str:
+    """The first clause of the first note, without a `no allocation` the columns say."""
+    if not notes or notes[0].code == NoteCode.STACK_YET_HEAP:
+        return ""  # (that one restates the diagnostic)
+    clause = notes[0].text.split("; ")[0]
+    if notes[0].code in _SAYS_NO_ALLOCATION:
+        return clause.partition(": ")[2]
+    return clause
 
 
 # --- shortening -------------------------------------------------------------------------
@@ -411,7 +435,7 @@ def _what(site: Site, room: int = sys.maxsize) -> str:
     """The expression, and the type when the expression does not name it, in `room`."""
     type_name = _type_name(site)
     if not site.expr:
-        if site.construct in ("make-slice", "append") and type_name:
+        if site.construct in (Construct.MAKE_SLICE, Construct.APPEND) and type_name:
             type_name = "[]" + type_name  # the site's type is the element's
         return _cut(type_name, room)
     bare = type_name.rsplit(".", 1)[-1].lstrip("*[]").split("[")[0]
@@ -439,7 +463,7 @@ class _Row:
 
     @property
     def alarm(self) -> bool:
-        return self.reason.startswith(ALARM)
+        return self.site.has_note(NoteCode.MODEL_DISAGREES)
 
     @classmethod
     def of(cls, site: Site, home_file: str) -> _Row:
@@ -622,7 +646,7 @@ class TextReporter:
             line.append(plus + waste, "waste")
         else:  # "-" sits under the arrows; words start where the column does
             line.put(taken, stops.arrow if taken == "-" else stops.bytes_start)
-        large = row.site.prediction is not None and row.site.prediction.path == "large"
+        large = row.site.prediction is not None and row.site.prediction.path == AllocPath.LARGE
         line.put(row.path, stops.path, "large" if large else "")
         self._free_text(row, stops, line)
         text = line.text.rstrip()
@@ -757,6 +781,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
+# (`none` is said `zero-size`; no prediction `pooled` for g / _defer records, else `unknown`)
 _PATH_ORDER = ("tiny", "small", "large", "dynamic", "zero-size", "pooled", "unknown")
 
 
@@ -767,7 +792,7 @@ def _path_counts(sites: Sequence[Site]) -> list[tuple[str, int]]:
             continue
         path: str
         if site.prediction is not None:
-            path = site.prediction.path if site.prediction.path != "none" else "zero-size"
+            path = site.prediction.path if site.prediction.path != AllocPath.NONE else "zero-size"
         else:
             path = "pooled" if site.entry in ("newproc", "deferproc") else "unknown"
         counts[path] = counts.get(path, 0) + 1
@@ -776,12 +801,12 @@ def _path_counts(sites: Sequence[Site]) -> list[tuple[str, int]]:
 
 
 def _describe_object(prediction: Prediction) -> str:
-    if prediction.path == "dynamic":
+    if prediction.path == AllocPath.DYNAMIC:
         return f"{prediction.elem_bytes or 0} B per element, " + describe_path(prediction)
     text = f"{prediction.requested_bytes}→{prediction.class_bytes} B {describe_path(prediction)}"
     if prediction.header_bytes:
         text += f", {prediction.header_bytes} B malloc header"
-    if prediction.path == "small":
+    if prediction.path == AllocPath.SMALL:
         text += f", {prediction.objects_per_span} per span"
     return text
 
@@ -789,7 +814,7 @@ def _describe_object(prediction: Prediction) -> str:
 def _legend(sites: Sequence[Site], width: int, paint: _Paint) -> Iterable[str]:
     used = sorted({s.construct for s in sites if s.construct in SHORT_CONSTRUCT})
     words = [f"{SHORT_CONSTRUCT[c]} = {c}" for c in used]
-    if any(s.prediction is not None and s.prediction.path == "tiny" for s in sites):
+    if any(s.prediction is not None and s.prediction.path == AllocPath.TINY for s in sites):
         words.append("tiny = shares a 16 B block")
     if words:
         yield ""
@@ -854,11 +879,10 @@ def visible_width(line: str) -> int:
 
 def render_lines(report: Report, verbose: bool = False, width: int = WIDTH) -> Sequence[str]:
     """The report as uncoloured lines of at most `width` columns (80 unless told)."""
-    from io import StringIO
-
-    buffer = StringIO()
+    buffer = io.StringIO()
     TextReporter(verbose, width).render(report, buffer)
     return buffer.getvalue().splitlines()
 
 
 REPORTER = TextReporter()
+VERBOSE_REPORTER = TextReporter(verbose=True)

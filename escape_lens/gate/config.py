@@ -33,11 +33,13 @@ from typing import Any
 from escape_lens.errors import ConfigError
 from escape_lens.gonames import enclosing_function, without_type_args
 from escape_lens.toolchain.targets import find_go_mod
+from escape_lens.vocab import AllocPath
 
 CONFIG_NAME = "escape-lens.toml"
 PYPROJECT = "pyproject.toml"
 DEFAULT_BASELINE = "escape-lens.baseline.json"
-PATHS = ("tiny", "small", "large", "dynamic")
+# the paths a budget may forbid (`none`, a zero-byte request, takes nothing)
+PATHS = tuple(path for path in AllocPath if path != AllocPath.NONE)
 
 _PATTERN_CHARS = re.compile(r"^[\w.~+\-/*()\[\],]+$")
 
@@ -107,7 +109,7 @@ class Budget:
     pattern: FunctionPattern
     max_sites: int | None = None
     max_bytes: int | None = None
-    forbid: tuple[str, ...] = ()
+    forbid: tuple[AllocPath, ...] = ()
     none: bool = False
     line: int = 0
 
@@ -324,7 +326,7 @@ class _Validator:
             pattern=pattern,
             max_sites=limits["max-sites"],
             max_bytes=limits["max-bytes"],
-            forbid=tuple(forbid),
+            forbid=tuple(AllocPath(path) for path in forbid),
             none=none,
             line=self.lines.line_of((*self.table, *key)),
         )
