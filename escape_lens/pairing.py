@@ -22,7 +22,7 @@ Invariants:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from escape_lens.gonames import SHAPE_PREFIX
@@ -154,7 +154,7 @@ def call_shape(call: AllocCall) -> Shape | None:
     """What the call allocates, as far as its entry and type descriptor say."""
     fixed = _FIXED_BOXES.get(call.entry)
     if fixed is not None:
-        return fixed
+        return replace(fixed, name=bare_name(call.boxed)) if call.boxed else fixed
     if call.entry.startswith("concatstring"):
         return Shape(Kind.STRING)
     if call.type is None:
@@ -195,6 +195,8 @@ def agrees(diag: Shape | None, call: Shape | None) -> bool | None:
         return call.kind == diag.kind
     if diag.kind == Kind.NAMED and call.kind == Kind.NAMED:
         return diag.name == call.name
+    if diag.kind == Kind.NAMED and call.name:
+        return diag.name == call.name  # the boxed value's type word names it
     if Kind.NAMED in (diag.kind, call.kind):
         return None  # a defined type's underlying kind is not spelled
     if diag.kind != call.kind:

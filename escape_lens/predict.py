@@ -117,8 +117,12 @@ def predict_call(
     if family == EntryFamily.INTERFACE:
         if entry in _CONVT_FIXED:
             boxed = _CONVT_FIXED[entry]
+            if call.boxed is not None:
+                # The source type (`int`, `[]byte`) the interface's type word names.
+                boxed = TypeInfo(call.boxed, boxed.size, boxed.ptrbytes)
             notes: tuple[Note, ...] = ()
-            if entry in ("convT16", "convT32", "convT64"):
+            floating = boxed.name in ("float32", "float64")
+            if entry in ("convT16", "convT32", "convT64") and not floating:
                 notes = _note(
                     NoteCode.SMALL_INTEGER,
                     "no allocation for values below 256 (runtime.staticuint64s)",
@@ -282,7 +286,8 @@ _STRING_ELEM = {
 def _predict_string(call: AllocCall, family: EntryFamily, rules: model.AllocRules) -> Estimate:
     result_type = _STRING_ELEM[family]
     if call.entry == "intstring":
-        return Estimate(result_type, 1, model.predict(4, False, rules))
+        # The 4 bytes a rune encodes into, not the string header: no pointers.
+        return Estimate(TypeInfo("[4]uint8", 4, 0), 1, model.predict(4, False, rules))
     elem_bytes = 4 if family == EntryFamily.RUNES_CONVERSION else 1
     notes = _note(
         NoteCode.STRING_BUFFER, "no allocation when the result does not escape and fits 32 bytes"

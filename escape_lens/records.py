@@ -169,6 +169,8 @@ class AllocCall:
         without an allocation (`runtime.staticuint64s`): boxings the listing shows that
         no call stands for (go1.21 hoists the table's address to the statement's start:
         there the count holds, the place does not).
+    boxed: for a `convT*` call, the source type of the value it boxes (the interface's
+        type word loaded right after it: `int`, where the call says `uint64`).
     """
 
     pos: SourcePos
@@ -179,6 +181,7 @@ class AllocCall:
     call_pos: SourcePos | None = None
     asm: tuple[str, ...] = ()
     static_boxes: int = 0
+    boxed: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -799,7 +799,31 @@ _MAKE_LITERAL = re.compile(r"^make\(\[\][^,]+, (?P<len>\d+)(?:, (?P<cap>\d+))?\)
 
 
 def _expr(diag: EscapeDiagnostic) -> str:
-    return diag.subject
+    """The source expression a diagnostic is about; a compiler temporary is said as what
+    it is, never shown by its internal name (`.autotmp_3`, `~r0`, `F.func1#hash#`)."""
+    subject = _INLINE_HASH.sub("", diag.subject)
+    whole = _TEMPORARY_NAMES.get(subject[:2])
+    if whole is not None and _TEMPORARY.fullmatch(subject):
+        return whole
+    return _TEMPORARY.sub(lambda m: _TEMPORARY_PARTS[m.group(0)[:2]], subject)
+
+
+_INLINE_HASH = re.compile(r"#[^#]*#")
+_TEMPORARY = re.compile(r"\.autotmp_\d+|~[rRpb]\d+")
+_TEMPORARY_NAMES = {
+    ".a": "a temporary for a call's result",
+    "~r": "the function's result",
+    "~R": "a call's result",
+    "~p": "a parameter",
+    "~b": "a parameter",
+}
+_TEMPORARY_PARTS = {
+    ".a": "(temporary)",
+    "~r": "(result)",
+    "~R": "(call result)",
+    "~p": "(parameter)",
+    "~b": "(parameter)",
+}
 
 
 def _call_construct(call: AllocCall, family: EntryFamily, found: _Diag | None) -> Construct:

@@ -70,6 +70,7 @@ from escape_lens.parsers.registers import AMD64, TYPE_PREFIXES, Architecture
 from escape_lens.parsers.straightline import (
     WINDOW,
     Window,
+    boxed_type,
     branch_targets,
     static_boxes,
     straight_line,
@@ -154,6 +155,7 @@ class _PendingCall:
     count: int | None = None
     asm: tuple[str, ...] = ()
     static_boxes: int = 0
+    boxed: str | None = None
 
 
 @dataclass(slots=True)
@@ -547,6 +549,8 @@ class AsmParser:
             call.type_name, call.count = self.architecture.arguments(straight, call.spec)
             call.asm = (*shown, f"CALL\t{call.target}")
             call.static_boxes = static_boxes(call.window)
+            if call.entry.startswith("convT"):
+                call.boxed = boxed_type(call.window)
             call.window = None  # the instructions are not kept
 
     def finish(
@@ -682,6 +686,7 @@ def _alloc_call(
         call_pos=call_pos,
         asm=pending.asm,
         static_boxes=pending.static_boxes,
+        boxed=pending.boxed,
     )
 
 

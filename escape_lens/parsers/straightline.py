@@ -14,6 +14,7 @@ straight line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -70,6 +71,27 @@ def static_boxes(window: Window) -> int:
     """The one-byte boxings since the previous call, whatever the branches (a nil check
     of an interface between two boxings starts a new straight line)."""
     return sum(1 for _, text in window.newest_first() if _STATIC_BOX in text)
+
+
+_TYPE_WORD = re.compile(
+    r"^(?:LEAQ|MOVD)\t\$?(?:type:(?P<type>.+?)|go:itab\.(?P<itab>.+?),.*)\(SB\), "
+)
+
+
+def boxed_type(window: Window, lines_after: int = 3) -> str | None:
+    """The type an interface conversion call (`convT64`, ...) boxes: the interface's type
+    word, loaded right after the call (`LEAQ type:int(SB), CX`; `go:itab.T,I` for a
+    non-empty interface). None when the next instructions load none (or the listing's
+    lines for them are in a later batch)."""
+    lines = window.lines
+    for line in lines[window.end + 1 : window.end + 1 + lines_after]:
+        text = line[line.find(")\t") + 2 :]
+        found = _TYPE_WORD.match(text)
+        if found is not None:
+            return found.group("type") or found.group("itab")
+        if text.startswith("CALL"):
+            return None
+    return None
 
 
 def branch_targets(jumps: list[str]) -> set[int]:
