@@ -156,6 +156,11 @@ class _PendingCall:
     asm: tuple[str, ...] = ()
     static_boxes: int = 0
     boxed: str | None = None
+    after: list[str] = field(default_factory=list)  # convT calls: the next instructions
+
+
+# How many instructions after a convT call may load its interface type word.
+_AFTER_LINES = 3
 
 
 @dataclass(slots=True)
@@ -199,6 +204,7 @@ class AsmParser:
         self._descriptor_kind = 0
         self.text_symbols = 0
         self._functions: list[_Function] = []
+        self._short_after: _PendingCall | None = None
         self._closed_spans: list[FunctionSpan] = []
         self._closed_calls: list[tuple[AllocCall, str | None]] = []
         self._function: _Function | None = None
@@ -227,6 +233,7 @@ class AsmParser:
         name = symbol[0]
         if '"".' in name:
             name = name.replace('"".', self.symbol_package + ".")
+        self._short_after = None  # its instructions have ended
         if self._function is not None:  # its listing is complete
             self._settle()
             self._function.jumps = []
@@ -294,6 +301,8 @@ class AsmParser:
         ends the instructions: `wants_tab_lines` turns off) and returns the index after
         it, or at the first line without a tab, whose index it returns.
         """
+        if self._short_after is not None:  # a convT call at the end of the last batch
+            self._top_up_after(lines, start)
         positions = self.positions
         listing_line = positions.listing_line
         known_line = positions.listing_memo.get
@@ -368,6 +377,8 @@ class AsmParser:
                     if found is not None and pos is not None:
                         window = Window(tuple(carried), lines, since_call, index)
                         self._alloc_call(found, operand, SourcePos(*pos), line[1:at], window)
+                        if found[0].startswith("convT"):
+                            self._after_call(lines, index)
                     if carried:
                         carried.clear()
                     since_call = index + 1
@@ -504,6 +515,27 @@ class AsmParser:
         self._descriptor = None
         self.wants_tab_lines = False
 
+    def _after_call(self, lines: list[str], index: int) -> None:
+        """Keep the instructions right after a convT call (its interface type word);
+        when the batch of lines ends first, the next batch tops them up."""
+        call = self._function.calls[-1] if self._function is not None else None
+        if call is None:
+            return
+        following = lines[index + 1 : index + 1 + _AFTER_LINES]
+        untabbed = next((i for i, line in enumerate(following) if line[:1] != "\t"), None)
+        call.after = following if untabbed is None else following[:untabbed]
+        # Short only because the batch ended: the next batch's first lines follow.
+        self._short_after = call if untabbed is None and len(following) < _AFTER_LINES else None
+
+    def _top_up_after(self, lines: list[str], start: int) -> None:
+        call = self._short_after
+        assert call is not None
+        wanted = _AFTER_LINES - len(call.after)
+        more = lines[start : start + wanted]
+        untabbed = next((i for i, line in enumerate(more) if line[:1] != "\t"), len(more))
+        call.after = [*call.after, *more[:untabbed]]
+        self._short_after = None
+
     def _alloc_call(
         self,
         found: tuple[str, EntrySpec],
@@ -550,7 +582,8 @@ class AsmParser:
             call.asm = (*shown, f"CALL\t{call.target}")
             call.static_boxes = static_boxes(call.window)
             if call.entry.startswith("convT"):
-                call.boxed = boxed_type(call.window)
+                call.boxed = boxed_type(call.after)
+                call.after = []
             call.window = None  # the instructions are not kept
 
     def finish(

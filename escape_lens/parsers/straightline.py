@@ -78,13 +78,12 @@ _TYPE_WORD = re.compile(
 )
 
 
-def boxed_type(window: Window, lines_after: int = 3) -> str | None:
+def boxed_type(after: list[str]) -> str | None:
     """The type an interface conversion call (`convT64`, ...) boxes: the interface's type
     word, loaded right after the call (`LEAQ type:int(SB), CX`; `go:itab.T,I` for a
-    non-empty interface). None when the next instructions load none (or the listing's
-    lines for them are in a later batch)."""
-    lines = window.lines
-    for line in lines[window.end + 1 : window.end + 1 + lines_after]:
+    non-empty interface); `after` holds the listing's lines after the call. None when
+    they load none."""
+    for line in after:
         text = line[line.find(")\t") + 2 :]
         found = _TYPE_WORD.match(text)
         if found is not None:
