@@ -43,9 +43,13 @@ _BUFFERED = re.compile(
     r"^(?:slicebytetostring|stringtoslicebyte|stringtoslicerune|slicerunetostring"
     r"|intstring|concat(?:string|byte)(?:[2-5]|s))$"
 )
-# The first integer argument register: amd64 AX, arm64 R0.
-_FRAME_ADDRESS = re.compile(r"^(?:LEAQ\t\S*\((?:SP)\), AX|MOVD\t\$\S*\((?:R?SP)\), R0)$")
-_NIL = re.compile(r"^(?:XORL\tAX, AX|MOVD\tZR, R0)$")
+# The first integer argument register: amd64 AX, arm64 R0; as the `-S` listing spells
+# the instruction, or capstone in binary mode (`0x4a10c3: lea rax, [rsp + 0x28]`).
+_FRAME_ADDRESS = re.compile(
+    r"^(?:LEAQ\t\S*\((?:SP)\), AX|MOVD\t\$\S*\((?:R?SP)\), R0"
+    r"|(?:0x[0-9a-f]+: )?(?:lea rax, \[rsp\b[^\]]*\]|add x0, sp, #\S+))$"
+)
+_NIL = re.compile(r"^(?:XORL\tAX, AX|MOVD\tZR, R0|(?:0x[0-9a-f]+: )?(?:xor eax, eax|mov x0, xzr))$")
 
 
 @dataclass(frozen=True, slots=True)
