@@ -95,6 +95,7 @@ from escape_lens.gonames import (
     package_of,
     short_function,
 )
+from escape_lens.gotypes import resolve_type
 from escape_lens.pairing import (
     Kind,
     Shape,
@@ -752,6 +753,9 @@ def _site(
         pos = call.call_pos or call.pos
     else:
         pos = call.pos
+    shaped = _shape_type(call, found, known_types) if call.type is None else None
+    if shaped is not None:
+        call = replace(call, type=shaped)
     if call.entry == "mallocgc" and found is not None and found.construct in _MAKES:
         estimate = predict_make_copy(call, found.diag, rules, known_types)
     else:
@@ -797,6 +801,45 @@ def _site(
         inlined_from=inlined_from,
         heap_above=buffer.limit_bytes if buffer is not None and not fits else None,
     )
+
+
+_SHAPED_ENTRIES = re.compile(
+    r"^(?:newobject|makeslice(?:64)?|growslice\w*|moveSlice(?!\w*NoScan)\w*|convT|convTnoptr)$"
+)
+_SHAPED_MAKE = re.compile(r"^make\(\[\](?P<elem>go\.shape\.[^,]+),")
+
+
+def _shape_type(
+    call: AllocCall, found: _Diag | None, known: dict[str, TypeInfo]
+) -> TypeInfo | None:
+    """In a generic function's shape instance the runtime gets its type from the
+    dictionary, which the listing does not show: the source (`make([]go.shape.int64, n)`)
+    or the instance's one type argument (`New[go.shape.int32]`) names it."""
+    if not _SHAPED_ENTRIES.match(call.entry):
+        return None
+    spelled = _SHAPED_MAKE.match(found.diag.subject) if found is not None else None
+    if spelled is not None:
+        name = spelled.group("elem")
+    else:
+        name = _single_type_argument(short_function(call.function))
+        if not name.startswith(SHAPE_PREFIX):
+            return None
+    layout = resolve_type(name.removeprefix(SHAPE_PREFIX), known)
+    return TypeInfo(name, layout.size, layout.ptrbytes) if layout is not None else None
+
+
+def _single_type_argument(function: str) -> str:
+    """`New[go.shape.[3]string]` -> `go.shape.[3]string`; "" without exactly one."""
+    start = function.find("[")
+    if start < 0 or not function.endswith("]"):
+        return ""
+    inside, depth = function[start + 1 : -1], 0
+    for char in inside:
+        depth += char in "[({"
+        depth -= char in "])}"
+        if char == "," and depth == 0:
+            return ""
+    return inside
 
 
 def _with_first_insert(

@@ -177,6 +177,9 @@ def judge_site(site: Site, facts: list[Fact], minor: int, role: str = "") -> Ver
         # it at the conversion's `(`, the conversion itself one column on.
         box = "convTstring" if conversion == "string" else "convTslice"
         return Verdict(site, f"{box} of the conversion", site.allocates and entry == box)
+    if expr is not None and expr.node == "method-value":
+        ok = site.allocates and bool(_OBJECT.match(entry)) and site.construct == "method-value"
+        return Verdict(site, "a method value's closure", ok)
     if expr is None or expr.type.startswith("typeparam "):
         return Verdict(site, "an expression go/types can type", None)
     if expr.node == "call" and "(" not in subject:

@@ -181,6 +181,10 @@ func nodeKind(expr ast.Expr, info *types.Info) string {
 		return "call"
 	case *ast.BinaryExpr:
 		return "binary"
+	case *ast.SelectorExpr:
+		if sel := info.Selections[e]; sel != nil && sel.Kind() == types.MethodVal {
+			return "method-value"
+		}
 	case *ast.FuncLit:
 		if captures(e, info) {
 			return "closure"
@@ -249,9 +253,10 @@ func main() {
 			files = append(files, f)
 		}
 		info := &types.Info{
-			Types: map[ast.Expr]types.TypeAndValue{},
-			Defs:  map[*ast.Ident]types.Object{},
-			Uses:  map[*ast.Ident]types.Object{},
+			Types:      map[ast.Expr]types.TypeAndValue{},
+			Defs:       map[*ast.Ident]types.Object{},
+			Uses:       map[*ast.Ident]types.Object{},
+			Selections: map[*ast.SelectorExpr]*types.Selection{},
 		}
 		conf := types.Config{Importer: imp, Sizes: sizes}
 		if _, err := conf.Check(dir, fset, files, info); err != nil {
@@ -294,6 +299,10 @@ func main() {
 				continue
 			}
 			add(compilerPos(expr), "expr", tv.Type, tv.Value != nil, nodeKind(expr, info))
+			if sel, ok := expr.(*ast.SelectorExpr); ok {
+				// cmd/compile places a field selection at its dot
+				add(sel.Sel.Pos()-1, "expr", tv.Type, tv.Value != nil, nodeKind(expr, info))
+			}
 		}
 		for ident, obj := range info.Defs {
 			if v, ok := obj.(*types.Var); ok && !v.IsField() {
