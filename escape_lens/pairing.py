@@ -22,6 +22,7 @@ Invariants:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -225,23 +226,32 @@ def evaluation_key(line: str | None, col: int, value: bool = False) -> tuple[int
 def _matching(line: str, start: int) -> int | None:
     """The index of the bracket that closes `line[start]`, skipping strings; None when
     it closes on a later line."""
+    for index, char, depth in scan(line, start):
+        if depth == 0 and char in ")}]":
+            return index
+    return None
+
+
+def scan(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, bracket depth after it) of the characters of `text` from
+    `start` that are outside string and rune literals (the quotes themselves too)."""
     depth = 0
     quote = ""
-    index = start
-    while index < len(line):
-        char = line[index]
+    escaped = False
+    for index in range(start, len(text)):
+        char = text[index]
         if quote:
-            if char == "\\" and quote != "`":
-                index += 1
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote != "`":
+                escaped = True
             elif char == quote:
                 quote = ""
-        elif char in "\"'`":
+            continue
+        if char in "\"'`":
             quote = char
         elif char in "({[":
             depth += 1
         elif char in ")}]":
             depth -= 1
-            if depth == 0:
-                return index
-        index += 1
-    return None
+        yield index, char, depth

@@ -91,6 +91,7 @@ from escape_lens.entries import EXPLAINS, entry_family, explains
 from escape_lens.gonames import (
     SHAPE_PREFIX,
     enclosing_function,
+    is_closure,
     is_shape,
     package_of,
     short_function,
@@ -104,6 +105,7 @@ from escape_lens.pairing import (
     call_shape,
     diagnostic_shape,
     evaluation_key,
+    scan,
 )
 from escape_lens.predict import (
     SLICE_MOVED,
@@ -177,7 +179,7 @@ def diagnostic_construct(diag: EscapeDiagnostic) -> Construct | None:
 
 def _top_level_plus(subject: str) -> bool:
     """Whether `subject` is a sum: a ` + ` outside brackets and quotes."""
-    return len(_operands(subject)) > 1
+    return " + " in subject and len(_operands(subject)) > 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +217,9 @@ def _converted(diag: EscapeDiagnostic) -> bool:
     return any(step.reason == "interface-converted" for step in diag.flow)
 
 
-def _constructs(diagnostics: Sequence[EscapeDiagnostic]) -> list[Construct | None]:
+def _constructs(
+    diagnostics: Sequence[EscapeDiagnostic], spelled: Sequence[Construct | None]
+) -> list[Construct | None]:
     """The construct of each diagnostic, telling a conversion from the boxing of its
     result (`sink = []byte(s)`, `fmt.Print(a + b)`).
 
@@ -224,7 +228,7 @@ def _constructs(diagnostics: Sequence[EscapeDiagnostic]) -> list[Construct | Non
     column); `-m=2` says which is which: the conversion's value is `interface-converted`
     into the boxing. Of a pair at one position the second statement is the boxing.
     """
-    constructs = [diagnostic_construct(d) for d in diagnostics]
+    constructs = list(spelled)
     converted: dict[tuple[str, int, str], set[int]] = {}
     for diag, construct in zip(diagnostics, constructs, strict=True):
         if construct in _CONVERSIONS and _converted(diag):
@@ -315,7 +319,9 @@ def _prepare(
     by_pos: dict[tuple[SourcePos, Construct, str], list[EscapeDiagnostic]] = {}
     moved: set[tuple[SourcePos, str]] = set()
     relevant = [d for d in diagnostics if d.kind in _ESCAPING_KINDS or d.kind in _STACK_KINDS]
-    for diag, construct in zip(relevant, _constructs(relevant), strict=True):
+    spelled = [diagnostic_construct(d) for d in relevant]
+    original = {id(d): c for d, c in zip(relevant, spelled, strict=True)}
+    for diag, construct in zip(relevant, _constructs(relevant, spelled), strict=True):
         if construct is None:
             continue
         subject = "" if construct == Construct.APPEND else diag.subject
@@ -347,9 +353,9 @@ def _prepare(
         )
         escaping = verdict.kind in _ESCAPING_KINDS
         shape = diagnostic_shape(subject, construct, any(_converted(d) for d in group))
-        original = diagnostic_construct(verdict)
-        if construct == Construct.INTERFACE and original in _CONVERSIONS:
-            shape = _BOXED_RESULT[original]  # the boxing of a conversion's result
+        first = original[id(verdict)]
+        if construct == Construct.INTERFACE and first in _CONVERSIONS:
+            shape = _BOXED_RESULT[first]  # the boxing of a conversion's result
         prepared.append(_Diag(merged, construct, function, escaping, shape))
     prepared.sort(key=lambda d: (d.diag.pos, not d.escaping, d.construct))
     return prepared
@@ -434,9 +440,13 @@ class _Matcher:
     ) -> None:
         self.diags = diags
         self.no_call: set[int] = set()  # boxed without a call (`align`)
+        # id(call) -> (call, its shape): the call is kept so the id stays its own
+        self.shapes: dict[int, tuple[AllocCall, Shape | None]] = {}
         # lines with boxings without a call the listing does not place
         self.unplaced: set[tuple[str, int]] = set()
-        self.starts = {short_function(f.name): (f.file, f.first_line) for f in functions}
+        self.functions = functions
+        # closures' first lines, made when first asked (`_statement_wrapper`)
+        self._starts: dict[str, tuple[str, int]] | None = None
         self.used = [False] * len(diags)
         self.by_line: dict[tuple[str, int], list[int]] = {}
         self.by_function: dict[str, list[int]] = {}
@@ -455,7 +465,13 @@ class _Matcher:
         (and boxes) before the statement (go1.21 states them in the wrapper)."""
         if enclosing_function(item.function) != function:
             return False
-        return self.starts.get(item.function) == (item.diag.pos.file, item.diag.pos.line)
+        if self._starts is None:
+            self._starts = {
+                short_function(f.name): (f.file, f.first_line)
+                for f in self.functions
+                if is_closure(f.name)
+            }
+        return self._starts.get(item.function) == (item.diag.pos.file, item.diag.pos.line)
 
     def take(self, index: int | None) -> _Diag | None:
         if index is None:
@@ -481,10 +497,16 @@ class _Matcher:
         native = item.construct in _NATIVE.get(family, (item.construct,))
         if not native and family == EntryFamily.INTERFACE and item.shape is not None:
             return None  # a concatenation the flow or a literal proves: not a boxing
-        verdict = agrees(item.shape, call_shape(call))
+        verdict = agrees(item.shape, self._call_shape(call))
         if verdict is False:
             return None
         return 8 * (verdict is True) + 4 * native + 2 * item.escaping + 1, verdict is True
+
+    def _call_shape(self, call: AllocCall) -> Shape | None:
+        key = id(call)
+        if key not in self.shapes:
+            self.shapes[key] = (call, call_shape(call))
+        return self.shapes[key][1]
 
     def align(
         self, calls: Sequence[AllocCall], pos: SourcePos, function: str, placed: bool = True
@@ -984,25 +1006,12 @@ def _bounded_concatenations(sites: list[Site]) -> list[Site]:
 
 def _operands(subject: str) -> list[str]:
     """The operands of a sum, split at its top-level ` + `."""
-    parts, depth, quote, start, escaped = [], 0, "", 0, False
-    for index, char in enumerate(subject):
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == quote:
-                quote = ""
-        elif char in "\"'`":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "+" and depth == 0 and subject[index - 1 : index + 2] == " + ":
-            parts.append(subject[start : index - 1])
-            start = index + 2
-    parts.append(subject[start:])
+    parts, begin = [], 0
+    for index, char, depth in scan(subject):
+        if char == "+" and depth == 0 and subject[index - 1 : index + 2] == " + ":
+            parts.append(subject[begin : index - 1])
+            begin = index + 2
+    parts.append(subject[begin:])
     return parts
 
 
