@@ -43,8 +43,8 @@ ENTRIES: dict[str, EntrySpec] = {
     "growsliceBufNoAlias": EntrySpec(F.APPEND, type_arg=4),
     "moveSlice": EntrySpec(F.APPEND, type_arg=0),  # (et, old, len, cap)
     "moveSliceNoCap": EntrySpec(F.APPEND, type_arg=0),  # (et, old, len)
-    "moveSliceNoScan": EntrySpec(F.APPEND),  # (elemSize, old, len, cap)
-    "moveSliceNoCapNoScan": EntrySpec(F.APPEND),  # (elemSize, old, len)
+    "moveSliceNoScan": EntrySpec(F.APPEND, count_arg=0),  # (elemSize, old, len, cap)
+    "moveSliceNoCapNoScan": EntrySpec(F.APPEND, count_arg=0),  # (elemSize, old, len)
     "makemap": EntrySpec(F.MAP, type_arg=0, count_arg=1),  # (t, hint, m)
     "makemap64": EntrySpec(F.MAP, type_arg=0, count_arg=1),
     "makemap_small": EntrySpec(F.MAP),

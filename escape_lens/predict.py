@@ -105,6 +105,11 @@ def predict_call(
             typ, call.const_count, model.predict(typ.size * call.const_count, typ.pointers, rules)
         )
     if family == EntryFamily.APPEND:
+        if typ is None and entry.startswith("moveSlice") and call.const_count:
+            # moveSliceNoScan gets the element size, not a type: pointer-free bytes
+            size = call.const_count
+            dynamic = model.predict_dynamic(size, False, rules)
+            return Estimate(None, None, dynamic, notes=SLICE_MOVED)
         if typ is None:
             return Estimate(None, None, None, notes=_ELEMENT_UNKNOWN)
         pointers = typ.pointers and "NoScan" not in entry
