@@ -8,6 +8,7 @@ runtime call (entry, type, size) or none must stand behind it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,8 +67,6 @@ def test_every_diagnostic_is_paired_with_its_call(go: Path, corpus: str) -> None
 
 def test_the_judge_can_fail(pinned_go: Path) -> None:
     """The oracle is no rubber stamp: swapping two calls' entries makes it disagree."""
-    from dataclasses import replace
-
     report, _ = _verdicts(pinned_go, FIXTURES / "exact")
     boxed = [
         s
