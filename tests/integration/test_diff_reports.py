@@ -82,7 +82,7 @@ def test_diff_json(capsys: pytest.CaptureFixture[str], reports: tuple[Path, Path
         "removed": 1,
         "grown": 2,
         "shrunk": 0,
-        "changed": 0,  # a size that became or stopped being unknown (docs/check.md)
+        "changed": 0,
         "unchanged": 2,
     }
     grown, _ = [c for c in data["changes"] if c["kind"] == "grown"]
