@@ -147,6 +147,12 @@ class AllocCall:
     type: the type descriptor passed to it, when there is one.
     const_count: a constant length/size/hint visible in the argument registers.
     asm: the instruction lines that set up and make the call, for display.
+    static_boxes: how many one-byte values the straight line before the call boxes
+        without an allocation (`runtime.staticuint64s`): boxings the listing shows that
+        no call stands for (go1.21 hoists the table's address to the statement's start:
+        there the count holds, the place does not).
+    boxed: for a `convT*` call, the source type of the value it boxes (the interface's
+        type word loaded right after it: `int`, where the call says `uint64`).
     """
 
     pos: SourcePos
@@ -156,6 +162,8 @@ class AllocCall:
     const_count: int | None = None
     call_pos: SourcePos | None = None
     asm: tuple[str, ...] = ()
+    static_boxes: int = 0
+    boxed: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +212,9 @@ class Site:
     prediction: the main object; `extra` the further objects one execution allocates
         (a channel's buffer, a map's buckets or groups).
     pos: where the site is in `function`; inlined_from: the callee's line, if inlined.
+    heap_above: the caller passes the call a stack buffer of this many bytes and the
+        runtime allocates only for a longer result (escape_lens/stackbuf.py); None when
+        every execution allocates.
     """
 
     pos: SourcePos
@@ -222,6 +233,7 @@ class Site:
     expr: str = ""
     inlined_from: SourcePos | None = None
     fingerprint: str = ""
+    heap_above: int | None = None
 
     @property
     def note(self) -> str:

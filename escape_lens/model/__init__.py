@@ -9,6 +9,7 @@ requests a construct makes (docs/allocator.md §8-11). The size-class tables are
 from escape_lens.model.constructs import (
     chan_objects,
     class_of_specialized_entry,
+    first_insert_objects,
     growslice_request,
     hchan_size,
     map_objects,
@@ -22,6 +23,7 @@ __all__ = [
     "AllocRules",
     "chan_objects",
     "class_of_specialized_entry",
+    "first_insert_objects",
     "growslice_request",
     "hchan_size",
     "map_objects",

@@ -116,6 +116,15 @@ def _group(key: tuple[int, bool], elem: tuple[int, bool]) -> tuple[int, bool]:
     return _align_up(8 + _SLOTS * slot, 8), key[1] or elem[1]
 
 
+def first_insert_objects(
+    key_size: int, key_pointers: bool, elem_size: int, elem_pointers: bool, rules: AllocRules
+) -> list[tuple[int, bool]]:
+    """What the first insert into a map made without a hint (makemap_small) allocates:
+    its first bucket (classic: `newobject(t.Bucket)`) or group (swiss: `newarray(group, 1)`)."""
+    key, elem = _stored(key_size, key_pointers), _stored(elem_size, elem_pointers)
+    return [_group(key, elem) if rules.swiss_maps else _bucket(key, elem)]
+
+
 def _classic_buckets(hint: int, bucket: tuple[int, bool], rules: AllocRules) -> tuple[int, int]:
     """(buckets allocated, 2^B) of makemap/makeBucketArray; 0 buckets when B = 0."""
     if hint * bucket[0] > _MAX_ALLOC:

@@ -48,7 +48,14 @@ from escape_lens.parsers.inltree import (
 )
 from escape_lens.parsers.positions import UNKNOWN_LINE, Positions
 from escape_lens.parsers.registers import AMD64, Architecture
-from escape_lens.parsers.straightline import WINDOW, Window, branch_targets, straight_line
+from escape_lens.parsers.straightline import (
+    WINDOW,
+    Window,
+    boxed_type,
+    branch_targets,
+    static_boxes,
+    straight_line,
+)
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # A symbol's header, `pkg.F STEXT size=120 args=...`, `type:T SRODATA ...`;
@@ -104,6 +111,13 @@ class _PendingCall:
     type_name: str | None = None
     count: int | None = None
     asm: tuple[str, ...] = ()
+    static_boxes: int = 0
+    boxed: str | None = None
+    after: list[str] = field(default_factory=list)  # convT calls: the next instructions
+
+
+# How many instructions after a convT call may load its interface type word.
+_AFTER_LINES = 3
 
 
 @dataclass(slots=True)
@@ -146,6 +160,7 @@ class AsmParser:
         self.container_parts = self.descriptors.container_parts
         self.text_symbols = 0
         self._functions: list[_Function] = []
+        self._short_after: _PendingCall | None = None
         self._closed_spans: list[FunctionSpan] = []
         self._closed_calls: list[tuple[AllocCall, str | None]] = []
         self._function: _Function | None = None
@@ -174,6 +189,7 @@ class AsmParser:
         name = symbol[0]
         if '"".' in name:
             name = name.replace('"".', self.symbol_package + ".")
+        self._short_after = None  # its instructions have ended
         if self._function is not None:  # its listing is complete
             self._settle()
             self._function.jumps = []
@@ -241,6 +257,8 @@ class AsmParser:
         ends the instructions: `wants_tab_lines` turns off) and returns the index after
         it, or at the first line without a tab, whose index it returns.
         """
+        if self._short_after is not None:  # a convT call at the end of the last batch
+            self._top_up_after(lines, start)
         positions = self.positions
         listing_line = positions.listing_line
         known_line = positions.listing_memo.get
@@ -315,6 +333,8 @@ class AsmParser:
                     if found is not None and pos is not None:
                         window = Window(tuple(carried), lines, since_call, index)
                         self._alloc_call(found, operand, SourcePos(*pos), line[1:at], window)
+                        if found[0].startswith("convT"):
+                            self._after_call(lines, index)
                     if carried:
                         carried.clear()
                     since_call = index + 1
@@ -407,6 +427,27 @@ class AsmParser:
         self._in_descriptor = False
         self.wants_tab_lines = False
 
+    def _after_call(self, lines: list[str], index: int) -> None:
+        """Keep the instructions right after a convT call (its interface type word);
+        when the batch of lines ends first, the next batch tops them up."""
+        call = self._function.calls[-1] if self._function is not None else None
+        if call is None:
+            return
+        following = lines[index + 1 : index + 1 + _AFTER_LINES]
+        untabbed = next((i for i, line in enumerate(following) if line[:1] != "\t"), None)
+        call.after = following if untabbed is None else following[:untabbed]
+        # Short only because the batch ended: the next batch's first lines follow.
+        self._short_after = call if untabbed is None and len(following) < _AFTER_LINES else None
+
+    def _top_up_after(self, lines: list[str], start: int) -> None:
+        call = self._short_after
+        assert call is not None
+        wanted = _AFTER_LINES - len(call.after)
+        more = lines[start : start + wanted]
+        untabbed = next((i for i, line in enumerate(more) if line[:1] != "\t"), len(more))
+        call.after = [*call.after, *more[:untabbed]]
+        self._short_after = None
+
     def _alloc_call(
         self,
         found: tuple[str, EntrySpec],
@@ -451,6 +492,10 @@ class AsmParser:
             straight, shown = straight_line(call.window, targets)
             call.type_name, call.count = self.architecture.arguments(straight, call.spec)
             call.asm = (*shown, f"CALL\t{call.target}")
+            call.static_boxes = static_boxes(call.window)
+            if call.entry.startswith("convT"):
+                call.boxed = boxed_type(call.after)
+                call.after = []
             call.window = None  # the instructions are not kept
 
     def finish(
@@ -585,6 +630,8 @@ def _alloc_call(
         const_count=pending.count,
         call_pos=call_pos,
         asm=pending.asm,
+        static_boxes=pending.static_boxes,
+        boxed=pending.boxed,
     )
 
 

@@ -349,4 +349,4 @@ def _diagnostic_key(d: EscapeDiagnostic) -> tuple[object, ...]:
 
 def _call_key(c: AllocCall) -> tuple[object, ...]:
     pos = c.pos
-    return (pos.file, pos.line, pos.col, c.function, c.entry, c.asm)
+    return (pos.file, pos.line, pos.col, c.function)

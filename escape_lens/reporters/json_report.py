@@ -103,6 +103,7 @@ def site_to_dict(site: Site) -> dict[str, Any]:
         "asm": list(call.asm) if call else [],
         "escape": escape,
         "allocates": site.allocates,
+        "heap_above": site.heap_above,
         "note": site.note,
         "notes": [{"code": note.code, "text": note.text} for note in site.notes],
         "prediction": prediction_to_dict(site.prediction) if site.prediction else None,
@@ -165,6 +166,7 @@ def site_from_dict(data: Mapping[str, Any]) -> Site:
         expr=str(data.get("expr", "")),
         inlined_from=_pos_from(data.get("inlined_from")),
         fingerprint=str(data.get("fingerprint", "")),
+        heap_above=data.get("heap_above"),
     )
 
 

@@ -17,22 +17,10 @@ guessed:
   questions asked while a package was parsed are stored with its result and asked again
   before it is reused; a different answer is a miss.
 
-What is stored is a record (any of escape_lens.records: analyze keeps a package's joined
-sites, `JoinedPackage`; compile_targets its parsed output), whose type is part of the key.
-An entry is a header line, a SHA-256 of the rest and the record in the format of
-escape_lens/codec.py (JSON, checked against the record's annotations as it is read: no
-code runs, whatever the file holds), written atomically (another run sees all of it or
-nothing) under `cache_dir()/results`. An unreadable, corrupt, foreign or stale entry is a
-miss, never an error, and is deleted; a cache that cannot be written only costs the next
-run its speed. Entries unused for a week are deleted, at most once a day.
-
-The keys are known only once go has listed the build IDs, at its very end; but a warm
-run's go command mostly replays, and the entries it will ask for are, most of the time,
-the ones the last run with the same targets used. `Preload` reads and decodes those
-(named in `cache_dir()/runs/`, written by `remember`) in a thread while go runs; `load` takes an
-entry from there when its key matches, and checks it as any other. A wrong guess costs
-only the work of the thread. `ESCAPE_LENS_CACHE` moves the whole cache;
-`ESCAPE_LENS_RESULT_CACHE=off` neither reads nor writes results (every package is parsed).
+An entry is a header, a SHA-256 of the rest and a record in escape_lens/codec.py's checked
+JSON (no code runs when read), written atomically; anything unreadable is a miss and is
+deleted. `Preload` decodes the last run's entries in a thread while go runs. How entries
+are stored, trimmed and preloaded: docs/design.md §1 ("The result cache").
 """
 
 from __future__ import annotations

@@ -41,7 +41,12 @@ LAYERS: list[list[str]] = [
     ["escape_lens.parsers", "escape_lens.binary"],
     ["escape_lens.toolchain"],
     ["escape_lens.model"],
-    ["escape_lens.predict", "escape_lens.fingerprint"],
+    [
+        "escape_lens.predict",
+        "escape_lens.fingerprint",
+        "escape_lens.pairing",
+        "escape_lens.stackbuf",
+    ],
     ["escape_lens.sites"],
     ["escape_lens.analyze", "escape_lens.diff"],
     ["escape_lens.binary_report", "escape_lens.findings"],
