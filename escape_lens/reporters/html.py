@@ -21,6 +21,7 @@ Invariants:
   have sites, only the lines needed, and an unreadable file is silently left out.
 - Deterministic: the same report gives the same bytes (no timestamps, no dict-order
   accidents, no randomness).
+- Over 500 lines as one thing: every view the page embeds is built here, from one report.
 """
 
 from __future__ import annotations

@@ -71,6 +71,7 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
 LONG_MODULES: dict[str, str] = {
     "escape_lens.parsers.asm": "one incremental parser: its hot loop and per-function state",
     "escape_lens.sites": "the join: one set of rules over one package's calls and diagnostics",
+    "escape_lens.reporters.html": "the page: every view it embeds, built from one report",
 }
 
 
