@@ -7,13 +7,15 @@ or bad input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import click
 
+from escape_lens import progress
 from escape_lens.analyze import analyze_targets
 from escape_lens.cli.logs import print_to_stderr
-from escape_lens.cli.output import output_stream
+from escape_lens.cli.options import progress_options
+from escape_lens.cli.output import check_writable, output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.focus import DEFAULT_SORT, SORT_KEYS, Focus, apply_focus
 from escape_lens.gate.config import FunctionPattern
@@ -41,6 +43,7 @@ from escape_lens.vocab import AllocPath
     metavar="PATTERN",
     help="With --binary: functions of these packages (default: the main module's).",
 )
+@progress_options
 @click.option(
     "--cross-check",
     is_flag=True,
@@ -96,7 +99,6 @@ def command(
 ) -> int:
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
     print_to_stderr(verbose)
-    reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
     focus = Focus(
         function=_function_pattern(function_pattern),
         file=file_glob,
@@ -105,6 +107,48 @@ def command(
         sort=sort_order,
         top=top,
     )
+    inputs = [*targets, *([binary] if binary else [])]
+    if output is not None:
+        check_writable(output, inputs)  # before the build
+    reporters: list[Reporter] = []
+
+    def load_reporter() -> None:  # while go runs (a bad format still fails before the end)
+        if not reporters:
+            reporters.append(_reporter(fmt, verbose))
+
+    with progress.running() as line:
+        report = _analyze(targets, go, tests, binary, packages, cross_check, load_reporter)
+        load_reporter()
+        reporter = reporters[0]
+        focused = apply_focus(report, focus)
+        summary = focused.summary(focus) if focus.active else ""
+        # text says what the focus left out after its summary; a machine format's bytes stay
+        # the format's, so there it goes to stderr
+        trailer = summary if fmt == "text" else ""
+        if output is not None:  # on stdout the report and the line would interleave
+            line.set(f"writing {output}")
+            _write(focused.report, reporter, output, inputs, trailer)
+    if binary is None:
+        _print_skipped(report)
+    _print_model_note(report)
+    if output is None:
+        _write(focused.report, reporter, output, inputs, trailer)
+    if summary and fmt != "text":
+        click.echo(f"escape-lens: {summary}", err=True)
+    if cross_check:
+        return _cross_check(report, list(targets))
+    return EXIT_OK
+
+
+def _analyze(
+    targets: Sequence[str],
+    go: str | None,
+    tests: bool,
+    binary: str | None,
+    packages: Sequence[str],
+    cross_check: bool,
+    while_building: Callable[[], None],
+) -> Report:
     if binary is not None:
         if targets or cross_check or tests:
             raise UsageError("--binary takes no TARGET, --tests or --cross-check")
@@ -117,19 +161,8 @@ def command(
             raise UsageError("--package only applies to --binary")
         if not targets:
             raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
-        report = analyze_targets(list(targets), go=go, tests=tests)
-        _print_skipped(report)
-    _print_model_note(report)
-    focused = apply_focus(report, focus)
-    summary = focused.summary(focus) if focus.active else ""
-    # text says what the focus left out after its summary; a machine format's bytes stay
-    # the format's, so there it goes to stderr
-    _write(focused.report, reporter, output, summary if fmt == "text" else "")
-    if summary and fmt != "text":
-        click.echo(f"escape-lens: {summary}", err=True)
-    if cross_check:
-        return _cross_check(report, list(targets))
-    return EXIT_OK
+        report = analyze_targets(list(targets), go=go, tests=tests, while_building=while_building)
+    return report
 
 
 def _function_pattern(text: str | None) -> FunctionPattern | None:
@@ -162,8 +195,10 @@ def _print_model_note(report: Report) -> None:
         click.echo(f"escape-lens: note: {note}", err=True)
 
 
-def _write(report: Report, reporter: Reporter, output: str | None, trailer: str = "") -> None:
-    with output_stream(output) as stream:
+def _write(
+    report: Report, reporter: Reporter, output: str | None, inputs: list[str], trailer: str = ""
+) -> None:
+    with output_stream(output, inputs) as stream:
         reporter.render(report, stream)
         if trailer:
             stream.write(trailer + "\n")

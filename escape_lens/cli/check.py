@@ -7,8 +7,10 @@ import sys
 
 import click
 
+from escape_lens import progress
 from escape_lens.cli.logs import print_to_stderr
-from escape_lens.cli.output import write_output
+from escape_lens.cli.options import progress_options
+from escape_lens.cli.output import check_writable, write_output
 from escape_lens.errors import EXIT_OK
 from escape_lens.gate.run import run_check
 from escape_lens.reporters import check_reporter, formats
@@ -29,6 +31,7 @@ from escape_lens.reporters import check_reporter, formats
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (report only).")
 @click.option("--go", metavar="PATH", help="The go command to use.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
+@progress_options
 def command(
     targets: tuple[str, ...],
     config_file: str | None,
@@ -46,12 +49,16 @@ def command(
     pass, 1 findings, 2 usage, configuration or toolchain error.
     """
     print_to_stderr(verbose)
-    result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
+    inputs = [name for name in (config_file, baseline_file) if name]
+    if output:
+        check_writable(output, inputs)
+    with progress.running():
+        result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
     reporter = check_reporter(output_format)
     if output:
         buffer = io.StringIO()
         reporter.render_check(result, buffer)
-        write_output(buffer.getvalue(), output)
+        write_output(buffer.getvalue(), output, [*inputs, *result.inputs])
         if output_format != "text":
             check_reporter("text").render_check(result, sys.stdout)
     else:
