@@ -49,6 +49,8 @@ def report_from_output(output: CompileOutput) -> Report:
             continue
         packages.append(package.import_path)
         sites.extend(join_package(package, rules))
+    if output.only_files:
+        sites = [site for site in sites if site.pos.file in output.only_files]
     if not packages:
         if skipped:
             first = skipped[0]
@@ -63,6 +65,7 @@ def report_from_output(output: CompileOutput) -> Report:
         sites=tuple(assign_fingerprints(sort_sites(sites))),
         skipped=tuple(sorted(skipped, key=lambda s: s.package)),
         root=output.root,
+        build=output.build,
     )
 
 
@@ -72,8 +75,11 @@ def analyze_targets(
     go: str | None = None,
     tests: bool = False,
     cwd: str | None = None,
+    tags: Sequence[str] = (),
+    gcflags: Sequence[str] = (),
 ) -> Report:
-    """Every heap allocation site of the target packages, with the model's predictions."""
+    """Every heap allocation site of the target packages, with the model's predictions;
+    `tags` and `gcflags` as toolchain/buildflags.py applies them."""
     from escape_lens.toolchain.build import compile_targets
 
     go_binary = find_go(go)
@@ -82,5 +88,5 @@ def analyze_targets(
         found = in_one_module(targets, os.getcwd())
         if found is not None and found[0] != find_go_mod(os.getcwd()):
             cwd, targets = found
-    output = compile_targets(go_binary, targets, tests=tests, cwd=cwd)
+    output = compile_targets(go_binary, targets, tests=tests, cwd=cwd, tags=tags, gcflags=gcflags)
     return report_from_output(output)

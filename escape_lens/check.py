@@ -399,6 +399,8 @@ def analyse(
     config_file: str | None = None,
     go: str | None = None,
     cwd: str | None = None,
+    tags: Sequence[str] = (),
+    gcflags: Sequence[str] = (),
 ) -> Analysed:
     """Find the config, build the targets (the config's, or `./...`), scan the directives.
 
@@ -427,7 +429,9 @@ def analyse(
     found = in_one_module(targets, run_in)  # go runs in the targets' module
     if found is not None:
         run_in, targets = found
-    report = analyze_targets(targets, go=go, tests=config.tests, cwd=run_in)
+    report = analyze_targets(
+        targets, go=go, tests=config.tests, cwd=run_in, tags=tags, gcflags=gcflags
+    )
     if report.skipped:
         # A package that did not compile has no sites: judged, its baseline sites would
         # read as improvements. The gate refuses to judge a broken build.
@@ -440,8 +444,9 @@ def analyse(
 
 
 def _package_dirs(targets: list[str], here: str) -> list[str]:
-    """A `.go` file stands for its package: alone it would compile as
-    `command-line-arguments`, whose function names match no pattern."""
+    """A `.go` file stands for its whole package: the gate judges packages (only the
+    file's sites would make the baseline's others read as improvements), and alone it
+    would compile as `command-line-arguments`, whose function names match no pattern."""
     result = []
     for target in targets:
         path = os.path.join(here, target)
@@ -460,13 +465,15 @@ def run_check(
     baseline_file: str | None = None,
     go: str | None = None,
     cwd: str | None = None,
+    tags: Sequence[str] = (),
+    gcflags: Sequence[str] = (),
 ) -> CheckResult:
     """`escape-lens check`: a missing `--baseline FILE` is an error, a missing configured
     or default baseline means "budgets only"."""
     from escape_lens.baseline import load_baseline
     from escape_lens.errors import UsageError
 
-    analysed = analyse(targets, config_file=config_file, go=go, cwd=cwd)
+    analysed = analyse(targets, config_file=config_file, go=go, cwd=cwd, tags=tags, gcflags=gcflags)
     if baseline_file is not None:
         if not os.path.isfile(baseline_file):
             raise UsageError(f"{baseline_file}: no such baseline file")

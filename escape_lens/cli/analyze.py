@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import click
 
+from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.output import output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.records import Report
@@ -23,6 +24,7 @@ FORMATS = ("text", "json", "html", "sarif", "github")
 @click.argument("targets", nargs=-1)
 @click.option("--go", "go", metavar="PATH", help="Go toolchain to use (go binary or GOROOT).")
 @click.option("--tests", is_flag=True, help="Include _test.go files.")
+@build_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE, not stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the go command line and flow chains.")
@@ -43,6 +45,8 @@ def command(
     targets: Sequence[str],
     go: str | None,
     tests: bool,
+    tags: str | None,
+    gcflags: str | None,
     fmt: str,
     output: str | None,
     verbose: bool,
@@ -52,12 +56,16 @@ def command(
 ) -> int:
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
     from escape_lens.toolchain import set_verbose
+    from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 
     set_verbose(verbose)
+    build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
     reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
     if binary is not None:
-        if targets or cross_check or tests:
-            raise UsageError("--binary takes no TARGET, --tests or --cross-check")
+        if targets or cross_check or tests or build_tags or extra_gcflags:
+            raise UsageError(
+                "--binary takes no TARGET, --tests, --tags, --gcflags or --cross-check"
+            )
         from escape_lens.binary import analyze_binary
 
         report = analyze_binary(binary, list(packages) or None)
@@ -68,7 +76,9 @@ def command(
             raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
         from escape_lens.analyze import analyze_targets
 
-        report = analyze_targets(list(targets), go=go, tests=tests)
+        report = analyze_targets(
+            list(targets), go=go, tests=tests, tags=build_tags, gcflags=extra_gcflags
+        )
         _print_skipped(report)
     _print_model_note(report)
     _write(report, reporter, output)

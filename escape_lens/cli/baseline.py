@@ -8,7 +8,9 @@ import click
 
 from escape_lens.baseline import render_baseline, write_baseline
 from escape_lens.check import HotPaths, analyse, hot_sites
+from escape_lens.cli.buildopts import build_options
 from escape_lens.toolchain import set_verbose
+from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 
 
 @click.command("baseline")
@@ -23,12 +25,15 @@ from escape_lens.toolchain import set_verbose
     help="Where to write (default: the config's baseline path).",
 )
 @click.option("--go", metavar="PATH", help="The go command to use.")
+@build_options
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
 def command(
     targets: tuple[str, ...],
     config_file: str | None,
     output: str | None,
     go: str | None,
+    tags: str | None,
+    gcflags: str | None,
     verbose: bool,
 ) -> None:
     """Write the hot-path heap allocation sites of TARGETS to the baseline file.
@@ -36,7 +41,13 @@ def command(
     `escape-lens check` then fails only on sites that are new or grew since.
     """
     set_verbose(verbose)
-    analysed = analyse(targets, config_file=config_file, go=go)
+    analysed = analyse(
+        targets,
+        config_file=config_file,
+        go=go,
+        tags=parse_tags(tags),
+        gcflags=parse_gcflags(gcflags),
+    )
     path = output or analysed.config.baseline_path
     text = render_baseline(analysed.report, analysed.config, analysed.directives)
     write_baseline(path, text)

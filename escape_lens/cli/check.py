@@ -8,10 +8,12 @@ import sys
 import click
 
 from escape_lens.check import run_check
+from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.output import write_output
 from escape_lens.errors import EXIT_OK
 from escape_lens.reporters.findings import CHECK_FORMATS, check_reporter
 from escape_lens.toolchain import set_verbose
+from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 
 
 @click.command("check")
@@ -28,6 +30,7 @@ from escape_lens.toolchain import set_verbose
 @click.option("-o", "--output", metavar="FILE", help="Write the output to FILE.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (report only).")
 @click.option("--go", metavar="PATH", help="The go command to use.")
+@build_options
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
 def command(
     targets: tuple[str, ...],
@@ -37,6 +40,8 @@ def command(
     output: str | None,
     exit_zero: bool,
     go: str | None,
+    tags: str | None,
+    gcflags: str | None,
     verbose: bool,
 ) -> int:
     """Fail (exit 1) when hot paths gain heap allocations.
@@ -46,7 +51,14 @@ def command(
     pass, 1 findings, 2 usage, configuration or toolchain error.
     """
     set_verbose(verbose)
-    result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
+    result = run_check(
+        targets,
+        config_file=config_file,
+        baseline_file=baseline_file,
+        go=go,
+        tags=parse_tags(tags),
+        gcflags=parse_gcflags(gcflags),
+    )
     reporter = check_reporter(output_format)
     if output:
         buffer = io.StringIO()

@@ -223,7 +223,11 @@ class Positions:
         cached = self.listing_memo.get(where, UNKNOWN_LINE)
         if cached is not UNKNOWN_LINE:
             return cached
-        name, _, number = where.rpartition(":")
+        # A `//line` directive (cgo's generated files) adds where the line really is in
+        # the compiled file: `/abs/cgo.go:11[cgo.cgo1.go:14]`; the user's line comes first.
+        name, _, number = (where.rpartition("[")[0] if where.endswith("]") else where).rpartition(
+            ":"
+        )
         if not number.isdigit():
             found = None
         else:

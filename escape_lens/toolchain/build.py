@@ -40,17 +40,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from escape_lens.errors import TargetError, ToolchainError
+from escape_lens.errors import TargetError, ToolchainError, UnsupportedGoError
 from escape_lens.records import CompileOutput, GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
+from escape_lens.toolchain.buildflags import build_flags
+from escape_lens.toolchain.filetargets import as_packages
 from escape_lens.toolchain.golist import iter_json_objects
-from escape_lens.toolchain.locate import read_toolchain
+from escape_lens.toolchain.locate import read_go_env, read_toolchain
 from escape_lens.toolchain.stream import FileProcess, read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
 from escape_lens.toolchain.typesizes import type_sizes
 
 BUILD_TIMEOUT = 3600.0
-GCFLAGS = "-gcflags=-m=2 -S"
+# The listings parsers/asm.py reads; others are refused rather than read wrong.
+SOURCE_ARCHITECTURES = ("amd64", "arm64")
 _LIST_FIELDS = (
     "ImportPath,Dir,Name,Error,DepsErrors,Module,Standard,TestGoFiles,XTestGoFiles,"
     "Export,BuildID,DepOnly,ForTest"
@@ -78,25 +81,41 @@ def compile_targets(
     *,
     tests: bool = False,
     cwd: str | None = None,
+    tags: Sequence[str] = (),
+    gcflags: Sequence[str] = (),
 ) -> CompileOutput:
     """Compile `targets` once with escape diagnostics and assembly; parse per package.
 
     `go` is the toolchain, or its go binary, whose version and platform are then read
-    (`go env`) while the build runs. Raises TargetError (bad targets) or ToolchainError
-    (go failed to run or timed out, or is not a supported Go); a package that does not
-    compile is a PackageOutput with `error`, not an exception.
+    (`go env`) while the build runs. `tags` and `gcflags` are the user's build tags and
+    extra compiler flags (toolchain/buildflags.py). Raises TargetError (bad targets) or
+    ToolchainError (go failed to run or timed out, is not a supported Go, or builds for
+    an architecture whose listings are not read); a package that does not compile is a
+    PackageOutput with `error`, not an exception.
     """
-    workdir = os.path.abspath(cwd or os.getcwd())
+    workdir = os.path.realpath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
     go_path = go.path if isinstance(go, GoToolchain) else str(go)
-    command = tuple(_build_argv(go_path, checked, tests=tests))
+    go_env = read_go_env(go_path, workdir, ("GOARCH", "GOFLAGS", "GOWORK"))
+    check_architecture(go_env["GOARCH"])
+    flags = build_flags(go_env, tags=tags, gcflags=gcflags)
+    process_env = {"GOFLAGS": flags.goflags, "PWD": workdir}
+    checked = as_packages(
+        go_path, checked, cwd=workdir, tests=tests, flags=flags.argv, env=process_env
+    )
+    command = tuple(_build_argv(go_path, checked, tests=tests, flags=flags.argv))
     with tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp:
         listing_path, output_path = os.path.join(tmp, "listing"), os.path.join(tmp, "output")
         with (
             open(listing_path, "wb") as stdout,
             open(output_path, "wb") as stderr,
             FileProcess(
-                command, stdout=stdout, stderr=stderr, timeout=BUILD_TIMEOUT, cwd=workdir
+                command,
+                stdout=stdout,
+                stderr=stderr,
+                timeout=BUILD_TIMEOUT,
+                cwd=workdir,
+                env=process_env,
             ) as process,
         ):
             toolchain = go if isinstance(go, GoToolchain) else read_toolchain(go)
@@ -111,7 +130,7 @@ def compile_targets(
         if not listing.targets:
             raise TargetError(_nothing_listed(warnings, checked, returncode))
         _no_match(warnings)
-        root = _root(listing.targets, checked, toolchain)
+        root = _root(listing.targets, checked, toolchain, go_env["GOWORK"])
         context = resultcache.Context(toolchain, workdir, root, tests)
         cached = _cached(listing, context)
         parser = BuildParser(
@@ -139,7 +158,21 @@ def compile_targets(
             resultcache.store(context, listed, output, parser.states[listed.import_path].probes)
         outputs.append(output)
     outputs.sort(key=lambda o: o.import_path)
-    return CompileOutput(toolchain=toolchain, root=root, packages=tuple(outputs), command=command)
+    return CompileOutput(
+        toolchain=toolchain,
+        root=root,
+        packages=tuple(outputs),
+        command=command,
+        build=flags.settings,
+        only_files=tuple(Positions(workdir, root).file(f) for f in checked.only),
+    )
+
+
+def check_architecture(goarch: str) -> None:
+    if goarch not in SOURCE_ARCHITECTURES:
+        raise UnsupportedGoError(
+            f"source mode reads amd64 and arm64 listings; GOARCH={goarch} is not supported"
+        )
 
 
 def _cached(listing: Listing, context: resultcache.Context) -> dict[str, PackageOutput]:
@@ -302,8 +335,13 @@ def _without_header(message: str) -> str:
     return text.strip("\n")
 
 
-def _root(listed: Sequence[ListedPackage], targets: Targets, toolchain: GoToolchain) -> str:
-    """The directory positions are relative to: the main module, GOROOT/src, or the files'."""
+def _root(
+    listed: Sequence[ListedPackage], targets: Targets, toolchain: GoToolchain, gowork: str
+) -> str:
+    """The directory positions are relative to: the workspace (go.work), the main module,
+    GOROOT/src, or the files'."""
+    if gowork and gowork != "off" and any(p.module_dir for p in listed):
+        return os.path.dirname(os.path.realpath(gowork))
     for package in listed:
         if package.module_dir:
             return package.module_dir
@@ -316,7 +354,7 @@ def _root(listed: Sequence[ListedPackage], targets: Targets, toolchain: GoToolch
     return listed[0].dir if listed else ""
 
 
-def _build_argv(go: str, targets: Targets, *, tests: bool) -> list[str]:
+def _build_argv(go: str, targets: Targets, *, tests: bool, flags: Sequence[str]) -> list[str]:
     names = list(targets.files or targets.patterns)
     test = ["-test"] if tests else []
     return [
@@ -327,7 +365,7 @@ def _build_argv(go: str, targets: Targets, *, tests: bool) -> list[str]:
         "-deps",
         *test,
         f"-json={_LIST_FIELDS}",
-        GCFLAGS,
+        *flags,
         *names,
     ]
 

@@ -18,7 +18,7 @@ import shlex
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import IO
 
@@ -42,6 +42,7 @@ class FileProcess:
         stderr: IO[bytes],
         timeout: float,
         cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.argv = tuple(argv)
         self.timeout = timeout
@@ -50,7 +51,7 @@ class FileProcess:
             self._proc = subprocess.Popen(
                 list(self.argv),
                 cwd=cwd,
-                env=go_environ(),
+                env=go_environ(env),
                 stdin=subprocess.DEVNULL,
                 stdout=stdout,
                 stderr=stderr,
