@@ -31,7 +31,7 @@ from escape_lens.config import Config, enclosing_names, qualified_name
 from escape_lens.diff import compare, describe_cost, match_sites, path_of
 from escape_lens.directives import Directives
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, BuildError
-from escape_lens.records import Report, Site, SourcePos
+from escape_lens.records import Report, Site, SkippedPackage, SourcePos
 from escape_lens.toolchain.targets import in_one_module
 
 Level = Literal["error", "warning", "note"]
@@ -194,6 +194,7 @@ def evaluate(
             "functions with //escape-lens:hot"
         )
     notes += _unmatched_patterns(report, config, directives)
+    notes += [f"skipped {s.package}: {s.reason}" for s in report.skipped if not_a_package(s)]
     if baseline is not None:
         old = [s for s in baseline.sites if s.allocates and hot.is_hot(s)]
         findings += _baseline_findings(old, judged, accepted, hot)
@@ -432,15 +433,23 @@ def analyse(
     report = analyze_targets(
         targets, go=go, tests=config.tests, cwd=run_in, tags=tags, gcflags=gcflags
     )
-    if report.skipped:
+    failed = [s for s in report.skipped if not not_a_package(s)]
+    if failed:
         # A package that did not compile has no sites: judged, its baseline sites would
         # read as improvements. The gate refuses to judge a broken build.
-        broken = report.skipped[0]
+        broken = failed[0]
         reason = (broken.reason.strip().splitlines() or ["?"])[0]
-        more = f" (and {len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ""
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         raise BuildError(f"{broken.package} does not compile: {reason}{more}")
     directives = scan_report(report, tests=config.tests)
     return Analysed(report, config, directives)
+
+
+def not_a_package(skipped: SkippedPackage) -> bool:
+    """A directory `./...` reaches whose name is no import path (a space, `<`, invalid
+    UTF-8): no go command builds it, so it is not part of the build the gate judges
+    (it is named in the result's notes)."""
+    return skipped.reason.startswith("malformed import path")
 
 
 def _package_dirs(targets: list[str], here: str) -> list[str]:

@@ -7,6 +7,7 @@ or bad input.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import click
@@ -121,8 +122,13 @@ def _write(report: Report, reporter: Reporter, output: str | None) -> None:
 
 def _cross_check(report: Report, targets: list[str]) -> int:
     from escape_lens.binary.crosscheck import build_and_cross_check
+    from escape_lens.toolchain.targets import in_one_module
 
-    disagreements = build_and_cross_check(report.toolchain, targets, report)
+    cwd = None
+    found = in_one_module(targets, os.getcwd())  # as analyze_targets builds them
+    if found is not None:
+        cwd, targets = found
+    disagreements = build_and_cross_check(report.toolchain, targets, report, cwd=cwd)
     for disagreement in disagreements:
         click.echo(str(disagreement))
     if disagreements:

@@ -228,8 +228,10 @@ def _no_match(warnings: Sequence[str]) -> None:
 
 
 def read_listing(text: str, *, tests: bool = False) -> Listing:
-    """The Listing of `go list -e -export -deps -json` output; TargetError for a target
-    that names no package at all (a pattern with no directory behind it)."""
+    """The Listing of `go list -e -export -deps -json` output; TargetError when every
+    target names no package at all (a pattern with no directory behind it). One that
+    does, among others that load (a directory `./...` reaches whose name is no import
+    path: a space, `<`, invalid UTF-8), is kept with its error, to be skipped."""
     listing = Listing()
     build_ids: dict[str, str] = {}
     raws = list(iter_json_objects(text))
@@ -255,8 +257,6 @@ def read_listing(text: str, *, tests: bool = False) -> Listing:
         if tests and path.endswith(".test") and path.removesuffix(".test") in variants:
             continue  # the generated test main
         listed = _listed(raw)
-        if listed.error and not listed.dir:
-            raise TargetError(f"{listed.import_path}: {_first_line(listed.error)}")
         if tests:
             listed = _with_tests(listed, variants.get(path, []))
         compiled = _compiled_blocks(listed, tests)
@@ -264,6 +264,10 @@ def read_listing(text: str, *, tests: bool = False) -> Listing:
         if all(ids):
             listed = replace(listed, build_ids=ids)
         listing.targets.append(listed)
+    unloadable = [t for t in listing.targets if t.error and not t.dir]
+    if unloadable and len(unloadable) == len(listing.targets):
+        first = unloadable[0]
+        raise TargetError(f"{first.import_path}: {_first_line(first.error or '')}")
     return listing
 
 
