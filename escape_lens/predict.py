@@ -11,7 +11,7 @@ request a call makes and asks the allocator model what happens to it. Rules:
   tiny, and no allocation at all for values < 256).
 * **Sizes are read, never guessed**: from the type descriptors the compiler dumped (or
   the type-size helper found), else from the language's layout of predeclared and
-  built-in composite types (`resolve_type`); a type neither tells stays unsized.
+  built-in composite types (`gotypes.resolve_type`); a type neither tells stays unsized.
 * **Self-check**: when the compiler itself chose a size-specialized entry
   (`mallocgcSmallNoScanSC4`, `mallocgcTinySC2`), its size class must equal the model's.
   A disagreement is a model bug: the site's note says so in capitals, and the tests
@@ -26,28 +26,12 @@ from dataclasses import dataclass
 
 from escape_lens import model
 from escape_lens.entries import is_size_specialized
+from escape_lens.gotypes import resolve_type
 from escape_lens.records import AllocCall, EscapeDiagnostic, Prediction, Site, TypeInfo
 
 # The family of the entries that allocate one object of the call's type or size
 # (`newobject`, `mallocgc`, the size-specialized mallocs); sites.entry_family names all.
 OBJECT_FAMILY = "object"
-
-# Go's layout of predeclared types on 64-bit targets (the language spec's sizes, the
-# runtime's pointer words): the type descriptors of these live in the runtime, so a
-# package's `-S` listing never dumps them.
-_WORD = 8
-_BASIC: dict[str, tuple[int, int]] = {
-    **dict.fromkeys(("bool", "int8", "uint8", "byte"), (1, 0)),
-    **dict.fromkeys(("int16", "uint16"), (2, 0)),
-    **dict.fromkeys(("int32", "uint32", "rune", "float32"), (4, 0)),
-    **dict.fromkeys(("int", "uint", "int64", "uint64", "uintptr", "float64", "complex64"), (8, 0)),
-    "complex128": (16, 0),
-    "string": (16, 8),
-    "unsafe.Pointer": (8, 8),
-    "any": (16, 16),
-    "error": (16, 16),
-    "struct {}": (0, 0),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,46 +50,6 @@ _CONVT_FIXED: dict[str, TypeInfo] = {
     "convTstring": TypeInfo("string", 16, 8),
     "convTslice": TypeInfo("[]uint8", 24, 8),
 }
-
-
-def spells_container(name: str) -> bool:
-    """Whether a map or channel type's name spells its key and element (a type literal,
-    `map[string]int`), unlike a defined type's (`net/http.Header`)."""
-    return name.startswith(("map[", "chan ", "<-chan ", "chan<- ", "noalg.map["))
-
-
-def with_parts(info: TypeInfo, key: TypeInfo | None, elem: TypeInfo | None) -> TypeInfo:
-    """A defined map or channel type with its key and element (TypeInfo.key/elem)."""
-    return TypeInfo(info.name, info.size, info.ptrbytes, key, elem)
-
-
-def resolve_type(name: str, known: dict[str, TypeInfo]) -> TypeInfo | None:
-    """Size and pointer bytes of a type named in a descriptor, from the dumped
-    descriptors of the package, else from the language's layout of predeclared and
-    built-in composite types; None when neither tells (never a guess)."""
-    name = name.strip()
-    if name in known:
-        return known[name]
-    if name.startswith("noalg."):
-        return resolve_type(name[len("noalg.") :], known)
-    if name in _BASIC:
-        size, ptr = _BASIC[name]
-        return TypeInfo(name, size, ptr)
-    if name.startswith(("*", "map[", "chan ", "<-chan ", "chan<- ", "func(")):
-        return TypeInfo(name, _WORD, _WORD)
-    if name.startswith("[]"):
-        return TypeInfo(name, 3 * _WORD, _WORD)
-    if name.startswith("interface {"):
-        return TypeInfo(name, 2 * _WORD, 2 * _WORD)
-    array = re.match(r"^\[(\d+)\](.+)$", name)
-    if array:
-        elem = resolve_type(array.group(2), known)
-        if elem is None:
-            return None
-        n = int(array.group(1))
-        ptr = (n - 1) * elem.size + elem.ptrbytes if elem.ptrbytes and n else 0
-        return TypeInfo(name, n * elem.size, ptr)
-    return None
 
 
 def _chan_elem(name: str) -> str | None:

@@ -31,7 +31,7 @@ from escape_lens.binary.moduledata import ModuleData, find_moduledata
 from escape_lens.binary.pclntab import Func, PcLnTab
 from escape_lens.binary.typedesc import TypeReader
 from escape_lens.errors import BinaryFormatError
-from escape_lens.predict import spells_container, with_parts
+from escape_lens.gotypes import spells_container, with_parts
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # Compiler-generated symbols that belong to no package (equality functions, build id):

@@ -67,7 +67,7 @@ def command(
             raise UsageError(
                 "--binary takes no TARGET, --tests, --tags, --gcflags or --cross-check"
             )
-        from escape_lens.binary import analyze_binary
+        from escape_lens.binary_report import analyze_binary
 
         report = analyze_binary(binary, list(packages) or None)
     else:
@@ -121,7 +121,7 @@ def _write(report: Report, reporter: Reporter, output: str | None) -> None:
 
 
 def _cross_check(report: Report, targets: list[str]) -> int:
-    from escape_lens.binary.crosscheck import build_and_cross_check
+    from escape_lens.crosscheck import build_and_cross_check
     from escape_lens.toolchain.targets import in_one_module
 
     cwd = None

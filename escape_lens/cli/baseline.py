@@ -6,9 +6,10 @@ import os
 
 import click
 
-from escape_lens.baseline import render_baseline, write_baseline
-from escape_lens.check import HotPaths, analyse, hot_sites
 from escape_lens.cli.buildopts import build_options
+from escape_lens.gate.baseline import render_baseline, write_baseline
+from escape_lens.gate.hotpaths import HotPaths, hot_sites
+from escape_lens.gate.run import analyse
 from escape_lens.toolchain import set_verbose
 from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 

@@ -1,4 +1,4 @@
-"""`escape-lens check`: the CI gate (see escape_lens.check for what it judges)."""
+"""`escape-lens check`: the CI gate (see escape_lens.gate for what it judges)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import sys
 
 import click
 
-from escape_lens.check import run_check
 from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.output import write_output
 from escape_lens.errors import EXIT_OK
+from escape_lens.gate.run import run_check
 from escape_lens.reporters.findings import CHECK_FORMATS, check_reporter
 from escape_lens.toolchain import set_verbose
 from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags

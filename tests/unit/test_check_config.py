@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from escape_lens.config import (
+from escape_lens.errors import ConfigError
+from escape_lens.gate.config import (
     FunctionPattern,
     enclosing_names,
     find_config,
@@ -14,7 +15,6 @@ from escape_lens.config import (
     parse_config_text,
     qualified_name,
 )
-from escape_lens.errors import ConfigError
 
 GOOD = """\
 # a comment

@@ -30,8 +30,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from escape_lens.binary_report import analyze_binary
 from escape_lens.errors import UsageError
 from escape_lens.records import GoToolchain, Report, Site
+from escape_lens.toolchain.link import LINK_ALL_NAME, build_linking_all
 
 # A package qualifier before an identifier: `main.`, `example.com/m/shapes.`, `yaml.v3.`,
 # `go.shape.`.
@@ -202,9 +204,6 @@ def build_and_cross_check(
     read the binaries, and cross-check them against `source` (the source-mode report).
     The build has the source build's tags, and its compiler flags for the target
     packages (GOFLAGS reaches go from the environment, as for the source build)."""
-    from escape_lens.binary import analyze_binary
-    from escape_lens.toolchain.link import LINK_ALL_NAME, build_linking_all
-
     with tempfile.TemporaryDirectory(prefix="escape-lens-xcheck-") as tmp:
         flags = _build_flags(source)
         binaries = build_linking_all(toolchain, targets, tmp, cwd=cwd, flags=flags)

@@ -1,0 +1,172 @@
+"""The import graph of `escape_lens`, read with `ast`: no cycles, the gate on top, small modules.
+
+Every import counts, including those inside functions and `importlib.import_module` calls
+with an `"escape_lens..."` string literal (the lazy CLI commands and output registry), so
+an import moved into a function to hide a cycle still fails here. See docs/design.md for
+the layers.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2] / "escape_lens"
+GATE = "escape_lens.gate"
+MAX_LINES = 500
+MODULE_LITERAL = re.compile(r"^escape_lens(?:\.\w+)+$")
+
+# module -> why it may be longer than MAX_LINES (one cohesive thing, said in its docstring)
+LONG_MODULES: dict[str, str] = {
+    "escape_lens.parsers.asm": "the -S listing loop; descriptors and spans to split out",
+    "escape_lens.parsers.goobj": "one reader of one format (Go object files), cohesive",
+    "escape_lens.reporters.html": "one page: its sections and their data, cohesive",
+    "escape_lens.reporters.text": "rendering and column layout, to be split",
+    "escape_lens.sites": "the join of diagnostics and calls; its docstring is to be shortened",
+}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE_ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def all_modules() -> dict[str, Path]:
+    return {module_name(path): path for path in sorted(PACKAGE_ROOT.rglob("*.py"))}
+
+
+def _resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
+    base = module.split(".")
+    if not is_package:
+        base.pop()
+    base = base[: len(base) - (level - 1)] if level > 1 else base
+    return ".".join([*base, target] if target else base)
+
+
+def imported_names(module: str, path: Path) -> set[str]:
+    """Every `escape_lens` name `module` imports: `a.b` for `import a.b`, and both `a` and
+    `a.x` for `from a import x` (x may be a submodule or a name in `a`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    is_package = path.name == "__init__.py"
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            source = node.module or ""
+            if node.level:
+                source = _resolve_relative(module, is_package, node.level, node.module)
+            names.add(source)
+            names.update(f"{source}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Call) and _is_import_module(node.func):
+            argument = node.args[0] if node.args else None
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                names.add(argument.value)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            # Lazy registries name modules in string tables handed to import_module.
+            names.update(MODULE_LITERAL.findall(node.value))
+    return {name for name in names if name == "escape_lens" or name.startswith("escape_lens.")}
+
+
+def _is_import_module(func: ast.expr) -> bool:
+    if isinstance(func, ast.Attribute):
+        return func.attr == "import_module"
+    return isinstance(func, ast.Name) and func.id == "import_module"
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = all_modules()
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        edges = set()
+        for name in imported_names(module, path):
+            # `from a import x`: x is a module if a.x is one, else a name defined in a.
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                edges.add(name)
+        graph[module] = edges
+    return graph
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                components.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(components)
+
+
+def _is_parent(module: str, target: str) -> bool:
+    """Importing `a.b.c` runs `a/__init__` and `a/b/__init__` first; such an edge
+    from a package to its own parent is not a dependency between layers."""
+    return module.startswith(target + ".")
+
+
+def test_the_graph_sees_imports_inside_functions_and_import_module() -> None:
+    graph = import_graph()
+    # cli/__init__ imports its commands through importlib.import_module(COMMANDS[...]).
+    assert "escape_lens.cli.check" in graph["escape_lens.cli"]
+    assert "escape_lens.gate.run" in graph["escape_lens.cli.check"]
+
+
+def test_no_import_cycle() -> None:
+    graph = import_graph()
+    layered = {m: {t for t in edges if not _is_parent(m, t)} for m, edges in graph.items()}
+    assert find_cycles(layered) == []
+
+
+def test_cycle_detection_finds_a_cycle() -> None:
+    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_reporters_do_not_import_the_gate() -> None:
+    offenders = sorted(
+        f"{module} -> {target}"
+        for module, edges in import_graph().items()
+        if module == "escape_lens.reporters" or module.startswith("escape_lens.reporters.")
+        for target in edges
+        if target == GATE or target.startswith(GATE + ".")
+    )
+    assert offenders == []
+
+
+@pytest.mark.parametrize("module", sorted(all_modules()))
+def test_module_is_small_or_says_why(module: str) -> None:
+    lines = len(all_modules()[module].read_text(encoding="utf-8").splitlines())
+    if module in LONG_MODULES:
+        assert lines > MAX_LINES, f"{module} is short now: drop it from LONG_MODULES"
+    else:
+        assert lines <= MAX_LINES, f"{module} has {lines} lines (> {MAX_LINES})"
