@@ -139,6 +139,7 @@ def compile_targets(
             tests=tests,
             archives=listing.archives,
             goroot=toolchain.goroot,
+            goarch=toolchain.goarch,
         )
         if parser.states:
             for batch in read_batches(output_path):

@@ -113,8 +113,7 @@ def _type_info(columns: list[str]) -> TypeInfo | None:
 def helper_binary(toolchain: GoToolchain) -> Path:
     """The helper built by `toolchain`, cached per toolchain and helper source."""
     key = hashlib.sha256(
-        f"{toolchain.path}\0{toolchain.version}\0{toolchain.goarch}\0".encode()
-        + HELPER.read_bytes()
+        f"{toolchain.path}\0{toolchain.version}\0".encode() + HELPER.read_bytes()
     ).hexdigest()[:16]
     binary = cache_dir() / "typesizes" / key / "typesizes"
     if binary.is_file():
@@ -126,7 +125,8 @@ def helper_binary(toolchain: GoToolchain) -> Path:
             [toolchain.path, "build", "-o", str(built), str(HELPER)],
             timeout=TIMEOUT,
             cwd=tmp,
-            env={"GOFLAGS": "", "GO111MODULE": "on", "GOWORK": "off"},
+            # It runs here: built for this machine even when the targets are not.
+            env={"GOFLAGS": "", "GO111MODULE": "on", "GOWORK": "off", "GOOS": "", "GOARCH": ""},
         )
         os.replace(built, binary)  # atomic: a concurrent run sees all of it or nothing
     return binary

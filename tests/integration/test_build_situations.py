@@ -433,6 +433,66 @@ def test_file_target_is_its_package_reporting_its_own_sites(
 # --------------------------------------------------------------------------- architectures
 
 
+@pytest.mark.parametrize("platform", ["linux/arm64", "darwin/arm64"])
+def test_arm64_source_mode_is_amd64s_sites_and_decision(
+    tmp_path: Path,
+    pinned_go: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    platform: str,
+) -> None:
+    module = _module(tmp_path / "mod", {"hot/hot.go": HOT_GO})
+    monkeypatch.chdir(module)
+    monkeypatch.setenv("GOARCH", "amd64")
+    amd64 = analyze_targets(["./..."], go=str(pinned_go))
+    amd64_decisions = _decisions(capsys, pinned_go, module, "hot/hot.go")
+    goos, goarch = platform.split("/")
+    monkeypatch.setenv("GOOS", goos)
+    monkeypatch.setenv("GOARCH", goarch)
+    arm64 = analyze_targets(["./..."], go=str(pinned_go))
+    assert arm64.toolchain.goarch == "arm64"
+    assert [(s.type, s.count, s.prediction, s.fingerprint) for s in arm64.sites] == [
+        (s.type, s.count, s.prediction, s.fingerprint) for s in amd64.sites
+    ]
+    assert all(s.type is not None for s in arm64.sites)
+    # The baseline of the amd64 build (left in the module) judges the arm64 one the same way.
+    assert [code for code, _ in amd64_decisions] == [0, 1]
+    assert _decisions_without_baseline(capsys, pinned_go, module) == amd64_decisions
+
+
+def _decisions_without_baseline(
+    capsys: pytest.CaptureFixture[str], go: Path, module: Path
+) -> list[tuple[int, list[str]]]:
+    """check's decisions (unedited, then with a new hot allocation) against the
+    baseline already in `module`."""
+    path = module / "hot" / "hot.go"
+    before = _check(capsys, go)
+    text = path.read_text()
+    path.write_text(text.replace(*NEW_ALLOC))
+    try:
+        return [before, _check(capsys, go)]
+    finally:
+        path.write_text(text)
+
+
+def test_arm64_cross_check_agrees(
+    tmp_path: Path,
+    pinned_go: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module = _module(tmp_path / "mod", {"hot/hot.go": HOT_GO})
+    monkeypatch.chdir(module)
+    monkeypatch.setenv("GOOS", "linux")
+    monkeypatch.setenv("GOARCH", "arm64")
+    monkeypatch.setenv("CGO_ENABLED", "0")
+    code = main(["analyze", "./...", "--cross-check", "--go", str(pinned_go)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "source and binary agree" in err
+    assert "linux/arm64" in out.splitlines()[0]
+
+
 @pytest.mark.parametrize("goarch", ["386", "riscv64", "wasm"])
 def test_unsupported_goarch_is_refused(
     tmp_path: Path,
