@@ -176,7 +176,9 @@ def test_symlinked_module_gives_the_same_report_and_decision(
 # --------------------------------------------------------------------------- GOFLAGS
 
 
-@pytest.mark.parametrize("goflags", ["-cover", "-covermode=atomic -coverpkg=./...", "-race"])
+@pytest.mark.parametrize(
+    "goflags", ["-cover", "-covermode=atomic -coverpkg=./...", "-race", "-msan", "-asan"]
+)
 def test_goflags_that_instrument_give_the_plain_sites(
     tmp_path: Path,
     pinned_go: Path,
@@ -196,8 +198,8 @@ def test_goflags_that_instrument_give_the_plain_sites(
     assert len(_sites(plain)) == 2
     if "cover" in goflags:
         assert flagged.build.ignored == tuple(goflags.split())
-    else:
-        assert flagged.build.goflags == ("-race",)
+    else:  # instrumented, and shown: checks of memory accesses allocate nothing
+        assert flagged.build.goflags == (goflags,)
     assert _decisions(capsys, pinned_go, module, "hot/hot.go") == plain_decisions
 
 
@@ -353,6 +355,16 @@ def test_workspace_root_and_relative_files(
     from_module = analyze_targets(["./..."], go=str(pinned_go))
     assert from_module.root == report.root
     assert _sites(from_module) == [s for s in _sites(report) if s[0].startswith("a/")]
+    # check decides in the workspace as on the module alone (GOWORK=off), whose
+    # baseline it is given.
+    monkeypatch.setenv("GOWORK", "off")
+    plain_decisions = _decisions(capsys, pinned_go, workspace / "a", "hot/hot.go")
+    assert [code for code, _ in plain_decisions] == [0, 1]
+    monkeypatch.delenv("GOWORK")
+    monkeypatch.chdir(workspace)
+    assert _decisions_without_baseline(capsys, pinned_go, workspace / "a", "./a/...") == (
+        plain_decisions
+    )
 
 
 # --------------------------------------------------------------------------- bad directories
@@ -385,11 +397,19 @@ def test_directory_that_is_no_import_path_is_skipped(
 def test_one_broken_package_is_skipped_the_rest_analysed(tmp_path: Path, pinned_go: Path) -> None:
     module = _module(
         tmp_path / "mod",
-        {"hot/hot.go": HOT_GO, "broken/b.go": "package broken\n\nfunc F( {\n"},
+        {
+            "hot/hot.go": HOT_GO,
+            "broken/b.go": "package broken\n\nfunc F( {\n",
+            "imports/i.go": 'package imports\n\nimport _ "example.com/sit/nosuch"\n',
+        },
     )
     report = analyze_targets(["./..."], go=str(pinned_go), cwd=str(module))
     assert len(_sites(report)) == 2
-    assert [s.package for s in report.skipped] == ["example.com/sit/broken"]
+    assert [s.package for s in report.skipped] == [
+        "example.com/sit/broken",
+        "example.com/sit/imports",
+    ]
+    assert "nosuch" in report.skipped[1].reason
 
 
 # --------------------------------------------------------------------------- file targets
@@ -461,16 +481,16 @@ def test_arm64_source_mode_is_amd64s_sites_and_decision(
 
 
 def _decisions_without_baseline(
-    capsys: pytest.CaptureFixture[str], go: Path, module: Path
+    capsys: pytest.CaptureFixture[str], go: Path, module: Path, *args: str
 ) -> list[tuple[int, list[str]]]:
     """check's decisions (unedited, then with a new hot allocation) against the
     baseline already in `module`."""
     path = module / "hot" / "hot.go"
-    before = _check(capsys, go)
+    before = _check(capsys, go, *args)
     text = path.read_text()
     path.write_text(text.replace(*NEW_ALLOC))
     try:
-        return [before, _check(capsys, go)]
+        return [before, _check(capsys, go, *args)]
     finally:
         path.write_text(text)
 
