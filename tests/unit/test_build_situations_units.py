@@ -56,6 +56,12 @@ def test_cgo_listing_positions_are_the_users_line() -> None:
     assert positions.listing_line("/m/cg/cgo.go:11[cgo.cgo1.go:14]") == ("cg/cgo.go", 11)
     assert positions.listing_line("/m/a.go:3") == ("a.go", 3)
     assert positions.listing_line("/m/a.go:x]") is None
+    # cgo's glue, written in go's work directory, is named alike wherever go ran.
+    for cwd in ("/m", "/m/cg", "/elsewhere"):
+        elsewhere = Positions(cwd, "/m")
+        elsewhere.enter_package("/m/cg")
+        assert elsewhere.listing_line("_cgo_gotypes.go:47") == ("_cgo_gotypes.go", 47)
+        assert elsewhere.go_pos("_cgo_gotypes.go:50:12").file == "_cgo_gotypes.go"
 
 
 def test_goflags_gcflags_reach_the_targets_and_cover_is_not_applied() -> None:
