@@ -12,13 +12,16 @@ from collections.abc import Sequence
 
 import click
 
+from escape_lens.analyze import analyze_targets
 from escape_lens.cli.buildopts import build_options
+from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.output import output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from escape_lens.model import rules_for
 from escape_lens.records import Report
-from escape_lens.reporters import Reporter, get_reporter
-
-FORMATS = ("text", "json", "html", "sarif", "github")
+from escape_lens.reporters import Reporter, formats, get_reporter
+from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
+from escape_lens.toolchain.targets import in_one_module
 
 
 @click.command("analyze")
@@ -26,7 +29,9 @@ FORMATS = ("text", "json", "html", "sarif", "github")
 @click.option("--go", "go", metavar="PATH", help="Go toolchain to use (go binary or GOROOT).")
 @click.option("--tests", is_flag=True, help="Include _test.go files.")
 @build_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(formats("analyze")), default="text", show_default=True
+)
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE, not stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the go command line and flow chains.")
 @click.option("--binary", metavar="PATH", help="Analyse a compiled Go ELF binary instead.")
@@ -56,10 +61,7 @@ def command(
     cross_check: bool,
 ) -> int:
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
-    from escape_lens.toolchain import set_verbose
-    from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
-
-    set_verbose(verbose)
+    print_to_stderr(verbose)
     build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
     reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
     if binary is not None:
@@ -67,6 +69,7 @@ def command(
             raise UsageError(
                 "--binary takes no TARGET, --tests, --tags, --gcflags or --cross-check"
             )
+        # Imported here to keep source mode from loading capstone and the ELF readers.
         from escape_lens.binary_report import analyze_binary
 
         report = analyze_binary(binary, list(packages) or None)
@@ -75,8 +78,6 @@ def command(
             raise UsageError("--package only applies to --binary")
         if not targets:
             raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
-        from escape_lens.analyze import analyze_targets
-
         report = analyze_targets(
             list(targets), go=go, tests=tests, tags=build_tags, gcflags=extra_gcflags
         )
@@ -89,12 +90,8 @@ def command(
 
 
 def _reporter(fmt: str, verbose: bool) -> Reporter:
-    if fmt == "text":
-        from escape_lens.reporters.text import TextReporter
-
-        return TextReporter(verbose=verbose)
     try:
-        return get_reporter(fmt)
+        return get_reporter(fmt, verbose=verbose)
     except ModuleNotFoundError as exc:
         raise UsageError(f"--format {fmt} is not available in this installation") from exc
 
@@ -108,8 +105,6 @@ def _print_skipped(report: Report) -> None:
 
 def _print_model_note(report: Report) -> None:
     """Say when the model is not exactly the toolchain's (a newer Go, an unknown experiment)."""
-    from escape_lens.model import rules_for
-
     note = rules_for(report.toolchain.version, report.toolchain.goexperiment).note
     if note:
         click.echo(f"escape-lens: note: {note}", err=True)
@@ -121,8 +116,8 @@ def _write(report: Report, reporter: Reporter, output: str | None) -> None:
 
 
 def _cross_check(report: Report, targets: list[str]) -> int:
+    # Imported here: only --cross-check needs the binary readers (capstone).
     from escape_lens.crosscheck import build_and_cross_check
-    from escape_lens.toolchain.targets import in_one_module
 
     cwd = None
     found = in_one_module(targets, os.getcwd())  # as analyze_targets builds them

@@ -7,10 +7,10 @@ import os
 import click
 
 from escape_lens.cli.buildopts import build_options
+from escape_lens.cli.logs import print_to_stderr
 from escape_lens.gate.baseline import render_baseline, write_baseline
 from escape_lens.gate.hotpaths import HotPaths, hot_sites
 from escape_lens.gate.run import analyse
-from escape_lens.toolchain import set_verbose
 from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 
 
@@ -41,7 +41,7 @@ def command(
 
     `escape-lens check` then fails only on sites that are new or grew since.
     """
-    set_verbose(verbose)
+    print_to_stderr(verbose)
     analysed = analyse(
         targets,
         config_file=config_file,

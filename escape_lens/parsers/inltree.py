@@ -39,12 +39,12 @@ falls back to `InlinerGuess`, a guess from the -m `inlining call to` lines.
 from __future__ import annotations
 
 import bisect
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from escape_lens.errors import ObjectFormatError
+from escape_lens.log import warn
 from escape_lens.parsers import goobj
 from escape_lens.parsers.escape import FuncDecl, InlineCall
 from escape_lens.parsers.positions import Positions
@@ -225,8 +225,8 @@ class InlineTables:
 class ArchiveInlineTables:
     """The inlining trees of one compiled package, from its archive (parsers/goobj.py).
 
-    Opened on the first question; an archive that cannot be read is said once on
-    stderr, and then nothing is covered (the -m inliner lines are the fallback).
+    Opened on the first question; an archive that cannot be read is one warning
+    (escape_lens/log.py), and then nothing is covered (the -m inliner lines are the fallback).
     """
 
     def __init__(self, positions: Positions, archive: str, goroot: str) -> None:
@@ -242,7 +242,7 @@ class ArchiveInlineTables:
                 self._trees = goobj.InlineTrees.from_archive(self.archive)
             except ObjectFormatError as exc:
                 self._failed = True
-                print(f"escape-lens: warning: inlining trees not read: {exc}", file=sys.stderr)
+                warn(f"inlining trees not read: {exc}")
         return self._trees
 
     def has(self, function: FunctionRef) -> bool:

@@ -1,42 +1,19 @@
-"""The output formats of `escape-lens check`, behind one interface (`CheckReporter`).
+"""`escape-lens check --format text|json`: a CheckResult as a verdict or as JSON.
 
 Each renders a CheckResult (escape_lens/findings.py, which the gate fills) and nothing
-else: text (one line per finding, then a verdict), json (`escape-lens-check/1`), github
-(workflow annotations, reporters/github.py) and sarif (2.1.0, reporters/sarif.py). Paths
-in annotations and SARIF are relative to the repository root (reporters/repository.py).
+else: text (one line per finding, then a verdict), json (`escape-lens-check/1`). The
+other check formats, github and sarif, share their modules with `analyze`
+(reporters/github.py, reporters/sarif.py); all are registered in escape_lens.reporters.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from escape_lens.errors import EXIT_OK
 from escape_lens.findings import RULES, CheckResult, Finding
-from escape_lens.reporters.github import REPORTER as GITHUB
 from escape_lens.reporters.json_report import site_to_dict
-from escape_lens.reporters.sarif import REPORTER as SARIF
-
-
-class CheckReporter(Protocol):
-    """The one interface of check output formats (text, json, github, sarif)."""
-
-    def render_check(self, result: CheckResult, out: TextIO) -> None: ...
-
-
-CHECK_FORMATS = ("text", "github", "sarif", "json")
-
-
-def check_reporter(name: str) -> CheckReporter:
-    if name == "text":
-        return TextCheckReporter()
-    if name == "json":
-        return JsonCheckReporter()
-    if name == "github":
-        return GITHUB
-    if name == "sarif":
-        return SARIF
-    raise ValueError(f"unknown check format {name!r}")
 
 
 class TextCheckReporter:
@@ -85,3 +62,7 @@ class JsonCheckReporter:
             "findings": [finding_to_dict(f) for f in result.findings],
         }
         out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+TEXT = TextCheckReporter()
+JSON = JsonCheckReporter()

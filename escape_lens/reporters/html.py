@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from escape_lens import model
+from escape_lens.diff import SiteDiff, describe_cost
 from escape_lens.records import EscapeDiagnostic, Prediction, Report, Site
 from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict, summarize
 
@@ -418,15 +419,12 @@ def payload(
     return result
 
 
-def diff_payload(old: Report, new: Report) -> tuple[dict[str, Any], str]:
+def diff_payload(old: Report, new: Report, result: SiteDiff) -> tuple[dict[str, Any], str]:
     """The page of a diff: the new report's sites plus the removed ones, each marked.
 
     Drawn by the same components as a report: the table gains a Change column and filter,
     the summary says what changed; chart and totals are the new code's.
     """
-    from escape_lens.diff import describe_cost, diff_reports
-
-    result = diff_reports(old, new)
     changes = {id(c.new): c for c in result.changes if c.new is not None}
     removed = sorted(
         (c.old for c in result.changes if c.old is not None and c.new is None),
@@ -497,9 +495,9 @@ class HtmlReporter:
     def render(self, report: Report, out: TextIO) -> None:
         out.write(page(payload(report), _title(report)))
 
-    def render_diff(self, old: Report, new: Report, out: TextIO) -> None:
-        """`diff --format html`: what changed from `old` to `new`, on one page."""
-        data, title = diff_payload(old, new)
+    def render_diff(self, old: Report, new: Report, diff: SiteDiff, out: TextIO) -> None:
+        """`diff --format html`: what changed from `old` to `new` (`diff`), on one page."""
+        data, title = diff_payload(old, new, diff)
         out.write(page(data, title))
 
 

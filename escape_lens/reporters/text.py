@@ -37,6 +37,7 @@ site's note, the allocator's objects and the runtime entry.
 from __future__ import annotations
 
 import functools
+import io
 import os
 import re
 import shutil
@@ -853,11 +854,10 @@ def visible_width(line: str) -> int:
 
 def render_lines(report: Report, verbose: bool = False, width: int = WIDTH) -> Sequence[str]:
     """The report as uncoloured lines of at most `width` columns (80 unless told)."""
-    from io import StringIO
-
-    buffer = StringIO()
+    buffer = io.StringIO()
     TextReporter(verbose, width).render(report, buffer)
     return buffer.getvalue().splitlines()
 
 
 REPORTER = TextReporter()
+VERBOSE_REPORTER = TextReporter(verbose=True)
