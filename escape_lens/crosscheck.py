@@ -206,7 +206,9 @@ def build_and_cross_check(
     packages (GOFLAGS reaches go from the environment, as for the source build)."""
     with tempfile.TemporaryDirectory(prefix="escape-lens-xcheck-") as tmp:
         flags = _build_flags(source)
-        binaries = build_linking_all(toolchain, targets, tmp, cwd=cwd, flags=flags)
+        # GOFLAGS as the source build had it (without -cover, -trimpath: toolchain/buildflags.py)
+        env = {"GOFLAGS": " ".join(source.build.goflags)}
+        binaries = build_linking_all(toolchain, targets, tmp, cwd=cwd, flags=flags, env=env)
         if not binaries:
             raise UsageError("--cross-check: the targets contain no Go package to build")
         patterns = [*source.packages, "main"]

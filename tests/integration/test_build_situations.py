@@ -198,6 +198,10 @@ def test_goflags_that_instrument_give_the_plain_sites(
     assert len(_sites(plain)) == 2
     if "cover" in goflags:
         assert flagged.build.ignored == tuple(goflags.split())
+        # --cross-check's binary is built without them too.
+        capsys.readouterr()
+        assert main(["analyze", "./...", "--cross-check", "--go", str(pinned_go)]) == 0
+        assert "source and binary agree" in capsys.readouterr().err
     else:  # instrumented, and shown: checks of memory accesses allocate nothing
         assert flagged.build.goflags == (goflags,)
     assert _decisions(capsys, pinned_go, module, "hot/hot.go") == plain_decisions
