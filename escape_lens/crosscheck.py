@@ -34,6 +34,7 @@ from escape_lens.binary_report import analyze_binary
 from escape_lens.errors import UsageError
 from escape_lens.records import GoToolchain, Report, Site
 from escape_lens.toolchain.link import LINK_ALL_NAME, build_linking_all
+from escape_lens.vocab import AllocPath
 
 # A package qualifier before an identifier: `main.`, `example.com/m/shapes.`, `yaml.v3.`,
 # `go.shape.`.
@@ -78,7 +79,7 @@ def _describe(site: Site) -> str:
     parts = []
     if site.type is not None:
         parts.append(f"{normalize_type_name(site.type.name)} {site.type.size} B")
-    if site.prediction is not None and site.prediction.path != "dynamic":
+    if site.prediction is not None and site.prediction.path != AllocPath.DYNAMIC:
         parts.append(f"class {site.prediction.size_class}")
     return ", ".join(parts) or "no type"
 

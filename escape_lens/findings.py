@@ -17,27 +17,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from escape_lens.diff import describe_cost
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK
+from escape_lens.model.explain import describe_cost
 from escape_lens.records import Report, Site, SourcePos
+from escape_lens.vocab import FindingRule
 
 Level = Literal["error", "warning", "note"]
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    id: str
+    id: FindingRule
     name: str
     level: Level
     summary: str
     help: str
 
 
-RULES: dict[str, Rule] = {
+RULES: dict[FindingRule, Rule] = {
     rule.id: rule
     for rule in (
         Rule(
-            "EL000",
+            FindingRule.HEAP_ALLOCATION,
             "heap-allocation",
             "note",
             "A heap allocation site.",
@@ -45,7 +46,7 @@ RULES: dict[str, Rule] = {
             "allocates on the heap, with what the Go runtime does with it.",
         ),
         Rule(
-            "EL001",
+            FindingRule.NEW_ALLOCATION,
             "new-allocation",
             "error",
             "A hot function has a heap allocation the baseline does not.",
@@ -54,7 +55,7 @@ RULES: dict[str, Rule] = {
             "`escape-lens baseline` to accept the current state.",
         ),
         Rule(
-            "EL002",
+            FindingRule.GROWN_ALLOCATION,
             "grown-allocation",
             "error",
             "A hot-path allocation costs more per execution than in the baseline.",
@@ -63,7 +64,7 @@ RULES: dict[str, Rule] = {
             "`escape-lens baseline`.",
         ),
         Rule(
-            "EL003",
+            FindingRule.BUDGET_EXCEEDED,
             "budget-exceeded",
             "error",
             "A hot function exceeds its allocation budget.",
@@ -72,7 +73,7 @@ RULES: dict[str, Rule] = {
             "budget says none = true.",
         ),
         Rule(
-            "EL004",
+            FindingRule.FORBIDDEN_PATH,
             "forbidden-path",
             "error",
             "A hot-path allocation takes an allocator path its budget forbids.",
@@ -80,7 +81,7 @@ RULES: dict[str, Rule] = {
             "per object, zeroed memory, a trip to the heap lock).",
         ),
         Rule(
-            "EL005",
+            FindingRule.UNUSED_SUPPRESSION,
             "unused-suppression",
             "warning",
             "An `//escape-lens:allow` directive accepts no allocation site.",
@@ -88,7 +89,7 @@ RULES: dict[str, Rule] = {
             "next non-comment line): remove it.",
         ),
         Rule(
-            "EL006",
+            FindingRule.SUPPRESSION_WITHOUT_REASON,
             "suppression-without-reason",
             "error",
             "An `//escape-lens:allow` directive gives no reason.",
@@ -96,7 +97,7 @@ RULES: dict[str, Rule] = {
             "`//escape-lens:allow once per request`. Without a reason it accepts nothing.",
         ),
         Rule(
-            "EL007",
+            FindingRule.IMPROVEMENT,
             "improvement",
             "note",
             "A baseline allocation is gone or costs less.",
@@ -108,7 +109,7 @@ RULES: dict[str, Rule] = {
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    rule: str
+    rule: FindingRule
     message: str
     pos: SourcePos
     function: str = ""
@@ -151,7 +152,7 @@ def allocation_findings(report: Report) -> CheckResult:
     --format sarif|github`, which share the check formatters)."""
     findings = tuple(
         Finding(
-            "EL000",
+            FindingRule.HEAP_ALLOCATION,
             f"heap allocation: {describe_site(site)}, {describe_cost(site)}"
             + (f" ({site.diagnostic.message})" if site.diagnostic else ""),
             site.pos,

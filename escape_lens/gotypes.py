@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from escape_lens.gonames import CHAN_PREFIXES
 from escape_lens.records import TypeInfo
 
 # Go's layout of predeclared types on 64-bit targets (the language spec's sizes, the
@@ -34,12 +35,6 @@ _BASIC: dict[str, tuple[int, int]] = {
 }
 
 
-def spells_container(name: str) -> bool:
-    """Whether a map or channel type's name spells its key and element (a type literal,
-    `map[string]int`), unlike a defined type's (`net/http.Header`)."""
-    return name.startswith(("map[", "chan ", "<-chan ", "chan<- ", "noalg.map["))
-
-
 def with_parts(info: TypeInfo, key: TypeInfo | None, elem: TypeInfo | None) -> TypeInfo:
     """A defined map or channel type with its key and element (TypeInfo.key/elem)."""
     return TypeInfo(info.name, info.size, info.ptrbytes, key, elem)
@@ -57,7 +52,7 @@ def resolve_type(name: str, known: dict[str, TypeInfo]) -> TypeInfo | None:
     if name in _BASIC:
         size, ptr = _BASIC[name]
         return TypeInfo(name, size, ptr)
-    if name.startswith(("*", "map[", "chan ", "<-chan ", "chan<- ", "func(")):
+    if name.startswith(("*", "map[", *CHAN_PREFIXES, "func(")):
         return TypeInfo(name, _WORD, _WORD)
     if name.startswith("[]"):
         return TypeInfo(name, 3 * _WORD, _WORD)

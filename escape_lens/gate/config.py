@@ -31,16 +31,17 @@ from pathlib import Path
 from typing import Any
 
 from escape_lens.errors import ConfigError
-from escape_lens.fingerprint import CLOSURE_SUFFIX
+from escape_lens.gonames import enclosing_function, without_type_args
 from escape_lens.toolchain.targets import find_go_mod
+from escape_lens.vocab import AllocPath
 
 CONFIG_NAME = "escape-lens.toml"
 PYPROJECT = "pyproject.toml"
 DEFAULT_BASELINE = "escape-lens.baseline.json"
-PATHS = ("tiny", "small", "large", "dynamic")
+# the paths a budget may forbid (`none`, a zero-byte request, takes nothing)
+PATHS = tuple(path for path in AllocPath if path != AllocPath.NONE)
 
 _PATTERN_CHARS = re.compile(r"^[\w.~+\-/*()\[\],]+$")
-_TYPE_ARGS = re.compile(r"\[[^\[\]]*\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,32 +92,14 @@ class FunctionPattern:
         return any(self.regex.fullmatch(name) for name in enclosing_names(function))
 
 
-def strip_type_args(name: str) -> str:
-    previous = None
-    while previous != name:
-        previous, name = name, _TYPE_ARGS.sub("", name)
-    return name
-
-
 def enclosing_names(function: str) -> list[str]:
     """`function` without type arguments, then each function enclosing it (closures)."""
-    name = strip_type_args(function)
+    name = without_type_args(function)
     names = [name]
-    while (shorter := CLOSURE_SUFFIX.sub("", name)) != name:
-        name = shorter
+    while (parent := enclosing_function(name)) is not None:
+        name = parent
         names.append(name)
     return names
-
-
-def qualified_name(package: str, function: str) -> str:
-    """The full name `package.Func` of a site's function.
-
-    Sites name functions within their package (`(*T).M`, `main.func1`), as
-    `escape_lens.sites.short_function` does; a name already qualified is kept.
-    """
-    if function.startswith(package + "."):
-        return function
-    return f"{package}.{function}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +109,7 @@ class Budget:
     pattern: FunctionPattern
     max_sites: int | None = None
     max_bytes: int | None = None
-    forbid: tuple[str, ...] = ()
+    forbid: tuple[AllocPath, ...] = ()
     none: bool = False
     line: int = 0
 
@@ -343,7 +326,7 @@ class _Validator:
             pattern=pattern,
             max_sites=limits["max-sites"],
             max_bytes=limits["max-bytes"],
-            forbid=tuple(forbid),
+            forbid=tuple(AllocPath(path) for path in forbid),
             none=none,
             line=self.lines.line_of((*self.table, *key)),
         )

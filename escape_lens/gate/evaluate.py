@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from escape_lens.diff import compare, describe_cost, match_sites, path_of
+from escape_lens.diff import compare, match_sites, path_of
 from escape_lens.findings import CheckResult, Finding, describe_site
-from escape_lens.gate.config import Config, qualified_name
+from escape_lens.gate.config import Config
 from escape_lens.gate.directives import Directives
 from escape_lens.gate.hotpaths import HotPaths, hot_sites
+from escape_lens.gonames import qualified_name
+from escape_lens.model.explain import describe_cost
 from escape_lens.records import Report, Site, SkippedPackage, SourcePos
+from escape_lens.vocab import AllocPath, FindingRule
+
+# Paths whose bytes per call are not a number: a run-time length, nothing, unknown.
+_NOT_STATIC = (AllocPath.DYNAMIC, AllocPath.NONE, None)
 
 
 def not_a_package(skipped: SkippedPackage) -> bool:
@@ -91,12 +97,16 @@ def _suppression_findings(report: Report, directives: Directives) -> list[Findin
         pos = SourcePos(suppression.file, suppression.line, suppression.col)
         if not suppression.reason:
             findings.append(
-                Finding("EL006", "//escape-lens:allow needs a reason; it accepts nothing", pos)
+                Finding(
+                    FindingRule.SUPPRESSION_WITHOUT_REASON,
+                    "//escape-lens:allow needs a reason; it accepts nothing",
+                    pos,
+                )
             )
         elif (suppression.file, suppression.target_line) not in lines:
             findings.append(
                 Finding(
-                    "EL005",
+                    FindingRule.UNUSED_SUPPRESSION,
                     f"//escape-lens:allow accepts nothing: no heap allocation on line "
                     f"{suppression.target_line}",
                     pos,
@@ -117,7 +127,7 @@ def _baseline_findings(
         if id(site) in judged:
             findings.append(
                 Finding(
-                    "EL001",
+                    FindingRule.NEW_ALLOCATION,
                     f"new heap allocation in hot function {hot.function_of(site)}: "
                     f"{describe_site(site)}, {describe_cost(site)}",
                     site.pos,
@@ -130,7 +140,7 @@ def _baseline_findings(
         if kind == "grown" and id(after) in judged:
             findings.append(
                 Finding(
-                    "EL002",
+                    FindingRule.GROWN_ALLOCATION,
                     f"heap allocation grew in hot function {hot.function_of(after)}: "
                     f"{describe_site(after)}, {how}",
                     after.pos,
@@ -141,7 +151,7 @@ def _baseline_findings(
         elif kind == "shrunk":
             findings.append(
                 Finding(
-                    "EL007",
+                    FindingRule.IMPROVEMENT,
                     f"heap allocation shrank: {describe_site(after)}, {how}",
                     after.pos,
                     hot.function_of(after),
@@ -151,7 +161,7 @@ def _baseline_findings(
     for site in only_old:
         findings.append(
             Finding(
-                "EL007",
+                FindingRule.IMPROVEMENT,
                 f"heap allocation gone from {hot.function_of(site)}: {describe_site(site)} "
                 f"(was {describe_cost(site)} at line {site.pos.line})",
                 site.pos,
@@ -176,7 +186,7 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
             if budget.none:
                 findings += [
                     Finding(
-                        "EL003",
+                        FindingRule.BUDGET_EXCEEDED,
                         f"{function} must not allocate, but {describe_site(s)} does {where}",
                         s.pos,
                         function,
@@ -188,7 +198,7 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
                 first = ordered[budget.max_sites]
                 findings.append(
                     Finding(
-                        "EL003",
+                        FindingRule.BUDGET_EXCEEDED,
                         f"{function} has {len(ordered)} heap allocation sites, budget "
                         f"max-sites = {budget.max_sites} {where}",
                         first.pos,
@@ -196,12 +206,12 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
                         first,
                     )
                 )
-            static = [s for s in ordered if path_of(s) not in ("dynamic", "none")]
+            static = [s for s in ordered if path_of(s) not in _NOT_STATIC]
             total = sum(s.class_bytes for s in static)
             if budget.max_bytes is not None and total > budget.max_bytes:
                 findings.append(
                     Finding(
-                        "EL003",
+                        FindingRule.BUDGET_EXCEEDED,
                         f"{function} allocates {total} B per call in size classes "
                         f"({len(static)} static sites), budget max-bytes = "
                         f"{budget.max_bytes} {where}",
@@ -214,7 +224,7 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
                 if path_of(site) in budget.forbid:
                     findings.append(
                         Finding(
-                            "EL004",
+                            FindingRule.FORBIDDEN_PATH,
                             f"{describe_site(site)} takes the forbidden {path_of(site)} path "
                             f"({describe_cost(site)}) in {function} {where}",
                             site.pos,

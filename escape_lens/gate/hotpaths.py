@@ -6,8 +6,9 @@ marked `//escape-lens:hot` in source; closures count as their enclosing function
 
 from __future__ import annotations
 
-from escape_lens.gate.config import Config, enclosing_names, qualified_name
+from escape_lens.gate.config import Config, enclosing_names
 from escape_lens.gate.directives import Directives
+from escape_lens.gonames import qualified_name
 from escape_lens.records import Report, Site
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from escape_lens.diff import SiteChange, SiteDiff
+from escape_lens.diff import CHANGE_KINDS, ChangeKind, SiteChange, SiteDiff
 from escape_lens.records import Report
 from escape_lens.reporters.json_report import site_to_dict
 
@@ -26,7 +26,7 @@ def _change_to_dict(change: SiteChange) -> dict[str, Any]:
 
 
 def diff_to_dict(result: SiteDiff) -> dict[str, Any]:
-    counts = {kind: len(result.of_kind(kind)) for kind in ("new", "removed", "grown", "shrunk")}
+    counts = {kind: len(result.of_kind(kind)) for kind in CHANGE_KINDS}
     return {
         "schema": "escape-lens-diff/1",
         "regressed": result.regressed,
@@ -43,9 +43,10 @@ def _render_text(result: SiteDiff, out: TextIO) -> None:
             f"{site.pos}: {change.kind}: {site.function}: {site.construct} {subject}: "
             f"{change.reason}\n"
         )
-    counts = ", ".join(
-        f"{len(result.of_kind(kind))} {kind}" for kind in ("new", "grown", "removed", "shrunk")
-    )
+    # "changed" (a size became or stopped being known) only when there is one
+    kinds: list[ChangeKind] = ["new", "grown", "removed", "shrunk"]
+    kinds += ["changed"] if result.of_kind("changed") else []
+    counts = ", ".join(f"{len(result.of_kind(kind))} {kind}" for kind in kinds)
     out.write(f"escape-lens diff: {counts}, {result.unchanged} unchanged\n")
 
 

@@ -35,10 +35,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from escape_lens import model
-from escape_lens.diff import SiteDiff, describe_cost
-from escape_lens.records import EscapeDiagnostic, Prediction, Report, Site
+from escape_lens import gonames, model
+from escape_lens.diff import SiteDiff
+from escape_lens.model.explain import describe_cost
+from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
+from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
 from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict, summarize
+from escape_lens.vocab import AllocPath, Construct
 
 # A function is shown whole when it has at most this many lines; longer ones show windows
 # of CONTEXT lines around each allocating line, so a 2,000-line function costs a few lines.
@@ -48,7 +51,7 @@ CONTEXT = 3
 SOURCE_BUDGET = 600_000
 # Constructs whose main object is mostly a runtime structure (a map or channel header, a
 # goroutine): bytes of it are not the programmer's to remove, so no next-smaller hint.
-FIXED_SIZE = frozenset({"chan", "goroutine", "map"})
+FIXED_SIZE = frozenset({Construct.CHAN, Construct.GOROUTINE, Construct.MAP})
 FILES_PACKAGE = "command-line-arguments"
 # A file this large is not a hand-written Go file worth excerpting (generated tables).
 MAX_SOURCE_BYTES = 4 << 20
@@ -56,45 +59,22 @@ MAX_SOURCE_BYTES = 4 << 20
 
 # --- the escape flow, made readable ---------------------------------------------------
 
-_FLOW_RE = re.compile(r"^flow:\s*(?P<dst>.+?)\s*(?:←|=)\s*(?P<src>.+?):?$")
-_FROM_RE = re.compile(r"^from\s+(?P<expr>.+?)\s+\((?P<why>[^()]+)\)(?:\s+at\s+\S+)?:?$")
-_CALLEE_RE = re.compile(r"^(?:[\w.]+\s*:?=\s*)?(?P<callee>[\w.*()\[\]]+?)\(")
 _RESULT_RE = re.compile(r"^~[rR]\d+$")
 
-# Reasons the compiler gives for one edge that a reader does not need to be told.
-_SILENT_REASONS = frozenset(
-    {"spill", "assign", "assign-pair", "slice-literal-element", "dot", "dot-equals", "copy"}
-)
+# Edges a reader of the chain need not be told: bookkeeping, and plain assignments and
+# returns, which the next destination says (`x → returned`).
+_SILENT_REASONS = BOOKKEEPING | {
+    "assign",
+    "assign-pair",
+    "slice-literal-element",
+    "return",
+    "dot-equals",
+    "copy",
+}
 
 
-def _clean(text: str) -> str:
-    text = text.strip()
-    if text.startswith("escflow:"):
-        text = text[len("escflow:") :].strip()
-    return text
-
-
-def _callee(expr: str) -> str:
-    match = _CALLEE_RE.match(expr)
-    return match.group("callee") if match else expr
-
-
-def _describe_edge(expr: str, why: str) -> str | None:
-    if why in _SILENT_REASONS:
-        return None
-    if why == "call parameter":
-        return f"passed to {_callee(expr)}"
-    if why == "call receiver":
-        return f"receiver of {_callee(expr)}"
-    if why == "interface-converted":
-        return "converted to interface"
-    if why == "return":
-        return None  # the destination (~r0) says it
-    if why == "captured by a closure":
-        return "captured by a closure"
-    if why == "address-of":
-        return "address taken"
-    return why
+def _describe_edge(edge: Edge) -> str | None:
+    return None if edge.reason in _SILENT_REASONS else edge_words(edge)
 
 
 def _describe_location(dst: str) -> str:
@@ -129,16 +109,14 @@ def flow_chain(diagnostic: EscapeDiagnostic | None, subject: str = "") -> list[s
             chain.append(destination)
         pending.clear()
 
+    hop = ""
     for step in diagnostic.flow:
-        text = _clean(step.text)
-        flow = _FLOW_RE.match(text)
-        if flow is not None:
+        if step.kind == FlowStepKind.HOP:
             close_block()
-            destination = _describe_location(flow.group("dst"))
-            continue
-        edge = _FROM_RE.match(text)
-        if edge is not None:
-            described = _describe_edge(edge.group("expr"), edge.group("why").strip())
+            hop = step.destination
+            destination = _describe_location(hop)
+        elif step.kind == FlowStepKind.EDGE:
+            described = _describe_edge(Edge(hop, step.expression, step.reason))
             if described is not None:
                 pending.append(described)
     close_block()
@@ -172,14 +150,17 @@ class Smaller:
     saving_pct: int
 
     def __str__(self) -> str:
-        if self.path == "tiny":
+        if self.path == AllocPath.TINY:
             target = "the tiny allocator"
-        elif self.path == "large":
+        elif self.path == AllocPath.LARGE:
             target = f"a {_bytes(self.class_bytes)} span"
         else:
             target = f"{_bytes(self.class_bytes)} class"
         unit = "byte" if self.remove == 1 else "bytes"
         return f"remove {self.remove} {unit} → {target}, {self.saving_pct}% less memory"
+
+
+_NO_SMALLER = frozenset({AllocPath.TINY, AllocPath.DYNAMIC, AllocPath.NONE})
 
 
 def next_smaller(prediction: Prediction, pointers: bool, rules: model.AllocRules) -> Smaller | None:
@@ -190,7 +171,7 @@ def next_smaller(prediction: Prediction, pointers: bool, rules: model.AllocRules
     """
     current = prediction.class_bytes
     requested = prediction.requested_bytes
-    if prediction.path in ("tiny", "dynamic", "none") or requested <= 1 or current <= 0:
+    if prediction.path in _NO_SMALLER or requested <= 1 or current <= 0:
         return None
     if model.predict(1, pointers, rules).class_bytes >= current:
         return None
@@ -267,13 +248,8 @@ def local_name(site: Site) -> str:
     Files named on the command line form package `command-line-arguments`, whose symbols
     still say `main.`.
     """
-    prefixes = [site.package + "."]
-    if site.package == FILES_PACKAGE:
-        prefixes.append("main.")
-    for prefix in prefixes:
-        if site.function.startswith(prefix):
-            return site.function[len(prefix) :]
-    return site.function
+    aliases = ("main",) if site.package == FILES_PACKAGE else ()
+    return gonames.local_name(site.package, site.function, *aliases)
 
 
 def _functions(
@@ -369,9 +345,10 @@ def pack_sites(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
     Repeating some thirty key names per site would be most of the page on a large package.
     Predictions become lists in PREDICTION_FIELDS order, and the raw flow steps are left
-    out: the page shows the readable chain made from them (`--format json` keeps them).
+    out: the page shows the readable chain made from them (`--format json` keeps them);
+    so are the notes' codes, which are for programs (the page shows the `note` text).
     """
-    fields = list(sites[0]) if sites else []
+    fields = [name for name in sites[0] if name != "notes"] if sites else []
     rows: list[list[Any]] = []
     for site in sites:
         values = dict(site)

@@ -17,13 +17,14 @@ from escape_lens import __version__
 from escape_lens.findings import RULES, CheckResult, Finding, allocation_findings
 from escape_lens.records import Report, SourcePos
 from escape_lens.reporters.repository import repository_path
+from escape_lens.vocab import FindingRule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "SRCROOT"
 _RULE_IDS = list(RULES)
 
 
-def _rule(rule_id: str) -> dict[str, Any]:
+def _rule(rule_id: FindingRule) -> dict[str, Any]:
     rule = RULES[rule_id]
     return {
         "id": rule.id,

@@ -13,8 +13,8 @@ from escape_lens.gate.config import (
     find_config,
     load_config,
     parse_config_text,
-    qualified_name,
 )
+from escape_lens.gonames import qualified_name
 
 GOOD = """\
 # a comment
