@@ -8,14 +8,16 @@ or bad input.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import click
 
+from escape_lens import progress
 from escape_lens.analyze import analyze_targets
 from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.logs import print_to_stderr
-from escape_lens.cli.output import output_stream
+from escape_lens.cli.options import progress_options
+from escape_lens.cli.output import check_writable, output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.model import rules_for
 from escape_lens.records import Report
@@ -42,6 +44,7 @@ from escape_lens.toolchain.targets import in_one_module
     metavar="PATTERN",
     help="With --binary: functions of these packages (default: the main module's).",
 )
+@progress_options
 @click.option(
     "--cross-check",
     is_flag=True,
@@ -63,7 +66,52 @@ def command(
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
     print_to_stderr(verbose)
     build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
-    reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
+    inputs = [*targets, *([binary] if binary else [])]
+    if output is not None:
+        check_writable(output, inputs)  # before the build
+    reporters: list[Reporter] = []
+
+    def load_reporter() -> None:  # while go runs (a bad format still fails before the end)
+        if not reporters:
+            reporters.append(_reporter(fmt, verbose))
+
+    with progress.running() as line:
+        report = _analyze(
+            targets,
+            go,
+            tests,
+            binary,
+            packages,
+            cross_check,
+            load_reporter,
+            (build_tags, extra_gcflags),
+        )
+        load_reporter()
+        reporter = reporters[0]
+        if output is not None:  # on stdout the report and the line would interleave
+            line.set(f"writing {output}")
+            _write(report, reporter, output, inputs)
+    if binary is None:
+        _print_skipped(report)
+    _print_model_note(report)
+    if output is None:
+        _write(report, reporter, output, inputs)
+    if cross_check:
+        return _cross_check(report, list(targets))
+    return EXIT_OK
+
+
+def _analyze(
+    targets: Sequence[str],
+    go: str | None,
+    tests: bool,
+    binary: str | None,
+    packages: Sequence[str],
+    cross_check: bool,
+    while_building: Callable[[], None],
+    build: tuple[Sequence[str], Sequence[str]],
+) -> Report:
+    build_tags, extra_gcflags = build
     if binary is not None:
         if targets or cross_check or tests or build_tags or extra_gcflags:
             raise UsageError(
@@ -79,14 +127,14 @@ def command(
         if not targets:
             raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
         report = analyze_targets(
-            list(targets), go=go, tests=tests, tags=build_tags, gcflags=extra_gcflags
+            list(targets),
+            go=go,
+            tests=tests,
+            tags=build_tags,
+            gcflags=extra_gcflags,
+            while_building=while_building,
         )
-        _print_skipped(report)
-    _print_model_note(report)
-    _write(report, reporter, output)
-    if cross_check:
-        return _cross_check(report, list(targets))
-    return EXIT_OK
+    return report
 
 
 def _reporter(fmt: str, verbose: bool) -> Reporter:
@@ -110,8 +158,8 @@ def _print_model_note(report: Report) -> None:
         click.echo(f"escape-lens: note: {note}", err=True)
 
 
-def _write(report: Report, reporter: Reporter, output: str | None) -> None:
-    with output_stream(output) as stream:
+def _write(report: Report, reporter: Reporter, output: str | None, inputs: list[str]) -> None:
+    with output_stream(output, inputs) as stream:
         reporter.render(report, stream)
 
 

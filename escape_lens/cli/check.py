@@ -7,9 +7,11 @@ import sys
 
 import click
 
+from escape_lens import progress
 from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.logs import print_to_stderr
-from escape_lens.cli.output import write_output
+from escape_lens.cli.options import progress_options
+from escape_lens.cli.output import check_writable, write_output
 from escape_lens.errors import EXIT_OK
 from escape_lens.gate.run import run_check
 from escape_lens.reporters import check_reporter, formats
@@ -32,6 +34,7 @@ from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 @click.option("--go", metavar="PATH", help="The go command to use.")
 @build_options
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
+@progress_options
 def command(
     targets: tuple[str, ...],
     config_file: str | None,
@@ -51,19 +54,24 @@ def command(
     pass, 1 findings, 2 usage, configuration or toolchain error.
     """
     print_to_stderr(verbose)
-    result = run_check(
-        targets,
-        config_file=config_file,
-        baseline_file=baseline_file,
-        go=go,
-        tags=parse_tags(tags),
-        gcflags=parse_gcflags(gcflags),
-    )
+    inputs = [name for name in (config_file, baseline_file) if name]
+    if output:
+        check_writable(output, inputs)
+    build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
+    with progress.running():
+        result = run_check(
+            targets,
+            config_file=config_file,
+            baseline_file=baseline_file,
+            go=go,
+            tags=build_tags,
+            gcflags=extra_gcflags,
+        )
     reporter = check_reporter(output_format)
     if output:
         buffer = io.StringIO()
         reporter.render_check(result, buffer)
-        write_output(buffer.getvalue(), output)
+        write_output(buffer.getvalue(), output, [*inputs, *result.inputs])
         if output_format != "text":
             check_reporter("text").render_check(result, sys.stdout)
     else:

@@ -38,7 +38,7 @@ def as_packages(
         return targets
     directories = sorted({os.path.dirname(f) for f in targets.files})
     fields = _FILE_FIELDS + (_TEST_FIELDS if tests else ())
-    argv = [go, "list", "-e", f"-json=Dir,{','.join(fields)}", *flags, *directories]
+    argv = [go, "list", "-e", f"-json=Dir,{','.join(fields)}", *flags, "--", *directories]
     result = run(argv, timeout=LIST_TIMEOUT, cwd=cwd, env=env, check=False)
     members: set[str] = set()
     for package in iter_json_objects(result.stdout):

@@ -43,7 +43,7 @@ def build_binary(
     argv = [toolchain.path, "build", "-buildvcs=false", "-o", os.fspath(out)]
     if strip:
         argv.append("-ldflags=-s -w")
-    argv += [*flags, *targets]
+    argv += [*flags, "--", *targets]
     extra = dict(env or {})
     if goarch:
         extra["GOARCH"] = goarch
@@ -68,7 +68,7 @@ def _go_list(
     flags: Sequence[str],
     env: Mapping[str, str] | None,
 ) -> list[_Listed]:
-    argv = [toolchain.path, "list", "-json", *flags, *targets]
+    argv = [toolchain.path, "list", "-json", *flags, "--", *targets]
     text = run(argv, timeout=BUILD_TIMEOUT, cwd=cwd, env=env).stdout
     decoder = json.JSONDecoder()
     listed: list[_Listed] = []
@@ -201,5 +201,7 @@ def _build_link_all(
         overlay.write_text(json.dumps({"Replace": {str(virtual / "main.go"): str(main_go)}}))
         target = out / f"{LINK_ALL_NAME}-{index}"
         argv = [toolchain.path, "build", "-buildvcs=false", *flags, "-overlay", str(overlay)]
-        run([*argv, "-o", str(target), str(virtual)], timeout=BUILD_TIMEOUT, cwd=root, env=env)
+        run(
+            [*argv, "-o", str(target), "--", str(virtual)], timeout=BUILD_TIMEOUT, cwd=root, env=env
+        )
     return target
