@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from escape_lens import __version__, model
 from escape_lens.errors import BuildError
 from escape_lens.records import (
+    BuildSettings,
     CompileOutput,
     GoToolchain,
     JoinedPackage,
@@ -68,11 +69,18 @@ JOIN: Stage[JoinedPackage] = Stage(JoinedPackage, join_output, lambda joined: jo
 def report_from_output(output: CompileOutput) -> Report:
     """Join every compiled package of one build; skip (with the reason) those that failed."""
     joined = [join_output(output.toolchain, package) for package in output.packages]
-    return report_from_joined(output.toolchain, output.root, joined)
+    return report_from_joined(
+        output.toolchain, output.root, joined, build=output.build, only_files=output.only_files
+    )
 
 
 def report_from_joined(
-    toolchain: GoToolchain, root: str, joined: Sequence[JoinedPackage]
+    toolchain: GoToolchain,
+    root: str,
+    joined: Sequence[JoinedPackage],
+    *,
+    build: BuildSettings | None = None,
+    only_files: Sequence[str] = (),
 ) -> Report:
     """The report of the packages of one build, each joined (`join_output`)."""
     sites: list[Site] = []
@@ -84,6 +92,8 @@ def report_from_joined(
             continue
         packages.append(package.import_path)
         sites.extend(package.sites)
+    if only_files:
+        sites = [site for site in sites if site.pos.file in only_files]
     if not packages:
         if skipped:
             first = skipped[0]
@@ -98,6 +108,7 @@ def report_from_joined(
         sites=tuple(sort_sites(sites)),
         skipped=tuple(sorted(skipped, key=lambda s: s.package)),
         root=root,
+        build=build or BuildSettings(),
     )
 
 
@@ -107,9 +118,12 @@ def analyze_targets(
     go: str | None = None,
     tests: bool = False,
     cwd: str | None = None,
+    tags: Sequence[str] = (),
+    gcflags: Sequence[str] = (),
     while_building: Callable[[], object] | None = None,
 ) -> Report:
-    """Every heap allocation site of the target packages, with the model's predictions.
+    """Every heap allocation site of the target packages, with the model's predictions;
+    `tags` and `gcflags` as toolchain/buildflags.py applies them.
 
     `while_building` is called while go runs (the CLI imports its reporter meanwhile)."""
     go_binary = find_go(go)
@@ -119,6 +133,15 @@ def analyze_targets(
         if found is not None and found[0] != find_go_mod(os.getcwd()):
             cwd, targets = found
     built = build_targets(
-        go_binary, targets, JOIN, tests=tests, cwd=cwd, while_building=while_building
+        go_binary,
+        targets,
+        JOIN,
+        tests=tests,
+        cwd=cwd,
+        tags=tags,
+        gcflags=gcflags,
+        while_building=while_building,
     )
-    return report_from_joined(built.toolchain, built.root, built.results)
+    return report_from_joined(
+        built.toolchain, built.root, built.results, build=built.build, only_files=built.only_files
+    )

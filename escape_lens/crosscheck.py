@@ -202,9 +202,14 @@ def build_and_cross_check(
 ) -> list[Disagreement]:
     """Build the targets with `toolchain` into a temporary directory (their main packages,
     and a generated program linking every exported function of their other packages),
-    read the binaries, and cross-check them against `source` (the source-mode report)."""
+    read the binaries, and cross-check them against `source` (the source-mode report).
+    The build has the source build's tags, and its compiler flags for the target
+    packages (GOFLAGS reaches go from the environment, as for the source build)."""
     with tempfile.TemporaryDirectory(prefix="escape-lens-xcheck-") as tmp:
-        binaries = build_linking_all(toolchain, targets, tmp, cwd=cwd)
+        flags = _build_flags(source)
+        # GOFLAGS as the source build had it (without -cover, -trimpath: toolchain/buildflags.py)
+        env = {"GOFLAGS": " ".join(source.build.goflags)}
+        binaries = build_linking_all(toolchain, targets, tmp, cwd=cwd, flags=flags, env=env)
         if not binaries:
             raise UsageError("--cross-check: the targets contain no Go package to build")
         patterns = [*source.packages, "main"]
@@ -221,6 +226,14 @@ def build_and_cross_check(
             )
     merged = replace(source, sites=tuple(sites), skipped=(), origin="binary")
     return cross_check(source, merged)
+
+
+def _build_flags(source: Report) -> list[str]:
+    flags = [f"-tags={','.join(source.build.tags)}"] if source.build.tags else []
+    if source.build.gcflags:
+        gcflags = " ".join(source.build.gcflags)
+        flags += [f"-gcflags={package}={gcflags}" for package in source.packages]
+    return flags
 
 
 def _rooted(site: Site, binary_root: str, source_root: str) -> Site:

@@ -268,6 +268,38 @@ class SkippedPackage:
 
 
 @dataclass(frozen=True, slots=True)
+class BuildSettings:
+    """How the targets were built, beyond the toolchain (toolchain/buildflags.py).
+
+    tags: the build tags in effect (`--tags`, else GOFLAGS' `-tags`); gcflags: the
+    user's compiler flags applied to the targets with escape-lens's own; goflags: the
+    GOFLAGS the go command was given; ignored: GOFLAGS entries left out because they
+    change only the text the compiler prints (`-cover`, `-trimpath`).
+    """
+
+    tags: tuple[str, ...] = ()
+    gcflags: tuple[str, ...] = ()
+    goflags: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.tags or self.gcflags or self.goflags or self.ignored)
+
+    def describe(self) -> tuple[str, ...]:
+        """The settings as report headers show them (`tags=a,b`, `gcflags=-l`, ...)."""
+        parts = []
+        if self.tags:
+            parts.append(f"tags={','.join(self.tags)}")
+        if self.gcflags:
+            parts.append(f"gcflags={' '.join(self.gcflags)}")
+        if self.goflags:
+            parts.append(f"GOFLAGS={' '.join(self.goflags)}")
+        if self.ignored:
+            parts.append(f"not applied: {' '.join(self.ignored)}")
+        return tuple(parts)
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """Everything one run found. `root` is the directory positions are relative to."""
 
@@ -278,6 +310,7 @@ class Report:
     skipped: tuple[SkippedPackage, ...] = ()
     root: str = ""
     origin: Origin = "source"
+    build: BuildSettings = BuildSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,12 +375,19 @@ class PackageOutput:
 
 @dataclass(frozen=True, slots=True)
 class CompileOutput:
-    """One compile of the targets: the toolchain, and per target package its output."""
+    """One compile of the targets: the toolchain, and per target package its output.
+
+    only_files: when the targets were files standing for their packages
+    (toolchain/filetargets.py), those files as positions name them: the report keeps
+    only their sites.
+    """
 
     toolchain: GoToolchain
     root: str
     packages: tuple[PackageOutput, ...]
     command: tuple[str, ...] = ()
+    build: BuildSettings = BuildSettings()
+    only_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,14 @@ or bad input.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
 import click
 
 from escape_lens import progress
 from escape_lens.analyze import analyze_targets
+from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.options import progress_options
 from escape_lens.cli.output import check_writable, output_stream
@@ -23,6 +25,8 @@ from escape_lens.model import rules_for
 from escape_lens.records import Report
 from escape_lens.reporters import Reporter, formats, get_reporter
 from escape_lens.reporters.text_layout import counted
+from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
+from escape_lens.toolchain.targets import in_one_module
 from escape_lens.vocab import AllocPath
 
 
@@ -30,6 +34,7 @@ from escape_lens.vocab import AllocPath
 @click.argument("targets", nargs=-1)
 @click.option("--go", "go", metavar="PATH", help="Go toolchain to use (go binary or GOROOT).")
 @click.option("--tests", is_flag=True, help="Include _test.go files.")
+@build_options
 @click.option(
     "--format", "fmt", type=click.Choice(formats("analyze")), default="text", show_default=True
 )
@@ -84,6 +89,8 @@ def command(
     targets: Sequence[str],
     go: str | None,
     tests: bool,
+    tags: str | None,
+    gcflags: str | None,
     fmt: str,
     output: str | None,
     verbose: bool,
@@ -107,6 +114,7 @@ def command(
         sort=sort_order,
         top=top,
     )
+    build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
     inputs = [*targets, *([binary] if binary else [])]
     if output is not None:
         check_writable(output, inputs)  # before the build
@@ -117,7 +125,16 @@ def command(
             reporters.append(_reporter(fmt, verbose))
 
     with progress.running() as line:
-        report = _analyze(targets, go, tests, binary, packages, cross_check, load_reporter)
+        report = _analyze(
+            targets,
+            go,
+            tests,
+            binary,
+            packages,
+            cross_check,
+            load_reporter,
+            (build_tags, extra_gcflags),
+        )
         load_reporter()
         reporter = reporters[0]
         focused = apply_focus(report, focus)
@@ -148,10 +165,14 @@ def _analyze(
     packages: Sequence[str],
     cross_check: bool,
     while_building: Callable[[], None],
+    build: tuple[Sequence[str], Sequence[str]],
 ) -> Report:
+    build_tags, extra_gcflags = build
     if binary is not None:
-        if targets or cross_check or tests:
-            raise UsageError("--binary takes no TARGET, --tests or --cross-check")
+        if targets or cross_check or tests or build_tags or extra_gcflags:
+            raise UsageError(
+                "--binary takes no TARGET, --tests, --tags, --gcflags or --cross-check"
+            )
         # Imported here to keep source mode from loading capstone and the ELF readers.
         from escape_lens.binary_report import analyze_binary
 
@@ -161,7 +182,14 @@ def _analyze(
             raise UsageError("--package only applies to --binary")
         if not targets:
             raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
-        report = analyze_targets(list(targets), go=go, tests=tests, while_building=while_building)
+        report = analyze_targets(
+            list(targets),
+            go=go,
+            tests=tests,
+            tags=build_tags,
+            gcflags=extra_gcflags,
+            while_building=while_building,
+        )
     return report
 
 
@@ -208,7 +236,11 @@ def _cross_check(report: Report, targets: list[str]) -> int:
     # Imported here: only --cross-check needs the binary readers (capstone).
     from escape_lens.crosscheck import build_and_cross_check
 
-    disagreements = build_and_cross_check(report.toolchain, targets, report)
+    cwd = None
+    found = in_one_module(targets, os.getcwd())  # as analyze_targets builds them
+    if found is not None:
+        cwd, targets = found
+    disagreements = build_and_cross_check(report.toolchain, targets, report, cwd=cwd)
     for disagreement in disagreements:
         click.echo(str(disagreement))
     if disagreements:

@@ -7,6 +7,7 @@ import os
 import click
 
 from escape_lens import progress
+from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.options import progress_options
 from escape_lens.cli.output import check_writable, write_output
@@ -14,6 +15,7 @@ from escape_lens.gate.baseline import render_baseline
 from escape_lens.gate.hotpaths import HotPaths, hot_sites
 from escape_lens.gate.run import analyse
 from escape_lens.reporters.text_layout import counted
+from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 
 
 @click.command("baseline")
@@ -28,6 +30,7 @@ from escape_lens.reporters.text_layout import counted
     help="Where to write (default: the config's baseline path).",
 )
 @click.option("--go", metavar="PATH", help="The go command to use.")
+@build_options
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
 @progress_options
 def command(
@@ -35,6 +38,8 @@ def command(
     config_file: str | None,
     output: str | None,
     go: str | None,
+    tags: str | None,
+    gcflags: str | None,
     verbose: bool,
 ) -> None:
     """Write the hot-path heap allocation sites of TARGETS to the baseline file.
@@ -45,8 +50,11 @@ def command(
     inputs = [config_file] if config_file else []
     if output is not None:
         check_writable(output, inputs)
+    build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
     with progress.running():
-        analysed = analyse(targets, config_file=config_file, go=go)
+        analysed = analyse(
+            targets, config_file=config_file, go=go, tags=build_tags, gcflags=extra_gcflags
+        )
     path = output or analysed.config.baseline_path
     text = render_baseline(analysed.report, analysed.config, analysed.directives)
     write_output(text, path, [*inputs, analysed.config.path])

@@ -8,12 +8,14 @@ import sys
 import click
 
 from escape_lens import progress
+from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.options import progress_options
 from escape_lens.cli.output import check_writable, write_output
 from escape_lens.errors import EXIT_OK
 from escape_lens.gate.run import run_check
 from escape_lens.reporters import check_reporter, formats
+from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 
 
 @click.command("check")
@@ -30,6 +32,7 @@ from escape_lens.reporters import check_reporter, formats
 @click.option("-o", "--output", metavar="FILE", help="Write the output to FILE.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (report only).")
 @click.option("--go", metavar="PATH", help="The go command to use.")
+@build_options
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
 @progress_options
 def command(
@@ -40,6 +43,8 @@ def command(
     output: str | None,
     exit_zero: bool,
     go: str | None,
+    tags: str | None,
+    gcflags: str | None,
     verbose: bool,
 ) -> int:
     """Fail (exit 1) when hot paths gain heap allocations.
@@ -52,8 +57,16 @@ def command(
     inputs = [name for name in (config_file, baseline_file) if name]
     if output:
         check_writable(output, inputs)
+    build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
     with progress.running():
-        result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
+        result = run_check(
+            targets,
+            config_file=config_file,
+            baseline_file=baseline_file,
+            go=go,
+            tags=build_tags,
+            gcflags=extra_gcflags,
+        )
     reporter = check_reporter(output_format)
     if output:
         buffer = io.StringIO()

@@ -17,11 +17,18 @@ from escape_lens.gate.directives import Directives
 from escape_lens.gate.hotpaths import HotPaths, hot_sites
 from escape_lens.gonames import qualified_name, without_type_args
 from escape_lens.model.explain import describe_cost
-from escape_lens.records import Report, Site, SourcePos
+from escape_lens.records import Report, Site, SkippedPackage, SourcePos
 from escape_lens.vocab import AllocPath, FindingRule
 
 # Paths whose bytes per call are not a number: a run-time length, nothing, unknown.
 _NOT_STATIC = (AllocPath.DYNAMIC, AllocPath.NONE, None)
+
+
+def not_a_package(skipped: SkippedPackage) -> bool:
+    """A directory `./...` reaches whose name is no import path (a space, `<`, invalid
+    UTF-8): no go command builds it, so it is not part of the build the gate judges
+    (it is named in the result's notes)."""
+    return skipped.reason.startswith("malformed import path")
 
 
 def evaluate(
@@ -45,6 +52,7 @@ def evaluate(
             "functions with //escape-lens:hot"
         )
     findings += _unmatched_patterns(report, config, directives)
+    notes += [f"skipped {s.package}: {s.reason}" for s in report.skipped if not_a_package(s)]
     if baseline is not None:
         old = [s for s in baseline.sites if s.allocates and hot.is_hot(s)]
         present = _present_functions(report, directives, hot)

@@ -17,7 +17,7 @@ from escape_lens.findings import CheckResult
 from escape_lens.gate.baseline import load_baseline
 from escape_lens.gate.config import Config, load_config
 from escape_lens.gate.directives import Directives, scan_files
-from escape_lens.gate.evaluate import evaluate
+from escape_lens.gate.evaluate import evaluate, not_a_package
 from escape_lens.records import Report
 from escape_lens.toolchain.golist import source_files
 from escape_lens.toolchain.targets import in_one_module
@@ -38,6 +38,8 @@ def analyse(
     config_file: str | None = None,
     go: str | None = None,
     cwd: str | None = None,
+    tags: Sequence[str] = (),
+    gcflags: Sequence[str] = (),
 ) -> Analysed:
     """Find the config, build the targets (the config's, or `./...`), scan the directives.
 
@@ -62,13 +64,16 @@ def analyse(
     found = in_one_module(targets, run_in)  # go runs in the targets' module
     if found is not None:
         run_in, targets = found
-    report = analyze_targets(targets, go=go, tests=config.tests, cwd=run_in)
-    if report.skipped:
+    report = analyze_targets(
+        targets, go=go, tests=config.tests, cwd=run_in, tags=tags, gcflags=gcflags
+    )
+    failed = [s for s in report.skipped if not not_a_package(s)]
+    if failed:
         # A package that did not compile has no sites: judged, its baseline sites would
         # read as improvements. The gate refuses to judge a broken build.
-        broken = report.skipped[0]
+        broken = failed[0]
         reason = (broken.reason.strip().splitlines() or ["?"])[0]
-        more = f" (and {len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ""
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         raise BuildError(f"{broken.package} does not compile: {reason}{more}")
     files = source_files(report.toolchain.path, report.packages, cwd=run_in, tests=config.tests)
     directives = scan_files(report.root, files)
@@ -76,8 +81,9 @@ def analyse(
 
 
 def _package_dirs(targets: list[str], here: str) -> list[str]:
-    """A `.go` file stands for its package: alone it would compile as
-    `command-line-arguments`, whose function names match no pattern."""
+    """A `.go` file stands for its whole package: the gate judges packages (only the
+    file's sites would make the baseline's others read as improvements), and alone it
+    would compile as `command-line-arguments`, whose function names match no pattern."""
     result = []
     for target in targets:
         path = os.path.join(here, target)
@@ -96,6 +102,8 @@ def run_check(
     baseline_file: str | None = None,
     go: str | None = None,
     cwd: str | None = None,
+    tags: Sequence[str] = (),
+    gcflags: Sequence[str] = (),
 ) -> CheckResult:
     """`escape-lens check`. The baseline is `--baseline FILE`, else the configuration's
     `baseline`, else the default path. Only the default path may be missing ("budgets
@@ -103,7 +111,7 @@ def run_check(
     that exists but cannot be read as a baseline (a directory, a link to /dev/zero, too
     big, not a report), is an error: the gate never passes on a baseline it did not read.
     """
-    analysed = analyse(targets, config_file=config_file, go=go, cwd=cwd)
+    analysed = analyse(targets, config_file=config_file, go=go, cwd=cwd, tags=tags, gcflags=gcflags)
     config = analysed.config
     path = baseline_file if baseline_file is not None else config.baseline_path
     shown = os.path.relpath(path, cwd or os.getcwd())

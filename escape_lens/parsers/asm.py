@@ -269,6 +269,9 @@ class AsmParser:
         if positions.epoch != own_epoch:
             own_prefix = _NO_PREFIX
         jumps = function.jumps
+        # First letters of branches besides `J`: arm64's `BEQ`, `BLS`, `TBZ` ("" on amd64);
+        # its `CBZ`/`CBNZ` are told from CALL below.
+        branch_letters = self.architecture.branch_letters
         carried = self._window
         where_text = self._where_text
         pos = self._where  # (file, line) of where_text
@@ -284,7 +287,7 @@ class AsmParser:
                     op = line[op_at]
                 except IndexError:  # an empty instruction
                     continue
-                if op != "C" and op != "J":
+                if op != "C" and op != "J" and op not in branch_letters:
                     continue
             else:
                 if line[:1] != "\t":
@@ -338,7 +341,9 @@ class AsmParser:
                     if carried:
                         carried.clear()
                     since_call = index + 1
-            elif op == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
+                elif branch_letters and line.startswith("CB", op_at):
+                    jumps.append(line[op_at:])
+            elif op == "J" or op in branch_letters:  # `JGT\t66` (a pc in decimal), `JMP\tAX`
                 jumps.append(line[op_at:])
         if self.wants_tab_lines:  # the run may go on: keep what the next CALL may need
             carried.extend(Window((), lines, since_call, stop).oldest_first())

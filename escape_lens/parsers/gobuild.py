@@ -26,6 +26,7 @@ from escape_lens.parsers.asm import AsmParser, next_untabbed
 from escape_lens.parsers.descriptors import Descriptors
 from escape_lens.parsers.escape import EscapeParser
 from escape_lens.parsers.positions import Positions, Probe
+from escape_lens.parsers.registers import for_goarch
 from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
@@ -73,6 +74,7 @@ class BuildParser:
         tests: bool = False,
         archives: Mapping[str, str] | None = None,
         goroot: str = "",
+        goarch: str = "amd64",
     ) -> None:
         self.tests = tests
         self.positions = positions
@@ -80,7 +82,9 @@ class BuildParser:
         self.goroot = goroot
         self.states = {
             p.import_path: _PackageState(
-                p, EscapeParser(positions), AsmParser(positions, p.import_path, p.symbol_prefix)
+                p,
+                EscapeParser(positions),
+                AsmParser(positions, p.import_path, p.symbol_prefix, for_goarch(goarch)),
             )
             for p in packages
             if p.error is None

@@ -3,14 +3,16 @@
 The listing loop (parsers/asm.py) finds a CALL of an allocation entry point and the
 straight line before it (parsers/straightline.py); an `Architecture` says which registers
 carry the entry's arguments under the register ABI and what each instruction does to
-them. `AMD64` is the one the build uses today; another architecture is one more
-`Architecture` value with its own register names and moves.
+them. `AMD64` and `ARM64` are the two source mode reads (`for_goarch`); another
+architecture is one more `Architecture` value with its own register names and moves.
 
 Invariants:
-- A register holds a type (`LEAQ type:T(SB), R`) or a constant (`MOVL/MOVQ $n, R`,
-  `XORL R, R`), carried by register-to-register moves (`MOVL $10, BX; MOVQ BX, CX` for
-  make([]T, 10)); any other write to it forgets it. Flag-only instructions (`CMPQ AX,
-  DX`) change nothing: a type compared before it is allocated keeps its register.
+- A register holds a type (amd64 `LEAQ type:T(SB), R`, arm64 `MOVD $type:T(SB), R`) or a
+  constant (`MOVL/MOVQ $n, R`, `XORL R, R`; `MOVD/MOVW $n, R`, `MOVD ZR, R`), carried by
+  register-to-register moves (`MOVL $10, BX; MOVQ BX, CX` for make([]T, 10)); any other
+  write to it forgets it (arm64 `LDP` writes two). Flag-only instructions (`CMPQ AX,
+  DX`, `CMP R1, R2`) change nothing: a type compared before it is allocated keeps its
+  register.
 - A value not set on the straight line is None, never a guess (a type loaded from a
   generic dictionary has no name here).
 """
@@ -26,19 +28,22 @@ from escape_lens.entries import EntrySpec
 from escape_lens.parsers.descriptors import TYPE_PREFIXES
 from escape_lens.parsers.straightline import PSEUDO_OPS
 
-# What an instruction does to the registers: None (nothing), or (register, its new
-# value or None when it is forgotten, or the register whose value it copies).
+# What an instruction does to one register: (register, its new value or None when it is
+# forgotten, or the register whose value it copies). An instruction has a tuple of them.
 Effect = tuple[str, tuple[str, str | int] | None, str | None]
+_NO_EFFECT: tuple[Effect, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Architecture:
     """arg_registers: the register ABI's integer argument registers in Go assembler names
-    (argument i of an entry point, escape_lens.entries, is in the i-th)."""
+    (argument i of an entry point, escape_lens.entries, is in the i-th); branch_letters:
+    first letters of branch instructions besides `J` (and `CB...`, told from `CALL`)."""
 
     name: str
     arg_registers: tuple[str, ...]
-    effect: Callable[[str, str], Effect | None]
+    effects: Callable[[str, str], tuple[Effect, ...]]
+    branch_letters: str = ""
 
     def register(self, arg: int | None) -> str | None:
         return None if arg is None else self.arg_registers[arg]
@@ -52,16 +57,13 @@ class Architecture:
         for op, operands in straight:
             if op in PSEUDO_OPS:
                 continue
-            effect = self.effect(op, operands)
-            if effect is None:
-                continue
-            reg, value, source = effect
-            if source is not None:
-                value = held.get(source)  # `MOVQ BX, CX` copies it
-            if value is None:
-                held.pop(reg, None)
-            else:
-                held[reg] = value
+            for reg, value, source in self.effects(op, operands):
+                if source is not None:
+                    value = held.get(source)  # `MOVQ BX, CX` copies it
+                if value is None:
+                    held.pop(reg, None)
+                else:
+                    held[reg] = value
         type_name = _held(held, self.register(spec.type_arg), "type")
         count = _held(held, self.register(spec.count_arg), "const")
         return (
@@ -96,11 +98,11 @@ _AMD64_READ_ONLY_OPS = ("CMP", "TEST", "BT", "UCOMIS", "COMIS")
 
 
 @lru_cache(maxsize=1 << 14)  # the same few thousand instructions set up most calls
-def _amd64_effect(op: str, args: str) -> Effect | None:
+def _amd64_effects(op: str, args: str) -> tuple[Effect, ...]:
     """What an amd64 instruction does to the registers (see `Effect`)."""
     source, _, dest = args.rpartition(", ")
     if op.startswith(_AMD64_READ_ONLY_OPS) or not _AMD64_REGISTER.match(dest):
-        return None
+        return _NO_EFFECT
     value: tuple[str, str | int] | None = None
     copied = None
     if op == "LEAQ":
@@ -115,7 +117,7 @@ def _amd64_effect(op: str, args: str) -> Effect | None:
             copied = _amd64_full_register(source)
     elif op in ("XORL", "XORQ") and source == dest:
         value = ("const", 0)
-    return _amd64_full_register(dest), value, copied
+    return ((_amd64_full_register(dest), value, copied),)
 
 
 def _amd64_full_register(reg: str) -> str:
@@ -130,5 +132,51 @@ def _amd64_full_register(reg: str) -> str:
 
 
 AMD64 = Architecture(
-    "amd64", ("AX", "BX", "CX", "DI", "SI", "R8", "R9", "R10", "R11"), _amd64_effect
+    "amd64", ("AX", "BX", "CX", "DI", "SI", "R8", "R9", "R10", "R11"), _amd64_effects
 )
+
+_ARM64_CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
+_ARM64_REGISTER = re.compile(r"^(?:R\d+|ZR|RSP|g)$")
+# Flag-only instructions (`CMP R1, R2` sets flags; its last operand is read, not written).
+_ARM64_READ_ONLY_OPS = ("CMP", "CMN", "TST", "FCMP", "CCMP", "CCMN")
+
+
+@lru_cache(maxsize=1 << 14)
+def _arm64_effects(op: str, args: str) -> tuple[Effect, ...]:
+    """What an arm64 instruction does to the registers (see `Effect`); the destination
+    is the last operand (`MOVD $type:T(SB), R1`, `ADD $8, R1, R2`), or a register pair
+    (`LDP 8(RSP), (R1, R2)`)."""
+    if op.startswith(_ARM64_READ_ONLY_OPS):
+        return _NO_EFFECT
+    if args.endswith(")") and op.startswith(("LDP", "CASP")):  # writes a pair
+        pair = args[args.rfind("(") + 1 : -1].split(", ")
+        return tuple((reg, None, None) for reg in pair if _ARM64_REGISTER.match(reg))
+    source, _, dest = args.rpartition(", ")
+    if not _ARM64_REGISTER.match(dest) or dest in ("ZR", "RSP"):
+        return _NO_EFFECT
+    value: tuple[str, str | int] | None = None
+    copied = None
+    if op in ("MOVD", "MOVW", "MOVWU"):
+        const = _ARM64_CONST.match(source)
+        if const is not None:
+            value = ("const", int(const.group("value"), 0))
+        elif source.startswith("$"):
+            name = type_symbol(source[1:])
+            if name is not None:
+                value = ("type", name)
+        elif source == "ZR":
+            value = ("const", 0)
+        elif _ARM64_REGISTER.match(source):
+            copied = source
+    return ((dest, value, copied),)
+
+
+# The register ABI's integer argument registers: R0-R15.
+ARM64 = Architecture("arm64", tuple(f"R{i}" for i in range(16)), _arm64_effects, "BT")
+
+ARCHITECTURES = {"amd64": AMD64, "arm64": ARM64}
+
+
+def for_goarch(goarch: str) -> Architecture:
+    """The Architecture of a GOARCH source mode reads (toolchain/build.py refuses others)."""
+    return ARCHITECTURES.get(goarch, AMD64)

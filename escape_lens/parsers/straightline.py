@@ -94,11 +94,12 @@ def boxed_type(after: list[str]) -> str | None:
 
 
 def branch_targets(jumps: list[str]) -> set[int]:
-    """The pcs that branches go to: `JGT\t66` goes to 66 (in decimal), `JMP\tAX` nowhere
-    known."""
+    """The pcs that branches go to, the last operand: `JGT\t66` (amd64), `BLS\t66`,
+    `CBZ\tR0, 66` (arm64) go to 66 (in decimal); `JMP\tAX` nowhere known."""
     targets = set()
     for jump in jumps:
         target = jump[jump.find("\t") + 1 :]  # (no tab: the whole, which is no number)
+        target = target[target.rfind(" ") + 1 :]
         if target.isdigit():
             targets.add(int(target))
     return targets

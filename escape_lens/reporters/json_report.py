@@ -21,6 +21,7 @@ from escape_lens.inputs import MAX_REPORT_BYTES, read_text
 from escape_lens.parsers.escape import flow_step
 from escape_lens.records import (
     AllocCall,
+    BuildSettings,
     EscapeDiagnostic,
     GoToolchain,
     GoVersion,
@@ -206,12 +207,35 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def build_to_dict(build: BuildSettings) -> dict[str, Any]:
+    return {
+        "tags": list(build.tags),
+        "gcflags": list(build.gcflags),
+        "goflags": list(build.goflags),
+        "ignored": list(build.ignored),
+    }
+
+
+def _build_from(data: Mapping[str, Any] | None) -> BuildSettings:
+    if not data:
+        return BuildSettings()
+    return BuildSettings(
+        tags=tuple(str(t) for t in data.get("tags", ())),
+        gcflags=tuple(str(f) for f in data.get("gcflags", ())),
+        goflags=tuple(str(f) for f in data.get("goflags", ())),
+        ignored=tuple(str(f) for f in data.get("ignored", ())),
+    )
+
+
 def _report_head(report: Report) -> dict[str, Any]:
+    # `build` only when there is one: reports of plain builds stay as they were.
+    build = {"build": build_to_dict(report.build)} if report.build else {}
     return {
         "schema": SCHEMA,
         "tool_version": report.tool_version,
         "origin": report.origin,
         "toolchain": toolchain_to_dict(report.toolchain),
+        **build,
         "root": report.root,
         "packages": list(report.packages),
         "summary": summarize(report.sites),
@@ -262,6 +286,7 @@ def report_from_dict(data: Mapping[str, Any], source: str = "report") -> Report:
             ),
             root=str(data.get("root", "")),
             origin=data.get("origin", "source"),
+            build=_build_from(data.get("build")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReportFormatError(f"{source}: malformed escape-lens report ({exc})") from exc

@@ -77,6 +77,8 @@ class TextReporter:
 
     def lines(self, report: Report, width: int, paint: Paint) -> Iterable[str]:
         yield _header(report)
+        if report.build:
+            yield "build: " + " · ".join(report.build.describe())
         by_package: dict[str, list[Site]] = {package: [] for package in report.packages}
         for site in report.sites:
             by_package.setdefault(site.package, []).append(site)

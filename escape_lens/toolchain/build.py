@@ -31,44 +31,39 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from escape_lens import progress
-from escape_lens.errors import TargetError, ToolchainError
+from escape_lens.errors import TargetError, ToolchainError, UnsupportedGoError
 from escape_lens.parsers.positions import Probe
-from escape_lens.records import CompileOutput, GoToolchain, ListedPackage, PackageOutput, TypeInfo
+from escape_lens.records import (
+    BuildSettings,
+    CompileOutput,
+    GoToolchain,
+    ListedPackage,
+    PackageOutput,
+    TypeInfo,
+)
 from escape_lens.toolchain import resultcache
-from escape_lens.toolchain.golist import iter_json_objects
-from escape_lens.toolchain.locate import read_toolchain
+from escape_lens.toolchain.buildflags import build_flags
+from escape_lens.toolchain.filetargets import as_packages
+from escape_lens.toolchain.golist import Listing, read_listing
+from escape_lens.toolchain.locate import read_go_env, read_toolchain
 from escape_lens.toolchain.stream import FileProcess, read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
 from escape_lens.toolchain.typesizes import type_sizes
 
 BUILD_TIMEOUT = 3600.0
+# The listings parsers/asm.py reads; others are refused rather than read wrong.
+SOURCE_ARCHITECTURES = ("amd64", "arm64")
 _BATCH = 1 << 16
-GCFLAGS = "-gcflags=-m=2 -S"
 _Kept = TypeVar("_Kept")
 _LIST_FIELDS = (
     "ImportPath,Dir,Name,Error,DepsErrors,Module,Standard,TestGoFiles,XTestGoFiles,"
     "Export,BuildID,DepOnly,ForTest"
 )
-
-
-@dataclass(slots=True)
-class Listing:
-    """What the go command said about the targets and everything they import.
-
-    targets: one ListedPackage per target package (with the build IDs of its compiles),
-    in go list's order; archives: per compiled package as go list names it (`pkg`,
-    `pkg [pkg.test]`, `pkg_test [pkg.test]`), its compiled archive; exports: the
-    archive (export data) of every package, by plain import path.
-    """
-
-    targets: list[ListedPackage] = field(default_factory=list)
-    archives: dict[str, str] = field(default_factory=dict)
-    exports: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +87,8 @@ class Built(Generic[_Kept]):
     root: str
     results: tuple[_Kept, ...]
     command: tuple[str, ...]
+    build: BuildSettings
+    only_files: tuple[str, ...]
 
 
 OUTPUTS: Stage[PackageOutput] = Stage(PackageOutput, lambda _, output: output, lambda o: o.types)
@@ -103,16 +100,27 @@ def compile_targets(
     *,
     tests: bool = False,
     cwd: str | None = None,
+    tags: Sequence[str] = (),
+    gcflags: Sequence[str] = (),
 ) -> CompileOutput:
     """Compile `targets` once with escape diagnostics and assembly; parse per package.
 
     `go` is the toolchain, or its go binary, whose version and platform are then read
-    (`go env`) while the build runs. Raises TargetError (bad targets) or ToolchainError
-    (go failed to run or timed out, or is not a supported Go); a package that does not
-    compile is a PackageOutput with `error`, not an exception.
+    (`go env`) while the build runs. `tags` and `gcflags` are the user's build tags and
+    extra compiler flags (toolchain/buildflags.py). Raises TargetError (bad targets) or
+    ToolchainError (go failed to run or timed out, is not a supported Go, or builds for
+    an architecture whose listings are not read); a package that does not compile is a
+    PackageOutput with `error`, not an exception.
     """
-    built = build_targets(go, targets, OUTPUTS, tests=tests, cwd=cwd)
-    return CompileOutput(built.toolchain, built.root, built.results, built.command)
+    built = build_targets(go, targets, OUTPUTS, tests=tests, cwd=cwd, tags=tags, gcflags=gcflags)
+    return CompileOutput(
+        toolchain=built.toolchain,
+        root=built.root,
+        packages=built.results,
+        command=built.command,
+        build=built.build,
+        only_files=built.only_files,
+    )
 
 
 def build_targets(
@@ -122,15 +130,24 @@ def build_targets(
     *,
     tests: bool = False,
     cwd: str | None = None,
+    tags: Sequence[str] = (),
+    gcflags: Sequence[str] = (),
     while_building: Callable[[], object] | None = None,
 ) -> Built[_Kept]:
     """compile_targets, keeping per package what `stage` makes of its output (in import
     path order); a package whose kept result is in the result cache is not parsed.
     `while_building` is called while go runs, after what the build itself needs."""
-    workdir = os.path.abspath(cwd or os.getcwd())
+    workdir = os.path.realpath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
     go_path = go.path if isinstance(go, GoToolchain) else str(go)
-    command = tuple(_build_argv(go_path, checked, tests=tests))
+    go_env = read_go_env(go_path, workdir, ("GOARCH", "GOFLAGS", "GOWORK"))
+    check_architecture(go_env["GOARCH"])
+    flags = build_flags(go_env, tags=tags, gcflags=gcflags)
+    process_env = {"GOFLAGS": flags.goflags, "PWD": workdir}
+    checked = as_packages(
+        go_path, checked, cwd=workdir, tests=tests, flags=flags.argv, env=process_env
+    )
+    command = tuple(_build_argv(go_path, checked, tests=tests, flags=flags.argv))
     line = progress.current()
     with tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp:
         listing_path, output_path = os.path.join(tmp, "listing"), os.path.join(tmp, "output")
@@ -138,7 +155,12 @@ def build_targets(
             open(listing_path, "wb") as stdout,
             open(output_path, "wb") as stderr,
             FileProcess(
-                command, stdout=stdout, stderr=stderr, timeout=BUILD_TIMEOUT, cwd=workdir
+                command,
+                stdout=stdout,
+                stderr=stderr,
+                timeout=BUILD_TIMEOUT,
+                cwd=workdir,
+                env=process_env,
             ) as process,
         ):
             # While go runs: the last run's results are decoded (resultcache.Preload),
@@ -161,7 +183,7 @@ def build_targets(
         if not listing.targets:
             raise TargetError(_nothing_listed(warnings, checked, returncode))
         _no_match(warnings)
-        root = _root(listing.targets, checked, toolchain)
+        root = _root(listing.targets, checked, toolchain, go_env["GOWORK"])
         context = resultcache.Context(toolchain, workdir, root, tests)
         cached = _cached(listing, context, stage.kind, preload)
         known = {t.name: t for kept in cached.values() for t in stage.types(kept)}
@@ -181,7 +203,19 @@ def build_targets(
         results.append(kept)
     stored = [t for t in listing.targets if t.error is None and t.build_ids]
     resultcache.remember(preload, [resultcache.entry_path(context, t, stage.kind) for t in stored])
-    return Built(toolchain, root, tuple(results), command)
+    only_files: tuple[str, ...] = ()
+    if checked.only:
+        from escape_lens.parsers.positions import Positions
+
+        only_files = tuple(Positions(workdir, root).file(f) for f in checked.only)
+    return Built(toolchain, root, tuple(results), command, flags.settings, only_files)
+
+
+def check_architecture(goarch: str) -> None:
+    if goarch not in SOURCE_ARCHITECTURES:
+        raise UnsupportedGoError(
+            f"source mode reads amd64 and arm64 listings; GOARCH={goarch} is not supported"
+        )
 
 
 def _parse(
@@ -208,10 +242,11 @@ def _parse(
     line = progress.current()
     parser = BuildParser(
         unparsed,
-        Positions(context.workdir, context.root),
+        Positions(context.workdir, context.root, toolchain.goroot),
         tests=context.tests,
         archives=listing.archives,
         goroot=toolchain.goroot,
+        goarch=toolchain.goarch,
     )
     size = max(1, os.path.getsize(output_path))
     what = f"{len(parser.states)} of {len(listing.targets)} packages"
@@ -324,116 +359,13 @@ def _no_match(warnings: Sequence[str]) -> None:
             raise TargetError(nothing.group(0))
 
 
-def read_listing(text: str, *, tests: bool = False) -> Listing:
-    """The Listing of `go list -e -export -deps -json` output; TargetError for a target
-    that names no package at all (a pattern with no directory behind it)."""
-    listing = Listing()
-    build_ids: dict[str, str] = {}
-    raws = list(iter_json_objects(text))
-    variants: dict[str, list[dict[str, object]]] = {}
-    for raw in raws:
-        path = str(raw.get("ImportPath") or "")
-        export, build_id = raw.get("Export"), raw.get("BuildID")
-        if isinstance(export, str) and export:
-            listing.archives[path] = export
-            if " [" not in path:
-                listing.exports[path] = export
-        if isinstance(build_id, str) and build_id:
-            build_ids[path] = build_id
-        for_test = raw.get("ForTest")
-        if isinstance(for_test, str) and for_test:
-            variants.setdefault(for_test, []).append(raw)
-        elif path.endswith(".test") and not raw.get("DepOnly"):
-            variants.setdefault(path.removesuffix(".test"), []).append(raw)
-    for raw in raws:
-        path = str(raw.get("ImportPath") or "")
-        if raw.get("DepOnly") or raw.get("ForTest") or " [" in path:
-            continue
-        if tests and path.endswith(".test") and path.removesuffix(".test") in variants:
-            continue  # the generated test main
-        listed = _listed(raw)
-        if listed.error and not listed.dir:
-            raise TargetError(f"{listed.import_path}: {_first_line(listed.error)}")
-        if tests:
-            listed = _with_tests(listed, variants.get(path, []))
-        compiled = _compiled_blocks(listed, tests)
-        ids = tuple(build_ids.get(block, "") for block in compiled)
-        if all(ids):
-            listed = replace(listed, build_ids=ids)
-        listing.targets.append(listed)
-    return listing
-
-
-def _compiled_blocks(listed: ListedPackage, tests: bool) -> tuple[str, ...]:
-    """The compiles whose output makes up the package's result (parsers/gobuild.py)."""
-    path = listed.import_path
-    if not tests:
-        return (path,)
-    own = f"{path} [{path}.test]" if listed.has_tests else path
-    return (own, *((f"{path}_test [{path}.test]",) if listed.has_xtests else ()))
-
-
-def _with_tests(listed: ListedPackage, variants: Sequence[dict[str, object]]) -> ListedPackage:
-    """The package with the first error of its test variants (a broken _test.go file)."""
-    if listed.error is not None:
-        return listed
-    # The variants with the test files first; the test main only repeats their errors.
-    ordered = sorted(variants, key=lambda v: str(v.get("ImportPath", "")).endswith(".test"))
-    for variant in ordered:
-        error = _listed(variant).error
-        if error is not None:
-            return replace(listed, error=error)
-    return listed
-
-
-def _listed(raw: dict[str, object]) -> ListedPackage:
-    def text(key: str) -> str:
-        value = raw.get(key)
-        return value if isinstance(value, str) else ""
-
-    def strings(key: str) -> tuple[str, ...]:
-        value = raw.get(key)
-        return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
-
-    error = None
-    own = raw.get("Error")
-    if isinstance(own, dict) and own.get("Err"):
-        error = _without_header(str(own["Err"]))
-    deps_errors = raw.get("DepsErrors")
-    if error is None and isinstance(deps_errors, list):
-        for failed in deps_errors:
-            message = str(failed.get("Err") or "") if isinstance(failed, dict) else ""
-            header = re.match(r"# (\S+)", message)
-            if header is not None:
-                first = _first_line(_without_header(message))
-                error = f"not compiled: dependency {header.group(1)} failed: {first}"
-                break
-            if message and error is None:
-                error = message.strip()
-    module = raw.get("Module")
-    module_dir = str(module.get("Dir") or "") if isinstance(module, dict) else ""
-    return ListedPackage(
-        import_path=text("ImportPath"),
-        dir=text("Dir"),
-        name=text("Name"),
-        error=error,
-        module_dir=module_dir,
-        standard=bool(raw.get("Standard")),
-        has_tests=bool(strings("TestGoFiles")),
-        has_xtests=bool(strings("XTestGoFiles")),
-    )
-
-
-def _without_header(message: str) -> str:
-    """go's `# pkg` line before a compile error's message goes: the report names it."""
-    text = message.strip("\n")
-    if text.startswith("# "):
-        text = text.partition("\n")[2]
-    return text.strip("\n")
-
-
-def _root(listed: Sequence[ListedPackage], targets: Targets, toolchain: GoToolchain) -> str:
-    """The directory positions are relative to: the main module, GOROOT/src, or the files'."""
+def _root(
+    listed: Sequence[ListedPackage], targets: Targets, toolchain: GoToolchain, gowork: str
+) -> str:
+    """The directory positions are relative to: the workspace (go.work), the main module,
+    GOROOT/src, or the files'."""
+    if gowork and gowork != "off" and any(p.module_dir for p in listed):
+        return os.path.dirname(os.path.realpath(gowork))
     for package in listed:
         if package.module_dir:
             return package.module_dir
@@ -446,7 +378,7 @@ def _root(listed: Sequence[ListedPackage], targets: Targets, toolchain: GoToolch
     return listed[0].dir if listed else ""
 
 
-def _build_argv(go: str, targets: Targets, *, tests: bool) -> list[str]:
+def _build_argv(go: str, targets: Targets, *, tests: bool, flags: Sequence[str]) -> list[str]:
     names = list(targets.files or targets.patterns)
     test = ["-test"] if tests else []
     return [
@@ -457,7 +389,7 @@ def _build_argv(go: str, targets: Targets, *, tests: bool) -> list[str]:
         "-deps",
         *test,
         f"-json={_LIST_FIELDS}",
-        GCFLAGS,
+        *flags,
         "--",
         *names,
     ]

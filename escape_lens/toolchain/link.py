@@ -61,9 +61,15 @@ class _Listed:
     standard: bool
 
 
-def _go_list(toolchain: GoToolchain, targets: Sequence[str], cwd: str | None) -> list[_Listed]:
-    argv = [toolchain.path, "list", "-json", "--", *targets]
-    text = run(argv, timeout=BUILD_TIMEOUT, cwd=cwd).stdout
+def _go_list(
+    toolchain: GoToolchain,
+    targets: Sequence[str],
+    cwd: str | None,
+    flags: Sequence[str],
+    env: Mapping[str, str] | None,
+) -> list[_Listed]:
+    argv = [toolchain.path, "list", "-json", *flags, "--", *targets]
+    text = run(argv, timeout=BUILD_TIMEOUT, cwd=cwd, env=env).stdout
     decoder = json.JSONDecoder()
     listed: list[_Listed] = []
     pos = 0
@@ -137,8 +143,12 @@ def build_linking_all(
     out_dir: str | os.PathLike[str],
     *,
     cwd: str | None = None,
+    flags: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> list[Path]:
-    """Binaries that together contain every function of the target packages.
+    """Binaries that together contain every function of the target packages, built
+    with the build `flags` (`-tags`, `-gcflags`) and environment (GOFLAGS) of the
+    source-mode report.
 
     Main packages are built as they are. Library packages go into one generated program
     that references each exported function and method, so the linker cannot drop them;
@@ -147,19 +157,19 @@ def build_linking_all(
     """
     out = Path(out_dir)
     if all(t.endswith(".go") for t in targets):
-        return [build_binary(toolchain, targets, out / "main", cwd=cwd)]
-    listed = _go_list(toolchain, targets, cwd)
+        return [build_binary(toolchain, targets, out / "main", cwd=cwd, flags=flags, env=env)]
+    listed = _go_list(toolchain, targets, cwd, flags, env)
     built = []
     mains = [p.import_path for p in listed if p.name == "main"]
     if mains:
-        build_binary(toolchain, mains, str(out) + os.sep, cwd=cwd)
+        build_binary(toolchain, mains, str(out) + os.sep, cwd=cwd, flags=flags, env=env)
         built += sorted(p for p in out.iterdir() if p.is_file())
     by_root: dict[str, list[_Listed]] = {}
     for package in listed:
         if package.name != "main" and package.module_dir:
             by_root.setdefault(_importer_root(package), []).append(package)
     for index, (root, libraries) in enumerate(sorted(by_root.items())):
-        built.append(_build_link_all(toolchain, root, libraries, out, index))
+        built.append(_build_link_all(toolchain, root, libraries, out, index, flags, env))
     return built
 
 
@@ -175,7 +185,13 @@ def _importer_root(package: _Listed) -> str:
 
 
 def _build_link_all(
-    toolchain: GoToolchain, root: str, libraries: Sequence[_Listed], out: Path, index: int
+    toolchain: GoToolchain,
+    root: str,
+    libraries: Sequence[_Listed],
+    out: Path,
+    index: int,
+    flags: Sequence[str],
+    env: Mapping[str, str] | None,
 ) -> Path:
     with tempfile.TemporaryDirectory(prefix="escape-lens-link-") as tmp:
         main_go = Path(tmp, "main.go")
@@ -184,6 +200,8 @@ def _build_link_all(
         overlay = Path(tmp, "overlay.json")
         overlay.write_text(json.dumps({"Replace": {str(virtual / "main.go"): str(main_go)}}))
         target = out / f"{LINK_ALL_NAME}-{index}"
-        argv = [toolchain.path, "build", "-buildvcs=false", "-overlay", str(overlay)]
-        run([*argv, "-o", str(target), "--", str(virtual)], timeout=BUILD_TIMEOUT, cwd=root)
+        argv = [toolchain.path, "build", "-buildvcs=false", *flags, "-overlay", str(overlay)]
+        run(
+            [*argv, "-o", str(target), "--", str(virtual)], timeout=BUILD_TIMEOUT, cwd=root, env=env
+        )
     return target

@@ -86,3 +86,15 @@ def read_toolchain(go: Path) -> GoToolchain:
         goexperiment=experiments,
         goroot=str(env.get("GOROOT", "")),
     )
+
+
+def read_go_env(go: str, cwd: str, names: tuple[str, ...]) -> dict[str, str]:
+    """`go env` values as the go command sees them in `cwd` (GOWORK depends on it)."""
+    try:
+        result = run(
+            [go, "env", "-json", *names], timeout=GO_ENV_TIMEOUT, cwd=cwd, env={"PWD": cwd}
+        )
+        env = json.loads(result.stdout)
+    except (ToolchainError, json.JSONDecodeError) as exc:
+        raise ToolchainError(f"{go} does not work as a Go toolchain: {exc}") from exc
+    return {name: str(env.get(name) or "") for name in names}

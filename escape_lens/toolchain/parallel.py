@@ -137,10 +137,11 @@ def _work(
     try:
         parser = BuildParser(
             group,
-            Positions(context.workdir, context.root),
+            Positions(context.workdir, context.root, context.toolchain.goroot),
             tests=context.tests,
             archives=archives,
             goroot=context.toolchain.goroot,
+            goarch=context.toolchain.goarch,
         )
         for start, end in ranges:
             for batch in _lines(output_path, start, end):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import shlex
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import IO
 
@@ -45,10 +45,11 @@ class FileProcess:
         stderr: IO[bytes],
         timeout: float,
         cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.argv = tuple(argv)
         self.timeout = deadline(timeout)
-        self._running = running(self.argv, stdout=stdout, stderr=stderr, cwd=cwd)
+        self._running = running(self.argv, stdout=stdout, stderr=stderr, cwd=cwd, env=env)
         self._proc = self._running.__enter__()
         self.timed_out = False
         self._stopped = threading.Event()

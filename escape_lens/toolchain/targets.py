@@ -6,6 +6,11 @@ A target is one of: Go files of one package (`main.go a.go`), a directory (`.`, 
 The checks here give one clear line for the mistakes users make; whatever passes them is
 given to `go list -e` after a `--`, which decides the rest. A target never starts with
 `-`: targets come from checked-in configuration too, and must not become go flags.
+
+Paths are made canonical here, at the edge: symbolic links resolved once (`os.path.realpath`),
+so a module reached through a link (`cd modlink`, a CI checkout, macOS `/tmp`) gives the
+same positions, and the same report, as the module itself. The go command is run in the
+resolved directory (with `PWD` saying so, which go would otherwise believe).
 """
 
 from __future__ import annotations
@@ -19,10 +24,15 @@ from escape_lens.errors import TargetError
 
 @dataclass(frozen=True, slots=True)
 class Targets:
-    """Checked targets: `files` (absolute .go paths of one package) or `patterns`."""
+    """Checked targets: `files` (absolute .go paths of one package) or `patterns`.
+
+    only: with `patterns` that are the directories of named files (toolchain/filetargets.py),
+    those files (absolute): the report keeps only their sites.
+    """
 
     files: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
 
 
 def _is_path(target: str) -> bool:
@@ -62,7 +72,7 @@ def in_one_module(targets: Sequence[str], here: str) -> tuple[str, list[str]] | 
     for target in targets:
         recursive = target.endswith("...")
         base = os.path.expanduser(target.removesuffix("...").rstrip("/")) or "."
-        path = os.path.abspath(os.path.join(here, base))
+        path = os.path.realpath(os.path.join(here, base))
         root = find_go_mod(path) if os.path.exists(path) else None
         if root is None:
             return None
@@ -119,7 +129,20 @@ def check_targets(targets: Sequence[str], cwd: str) -> Targets:
     for target in patterns:
         if _is_path(target):
             _check_directory(target, cwd)
-    return Targets(patterns=patterns)
+    return Targets(patterns=tuple(_canonical(target, cwd) for target in patterns))
+
+
+def _canonical(target: str, cwd: str) -> str:
+    """A directory target with its links resolved: `./rel` under `cwd` (itself resolved),
+    else absolute; a package pattern as it is."""
+    if not _is_path(target):
+        return target
+    recursive = target == "..." or target.endswith("/...")
+    base = target[: -len("...")].rstrip("/") if recursive else target
+    path = os.path.realpath(os.path.join(cwd, base or "."))
+    inside = os.path.relpath(path, cwd).replace(os.sep, "/")
+    spelled = path if inside.startswith("..") else ("./" + inside if inside != "." else ".")
+    return spelled + ("/..." if recursive else "")
 
 
 def _as_directory(target: str, cwd: str) -> str:
@@ -144,7 +167,7 @@ def _checked_file(target: str, cwd: str) -> str:
         raise TargetError(f"{target}: not a Go file (expected a .go file, directory or package)")
     if not os.path.isfile(path):
         raise TargetError(f"{target}: not a file")
-    return os.path.abspath(path)
+    return os.path.realpath(path)
 
 
 def _check_directory(target: str, cwd: str) -> None:

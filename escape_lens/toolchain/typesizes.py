@@ -121,6 +121,7 @@ def build_helper(toolchain: GoToolchain, directory: str) -> Path:
         [toolchain.path, "build", "-o", str(binary), "--", str(HELPER)],
         timeout=TIMEOUT,
         cwd=directory,
-        env={"GOFLAGS": "", "GO111MODULE": "on", "GOWORK": "off"},
+        # It runs here: built for this machine even when the targets are not.
+        env={"GOFLAGS": "", "GO111MODULE": "on", "GOWORK": "off", "GOOS": "", "GOARCH": ""},
     )
     return binary

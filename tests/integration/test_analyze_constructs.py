@@ -35,17 +35,37 @@ pytestmark = pytest.mark.slow
 _REPORTS: dict[str, Report] = {}
 
 
-def _report(go: Path) -> Report:
-    key = str(go)
+def _report(go: Path, platform: str = "") -> Report:
+    """The module's report; `platform` (`darwin/arm64`) cross-compiles, as source mode
+    does without a C toolchain."""
+    key = f"{go} {platform}"
     if key not in _REPORTS:
-        _REPORTS[key] = analyze_targets(["./..."], go=key, cwd=str(CONSTRUCTS))
+        with pytest.MonkeyPatch.context() as env:
+            if platform:
+                goos, goarch = platform.split("/")
+                env.setenv("GOOS", goos)
+                env.setenv("GOARCH", goarch)
+            _REPORTS[key] = analyze_targets(["./..."], go=str(go), cwd=str(CONSTRUCTS))
     return _REPORTS[key]
 
 
-@pytest.fixture(scope="module", params=["pinned", "1.21.13", "1.24.11"])
+# Every toolchain on amd64; arm64 (linux and darwin, what Apple Silicon builds) with the
+# oldest and the pinned one: the same sites, sizes and classes are expected.
+@pytest.fixture(
+    scope="module",
+    params=[
+        "pinned",
+        "1.21.13",
+        "1.24.11",
+        "pinned linux/arm64",
+        "pinned darwin/arm64",
+        "1.21.13 linux/arm64",
+    ],
+)
 def constructs_report(request: pytest.FixtureRequest, pinned_go: Path) -> Report:
-    go = pinned_go if request.param == "pinned" else fetch_toolchain(str(request.param))
-    return _report(go)
+    version, _, platform = str(request.param).partition(" ")
+    go = pinned_go if version == "pinned" else fetch_toolchain(version)
+    return _report(go, platform)
 
 
 @pytest.mark.parametrize("package", expected_packages())

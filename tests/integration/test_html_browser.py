@@ -357,6 +357,22 @@ def test_binary_report_page(browser: Any, pinned_toolchain: GoToolchain, tmp_pat
         page.close()
 
 
+def test_build_settings_in_the_header(browser: Any, pinned_go: Path, tmp_path: Path) -> None:
+    """Tags and compiler flags are shown with the toolchain; a plain build shows none."""
+    directory = FIXTURES / "quickstart"
+    report = analyze_targets(["main.go"], go=str(pinned_go), cwd=str(directory), gcflags=("-l",))
+    assert report.build.gcflags == ("-l",)
+    path = tmp_path / "flags.html"
+    with path.open("w", encoding="utf-8") as stream:
+        get_reporter("html").render(report, stream)
+    page = Page(browser, path)
+    try:
+        assert page.errors == []
+        assert "gcflags=-l" in page.page.inner_text(".meta")
+    finally:
+        page.close()
+
+
 def test_hostile_strings_stay_text(browser: Any, tmp_path: Path) -> None:
     """A `</script><!--` in an expression or type is shown as text, never parsed as HTML."""
     from tests.unit.test_html_report import make_report, render

@@ -153,6 +153,17 @@
 
   // --- header and summary ---------------------------------------------------------------
 
+  // The build's tags and flags, as the text header shows them (absent for a plain build).
+  function buildMeta(build) {
+    if (!build) return [];
+    var parts = [];
+    if (build.tags.length) parts.push("tags=" + build.tags.join(","));
+    if (build.gcflags.length) parts.push("gcflags=" + build.gcflags.join(" "));
+    if (build.goflags.length) parts.push("GOFLAGS=" + build.goflags.join(" "));
+    if (build.ignored.length) parts.push("not applied: " + build.ignored.join(" "));
+    return parts;
+  }
+
   function header() {
     var tc = report.toolchain;
     var only = report.packages[0];
@@ -163,7 +174,7 @@
       "allocator model " + data.model + (data.model_note ? " (" + data.model_note + ")" : ""),
       "escape-lens " + report.tool_version,
       report.origin === "binary" ? "from a compiled binary" : "from source",
-    ];
+    ].concat(buildMeta(report.build));
     return h("header", { class: "top" },
       h("div", { class: "brand", "aria-hidden": "true" }, h("span", { class: "logo" }), "escape-lens"),
       h("h1", { text: (data.diff ? "Diff: " : "") + title }),
