@@ -57,3 +57,7 @@ class ConfigError(EscapeLensError):
 
 class ReportFormatError(EscapeLensError):
     """A JSON report or baseline given as input is not one escape-lens wrote."""
+
+
+class ProfileFormatError(EscapeLensError):
+    """A file given as a heap profile is not a readable Go heap profile (pprof)."""

@@ -210,6 +210,7 @@ class Site:
     expr: str = ""
     inlined_from: SourcePos | None = None
     fingerprint: str = ""
+    observed: Observed | None = None
 
     @property
     def entry(self) -> str | None:
@@ -246,6 +247,7 @@ class Report:
     skipped: tuple[SkippedPackage, ...] = ()
     root: str = ""
     origin: Origin = "source"
+    profile: ProfileSummary | None = None
 
 
 @_pickled_by_fields
@@ -318,3 +320,64 @@ class CompileOutput:
     root: str
     packages: tuple[PackageOutput, ...]
     command: tuple[str, ...] = ()
+
+
+# --- Heap profiles (escape_lens/profile, docs/profiles.md) ---------------------------------
+
+ProfileSample = Literal["alloc_space", "alloc_objects", "inuse_space", "inuse_objects"]
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedSize:
+    """Objects the runtime recorded at one object size (`bytes` as it recorded them: 16
+    for a tiny block, the size class for a small object, the span for a large one)."""
+
+    bytes: int
+    objects: int
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """What a heap profile recorded for one site, in the profile's own values.
+
+    per_op_*: divided by the benchmark's operations (`analyze --bench`), else None.
+    disagreement: why the recorded sizes contradict the site's concrete prediction
+        (empty when they agree).
+    shared: how many sites the samples were split between evenly, because nothing the
+        profile holds tells them apart (1: the samples are this site's alone).
+    """
+
+    objects: int
+    bytes: int
+    sizes: tuple[ObservedSize, ...]
+    per_op_objects: float | None = None
+    per_op_bytes: float | None = None
+    disagreement: str = ""
+    shared: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class UnattributedPosition:
+    """Samples whose allocating frame is at a position with no site, and why."""
+
+    function: str
+    file: str
+    line: int
+    objects: int
+    bytes: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSummary:
+    """The heap profiles joined to a report: totals, and what matched no site."""
+
+    files: tuple[str, ...]
+    sample: ProfileSample
+    objects: int
+    bytes: int
+    attributed_objects: int
+    attributed_bytes: int
+    unattributed: tuple[UnattributedPosition, ...]
+    rate: int
+    operations: int | None = None

@@ -2,18 +2,24 @@
 
 Exit codes: 0 report written (even when some packages were skipped: their compiler
 errors go to stderr), 1 `--cross-check` found disagreements, 2 nothing could be analysed
-or bad input.
+or bad input (a bad, truncated or non-heap `--profile` too). With `--profile` or
+`--bench` the heap profile is joined to the sites (escape_lens.profile, docs/profiles.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from escape_lens.cli.output import output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from escape_lens.records import Report
+from escape_lens.profile import DEFAULT_SAMPLE, SAMPLES
+from escape_lens.records import ProfileSample, Report
+
+if TYPE_CHECKING:
+    from escape_lens.profile.reader import HeapProfile
 from escape_lens.reporters import Reporter, get_reporter
 
 FORMATS = ("text", "json", "html", "sarif", "github")
@@ -39,6 +45,40 @@ FORMATS = ("text", "json", "html", "sarif", "github")
     is_flag=True,
     help="Also build the targets into a binary and report where the two modes disagree.",
 )
+@click.option(
+    "--profile",
+    "profiles",
+    multiple=True,
+    metavar="FILE",
+    help="Join a Go heap profile (pprof, e.g. go test -memprofile); repeatable.",
+)
+@click.option(
+    "--profile-sample",
+    type=click.Choice(SAMPLES),
+    default=DEFAULT_SAMPLE,
+    show_default=True,
+    help="Which values of the profile to use.",
+)
+@click.option(
+    "--bench",
+    metavar="REGEXP",
+    help="Run the package's benchmarks matching REGEXP, recording every allocation.",
+)
+@click.option(
+    "--benchtime",
+    default="1000x",
+    show_default=True,
+    metavar="Nx",
+    help="With --bench: iterations per benchmark.",
+)
+@click.option(
+    "--sort",
+    "sort_by",
+    type=click.Choice(("position", "observed")),
+    default="position",
+    show_default=True,
+    help="Text: sites by position, or ranked by observed bytes (needs a profile).",
+)
 def command(
     targets: Sequence[str],
     go: str | None,
@@ -49,12 +89,19 @@ def command(
     binary: str | None,
     packages: Sequence[str],
     cross_check: bool,
+    profiles: Sequence[str],
+    profile_sample: ProfileSample,
+    bench: str | None,
+    benchtime: str,
+    sort_by: str,
 ) -> int:
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
     from escape_lens.toolchain import set_verbose
 
     set_verbose(verbose)
-    reporter = _reporter(fmt, verbose)  # before the build: a bad format fails at once
+    reporter = _reporter(fmt, verbose, sort_by)  # before the build: a bad format fails at once
+    _check_profile_options(targets, binary, profiles, bench, benchtime, sort_by)
+    heap = _read_profiles(profiles)  # a bad profile fails before the build
     if binary is not None:
         if targets or cross_check or tests:
             raise UsageError("--binary takes no TARGET, --tests or --cross-check")
@@ -68,8 +115,15 @@ def command(
             raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
         from escape_lens.analyze import analyze_targets
 
-        report = analyze_targets(list(targets), go=go, tests=tests)
+        if bench is not None:
+            report = _analyze_bench(targets[0], bench, benchtime, profile_sample, go)
+        else:
+            report = analyze_targets(list(targets), go=go, tests=tests)
         _print_skipped(report)
+    if heap is not None:
+        from escape_lens.profile.join import join_profile
+
+        report = join_profile(report, heap, profile_sample)
     _print_model_note(report)
     _write(report, reporter, output)
     if cross_check:
@@ -77,11 +131,56 @@ def command(
     return EXIT_OK
 
 
-def _reporter(fmt: str, verbose: bool) -> Reporter:
+def _check_profile_options(
+    targets: Sequence[str],
+    binary: str | None,
+    profiles: Sequence[str],
+    bench: str | None,
+    benchtime: str,
+    sort_by: str,
+) -> None:
+    if bench is not None:
+        if binary is not None or profiles:
+            raise UsageError("--bench runs the benchmarks itself: no --binary or --profile")
+        if len(targets) != 1:
+            raise UsageError("--bench takes exactly one TARGET package")
+        from escape_lens.profile.bench import check_benchtime
+
+        check_benchtime(benchtime)
+    if sort_by == "observed" and not (profiles or bench):
+        raise UsageError("--sort observed needs --profile FILE or --bench REGEXP")
+
+
+def _read_profiles(profiles: Sequence[str]) -> HeapProfile | None:
+    if not profiles:
+        return None
+    from escape_lens.profile.reader import read_profiles
+
+    return read_profiles(list(profiles))
+
+
+def _analyze_bench(
+    target: str, pattern: str, benchtime: str, sample: ProfileSample, go: str | None
+) -> Report:
+    """The package with its tests (benchmarks allocate too), joined to a benchmark run."""
+    from escape_lens.analyze import analyze_targets
+    from escape_lens.profile.bench import BenchRun, with_bench_profile
+    from escape_lens.profile.join import join_profile
+    from escape_lens.profile.reader import read_profiles
+
+    report = analyze_targets([target], go=go, tests=True)
+
+    def join(path: str, bench_run: BenchRun) -> Report:
+        return join_profile(report, read_profiles([path]), sample, bench_run.operations)
+
+    return with_bench_profile(target, pattern, benchtime, join, go=go)
+
+
+def _reporter(fmt: str, verbose: bool, sort_by: str = "position") -> Reporter:
     if fmt == "text":
         from escape_lens.reporters.text import TextReporter
 
-        return TextReporter(verbose=verbose)
+        return TextReporter(verbose=verbose, sort_by=sort_by)
     try:
         return get_reporter(fmt)
     except ModuleNotFoundError as exc:

@@ -26,6 +26,7 @@ from escape_lens.records import (
     SourcePos,
     TypeInfo,
 )
+from escape_lens.reporters import profile_json
 
 SCHEMA = "escape-lens/1"
 
@@ -154,6 +155,7 @@ def site_from_dict(data: Mapping[str, Any]) -> Site:
         expr=str(data.get("expr", "")),
         inlined_from=_pos_from(data.get("inlined_from")),
         fingerprint=str(data.get("fingerprint", "")),
+        observed=profile_json.observed_from_dict(data.get("observed"), data.get("per_op")),
     )
 
 
@@ -181,7 +183,7 @@ def summarize(sites: Sequence[Site]) -> dict[str, Any]:
 def report_to_dict(report: Report) -> dict[str, Any]:
     return {
         **_report_head(report),
-        "sites": [site_to_dict(site) for site in report.sites],
+        "sites": [_report_site(site, report) for site in report.sites],
         **_report_tail(report),
     }
 
@@ -199,7 +201,19 @@ def _report_head(report: Report) -> dict[str, Any]:
 
 
 def _report_tail(report: Report) -> dict[str, Any]:
-    return {"skipped": [{"package": s.package, "reason": s.reason} for s in report.skipped]}
+    tail: dict[str, Any] = {
+        "skipped": [{"package": s.package, "reason": s.reason} for s in report.skipped]
+    }
+    if report.profile is not None:
+        tail["profile"] = profile_json.profile_to_dict(report.profile)
+    return tail
+
+
+def _report_site(site: Site, report: Report) -> dict[str, Any]:
+    data = site_to_dict(site)
+    if report.profile is not None:  # joined to a heap profile: docs/profiles.md
+        data.update(profile_json.site_profile_fields(site, report.profile))
+    return data
 
 
 def write_report(report: Report, out: TextIO) -> None:
@@ -214,7 +228,7 @@ def write_report(report: Report, out: TextIO) -> None:
     out.write(dumps(head)[: -len("\n}\n")] + ",\n")
     out.write('  "sites": [')
     for index, site in enumerate(report.sites):
-        text = json.dumps(site_to_dict(site), indent=2, ensure_ascii=False)
+        text = json.dumps(_report_site(site, report), indent=2, ensure_ascii=False)
         out.write(("," if index else "") + "\n    " + text.replace("\n", "\n    "))
     out.write("\n  ],\n" if report.sites else "],\n")
     out.write(dumps(tail)[len("{\n") :])
@@ -242,6 +256,7 @@ def report_from_dict(data: Mapping[str, Any], source: str = "report") -> Report:
             ),
             root=str(data.get("root", "")),
             origin=data.get("origin", "source"),
+            profile=profile_json.profile_from_dict(data.get("profile")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReportFormatError(f"{source}: malformed escape-lens report ({exc})") from exc

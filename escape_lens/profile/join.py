@@ -1,0 +1,301 @@
+"""The join: a heap profile's allocating locations become sites' observed counts and sizes.
+
+Invariants:
+- A group of samples (reader.Allocations) belongs to the sites at its allocating frame's
+  position: the physical function's file (by name) and line must be the site's `pos`, its
+  function the site's (package-qualified, generic shape arguments erased: profiles spell
+  them `[...]` or by shape), and for an inlined allocation the innermost frame's file and
+  line the site's `inlined_from`. Only allocating sites take samples.
+- Where several sites share that position they are told apart, in this order, by the
+  call's address (binary mode: the profile's location is the return address - 1 of one
+  call instruction), by the recorded object size against each site's concrete
+  prediction, and by the runtime function when the profile keeps it. What is still
+  ambiguous is split evenly, and the sites say how many shared it (`Observed.shared`).
+- A site with a concrete prediction keeps only the samples of a size it predicts: the
+  others at its call are allocations the runtime made while serving it (a GC start, a
+  goroutine's descriptor) and are reported unattributed. Only when none of its samples
+  has a predicted size does the site take them all, flagged as a model disagreement: the
+  runtime is right.
+- Nothing else is estimated: values are the profile's. Samples that match no site are
+  grouped by position with the reason (`UnattributedPosition.reason`); totals include
+  them, so attributed + unattributed = the profile.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from escape_lens.profile.reader import Allocations, AllocPoint, Frame, HeapProfile
+from escape_lens.records import (
+    Observed,
+    ObservedSize,
+    Prediction,
+    ProfileSample,
+    ProfileSummary,
+    Report,
+    Site,
+    UnattributedPosition,
+)
+
+RUNTIME_INTERNAL = "runtime-internal: no frame outside the runtime"
+OUTSIDE = "outside the analysed packages"
+NO_SITE = "no allocation site at this position"
+NOT_PREDICTED = "at a site's call, not of its predicted size: allocated by the runtime for it"
+UNSYMBOLIZED = "unsymbolized location"
+
+_ADDRESS_RE = re.compile(r"^\s*0x([0-9a-fA-F]+):")
+_MAX_CALL_BYTES = 16  # a call instruction is shorter on every architecture Go supports
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Per recorded size: objects, bytes, and how many sites shared them at most."""
+
+    by_size: dict[int, list[int]] = field(default_factory=dict)
+
+    def add(self, size: int, objects: int, nbytes: int, shared: int) -> None:
+        entry = self.by_size.setdefault(size, [0, 0, 1])
+        entry[0] += objects
+        entry[1] += nbytes
+        entry[2] = max(entry[2], shared)
+
+
+def join_profile(
+    report: Report,
+    profile: HeapProfile,
+    sample: ProfileSample,
+    operations: int | None = None,
+) -> Report:
+    """The report with each site's observed values and the report's profile summary."""
+    index = _SiteIndex(report)
+    tallies: dict[int, _Tally] = {}
+    unattributed: dict[tuple[str, str, int, str], list[int]] = {}
+    objects_total = bytes_total = 0
+    for group in profile.groups:
+        objects, nbytes = _values(group, sample)
+        if objects == 0 and nbytes == 0:
+            continue
+        objects_total += objects
+        bytes_total += nbytes
+        targets, reason = index.sites_for(group.point, group.size)
+        if not targets:
+            _add_unattributed(unattributed, group.point, reason, objects, nbytes)
+            continue
+        for share, target in enumerate(targets):
+            tallies.setdefault(target, _Tally()).add(
+                group.size,
+                _split(objects, len(targets), share),
+                _split(nbytes, len(targets), share),
+                len(targets),
+            )
+    sites = list(report.sites)
+    for position, tally in sorted(tallies.items()):
+        observed, leftovers = _observe(sites[position], tally, operations)
+        sites[position] = replace(sites[position], observed=observed)
+        for size, (objects, nbytes) in leftovers:
+            point = _site_point(sites[position])
+            _add_unattributed(unattributed, point, NOT_PREDICTED, objects, nbytes, size)
+    unattributed_rows = tuple(
+        UnattributedPosition(function, file, line, objects, nbytes, reason)
+        for (function, file, line, reason), (objects, nbytes) in sorted(
+            unattributed.items(), key=lambda item: (-item[1][1], -item[1][0], item[0])
+        )
+    )
+    summary = ProfileSummary(
+        files=profile.files,
+        sample=sample,
+        objects=objects_total,
+        bytes=bytes_total,
+        attributed_objects=objects_total - sum(row.objects for row in unattributed_rows),
+        attributed_bytes=bytes_total - sum(row.bytes for row in unattributed_rows),
+        unattributed=unattributed_rows,
+        rate=profile.rate,
+        operations=operations,
+    )
+    return replace(report, sites=tuple(sites), profile=summary)
+
+
+def _values(group: Allocations, sample: ProfileSample) -> tuple[int, int]:
+    if sample.startswith("alloc"):
+        return group.alloc_objects, group.alloc_bytes
+    return group.inuse_objects, group.inuse_bytes
+
+
+def _split(value: int, parts: int, share: int) -> int:
+    """`value` divided into `parts` integers that add up to it, the remainder first."""
+    base, remainder = divmod(value, parts)
+    return base + (1 if share < remainder else 0)
+
+
+def _add_unattributed(
+    rows: dict[tuple[str, str, int, str], list[int]],
+    point: AllocPoint,
+    reason: str,
+    objects: int,
+    nbytes: int,
+    size: int = 0,
+) -> None:
+    frame = point.frames[0] if point.frames else Frame(f"0x{point.address:x}", "", 0)
+    if reason == NOT_PREDICTED:
+        reason = f"{reason} ({size} B)"
+    entry = rows.setdefault((frame.function, frame.file, frame.line, reason), [0, 0])
+    entry[0] += objects
+    entry[1] += nbytes
+
+
+def _site_point(site: Site) -> AllocPoint:
+    qualified = f"{site.package}.{site.function}"
+    frames = [Frame(qualified, site.pos.file, site.pos.line)]
+    if site.inlined_from is not None:
+        frames.insert(0, Frame(qualified, site.inlined_from.file, site.inlined_from.line))
+    return AllocPoint(0, tuple(frames))
+
+
+def _observe(
+    site: Site, tally: _Tally, operations: int | None
+) -> tuple[Observed, list[tuple[int, tuple[int, int]]]]:
+    """The site's observation, and the samples of sizes it cannot have allocated."""
+    expected = expected_sizes(site)
+    by_size = sorted((size, (v[0], v[1])) for size, v in tally.by_size.items())
+    shared = {size: v[2] for size, v in tally.by_size.items()}
+    kept, leftovers = by_size, []
+    disagreement = ""
+    if expected is not None:
+        matching = [item for item in by_size if item[0] in expected]
+        if matching:
+            kept = matching
+            leftovers = [item for item in by_size if item[0] not in expected]
+        else:
+            recorded = ", ".join(f"{size} B" for size, _ in by_size)
+            predicted = ", ".join(f"{size} B" for size in sorted(expected))
+            disagreement = f"the runtime recorded {recorded}; the model predicts {predicted}"
+    objects = sum(v[0] for _, v in kept)
+    nbytes = sum(v[1] for _, v in kept)
+    observed = Observed(
+        objects=objects,
+        bytes=nbytes,
+        sizes=tuple(ObservedSize(size, v[0]) for size, v in kept),
+        per_op_objects=objects / operations if operations else None,
+        per_op_bytes=nbytes / operations if operations else None,
+        disagreement=disagreement,
+        shared=max(shared[size] for size, _ in kept),
+    )
+    return observed, leftovers
+
+
+def expected_sizes(site: Site) -> frozenset[int] | None:
+    """The object sizes the runtime records for the site, or None when it depends on
+    run-time values (a dynamic prediction, or none)."""
+    predictions: Iterable[Prediction | None] = (site.prediction, *site.extra)
+    sizes = set()
+    for prediction in predictions:
+        if prediction is None or prediction.path in ("dynamic", "none"):
+            return None
+        sizes.add(prediction.class_bytes)
+    return frozenset(sizes)
+
+
+def erase_shapes(name: str) -> str:
+    """`pkg.Stack[go.shape.int].Push` and `pkg.Stack[...].Push` alike: `pkg.Stack[].Push`."""
+    out: list[str] = []
+    depth = 0
+    for char in name:
+        if char == "[":
+            if depth == 0:
+                out.append("[")
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                out.append("]")
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+class _SiteIndex:
+    """Allocating sites by the file name and line of the function they are in."""
+
+    def __init__(self, report: Report) -> None:
+        self.sites = report.sites
+        self.binary = report.origin == "binary"
+        self.by_position: dict[tuple[str, int], list[int]] = {}
+        for position, site in enumerate(report.sites):
+            if site.allocates:
+                key = (os.path.basename(site.pos.file), site.pos.line)
+                self.by_position.setdefault(key, []).append(position)
+        self.packages = tuple(sorted({*report.packages, *(s.package for s in report.sites)}))
+        self.addresses = {
+            position: _call_address(site) if self.binary else None
+            for positions in self.by_position.values()
+            for position in positions
+            for site in (report.sites[position],)
+        }
+
+    def sites_for(self, point: AllocPoint, size: int) -> tuple[list[int], str]:
+        if point.runtime_only:
+            return [], RUNTIME_INTERNAL
+        if not point.frames:
+            return [], UNSYMBOLIZED
+        outer, inner = point.frames[-1], point.frames[0]
+        candidates = [
+            position
+            for position in self.by_position.get((os.path.basename(outer.file), outer.line), ())
+            if _same_function(self.sites[position], outer.function)
+            and _same_inlining(self.sites[position], point.frames, inner)
+        ]
+        if not candidates:
+            return [], NO_SITE if self._analysed(outer.function) else OUTSIDE
+        if len(candidates) > 1:
+            candidates = self._narrow(candidates, point, size)
+        return candidates, ""
+
+    def _narrow(self, candidates: list[int], point: AllocPoint, size: int) -> list[int]:
+        by_address = [
+            position
+            for position in candidates
+            if (address := self.addresses.get(position)) is not None
+            and address < point.address < address + _MAX_CALL_BYTES
+        ]
+        if len(by_address) == 1:
+            return by_address
+        sized = [p for p in candidates if size in (expected_sizes(self.sites[p]) or ())]
+        if not sized:
+            sized = [p for p in candidates if expected_sizes(self.sites[p]) is None] or candidates
+        if len(sized) > 1 and point.runtime_function:
+            entry = point.runtime_function.removeprefix("runtime.")
+            called = [p for p in sized if self.sites[p].entry == entry]
+            sized = called or sized
+        return sized
+
+    def _analysed(self, function: str) -> bool:
+        return function.startswith("main.") or any(
+            function.startswith(package + ".") for package in self.packages
+        )
+
+
+def _same_function(site: Site, profiled: str) -> bool:
+    wanted = erase_shapes(profiled)
+    local = erase_shapes(site.function)
+    return wanted in (f"{site.package}.{local}", f"main.{local}")
+
+
+def _same_inlining(site: Site, frames: Sequence[Frame], inner: Frame) -> bool:
+    if site.inlined_from is None:
+        return len(frames) == 1
+    return (
+        len(frames) > 1
+        and inner.line == site.inlined_from.line
+        and os.path.basename(inner.file) == os.path.basename(site.inlined_from.file)
+    )
+
+
+def _call_address(site: Site) -> int | None:
+    """The address of a binary-mode site's call instruction (its last listed line)."""
+    if site.call is None or not site.call.asm:
+        return None
+    match = _ADDRESS_RE.match(site.call.asm[-1])
+    return int(match.group(1), 16) if match else None

@@ -1,0 +1,204 @@
+"""Read Go heap profiles (pprof protobuf, gzipped or not) into allocating locations.
+
+Invariants:
+- Parsing is the `protobuf` package's, with the message definitions of `pprof.proto`
+  (only the fields read here); anything it rejects, anything truncated, a profile that is
+  not a heap profile (its sample types are not Go's four `alloc_*`/`inuse_*`) or that
+  refers to locations, functions or strings it does not hold is a ProfileFormatError:
+  one line, exit 2.
+- Go's writer (runtime/pprof/protomem.go) drops the runtime frames above the first
+  non-runtime one, so a sample's first location is normally the *allocating frame*: the
+  code that called the runtime's allocation entry. Runtime frames are skipped here too,
+  for profiles written by other tools; a runtime frame just below the allocating frame,
+  when present, is kept as the allocating runtime function.
+- Samples are aggregated by (allocating location, recorded object size, runtime
+  function): that is all the join needs, and it makes the join's cost proportional to
+  distinct allocation points, not to samples. The object size is the sample's `bytes`
+  label (the size the runtime recorded), else its bytes divided by its objects.
+- Values are the profile's, already scaled by the runtime for sampling (exact at
+  memprofilerate=1); several profiles add up.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from google.protobuf.message import DecodeError
+
+from escape_lens.errors import ProfileFormatError
+from escape_lens.profile import pprof_pb2
+
+HEAP_SAMPLE_TYPES = ("alloc_objects", "alloc_space", "inuse_objects", "inuse_space")
+_RUNTIME_PREFIXES = ("runtime.", "internal/runtime/")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Frame:
+    function: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class AllocPoint:
+    """One allocating location: its frames (innermost inlined call first, the physical
+    function last), its address, and the runtime function it called when known."""
+
+    address: int
+    frames: tuple[Frame, ...]
+    runtime_function: str = ""
+    runtime_only: bool = False  # no frame outside the runtime: a runtime-internal allocation
+
+
+@dataclass(frozen=True, slots=True)
+class Allocations:
+    """alloc_* and inuse_* values of one (point, recorded size) group."""
+
+    point: AllocPoint
+    size: int
+    alloc_objects: int
+    alloc_bytes: int
+    inuse_objects: int
+    inuse_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class HeapProfile:
+    files: tuple[str, ...]
+    rate: int  # the profile's period (MemProfileRate); 0 when the files differ
+    groups: tuple[Allocations, ...]
+
+
+def read_profiles(paths: Sequence[str]) -> HeapProfile:
+    """The heap profiles in `paths`, added up."""
+    totals: dict[tuple[AllocPoint, int], list[int]] = {}
+    rates: set[int] = set()
+    for path in paths:
+        profile = _parse(path)
+        rates.add(int(profile.period))
+        _accumulate(path, profile, totals)
+    groups = tuple(
+        Allocations(point, size, *values)
+        for (point, size), values in sorted(totals.items(), key=_group_order)
+    )
+    return HeapProfile(tuple(paths), rates.pop() if len(rates) == 1 else 0, groups)
+
+
+def _group_order(item: tuple[tuple[AllocPoint, int], list[int]]) -> tuple[object, ...]:
+    (point, size), _ = item
+    return (point.frames, point.address, point.runtime_function, size)
+
+
+def _parse(path: str) -> pprof_pb2.Profile:
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError as exc:
+        raise ProfileFormatError(f"{path}: cannot read profile ({exc.strerror})") from exc
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ProfileFormatError(f"{path}: corrupt or truncated gzip ({exc})") from exc
+    profile = pprof_pb2.Profile()
+    try:
+        profile.ParseFromString(data)
+    except DecodeError as exc:
+        raise ProfileFormatError(f"{path}: not a pprof profile, or truncated ({exc})") from exc
+    strings = profile.string_table
+    if not strings or strings[0] != "":
+        raise ProfileFormatError(f"{path}: not a pprof profile (no string table)")
+    names = tuple(_string(path, strings, t.type) for t in profile.sample_type)
+    if tuple(sorted(names)) != HEAP_SAMPLE_TYPES:
+        shown = ", ".join(names) or "none"
+        raise ProfileFormatError(f"{path}: not a Go heap profile (sample types: {shown})")
+    return profile
+
+
+def _string(path: str, strings: Sequence[str], index: int) -> str:
+    if not 0 <= index < len(strings):
+        raise ProfileFormatError(f"{path}: corrupt profile (string index {index} out of range)")
+    return strings[index]
+
+
+def _accumulate(
+    path: str, profile: pprof_pb2.Profile, totals: dict[tuple[AllocPoint, int], list[int]]
+) -> None:
+    strings = list(profile.string_table)
+    names = [_string(path, strings, t.type) for t in profile.sample_type]
+    order = [names.index(name) for name in HEAP_SAMPLE_TYPES]
+    functions = {
+        f.id: (_string(path, strings, f.name), _string(path, strings, f.filename))
+        for f in profile.function
+    }
+    frames: dict[int, tuple[int, tuple[Frame, ...]]] = {}
+    for location in profile.location:
+        lines = []
+        for line in location.line:
+            if line.function_id not in functions:
+                raise ProfileFormatError(
+                    f"{path}: corrupt profile (location {location.id} names no function)"
+                )
+            name, file = functions[line.function_id]
+            lines.append(Frame(name, file, int(line.line)))
+        frames[location.id] = (int(location.address), tuple(lines))
+    in_runtime = {
+        id_: bool(lines) and lines[-1].function.startswith(_RUNTIME_PREFIXES)
+        for id_, (_, lines) in frames.items()
+    }
+    bytes_key = strings.index("bytes") if "bytes" in strings else -1
+    points: dict[tuple[int, int], AllocPoint] = {}
+    i_objects, i_bytes, i_inuse_objects, i_inuse_bytes = order
+    for sample in profile.sample:
+        ids = sample.location_id
+        if not ids:
+            continue
+        leaf = 0
+        while leaf < len(ids) and in_runtime.get(ids[leaf], False):
+            leaf += 1
+        runtime_only = leaf == len(ids)
+        if runtime_only:
+            leaf = 0
+        callee = ids[leaf - 1] if leaf else 0
+        location = ids[leaf]
+        point = points.get((location, callee))
+        if point is None:
+            point = _point(path, frames, location, callee, runtime_only=runtime_only)
+            points[(location, callee)] = point
+        values = sample.value
+        if len(values) != len(names):
+            raise ProfileFormatError(f"{path}: corrupt profile (a sample has {len(values)} values)")
+        objects, space = values[i_objects], values[i_bytes]
+        size = 0
+        for label in sample.label:
+            if label.key == bytes_key:
+                size = label.num
+                break
+        if size == 0 and objects:
+            size = space // objects
+        key = (point, size)
+        total = totals.get(key)
+        if total is None:
+            total = totals[key] = [0, 0, 0, 0]
+        total[0] += objects
+        total[1] += space
+        total[2] += values[i_inuse_objects]
+        total[3] += values[i_inuse_bytes]
+
+
+def _point(
+    path: str,
+    frames: dict[int, tuple[int, tuple[Frame, ...]]],
+    location: int,
+    callee: int,
+    *,
+    runtime_only: bool,
+) -> AllocPoint:
+    if location not in frames or (callee and callee not in frames):
+        raise ProfileFormatError(f"{path}: corrupt profile (a sample names no location)")
+    address, lines = frames[location]
+    runtime_function = frames[callee][1][-1].function if callee and frames[callee][1] else ""
+    return AllocPoint(address, lines, runtime_function, runtime_only)
