@@ -3,9 +3,10 @@
 Invariants:
 - A group of samples (reader.Allocations) belongs to the sites at its allocating frame's
   position: the physical function's file (by name) and line must be the site's `pos`, its
-  function the site's (package-qualified, generic shape arguments erased: profiles spell
-  them `[...]` or by shape), and for an inlined allocation the innermost frame's file and
-  line the site's `inlined_from`. Only allocating sites take samples.
+  function the site's (package-qualified; the same shape instance when the profile names
+  one, else any, since a profile may spell shape arguments `[...]`), and for an inlined
+  allocation the innermost frame's file and line the site's `inlined_from`. Only
+  allocating sites take samples.
 - Where several sites share that position they are told apart, in this order, by the
   call's address (binary mode: the profile's location is the return address - 1 of one
   call instruction), by the recorded object size against each site's concrete
@@ -241,12 +242,13 @@ class _SiteIndex:
         if not point.frames:
             return [], UNSYMBOLIZED
         outer, inner = point.frames[-1], point.frames[0]
-        candidates = [
-            position
+        here = [
+            (_function_match(self.sites[position], outer.function), position)
             for position in self.by_position.get((os.path.basename(outer.file), outer.line), ())
-            if _same_function(self.sites[position], outer.function)
-            and _same_inlining(self.sites[position], point.frames, inner)
+            if _same_inlining(self.sites[position], point.frames, inner)
         ]
+        best = max((level for level, _ in here), default=0)
+        candidates = [position for level, position in here if level == best > 0]
         if not candidates:
             return [], NO_SITE if self._analysed(outer.function) else OUTSIDE
         if len(candidates) > 1:
@@ -277,10 +279,14 @@ class _SiteIndex:
         )
 
 
-def _same_function(site: Site, profiled: str) -> bool:
+def _function_match(site: Site, profiled: str) -> int:
+    """2: the same symbol; 1: the same once shape arguments are erased (a profile may
+    spell them `[...]`); 0: another function."""
+    if profiled in (f"{site.package}.{site.function}", f"main.{site.function}"):
+        return 2
     wanted = erase_shapes(profiled)
     local = erase_shapes(site.function)
-    return wanted in (f"{site.package}.{local}", f"main.{local}")
+    return 1 if wanted in (f"{site.package}.{local}", f"main.{local}") else 0
 
 
 def _same_inlining(site: Site, frames: Sequence[Frame], inner: Frame) -> bool:
