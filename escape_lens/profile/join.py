@@ -46,8 +46,13 @@ OUTSIDE = "outside the analysed packages"
 NO_SITE = "no allocation site at this position"
 NOT_PREDICTED = "at a site's call, not of its predicted size: allocated by the runtime for it"
 UNSYMBOLIZED = "unsymbolized location"
+NO_SITE_OLD_GO = (
+    f"{NO_SITE}; before Go 1.26 also a direct mallocgc call of a function called here "
+    "(recorded one frame up)"
+)
 
 _ADDRESS_RE = re.compile(r"^\s*0x([0-9a-fA-F]+):")
+_CALL_RE = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\s*(?:\[[^\]]*\])?\(")
 _MAX_CALL_BYTES = 16  # a call instruction is shorter on every architecture Go supports
 
 
@@ -85,12 +90,11 @@ def join_profile(
         if not targets:
             _add_unattributed(unattributed, group.point, reason, objects, nbytes)
             continue
-        for share, target in enumerate(targets):
+        for target, (part_objects, part_bytes) in zip(
+            targets, _split(objects, nbytes, len(targets)), strict=True
+        ):
             tallies.setdefault(target, _Tally()).add(
-                group.size,
-                _split(objects, len(targets), share),
-                _split(nbytes, len(targets), share),
-                len(targets),
+                group.size, part_objects, part_bytes, len(targets)
             )
     sites = list(report.sites)
     for position, tally in sorted(tallies.items()):
@@ -125,10 +129,14 @@ def _values(group: Allocations, sample: ProfileSample) -> tuple[int, int]:
     return group.inuse_objects, group.inuse_bytes
 
 
-def _split(value: int, parts: int, share: int) -> int:
-    """`value` divided into `parts` integers that add up to it, the remainder first."""
-    base, remainder = divmod(value, parts)
-    return base + (1 if share < remainder else 0)
+def _split(objects: int, nbytes: int, parts: int) -> list[tuple[int, int]]:
+    """Objects and bytes of one object size in `parts` even shares that add up to them
+    (remainders to the first); bytes follow the objects, so each share keeps the size."""
+    base, remainder = divmod(objects, parts)
+    counts = [base + (1 if share < remainder else 0) for share in range(parts)]
+    sizes = [nbytes * count // objects if objects else 0 for count in counts]
+    sizes[0] += nbytes - sum(sizes)
+    return list(zip(counts, sizes, strict=True))
 
 
 def _add_unattributed(
@@ -229,6 +237,14 @@ class _SiteIndex:
                 key = (os.path.basename(site.pos.file), site.pos.line)
                 self.by_position.setdefault(key, []).append(position)
         self.packages = tuple(sorted({*report.packages, *(s.package for s in report.sites)}))
+        # Go 1.21-1.25 record a direct mallocgc call at its caller's call (mprof.go skips
+        # a fixed number of frames, one too many without a runtime wrapper in between).
+        self.skips_direct_callers = report.toolchain.version.minor_version < (1, 26)
+        self.direct: dict[str, list[int]] = {}
+        for position, site in enumerate(report.sites):
+            if site.allocates and site.entry == "mallocgc":
+                self.direct.setdefault(_short_name(site.function), []).append(position)
+        self.lines: dict[str, list[str] | None] = {}
         self.addresses = {
             position: _call_address(site) if self.binary else None
             for positions in self.by_position.values()
@@ -250,10 +266,41 @@ class _SiteIndex:
         best = max((level for level, _ in here), default=0)
         candidates = [position for level, position in here if level == best > 0]
         if not candidates:
-            return [], NO_SITE if self._analysed(outer.function) else OUTSIDE
+            if self.skips_direct_callers:
+                found = self._direct_callee(inner, size)
+                if found is not None:
+                    return [found], ""
+            if not self._analysed(outer.function):
+                return [], OUTSIDE
+            return [], NO_SITE_OLD_GO if self.skips_direct_callers else NO_SITE
         if len(candidates) > 1:
             candidates = self._narrow(candidates, point, size)
         return candidates, ""
+
+    def _direct_callee(self, call: Frame, size: int) -> int | None:
+        """The one direct-mallocgc site, of a function called on the caller's line, that
+        can have recorded `size` (Go 1.21-1.25; the source line is read from disk)."""
+        if not self.direct:
+            return None
+        text = self._source_line(call.file, call.line)
+        called = set(_CALL_RE.findall(text))
+        found = [
+            position
+            for name in sorted(called & self.direct.keys())
+            for position in self.direct[name]
+            if size in (expected_sizes(self.sites[position]) or (size,))
+        ]
+        return found[0] if len(found) == 1 else None
+
+    def _source_line(self, path: str, line: int) -> str:
+        if path not in self.lines:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as stream:
+                    self.lines[path] = stream.read().splitlines() if path.endswith(".go") else None
+            except OSError:
+                self.lines[path] = None
+        lines = self.lines[path]
+        return lines[line - 1] if lines is not None and 0 < line <= len(lines) else ""
 
     def _narrow(self, candidates: list[int], point: AllocPoint, size: int) -> list[int]:
         by_address = [
@@ -297,6 +344,11 @@ def _same_inlining(site: Site, frames: Sequence[Frame], inner: Frame) -> bool:
         and inner.line == site.inlined_from.line
         and os.path.basename(inner.file) == os.path.basename(site.inlined_from.file)
     )
+
+
+def _short_name(function: str) -> str:
+    """`(*Buffer).Chunk` -> `Chunk`, `NewStack[go.shape.int]` -> `NewStack`."""
+    return erase_shapes(function).rpartition(".")[2].removesuffix("[]")
 
 
 def _call_address(site: Site) -> int | None:
