@@ -370,7 +370,11 @@ class UnattributedPosition:
 
 @dataclass(frozen=True, slots=True)
 class ProfileSummary:
-    """The heap profiles joined to a report: totals, and what matched no site."""
+    """The heap profiles joined to a report: totals, and what matched no site.
+
+    files: the profiles given (empty with `--bench`, whose profile is a temporary file);
+    rate: the profiles' sampling period (MemProfileRate), 0 when they differ.
+    """
 
     files: tuple[str, ...]
     sample: ProfileSample
@@ -381,3 +385,4 @@ class ProfileSummary:
     unattributed: tuple[UnattributedPosition, ...]
     rate: int
     operations: int | None = None
+    benchmarks: tuple[tuple[str, int], ...] = ()  # --bench: (name, N) per result line

@@ -9,6 +9,7 @@ or bad input (a bad, truncated or non-heap `--profile` too). With `--profile` or
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
@@ -171,7 +172,10 @@ def _analyze_bench(
     report = analyze_targets([target], go=go, tests=True)
 
     def join(path: str, bench_run: BenchRun) -> Report:
-        return join_profile(report, read_profiles([path]), sample, bench_run.operations)
+        joined = join_profile(report, read_profiles([path]), sample, bench_run.operations)
+        assert joined.profile is not None
+        profile = replace(joined.profile, files=(), benchmarks=bench_run.benchmarks)
+        return replace(joined, profile=profile)
 
     return with_bench_profile(target, pattern, benchtime, join, go=go)
 

@@ -70,6 +70,7 @@ def profile_to_dict(profile: ProfileSummary) -> dict[str, Any]:
     }
     if profile.operations is not None:
         data["operations"] = profile.operations
+        data["benchmarks"] = [{"name": name, "operations": n} for name, n in profile.benchmarks]
     return data
 
 
@@ -111,4 +112,7 @@ def profile_from_dict(data: Mapping[str, Any] | None) -> ProfileSummary | None:
         ),
         rate=int(data.get("rate", 0)),
         operations=data.get("operations"),
+        benchmarks=tuple(
+            (str(b["name"]), int(b["operations"])) for b in data.get("benchmarks", ())
+        ),
     )

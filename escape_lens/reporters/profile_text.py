@@ -73,7 +73,7 @@ def site_lines(site: Site, profile: ProfileSummary | None, width: int) -> Iterab
 def summary_lines(profile: ProfileSummary | None, width: int) -> Iterable[str]:
     if profile is None:
         return
-    names = ", ".join(os.path.basename(f) for f in profile.files)
+    names = ", ".join(os.path.basename(f) for f in profile.files) or "of the benchmarks"
     yield ""
     yield from _wrapped(
         f"profile {names} ({profile.sample}, rate {profile.rate}): {profile.objects} objects, "
@@ -83,7 +83,8 @@ def summary_lines(profile: ProfileSummary | None, width: int) -> Iterable[str]:
         width,
     )
     if profile.operations is not None:
-        yield f"  {profile.operations} benchmark operations"
+        runs = ", ".join(f"{name} {n}" for name, n in profile.benchmarks)
+        yield from _wrapped(f"{profile.operations} operations: {runs}", "  ", width)
     if profile.unattributed:
         yield "  without a site (by bytes):"
         for row in profile.unattributed[:UNATTRIBUTED_SHOWN]:

@@ -1,0 +1,237 @@
+"""`analyze --profile / --bench` end to end: the output contract, bad profiles, benchmarks."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from escape_lens.cli import main
+from escape_lens.profile import pprof_pb2
+from escape_lens.reporters.json_report import load_report, report_to_dict
+from escape_lens.toolchain.process import go_environ
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.slow
+
+N = 200
+
+
+@pytest.fixture(scope="module")
+def module(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("profilecli")
+    for name in ("constructs", "profiled"):
+        shutil.copytree(FIXTURES / name, root / name)
+    return root / "profiled"
+
+
+@pytest.fixture(scope="module")
+def program_and_profile(module: Path, pinned_go: Path) -> tuple[Path, Path]:
+    program = module.parent / "profiled.bin"
+    profile = module.parent / "allocs.pprof"
+    subprocess.run(
+        [str(pinned_go), "build", "-o", str(program), "."],
+        cwd=module,
+        env=go_environ(),
+        check=True,
+        timeout=600,
+    )
+    subprocess.run([str(program), str(N), str(profile)], check=True, timeout=300)
+    return program, profile
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["analyze", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("escape-lens: error: ")
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def _site(data: dict[str, Any], function: str, package_end: str) -> dict[str, Any]:
+    found = [
+        s
+        for s in data["sites"]
+        if s["function"] == function and s["package"].endswith(package_end) and s["allocates"]
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_binary_and_profile_json_contract(
+    capsys: pytest.CaptureFixture[str],
+    program_and_profile: tuple[Path, Path],
+    tmp_path: Path,
+) -> None:
+    program, profile = program_and_profile
+    args = ["--binary", str(program), "--package", "example.com/constructs/...", "--format"]
+    code, out, err = _run(capsys, *args, "json", "--profile", str(profile))
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["schema"] == "escape-lens/1"
+    block = data["profile"]
+    assert block["files"] == [str(profile)]
+    assert block["sample"] == "alloc_space"
+    assert block["rate"] == 1
+    assert block["bytes"] >= block["attributed_bytes"] > 0
+    assert block["unrecorded"]
+    assert "operations" not in block
+    for row in block["unattributed"]:
+        assert set(row) == {"function", "file", "line", "objects", "bytes", "reason"}
+    pair = _site(data, "NewPair", "/newlit")
+    assert pair["observed"]["objects"] == N
+    assert pair["observed"]["bytes"] == 16 * N
+    assert pair["observed"]["sizes"] == [{"bytes": 16, "objects": N}]
+    assert pair["observed"]["model_disagreement"] is None
+    assert "per_op" not in pair
+    hinted = _site(data, "Hinted", "/maps")
+    sizes = [s["bytes"] for s in hinted["observed"]["sizes"]]
+    assert sizes == sorted(sizes)
+    # Sites that recorded nothing say so (the go statement's newproc reuses goroutines).
+    assert any(s["observed"] is None for s in data["sites"])
+    # The same input gives the same bytes, and the report reads back the same.
+    again = _run(capsys, *args, "json", "--profile", str(profile))[1]
+    assert again == out
+    saved = tmp_path / "report.json"
+    saved.write_text(out)
+    with saved.open() as stream:
+        assert report_to_dict(load_report(stream, str(saved))) == data
+
+
+def test_object_counts_follow_the_sample(
+    capsys: pytest.CaptureFixture[str], program_and_profile: tuple[Path, Path]
+) -> None:
+    program, profile = program_and_profile
+    args = ["--binary", str(program), "--package", "example.com/constructs/...", "--format"]
+    _, out, _ = _run(
+        capsys, *args, "json", "--profile", str(profile), "--profile-sample", "inuse_space"
+    )
+    data = json.loads(out)
+    assert data["profile"]["sample"] == "inuse_space"
+    # The program keeps only the last result of each variable reachable: NewWide's were all
+    # freed; oneline.Two's slice was the last one put in sinkInts (fixtures/profiled).
+    assert _site(data, "NewWide", "/newlit")["observed"] is None
+    two = [s for s in data["sites"] if s["function"] == "Two" and s["package"].endswith("/oneline")]
+    in_use = {s["construct"]: s["observed"] and s["observed"]["sizes"] for s in two}
+    assert in_use["make-slice"] == [{"bytes": 64, "objects": 1}]
+
+
+def test_text_shows_observed_share_and_what_is_not_recorded(
+    capsys: pytest.CaptureFixture[str], program_and_profile: tuple[Path, Path]
+) -> None:
+    program, profile = program_and_profile
+    code, out, _ = _run(
+        capsys, "--binary", str(program), "--package", "example.com/constructs/...",
+        "--profile", str(profile),
+    )  # fmt: skip
+    assert code == 0
+    assert f"observed {N} objects, {96 * N} B (" in out
+    assert "not recorded by the runtime" in out
+    assert f"48 B \u00d7{N}" in out  # a dynamic site's size distribution (Variable(5))
+    ranked = _run(
+        capsys, "--binary", str(program), "--package", "example.com/constructs/...",
+        "--profile", str(profile), "--sort", "observed",
+    )[1]  # fmt: skip
+    lines = [line for line in ranked.splitlines() if line.strip().endswith("]") or "%" in line]
+    shares = [
+        float(line.split("%")[0]) for line in lines if line.startswith("  ") and "%  " in line
+    ]
+    assert shares == sorted(shares, reverse=True)
+    assert "large" in ranked.split("sites by observed bytes")[1].splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"hello, world\n", "not a pprof profile"),
+        (gzip.compress(b"\x0a\x02\x08"), "not a pprof profile"),
+        (b"\x1f\x8b\x08\x00garbage", "corrupt or truncated gzip"),
+    ],
+)
+def test_bad_profiles_are_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    program_and_profile: tuple[Path, Path],
+    content: bytes,
+    message: str,
+) -> None:
+    bad = tmp_path / "bad.pprof"
+    bad.write_bytes(content)
+    code, out, err = _run(capsys, "--binary", str(program_and_profile[0]), "--profile", str(bad))
+    assert code == 2
+    assert out == ""
+    assert message in _one_error_line(err)
+
+
+def test_truncated_and_non_heap_profiles(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, program_and_profile: tuple[Path, Path]
+) -> None:
+    program, profile = program_and_profile
+    whole = profile.read_bytes()
+    cut = tmp_path / "cut.pprof"
+    cut.write_bytes(whole[: len(whole) // 2])
+    code, _, err = _run(capsys, "--binary", str(program), "--profile", str(cut))
+    assert code == 2
+    assert "truncated" in _one_error_line(err)
+    raw = gzip.decompress(whole)
+    cut.write_bytes(raw[: len(raw) - 7])
+    code, _, err = _run(capsys, "--binary", str(program), "--profile", str(cut))
+    assert code == 2
+    _one_error_line(err)
+    cpu = pprof_pb2.Profile()
+    cpu.string_table.extend(["", "samples", "count", "cpu", "nanoseconds"])
+    cpu.sample_type.add(type=1, unit=2)
+    cpu.sample_type.add(type=3, unit=4)
+    cut.write_bytes(gzip.compress(cpu.SerializeToString()))
+    code, _, err = _run(capsys, "--binary", str(program), "--profile", str(cut))
+    assert code == 2
+    assert "not a Go heap profile (sample types: samples, cpu)" in _one_error_line(err)
+    code, _, err = _run(capsys, "--binary", str(program), "--profile", str(tmp_path / "none"))
+    assert code == 2
+    assert "cannot read profile" in _one_error_line(err)
+
+
+def test_bench_reports_allocations_per_operation(
+    capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
+) -> None:
+    code, out, err = _run(
+        capsys, str(module / "bench"), "--go", str(pinned_go), "--bench", "^BenchmarkMake$",
+        "--benchtime", "500x", "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    block = data["profile"]
+    assert block["operations"] == 500
+    assert [b["operations"] for b in block["benchmarks"]] == [500]
+    assert block["files"] == []
+    make = _site(data, "Make", "/bench")
+    # testing runs a b.N loop once with N=1 before the 500: 501 calls, one object each.
+    assert make["observed"]["sizes"] == [{"bytes": 24, "objects": 501}]
+    assert make["per_op"] == {"objects": 501 / 500, "bytes": 24 * 501 / 500}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bench", "X", "--benchtime", "1s"], "fixed iteration count"),
+        (["--bench", "X", "--profile", "p"], "no --binary or --profile"),
+        (["--sort", "observed"], "--sort observed needs"),
+    ],
+)
+def test_profile_usage_errors(
+    capsys: pytest.CaptureFixture[str], module: Path, args: list[str], message: str
+) -> None:
+    code, _, err = _run(capsys, str(module / "bench"), *args)
+    assert code == 2
+    assert message in _one_error_line(err)
