@@ -399,11 +399,15 @@ def analyse(
     config_file: str | None = None,
     go: str | None = None,
     cwd: str | None = None,
+    profiles: Sequence[str] = (),
+    hot_share: str | None = None,
 ) -> Analysed:
     """Find the config, build the targets (the config's, or `./...`), scan the directives.
 
     Targets from the config file are relative to its directory; targets from the command
-    line to `cwd`.
+    line to `cwd`. With heap profiles (`profiles`, else the config's) the report holds
+    what they observed, and functions holding `hot_share` of them are hot
+    (escape_lens/profile/hot.py).
     """
     from escape_lens.analyze import analyze_targets
     from escape_lens.config import load_config
@@ -436,6 +440,9 @@ def analyse(
         more = f" (and {len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ""
         raise BuildError(f"{broken.package} does not compile: {reason}{more}")
     directives = scan_report(report, tests=config.tests)
+    from escape_lens.profile.hot import with_profile_hot
+
+    report, config = with_profile_hot(report, config, profiles, hot_share)
     return Analysed(report, config, directives)
 
 
@@ -460,13 +467,17 @@ def run_check(
     baseline_file: str | None = None,
     go: str | None = None,
     cwd: str | None = None,
+    profiles: Sequence[str] = (),
+    hot_share: str | None = None,
 ) -> CheckResult:
     """`escape-lens check`: a missing `--baseline FILE` is an error, a missing configured
     or default baseline means "budgets only"."""
     from escape_lens.baseline import load_baseline
     from escape_lens.errors import UsageError
 
-    analysed = analyse(targets, config_file=config_file, go=go, cwd=cwd)
+    analysed = analyse(
+        targets, config_file=config_file, go=go, cwd=cwd, profiles=profiles, hot_share=hot_share
+    )
     if baseline_file is not None:
         if not os.path.isfile(baseline_file):
             raise UsageError(f"{baseline_file}: no such baseline file")

@@ -142,6 +142,8 @@ class Config:
     baseline: str = ""
     targets: tuple[str, ...] = ()
     tests: bool = False
+    profiles: tuple[str, ...] = ()  # heap profiles, relative to base (profile/hot.py)
+    hot_share: str = ""  # "1%": functions holding that share of the profile are hot
 
     @property
     def baseline_path(self) -> str:
@@ -226,6 +228,8 @@ _TOP_KEYS = {
     "budget": "a list of tables ([[budget]])",
     "targets": "a list of Go targets",
     "tests": "a boolean",
+    "profile": "a list of heap profile paths",
+    "hot-share": 'a share of the profiled bytes, like "1%"',
 }
 _BUDGET_KEYS = {
     "function": "a function pattern",
@@ -284,6 +288,7 @@ class _Validator:
         if not isinstance(budgets_data, list) or not all(isinstance(b, dict) for b in budgets_data):
             self.fail(("budget",), f"must be {_TOP_KEYS['budget']}")
         budgets = tuple(self.budget(i, b) for i, b in enumerate(budgets_data))
+        profiles, hot_share = self.profile_keys(data)
         return Config(
             path=self.source,
             base=base,
@@ -292,7 +297,27 @@ class _Validator:
             baseline=baseline,
             targets=targets,
             tests=tests,
+            profiles=profiles,
+            hot_share=hot_share,
         )
+
+    def profile_keys(self, data: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
+        from escape_lens.profile.hot import check_profile_path, parse_share
+
+        profiles = tuple(self.string_list(data, "profile"))
+        for index, path in enumerate(profiles):
+            refused = check_profile_path(path)
+            if refused:
+                self.fail(("profile", index), refused, path)
+        hot_share = data.get("hot-share", "")
+        if not isinstance(hot_share, str):
+            self.fail(("hot-share",), f"must be {_TOP_KEYS['hot-share']} (a string)")
+        if hot_share:
+            try:
+                parse_share(hot_share)
+            except ValueError as exc:
+                self.fail(("hot-share",), str(exc), hot_share)
+        return profiles, hot_share
 
     def string_list(self, data: Mapping[str, Any], key: str) -> list[str]:
         value = data.get(key, [])

@@ -29,6 +29,18 @@ from escape_lens.toolchain import set_verbose
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (report only).")
 @click.option("--go", metavar="PATH", help="The go command to use.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
+@click.option(
+    "--profile",
+    "profiles",
+    multiple=True,
+    metavar="FILE",
+    help="Heap profile (pprof) to judge hot paths by; repeatable.",
+)
+@click.option(
+    "--hot-share",
+    metavar="PCT",
+    help="Functions holding at least PCT (e.g. 1%) of the profiled bytes are hot.",
+)
 def command(
     targets: tuple[str, ...],
     config_file: str | None,
@@ -38,6 +50,8 @@ def command(
     exit_zero: bool,
     go: str | None,
     verbose: bool,
+    profiles: tuple[str, ...],
+    hot_share: str | None,
 ) -> int:
     """Fail (exit 1) when hot paths gain heap allocations.
 
@@ -46,7 +60,14 @@ def command(
     pass, 1 findings, 2 usage, configuration or toolchain error.
     """
     set_verbose(verbose)
-    result = run_check(targets, config_file=config_file, baseline_file=baseline_file, go=go)
+    result = run_check(
+        targets,
+        config_file=config_file,
+        baseline_file=baseline_file,
+        go=go,
+        profiles=profiles,
+        hot_share=hot_share,
+    )
     reporter = check_reporter(output_format)
     if output:
         buffer = io.StringIO()

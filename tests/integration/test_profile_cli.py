@@ -235,3 +235,68 @@ def test_profile_usage_errors(
     code, _, err = _run(capsys, str(module / "bench"), *args)
     assert code == 2
     assert message in _one_error_line(err)
+
+
+def _check(capsys: pytest.CaptureFixture[str], go: Path, *args: str) -> tuple[int, str, str]:
+    code = main(["check", "./...", "example.com/constructs/...", "--go", str(go), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def gated(
+    module: Path, program_and_profile: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The module with an empty baseline (nothing declared hot) and the profile inside."""
+    monkeypatch.chdir(module)
+    shutil.copy(program_and_profile[1], module / "allocs.pprof")
+    (module / "escape-lens.toml").write_text("")
+    (module / "escape-lens.baseline.json").unlink(missing_ok=True)
+    assert main(["baseline", "./...", "example.com/constructs/..."]) == 0
+    return module
+
+
+def test_check_hot_share_makes_profile_hot_functions_hot(
+    capsys: pytest.CaptureFixture[str], gated: Path, pinned_go: Path
+) -> None:
+    capsys.readouterr()
+    code, out, _ = _check(capsys, pinned_go, "--format", "json")
+    assert code == 0, out
+    # large.New holds 97% of the profiled bytes: with a 50% share only it is hot, and its
+    # allocation is new against a baseline with no hot function.
+    code, out, err = _check(
+        capsys, pinned_go, "--profile", "allocs.pprof", "--hot-share", "50%", "--format", "json"
+    )
+    assert code == 1, err
+    findings = json.loads(out)["findings"]
+    assert {(f["rule"], f["function"]) for f in findings} == {
+        ("EL001", "example.com/constructs/large.New")
+    }
+    # The same from the configuration.
+    (gated / "escape-lens.toml").write_text('profile = ["allocs.pprof"]\nhot-share = "50%"\n')
+    code, out, _ = _check(capsys, pinned_go, "--format", "json")
+    assert code == 1
+    assert {(f["rule"], f["function"]) for f in json.loads(out)["findings"]} == {
+        ("EL001", "example.com/constructs/large.New")
+    }
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ('hot-share = "lots"\n', "escape-lens.toml:1: hot-share: a share must read like 1%"),
+        ('hot-share = "0%"\n', "above 0"),
+        ("hot-share = 5\n", "hot-share: must be"),
+        ('profile = ["/etc/passwd"]\n', "escape-lens.toml:1: profile[0]: must be a relative"),
+        ('profile = ["x", "../x"]\n', "profile[1]: must be a relative"),
+        ('hot-share = "1%"\n', "--hot-share needs a heap profile"),
+    ],
+)
+def test_profile_config_values_are_validated(
+    capsys: pytest.CaptureFixture[str], gated: Path, pinned_go: Path, config: str, message: str
+) -> None:
+    capsys.readouterr()
+    (gated / "escape-lens.toml").write_text(config)
+    code, _, err = _check(capsys, pinned_go)
+    assert code == 2
+    assert message in _one_error_line(err)
