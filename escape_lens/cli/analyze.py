@@ -124,7 +124,12 @@ def command(
     if heap is not None:
         from escape_lens.profile.join import join_profile
 
-        report = join_profile(report, heap, profile_sample)
+        callee = None
+        if binary is not None:  # the program the profile is of names the calls
+            from escape_lens.profile.callees import callee_reader
+
+            callee = callee_reader(binary)
+        report = join_profile(report, heap, profile_sample, callee=callee)
     _print_model_note(report)
     _write(report, reporter, output)
     if cross_check:

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from escape_lens.profile.callees import describe_callee
 from escape_lens.profile.reader import Allocations, AllocPoint, Frame, HeapProfile
 from escape_lens.records import (
     Observed,
@@ -74,9 +75,15 @@ def join_profile(
     profile: HeapProfile,
     sample: ProfileSample,
     operations: int | None = None,
+    callee: Callable[[int], str | None] | None = None,
 ) -> Report:
-    """The report with each site's observed values and the report's profile summary."""
-    index = _SiteIndex(report)
+    """The report with each site's observed values and the report's profile summary.
+
+    `callee(address)` names the function called at a profile location (from the program
+    the profile is of, profile/callees.py), for the reasons of samples without a site.
+    """
+    index = _SiteIndex(report, callee)
+    index.calibrate(profile.groups)
     tallies: dict[int, _Tally] = {}
     unattributed: dict[tuple[str, str, int, str], list[int]] = {}
     objects_total = bytes_total = 0
@@ -98,8 +105,9 @@ def join_profile(
             )
     sites = list(report.sites)
     for position, tally in sorted(tallies.items()):
-        observed, leftovers = _observe(sites[position], tally, operations)
-        sites[position] = replace(sites[position], observed=observed)
+        observed, leftovers = _observe(sites[position], tally, operations, profile.rate)
+        if observed is not None:
+            sites[position] = replace(sites[position], observed=observed)
         for size, (objects, nbytes) in leftovers:
             point = _site_point(sites[position])
             _add_unattributed(unattributed, point, NOT_PREDICTED, objects, nbytes, size)
@@ -164,9 +172,13 @@ def _site_point(site: Site) -> AllocPoint:
 
 
 def _observe(
-    site: Site, tally: _Tally, operations: int | None
-) -> tuple[Observed, list[tuple[int, tuple[int, int]]]]:
-    """The site's observation, and the samples of sizes it cannot have allocated."""
+    site: Site, tally: _Tally, operations: int | None, rate: int
+) -> tuple[Observed | None, list[tuple[int, tuple[int, int]]]]:
+    """The site's observation, and the samples of sizes it cannot have allocated.
+
+    Only a profile of every allocation (rate 1) can show that a site never allocated
+    its predicted size; a sampled one may simply have missed a small object.
+    """
     expected = expected_sizes(site)
     by_size = sorted((size, (v[0], v[1])) for size, v in tally.by_size.items())
     shared = {size: v[2] for size, v in tally.by_size.items()}
@@ -174,13 +186,15 @@ def _observe(
     disagreement = ""
     if expected is not None:
         matching = [item for item in by_size if item[0] in expected]
-        if matching:
+        if matching or rate != 1:
             kept = matching
             leftovers = [item for item in by_size if item[0] not in expected]
         else:
             recorded = ", ".join(f"{size} B" for size, _ in by_size)
             predicted = ", ".join(f"{size} B" for size in sorted(expected))
             disagreement = f"the runtime recorded {recorded}; the model predicts {predicted}"
+    if not kept:
+        return None, leftovers
     objects = sum(v[0] for _, v in kept)
     nbytes = sum(v[1] for _, v in kept)
     observed = Observed(
@@ -228,9 +242,9 @@ def erase_shapes(name: str) -> str:
 class _SiteIndex:
     """Allocating sites by the file name and line of the function they are in."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, callee: Callable[[int], str | None] | None) -> None:
         self.sites = report.sites
-        self.binary = report.origin == "binary"
+        self.callee = callee
         self.by_position: dict[tuple[str, int], list[int]] = {}
         for position, site in enumerate(report.sites):
             if site.allocates:
@@ -245,18 +259,48 @@ class _SiteIndex:
             if site.allocates and site.entry == "mallocgc":
                 self.direct.setdefault(_short_name(site.function), []).append(position)
         self.lines: dict[str, list[str] | None] = {}
+        binary = report.origin == "binary"
         self.addresses = {
-            position: _call_address(site) if self.binary else None
+            position: _call_address(site) if binary else None
             for positions in self.by_position.values()
             for position in positions
             for site in (report.sites[position],)
         }
+        self.strict = False  # the profile is of this very program: addresses decide
+
+    def calibrate(self, groups: Sequence[Allocations]) -> None:
+        """Trust call addresses when most located samples fall right after a site's call
+        (a profile of this very binary), so that other calls at a site's line (a map
+        assignment growing the map beside a literal) are not taken for the site."""
+        located = matched = 0
+        for group in groups:
+            candidates = self._at_position(group.point)
+            addresses = [self.addresses.get(p) for p in candidates]
+            if not any(a is not None for a in addresses):
+                continue
+            located += 1
+            matched += any(_after_call(a, group.point.address) for a in addresses)
+        self.strict = located > 0 and 2 * matched >= located
 
     def sites_for(self, point: AllocPoint, size: int) -> tuple[list[int], str]:
         if point.runtime_only:
             return [], RUNTIME_INTERNAL
         if not point.frames:
             return [], UNSYMBOLIZED
+        candidates = self._at_position(point)
+        if self.strict and candidates:
+            candidates = [
+                p for p in candidates if _after_call(self.addresses.get(p), point.address)
+            ]
+        if not candidates:
+            return self._without_site(point, size)
+        if len(candidates) > 1:
+            candidates = self._narrow(candidates, point, size)
+        return candidates, ""
+
+    def _at_position(self, point: AllocPoint) -> list[int]:
+        if not point.frames:
+            return []
         outer, inner = point.frames[-1], point.frames[0]
         here = [
             (_function_match(self.sites[position], outer.function), position)
@@ -264,31 +308,39 @@ class _SiteIndex:
             if _same_inlining(self.sites[position], point.frames, inner)
         ]
         best = max((level for level, _ in here), default=0)
-        candidates = [position for level, position in here if level == best > 0]
-        if not candidates:
-            if self.skips_direct_callers:
-                found = self._direct_callee(inner, size)
-                if found is not None:
-                    return [found], ""
-            if not self._analysed(outer.function):
-                return [], OUTSIDE
-            return [], NO_SITE_OLD_GO if self.skips_direct_callers else NO_SITE
-        if len(candidates) > 1:
-            candidates = self._narrow(candidates, point, size)
-        return candidates, ""
+        return [position for level, position in here if level == best > 0]
 
-    def _direct_callee(self, call: Frame, size: int) -> int | None:
-        """The one direct-mallocgc site, of a function called on the caller's line, that
-        can have recorded `size` (Go 1.21-1.25; the source line is read from disk)."""
+    def _without_site(self, point: AllocPoint, size: int) -> tuple[list[int], str]:
+        called = self.callee(point.address) if self.callee is not None else None
+        if self.skips_direct_callers:
+            found = self._direct_callee(point.frames[0], size, called)
+            if found is not None:
+                return [found], ""
+        outer = point.frames[-1]
+        if not self._analysed(outer.function):
+            reason = OUTSIDE
+        elif self.skips_direct_callers and called is None:
+            reason = NO_SITE_OLD_GO
+        else:
+            reason = NO_SITE
+        return [], f"{reason} ({describe_callee(called)})" if called else reason
+
+    def _direct_callee(self, call: Frame, size: int, called: str | None) -> int | None:
+        """The one direct-mallocgc site, of the function called at `call` (named by the
+        program, else by the source line read from disk), that can have recorded `size`
+        (Go 1.21-1.25)."""
         if not self.direct:
             return None
-        text = self._source_line(call.file, call.line)
-        called = set(_CALL_RE.findall(text))
+        if called is not None:
+            names = {_short_name(called)}
+        else:
+            names = set(_CALL_RE.findall(self._source_line(call.file, call.line)))
         found = [
             position
-            for name in sorted(called & self.direct.keys())
+            for name in sorted(names & self.direct.keys())
             for position in self.direct[name]
             if size in (expected_sizes(self.sites[position]) or (size,))
+            and (called is None or called.endswith("." + self.sites[position].function))
         ]
         return found[0] if len(found) == 1 else None
 
@@ -303,12 +355,7 @@ class _SiteIndex:
         return lines[line - 1] if lines is not None and 0 < line <= len(lines) else ""
 
     def _narrow(self, candidates: list[int], point: AllocPoint, size: int) -> list[int]:
-        by_address = [
-            position
-            for position in candidates
-            if (address := self.addresses.get(position)) is not None
-            and address < point.address < address + _MAX_CALL_BYTES
-        ]
+        by_address = [p for p in candidates if _after_call(self.addresses.get(p), point.address)]
         if len(by_address) == 1:
             return by_address
         sized = [p for p in candidates if size in (expected_sizes(self.sites[p]) or ())]
@@ -324,6 +371,11 @@ class _SiteIndex:
         return function.startswith("main.") or any(
             function.startswith(package + ".") for package in self.packages
         )
+
+
+def _after_call(call: int | None, location: int) -> bool:
+    """A location (return address - 1) right after the call instruction at `call`."""
+    return call is not None and call < location < call + _MAX_CALL_BYTES
 
 
 def _function_match(site: Site, profiled: str) -> int:

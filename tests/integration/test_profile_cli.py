@@ -300,3 +300,25 @@ def test_profile_config_values_are_validated(
     code, _, err = _check(capsys, pinned_go)
     assert code == 2
     assert message in _one_error_line(err)
+
+
+def test_samples_without_a_site_name_the_runtime_call(
+    capsys: pytest.CaptureFixture[str], program_and_profile: tuple[Path, Path]
+) -> None:
+    """The program the profile is of names what was called where no site is: `<-done`
+    blocks and the runtime allocates a sudog; runtime.GC allocates for itself."""
+    program, profile = program_and_profile
+    code, out, _ = _run(
+        capsys, "--binary", str(program), "--package", "example.com/...",
+        "--profile", str(profile), "--format", "json",
+    )  # fmt: skip
+    assert code == 0
+    source = (FIXTURES / "profiled" / "main.go").read_text().splitlines()
+    reasons = {
+        source[row["line"] - 1].strip(): row["reason"]
+        for row in json.loads(out)["profile"]["unattributed"]
+        if row["function"] == "main.main"
+    }
+    assert "a call to runtime.chanrecv1" in reasons["<-done"]
+    assert "(sudog)" in reasons["<-done"]
+    assert "a call to runtime.GC" in reasons["runtime.GC()"]
