@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0bpprof.proto\x12\x11\x65scape_lens.pprof\"\xe8\x02\n\x07Profile\x12\x31\n\x0bsample_type\x18\x01 \x03(\x0b\x32\x1c.escape_lens.pprof.ValueType\x12)\n\x06sample\x18\x02 \x03(\x0b\x32\x19.escape_lens.pprof.Sample\x12+\n\x07mapping\x18\x03 \x03(\x0b\x32\x1a.escape_lens.pprof.Mapping\x12-\n\x08location\x18\x04 \x03(\x0b\x32\x1b.escape_lens.pprof.Location\x12-\n\x08\x66unction\x18\x05 \x03(\x0b\x32\x1b.escape_lens.pprof.Function\x12\x14\n\x0cstring_table\x18\x06 \x03(\t\x12\x31\n\x0bperiod_type\x18\x0b \x01(\x0b\x32\x1c.escape_lens.pprof.ValueType\x12\x0e\n\x06period\x18\x0c \x01(\x03\x12\x1b\n\x13\x64\x65\x66\x61ult_sample_type\x18\x0e \x01(\x03\"\'\n\tValueType\x12\x0c\n\x04type\x18\x01 \x01(\x03\x12\x0c\n\x04unit\x18\x02 \x01(\x03\"U\n\x06Sample\x12\x13\n\x0blocation_id\x18\x01 \x03(\x04\x12\r\n\x05value\x18\x02 \x03(\x03\x12\'\n\x05label\x18\x03 \x03(\x0b\x32\x18.escape_lens.pprof.Label\".\n\x05Label\x12\x0b\n\x03key\x18\x01 \x01(\x03\x12\x0b\n\x03str\x18\x02 \x01(\x03\x12\x0b\n\x03num\x18\x03 \x01(\x03\"z\n\x07Mapping\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x14\n\x0cmemory_start\x18\x02 \x01(\x04\x12\x14\n\x0cmemory_limit\x18\x03 \x01(\x04\x12\x13\n\x0b\x66ile_offset\x18\x04 \x01(\x04\x12\x10\n\x08\x66ilename\x18\x05 \x01(\x03\x12\x10\n\x08\x62uild_id\x18\x06 \x01(\x03\"b\n\x08Location\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x12\n\nmapping_id\x18\x02 \x01(\x04\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\x04\x12%\n\x04line\x18\x04 \x03(\x0b\x32\x17.escape_lens.pprof.Line\")\n\x04Line\x12\x13\n\x0b\x66unction_id\x18\x01 \x01(\x04\x12\x0c\n\x04line\x18\x02 \x01(\x03\"6\n\x08\x46unction\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0c\n\x04name\x18\x02 \x01(\x03\x12\x10\n\x08\x66ilename\x18\x04 \x01(\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0bpprof.proto\x12\x11\x65scape_lens.pprof\"\xe8\x02\n\x07Profile\x12\x31\n\x0bsample_type\x18\x01 \x03(\x0b\x32\x1c.escape_lens.pprof.ValueType\x12)\n\x06sample\x18\x02 \x03(\x0b\x32\x19.escape_lens.pprof.Sample\x12+\n\x07mapping\x18\x03 \x03(\x0b\x32\x1a.escape_lens.pprof.Mapping\x12-\n\x08location\x18\x04 \x03(\x0b\x32\x1b.escape_lens.pprof.Location\x12-\n\x08\x66unction\x18\x05 \x03(\x0b\x32\x1b.escape_lens.pprof.Function\x12\x14\n\x0cstring_table\x18\x06 \x03(\t\x12\x31\n\x0bperiod_type\x18\x0b \x01(\x0b\x32\x1c.escape_lens.pprof.ValueType\x12\x0e\n\x06period\x18\x0c \x01(\x03\x12\x1b\n\x13\x64\x65\x66\x61ult_sample_type\x18\x0e \x01(\x03\"\xf3\x01\n\x0bSkimProfile\x12\x31\n\x0bsample_type\x18\x01 \x03(\x0b\x32\x1c.escape_lens.pprof.ValueType\x12-\n\x06sample\x18\x02 \x03(\x0b\x32\x1d.escape_lens.pprof.SkimSample\x12-\n\x08location\x18\x04 \x03(\x0b\x32\x1b.escape_lens.pprof.Location\x12-\n\x08\x66unction\x18\x05 \x03(\x0b\x32\x1b.escape_lens.pprof.Function\x12\x14\n\x0cstring_table\x18\x06 \x03(\t\x12\x0e\n\x06period\x18\x0c \x01(\x03\"?\n\nSkimSample\x12\x13\n\x0blocation_id\x18\x01 \x01(\x0c\x12\r\n\x05value\x18\x02 \x01(\x0c\x12\r\n\x05label\x18\x03 \x03(\x0c\"\'\n\tValueType\x12\x0c\n\x04type\x18\x01 \x01(\x03\x12\x0c\n\x04unit\x18\x02 \x01(\x03\"U\n\x06Sample\x12\x13\n\x0blocation_id\x18\x01 \x03(\x04\x12\r\n\x05value\x18\x02 \x03(\x03\x12\'\n\x05label\x18\x03 \x03(\x0b\x32\x18.escape_lens.pprof.Label\".\n\x05Label\x12\x0b\n\x03key\x18\x01 \x01(\x03\x12\x0b\n\x03str\x18\x02 \x01(\x03\x12\x0b\n\x03num\x18\x03 \x01(\x03\"z\n\x07Mapping\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x14\n\x0cmemory_start\x18\x02 \x01(\x04\x12\x14\n\x0cmemory_limit\x18\x03 \x01(\x04\x12\x13\n\x0b\x66ile_offset\x18\x04 \x01(\x04\x12\x10\n\x08\x66ilename\x18\x05 \x01(\x03\x12\x10\n\x08\x62uild_id\x18\x06 \x01(\x03\"b\n\x08Location\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x12\n\nmapping_id\x18\x02 \x01(\x04\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\x04\x12%\n\x04line\x18\x04 \x03(\x0b\x32\x17.escape_lens.pprof.Line\")\n\x04Line\x12\x13\n\x0b\x66unction_id\x18\x01 \x01(\x04\x12\x0c\n\x04line\x18\x02 \x01(\x03\"6\n\x08\x46unction\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0c\n\x04name\x18\x02 \x01(\x03\x12\x10\n\x08\x66ilename\x18\x04 \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,18 +33,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PROFILE']._serialized_start=35
   _globals['_PROFILE']._serialized_end=395
-  _globals['_VALUETYPE']._serialized_start=397
-  _globals['_VALUETYPE']._serialized_end=436
-  _globals['_SAMPLE']._serialized_start=438
-  _globals['_SAMPLE']._serialized_end=523
-  _globals['_LABEL']._serialized_start=525
-  _globals['_LABEL']._serialized_end=571
-  _globals['_MAPPING']._serialized_start=573
-  _globals['_MAPPING']._serialized_end=695
-  _globals['_LOCATION']._serialized_start=697
-  _globals['_LOCATION']._serialized_end=795
-  _globals['_LINE']._serialized_start=797
-  _globals['_LINE']._serialized_end=838
-  _globals['_FUNCTION']._serialized_start=840
-  _globals['_FUNCTION']._serialized_end=894
+  _globals['_SKIMPROFILE']._serialized_start=398
+  _globals['_SKIMPROFILE']._serialized_end=641
+  _globals['_SKIMSAMPLE']._serialized_start=643
+  _globals['_SKIMSAMPLE']._serialized_end=706
+  _globals['_VALUETYPE']._serialized_start=708
+  _globals['_VALUETYPE']._serialized_end=747
+  _globals['_SAMPLE']._serialized_start=749
+  _globals['_SAMPLE']._serialized_end=834
+  _globals['_LABEL']._serialized_start=836
+  _globals['_LABEL']._serialized_end=882
+  _globals['_MAPPING']._serialized_start=884
+  _globals['_MAPPING']._serialized_end=1006
+  _globals['_LOCATION']._serialized_start=1008
+  _globals['_LOCATION']._serialized_end=1106
+  _globals['_LINE']._serialized_start=1108
+  _globals['_LINE']._serialized_end=1149
+  _globals['_FUNCTION']._serialized_start=1151
+  _globals['_FUNCTION']._serialized_end=1205
 # @@protoc_insertion_point(module_scope)

@@ -28,6 +28,32 @@ class Profile(_message.Message):
     default_sample_type: int
     def __init__(self, sample_type: _Optional[_Iterable[_Union[ValueType, _Mapping]]] = ..., sample: _Optional[_Iterable[_Union[Sample, _Mapping]]] = ..., mapping: _Optional[_Iterable[_Union[Mapping, _Mapping]]] = ..., location: _Optional[_Iterable[_Union[Location, _Mapping]]] = ..., function: _Optional[_Iterable[_Union[Function, _Mapping]]] = ..., string_table: _Optional[_Iterable[str]] = ..., period_type: _Optional[_Union[ValueType, _Mapping]] = ..., period: _Optional[int] = ..., default_sample_type: _Optional[int] = ...) -> None: ...
 
+class SkimProfile(_message.Message):
+    __slots__ = ("sample_type", "sample", "location", "function", "string_table", "period")
+    SAMPLE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_FIELD_NUMBER: _ClassVar[int]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
+    STRING_TABLE_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    sample_type: _containers.RepeatedCompositeFieldContainer[ValueType]
+    sample: _containers.RepeatedCompositeFieldContainer[SkimSample]
+    location: _containers.RepeatedCompositeFieldContainer[Location]
+    function: _containers.RepeatedCompositeFieldContainer[Function]
+    string_table: _containers.RepeatedScalarFieldContainer[str]
+    period: int
+    def __init__(self, sample_type: _Optional[_Iterable[_Union[ValueType, _Mapping]]] = ..., sample: _Optional[_Iterable[_Union[SkimSample, _Mapping]]] = ..., location: _Optional[_Iterable[_Union[Location, _Mapping]]] = ..., function: _Optional[_Iterable[_Union[Function, _Mapping]]] = ..., string_table: _Optional[_Iterable[str]] = ..., period: _Optional[int] = ...) -> None: ...
+
+class SkimSample(_message.Message):
+    __slots__ = ("location_id", "value", "label")
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    location_id: bytes
+    value: bytes
+    label: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, location_id: _Optional[bytes] = ..., value: _Optional[bytes] = ..., label: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
 class ValueType(_message.Message):
     __slots__ = ("type", "unit")
     TYPE_FIELD_NUMBER: _ClassVar[int]

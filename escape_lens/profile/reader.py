@@ -92,7 +92,7 @@ def _group_order(item: tuple[tuple[AllocPoint, int], list[int]]) -> tuple[object
     return (point.frames, point.address, point.runtime_function, size)
 
 
-def _parse(path: str) -> pprof_pb2.Profile:
+def _parse(path: str) -> pprof_pb2.SkimProfile:
     try:
         with open(path, "rb") as stream:
             data = stream.read()
@@ -103,7 +103,7 @@ def _parse(path: str) -> pprof_pb2.Profile:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
             raise ProfileFormatError(f"{path}: corrupt or truncated gzip ({exc})") from exc
-    profile = pprof_pb2.Profile()
+    profile = pprof_pb2.SkimProfile()
     try:
         profile.ParseFromString(data)
     except DecodeError as exc:
@@ -125,7 +125,7 @@ def _string(path: str, strings: Sequence[str], index: int) -> str:
 
 
 def _accumulate(
-    path: str, profile: pprof_pb2.Profile, totals: dict[tuple[AllocPoint, int], list[int]]
+    path: str, profile: pprof_pb2.SkimProfile, totals: dict[tuple[AllocPoint, int], list[int]]
 ) -> None:
     strings = list(profile.string_table)
     names = [_string(path, strings, t.type) for t in profile.sample_type]
@@ -150,43 +150,115 @@ def _accumulate(
         for id_, (_, lines) in frames.items()
     }
     bytes_key = strings.index("bytes") if "bytes" in strings else -1
-    points: dict[tuple[int, int], AllocPoint] = {}
-    i_objects, i_bytes, i_inuse_objects, i_inuse_bytes = order
+    runtime_ids = {id_ for id_, flag in in_runtime.items() if flag}
+    # At rate 1 the runtime writes count and count * size (protomem.go, scaleHeapSample),
+    # so the size needs no label; sampled values are scaled and need the label.
+    exact = profile.period == 1
+    # The hot loop of a large profile: samples counted by (allocating location, runtime
+    # callee, their packed values, their labels) as the bytes they are; each distinct
+    # key is decoded once afterwards. Samples that are not packed take the slow path.
+    counts: dict[tuple[int, int, bytes, tuple[bytes, ...]], int] = {}
+    slow: list[tuple[list[int], list[int], list[tuple[int, int]]]] = []
     for sample in profile.sample:
-        ids = sample.location_id
-        if not ids:
+        packed = sample.location_id
+        value = sample.value
+        if not packed or not value:
+            slow.append(_full_sample(path, sample))
             continue
-        leaf = 0
-        while leaf < len(ids) and in_runtime.get(ids[leaf], False):
-            leaf += 1
-        runtime_only = leaf == len(ids)
-        if runtime_only:
-            leaf = 0
-        callee = ids[leaf - 1] if leaf else 0
-        location = ids[leaf]
-        point = points.get((location, callee))
-        if point is None:
-            point = _point(path, frames, location, callee, runtime_only=runtime_only)
-            points[(location, callee)] = point
-        values = sample.value
+        location = packed[0]
+        if location >= 0x80:  # location ids past 127: two bytes, rarely more
+            second = packed[1] if len(packed) > 1 else 0x80
+            location = (location & 0x7F) | (second << 7) if second < 0x80 else -1
+            if location < 0:
+                location = _varints(path, packed)[0]
+        callee = 0
+        if location in runtime_ids:
+            location, callee = _allocating(_varints(path, packed), runtime_ids)
+        key = (location, callee, value, () if exact else tuple(sample.label))
+        counts[key] = counts.get(key, 0) + 1
+    sums: dict[tuple[int, int, int], list[int]] = {}
+    rows = [
+        (location, callee, _varints(path, value), _labels(path, label), count)
+        for (location, callee, value, label), count in counts.items()
+    ]
+    for ids, values, labels in slow:
+        if ids:
+            location, callee = ids[0], 0
+            if location in runtime_ids:
+                location, callee = _allocating(ids, runtime_ids)
+            rows.append((location, callee, values, labels, 1))
+    for location, callee, values, labels, count in rows:
         if len(values) != len(names):
             raise ProfileFormatError(f"{path}: corrupt profile (a sample has {len(values)} values)")
-        objects, space = values[i_objects], values[i_bytes]
-        size = 0
-        for label in sample.label:
-            if label.key == bytes_key:
-                size = label.num
-                break
-        if size == 0 and objects:
+        objects, space = values[order[0]], values[order[1]]
+        size = next((num for key, num in labels if key == bytes_key), 0)
+        if (exact or size == 0) and objects:
             size = space // objects
-        key = (point, size)
-        total = totals.get(key)
-        if total is None:
-            total = totals[key] = [0, 0, 0, 0]
-        total[0] += objects
-        total[1] += space
-        total[2] += values[i_inuse_objects]
-        total[3] += values[i_inuse_bytes]
+        total = sums.setdefault((location, callee, size), [0, 0, 0, 0])
+        for index, column in enumerate(order):
+            total[index] += count * values[column]
+    points: dict[tuple[int, int], AllocPoint] = {}
+    for (location, callee, size), values in sums.items():
+        point = points.get((location, callee))
+        if point is None:
+            point = points[(location, callee)] = _point(
+                path, frames, abs(location), callee, runtime_only=location < 0
+            )
+        total = totals.setdefault((point, size), [0, 0, 0, 0])
+        for index, value in enumerate(values):
+            total[index] += value
+
+
+def _allocating(ids: list[int], runtime_ids: set[int]) -> tuple[int, int]:
+    """(allocating location, the runtime location it called) of a stack that starts in
+    the runtime; a stack entirely in the runtime gives (-its first location, 0)."""
+    for index, id_ in enumerate(ids):
+        if id_ not in runtime_ids:
+            return id_, ids[index - 1]
+    return -ids[0], 0
+
+
+def _varints(path: str, packed: bytes) -> list[int]:
+    """A packed repeated varint field, decoded (int64 values are never negative here)."""
+    values: list[int] = []
+    value = shift = 0
+    for byte in packed:
+        value |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+            if shift > 63:
+                raise ProfileFormatError(f"{path}: corrupt profile (a varint overflows)")
+        else:
+            values.append(value)
+            value = shift = 0
+    if shift:
+        raise ProfileFormatError(f"{path}: corrupt profile (a truncated varint)")
+    return values
+
+
+def _labels(path: str, raws: Sequence[bytes]) -> list[tuple[int, int]]:
+    labels = []
+    for raw in raws:
+        label = pprof_pb2.Label()
+        try:
+            label.ParseFromString(raw)
+        except DecodeError as exc:
+            raise ProfileFormatError(f"{path}: corrupt profile ({exc})") from exc
+        labels.append((int(label.key), int(label.num)))
+    return labels
+
+
+def _full_sample(
+    path: str, sample: pprof_pb2.SkimSample
+) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    """A sample whose stack or values are not packed (see pprof.proto, SkimSample)."""
+    full = pprof_pb2.Sample()
+    try:
+        full.ParseFromString(sample.SerializeToString())
+    except DecodeError as exc:
+        raise ProfileFormatError(f"{path}: corrupt profile ({exc})") from exc
+    labels = [(int(label.key), int(label.num)) for label in full.label]
+    return list(full.location_id), list(full.value), labels
 
 
 def _point(
