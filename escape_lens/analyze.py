@@ -18,6 +18,7 @@ from escape_lens.fingerprint import assign_fingerprints
 from escape_lens.records import CompileOutput, Report, Site, SkippedPackage
 from escape_lens.sites import join_package
 from escape_lens.toolchain import find_go
+from escape_lens.toolchain.build import compile_targets
 from escape_lens.toolchain.targets import find_go_mod, in_one_module
 
 
@@ -74,8 +75,6 @@ def analyze_targets(
     cwd: str | None = None,
 ) -> Report:
     """Every heap allocation site of the target packages, with the model's predictions."""
-    from escape_lens.toolchain.build import compile_targets
-
     go_binary = find_go(go)
     if cwd is None:
         # `escape-lens analyze ~/src/othermod/...` analyses that module, as if run there.

@@ -9,9 +9,13 @@ Invariants:
   variable whose type changed (`var b [16]byte` -> `[8]byte`) -- then by (package,
   function, construct, type) -- an edited literal (`&T{a: 1}` -> `&T{a: 1, b: 2}`): the
   same site changed, not one removed and one new.
-- "Grown" means one execution now costs more: a more expensive path (tiny < small <
-  dynamic < large), more size-class bytes, or (for dynamic sizes) bigger elements.
-  "Shrunk" is the reverse. A change of size class with the same bytes cannot happen.
+- "Grown" means one execution now costs more: a more expensive path (none < tiny < small
+  < dynamic < large, `none` being a zero-byte request), more size-class bytes, or (for
+  dynamic sizes) bigger elements. "Shrunk" is the reverse. A change of size class with
+  the same bytes cannot happen.
+- An unknown size (no prediction: a type the model could not size) is no path and ranks
+  nowhere: a site whose size became or stopped being known is "changed", neither grown
+  nor shrunk (48 B -> unknown is not an improvement), and does not fail a diff.
 - Results are sorted by the new (or, for removed sites, the old) position.
 """
 
@@ -23,12 +27,20 @@ from typing import Literal
 
 from escape_lens.fingerprint import normalise_expr, stable_function
 from escape_lens.records import Report, Site
+from escape_lens.vocab import AllocPath
 
-ChangeKind = Literal["new", "removed", "grown", "shrunk"]
+ChangeKind = Literal["new", "removed", "grown", "shrunk", "changed"]
+CHANGE_KINDS: tuple[ChangeKind, ...] = ("new", "removed", "grown", "shrunk", "changed")
 
 # How much one execution of a path costs the allocator, cheapest first. `dynamic` may be
 # small or large at run time, so it ranks between them.
-_PATH_RANK = {"none": 0, "tiny": 1, "small": 2, "dynamic": 3, "large": 4}
+_PATH_RANK = {
+    AllocPath.NONE: 0,
+    AllocPath.TINY: 1,
+    AllocPath.SMALL: 2,
+    AllocPath.DYNAMIC: 3,
+    AllocPath.LARGE: 4,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +71,9 @@ class SiteDiff:
         return any(c.kind in ("new", "grown") for c in self.changes)
 
 
-def path_of(site: Site) -> str:
-    return site.prediction.path if site.prediction is not None else "none"
+def path_of(site: Site) -> AllocPath | None:
+    """The site's allocator path; None when its size is unknown (never `none`)."""
+    return site.prediction.path if site.prediction is not None else None
 
 
 def describe_cost(site: Site) -> str:
@@ -68,23 +81,29 @@ def describe_cost(site: Site) -> str:
     prediction = site.prediction
     if prediction is None:
         return "unknown size"
-    if prediction.path == "dynamic":
+    if prediction.path == AllocPath.DYNAMIC:
         return f"dynamic, {prediction.elem_bytes or 0} B elements"
-    if prediction.path == "small":
+    if prediction.path == AllocPath.SMALL:
         return f"{site.class_bytes} B small (class {prediction.size_class})"
     return f"{site.class_bytes} B {prediction.path}"
 
 
-def compare(old: Site, new: Site) -> tuple[Literal["grown", "shrunk"] | None, str]:
-    """Whether `new` costs more or less per execution than `old`, and how it changed."""
-    old_rank, new_rank = _PATH_RANK[path_of(old)], _PATH_RANK[path_of(new)]
+def compare(old: Site, new: Site) -> tuple[Literal["grown", "shrunk", "changed"] | None, str]:
+    """Whether `new` costs more or less per execution than `old`, and how it changed;
+    "changed" when only one of the two sizes is known (see the module docstring)."""
+    old_path, new_path = path_of(old), path_of(new)
+    if old_path is None or new_path is None:
+        if old_path is None and new_path is None:
+            return None, ""
+        return "changed", f"{describe_cost(old)} -> {describe_cost(new)}"
+    old_rank, new_rank = _PATH_RANK[old_path], _PATH_RANK[new_path]
     old_elem = old.prediction.elem_bytes if old.prediction else None
     new_elem = new.prediction.elem_bytes if new.prediction else None
     if new_rank != old_rank:
-        kind: Literal["grown", "shrunk"] = "grown" if new_rank > old_rank else "shrunk"
+        kind: Literal["grown", "shrunk", "changed"] = "grown" if new_rank > old_rank else "shrunk"
     elif new.class_bytes != old.class_bytes:
         kind = "grown" if new.class_bytes > old.class_bytes else "shrunk"
-    elif path_of(new) == "dynamic" and (old_elem or 0) != (new_elem or 0):
+    elif new_path == AllocPath.DYNAMIC and (old_elem or 0) != (new_elem or 0):
         kind = "grown" if (new_elem or 0) > (old_elem or 0) else "shrunk"
     else:
         return None, ""

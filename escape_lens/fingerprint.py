@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
+from escape_lens.gonames import enclosing_function
 from escape_lens.records import Site
 
 # Identifiers that carry meaning in an allocating expression and are never local names.
@@ -87,9 +88,6 @@ def normalise_expr(expr: str) -> str:
     return _IDENT.sub(mask, compact)
 
 
-CLOSURE_SUFFIX = re.compile(r"\.(?:func\d+|gowrap\d+|deferwrap\d+|\d+)$")
-
-
 def stable_function(function: str) -> str:
     """The function a site belongs to, for identity: closures (`F.func2`, `F.func1.3`,
     `F.gowrap1`) are numbered by their order in `F`, so adding a closure renumbers the
@@ -97,8 +95,8 @@ def stable_function(function: str) -> str:
     Type arguments (`Stack[go.shape.int].Push`) are kept: each instantiation is a site.
     """
     depth = 0
-    while (shorter := CLOSURE_SUFFIX.sub("", function)) != function:
-        function, depth = shorter, depth + 1
+    while (parent := enclosing_function(function)) is not None:
+        function, depth = parent, depth + 1
     return function + ".func" * depth
 
 

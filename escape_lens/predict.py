@@ -11,7 +11,7 @@ request a call makes and asks the allocator model what happens to it. Rules:
   tiny, and no allocation at all for values < 256).
 * **Sizes are read, never guessed**: from the type descriptors the compiler dumped (or
   the type-size helper found), else from the language's layout of predeclared and
-  built-in composite types (`resolve_type`); a type neither tells stays unsized.
+  built-in composite types (`gotypes.resolve_type`); a type neither tells stays unsized.
 * **Self-check**: when the compiler itself chose a size-specialized entry
   (`mallocgcSmallNoScanSC4`, `mallocgcTinySC2`), its size class must equal the model's.
   A disagreement is a model bug: the site's note says so in capitals, and the tests
@@ -26,28 +26,10 @@ from dataclasses import dataclass
 
 from escape_lens import model
 from escape_lens.entries import is_size_specialized
-from escape_lens.records import AllocCall, EscapeDiagnostic, Prediction, Site, TypeInfo
-
-# The family of the entries that allocate one object of the call's type or size
-# (`newobject`, `mallocgc`, the size-specialized mallocs); sites.entry_family names all.
-OBJECT_FAMILY = "object"
-
-# Go's layout of predeclared types on 64-bit targets (the language spec's sizes, the
-# runtime's pointer words): the type descriptors of these live in the runtime, so a
-# package's `-S` listing never dumps them.
-_WORD = 8
-_BASIC: dict[str, tuple[int, int]] = {
-    **dict.fromkeys(("bool", "int8", "uint8", "byte"), (1, 0)),
-    **dict.fromkeys(("int16", "uint16"), (2, 0)),
-    **dict.fromkeys(("int32", "uint32", "rune", "float32"), (4, 0)),
-    **dict.fromkeys(("int", "uint", "int64", "uint64", "uintptr", "float64", "complex64"), (8, 0)),
-    "complex128": (16, 0),
-    "string": (16, 8),
-    "unsafe.Pointer": (8, 8),
-    "any": (16, 16),
-    "error": (16, 16),
-    "struct {}": (0, 0),
-}
+from escape_lens.gonames import chan_elem, map_key_elem
+from escape_lens.gotypes import resolve_type
+from escape_lens.records import AllocCall, EscapeDiagnostic, Note, Prediction, Site, TypeInfo
+from escape_lens.vocab import EntryFamily, NoteCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +38,7 @@ class Estimate:
     count: int | None
     main: Prediction | None
     extra: tuple[Prediction, ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 _CONVT_FIXED: dict[str, TypeInfo] = {
@@ -68,65 +50,6 @@ _CONVT_FIXED: dict[str, TypeInfo] = {
 }
 
 
-def spells_container(name: str) -> bool:
-    """Whether a map or channel type's name spells its key and element (a type literal,
-    `map[string]int`), unlike a defined type's (`net/http.Header`)."""
-    return name.startswith(("map[", "chan ", "<-chan ", "chan<- ", "noalg.map["))
-
-
-def with_parts(info: TypeInfo, key: TypeInfo | None, elem: TypeInfo | None) -> TypeInfo:
-    """A defined map or channel type with its key and element (TypeInfo.key/elem)."""
-    return TypeInfo(info.name, info.size, info.ptrbytes, key, elem)
-
-
-def resolve_type(name: str, known: dict[str, TypeInfo]) -> TypeInfo | None:
-    """Size and pointer bytes of a type named in a descriptor, from the dumped
-    descriptors of the package, else from the language's layout of predeclared and
-    built-in composite types; None when neither tells (never a guess)."""
-    name = name.strip()
-    if name in known:
-        return known[name]
-    if name.startswith("noalg."):
-        return resolve_type(name[len("noalg.") :], known)
-    if name in _BASIC:
-        size, ptr = _BASIC[name]
-        return TypeInfo(name, size, ptr)
-    if name.startswith(("*", "map[", "chan ", "<-chan ", "chan<- ", "func(")):
-        return TypeInfo(name, _WORD, _WORD)
-    if name.startswith("[]"):
-        return TypeInfo(name, 3 * _WORD, _WORD)
-    if name.startswith("interface {"):
-        return TypeInfo(name, 2 * _WORD, 2 * _WORD)
-    array = re.match(r"^\[(\d+)\](.+)$", name)
-    if array:
-        elem = resolve_type(array.group(2), known)
-        if elem is None:
-            return None
-        n = int(array.group(1))
-        ptr = (n - 1) * elem.size + elem.ptrbytes if elem.ptrbytes and n else 0
-        return TypeInfo(name, n * elem.size, ptr)
-    return None
-
-
-def _chan_elem(name: str) -> str | None:
-    for prefix in ("chan ", "<-chan ", "chan<- "):
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return None
-
-
-def _map_key_elem(name: str) -> tuple[str, str] | None:
-    if not name.startswith("map["):
-        return None
-    depth = 0
-    for index, char in enumerate(name[3:], start=3):
-        depth += char == "["
-        depth -= char == "]"
-        if depth == 0:
-            return name[4:index], name[index + 1 :]
-    return None
-
-
 def _objects(
     objects: Sequence[tuple[int, bool]], rules: model.AllocRules
 ) -> tuple[Prediction | None, tuple[Prediction, ...]]:
@@ -136,13 +59,18 @@ def _objects(
     return predictions[0], tuple(predictions[1:])
 
 
-def _specialized_check(call: AllocCall, main: Prediction | None) -> tuple[str, ...]:
+def _note(code: NoteCode, text: str) -> tuple[Note, ...]:
+    return (Note(code, text),)
+
+
+def _specialized_check(call: AllocCall, main: Prediction | None) -> tuple[Note, ...]:
     if not is_size_specialized(call.entry) or main is None:
         return ()
     compiler_class = model.class_of_specialized_entry(call.entry)
     if compiler_class is None or compiler_class == main.size_class:
         return ()
-    return (
+    return _note(
+        NoteCode.MODEL_DISAGREES,
         f"MODEL DISAGREES WITH THE COMPILER: {call.entry} is size class {compiler_class}, "
         f"the model says {main.size_class}",
     )
@@ -153,67 +81,77 @@ def specialized_disagreement(site: Site) -> str | None:
     if site.call is None:
         return None
     found = _specialized_check(site.call, site.prediction)
-    return found[0] if found else None
+    return found[0].text if found else None
 
 
 def predict_call(
-    call: AllocCall, family: str, rules: model.AllocRules, known: dict[str, TypeInfo]
+    call: AllocCall, family: EntryFamily, rules: model.AllocRules, known: dict[str, TypeInfo]
 ) -> Estimate:
     entry = call.entry
     typ = call.type
-    if family == OBJECT_FAMILY:
+    if family == EntryFamily.OBJECT:
         size = typ.size if typ is not None else call.const_count
         if size is None:
-            return Estimate(typ, None, None, notes=("size unknown",))
+            return Estimate(typ, None, None, notes=_note(NoteCode.SIZE_UNKNOWN, "size unknown"))
         pointers = typ.pointers if typ is not None else False
         main = model.predict(size, pointers, rules)
         return Estimate(typ, None, main, notes=_specialized_check(call, main))
-    if family == "make-slice":
+    if family == EntryFamily.MAKE_SLICE:
         if typ is None:
-            return Estimate(None, call.const_count, None, notes=("element type unknown",))
+            return Estimate(None, call.const_count, None, notes=_ELEMENT_UNKNOWN)
         if entry == "makeslicecopy" or call.const_count is None:
             return Estimate(typ, None, model.predict_dynamic(typ.size, typ.pointers, rules))
         return Estimate(
             typ, call.const_count, model.predict(typ.size * call.const_count, typ.pointers, rules)
         )
-    if family == "append":
+    if family == EntryFamily.APPEND:
         if typ is None:
-            return Estimate(None, None, None, notes=("element type unknown",))
+            return Estimate(None, None, None, notes=_ELEMENT_UNKNOWN)
         pointers = typ.pointers and "NoScan" not in entry
-        note: tuple[str, ...]
-        if entry.startswith("moveSlice"):
-            note = ("the appended slice is moved to the heap here (Go 1.26+)",)
-        else:
-            note = ("grows by doubling (by 1.25 beyond 256 elements), rounded up to a size class",)
+        note = SLICE_MOVED if entry.startswith("moveSlice") else _APPEND_GROWTH
         return Estimate(typ, None, model.predict_dynamic(typ.size, pointers, rules), notes=note)
-    if family == "map":
+    if family == EntryFamily.MAP:
         return _predict_map(call, rules, known)
-    if family == "chan":
+    if family == EntryFamily.CHAN:
         return _predict_chan(call, rules, known)
-    if family == "interface":
+    if family == EntryFamily.INTERFACE:
         if entry in _CONVT_FIXED:
             boxed = _CONVT_FIXED[entry]
-            notes: tuple[str, ...] = ()
+            notes: tuple[Note, ...] = ()
             if entry in ("convT16", "convT32", "convT64"):
-                notes = ("no allocation for values below 256 (runtime.staticuint64s)",)
+                notes = _note(
+                    NoteCode.SMALL_INTEGER,
+                    "no allocation for values below 256 (runtime.staticuint64s)",
+                )
             return Estimate(
                 boxed, None, model.predict(boxed.size, boxed.pointers, rules), (), notes
             )
         if typ is None:
-            return Estimate(None, None, None, notes=("boxed type unknown",))
+            return Estimate(
+                None, None, None, notes=_note(NoteCode.BOXED_TYPE_UNKNOWN, "boxed type unknown")
+            )
         pointers = typ.pointers and entry != "convTnoptr"
         return Estimate(typ, None, model.predict(typ.size, pointers, rules))
-    if family in ("string-concat", "string-conversion", "bytes-conversion", "runes-conversion"):
+    if family in _STRING_ELEM:
         return _predict_string(call, family, rules)
     return Estimate(
         typ,
         None,
         None,
-        notes=(
+        notes=_note(
+            NoteCode.POOLED_RECORD,
             "the runtime reuses a free g / _defer record; a new one is allocated "
             "only when its free list is empty",
         ),
     )
+
+
+_ELEMENT_UNKNOWN = _note(NoteCode.ELEMENT_TYPE_UNKNOWN, "element type unknown")
+SLICE_MOVED = _note(NoteCode.SLICE_MOVED, "the appended slice is moved to the heap here (Go 1.26+)")
+_APPEND_GROWTH = _note(
+    NoteCode.APPEND_GROWTH,
+    "grows by doubling (by 1.25 beyond 256 elements), rounded up to a size class",
+)
 
 
 _MAKE_ELEM = re.compile(r"^make\(\[\](?P<elem>[^,]+),")
@@ -226,18 +164,20 @@ def predict_make_copy(
     false)` (OMAKESLICECOPY), so only the source names the element type."""
     spelled = _MAKE_ELEM.match(diag.subject)
     elem = resolve_type(spelled.group("elem"), known) if spelled else None
-    note = "make and copy in one allocation (not rounded up to the size class)"
+    note = _note(
+        NoteCode.MAKE_COPY, "make and copy in one allocation (not rounded up to the size class)"
+    )
     if call.const_count is not None:  # the bytes are known, whatever the element type
-        return Estimate(elem, None, model.predict(call.const_count, False, rules), (), (note,))
+        return Estimate(elem, None, model.predict(call.const_count, False, rules), (), note)
     if elem is None:  # `make(IP, len(x))`: a defined slice type does not spell it
-        return Estimate(None, None, None, notes=("element type unknown",))
-    return Estimate(elem, None, model.predict_dynamic(elem.size, False, rules), (), (note,))
+        return Estimate(None, None, None, notes=_ELEMENT_UNKNOWN)
+    return Estimate(elem, None, model.predict_dynamic(elem.size, False, rules), (), note)
 
 
 def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, TypeInfo]) -> Estimate:
     key = elem = None
     if call.type is not None:
-        parts = _map_key_elem(call.type.name)
+        parts = map_key_elem(call.type.name)
         if parts is not None:
             key, elem = (resolve_type(p, known) for p in parts)
         else:  # a defined map type (`http.Header`): the type-size helper read its parts
@@ -253,7 +193,11 @@ def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, Type
         )
         main, extra = _objects(objects, rules)
         return Estimate(
-            call.type, None, main, extra, ("buckets/groups come with the first insert",)
+            call.type,
+            None,
+            main,
+            extra,
+            _note(NoteCode.MAP_BUCKETS_LATER, "buckets/groups come with the first insert"),
         )
     hint = call.const_count
     if key is None or elem is None:
@@ -264,10 +208,13 @@ def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, Type
         note = "key/element sizes unknown: the map header only"
         if hint is not None and hint > 8:
             note += f", not the buckets/groups for hint {hint}"
-        return Estimate(call.type, hint, main, (), (note,))
-    notes: tuple[str, ...] = ()
+        return Estimate(call.type, hint, main, (), _note(NoteCode.MAP_PARTS_UNKNOWN, note))
+    notes: tuple[Note, ...] = ()
     if hint is None:
-        notes = ("hint not constant: the buckets/groups depend on it at run time",)
+        notes = _note(
+            NoteCode.MAP_HINT_DYNAMIC,
+            "hint not constant: the buckets/groups depend on it at run time",
+        )
     objects = model.map_objects(
         key.size, key.pointers, elem.size, elem.pointers, hint if hint is not None else 0, rules
     )
@@ -276,34 +223,37 @@ def _predict_map(call: AllocCall, rules: model.AllocRules, known: dict[str, Type
 
 
 def _predict_chan(call: AllocCall, rules: model.AllocRules, known: dict[str, TypeInfo]) -> Estimate:
-    elem_name = _chan_elem(call.type.name) if call.type is not None else None
+    elem_name = chan_elem(call.type.name) if call.type is not None else None
     elem = resolve_type(elem_name, known) if elem_name is not None else None
     if elem is None and call.type is not None:
         elem = call.type.elem  # a defined channel type: the helper read its element
     if elem is None:
-        return Estimate(call.type, call.const_count, None, notes=("element type unknown",))
+        return Estimate(call.type, call.const_count, None, notes=_ELEMENT_UNKNOWN)
     if call.const_count is None:
         dynamic = model.predict_dynamic(elem.size, elem.pointers, rules)
-        return Estimate(call.type, None, dynamic, (), ("buffer size not constant",))
+        notes = _note(NoteCode.CHAN_BUFFER_DYNAMIC, "buffer size not constant")
+        return Estimate(call.type, None, dynamic, (), notes)
     objects = model.chan_objects(elem.size, elem.pointers, call.const_count, rules)
     main, extra = _objects(objects, rules)
     return Estimate(call.type, call.const_count, main, extra)
 
 
 _STRING_ELEM = {
-    "string-concat": TypeInfo("string", 16, 8),
-    "string-conversion": TypeInfo("string", 16, 8),
-    "bytes-conversion": TypeInfo("[]uint8", 24, 8),
-    "runes-conversion": TypeInfo("[]int32", 24, 8),
+    EntryFamily.STRING_CONCAT: TypeInfo("string", 16, 8),
+    EntryFamily.STRING_CONVERSION: TypeInfo("string", 16, 8),
+    EntryFamily.BYTES_CONVERSION: TypeInfo("[]uint8", 24, 8),
+    EntryFamily.RUNES_CONVERSION: TypeInfo("[]int32", 24, 8),
 }
 
 
-def _predict_string(call: AllocCall, family: str, rules: model.AllocRules) -> Estimate:
+def _predict_string(call: AllocCall, family: EntryFamily, rules: model.AllocRules) -> Estimate:
     result_type = _STRING_ELEM[family]
     if call.entry == "intstring":
         return Estimate(result_type, 1, model.predict(4, False, rules))
-    elem_bytes = 4 if family == "runes-conversion" else 1
-    notes = ("no allocation when the result does not escape and fits 32 bytes",)
+    elem_bytes = 4 if family == EntryFamily.RUNES_CONVERSION else 1
+    notes = _note(
+        NoteCode.STRING_BUFFER, "no allocation when the result does not escape and fits 32 bytes"
+    )
     if call.const_count is not None and call.entry == "slicebytetostring":
         return Estimate(
             result_type, call.const_count, model.predict(call.const_count, False, rules), (), notes

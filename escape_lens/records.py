@@ -1,4 +1,4 @@
-"""The records every stage passes to the next (DESIGN.md, "Records").
+"""The records every stage passes to the next (docs/design.md, "Records").
 
 All are frozen, slotted dataclasses: stages are pure functions of these values, so a record
 never changes after it is made. Serialisation to and from the JSON schema lives in
@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from typing import Any, Literal, TypeVar
+
+from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode, ProfileSample
 
 _Record = TypeVar("_Record")
 
@@ -26,7 +29,6 @@ def _pickled_by_fields(cls: type[_Record]) -> type[_Record]:
     return cls
 
 
-AllocPath = Literal["tiny", "small", "large", "dynamic", "none"]
 Origin = Literal["source", "binary"]
 
 _VERSION_RE = re.compile(r"^(?:go)?(\d+)\.(\d+)(?:\.(\d+))?(.*)$")
@@ -90,13 +92,29 @@ class SourcePos:
         return f"{self.file}:{self.line}:{self.col}" if self.col else f"{self.file}:{self.line}"
 
 
+class FlowStepKind(StrEnum):
+    HOP = "flow"  # `flow: DESTINATION ← SOURCE` (go1.21: `=`): where the value goes
+    EDGE = "from"  # `from EXPRESSION (REASON) at POS`: the statement that moves it
+    OTHER = "other"  # a flow line of neither form (kept for display only)
+
+
 @_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class FlowStep:
-    """One step of the compiler's explanation of why something escapes."""
+    """One step of the compiler's explanation of why something escapes.
+
+    text: the compiler's words (`flow: {heap} ← &T{...}`, `from &T{...} (spill)`), for
+    display; the parts are read from it once, by parsers/escape.py `flow_step`:
+    a HOP has `destination` and `source`, an EDGE `expression` and `reason`.
+    """
 
     pos: SourcePos | None
     text: str
+    kind: FlowStepKind = FlowStepKind.OTHER
+    destination: str = ""
+    source: str = ""
+    expression: str = ""
+    reason: str = ""
 
 
 @_pickled_by_fields
@@ -104,13 +122,12 @@ class FlowStep:
 class EscapeDiagnostic:
     """One escape-analysis statement of the compiler.
 
-    kind: escapes | moved-to-heap | does-not-escape | leaking-param |
-          leaking-param-content | leaking-result | ... (the parser documents the full set)
+    kind: what the statement says (vocab.EscapeKind, the parser's full set).
     subject: the expression or variable the statement is about (`&smallStruct{}`, `x`).
     """
 
     pos: SourcePos
-    kind: str
+    kind: EscapeKind
     subject: str
     message: str
     flow: tuple[FlowStep, ...] = ()
@@ -182,13 +199,27 @@ class Prediction:
     small_max_count: int | None = None
 
 
+@_pickled_by_fields
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One remark on a site: a stable `code` to select by, and the `text` a person reads."""
+
+    code: NoteCode
+    text: str
+
+
+def join_notes(notes: tuple[Note, ...]) -> str:
+    """The notes as one text, `; ` between them (the JSON `note` field)."""
+    return "; ".join(note.text for note in notes if note.text)
+
+
 @dataclass(frozen=True, slots=True)
 class Site:
     """One allocation site: what allocates, where, why, and what it costs.
 
     allocates: False for an escape statement with no allocation behind it (the object
         stays on the stack, was optimised away, or is allocated where it was inlined);
-        `note` says which.
+        `notes` say which.
     prediction: the main object; `extra` the further objects one execution allocates
         (a channel's buffer, a map's buckets or groups).
     pos: where the site is in `function`; inlined_from: the callee's line, if inlined.
@@ -197,7 +228,7 @@ class Site:
     pos: SourcePos
     package: str
     function: str
-    construct: str
+    construct: Construct
     type: TypeInfo | None
     count: int | None
     diagnostic: EscapeDiagnostic | None
@@ -206,11 +237,19 @@ class Site:
     origin: Origin = "source"
     extra: tuple[Prediction, ...] = ()
     allocates: bool = True
-    note: str = ""
+    notes: tuple[Note, ...] = ()
     expr: str = ""
     inlined_from: SourcePos | None = None
     fingerprint: str = ""
     observed: Observed | None = None
+
+    @property
+    def note(self) -> str:
+        """All notes as one text (what the JSON's `note` says)."""
+        return join_notes(self.notes)
+
+    def has_note(self, code: NoteCode) -> bool:
+        return any(note.code == code for note in self.notes)
 
     @property
     def entry(self) -> str | None:
@@ -323,8 +362,6 @@ class CompileOutput:
 
 
 # --- Heap profiles (escape_lens/profile, docs/profiles.md) ---------------------------------
-
-ProfileSample = Literal["alloc_space", "alloc_objects", "inuse_space", "inuse_objects"]
 
 
 @dataclass(frozen=True, slots=True)

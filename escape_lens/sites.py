@@ -17,7 +17,7 @@ Rules of the join, in the order they are applied:
    whenever their result is too big for the caller's 32-byte buffer.
 2. **Pairing is by position and construct.** A call pairs with an unused diagnostic on the
    same file and line whose construct is compatible with the runtime entry (the table
-   `_ENTRY_FAMILY` / `_COMPATIBLE`): `new(T)`, `&T{}`, `[]T{...}`, `func literal` and
+   `EXPLAINS` in escape_lens/entries.py): `new(T)`, `&T{}`, `[]T{...}`, `func literal` and
    `moved to heap: x` with `newobject` / `mallocgc*SC*` / `mallocgc`; `make([]T, n)` with
    `makeslice` (or a direct `mallocgc` for `make` + `copy`); `append` with `growslice`,
    `growsliceBuf` and `moveSlice*`; `make(map...)` with `makemap*`; `x escapes to heap`
@@ -65,12 +65,8 @@ Where source mode and binary mode (`--cross-check`) legitimately differ:
   sites say so in their note (`_note_closure_copies`).
 * Functions the linker drops altogether are not compared at all (crosscheck.py).
 
-The construct vocabulary (fixed; reporters and fingerprints rely on it):
-new, composite-literal, make-slice, append, map, chan, closure, interface,
-string-concat, string-conversion, bytes-conversion, runes-conversion, moved-to-heap,
-goroutine, defer, alloc (a direct `mallocgc` whose source construct is unknown), make
-(`make(T, n)` of a defined type on a line with no allocation call, which alone would
-say whether T is a slice, map or channel type).
+The construct vocabulary is `vocab.Construct` (fixed; reporters and fingerprints rely
+on it); every note a site gets carries a `vocab.NoteCode`.
 """
 
 from __future__ import annotations
@@ -80,167 +76,68 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from escape_lens import model
-from escape_lens.entries import is_size_specialized
-from escape_lens.predict import OBJECT_FAMILY, predict_call, predict_make_copy
+from escape_lens.entries import EXPLAINS, entry_family, explains
+from escape_lens.gonames import enclosing_function, is_shape, package_of, short_function
+from escape_lens.predict import SLICE_MOVED, predict_call, predict_make_copy
 from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
     FunctionSpan,
+    Note,
     Origin,
     PackageOutput,
     Site,
     SourcePos,
     TypeInfo,
 )
+from escape_lens.vocab import Construct, EntryFamily, EscapeKind, NoteCode
 
-CONSTRUCTS = (
-    "new",
-    "composite-literal",
-    "make-slice",
-    "append",
-    "map",
-    "chan",
-    "closure",
-    "interface",
-    "string-concat",
-    "string-conversion",
-    "bytes-conversion",
-    "runes-conversion",
-    "moved-to-heap",
-    "goroutine",
-    "defer",
-    "alloc",
-    "make",
-)
+CONSTRUCTS = tuple(Construct)
 
 # Diagnostic kinds that can stand behind an allocation; the others (leaking-param, ...)
 # describe data flow, not storage.
-_ESCAPING_KINDS = frozenset({"escapes", "moved-to-heap"})
-_STACK_KINDS = frozenset({"does-not-escape"})
-
-# Runtime entry -> family of constructs it implements.
-_FAMILY_BY_ENTRY: dict[str, str] = {
-    "newobject": OBJECT_FAMILY,
-    "mallocgc": OBJECT_FAMILY,
-    "makeslice": "make-slice",
-    "makeslice64": "make-slice",
-    "makeslicecopy": "make-slice",
-    "growslice": "append",
-    "growsliceBuf": "append",
-    "growsliceNoAlias": "append",
-    "growsliceBufNoAlias": "append",
-    "makemap": "map",
-    "makemap64": "map",
-    "makemap_small": "map",
-    "makechan": "chan",
-    "makechan64": "chan",
-    "convT": "interface",
-    "convTnoptr": "interface",
-    "convT16": "interface",
-    "convT32": "interface",
-    "convT64": "interface",
-    "convTstring": "interface",
-    "convTslice": "interface",
-    "concatstrings": "string-concat",
-    "concatbytes": "string-concat",
-    "slicebytetostring": "string-conversion",
-    "slicerunetostring": "string-conversion",
-    "intstring": "string-conversion",
-    "stringtoslicebyte": "bytes-conversion",
-    "stringtoslicerune": "runes-conversion",
-    "newproc": "goroutine",
-    "deferproc": "defer",
-    "newarray": "make-slice",
-    "bytealg.MakeNoZero": "make-slice",
-    "rawstring": "string-conversion",
-}
-# Which diagnostic constructs an entry family may explain.
-_COMPATIBLE: dict[str, frozenset[str]] = {
-    OBJECT_FAMILY: frozenset({"new", "composite-literal", "closure", "moved-to-heap", "interface"}),
-    # A bare mallocgc is also what `make([]T, n); copy(...)` compiles to (OMAKESLICECOPY).
-    "mallocgc": frozenset({"new", "composite-literal", "moved-to-heap", "make-slice", "make"}),
-    "make-slice": frozenset({"make-slice", "make"}),
-    "append": frozenset({"append"}),
-    "map": frozenset({"map", "make"}),
-    "chan": frozenset({"chan", "make"}),
-    "interface": frozenset({"interface"}),
-    "string-concat": frozenset({"string-concat", "bytes-conversion"}),
-    "string-conversion": frozenset({"string-conversion", "interface"}),
-    "bytes-conversion": frozenset({"bytes-conversion"}),
-    "runes-conversion": frozenset({"runes-conversion"}),
-    "goroutine": frozenset(),
-    "defer": frozenset(),
-}
-
-# The import path part of a symbol: the characters an import path may hold. It ends where
-# a receiver `(`, a type-argument list `[` or a type literal (`struct {`) begins, which
-# may themselves hold slashes (`(*struct { x *internal/abi.Type }).M`).
-_PATH_PREFIX = re.compile(r"[\w./%~+-]*")
+_ESCAPING_KINDS = frozenset({EscapeKind.ESCAPES, EscapeKind.MOVED_TO_HEAP})
+_STACK_KINDS = frozenset({EscapeKind.DOES_NOT_ESCAPE})
 
 
-def _split_symbol(symbol: str) -> tuple[str, str]:
-    """(package path, name inside it) of a compiler symbol."""
-    prefix = _PATH_PREFIX.match(symbol)
-    head = prefix.group(0) if prefix else ""
-    slash = head.rfind("/")
-    dot = head.find(".", slash + 1)
-    if dot < 0:
-        return symbol, ""
-    return symbol[:dot], symbol[dot + 1 :]
-
-
-def short_function(symbol: str) -> str:
-    """The function's name inside its package: `example.com/m/p.(*T).M` -> `(*T).M`.
-
-    Binary mode names functions the same way, so source and binary sites compare.
-    """
-    package, name = _split_symbol(symbol)
-    return name or package
-
-
-def package_of(symbol: str) -> str:
-    """The package path of a compiler symbol: `example.com/m/p.(*T).M` -> `example.com/m/p`."""
-    return _split_symbol(symbol)[0]
-
-
-def diagnostic_construct(diag: EscapeDiagnostic) -> str | None:
+def diagnostic_construct(diag: EscapeDiagnostic) -> Construct | None:
     """The construct a diagnostic talks about, or None when it cannot be an allocation."""
-    if diag.kind == "moved-to-heap":
-        return "moved-to-heap"
+    if diag.kind == EscapeKind.MOVED_TO_HEAP:
+        return Construct.MOVED_TO_HEAP
     subject = diag.subject.strip()
     if subject == "func literal":
-        return "closure"
+        return Construct.CLOSURE
     if subject.startswith("new("):
-        return "new"
+        return Construct.NEW
     if subject.startswith(("make([]", "make([")):
-        return "make-slice"
+        return Construct.MAKE_SLICE
     if subject.startswith("make(map"):
-        return "map"
+        return Construct.MAP
     if subject.startswith("make(chan"):
-        return "chan"
+        return Construct.CHAN
     if subject.startswith("make("):
-        return "make"  # of a defined type (`make(Cache, n)`): slice, map or chan
+        return Construct.MAKE  # of a defined type (`make(Cache, n)`): slice, map or chan
     if subject == "append" or subject.startswith("append("):
-        return "append"
+        return Construct.APPEND
     if subject.startswith(("([]byte)(", "[]byte(")):
-        return "bytes-conversion"
+        return Construct.BYTES_CONVERSION
     if subject.startswith(("([]rune)(", "[]rune(")):
-        return "runes-conversion"
+        return Construct.RUNES_CONVERSION
     if subject.startswith("string("):
-        return "string-conversion"
+        return Construct.STRING_CONVERSION
     if subject.startswith("&") or subject == "... argument" or re.match(r"^\[\d*\]", subject):
-        return "composite-literal"
+        return Construct.COMPOSITE_LITERAL
     if " + " in subject:
-        return "string-concat"
+        return Construct.STRING_CONCAT
     if subject.startswith("{") or subject.endswith(" argument"):
         return None  # compiler-internal storage (`{storage for ...}`), not an expression
-    return "interface"
+    return Construct.INTERFACE
 
 
 @dataclass(frozen=True, slots=True)
 class _Diag:
     diag: EscapeDiagnostic
-    construct: str
+    construct: Construct
     function: str  # short name; "" when unknown
     escaping: bool
 
@@ -271,9 +168,6 @@ def _short_diag_function(name: str, span_names: frozenset[str]) -> str:
     return name
 
 
-_CLOSURE_NAME = re.compile(r"^(?P<parent>.+)\.(?:func|gowrap|deferwrap)\d+$")
-
-
 def _enclosing(function: str, pos: SourcePos, functions: Sequence[FunctionSpan]) -> str:
     """The function that allocates a func literal: not the literal's own body.
 
@@ -281,8 +175,8 @@ def _enclosing(function: str, pos: SourcePos, functions: Sequence[FunctionSpan])
     line inside the literal itself (`F.func1` starts on that line); the closure
     struct is allocated by the enclosing function `F`.
     """
-    named = _CLOSURE_NAME.match(function)
-    if named is None:
+    parent = enclosing_function(function)
+    if parent is None:
         return function
     starts_here = any(
         short_function(span.name) == function
@@ -290,7 +184,7 @@ def _enclosing(function: str, pos: SourcePos, functions: Sequence[FunctionSpan])
         and span.first_line == pos.line
         for span in functions
     )
-    return named.group("parent") if starts_here else function
+    return parent if starts_here else function
 
 
 def _prepare(
@@ -306,7 +200,7 @@ def _prepare(
     `io.nopCloser{...}` and `io.nopCloserWriterTo{...}`), except for `append`, which
     the header spells with its arguments and the verdict without.
     """
-    by_pos: dict[tuple[SourcePos, str, str], list[EscapeDiagnostic]] = {}
+    by_pos: dict[tuple[SourcePos, Construct, str], list[EscapeDiagnostic]] = {}
     moved: set[tuple[SourcePos, str]] = set()
     for diag in diagnostics:
         if diag.kind not in _ESCAPING_KINDS and diag.kind not in _STACK_KINDS:
@@ -314,25 +208,28 @@ def _prepare(
         construct = diagnostic_construct(diag)
         if construct is None:
             continue
-        subject = "" if construct == "append" else diag.subject
+        subject = "" if construct == Construct.APPEND else diag.subject
         by_pos.setdefault((diag.pos, construct, subject), []).append(diag)
-        if diag.kind == "moved-to-heap":
+        if diag.kind == EscapeKind.MOVED_TO_HEAP:
             moved.add((diag.pos, diag.subject))
     span_names = frozenset(span.name for span in functions)
     prepared: list[_Diag] = []
     for (pos, construct, subject), group in by_pos.items():
-        if construct == "interface" and (pos, subject) in moved:
+        if construct == Construct.INTERFACE and (pos, subject) in moved:
             continue  # the header of a `moved to heap` verdict, merged below
-        if construct == "moved-to-heap":
-            group = [*group, *by_pos.get((pos, "interface", subject), [])]
-        verdict = max(group, key=lambda d: (d.kind == "moved-to-heap", d.kind == "escapes"))
+        if construct == Construct.MOVED_TO_HEAP:
+            group = [*group, *by_pos.get((pos, Construct.INTERFACE, subject), [])]
+        verdict = max(
+            group,
+            key=lambda d: (d.kind == EscapeKind.MOVED_TO_HEAP, d.kind == EscapeKind.ESCAPES),
+        )
         flow = max((d.flow for d in group), key=len)
         subject = verdict.subject
-        if construct != "moved-to-heap":
+        if construct != Construct.MOVED_TO_HEAP:
             subject = max((d.subject for d in group if d.kind == verdict.kind), key=len)
         named = next((d.function for d in group if d.function), "")
         function = _short_diag_function(named, span_names) or _owner(pos, functions)
-        if construct == "closure":
+        if construct == Construct.CLOSURE:
             function = _enclosing(function, pos, functions)
         merged = EscapeDiagnostic(
             verdict.pos, verdict.kind, subject, verdict.message, flow, function
@@ -340,21 +237,6 @@ def _prepare(
         prepared.append(_Diag(merged, construct, function, verdict.kind in _ESCAPING_KINDS))
     prepared.sort(key=lambda d: (d.diag.pos, not d.escaping, d.construct))
     return prepared
-
-
-def entry_family(entry: str) -> str | None:
-    """The construct family of a runtime entry, or None if it is not an allocation entry."""
-    if entry in _FAMILY_BY_ENTRY:
-        return _FAMILY_BY_ENTRY[entry]
-    if is_size_specialized(entry):
-        return OBJECT_FAMILY
-    if entry.startswith("moveSlice"):
-        return "append"
-    if entry.startswith(("concatstring", "concatbyte")):
-        return "string-concat"
-    if entry.startswith("deferproc"):
-        return "defer"
-    return None
 
 
 def _is_inlined(call: AllocCall) -> bool:
@@ -382,9 +264,9 @@ class _Matcher:
         self.used[index] = True
         return self.diags[index]
 
-    def on_line(self, pos: SourcePos, entry: str, family: str, function: str) -> int | None:
+    def on_line(self, pos: SourcePos, entry: str, family: EntryFamily, function: str) -> int | None:
         """The first unused compatible diagnostic on pos's line, escaping ones first."""
-        allowed = _COMPATIBLE.get(entry if entry in _COMPATIBLE else family, frozenset())
+        allowed = explains(entry, family)
         fallback = None
         for index in self.by_line.get((pos.file, pos.line), ()):
             item = self.diags[index]
@@ -398,9 +280,9 @@ class _Matcher:
                 fallback = index
         return fallback
 
-    def in_function(self, family: str, function: str, type_name: str) -> int | None:
+    def in_function(self, family: EntryFamily, function: str, type_name: str) -> int | None:
         """For an inlined call: an unused escaping diagnostic of the caller naming its type."""
-        allowed = _COMPATIBLE.get(family, frozenset())
+        allowed = EXPLAINS[family]
         candidates = [
             index
             for index in self.by_function.get(function, ())
@@ -448,7 +330,7 @@ def join_sites(
         sites.append(_site(call, found, None, rules, package, known_types, origin))
 
     for call in pending_inlined:
-        family = entry_family(call.entry) or OBJECT_FAMILY
+        family = entry_family(call.entry) or EntryFamily.OBJECT
         function = short_function(call.function)
         if call.call_pos is not None:
             # The compiler's inlining tables place the call exactly: its diagnostic is
@@ -488,9 +370,9 @@ def _site(
     known_types: dict[str, TypeInfo],
     origin: Origin,
 ) -> Site:
-    family = entry_family(call.entry) or OBJECT_FAMILY
+    family = entry_family(call.entry) or EntryFamily.OBJECT
     construct = _call_construct(call, family, found)
-    if family == "make-slice" and call.const_count is None and found is not None:
+    if family == EntryFamily.MAKE_SLICE and call.const_count is None and found is not None:
         literal = _MAKE_LITERAL.match(found.diag.subject)
         if literal is not None and call.entry in ("makeslice", "makeslice64"):
             # The register copy hid the constant from the listing; the source shows it.
@@ -501,15 +383,17 @@ def _site(
         pos = call.call_pos or call.pos
     else:
         pos = call.pos
-    if call.entry == "mallocgc" and found is not None and found.construct in ("make-slice", "make"):
+    if call.entry == "mallocgc" and found is not None and found.construct in _MAKES:
         estimate = predict_make_copy(call, found.diag, rules, known_types)
     else:
         estimate = predict_call(call, family, rules, known_types)
     notes = list(estimate.notes)
     if found is not None and not found.escaping:
-        notes.append(f"{found.diag.subject} does not escape, yet it is heap-allocated")
+        text = f"{found.diag.subject} does not escape, yet it is heap-allocated"
+        notes.append(Note(NoteCode.STACK_YET_HEAP, text))
     if inlined_from is not None and found is None and call.call_pos is None:
-        notes.append("inlined; the call site in this function is not known")
+        text = "inlined; the call site in this function is not known"
+        notes.append(Note(NoteCode.INLINED_CALL_UNKNOWN, text))
     diagnostic = found.diag if found is not None else None
     return Site(
         pos=pos,
@@ -524,12 +408,13 @@ def _site(
         origin=origin,
         extra=estimate.extra,
         allocates=True,
-        note="; ".join(notes),
+        notes=tuple(notes),
         expr=_expr(found.diag) if found is not None else "",
         inlined_from=inlined_from,
     )
 
 
+_MAKES = frozenset({Construct.MAKE_SLICE, Construct.MAKE})
 # `make([]T, 100)` or `make([]T, 10, 100)` with literal numbers: the capacity sizes it.
 _MAKE_LITERAL = re.compile(r"^make\(\[\][^,]+, (?P<len>\d+)(?:, (?P<cap>\d+))?\)$")
 
@@ -538,20 +423,23 @@ def _expr(diag: EscapeDiagnostic) -> str:
     return diag.subject
 
 
-def _call_construct(call: AllocCall, family: str, found: _Diag | None) -> str:
-    if family != OBJECT_FAMILY:
-        return family
+def _call_construct(call: AllocCall, family: EntryFamily, found: _Diag | None) -> Construct:
+    if family != EntryFamily.OBJECT:
+        return Construct(family.value)  # the other families are named as their construct
     if found is not None:
         # A bare mallocgc for `make(T, n)` of a defined slice type is make + copy.
-        return {"interface": "new", "make": "make-slice"}.get(found.construct, found.construct)
+        return _OBJECT_CONSTRUCT.get(found.construct, found.construct)
     name = call.type.name if call.type is not None else ""
     if name.startswith(("noalg.struct { F uintptr", "struct { F uintptr")):
-        return "closure"
+        return Construct.CLOSURE
     if re.match(r"^(noalg\.)?\[\d+\]", name):
-        return "composite-literal"
+        return Construct.COMPOSITE_LITERAL
     if call.entry == "mallocgc":
-        return "alloc"
-    return "new"
+        return Construct.ALLOC
+    return Construct.NEW
+
+
+_OBJECT_CONSTRUCT = {Construct.INTERFACE: Construct.NEW, Construct.MAKE: Construct.MAKE_SLICE}
 
 
 def _inherit_moved_slice_types(sites: list[Site], rules: model.AllocRules) -> list[Site]:
@@ -559,17 +447,16 @@ def _inherit_moved_slice_types(sites: list[Site], rules: model.AllocRules) -> li
     `return` (1.26+) is the one the function's appends built, so it takes their type."""
     grown: dict[str, set[TypeInfo]] = {}
     for site in sites:
-        if site.construct == "append" and site.type is not None:
+        if site.construct == Construct.APPEND and site.type is not None:
             grown.setdefault(site.function, set()).add(site.type)
     result = []
     for site in sites:
         types = grown.get(site.function, set())
-        if site.construct == "append" and site.type is None and len(types) == 1:
+        if site.construct == Construct.APPEND and site.type is None and len(types) == 1:
             (elem,) = types
             pointers = elem.pointers and "NoScan" not in (site.entry or "")
             dynamic = model.predict_dynamic(elem.size, pointers, rules)
-            note = "the appended slice is moved to the heap here (Go 1.26+)"
-            site = replace(site, type=elem, prediction=dynamic, note=note)
+            site = replace(site, type=elem, prediction=dynamic, notes=SLICE_MOVED)
         result.append(site)
     return result
 
@@ -579,27 +466,24 @@ def _label_go_and_defer(sites: list[Site]) -> list[Site]:
     statement_lines = {
         (s.function, (s.call.pos if s.call else s.pos)): s.construct
         for s in sites
-        if s.construct in ("goroutine", "defer")
+        if s.construct in (Construct.GOROUTINE, Construct.DEFER)
     }
     relabelled = []
     for site in sites:
         where = (site.function, site.call.pos if site.call else site.pos)
         statement = statement_lines.get(where)
-        if statement is not None and site.construct == "closure":
-            what = "go" if statement == "goroutine" else "defer"
-            note = f"the wrapper closure of the {what} statement"
-            site = replace(site, construct=statement, note=_join_note(note, site.note))
+        if statement is not None and site.construct == Construct.CLOSURE:
+            what = "go" if statement == Construct.GOROUTINE else "defer"
+            note = Note(NoteCode.STATEMENT_WRAPPER, f"the wrapper closure of the {what} statement")
+            site = replace(site, construct=statement, notes=(note, *site.notes))
         relabelled.append(site)
     return relabelled
 
 
-def _join_note(*parts: str) -> str:
-    return "; ".join(p for p in parts if p)
-
-
-_COPY_NOTE = (
+_COPY_NOTE = Note(
+    NoteCode.CLOSURE_COPIES,
     "one of several copies of this closure (the compiler compiles it again for each "
-    "inlined call of its enclosing function); a program keeps the copies it reaches"
+    "inlined call of its enclosing function); a program keeps the copies it reaches",
 )
 
 
@@ -613,7 +497,7 @@ def _note_closure_copies(sites: list[Site], functions: Sequence[FunctionSpan]) -
     if not copied:
         return sites
     return [
-        replace(site, note=_join_note(site.note, _COPY_NOTE))
+        replace(site, notes=(*site.notes, _COPY_NOTE))
         if site.call is not None and site.call.function in copied
         else site
         for site in sites
@@ -632,7 +516,7 @@ def _unmatched(
     moved = {
         (s.function): s
         for s in sites
-        if s.construct == "moved-to-heap" and s.call is not None and s.type is None
+        if s.construct == Construct.MOVED_TO_HEAP and s.call is not None and s.type is None
     }
     for index, item in enumerate(matcher.diags):
         if matcher.used[index] or not item.escaping:
@@ -653,33 +537,61 @@ def _unmatched(
                 prediction=None,
                 origin=origin,
                 allocates=False,
-                note=note,
+                notes=(note,),
                 expr=_expr(diag),
             )
         )
     return result
 
 
-def _why_no_call(item: _Diag, batched: Site | None, spans: dict[str, FunctionSpan]) -> str:
-    if item.construct == "moved-to-heap" and batched is not None:
-        return (
+def _why_no_call(item: _Diag, batched: Site | None, spans: dict[str, FunctionSpan]) -> Note:
+    if item.construct == Construct.MOVED_TO_HEAP and batched is not None:
+        return Note(
+            NoteCode.BATCHED,
             f"batched into one allocation with {batched.expr or 'another local'} "
-            f"at line {batched.pos.line} (Go 1.25+ merges small scalar locals)"
+            f"at line {batched.pos.line} (Go 1.25+ merges small scalar locals)",
         )
-    if "go.shape." in item.diag.subject or "[go.shape." in item.function:
-        return "generic code: allocated where the function is instantiated (shape instance)"
+    if is_shape(item.diag.subject) or is_shape(item.function):
+        return _NO_CALL[NoteCode.GENERIC_SHAPE]
     if item.function and spans and item.function not in spans:
-        return "inlined: the allocation is reported in the functions it was inlined into"
-    if item.construct == "interface":
-        return (
+        return _NO_CALL[NoteCode.INLINED_ELSEWHERE]
+    reason = _NO_CALL_BY_CONSTRUCT.get(item.construct, NoteCode.NO_ALLOCATION_CALL)
+    return _NO_CALL[reason]
+
+
+_NO_CALL = {
+    note.code: note
+    for note in (
+        Note(
+            NoteCode.GENERIC_SHAPE,
+            "generic code: allocated where the function is instantiated (shape instance)",
+        ),
+        Note(
+            NoteCode.INLINED_ELSEWHERE,
+            "inlined: the allocation is reported in the functions it was inlined into",
+        ),
+        Note(
+            NoteCode.NO_BOXING,
             "no allocation: the value needs no boxing (constant, zero-size, "
-            "single-byte or read-only data) or the conversion was optimised away"
-        )
-    if item.construct == "closure":
-        return (
+            "single-byte or read-only data) or the conversion was optimised away",
+        ),
+        Note(
+            NoteCode.STATIC_CLOSURE,
             "no allocation: a func literal that captures nothing is static data, "
-            "or the closure was optimised away"
-        )
-    if item.construct == "append":
-        return "no growth call here: the slice's backing array is allocated elsewhere"
-    return "no allocation call in the compiled code: kept on the stack or optimised away"
+            "or the closure was optimised away",
+        ),
+        Note(
+            NoteCode.NO_GROWTH_CALL,
+            "no growth call here: the slice's backing array is allocated elsewhere",
+        ),
+        Note(
+            NoteCode.NO_ALLOCATION_CALL,
+            "no allocation call in the compiled code: kept on the stack or optimised away",
+        ),
+    )
+}
+_NO_CALL_BY_CONSTRUCT = {
+    Construct.INTERFACE: NoteCode.NO_BOXING,
+    Construct.CLOSURE: NoteCode.STATIC_CLOSURE,
+    Construct.APPEND: NoteCode.NO_GROWTH_CALL,
+}

@@ -1,11 +1,11 @@
-"""Allocation sites from a compiled Go ELF binary (pyelftools + capstone).
+"""Allocation calls from a compiled Go ELF binary (pyelftools + capstone).
 
-`analyze_binary` reads the program (`program.GoProgram`: ELF sections, build info,
-pclntab, moduledata, type descriptors), finds the allocation calls of the selected
-functions (`disasm`), and hands them to the same join and model as source mode
-(`escape_lens.sites.join_sites` with calls only, origin "binary"), with the Go version
-and GOEXPERIMENT the binary was built with. One module per input format; this one only
-puts them together.
+`read_binary` reads the program (`program.GoProgram`: ELF sections, build info,
+pclntab, moduledata, type descriptors) and finds the allocation calls of the selected
+functions (`disasm`), with the Go version and GOEXPERIMENT the binary was built with.
+It only reads: the calls go to the same join and model as source mode's
+(escape_lens/binary_report.py). One module per input format; this one only puts them
+together.
 """
 
 from __future__ import annotations
@@ -13,34 +13,45 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass
 from urllib.parse import unquote
 
 import capstone
 
-from escape_lens import __version__, model
-from escape_lens.analyze import sort_sites
 from escape_lens.binary.program import GoProgram, package_of
 from escape_lens.errors import BinaryFormatError, UsageError
-from escape_lens.fingerprint import assign_fingerprints
-from escape_lens.records import AllocCall, FunctionSpan, GoToolchain, Report, Site, TypeInfo
-from escape_lens.sites import join_sites
+from escape_lens.records import AllocCall, FunctionSpan, GoToolchain, TypeInfo
 
-__all__ = ["analyze_binary"]
+__all__ = ["BinaryCalls", "import_path", "read_binary"]
 
 
-def analyze_binary(path: str | os.PathLike[str], packages: Sequence[str] | None = None) -> Report:
+@dataclass(frozen=True, slots=True)
+class BinaryCalls:
+    """What a binary holds for the join: its allocation calls, the spans of the functions
+    read, the types they name; `packages` are the import paths of those functions and
+    `main_path` the main package's import path (its symbols say `main`)."""
+
+    toolchain: GoToolchain
+    calls: tuple[AllocCall, ...]
+    spans: tuple[FunctionSpan, ...]
+    types: tuple[TypeInfo, ...]
+    packages: tuple[str, ...]
+    main_path: str
+    root: str
+
+
+def read_binary(path: str | os.PathLike[str], packages: Sequence[str] | None = None) -> BinaryCalls:
     """Every allocation call in the functions of `packages` (Go package patterns; default:
-    the main module's packages), as sites with the model's predictions."""
+    the main module's packages)."""
     try:
-        return _analyze(path, packages)
+        return _read(path, packages)
     except (struct.error, IndexError, ValueError, OverflowError, capstone.CsError) as exc:
         # The readers check what they rely on; this is the net under what they missed,
         # so that a corrupt file is still one line, never a traceback.
         raise BinaryFormatError(f"{os.fspath(path)}: corrupt Go binary ({exc})") from exc
 
 
-def _analyze(path: str | os.PathLike[str], packages: Sequence[str] | None) -> Report:
+def _read(path: str | os.PathLike[str], packages: Sequence[str] | None) -> BinaryCalls:
     program = GoProgram.load(path)
     build = program.build
     try:
@@ -49,7 +60,6 @@ def _analyze(path: str | os.PathLike[str], packages: Sequence[str] | None) -> Re
         raise BinaryFormatError(
             f"{program.elf.path}: unreadable Go version {build.go_version!r}"
         ) from exc
-    rules = model.rules_for(version, build.goexperiment)
     patterns = list(packages) if packages else program.default_patterns()
     calls: list[AllocCall] = []
     spans: list[FunctionSpan] = []
@@ -67,13 +77,7 @@ def _analyze(path: str | os.PathLike[str], packages: Sequence[str] | None) -> Re
     # Symbols of the main package are `main.*` whatever its import path; source mode
     # names the package by its path, and so do we.
     main_path = build.path or "main"
-    scanned = {_import_path(package_of(f.name), main_path) for f in functions} - {""}
-    sites: list[Site] = [
-        replace(site, package=_import_path(site.package, main_path))
-        for site in join_sites(
-            calls, (), rules, functions=spans, types=types.values(), origin="binary"
-        )
-    ]
+    scanned = {import_path(package_of(f.name), main_path) for f in functions} - {""}
     toolchain = GoToolchain(
         path="",
         version=version,
@@ -81,15 +85,17 @@ def _analyze(path: str | os.PathLike[str], packages: Sequence[str] | None) -> Re
         goarch=program.goarch,
         goexperiment=build.goexperiment,
     )
-    return Report(
-        tool_version=__version__,
+    return BinaryCalls(
         toolchain=toolchain,
+        calls=tuple(calls),
+        spans=tuple(spans),
+        types=tuple(types.values()),
         packages=tuple(sorted(scanned)),
-        sites=tuple(assign_fingerprints(sort_sites(sites))),
+        main_path=main_path,
         root=program.root,
-        origin="binary",
     )
 
 
-def _import_path(package: str, main_path: str) -> str:
+def import_path(package: str, main_path: str) -> str:
+    """A package as its symbols name it, as source mode names it (by import path)."""
     return main_path if package == "main" else unquote(package)

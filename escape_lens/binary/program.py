@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import unquote
 
-from escape_lens import sites
+from escape_lens import gonames
 from escape_lens.binary.buildinfo import BuildInfo, read_buildinfo
 from escape_lens.binary.disasm import Disassembler, asm_lines
 from escape_lens.binary.elf import GoELF, open_elf
@@ -31,7 +31,7 @@ from escape_lens.binary.moduledata import ModuleData, find_moduledata
 from escape_lens.binary.pclntab import Func, PcLnTab
 from escape_lens.binary.typedesc import TypeReader
 from escape_lens.errors import BinaryFormatError
-from escape_lens.predict import spells_container, with_parts
+from escape_lens.gotypes import with_parts
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # Compiler-generated symbols that belong to no package (equality functions, build id):
@@ -48,7 +48,7 @@ def package_of(symbol: str) -> str:
     """
     if symbol.startswith(_GENERATED_PREFIXES):
         return ""
-    return unquote(sites.package_of(symbol))
+    return unquote(gonames.package_of(symbol))
 
 
 def package_matcher(patterns: Sequence[str]) -> re.Pattern[str]:
@@ -200,7 +200,7 @@ class GoProgram:
                     desc = self.types.read(raw.type_addr)
                     type_info = desc.info
                     related += [self.types.read(a).info for a in (desc.key, desc.elem) if a]
-                    if desc.elem and not spells_container(type_info.name):
+                    if desc.elem and not gonames.spells_container(type_info.name):
                         key = self.types.read(desc.key).info if desc.key else None
                         elem = self.types.read(desc.elem).info
                         type_info = with_parts(type_info, key, elem)

@@ -1,7 +1,8 @@
 """The command line: a click group whose commands live one per module.
 
 This is the only place that turns errors into exit codes (see `escape_lens.errors`):
-an EscapeLensError becomes one line on stderr, never a traceback.
+an EscapeLensError becomes one line on stderr, never a traceback. The library's warnings
+reach stderr through the logging channel the CLI listens to (escape_lens/cli/logs.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 import click
 
 from escape_lens import __version__
+from escape_lens.cli.logs import print_to_stderr
 from escape_lens.errors import EXIT_ERROR, EscapeLensError
 
 # command name -> module defining `command`; imported only when that command runs, so
@@ -55,6 +57,7 @@ def cli() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    print_to_stderr(verbose=False)  # commands with -v turn the commands on
     try:
         # Commands return their exit code (None means 0): `check` returns 1 on findings.
         result = cli.main(args=args, prog_name="escape-lens", standalone_mode=False)

@@ -10,27 +10,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import click
 
+from escape_lens.analyze import analyze_targets
+from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.output import output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from escape_lens.profile import DEFAULT_SAMPLE, SAMPLES
-from escape_lens.records import ProfileSample, Report
-
-if TYPE_CHECKING:
-    from escape_lens.profile.reader import HeapProfile
-from escape_lens.reporters import Reporter, get_reporter
-
-FORMATS = ("text", "json", "html", "sarif", "github")
+from escape_lens.model import rules_for
+from escape_lens.profile import DEFAULT_SAMPLE
+from escape_lens.profile.bench import BenchRun, check_benchtime, with_bench_profile
+from escape_lens.profile.join import join_profile
+from escape_lens.profile.reader import HeapProfile, read_profiles
+from escape_lens.records import Report
+from escape_lens.reporters import Reporter, formats, get_reporter
+from escape_lens.reporters.text import TextReporter
+from escape_lens.vocab import ProfileSample
 
 
 @click.command("analyze")
 @click.argument("targets", nargs=-1)
 @click.option("--go", "go", metavar="PATH", help="Go toolchain to use (go binary or GOROOT).")
 @click.option("--tests", is_flag=True, help="Include _test.go files.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(formats("analyze")), default="text", show_default=True
+)
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE, not stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the go command line and flow chains.")
 @click.option("--binary", metavar="PATH", help="Analyse a compiled Go ELF binary instead.")
@@ -55,8 +59,8 @@ FORMATS = ("text", "json", "html", "sarif", "github")
 )
 @click.option(
     "--profile-sample",
-    type=click.Choice(SAMPLES),
-    default=DEFAULT_SAMPLE,
+    type=click.Choice([sample.value for sample in ProfileSample]),
+    default=DEFAULT_SAMPLE.value,
     show_default=True,
     help="Which values of the profile to use.",
 )
@@ -91,22 +95,22 @@ def command(
     packages: Sequence[str],
     cross_check: bool,
     profiles: Sequence[str],
-    profile_sample: ProfileSample,
+    profile_sample: str,
     bench: str | None,
     benchtime: str,
     sort_by: str,
 ) -> int:
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
-    from escape_lens.toolchain import set_verbose
-
-    set_verbose(verbose)
+    print_to_stderr(verbose)
     reporter = _reporter(fmt, verbose, sort_by)  # before the build: a bad format fails at once
     _check_profile_options(targets, binary, profiles, bench, benchtime, sort_by)
-    heap = _read_profiles(profiles)  # a bad profile fails before the build
+    sample = ProfileSample(profile_sample)
+    heap = read_profiles(list(profiles)) if profiles else None  # bad profiles fail first
     if binary is not None:
         if targets or cross_check or tests:
             raise UsageError("--binary takes no TARGET, --tests or --cross-check")
-        from escape_lens.binary import analyze_binary
+        # Imported here to keep source mode from loading capstone and the ELF readers.
+        from escape_lens.binary_report import analyze_binary
 
         report = analyze_binary(binary, list(packages) or None)
     else:
@@ -114,22 +118,13 @@ def command(
             raise UsageError("--package only applies to --binary")
         if not targets:
             raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
-        from escape_lens.analyze import analyze_targets
-
         if bench is not None:
-            report = _analyze_bench(targets[0], bench, benchtime, profile_sample, go)
+            report = _analyze_bench(targets[0], bench, benchtime, sample, go)
         else:
             report = analyze_targets(list(targets), go=go, tests=tests)
         _print_skipped(report)
     if heap is not None:
-        from escape_lens.profile.join import join_profile
-
-        callee = None
-        if binary is not None:  # the program the profile is of names the calls
-            from escape_lens.profile.callees import callee_reader
-
-            callee = callee_reader(binary)
-        report = join_profile(report, heap, profile_sample, callee=callee)
+        report = _join(report, heap, sample, binary)
     _print_model_note(report)
     _write(report, reporter, output)
     if cross_check:
@@ -150,30 +145,26 @@ def _check_profile_options(
             raise UsageError("--bench runs the benchmarks itself: no --binary or --profile")
         if len(targets) != 1:
             raise UsageError("--bench takes exactly one TARGET package")
-        from escape_lens.profile.bench import check_benchtime
-
         check_benchtime(benchtime)
     if sort_by == "observed" and not (profiles or bench):
         raise UsageError("--sort observed needs --profile FILE or --bench REGEXP")
 
 
-def _read_profiles(profiles: Sequence[str]) -> HeapProfile | None:
-    if not profiles:
-        return None
-    from escape_lens.profile.reader import read_profiles
+def _join(report: Report, heap: HeapProfile, sample: ProfileSample, binary: str | None) -> Report:
+    callee = None
+    if binary is not None:
+        # Imported here, like binary_report: only binary mode needs the ELF readers. The
+        # program the profile is of names the calls where no site is.
+        from escape_lens.profile.callees import callee_reader
 
-    return read_profiles(list(profiles))
+        callee = callee_reader(binary)
+    return join_profile(report, heap, sample, callee=callee)
 
 
 def _analyze_bench(
     target: str, pattern: str, benchtime: str, sample: ProfileSample, go: str | None
 ) -> Report:
     """The package with its tests (benchmarks allocate too), joined to a benchmark run."""
-    from escape_lens.analyze import analyze_targets
-    from escape_lens.profile.bench import BenchRun, with_bench_profile
-    from escape_lens.profile.join import join_profile
-    from escape_lens.profile.reader import read_profiles
-
     report = analyze_targets([target], go=go, tests=True)
 
     def join(path: str, bench_run: BenchRun) -> Report:
@@ -186,12 +177,10 @@ def _analyze_bench(
 
 
 def _reporter(fmt: str, verbose: bool, sort_by: str = "position") -> Reporter:
-    if fmt == "text":
-        from escape_lens.reporters.text import TextReporter
-
+    if fmt == "text" and sort_by == "observed":
         return TextReporter(verbose=verbose, sort_by=sort_by)
     try:
-        return get_reporter(fmt)
+        return get_reporter(fmt, verbose=verbose)
     except ModuleNotFoundError as exc:
         raise UsageError(f"--format {fmt} is not available in this installation") from exc
 
@@ -205,8 +194,6 @@ def _print_skipped(report: Report) -> None:
 
 def _print_model_note(report: Report) -> None:
     """Say when the model is not exactly the toolchain's (a newer Go, an unknown experiment)."""
-    from escape_lens.model import rules_for
-
     note = rules_for(report.toolchain.version, report.toolchain.goexperiment).note
     if note:
         click.echo(f"escape-lens: note: {note}", err=True)
@@ -218,7 +205,8 @@ def _write(report: Report, reporter: Reporter, output: str | None) -> None:
 
 
 def _cross_check(report: Report, targets: list[str]) -> int:
-    from escape_lens.binary.crosscheck import build_and_cross_check
+    # Imported here: only --cross-check needs the binary readers (capstone).
+    from escape_lens.crosscheck import build_and_cross_check
 
     disagreements = build_and_cross_check(report.toolchain, targets, report)
     for disagreement in disagreements:

@@ -6,9 +6,10 @@ import os
 
 import click
 
-from escape_lens.baseline import render_baseline, write_baseline
-from escape_lens.check import HotPaths, analyse, hot_sites
-from escape_lens.toolchain import set_verbose
+from escape_lens.cli.logs import print_to_stderr
+from escape_lens.gate.baseline import render_baseline, write_baseline
+from escape_lens.gate.hotpaths import HotPaths, hot_sites
+from escape_lens.gate.run import analyse
 
 
 @click.command("baseline")
@@ -35,7 +36,7 @@ def command(
 
     `escape-lens check` then fails only on sites that are new or grew since.
     """
-    set_verbose(verbose)
+    print_to_stderr(verbose)
     analysed = analyse(targets, config_file=config_file, go=go)
     path = output or analysed.config.baseline_path
     text = render_baseline(analysed.report, analysed.config, analysed.directives)

@@ -1,4 +1,4 @@
-"""`escape-lens check`: the CI gate (see escape_lens.check for what it judges)."""
+"""`escape-lens check`: the CI gate (see escape_lens.gate for what it judges)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import sys
 
 import click
 
-from escape_lens.check import run_check
+from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.output import write_output
 from escape_lens.errors import EXIT_OK
-from escape_lens.reporters.findings import CHECK_FORMATS, check_reporter
-from escape_lens.toolchain import set_verbose
+from escape_lens.gate.run import run_check
+from escape_lens.reporters import check_reporter, formats
 
 
 @click.command("check")
@@ -21,7 +21,7 @@ from escape_lens.toolchain import set_verbose
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(CHECK_FORMATS),
+    type=click.Choice(formats("check")),
     default="text",
     show_default=True,
 )
@@ -59,7 +59,7 @@ def command(
     else ./...) with the baseline and the budgets of the configuration. Exit codes: 0
     pass, 1 findings, 2 usage, configuration or toolchain error.
     """
-    set_verbose(verbose)
+    print_to_stderr(verbose)
     result = run_check(
         targets,
         config_file=config_file,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from escape_lens.model.rules import AllocRules
 from escape_lens.model.sizeclass import HEADERLESS_MAX, TINY_SIZE, tiny_share
 from escape_lens.records import Prediction
+from escape_lens.vocab import AllocPath
 
 
 def _pct(part: int, whole: int) -> str:
@@ -19,9 +20,9 @@ def explain(p: Prediction, pointers: bool, rules: AllocRules) -> str:
     """E.g. "33 B, no pointers → small path, size class 5 (48 B), 15 B (31%) wasted ..."."""
     size = p.requested_bytes
     kind = "pointers" if pointers else "no pointers"
-    if p.path == "none":
+    if p.path == AllocPath.NONE:
         return f"0 B, {kind} → no allocation: mallocgc returns &runtime.zerobase"
-    if p.path == "tiny":
+    if p.path == AllocPath.TINY:
         share = tiny_share(size)
         sharing = (
             f"{share} such objects share a block, {TINY_SIZE / share:.3g} B each"
@@ -34,7 +35,7 @@ def explain(p: Prediction, pointers: bool, rules: AllocRules) -> str:
             f"~{p.waste_bytes} B wasted per object in a loop of this size, {_span(p)} blocks"
         )
     scan = "noscan" if p.span_class & 1 else "scan"
-    if p.path == "large":
+    if p.path == AllocPath.LARGE:
         limit = (
             f" (over the {rules.max_small_size}-byte small-object limit)" if size <= 32768 else ""
         )

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from escape_lens.model import _tables as t
 from escape_lens.model.rules import AllocRules
 from escape_lens.records import Prediction
+from escape_lens.vocab import AllocPath
 
 PAGE_SIZE = 1 << t.PAGE_SHIFT
 TINY_SIZE = 16  # maxTinySize: pointer-free requests below this share 16-byte blocks
@@ -91,11 +92,11 @@ def predict(size: int, pointers: bool, rules: AllocRules) -> Prediction:
     _check_size(size)
     noscan = not pointers
     if size == 0:
-        return Prediction("none", 0, 0, 0, 0, 0, 0, 0, 0)
+        return Prediction(AllocPath.NONE, 0, 0, 0, 0, 0, 0, 0, 0)
     if size > rules.max_small_size:
         pages = large_pages(size)
         return Prediction(
-            path="large",
+            path=AllocPath.LARGE,
             size_class=0,
             class_bytes=pages * PAGE_SIZE,
             header_bytes=0,
@@ -108,7 +109,7 @@ def predict(size: int, pointers: bool, rules: AllocRules) -> Prediction:
     if noscan and size < TINY_SIZE:
         share = tiny_share(size)
         return Prediction(
-            path="tiny",
+            path=AllocPath.TINY,
             size_class=TINY_SIZE_CLASS,
             class_bytes=TINY_SIZE,
             header_bytes=0,
@@ -121,7 +122,7 @@ def predict(size: int, pointers: bool, rules: AllocRules) -> Prediction:
     header = rules.header_bytes if pointers and size > HEADERLESS_MAX else 0
     size_class = size_to_class(size + header)
     return Prediction(
-        path="small",
+        path=AllocPath.SMALL,
         size_class=size_class,
         class_bytes=class_size(size_class),
         header_bytes=header,
@@ -141,10 +142,10 @@ def predict_dynamic(elem_size: int, pointers: bool, rules: AllocRules) -> Predic
     """
     _check_size(elem_size)
     if elem_size == 0:
-        return Prediction("none", 0, 0, 0, 0, 0, 0, 0, 0, elem_bytes=0)
+        return Prediction(AllocPath.NONE, 0, 0, 0, 0, 0, 0, 0, 0, elem_bytes=0)
     tiny_max = (TINY_SIZE - 1) // elem_size if not pointers else 0
     return Prediction(
-        path="dynamic",
+        path=AllocPath.DYNAMIC,
         size_class=0,
         class_bytes=0,
         header_bytes=0,

@@ -32,6 +32,7 @@ from escape_lens.model.rules import AllocRules, rules_for
 from escape_lens.model.sizeclass import TINY_SIZE, predict, tiny_share
 from escape_lens.records import GoToolchain, Prediction
 from escape_lens.toolchain import run
+from escape_lens.vocab import AllocPath
 
 BUILD_TIMEOUT = 600.0
 RUN_TIMEOUT = 300.0
@@ -156,9 +157,9 @@ def compare(observation: Observation, rules: AllocRules) -> CaseCheck:
         if not ok:
             problems.append(what)
 
-    if p.path == "none":
+    if p.path == AllocPath.NONE:
         expect(not o.classes and not o.large and not o.tiny, "expected no allocation")
-    elif p.path == "tiny":
+    elif p.path == AllocPath.TINY:
         blocks = o.classes.get(TINY_SIZE, 0)
         expect(set(o.classes) <= {TINY_SIZE} and not o.large, "expected only 16 B tiny blocks")
         expect(blocks + o.tiny == o.n, f"blocks + packed = {blocks + o.tiny}, expected {o.n}")
@@ -171,7 +172,7 @@ def compare(observation: Observation, rules: AllocRules) -> CaseCheck:
             o.max_blocks_per_page == p.objects_per_span,
             f"{o.max_blocks_per_page} blocks per page, expected {p.objects_per_span}",
         )
-    elif p.path == "small":
+    elif p.path == AllocPath.SMALL:
         expect(
             o.classes == {p.class_bytes: o.n} and not o.large and not o.tiny,
             f"expected all {o.n} in the {p.class_bytes} B class",

@@ -11,17 +11,14 @@ Invariants this parser keeps:
 
 - The runtime entry points that allocate are data, in `escape_lens.entries` (ALLOCATOR.md
   §8, shared with binary mode), each with the arguments that carry its type descriptor
-  and its count, mapped here onto the register ABI's (amd64: AX, BX, CX, DI, SI, ...).
+  and its count, mapped onto the register ABI's by the architecture (parsers/registers.py).
   Nothing else decides what an allocation call is.
-- The type and count of a call are what the straight-line code before it puts in those
-  registers: `LEAQ type:T(SB), R` and `MOVL/MOVQ $n, R` / `XORL R, R`, carried by
-  register-to-register moves (`MOVL $10, BX; MOVQ BX, CX` for make([]T, 10)); any other
-  write to R forgets it. The straight line starts after the previous CALL, JMP or RET
-  and at the last branch target (another path may arrive there with other values:
-  `MOVL $68, SI; JMP L` before a target that reaches the call is not the call's count),
-  the rule binary mode applies to machine code. Branch targets are known only when the
-  function's listing ends, so calls are interpreted then. A type loaded from a generic
-  dictionary is therefore None, never a guess.
+- The type and count of a call are what the straight line before it puts in those
+  registers (parsers/straightline.py: where the straight line starts; parsers/registers.py:
+  what each instruction does to the registers, per architecture), the rule binary mode
+  applies to machine code. Branch targets are known only when the function's listing
+  ends, so calls are interpreted then. A type loaded from a generic dictionary is
+  therefore None, never a guess.
 - A call's `pos` is the line `-S` attributes the instruction to; for inlined code that is
   the callee's line, possibly in another file (`errors.go`). Its `call_pos` (where the
   function itself makes the call that was inlined) is read from the compiler's own
@@ -32,14 +29,14 @@ Invariants this parser keeps:
   them as `-d=pctab=pctoinline` text instead (`InlineTables`, with columns). This is
   what the linker writes into `.gopclntab`, so it is exact and agrees with binary mode.
   Only output without either falls back to a guess from the -m inliner lines
-  (`_Inlining`).
+  (`InlinerGuess`, parsers/inltree.py).
 - A function's span is its own file (the file of its TEXT instruction), from the TEXT
   line to the last instruction line of that file before the next function declared
   after it in that file (code inlined from the same file must not stretch the span).
 - Memory stays proportional to what is kept (functions, calls, descriptors' two words),
   not to the listing: instructions are looked at once and dropped. Until a function's
   listing ends it keeps its branches' text and, for its allocation calls, the batches of
-  lines their straight lines are read back from (`_Window`): no more than the function.
+  lines their straight lines are read back from (`Window`): no more than the function.
 - The listing is read in batches of lines (toolchain/stream.py) and the instructions
   of a batch in one loop over it (`_instructions`), whose common case is one
   `startswith` per line; where a batch cuts a function, what the next batch needs is
@@ -52,31 +49,26 @@ import bisect
 import re
 import struct
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from escape_lens.entries import EntrySpec, alloc_entry
+from escape_lens.gonames import is_closure, spells_container, without_inline_hash
+from escape_lens.gotypes import resolve_type, with_parts
 from escape_lens.parsers import goobj
 from escape_lens.parsers.escape import FuncDecl, InlineCall
 from escape_lens.parsers.inltree import (
     ArchiveInlineTables,
     FunctionRef,
+    InlinerGuess,
     InlineSource,
     InlineTables,
 )
 from escape_lens.parsers.positions import UNKNOWN_LINE, Positions
-from escape_lens.predict import resolve_type, spells_container, with_parts
+from escape_lens.parsers.registers import AMD64, TYPE_PREFIXES, Architecture
+from escape_lens.parsers.straightline import WINDOW, Window, branch_targets, straight_line
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
-
-# The register ABI's integer argument registers on amd64, in Go assembler names:
-# argument i of an entry point (escape_lens.entries) is in the i-th.
-_ARG_REGISTERS = ("AX", "BX", "CX", "DI", "SI", "R8", "R9", "R10", "R11")
-
-
-def _register(arg: int | None) -> str | None:
-    return None if arg is None else _ARG_REGISTERS[arg]
-
 
 # A symbol's header, `pkg.F STEXT size=120 args=...`, `type:T SRODATA ...`;
 # `split_symbol` is this without trying the kind after each character of the name.
@@ -108,16 +100,6 @@ _KIND_CHAN = 18
 _KIND_MAP = 21
 _KEY_OFFSET = 48
 _ELEM_OFFSET = {_KIND_MAP: 56, _KIND_CHAN: 48, 0: -1}
-_TYPE_PREFIXES = ("type:", "type.")
-_CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
-_REGISTER = re.compile(r"^(?:[A-D]X|[SD]I|[SB]P|R\d+|X\d+|[A-D]L|[SD]IL|R\d+[BLW])$")
-# Instructions that neither compute nor clobber anything of interest.
-_PSEUDO = frozenset({"PCDATA", "FUNCDATA", "NOP", "XCHGL", "INLMARK"})
-# Instructions that only set flags: `CMPQ AX, DX` leaves DX (a type compared before
-# it is allocated keeps its register).
-_READ_ONLY_OPS = ("CMP", "TEST", "BT", "UCOMIS", "COMIS")
-_DISPLAY_LINES = 6
-_WINDOW = 64
 _WHERE_AT = len("\t0x0000 00000")  # the ` (` of an instruction below pc 0x10000
 
 
@@ -153,97 +135,12 @@ def _text_instruction(function: _Function, pos: tuple[str, int], where: str, tex
 
 
 @dataclass(slots=True)
-class _Window:
-    """The instruction lines since the CALL before a call: `earlier` (carried over from
-    earlier batches of lines, oldest first), then those of `lines[begin:end]`; the last
-    `_WINDOW` of them (registers do not survive a call, and argument set-up is right
-    before it, so a long call-free stretch is cut)."""
-
-    earlier: tuple[str, ...]
-    lines: list[str]
-    begin: int
-    end: int
-
-    def newest_first(self) -> Iterator[tuple[str, str]]:
-        """(line, instruction) of the instruction lines from the one before the call back;
-        the instruction is what follows the line's first `)\t`."""
-        left = _WINDOW
-        lines = self.lines
-        for index in range(self.end - 1, self.begin - 1, -1):
-            line = lines[index]
-            open_paren = line.find(" (", 7, 32)  # (not a skipped line, see _instructions)
-            if open_paren >= 0:
-                close_paren = line.find(")\t")
-                if close_paren < open_paren and (
-                    close_paren < 0 or line.find(")\t", open_paren) < 0
-                ):
-                    continue
-                yield line, line[close_paren + 2 :]
-                left -= 1
-                if not left:
-                    return
-        for line in reversed(self.earlier[-left:]):
-            yield line, line[line.find(")\t") + 2 :]
-
-    def oldest_first(self) -> Iterator[str]:
-        """The lines of `lines[begin:end]` that are instructions (no more than the window)."""
-        return reversed([line for line, _ in self.newest_first()])
-
-
-def _branch_targets(jumps: list[str]) -> set[int]:
-    """The pcs that branches go to: `JGT\t66` goes to 66 (in decimal), `JMP\tAX` nowhere
-    known."""
-    targets = set()
-    for jump in jumps:
-        target = jump[jump.find("\t") + 1 :]  # (no tab: the whole, which is no number)
-        if target.isdigit():
-            targets.add(int(target))
-    return targets
-
-
-def _straight_line(
-    window: _Window, branch_targets: set[int]
-) -> tuple[list[tuple[str, str]], list[str]]:
-    """The (op, operands) of the straight line that ends at a call, and the instructions
-    shown for it (the last few, whatever the straight line), both oldest first.
-
-    Walks the window back from the call: the straight line starts after a JMP or RET
-    and at a branch target (see the module docstring).
-    """
-    straight: list[tuple[str, str]] | None = None
-    newest: list[tuple[str, str]] = []
-    shown: list[str] = []
-    for line, text in window.newest_first():
-        op, _, operands = text.partition("\t")
-        if straight is None:
-            if op == "JMP" or op.startswith("RET"):
-                straight = newest[:]
-            else:
-                # The pc in decimal, `line[1:].split(" ", 2)[1]` (`\t0x0013 00019 (...`).
-                first = line.find(" ", 1)
-                if first >= 0:
-                    second = line.find(" ", first + 1)
-                    pc = int(line[first + 1 : second] if second >= 0 else line[first + 1 :])
-                    if pc in branch_targets:
-                        straight = [*newest, (op, operands)]
-        newest.append((op, operands))
-        if op not in _PSEUDO and len(shown) < _DISPLAY_LINES:
-            shown.append(text)
-        if straight is not None and len(shown) == _DISPLAY_LINES:
-            break
-    straight = newest if straight is None else straight
-    straight.reverse()
-    shown.reverse()
-    return straight, shown
-
-
-@dataclass(slots=True)
 class _PendingCall:
     pos: SourcePos
     entry: str
     spec: EntrySpec
     target: str  # the CALL's operand, `runtime.newobject(SB)`
-    window: _Window | None  # the instruction lines since the previous CALL, until settled
+    window: Window | None  # the instruction lines since the previous CALL, until settled
     own_lines: int  # how many own-file lines the function had run before this call
     pc: int  # the CALL's offset in the function, which the inlining tables are keyed by
     # Set when the function's listing is complete (`AsmParser._settle`):
@@ -266,22 +163,18 @@ class _Function:
     jumps: list[str] = field(default_factory=list)
 
 
-def _type_name(symbol: str) -> str | None:
-    """`type:main.T(SB)` -> `main.T`; None for anything else (offsets, other symbols)."""
-    if not symbol.endswith("(SB)"):
-        return None
-    for prefix in _TYPE_PREFIXES:
-        if symbol.startswith(prefix):
-            name = symbol[len(prefix) : -len("(SB)")]
-            return None if name.startswith(".") or re.search(r"\+\d+$", name) else name
-    return None
-
-
 class AsmParser:
     """Incremental parser for one package's `-S` lines (see the module docstring)."""
 
-    def __init__(self, positions: Positions, package: str, symbol_package: str = "") -> None:
+    def __init__(
+        self,
+        positions: Positions,
+        package: str,
+        symbol_package: str = "",
+        architecture: Architecture = AMD64,
+    ) -> None:
         self.positions = positions
+        self.architecture = architecture
         self.package = package
         # What `""` in old symbol names stands for (`"".f`, before go1.20).
         self.symbol_package = symbol_package or package
@@ -301,10 +194,9 @@ class AsmParser:
         self._closed_calls: list[tuple[AllocCall, str | None]] = []
         self._function: _Function | None = None
         self._descriptor: str | None = None
-        self._regs: dict[str, tuple[str, str | int]] = {}
         # Instructions since the last CALL (registers do not survive a call); bounded so a
         # long call-free stretch cannot grow it: argument set-up is right before a call.
-        self._window: deque[str] = deque(maxlen=_WINDOW)
+        self._window: deque[str] = deque(maxlen=WINDOW)
         self._where_text = ""
         self._where: tuple[str, int] | None = None
         self._same_at = _WHERE_AT  # where the last instruction's ` (` was
@@ -342,7 +234,7 @@ class AsmParser:
             self._where_text = ""
             self._same_at = _WHERE_AT
             self._own_prefix = _NO_PREFIX
-        elif name[:5] in _TYPE_PREFIXES and name[5:6] != ".":  # (both prefixes have 5)
+        elif name[:5] in TYPE_PREFIXES and name[5:6] != ".":  # (both prefixes have 5)
             self._descriptor = name[5:]
             self._descriptor_kind = 0
             self.wants_tab_lines = True
@@ -384,7 +276,7 @@ class AsmParser:
         `_own_prefix` reads without asking Positions; others are memoised there.
 
         The instructions since the last CALL are not copied: a call that turns out to be
-        an allocation (rare) keeps a `_Window` onto `lines`, read when it is interpreted
+        an allocation (rare) keeps a `Window` onto `lines`, read when it is interpreted
         (`_settle`); what a run that goes on in the next batch of lines has since the last
         CALL is carried over in `self._window`. Branches are kept as text and read for
         their targets only by `_settle`, for a function with allocation calls.
@@ -465,7 +357,7 @@ class AsmParser:
                     operand = line[op_at + len("CALL\t") :]
                     found = _call_entry(operand)
                     if found is not None and pos is not None:
-                        window = _Window(tuple(carried), lines, since_call, index)
+                        window = Window(tuple(carried), lines, since_call, index)
                         self._alloc_call(found, operand, SourcePos(*pos), line[1:at], window)
                     if carried:
                         carried.clear()
@@ -473,7 +365,7 @@ class AsmParser:
             elif op == "J":  # a branch: `JGT\t66` (a pc in decimal) or `JMP\tAX`
                 jumps.append(line[op_at:])
         if self.wants_tab_lines:  # the run may go on: keep what the next CALL may need
-            carried.extend(_Window((), lines, since_call, stop).oldest_first())
+            carried.extend(Window((), lines, since_call, stop).oldest_first())
         self._where_text, self._where, self._same_at = where_text, pos, at
         self._own_prefix, self._own_epoch = own_prefix, own_epoch
         return stop
@@ -589,7 +481,7 @@ class AsmParser:
             # `\trel 56+8 t=R_ADDR type:func(go/types.Type) bool+0`: names hold spaces
             fields = line[5:].split(" ", 2)
             offset, target = fields[0].partition("+")[0], fields[-1]
-            if len(fields) < 3 or not (target.startswith(_TYPE_PREFIXES) and offset.isdigit()):
+            if len(fields) < 3 or not (target.startswith(TYPE_PREFIXES) and offset.isdigit()):
                 return
             part = target[5:].rpartition("+")[0]
             key, elem = self.container_parts.get(name, (None, None))
@@ -603,26 +495,13 @@ class AsmParser:
         self._descriptor = None
         self.wants_tab_lines = False
 
-    def _track(self, op: str, args: str) -> None:
-        """Follow what the argument registers hold (see the module docstring)."""
-        effect = _effect(op, args)
-        if effect is None:
-            return
-        reg, value, source = effect
-        if source is not None:
-            value = self._regs.get(source)  # `MOVQ BX, CX` copies it
-        if value is None:
-            self._regs.pop(reg, None)
-        else:
-            self._regs[reg] = value
-
     def _alloc_call(
         self,
         found: tuple[str, EntrySpec],
         operand: str,
         pos: SourcePos,
         offsets: str,
-        window: _Window,
+        window: Window,
     ) -> None:
         """A CALL of an allocation entry (`found`); `offsets` is the line's `0x0024 00036`
         (pc in hex and decimal)."""
@@ -656,24 +535,11 @@ class AsmParser:
             if call.window is None:
                 continue
             if targets is None:
-                targets = _branch_targets(function.jumps)
-            straight, shown = _straight_line(call.window, targets)
-            self._regs.clear()
-            for op, operands in straight:
-                if op not in _PSEUDO:
-                    self._track(op, operands)
-            type_name = self._reg_value(_register(call.spec.type_arg), "type")
-            count = self._reg_value(_register(call.spec.count_arg), "const")
-            call.type_name = type_name if isinstance(type_name, str) else None
-            call.count = count if isinstance(count, int) else None
+                targets = branch_targets(function.jumps)
+            straight, shown = straight_line(call.window, targets)
+            call.type_name, call.count = self.architecture.arguments(straight, call.spec)
             call.asm = (*shown, f"CALL\t{call.target}")
             call.window = None  # the instructions are not kept
-
-    def _reg_value(self, reg: str | None, kind: str) -> str | int | None:
-        if reg is None:
-            return None
-        held = self._regs.get(reg)
-        return held[1] if held is not None and held[0] == kind else None
 
     def finish(
         self,
@@ -691,7 +557,7 @@ class AsmParser:
         known = dict(types or {})
         known.update(self.types)
         starts = _declaration_starts(self._functions, decls)
-        inlined = _Inlining(decls, inline_calls)
+        inlined = InlinerGuess(decls, inline_calls)
         spans: list[FunctionSpan] = []
         calls: list[AllocCall] = []
         for function in self._functions:
@@ -708,30 +574,6 @@ class AsmParser:
                         )
                     )
         return spans, calls
-
-
-@lru_cache(maxsize=1 << 14)  # the same few thousand instructions set up most calls
-def _effect(op: str, args: str) -> tuple[str, tuple[str, str | int] | None, str | None] | None:
-    """What an instruction does to the registers: None (nothing), or (register, its new
-    value or None when it is forgotten, or the register whose value it copies)."""
-    source, _, dest = args.rpartition(", ")
-    if op.startswith(_READ_ONLY_OPS) or not _REGISTER.match(dest):
-        return None
-    value: tuple[str, str | int] | None = None
-    copied = None
-    if op == "LEAQ":
-        name = _type_name(source)
-        if name is not None:
-            value = ("type", name)
-    elif op in ("MOVL", "MOVQ"):
-        const = _CONST.match(source)
-        if const is not None:
-            value = ("const", int(const.group("value"), 0))
-        elif _REGISTER.match(source):
-            copied = _full_register(source)
-    elif op in ("XORL", "XORQ") and source == dest:
-        value = ("const", 0)
-    return _full_register(dest), value, copied
 
 
 def next_untabbed(lines: list[str], start: int) -> int:
@@ -765,36 +607,18 @@ def split_symbol(line: str) -> tuple[str, str] | None:
     return None
 
 
-def _full_register(reg: str) -> str:
-    """The 64-bit register a partial register name writes (`AL` -> `AX`)."""
-    if reg in ("AL", "BL", "CL", "DL"):
-        return reg[0] + "X"
-    if reg in ("SIL", "DIL"):
-        return reg[:2]
-    if reg.startswith("R") and reg[-1] in "BLW" and reg[1:-1].isdigit():
-        return reg[:-1]
-    return reg
-
-
 def _declaration_starts(
     functions: Sequence[_Function], decls: Sequence[FuncDecl]
 ) -> dict[str, list[int]]:
     """Per file, the sorted lines where a named (non-closure) function starts."""
     starts: dict[str, set[int]] = {}
     for function in functions:
-        if function.file and not _is_closure(function.name):
+        if function.file and not is_closure(function.name):
             starts.setdefault(function.file, set()).add(function.first_line)
     for decl in decls:
-        if not _is_closure(decl.name):
+        if not is_closure(decl.name):
             starts.setdefault(decl.pos.file, set()).add(decl.pos.line)
     return {file: sorted(lines) for file, lines in starts.items()}
-
-
-_CLOSURE_SUFFIX = re.compile(r"\.(?:func|gowrap|deferwrap)\d+|-range\d+")
-
-
-def _is_closure(name: str) -> bool:
-    return _CLOSURE_SUFFIX.search(name) is not None
 
 
 def _span(function: _Function, starts: list[int], package: str) -> FunctionSpan:
@@ -806,84 +630,8 @@ def _span(function: _Function, starts: list[int], package: str) -> FunctionSpan:
             last = line
     # A closure copy made for an inlined caller is `F.func1#<hash>#` (its own closures:
     # `F.func1#<hash>#.1`); it is named as the original, like obj.TrimInlineHash does.
-    name = re.sub(r"#[^#]*#", "", function.name) if "#" in function.name else function.name
+    name = without_inline_hash(function.name)
     return FunctionSpan(name, package, function.file, function.first_line, last)
-
-
-class _Inlining:
-    """Where inlined code was called from, guessed from the -m inliner lines of the package.
-
-    Only for output without the inlining tables (captured before the build asked for them).
-    """
-
-    def __init__(self, decls: Sequence[FuncDecl], calls: Sequence[InlineCall]) -> None:
-        self.decls: dict[str, list[tuple[int, str]]] = {}
-        for decl in decls:
-            self.decls.setdefault(decl.pos.file, []).append((decl.pos.line, decl.name))
-        for entries in self.decls.values():
-            entries.sort()
-        # Per file, the calls in line order and their lines, to find those on some lines
-        # by bisection (whichever of them is taken depends only on their positions).
-        self.calls: dict[str, list[InlineCall]] = {}
-        for call in calls:
-            self.calls.setdefault(call.pos.file, []).append(call)
-        self.lines: dict[str, list[int]] = {}
-        for file, in_file in self.calls.items():
-            in_file.sort(key=lambda c: c.pos.line)
-            self.lines[file] = [c.pos.line for c in in_file]
-
-    def _on_lines(self, file: str, first: int, last: int) -> list[InlineCall]:
-        """The calls in `file` from line `first` to `last`."""
-        lines = self.lines.get(file, [])
-        start = bisect.bisect_left(lines, first)
-        return self.calls[file][start : bisect.bisect_right(lines, last, start)] if lines else []
-
-    def callee_names(self, pos: SourcePos) -> tuple[str, str]:
-        """(function declared in this package around pos, package directory name)."""
-        name = ""
-        entries = self.decls.get(pos.file, [])
-        index = bisect.bisect_right(entries, (pos.line, "\U0010ffff"))
-        if index:
-            name = entries[index - 1][1]
-        return name, pos.file.replace("\\", "/").rsplit("/", 2)[-2] if "/" in pos.file else ""
-
-    def with_column(self, call: SourcePos, callee_pos: SourcePos) -> SourcePos:
-        """`call` (a line the inlining tables give) with the column of the `inlining call
-        to` there; when several calls on that line were inlined, the one whose callee
-        fits the inlined code; unchanged (column 0) if that leaves more than one."""
-        on_line = self._on_lines(call.file, call.line, call.line)
-        columns = {c.pos.col for c in on_line}
-        if len(columns) > 1:
-            fitting = self._callee_matcher(callee_pos)
-            columns = {c.pos.col for c in on_line if fitting(c)}
-        return replace(call, col=columns.pop()) if len(columns) == 1 else call
-
-    def _callee_matcher(self, callee_pos: SourcePos) -> Callable[[InlineCall], bool]:
-        """Whether an `inlining call to F` can be the call that ran code at callee_pos."""
-        local, package = self.callee_names(callee_pos)
-        prefixes = (package + ".", "(*" + package + ".")
-        inside = f".{package}."
-
-        def matches(call: InlineCall) -> bool:
-            callee = call.callee
-            if local and callee == local:
-                return True
-            return bool(package) and (callee.startswith(prefixes) or inside in callee)
-
-        return matches
-
-    def call_pos(self, span: FunctionSpan, callee_pos: SourcePos, caller_line: int) -> SourcePos:
-        """The `inlining call to` position in span that most likely ran callee_pos."""
-        matches = self._callee_matcher(callee_pos)
-        in_span = self._on_lines(span.file, span.first_line, span.last_line)
-        matched = [c for c in in_span if matches(c)]
-        if matched:
-            # The inlined callee is known: its call nearest the code that ran before it.
-            return min(matched, key=lambda c: (abs(c.pos.line - caller_line), c.pos)).pos
-        same_line = [c for c in in_span if c.pos.line == caller_line]
-        if same_line:
-            return min(same_line, key=lambda c: c.pos).pos
-        return SourcePos(span.file, caller_line, 0)
 
 
 def _alloc_call(
@@ -892,7 +640,7 @@ def _alloc_call(
     span: FunctionSpan,
     pending: _PendingCall,
     types: dict[str, TypeInfo],
-    inlined: _Inlining,
+    inlined: InlinerGuess,
     tables: InlineSource,
 ) -> AllocCall:
     type_info = None
@@ -957,36 +705,3 @@ def iter_types(lines: Iterable[str]) -> Iterator[TypeInfo]:
         if len(parser.types) > seen:
             seen = len(parser.types)
             yield next(reversed(parser.types.values()))
-
-
-def map_types(name: str) -> tuple[str, str] | None:
-    """`map[K]V` -> (K, V) for a map type's descriptor name, else None."""
-    if not name.startswith("map["):
-        return None
-    depth = 0
-    for index in range(len("map"), len(name)):
-        char = name[index]
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return name[len("map[") : index], name[index + 1 :]
-    return None
-
-
-def chan_elem(name: str) -> str | None:
-    """`chan T`, `chan<- T`, `<-chan T` -> T for a channel type's descriptor name."""
-    for prefix in ("chan<- ", "<-chan ", "chan "):
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return None
-
-
-def component_types(name: str) -> tuple[str, ...]:
-    """The types a map or channel allocation is sized from: (key, elem) or (elem,)."""
-    pair = map_types(name)
-    if pair is not None:
-        return pair
-    elem = chan_elem(name)
-    return (elem,) if elem is not None else ()

@@ -23,12 +23,15 @@ fixtures/captured/):
 - Anything else at a position (a compile error, a diagnostic this parser does not know)
   is kept verbatim in `other`, so a failed package can show the compiler's message.
 
-The kinds are: escapes, moved-to-heap, does-not-escape, leaking-param,
+The kinds are `vocab.EscapeKind`: escapes, moved-to-heap, does-not-escape, leaking-param,
 leaking-param-content, leaking-param-to-result, leaking-closure-ref, captured-by-ref,
-captured-by-value. `function` is the short name the compiler gives (`newSmallStruct`,
-`(*T).M`, `main.func1`), qualified with `function_prefix` when set (the build sets it,
-giving the symbol names of FunctionSpan: `main.f`, `example.com/m/pkg.(*T).M`), or ""
-when the line does not say; the build then fills it from the function spans.
+captured-by-value. Flow lines become `FlowStep` records taken apart here, once
+(`flow_step`): a hop's destination and source, an edge's expression and reason; the
+reporters read the parts, never the text. `function` is the short name the compiler
+gives (`newSmallStruct`, `(*T).M`, `main.func1`), qualified with `function_prefix` when
+set (the build sets it, giving the symbol names of FunctionSpan: `main.f`,
+`example.com/m/pkg.(*T).M`), or "" when the line does not say; the build then fills it
+from the function spans.
 Diagnostics come out in summary-line order; explanation blocks that no
 summary claims (none were seen in net/http or std) come out at `finish()` with the
 header's kind, so no statement of the compiler is lost.
@@ -41,7 +44,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from escape_lens.parsers.positions import Positions
-from escape_lens.records import EscapeDiagnostic, FlowStep, SourcePos
+from escape_lens.records import EscapeDiagnostic, FlowStep, FlowStepKind, SourcePos
+from escape_lens.vocab import EscapeKind
 
 # A compiler line about a position: `file.go:12:5: message`. `split_pos_line` gives the
 # same by searching for where the position ends, without the lazy `.*?` trying each
@@ -59,47 +63,65 @@ _FLOW = re.compile(r"^\s+flow: (?P<text>.*?):?$")
 _FROM = re.compile(r"^\s+from (?P<text>.*) at (?P<pos>\S+\.go:\d+:\d+)$")
 _FROM_HEAD = re.compile(r"\s+from ")
 _FROM_TAIL = re.compile(r" at (\S+\.go:\d+:\d+)$")
+# The parts of a step's text (`flow: DEST ← SRC`, go1.21 `=`; `from EXPR (REASON)`).
+_HOP_PARTS = re.compile(r"^flow:\s*(?P<dest>.*?)\s+[←=]\s+(?P<src>.*?):?$")
+_EDGE_PARTS = re.compile(r"^from\s+(?P<expr>.+?)\s+\((?P<reason>[^()]+)\)(?:\s+at\s+\S+)?:?$")
 
 # Summary statements, tried in order; (kind, header group, a part of the text every
 # match has, pattern). The part spares trying each pattern on every line: that
 # `^(?P<subject>.+) escapes to heap$` fails on `x does not escape` takes a try at each
 # length of `.+`.
-_SUMMARIES: tuple[tuple[str, str, str, re.Pattern[str]], ...] = (
+_SUMMARIES: tuple[tuple[EscapeKind, str, str, re.Pattern[str]], ...] = (
     (
-        "moved-to-heap",
+        EscapeKind.MOVED_TO_HEAP,
         "escape",
         "moved to heap: ",
         re.compile(r"^moved to heap: (?P<subject>.+)$"),
     ),
     (
-        "leaking-param-content",
+        EscapeKind.LEAKING_PARAM_CONTENT,
         "param",
         "leaking param content: ",
         re.compile(r"^leaking param content: (?P<subject>.+)$"),
     ),
     (
-        "leaking-param-to-result",
+        EscapeKind.LEAKING_PARAM_TO_RESULT,
         "param",
         " to result ",
         re.compile(r"^leaking param: (?P<subject>\S+) to result \S+ level=\d+$"),
     ),
-    ("leaking-param", "param", "leaking param: ", re.compile(r"^leaking param: (?P<subject>.+)$")),
     (
-        "leaking-closure-ref",
+        EscapeKind.LEAKING_PARAM,
+        "param",
+        "leaking param: ",
+        re.compile(r"^leaking param: (?P<subject>.+)$"),
+    ),
+    (
+        EscapeKind.LEAKING_CLOSURE_REF,
         "param",
         "leaking closure reference ",
         re.compile(r"^leaking closure reference (?P<subject>.+)$"),
     ),
-    ("escapes", "escape", " escapes to heap", re.compile(r"^(?P<subject>.+) escapes to heap$")),
-    ("does-not-escape", "", " does not escape", re.compile(r"^(?P<subject>.+) does not escape$")),
     (
-        "captured-by-ref",
+        EscapeKind.ESCAPES,
+        "escape",
+        " escapes to heap",
+        re.compile(r"^(?P<subject>.+) escapes to heap$"),
+    ),
+    (
+        EscapeKind.DOES_NOT_ESCAPE,
+        "",
+        " does not escape",
+        re.compile(r"^(?P<subject>.+) does not escape$"),
+    ),
+    (
+        EscapeKind.CAPTURED_BY_REF,
         "",
         " capturing by ref: ",
         re.compile(r"^(?P<func>\S+) capturing by ref: (?P<subject>\S+) \(.*\)$"),
     ),
     (
-        "captured-by-value",
+        EscapeKind.CAPTURED_BY_VALUE,
         "",
         " capturing by value: ",
         re.compile(r"^(?P<func>\S+) capturing by value: (?P<subject>\S+) \(.*\)$"),
@@ -264,7 +286,7 @@ class EscapeParser:
         key = at + "\n" + text  # (no newline in either: a pair, without a tuple to collect)
         step = self._steps.get(key)
         if step is None:
-            step = FlowStep(self.positions.go_pos(at) if at else None, text)
+            step = flow_step(self.positions.go_pos(at) if at else None, text)
             self._steps[key] = step
         return step
 
@@ -283,7 +305,7 @@ class EscapeParser:
         return False
 
     def _summary(
-        self, pos: SourcePos, kind: str, group: str, summary: re.Match[str], msg: str
+        self, pos: SourcePos, kind: EscapeKind, group: str, summary: re.Match[str], msg: str
     ) -> EscapeDiagnostic:
         subject = summary.group("subject")
         function = self._qualified(summary.groupdict().get("func") or "")
@@ -324,7 +346,7 @@ class EscapeParser:
         left: list[EscapeDiagnostic] = []
         for pos, blocks in sorted(self._pending.items(), key=_by_position):
             for block in blocks:
-                kind = "escapes" if block.group == "escape" else "leaking-param"
+                kind = EscapeKind.ESCAPES if block.group == "escape" else EscapeKind.LEAKING_PARAM
                 left.append(
                     EscapeDiagnostic(
                         pos, kind, block.subject, block.header, tuple(block.flow), block.function
@@ -334,6 +356,21 @@ class EscapeParser:
         self._steps.clear()
         self._flows.clear()
         return left
+
+
+def flow_step(pos: SourcePos | None, text: str) -> FlowStep:
+    """The step of a flow line's text (`flow: A ← B`, `from E (reason)`), its parts
+    taken apart; a text of neither form is kept as an OTHER step."""
+    clean = text.strip().removeprefix("escflow:").strip()  # (debug output's prefix)
+    hop = _HOP_PARTS.match(clean)
+    if hop is not None:
+        return FlowStep(pos, text, FlowStepKind.HOP, destination=hop["dest"], source=hop["src"])
+    edge = _EDGE_PARTS.match(clean)
+    if edge is not None:
+        return FlowStep(
+            pos, text, FlowStepKind.EDGE, expression=edge["expr"], reason=edge["reason"].strip()
+        )
+    return FlowStep(pos, text, FlowStepKind.OTHER)
 
 
 _NOT_SEEN = FlowStep(None, "")  # not in `EscapeParser._flows` yet

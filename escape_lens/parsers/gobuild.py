@@ -21,7 +21,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from escape_lens.parsers.asm import AsmParser, component_types, next_untabbed
+from escape_lens.gonames import component_types
+from escape_lens.parsers.asm import AsmParser, next_untabbed
 from escape_lens.parsers.escape import EscapeParser
 from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.records import (

@@ -32,20 +32,23 @@ instruction lines; a function that has a table but no tree ran no inlined code.
 The build does not ask for these tables any more (printing them costs a third of the
 compile): `ArchiveInlineTables` gives the same answers from the package's compiled
 archive (parsers/goobj.py), whose trees have the call's line but not its column.
-Captured output that has the text tables still reads them here.
+Captured output that has the text tables still reads them here. Output with neither
+falls back to `InlinerGuess`, a guess from the -m `inlining call to` lines.
 """
 
 from __future__ import annotations
 
 import bisect
-import sys
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from escape_lens.errors import ObjectFormatError
+from escape_lens.log import warn
 from escape_lens.parsers import goobj
+from escape_lens.parsers.escape import FuncDecl, InlineCall
 from escape_lens.parsers.positions import Positions
-from escape_lens.records import SourcePos
+from escape_lens.records import FunctionSpan, SourcePos
 
 
 class InlineSource(Protocol):
@@ -222,8 +225,8 @@ class InlineTables:
 class ArchiveInlineTables:
     """The inlining trees of one compiled package, from its archive (parsers/goobj.py).
 
-    Opened on the first question; an archive that cannot be read is said once on
-    stderr, and then nothing is covered (the -m inliner lines are the fallback).
+    Opened on the first question; an archive that cannot be read is one warning
+    (escape_lens/log.py), and then nothing is covered (the -m inliner lines are the fallback).
     """
 
     def __init__(self, positions: Positions, archive: str, goroot: str) -> None:
@@ -239,7 +242,7 @@ class ArchiveInlineTables:
                 self._trees = goobj.InlineTrees.from_archive(self.archive)
             except ObjectFormatError as exc:
                 self._failed = True
-                print(f"escape-lens: warning: inlining trees not read: {exc}", file=sys.stderr)
+                warn(f"inlining trees not read: {exc}")
         return self._trees
 
     def has(self, function: FunctionRef) -> bool:
@@ -255,3 +258,79 @@ class ArchiveInlineTables:
             return None
         file, line = site
         return SourcePos(self.positions.file(goobj.listing_file(file, self.goroot)), line, 0)
+
+
+class InlinerGuess:
+    """Where inlined code was called from, guessed from the -m inliner lines of the package.
+
+    Only for output without the inlining tables (captured before the build asked for them).
+    """
+
+    def __init__(self, decls: Sequence[FuncDecl], calls: Sequence[InlineCall]) -> None:
+        self.decls: dict[str, list[tuple[int, str]]] = {}
+        for decl in decls:
+            self.decls.setdefault(decl.pos.file, []).append((decl.pos.line, decl.name))
+        for entries in self.decls.values():
+            entries.sort()
+        # Per file, the calls in line order and their lines, to find those on some lines
+        # by bisection (whichever of them is taken depends only on their positions).
+        self.calls: dict[str, list[InlineCall]] = {}
+        for call in calls:
+            self.calls.setdefault(call.pos.file, []).append(call)
+        self.lines: dict[str, list[int]] = {}
+        for file, in_file in self.calls.items():
+            in_file.sort(key=lambda c: c.pos.line)
+            self.lines[file] = [c.pos.line for c in in_file]
+
+    def _on_lines(self, file: str, first: int, last: int) -> list[InlineCall]:
+        """The calls in `file` from line `first` to `last`."""
+        lines = self.lines.get(file, [])
+        start = bisect.bisect_left(lines, first)
+        return self.calls[file][start : bisect.bisect_right(lines, last, start)] if lines else []
+
+    def callee_names(self, pos: SourcePos) -> tuple[str, str]:
+        """(function declared in this package around pos, package directory name)."""
+        name = ""
+        entries = self.decls.get(pos.file, [])
+        index = bisect.bisect_right(entries, (pos.line, "\U0010ffff"))
+        if index:
+            name = entries[index - 1][1]
+        return name, pos.file.replace("\\", "/").rsplit("/", 2)[-2] if "/" in pos.file else ""
+
+    def with_column(self, call: SourcePos, callee_pos: SourcePos) -> SourcePos:
+        """`call` (a line the inlining tables give) with the column of the `inlining call
+        to` there; when several calls on that line were inlined, the one whose callee
+        fits the inlined code; unchanged (column 0) if that leaves more than one."""
+        on_line = self._on_lines(call.file, call.line, call.line)
+        columns = {c.pos.col for c in on_line}
+        if len(columns) > 1:
+            fitting = self._callee_matcher(callee_pos)
+            columns = {c.pos.col for c in on_line if fitting(c)}
+        return replace(call, col=columns.pop()) if len(columns) == 1 else call
+
+    def _callee_matcher(self, callee_pos: SourcePos) -> Callable[[InlineCall], bool]:
+        """Whether an `inlining call to F` can be the call that ran code at callee_pos."""
+        local, package = self.callee_names(callee_pos)
+        prefixes = (package + ".", "(*" + package + ".")
+        inside = f".{package}."
+
+        def matches(call: InlineCall) -> bool:
+            callee = call.callee
+            if local and callee == local:
+                return True
+            return bool(package) and (callee.startswith(prefixes) or inside in callee)
+
+        return matches
+
+    def call_pos(self, span: FunctionSpan, callee_pos: SourcePos, caller_line: int) -> SourcePos:
+        """The `inlining call to` position in span that most likely ran callee_pos."""
+        matches = self._callee_matcher(callee_pos)
+        in_span = self._on_lines(span.file, span.first_line, span.last_line)
+        matched = [c for c in in_span if matches(c)]
+        if matched:
+            # The inlined callee is known: its call nearest the code that ran before it.
+            return min(matched, key=lambda c: (abs(c.pos.line - caller_line), c.pos)).pos
+        same_line = [c for c in in_span if c.pos.line == caller_line]
+        if same_line:
+            return min(same_line, key=lambda c: c.pos).pos
+        return SourcePos(span.file, caller_line, 0)

@@ -3,7 +3,8 @@
 A heap profile's location is a return address minus one; the instruction before the
 return address is the call. Reading it from the binary (`analyze --binary PROG
 --profile FILE`) names the runtime function that allocated where no site is, e.g. a map
-assignment that grew the map, which is the reason shown for those samples.
+assignment that grew the map, which is the reason shown for those samples
+(runtime_calls.py says what such a call allocates).
 
 Invariants: only direct calls are decoded (amd64 `CALL rel32`, arm64 `BL imm26`); an
 address outside the text, an indirect call, or a target outside every function gives
@@ -16,32 +17,12 @@ import bisect
 import os
 from collections.abc import Callable
 
-# What a call into these runtime functions allocates when it allocates at all.
-_KNOWN = (
-    (("runtime.mapassign", "internal/runtime/maps."), "a map assignment growing the map"),
-    (("runtime.growslice",), "an append growing a slice"),
-    (
-        ("runtime.chansend", "runtime.chanrecv", "runtime.selectgo", "runtime.semacquire"),
-        "the runtime's waiting record (sudog) of a blocking channel or sync operation",
-    ),
-    (("runtime.newproc",), "a new goroutine's descriptor"),
-    (("runtime.GC", "runtime.gcStart"), "the garbage collector's own work"),
-    (("reflect.",), "reflection"),
-)
-
-
-def describe_callee(name: str) -> str:
-    for prefixes, what in _KNOWN:
-        if name.startswith(prefixes):
-            return f"a call to {name}: {what}"
-    return f"a call to {name}"
+from escape_lens.binary.program import GoProgram
+from escape_lens.errors import BinaryFormatError
 
 
 def callee_reader(path: str | os.PathLike[str]) -> Callable[[int], str | None]:
     """`reader(location_address)` -> the called function's name, or None."""
-    from escape_lens.binary.program import GoProgram
-    from escape_lens.errors import BinaryFormatError
-
     program = GoProgram.load(path)
     functions = sorted(program.functions, key=lambda f: f.entry)
     entries = [f.entry for f in functions]

@@ -29,18 +29,19 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from escape_lens.profile.callees import describe_callee
 from escape_lens.profile.reader import Allocations, AllocPoint, Frame, HeapProfile
+from escape_lens.profile.runtime_calls import describe_callee
 from escape_lens.records import (
+    Note,
     Observed,
     ObservedSize,
     Prediction,
-    ProfileSample,
     ProfileSummary,
     Report,
     Site,
     UnattributedPosition,
 )
+from escape_lens.vocab import NoteCode, ProfileSample
 
 RUNTIME_INTERNAL = "runtime-internal: no frame outside the runtime"
 OUTSIDE = "outside the analysed packages"
@@ -107,7 +108,12 @@ def join_profile(
     for position, tally in sorted(tallies.items()):
         observed, leftovers = _observe(sites[position], tally, operations, profile.rate)
         if observed is not None:
-            sites[position] = replace(sites[position], observed=observed)
+            site = sites[position]
+            notes = site.notes
+            if observed.disagreement:  # every output shows a site's notes
+                text = f"the heap profile disagrees with the model: {observed.disagreement}"
+                notes = (*notes, Note(NoteCode.PROFILE_DISAGREES, text))
+            sites[position] = replace(site, observed=observed, notes=notes)
         for size, (objects, nbytes) in leftovers:
             point = _site_point(sites[position])
             _add_unattributed(unattributed, point, NOT_PREDICTED, objects, nbytes, size)

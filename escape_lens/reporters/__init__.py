@@ -1,31 +1,117 @@
-"""Reporters render a `Report` into one output format; they share one small interface.
+"""Every output format of every command, registered in one table (`OUTPUTS`).
 
-A reporter never computes anything the records do not hold: it only arranges them.
-`get_reporter(name)` imports the module on demand (the HTML reporter carries assets).
+A renderer arranges records into text and never computes what the records do not hold.
+Each command renders one kind of record, through one interface:
+
+- `analyze`: a `Report` (`Reporter.render`): text, json, html, sarif, github;
+- `check`: a `CheckResult` (`CheckReporter.render_check`, escape_lens/findings.py, which
+  the gate fills): text, json, github, sarif;
+- `diff`: two reports (`DiffReporter.render_diff`): text, json, html;
+- `sizeclass`: predictions, the class table, a verification (`SizeclassReporter`): text,
+  json.
+
+A format is a module attribute, imported on first use (the HTML reporter carries its
+assets; `escape-lens sizeclass` need not load the others). A new format is one entry
+here and one renderer; the CLI offers what is registered.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Protocol, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, TextIO, cast
 
-from escape_lens.records import Report
+if TYPE_CHECKING:  # only the interfaces' types: loading a format loads what it needs
+    from escape_lens.diff import SiteDiff
+    from escape_lens.findings import CheckResult
+    from escape_lens.model.rules import AllocRules
+    from escape_lens.model.sizeclass import ClassRow
+    from escape_lens.model.verify import Verification
+    from escape_lens.records import Prediction, Report
 
 
 class Reporter(Protocol):
     def render(self, report: Report, out: TextIO) -> None: ...
 
 
-# format name -> module defining `REPORTER`
-REPORTERS: dict[str, str] = {
-    "github": "escape_lens.reporters.github",
-    "html": "escape_lens.reporters.html",
-    "json": "escape_lens.reporters.json_reporter",
-    "sarif": "escape_lens.reporters.sarif",
-    "text": "escape_lens.reporters.text",
+class CheckReporter(Protocol):
+    def render_check(self, result: CheckResult, out: TextIO) -> None: ...
+
+
+class DiffReporter(Protocol):
+    def render_diff(self, old: Report, new: Report, diff: SiteDiff, out: TextIO) -> None: ...
+
+
+class SizeclassReporter(Protocol):
+    def render_predictions(
+        self, rules: AllocRules, pointers: bool, predictions: Sequence[Prediction], out: TextIO
+    ) -> None: ...
+
+    def render_table(self, rules: AllocRules, rows: Sequence[ClassRow], out: TextIO) -> None: ...
+
+    def render_verification(self, result: Verification, out: TextIO) -> None: ...
+
+
+_TEXT = "escape_lens.reporters.text"
+_JSON = "escape_lens.reporters.json_reporter"
+_HTML = "escape_lens.reporters.html"
+_SARIF = "escape_lens.reporters.sarif"
+_GITHUB = "escape_lens.reporters.github"
+_CHECK = "escape_lens.reporters.findings"
+_DIFF = "escape_lens.reporters.diff_formats"
+_SIZECLASS = "escape_lens.reporters.sizeclass"
+
+# command -> format -> (module, attribute); the first format is the command's default
+OUTPUTS: dict[str, dict[str, tuple[str, str]]] = {
+    "analyze": {
+        "text": (_TEXT, "REPORTER"),
+        "json": (_JSON, "REPORTER"),
+        "html": (_HTML, "REPORTER"),
+        "sarif": (_SARIF, "REPORTER"),
+        "github": (_GITHUB, "REPORTER"),
+    },
+    "check": {
+        "text": (_CHECK, "TEXT"),
+        "github": (_GITHUB, "REPORTER"),
+        "sarif": (_SARIF, "REPORTER"),
+        "json": (_CHECK, "JSON"),
+    },
+    "diff": {
+        "text": (_DIFF, "TEXT"),
+        "json": (_DIFF, "JSON"),
+        "html": (_HTML, "REPORTER"),
+    },
+    "sizeclass": {
+        "text": (_SIZECLASS, "TEXT"),
+        "json": (_SIZECLASS, "JSON"),
+    },
 }
+# `analyze -v`: formats with a verbose form (the text report's flow chains and legend)
+VERBOSE: dict[str, tuple[str, str]] = {"text": (_TEXT, "VERBOSE_REPORTER")}
 
 
-def get_reporter(name: str) -> Reporter:
-    reporter: Reporter = importlib.import_module(REPORTERS[name]).REPORTER
-    return reporter
+def formats(command: str) -> tuple[str, ...]:
+    """The formats `command` offers, its default first."""
+    return tuple(OUTPUTS[command])
+
+
+def _load(entry: tuple[str, str]) -> object:
+    module, attribute = entry
+    return getattr(importlib.import_module(module), attribute)
+
+
+def get_reporter(name: str, *, verbose: bool = False) -> Reporter:
+    entry = VERBOSE.get(name) if verbose else None
+    return cast("Reporter", _load(entry or OUTPUTS["analyze"][name]))
+
+
+def check_reporter(name: str) -> CheckReporter:
+    return cast("CheckReporter", _load(OUTPUTS["check"][name]))
+
+
+def diff_reporter(name: str) -> DiffReporter:
+    return cast("DiffReporter", _load(OUTPUTS["diff"][name]))
+
+
+def sizeclass_reporter(name: str) -> SizeclassReporter:
+    return cast("SizeclassReporter", _load(OUTPUTS["sizeclass"][name]))

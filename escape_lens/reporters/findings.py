@@ -1,47 +1,19 @@
-"""The output formats of `escape-lens check`, behind one interface (`CheckReporter`).
+"""`escape-lens check --format text|json`: a CheckResult as a verdict or as JSON.
 
-Each renders a CheckResult (escape_lens/check.py) and nothing else: text (one line per
-finding, then a verdict), json (`escape-lens-check/1`), github (workflow annotations,
-reporters/github.py) and sarif (2.1.0, reporters/sarif.py). Paths in annotations and
-SARIF are relative to the repository root (`repository_path`), so CI systems place them
-in the checked-out tree whatever directory escape-lens ran in.
+Each renders a CheckResult (escape_lens/findings.py, which the gate fills) and nothing
+else: text (one line per finding, then a verdict), json (`escape-lens-check/1`). The
+other check formats, github and sarif, share their modules with `analyze`
+(reporters/github.py, reporters/sarif.py); all are registered in escape_lens.reporters.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from typing import Protocol, TextIO
+from typing import TextIO
 
-from escape_lens.check import RULES, CheckResult, Finding
 from escape_lens.errors import EXIT_OK
-from escape_lens.records import Report
-from escape_lens.toolchain.targets import nearest_ancestor
-
-
-class CheckReporter(Protocol):
-    """The one interface of check output formats (text, json, github, sarif)."""
-
-    def render_check(self, result: CheckResult, out: TextIO) -> None: ...
-
-
-CHECK_FORMATS = ("text", "github", "sarif", "json")
-
-
-def check_reporter(name: str) -> CheckReporter:
-    if name == "text":
-        return TextCheckReporter()
-    if name == "json":
-        return JsonCheckReporter()
-    if name == "github":
-        from escape_lens.reporters.github import REPORTER as GITHUB
-
-        return GITHUB
-    if name == "sarif":
-        from escape_lens.reporters.sarif import REPORTER as SARIF
-
-        return SARIF
-    raise ValueError(f"unknown check format {name!r}")
+from escape_lens.findings import RULES, CheckResult, Finding
+from escape_lens.reporters.json_report import site_to_dict
 
 
 class TextCheckReporter:
@@ -63,8 +35,6 @@ class TextCheckReporter:
 
 
 def finding_to_dict(finding: Finding) -> dict[str, object]:
-    from escape_lens.reporters.json_report import site_to_dict
-
     rule = RULES[finding.rule]
     return {
         "rule": rule.id,
@@ -94,19 +64,5 @@ class JsonCheckReporter:
         out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def repository_root(start: str) -> str | None:
-    """The nearest directory at or above `start` with `.git` (a dir or a worktree file)."""
-    return nearest_ancestor(start, ".git") if start else None
-
-
-def repository_path(report: Report, file: str) -> str:
-    """`file` (relative to the report root) relative to the repository root, with `/`."""
-    root = report.root
-    repo = repository_root(root)
-    absolute = file if os.path.isabs(file) else os.path.join(root, file)
-    base = repo or root
-    if base:
-        relative = os.path.relpath(absolute, base)
-        if not relative.startswith(".."):
-            return relative.replace(os.sep, "/")
-    return file.replace(os.sep, "/")
+TEXT = TextCheckReporter()
+JSON = JsonCheckReporter()

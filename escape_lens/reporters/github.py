@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from escape_lens.check import RULES, CheckResult, allocation_findings
+from escape_lens.findings import RULES, CheckResult, allocation_findings
 from escape_lens.records import Report
-from escape_lens.reporters.findings import repository_path
+from escape_lens.reporters.repository import repository_path
 
 _COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
 

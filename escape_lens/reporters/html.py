@@ -35,9 +35,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from escape_lens import model
-from escape_lens.records import EscapeDiagnostic, Prediction, Report, Site
+from escape_lens import gonames, model
+from escape_lens.diff import SiteDiff, describe_cost
+from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
 from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict, summarize
+from escape_lens.vocab import AllocPath
 
 # A function is shown whole when it has at most this many lines; longer ones show windows
 # of CONTEXT lines around each allocating line, so a 2,000-line function costs a few lines.
@@ -55,8 +57,6 @@ MAX_SOURCE_BYTES = 4 << 20
 
 # --- the escape flow, made readable ---------------------------------------------------
 
-_FLOW_RE = re.compile(r"^flow:\s*(?P<dst>.+?)\s*(?:←|=)\s*(?P<src>.+?):?$")
-_FROM_RE = re.compile(r"^from\s+(?P<expr>.+?)\s+\((?P<why>[^()]+)\)(?:\s+at\s+\S+)?:?$")
 _CALLEE_RE = re.compile(r"^(?:[\w.]+\s*:?=\s*)?(?P<callee>[\w.*()\[\]]+?)\(")
 _RESULT_RE = re.compile(r"^~[rR]\d+$")
 
@@ -64,13 +64,6 @@ _RESULT_RE = re.compile(r"^~[rR]\d+$")
 _SILENT_REASONS = frozenset(
     {"spill", "assign", "assign-pair", "slice-literal-element", "dot", "dot-equals", "copy"}
 )
-
-
-def _clean(text: str) -> str:
-    text = text.strip()
-    if text.startswith("escflow:"):
-        text = text[len("escflow:") :].strip()
-    return text
 
 
 def _callee(expr: str) -> str:
@@ -129,15 +122,11 @@ def flow_chain(diagnostic: EscapeDiagnostic | None, subject: str = "") -> list[s
         pending.clear()
 
     for step in diagnostic.flow:
-        text = _clean(step.text)
-        flow = _FLOW_RE.match(text)
-        if flow is not None:
+        if step.kind == FlowStepKind.HOP:
             close_block()
-            destination = _describe_location(flow.group("dst"))
-            continue
-        edge = _FROM_RE.match(text)
-        if edge is not None:
-            described = _describe_edge(edge.group("expr"), edge.group("why").strip())
+            destination = _describe_location(step.destination)
+        elif step.kind == FlowStepKind.EDGE:
+            described = _describe_edge(step.expression, step.reason)
             if described is not None:
                 pending.append(described)
     close_block()
@@ -171,14 +160,17 @@ class Smaller:
     saving_pct: int
 
     def __str__(self) -> str:
-        if self.path == "tiny":
+        if self.path == AllocPath.TINY:
             target = "the tiny allocator"
-        elif self.path == "large":
+        elif self.path == AllocPath.LARGE:
             target = f"a {_bytes(self.class_bytes)} span"
         else:
             target = f"{_bytes(self.class_bytes)} class"
         unit = "byte" if self.remove == 1 else "bytes"
         return f"remove {self.remove} {unit} → {target}, {self.saving_pct}% less memory"
+
+
+_NO_SMALLER = frozenset({AllocPath.TINY, AllocPath.DYNAMIC, AllocPath.NONE})
 
 
 def next_smaller(prediction: Prediction, pointers: bool, rules: model.AllocRules) -> Smaller | None:
@@ -189,7 +181,7 @@ def next_smaller(prediction: Prediction, pointers: bool, rules: model.AllocRules
     """
     current = prediction.class_bytes
     requested = prediction.requested_bytes
-    if prediction.path in ("tiny", "dynamic", "none") or requested <= 1 or current <= 0:
+    if prediction.path in _NO_SMALLER or requested <= 1 or current <= 0:
         return None
     if model.predict(1, pointers, rules).class_bytes >= current:
         return None
@@ -266,13 +258,8 @@ def local_name(site: Site) -> str:
     Files named on the command line form package `command-line-arguments`, whose symbols
     still say `main.`.
     """
-    prefixes = [site.package + "."]
-    if site.package == FILES_PACKAGE:
-        prefixes.append("main.")
-    for prefix in prefixes:
-        if site.function.startswith(prefix):
-            return site.function[len(prefix) :]
-    return site.function
+    aliases = ("main",) if site.package == FILES_PACKAGE else ()
+    return gonames.local_name(site.package, site.function, *aliases)
 
 
 def _functions(
@@ -368,9 +355,10 @@ def pack_sites(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
     Repeating some thirty key names per site would be most of the page on a large package.
     Predictions become lists in PREDICTION_FIELDS order, and the raw flow steps are left
-    out: the page shows the readable chain made from them (`--format json` keeps them).
+    out: the page shows the readable chain made from them (`--format json` keeps them);
+    so are the notes' codes, which are for programs (the page shows the `note` text).
     """
-    fields = list(sites[0]) if sites else []
+    fields = [name for name in sites[0] if name != "notes"] if sites else []
     rows: list[list[Any]] = []
     for site in sites:
         values = dict(site)
@@ -418,15 +406,12 @@ def payload(
     return result
 
 
-def diff_payload(old: Report, new: Report) -> tuple[dict[str, Any], str]:
+def diff_payload(old: Report, new: Report, result: SiteDiff) -> tuple[dict[str, Any], str]:
     """The page of a diff: the new report's sites plus the removed ones, each marked.
 
     Drawn by the same components as a report: the table gains a Change column and filter,
     the summary says what changed; chart and totals are the new code's.
     """
-    from escape_lens.diff import describe_cost, diff_reports
-
-    result = diff_reports(old, new)
     changes = {id(c.new): c for c in result.changes if c.new is not None}
     removed = sorted(
         (c.old for c in result.changes if c.old is not None and c.new is None),
@@ -497,9 +482,9 @@ class HtmlReporter:
     def render(self, report: Report, out: TextIO) -> None:
         out.write(page(payload(report), _title(report)))
 
-    def render_diff(self, old: Report, new: Report, out: TextIO) -> None:
-        """`diff --format html`: what changed from `old` to `new`, on one page."""
-        data, title = diff_payload(old, new)
+    def render_diff(self, old: Report, new: Report, diff: SiteDiff, out: TextIO) -> None:
+        """`diff --format html`: what changed from `old` to `new` (`diff`), on one page."""
+        data, title = diff_payload(old, new, diff)
         out.write(page(data, title))
 
 

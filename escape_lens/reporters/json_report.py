@@ -1,8 +1,12 @@
 """The `escape-lens/1` JSON schema: records to plain dicts and back.
 
 Every JSON output (analyze, baseline, diff input) goes through here, so there is one
-definition of the schema. Output is deterministic: keys in a fixed order, sites in the
-order the report holds them (the join sorts them), no timestamps.
+definition of the schema (docs/analyze.md documents it). Fields are only ever added
+within `escape-lens/1`; the reader takes reports written before a field existed (a site
+without `notes` gets its `note` text as one UNCODED note; a flow step's parts are read
+from its text again, by the parser's own `flow_step`). Output is deterministic: keys in
+a fixed order, sites in the order the report holds them (the join sorts them), no
+timestamps.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from dataclasses import fields
 from typing import Any, TextIO, cast
 
 from escape_lens.errors import ReportFormatError
+from escape_lens.parsers.escape import flow_step
 from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
-    FlowStep,
     GoToolchain,
     GoVersion,
+    Note,
     Prediction,
     Report,
     Site,
@@ -27,6 +32,7 @@ from escape_lens.records import (
     TypeInfo,
 )
 from escape_lens.reporters import profile_json
+from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
 
 SCHEMA = "escape-lens/1"
 
@@ -39,6 +45,7 @@ def prediction_to_dict(prediction: Prediction) -> dict[str, Any]:
 
 def prediction_from_dict(data: Mapping[str, Any]) -> Prediction:
     values: dict[str, Any] = {name: data.get(name) for name in PREDICTION_FIELDS}
+    values["path"] = AllocPath(values["path"])
     return Prediction(**values)
 
 
@@ -95,6 +102,7 @@ def site_to_dict(site: Site) -> dict[str, Any]:
         "escape": escape,
         "allocates": site.allocates,
         "note": site.note,
+        "notes": [{"code": note.code, "text": note.text} for note in site.notes],
         "prediction": prediction_to_dict(site.prediction) if site.prediction else None,
         "extra": [prediction_to_dict(p) for p in site.extra],
         "class_bytes": site.class_bytes,
@@ -128,11 +136,11 @@ def site_from_dict(data: Mapping[str, Any]) -> Site:
     if escape is not None:
         diagnostic = EscapeDiagnostic(
             pos=pos,
-            kind=str(escape.get("kind", "escapes")),
+            kind=EscapeKind(escape.get("kind", EscapeKind.ESCAPES)),
             subject=str(data.get("expr", "")),
             message=str(escape["message"]),
             flow=tuple(
-                FlowStep(_pos_from(step.get("pos")), str(step["text"]))
+                flow_step(_pos_from(step.get("pos")), str(step["text"]))
                 for step in escape.get("flow", ())
             ),
             function=str(data["function"]),
@@ -142,7 +150,7 @@ def site_from_dict(data: Mapping[str, Any]) -> Site:
         pos=pos,
         package=str(data["package"]),
         function=str(data["function"]),
-        construct=str(data["construct"]),
+        construct=Construct(data["construct"]),
         type=type_info,
         count=data.get("count"),
         diagnostic=diagnostic,
@@ -151,12 +159,19 @@ def site_from_dict(data: Mapping[str, Any]) -> Site:
         origin=data.get("origin", "source"),
         extra=tuple(prediction_from_dict(p) for p in data.get("extra", ())),
         allocates=bool(data.get("allocates", True)),
-        note=str(data.get("note", "")),
+        notes=_notes_from(data),
         expr=str(data.get("expr", "")),
         inlined_from=_pos_from(data.get("inlined_from")),
         fingerprint=str(data.get("fingerprint", "")),
         observed=profile_json.observed_from_dict(data.get("observed"), data.get("per_op")),
     )
+
+
+def _notes_from(data: Mapping[str, Any]) -> tuple[Note, ...]:
+    if "notes" in data:
+        return tuple(Note(NoteCode(n["code"]), str(n["text"])) for n in data["notes"])
+    text = str(data.get("note") or "")  # a report written before notes had codes
+    return (Note(NoteCode.UNCODED, text),) if text else ()
 
 
 def summarize(sites: Sequence[Site]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from escape_lens.records import (
     Site,
     UnattributedPosition,
 )
+from escape_lens.vocab import ProfileSample
 
 
 def site_profile_fields(site: Site, profile: ProfileSummary) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def share(part: int, whole: int) -> float:
 def profile_to_dict(profile: ProfileSummary) -> dict[str, Any]:
     data: dict[str, Any] = {
         "files": list(profile.files),
-        "sample": profile.sample,
+        "sample": str(profile.sample),
         "rate": profile.rate,
         "objects": profile.objects,
         "bytes": profile.bytes,
@@ -94,7 +95,7 @@ def profile_from_dict(data: Mapping[str, Any] | None) -> ProfileSummary | None:
         return None
     return ProfileSummary(
         files=tuple(str(f) for f in data["files"]),
-        sample=data["sample"],
+        sample=ProfileSample(data["sample"]),
         objects=int(data["objects"]),
         bytes=int(data["bytes"]),
         attributed_objects=int(data.get("attributed_objects", 0)),

@@ -1,6 +1,6 @@
 """`--format sarif`: SARIF 2.1.0 for code scanning (GitHub, IDEs).
 
-One run; `tool.driver.rules` lists every rule of `escape_lens.check.RULES` (stable ids,
+One run; `tool.driver.rules` lists every rule of `escape_lens.findings.RULES` (stable ids,
 help text), so rule indexes never change between runs. Locations are relative to the
 repository root under `uriBaseId` SRCROOT; the compiler's escape flow and the inlined
 callee become `relatedLocations`; the site fingerprint is the partial fingerprint
@@ -14,16 +14,17 @@ import json
 from typing import Any, TextIO
 
 from escape_lens import __version__
-from escape_lens.check import RULES, CheckResult, Finding, allocation_findings
+from escape_lens.findings import RULES, CheckResult, Finding, allocation_findings
 from escape_lens.records import Report, SourcePos
-from escape_lens.reporters.findings import repository_path
+from escape_lens.reporters.repository import repository_path
+from escape_lens.vocab import FindingRule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "SRCROOT"
 _RULE_IDS = list(RULES)
 
 
-def _rule(rule_id: str) -> dict[str, Any]:
+def _rule(rule_id: FindingRule) -> dict[str, Any]:
     rule = RULES[rule_id]
     return {
         "id": rule.id,

@@ -4,6 +4,6 @@
 """
 
 from escape_lens.toolchain.locate import MIN_GO, find_go, read_toolchain
-from escape_lens.toolchain.process import run, set_verbose
+from escape_lens.toolchain.process import run
 
-__all__ = ["MIN_GO", "find_go", "read_toolchain", "run", "set_verbose"]
+__all__ = ["MIN_GO", "find_go", "read_toolchain", "run"]

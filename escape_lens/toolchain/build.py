@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from escape_lens.errors import TargetError, ToolchainError
+from escape_lens.log import warn
 from escape_lens.records import CompileOutput, GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
 from escape_lens.toolchain.golist import iter_json_objects
@@ -100,7 +100,8 @@ def compile_targets(
             ) as process,
         ):
             toolchain = go if isinstance(go, GoToolchain) else read_toolchain(go)
-            # The parsers are imported while go runs (tens of milliseconds it overlaps).
+            # Imported here, while go runs, for the CLI's latency: loading the parsers
+            # takes tens of milliseconds that the build then overlaps.
             from escape_lens.parsers.gobuild import BuildParser
             from escape_lens.parsers.positions import Positions
 
@@ -159,7 +160,7 @@ def _foreign_sizes(
     try:
         return type_sizes(toolchain, names, exports)
     except ToolchainError as exc:
-        print(f"escape-lens: warning: types of other packages left unsized: {exc}", file=sys.stderr)
+        warn(f"types of other packages left unsized: {exc}")
         return {}
 
 

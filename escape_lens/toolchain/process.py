@@ -1,29 +1,18 @@
-"""The one way escape-lens starts a process: with a timeout, and shown with `-v`."""
+"""The one way escape-lens starts a process: with a timeout, and logged (shown with `-v`)."""
 
 from __future__ import annotations
 
 import os
 import shlex
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 
 from escape_lens.errors import ToolchainError
-
-_verbose = False
+from escape_lens.log import command_started
 
 # A toolchain must never switch itself to another (downloaded) version behind our back:
 # the version we report is the version that compiled.
 _FIXED_ENV = {"GOTOOLCHAIN": "local"}
-
-
-def set_verbose(enabled: bool) -> None:
-    global _verbose
-    _verbose = enabled
-
-
-def verbose() -> bool:
-    return _verbose
 
 
 def go_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -35,9 +24,8 @@ def go_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def show_command(argv: Sequence[str], cwd: str | None = None) -> None:
-    if _verbose:
-        where = f" (in {cwd})" if cwd else ""
-        print(f"+ {shlex.join(argv)}{where}", file=sys.stderr)
+    where = f" (in {cwd})" if cwd else ""
+    command_started(f"+ {shlex.join(argv)}{where}")
 
 
 def run(

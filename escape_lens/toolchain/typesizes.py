@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from escape_lens.predict import with_parts
+from escape_lens.gotypes import with_parts
 from escape_lens.records import GoToolchain, TypeInfo
 from escape_lens.toolchain.process import run
 from escape_lens.toolchain.wheel import cache_dir

@@ -15,7 +15,8 @@ import pytest
 
 from escape_lens.analyze import analyze_targets
 from escape_lens.cli import main
-from escape_lens.reporters.text import TextReporter, visible_width
+from escape_lens.reporters.text import TextReporter
+from escape_lens.reporters.text_layout import visible_width
 from tests.conftest import FIXTURES, REPO
 from tests.integration.analyze_support import CONSTRUCTS
 

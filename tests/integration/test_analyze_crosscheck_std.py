@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from escape_lens.analyze import analyze_targets
-from escape_lens.binary.crosscheck import build_and_cross_check
+from escape_lens.crosscheck import build_and_cross_check
+from escape_lens.gonames import short_function
 from escape_lens.records import GoToolchain, Report, Site
-from escape_lens.sites import short_function
 from escape_lens.toolchain.build import compile_targets
 from tests.conftest import fetch_toolchain
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from escape_lens.analyze import analyze_targets
-from escape_lens.binary import analyze_binary
-from escape_lens.binary.crosscheck import build_and_cross_check
 from escape_lens.binary.program import GoProgram, package_of
+from escape_lens.binary_report import analyze_binary
+from escape_lens.crosscheck import build_and_cross_check
+from escape_lens.gonames import short_function
 from escape_lens.records import Report, Site
-from escape_lens.sites import short_function
 from escape_lens.toolchain.link import build_linking_all
 from tests.conftest import FIXTURES, fetch_toolchain
 

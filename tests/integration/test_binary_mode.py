@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from escape_lens import model
-from escape_lens.binary import analyze_binary
 from escape_lens.binary.entries import entry_spec
 from escape_lens.binary.program import GoProgram
+from escape_lens.binary_report import analyze_binary
 from escape_lens.errors import UsageError
 from escape_lens.records import GoToolchain, Report, Site
 from escape_lens.toolchain import read_toolchain, run

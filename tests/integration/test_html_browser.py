@@ -329,7 +329,7 @@ def test_net_http_page_is_small_and_fast(browser: Any, pinned_go: Path, tmp_path
 
 def test_binary_report_page(browser: Any, pinned_toolchain: GoToolchain, tmp_path: Path) -> None:
     """`analyze --binary` reports use the same page: disassembled calls, no escape flow."""
-    from escape_lens.binary import analyze_binary
+    from escape_lens.binary_report import analyze_binary
     from escape_lens.toolchain.link import build_binary
 
     binary = build_binary(

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from escape_lens.analyze import analyze_targets
+from escape_lens.diff import diff_reports
 from escape_lens.records import Report
 from escape_lens.reporters.html import REPORTER
 from tests.integration.test_html_browser import ARTIFACTS, Page
@@ -80,7 +81,7 @@ def diff_page(pinned_go: Path, tmp_path_factory: pytest.TempPathFactory) -> tupl
     old = analyze_targets(["."], go=str(pinned_go), cwd=str(_module(base / "old", OLD)))
     new = analyze_targets(["."], go=str(pinned_go), cwd=str(_module(base / "new", NEW)))
     out = io.StringIO()
-    REPORTER.render_diff(old, new, out)
+    REPORTER.render_diff(old, new, diff_reports(old, new), out)
     path = base / "diff.html"
     path.write_text(out.getvalue(), encoding="utf-8")
     return new, path

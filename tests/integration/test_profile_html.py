@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from escape_lens.binary import analyze_binary
+from escape_lens.binary_report import analyze_binary
 from escape_lens.profile import attach_profiles
 from escape_lens.records import Report
 from escape_lens.reporters import get_reporter

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from escape_lens.analyze import analyze_targets
-from escape_lens.binary import analyze_binary
+from escape_lens.binary_report import analyze_binary
 from escape_lens.profile import attach_profiles
 from escape_lens.records import GoVersion, Report, Site
 from escape_lens.toolchain import read_toolchain

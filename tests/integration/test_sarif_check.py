@@ -11,8 +11,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from escape_lens.check import RULES
 from escape_lens.cli import main
+from escape_lens.findings import RULES
 from tests.conftest import FIXTURES, REPO
 
 pytestmark = pytest.mark.slow

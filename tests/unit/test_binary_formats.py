@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from escape_lens.binary.buildinfo import MAGIC, parse_buildinfo
-from escape_lens.binary.crosscheck import Disagreement, cross_check, normalize_type_name
 from escape_lens.binary.disasm import (
     Disassembler,
     asm_lines,
@@ -25,6 +24,7 @@ from escape_lens.binary.elf import open_elf
 from escape_lens.binary.entries import EntrySpec, entry_spec
 from escape_lens.binary.pclntab import MAGIC_GO120, PcLnTab
 from escape_lens.binary.program import package_matcher, package_of
+from escape_lens.crosscheck import Disagreement, cross_check, normalize_type_name
 from escape_lens.errors import BinaryFormatError
 from escape_lens.records import (
     AllocCall,

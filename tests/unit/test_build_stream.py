@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from escape_lens.cli.logs import print_to_stderr
 from escape_lens.errors import ToolchainError
-from escape_lens.toolchain.process import set_verbose
 from escape_lens.toolchain.stream import FileProcess, read_batches
 
 
@@ -77,7 +77,7 @@ def test_a_missing_program_is_a_toolchain_error(tmp_path: Path) -> None:
 
 
 def test_verbose_shows_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    set_verbose(True)
+    print_to_stderr(verbose=True)
     try:
         with (
             (tmp_path / "o").open("wb") as out,
@@ -87,7 +87,7 @@ def test_verbose_shows_the_command(tmp_path: Path, capsys: pytest.CaptureFixture
         ):
             assert process.wait() == 0
     finally:
-        set_verbose(False)
+        print_to_stderr(verbose=False)
     assert "-c pass (in /)" in capsys.readouterr().err
 
 

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from escape_lens.config import (
+from escape_lens.errors import ConfigError
+from escape_lens.gate.config import (
     FunctionPattern,
     enclosing_names,
     find_config,
     load_config,
     parse_config_text,
-    qualified_name,
 )
-from escape_lens.errors import ConfigError
+from escape_lens.gonames import qualified_name
 
 GOOD = """\
 # a comment

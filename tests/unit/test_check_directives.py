@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from escape_lens.directives import scan_source
+from escape_lens.gate.directives import scan_source
 
 SOURCE = """\
 package codec

@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 from escape_lens import model
-from escape_lens.check import RULES, CheckResult, Finding
+from escape_lens.findings import RULES, CheckResult, Finding
 from escape_lens.records import GoToolchain, GoVersion, Report, Site, SourcePos, TypeInfo
-from escape_lens.reporters.findings import check_reporter, repository_path
+from escape_lens.reporters import check_reporter
 from escape_lens.reporters.github import escape_data, escape_property
+from escape_lens.reporters.repository import repository_path
 
 VERSION = GoVersion.parse("1.27.3")
 

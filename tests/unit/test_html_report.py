@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from escape_lens import model
+from escape_lens.parsers.escape import flow_step
 from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
-    FlowStep,
     GoToolchain,
     GoVersion,
     Report,
@@ -94,7 +94,7 @@ def _site(
         "escapes",
         expr,
         f"{expr} escapes to heap",
-        tuple(FlowStep(None, text) for text in flow),
+        tuple(flow_step(None, text) for text in flow),
         function,
     )
     call = AllocCall(
@@ -257,9 +257,9 @@ def test_flow_chain_reads_go121_and_logopt_spellings() -> None:
         "make([]byte, n)",
         "make([]byte, n) escapes to heap",
         (
-            FlowStep(None, "escflow:    flow: ~r0 = &{storage for make([]byte, n)}:"),
-            FlowStep(None, "escflow:      from make([]byte, n) (spill) at ./main.go:12:13"),
-            FlowStep(None, "from return make([]byte, n) (return) at ./main.go:12:2"),
+            flow_step(None, "escflow:    flow: ~r0 = &{storage for make([]byte, n)}:"),
+            flow_step(None, "escflow:      from make([]byte, n) (spill) at ./main.go:12:13"),
+            flow_step(None, "from return make([]byte, n) (return) at ./main.go:12:2"),
         ),
     )
     assert flow_chain(old) == ["make([]byte, n)", "returned", "heap"]

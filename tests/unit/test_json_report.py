@@ -9,12 +9,13 @@ from dataclasses import replace
 import pytest
 
 from escape_lens.errors import ReportFormatError
+from escape_lens.parsers.escape import flow_step
 from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
-    FlowStep,
     GoToolchain,
     GoVersion,
+    Note,
     Prediction,
     Report,
     Site,
@@ -30,6 +31,7 @@ from escape_lens.reporters.json_report import (
     report_to_dict,
     write_report,
 )
+from escape_lens.vocab import NoteCode
 
 
 def _report() -> Report:
@@ -47,7 +49,7 @@ def _report() -> Report:
             "escapes",
             "&smallStruct{}",
             "&smallStruct{} escapes to heap",
-            (FlowStep(SourcePos("main.go", 14, 2), "flow: ~r0 = &{storage for &smallStruct{}}"),),
+            (flow_step(SourcePos("main.go", 14, 2), "flow: ~r0 = &{storage for &smallStruct{}}"),),
             "main.newSmallStruct",
         ),
         call=AllocCall(SourcePos("main.go", 14), "main.newSmallStruct", "newobject", small),
@@ -93,7 +95,12 @@ def test_foreign_input_is_one_clear_error(text: str) -> None:
 def test_the_streamed_report_is_the_one_piece_dump_byte_for_byte() -> None:
     one = _report()
     (site,) = one.sites
-    other = replace(site, pos=SourcePos("main.go", 20, 1), expr='"\\n"+s', note="a\nb")
+    other = replace(
+        site,
+        pos=SourcePos("main.go", 20, 1),
+        expr='"\\n"+s',
+        notes=(Note(NoteCode.UNCODED, "a\nb"),),
+    )
     for report in (
         one,
         replace(one, sites=(site, other, site)),

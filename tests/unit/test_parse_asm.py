@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 
 from escape_lens.entries import ENTRIES, alloc_entry
-from escape_lens.parsers.asm import (
-    chan_elem,
-    component_types,
-    iter_alloc_calls,
-    iter_functions,
-    iter_types,
-    map_types,
-)
+from escape_lens.gonames import chan_elem, component_types, map_key_elem
+from escape_lens.parsers.asm import iter_alloc_calls, iter_functions, iter_types
 from escape_lens.parsers.positions import Positions
 from escape_lens.records import AllocCall, SourcePos, TypeInfo
 from tests.unit.parse_captured import KINDS, VERSIONS, captured_lines, parse_kinds, parse_mod
@@ -147,9 +141,9 @@ def test_entry_table() -> None:
 
 
 def test_component_types() -> None:
-    assert map_types("map[string][]int") == ("string", "[]int")
-    assert map_types("map[[2]int]map[string]int") == ("[2]int", "map[string]int")
-    assert map_types("[]int") is None
+    assert map_key_elem("map[string][]int") == ("string", "[]int")
+    assert map_key_elem("map[[2]int]map[string]int") == ("[2]int", "map[string]int")
+    assert map_key_elem("[]int") is None
     assert chan_elem("chan *int") == "*int"
     assert chan_elem("<-chan struct {}") == "struct {}"
     assert component_types("chan<- [4]byte") == ("[4]byte",)

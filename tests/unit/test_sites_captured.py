@@ -24,7 +24,8 @@ from escape_lens.records import (
     SourcePos,
     TypeInfo,
 )
-from escape_lens.reporters.text import render_lines, visible_width
+from escape_lens.reporters.text import render_lines
+from escape_lens.reporters.text_layout import visible_width
 from escape_lens.sites import CONSTRUCTS, join_package, join_sites
 from tests.conftest import FIXTURES
 
@@ -125,7 +126,7 @@ def test_model_disagreement_is_flagged_loudly() -> None:
 
 
 def test_symbols_split_where_the_import_path_ends() -> None:
-    from escape_lens.sites import package_of, short_function
+    from escape_lens.gonames import package_of, short_function
 
     # A promoted method of an anonymous struct: the struct's fields hold slashes too.
     wrapper = (

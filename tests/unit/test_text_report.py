@@ -19,12 +19,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from escape_lens.model import predict, predict_dynamic, rules_for
+from escape_lens.parsers.escape import flow_step
 from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
     FlowStep,
     GoToolchain,
     GoVersion,
+    Note,
     Report,
     Site,
     SkippedPackage,
@@ -32,19 +34,17 @@ from escape_lens.records import (
     TypeInfo,
 )
 from escape_lens.reporters import get_reporter
-from escape_lens.reporters.text import (
+from escape_lens.reporters.text import REPORTER, TextReporter, render_lines
+from escape_lens.reporters.text_layout import terminal_width, visible_width
+from escape_lens.reporters.text_words import (
     ALARM,
-    REPORTER,
-    TextReporter,
     describe_bytes,
     describe_path,
     escape_reason,
     first_reason,
-    render_lines,
-    terminal_width,
-    visible_width,
 )
 from escape_lens.sites import join_package
+from escape_lens.vocab import NoteCode
 from tests.unit.parse_captured import VERSIONS, parse_kinds
 
 RULES = rules_for(GoVersion.parse("go1.27.3"))
@@ -52,8 +52,12 @@ TOOLCHAIN = GoToolchain("/go/bin/go", GoVersion.parse("go1.27.3"), "linux", "amd
 ANSI = re.compile(r"\033\[[0-9;]*m")
 
 
+def _note(code: NoteCode, text: str) -> tuple[Note, ...]:
+    return (Note(code, text),)
+
+
 def _flow(*texts: str) -> tuple[FlowStep, ...]:
-    return tuple(FlowStep(None, text) for text in texts)
+    return tuple(flow_step(None, text) for text in texts)
 
 
 def _escape(subject: str, *flow: str, kind: str = "escapes") -> EscapeDiagnostic:
@@ -75,7 +79,7 @@ def _site(
     entry: str = "newobject",
     dynamic: bool = False,
     allocates: bool = True,
-    note: str = "",
+    notes: tuple[Note, ...] = (),
 ) -> Site:
     prediction = None
     if type_ is not None and allocates:
@@ -95,7 +99,7 @@ def _site(
         call=AllocCall(SourcePos(file, line), function, entry, type_) if allocates else None,
         prediction=prediction,
         allocates=allocates,
-        note=note,
+        notes=notes,
         expr=expr,
     )
 
@@ -200,8 +204,11 @@ def test_functions_in_source_order_and_allocations_before_other_escape_lines() -
         "from 1000 (spill)",
         "from sink = 1000 (assign)",
         allocates=False,
-        note="no allocation: the value needs no boxing (constant, zero-size, single-byte "
-        "or read-only data) or the conversion was optimised away",
+        notes=_note(
+            NoteCode.NO_BOXING,
+            "no allocation: the value needs no boxing (constant, zero-size, single-byte "
+            "or read-only data) or the conversion was optimised away",
+        ),
     )
     loud = _site(7, 9, "early", "new", "new(int64)", TypeInfo("int64", 8, 0), "from x (return)")
     text = _render(_report(late, quiet, loud))
@@ -250,8 +257,11 @@ def test_waste_large_and_pooled_cells() -> None:
     )
     pooled = replace(
         _site(11, 0, "Start", "goroutine", "", None, entry="newproc"),
-        note="the runtime reuses a free g / _defer record; a new one is allocated only when "
-        "its free list is empty",
+        notes=_note(
+            NoteCode.POOLED_RECORD,
+            "the runtime reuses a free g / _defer record; a new one is allocated only when "
+            "its free list is empty",
+        ),
     )
     text = _render(_report(large, odd, pooled))
     [large_line] = [line for line in text.splitlines() if "new(block)" in line]
@@ -306,16 +316,18 @@ def test_bookkeeping_only_chain_falls_back_to_the_note_and_alarm_outranks_all() 
     wrapper = _site(
         13, 3, "Loop", "defer", "func literal", TypeInfo("noalg.struct { F uintptr }", 16, 0),
         "flow: {heap} ← &{storage for func literal}", "from func literal (spill)",
-        note="the wrapper closure of the defer statement",
+        notes=_note(NoteCode.STATEMENT_WRAPPER, "the wrapper closure of the defer statement"),
     )  # fmt: skip
     assert first_reason(wrapper) == "the wrapper closure of the defer statement"
     alarm = replace(
-        wrapper, note="MODEL DISAGREES WITH THE COMPILER: mallocgcSmallNoScanSC4 is size "
-        "class 4, the model says 5"
+        wrapper, notes=_note(NoteCode.MODEL_DISAGREES, "MODEL DISAGREES WITH THE COMPILER: "
+        "mallocgcSmallNoScanSC4 is size class 4, the model says 5")
     )  # fmt: skip
     assert first_reason(alarm).startswith(ALARM)
     not_escaping = replace(
-        wrapper, diagnostic=_escape("x", kind="does-not-escape"), note="grows by doubling"
+        wrapper,
+        diagnostic=_escape("x", kind="does-not-escape"),
+        notes=_note(NoteCode.APPEND_GROWTH, "grows by doubling"),
     )
     assert first_reason(not_escaping) == "does not escape"
 
@@ -323,8 +335,11 @@ def test_bookkeeping_only_chain_falls_back_to_the_note_and_alarm_outranks_all() 
 def test_model_alarm_stands_out_first_in_the_free_text() -> None:
     site = replace(
         QUICKSTART[0],
-        note="MODEL DISAGREES WITH THE COMPILER: mallocgcSmallNoScanSC4 is size class 4, "
-        "the model says 5",
+        notes=_note(
+            NoteCode.MODEL_DISAGREES,
+            "MODEL DISAGREES WITH THE COMPILER: mallocgcSmallNoScanSC4 is size class 4, "
+            "the model says 5",
+        ),
     )
     for width in (60, 80, 120):
         [line] = _site_lines(_render(_report(site), width))
@@ -485,7 +500,13 @@ def test_sites_inlined_from_other_files_name_their_file() -> None:
 
 
 def test_summary_counts_paths_non_allocating_lines_and_skipped_packages() -> None:
-    quiet = replace(QUICKSTART[1], allocates=False, call=None, prediction=None, note="x")
+    quiet = replace(
+        QUICKSTART[1],
+        allocates=False,
+        call=None,
+        prediction=None,
+        notes=_note(NoteCode.UNCODED, "x"),
+    )
     report = _report(*QUICKSTART, quiet, skipped=(SkippedPackage("example.com/bad", "error"),))
     summary = TextReporter().summary_line(report)
     assert summary.splitlines() == [

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from escape_lens.check import HotPaths, hot_sites
-from escape_lens.config import Config
-from escape_lens.directives import Directives
 from escape_lens.errors import ConfigError, ReportFormatError
+from escape_lens.gate.config import Config
+from escape_lens.gate.directives import Directives
+from escape_lens.gate.hotpaths import HotPaths, hot_sites
 from escape_lens.records import Report
 from escape_lens.reporters.json_report import dumps, report_from_dict, report_to_dict
 

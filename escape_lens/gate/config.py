@@ -31,16 +31,17 @@ from pathlib import Path
 from typing import Any
 
 from escape_lens.errors import ConfigError
-from escape_lens.fingerprint import CLOSURE_SUFFIX
+from escape_lens.gonames import enclosing_function, without_type_args
 from escape_lens.toolchain.targets import find_go_mod
+from escape_lens.vocab import AllocPath
 
 CONFIG_NAME = "escape-lens.toml"
 PYPROJECT = "pyproject.toml"
 DEFAULT_BASELINE = "escape-lens.baseline.json"
-PATHS = ("tiny", "small", "large", "dynamic")
+# the paths a budget may forbid (`none`, a zero-byte request, takes nothing)
+PATHS = tuple(path for path in AllocPath if path != AllocPath.NONE)
 
 _PATTERN_CHARS = re.compile(r"^[\w.~+\-/*()\[\],]+$")
-_TYPE_ARGS = re.compile(r"\[[^\[\]]*\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,32 +92,33 @@ class FunctionPattern:
         return any(self.regex.fullmatch(name) for name in enclosing_names(function))
 
 
-def strip_type_args(name: str) -> str:
-    previous = None
-    while previous != name:
-        previous, name = name, _TYPE_ARGS.sub("", name)
-    return name
-
-
 def enclosing_names(function: str) -> list[str]:
     """`function` without type arguments, then each function enclosing it (closures)."""
-    name = strip_type_args(function)
+    name = without_type_args(function)
     names = [name]
-    while (shorter := CLOSURE_SUFFIX.sub("", name)) != name:
-        name = shorter
+    while (parent := enclosing_function(name)) is not None:
+        name = parent
         names.append(name)
     return names
 
 
-def qualified_name(package: str, function: str) -> str:
-    """The full name `package.Func` of a site's function.
+_SHARE_RE = re.compile(r"^(\d{1,3}(?:\.\d{1,6})?)%$")
 
-    Sites name functions within their package (`(*T).M`, `main.func1`), as
-    `escape_lens.sites.short_function` does; a name already qualified is kept.
-    """
-    if function.startswith(package + "."):
-        return function
-    return f"{package}.{function}"
+
+def parse_share(text: str) -> float:
+    """`1%` -> 0.01 (`hot-share`, `check --hot-share`); raises ValueError with the reason."""
+    match = _SHARE_RE.match(text.strip())
+    if match is None or not 0 < float(match.group(1)) <= 100:
+        raise ValueError(f"a share must read like 1% or 0.5% (above 0, at most 100%), not {text!r}")
+    return float(match.group(1)) / 100
+
+
+def check_profile_path(path: str) -> str | None:
+    """Why a configured heap profile path is refused, or None: the configuration is the
+    checked repository's, so its paths stay inside its directory."""
+    if os.path.isabs(path) or ".." in path.replace("\\", "/").split("/"):
+        return "must be a relative path inside the configuration's directory"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +128,7 @@ class Budget:
     pattern: FunctionPattern
     max_sites: int | None = None
     max_bytes: int | None = None
-    forbid: tuple[str, ...] = ()
+    forbid: tuple[AllocPath, ...] = ()
     none: bool = False
     line: int = 0
 
@@ -302,8 +304,6 @@ class _Validator:
         )
 
     def profile_keys(self, data: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
-        from escape_lens.profile.hot import check_profile_path, parse_share
-
         profiles = tuple(self.string_list(data, "profile"))
         for index, path in enumerate(profiles):
             refused = check_profile_path(path)
@@ -368,7 +368,7 @@ class _Validator:
             pattern=pattern,
             max_sites=limits["max-sites"],
             max_bytes=limits["max-bytes"],
-            forbid=tuple(forbid),
+            forbid=tuple(AllocPath(path) for path in forbid),
             none=none,
             line=self.lines.line_of((*self.table, *key)),
         )

@@ -30,8 +30,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from escape_lens.binary_report import analyze_binary
 from escape_lens.errors import UsageError
 from escape_lens.records import GoToolchain, Report, Site
+from escape_lens.toolchain.link import LINK_ALL_NAME, build_linking_all
+from escape_lens.vocab import AllocPath
 
 # A package qualifier before an identifier: `main.`, `example.com/m/shapes.`, `yaml.v3.`,
 # `go.shape.`.
@@ -76,7 +79,7 @@ def _describe(site: Site) -> str:
     parts = []
     if site.type is not None:
         parts.append(f"{normalize_type_name(site.type.name)} {site.type.size} B")
-    if site.prediction is not None and site.prediction.path != "dynamic":
+    if site.prediction is not None and site.prediction.path != AllocPath.DYNAMIC:
         parts.append(f"class {site.prediction.size_class}")
     return ", ".join(parts) or "no type"
 
@@ -200,9 +203,6 @@ def build_and_cross_check(
     """Build the targets with `toolchain` into a temporary directory (their main packages,
     and a generated program linking every exported function of their other packages),
     read the binaries, and cross-check them against `source` (the source-mode report)."""
-    from escape_lens.binary import analyze_binary
-    from escape_lens.toolchain.link import LINK_ALL_NAME, build_linking_all
-
     with tempfile.TemporaryDirectory(prefix="escape-lens-xcheck-") as tmp:
         binaries = build_linking_all(toolchain, targets, tmp, cwd=cwd)
         if not binaries:

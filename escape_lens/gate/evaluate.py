@@ -1,0 +1,226 @@
+"""The gate's rules as a pure function: (report, config, directives, baseline) -> result.
+
+Invariants: nothing here reads files or runs the toolchain; findings are sorted by
+position then rule, so every output format is deterministic. See `escape_lens.gate` for
+what is judged and `escape_lens.findings` for the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from escape_lens.diff import compare, describe_cost, match_sites, path_of
+from escape_lens.findings import CheckResult, Finding, describe_site
+from escape_lens.gate.config import Config
+from escape_lens.gate.directives import Directives
+from escape_lens.gate.hotpaths import HotPaths, hot_sites
+from escape_lens.gonames import qualified_name
+from escape_lens.records import Report, Site, SourcePos
+from escape_lens.vocab import AllocPath, FindingRule
+
+# Paths whose bytes per call are not a number: a run-time length, nothing, unknown.
+_NOT_STATIC = (AllocPath.DYNAMIC, AllocPath.NONE, None)
+
+
+def evaluate(
+    report: Report,
+    config: Config,
+    directives: Directives,
+    baseline: Report | None,
+    baseline_path: str = "",
+) -> CheckResult:
+    hot = HotPaths(config, directives)
+    judged: list[Site] = []
+    accepted: list[Site] = []
+    for site in hot_sites(report, hot):
+        suppression = directives.suppression_for(site.pos.file, site.pos.line)
+        (accepted if suppression is not None and suppression.reason else judged).append(site)
+    findings = _suppression_findings(report, directives)
+    notes: list[str] = []
+    if not (config.hot or config.budgets or directives.hot_functions):
+        notes.append(
+            "no hot functions: list patterns under `hot` in escape-lens.toml or mark "
+            "functions with //escape-lens:hot"
+        )
+    notes += _unmatched_patterns(report, config, directives)
+    if baseline is not None:
+        old = [s for s in baseline.sites if s.allocates and hot.is_hot(s)]
+        findings += _baseline_findings(old, judged, accepted, hot)
+        if baseline.toolchain.version.minor_version != report.toolchain.version.minor_version:
+            notes.append(
+                f"the baseline was made with {baseline.toolchain.version}, this build uses "
+                f"{report.toolchain.version}: size classes may differ"
+            )
+    else:
+        notes.append(
+            "no baseline: only budgets were checked; run `escape-lens baseline` to record "
+            "the current hot-path allocations"
+        )
+    findings += _budget_findings(judged, config, hot)
+    findings.sort(key=lambda f: (f.pos, f.rule, f.message))
+    return CheckResult(
+        report=report,
+        findings=tuple(findings),
+        hot_sites=len(judged),
+        baseline=baseline_path if baseline is not None else "",
+        notes=tuple(notes),
+    )
+
+
+def _unmatched_patterns(report: Report, config: Config, directives: Directives) -> list[str]:
+    """A pattern that names no function of the build is most likely a typo: a gate that
+    silently guards nothing is worse than no gate, so say so."""
+    names = set(directives.declared)
+    names.update(qualified_name(s.package, s.function) for s in report.sites)
+    patterns = [(p, f"hot pattern {p.text!r}") for p in config.hot]
+    patterns += [(b.pattern, f"budget pattern {b.pattern.text!r}") for b in config.budgets]
+    return [
+        f"{what} ({config.path}) matches no function of the checked packages"
+        for pattern, what in patterns
+        if not any(pattern.matches(name) for name in names)
+    ]
+
+
+def _suppression_findings(report: Report, directives: Directives) -> list[Finding]:
+    lines = {(s.pos.file, s.pos.line) for s in report.sites if s.allocates}
+    findings = []
+    for suppression in directives.suppressions:
+        pos = SourcePos(suppression.file, suppression.line, suppression.col)
+        if not suppression.reason:
+            findings.append(
+                Finding(
+                    FindingRule.SUPPRESSION_WITHOUT_REASON,
+                    "//escape-lens:allow needs a reason; it accepts nothing",
+                    pos,
+                )
+            )
+        elif (suppression.file, suppression.target_line) not in lines:
+            findings.append(
+                Finding(
+                    FindingRule.UNUSED_SUPPRESSION,
+                    f"//escape-lens:allow accepts nothing: no heap allocation on line "
+                    f"{suppression.target_line}",
+                    pos,
+                )
+            )
+    return findings
+
+
+def _baseline_findings(
+    old: Sequence[Site], current: Sequence[Site], accepted: Sequence[Site], hot: HotPaths
+) -> list[Finding]:
+    # Accepted sites are matched too (they are in the baseline if it was made before the
+    # directive), so that accepting a site does not report its baseline entry as gone.
+    judged = {id(s) for s in current}
+    pairs, only_new, only_old = match_sites(old, [*current, *accepted])
+    findings = []
+    for site in only_new:
+        if id(site) in judged:
+            findings.append(
+                Finding(
+                    FindingRule.NEW_ALLOCATION,
+                    f"new heap allocation in hot function {hot.function_of(site)}: "
+                    f"{describe_site(site)}, {describe_cost(site)}",
+                    site.pos,
+                    hot.function_of(site),
+                    site,
+                )
+            )
+    for before, after in pairs:
+        kind, how = compare(before, after)
+        if kind == "grown" and id(after) in judged:
+            findings.append(
+                Finding(
+                    FindingRule.GROWN_ALLOCATION,
+                    f"heap allocation grew in hot function {hot.function_of(after)}: "
+                    f"{describe_site(after)}, {how}",
+                    after.pos,
+                    hot.function_of(after),
+                    after,
+                )
+            )
+        elif kind == "shrunk":
+            findings.append(
+                Finding(
+                    FindingRule.IMPROVEMENT,
+                    f"heap allocation shrank: {describe_site(after)}, {how}",
+                    after.pos,
+                    hot.function_of(after),
+                    after,
+                )
+            )
+    for site in only_old:
+        findings.append(
+            Finding(
+                FindingRule.IMPROVEMENT,
+                f"heap allocation gone from {hot.function_of(site)}: {describe_site(site)} "
+                f"(was {describe_cost(site)} at line {site.pos.line})",
+                site.pos,
+                hot.function_of(site),
+                site,
+            )
+        )
+    return findings
+
+
+def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> list[Finding]:
+    by_function: dict[str, list[Site]] = {}
+    for site in sites:
+        by_function.setdefault(hot.function_of(site), []).append(site)
+    findings = []
+    for budget in config.budgets:
+        for function, function_sites in sorted(by_function.items()):
+            if not budget.pattern.matches(function):
+                continue
+            ordered = sorted(function_sites, key=lambda s: s.pos)
+            where = f"(budget {budget.pattern.text!r}, {config.path}:{budget.line})"
+            if budget.none:
+                findings += [
+                    Finding(
+                        FindingRule.BUDGET_EXCEEDED,
+                        f"{function} must not allocate, but {describe_site(s)} does {where}",
+                        s.pos,
+                        function,
+                        s,
+                    )
+                    for s in ordered
+                ]
+            if budget.max_sites is not None and len(ordered) > budget.max_sites:
+                first = ordered[budget.max_sites]
+                findings.append(
+                    Finding(
+                        FindingRule.BUDGET_EXCEEDED,
+                        f"{function} has {len(ordered)} heap allocation sites, budget "
+                        f"max-sites = {budget.max_sites} {where}",
+                        first.pos,
+                        function,
+                        first,
+                    )
+                )
+            static = [s for s in ordered if path_of(s) not in _NOT_STATIC]
+            total = sum(s.class_bytes for s in static)
+            if budget.max_bytes is not None and total > budget.max_bytes:
+                findings.append(
+                    Finding(
+                        FindingRule.BUDGET_EXCEEDED,
+                        f"{function} allocates {total} B per call in size classes "
+                        f"({len(static)} static sites), budget max-bytes = "
+                        f"{budget.max_bytes} {where}",
+                        ordered[0].pos,
+                        function,
+                        ordered[0],
+                    )
+                )
+            for site in ordered:
+                if path_of(site) in budget.forbid:
+                    findings.append(
+                        Finding(
+                            FindingRule.FORBIDDEN_PATH,
+                            f"{describe_site(site)} takes the forbidden {path_of(site)} path "
+                            f"({describe_cost(site)}) in {function} {where}",
+                            site.pos,
+                            function,
+                            site,
+                        )
+                    )
+    return findings

@@ -1,0 +1,121 @@
+"""`escape-lens check` end to end: find the config, build, scan directives, evaluate.
+
+The orchestration around the pure rules of `escape_lens.gate.evaluate`: this is where
+files are read and the toolchain runs. A build in which a target package does not
+compile is not judged (BuildError, exit 2): its sites would look gone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from escape_lens.analyze import analyze_targets
+from escape_lens.errors import BuildError, UsageError
+from escape_lens.findings import CheckResult
+from escape_lens.gate.baseline import load_baseline
+from escape_lens.gate.config import Config, load_config
+from escape_lens.gate.directives import Directives, scan_report
+from escape_lens.gate.evaluate import evaluate
+from escape_lens.gate.profile_hot import with_profile_hot
+from escape_lens.records import Report
+from escape_lens.toolchain.targets import in_one_module
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """A build analysed for checking: the report, its config and its source directives."""
+
+    report: Report
+    config: Config
+    directives: Directives
+
+
+def analyse(
+    targets: Sequence[str],
+    *,
+    config_file: str | None = None,
+    go: str | None = None,
+    cwd: str | None = None,
+    profiles: Sequence[str] = (),
+    hot_share: str | None = None,
+) -> Analysed:
+    """Find the config, build the targets (the config's, or `./...`), scan the directives.
+
+    Targets from the config file are relative to its directory; targets from the command
+    line to `cwd`. With heap profiles (`profiles`, else the config's) the report holds
+    what they observed, and functions holding `hot_share` of them are hot
+    (gate/profile_hot.py).
+    """
+    here = os.path.abspath(cwd or os.getcwd())
+    start = here
+    if targets:
+        first = targets[0].removesuffix("/...")
+        candidate = first if os.path.isabs(first) else os.path.join(here, first)
+        if os.path.exists(candidate):
+            start = candidate
+    config = load_config(config_file, start)
+    run_in = here
+    if not targets:
+        if config.targets:
+            targets, run_in = list(config.targets), config.base
+        else:
+            targets = ["./..."]
+    targets = _package_dirs(list(targets), run_in)
+    found = in_one_module(targets, run_in)  # go runs in the targets' module
+    if found is not None:
+        run_in, targets = found
+    report = analyze_targets(targets, go=go, tests=config.tests, cwd=run_in)
+    if report.skipped:
+        # A package that did not compile has no sites: judged, its baseline sites would
+        # read as improvements. The gate refuses to judge a broken build.
+        broken = report.skipped[0]
+        reason = (broken.reason.strip().splitlines() or ["?"])[0]
+        more = f" (and {len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ""
+        raise BuildError(f"{broken.package} does not compile: {reason}{more}")
+    directives = scan_report(report, tests=config.tests)
+    report, config = with_profile_hot(report, config, profiles, hot_share)
+    return Analysed(report, config, directives)
+
+
+def _package_dirs(targets: list[str], here: str) -> list[str]:
+    """A `.go` file stands for its package: alone it would compile as
+    `command-line-arguments`, whose function names match no pattern."""
+    result = []
+    for target in targets:
+        path = os.path.join(here, target)
+        result.append(os.path.dirname(os.path.abspath(path)) if _is_go_file(path) else target)
+    return result
+
+
+def _is_go_file(path: str) -> bool:
+    return path.endswith(".go") and os.path.isfile(path)
+
+
+def run_check(
+    targets: Sequence[str],
+    *,
+    config_file: str | None = None,
+    baseline_file: str | None = None,
+    go: str | None = None,
+    cwd: str | None = None,
+    profiles: Sequence[str] = (),
+    hot_share: str | None = None,
+) -> CheckResult:
+    """`escape-lens check`: a missing `--baseline FILE` is an error, a missing configured
+    or default baseline means "budgets only"."""
+    analysed = analyse(
+        targets, config_file=config_file, go=go, cwd=cwd, profiles=profiles, hot_share=hot_share
+    )
+    if baseline_file is not None:
+        if not os.path.isfile(baseline_file):
+            raise UsageError(f"{baseline_file}: no such baseline file")
+        path = baseline_file
+    else:
+        path = analysed.config.baseline_path
+    baseline = load_baseline(path) if os.path.isfile(path) else None
+    shown = os.path.relpath(path, cwd or os.getcwd())
+    if shown.startswith(".."):
+        shown = os.path.abspath(path)
+    return evaluate(analysed.report, analysed.config, analysed.directives, baseline, shown)

@@ -1,0 +1,68 @@
+"""Go type layout: the size and pointer bytes of a type, from its name and known descriptors.
+
+The compiler's type descriptors (dumped in the `-S` listing, read by the type-size helper
+or from a binary) are the source of sizes; this module adds what no package dumps: the
+language's layout of predeclared and built-in composite types on 64-bit targets, and a
+defined map or channel type's parts. Parsers, the toolchain, binary mode and the model
+read layouts here (never from `predict`).
+
+Invariants: sizes are read, never guessed; a type neither the descriptors nor the
+language's layout tells is None.
+"""
+
+from __future__ import annotations
+
+import re
+
+from escape_lens.records import TypeInfo
+
+# Go's layout of predeclared types on 64-bit targets (the language spec's sizes, the
+# runtime's pointer words): the type descriptors of these live in the runtime, so a
+# package's `-S` listing never dumps them.
+_WORD = 8
+_BASIC: dict[str, tuple[int, int]] = {
+    **dict.fromkeys(("bool", "int8", "uint8", "byte"), (1, 0)),
+    **dict.fromkeys(("int16", "uint16"), (2, 0)),
+    **dict.fromkeys(("int32", "uint32", "rune", "float32"), (4, 0)),
+    **dict.fromkeys(("int", "uint", "int64", "uint64", "uintptr", "float64", "complex64"), (8, 0)),
+    "complex128": (16, 0),
+    "string": (16, 8),
+    "unsafe.Pointer": (8, 8),
+    "any": (16, 16),
+    "error": (16, 16),
+    "struct {}": (0, 0),
+}
+
+
+def with_parts(info: TypeInfo, key: TypeInfo | None, elem: TypeInfo | None) -> TypeInfo:
+    """A defined map or channel type with its key and element (TypeInfo.key/elem)."""
+    return TypeInfo(info.name, info.size, info.ptrbytes, key, elem)
+
+
+def resolve_type(name: str, known: dict[str, TypeInfo]) -> TypeInfo | None:
+    """Size and pointer bytes of a type named in a descriptor, from the dumped
+    descriptors of the package, else from the language's layout of predeclared and
+    built-in composite types; None when neither tells (never a guess)."""
+    name = name.strip()
+    if name in known:
+        return known[name]
+    if name.startswith("noalg."):
+        return resolve_type(name[len("noalg.") :], known)
+    if name in _BASIC:
+        size, ptr = _BASIC[name]
+        return TypeInfo(name, size, ptr)
+    if name.startswith(("*", "map[", "chan ", "<-chan ", "chan<- ", "func(")):
+        return TypeInfo(name, _WORD, _WORD)
+    if name.startswith("[]"):
+        return TypeInfo(name, 3 * _WORD, _WORD)
+    if name.startswith("interface {"):
+        return TypeInfo(name, 2 * _WORD, 2 * _WORD)
+    array = re.match(r"^\[(\d+)\](.+)$", name)
+    if array:
+        elem = resolve_type(array.group(2), known)
+        if elem is None:
+            return None
+        n = int(array.group(1))
+        ptr = (n - 1) * elem.size + elem.ptrbytes if elem.ptrbytes and n else 0
+        return TypeInfo(name, n * elem.size, ptr)
+    return None
