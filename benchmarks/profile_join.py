@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import gzip
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from peak import CHILD, peak_mb
+from peak import run_child
 
 from escape_lens.toolchain.locate import _wheel_go
 from escape_lens.toolchain.process import go_environ
@@ -61,22 +59,10 @@ def program(levels: int, depth: int) -> str:
 
 
 def measure(binary: Path, extra: list[str], out: Path) -> tuple[float, float, int]:
-    """Wall time, CPU time (user + system: less sensitive to a busy machine), peak MB."""
-    argv = [sys.executable, "-c", CHILD, "analyze", "--binary", str(binary)]
-    argv += [*extra, "--format", "json", "-o", str(out)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(
-        argv,
-        check=True,
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return wall, cpu, round(peak_mb(done.stderr))
+    """Wall time, CPU time, peak MB of one `analyze --binary` run."""
+    args = ["analyze", "--binary", str(binary), *extra, "--format", "json", "-o", str(out)]
+    wall, cpu, peak = run_child(args)
+    return wall, cpu, round(peak)
 
 
 def main() -> int:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +13,8 @@ import pytest
 from escape_lens.cli import main
 from escape_lens.profile import pprof_pb2
 from escape_lens.reporters.json_report import load_report, report_to_dict
-from escape_lens.toolchain.process import go_environ
 from tests.conftest import FIXTURES
+from tests.integration.profiled_support import Profiled, build_and_profile, one_error_line
 
 pytestmark = pytest.mark.slow
 
@@ -24,46 +22,24 @@ N = 200
 
 
 @pytest.fixture(scope="module")
-def module(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("profilecli")
-    for name in ("constructs", "profiled"):
-        shutil.copytree(FIXTURES / name, root / name)
-    return root / "profiled"
+def built(tmp_path_factory: pytest.TempPathFactory, pinned_go: Path) -> Profiled:
+    return build_and_profile(tmp_path_factory.mktemp("profilecli"), pinned_go, N)
 
 
 @pytest.fixture(scope="module")
-def program_and_profile(module: Path, pinned_go: Path) -> tuple[Path, Path]:
-    program = module.parent / "profiled.bin"
-    profile = module.parent / "allocs.pprof"
-    subprocess.run(
-        [str(pinned_go), "build", "-o", str(program), "."],
-        cwd=module,
-        env=go_environ(),
-        check=True,
-        timeout=600,
-    )
-    # No collection starts inside a measured call (it would allocate for itself there).
-    subprocess.run(
-        [str(program), str(N), str(profile)],
-        env={**os.environ, "GOGC": "off"},
-        check=True,
-        timeout=300,
-    )
-    return program, profile
+def module(built: Profiled) -> Path:
+    return built.module
+
+
+@pytest.fixture(scope="module")
+def program_and_profile(built: Profiled) -> tuple[Path, Path]:
+    return built.program, built.profile
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(["analyze", *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def _one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("escape-lens: error: ")
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def _site(data: dict[str, Any], function: str, package_end: str) -> dict[str, Any]:
@@ -178,7 +154,7 @@ def test_bad_profiles_are_one_line_exit_2(
     code, out, err = _run(capsys, "--binary", str(program_and_profile[0]), "--profile", str(bad))
     assert code == 2
     assert out == ""
-    assert message in _one_error_line(err)
+    assert message in one_error_line(err)
 
 
 def test_truncated_and_non_heap_profiles(
@@ -190,12 +166,12 @@ def test_truncated_and_non_heap_profiles(
     cut.write_bytes(whole[: len(whole) // 2])
     code, _, err = _run(capsys, "--binary", str(program), "--profile", str(cut))
     assert code == 2
-    assert "truncated" in _one_error_line(err)
+    assert "truncated" in one_error_line(err)
     raw = gzip.decompress(whole)
     cut.write_bytes(raw[: len(raw) - 7])
     code, _, err = _run(capsys, "--binary", str(program), "--profile", str(cut))
     assert code == 2
-    _one_error_line(err)
+    one_error_line(err)
     cpu = pprof_pb2.Profile()
     cpu.string_table.extend(["", "samples", "count", "cpu", "nanoseconds"])
     cpu.sample_type.add(type=1, unit=2)
@@ -203,10 +179,10 @@ def test_truncated_and_non_heap_profiles(
     cut.write_bytes(gzip.compress(cpu.SerializeToString()))
     code, _, err = _run(capsys, "--binary", str(program), "--profile", str(cut))
     assert code == 2
-    assert "not a Go heap profile (sample types: samples, cpu)" in _one_error_line(err)
+    assert "not a Go heap profile (sample types: samples, cpu)" in one_error_line(err)
     code, _, err = _run(capsys, "--binary", str(program), "--profile", str(tmp_path / "none"))
     assert code == 2
-    assert "cannot read profile" in _one_error_line(err)
+    assert "cannot read profile" in one_error_line(err)
 
 
 def test_bench_reports_allocations_per_operation(
@@ -241,7 +217,7 @@ def test_profile_usage_errors(
 ) -> None:
     code, _, err = _run(capsys, str(module / "bench"), *args)
     assert code == 2
-    assert message in _one_error_line(err)
+    assert message in one_error_line(err)
 
 
 def _check(capsys: pytest.CaptureFixture[str], go: Path, *args: str) -> tuple[int, str, str]:
@@ -306,7 +282,7 @@ def test_profile_config_values_are_validated(
     (gated / "escape-lens.toml").write_text(config)
     code, _, err = _check(capsys, pinned_go)
     assert code == 2
-    assert message in _one_error_line(err)
+    assert message in one_error_line(err)
 
 
 def test_samples_without_a_site_name_the_runtime_call(

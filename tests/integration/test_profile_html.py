@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +12,7 @@ from escape_lens.binary_report import analyze_binary
 from escape_lens.profile import attach_profiles
 from escape_lens.records import Report
 from escape_lens.reporters import get_reporter
-from escape_lens.toolchain.process import go_environ
-from tests.conftest import FIXTURES
+from tests.integration.profiled_support import build_and_profile
 from tests.integration.test_html_browser import ARTIFACTS, Page, browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,23 +24,8 @@ N = 100
 @pytest.fixture(scope="module")
 def profiled_page(tmp_path_factory: pytest.TempPathFactory, pinned_go: Path) -> tuple[Report, Path]:
     root = tmp_path_factory.mktemp("profilehtml")
-    for name in ("constructs", "profiled"):
-        shutil.copytree(FIXTURES / name, root / name)
-    program, profile = root / "profiled.bin", root / "allocs.pprof"
-    subprocess.run(
-        [str(pinned_go), "build", "-o", str(program), "."],
-        cwd=root / "profiled",
-        env=go_environ(),
-        check=True,
-        timeout=600,
-    )
-    # No collection starts inside a measured call (it would allocate for itself there).
-    subprocess.run(
-        [str(program), str(N), str(profile)],
-        env={**os.environ, "GOGC": "off"},
-        check=True,
-        timeout=300,
-    )
+    built = build_and_profile(root, pinned_go, N)
+    program, profile = built.program, built.profile
     report = attach_profiles(
         analyze_binary(program, ["example.com/constructs/..."]), [str(profile)]
     )

@@ -11,9 +11,6 @@ the tool.
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -25,8 +22,8 @@ from escape_lens.binary_report import analyze_binary
 from escape_lens.profile import attach_profiles
 from escape_lens.records import GoVersion, Report, Site
 from escape_lens.toolchain import read_toolchain
-from escape_lens.toolchain.process import go_environ
 from tests.conftest import FIXTURES, fetch_toolchain
+from tests.integration.profiled_support import build_and_profile
 
 pytestmark = pytest.mark.slow
 
@@ -115,23 +112,8 @@ def go(request: pytest.FixtureRequest, pinned_go: Path) -> Path:
 @pytest.fixture(scope="module")
 def profiled(tmp_path_factory: pytest.TempPathFactory, go: Path) -> tuple[Path, Path, Path]:
     """(module directory, program, profile) of fixtures/profiled built with `go`."""
-    root = tmp_path_factory.mktemp("profiled")
-    for name in ("constructs", "profiled"):
-        shutil.copytree(FIXTURES / name, root / name)
-    module = root / "profiled"
-    program = root / "profiled.bin"
-    profile = root / "allocs.pprof"
-    env = go_environ()
-    subprocess.run(
-        [str(go), "build", "-o", str(program), "."], cwd=module, env=env, check=True, timeout=600
-    )
-    # No collection starts inside a measured call (it would allocate for itself there).
-    subprocess.run(
-        [str(program), str(N), str(profile)],
-        env={**os.environ, "GOGC": "off"},
-        check=True,
-        timeout=300,
-    )
+    built = build_and_profile(tmp_path_factory.mktemp("profiled"), go, N)
+    module, program, profile = built.module, built.program, built.profile
     return module, program, profile
 
 
