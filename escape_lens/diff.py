@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from escape_lens.fingerprint import normalise_expr, stable_function
+from escape_lens.model.explain import describe_cost
 from escape_lens.records import Report, Site
 from escape_lens.vocab import AllocPath
 
@@ -74,18 +75,6 @@ class SiteDiff:
 def path_of(site: Site) -> AllocPath | None:
     """The site's allocator path; None when its size is unknown (never `none`)."""
     return site.prediction.path if site.prediction is not None else None
-
-
-def describe_cost(site: Site) -> str:
-    """`48 B small (class 5)`, `large 40960 B`, `dynamic, 8 B elements`."""
-    prediction = site.prediction
-    if prediction is None:
-        return "unknown size"
-    if prediction.path == AllocPath.DYNAMIC:
-        return f"dynamic, {prediction.elem_bytes or 0} B elements"
-    if prediction.path == AllocPath.SMALL:
-        return f"{site.class_bytes} B small (class {prediction.size_class})"
-    return f"{site.class_bytes} B {prediction.path}"
 
 
 def compare(old: Site, new: Site) -> tuple[Literal["grown", "shrunk", "changed"] | None, str]:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from escape_lens.diff import describe_cost
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK
+from escape_lens.model.explain import describe_cost
 from escape_lens.records import Report, Site, SourcePos
 from escape_lens.vocab import FindingRule
 

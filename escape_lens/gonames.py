@@ -33,7 +33,7 @@ _TRAILING_CLOSURE = re.compile(f"(?:{_NUMBERED_CLOSURE}|{_NESTED_CLOSURE})$")
 _INLINE_HASH = re.compile(r"#[^#]*#")
 _TYPE_ARGS = re.compile(r"\[[^\[\]]*\]")
 SHAPE_PREFIX = "go.shape."
-_CHAN_PREFIXES = ("chan<- ", "<-chan ", "chan ")
+CHAN_PREFIXES = ("chan<- ", "<-chan ", "chan ")  # how a channel type's name opens
 
 
 def split_symbol(symbol: str) -> tuple[str, str]:
@@ -110,7 +110,7 @@ def is_shape(name: str) -> bool:
 def spells_container(name: str) -> bool:
     """Whether a map or channel type's name spells its key and element (a type literal,
     `map[string]int`), unlike a defined type's (`net/http.Header`)."""
-    return name.startswith(("map[", *_CHAN_PREFIXES, "noalg.map["))
+    return name.startswith(("map[", *CHAN_PREFIXES, "noalg.map["))
 
 
 def map_key_elem(name: str) -> tuple[str, str] | None:
@@ -131,7 +131,7 @@ def map_key_elem(name: str) -> tuple[str, str] | None:
 
 def chan_elem(name: str) -> str | None:
     """`chan T`, `chan<- T`, `<-chan T` -> T for a channel type's name, else None."""
-    for prefix in _CHAN_PREFIXES:
+    for prefix in CHAN_PREFIXES:
         if name.startswith(prefix):
             return name[len(prefix) :]
     return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from escape_lens.gonames import CHAN_PREFIXES
 from escape_lens.records import TypeInfo
 
 # Go's layout of predeclared types on 64-bit targets (the language spec's sizes, the
@@ -51,7 +52,7 @@ def resolve_type(name: str, known: dict[str, TypeInfo]) -> TypeInfo | None:
     if name in _BASIC:
         size, ptr = _BASIC[name]
         return TypeInfo(name, size, ptr)
-    if name.startswith(("*", "map[", "chan ", "<-chan ", "chan<- ", "func(")):
+    if name.startswith(("*", "map[", *CHAN_PREFIXES, "func(")):
         return TypeInfo(name, _WORD, _WORD)
     if name.startswith("[]"):
         return TypeInfo(name, 3 * _WORD, _WORD)

@@ -59,6 +59,10 @@ def _objects(
     return predictions[0], tuple(predictions[1:])
 
 
+# How the self-check's note opens: in capitals, whatever reads it (select it by its code).
+MODEL_DISAGREES = "MODEL DISAGREES WITH THE COMPILER"
+
+
 def _note(code: NoteCode, text: str) -> tuple[Note, ...]:
     return (Note(code, text),)
 
@@ -71,7 +75,7 @@ def _specialized_check(call: AllocCall, main: Prediction | None) -> tuple[Note, 
         return ()
     return _note(
         NoteCode.MODEL_DISAGREES,
-        f"MODEL DISAGREES WITH THE COMPILER: {call.entry} is size class {compiler_class}, "
+        f"{MODEL_DISAGREES}: {call.entry} is size class {compiler_class}, "
         f"the model says {main.size_class}",
     )
 

@@ -125,7 +125,8 @@ def _summary(name: str, old: bytes, new: bytes) -> str:
     old_lines = old.decode(errors="replace").splitlines()
     new_lines = new.decode(errors="replace").splitlines()
     diff = list(difflib.unified_diff(old_lines, new_lines, "reference", "now", n=1, lineterm=""))
-    shown = "\n".join(diff[:40])
+    # (an HTML page is one long line: show where it differs, not all of it)
+    shown = "\n".join(line if len(line) <= 300 else line[:300] + " ..." for line in diff[:40])
     more = f"\n  ... {len(diff) - 40} more diff lines" if len(diff) > 40 else ""
     return f"DIFFERS {name}: {len(old)} -> {len(new)} bytes\n{shown}{more}"
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from escape_lens.diff import compare, describe_cost, match_sites, path_of
+from escape_lens.diff import compare, match_sites, path_of
 from escape_lens.findings import CheckResult, Finding, describe_site
 from escape_lens.gate.config import Config
 from escape_lens.gate.directives import Directives
 from escape_lens.gate.hotpaths import HotPaths, hot_sites
 from escape_lens.gonames import qualified_name
+from escape_lens.model.explain import describe_cost
 from escape_lens.records import Report, Site, SourcePos
 from escape_lens.vocab import AllocPath, FindingRule
 

@@ -1,11 +1,91 @@
-"""Predictions in words: one short line a Go programmer learns from."""
+"""Predictions in words: every phrase that says what the allocator does, in one place.
+
+Each output needs its own length (a terminal column, a diff line, a sentence that
+teaches), so there is one function per form, all here: `path_column` (the text report's
+path column), `path_words` and `object_words` (its `-v` lines), `describe_cost` (diff,
+check and the HTML diff), `summary` (`sizeclass --verify`), `explain` (`sizeclass`).
+A site without a prediction is "unknown size", never a path (vocab.AllocPath).
+"""
 
 from __future__ import annotations
 
 from escape_lens.model.rules import AllocRules
 from escape_lens.model.sizeclass import HEADERLESS_MAX, TINY_SIZE, tiny_share
-from escape_lens.records import Prediction
+from escape_lens.records import Prediction, Site
 from escape_lens.vocab import AllocPath
+
+
+def path_words(prediction: Prediction | None) -> str:
+    """The allocator's path in words: tiny, size and span class, large pages, thresholds."""
+    if prediction is None:
+        return ""
+    if prediction.path == AllocPath.TINY:
+        return f"tiny (shares a {TINY_SIZE} B block)"
+    if prediction.path == AllocPath.LARGE:
+        return f"large, {prediction.span_pages} pages"
+    if prediction.path == AllocPath.DYNAMIC:
+        return "dynamic: " + thresholds(prediction)
+    return path_column(prediction)
+
+
+def path_column(prediction: Prediction | None) -> str:
+    """As `path_words`, without the words a column headed by the path makes obvious."""
+    if prediction is None:
+        return "unknown"
+    if prediction.path == AllocPath.TINY:
+        return "tiny"
+    if prediction.path == AllocPath.SMALL:
+        return f"class {prediction.size_class}, span {prediction.span_class}"
+    if prediction.path == AllocPath.LARGE:
+        return f"large, {prediction.span_pages} pages"
+    if prediction.path == AllocPath.DYNAMIC:
+        return thresholds(prediction)
+    return "zero-size"  # runtime.zerobase: no memory is taken
+
+
+def thresholds(prediction: Prediction) -> str:
+    """A dynamic path's element counts up to which it stays tiny / small."""
+    tiny = prediction.tiny_max_count or 0
+    small = prediction.small_max_count or 0
+    return (f"tiny ≤{tiny}, " if tiny else "") + f"small ≤{small}"
+
+
+def object_words(prediction: Prediction) -> str:
+    """One object of a site: `304→320 B class 9, span 19, 8 B malloc header, 25 per span`."""
+    if prediction.path == AllocPath.DYNAMIC:
+        return f"{prediction.elem_bytes or 0} B per element, " + path_words(prediction)
+    text = f"{prediction.requested_bytes}→{prediction.class_bytes} B {path_words(prediction)}"
+    if prediction.header_bytes:
+        text += f", {prediction.header_bytes} B malloc header"
+    if prediction.path == AllocPath.SMALL:
+        text += f", {prediction.objects_per_span} per span"
+    return text
+
+
+def describe_cost(site: Site) -> str:
+    """What one execution of a site costs: `48 B small (class 5)`, `large 40960 B`,
+    `dynamic, 8 B elements`, `unknown size`."""
+    prediction = site.prediction
+    if prediction is None:
+        return "unknown size"
+    if prediction.path == AllocPath.DYNAMIC:
+        return f"dynamic, {prediction.elem_bytes or 0} B elements"
+    if prediction.path == AllocPath.SMALL:
+        return f"{site.class_bytes} B small (class {prediction.size_class})"
+    return f"{site.class_bytes} B {prediction.path}"
+
+
+def summary(p: Prediction) -> str:
+    """A prediction in one short line: `small, 48 B +header, 170/span`."""
+    if p.path == AllocPath.NONE:
+        return "no allocation"
+    if p.path == AllocPath.LARGE:
+        return f"large, {p.span_pages} pages ({p.class_bytes} B)"
+    header = " +header" if p.header_bytes else ""
+    share = ""
+    if p.path == AllocPath.TINY:
+        share = f", {tiny_share(p.requested_bytes)} per block"
+    return f"{p.path}, {p.class_bytes} B{header}{share}, {p.objects_per_span}/span"
 
 
 def _pct(part: int, whole: int) -> str:

@@ -41,13 +41,16 @@ Invariants this parser keeps:
   of a batch in one loop over it (`_instructions`), whose common case is one
   `startswith` per line; where a batch cuts a function, what the next batch needs is
   carried over, so the result does not depend on where batches are cut.
+
+It is one incremental parser, longer than most modules: the hot loop and the state of the
+function being listed belong together. Type descriptors are read by parsers/descriptors.py,
+what registers hold by parsers/registers.py, inlined calls' origins by parsers/inltree.py.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-import struct
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -55,8 +58,8 @@ from functools import lru_cache
 
 from escape_lens.entries import EntrySpec, alloc_entry
 from escape_lens.gonames import is_closure, spells_container, without_inline_hash
-from escape_lens.gotypes import resolve_type, with_parts
 from escape_lens.parsers import goobj
+from escape_lens.parsers.descriptors import TYPE_PREFIXES, Descriptors
 from escape_lens.parsers.escape import FuncDecl, InlineCall
 from escape_lens.parsers.inltree import (
     ArchiveInlineTables,
@@ -66,7 +69,7 @@ from escape_lens.parsers.inltree import (
     InlineTables,
 )
 from escape_lens.parsers.positions import UNKNOWN_LINE, Positions
-from escape_lens.parsers.registers import AMD64, TYPE_PREFIXES, Architecture
+from escape_lens.parsers.registers import AMD64, Architecture
 from escape_lens.parsers.straightline import WINDOW, Window, branch_targets, straight_line
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
@@ -76,30 +79,6 @@ SYMBOL_RE = re.compile(r"^(?P<name>[^\t].*?) (?P<kind>S[A-Z]+)(?: |$)")
 _KIND = re.compile(r"(S[A-Z]+)(?: |$)")
 _SIZE = re.compile(r" size=(\d+)")
 _COMMON_KINDS = frozenset({"STEXT", "SRODATA", "SDWARFABSFCN", "SDATA", "SNOPTRDATA", "SBSS"})
-_HEX = re.compile(r"^\t0x0000 (?P<hex>(?:[0-9a-f]{2} ){16})")
-_TWO_WORDS = struct.Struct("<QQ")
-# Descriptor names that spell their type (literals, pointers, compiler types): only a
-# defined type's descriptor is read past its first line (`AsmParser._hex`).
-_NOT_DEFINED = (
-    "map[",
-    "chan ",
-    "<-chan ",
-    "chan<- ",
-    "*",
-    "[",
-    "func(",
-    "struct {",
-    "interface {",
-    "noalg.",
-    "go.shape.",
-)
-# abi.Kind (the low five bits of abi.Type.Kind_) and the offsets of the type pointers
-# after the 48-byte abi.Type on 64-bit targets: MapType{Key, Elem, ...}, ChanType{Elem}.
-_KIND_MASK = 0x1F
-_KIND_CHAN = 18
-_KIND_MAP = 21
-_KEY_OFFSET = 48
-_ELEM_OFFSET = {_KIND_MAP: 56, _KIND_CHAN: 48, 0: -1}
 _WHERE_AT = len("\t0x0000 00000")  # the ` (` of an instruction below pc 0x10000
 
 
@@ -183,17 +162,16 @@ class AsmParser:
         # Whether the next tab-indented lines can matter: a function's instructions or a
         # type descriptor's first hex line (the build's line loop skips the others).
         self.wants_tab_lines = False
-        self.types: dict[str, TypeInfo] = {}
-        # Defined map and channel types of this listing -> their key (maps) and element
-        # type names, from their descriptors' relocations (`_hex`).
-        self.container_parts: dict[str, tuple[str | None, str | None]] = {}
-        self._descriptor_kind = 0
+        self.descriptors = Descriptors()
+        # (the descriptors' own dicts, which they fill in place)
+        self.types: dict[str, TypeInfo] = self.descriptors.types
+        self.container_parts = self.descriptors.container_parts
         self.text_symbols = 0
         self._functions: list[_Function] = []
         self._closed_spans: list[FunctionSpan] = []
         self._closed_calls: list[tuple[AllocCall, str | None]] = []
         self._function: _Function | None = None
-        self._descriptor: str | None = None
+        self._in_descriptor = False
         # Instructions since the last CALL (registers do not survive a call); bounded so a
         # long call-free stretch cannot grow it: argument set-up is right before a call.
         self._window: deque[str] = deque(maxlen=WINDOW)
@@ -222,7 +200,7 @@ class AsmParser:
             self._settle()
             self._function.jumps = []
         self._function = None
-        self._descriptor = None
+        self._in_descriptor = False
         self.wants_tab_lines = False
         if symbol[1].startswith("STEXT"):  # STEXTFIPS in crypto/internal/fips140
             self.text_symbols += 1
@@ -235,8 +213,8 @@ class AsmParser:
             self._same_at = _WHERE_AT
             self._own_prefix = _NO_PREFIX
         elif name[:5] in TYPE_PREFIXES and name[5:6] != ".":  # (both prefixes have 5)
-            self._descriptor = name[5:]
-            self._descriptor_kind = 0
+            self.descriptors.start(name[5:])
+            self._in_descriptor = True
             self.wants_tab_lines = True
 
     def feed_tab_lines(self, lines: list[str], start: int) -> int:
@@ -255,8 +233,8 @@ class AsmParser:
             elif function is not None:
                 index = self._instructions(function, lines, index)
             else:
-                if self._descriptor is not None:
-                    self._hex(lines[index])
+                if self._in_descriptor and not self.descriptors.feed(lines[index]):
+                    self._end_descriptor()
                 index += 1
         return index
 
@@ -426,22 +404,12 @@ class AsmParser:
         self.inline_source = ArchiveInlineTables(self.positions, archive, goroot)
 
     def container_types(self, types: dict[str, TypeInfo]) -> dict[str, TypeInfo]:
-        """This listing's defined map and channel types with their key and element, sized
-        from `types` (and this listing); one whose parts cannot be sized is left out."""
-        known = {**types, **self.types}
-        found = {}
-        for name, (key_name, elem_name) in self.container_parts.items():
-            own = self.types.get(name)
-            key = resolve_type(key_name, known) if key_name is not None else None
-            elem = resolve_type(elem_name, known) if elem_name is not None else None
-            if own is not None and elem is not None and (key is not None or key_name is None):
-                found[name] = with_parts(own, key, elem)
-        return found
+        """This listing's defined map and channel types with their key and element."""
+        return self.descriptors.container_types(types)
 
     def container_part_refs(self) -> set[str]:
-        """The key and element type names of this listing's defined containers (calls of
-        other target packages may make them too)."""
-        return {part for pair in self.container_parts.values() for part in pair if part}
+        """The key and element type names of this listing's defined containers."""
+        return self.descriptors.container_part_refs()
 
     def resolved(self, types: dict[str, TypeInfo]) -> tuple[list[FunctionSpan], list[AllocCall]]:
         """The closed spans and calls, with types of other packages filled in, and
@@ -457,42 +425,8 @@ class AsmParser:
         ]
         return list(self._closed_spans), calls
 
-    def _hex(self, line: str) -> None:
-        """A line of a type descriptor's dump: the first gives its size and pointer bytes;
-        for a defined type the second gives its kind, and for a defined map or channel
-        type the relocations at `abi.MapType.Key`/`Elem` (`ChanType.Elem`) name its key
-        and element. Every other descriptor stops after its first line."""
-        name = self._descriptor
-        assert name is not None
-        if line.startswith("\t0x0000 "):
-            match = _HEX.match(line)
-            if match is not None:
-                # (fromhex skips the spaces; two little-endian words: Size_, PtrBytes)
-                size, ptrbytes = _TWO_WORDS.unpack(bytes.fromhex(match.group("hex")))
-                self.types[name] = TypeInfo(name, size, ptrbytes)
-            if match is None or name.startswith(_NOT_DEFINED):
-                self._end_descriptor()
-        elif line.startswith("\t0x0010 "):
-            kind = int(line[29:31], 16) & _KIND_MASK  # byte 7 of the line: abi.Type.Kind_
-            if kind not in (_KIND_MAP, _KIND_CHAN):
-                self._end_descriptor()
-            self._descriptor_kind = kind
-        elif line.startswith("\trel "):
-            # `\trel 56+8 t=R_ADDR type:func(go/types.Type) bool+0`: names hold spaces
-            fields = line[5:].split(" ", 2)
-            offset, target = fields[0].partition("+")[0], fields[-1]
-            if len(fields) < 3 or not (target.startswith(TYPE_PREFIXES) and offset.isdigit()):
-                return
-            part = target[5:].rpartition("+")[0]
-            key, elem = self.container_parts.get(name, (None, None))
-            if int(offset) == _ELEM_OFFSET[self._descriptor_kind]:
-                elem = part
-            elif int(offset) == _KEY_OFFSET and self._descriptor_kind == _KIND_MAP:
-                key = part
-            self.container_parts[name] = (key, elem)
-
     def _end_descriptor(self) -> None:
-        self._descriptor = None
+        self._in_descriptor = False
         self.wants_tab_lines = False
 
     def _alloc_call(

@@ -87,6 +87,9 @@ Invariants:
   never those of other functions (but its namesakes'). Answers are memoised per name.
 - Every offset and count is checked against its block; anything malformed or foreign is
   an `ObjectFormatError` naming the file, never an IndexError or struct.error.
+
+One reader of one format, a little over the usual module size: its blocks are read by
+offsets that one header gives, and split apart they would share that header's state.
 """
 
 from __future__ import annotations

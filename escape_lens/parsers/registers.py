@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from escape_lens.entries import EntrySpec
+from escape_lens.parsers.descriptors import TYPE_PREFIXES
 from escape_lens.parsers.straightline import PSEUDO_OPS
 
 # What an instruction does to the registers: None (nothing), or (register, its new
 # value or None when it is forgotten, or the register whose value it copies).
 Effect = tuple[str, tuple[str, str | int] | None, str | None]
-
-TYPE_PREFIXES = ("type:", "type.")  # a type descriptor's symbol (`type.` before go1.20)
 
 
 @dataclass(frozen=True, slots=True)

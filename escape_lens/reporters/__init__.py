@@ -57,7 +57,7 @@ _JSON = "escape_lens.reporters.json_reporter"
 _HTML = "escape_lens.reporters.html"
 _SARIF = "escape_lens.reporters.sarif"
 _GITHUB = "escape_lens.reporters.github"
-_CHECK = "escape_lens.reporters.findings"
+_CHECK = "escape_lens.reporters.check_formats"
 _DIFF = "escape_lens.reporters.diff_formats"
 _SIZECLASS = "escape_lens.reporters.sizeclass"
 

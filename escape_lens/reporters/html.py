@@ -36,10 +36,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from escape_lens import gonames, model
-from escape_lens.diff import SiteDiff, describe_cost
+from escape_lens.diff import SiteDiff
+from escape_lens.model.explain import describe_cost
 from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
+from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
 from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict, summarize
-from escape_lens.vocab import AllocPath
+from escape_lens.vocab import AllocPath, Construct
 
 # A function is shown whole when it has at most this many lines; longer ones show windows
 # of CONTEXT lines around each allocating line, so a 2,000-line function costs a few lines.
@@ -49,7 +51,7 @@ CONTEXT = 3
 SOURCE_BUDGET = 600_000
 # Constructs whose main object is mostly a runtime structure (a map or channel header, a
 # goroutine): bytes of it are not the programmer's to remove, so no next-smaller hint.
-FIXED_SIZE = frozenset({"chan", "goroutine", "map"})
+FIXED_SIZE = frozenset({Construct.CHAN, Construct.GOROUTINE, Construct.MAP})
 FILES_PACKAGE = "command-line-arguments"
 # A file this large is not a hand-written Go file worth excerpting (generated tables).
 MAX_SOURCE_BYTES = 4 << 20
@@ -57,36 +59,22 @@ MAX_SOURCE_BYTES = 4 << 20
 
 # --- the escape flow, made readable ---------------------------------------------------
 
-_CALLEE_RE = re.compile(r"^(?:[\w.]+\s*:?=\s*)?(?P<callee>[\w.*()\[\]]+?)\(")
 _RESULT_RE = re.compile(r"^~[rR]\d+$")
 
-# Reasons the compiler gives for one edge that a reader does not need to be told.
-_SILENT_REASONS = frozenset(
-    {"spill", "assign", "assign-pair", "slice-literal-element", "dot", "dot-equals", "copy"}
-)
+# Edges a reader of the chain need not be told: bookkeeping, and plain assignments and
+# returns, which the next destination says (`x → returned`).
+_SILENT_REASONS = BOOKKEEPING | {
+    "assign",
+    "assign-pair",
+    "slice-literal-element",
+    "return",
+    "dot-equals",
+    "copy",
+}
 
 
-def _callee(expr: str) -> str:
-    match = _CALLEE_RE.match(expr)
-    return match.group("callee") if match else expr
-
-
-def _describe_edge(expr: str, why: str) -> str | None:
-    if why in _SILENT_REASONS:
-        return None
-    if why == "call parameter":
-        return f"passed to {_callee(expr)}"
-    if why == "call receiver":
-        return f"receiver of {_callee(expr)}"
-    if why == "interface-converted":
-        return "converted to interface"
-    if why == "return":
-        return None  # the destination (~r0) says it
-    if why == "captured by a closure":
-        return "captured by a closure"
-    if why == "address-of":
-        return "address taken"
-    return why
+def _describe_edge(edge: Edge) -> str | None:
+    return None if edge.reason in _SILENT_REASONS else edge_words(edge)
 
 
 def _describe_location(dst: str) -> str:
@@ -121,12 +109,14 @@ def flow_chain(diagnostic: EscapeDiagnostic | None, subject: str = "") -> list[s
             chain.append(destination)
         pending.clear()
 
+    hop = ""
     for step in diagnostic.flow:
         if step.kind == FlowStepKind.HOP:
             close_block()
-            destination = _describe_location(step.destination)
+            hop = step.destination
+            destination = _describe_location(hop)
         elif step.kind == FlowStepKind.EDGE:
-            described = _describe_edge(step.expression, step.reason)
+            described = _describe_edge(Edge(hop, step.expression, step.reason))
             if described is not None:
                 pending.append(described)
     close_block()

@@ -13,13 +13,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
-from escape_lens.model.explain import explain
+from escape_lens.model.explain import explain, summary
 from escape_lens.model.rules import AllocRules
-from escape_lens.model.sizeclass import ClassRow, tiny_share
+from escape_lens.model.sizeclass import ClassRow
 from escape_lens.model.verify import CaseCheck, Verification
 from escape_lens.records import Prediction
 from escape_lens.reporters.json_report import prediction_to_dict
-from escape_lens.vocab import AllocPath
 
 
 def rules_line(rules: AllocRules) -> str:
@@ -27,18 +26,6 @@ def rules_line(rules: AllocRules) -> str:
     experiments = ",".join(rules.goexperiment)
     name = f"go{rules.version.major}.{rules.version.minor} allocator"
     return name + (f" (GOEXPERIMENT={experiments})" if experiments else "")
-
-
-def _short(p: Prediction) -> str:
-    if p.path == AllocPath.NONE:
-        return "no allocation"
-    if p.path == AllocPath.LARGE:
-        return f"large, {p.span_pages} pages ({p.class_bytes} B)"
-    header = " +header" if p.header_bytes else ""
-    share = ""
-    if p.path == AllocPath.TINY:
-        share = f", {tiny_share(p.requested_bytes)} per block"
-    return f"{p.path}, {p.class_bytes} B{header}{share}, {p.objects_per_span}/span"
 
 
 class TextSizeclassReporter:
@@ -83,7 +70,7 @@ class TextSizeclassReporter:
             kind = "pointers" if o.pointers else "no pointers"
             verdict = "ok     " if check.agrees else "DIFFERS"
             out.write(
-                f"  {verdict} {o.type_size:>6} B {kind:<11}  model: {_short(check.prediction)}"
+                f"  {verdict} {o.type_size:>6} B {kind:<11}  model: {summary(check.prediction)}"
                 f"  runtime: {o.summary()}\n"
             )
             for problem in check.problems:

@@ -23,12 +23,15 @@ then reads what is allocated and why. Invariants:
   escape lines with no allocation behind them follow, dimmed, saying why nothing is
   allocated.
 * **Alarms first.** A failed self-check of the model (a note coded MODEL_DISAGREES)
-  stands in red right after the construct, in place of the bytes and path it doubts.
+  stands in red right after the construct, in place of the model's bytes and path it puts in
+  doubt.
 
-What each cell says is reporters/text_words.py (short construct labels, the reason from
-the flow steps, the notes); where cells go and how text is cut to fit is
-reporters/text_layout.py; this module groups sites and renders the lines, the verbose
-details (`-v`: note, allocator objects, runtime entry, flow chain) and the summary.
+The construct column uses short labels (`literal` for `composite-literal`, `iface` for
+`interface`, ...); the JSON keeps the full vocabulary and `-v` prints the legend. The
+reason is the last step of the compiler's flow chain that says where the value goes
+(`returned`, `passed to fmt.Println`, `stored in Sink`, `captured by a closure`) rather
+than its bookkeeping (`spill`, `assign` to a local); `-v` prints the whole chain, the
+site's note, the allocator's objects and the runtime entry.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from escape_lens.records import Prediction, Report, Site, SourcePos
+from escape_lens.model.explain import object_words
+from escape_lens.records import Report, Site, SourcePos
 from escape_lens.reporters import profile_text
 from escape_lens.reporters.json_report import summarize
 from escape_lens.reporters.text_layout import (
@@ -60,7 +64,7 @@ from escape_lens.reporters.text_layout import (
 from escape_lens.reporters.text_words import (
     SHORT_CONSTRUCT,
     cut_reason,
-    describe_path,
+    is_pooled,
     reason_forms,
     row_of,
     what_of,
@@ -160,19 +164,20 @@ class TextReporter:
         free = stops.width - start
         what = row.what
         if not row.reason or not what:
-            line.put(cut(what, free) if what else cut_reason(row.reason, free), start)
+            reason = cut_reason(row.reason, free, row.reason_code)
+            line.put(cut(what, free) if what else reason, start)
             return
         reason_start = max(stops.reason, start + 8)  # the expression keeps a few columns
         what_room = reason_start - len(GAP) - start
         if len(what) > what_room:  # borrow what the reason's shortest form leaves
-            shortest = min(len(form) for form in reason_forms(row.reason))
+            shortest = min(len(form) for form in reason_forms(row.reason, row.reason_code))
             spare = stops.width - start - shortest - len(GAP)
             what_room = max(what_room, min(len(what), spare))
         line.put(what_of(row.site, what_room), start)
         reason_start = max(reason_start, line.end + len(GAP))
-        if "…" in cut_reason(row.reason, stops.width - reason_start):
+        if "…" in cut_reason(row.reason, stops.width - reason_start, row.reason_code):
             reason_start = max(line.end + len(GAP), stops.width - len(row.reason))
-        line.put(cut_reason(row.reason, stops.width - reason_start), reason_start)
+        line.put(cut_reason(row.reason, stops.width - reason_start, row.reason_code), reason_start)
 
     def _details(self, site: Site, width: int, paint: Paint) -> Iterable[str]:
         """-v: the note, the allocator's objects, the runtime entry, the flow chain."""
@@ -181,7 +186,7 @@ class TextReporter:
             yield from wrap(f"note: {site.note}", indent, width, paint)
         objects = (site.prediction, *site.extra) if site.prediction is not None else site.extra
         if site.allocates and objects:
-            described = "; ".join(_describe_object(p) for p in objects)
+            described = "; ".join(object_words(p) for p in objects)
             yield from wrap(f"allocator: {described}", indent, width, paint)
         where = [f"runtime.{site.entry}"] if site.entry else []
         if site.inlined_from is not None:
@@ -277,7 +282,12 @@ def _count(number: int, noun: str) -> str:
 
 
 # (`none` is said `zero-size`; no prediction `pooled` for g / _defer records, else `unknown`)
-_PATH_ORDER = ("tiny", "small", "large", "dynamic", "zero-size", "pooled", "unknown")
+_PATH_ORDER = (
+    *(p.value for p in AllocPath if p != AllocPath.NONE),
+    "zero-size",
+    "pooled",
+    "unknown",
+)
 
 
 def _path_counts(sites: Sequence[Site]) -> list[tuple[str, int]]:
@@ -289,21 +299,10 @@ def _path_counts(sites: Sequence[Site]) -> list[tuple[str, int]]:
         if site.prediction is not None:
             path = site.prediction.path if site.prediction.path != AllocPath.NONE else "zero-size"
         else:
-            path = "pooled" if site.entry in ("newproc", "deferproc") else "unknown"
+            path = "pooled" if is_pooled(site) else "unknown"
         counts[path] = counts.get(path, 0) + 1
     rank = {name: index for index, name in enumerate(_PATH_ORDER)}
     return sorted(counts.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
-
-
-def _describe_object(prediction: Prediction) -> str:
-    if prediction.path == AllocPath.DYNAMIC:
-        return f"{prediction.elem_bytes or 0} B per element, " + describe_path(prediction)
-    text = f"{prediction.requested_bytes}→{prediction.class_bytes} B {describe_path(prediction)}"
-    if prediction.header_bytes:
-        text += f", {prediction.header_bytes} B malloc header"
-    if prediction.path == AllocPath.SMALL:
-        text += f", {prediction.objects_per_span} per span"
-    return text
 
 
 def _legend(sites: Sequence[Site], width: int, paint: Paint) -> Iterable[str]:
@@ -325,6 +324,4 @@ def render_lines(report: Report, verbose: bool = False, width: int = WIDTH) -> S
 
 
 REPORTER = TextReporter()
-
-
 VERBOSE_REPORTER = TextReporter(verbose=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TextIO
 
 from escape_lens.records import Site
+from escape_lens.vocab import NoteCode
 
 WIDTH = 80  # columns without $COLUMNS or a terminal
 
@@ -118,6 +119,7 @@ class Row:
     bytes_cells: tuple[str, str, str]
     path: str
     reason: str
+    reason_code: NoteCode | None  # the note the reason comes from (None: the flow chain)
     what: str  # the expression and type, unshortened (`what_of`)
     alarm: bool  # the model failed its self-check: the alarm takes the bytes and path
 

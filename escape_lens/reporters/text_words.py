@@ -13,61 +13,32 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from dataclasses import dataclass
 
-from escape_lens.records import EscapeDiagnostic, FlowStepKind, Note, Prediction, Site, join_notes
+from escape_lens.entries import entry_family
+from escape_lens.model.explain import path_column
+from escape_lens.records import EscapeDiagnostic, Note, Site, join_notes
+from escape_lens.reporters.flowwords import BOOKKEEPING, edge_words, edges
 from escape_lens.reporters.text_layout import Row, base_name, cut, cut_expr
-from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
+from escape_lens.vocab import AllocPath, Construct, EntryFamily, EscapeKind, NoteCode
 
-ALARM = "MODEL DISAGREES"  # how the alarm's note text starts (predict.py), for tests
-
-
-# Terminal labels for the construct vocabulary (sites.py); unlisted ones print as they are.
+# Terminal labels for the construct vocabulary; unlisted ones print as they are.
 SHORT_CONSTRUCT = {
-    "composite-literal": "literal",
-    "make-slice": "make",
-    "interface": "iface",
-    "string-concat": "concat",
-    "string-conversion": "string",
-    "bytes-conversion": "[]byte",
-    "runes-conversion": "[]rune",
-    "moved-to-heap": "moved",
-    "goroutine": "go",
+    Construct.COMPOSITE_LITERAL: "literal",
+    Construct.MAKE_SLICE: "make",
+    Construct.INTERFACE: "iface",
+    Construct.STRING_CONCAT: "concat",
+    Construct.STRING_CONVERSION: "string",
+    Construct.BYTES_CONVERSION: "[]byte",
+    Construct.RUNES_CONVERSION: "[]rune",
+    Construct.MOVED_TO_HEAP: "moved",
+    Construct.GOROUTINE: "go",
 }
 
 
-def describe_path(prediction: Prediction | None) -> str:
-    """The allocator's path in words: tiny, size and span class, large pages, thresholds."""
-    if prediction is None:
-        return ""
-    if prediction.path == AllocPath.TINY:
-        return "tiny (shares a 16 B block)"
-    if prediction.path == AllocPath.LARGE:
-        return f"large, {prediction.span_pages} pages"
-    if prediction.path == AllocPath.DYNAMIC:
-        return "dynamic: " + _thresholds(prediction)
-    return short_path(prediction)
-
-
-def short_path(prediction: Prediction | None) -> str:
-    """The path column: as `describe_path`, without the words the column makes obvious."""
-    if prediction is None:
-        return "unknown"
-    if prediction.path == AllocPath.TINY:
-        return "tiny"
-    if prediction.path == AllocPath.SMALL:
-        return f"class {prediction.size_class}, span {prediction.span_class}"
-    if prediction.path == AllocPath.LARGE:
-        return f"large, {prediction.span_pages} pages"
-    if prediction.path == AllocPath.DYNAMIC:
-        return _thresholds(prediction)
-    return "zero-size"  # runtime.zerobase: no memory is taken
-
-
-def _thresholds(prediction: Prediction) -> str:
-    tiny = prediction.tiny_max_count or 0
-    small = prediction.small_max_count or 0
-    return (f"tiny ≤{tiny}, " if tiny else "") + f"small ≤{small}"
+def is_pooled(site: Site) -> bool:
+    """A goroutine's g or a defer record: the runtime takes one from a free list."""
+    family = entry_family(site.entry) if site.entry else None
+    return family in (EntryFamily.GOROUTINE, EntryFamily.DEFER)
 
 
 def describe_bytes(site: Site) -> str:
@@ -82,7 +53,7 @@ def bytes_cells(site: Site) -> tuple[str, str, str]:
     """The bytes column in three parts, so that arrows line up: requested, arrow, taken."""
     if not site.allocates:
         return ("", "", "-")
-    if site.prediction is None and site.entry in ("newproc", "deferproc"):
+    if site.prediction is None and is_pooled(site):
         return ("", "", "pooled")  # a g / _defer record from a free list, rarely a new object
     if site.prediction is not None and site.prediction.path == AllocPath.DYNAMIC:
         return (f"n×{site.prediction.elem_bytes or 0}", " ", "B")  # noqa: RUF001
@@ -94,64 +65,6 @@ def bytes_cells(site: Site) -> tuple[str, str, str]:
     return (str(requested), "→", taken)
 
 
-# Flow steps that are the compiler's bookkeeping, not a place the value goes.
-_MECHANICAL = frozenset(
-    {
-        "spill",
-        "reference",
-        "dot",
-        "dot of pointer",
-        "slice",
-        "copied slice",
-        "indirection",
-        "derefs",
-        "fixed-array-index-of",
-        "slice-to-array",
-    }
-)
-
-
-_PHRASES = {
-    "return": "returned",
-    "captured by a closure": "captured by a closure",
-    "interface-converted": "converted to an interface",
-    "struct literal element": "in a struct literal",
-    "array literal element": "in an array literal",
-    "map literal key": "in a map literal",
-    "map literal value": "in a map literal",
-    "key of map put": "stored in a map",
-    "value of map put": "stored in a map",
-    "send": "sent on a channel",
-    "address-of": "address taken",
-    "appendee slice": "appended to",
-    "appended slice...": "appended",
-    "range": "ranged over",
-    "range-deref": "ranged over",
-    "callee operand": "called",
-}
-
-
-_CALLEE = re.compile(r"^(?P<name>(?:\([^()]*\)\.)?[^\s()]+)\(")
-
-
-@dataclass(frozen=True, slots=True)
-class _Step:
-    dest: str  # where this hop of the chain leads ("{heap}", "~r0", "s", "{storage for X}")
-    text: str
-    reason: str
-
-
-def _steps(diagnostic: EscapeDiagnostic) -> list[_Step]:
-    steps: list[_Step] = []
-    dest = ""
-    for step in diagnostic.flow:
-        if step.kind == FlowStepKind.HOP:
-            dest = step.destination
-        elif step.kind == FlowStepKind.EDGE:
-            steps.append(_Step(dest, step.expression, step.reason))
-    return steps
-
-
 def escape_reason(diagnostic: EscapeDiagnostic) -> str:
     """Where the value ends up, in a few words, from the compiler's flow chain.
 
@@ -161,75 +74,36 @@ def escape_reason(diagnostic: EscapeDiagnostic) -> str:
     """
     if diagnostic.kind == EscapeKind.DOES_NOT_ESCAPE:
         return "does not escape"
-    steps = [s for s in _steps(diagnostic) if s.reason not in _MECHANICAL]
-    return _phrase(steps[-1]) if steps else ""
-
-
-def _phrase(step: _Step) -> str:
-    if step.reason in ("call parameter", "call argument"):
-        callee = _CALLEE.match(step.text)
-        if callee is None:
-            return "passed to a call"
-        return "passed to " + re.sub(r"\[[^\[\]]*\]", "", callee["name"])  # no shape args
-    if step.reason.startswith("assign"):  # assign, assign-pair, assign-pair-dot-type, ...
-        if not step.dest.startswith("{"):
-            return f"assigned to {step.dest}"
-        target = _assigned(step.text)
-        return f"stored in {target}" if target else "stored in the heap"
-    if step.reason == "slice-literal-element":
-        return "in a ... argument" if step.text == "... argument" else "in a slice literal"
-    if step.reason in ("struct literal element", "array literal element"):
-        storage = re.fullmatch(r"\{storage for (.+)\}", step.dest)
-        if storage:
-            return f"stored in {_collapse_brackets(storage[1])}"
-    return _PHRASES.get(step.reason, step.reason)
-
-
-def _assigned(text: str) -> str:
-    """The single target of `X = ...` / `X := ...`, index expressions elided; else ""."""
-    depth = 0
-    for index, char in enumerate(text):
-        depth += char in "([{"
-        depth -= char in ")]}"
-        if depth == 0 and (text.startswith(" = ", index) or text.startswith(" := ", index)):
-            target = text[:index]
-            return "" if _top_level_comma(target) else _collapse_brackets(target)
-    return ""
-
-
-def _top_level_comma(text: str) -> bool:
-    depth = 0
-    for char in text:
-        depth += char in "([{"
-        depth -= char in ")]}"
-        if char == "," and depth == 0:
-            return True
-    return False
-
-
-def _collapse_brackets(text: str) -> str:
-    """`h[CanonicalMIMEHeaderKey(key)]` -> `h[…]`: the container matters, not the key."""
-    return re.sub(r"\[[^\[\]]{2,}\]", "[…]", text)
+    steps = [s for s in edges(diagnostic) if s.reason not in BOOKKEEPING]
+    return edge_words(steps[-1]) if steps else ""
 
 
 def first_reason(site: Site) -> str:
     """The reason column: a model alarm, else why nothing is allocated, else why it escapes."""
+    return _reason(site)[0]
+
+
+def _reason(site: Site) -> tuple[str, NoteCode | None]:
+    """`first_reason`, and the code of the note it comes from (None: the flow chain's)."""
     alarm = _alarm(site.notes)
     if alarm:
-        return alarm  # a model bug outranks everything else on the line
+        return alarm, NoteCode.MODEL_DISAGREES  # a model bug outranks everything else
+    code = site.notes[0].code if site.notes else None
     note = _note_clause(site.notes)
     if not site.allocates:
-        return note
+        return note, code
     diag = site.diagnostic
     if diag is None:
-        return note
+        return note, code
     reason = escape_reason(diag)
     if not reason:  # the chain only says it was spilled: the note knows better
-        return note or ("moved to heap" if diag.kind == EscapeKind.MOVED_TO_HEAP else "escapes")
-    return reason
+        if note:
+            return note, code
+        return ("moved to heap" if diag.kind == EscapeKind.MOVED_TO_HEAP else "escapes"), None
+    return reason, None
 
 
-# Shorter forms of a reason, tried in order when the full phrase does not fit.
+# Shorter forms of a flow chain's reason, tried in order when the full phrase does not fit.
 _SHORTER = (
     ("passed to ", "to "),
     ("stored in ", "in "),
@@ -237,37 +111,59 @@ _SHORTER = (
     ("captured by a closure", "captured"),
     ("converted to an interface", "to interface"),
     ("does not escape", "no escape"),
-    # the notes sites.py writes most often, said in fewer words
-    ("the value needs no boxing", "needs no boxing"),
-    ("kept on the stack or optimised away", "stack or optimised away"),
-    ("the runtime reuses a free g / _defer record", "reuses a free record"),
-    ("the wrapper closure of the defer statement", "wraps the deferred call"),
-    ("the wrapper closure of the go statement", "wraps the go call"),
-    ("buckets/groups come with the first insert", "buckets on first insert"),
-    (
-        "grows by doubling (by 1.25 beyond 256 elements), rounded up to a size class",
-        "grows by doubling",
-    ),
-    ("no allocation when the result does not escape and fits 32 bytes", "none if local, ≤32 B"),
-    ("the appended slice is moved to the heap here", "slice moved to the heap here"),
-    ("a func literal that captures nothing is static data", "static: captures nothing"),
 )
 
 
+# The notes the join writes most often, said in fewer words: per code, the opening of its
+# text and what says it shorter (tests/unit/test_vocab.py checks the openings are real).
+NOTE_SHORTER: dict[NoteCode, tuple[tuple[str, str], ...]] = {
+    NoteCode.NO_BOXING: (("the value needs no boxing", "needs no boxing"),),
+    NoteCode.NO_ALLOCATION_CALL: (
+        ("kept on the stack or optimised away", "stack or optimised away"),
+    ),
+    NoteCode.POOLED_RECORD: (
+        ("the runtime reuses a free g / _defer record", "reuses a free record"),
+    ),
+    NoteCode.STATEMENT_WRAPPER: (
+        ("the wrapper closure of the defer statement", "wraps the deferred call"),
+        ("the wrapper closure of the go statement", "wraps the go call"),
+    ),
+    NoteCode.MAP_BUCKETS_LATER: (
+        ("buckets/groups come with the first insert", "buckets on first insert"),
+    ),
+    NoteCode.APPEND_GROWTH: (
+        (
+            "grows by doubling (by 1.25 beyond 256 elements), rounded up to a size class",
+            "grows by doubling",
+        ),
+    ),
+    NoteCode.STRING_BUFFER: (
+        ("no allocation when the result does not escape and fits 32 bytes", "none if local, ≤32 B"),
+    ),
+    NoteCode.SLICE_MOVED: (
+        ("the appended slice is moved to the heap here", "slice moved to the heap here"),
+    ),
+    NoteCode.STATIC_CLOSURE: (
+        ("a func literal that captures nothing is static data", "static: captures nothing"),
+    ),
+}
+
+
 @functools.lru_cache(maxsize=4096)  # a report repeats a few reasons, each asked for often
-def reason_forms(reason: str) -> tuple[str, ...]:
-    """The reason, then ever shorter forms of it that keep its sense (`to F`)."""
+def reason_forms(reason: str, code: NoteCode | None = None) -> tuple[str, ...]:
+    """The reason, then ever shorter forms of it that keep its sense (`to F`); a note's
+    shorter forms are chosen by its code."""
     forms = [reason]
-    for long, short in _SHORTER:
+    for long, short in _SHORTER if code is None else NOTE_SHORTER.get(code, ()):
         if forms[-1].startswith(long):
             forms.append(short + forms[-1][len(long) :])
     without_asides = re.sub(r" \([^()]*[ ,][^()]*\)", "", forms[-1])  # prose, not `(*T).M`
     return (*forms, without_asides) if without_asides != forms[-1] else tuple(forms)
 
 
-def cut_reason(reason: str, room: int) -> str:
+def cut_reason(reason: str, room: int, code: NoteCode | None = None) -> str:
     """The longest form of the reason that fits; the shortest, cut, if none does."""
-    forms = reason_forms(reason)
+    forms = reason_forms(reason, code)
     return next((form for form in forms if len(form) <= room), cut(forms[-1], room))
 
 
@@ -337,8 +233,9 @@ def row_of(site: Site, home_file: str) -> Row:
     if site.pos.file != home_file:
         pos = f"{base_name(site.pos.file)}:{pos}"
     label = SHORT_CONSTRUCT.get(site.construct, site.construct)
-    path = "no allocation" if not site.allocates else short_path(site.prediction)
-    if site.allocates and site.prediction is None and site.entry in ("newproc", "deferproc"):
+    path = "no allocation" if not site.allocates else path_column(site.prediction)
+    if site.allocates and site.prediction is None and is_pooled(site):
         path = ""
+    reason, code = _reason(site)
     alarm = site.has_note(NoteCode.MODEL_DISAGREES)
-    return Row(site, pos, label, bytes_cells(site), path, first_reason(site), what_of(site), alarm)
+    return Row(site, pos, label, bytes_cells(site), path, reason, code, what_of(site), alarm)

@@ -21,6 +21,7 @@ from escape_lens.model import class_of_specialized_entry
 from escape_lens.predict import specialized_disagreement
 from escape_lens.records import Report
 from escape_lens.toolchain.process import go_environ
+from escape_lens.vocab import NoteCode
 from tests.conftest import fetch_toolchain
 from tests.integration.analyze_support import (
     CONSTRUCTS,
@@ -63,7 +64,7 @@ def test_specialized_entries_agree_with_the_model(constructs_report: Report) -> 
         assert site.prediction is not None
         assert class_of_specialized_entry(site.entry or "") == site.prediction.size_class, site
         assert specialized_disagreement(site) is None
-        assert "MODEL DISAGREES" not in site.note
+        assert not site.has_note(NoteCode.MODEL_DISAGREES)
 
 
 def test_every_allocation_call_is_a_site(constructs_report: Report) -> None:

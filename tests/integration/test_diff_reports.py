@@ -77,7 +77,14 @@ def test_diff_json(capsys: pytest.CaptureFixture[str], reports: tuple[Path, Path
     data = json.loads(capsys.readouterr().out)
     assert code == 1
     assert data["regressed"] is True
-    assert data["summary"] == {"new": 1, "removed": 1, "grown": 2, "shrunk": 0, "unchanged": 2}
+    assert data["summary"] == {
+        "new": 1,
+        "removed": 1,
+        "grown": 2,
+        "shrunk": 0,
+        "changed": 0,
+        "unchanged": 2,
+    }
     grown, _ = [c for c in data["changes"] if c["kind"] == "grown"]
     assert grown["old"]["line"] == 24
     assert grown["new"]["line"] == 28

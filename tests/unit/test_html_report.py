@@ -187,7 +187,7 @@ def test_flow_chain_is_readable() -> None:
     assert flow_chain(site.diagnostic, site.expr) == [
         "&point{...}",
         "p",
-        "converted to interface",
+        "converted to an interface",
         "variadic arguments",
         "fmt.a",
         "passed to fmt.Fprintln",

@@ -27,6 +27,7 @@ from escape_lens.records import (
 from escape_lens.reporters.text import render_lines
 from escape_lens.reporters.text_layout import visible_width
 from escape_lens.sites import CONSTRUCTS, join_package, join_sites
+from escape_lens.vocab import NoteCode
 from tests.conftest import FIXTURES
 
 CAPTURE_DIR = "/tmp/escape-lens-capture/kinds"
@@ -54,7 +55,7 @@ def test_every_call_is_one_site(kinds: tuple[GoVersion, PackageOutput]) -> None:
     with_calls = [s.call for s in sites if s.call is not None]
     assert sorted(with_calls, key=repr) == sorted(output.calls, key=repr)
     assert all(s.construct in CONSTRUCTS for s in sites)
-    assert not [s for s in sites if "MODEL DISAGREES" in s.note]
+    assert not [s for s in sites if s.has_note(NoteCode.MODEL_DISAGREES)]
 
 
 def test_channel_without_escape_line_is_a_site(kinds: tuple[GoVersion, PackageOutput]) -> None:
@@ -111,7 +112,7 @@ def test_model_disagreement_is_flagged_loudly() -> None:
         type=TypeInfo("main.T", 48, 0),  # 48 B is class 5, not the entry's class 4
     )
     [site] = join_sites([call], (), rules)
-    assert "MODEL DISAGREES" in site.note
+    assert site.has_note(NoteCode.MODEL_DISAGREES)
     assert specialized_disagreement(site) is not None
     report = Report(
         "0", GoToolchain("go", GoVersion.parse("go1.27.3"), "linux", "amd64"), (), (site,)
@@ -122,7 +123,7 @@ def test_model_disagreement_is_flagged_loudly() -> None:
     agreeing = replace(call, type=TypeInfo("main.T", 32, 0))
     [fine] = join_sites([agreeing], (), rules)
     assert specialized_disagreement(fine) is None
-    assert "MODEL DISAGREES" not in fine.note
+    assert not fine.has_note(NoteCode.MODEL_DISAGREES)
 
 
 def test_symbols_split_where_the_import_path_ends() -> None:

@@ -19,7 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from escape_lens.model import predict, predict_dynamic, rules_for
+from escape_lens.model.explain import path_words
 from escape_lens.parsers.escape import flow_step
+from escape_lens.predict import MODEL_DISAGREES as ALARM
 from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
@@ -36,13 +38,7 @@ from escape_lens.records import (
 from escape_lens.reporters import get_reporter
 from escape_lens.reporters.text import REPORTER, TextReporter, render_lines
 from escape_lens.reporters.text_layout import terminal_width, visible_width
-from escape_lens.reporters.text_words import (
-    ALARM,
-    describe_bytes,
-    describe_path,
-    escape_reason,
-    first_reason,
-)
+from escape_lens.reporters.text_words import describe_bytes, escape_reason, first_reason
 from escape_lens.sites import join_package
 from escape_lens.vocab import NoteCode
 from tests.unit.parse_captured import VERSIONS, parse_kinds
@@ -246,7 +242,7 @@ def test_dynamic_sites_show_bytes_per_element_and_thresholds() -> None:
     assert _site_lines(_render(_report(grown), 100))[0].endswith(
         "append(s, int64(i))  stored in Sink"
     )
-    assert describe_path(grown.prediction) == "dynamic: tiny ≤1, small ≤4095"
+    assert path_words(grown.prediction) == "dynamic: tiny ≤1, small ≤4095"
     assert describe_bytes(grown) == "n×8 B"  # noqa: RUF001
 
 

@@ -1,0 +1,132 @@
+"""The compiler's escape flow in words: one table of reason phrases for every reporter.
+
+The parser (parsers/escape.py) takes each flow line apart once into a `FlowStep`: a hop
+(`flow: DESTINATION ← SOURCE`) or an edge (`from EXPRESSION (REASON)`). Reporters read
+those parts through here, never the text: `edges` pairs each edge with the destination
+of its hop, `edge_words` says what an edge does to the value (`passed to fmt.Println`,
+`stored in h[…]`, `converted to an interface`). Which edges a reporter shows is its own
+choice (the text report's reason column skips `BOOKKEEPING`; the HTML chain also leaves
+out plain assignments and returns, whose destination says them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from escape_lens.records import EscapeDiagnostic, FlowStepKind
+
+# Edges that are the compiler's bookkeeping, not a place the value goes.
+BOOKKEEPING = frozenset(
+    {
+        "spill",
+        "reference",
+        "dot",
+        "dot of pointer",
+        "slice",
+        "copied slice",
+        "indirection",
+        "derefs",
+        "fixed-array-index-of",
+        "slice-to-array",
+    }
+)
+# The compiler's reason -> what happened to the value (escape/escape.go's reasons); the
+# reasons `edge_words` phrases from the edge's parts are not here.
+REASON_WORDS = {
+    "return": "returned",
+    "captured by a closure": "captured by a closure",
+    "interface-converted": "converted to an interface",
+    "struct literal element": "in a struct literal",
+    "array literal element": "in an array literal",
+    "map literal key": "in a map literal",
+    "map literal value": "in a map literal",
+    "key of map put": "stored in a map",
+    "value of map put": "stored in a map",
+    "send": "sent on a channel",
+    "address-of": "address taken",
+    "appendee slice": "appended to",
+    "appended slice...": "appended",
+    "range": "ranged over",
+    "range-deref": "ranged over",
+    "callee operand": "called",
+}
+# The function called: `f(`, `pkg.F(`, `(*T).M(`, after an optional `x := ` / `x = `.
+_CALLEE = re.compile(r"^(?:[\w.]+\s*:?=\s*)?(?P<name>(?:\([^()]*\)\.)?[^\s()]+)\(")
+_STORAGE = re.compile(r"\{storage for (.+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    destination: str  # where this hop of the chain leads ("{heap}", "~r0", "{storage for X}")
+    expression: str
+    reason: str
+
+
+def edges(diagnostic: EscapeDiagnostic) -> list[Edge]:
+    """The edges of the diagnostic's flow chain, each with its hop's destination."""
+    found: list[Edge] = []
+    destination = ""
+    for step in diagnostic.flow:
+        if step.kind == FlowStepKind.HOP:
+            destination = step.destination
+        elif step.kind == FlowStepKind.EDGE:
+            found.append(Edge(destination, step.expression, step.reason))
+    return found
+
+
+def callee(expression: str) -> str | None:
+    """The function a call expression calls, without shape arguments; None if not a call."""
+    found = _CALLEE.match(expression)
+    if found is None:
+        return None
+    return re.sub(r"\[[^\[\]]*\]", "", found["name"])
+
+
+def edge_words(edge: Edge) -> str:
+    """What the edge does to the value, in a few words (its reason when no phrase fits)."""
+    reason = edge.reason
+    if reason in ("call parameter", "call argument", "call receiver"):
+        name = callee(edge.expression)
+        if name is None:
+            return "passed to a call"
+        return f"receiver of {name}" if reason == "call receiver" else f"passed to {name}"
+    if reason.startswith("assign"):  # assign, assign-pair, assign-pair-dot-type, ...
+        if not edge.destination.startswith("{"):
+            return f"assigned to {edge.destination}"
+        target = _assigned(edge.expression)
+        return f"stored in {target}" if target else "stored in the heap"
+    if reason == "slice-literal-element":
+        return "in a ... argument" if edge.expression == "... argument" else "in a slice literal"
+    if reason in ("struct literal element", "array literal element"):
+        storage = _STORAGE.fullmatch(edge.destination)
+        if storage:
+            return f"stored in {_collapse_brackets(storage[1])}"
+    return REASON_WORDS.get(reason, reason)
+
+
+def _assigned(text: str) -> str:
+    """The single target of `X = ...` / `X := ...`, index expressions elided; else ""."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if depth == 0 and (text.startswith(" = ", index) or text.startswith(" := ", index)):
+            target = text[:index]
+            return "" if _top_level_comma(target) else _collapse_brackets(target)
+    return ""
+
+
+def _top_level_comma(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "," and depth == 0:
+            return True
+    return False
+
+
+def _collapse_brackets(text: str) -> str:
+    """`h[CanonicalMIMEHeaderKey(key)]` -> `h[…]`: the container matters, not the key."""
+    return re.sub(r"\[[^\[\]]{2,}\]", "[…]", text)
