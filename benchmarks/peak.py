@@ -1,8 +1,9 @@
 """The peak memory of a benchmarked escape-lens process, measured in that process.
 
-`CHILD` runs the CLI with the arguments it is given and prints `peak_kb N` last on
-stderr: VmHWM, the high-water mark of the process's own memory. ru_maxrss would also
-count the benchmark process it was started from (Linux keeps the peak from before exec).
+`CHILD` runs the CLI with the arguments it is given and prints `cpu_s S` (its own CPU
+time, user and system, not its children's) and `peak_kb N` last on stderr: VmHWM, the
+high-water mark of the process's own memory. ru_maxrss would also count the benchmark
+process it was started from (Linux keeps the peak from before exec).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ CHILD = (
     "import sys\n"
     "from escape_lens.cli import main\n"
     "code = main(sys.argv[1:])\n"
+    "import resource\n"
+    "usage = resource.getrusage(resource.RUSAGE_SELF)\n"
+    "print('cpu_s', usage.ru_utime + usage.ru_stime, file=sys.stderr)\n"
     "hwm = open('/proc/self/status').read().split('VmHWM:')[1].split()[0]\n"
     "print('peak_kb', hwm, file=sys.stderr)\n"
     "sys.exit(code)\n"

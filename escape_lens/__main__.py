@@ -1,5 +1,3 @@
-import sys
+from escape_lens.cli import entry
 
-from escape_lens.cli import main
-
-sys.exit(main())
+entry()

@@ -10,15 +10,21 @@ packages by import path, so the same code always gives the same report byte for 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from escape_lens import __version__, model
 from escape_lens.errors import BuildError
-from escape_lens.fingerprint import assign_fingerprints
-from escape_lens.records import CompileOutput, Report, Site, SkippedPackage
-from escape_lens.sites import join_package
+from escape_lens.records import (
+    CompileOutput,
+    GoToolchain,
+    JoinedPackage,
+    PackageOutput,
+    Report,
+    Site,
+    SkippedPackage,
+)
 from escape_lens.toolchain import find_go
-from escape_lens.toolchain.build import compile_targets
+from escape_lens.toolchain.build import Stage, build_targets
 from escape_lens.toolchain.targets import find_go_mod, in_one_module
 
 
@@ -38,18 +44,46 @@ def sort_sites(sites: Iterable[Site]) -> list[Site]:
     return sorted(sites, key=site_order)
 
 
+def join_output(toolchain: GoToolchain, package: PackageOutput) -> JoinedPackage:
+    """One package's sites in final form: joined, predicted, sorted, fingerprinted.
+
+    Fingerprints number equal sites within their package (their key holds the package),
+    and the report's order restricted to one package is the package's own sorted order,
+    so a package's final sites do not depend on the others: the result cache keeps them.
+    """
+    # Imported here: a warm run joins nothing, and need not load the join at all.
+    from escape_lens.fingerprint import assign_fingerprints
+    from escape_lens.sites import join_package
+
+    if package.error is not None:
+        return JoinedPackage(package.import_path, error=package.error)
+    rules = model.rules_for(toolchain.version, toolchain.goexperiment)
+    sites = assign_fingerprints(sort_sites(join_package(package, rules)))
+    return JoinedPackage(package.import_path, tuple(sites), package.types)
+
+
+JOIN: Stage[JoinedPackage] = Stage(JoinedPackage, join_output, lambda joined: joined.types)
+
+
 def report_from_output(output: CompileOutput) -> Report:
     """Join every compiled package of one build; skip (with the reason) those that failed."""
-    rules = model.rules_for(output.toolchain.version, output.toolchain.goexperiment)
+    joined = [join_output(output.toolchain, package) for package in output.packages]
+    return report_from_joined(output.toolchain, output.root, joined)
+
+
+def report_from_joined(
+    toolchain: GoToolchain, root: str, joined: Sequence[JoinedPackage]
+) -> Report:
+    """The report of the packages of one build, each joined (`join_output`)."""
     sites: list[Site] = []
     packages: list[str] = []
     skipped: list[SkippedPackage] = []
-    for package in output.packages:
+    for package in joined:
         if package.error is not None:
             skipped.append(SkippedPackage(package.import_path, package.error.strip()))
             continue
         packages.append(package.import_path)
-        sites.extend(join_package(package, rules))
+        sites.extend(package.sites)
     if not packages:
         if skipped:
             first = skipped[0]
@@ -59,11 +93,11 @@ def report_from_output(output: CompileOutput) -> Report:
         raise BuildError("nothing could be analysed: the targets contain no Go packages")
     return Report(
         tool_version=__version__,
-        toolchain=output.toolchain,
+        toolchain=toolchain,
         packages=tuple(sorted(packages)),
-        sites=tuple(assign_fingerprints(sort_sites(sites))),
+        sites=tuple(sort_sites(sites)),
         skipped=tuple(sorted(skipped, key=lambda s: s.package)),
-        root=output.root,
+        root=root,
     )
 
 
@@ -73,13 +107,18 @@ def analyze_targets(
     go: str | None = None,
     tests: bool = False,
     cwd: str | None = None,
+    while_building: Callable[[], object] | None = None,
 ) -> Report:
-    """Every heap allocation site of the target packages, with the model's predictions."""
+    """Every heap allocation site of the target packages, with the model's predictions.
+
+    `while_building` is called while go runs (the CLI imports its reporter meanwhile)."""
     go_binary = find_go(go)
     if cwd is None:
         # `escape-lens analyze ~/src/othermod/...` analyses that module, as if run there.
         found = in_one_module(targets, os.getcwd())
         if found is not None and found[0] != find_go_mod(os.getcwd()):
             cwd, targets = found
-    output = compile_targets(go_binary, targets, tests=tests, cwd=cwd)
-    return report_from_output(output)
+    built = build_targets(
+        go_binary, targets, JOIN, tests=tests, cwd=cwd, while_building=while_building
+    )
+    return report_from_joined(built.toolchain, built.root, built.results)

@@ -43,8 +43,8 @@ ENTRIES: dict[str, EntrySpec] = {
     "growsliceBufNoAlias": EntrySpec(F.APPEND, type_arg=4),
     "moveSlice": EntrySpec(F.APPEND, type_arg=0),  # (et, old, len, cap)
     "moveSliceNoCap": EntrySpec(F.APPEND, type_arg=0),  # (et, old, len)
-    "moveSliceNoScan": EntrySpec(F.APPEND),  # (elemSize, old, len, cap)
-    "moveSliceNoCapNoScan": EntrySpec(F.APPEND),  # (elemSize, old, len)
+    "moveSliceNoScan": EntrySpec(F.APPEND, count_arg=0),  # (elemSize, old, len, cap)
+    "moveSliceNoCapNoScan": EntrySpec(F.APPEND, count_arg=0),  # (elemSize, old, len)
     "makemap": EntrySpec(F.MAP, type_arg=0, count_arg=1),  # (t, hint, m)
     "makemap64": EntrySpec(F.MAP, type_arg=0, count_arg=1),
     "makemap_small": EntrySpec(F.MAP),
@@ -83,12 +83,23 @@ FAMILIES: tuple[tuple[re.Pattern[str], EntrySpec], ...] = (
 # Which escape statements' constructs a call of each family may explain (the join pairs
 # them, escape_lens/sites.py); an entry listed in EXPLAINS_ENTRY overrides its family.
 EXPLAINS: dict[F, frozenset[C]] = {
-    F.OBJECT: frozenset({C.NEW, C.COMPOSITE_LITERAL, C.CLOSURE, C.MOVED_TO_HEAP, C.INTERFACE}),
+    F.OBJECT: frozenset(
+        {
+            C.NEW,
+            C.COMPOSITE_LITERAL,
+            C.CLOSURE,
+            C.MOVED_TO_HEAP,
+            C.INTERFACE,
+            C.METHOD_VALUE,
+            C.BYTES_CONVERSION,  # `[]byte("const")`: a `[n]byte` object
+        }
+    ),
     F.MAKE_SLICE: frozenset({C.MAKE_SLICE, C.MAKE}),
     F.APPEND: frozenset({C.APPEND}),
     F.MAP: frozenset({C.MAP, C.MAKE}),
     F.CHAN: frozenset({C.CHAN, C.MAKE}),
-    F.INTERFACE: frozenset({C.INTERFACE}),
+    # `a + b` of integers boxed: the subject does not say it is no concatenation
+    F.INTERFACE: frozenset({C.INTERFACE, C.STRING_CONCAT}),
     F.STRING_CONCAT: frozenset({C.STRING_CONCAT, C.BYTES_CONVERSION}),
     F.STRING_CONVERSION: frozenset({C.STRING_CONVERSION, C.INTERFACE}),
     F.BYTES_CONVERSION: frozenset({C.BYTES_CONVERSION}),

@@ -4,6 +4,8 @@ Exit codes (stable, documented in the README):
   0  success (check: no findings)
   1  check/diff: findings
   2  usage, configuration, input or toolchain error
+  128+N  stopped by signal N: 129 SIGHUP, 130 SIGINT (^C), 141 SIGPIPE (the reader of
+     stdout went away, `| head`), 143 SIGTERM
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+EXIT_SIGNAL_BASE = 128
 
 
 class EscapeLensError(Exception):
@@ -61,3 +64,16 @@ class ReportFormatError(EscapeLensError):
 
 class ProfileFormatError(EscapeLensError):
     """A file given as a heap profile is not a readable Go heap profile (pprof)."""
+
+
+class OutputError(EscapeLensError):
+    """Standard output cannot be written (closed, a full disk, /dev/full)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal asked escape-lens to stop (SIGINT, SIGTERM, SIGHUP): unwinds like ^C, so
+    every `with` block stops its process group and removes its temporary files."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -19,7 +19,7 @@ from typing import Literal
 
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK
 from escape_lens.model.explain import describe_cost
-from escape_lens.records import Report, Site, SourcePos
+from escape_lens.records import Report, Site, SkippedPackage, SourcePos
 from escape_lens.vocab import FindingRule
 
 Level = Literal["error", "warning", "note"]
@@ -103,6 +103,25 @@ RULES: dict[FindingRule, Rule] = {
             "A baseline allocation is gone or costs less.",
             "Run `escape-lens baseline` to lock the improvement in.",
         ),
+        Rule(
+            FindingRule.VANISHED_FUNCTION,
+            "vanished-function",
+            "error",
+            "A hot function with allocations in the baseline is no longer in the build.",
+            "Its package is excluded by a build constraint, or the function or package was "
+            "renamed or moved: its allocations are no longer checked, so the gate fails "
+            "rather than report them as improvements. Fix the build, or run "
+            "`escape-lens baseline` to accept that the function is gone.",
+        ),
+        Rule(
+            FindingRule.UNMATCHED_PATTERN,
+            "unmatched-pattern",
+            "error",
+            "A `hot` or budget pattern matches no function of the checked packages.",
+            "A typo, or a renamed or moved function: the pattern guards nothing. Fix the "
+            'pattern or remove it. `unmatched-patterns = "warning"` in the configuration '
+            "makes this a warning.",
+        ),
     )
 }
 
@@ -114,21 +133,24 @@ class Finding:
     pos: SourcePos
     function: str = ""
     site: Site | None = None
+    severity: Level | None = None  # the configuration's choice, else the rule's level
 
     @property
     def level(self) -> Level:
-        return RULES[self.rule].level
+        return self.severity or RULES[self.rule].level
 
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """report: the analysed build; baseline: the file compared against ("" for none)."""
+    """report: the analysed build; baseline: the file compared against ("" for none);
+    inputs: the files the check read (configuration, baseline), never to be overwritten."""
 
     report: Report
     findings: tuple[Finding, ...]
     hot_sites: int
     baseline: str = ""
     notes: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
 
     @property
     def errors(self) -> list[Finding]:
@@ -137,6 +159,13 @@ class CheckResult:
     @property
     def exit_code(self) -> int:
         return EXIT_FINDINGS if self.errors else EXIT_OK
+
+
+def skipped_line(skipped: SkippedPackage) -> str:
+    """`PKG was not analysed: REASON` (the first line of the compiler's message), as every
+    output format says it."""
+    reason = next((line for line in skipped.reason.splitlines() if line.strip()), "?")
+    return f"{skipped.package} was not analysed: {reason.strip()}"
 
 
 def describe_site(site: Site) -> str:

@@ -1,7 +1,7 @@
 """The one warning channel: library code logs, the command line prints.
 
 Library code never writes to stderr. Something left out of a result that is still right
-(types left unsized, an archive whose inlining trees could not be read) is a warning on
+(an archive whose inlining trees could not be read) is a warning on
 `logging.getLogger("escape_lens")`; each process started is an INFO record on
 `escape_lens.commands` (what `-v` shows). A library caller captures or silences them
 with `logging`; without any handler Python prints warnings (not commands) as they are.

@@ -109,6 +109,11 @@ def predict_call(
             typ, call.const_count, model.predict(typ.size * call.const_count, typ.pointers, rules)
         )
     if family == EntryFamily.APPEND:
+        if typ is None and entry.startswith("moveSlice") and call.const_count:
+            # moveSliceNoScan gets the element size, not a type: pointer-free bytes
+            size = call.const_count
+            dynamic = model.predict_dynamic(size, False, rules)
+            return Estimate(None, None, dynamic, notes=SLICE_MOVED)
         if typ is None:
             return Estimate(None, None, None, notes=_ELEMENT_UNKNOWN)
         pointers = typ.pointers and "NoScan" not in entry
@@ -121,8 +126,12 @@ def predict_call(
     if family == EntryFamily.INTERFACE:
         if entry in _CONVT_FIXED:
             boxed = _CONVT_FIXED[entry]
+            if call.boxed is not None:
+                # The source type (`int`, `[]byte`) the interface's type word names.
+                boxed = TypeInfo(call.boxed, boxed.size, boxed.ptrbytes)
             notes: tuple[Note, ...] = ()
-            if entry in ("convT16", "convT32", "convT64"):
+            floating = boxed.name in ("float32", "float64")
+            if entry in ("convT16", "convT32", "convT64") and not floating:
                 notes = _note(
                     NoteCode.SMALL_INTEGER,
                     "no allocation for values below 256 (runtime.staticuint64s)",
@@ -234,12 +243,45 @@ def _predict_chan(call: AllocCall, rules: model.AllocRules, known: dict[str, Typ
     if elem is None:
         return Estimate(call.type, call.const_count, None, notes=_ELEMENT_UNKNOWN)
     if call.const_count is None:
-        dynamic = model.predict_dynamic(elem.size, elem.pointers, rules)
-        notes = _note(NoteCode.CHAN_BUFFER_DYNAMIC, "buffer size not constant")
-        return Estimate(call.type, None, dynamic, (), notes)
+        return _dynamic_chan(call, elem, rules)
     objects = model.chan_objects(elem.size, elem.pointers, call.const_count, rules)
     main, extra = _objects(objects, rules)
     return Estimate(call.type, call.const_count, main, extra)
+
+
+def _dynamic_chan(call: AllocCall, elem: TypeInfo, rules: model.AllocRules) -> Estimate:
+    """A buffer size known only at run time: the hchan header is allocated whatever it
+    is (`makechan`); a pointer-free buffer shares its object, a pointerful one is a
+    second object."""
+    header = model.hchan_size(rules)
+    main = model.predict(header, False, rules)
+    if elem.size == 0:
+        return Estimate(call.type, None, main)
+    if elem.pointers:
+        buffer = model.predict_dynamic(elem.size, True, rules)
+        text = f"buffer size not constant: the {header} B header, and a buffer of n*{elem.size} B"
+        notes = _note(NoteCode.CHAN_BUFFER_DYNAMIC, text)
+        return Estimate(call.type, None, main, (buffer,), notes)
+    text = (
+        f"buffer size not constant: one object of {header} + n*{elem.size} B "
+        f"(the header alone for n = 0)"
+    )
+    return Estimate(call.type, None, main, (), _note(NoteCode.CHAN_BUFFER_DYNAMIC, text))
+
+
+def first_insert(
+    map_name: str, rules: model.AllocRules, known: dict[str, TypeInfo]
+) -> Prediction | None:
+    """What the first insert into a map of type `map_name` made by makemap_small
+    allocates (None when its key or element cannot be sized)."""
+    parts = map_key_elem(map_name)
+    if parts is None:
+        return None
+    key, elem = (resolve_type(part, known) for part in parts)
+    if key is None or elem is None:
+        return None
+    objects = model.first_insert_objects(key.size, key.pointers, elem.size, elem.pointers, rules)
+    return model.predict(*objects[0], rules)
 
 
 _STRING_ELEM = {
@@ -253,7 +295,8 @@ _STRING_ELEM = {
 def _predict_string(call: AllocCall, family: EntryFamily, rules: model.AllocRules) -> Estimate:
     result_type = _STRING_ELEM[family]
     if call.entry == "intstring":
-        return Estimate(result_type, 1, model.predict(4, False, rules))
+        # The 4 bytes a rune encodes into, not the string header: no pointers.
+        return Estimate(TypeInfo("[4]uint8", 4, 0), 1, model.predict(4, False, rules))
     elem_bytes = 4 if family == EntryFamily.RUNES_CONVERSION else 1
     notes = _note(
         NoteCode.STRING_BUFFER, "no allocation when the result does not escape and fits 32 bytes"

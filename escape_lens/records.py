@@ -2,32 +2,19 @@
 
 All are frozen, slotted dataclasses: stages are pure functions of these values, so a record
 never changes after it is made. Serialisation to and from the JSON schema lives in
-`escape_lens.reporters.json_report`, not here.
+`escape_lens.reporters.json_report`, not here; the result cache stores records through
+`escape_lens.codec`, which reads their annotations: a field's annotation is the only
+description of what it may hold (no `Any`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode, ProfileSample
-
-_Record = TypeVar("_Record")
-
-
-def _pickled_by_fields(cls: type[_Record]) -> type[_Record]:
-    """Pickle as `cls(*fields)`: the result cache (toolchain/resultcache.py) stores tens
-    of thousands of these, and the generic slots-dataclass pickling is twice as slow."""
-    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
-
-    def __reduce__(self: Any) -> tuple[type[_Record], tuple[Any, ...]]:
-        return (cls, tuple([getattr(self, name) for name in names]))
-
-    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
-    return cls
-
 
 Origin = Literal["source", "binary"]
 
@@ -79,7 +66,6 @@ class GoToolchain:
     goroot: str = ""
 
 
-@_pickled_by_fields
 @dataclass(frozen=True, slots=True, order=True)
 class SourcePos:
     """A 1-based position as the compiler prints it; `col` is 0 when unknown (assembly)."""
@@ -98,7 +84,6 @@ class FlowStepKind(StrEnum):
     OTHER = "other"  # a flow line of neither form (kept for display only)
 
 
-@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class FlowStep:
     """One step of the compiler's explanation of why something escapes.
@@ -117,7 +102,6 @@ class FlowStep:
     reason: str = ""
 
 
-@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class EscapeDiagnostic:
     """One escape-analysis statement of the compiler.
@@ -134,7 +118,6 @@ class EscapeDiagnostic:
     function: str = ""
 
 
-@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class TypeInfo:
     """A Go type as its runtime type descriptor describes it (`abi.Type`).
@@ -154,7 +137,6 @@ class TypeInfo:
         return self.ptrbytes > 0
 
 
-@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class AllocCall:
     """A call into a runtime allocation entry point, from `-S` output or a binary.
@@ -165,6 +147,12 @@ class AllocCall:
     type: the type descriptor passed to it, when there is one.
     const_count: a constant length/size/hint visible in the argument registers.
     asm: the instruction lines that set up and make the call, for display.
+    static_boxes: how many one-byte values the straight line before the call boxes
+        without an allocation (`runtime.staticuint64s`): boxings the listing shows that
+        no call stands for (go1.21 hoists the table's address to the statement's start:
+        there the count holds, the place does not).
+    boxed: for a `convT*` call, the source type of the value it boxes (the interface's
+        type word loaded right after it: `int`, where the call says `uint64`).
     """
 
     pos: SourcePos
@@ -174,6 +162,8 @@ class AllocCall:
     const_count: int | None = None
     call_pos: SourcePos | None = None
     asm: tuple[str, ...] = ()
+    static_boxes: int = 0
+    boxed: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +189,6 @@ class Prediction:
     small_max_count: int | None = None
 
 
-@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Note:
     """One remark on a site: a stable `code` to select by, and the `text` a person reads."""
@@ -223,6 +212,9 @@ class Site:
     prediction: the main object; `extra` the further objects one execution allocates
         (a channel's buffer, a map's buckets or groups).
     pos: where the site is in `function`; inlined_from: the callee's line, if inlined.
+    heap_above: the caller passes the call a stack buffer of this many bytes and the
+        runtime allocates only for a longer result (escape_lens/stackbuf.py); None when
+        every execution allocates.
     """
 
     pos: SourcePos
@@ -242,6 +234,7 @@ class Site:
     inlined_from: SourcePos | None = None
     fingerprint: str = ""
     observed: Observed | None = None
+    heap_above: int | None = None
 
     @property
     def note(self) -> str:
@@ -289,7 +282,6 @@ class Report:
     profile: ProfileSummary | None = None
 
 
-@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class FunctionSpan:
     """A compiled function (`-S` TEXT symbol or pclntab entry) and the lines it covers.
@@ -331,7 +323,6 @@ class ListedPackage:
         return "main" if self.name == "main" else self.import_path
 
 
-@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PackageOutput:
     """What the compiler said about one target package.
@@ -423,3 +414,18 @@ class ProfileSummary:
     rate: int
     operations: int | None = None
     benchmarks: tuple[tuple[str, int], ...] = ()  # --bench: (name, N) per result line
+
+
+@dataclass(frozen=True, slots=True)
+class JoinedPackage:
+    """One target package in the form a report needs it (analyze.py), as the result cache
+    keeps it: its sites joined, predicted, fingerprinted and in report order, and the
+    types its listing sized (other packages' calls may need them).
+
+    error: the compiler's message when the package did not compile (the rest is empty).
+    """
+
+    import_path: str
+    sites: tuple[Site, ...] = ()
+    types: tuple[TypeInfo, ...] = ()
+    error: str | None = None

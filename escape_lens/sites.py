@@ -1,88 +1,69 @@
 """The join: escape diagnostics and allocation calls become allocation *sites*.
 
-The compiler says two things about an allocation, in two places, and they disagree often
-enough that neither alone is the truth (DESIGN.md, "What real compiler output does"):
+The escape diagnostics (`-m=2`) say why something goes to the heap; the assembly (`-S`)
+shows the runtime call that allocates. Neither alone is the truth: what real compiler
+output does, and so why these rules, is in docs/design.md §5.
 
-* the escape diagnostics (`-m`) say *why* something goes to the heap, with a column and a
-  flow chain, but not whether or how it is allocated;
-* the assembly (`-S`) shows the runtime call that *does* allocate (`newobject`,
-  `makeslice`, `mallocgcSmallNoScanSC4`, ...), with the type descriptor and constant
-  arguments, but only a line (no column) and, for inlined code, the callee's line.
+Rules, in the order they are applied:
+1. Every allocation call is a site, with or without an escape line behind it.
+2. A call pairs with an unused diagnostic of its own function on its line whose
+   construct its entry may explain (`EXPLAINS`, escape_lens/entries.py), by what the
+   listing proves (types, evaluation order: escape_lens/pairing.py); undecided choices
+   are said (`pairing-undecided`). Stack-buffer calls: escape_lens/stackbuf.py.
+3. An inlined call is a site of the function it was inlined into, at its `call_pos`
+   (the inline tree), with the callee's line in `inlined_from`; a call without
+   `call_pos` looks for a compatible diagnostic anywhere in the caller naming its type.
+4. An escape line without a call is a site with `allocates=False` and a coded note
+   saying why (batched, inlined elsewhere, generic shape, no boxing, on the stack).
+5. Generic code keeps the compiler's shape names: each shape is a site of its own.
+6. Predictions come from escape_lens/predict.py, with the size-specialized self-check.
+7. Binary mode calls the join with calls only: rules needing a diagnostic do not fire.
 
-Rules of the join, in the order they are applied:
-
-1. **The calls are what allocates.** Every allocation call becomes a site, with or without
-   an escape line behind it. Channels (`makechan`) have no escape line at all; appends to
-   non-escaping slices still call `growslice`; conversions and concatenations allocate
-   whenever their result is too big for the caller's 32-byte buffer.
-2. **Pairing is by position and construct.** A call pairs with an unused diagnostic on the
-   same file and line whose construct is compatible with the runtime entry (the table
-   `EXPLAINS` in escape_lens/entries.py): `new(T)`, `&T{}`, `[]T{...}`, `func literal` and
-   `moved to heap: x` with `newobject` / `mallocgc*SC*` / `mallocgc`; `make([]T, n)` with
-   `makeslice` (or a direct `mallocgc` for `make` + `copy`); `append` with `growslice`,
-   `growsliceBuf` and `moveSlice*`; `make(map...)` with `makemap*`; `x escapes to heap`
-   with `convT*`; `a + b` with `concatstring*`; conversions with their runtime helpers.
-   Several calls on one line pair with diagnostics in column order (assembly follows
-   evaluation order). "does not escape" lines pair too: they explain a heap allocation
-   that escape analysis did not cause (a variable-length `make`, a grown slice).
-   A diagnostic belongs to one function: when the compiler names it (`... in F:`) or the
-   function spans place it, a call of another function does not take it.
-3. **Inlined allocations** run in the function they were inlined into, so the site is
-   attributed to that function. `-S` places the call at the callee's line (another
-   function's lines, another file, another package); `-m` places the diagnostic at the
-   call site in the caller, which the compiler's inlining tables give exactly
-   (`AllocCall.call_pos`, parsers/inltree.py). Such a call pairs with a compatible unused
-   diagnostic on that line, else it is a site of its own there; the site's `pos` is the
-   caller's position and `inlined_from` the callee's. Only a call without `call_pos`
-   (binary mode without an inline tree entry, old captured output) looks for a
-   compatible diagnostic anywhere in the caller that names its type.
-4. **Escape lines without a call** are sites with `allocates=False` and a note: batched
-   into another moved-to-heap allocation (1.25+ merges small scalar locals into one
-   `mallocgc`), inlined (the allocation is reported where it was inlined), generic (compiled
-   where instantiated, under a shape name), no boxing needed (interface conversion of a
-   constant, zero-size or byte value), or kept on the stack / optimised away.
-5. **Generic code** is compiled under shape names (`NewStack[go.shape.int64]`); the
-   site keeps the compiler's function name, so each instantiation shape is its own site.
-6. **Predictions** use the model for the site's real request, with the self-check of
-   size-specialized entries (escape_lens/predict.py).
-7. **Cache replays** need nothing here: the build parser already resolves the file names
-   of a replayed `-m` text (relative to the directory of the build that filled the
-   cache) to the package's files (parsers/positions.py).
-8. **Binary mode** calls the join with calls only (`diagnostics=()`, origin "binary"):
-   every rule above that needs a diagnostic simply does not fire.
-
-Where source mode and binary mode (`--cross-check`) legitimately differ:
-
-* **Closure copies.** When a function containing a closure is inlined, the compiler
-  compiles the closure body again for that context, as a second text symbol
-  `F.func1#<hash>#` next to `F.func1` (`ir.NewClosureFunc`; `obj.TrimInlineHash` removes
-  the hash from the name). Both are in the package's listing, so source mode reports the
-  closure's allocations once per copy, under the one name `F.func1`; a linked program
-  keeps only the copies something reaches, so the binary may hold fewer calls at those
-  lines (go1.27 std: `cmd/go/internal/modload.fixVersion.func1`,
-  `crypto/tls.ekmFromMasterSecret.func1`). The `-S` listing cannot say which copy a
-  program will keep: that is decided by the linker's reachability, per program. Such
-  sites say so in their note (`_note_closure_copies`).
-* Functions the linker drops altogether are not compared at all (crosscheck.py).
-
-The construct vocabulary is `vocab.Construct` (fixed; reporters and fingerprints rely
-on it); every note a site gets carries a `vocab.NoteCode`.
+Closure copies (`F.func1#hash#`) are reported once per copy under `F.func1`, with a
+note: a linked binary may keep fewer (docs/accuracy.md). Constructs are
+`vocab.Construct`; every note carries a `vocab.NoteCode`.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from escape_lens import model
 from escape_lens.entries import EXPLAINS, entry_family, explains
-from escape_lens.gonames import enclosing_function, is_shape, package_of, short_function
-from escape_lens.predict import SLICE_MOVED, predict_call, predict_make_copy
+from escape_lens.gonames import (
+    SHAPE_PREFIX,
+    enclosing_function,
+    is_closure,
+    is_shape,
+    package_of,
+    short_function,
+)
+from escape_lens.gotypes import resolve_type
+from escape_lens.pairing import (
+    Kind,
+    Shape,
+    agrees,
+    bare_name,
+    call_shape,
+    diagnostic_shape,
+    evaluation_key,
+    scan,
+)
+from escape_lens.predict import (
+    SLICE_MOVED,
+    Estimate,
+    first_insert,
+    predict_call,
+    predict_make_copy,
+)
 from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
     FunctionSpan,
+    GoVersion,
     Note,
     Origin,
     PackageOutput,
@@ -90,6 +71,7 @@ from escape_lens.records import (
     SourcePos,
     TypeInfo,
 )
+from escape_lens.stackbuf import StackBuffer, stack_buffer
 from escape_lens.vocab import Construct, EntryFamily, EscapeKind, NoteCode
 
 CONSTRUCTS = tuple(Construct)
@@ -115,23 +97,34 @@ def diagnostic_construct(diag: EscapeDiagnostic) -> Construct | None:
         return Construct.MAP
     if subject.startswith("make(chan"):
         return Construct.CHAN
+    if subject.startswith("map[") and subject.endswith("}"):
+        return Construct.MAP  # a map literal: makemap_small / makemap, never a boxing
     if subject.startswith("make("):
         return Construct.MAKE  # of a defined type (`make(Cache, n)`): slice, map or chan
     if subject == "append" or subject.startswith("append("):
         return Construct.APPEND
+    if _top_level_plus(subject):
+        return Construct.STRING_CONCAT  # `string(r) + "x"` is a concatenation
     if subject.startswith(("([]byte)(", "[]byte(")):
         return Construct.BYTES_CONVERSION
     if subject.startswith(("([]rune)(", "[]rune(")):
         return Construct.RUNES_CONVERSION
     if subject.startswith("string("):
         return Construct.STRING_CONVERSION
-    if subject.startswith("&") or subject == "... argument" or re.match(r"^\[\d*\]", subject):
+    if subject.startswith(("&", "[]")) or subject == "... argument":
         return Construct.COMPOSITE_LITERAL
+    if re.match(r"^\[\d+\]", subject):
+        return Construct.INTERFACE  # an array value: only its boxing allocates
     if " + " in subject:
         return Construct.STRING_CONCAT
     if subject.startswith("{") or subject.endswith(" argument"):
         return None  # compiler-internal storage (`{storage for ...}`), not an expression
     return Construct.INTERFACE
+
+
+def _top_level_plus(subject: str) -> bool:
+    """Whether `subject` is a sum: a ` + ` outside brackets and quotes."""
+    return " + " in subject and len(_operands(subject)) > 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +133,74 @@ class _Diag:
     construct: Construct
     function: str  # short name; "" when unknown
     escaping: bool
+    shape: Shape | None = None
+
+
+_CONVERSIONS = frozenset(
+    {
+        Construct.COMPOSITE_LITERAL,  # `[]T{...}` boxed: the backing array, then the box
+        Construct.BYTES_CONVERSION,
+        Construct.RUNES_CONVERSION,
+        Construct.STRING_CONVERSION,
+        Construct.STRING_CONCAT,
+    }
+)
+
+
+_BOXED_RESULT = {
+    Construct.COMPOSITE_LITERAL: Shape(Kind.SLICE),
+    Construct.BYTES_CONVERSION: Shape(Kind.SLICE),
+    Construct.RUNES_CONVERSION: Shape(Kind.SLICE),
+    Construct.STRING_CONVERSION: Shape(Kind.STRING),
+    Construct.STRING_CONCAT: Shape(Kind.STRING),
+}
+
+
+def _converted(diag: EscapeDiagnostic) -> bool:
+    """Whether the flow says this value is then converted to an interface: the diagnostic
+    is the conversion's own, and a second one with the same subject is the boxing."""
+    return any(step.reason == "interface-converted" for step in diag.flow)
+
+
+def _constructs(
+    diagnostics: Sequence[EscapeDiagnostic], spelled: Sequence[Construct | None]
+) -> list[Construct | None]:
+    """The construct of each diagnostic, telling a conversion from the boxing of its
+    result (`sink = []byte(s)`, `fmt.Print(a + b)`).
+
+    Both are stated with the same subject: the boxing at the conversion's column (or the
+    operator's, for a concatenation), the conversion one column on (or at the same
+    column); `-m=2` says which is which: the conversion's value is `interface-converted`
+    into the boxing. Of a pair at one position the second statement is the boxing.
+    """
+    constructs = list(spelled)
+    converted: dict[tuple[str, int, str], set[int]] = {}
+    for diag, construct in zip(diagnostics, constructs, strict=True):
+        if construct in _CONVERSIONS and _converted(diag):
+            converted.setdefault((diag.pos.file, diag.pos.line, diag.subject), set()).add(
+                diag.pos.col
+            )
+    if not converted:
+        return constructs
+    seen: dict[tuple[SourcePos, str, bool], int] = {}
+    for index, (diag, construct) in enumerate(zip(diagnostics, constructs, strict=True)):
+        cols = converted.get((diag.pos.file, diag.pos.line, diag.subject))
+        if construct not in _CONVERSIONS or cols is None:
+            continue
+        if diag.pos.col not in cols:
+            constructs[index] = Construct.INTERFACE
+            continue
+        # Both at one column: the header with the conversion's flow is the conversion,
+        # the other header is the boxing; of the two verdicts, the second.
+        if diag.flow:
+            if not _converted(diag):
+                constructs[index] = Construct.INTERFACE
+            continue
+        key = (diag.pos, diag.subject, bool(diag.flow))
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] == 2:
+            constructs[index] = Construct.INTERFACE
+    return constructs
 
 
 def _spans_by_short(functions: Iterable[FunctionSpan]) -> dict[str, FunctionSpan]:
@@ -202,10 +263,10 @@ def _prepare(
     """
     by_pos: dict[tuple[SourcePos, Construct, str], list[EscapeDiagnostic]] = {}
     moved: set[tuple[SourcePos, str]] = set()
-    for diag in diagnostics:
-        if diag.kind not in _ESCAPING_KINDS and diag.kind not in _STACK_KINDS:
-            continue
-        construct = diagnostic_construct(diag)
+    relevant = [d for d in diagnostics if d.kind in _ESCAPING_KINDS or d.kind in _STACK_KINDS]
+    spelled = [diagnostic_construct(d) for d in relevant]
+    original = {id(d): c for d, c in zip(relevant, spelled, strict=True)}
+    for diag, construct in zip(relevant, _constructs(relevant, spelled), strict=True):
         if construct is None:
             continue
         subject = "" if construct == Construct.APPEND else diag.subject
@@ -228,15 +289,55 @@ def _prepare(
         if construct != Construct.MOVED_TO_HEAP:
             subject = max((d.subject for d in group if d.kind == verdict.kind), key=len)
         named = next((d.function for d in group if d.function), "")
+        named = _shape_instance(named, subject, pos, functions)
         function = _short_diag_function(named, span_names) or _owner(pos, functions)
         if construct == Construct.CLOSURE:
             function = _enclosing(function, pos, functions)
         merged = EscapeDiagnostic(
             verdict.pos, verdict.kind, subject, verdict.message, flow, function
         )
-        prepared.append(_Diag(merged, construct, function, verdict.kind in _ESCAPING_KINDS))
+        escaping = verdict.kind in _ESCAPING_KINDS
+        shape = diagnostic_shape(subject, construct, any(_converted(d) for d in group))
+        first = original[id(verdict)]
+        if construct == Construct.INTERFACE and first in _CONVERSIONS:
+            shape = _BOXED_RESULT[first]  # the boxing of a conversion's result
+        prepared.append(_Diag(merged, construct, function, escaping, shape))
     prepared.sort(key=lambda d: (d.diag.pos, not d.escaping, d.construct))
     return prepared
+
+
+_SHAPE_ARGS = re.compile(r"\[(go\.shape\.[^\]]*)\]")
+
+
+def _shape_instance(
+    named: str, subject: str, pos: SourcePos, functions: Sequence[FunctionSpan]
+) -> str:
+    """The shape instance a diagnostic spelling a shape type belongs to: go1.21 does
+    not name the function in `-m=2`, and the spans of all instances of a generic
+    function cover the same lines, so the shape in the subject decides."""
+    if SHAPE_PREFIX not in subject:
+        return named
+    owned = _SHAPE_ARGS.search(named)
+    if owned is not None and all(arg in subject for arg in owned.group(1).split(",")):
+        return named
+    for span in functions:
+        args = _SHAPE_ARGS.search(span.name)
+        if (
+            args is not None
+            and span.file == pos.file
+            and span.first_line <= pos.line <= span.last_line
+            and all(arg in subject for arg in args.group(1).split(","))
+        ):
+            return span.name
+    return named
+
+
+_STATEMENT_WRAPPER = re.compile(r"\.(?:deferwrap|gowrap)\d+$")
+
+
+def _in_wrapper(pos: SourcePos) -> bool:
+    """Whether `pos` is in a method wrapper the compiler made (`<autogenerated>:1`)."""
+    return pos.file.startswith("<autogenerated>")
 
 
 def _is_inlined(call: AllocCall) -> bool:
@@ -246,17 +347,84 @@ def _is_inlined(call: AllocCall) -> bool:
     return call.call_pos is not None
 
 
-class _Matcher:
-    """Unused diagnostics, looked up by line and by function."""
+# The constructs a family is named for: preferred to the ones it may also explain (a
+# `newobject` is a `&T{}` before it is a boxing; a `convT64` a boxing before an `a + b`).
+_NATIVE: dict[EntryFamily, frozenset[Construct]] = {
+    EntryFamily.OBJECT: frozenset(
+        {
+            Construct.NEW,
+            Construct.COMPOSITE_LITERAL,
+            Construct.CLOSURE,
+            Construct.MOVED_TO_HEAP,
+            Construct.METHOD_VALUE,
+        }
+    ),
+    EntryFamily.INTERFACE: frozenset({Construct.INTERFACE}),
+}
 
-    def __init__(self, diags: list[_Diag]) -> None:
+
+def _evaluation(item: _Diag, text: str | None) -> tuple[int, int, bool]:
+    """The diagnostic's place in the line's evaluation order; of two at one column (a
+    concatenation and the boxing of its result) the boxing comes second."""
+    value = item.construct == Construct.INTERFACE
+    return (*evaluation_key(text, item.diag.pos.col, value), value)
+
+
+# From go1.22 a one-byte boxing's `runtime.staticuint64s` is where the boxing is in the
+# listing; go1.21 hoists it to the statement's start (mixed.Describe in fixtures/exact).
+_PLACED_BOXES_SINCE = GoVersion(1, 22)
+
+SourceLine = Callable[[str, int], "str | None"]
+
+
+class _Matcher:
+    """Unused diagnostics, looked up by line (in evaluation order) and by function."""
+
+    def __init__(
+        self,
+        diags: list[_Diag],
+        source_line: SourceLine | None = None,
+        functions: Sequence[FunctionSpan] = (),
+    ) -> None:
         self.diags = diags
+        self.no_call: set[int] = set()  # boxed without a call (`align`)
+        # id(call) -> (call, its shape): the call is kept so the id stays its own
+        self.shapes: dict[int, tuple[AllocCall, Shape | None]] = {}
+        # lines with boxings without a call the listing does not place
+        self.unplaced: set[tuple[str, int]] = set()
+        self.functions = functions
+        # closures' first lines, made when first asked (`_statement_wrapper`)
+        self._starts: dict[str, tuple[str, int]] | None = None
         self.used = [False] * len(diags)
         self.by_line: dict[tuple[str, int], list[int]] = {}
         self.by_function: dict[str, list[int]] = {}
         for index, item in enumerate(diags):
             self.by_line.setdefault((item.diag.pos.file, item.diag.pos.line), []).append(index)
             self.by_function.setdefault(item.function, []).append(index)
+        if source_line is not None:
+            for (file, line), indices in self.by_line.items():
+                if len(indices) > 1:
+                    text = source_line(file, line)
+                    indices.sort(key=lambda i: _evaluation(diags[i], text))
+
+    def _statement_wrapper(self, item: _Diag, function: str) -> bool:
+        """Whether `item` is stated in a closure of `function` that starts on its line:
+        the wrapper of a `go`/`defer` statement, whose arguments `function` evaluates
+        (and boxes) before the statement (go1.21 states them in the wrapper)."""
+        parent = enclosing_function(item.function)
+        if _STATEMENT_WRAPPER.search(item.function) and parent == enclosing_function(function):
+            # go1.22+ name the statement's wrapper where the literal it calls (a sibling
+            # `F.func1` on the same line) moved its own parameter to the heap
+            return True
+        if parent != function:
+            return False
+        if self._starts is None:
+            self._starts = {
+                short_function(f.name): (f.file, f.first_line)
+                for f in self.functions
+                if is_closure(f.name)
+            }
+        return self._starts.get(item.function) == (item.diag.pos.file, item.diag.pos.line)
 
     def take(self, index: int | None) -> _Diag | None:
         if index is None:
@@ -264,21 +432,135 @@ class _Matcher:
         self.used[index] = True
         return self.diags[index]
 
-    def on_line(self, pos: SourcePos, entry: str, family: EntryFamily, function: str) -> int | None:
-        """The first unused compatible diagnostic on pos's line, escaping ones first."""
-        allowed = explains(entry, family)
-        fallback = None
+    def _score(self, index: int, call: AllocCall, function: str) -> tuple[int, bool] | None:
+        """How well the unused diagnostic `index` explains `call`: None when it cannot
+        (another construct, another function, a type the evidence rules out); else a
+        score (the construct the entry is named for before one it may also explain,
+        escaping before "does not escape", a spelled type that agrees with the call's
+        before one that says nothing) and whether the evidence proves the pair."""
+        item = self.diags[index]
+        family = entry_family(call.entry) or EntryFamily.OBJECT
+        if self.used[index] or item.construct not in explains(call.entry, family):
+            return None
+        foreign = item.function and function and item.function != function
+        if foreign and not self._statement_wrapper(item, function):
+            return None
+        if not item.escaping and family in (EntryFamily.OBJECT, EntryFamily.INTERFACE):
+            return None  # an object or box that does not escape is on the stack
+        native = item.construct in _NATIVE.get(family, (item.construct,))
+        if not native and family == EntryFamily.INTERFACE and item.shape is not None:
+            return None  # a concatenation the flow or a literal proves: not a boxing
+        verdict = agrees(item.shape, self._call_shape(call))
+        if verdict is False:
+            return None
+        return 8 * (verdict is True) + 4 * native + 2 * item.escaping + 1, verdict is True
+
+    def _call_shape(self, call: AllocCall) -> Shape | None:
+        key = id(call)
+        if key not in self.shapes:
+            self.shapes[key] = (call, call_shape(call))
+        return self.shapes[key][1]
+
+    def align(
+        self, calls: Sequence[AllocCall], pos: SourcePos, function: str, placed: bool = True
+    ) -> list[int | None]:
+        """The diagnostic (or None) of each of one function's calls on pos's line, in
+        listing order: the best-scoring pairing that keeps the calls' order and the
+        diagnostics' evaluation order (which the listing follows), so a diagnostic
+        with no call (a constant boxed, a value kept on the stack) is passed over where
+        the evidence says so. The one-byte values the listing boxes without a call
+        (`AllocCall.static_boxes`, before the call that counts them) take a diagnostic
+        each, which then has no call (`no_call`). Calls it leaves unpaired are paired
+        one by one after (`on_line`): the compiler hoists some conversions out of order."""
+        line = [i for i in self.by_line.get((pos.file, pos.line), ()) if not self.used[i]]
+        events: list[AllocCall | None] = []  # None: a boxing without a call
+        for call in calls:
+            events.extend([None] * (call.static_boxes if placed else 0))
+            events.append(call)
+        rows, cols = len(events), len(line)
+        scores = [
+            [self._score(j, event, function) if event else self._static(j) for j in line]
+            for event in events
+        ]
+        # best[i][j]: the best score of pairing events[i:] with line[j:]
+        best = [[0] * (cols + 1) for _ in range(rows + 1)]
+        for i in range(rows - 1, -1, -1):
+            for j in range(cols - 1, -1, -1):
+                scored = scores[i][j]
+                diagonal = best[i + 1][j + 1] + scored[0] if scored is not None else -1
+                best[i][j] = max(best[i + 1][j], best[i][j + 1], diagonal)
+        # Read forward, pairing as early as the best score allows: of equally good
+        # pairings, the one that gives the first calls the first diagnostics.
+        chosen: dict[int, int] = {}
+        i = j = 0
+        while i < rows and j < cols:
+            scored = scores[i][j]
+            if scored is not None and best[i][j] == best[i + 1][j + 1] + scored[0]:
+                chosen[i] = line[j]
+                i, j = i + 1, j + 1
+            elif best[i][j] == best[i][j + 1]:
+                j += 1
+            else:
+                i += 1
+        result: list[int | None] = []
+        for i, event in enumerate(events):
+            if event is not None:
+                result.append(chosen.get(i))
+            elif i in chosen:
+                self.no_call.add(chosen[i])
+                self.used[chosen[i]] = True
+        return result
+
+    def _static(self, index: int) -> tuple[int, bool] | None:
+        """How well a boxing without a call explains diagnostic `index`: only a boxing
+        whose subject says nothing of its type (a one-byte variable looks like any)."""
+        item = self.diags[index]
+        if item.construct != Construct.INTERFACE or not item.escaping or item.shape is not None:
+            return None
+        return 3, False
+
+    def undecided(self, index: int, call: AllocCall, pos: SourcePos, function: str) -> bool:
+        """Whether the evidence left a choice for this (taken) pair: it is not proven and
+        another diagnostic on the line that it does not rule out stayed without a call."""
+        scored = self._score_taken(index, call, function)
+        if scored is None or scored[1]:
+            return False
+        if (pos.file, pos.line) in self.unplaced:
+            return True
+        for other in self.by_line.get((pos.file, pos.line), ()):
+            if other != index and not self.used[other] and self.diags[other].escaping:
+                rival = self._score(other, call, function)
+                if rival is not None and not rival[1]:
+                    return True
+        return False
+
+    def _score_taken(self, index: int, call: AllocCall, function: str) -> tuple[int, bool] | None:
+        self.used[index] = False
+        try:
+            return self._score(index, call, function)
+        finally:
+            self.used[index] = True
+
+    def on_line(self, pos: SourcePos, call: AllocCall, function: str) -> int | None:
+        """The best-scoring unused diagnostic on pos's line for `call` (the first of
+        equals in evaluation order)."""
+        best: tuple[int, int] | None = None
         for index in self.by_line.get((pos.file, pos.line), ()):
+            scored = self._score(index, call, function)
+            if scored is not None and (best is None or scored[0] > best[0]):
+                best = (scored[0], index)
+        return best[1] if best is not None else None
+
+    def callee_statement(self, call: AllocCall) -> _Diag | None:
+        """The escaping diagnostic at an inlined call's own line (the callee's) that it
+        may stand for, used or not: shared, never taken."""
+        family = entry_family(call.entry) or EntryFamily.OBJECT
+        for index in self.by_line.get((call.pos.file, call.pos.line), ()):
             item = self.diags[index]
-            if self.used[index] or item.construct not in allowed:
-                continue
-            if item.function and function and item.function != function:
-                continue
-            if item.escaping:
-                return index
-            if fallback is None:
-                fallback = index
-        return fallback
+            allowed = item.escaping and item.construct in explains(call.entry, family)
+            if allowed and agrees(item.shape, call_shape(call)) is not False:
+                return item
+        return None
 
     def in_function(self, family: EntryFamily, function: str, type_name: str) -> int | None:
         """For an inlined call: an unused escaping diagnostic of the caller naming its type."""
@@ -306,28 +588,50 @@ def join_sites(
     functions: Sequence[FunctionSpan] = (),
     types: Iterable[TypeInfo] = (),
     origin: Origin = "source",
+    source_line: SourceLine | None = None,
 ) -> list[Site]:
     """Sites of one package (or, with `package=None`, of calls from any package).
 
     `functions` and `types` come from the same compilation (PackageOutput); binary mode
-    passes calls only. The result is in no particular order: `analyze` sorts.
+    passes calls only. `source_line(file, line)` gives a line of the source, for the
+    evaluation order of its expressions (None: column order). The result is in no
+    particular order: `analyze` sorts.
     """
     known_types = {t.name: t for t in types}
     spans = _spans_by_short(functions)
-    matcher = _Matcher(_prepare(diagnostics, functions))
+    matcher = _Matcher(_prepare(diagnostics, functions), source_line, functions)
     sites: list[Site] = []
     pending_inlined: list[AllocCall] = []
 
+    by_line: dict[tuple[str, int, str], list[AllocCall]] = {}
     for call in calls:
-        family = entry_family(call.entry)
-        if family is None:
+        if entry_family(call.entry) is None:
             continue
-        function = short_function(call.function)
         if _is_inlined(call):
             pending_inlined.append(call)
             continue
-        found = matcher.take(matcher.on_line(call.pos, call.entry, family, function))
-        sites.append(_site(call, found, None, rules, package, known_types, origin))
+        key = (call.pos.file, call.pos.line, short_function(call.function))
+        by_line.setdefault(key, []).append(call)
+    paired: list[tuple[AllocCall, int | None]] = []
+    for (_, _, function), group in by_line.items():
+        placed = rules.version >= _PLACED_BOXES_SINCE
+        chosen = matcher.align(group, group[0].pos, function, placed)
+        if not placed and any(call.static_boxes for call in group):
+            matcher.unplaced.add((group[0].pos.file, group[0].pos.line))
+        for index in chosen:
+            matcher.take(index)
+        for call, index in zip(group, chosen, strict=True):
+            if index is None:
+                index = matcher.on_line(call.pos, call, function)
+                matcher.take(index)
+            paired.append((call, index))
+    for call, index in paired:
+        found = matcher.diags[index] if index is not None else None
+        site = _site(call, found, None, rules, package, known_types, origin)
+        function = short_function(call.function)
+        if index is not None and matcher.undecided(index, call, call.pos, function):
+            site = _undecided(site)
+        sites.append(site)
 
     for call in pending_inlined:
         family = entry_family(call.entry) or EntryFamily.OBJECT
@@ -335,18 +639,38 @@ def join_sites(
         if call.call_pos is not None:
             # The compiler's inlining tables place the call exactly: its diagnostic is
             # on that line or there is none (no guessing elsewhere in the function).
-            index = matcher.on_line(call.call_pos, call.entry, family, function)
+            index = matcher.on_line(call.call_pos, call, function)
         else:
             type_name = call.type.name if call.type is not None else ""
             index = matcher.in_function(family, function, type_name)
         found = matcher.take(index)
+        if found is None and call.call_pos is not None and _in_wrapper(call.call_pos):
+            # A method wrapper states nothing of its own: the wrapped method's statement
+            # about the same expression (in the callee, which the wrapper inlined) says
+            # why; the site stays in the wrapper.
+            stated = matcher.callee_statement(call)
+            site = _site(call, stated, call.pos, rules, package, known_types, origin)
+            sites.append(replace(site, pos=call.call_pos))
+            continue
         sites.append(_site(call, found, call.pos, rules, package, known_types, origin))
 
+    sites = _bounded_concatenations(sites)
     sites = _inherit_moved_slice_types(sites, rules)
     sites = _label_go_and_defer(sites)
     sites = _note_closure_copies(sites, functions)
     sites.extend(_unmatched(matcher, sites, spans, package, origin))
     return sites
+
+
+_UNDECIDED = Note(
+    NoteCode.PAIRING_UNDECIDED,
+    "the listing does not say which of this line's expressions this call is; "
+    "paired by evaluation order",
+)
+
+
+def _undecided(site: Site) -> Site:
+    return replace(site, notes=(*site.notes, _UNDECIDED))
 
 
 def join_package(package: PackageOutput, rules: model.AllocRules) -> list[Site]:
@@ -358,7 +682,28 @@ def join_package(package: PackageOutput, rules: model.AllocRules) -> list[Site]:
         package=package.import_path,
         functions=package.functions,
         types=package.types,
+        source_line=_SourceLines(package.dir),
     )
+
+
+class _SourceLines:
+    """Lines of the package's Go files, read once each when a line has several
+    diagnostics (the files are the compiled ones; one that cannot be read gives None)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.files: dict[str, list[str] | None] = {}
+
+    def __call__(self, file: str, line: int) -> str | None:
+        if file not in self.files:
+            path = os.path.join(self.directory, os.path.basename(file))
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    self.files[file] = handle.read().splitlines()
+            except OSError:
+                self.files[file] = None
+        lines = self.files[file]
+        return lines[line - 1] if lines is not None and 0 < line <= len(lines) else None
 
 
 def _site(
@@ -383,18 +728,36 @@ def _site(
         pos = call.call_pos or call.pos
     else:
         pos = call.pos
+    shaped = _shape_type(call, found, known_types) if call.type is None else None
+    if shaped is not None:
+        call = replace(call, type=shaped)
     if call.entry == "mallocgc" and found is not None and found.construct in _MAKES:
         estimate = predict_make_copy(call, found.diag, rules, known_types)
     else:
         estimate = predict_call(call, family, rules, known_types)
+    if call.entry == "makemap_small" and found is not None:
+        estimate = _with_first_insert(estimate, found.diag.subject, rules, known_types)
     notes = list(estimate.notes)
-    if found is not None and not found.escaping:
+    escapes = found.escaping if found is not None else None
+    elem = estimate.type.size if estimate.type is not None else None
+    spelled_bytes = _literal_bytes(found.diag.subject) if found is not None else None
+    buffer = stack_buffer(call, escapes, rules.version, elem_size=elem, literal_bytes=spelled_bytes)
+    if buffer is not None or escapes is not None:
+        # Whether a buffer was passed is known: the general remark does not apply.
+        notes = [n for n in notes if n.code != NoteCode.STRING_BUFFER]
+    if buffer is not None:
+        notes.append(Note(NoteCode.STACK_BUFFER, buffer.describe()))
+    elif found is not None and not found.escaping:
         text = f"{found.diag.subject} does not escape, yet it is heap-allocated"
         notes.append(Note(NoteCode.STACK_YET_HEAP, text))
     if inlined_from is not None and found is None and call.call_pos is None:
         text = "inlined; the call site in this function is not known"
         notes.append(Note(NoteCode.INLINED_CALL_UNKNOWN, text))
     diagnostic = found.diag if found is not None else None
+    fits = buffer is not None and buffer.fits
+    expr = _expr(found.diag) if found is not None else ""
+    if found is None and _in_wrapper(call.pos):
+        construct, expr = _wrapper(call, construct)
     return Site(
         pos=pos,
         package=package if package is not None else package_of(call.function),
@@ -407,11 +770,90 @@ def _site(
         prediction=estimate.main,
         origin=origin,
         extra=estimate.extra,
-        allocates=True,
+        allocates=not fits,
         notes=tuple(notes),
-        expr=_expr(found.diag) if found is not None else "",
+        expr=expr,
         inlined_from=inlined_from,
+        heap_above=buffer.limit_bytes if buffer is not None and not fits else None,
     )
+
+
+_SHAPED_ENTRIES = re.compile(
+    r"^(?:newobject|makeslice(?:64)?|growslice\w*|moveSlice(?!\w*NoScan)\w*|convT|convTnoptr)$"
+)
+_SHAPED_MAKE = re.compile(r"^make\(\[\](?P<elem>go\.shape\.[^,]+),")
+
+
+def _shape_type(
+    call: AllocCall, found: _Diag | None, known: dict[str, TypeInfo]
+) -> TypeInfo | None:
+    """In a generic function's shape instance the runtime gets its type from the
+    dictionary, which the listing does not show: the source (`make([]go.shape.int64, n)`)
+    or the instance's one type argument (`New[go.shape.int32]`) names it."""
+    if not _SHAPED_ENTRIES.match(call.entry):
+        return None
+    spelled = _SHAPED_MAKE.match(found.diag.subject) if found is not None else None
+    if spelled is not None:
+        name = spelled.group("elem")
+    else:
+        name = _single_type_argument(short_function(call.function))
+        if not name.startswith(SHAPE_PREFIX):
+            return None
+    layout = resolve_type(name.removeprefix(SHAPE_PREFIX), known)
+    return TypeInfo(name, layout.size, layout.ptrbytes) if layout is not None else None
+
+
+def _single_type_argument(function: str) -> str:
+    """`New[go.shape.[3]string]` -> `go.shape.[3]string`; "" without exactly one."""
+    start = function.find("[")
+    if start < 0 or not function.endswith("]"):
+        return ""
+    inside, depth = function[start + 1 : -1], 0
+    for char in inside:
+        depth += char in "[({"
+        depth -= char in "])}"
+        if char == "," and depth == 0:
+            return ""
+    return inside
+
+
+def _with_first_insert(
+    estimate: Estimate, subject: str, rules: model.AllocRules, known: dict[str, TypeInfo]
+) -> Estimate:
+    """A map made without a hint (makemap_small, which takes no type) gets its type from
+    the source and the object its first insert allocates: in `extra` for a literal with
+    entries (inserted at once), else named in the note."""
+    if subject.startswith("make("):
+        name = re.sub(r", \w+$", "", subject[len("make(") : -1])  # without a hint
+    else:
+        name = subject.split("{")[0]
+    first = first_insert(name, rules, known) if name.startswith("map[") else None
+    if first is None:
+        return estimate
+    typ = estimate.type or TypeInfo(name, 8, 8)
+    notes = tuple(n for n in estimate.notes if n.code != NoteCode.MAP_BUCKETS_LATER)
+    what = f"{first.requested_bytes}→{first.class_bytes} B"
+    if subject.startswith("map[") and not subject.endswith("{}"):
+        text = f"the literal's first entry allocates the first group/bucket ({what})"
+        note = Note(NoteCode.MAP_BUCKETS_LATER, text)
+        return replace(estimate, type=typ, extra=(*estimate.extra, first), notes=(*notes, note))
+    text = f"its first insert allocates the first group/bucket ({what})"
+    return replace(estimate, type=typ, notes=(*notes, Note(NoteCode.MAP_BUCKETS_LATER, text)))
+
+
+_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _literal_bytes(subject: str) -> int | None:
+    """The bytes of the string literals a concatenation's subject spells (None: none)."""
+    literals = _STRING_LITERAL.findall(subject)
+    if not literals:
+        return None
+    return sum(len(_unquote(text[1:-1]).encode()) for text in literals)
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{3}|.)", "_", text)
 
 
 _MAKES = frozenset({Construct.MAKE_SLICE, Construct.MAKE})
@@ -419,13 +861,60 @@ _MAKES = frozenset({Construct.MAKE_SLICE, Construct.MAKE})
 _MAKE_LITERAL = re.compile(r"^make\(\[\][^,]+, (?P<len>\d+)(?:, (?P<cap>\d+))?\)$")
 
 
+_RECEIVER = re.compile(
+    r"^\(\*(?P<type>[^)]+)\)\.(?P<method>\w+)$|^(?P<vtype>[^.(]+)\.(?P<vmethod>\w+)$"
+)
+
+
+def _wrapper(call: AllocCall, construct: Construct) -> tuple[Construct, str]:
+    """A call in a method wrapper the compiler made (`<autogenerated>:1`, no escape line
+    of its own): say whose wrapper it is; the receiver's type allocated there is the
+    receiver copied to the heap for a value method called through a pointer."""
+    method = short_function(call.function)
+    named = _RECEIVER.match(method)
+    if named is None:
+        return construct, f"the wrapper of {method}"
+    receiver = named.group("type") or named.group("vtype")
+    name = named.group("method") or named.group("vmethod")
+    if call.type is not None and bare_name(call.type.name) == bare_name(receiver):
+        return Construct.MOVED_TO_HEAP, f"the receiver, copied by the wrapper of {receiver}.{name}"
+    return construct, f"in the wrapper of {receiver}.{name}"
+
+
 def _expr(diag: EscapeDiagnostic) -> str:
-    return diag.subject
+    """The source expression a diagnostic is about; a compiler temporary is said as what
+    it is, never shown by its internal name (`.autotmp_3`, `~r0`, `F.func1#hash#`)."""
+    subject = _INLINE_HASH.sub("", diag.subject)
+    whole = _TEMPORARY_NAMES.get(subject[:2])
+    if whole is not None and _TEMPORARY.fullmatch(subject):
+        return whole
+    return _TEMPORARY.sub(lambda m: _TEMPORARY_PARTS[m.group(0)[:2]], subject)
+
+
+_INLINE_HASH = re.compile(r"#[^#]*#")
+_TEMPORARY = re.compile(r"\.autotmp_\d+|~[rRpb]\d+")
+_TEMPORARY_NAMES = {
+    ".a": "a temporary for a call's result",
+    "~r": "the function's result",
+    "~R": "a call's result",
+    "~p": "a parameter",
+    "~b": "a parameter",
+}
+_TEMPORARY_PARTS = {
+    ".a": "(temporary)",
+    "~r": "(result)",
+    "~R": "(call result)",
+    "~p": "(parameter)",
+    "~b": "(parameter)",
+}
 
 
 def _call_construct(call: AllocCall, family: EntryFamily, found: _Diag | None) -> Construct:
     if family != EntryFamily.OBJECT:
         return Construct(family.value)  # the other families are named as their construct
+    shape = call_shape(call)
+    if shape is not None and shape.kind == Kind.METHOD_VALUE:
+        return Construct.METHOD_VALUE
     if found is not None:
         # A bare mallocgc for `make(T, n)` of a defined slice type is make + copy.
         return _OBJECT_CONSTRUCT.get(found.construct, found.construct)
@@ -440,6 +929,43 @@ def _call_construct(call: AllocCall, family: EntryFamily, found: _Diag | None) -
 
 
 _OBJECT_CONSTRUCT = {Construct.INTERFACE: Construct.NEW, Construct.MAKE: Construct.MAKE_SLICE}
+
+
+def _bounded_concatenations(sites: list[Site]) -> list[Site]:
+    """A buffered concatenation whose operands are all bounded (literals, and
+    `string(r)` of a rune: at most 4 bytes, an `intstring` on the same line) and add up
+    to no more than the buffer never allocates (`string(comma) + "\\r\\n"`)."""
+    runes = {(s.function, s.pos.line, s.expr) for s in sites if s.entry == "intstring" and s.expr}
+    result = []
+    for site in sites:
+        if site.construct == Construct.STRING_CONCAT and site.heap_above is not None:
+            bound = 0
+            for operand in _operands(site.expr):
+                if operand[:1] == '"':
+                    bound += _literal_bytes(operand) or 0
+                elif (site.function, site.pos.line, operand) in runes:
+                    bound += 4
+                else:
+                    bound = site.heap_above + 1
+                    break
+            if bound <= site.heap_above:
+                buffer = StackBuffer(site.heap_above, "B", fits=True)
+                notes = tuple(n for n in site.notes if n.code != NoteCode.STACK_BUFFER)
+                note = Note(NoteCode.STACK_BUFFER, buffer.describe())
+                site = replace(site, allocates=False, heap_above=None, notes=(*notes, note))
+        result.append(site)
+    return result
+
+
+def _operands(subject: str) -> list[str]:
+    """The operands of a sum, split at its top-level ` + `."""
+    parts, begin = [], 0
+    for index, char, depth in scan(subject):
+        if char == "+" and depth == 0 and subject[index - 1 : index + 2] == " + ":
+            parts.append(subject[begin : index - 1])
+            begin = index + 2
+    parts.append(subject[begin:])
+    return parts
 
 
 def _inherit_moved_slice_types(sites: list[Site], rules: model.AllocRules) -> list[Site]:
@@ -519,7 +1045,7 @@ def _unmatched(
         if s.construct == Construct.MOVED_TO_HEAP and s.call is not None and s.type is None
     }
     for index, item in enumerate(matcher.diags):
-        if matcher.used[index] or not item.escaping:
+        if (matcher.used[index] and index not in matcher.no_call) or not item.escaping:
             continue
         diag = item.diag
         function = item.function

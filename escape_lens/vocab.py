@@ -26,6 +26,8 @@ class Construct(StrEnum):
     MAP = "map"
     CHAN = "chan"
     CLOSURE = "closure"
+    # `x.M` used as a value: a closure struct holding the receiver (`struct { F; R }`)
+    METHOD_VALUE = "method-value"
     INTERFACE = "interface"
     STRING_CONCAT = "string-concat"
     STRING_CONVERSION = "string-conversion"
@@ -105,6 +107,8 @@ class NoteCode(StrEnum):
     MAKE_COPY = "make-copy"
     SMALL_INTEGER = "small-integer"
     STRING_BUFFER = "string-buffer"
+    # the caller's stack buffer holds a short result: heap only above it, or never
+    STACK_BUFFER = "stack-buffer"
     POOLED_RECORD = "pooled-record"
     STACK_YET_HEAP = "stack-yet-heap"
     INLINED_CALL_UNKNOWN = "inlined-call-unknown"
@@ -112,6 +116,8 @@ class NoteCode(StrEnum):
     CLOSURE_COPIES = "closure-copies"
     # a heap profile recorded the site's call, never at a size the model predicts
     PROFILE_DISAGREES = "profile-disagrees"
+    # the listing could not tell which of a line's expressions a call is
+    PAIRING_UNDECIDED = "pairing-undecided"
     # escape lines with no allocation call behind them
     BATCHED = "batched"
     GENERIC_SHAPE = "generic-shape"
@@ -144,3 +150,5 @@ class FindingRule(StrEnum):
     UNUSED_SUPPRESSION = "EL005"
     SUPPRESSION_WITHOUT_REASON = "EL006"
     IMPROVEMENT = "EL007"
+    VANISHED_FUNCTION = "EL008"
+    UNMATCHED_PATTERN = "EL009"

@@ -2,7 +2,7 @@
 """Generate escape_lens/model/_tables.py from the Go runtime's own size-class tables.
 
 The Go runtime's size classes live in a generated file, `sizeclasses.go`, whose place and
-names changed over time (ALLOCATOR.md §3.1):
+names changed over time (docs/allocator.md §3):
 
     1.21-1.24  src/runtime/sizeclasses.go               class_to_size, size_to_class8, ...
     1.25+      src/internal/runtime/gc/sizeclasses.go   SizeClassToSize, SizeToSizeClass8, ...

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 import capstone
 
+from escape_lens import progress
 from escape_lens.binary.program import GoProgram, package_of
 from escape_lens.errors import BinaryFormatError, UsageError
 from escape_lens.records import AllocCall, FunctionSpan, GoToolchain, TypeInfo
@@ -69,7 +70,9 @@ def _read(path: str | os.PathLike[str], packages: Sequence[str] | None) -> Binar
         raise UsageError(
             f"{program.elf.path}: no function of the binary belongs to {' '.join(patterns)}"
         )
-    for found in program.iter_alloc_calls(functions):
+    line = progress.current()
+    for index, found in enumerate(program.iter_alloc_calls(functions)):
+        line.set(f"disassembling {len(functions)} functions: {index + 1} allocate so far")
         calls.extend(found.calls)
         spans.append(found.span)
         for info in found.types:

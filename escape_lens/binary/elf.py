@@ -25,6 +25,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
 from escape_lens.errors import BinaryFormatError
+from escape_lens.inputs import read_regular
 
 # e_machine -> GOARCH for the architectures binary mode can disassemble.
 SUPPORTED_MACHINES = {"EM_X86_64": "amd64", "EM_AARCH64": "arm64"}
@@ -185,16 +186,15 @@ def _check_extent(name: str, data: bytes) -> None:
             raise BinaryFormatError(truncated)
 
 
+# Larger than any Go program (a 64-bit ELF's sections could describe more; nothing
+# that big is read into memory).
+MAX_BINARY_BYTES = 1 << 32
+
+
 def open_elf(path: str | os.PathLike[str]) -> GoELF:
     """Read and check an ELF file; a clear `BinaryFormatError` for anything else."""
     name = os.fspath(path)
-    try:
-        with open(name, "rb") as handle:
-            data = handle.read()
-    except IsADirectoryError as exc:
-        raise BinaryFormatError(f"{name}: is a directory, not a binary") from exc
-    except OSError as exc:
-        raise BinaryFormatError(f"{name}: cannot read: {exc.strerror or exc}") from exc
+    data = read_regular(name, limit=MAX_BINARY_BYTES, what="Go binary", error=BinaryFormatError)
     if not data.startswith(b"\x7fELF"):
         raise BinaryFormatError(f"{name}: not an ELF binary (binary mode reads Linux ELF files)")
     _check_extent(name, data)

@@ -1,23 +1,7 @@
 """Go's PC/line table (`.gopclntab`, `runtime.pcHeader`): functions, PC -> file:line, inlining.
 
-The format (src/runtime/symtab.go, src/cmd/link/internal/ld/pcln.go), for the magics of
-Go 1.18 (0xfffffff0) and Go 1.20+ (0xfffffff1), which is every version escape-lens reads:
-
-    pcHeader   magic u32, pad u8 u8, minLC u8, ptrSize u8, nfunc int, nfiles uint,
-               textStart uintptr (unused, 0, since 1.27: use moduledata.text),
-               funcnameOffset, cuOffset, filetabOffset, pctabOffset, pclnOffset uintptr
-    functab    nfunc+1 pairs (entryoff u32, funcoff u32) at pclnOffset; funcoff is relative
-               to pclnOffset and points at a `_func`
-    _func      entryOff u32, nameOff i32, args i32, deferreturn u32, pcsp u32, pcfile u32,
-               pcln u32, npcdata u32, cuOffset u32, startLine i32 (1.20+), funcID u8,
-               flag u8, pad u8, nfuncdata u8, then pcdata u32[npcdata] (offsets into pctab),
-               funcdata u32[nfuncdata] (offsets from moduledata.gofunc, ~0 = none)
-    pcvalue    a stream of (zig-zag varint value delta, varint pc delta * minLC) pairs; the
-               value holds from the previous pc up to (not including) the new one
-               (`escape_lens.pcvalue`, shared with the object file reader)
-    inline     funcdata[FUNCDATA_InlTree] is an array of `inlinedCall` (funcID u8, pad 3,
-               nameOff i32, parentPc i32, startLine i32); pcdata[PCDATA_InlTreeIndex] maps a
-               pc to its innermost inlinedCall index (-1: not inlined)
+Reads the table of Go 1.18 (magic 0xfffffff0) and Go 1.20+ (0xfffffff1), which is every
+version escape-lens reads; its layout is in docs/binary.md#the-pcline-table.
 
 Invariants:
 - Nothing is decoded before it is asked for: `iter_functions` reads the 8-byte functab

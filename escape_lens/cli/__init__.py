@@ -9,14 +9,27 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import signal
 import sys
 from collections.abc import Sequence
 
 import click
 
-from escape_lens import __version__
+from escape_lens import __version__, progress
+from escape_lens.cli.lifecycle import (
+    drop_pending_output,
+    handle_stop_signals,
+    prepare_standard_streams,
+    signal_name,
+)
 from escape_lens.cli.logs import print_to_stderr
-from escape_lens.errors import EXIT_ERROR, EscapeLensError
+from escape_lens.errors import (
+    EXIT_ERROR,
+    EXIT_SIGNAL_BASE,
+    EscapeLensError,
+    Interrupted,
+    OutputError,
+)
 
 # command name -> module defining `command`; imported only when that command runs, so
 # `escape-lens sizeclass` does not pay for capstone or the HTML reporter.
@@ -51,16 +64,38 @@ class LazyGroup(click.Group):
 def cli() -> None:
     """See every heap allocation in Go code and what the Go runtime does with it.
 
-    Exit codes: 0 success, 1 findings (check, diff), 2 usage, input or toolchain error.
+    Exit codes: 0 success, 1 findings (check, diff), 2 usage, input or toolchain error,
+    128+N stopped by signal N (130 ^C, 143 SIGTERM, 141 the reader of stdout went away).
     """
+
+
+def entry() -> None:
+    """The `escape-lens` program: streams and signals set up, then `main` (see lifecycle)."""
+    prepare_standard_streams()
+    handle_stop_signals()
+    sys.exit(main())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    progress.configure("auto")  # until --quiet or --progress says otherwise
     print_to_stderr(verbose=False)  # commands with -v turn the commands on
     try:
         # Commands return their exit code (None means 0): `check` returns 1 on findings.
-        result = cli.main(args=args, prog_name="escape-lens", standalone_mode=False)
+        # Not `cli.main`: it turns a broken pipe into exit 1 and every interrupt into a
+        # bare Abort; those exit codes are ours to give.
+        with cli.make_context("escape-lens", args) as context:
+            result = cli.invoke(context)
+        sys.stdout.flush()  # a full disk or a closed stdout is found here, not at exit
+    except BrokenPipeError:
+        # The reader went away (`escape-lens ... | head`): not an error of ours; the
+        # status a shell gives a program that SIGPIPE stopped.
+        drop_pending_output()
+        return EXIT_SIGNAL_BASE + signal.SIGPIPE
+    except OutputError as error:
+        drop_pending_output()
+        _error_line(str(error))
+        return error.exit_code
     except EscapeLensError as error:
         _error_line(str(error))
         return error.exit_code
@@ -71,14 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except click.exceptions.Abort:
         _error_line("aborted")
-        return 130
+        return EXIT_SIGNAL_BASE + signal.SIGINT
+    except Interrupted as stop:
+        click.echo(f"escape-lens: interrupted ({signal_name(stop.signum)})", err=True)
+        return EXIT_SIGNAL_BASE + stop.signum
     except KeyboardInterrupt:
-        _error_line("interrupted")
-        return 130
-    except BrokenPipeError:
-        # The reader went away (`escape-lens ... | head`): not an error of ours.
-        sys.stderr.close()
-        return 0
+        click.echo("escape-lens: interrupted (SIGINT)", err=True)
+        return EXIT_SIGNAL_BASE + signal.SIGINT
     return result if isinstance(result, int) else 0
 
 

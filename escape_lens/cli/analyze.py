@@ -8,14 +8,16 @@ or bad input (a bad, truncated or non-heap `--profile` too). With `--profile` or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import click
 
+from escape_lens import progress
 from escape_lens.analyze import analyze_targets
 from escape_lens.cli.logs import print_to_stderr
-from escape_lens.cli.output import output_stream
+from escape_lens.cli.options import progress_options
+from escape_lens.cli.output import check_writable, output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.model import rules_for
 from escape_lens.profile import DEFAULT_SAMPLE
@@ -45,6 +47,7 @@ from escape_lens.vocab import ProfileSample
     metavar="PATTERN",
     help="With --binary: functions of these packages (default: the main module's).",
 )
+@progress_options
 @click.option(
     "--cross-check",
     is_flag=True,
@@ -102,10 +105,49 @@ def command(
 ) -> int:
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
     print_to_stderr(verbose)
-    reporter = _reporter(fmt, verbose, sort_by)  # before the build: a bad format fails at once
+    inputs = [*targets, *([binary] if binary else []), *profiles]
+    if output is not None:
+        check_writable(output, inputs)  # before the build
     _check_profile_options(targets, binary, profiles, bench, benchtime, sort_by)
     sample = ProfileSample(profile_sample)
     heap = read_profiles(list(profiles)) if profiles else None  # bad profiles fail first
+    reporters: list[Reporter] = []
+
+    def load_reporter() -> None:  # while go runs (a bad format still fails before the end)
+        if not reporters:
+            reporters.append(_reporter(fmt, verbose, sort_by))
+
+    with progress.running() as line:
+        if bench is not None:
+            report = _analyze_bench(targets[0], bench, benchtime, sample, go, load_reporter)
+        else:
+            report = _analyze(targets, go, tests, binary, packages, cross_check, load_reporter)
+        if heap is not None:
+            report = _join(report, heap, sample, binary)
+        load_reporter()
+        reporter = reporters[0]
+        if output is not None:  # on stdout the report and the line would interleave
+            line.set(f"writing {output}")
+            _write(report, reporter, output, inputs)
+    if binary is None:
+        _print_skipped(report)
+    _print_model_note(report)
+    if output is None:
+        _write(report, reporter, output, inputs)
+    if cross_check:
+        return _cross_check(report, list(targets))
+    return EXIT_OK
+
+
+def _analyze(
+    targets: Sequence[str],
+    go: str | None,
+    tests: bool,
+    binary: str | None,
+    packages: Sequence[str],
+    cross_check: bool,
+    while_building: Callable[[], None],
+) -> Report:
     if binary is not None:
         if targets or cross_check or tests:
             raise UsageError("--binary takes no TARGET, --tests or --cross-check")
@@ -118,18 +160,8 @@ def command(
             raise UsageError("--package only applies to --binary")
         if not targets:
             raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
-        if bench is not None:
-            report = _analyze_bench(targets[0], bench, benchtime, sample, go)
-        else:
-            report = analyze_targets(list(targets), go=go, tests=tests)
-        _print_skipped(report)
-    if heap is not None:
-        report = _join(report, heap, sample, binary)
-    _print_model_note(report)
-    _write(report, reporter, output)
-    if cross_check:
-        return _cross_check(report, list(targets))
-    return EXIT_OK
+        report = analyze_targets(list(targets), go=go, tests=tests, while_building=while_building)
+    return report
 
 
 def _check_profile_options(
@@ -162,10 +194,15 @@ def _join(report: Report, heap: HeapProfile, sample: ProfileSample, binary: str 
 
 
 def _analyze_bench(
-    target: str, pattern: str, benchtime: str, sample: ProfileSample, go: str | None
+    target: str,
+    pattern: str,
+    benchtime: str,
+    sample: ProfileSample,
+    go: str | None,
+    while_building: Callable[[], None],
 ) -> Report:
     """The package with its tests (benchmarks allocate too), joined to a benchmark run."""
-    report = analyze_targets([target], go=go, tests=True)
+    report = analyze_targets([target], go=go, tests=True, while_building=while_building)
 
     def join(path: str, bench_run: BenchRun) -> Report:
         joined = join_profile(report, read_profiles([path]), sample, bench_run.operations)
@@ -199,8 +236,8 @@ def _print_model_note(report: Report) -> None:
         click.echo(f"escape-lens: note: {note}", err=True)
 
 
-def _write(report: Report, reporter: Reporter, output: str | None) -> None:
-    with output_stream(output) as stream:
+def _write(report: Report, reporter: Reporter, output: str | None, inputs: list[str]) -> None:
+    with output_stream(output, inputs) as stream:
         reporter.render(report, stream)
 
 

@@ -7,8 +7,10 @@ import sys
 
 import click
 
+from escape_lens import progress
 from escape_lens.cli.logs import print_to_stderr
-from escape_lens.cli.output import write_output
+from escape_lens.cli.options import progress_options
+from escape_lens.cli.output import check_writable, write_output
 from escape_lens.errors import EXIT_OK
 from escape_lens.gate.run import run_check
 from escape_lens.reporters import check_reporter, formats
@@ -41,6 +43,7 @@ from escape_lens.reporters import check_reporter, formats
     metavar="PCT",
     help="Functions holding at least PCT (e.g. 1%) of the profiled bytes are hot.",
 )
+@progress_options
 def command(
     targets: tuple[str, ...],
     config_file: str | None,
@@ -60,19 +63,23 @@ def command(
     pass, 1 findings, 2 usage, configuration or toolchain error.
     """
     print_to_stderr(verbose)
-    result = run_check(
-        targets,
-        config_file=config_file,
-        baseline_file=baseline_file,
-        go=go,
-        profiles=profiles,
-        hot_share=hot_share,
-    )
+    inputs = [name for name in (config_file, baseline_file, *profiles) if name]
+    if output:
+        check_writable(output, inputs)
+    with progress.running():
+        result = run_check(
+            targets,
+            config_file=config_file,
+            baseline_file=baseline_file,
+            go=go,
+            profiles=profiles,
+            hot_share=hot_share,
+        )
     reporter = check_reporter(output_format)
     if output:
         buffer = io.StringIO()
         reporter.render_check(result, buffer)
-        write_output(buffer.getvalue(), output)
+        write_output(buffer.getvalue(), output, [*inputs, *result.inputs])
         if output_format != "text":
             check_reporter("text").render_check(result, sys.stdout)
     else:

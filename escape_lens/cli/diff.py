@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
-from escape_lens.cli.output import write_output
+from escape_lens.cli.output import check_writable, write_output
 from escape_lens.diff import diff_reports
-from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, ReportFormatError
+from escape_lens.errors import EXIT_FINDINGS, EXIT_OK
 from escape_lens.reporters import diff_reporter, formats
-from escape_lens.reporters.json_report import load_report
+from escape_lens.reporters.json_report import read_report
 
 
 @click.command("diff")
@@ -31,17 +31,15 @@ def command(old: str, new: str, output_format: str, output: str | None, exit_zer
 
     Exit 1 if a site is new or grew, else 0.
     """
+    if output is not None:
+        check_writable(output, (old, new))
     old_report, new_report = _load(old), _load(new)
     result = diff_reports(old_report, new_report)
     buffer = io.StringIO()
     diff_reporter(output_format).render_diff(old_report, new_report, result, buffer)
-    write_output(buffer.getvalue(), output)
+    write_output(buffer.getvalue(), output, (old, new))
     return EXIT_FINDINGS if result.regressed and not exit_zero else EXIT_OK
 
 
 def _load(path: str) -> Any:
-    try:
-        with open(path, encoding="utf-8") as stream:
-            return load_report(stream, path)
-    except OSError as exc:
-        raise ReportFormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return read_report(path)

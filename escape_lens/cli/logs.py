@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from escape_lens import progress
 from escape_lens.log import COMMANDS, LOGGER
 
 
@@ -19,6 +20,7 @@ class _StderrHandler(logging.Handler):
         self.verbose = False
 
     def emit(self, record: logging.LogRecord) -> None:
+        progress.current().clear()  # the line comes back after the message
         if record.name == COMMANDS.name:
             if self.verbose:
                 sys.stderr.write(record.getMessage() + "\n")

@@ -1,44 +1,82 @@
 """Writing a command's output where the user asked: stdout, or the one file named by -o.
 
-A file is written whole or not at all: the output goes to a temporary file beside it,
-which replaces the file only once everything is written (a failure, an interrupt or a
-full disk leaves the old file as it was, and no temporary file behind). It streams, so
-a large report (`analyze std --format json`, 80 MB) is never held twice in memory. A
-path that exists and is not a regular file (`/dev/null`, a FIFO, `/dev/stdout`) is
-written in place: it cannot be replaced, and must not be.
+Invariants:
+- A file is written whole or not at all: the output goes to a temporary file beside it,
+  which replaces the file only once everything is written (a failure, an interrupt or a
+  full disk leaves the old file as it was, and no temporary file behind). It streams,
+  so a large report (`analyze std --format json`, 80 MB) is never held twice in memory.
+- Never over what the run reads or what Go owns: an input of the run (a target file,
+  a report given to `diff`, the baseline or configuration `check` read), a Go source
+  file (`*.go`) or a module file (`go.mod`, `go.sum`, `go.work`, `go.work.sum`) is
+  refused with one line, also when reached through a symbolic link.
+- Permissions are the file's own: a file the user may not write (0444) is refused, not
+  replaced behind its back; a replaced file keeps its mode.
+- A symbolic link is written through: the file it names is replaced, the link stays.
+- A path that exists and is not a regular file (`/dev/null`, a FIFO, `/dev/stdout`) is
+  written in place (it cannot be replaced, and must not be); a FIFO nobody reads is
+  refused at once instead of waiting for a reader.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import TextIO, cast
 
 from escape_lens.errors import UsageError
 
+GO_OWNED = frozenset({"go.mod", "go.sum", "go.work", "go.work.sum"})
+
+
+def check_writable(output: str, inputs: Iterable[str] = ()) -> str:
+    """The file that writing `output` replaces (a link resolved); UsageError if refused."""
+    target = os.path.realpath(output)
+    for name in {output, target}:
+        base = os.path.basename(name)
+        if base.endswith(".go") or base in GO_OWNED:
+            raise UsageError(f"refusing to write over {output}: a Go source or module file")
+    for path in inputs:
+        if _same_file(target, path):
+            raise UsageError(f"refusing to write over {output}: it is an input of this run")
+    if os.path.lexists(target) and not os.access(target, os.W_OK):
+        raise UsageError(f"cannot write {output}: permission denied")
+    return target
+
+
+def _same_file(target: str, path: str) -> bool:
+    if not path:
+        return False
+    try:
+        return os.path.samefile(target, path)
+    except OSError:
+        return os.path.realpath(path) == target
+
 
 @contextlib.contextmanager
-def output_stream(output: str | None) -> Iterator[TextIO]:
+def output_stream(output: str | None, inputs: Iterable[str] = ()) -> Iterator[TextIO]:
     """A text stream for the command's output; the file is in place when the block ends."""
     if output is None:
         yield sys.stdout
         sys.stdout.flush()
         return
-    path = Path(output)
+    target = check_writable(output, inputs)
     try:
-        if path.exists() and not path.is_file():
-            with path.open("w", encoding="utf-8") as special:
+        if os.path.lexists(target) and not os.path.isfile(target):
+            with _open_special(target) as special:
                 yield special
             return
         temporary = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed before the replace)
             "w",
             encoding="utf-8",
-            dir=path.parent,
-            prefix=f".{path.name}.",
+            errors="surrogateescape",
+            dir=os.path.dirname(target),
+            prefix=f".{os.path.basename(target)}.",
             suffix=".tmp",
             delete=False,
         )
@@ -47,8 +85,8 @@ def output_stream(output: str | None) -> Iterator[TextIO]:
     try:
         with temporary:
             yield cast(TextIO, temporary)
-        os.chmod(temporary.name, _mode_for(path))
-        os.replace(temporary.name, path)
+        os.chmod(temporary.name, _mode_for(target))
+        os.replace(temporary.name, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temporary.name)
@@ -57,17 +95,32 @@ def output_stream(output: str | None) -> Iterator[TextIO]:
         raise
 
 
-def _mode_for(path: Path) -> int:
+def _open_special(path: str) -> TextIO:
+    """A device or FIFO opened for writing; a FIFO without a reader fails (ENXIO) rather
+    than blocking, and a directory fails (EISDIR)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise UsageError(f"cannot write {path}: a FIFO that nothing reads") from exc
+        raise
+    if stat.S_ISFIFO(os.fstat(fd).st_mode):
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
+    return open(fd, "w", encoding="utf-8", errors="surrogateescape")
+
+
+def _mode_for(path: str) -> int:
     """The file's own mode if it exists, else what a plain open() would have given it."""
     try:
-        return path.stat().st_mode & 0o7777
+        return os.stat(path).st_mode & 0o7777
     except OSError:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_output(text: str, output: str | None, inputs: Iterable[str] = ()) -> None:
     """Write `text` whole (see the module docstring)."""
-    with output_stream(output) as stream:
+    with output_stream(output, inputs) as stream:
         stream.write(text)

@@ -22,6 +22,5 @@ Invariants:
 - Exit code: 1 if any finding has level `error`, else 0 (warnings and notes never fail).
   A build in which a target package does not compile is not judged (BuildError, exit 2):
   its sites would look gone.
-
-Rule ids and the result records live in `escape_lens.findings`.
+Rule ids and result records: `escape_lens.findings`; what users see: docs/check.md.
 """

@@ -11,18 +11,18 @@ Invariants:
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from escape_lens.errors import ConfigError, ReportFormatError
+from escape_lens.errors import ReportFormatError
 from escape_lens.gate.config import Config
 from escape_lens.gate.directives import Directives
 from escape_lens.gate.hotpaths import HotPaths, hot_sites
+from escape_lens.inputs import MAX_REPORT_BYTES, read_text
 from escape_lens.records import Report
-from escape_lens.reporters.json_report import dumps, report_from_dict, report_to_dict
+from escape_lens.reporters.json_report import parse_json, report_from_dict, report_to_dict
+from escape_lens.reporters.json_text import dumps
 
 KIND = "baseline"
 
@@ -49,26 +49,10 @@ def render_baseline(report: Report, config: Config, directives: Directives) -> s
 
 
 def load_baseline(path: str) -> Report:
-    try:
-        with open(path, encoding="utf-8") as stream:
-            data = json.load(stream)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read baseline: {exc.strerror or exc}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ReportFormatError(f"{path}: baseline is not JSON ({exc})") from exc
+    """The baseline in `path`; any file that is not one is an error (exit 2), never "no
+    baseline": a gate that cannot read what it compares against must not pass."""
+    text = read_text(path, limit=MAX_REPORT_BYTES, what="baseline", error=ReportFormatError)
+    data = parse_json(text, path)
     if not isinstance(data, Mapping):
         raise ReportFormatError(f"{path}: not an escape-lens baseline")
-    return report_from_dict(data, os.path.relpath(path))
-
-
-def write_baseline(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise ConfigError(f"{path}: directory {directory} does not exist")
-    temporary = f"{path}.tmp"
-    try:
-        with open(temporary, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot write the baseline: {exc.strerror or exc}") from exc
+    return report_from_dict(data, path)

@@ -26,13 +26,14 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from escape_lens.errors import ConfigError
+from escape_lens.errors import ConfigError, TargetError
 from escape_lens.gonames import enclosing_function, without_type_args
-from escape_lens.toolchain.targets import find_go_mod
+from escape_lens.inputs import MAX_CONFIG_BYTES, read_text
+from escape_lens.toolchain.targets import find_go_mod, reject_flag
 from escape_lens.vocab import AllocPath
 
 CONFIG_NAME = "escape-lens.toml"
@@ -40,6 +41,9 @@ PYPROJECT = "pyproject.toml"
 DEFAULT_BASELINE = "escape-lens.baseline.json"
 # the paths a budget may forbid (`none`, a zero-byte request, takes nothing)
 PATHS = tuple(path for path in AllocPath if path != AllocPath.NONE)
+# What a hot or budget pattern that matches no function is: a failing finding (the
+# default: a gate guarding nothing must not pass), or a warning.
+UNMATCHED = ("error", "warning")
 
 _PATTERN_CHARS = re.compile(r"^[\w.~+\-/*()\[\],]+$")
 
@@ -50,6 +54,7 @@ class FunctionPattern:
 
     text: str
     regex: re.Pattern[str]
+    line: int = 0  # where the configuration file names it (0: not from a file)
 
     @classmethod
     def parse(cls, text: str) -> FunctionPattern:
@@ -146,10 +151,16 @@ class Config:
     tests: bool = False
     profiles: tuple[str, ...] = ()  # heap profiles, relative to base (profile/hot.py)
     hot_share: str = ""  # "1%": functions holding that share of the profile are hot
+    unmatched_patterns: str = "error"
 
     @property
     def baseline_path(self) -> str:
         return os.path.join(self.base, self.baseline or DEFAULT_BASELINE)
+
+    @property
+    def file(self) -> str:
+        """The configuration file's absolute path ("" for defaults)."""
+        return os.path.join(self.base, os.path.basename(self.path)) if self.path else ""
 
     def is_hot_name(self, function: str) -> bool:
         patterns = (*self.hot, *(b.pattern for b in self.budgets))
@@ -170,7 +181,9 @@ def find_config(start: str) -> tuple[str, tuple[str, ...]] | None:
         here = here.parent
     for directory in (here, *here.parents):
         candidate = directory / CONFIG_NAME
-        if candidate.is_file():
+        if os.path.lexists(candidate):
+            # Whatever it is (a FIFO, a link to /dev/zero, a directory): the file meant
+            # to configure this run, so an error if unreadable, never silently skipped.
             return str(candidate), ()
         pyproject = directory / PYPROJECT
         if pyproject.is_file() and _has_tool_table(pyproject):
@@ -182,19 +195,22 @@ def find_config(start: str) -> tuple[str, tuple[str, ...]] | None:
 
 def _has_tool_table(path: Path) -> bool:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = read_text(path, limit=MAX_CONFIG_BYTES, what="pyproject.toml", error=ConfigError)
+    except ConfigError:
+        return False  # not a readable file at all: not one that configures us
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError):
         # A broken pyproject.toml that may not even be ours: only an error if it is used.
-        return "[tool.escape-lens" in path.read_text(encoding="utf-8", errors="replace")
+        return "[tool.escape-lens" in text
     return isinstance(data.get("tool"), dict) and "escape-lens" in data["tool"]
 
 
 def load_config(explicit: str | None, start: str) -> Config:
     """The configuration for a run: `explicit` (--config) or the one found from `start`."""
     if explicit is not None:
-        if not os.path.isfile(explicit):
-            what = "a directory, not a" if os.path.isdir(explicit) else "no such"
-            raise ConfigError(f"{explicit}: {what} configuration file")
+        if not os.path.lexists(explicit):
+            raise ConfigError(f"{explicit}: no such configuration file")
         table: tuple[str, ...] = ()
         if os.path.basename(explicit) == PYPROJECT:
             table = ("tool", "escape-lens")
@@ -210,10 +226,7 @@ def load_config(explicit: str | None, start: str) -> Config:
 
 def parse_config_file(path: str, table: tuple[str, ...] = ()) -> Config:
     shown = _display(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{shown}: cannot read: {exc}") from exc
+    text = read_text(path, limit=MAX_CONFIG_BYTES, what="configuration", error=ConfigError)
     return parse_config_text(text, shown, os.path.dirname(os.path.abspath(path)), table)
 
 
@@ -232,6 +245,7 @@ _TOP_KEYS = {
     "tests": "a boolean",
     "profile": "a list of heap profile paths",
     "hot-share": 'a share of the profiled bytes, like "1%"',
+    "unmatched-patterns": f"one of {', '.join(repr(v) for v in UNMATCHED)}",
 }
 _BUDGET_KEYS = {
     "function": "a function pattern",
@@ -252,6 +266,8 @@ def parse_config_text(text: str, source: str, base: str, table: tuple[str, ...] 
         line = match.group(1) if match else "1"
         reason = message[: match.start()].strip() if match else message
         raise ConfigError(f"{source}:{line}: invalid TOML: {reason}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{source}: invalid TOML: nested too deeply") from exc
     lines = _KeyLines(text)
     data: Any = document
     for name in table:
@@ -282,7 +298,15 @@ class _Validator:
         if not isinstance(baseline, str) or ("baseline" in data and not baseline):
             self.fail(("baseline",), f"must be {_TOP_KEYS['baseline']}")
         hot = tuple(self.pattern(("hot",), p) for p in self.string_list(data, "hot"))
+        unmatched = data.get("unmatched-patterns", "error")
+        if unmatched not in UNMATCHED:
+            self.fail(("unmatched-patterns",), f"must be {_TOP_KEYS['unmatched-patterns']}")
         targets = tuple(self.string_list(data, "targets"))
+        for target in targets:
+            try:
+                reject_flag(target)
+            except TargetError as exc:
+                self.fail(("targets",), str(exc), target)
         tests = data.get("tests", False)
         if not isinstance(tests, bool):
             self.fail(("tests",), f"must be {_TOP_KEYS['tests']}")
@@ -301,6 +325,7 @@ class _Validator:
             tests=tests,
             profiles=profiles,
             hot_share=hot_share,
+            unmatched_patterns=unmatched,
         )
 
     def profile_keys(self, data: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
@@ -327,10 +352,11 @@ class _Validator:
 
     def pattern(self, key: tuple[str | int, ...], text: str) -> FunctionPattern:
         try:
-            return FunctionPattern.parse(text)
+            pattern = FunctionPattern.parse(text)
         except ValueError as exc:
             self.fail(key, f"invalid pattern {text!r}: {exc}", text)
             raise AssertionError("unreachable") from exc
+        return replace(pattern, line=self.lines.line_of((*self.table, *key), text))
 
     def budget(self, index: int, data: Mapping[str, Any]) -> Budget:
         key: tuple[str | int, ...] = ("budget", index)

@@ -11,17 +11,23 @@ Invariants:
   at the start of a comment, without a space (Go's directive convention), so prose that
   mentions `escape-lens:allow` inside a sentence is not a directive.
 - Paths are relative to the report root (the module root), as site positions are.
+- The gate scans exactly the files the build compiled (`scan_files`, from go list):
+  a file a build constraint excludes declares nothing and marks nothing hot.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from escape_lens.errors import ConfigError
+from escape_lens.inputs import MiB, read_regular
 from escape_lens.records import Report
+
+MAX_SOURCE_BYTES = 64 * MiB
 
 _HOT_RE = re.compile(r"^\s*//escape-lens:hot(?:\s.*)?$")
 _ALLOW_RE = re.compile(r"//escape-lens:allow(?=\s|$)(.*)$")
@@ -161,6 +167,30 @@ def scan_report(report: Report, *, tests: bool = False) -> Directives:
     return scan_dirs(report.root, package_dirs(report), tests=tests)
 
 
+def _read_source(path: str) -> str | None:
+    """A Go file's text; None for what is not a regular file of a sane size (a FIFO or a
+    link to /dev/zero must not hang the scan)."""
+    try:
+        data = read_regular(path, limit=MAX_SOURCE_BYTES, what="Go source", error=ConfigError)
+    except ConfigError:
+        return None
+    return data.decode("utf-8", "replace")
+
+
+def scan_files(root: str, files: Mapping[str, Sequence[str]]) -> Directives:
+    """The directives of exactly `files` (import path -> absolute paths of the files the
+    build compiled): a file excluded by a build constraint declares nothing, and a
+    file is read only if it is a regular one, up to a size no Go source reaches."""
+    parts = []
+    for package, paths in sorted(files.items()):
+        for path in paths:
+            text = _read_source(path)
+            if text is None:
+                continue  # go compiled it a moment ago; gone or replaced since
+            parts.append(scan_source(text, os.path.relpath(path, root), package))
+    return merge(parts)
+
+
 def scan_dirs(root: str, dirs: Mapping[str, str], *, tests: bool = False) -> Directives:
     parts = []
     for directory, package in sorted(dirs.items()):
@@ -173,9 +203,8 @@ def scan_dirs(root: str, dirs: Mapping[str, str], *, tests: bool = False) -> Dir
             if not name.endswith(".go") or (name.endswith("_test.go") and not tests):
                 continue
             path = os.path.join(absolute, name)
-            try:
-                text = Path(path).read_text(encoding="utf-8", errors="replace")
-            except OSError:
+            text = _read_source(path)
+            if text is None:
                 continue
             parts.append(scan_source(text, os.path.join(directory, name), package))
     return merge(parts)

@@ -7,14 +7,15 @@ what is judged and `escape_lens.findings` for the rules.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from escape_lens.diff import compare, match_sites, path_of
-from escape_lens.findings import CheckResult, Finding, describe_site
+from escape_lens.findings import CheckResult, Finding, Level, describe_site
 from escape_lens.gate.config import Config
 from escape_lens.gate.directives import Directives
 from escape_lens.gate.hotpaths import HotPaths, hot_sites
-from escape_lens.gonames import qualified_name
+from escape_lens.gonames import qualified_name, without_type_args
 from escape_lens.model.explain import describe_cost
 from escape_lens.records import Report, Site, SourcePos
 from escape_lens.vocab import AllocPath, FindingRule
@@ -43,9 +44,13 @@ def evaluate(
             "no hot functions: list patterns under `hot` in escape-lens.toml or mark "
             "functions with //escape-lens:hot"
         )
-    notes += _unmatched_patterns(report, config, directives)
+    findings += _unmatched_patterns(report, config, directives)
     if baseline is not None:
         old = [s for s in baseline.sites if s.allocates and hot.is_hot(s)]
+        present = _present_functions(report, directives, hot)
+        vanished = [s for s in old if hot.function_of(s) not in present]
+        findings += _vanished_findings(vanished, report, hot)
+        old = [s for s in old if hot.function_of(s) in present]
         findings += _baseline_findings(old, judged, accepted, hot)
         if baseline.toolchain.version.minor_version != report.toolchain.version.minor_version:
             notes.append(
@@ -68,18 +73,70 @@ def evaluate(
     )
 
 
-def _unmatched_patterns(report: Report, config: Config, directives: Directives) -> list[str]:
-    """A pattern that names no function of the build is most likely a typo: a gate that
-    silently guards nothing is worse than no gate, so say so."""
+def _unmatched_patterns(report: Report, config: Config, directives: Directives) -> list[Finding]:
+    """A pattern that names no function of the build is most likely a typo, or names a
+    function that was renamed or moved: a gate that silently guards nothing is worse
+    than no gate (EL009, at the pattern's line in the configuration)."""
     names = set(directives.declared)
     names.update(qualified_name(s.package, s.function) for s in report.sites)
-    patterns = [(p, f"hot pattern {p.text!r}") for p in config.hot]
-    patterns += [(b.pattern, f"budget pattern {b.pattern.text!r}") for b in config.budgets]
+    patterns = [(p, p.line, f"hot pattern {p.text!r}") for p in config.hot]
+    patterns += [(b.pattern, b.line, f"budget pattern {b.pattern.text!r}") for b in config.budgets]
+    where = os.path.relpath(config.file, report.root) if config.file and report.root else ""
+    severity: Level = "warning" if config.unmatched_patterns == "warning" else "error"
     return [
-        f"{what} ({config.path}) matches no function of the checked packages"
-        for pattern, what in patterns
+        Finding(
+            FindingRule.UNMATCHED_PATTERN,
+            f"{what} matches no function of the checked packages: it guards nothing",
+            SourcePos(where or config.path, line, 0),
+            severity=severity,
+        )
+        for pattern, line, what in patterns
         if not any(pattern.matches(name) for name in names)
     ]
+
+
+def _present_functions(report: Report, directives: Directives, hot: HotPaths) -> set[str]:
+    """The functions of the build, as `HotPaths.function_of` names them: declared in a
+    compiled file, or holding a site (package initialisers and their closures, which no
+    `func` line declares, belong to a package of the build)."""
+    present = {hot.function_of(s) for s in report.sites}
+    present.update(without_type_args(name) for name in directives.declared)
+    for package in report.packages:
+        present.update((f"{package}.init", f"{package}.glob."))
+    return present
+
+
+def _vanished_findings(sites: Sequence[Site], report: Report, hot: HotPaths) -> list[Finding]:
+    """One EL008 per hot function of the baseline that is not in the build, at its first
+    baseline site: its allocations would otherwise read as improvements."""
+    by_function: dict[str, list[Site]] = {}
+    for site in sites:
+        by_function.setdefault(hot.function_of(site), []).append(site)
+    findings = []
+    for function, gone in sorted(by_function.items()):
+        first = min(gone, key=lambda s: s.pos)
+        if first.package in report.packages:
+            why = (
+                f"is no longer declared in {first.package} (renamed, moved, or its file "
+                "excluded by a build constraint?)"
+            )
+        else:
+            why = (
+                f"is not in the build: package {first.package} is not (excluded by a build "
+                "constraint, renamed or moved?)"
+            )
+        findings.append(
+            Finding(
+                FindingRule.VANISHED_FUNCTION,
+                f"hot function {function} {why}; {len(gone)} baseline heap "
+                f"site{'s' if len(gone) != 1 else ''} no longer checked; run `escape-lens "
+                "baseline` if that is intended",
+                first.pos,
+                function,
+                first,
+            )
+        )
+    return findings
 
 
 def _suppression_findings(report: Report, directives: Directives) -> list[Finding]:

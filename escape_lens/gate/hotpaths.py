@@ -19,6 +19,10 @@ class HotPaths:
         self.config = config
         self.marked = directives.hot_functions
 
+    def any_configured(self) -> bool:
+        """Whether anything at all is hot: a pattern, a budget or a directive."""
+        return bool(self.config.hot or self.config.budgets or self.marked)
+
     def function_of(self, site: Site) -> str:
         """The site's function as patterns see it: qualified, enclosing, no type args."""
         return enclosing_names(qualified_name(site.package, site.function))[-1]

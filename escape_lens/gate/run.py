@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from escape_lens.analyze import analyze_targets
-from escape_lens.errors import BuildError, UsageError
+from escape_lens.errors import BuildError, ConfigError, UsageError
 from escape_lens.findings import CheckResult
 from escape_lens.gate.baseline import load_baseline
 from escape_lens.gate.config import Config, load_config
-from escape_lens.gate.directives import Directives, scan_report
+from escape_lens.gate.directives import Directives, scan_files
 from escape_lens.gate.evaluate import evaluate
 from escape_lens.gate.profile_hot import with_profile_hot
 from escape_lens.records import Report
+from escape_lens.toolchain.golist import source_files
 from escape_lens.toolchain.targets import in_one_module
 
 
@@ -74,7 +75,8 @@ def analyse(
         reason = (broken.reason.strip().splitlines() or ["?"])[0]
         more = f" (and {len(report.skipped) - 1} more)" if len(report.skipped) > 1 else ""
         raise BuildError(f"{broken.package} does not compile: {reason}{more}")
-    directives = scan_report(report, tests=config.tests)
+    files = source_files(report.toolchain.path, report.packages, cwd=run_in, tests=config.tests)
+    directives = scan_files(report.root, files)
     report, config = with_profile_hot(report, config, profiles, hot_share)
     return Analysed(report, config, directives)
 
@@ -103,19 +105,30 @@ def run_check(
     profiles: Sequence[str] = (),
     hot_share: str | None = None,
 ) -> CheckResult:
-    """`escape-lens check`: a missing `--baseline FILE` is an error, a missing configured
-    or default baseline means "budgets only"."""
+    """`escape-lens check`. The baseline is `--baseline FILE`, else the configuration's
+    `baseline`, else the default path. Only the default path may be missing ("budgets
+    only": a project that has not made one yet); a named one that is missing, and any
+    that exists but cannot be read as a baseline (a directory, a link to /dev/zero, too
+    big, not a report), is an error: the gate never passes on a baseline it did not read.
+    """
     analysed = analyse(
         targets, config_file=config_file, go=go, cwd=cwd, profiles=profiles, hot_share=hot_share
     )
-    if baseline_file is not None:
-        if not os.path.isfile(baseline_file):
-            raise UsageError(f"{baseline_file}: no such baseline file")
-        path = baseline_file
-    else:
-        path = analysed.config.baseline_path
-    baseline = load_baseline(path) if os.path.isfile(path) else None
+    config = analysed.config
+    path = baseline_file if baseline_file is not None else config.baseline_path
     shown = os.path.relpath(path, cwd or os.getcwd())
     if shown.startswith(".."):
         shown = os.path.abspath(path)
-    return evaluate(analysed.report, analysed.config, analysed.directives, baseline, shown)
+    baseline = None
+    if os.path.lexists(path):
+        baseline = load_baseline(path)
+    elif baseline_file is not None:
+        raise UsageError(f"{baseline_file}: no such baseline file")
+    elif config.baseline:
+        raise ConfigError(
+            f"{shown}: no such baseline file (named by `baseline` in {config.path}; "
+            "run `escape-lens baseline` to make it)"
+        )
+    result = evaluate(analysed.report, analysed.config, analysed.directives, baseline, shown)
+    read = tuple(p for p in (analysed.config.path, path if baseline is not None else "") if p)
+    return replace(result, inputs=read)

@@ -1,13 +1,15 @@
 """The allocator model: what the Go runtime does with one heap allocation, per Go version.
 
 `rules_for` turns a Go version and its GOEXPERIMENT setting into `AllocRules`; `predict`
-applies them to one request (ALLOCATOR.md §1-7); the construct helpers say which requests
-a construct makes (§8-9). The size-class tables are generated (`_tables.py`).
+applies them to one request (docs/allocator.md §2-7); the construct helpers say which
+requests a construct makes (docs/allocator.md §8-11). The size-class tables are generated
+(`_tables.py`).
 """
 
 from escape_lens.model.constructs import (
     chan_objects,
     class_of_specialized_entry,
+    first_insert_objects,
     growslice_request,
     hchan_size,
     map_objects,
@@ -21,6 +23,7 @@ __all__ = [
     "AllocRules",
     "chan_objects",
     "class_of_specialized_entry",
+    "first_insert_objects",
     "growslice_request",
     "hchan_size",
     "map_objects",

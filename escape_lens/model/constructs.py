@@ -1,8 +1,8 @@
 """What the runtime entry points behind Go constructs ask the allocator for.
 
-Each function answers "which mallocgc requests does this construct make" (ALLOCATOR.md
-§8-9); `predict` then says what the allocator does with each request. Objects are
-`(bytes, pointerful)` pairs in the order the runtime allocates them.
+Each function answers "which mallocgc requests does this construct make"
+(docs/allocator.md §8-11); `predict` then says what the allocator does with each
+request. Objects are `(bytes, pointerful)` pairs in the order the runtime allocates them.
 """
 
 from __future__ import annotations
@@ -114,6 +114,15 @@ def _group(key: tuple[int, bool], elem: tuple[int, bool]) -> tuple[int, bool]:
     align = max(_align_of(key[0]), _align_of(elem[0]))
     slot = _align_up(_align_up(key[0], _align_of(elem[0])) + elem[0], align)
     return _align_up(8 + _SLOTS * slot, 8), key[1] or elem[1]
+
+
+def first_insert_objects(
+    key_size: int, key_pointers: bool, elem_size: int, elem_pointers: bool, rules: AllocRules
+) -> list[tuple[int, bool]]:
+    """What the first insert into a map made without a hint (makemap_small) allocates:
+    its first bucket (classic: `newobject(t.Bucket)`) or group (swiss: `newarray(group, 1)`)."""
+    key, elem = _stored(key_size, key_pointers), _stored(elem_size, elem_pointers)
+    return [_group(key, elem) if rules.swiss_maps else _bucket(key, elem)]
 
 
 def _classic_buckets(hint: int, bucket: tuple[int, bool], rules: AllocRules) -> tuple[int, int]:

@@ -1,8 +1,8 @@
 """Which allocator rules a Go version (and its GOEXPERIMENT setting) runs with.
 
-The size-class table itself never changed between go1.21 and go1.27 (ALLOCATOR.md §3);
-everything that did change is a flag here, decided once from the version and the
-experiments (ALLOCATOR.md §2), so the model code never compares versions itself.
+The size-class table itself never changed between go1.21 and go1.27 (docs/allocator.md
+§3); everything that did change is a flag here, decided once from the version and the
+experiments (docs/allocator.md §1), so the model code never compares versions itself.
 
 Experiments only count where the version has them: `noallocheaders` only on 1.22,
 `greenteagc` from 1.25, `sizespecializedmalloc` from 1.26, `noswissmap` on 1.24-1.25.

@@ -1,6 +1,6 @@
 """What the Go runtime does with one heap request: path, size class, span, waste.
 
-This is ALLOCATOR.md §1 as code. The invariants, which the property tests check:
+This is docs/allocator.md §2-7 as code. The invariants, which the property tests check:
 
 - Paths. size 0 allocates nothing ("none"). A pointer-free request under 16 bytes is
   "tiny": it is packed into a shared 16-byte block of size class 2 (span class 5). Up to
@@ -60,7 +60,7 @@ def class_pages(size_class: int) -> int:
 
 
 def objects_per_span(size_class: int, noscan: bool, rules: AllocRules) -> int:
-    """`nelems` of `(*mheap).initSpan` for a span of this class (ALLOCATOR.md §6)."""
+    """`nelems` of `(*mheap).initSpan` for a span of this class (docs/allocator.md §6)."""
     if size_class == 0:
         return 1
     elem = t.CLASS_TO_SIZE[size_class]

@@ -228,7 +228,7 @@ def run_program(
     with tempfile.TemporaryDirectory(prefix="escape-lens-measure-") as tmp:
         binary = Path(tmp) / "measure"
         run(
-            [toolchain.path, "build", "-o", str(binary), package],
+            [toolchain.path, "build", "-o", str(binary), "--", package],
             cwd=str(source),
             env=env,
             timeout=BUILD_TIMEOUT,

@@ -1,50 +1,28 @@
 """Functions, allocation calls and type descriptors from the compiler's `-S` listing.
 
-The listing of one package is a sequence of symbols. A text symbol starts with
-`pkg.F STEXT size=...` and is followed by its instructions,
-`\t0x0013 00019 (/abs/file.go:14)\tLEAQ\ttype:main.T(SB), BX`, then a hex dump and `rel`
-lines. A data symbol starts with `name SRODATA size=...` and is followed by its hex dump;
-type descriptors are the data symbols named `type:T` (`type.T` before go1.20), whose
-first two little-endian words are `abi.Type.Size_` and `abi.Type.PtrBytes`.
+The listing loop: text symbols (`pkg.F STEXT size=...`) and their instructions, data
+symbols (type descriptors, read by parsers/descriptors.py). The format, and what a
+call's straight line is: docs/parsers.md#the-assembly-listing.
 
-Invariants this parser keeps:
-
-- The runtime entry points that allocate are data, in `escape_lens.entries` (ALLOCATOR.md
-  §8, shared with binary mode), each with the arguments that carry its type descriptor
-  and its count, mapped onto the register ABI's by the architecture (parsers/registers.py).
-  Nothing else decides what an allocation call is.
-- The type and count of a call are what the straight line before it puts in those
-  registers (parsers/straightline.py: where the straight line starts; parsers/registers.py:
-  what each instruction does to the registers, per architecture), the rule binary mode
-  applies to machine code. Branch targets are known only when the function's listing
-  ends, so calls are interpreted then. A type loaded from a generic dictionary is
-  therefore None, never a guess.
-- A call's `pos` is the line `-S` attributes the instruction to; for inlined code that is
-  the callee's line, possibly in another file (`errors.go`). Its `call_pos` (where the
-  function itself makes the call that was inlined) is read from the compiler's own
-  inlining tables: the pc of the CALL gives its inlining-tree node, and the root of that
-  node's chain is the call in the function. The build reads them from the compiled
-  archive (`ArchiveInlineTables`, parsers/goobj.py), which has the line of the call; its
-  column is the one of the -m `inlining call to F` line there. Captured output may carry
-  them as `-d=pctab=pctoinline` text instead (`InlineTables`, with columns). This is
-  what the linker writes into `.gopclntab`, so it is exact and agrees with binary mode.
-  Only output without either falls back to a guess from the -m inliner lines
-  (`InlinerGuess`, parsers/inltree.py).
-- A function's span is its own file (the file of its TEXT instruction), from the TEXT
-  line to the last instruction line of that file before the next function declared
-  after it in that file (code inlined from the same file must not stretch the span).
-- Memory stays proportional to what is kept (functions, calls, descriptors' two words),
-  not to the listing: instructions are looked at once and dropped. Until a function's
-  listing ends it keeps its branches' text and, for its allocation calls, the batches of
-  lines their straight lines are read back from (`Window`): no more than the function.
-- The listing is read in batches of lines (toolchain/stream.py) and the instructions
-  of a batch in one loop over it (`_instructions`), whose common case is one
-  `startswith` per line; where a batch cuts a function, what the next batch needs is
-  carried over, so the result does not depend on where batches are cut.
-
-It is one incremental parser, longer than most modules: the hot loop and the state of the
-function being listed belong together. Type descriptors are read by parsers/descriptors.py,
-what registers hold by parsers/registers.py, inlined calls' origins by parsers/inltree.py.
+Invariants:
+- The runtime entry points that allocate are data, in `escape_lens.entries` (shared
+  with binary mode and the join); nothing else decides what an allocation call is.
+- A call's type and count are what the straight line before it puts in the entry's
+  argument registers (parsers/straightline.py, parsers/registers.py), interpreted when
+  the function's listing ends (branch targets are known only then); a type loaded from
+  a generic dictionary is None, never a guess.
+- A call's `pos` is where `-S` puts the instruction (for inlined code, the callee's
+  line); its `call_pos`, the call in the function that was inlined, comes from the
+  compiler's inline trees: the archive's (`ArchiveInlineTables`, parsers/goobj.py; the
+  column from the -m `inlining call to` line there), printed ones in captured output
+  (`InlineTables`), else a guess (`InlinerGuess`, parsers/inltree.py). They are what
+  the linker writes into `.gopclntab`, so source and binary mode agree.
+- A function's span is its own file, from its TEXT line to that file's last instruction
+  line before the next function declared after it in the file.
+- Memory stays proportional to what is kept, not to the listing; where a batch of lines
+  is cut does not change the result.
+One incremental parser, longer than most modules: its hot loop and the state of the
+function being listed belong together.
 """
 
 from __future__ import annotations
@@ -70,7 +48,14 @@ from escape_lens.parsers.inltree import (
 )
 from escape_lens.parsers.positions import UNKNOWN_LINE, Positions
 from escape_lens.parsers.registers import AMD64, Architecture
-from escape_lens.parsers.straightline import WINDOW, Window, branch_targets, straight_line
+from escape_lens.parsers.straightline import (
+    WINDOW,
+    Window,
+    boxed_type,
+    branch_targets,
+    static_boxes,
+    straight_line,
+)
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # A symbol's header, `pkg.F STEXT size=120 args=...`, `type:T SRODATA ...`;
@@ -126,6 +111,13 @@ class _PendingCall:
     type_name: str | None = None
     count: int | None = None
     asm: tuple[str, ...] = ()
+    static_boxes: int = 0
+    boxed: str | None = None
+    after: list[str] = field(default_factory=list)  # convT calls: the next instructions
+
+
+# How many instructions after a convT call may load its interface type word.
+_AFTER_LINES = 3
 
 
 @dataclass(slots=True)
@@ -168,6 +160,7 @@ class AsmParser:
         self.container_parts = self.descriptors.container_parts
         self.text_symbols = 0
         self._functions: list[_Function] = []
+        self._short_after: _PendingCall | None = None
         self._closed_spans: list[FunctionSpan] = []
         self._closed_calls: list[tuple[AllocCall, str | None]] = []
         self._function: _Function | None = None
@@ -196,6 +189,7 @@ class AsmParser:
         name = symbol[0]
         if '"".' in name:
             name = name.replace('"".', self.symbol_package + ".")
+        self._short_after = None  # its instructions have ended
         if self._function is not None:  # its listing is complete
             self._settle()
             self._function.jumps = []
@@ -263,6 +257,8 @@ class AsmParser:
         ends the instructions: `wants_tab_lines` turns off) and returns the index after
         it, or at the first line without a tab, whose index it returns.
         """
+        if self._short_after is not None:  # a convT call at the end of the last batch
+            self._top_up_after(lines, start)
         positions = self.positions
         listing_line = positions.listing_line
         known_line = positions.listing_memo.get
@@ -337,6 +333,8 @@ class AsmParser:
                     if found is not None and pos is not None:
                         window = Window(tuple(carried), lines, since_call, index)
                         self._alloc_call(found, operand, SourcePos(*pos), line[1:at], window)
+                        if found[0].startswith("convT"):
+                            self._after_call(lines, index)
                     if carried:
                         carried.clear()
                     since_call = index + 1
@@ -429,6 +427,27 @@ class AsmParser:
         self._in_descriptor = False
         self.wants_tab_lines = False
 
+    def _after_call(self, lines: list[str], index: int) -> None:
+        """Keep the instructions right after a convT call (its interface type word);
+        when the batch of lines ends first, the next batch tops them up."""
+        call = self._function.calls[-1] if self._function is not None else None
+        if call is None:
+            return
+        following = lines[index + 1 : index + 1 + _AFTER_LINES]
+        untabbed = next((i for i, line in enumerate(following) if line[:1] != "\t"), None)
+        call.after = following if untabbed is None else following[:untabbed]
+        # Short only because the batch ended: the next batch's first lines follow.
+        self._short_after = call if untabbed is None and len(following) < _AFTER_LINES else None
+
+    def _top_up_after(self, lines: list[str], start: int) -> None:
+        call = self._short_after
+        assert call is not None
+        wanted = _AFTER_LINES - len(call.after)
+        more = lines[start : start + wanted]
+        untabbed = next((i for i, line in enumerate(more) if line[:1] != "\t"), len(more))
+        call.after = [*call.after, *more[:untabbed]]
+        self._short_after = None
+
     def _alloc_call(
         self,
         found: tuple[str, EntrySpec],
@@ -473,6 +492,10 @@ class AsmParser:
             straight, shown = straight_line(call.window, targets)
             call.type_name, call.count = self.architecture.arguments(straight, call.spec)
             call.asm = (*shown, f"CALL\t{call.target}")
+            call.static_boxes = static_boxes(call.window)
+            if call.entry.startswith("convT"):
+                call.boxed = boxed_type(call.after)
+                call.after = []
             call.window = None  # the instructions are not kept
 
     def finish(
@@ -607,6 +630,8 @@ def _alloc_call(
         const_count=pending.count,
         call_pos=call_pos,
         asm=pending.asm,
+        static_boxes=pending.static_boxes,
+        boxed=pending.boxed,
     )
 
 

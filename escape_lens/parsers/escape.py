@@ -1,40 +1,22 @@
 """Escape diagnostics from the compiler's `-m=2` text.
 
-What `-m=2` prints, per package (go1.21-go1.27, checked against captured output in
-fixtures/captured/):
+What `-m=2` prints (summary lines, explanation blocks with their flow steps, inliner
+lines) in go1.21-go1.27: docs/parsers.md#escape-diagnostics.
 
-- *Summary lines*, one statement each, which are the diagnostics:
-  `pos: X escapes to heap`, `pos: moved to heap: x`, `pos: X does not escape`,
-  `pos: leaking param: p`, `pos: leaking param: p to result ~r0 level=0`,
-  `pos: leaking param content: p`, `pos: F capturing by ref: x (addr=... width=8)`.
-- *Explanation blocks*, printed earlier in the same package, one per escaping thing:
-  a header `pos: X escapes to heap in F:` (1.21: without `in F`) or
-  `pos: parameter p leaks to {heap} for F with derefs=0:` (1.21: without `for F`),
-  followed by `pos:   flow: A ← B:` (1.21: `=`) and `pos:     from E (reason) at pos`
-  lines. A block belongs to the summary line at the same position about the same
-  subject, but blocks and summaries are not adjacent and the subject may be spelled
-  differently (`append(s, i)` in the header, `append` in the summary; the parameter name
-  in the header, the inlined argument `"s"` in the summary), so a summary takes the
-  pending block at its position with the same subject, else one whose subject starts
-  with `subject(`, else the oldest pending block of its group.
-- Inliner lines (`can inline F`, `cannot inline F: reason`, `inlining call to F`),
-  which are not diagnostics but tell the assembly parser where functions start and
-  where inlined code was called from; they are kept as `InlineCall`s and `FuncDecl`s.
-- Anything else at a position (a compile error, a diagnostic this parser does not know)
-  is kept verbatim in `other`, so a failed package can show the compiler's message.
-
-The kinds are `vocab.EscapeKind`: escapes, moved-to-heap, does-not-escape, leaking-param,
-leaking-param-content, leaking-param-to-result, leaking-closure-ref, captured-by-ref,
-captured-by-value. Flow lines become `FlowStep` records taken apart here, once
-(`flow_step`): a hop's destination and source, an edge's expression and reason; the
-reporters read the parts, never the text. `function` is the short name the compiler
-gives (`newSmallStruct`, `(*T).M`, `main.func1`), qualified with `function_prefix` when
-set (the build sets it, giving the symbol names of FunctionSpan: `main.f`,
-`example.com/m/pkg.(*T).M`), or "" when the line does not say; the build then fills it
-from the function spans.
-Diagnostics come out in summary-line order; explanation blocks that no
-summary claims (none were seen in net/http or std) come out at `finish()` with the
-header's kind, so no statement of the compiler is lost.
+Invariants:
+- The summary lines are the diagnostics, in summary-line order. Each takes the pending
+  explanation block at its position with the same subject, else one whose subject
+  starts with `subject(`, else the oldest pending block of its group. Blocks no summary
+  claims come out at `finish()` with the header's kind: no statement is lost.
+- Kinds are `vocab.EscapeKind`. Flow lines become `FlowStep` records taken apart here,
+  once (`flow_step`): a hop's destination and source, an edge's expression and reason;
+  the reporters read the parts, never the text.
+- Inliner lines are kept as `InlineCall`s and `FuncDecl`s (where functions start, where
+  inlined code was called from); anything else at a position is kept verbatim in
+  `other`, so a failed package can show the compiler's message.
+- `function` is the compiler's short name, qualified with `function_prefix` when set
+  (the build's symbol names), or "" when the line does not say (the build then fills
+  it from the function spans).
 """
 
 from __future__ import annotations

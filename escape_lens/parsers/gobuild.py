@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from escape_lens.gonames import component_types
 from escape_lens.parsers.asm import AsmParser, next_untabbed
+from escape_lens.parsers.descriptors import Descriptors
 from escape_lens.parsers.escape import EscapeParser
 from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.records import (
@@ -216,14 +217,66 @@ class BuildParser:
         `types` adds sizes found outside the listings (see toolchain/typesizes.py), and
         the key and element of defined map and channel types, which listings lack.
         """
+        return self.outputs_with(final_types(types or {}, list(self.summaries().values())))
+
+    def summaries(self) -> dict[str, ListingSummary]:
+        """Per package (in the order given), what its listing says about types."""
         self._close_block()
-        known = dict(types or {})
-        known.update(self.listing_types())
-        known.update((n, t) for n, t in (types or {}).items() if t.key or t.elem)
-        for state in self.states.values():  # a package may make another's defined map
-            known.update(state.asm.container_types(known))
-        outputs = [_package_output(state, known) for state in self.states.values()]
+        return {
+            path: ListingSummary(
+                dict(state.asm.types),
+                dict(state.asm.container_parts),
+                frozenset(state.sized_types()),
+                frozenset(state.asm.defined_container_refs()),
+            )
+            for path, state in self.states.items()
+        }
+
+    def outputs_with(self, known: Mapping[str, TypeInfo]) -> list[PackageOutput]:
+        """`outputs`, given the types of the whole build (`final_types`): the packages of
+        one build may be parsed by several BuildParsers (toolchain/parallel.py)."""
+        self._close_block()
+        outputs = [_package_output(state, dict(known)) for state in self.states.values()]
         return sorted(outputs, key=lambda o: o.import_path)
+
+
+@dataclass(frozen=True, slots=True)
+class ListingSummary:
+    """What one package's listing says about types: all that sizing the calls of a build
+    needs from it (a parsing process sends it to the one that sizes, parallel.py)."""
+
+    types: dict[str, TypeInfo]
+    container_parts: dict[str, tuple[str | None, str | None]]
+    sized: frozenset[str]
+    container_refs: frozenset[str]
+
+    def container_types(self, known: dict[str, TypeInfo]) -> dict[str, TypeInfo]:
+        # The listing's own method, on the two fields it reads.
+        return Descriptors.container_types(self, known)  # type: ignore[arg-type]
+
+
+def final_types(
+    types: Mapping[str, TypeInfo], summaries: Sequence[ListingSummary]
+) -> dict[str, TypeInfo]:
+    """The sizes every call of a build is resolved with: `types` (from outside the
+    listings), every listing's descriptors, defined maps and channels with their parts.
+    Order matters and is the packages': a package may make another's defined map."""
+    known = dict(types)
+    for summary in summaries:
+        known.update(summary.types)
+    known.update((n, t) for n, t in types.items() if t.key or t.elem)
+    for summary in summaries:
+        known.update(summary.container_types(known))
+    return known
+
+
+def types_to_size(summaries: Sequence[ListingSummary], known: Mapping[str, TypeInfo]) -> set[str]:
+    """The types some call needs that no listing sized and `known` lacks, and the defined
+    containers whose parts no listing names: what typesizes is asked for."""
+    listed = {name for summary in summaries for name in summary.types}
+    missing = {name for s in summaries for name in s.sized} - listed - set(known)
+    explained = {name for summary in summaries for name in summary.container_parts}
+    return missing | {name for s in summaries for name in s.container_refs if name not in explained}
 
 
 def _feed_block_line(state: _PackageState, line: str) -> None:
@@ -296,4 +349,4 @@ def _diagnostic_key(d: EscapeDiagnostic) -> tuple[object, ...]:
 
 def _call_key(c: AllocCall) -> tuple[object, ...]:
     pos = c.pos
-    return (pos.file, pos.line, pos.col, c.function, c.entry, c.asm)
+    return (pos.file, pos.line, pos.col, c.function)

@@ -1,95 +1,25 @@
 """The inlining trees of a compiled package, read from its object file (go1.21-go1.27).
 
-`go list -export` names each package's archive in the build cache (`Export`). The
-compiler writes it (cmd/compile/internal/gc/obj.go) as a Unix archive, `!<arch>\\n`,
-whose members are `__.PKGDEF` (export data) and `_go_.o`; `_go_.o` is a text header
-(`go object linux amd64 go1.27.3 X:...`, a build id line, `main` for a main package, a
-blank line, an optional cgo section between `$$` lines), then `\\n!\\n`, then the object
-proper (cmd/internal/goobj/objfile.go, written by cmd/internal/obj/objfile.go):
-
-    header     magic "\\x00go120ld", fingerprint [8]byte, flags u32, then 19 u32 offsets
-               from the object's start, one per block (Autolib, PkgIdx, File, Symdef,
-               Hashed64def, Hasheddef, Nonpkgdef, Nonpkgref, RefFlags, Hash64, Hash,
-               RelocIdx, AuxIdx, DataIdx, Reloc, Aux, Data, RefName, End)
-    string     (len u32, offset u32) of bytes anywhere in the object
-    File       the object's file table: one string per source file any position uses
-    *def       21-byte symbols: name string, ABI u16 (0 ABI0, 1 ABIInternal, 0xffff
-               static), kind u8 (1 STEXT), flag u8, flag2 u8, size u32, align u32
-    AuxIdx     u32 per defined symbol (+1): its aux entries are Aux[AuxIdx[i]:AuxIdx[i+1]]
-    DataIdx    likewise, offsets into the Data block
-    Aux        9 bytes: type u8 (1 FuncInfo, 10 Pcinline), symbol reference
-               (PkgIdx u32, SymIdx u32)
-
-A defined symbol's index counts through Symdef, Hashed64def, Hasheddef and Nonpkgdef in
-that order; a reference (PkgIdx, SymIdx) names one of them by PkgIdx 0x7ffffffb (Self:
-Symdef), 0x7ffffffe (Hashed64def), 0x7ffffffd (Hasheddef) or 0x7fffffff (Nonpkgdef);
-any other PkgIdx is another package's symbol. A function (a text symbol) may be in any
-of the four: Symdef (the package's own), Nonpkgdef (DUPOK ones: generic instantiations,
-`type:.eq.T`, ABI wrappers) or, content-addressed, Hasheddef or Hashed64def (small
-closures, `F.func1`). Its FuncInfo aux symbol is an unnamed Symdef; its Pcinline aux
-symbol is content-addressed, so a Hashed64def when its table has at most 8 bytes and a
-Hasheddef otherwise; a function that inlined nothing has none.
-
-    FuncInfo   Args u32, Locals u32, FuncID u8, FuncFlag u8, pad [2], StartLine i32,
-               then a u32-counted list of u32 file indices (the files its pcfile table
-               uses), then a u32-counted list of 24-byte InlTree nodes (funcinfo.go):
-               Parent i32, File u32, Line i32, Func (PkgIdx, SymIdx), ParentPC i32
-    Pcinline   the pc -> inline-tree-node table, a pc-value table (`escape_lens.pcvalue`,
-               the encoding `.gopclntab` uses; pc deltas in quanta of the GOARCH's
-               instruction size, which the text header names)
-
-A node's File indexes the object's File block (cmd/internal/obj `getFileIndexAndLine`),
-not the FuncInfo's file list, and with Line is the position of the call the node
-inlined, in its parent's body (a root's parent is the function itself): the position
-`-d=pctab=pctoinline` prints for the node, without the column, and with the line as a
-`//line` directive adjusts it. So the root of the chain of the node that Pcinline gives
-at a pc is the call in the function that the instruction at that pc runs for.
-
-Names and files. A symbol's name is the compiler's LSym name, the name the `-S` listing
-prints in `TEXT name(SB)` lines, fully qualified in every supported version (the package
-path as a symbol prefix, `gopkg.in/yaml%2ev3.F`; `main.F` for a main package, also for
-command-line files; `command-line-arguments.F` for other packages given as files;
-closures `F.func1`, methods `(*T).M`, instantiations `F[go.shape.int]`). Two exceptions:
-- A function and its ABI wrapper share the name and differ in ABI; the listing says
-  `ABIInternal` among a TEXT line's flags and nothing for ABI0 (`text_abi`).
-- go1.27 names a closure made by inlining after the inlined function plus a hash of
-  the inline call stack, `log.Printf.func1#xIvMY+U1bJo=#`, and the object drops the
-  hash (cmd/internal/obj `TrimInlineHash`), so one object name can stand for several
-  functions (twelve `log.Printf.func1` in net/http). The hash is dropped from the
-  asked name too; namesakes with identical trees (the usual case: one closure body,
-  inlined code and all) answer alike, and `size` (the listing's `STEXT size=`, the
-  symbol's size) tells apart the others (`waitForContinue.func1.deferwrap1`, 62 and
-  39 bytes). A name whose candidates still differ is not known (`has`), never guessed.
-
-File names are the compiler's absolute file names as rewritten for the object
-(`objabi.AbsFile`): a name under GOROOT becomes `$GOROOT/src/...` unless a `-trimpath`
-rewrite applies first, and go1.21 prefixes every name with `gofile..` (dropped here).
-The listing prints the name the compiler opened, which the go command passes absolute:
-`/abs/mod/pkg/f.go` for module and command-line files alike, and GOROOT spelt out for
-the standard library; `listing_file` maps the object's name onto it (only `$GOROOT`
-differs). With the go command's `-trimpath` both show the same rewritten, relative
-names (`example.com/m/pkg/f.go`, `./main.go`, `fmt/print.go`); analysis builds do not
-use it.
-
-Versions. The magic is the same in go1.21-go1.27 and so is everything read here: the
-block list and header (go1.21's `Header.Size` omits the fingerprint, but its reader and
-writer carry it), the 21-byte symbol, the 9-byte aux, aux types 1 and 10, FuncInfo
-(funcinfo.go is identical), the pc-value encoding. What differs: go1.21's `gofile..`
-file names; go1.24's `AuxWasmType` (after `AuxWasmImport`, renumbering only
-`AuxSehUnwindInfo`), `ObjFlagStd`, flag2 bits and symbol kind STEXTFIPS (2, SRODATA
-before: both are indexed, a data symbol never shares a text symbol's name and ABI);
-go1.27's `#hash#` closure names.
+`go list -export` names each package's archive in the build cache (`Export`); its
+`_go_.o` member holds, per function, the inline tree and the pc -> tree-node table
+(`FuncInfo` and `Pcinline` aux symbols) that the linker copies into `.gopclntab`. The pc
+of a CALL in the `-S` listing gives its node, and the root of the node's parent chain is
+the call in the function that the instruction runs for: its file and line (the object
+has no columns). The object file's layout, how names and file names are spelt and what
+differs between versions: docs/parsers.md#inline-trees-in-the-object-file.
 
 Invariants:
+- A function is found by the name the listing prints and its ABI (`text_abi`: a
+  function and its ABI wrapper share a name). go1.27's closure copies
+  (`F.func1#hash#`) lose the hash in the object; namesakes with identical trees answer
+  alike, `size` tells apart the others, and a name whose candidates still differ is not
+  known (`has`), never guessed.
 - Lazy: opening reads the file, finds the object and checks its block table; the index
   of text symbol names is built at the first query (names kept as bytes, not decoded);
   a function's FuncInfo and Pcinline are decoded when it is first asked for, once, and
   never those of other functions (but its namesakes'). Answers are memoised per name.
 - Every offset and count is checked against its block; anything malformed or foreign is
   an `ObjectFormatError` naming the file, never an IndexError or struct.error.
-
-One reader of one format, a little over the usual module size: its blocks are read by
-offsets that one header gives, and split apart they would share that header's state.
 """
 
 from __future__ import annotations

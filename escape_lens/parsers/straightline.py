@@ -14,6 +14,7 @@ straight line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -59,6 +60,37 @@ class Window:
     def oldest_first(self) -> Iterator[str]:
         """The lines of `lines[begin:end]` that are instructions (no more than the window)."""
         return reversed([line for line, _ in self.newest_first()])
+
+
+# A one-byte value boxed without an allocation points into this table (walk/convert.go
+# dataWord): each reference before a call is a boxing that allocates nothing.
+_STATIC_BOX = "runtime.staticuint64s"
+
+
+def static_boxes(window: Window) -> int:
+    """The one-byte boxings since the previous call, whatever the branches (a nil check
+    of an interface between two boxings starts a new straight line)."""
+    return sum(1 for _, text in window.newest_first() if _STATIC_BOX in text)
+
+
+_TYPE_WORD = re.compile(
+    r"^(?:LEAQ|MOVD)\t\$?(?:type:(?P<type>.+?)|go:itab\.(?P<itab>.+?),.*)\(SB\), "
+)
+
+
+def boxed_type(after: list[str]) -> str | None:
+    """The type an interface conversion call (`convT64`, ...) boxes: the interface's type
+    word, loaded right after the call (`LEAQ type:int(SB), CX`; `go:itab.T,I` for a
+    non-empty interface); `after` holds the listing's lines after the call. None when
+    they load none."""
+    for line in after:
+        text = line[line.find(")\t") + 2 :]
+        found = _TYPE_WORD.match(text)
+        if found is not None:
+            return found.group("type") or found.group("itab")
+        if text.startswith("CALL"):
+            return None
+    return None
 
 
 def branch_targets(jumps: list[str]) -> set[int]:

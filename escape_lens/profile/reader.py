@@ -21,7 +21,6 @@ Invariants:
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from google.protobuf.message import DecodeError
 
 from escape_lens.errors import ProfileFormatError
+from escape_lens.inputs import MAX_PROFILE_BYTES, read_regular
 from escape_lens.profile import pprof_pb2
 
 HEAP_SAMPLE_TYPES = ("alloc_objects", "alloc_space", "inuse_objects", "inuse_space")
@@ -93,16 +93,9 @@ def _group_order(item: tuple[tuple[AllocPoint, int], list[int]]) -> tuple[object
 
 
 def _parse(path: str) -> pprof_pb2.SkimProfile:
-    try:
-        with open(path, "rb") as stream:
-            data = stream.read()
-    except OSError as exc:
-        raise ProfileFormatError(f"{path}: cannot read profile ({exc.strerror})") from exc
+    data = read_regular(path, limit=MAX_PROFILE_BYTES, what="profile", error=ProfileFormatError)
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ProfileFormatError(f"{path}: corrupt or truncated gzip ({exc})") from exc
+        data = _gunzip(path, data)
     profile = pprof_pb2.SkimProfile()
     try:
         profile.ParseFromString(data)
@@ -116,6 +109,27 @@ def _parse(path: str) -> pprof_pb2.SkimProfile:
         shown = ", ".join(names) or "none"
         raise ProfileFormatError(f"{path}: not a Go heap profile (sample types: {shown})")
     return profile
+
+
+def _gunzip(path: str, data: bytes) -> bytes:
+    """Every gzip member of `data`, expanded to at most MAX_PROFILE_BYTES (a gzip bomb
+    is refused, not expanded)."""
+    parts: list[bytes] = []
+    left = MAX_PROFILE_BYTES
+    while data:
+        stream = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            part = stream.decompress(data, left + 1)
+        except zlib.error as exc:
+            raise ProfileFormatError(f"{path}: corrupt or truncated gzip ({exc})") from exc
+        left -= len(part)
+        if left < 0:
+            raise ProfileFormatError(f"{path}: expands past {MAX_PROFILE_BYTES} bytes")
+        if not stream.eof:
+            raise ProfileFormatError(f"{path}: corrupt or truncated gzip (no end of stream)")
+        parts.append(part)
+        data = stream.unused_data
+    return b"".join(parts)
 
 
 def _string(path: str, strings: Sequence[str], index: int) -> str:

@@ -8,18 +8,20 @@ other check formats, github and sarif, share their modules with `analyze`
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from escape_lens.errors import EXIT_OK
-from escape_lens.findings import RULES, CheckResult, Finding
+from escape_lens.findings import RULES, CheckResult, Finding, skipped_line
 from escape_lens.reporters.json_report import site_to_dict
+from escape_lens.reporters.json_text import dumps
 
 
 class TextCheckReporter:
     def render_check(self, result: CheckResult, out: TextIO) -> None:
         for finding in result.findings:
             out.write(f"{finding.pos}: {finding.level}: {finding.rule} {finding.message}\n")
+        for skipped in result.report.skipped:
+            out.write(f"warning: {skipped_line(skipped)}\n")
         for note in result.notes:
             out.write(f"note: {note}\n")
         counts = dict.fromkeys(("error", "warning", "note"), 0)
@@ -39,7 +41,7 @@ def finding_to_dict(finding: Finding) -> dict[str, object]:
     return {
         "rule": rule.id,
         "name": rule.name,
-        "level": rule.level,
+        "level": finding.level,
         "message": finding.message,
         "file": finding.pos.file,
         "line": finding.pos.line,
@@ -59,9 +61,10 @@ class JsonCheckReporter:
             "toolchain": str(result.report.toolchain.version),
             "hot_sites": result.hot_sites,
             "notes": list(result.notes),
+            "skipped": [{"package": s.package, "reason": s.reason} for s in result.report.skipped],
             "findings": [finding_to_dict(f) for f in result.findings],
         }
-        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        out.write(dumps(data))
 
 
 TEXT = TextCheckReporter()

@@ -7,12 +7,12 @@ changed site then the counts; json, the `escape-lens-diff/1` schema (sites as in
 
 from __future__ import annotations
 
-import json
 from typing import Any, TextIO
 
 from escape_lens.diff import CHANGE_KINDS, ChangeKind, SiteChange, SiteDiff
 from escape_lens.records import Report
 from escape_lens.reporters.json_report import site_to_dict
+from escape_lens.reporters.json_text import dumps
 
 
 def _change_to_dict(change: SiteChange) -> dict[str, Any]:
@@ -57,7 +57,7 @@ class TextDiffReporter:
 
 class JsonDiffReporter:
     def render_diff(self, old: Report, new: Report, diff: SiteDiff, out: TextIO) -> None:
-        out.write(json.dumps(diff_to_dict(diff), indent=2, ensure_ascii=False) + "\n")
+        out.write(dumps(diff_to_dict(diff)))
 
 
 TEXT = TextDiffReporter()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from escape_lens.findings import RULES, CheckResult, allocation_findings
+from escape_lens.findings import RULES, CheckResult, allocation_findings, skipped_line
 from escape_lens.records import Report
 from escape_lens.reporters.repository import repository_path
 
@@ -39,9 +39,11 @@ class GithubReporter:
             if finding.pos.col:
                 properties.append(f"col={finding.pos.col}")
             properties.append(f"title={escape_property(f'{rule.id} {rule.name}')}")
-            out.write(
-                f"::{_COMMAND[rule.level]} {','.join(properties)}::{escape_data(finding.message)}\n"
-            )
+            command = _COMMAND[finding.level]
+            out.write(f"::{command} {','.join(properties)}::{escape_data(finding.message)}\n")
+        for skipped in result.report.skipped:
+            title = escape_property(f"skipped {skipped.package}")
+            out.write(f"::warning title={title}::{escape_data(skipped_line(skipped))}\n")
         for note in result.notes:
             out.write(f"::notice::{escape_data(note)}\n")
 

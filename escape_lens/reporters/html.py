@@ -21,6 +21,7 @@ Invariants:
   have sites, only the lines needed, and an unreadable file is silently left out.
 - Deterministic: the same report gives the same bytes (no timestamps, no dict-order
   accidents, no randomness).
+- Over 500 lines as one thing: every view the page embeds is built here, from one report.
 """
 
 from __future__ import annotations
@@ -37,10 +38,17 @@ from typing import Any, TextIO
 
 from escape_lens import gonames, model
 from escape_lens.diff import SiteDiff
+from escape_lens.errors import ReportFormatError
+from escape_lens.inputs import read_regular
 from escape_lens.model.explain import describe_cost
 from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
 from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
-from escape_lens.reporters.json_report import PREDICTION_FIELDS, report_to_dict, summarize
+from escape_lens.reporters.json_report import (
+    PREDICTION_FIELDS,
+    report_to_dict,
+    site_to_dict,
+    summarize,
+)
 from escape_lens.vocab import AllocPath, Construct
 
 # A function is shown whole when it has at most this many lines; longer ones show windows
@@ -191,12 +199,13 @@ def next_smaller(prediction: Prediction, pointers: bool, rules: model.AllocRules
 
 
 def _read_lines(path: Path) -> list[str] | None:
+    """A source file's lines; None for what is not a regular file of a sane size (a report
+    given to `diff` may name any path: a FIFO or /dev/zero must not hang the page)."""
     try:
-        if path.stat().st_size > MAX_SOURCE_BYTES:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        data = read_regular(path, limit=MAX_SOURCE_BYTES, what="source", error=ReportFormatError)
+    except ReportFormatError:
         return None
+    return data.decode("utf-8", "replace").splitlines()
 
 
 def _function_bounds(lines: Sequence[str], first: int, last: int) -> tuple[int, int]:
@@ -340,7 +349,7 @@ def _site_view(site: Site, rules: model.AllocRules) -> dict[str, Any]:
     return view
 
 
-def pack_sites(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def pack_sites(sites: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Sites as rows of values under one list of field names (the page unpacks them).
 
     Repeating some thirty key names per site would be most of the page on a large package.
@@ -348,9 +357,10 @@ def pack_sites(sites: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     out: the page shows the readable chain made from them (`--format json` keeps them);
     so are the notes' codes, which are for programs (the page shows the `note` text).
     """
-    fields = [name for name in sites[0] if name != "notes"] if sites else []
+    fields: list[str] = []
     rows: list[list[Any]] = []
-    for site in sites:
+    for site in sites:  # (made one at a time by `payload`: std's are never all held)
+        fields = fields or [name for name in site if name != "notes"]
         values = dict(site)
         values["prediction"] = _prediction_row(site["prediction"])
         values["extra"] = [_prediction_row(p) for p in site["extra"]]
@@ -375,8 +385,9 @@ def payload(
     grown, shrunk, unchanged) and what it `was`; removed sites get no source excerpt.
     """
     rules = model.rules_for(report.toolchain.version, report.toolchain.goexperiment)
-    data: dict[str, Any] = report_to_dict(report)
-    data["sites"] = pack_sites(data["sites"])
+    data: dict[str, Any] = report_to_dict(dataclasses.replace(report, sites=()))
+    data["summary"] = summarize(report.sites)
+    data["sites"] = pack_sites(site_to_dict(site) for site in report.sites)
     views = [_site_view(site, rules) for site in report.sites]
     removed: list[int] = []
     for index, status in enumerate(statuses or ()):
@@ -442,7 +453,19 @@ def embed_json(data: Any) -> str:
     return text.replace("<", "\\u003c")
 
 
-def page(data: Mapping[str, Any], title: str) -> str:
+def write_page(data: Mapping[str, Any], title: str, out: TextIO) -> None:
+    """The page, its data a top-level value at a time (std's JSON whole tripled the peak)."""
+    head, _, tail = _page_text(title).partition(_DATA_MARK)
+    out.write(head + "{")
+    for index, (key, value) in enumerate(data.items()):
+        out.write(("," if index else "") + embed_json(key) + ":" + embed_json(value))
+    out.write("}" + tail)
+
+
+_DATA_MARK = "\x00data\x00"
+
+
+def _page_text(title: str) -> str:
     return (
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -456,7 +479,7 @@ def page(data: Mapping[str, Any], title: str) -> str:
         '<noscript><p class="noscript">This report draws itself with JavaScript;'
         " the data is also available with <code>--format json</code>.</p></noscript>\n"
         '<div id="app" class="app"></div>\n'
-        f'<script type="application/json" id="report-data">{embed_json(data)}</script>\n'
+        f'<script type="application/json" id="report-data">{_DATA_MARK}</script>\n'
         f"<script>\n{_asset('report.js')}</script>\n"
         "</body>\n</html>\n"
     )
@@ -470,12 +493,12 @@ def _title(report: Report) -> str:
 
 class HtmlReporter:
     def render(self, report: Report, out: TextIO) -> None:
-        out.write(page(payload(report), _title(report)))
+        write_page(payload(report), _title(report), out)
 
     def render_diff(self, old: Report, new: Report, diff: SiteDiff, out: TextIO) -> None:
         """`diff --format html`: what changed from `old` to `new` (`diff`), on one page."""
         data, title = diff_payload(old, new, diff)
-        out.write(page(data, title))
+        write_page(data, title, out)
 
 
 REPORTER = HtmlReporter()

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
-from typing import Any, TextIO, cast
+from typing import Any, TextIO
 
 from escape_lens.errors import ReportFormatError
+from escape_lens.inputs import MAX_REPORT_BYTES, read_text
 from escape_lens.parsers.escape import flow_step
 from escape_lens.records import (
     AllocCall,
@@ -32,6 +33,8 @@ from escape_lens.records import (
     TypeInfo,
 )
 from escape_lens.reporters import profile_json
+from escape_lens.reporters.json_shape import check_report_shape
+from escape_lens.reporters.json_text import dumps, indented
 from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
 
 SCHEMA = "escape-lens/1"
@@ -101,6 +104,7 @@ def site_to_dict(site: Site) -> dict[str, Any]:
         "asm": list(call.asm) if call else [],
         "escape": escape,
         "allocates": site.allocates,
+        "heap_above": site.heap_above,
         "note": site.note,
         "notes": [{"code": note.code, "text": note.text} for note in site.notes],
         "prediction": prediction_to_dict(site.prediction) if site.prediction else None,
@@ -163,6 +167,7 @@ def site_from_dict(data: Mapping[str, Any]) -> Site:
         expr=str(data.get("expr", "")),
         inlined_from=_pos_from(data.get("inlined_from")),
         fingerprint=str(data.get("fingerprint", "")),
+        heap_above=data.get("heap_above"),
         observed=profile_json.observed_from_dict(data.get("observed"), data.get("per_op")),
     )
 
@@ -235,16 +240,16 @@ def write_report(report: Report, out: TextIO) -> None:
     """`dumps(report_to_dict(report))`, byte for byte, written one site at a time.
 
     The whole document as one dict and one string costs several times the report's
-    own memory (`analyze std`: 80 MB of JSON). json.dumps with an indent writes a value
-    nested at depth d as its standalone dump with every line after the first indented
-    by 2*d more spaces (strings never hold a raw newline), which is what this relies on.
+    own memory (`analyze std`: 80 MB of JSON). A value nested at depth d is written as
+    its standalone dump with every line after the first indented by 2*d more spaces
+    (reporters/json_text.py writes the bytes json.dumps would).
     """
     head, tail = _report_head(report), _report_tail(report)
     out.write(dumps(head)[: -len("\n}\n")] + ",\n")
     out.write('  "sites": [')
     for index, site in enumerate(report.sites):
-        text = json.dumps(_report_site(site, report), indent=2, ensure_ascii=False)
-        out.write(("," if index else "") + "\n    " + text.replace("\n", "\n    "))
+        site_data = _report_site(site, report)
+        out.write(("," if index else "") + "\n    " + indented(site_data, "\n    "))
     out.write("\n  ],\n" if report.sites else "],\n")
     out.write(dumps(tail)[len("{\n") :])
 
@@ -252,6 +257,7 @@ def write_report(report: Report, out: TextIO) -> None:
 def report_from_dict(data: Mapping[str, Any], source: str = "report") -> Report:
     if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
         raise ReportFormatError(f"{source}: not an escape-lens report (schema {SCHEMA!r})")
+    check_report_shape(data, source)
     try:
         tc = data["toolchain"]
         toolchain = GoToolchain(
@@ -277,14 +283,22 @@ def report_from_dict(data: Mapping[str, Any], source: str = "report") -> Report:
         raise ReportFormatError(f"{source}: malformed escape-lens report ({exc})") from exc
 
 
-def dumps(data: Any) -> str:
-    """The one JSON spelling: sorted nowhere (key order is the schema's), 2-space indent."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
 def load_report(stream: TextIO, source: str) -> Report:
+    return report_from_dict(parse_json(stream.read(), source), source)
+
+
+def read_report(path: str, what: str = "report") -> Report:
+    """The report in the file `path` (a regular file of at most MAX_REPORT_BYTES)."""
+    text = read_text(path, limit=MAX_REPORT_BYTES, what=what, error=ReportFormatError)
+    return report_from_dict(parse_json(text, path), path)
+
+
+def parse_json(text: str, source: str) -> Any:
+    """A JSON document; one line of ReportFormatError for anything else (nested too
+    deeply to parse is something else: no report nests more than a few levels)."""
     try:
-        data = json.load(stream)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportFormatError(f"{source}: not JSON ({exc.msg} at line {exc.lineno})") from exc
-    return report_from_dict(cast(Mapping[str, Any], data), source)
+    except RecursionError as exc:
+        raise ReportFormatError(f"{source}: not an escape-lens report (nested too deeply)") from exc

@@ -6,6 +6,7 @@ directory escape-lens ran in.
 
 from __future__ import annotations
 
+import functools
 import os
 
 from escape_lens.records import Report
@@ -17,10 +18,20 @@ def repository_root(start: str) -> str | None:
     return nearest_ancestor(start, ".git") if start else None
 
 
+_repository_root = functools.lru_cache(maxsize=16)(repository_root)
+
+
 def repository_path(report: Report, file: str) -> str:
     """`file` (relative to the report root) relative to the repository root, with `/`."""
-    root = report.root
-    repo = repository_root(root)
+    return _repository_path(report.root, file)
+
+
+@functools.lru_cache(maxsize=4096)
+def _repository_path(root: str, file: str) -> str:
+    # Asked for every position of every finding (SARIF: tens of thousands for std), and
+    # the answer is one walk up the tree per root: kept, as the tree does not change
+    # while one report is written.
+    repo = _repository_root(root)
     absolute = file if os.path.isabs(file) else os.path.join(root, file)
     base = repo or root
     if base:

@@ -10,12 +10,12 @@ The output is deterministic: no timestamps, no absolute paths.
 
 from __future__ import annotations
 
-import json
 from typing import Any, TextIO
 
 from escape_lens import __version__
-from escape_lens.findings import RULES, CheckResult, Finding, allocation_findings
+from escape_lens.findings import RULES, CheckResult, Finding, allocation_findings, skipped_line
 from escape_lens.records import Report, SourcePos
+from escape_lens.reporters.json_text import dumps, indented
 from escape_lens.reporters.repository import repository_path
 from escape_lens.vocab import FindingRule
 
@@ -56,7 +56,7 @@ def _result(report: Report, finding: Finding) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": rule.id,
         "ruleIndex": _RULE_IDS.index(rule.id),
-        "level": rule.level,
+        "level": finding.level,
         "message": {"text": finding.message},
         "locations": [location],
     }
@@ -91,7 +91,23 @@ def _result(report: Report, finding: Finding) -> dict[str, Any]:
     return result
 
 
+def _invocation(report: Report) -> dict[str, Any]:
+    """The run itself: a package skipped because it does not compile is a warning
+    notification, so code scanning shows that part of the build was not analysed."""
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    if report.skipped:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "warning", "message": {"text": skipped_line(skipped)}}
+            for skipped in report.skipped
+        ]
+    return invocation
+
+
 def sarif_log(result: CheckResult) -> dict[str, Any]:
+    return _log(result, [_result(result.report, f) for f in result.findings])
+
+
+def _log(result: CheckResult, results: list[Any]) -> dict[str, Any]:
     report = result.report
     return {
         "$schema": SARIF_SCHEMA,
@@ -109,7 +125,8 @@ def sarif_log(result: CheckResult) -> dict[str, Any]:
                 "originalUriBaseIds": {
                     SRCROOT: {"description": {"text": "The root of the repository."}}
                 },
-                "results": [_result(report, f) for f in result.findings],
+                "invocations": [_invocation(report)],
+                "results": results,
                 "properties": {
                     "toolchain": str(report.toolchain.version),
                     "notes": list(result.notes),
@@ -119,12 +136,28 @@ def sarif_log(result: CheckResult) -> dict[str, Any]:
     }
 
 
+# Where a result stands in the log: runs[0].results[i], three levels down.
+_RESULT_INDENT = "\n" + " " * 8
+_RESULTS_MARK = "\x00results\x00"
+
+
 class SarifReporter:
     def render(self, report: Report, out: TextIO) -> None:
         self.render_check(allocation_findings(report), out)
 
     def render_check(self, result: CheckResult, out: TextIO) -> None:
-        out.write(json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n")
+        """`dumps(sarif_log(result))`, byte for byte, written one result at a time: the
+        whole log at once held a gigabyte for std's 35 000 results."""
+        if not result.findings:
+            out.write(dumps(sarif_log(result)))
+            return
+        text = dumps(_log(result, [_RESULTS_MARK]))
+        mark = text.index(dumps(_RESULTS_MARK).rstrip("\n"))
+        out.write(text[: mark - len(_RESULT_INDENT)])
+        for index, finding in enumerate(result.findings):
+            item = indented(_result(result.report, finding), _RESULT_INDENT)
+            out.write(("," if index else "") + _RESULT_INDENT + item)
+        out.write(text[mark + len(dumps(_RESULTS_MARK).rstrip("\n")) :])
 
 
 REPORTER = SarifReporter()

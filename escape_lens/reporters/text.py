@@ -4,34 +4,24 @@ A site line reads, in columns (tab stops) shared by the lines of a package:
 
     LINE:COL  CONSTRUCT  REQUESTED→CLASS B [+WASTE]  PATH  EXPRESSION [TYPE]  REASON
 
-so the eye runs down positions, byte counts (the arrows line up) and allocator paths,
-then reads what is allocated and why. Invariants:
+What each cell says is reporters/text_words.py; where the cells go (stops, cutting to
+fit, colour, width) is reporters/text_layout.py; what a reader sees is described in
+docs/analyze.md#text-output. Invariants:
 
-* **Width.** No line is wider than the width: `$COLUMNS` when set, else the terminal's
-  on a TTY, else 80 (so the same input gives the same bytes through a pipe). A column is
-  as wide as nine cells in ten need; a rarer longer cell pushes the rest of its own line.
-  The expression and the reason share what is left: the reason (what the source does not
-  show) gets its length first, then ever shorter forms (`passed to F` -> `to F`); the
-  expression loses call arguments (`append(s, …)`), never letters of a word unless nothing
-  else is left. Reasons line up within a function unless that would cut one.
+* **Width.** No line is wider than `$COLUMNS` when set, else the terminal's on a TTY,
+  else 80, so the same input gives the same bytes through a pipe.
 * **Determinism.** Lines depend only on the report, the width and the colour choice:
   packages by name, functions in source order (generated code and other packages'
   generic instances last), sites by position.
-* **Colour** only on a terminal and never with `NO_COLOR`; colour adds escape codes and
-  nothing else (the text without them is byte for byte the uncoloured output).
-* **Primary before secondary.** Within a function the allocating sites come first;
-  escape lines with no allocation behind them follow, dimmed, saying why nothing is
-  allocated.
+* **Colour** only on a terminal and never with `NO_COLOR`; it adds escape codes and
+  nothing else (without them the text is the uncoloured output byte for byte).
+* **Primary before secondary.** Allocating sites come first; escape lines with no
+  allocation behind them follow, dimmed, saying why nothing is allocated.
 * **Alarms first.** A failed self-check of the model (a note coded MODEL_DISAGREES)
-  stands in red right after the construct, in place of the model's bytes and path it puts in
-  doubt.
+  stands in red right after the construct, in place of the bytes and path it doubts.
 
-The construct column uses short labels (`literal` for `composite-literal`, `iface` for
-`interface`, ...); the JSON keeps the full vocabulary and `-v` prints the legend. The
-reason is the last step of the compiler's flow chain that says where the value goes
-(`returned`, `passed to fmt.Println`, `stored in Sink`, `captured by a closure`) rather
-than its bookkeeping (`spill`, `assign` to a local); `-v` prints the whole chain, the
-site's note, the allocator's objects and the runtime entry.
+`-v` prints the construct legend and, under each site, the whole flow chain, its notes,
+the allocator's objects and the runtime entry.
 """
 
 from __future__ import annotations
@@ -222,7 +212,8 @@ class TextReporter:
                 f"  {_count(totals['non_allocating'], 'escape line')} without an allocation"
             )
         if report.skipped:
-            lines.append(f"  {_count(len(report.skipped), 'package')} skipped")
+            names = ", ".join(s.package for s in report.skipped)
+            lines.append(f"  {_count(len(report.skipped), 'package')} skipped: {names}")
         return "\n".join(lines)
 
 

@@ -32,6 +32,7 @@ SHORT_CONSTRUCT = {
     Construct.RUNES_CONVERSION: "[]rune",
     Construct.MOVED_TO_HEAP: "moved",
     Construct.GOROUTINE: "go",
+    Construct.METHOD_VALUE: "method",
 }
 
 
@@ -178,7 +179,12 @@ def _alarm(notes: tuple[Note, ...]) -> str:
 # Notes of escape lines without an allocation, which open with a `no allocation: ` (or
 # `no allocation call in the compiled code: `) that the columns already say.
 _SAYS_NO_ALLOCATION = frozenset(
-    {NoteCode.NO_BOXING, NoteCode.STATIC_CLOSURE, NoteCode.NO_ALLOCATION_CALL}
+    {
+        NoteCode.NO_BOXING,
+        NoteCode.STATIC_CLOSURE,
+        NoteCode.NO_ALLOCATION_CALL,
+        NoteCode.STACK_BUFFER,  # (`heap only above 32 B: `, which the path column says)
+    }
 )
 
 
@@ -236,6 +242,8 @@ def row_of(site: Site, home_file: str) -> Row:
     path = "no allocation" if not site.allocates else path_column(site.prediction)
     if site.allocates and site.prediction is None and is_pooled(site):
         path = ""
+    if site.allocates and site.heap_above is not None:
+        path = f"heap only >{site.heap_above} B"  # the caller's stack buffer holds less
     reason, code = _reason(site)
     alarm = site.has_note(NoteCode.MODEL_DISAGREES)
     return Row(site, pos, label, bytes_cells(site), path, reason, code, what_of(site), alarm)

@@ -6,8 +6,7 @@
 the assembly listing for exactly the packages named on the command line (a `-gcflags`
 without a pattern), then parse each target's output.
 
-Invariants:
-
+Invariants (docs/design.md §1, docs/parsers.md#one-go-command):
 - One go command for everything: listing, compiling (never one per package), the
   compiled archives (`Export`, read for the inlining trees by parsers/goobj.py), their
   build IDs (`BuildID`, the key of the result cache) and the export data of every
@@ -15,12 +14,8 @@ Invariants:
   nothing, and test variants (`-test`) are compiled, not linked.
 - A package that cannot load or compile is reported with go's own message (its `Error`),
   one that imports such a package with the first failed dependency (`DepsErrors`); the
-  go command carries on with the independent ones, so one broken package never stops
-  the others.
-- Text `-m=2` output, not `-json=0,DIR` logopt files: the go build cache replays a
-  cached compile's output but not its side files, so only what the compiler prints
-  gives the same CompileOutput from a cached build as from a fresh one (docs/parsers.md).
-  go list writes that output to stderr, one block after a `# pkg` header per compile.
+  go command carries on with the independent ones.
+- Text `-m=2` output, which a cached build replays (logopt files it does not).
 - The compiler's output goes straight into a temporary file and is parsed from there
   once the listing (which comes last, on stdout) says what each block belongs to:
   memory stays flat however large the output, and a package whose result is in the
@@ -35,12 +30,14 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Generic, TypeVar
 
+from escape_lens import progress
 from escape_lens.errors import TargetError, ToolchainError
-from escape_lens.log import warn
+from escape_lens.parsers.positions import Probe
 from escape_lens.records import CompileOutput, GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
 from escape_lens.toolchain.golist import iter_json_objects
@@ -50,7 +47,9 @@ from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
 from escape_lens.toolchain.typesizes import type_sizes
 
 BUILD_TIMEOUT = 3600.0
+_BATCH = 1 << 16
 GCFLAGS = "-gcflags=-m=2 -S"
+_Kept = TypeVar("_Kept")
 _LIST_FIELDS = (
     "ImportPath,Dir,Name,Error,DepsErrors,Module,Standard,TestGoFiles,XTestGoFiles,"
     "Export,BuildID,DepOnly,ForTest"
@@ -72,6 +71,32 @@ class Listing:
     exports: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Stage(Generic[_Kept]):
+    """What a build keeps per target package, and so what the result cache stores.
+
+    finish: the parsed output in the form kept, for the build's toolchain (the join, for
+    analyze); types: the sized types a kept result offers to the packages parsed beside it.
+    """
+
+    kind: type[_Kept]
+    finish: Callable[[GoToolchain, PackageOutput], _Kept]
+    types: Callable[[_Kept], Iterable[TypeInfo]]
+
+
+@dataclass(frozen=True, slots=True)
+class Built(Generic[_Kept]):
+    """One build of the targets: the toolchain, the root, per target its kept result."""
+
+    toolchain: GoToolchain
+    root: str
+    results: tuple[_Kept, ...]
+    command: tuple[str, ...]
+
+
+OUTPUTS: Stage[PackageOutput] = Stage(PackageOutput, lambda _, output: output, lambda o: o.types)
+
+
 def compile_targets(
     go: GoToolchain | Path,
     targets: Sequence[str],
@@ -86,10 +111,27 @@ def compile_targets(
     (go failed to run or timed out, or is not a supported Go); a package that does not
     compile is a PackageOutput with `error`, not an exception.
     """
+    built = build_targets(go, targets, OUTPUTS, tests=tests, cwd=cwd)
+    return CompileOutput(built.toolchain, built.root, built.results, built.command)
+
+
+def build_targets(
+    go: GoToolchain | Path,
+    targets: Sequence[str],
+    stage: Stage[_Kept],
+    *,
+    tests: bool = False,
+    cwd: str | None = None,
+    while_building: Callable[[], object] | None = None,
+) -> Built[_Kept]:
+    """compile_targets, keeping per package what `stage` makes of its output (in import
+    path order); a package whose kept result is in the result cache is not parsed.
+    `while_building` is called while go runs, after what the build itself needs."""
     workdir = os.path.abspath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
     go_path = go.path if isinstance(go, GoToolchain) else str(go)
     command = tuple(_build_argv(go_path, checked, tests=tests))
+    line = progress.current()
     with tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp:
         listing_path, output_path = os.path.join(tmp, "listing"), os.path.join(tmp, "output")
         with (
@@ -99,12 +141,19 @@ def compile_targets(
                 command, stdout=stdout, stderr=stderr, timeout=BUILD_TIMEOUT, cwd=workdir
             ) as process,
         ):
+            # While go runs: the last run's results are decoded (resultcache.Preload),
+            # the toolchain is asked what it is, and, when nothing suggests that the
+            # results are all cached, the parsers are imported.
+            preload = resultcache.Preload((workdir, *command), stage.kind)
+            line.set(_CompilesDone(output_path))
             toolchain = go if isinstance(go, GoToolchain) else read_toolchain(go)
-            # Imported here, while go runs, for the CLI's latency: loading the parsers
-            # takes tens of milliseconds that the build then overlaps.
-            from escape_lens.parsers.gobuild import BuildParser
-            from escape_lens.parsers.positions import Positions
-
+            if not preload.expected:
+                # Imported here, while go runs, for the CLI's latency: loading the
+                # parsers takes tens of milliseconds that the build then overlaps (and
+                # a warm run, whose results were all read ahead, does not load them).
+                import escape_lens.parsers.gobuild  # noqa: F401
+            if while_building is not None:
+                while_building()
             returncode = process.wait()
         with open(listing_path, encoding="utf-8", errors="replace") as file:
             listing = read_listing(file.read(), tests=tests)
@@ -114,54 +163,134 @@ def compile_targets(
         _no_match(warnings)
         root = _root(listing.targets, checked, toolchain)
         context = resultcache.Context(toolchain, workdir, root, tests)
-        cached = _cached(listing, context)
-        parser = BuildParser(
-            [t for t in listing.targets if t.import_path not in cached],
-            Positions(workdir, root),
-            tests=tests,
-            archives=listing.archives,
-            goroot=toolchain.goroot,
-        )
-        if parser.states:
-            for batch in read_batches(output_path):
-                parser.feed_all(batch)
-    known = {t.name: t for output in cached.values() for t in output.types}
-    missing = parser.sized_types() - set(parser.listing_types()) - set(known)
-    missing |= parser.defined_containers()
-    foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports) if missing else {}
-    known.update(foreign)
-    parsed = {o.import_path: o for o in parser.outputs(known)}
-    outputs = []
-    for listed in listing.targets:
-        output = cached.get(listed.import_path) or parsed.get(listed.import_path)
-        if output is None:
+        cached = _cached(listing, context, stage.kind, preload)
+        known = {t.name: t for kept in cached.values() for t in stage.types(kept)}
+        unparsed = [t for t in listing.targets if t.import_path not in cached and _compiled(t)]
+        parsed = {}
+        if unparsed:
+            parsed = _parse(unparsed, listing, output_path, known, stage, context)
+    results = []
+    for listed in sorted(listing.targets, key=lambda t: t.import_path):
+        kept = cached.get(listed.import_path)
+        if kept is None and listed.import_path in parsed:
+            kept, probes = parsed.pop(listed.import_path)
+            resultcache.store(context, listed, kept, probes)
+        elif kept is None:
             output = PackageOutput(listed.import_path, listed.dir, error=listed.error)
-        elif listed.import_path in parsed and listed.build_ids:
-            resultcache.store(context, listed, output, parser.states[listed.import_path].probes)
-        outputs.append(output)
-    outputs.sort(key=lambda o: o.import_path)
-    return CompileOutput(toolchain=toolchain, root=root, packages=tuple(outputs), command=command)
+            kept = stage.finish(toolchain, output)
+        results.append(kept)
+    stored = [t for t in listing.targets if t.error is None and t.build_ids]
+    resultcache.remember(preload, [resultcache.entry_path(context, t, stage.kind) for t in stored])
+    return Built(toolchain, root, tuple(results), command)
 
 
-def _cached(listing: Listing, context: resultcache.Context) -> dict[str, PackageOutput]:
+def _parse(
+    unparsed: list[ListedPackage],
+    listing: Listing,
+    output_path: str,
+    known: dict[str, TypeInfo],
+    stage: Stage[_Kept],
+    context: resultcache.Context,
+) -> dict[str, tuple[_Kept, list[Probe]]]:
+    """The `unparsed` packages parsed and finished, with the questions their parsing
+    asked; in several processes when there are many (toolchain/parallel.py)."""
+    import escape_lens.toolchain.parallel as parallel
+    from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
+    from escape_lens.parsers.positions import Positions
+
+    toolchain = context.toolchain
+    jobs = parallel.jobs_for(len(unparsed), os.path.getsize(output_path))
+    if jobs > 1:
+        return parallel.parse(
+            unparsed, listing.archives, output_path, known, stage.finish, context, jobs,
+            lambda names: _foreign_sizes(toolchain, names, listing.exports),
+        )  # fmt: skip
+    line = progress.current()
+    parser = BuildParser(
+        unparsed,
+        Positions(context.workdir, context.root),
+        tests=context.tests,
+        archives=listing.archives,
+        goroot=toolchain.goroot,
+    )
+    size = max(1, os.path.getsize(output_path))
+    what = f"{len(parser.states)} of {len(listing.targets)} packages"
+    for index, batch in enumerate(read_batches(output_path, _BATCH)):
+        line.set(f"parsing {what}: {min(99, index * _BATCH * 100 // size)}%")
+        parser.feed_all(batch)
+    summaries = list(parser.summaries().values())
+    missing = types_to_size(summaries, known)
+    line.set(f"sizing {len(missing)} types of other packages")
+    foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports) if missing else {}
+    outputs = parser.outputs_with(final_types({**known, **foreign}, summaries))
+    outputs.reverse()
+    finished: dict[str, tuple[_Kept, list[Probe]]] = {}
+    while outputs:
+        output = outputs.pop()  # each output freed once finished
+        line.set(f"finishing {len(finished) + 1} of {len(finished) + len(outputs) + 1} packages")
+        probes = parser.states[output.import_path].probes
+        finished[output.import_path] = (stage.finish(toolchain, output), probes)
+    return finished
+
+
+class _CompilesDone:
+    """The progress line's text while go runs: how many compiles of target packages it
+    has finished (the `# pkg` headers in its output so far, read where the last look
+    stopped; only the progress line's thread calls this)."""
+
+    def __init__(self, output_path: str) -> None:
+        self._path = output_path
+        self._offset = 0
+        self._count = 0
+        self._last = b"\n"
+
+    def __call__(self) -> str:
+        with open(self._path, "rb") as file:
+            file.seek(self._offset)
+            data = file.read()
+        if data:
+            self._count += (self._last[-1:] + data).count(b"\n# ")
+            self._offset += len(data)
+            self._last = data[-1:]
+        return f"go: {self._count} target compiles done"
+
+
+def _compiled(listed: ListedPackage) -> bool:
+    """Whether there is compiler output of the package to parse. `unsafe` and a directory
+    of tests alone compile nothing and have no build ID (without this, they alone would
+    make a warm run read all of a large build's output); a package that failed has no
+    output to parse either (its error is in the listing)."""
+    return listed.error is None and bool(listed.build_ids)
+
+
+def _cached(
+    listing: Listing,
+    context: resultcache.Context,
+    kind: type[_Kept],
+    preload: resultcache.Preload[_Kept],
+) -> dict[str, _Kept]:
     found = {}
     for listed in listing.targets:
         if listed.error is None and listed.build_ids:
-            output = resultcache.load(context, listed)
-            if output is not None:
-                found[listed.import_path] = output
+            kept = resultcache.load(context, listed, kind, preload)
+            if kept is not None:
+                found[listed.import_path] = kept
     return found
 
 
 def _foreign_sizes(
     toolchain: GoToolchain, names: list[str], exports: Mapping[str, str]
 ) -> dict[str, TypeInfo]:
-    """Sizes from the helper; if it cannot run, those types stay unsized (never guessed)."""
+    """Sizes from the helper. If it cannot run (a full disk, a broken toolchain), the run
+    fails naming what is missing: sites sized without those types would be wrong, and a
+    gate must not judge them."""
     try:
         return type_sizes(toolchain, names, exports)
     except ToolchainError as exc:
-        warn(f"types of other packages left unsized: {exc}")
-        return {}
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise ToolchainError(
+            f"cannot size {len(names)} type(s) of other packages ({shown}): {exc}"
+        ) from exc
 
 
 def _go_warnings(output_path: str) -> list[str]:
@@ -329,6 +458,7 @@ def _build_argv(go: str, targets: Targets, *, tests: bool) -> list[str]:
         *test,
         f"-json={_LIST_FIELDS}",
         GCFLAGS,
+        "--",
         *names,
     ]
 

@@ -43,7 +43,7 @@ def build_binary(
     argv = [toolchain.path, "build", "-buildvcs=false", "-o", os.fspath(out)]
     if strip:
         argv.append("-ldflags=-s -w")
-    argv += [*flags, *targets]
+    argv += [*flags, "--", *targets]
     extra = dict(env or {})
     if goarch:
         extra["GOARCH"] = goarch
@@ -62,7 +62,7 @@ class _Listed:
 
 
 def _go_list(toolchain: GoToolchain, targets: Sequence[str], cwd: str | None) -> list[_Listed]:
-    argv = [toolchain.path, "list", "-json", *targets]
+    argv = [toolchain.path, "list", "-json", "--", *targets]
     text = run(argv, timeout=BUILD_TIMEOUT, cwd=cwd).stdout
     decoder = json.JSONDecoder()
     listed: list[_Listed] = []
@@ -185,5 +185,5 @@ def _build_link_all(
         overlay.write_text(json.dumps({"Replace": {str(virtual / "main.go"): str(main_go)}}))
         target = out / f"{LINK_ALL_NAME}-{index}"
         argv = [toolchain.path, "build", "-buildvcs=false", "-overlay", str(overlay)]
-        run([*argv, "-o", str(target), str(virtual)], timeout=BUILD_TIMEOUT, cwd=root)
+        run([*argv, "-o", str(target), "--", str(virtual)], timeout=BUILD_TIMEOUT, cwd=root)
     return target

@@ -17,11 +17,10 @@ guessed:
   questions asked while a package was parsed are stored with its result and asked again
   before it is reused; a different answer is a miss.
 
-An entry is a pickle written atomically (another run sees all of it or nothing) under
-`cache_dir()/results`; an unreadable, foreign or stale entry is a miss, never an error,
-and a cache that cannot be written only costs the next run its speed. Entries unused for
-a week are deleted, at most once a day. `ESCAPE_LENS_CACHE` moves the whole cache;
-`ESCAPE_LENS_RESULT_CACHE=off` neither reads nor writes results (every package is parsed).
+An entry is a header, a SHA-256 of the rest and a record in escape_lens/codec.py's checked
+JSON (no code runs when read), written atomically; anything unreadable is a miss and is
+deleted. `Preload` decodes the last run's entries in a thread while go runs. How entries
+are stored, trimmed and preloaded: docs/design.md §1 ("The result cache").
 """
 
 from __future__ import annotations
@@ -29,16 +28,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
+import re
+import stat
 import tempfile
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
+from escape_lens.codec import CodecError, decode, encode
 from escape_lens.parsers.positions import Probe, answers_hold
-from escape_lens.records import GoToolchain, PackageOutput
+from escape_lens.records import GoToolchain
 from escape_lens.toolchain.wheel import cache_dir
 
 if TYPE_CHECKING:
@@ -46,7 +49,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Context", "Probe", "enabled", "load", "store"]
 
-_FORMAT = b"escape-lens results 1\n"
+_FORMAT = b"escape-lens results 2 "
+_DIGEST_HEX = 64
+_MAX_ENTRY_BYTES = 1 << 30
+_Stored = TypeVar("_Stored")
 _MAX_AGE = 7 * 24 * 3600.0
 _TRIM_EVERY = 24 * 3600.0
 
@@ -65,37 +71,79 @@ def enabled() -> bool:
     return os.environ.get("ESCAPE_LENS_RESULT_CACHE", "").lower() not in ("off", "0", "no")
 
 
-def load(context: Context, listed: ListedPackage) -> PackageOutput | None:
-    """The stored result for `listed`, if there is one and it provably still holds."""
+def load(
+    context: Context,
+    listed: ListedPackage,
+    kind: type[_Stored],
+    preloaded: Preload[_Stored] | None = None,
+) -> _Stored | None:
+    """The stored `kind` for `listed`, if there is one and it provably still holds."""
     if not enabled():
         return None
-    path = _entry(context, listed)
+    path = _entry(context, listed, kind)
     try:
-        with open(path, "rb") as file:
-            if file.read(len(_FORMAT)) != _FORMAT:
+        found = preloaded.take(path) if preloaded is not None else None
+        if found is None:
+            data = _read(path)
+            if data is None:
                 return None
-            probes, output = pickle.load(file)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+            found = _parse(data, kind)
+        probes, value = found
+    except CodecError:
+        with contextlib.suppress(OSError):
+            path.unlink()  # corrupt or planted: the next run stores a good one
         return None
-    if not isinstance(output, PackageOutput) or not answers_hold(probes):
+    if not answers_hold(probes):
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: kept by `_trim`
-    return output
+    return value
 
 
-def store(
-    context: Context, listed: ListedPackage, output: PackageOutput, probes: list[Probe]
-) -> None:
-    """Keep `output` for the next run; silently nothing when the cache is not writable."""
+def _read(path: Path) -> bytes | None:
+    """The entry's bytes, None if there is none; CodecError for anything but a regular
+    file of a sane size (a planted FIFO must not block the run, nor a huge file fill its
+    memory)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CodecError(f"unreadable: {exc}") from None
+    try:
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise CodecError("not a regular file")
+            data = file.read(_MAX_ENTRY_BYTES + 1)
+    except OSError as exc:
+        raise CodecError(f"unreadable: {exc}") from None
+    if len(data) > _MAX_ENTRY_BYTES:
+        raise CodecError("larger than any entry escape-lens writes")
+    return data
+
+
+def _parse(data: bytes, kind: type[_Stored]) -> tuple[list[Probe], _Stored]:
+    header = len(_FORMAT) + _DIGEST_HEX + 1
+    if not data.startswith(_FORMAT) or data[header - 1 : header] != b"\n":
+        raise CodecError("not a result cache entry of this version")
+    payload = data[header:]
+    if hashlib.sha256(payload).hexdigest().encode() != data[len(_FORMAT) : header - 1]:
+        raise CodecError("the entry's digest does not match its content")
+    probes, value = decode(payload, tuple[list[Probe], kind])  # type: ignore[valid-type]
+    return probes, value
+
+
+def store(context: Context, listed: ListedPackage, value: object, probes: list[Probe]) -> None:
+    """Keep `value` for the next run; silently nothing when the cache is not writable."""
     if not enabled():
         return
-    path = _entry(context, listed)
+    path = _entry(context, listed, type(value))
+    payload = encode((probes, value))
+    digest = hashlib.sha256(payload).hexdigest().encode()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as file:
-            file.write(_FORMAT)
-            pickle.dump((probes, output), file, protocol=pickle.HIGHEST_PROTOCOL)
+            file.write(_FORMAT + digest + b"\n" + payload)
         os.replace(file.name, path)
     except OSError:
         with contextlib.suppress(OSError, UnboundLocalError):
@@ -104,10 +152,91 @@ def store(
     _trim(path.parent.parent)
 
 
-def _entry(context: Context, listed: ListedPackage) -> Path:
+class Preload(Generic[_Stored]):
+    """The entries the last run of these targets used, decoded in a thread meanwhile.
+
+    `run` names the run (the toolchain's path, the directory, the targets, `--tests`);
+    its entries are listed in `runs/` by `remember`. Nothing read here is trusted more
+    than by `load`: an entry is taken only under its own key, and its probes are asked.
+    """
+
+    def __init__(self, run: Sequence[str], kind: type[_Stored]) -> None:
+        self.kind = kind
+        self.index = _run_index(run, kind)
+        self._found: dict[Path, tuple[list[Probe], _Stored] | CodecError] = {}
+        self._thread: threading.Thread | None = None
+        self._paths = _remembered(self.index) if enabled() else []
+        self.expected = len(self._paths)
+        if self._paths:
+            self._thread = threading.Thread(target=self._read_all, name="preload", daemon=True)
+            self._thread.start()
+
+    def _read_all(self) -> None:
+        _code_digest()  # needed for every key; computed here while go runs
+        for path in self._paths:
+            try:
+                data = _read(path)
+                if data is not None:
+                    self._found[path] = _parse(data, self.kind)
+            except CodecError as exc:
+                self._found[path] = exc
+
+    def take(self, path: Path) -> tuple[list[Probe], _Stored] | None:
+        """The decoded entry at `path` if it was preloaded; CodecError if it was bad."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        found = self._found.pop(path, None)
+        if isinstance(found, CodecError):
+            raise found
+        return found
+
+
+def remember(preloaded: Preload[_Stored], entries: Sequence[Path]) -> None:
+    """Name the entries of this run for the next run of the same targets (`Preload`)."""
+    if not enabled():
+        return
+    text = "\n".join(str(path.relative_to(path.parent.parent)) for path in entries)
+    with contextlib.suppress(OSError):
+        if preloaded.index.read_text("ascii") == text:
+            return
+    with contextlib.suppress(OSError, ValueError):
+        preloaded.index.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=preloaded.index.parent, prefix=".tmp-", delete=False
+        ) as file:
+            file.write(text)
+        os.replace(file.name, preloaded.index)
+
+
+def entry_path(context: Context, listed: ListedPackage, kind: type) -> Path:
+    return _entry(context, listed, kind)
+
+
+_ENTRY_NAME = re.compile(r"[0-9a-f]{2}/[0-9a-f]{62}")
+
+
+def _run_index(run: Sequence[str], kind: type) -> Path:
+    key = hashlib.sha256("\0".join((kind.__qualname__, *run)).encode("utf-8", "surrogateescape"))
+    return cache_dir() / "runs" / key.hexdigest()
+
+
+def _remembered(index: Path) -> list[Path]:
+    """The entries an index names; nothing if it is not one (it is only a guess anyway)."""
+    try:
+        data = _read(index)
+        names = data.decode("ascii").split("\n") if data else []
+    except (CodecError, UnicodeDecodeError):
+        return []
+    results = index.parent.parent / "results"
+    return [results / name for name in names if _ENTRY_NAME.fullmatch(name)]
+
+
+def _entry(context: Context, listed: ListedPackage, kind: type) -> Path:
     key = hashlib.sha256()
     for part in (
         _code_digest(),
+        kind.__qualname__,
         context.toolchain.path,
         str(context.toolchain.version),
         ",".join(context.toolchain.goexperiment),
@@ -150,7 +279,7 @@ def _trim(results: Path) -> None:
         pass
     with contextlib.suppress(OSError):
         marker.touch()
-        for entry in results.glob("*/*"):
+        for entry in (*results.glob("*/*"), *results.parent.glob("runs/*")):
             with contextlib.suppress(OSError):
                 if now - entry.stat().st_mtime > _MAX_AGE:
                     entry.unlink()

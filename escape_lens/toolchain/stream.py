@@ -6,31 +6,34 @@ straight to files (the operating system writes them; nothing passes through Pyth
 the compiler runs, and the caller does other work meanwhile) and `read_batches` reads a
 file back in large blocks of whole lines.
 Same rules as `process.run`: the environment comes from `go_environ` (GOTOOLCHAIN=local),
-the command line is shown with `-v`, and a deadline (or an interrupt) kills the whole
+the command line is shown with `-v`, and a deadline (or an interrupt) stops the whole
 process group, go and the compilers it started, so nothing outlives it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shlex
 import signal
-import subprocess
 import threading
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import IO
 
 from escape_lens.errors import ToolchainError
-from escape_lens.toolchain.process import go_environ, show_command
+from escape_lens.toolchain.process import (
+    STOP_GRACE,
+    deadline,
+    running,
+    signal_group,
+)
 
 
 class FileProcess:
     """A command running with its stdout and stderr in two open files.
 
     Start it, do other work while it runs, then `wait()` for its exit status. Use as a
-    context manager: leaving the block early (an error, an interrupt) kills the command.
+    context manager: leaving the block early (an error, an interrupt, a signal) stops
+    the command's whole process group (`process.stop_group`: SIGINT, then SIGKILL).
     The deadline is a timer, not a polling wait, so `wait` returns as soon as it exits.
     """
 
@@ -44,41 +47,31 @@ class FileProcess:
         cwd: str | None = None,
     ) -> None:
         self.argv = tuple(argv)
-        self.timeout = timeout
-        show_command(self.argv, cwd)
-        try:
-            self._proc = subprocess.Popen(
-                list(self.argv),
-                cwd=cwd,
-                env=go_environ(),
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise ToolchainError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
+        self.timeout = deadline(timeout)
+        self._running = running(self.argv, stdout=stdout, stderr=stderr, cwd=cwd)
+        self._proc = self._running.__enter__()
         self.timed_out = False
-        self._timer = threading.Timer(timeout, self._expire)
+        self._stopped = threading.Event()
+        self._timer = threading.Timer(self.timeout, self._expire)
         self._timer.daemon = True
         self._timer.start()
 
     def _expire(self) -> None:
+        """On the timer's thread: ask the group to stop, then kill what is left."""
         self.timed_out = True
-        self._kill()
-
-    def _kill(self) -> None:
-        if self._proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._proc.pid, signal.SIGKILL)
+        signal_group(self._proc, signal.SIGINT)
+        if not self._stopped.wait(STOP_GRACE):
+            signal_group(self._proc, signal.SIGKILL)
 
     def wait(self) -> int:
-        """The exit status; ToolchainError if the deadline killed it."""
+        """The exit status; ToolchainError if the deadline stopped it."""
         code = self._proc.wait()
+        self._stopped.set()
         self._timer.cancel()
         if self.timed_out:
+            signal_group(self._proc, signal.SIGKILL)  # members the leader left behind
             raise ToolchainError(
-                f"{shlex.join(self.argv[:3])} ... did not finish within {self.timeout:.0f} s"
+                f"{shlex.join(self.argv[:3])} ... did not finish within {self.timeout:g} s"
             )
         return code
 
@@ -92,8 +85,8 @@ class FileProcess:
         tb: TracebackType | None,
     ) -> None:
         self._timer.cancel()
-        self._kill()
-        self._proc.wait()
+        self._stopped.set()
+        self._running.__exit__(exc_type, exc, tb)
 
 
 def read_batches(path: str, size: int = 1 << 16) -> Iterator[list[str]]:

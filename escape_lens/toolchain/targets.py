@@ -4,7 +4,8 @@ A target is one of: Go files of one package (`main.go a.go`), a directory (`.`, 
 `/abs/dir`), a directory tree (`./...`), or a package pattern (`net/http`, `std`,
 `example.com/mod/...`). Files and packages cannot be mixed (the go command cannot either).
 The checks here give one clear line for the mistakes users make; whatever passes them is
-given to `go list -e`, which decides the rest.
+given to `go list -e` after a `--`, which decides the rest. A target never starts with
+`-`: targets come from checked-in configuration too, and must not become go flags.
 """
 
 from __future__ import annotations
@@ -91,10 +92,24 @@ def _has_go_files(directory: str, recursive: bool) -> bool:
     return False
 
 
+def reject_flag(target: str, source: str = "") -> None:
+    """A target is never a flag: `-toolexec=./x` from a checked-in config must not reach
+    go as one (it would run ./x for every compile). `./-x` names a path that starts so."""
+    if target.startswith("-") or not target.strip():
+        where = f"{source}: " if source else ""
+        what = "an empty target" if not target.strip() else f"{target!r} looks like a flag"
+        raise TargetError(
+            f"{where}{what}: targets are Go files, directories or package patterns "
+            "(write ./NAME for a path that starts with '-')"
+        )
+
+
 def check_targets(targets: Sequence[str], cwd: str) -> Targets:
     """Validate `targets` (relative to `cwd`); raises TargetError with one line."""
     if not targets:
         raise TargetError("no targets given: name Go files, a directory or a package pattern")
+    for target in targets:
+        reject_flag(target)
     files = [t for t in targets if t.endswith(".go") or os.path.isfile(os.path.join(cwd, t))]
     if files:
         if len(files) != len(targets):

@@ -8,16 +8,15 @@ object file. Its size comes from the same facts the compiler used: the package's
 data (named by the build's `go list -export -deps`, in the build cache) read by
 go/types with the gc layout (`types.SizesFor("gc", GOARCH)`), and pointer bytes by the
 compiler's own rule (`PtrDataSize`). The helper `typesizes.go` is a standard-library-only
-Go program built with the user's toolchain (once, into the escape-lens cache directory,
-keyed by toolchain and helper source), so it reads that toolchain's export format and
-builds offline. A type it cannot resolve is left without a size; nothing is guessed.
+Go program built with the user's toolchain for the run that needs it (the go build cache
+keeps that to a link; a binary is never taken from a cache directory), so it reads that
+toolchain's export format and builds offline. A type it cannot resolve is left without
+a size; nothing is guessed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -26,7 +25,6 @@ from pathlib import Path
 from escape_lens.gotypes import with_parts
 from escape_lens.records import GoToolchain, TypeInfo
 from escape_lens.toolchain.process import run
-from escape_lens.toolchain.wheel import cache_dir
 
 HELPER = Path(__file__).with_name("typesizes.go")
 TIMEOUT = 600.0
@@ -87,7 +85,8 @@ def type_sizes(
             json.dumps({"goarch": toolchain.goarch, "exports": exports, "types": requests}),
             encoding="utf-8",
         )
-        result = run([str(helper_binary(toolchain)), str(request)], timeout=TIMEOUT, cwd=tmp)
+        helper = build_helper(toolchain, tmp)
+        result = run([str(helper), str(request)], timeout=TIMEOUT, cwd=tmp)
     sizes: dict[str, TypeInfo] = {}
     for line in result.stdout.splitlines():
         found = _type_info(line.split("\t"))
@@ -110,23 +109,18 @@ def _type_info(columns: list[str]) -> TypeInfo | None:
     return info
 
 
-def helper_binary(toolchain: GoToolchain) -> Path:
-    """The helper built by `toolchain`, cached per toolchain and helper source."""
-    key = hashlib.sha256(
-        f"{toolchain.path}\0{toolchain.version}\0{toolchain.goarch}\0".encode()
-        + HELPER.read_bytes()
-    ).hexdigest()[:16]
-    binary = cache_dir() / "typesizes" / key / "typesizes"
-    if binary.is_file():
-        return binary
-    binary.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=binary.parent, prefix=".build-") as tmp:
-        built = Path(tmp) / "typesizes"
-        run(
-            [toolchain.path, "build", "-o", str(built), str(HELPER)],
-            timeout=TIMEOUT,
-            cwd=tmp,
-            env={"GOFLAGS": "", "GO111MODULE": "on", "GOWORK": "off"},
-        )
-        os.replace(built, binary)  # atomic: a concurrent run sees all of it or nothing
+def build_helper(toolchain: GoToolchain, directory: str) -> Path:
+    """The helper built by `toolchain` into `directory` (a temporary one).
+
+    Built every time it is needed, never kept: a program is run only if it was built in
+    this run, because a cache directory may come from elsewhere (a CI cache restored from
+    another branch) and must never supply code. The go build cache makes this a link.
+    """
+    binary = Path(directory) / "typesizes"
+    run(
+        [toolchain.path, "build", "-o", str(binary), "--", str(HELPER)],
+        timeout=TIMEOUT,
+        cwd=directory,
+        env={"GOFLAGS": "", "GO111MODULE": "on", "GOWORK": "off"},
+    )
     return binary

@@ -25,7 +25,9 @@ PIP_TIMEOUT = 900.0
 def cache_dir() -> Path:
     explicit = os.environ.get("ESCAPE_LENS_CACHE")
     if explicit:
-        return Path(explicit)
+        # Absolute, so a relative setting (`ESCAPE_LENS_CACHE=.cache/el` in CI) means the
+        # same directory to every process, whatever directory it runs in.
+        return Path(os.path.abspath(explicit))
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path.home() / ".cache"
     return base / "escape-lens"

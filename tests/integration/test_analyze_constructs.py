@@ -1,10 +1,10 @@
 """The constructs fixtures against their expected sites, with the real compiler.
 
-Each package of fixtures/constructs has an expected.json written from ALLOCATOR.md and
-the Go semantics; the tests build the module once per toolchain (go1.27.3 pinned, and
-go1.21.13 and go1.24.11 from PyPI) and compare. The last test runs a compiled program
-under runtime/metrics and checks the tool's predicted classes against what the runtime
-really allocated.
+Each package of fixtures/constructs has an expected.json written from the allocator's
+facts (docs/allocator.md) and the Go semantics; the tests build the module once per
+toolchain (go1.27.3 pinned, and go1.21.13 and go1.24.11 from PyPI) and compare. The
+last test runs a compiled program under runtime/metrics and checks the tool's predicted
+classes against what the runtime really allocated.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ def test_the_struct_allocation_is_found_with_its_type(quickstart: CompileOutput)
     (call,) = [c for c in package.calls if c.pos == SourcePos("main.go", 14)]
     assert call.function == "main.newSmallStruct"
     assert call.type == TypeInfo("main.smallStruct", 32, 0)
-    # go1.27 calls the size-specialized entry for new(T) <= 80 bytes (ALLOCATOR.md §8.1)
+    # go1.27 calls the size-specialized entry for new(T) <= 80 bytes (docs/allocator.md §8)
     expected = "mallocgcSmallNoScanSC4" if quickstart.toolchain.version.minor >= 27 else "newobject"
     assert call.entry == expected
     assert call.call_pos is None
@@ -55,4 +55,5 @@ def test_functions_and_command(quickstart: CompileOutput) -> None:
     )
     assert spans["main.main"].file == "main.go"
     assert quickstart.command[1:5] == ("list", "-e", "-export", "-deps")
-    assert quickstart.command[-2:] == ("-gcflags=-m=2 -S", str(QUICKSTART / "main.go"))
+    # Flags end with `--`: a target is never read as a flag.
+    assert quickstart.command[-3:] == ("-gcflags=-m=2 -S", "--", str(QUICKSTART / "main.go"))

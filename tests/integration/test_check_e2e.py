@@ -445,7 +445,7 @@ def test_a_package_that_does_not_compile_is_an_error(
     assert "undefined: x" in err
 
 
-def test_pattern_matching_nothing_is_pointed_out(
+def test_pattern_matching_nothing_fails_the_gate(
     capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
 ) -> None:
     _config(
@@ -454,12 +454,20 @@ def test_pattern_matching_nothing_is_pointed_out(
         ' "example.com/checkmod/codec.(*Encoder).Reset"]\n',
     )
     code, out, _ = _run(capsys, pinned_go, "check")
-    assert code == 0
-    notes = [line for line in out.splitlines() if line.startswith("note: ")]
+    assert code == 1
     # Reset does not allocate but exists; the misspelt Checksum matches nothing.
-    assert notes == [
-        "note: hot pattern 'example.com/checkmod/codec.Chcksum' (escape-lens.toml) matches "
-        "no function of the checked packages"
+    assert [line for line in out.splitlines() if "EL009" in line] == [
+        "escape-lens.toml:1: error: EL009 hot pattern 'example.com/checkmod/codec.Chcksum' "
+        "matches no function of the checked packages: it guards nothing"
+    ]
+    (module / "escape-lens.toml").write_text(
+        'unmatched-patterns = "warning"\n' + (module / "escape-lens.toml").read_text()
+    )
+    code, out, _ = _run(capsys, pinned_go, "check")
+    assert code == 0
+    assert [line for line in out.splitlines() if "EL009" in line] == [
+        "escape-lens.toml:2: warning: EL009 hot pattern 'example.com/checkmod/codec.Chcksum' "
+        "matches no function of the checked packages: it guards nothing"
     ]
 
 

@@ -27,7 +27,10 @@ LAYERS: list[list[str]] = [
     [
         "escape_lens",
         "escape_lens.errors",
+        "escape_lens.inputs",
         "escape_lens.log",
+        "escape_lens.progress",
+        "escape_lens.codec",
         "escape_lens.vocab",
         "escape_lens.records",
         "escape_lens.gonames",
@@ -38,7 +41,12 @@ LAYERS: list[list[str]] = [
     ["escape_lens.parsers", "escape_lens.binary"],
     ["escape_lens.toolchain"],
     ["escape_lens.model"],
-    ["escape_lens.predict", "escape_lens.fingerprint"],
+    [
+        "escape_lens.predict",
+        "escape_lens.fingerprint",
+        "escape_lens.pairing",
+        "escape_lens.stackbuf",
+    ],
     ["escape_lens.sites"],
     ["escape_lens.analyze", "escape_lens.diff", "escape_lens.profile"],
     ["escape_lens.binary_report", "escape_lens.findings"],
@@ -55,13 +63,16 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("escape_lens.cli.analyze", "escape_lens.profile.callees"): "--binary --profile reads ELF",
     ("escape_lens.toolchain.build", "escape_lens.parsers.gobuild"): "loaded while go runs",
     ("escape_lens.toolchain.build", "escape_lens.parsers.positions"): "loaded while go runs",
+    ("escape_lens.toolchain.build", "escape_lens.toolchain.parallel"): "only a large build forks",
+    ("escape_lens.analyze", "escape_lens.sites"): "a warm run joins nothing",
+    ("escape_lens.analyze", "escape_lens.fingerprint"): "a warm run joins nothing",
 }
 
 # module -> why it may be longer than MAX_LINES (one cohesive thing, said in its docstring)
 LONG_MODULES: dict[str, str] = {
     "escape_lens.parsers.asm": "one incremental parser: its hot loop and per-function state",
-    "escape_lens.parsers.goobj": "one reader of one format (Go object files), cohesive",
-    "escape_lens.sites": "the join; its 69-line docstring moves to docs/design.md (issue 10)",
+    "escape_lens.sites": "the join: one set of rules over one package's calls and diagnostics",
+    "escape_lens.reporters.html": "the page: every view it embeds, built from one report",
 }
 
 

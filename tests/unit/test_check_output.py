@@ -114,6 +114,8 @@ def test_rule_ids_are_stable() -> None:
         ("EL005", "unused-suppression", "warning"),
         ("EL006", "suppression-without-reason", "error"),
         ("EL007", "improvement", "note"),
+        ("EL008", "vanished-function", "error"),
+        ("EL009", "unmatched-pattern", "error"),
     ]
 
 

@@ -111,3 +111,6 @@ def test_the_streamed_report_is_the_one_piece_dump_byte_for_byte() -> None:
         out = io.StringIO()
         write_report(report, out)
         assert out.getvalue() == dumps(report_to_dict(report))
+        # the bytes of the writer before it was fast: the standard library's indented dump
+        standard = json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+        assert out.getvalue() == standard

@@ -1,9 +1,12 @@
-"""The model against the facts of ALLOCATOR.md, typed in here as the spec states them.
+"""The model against the allocator's facts, typed in here as tables and numbers.
 
-The tables below are copied from ALLOCATOR.md (§3.2 full class table with objects per span
-by version family, §5 classes moved by the malloc header, §10 runtime observations), and
-the sequences and sizes from §2, §6, §8.1, §9.2, §9.5-9.7. They are parsed here, never
-computed from the model, so a wrong model (or a wrong table generation) fails.
+The tables below are the full class table with objects per span by version family
+(docs/allocator.md §3), the classes the malloc header moves (§5), and what the running
+runtime showed case by case on go1.21.13, 1.22.10, 1.25.5, 1.26.6 and 1.27.3 (measured
+with runtime/metrics, as `escape-lens sizeclass --verify` does); the sequences and sizes
+come from §1, §6, §8 and §9-11. Section numbers (§N) are docs/allocator.md's. The
+tables are parsed here, never computed from the model, so a wrong model (or a wrong
+table generation) fails.
 """
 
 # ruff: noqa: E501  (the spec's tables are kept verbatim, one row per line; its multiplication sign is spelled x)
@@ -36,7 +39,7 @@ def rules(version: str, *experiments: str) -> AllocRules:
     return rules_for(GoVersion.parse(version), experiments)
 
 
-# ALLOCATOR.md §3.2: class | bytes/obj | npages | span bytes | objs (1.21; and noscan
+# docs/allocator.md §3: class | bytes/obj | npages | span bytes | objs (1.21; and noscan
 # 1.22-1.25) | objs scan 1.22-1.25 | objs noscan 1.26+ | objs scan 1.26+ | tail waste |
 # max waste | min align | span class scan / noscan
 SPEC_CLASSES = """\
@@ -109,7 +112,7 @@ SPEC_CLASSES = """\
 | 67 | 32768 | 4 | 32768 | 1 | 1 | 1 | 1 | 0 | 12.50% | 8192 | 134 / 135 |
 """
 
-# ALLOCATOR.md §5: scan object size S | 1.21 class (bytes) | 1.22+ class (bytes) | extra
+# docs/allocator.md §5: scan object size S | 1.21 class (bytes) | 1.22+ class (bytes) | extra
 SPEC_HEADER_MOVES = """\
 | 576 | 27 (576) | 28 (640) | 64 |
 | 640 | 28 (640) | 29 (704) | 64 |
@@ -154,7 +157,7 @@ SPEC_HEADER_MOVES = """\
 | 32768 | 67 (32768) | large, 4 pages (32768) | 0 |
 """
 
-# ALLOCATOR.md §10.2: case | type size | observed 1.21.13 | 1.22.10 | 1.25.5 | 1.26.6 | 1.27.3
+# Measured on the runtime: case | type size | observed 1.21.13 | 1.22.10 | 1.25.5 | 1.26.6 | 1.27.3
 SPEC_OBSERVED = """\
 | 1:n | 1 | tiny, blk16 x16/blk, 1.1 B/alloc | tiny, blk16 x16/blk, 1.1 B/alloc | tiny, blk16 x16/blk, 1.1 B/alloc | tiny, blk16 x16/blk, 1.1 B/alloc | tiny, blk16 x16/blk, 1.1 B/alloc | yes |
 | 8:n | 8 | tiny, blk16 x2/blk, 8.1 B/alloc | tiny, blk16 x2/blk, 8.1 B/alloc | tiny, blk16 x2/blk, 8.1 B/alloc | tiny, blk16 x2/blk, 8.1 B/alloc | tiny, blk16 x2/blk, 8.1 B/alloc | yes |
@@ -319,7 +322,7 @@ def test_runtime_observations_of_section_10(row: list[str]) -> None:
 
 
 def test_tiny_steady_state_share() -> None:
-    # §4.3: bytes used per object 16/floor(16/size): 1->1, 2->2, 4->4, 6-7->8, 8->8, 9-15->16
+    # §4: bytes used per object 16/floor(16/size): 1->1, 2->2, 4->4, 6-7->8, 8->8, 9-15->16
     used = {1: 1, 2: 2, 4: 4, 6: 8, 7: 8, 8: 8, 9: 16, 12: 16, 15: 16}
     for version in ALL_VERSIONS:
         for size, per_object in used.items():
@@ -329,7 +332,7 @@ def test_tiny_steady_state_share() -> None:
 
 
 def test_small_limit_and_zero() -> None:
-    # §4.6: 1.21 size > 32768 is large; 1.22+ size > 32760, noscan too.
+    # §2, §7: 1.21 size > 32768 is large; 1.22+ size > 32760, noscan too.
     assert predict(32768, False, rules("1.21")).size_class == 67
     for version in ALL_VERSIONS[1:]:
         for size in (32761, 32768):
@@ -339,7 +342,7 @@ def test_small_limit_and_zero() -> None:
     assert predict(0, True, rules("1.27")).path == "none"
 
 
-# ALLOCATOR.md §9.2: capacities of an escaping slice appended one element at a time.
+# docs/allocator.md §11: capacities of an escaping slice appended one element at a time.
 GROWSLICE = [
     # (elem size, pointers, 1.21 sequence, 1.22-1.27 sequence)
     (1, False, [8, 16, 32, 64, 128, 256, 512, 896, 1408, 2048, 3072, 4096, 5376, 6912], None),
@@ -397,11 +400,11 @@ def test_roundupsize_usable_bytes() -> None:
     assert roundupsize(800, True, rules("1.27")) == 896
     assert roundupsize(32761, True, rules("1.27")) == 32768  # large: whole pages
     assert roundupsize(32769, True, rules("1.27")) == 40960
-    assert roundupsize(100, True, rules("1.23")) == 112  # []byte(s100): cap 112 (§9.3)
+    assert roundupsize(100, True, rules("1.23")) == 112  # []byte(s100): cap 112 (§11)
 
 
 def test_chan_sizes() -> None:
-    # §9.6 / §9.7
+    # §10
     hchan = {
         "1.21": 96,
         "1.22": 96,
@@ -428,7 +431,7 @@ def _classes(objects: list[tuple[int, bool]], r: AllocRules) -> list[int]:
 
 
 def test_map_observations() -> None:
-    # §9.7: make(map[int]int[, hint]) slot sizes per version (sorted).
+    # §9: make(map[int]int[, hint]) slot sizes per version (sorted).
     for version in ALL_VERSIONS:
         r = rules(version)
         assert _classes(map_objects(8, False, 8, False, None, r), r) == [48]
@@ -454,7 +457,7 @@ def test_map_observations() -> None:
 
 
 def test_map_bucket_pointerness() -> None:
-    # map[int]int buckets are noscan; map[string]*int's are scan (bucket 208 B, §9.7).
+    # map[int]int buckets are noscan; map[string]*int's are scan (bucket 208 B, §9).
     r = rules("1.22")
     (_, buckets) = map_objects(8, False, 8, False, 9, r)
     assert buckets[1] is False
@@ -463,7 +466,7 @@ def test_map_bucket_pointerness() -> None:
 
 
 def test_specialized_entries() -> None:
-    # §8.1
+    # §8
     for version in ("1.21", "1.25", "1.26"):
         assert specialized_entry(24, False, rules(version)) is None
     r26 = rules("1.26", "sizespecializedmalloc")
@@ -487,7 +490,7 @@ def test_specialized_entries() -> None:
 
 
 def test_experiment_defaults() -> None:
-    # §2 GOEXPERIMENT defaults
+    # §1 GOEXPERIMENT defaults
     flags = {
         v: (r.alloc_headers, r.swiss_maps, r.green_tea, r.size_specialized)
         for v in ALL_VERSIONS

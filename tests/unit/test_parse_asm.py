@@ -46,7 +46,7 @@ def test_calls_get_type_and_constant_count(version: str) -> None:
 
 
 def test_entry_names_follow_the_version() -> None:
-    # 1.27 specialises new(T) of <= 80 bytes (ALLOCATOR.md §8.1); older ones call newobject
+    # 1.27 specialises new(T) of <= 80 bytes (docs/allocator.md §8); older ones call newobject
     for version in ("go1.21.13", "go1.24.11"):
         (gowrap,) = [c for c in calls_in(version, "main.gor", 58) if c.entry != "newproc"]
         assert gowrap.entry == "newobject"

@@ -41,9 +41,9 @@ def _context(tmp_path: Path) -> resultcache.Context:
 
 def test_a_stored_result_comes_back(cache: Path, tmp_path: Path) -> None:
     listed, output, probes = _package(tmp_path)
-    assert resultcache.load(_context(tmp_path), listed) is None
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) is None
     resultcache.store(_context(tmp_path), listed, output, probes)
-    assert resultcache.load(_context(tmp_path), listed) == output
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) == output
     assert len(list(cache.glob("*/*"))) == 1
 
 
@@ -52,11 +52,11 @@ def test_any_other_build_id_directory_or_mode_is_a_miss(cache: Path, tmp_path: P
     context = _context(tmp_path)
     resultcache.store(context, listed, output, probes)
     other = ListedPackage(listed.import_path, listed.dir, "a", build_ids=("act/other",))
-    assert resultcache.load(context, other) is None
+    assert resultcache.load(context, other, PackageOutput) is None
     moved = resultcache.Context(TOOLCHAIN, str(tmp_path), str(tmp_path / "mod"), False)
-    assert resultcache.load(moved, listed) is None
+    assert resultcache.load(moved, listed, PackageOutput) is None
     tests = resultcache.Context(TOOLCHAIN, context.workdir, context.root, True)
-    assert resultcache.load(tests, listed) is None
+    assert resultcache.load(tests, listed, PackageOutput) is None
 
 
 def test_a_changed_file_system_answer_is_a_miss(cache: Path, tmp_path: Path) -> None:
@@ -64,9 +64,9 @@ def test_a_changed_file_system_answer_is_a_miss(cache: Path, tmp_path: Path) -> 
     assert probes  # the package directory's Go files, at least
     resultcache.store(_context(tmp_path), listed, output, probes)
     (tmp_path / "mod" / "a" / "b.go").write_text("package a\n")
-    assert resultcache.load(_context(tmp_path), listed) is None
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) is None
     (tmp_path / "mod" / "a" / "b.go").unlink()
-    assert resultcache.load(_context(tmp_path), listed) == output
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) == output
 
 
 def test_a_broken_entry_is_a_miss_and_an_unwritable_cache_is_no_error(
@@ -76,14 +76,14 @@ def test_a_broken_entry_is_a_miss_and_an_unwritable_cache_is_no_error(
     resultcache.store(_context(tmp_path), listed, output, probes)
     (entry,) = cache.glob("*/*")
     entry.write_bytes(entry.read_bytes()[:40])
-    assert resultcache.load(_context(tmp_path), listed) is None
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) is None
     entry.write_bytes(b"something else entirely")
-    assert resultcache.load(_context(tmp_path), listed) is None
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) is None
     blocker = tmp_path / "file"
     blocker.write_text("")
     monkeypatch.setenv("ESCAPE_LENS_CACHE", str(blocker))  # a file, not a directory
     resultcache.store(_context(tmp_path), listed, output, probes)
-    assert resultcache.load(_context(tmp_path), listed) is None
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) is None
 
 
 def test_it_can_be_turned_off(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,7 +91,7 @@ def test_it_can_be_turned_off(cache: Path, tmp_path: Path, monkeypatch: pytest.M
     listed, output, probes = _package(tmp_path)
     resultcache.store(_context(tmp_path), listed, output, probes)
     assert not cache.exists()
-    assert resultcache.load(_context(tmp_path), listed) is None
+    assert resultcache.load(_context(tmp_path), listed, PackageOutput) is None
 
 
 def test_positions_answers_are_recorded_per_block(tmp_path: Path) -> None:
@@ -102,3 +102,34 @@ def test_positions_answers_are_recorded_per_block(tmp_path: Path) -> None:
     first = list(positions.probes)
     positions.enter_package(str(tmp_path / "mod"))
     assert positions.probes != first
+
+
+def test_the_last_runs_entries_are_read_ahead_and_checked_like_any_other(
+    cache: Path, tmp_path: Path
+) -> None:
+    listed, output, probes = _package(tmp_path)
+    context = _context(tmp_path)
+    resultcache.store(context, listed, output, probes)
+    run = ("go", "list", "./a")
+    first = resultcache.Preload(run, PackageOutput)
+    assert first.expected == 0  # no run of these targets yet
+    resultcache.remember(first, [resultcache.entry_path(context, listed, PackageOutput)])
+    ahead = resultcache.Preload(run, PackageOutput)
+    assert ahead.expected == 1
+    assert resultcache.load(context, listed, PackageOutput, ahead) == output
+    # read ahead or not, a changed directory is a miss
+    again = resultcache.Preload(run, PackageOutput)
+    (tmp_path / "mod" / "a" / "b.go").write_text("package a\n")
+    assert resultcache.load(context, listed, PackageOutput, again) is None
+    (tmp_path / "mod" / "a" / "b.go").unlink()
+    # an index is only a guess: names that are no entries, or the wrong ones, are ignored
+    (index,) = (cache.parent / "runs").iterdir()
+    index.write_text("../../../etc/passwd\nzz/" + "0" * 62 + "\n\x00\n")
+    planted = resultcache.Preload(run, PackageOutput)
+    assert planted.expected == 0
+    assert resultcache.load(context, listed, PackageOutput, planted) == output
+    other = ListedPackage(listed.import_path, listed.dir, "a", build_ids=("act/other",))
+    resultcache.remember(planted, [resultcache.entry_path(context, listed, PackageOutput)])
+    guessed = resultcache.Preload(run, PackageOutput)
+    assert resultcache.load(context, other, PackageOutput, guessed) is None
+    assert resultcache.load(context, listed, PackageOutput, guessed) == output

@@ -509,7 +509,7 @@ def test_summary_counts_paths_non_allocating_lines_and_skipped_packages() -> Non
         "2 sites, 48 B per execution of all sites, 0 B waste",
         "  by path: 1 tiny, 1 small",
         "  1 escape line without an allocation",
-        "  1 package skipped",
+        "  1 package skipped: example.com/bad",
     ]
 
 

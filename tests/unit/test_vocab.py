@@ -260,6 +260,9 @@ def test_the_text_reports_note_shortenings_open_real_notes() -> None:
             AllocCall(SourcePos("m.go", 3), "main.f", "newobject", wrapper),
         ]
         written += [n for site in sites.join_sites(calls, (), RULES_127) for n in site.notes]
+    # a conversion with no escape line (binary mode): whether it had a buffer is unknown
+    conversion = AllocCall(SourcePos("m.go", 4), "main.f", "slicebytetostring")
+    written += [n for site in sites.join_sites([conversion], (), RULES_127) for n in site.notes]
     for code, pairs in NOTE_SHORTER.items():
         texts = [_note_clause((note,)) for note in written if note.code == code]
         for long, _ in pairs:

@@ -1,0 +1,91 @@
+"""Reading a file the user names (a report, a baseline, a configuration, a binary, a
+heap profile).
+
+Invariants:
+- Only a regular file is read. It is opened without blocking, so a FIFO with no writer
+  is refused at once instead of waiting forever; a device (`/dev/zero`), a directory or
+  a socket is refused with what it is. A symbolic link is followed to what it names,
+  which must be a regular file too.
+- Never more than the format allows is read: the caller gives the limit (a report, a
+  configuration), the file's size is checked against it before reading, and the read
+  stops at the limit even if the file grows meanwhile.
+- Every failure is the caller's error class with one line naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from escape_lens.errors import EscapeLensError
+
+MiB = 1 << 20
+# `analyze std cmd --format json` is about 200 MiB; a JSON report far beyond that would
+# take tens of GiB to hold.
+MAX_REPORT_BYTES = 1024 * MiB
+MAX_CONFIG_BYTES = 4 * MiB
+# A Go heap profile of 2^19 stacks of ~70 frames is 46 MB decompressed; the bound, on
+# the file and on what its gzip expands to, is far above any real one.
+MAX_PROFILE_BYTES = 1024 * MiB
+
+_KINDS = (
+    (stat.S_ISDIR, "is a directory"),
+    (stat.S_ISFIFO, "is a FIFO"),
+    (stat.S_ISCHR, "is a character device"),
+    (stat.S_ISBLK, "is a block device"),
+    (stat.S_ISSOCK, "is a socket"),
+)
+
+
+def kind_of(mode: int) -> str:
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "is not a regular file"
+
+
+def read_regular(
+    path: str | os.PathLike[str],
+    *,
+    limit: int,
+    what: str,
+    error: type[EscapeLensError],
+) -> bytes:
+    """The bytes of the regular file `path` (at most `limit`), else `error`."""
+    name = os.fspath(path)
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise error(f"{name}: cannot read {what}: {exc.strerror or exc}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{name}: {kind_of(info.st_mode)}, not a {what} file")
+        if info.st_size > limit:
+            raise error(f"{name}: {info.st_size} bytes, more than a {what} can be ({limit})")
+        chunks = []
+        left = limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 16 * MiB))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:
+            raise error(f"{name}: grew past {limit} bytes while being read")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise error(f"{name}: cannot read {what}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+
+
+def read_text(
+    path: str | os.PathLike[str], *, limit: int, what: str, error: type[EscapeLensError]
+) -> str:
+    """`read_regular` decoded as UTF-8 (an undecodable file is `error` too)."""
+    data = read_regular(path, limit=limit, what=what, error=error)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{os.fspath(path)}: {what} is not UTF-8 text ({exc.reason})") from exc

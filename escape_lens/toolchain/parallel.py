@@ -1,0 +1,234 @@
+"""Parsing and finishing the packages of a large build in several processes.
+
+A cold `analyze std` spends most of its time parsing the compiler's output, one package
+after another, on one core. Packages are independent but for one thing: the sizes of
+types, which any package's listing may supply to any other's calls. So:
+
+1. The parent finds where each compile's block (`# pkg` header to the next) lies in the
+   output file, and splits the packages into `jobs` groups of about equal output.
+2. Each worker (a forked process) parses only its groups' blocks, with its own
+   BuildParser, and sends back each package's `ListingSummary`.
+3. The parent does what the serial path does with the summaries in the packages' order
+   (`types_to_size`, typesizes, `final_types`), so the types are the same to the byte,
+   and sends them to every worker.
+4. Each worker makes its packages' outputs with those types, finishes them (the join,
+   for analyze) and sends back the kept results with their probes.
+
+Results are those of the serial path (`test_parallel_parse.py` compares them); a worker
+that fails or dies is an error of the run (ToolchainError), never a silently missing
+package. Workers are forked: they share the parent's modules and need nothing pickled
+but what they send back. The pipe carries pickles between this process and its own
+children only, never anything read from disk.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+from escape_lens import progress
+from escape_lens.errors import ToolchainError
+from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
+from escape_lens.parsers.positions import Positions, Probe
+from escape_lens.records import GoToolchain, ListedPackage, PackageOutput, TypeInfo
+from escape_lens.toolchain import resultcache
+
+_Kept = TypeVar("_Kept")
+
+# Below these a build is parsed in this process: forking and sending types back and
+# forth costs more than it saves (net/http: one package, 22 MB of output).
+MIN_PACKAGES = 8
+MIN_OUTPUT_BYTES = 64 << 20
+MAX_JOBS = 4
+_CHUNK = 1 << 22
+_HEADER = re.compile(rb"# (\S+)(?: \[(\S+)\])?")
+
+
+def jobs_for(packages: int, output_bytes: int) -> int:
+    """How many processes to parse a build with (`ESCAPE_LENS_JOBS` caps it; 1: serial)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    limit = min(MAX_JOBS, cpus or 1)
+    wanted = os.environ.get("ESCAPE_LENS_JOBS", "")
+    if wanted.isdecimal() and int(wanted) > 0:
+        limit = min(int(wanted), 64)  # a process per package of std is no use to anyone
+    if packages < MIN_PACKAGES or output_bytes < MIN_OUTPUT_BYTES:
+        return 1
+    return max(1, min(limit, packages))
+
+
+def parse(
+    unparsed: Sequence[ListedPackage],
+    archives: Mapping[str, str],
+    output_path: str,
+    known: Mapping[str, TypeInfo],
+    finish: Callable[[GoToolchain, PackageOutput], _Kept],
+    context: resultcache.Context,
+    jobs: int,
+    size_foreign: Callable[[list[str]], dict[str, TypeInfo]],
+) -> dict[str, tuple[_Kept, list[Probe]]]:
+    """`build._parse` in `jobs` processes: the same results, per package import path."""
+    line = progress.current()
+    line.set(f"finding the blocks of {len(unparsed)} packages")
+    blocks = _blocks(output_path, {p.import_path for p in unparsed})
+    groups = _groups(unparsed, blocks, jobs)
+    workers = []
+    done = False
+    mp = multiprocessing.get_context("fork")
+    try:
+        for group in groups:
+            ours, theirs = mp.Pipe()
+            ranges = sorted(r for p in group for r in blocks.get(p.import_path, ()))
+            args = (theirs, group, archives, output_path, ranges, context, finish)
+            worker = mp.Process(target=_work, args=args, daemon=True)
+            worker.start()
+            theirs.close()
+            workers.append((worker, ours))
+        line.set(f"parsing {len(unparsed)} packages in {len(workers)} processes")
+        summaries: dict[str, Any] = {}
+        for _, conn in workers:
+            summaries.update(_receive(conn))
+        ordered = [summaries[p.import_path] for p in unparsed if p.import_path in summaries]
+        missing = types_to_size(ordered, known)
+        line.set(f"sizing {len(missing)} types of other packages")
+        foreign = size_foreign(sorted(missing)) if missing else {}
+        types = final_types({**known, **foreign}, ordered)
+        for _, conn in workers:
+            conn.send(types)
+        line.set(f"finishing {len(unparsed)} packages in {len(workers)} processes")
+        finished: dict[str, tuple[_Kept, list[Probe]]] = {}
+        for _, conn in workers:
+            finished.update(_receive(conn))
+        done = True
+        return finished
+    finally:
+        for worker, conn in workers:
+            conn.close()
+            worker.join(timeout=5 if done else 0)  # done: each is exiting
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+
+
+def _receive(conn: Connection) -> Any:
+    try:
+        kind, value = conn.recv()
+    except (EOFError, OSError) as exc:
+        raise ToolchainError("a parsing process ended unexpectedly") from exc
+    if kind == "error":
+        raise ToolchainError(f"a parsing process failed: {value}")
+    return value
+
+
+def _work(
+    conn: Connection,
+    group: Sequence[ListedPackage],
+    archives: Mapping[str, str],
+    output_path: str,
+    ranges: Sequence[tuple[int, int]],
+    context: resultcache.Context,
+    finish: Callable[[GoToolchain, PackageOutput], Any],
+) -> None:
+    """A worker: parse the blocks, send the summaries, get the types, send the results."""
+    try:
+        parser = BuildParser(
+            group,
+            Positions(context.workdir, context.root),
+            tests=context.tests,
+            archives=archives,
+            goroot=context.toolchain.goroot,
+        )
+        for start, end in ranges:
+            for batch in _lines(output_path, start, end):
+                parser.feed_all(batch)
+        conn.send(("summaries", parser.summaries()))
+        types = conn.recv()
+        results = {
+            output.import_path: (
+                finish(context.toolchain, output),
+                parser.states[output.import_path].probes,
+            )
+            for output in parser.outputs_with(types)
+        }
+        conn.send(("results", results))
+    except (EOFError, BrokenPipeError):
+        pass  # the parent gave up (an error, an interrupt): nothing to say
+    except Exception:  # reported to the parent, which raises it
+        conn.send(("error", traceback.format_exc().strip().splitlines()[-1]))
+    finally:
+        conn.close()
+
+
+def _blocks(path: str, packages: set[str]) -> dict[str, list[tuple[int, int]]]:
+    """Per target package, the byte ranges of the blocks whose header names it (a test
+    variant's too: the worker's BuildParser decides which it keeps, as the serial one)."""
+    starts: list[tuple[int, str]] = []
+    with open(path, "rb") as file:
+        offset, carry = 0, b"\n"
+        while chunk := file.read(_CHUNK):
+            data = carry + chunk
+            base = offset - len(carry) + 1  # file offset of data[1]
+            at = data.find(b"\n# ")
+            while at != -1:
+                end = data.find(b"\n", at + 1)
+                if end == -1:  # the header continues in the next chunk
+                    break
+                header = _HEADER.fullmatch(data[at + 1 : end])
+                if header is not None:
+                    name = header.group(1).decode("utf-8", "replace")
+                    if header.group(2) is not None:
+                        name = name.removesuffix("_test")
+                    starts.append((base + at, name))
+                at = data.find(b"\n# ", end)
+            # keep the unfinished last line (a header may be split between chunks)
+            cut = data.rfind(b"\n")
+            carry = data[cut:]
+            offset += len(chunk)
+        size = offset
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for index, (start, name) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else size
+        if name in packages:
+            ranges.setdefault(name, []).append((start, end))
+    return ranges
+
+
+def _groups(
+    packages: Sequence[ListedPackage], blocks: Mapping[str, list[tuple[int, int]]], jobs: int
+) -> list[list[ListedPackage]]:
+    """`jobs` groups of about equal output (the largest packages placed first)."""
+    weight = {p.import_path: sum(e - s for s, e in blocks.get(p.import_path, ())) for p in packages}
+    groups: list[list[ListedPackage]] = [[] for _ in range(jobs)]
+    loads = [0] * jobs
+    for package in sorted(packages, key=lambda p: -weight[p.import_path]):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(package)
+        loads[lightest] += weight[package.import_path] or 1
+    order = {p.import_path: index for index, p in enumerate(packages)}
+    return [sorted(g, key=lambda p: order[p.import_path]) for g in groups if g]
+
+
+def _lines(path: str, start: int, end: int, size: int = 1 << 16) -> Iterator[list[str]]:
+    """The lines of bytes [start, end) of a file, in lists of about `size` bytes, as
+    stream.read_batches gives them (blocks end at a newline, so decode whole)."""
+    with open(path, "rb") as file:
+        file.seek(start)
+        left, pending = end - start, b""
+        while left > 0:
+            block = file.read(min(size, left))
+            if not block:
+                break
+            left -= len(block)
+            block = pending + block
+            cut = block.rfind(b"\n") + 1
+            pending = block[cut:]
+            lines = block[:cut].decode("utf-8", "replace").split("\n")
+            lines.pop()
+            if lines:
+                yield lines
+        if pending:
+            yield [pending.decode("utf-8", "replace")]

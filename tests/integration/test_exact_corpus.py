@@ -1,0 +1,89 @@
+"""Every escape diagnostic of the corpus is paired with the call the listing proves.
+
+fixtures/exact (the ten mispairing classes, README there) and fixtures/constructs are
+built with go1.27.3 (pinned), go1.24.11 and go1.21.13; go/types (tests/oracle) says,
+independently of the listing, what each diagnostic's expression is and so which
+runtime call (entry, type, size) or none must stand behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from escape_lens.analyze import analyze_targets
+from escape_lens.records import Report
+from escape_lens.vocab import NoteCode
+from tests.conftest import FIXTURES, fetch_toolchain
+from tests.oracle.judge import Verdict, judge, run_oracle, summary
+
+pytestmark = pytest.mark.slow
+
+# go1.21 hoists the address of runtime.staticuint64s to the start of a statement, so
+# the listing does not say where among its boxings the one-byte values are: on these
+# lines (mixed.Log, mixed.Describe, mixed.Printall) the join says it could not decide.
+_UNDECIDABLE = {(1, 21): {("mixed/mixed.go", 37), ("mixed/mixed.go", 42), ("mixed/mixed.go", 111)}}
+
+
+def _verdicts(go: Path, module: Path) -> tuple[Report, list[Verdict]]:
+    report = analyze_targets(["./..."], go=str(go), cwd=str(module))
+    dirs = sorted(
+        {(module / s.pos.file).parent for s in report.sites if s.pos.file.endswith(".go")}
+    )
+    return report, judge(report, run_oracle(go, dirs, module))
+
+
+@pytest.fixture(scope="module", params=["pinned", "1.21.13", "1.24.11"])
+def go(request: pytest.FixtureRequest, pinned_go: Path) -> Path:
+    return pinned_go if request.param == "pinned" else fetch_toolchain(str(request.param))
+
+
+@pytest.mark.parametrize("corpus", ["exact", "constructs"])
+def test_every_diagnostic_is_paired_with_its_call(go: Path, corpus: str) -> None:
+    report, verdicts = _verdicts(go, FIXTURES / corpus)
+    agree, disagree, unjudged = summary(verdicts)
+    version = report.toolchain.version
+    if corpus == "exact":
+        assert agree + disagree + unjudged >= 295, "the corpus has its diagnostics"
+        assert unjudged <= 30  # compiler temporaries and inlined callees' expressions
+    allowed = _UNDECIDABLE.get(version.minor_version, set())
+    wrong = [
+        v
+        for v in verdicts
+        if v.ok is False
+        and not (
+            (v.site.pos.file, v.site.pos.line) in allowed
+            and any(
+                s.has_note(NoteCode.PAIRING_UNDECIDED)
+                for s in report.sites
+                if (s.pos.file, s.pos.line) == (v.site.pos.file, v.site.pos.line)
+            )
+        )
+    ]
+    assert not wrong, f"{version}:\n" + "\n".join(v.describe() for v in wrong)
+
+
+def test_the_judge_can_fail(pinned_go: Path) -> None:
+    """The oracle is no rubber stamp: swapping two calls' entries makes it disagree."""
+    report, _ = _verdicts(pinned_go, FIXTURES / "exact")
+    boxed = [
+        s
+        for s in report.sites
+        if s.entry in ("convT64", "convTstring") and s.pos.file.endswith("boxing.go")
+    ]
+    swapped = {
+        id(s): replace(
+            s, call=replace(s.call, entry="convTstring" if s.entry == "convT64" else "convT64")
+        )
+        for s in boxed
+        if s.call is not None
+    }
+    bad = replace(report, sites=tuple(swapped.get(id(s), s) for s in report.sites))
+    facts = run_oracle(
+        pinned_go,
+        sorted({(FIXTURES / "exact" / s.pos.file).parent for s in boxed}),
+        FIXTURES / "exact",
+    )
+    assert summary(judge(bad, facts))[1] >= len(swapped) > 5
