@@ -5,12 +5,13 @@ runtime-only stacks, several files) and the errors."""
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import pytest
 
 from escape_lens.errors import ProfileFormatError
-from escape_lens.profile import pprof_pb2
+from escape_lens.profile import pprof_pb2, reader
 from escape_lens.profile.reader import read_profiles
 
 STRINGS = [
@@ -121,3 +122,27 @@ def test_corrupt_profiles(tmp_path: Path, mutate: object, message: str) -> None:
     path = _write(tmp_path, "c.pprof", profile.SerializeToString())
     with pytest.raises(ProfileFormatError, match=message):
         read_profiles([path])
+
+
+def test_only_regular_files_are_read(tmp_path: Path) -> None:
+    """A profile the user names is read like a report (escape_lens/inputs.py): a FIFO
+    with no writer, a directory or a device is refused at once, with what it is."""
+    fifo = tmp_path / "fifo.pprof"
+    os.mkfifo(fifo)
+    for path, what in ((fifo, "is a FIFO"), (tmp_path, "is a directory"), ("/dev/zero", "device")):
+        with pytest.raises(ProfileFormatError, match=what):
+            read_profiles([str(path)])
+
+
+def test_gzip_expansion_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A gzip member expanding past the bound is refused, not expanded; several members
+    (as `cat a.gz b.gz` writes) are read whole."""
+    data = _profile(1, [([1], [1, 16, 0, 0], 16)])
+    two = _write(tmp_path, "two.pprof", gzip.compress(data[:20]) + gzip.compress(data[20:]))
+    assert _groups([two]) == {(10, "", 16): [1, 16, 0, 0]}
+    with pytest.raises(ProfileFormatError, match="truncated gzip"):
+        read_profiles([_write(tmp_path, "cut.pprof", gzip.compress(data)[:-9])])
+    monkeypatch.setattr(reader, "MAX_PROFILE_BYTES", len(data) - 1)
+    bomb = _write(tmp_path, "bomb.pprof", gzip.compress(data))
+    with pytest.raises(ProfileFormatError, match=f"expands past {len(data) - 1} bytes"):
+        read_profiles([bomb])
