@@ -217,7 +217,11 @@ def _observe(
 
 def expected_sizes(site: Site) -> frozenset[int] | None:
     """The object sizes the runtime records for the site, or None when it depends on
-    run-time values (a dynamic prediction, or none)."""
+    run-time values (a dynamic prediction, or none). A channel whose buffer length is
+    not constant is predicted as its header alone, the least it allocates: the runtime
+    records header and buffer as one object, so its size is not known either."""
+    if any(note.code is NoteCode.CHAN_BUFFER_DYNAMIC for note in site.notes):
+        return None
     predictions: Iterable[Prediction | None] = (site.prediction, *site.extra)
     sizes = set()
     for prediction in predictions:
