@@ -203,7 +203,7 @@ def summarize(sites: Sequence[Site]) -> dict[str, Any]:
 def report_to_dict(report: Report) -> dict[str, Any]:
     return {
         **_report_head(report),
-        "sites": [_report_site(site, report) for site in report.sites],
+        "sites": [report_site_to_dict(site, report) for site in report.sites],
         **_report_tail(report),
     }
 
@@ -229,7 +229,7 @@ def _report_tail(report: Report) -> dict[str, Any]:
     return tail
 
 
-def _report_site(site: Site, report: Report) -> dict[str, Any]:
+def report_site_to_dict(site: Site, report: Report) -> dict[str, Any]:
     data = site_to_dict(site)
     if report.profile is not None:  # joined to a heap profile: docs/profiles.md
         data.update(profile_json.site_profile_fields(site, report.profile))
@@ -248,7 +248,7 @@ def write_report(report: Report, out: TextIO) -> None:
     out.write(dumps(head)[: -len("\n}\n")] + ",\n")
     out.write('  "sites": [')
     for index, site in enumerate(report.sites):
-        site_data = _report_site(site, report)
+        site_data = report_site_to_dict(site, report)
         out.write(("," if index else "") + "\n    " + indented(site_data, "\n    "))
     out.write("\n  ],\n" if report.sites else "],\n")
     out.write(dumps(tail)[len("{\n") :])
