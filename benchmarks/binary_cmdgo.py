@@ -11,14 +11,11 @@ peak memory <= 500 MB. Each measurement runs in a fresh process (`escape-lens an
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from peak import CHILD, peak_mb
+from peak import run_child
 
 from escape_lens.toolchain import read_toolchain
 from escape_lens.toolchain.link import build_binary
@@ -29,18 +26,10 @@ MEMORY_BUDGET_MB = 500
 
 
 def measure(binary: Path, extra: list[str], out: Path) -> tuple[float, int]:
-    argv = [sys.executable, "-c", CHILD, "analyze", "--binary", str(binary)]
-    argv += [*extra, "--format", "json", "-o", str(out)]
-    start = time.perf_counter()
-    done = subprocess.run(
-        argv,
-        check=True,
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
-        capture_output=True,
-        text=True,
+    wall, _, peak = run_child(
+        ["analyze", "--binary", str(binary), *extra, "--format", "json", "-o", str(out)]
     )
-    elapsed = time.perf_counter() - start
-    return elapsed, int(peak_mb(done.stderr))
+    return wall, int(peak)
 
 
 def main() -> int:

@@ -8,6 +8,12 @@ process it was started from (Linux keeps the peak from before exec).
 
 from __future__ import annotations
 
+import os
+import resource
+import subprocess
+import sys
+import time
+
 CHILD = (
     "import sys\n"
     "from escape_lens.cli import main\n"
@@ -25,3 +31,22 @@ def peak_mb(stderr: str) -> float:
     """The peak `CHILD` printed, in MB."""
     line = next(row for row in reversed(stderr.splitlines()) if row.startswith("peak_kb "))
     return int(line.split()[1]) / 1024
+
+
+def run_child(args: list[str]) -> tuple[float, float, float]:
+    """`escape-lens ARGS` in a fresh process: wall seconds, CPU seconds (user + system,
+    less sensitive to a busy machine), peak MB."""
+    argv = [sys.executable, "-c", CHILD, *args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        argv,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu, peak_mb(done.stderr)

@@ -62,6 +62,10 @@ class ReportFormatError(EscapeLensError):
     """A JSON report or baseline given as input is not one escape-lens wrote."""
 
 
+class ProfileFormatError(EscapeLensError):
+    """A file given as a heap profile is not a readable Go heap profile (pprof)."""
+
+
 class OutputError(EscapeLensError):
     """Standard output cannot be written (closed, a full disk, /dev/full)."""
 

@@ -34,6 +34,8 @@ SORT_KEYS: dict[str, Callable[[Site], float]] = {
     "position": lambda site: 0,
     "bytes": lambda site: site.class_bytes,
     "waste": lambda site: site.waste_bytes,
+    # a heap profile's bytes (analyze --profile/--bench); text then ranks sites by it
+    "observed": lambda site: site.observed.bytes if site.observed is not None else 0,
 }
 DEFAULT_SORT = "position"
 

@@ -1,4 +1,5 @@
-"""Reading a file the user names (a report, a baseline, a configuration, a binary).
+"""Reading a file the user names (a report, a baseline, a configuration, a binary, a
+heap profile).
 
 Invariants:
 - Only a regular file is read. It is opened without blocking, so a FIFO with no writer
@@ -23,6 +24,9 @@ MiB = 1 << 20
 # take tens of GiB to hold.
 MAX_REPORT_BYTES = 1024 * MiB
 MAX_CONFIG_BYTES = 4 * MiB
+# A Go heap profile of 2^19 stacks of ~70 frames is 46 MB decompressed; the bound, on
+# the file and on what its gzip expands to, is far above any real one.
+MAX_PROFILE_BYTES = 1024 * MiB
 
 _KINDS = (
     (stat.S_ISDIR, "is a directory"),

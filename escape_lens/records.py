@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
+from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode, ProfileSample
 
 Origin = Literal["source", "binary"]
 
@@ -233,6 +233,7 @@ class Site:
     expr: str = ""
     inlined_from: SourcePos | None = None
     fingerprint: str = ""
+    observed: Observed | None = None
     heap_above: int | None = None
 
     @property
@@ -311,6 +312,7 @@ class Report:
     root: str = ""
     origin: Origin = "source"
     build: BuildSettings = BuildSettings()
+    profile: ProfileSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +390,70 @@ class CompileOutput:
     command: tuple[str, ...] = ()
     build: BuildSettings = BuildSettings()
     only_files: tuple[str, ...] = ()
+
+
+# --- Heap profiles (escape_lens/profile, docs/profiles.md) ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedSize:
+    """Objects the runtime recorded at one object size (`bytes` as it recorded them: 16
+    for a tiny block, the size class for a small object, the span for a large one)."""
+
+    bytes: int
+    objects: int
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """What a heap profile recorded for one site, in the profile's own values.
+
+    per_op_*: divided by the benchmark's operations (`analyze --bench`), else None.
+    disagreement: why the recorded sizes contradict the site's concrete prediction
+        (empty when they agree).
+    shared: how many sites the samples were split between evenly, because nothing the
+        profile holds tells them apart (1: the samples are this site's alone).
+    """
+
+    objects: int
+    bytes: int
+    sizes: tuple[ObservedSize, ...]
+    per_op_objects: float | None = None
+    per_op_bytes: float | None = None
+    disagreement: str = ""
+    shared: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class UnattributedPosition:
+    """Samples whose allocating frame is at a position with no site, and why."""
+
+    function: str
+    file: str
+    line: int
+    objects: int
+    bytes: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSummary:
+    """The heap profiles joined to a report: totals, and what matched no site.
+
+    files: the profiles given (empty with `--bench`, whose profile is a temporary file);
+    rate: the profiles' sampling period (MemProfileRate), 0 when they differ.
+    """
+
+    files: tuple[str, ...]
+    sample: ProfileSample
+    objects: int
+    bytes: int
+    attributed_objects: int
+    attributed_bytes: int
+    unattributed: tuple[UnattributedPosition, ...]
+    rate: int
+    operations: int | None = None
+    benchmarks: tuple[tuple[str, int], ...] = ()  # --bench: (name, N) per result line
 
 
 @dataclass(frozen=True, slots=True)

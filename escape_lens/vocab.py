@@ -114,6 +114,8 @@ class NoteCode(StrEnum):
     INLINED_CALL_UNKNOWN = "inlined-call-unknown"
     STATEMENT_WRAPPER = "statement-wrapper"
     CLOSURE_COPIES = "closure-copies"
+    # a heap profile recorded the site's call, never at a size the model predicts
+    PROFILE_DISAGREES = "profile-disagrees"
     # the listing could not tell which of a line's expressions a call is
     PAIRING_UNDECIDED = "pairing-undecided"
     # escape lines with no allocation call behind them
@@ -126,6 +128,15 @@ class NoteCode(StrEnum):
     NO_ALLOCATION_CALL = "no-allocation-call"
     # a note read from a report written before notes had codes
     UNCODED = "uncoded"
+
+
+class ProfileSample(StrEnum):
+    """Which values of a Go heap profile are used (`--profile-sample`, docs/profiles.md)."""
+
+    ALLOC_SPACE = "alloc_space"
+    ALLOC_OBJECTS = "alloc_objects"
+    INUSE_SPACE = "inuse_space"
+    INUSE_OBJECTS = "inuse_objects"
 
 
 class FindingRule(StrEnum):

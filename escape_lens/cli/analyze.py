@@ -2,13 +2,15 @@
 
 Exit codes: 0 report written (even when some packages were skipped: their compiler
 errors go to stderr), 1 `--cross-check` found disagreements, 2 nothing could be analysed
-or bad input.
+or bad input (a bad, truncated or non-heap `--profile` too). With `--profile` or
+`--bench` the heap profile is joined to the sites (escape_lens.profile, docs/profiles.md).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import click
 
@@ -22,12 +24,17 @@ from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.focus import DEFAULT_SORT, SORT_KEYS, Focus, apply_focus
 from escape_lens.gate.config import FunctionPattern
 from escape_lens.model import rules_for
+from escape_lens.profile import DEFAULT_SAMPLE
+from escape_lens.profile.bench import BenchRun, check_benchtime, with_bench_profile
+from escape_lens.profile.join import join_profile
+from escape_lens.profile.reader import HeapProfile, read_profiles
 from escape_lens.records import Report
 from escape_lens.reporters import Reporter, formats, get_reporter
+from escape_lens.reporters.text import TextReporter
 from escape_lens.reporters.text_layout import counted
 from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 from escape_lens.toolchain.targets import in_one_module
-from escape_lens.vocab import AllocPath
+from escape_lens.vocab import AllocPath, ProfileSample
 
 
 @click.command("analyze")
@@ -80,10 +87,36 @@ from escape_lens.vocab import AllocPath
     type=click.Choice(list(SORT_KEYS)),
     default=DEFAULT_SORT,
     show_default=True,
-    help="Order of the sites (bytes, waste: largest first).",
+    help="Order of the sites (bytes, waste, observed: largest first).",
 )
 @click.option(
     "--top", type=click.IntRange(min=1), metavar="N", help="Only the first N allocating sites."
+)
+@click.option(
+    "--profile",
+    "profiles",
+    multiple=True,
+    metavar="FILE",
+    help="Join a Go heap profile (pprof, e.g. go test -memprofile); repeatable.",
+)
+@click.option(
+    "--profile-sample",
+    type=click.Choice([sample.value for sample in ProfileSample]),
+    default=DEFAULT_SAMPLE.value,
+    show_default=True,
+    help="Which values of the profile to use.",
+)
+@click.option(
+    "--bench",
+    metavar="REGEXP",
+    help="Run the package's benchmarks matching REGEXP, recording every allocation.",
+)
+@click.option(
+    "--benchtime",
+    default="1000x",
+    show_default=True,
+    metavar="Nx",
+    help="With --bench: iterations per benchmark.",
 )
 def command(
     targets: Sequence[str],
@@ -103,6 +136,10 @@ def command(
     min_bytes: int | None,
     sort_order: str,
     top: int | None,
+    profiles: Sequence[str],
+    profile_sample: str,
+    bench: str | None,
+    benchtime: str,
 ) -> int:
     """Every heap allocation in TARGET... (Go files, directories or package patterns)."""
     print_to_stderr(verbose)
@@ -115,26 +152,36 @@ def command(
         top=top,
     )
     build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
-    inputs = [*targets, *([binary] if binary else [])]
+    inputs = [*targets, *([binary] if binary else []), *profiles]
     if output is not None:
         check_writable(output, inputs)  # before the build
+    _check_profile_options(targets, binary, profiles, bench, benchtime, sort_order)
+    sample = ProfileSample(profile_sample)
+    heap = read_profiles(list(profiles)) if profiles else None  # bad profiles fail first
     reporters: list[Reporter] = []
 
     def load_reporter() -> None:  # while go runs (a bad format still fails before the end)
         if not reporters:
-            reporters.append(_reporter(fmt, verbose))
+            reporters.append(_reporter(fmt, verbose, sort_order))
 
     with progress.running() as line:
-        report = _analyze(
-            targets,
-            go,
-            tests,
-            binary,
-            packages,
-            cross_check,
-            load_reporter,
-            (build_tags, extra_gcflags),
-        )
+        if bench is not None:
+            report = _analyze_bench(
+                targets[0], bench, benchtime, sample, go, load_reporter, (build_tags, extra_gcflags)
+            )
+        else:
+            report = _analyze(
+                targets,
+                go,
+                tests,
+                binary,
+                packages,
+                cross_check,
+                load_reporter,
+                (build_tags, extra_gcflags),
+            )
+        if heap is not None:
+            report = _join(report, heap, sample, binary)
         load_reporter()
         reporter = reporters[0]
         focused = apply_focus(report, focus)
@@ -202,7 +249,63 @@ def _function_pattern(text: str | None) -> FunctionPattern | None:
         raise UsageError(f"--function: invalid pattern {text!r}: {exc}") from exc
 
 
-def _reporter(fmt: str, verbose: bool) -> Reporter:
+def _check_profile_options(
+    targets: Sequence[str],
+    binary: str | None,
+    profiles: Sequence[str],
+    bench: str | None,
+    benchtime: str,
+    sort_by: str,
+) -> None:
+    if bench is not None:
+        if binary is not None or profiles:
+            raise UsageError("--bench runs the benchmarks itself: no --binary or --profile")
+        if len(targets) != 1:
+            raise UsageError("--bench takes exactly one TARGET package")
+        check_benchtime(benchtime)
+    if sort_by == "observed" and not (profiles or bench):
+        raise UsageError("--sort observed needs --profile FILE or --bench REGEXP")
+
+
+def _join(report: Report, heap: HeapProfile, sample: ProfileSample, binary: str | None) -> Report:
+    callee = None
+    if binary is not None:
+        # Imported here, like binary_report: only binary mode needs the ELF readers. The
+        # program the profile is of names the calls where no site is.
+        from escape_lens.profile.callees import callee_reader
+
+        callee = callee_reader(binary)
+    return join_profile(report, heap, sample, callee=callee)
+
+
+def _analyze_bench(
+    target: str,
+    pattern: str,
+    benchtime: str,
+    sample: ProfileSample,
+    go: str | None,
+    while_building: Callable[[], None],
+    build: tuple[Sequence[str], Sequence[str]],
+) -> Report:
+    """The package with its tests (benchmarks allocate too), joined to a benchmark run."""
+    if build[0] or build[1]:
+        # go test would build the benchmarks without them: the profile would not be of the
+        # build the sites come from
+        raise UsageError("--bench takes no --tags or --gcflags")
+    report = analyze_targets([target], go=go, tests=True, while_building=while_building)
+
+    def join(path: str, bench_run: BenchRun) -> Report:
+        joined = join_profile(report, read_profiles([path]), sample, bench_run.operations)
+        assert joined.profile is not None
+        profile = replace(joined.profile, files=(), benchmarks=bench_run.benchmarks)
+        return replace(joined, profile=profile)
+
+    return with_bench_profile(target, pattern, benchtime, join, go=go)
+
+
+def _reporter(fmt: str, verbose: bool, sort_by: str = "position") -> Reporter:
+    if fmt == "text" and sort_by == "observed":
+        return TextReporter(verbose=verbose, sort_by=sort_by)
     try:
         return get_reporter(fmt, verbose=verbose)
     except ModuleNotFoundError as exc:

@@ -34,6 +34,18 @@ from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 @click.option("--go", metavar="PATH", help="The go command to use.")
 @build_options
 @click.option("-v", "--verbose", is_flag=True, help="Show the commands run.")
+@click.option(
+    "--profile",
+    "profiles",
+    multiple=True,
+    metavar="FILE",
+    help="Heap profile (pprof) to judge hot paths by; repeatable.",
+)
+@click.option(
+    "--hot-share",
+    metavar="PCT",
+    help="Functions holding at least PCT (e.g. 1%) of the profiled bytes are hot.",
+)
 @progress_options
 def command(
     targets: tuple[str, ...],
@@ -46,6 +58,8 @@ def command(
     tags: str | None,
     gcflags: str | None,
     verbose: bool,
+    profiles: tuple[str, ...],
+    hot_share: str | None,
 ) -> int:
     """Fail (exit 1) when hot paths gain heap allocations.
 
@@ -54,7 +68,7 @@ def command(
     pass, 1 findings, 2 usage, configuration or toolchain error.
     """
     print_to_stderr(verbose)
-    inputs = [name for name in (config_file, baseline_file) if name]
+    inputs = [name for name in (config_file, baseline_file, *profiles) if name]
     if output:
         check_writable(output, inputs)
     build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
@@ -66,6 +80,8 @@ def command(
             go=go,
             tags=build_tags,
             gcflags=extra_gcflags,
+            profiles=profiles,
+            hot_share=hot_share,
         )
     reporter = check_reporter(output_format)
     if output:

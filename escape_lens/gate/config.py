@@ -107,6 +107,25 @@ def enclosing_names(function: str) -> list[str]:
     return names
 
 
+_SHARE_RE = re.compile(r"^(\d{1,3}(?:\.\d{1,6})?)%$")
+
+
+def parse_share(text: str) -> float:
+    """`1%` -> 0.01 (`hot-share`, `check --hot-share`); raises ValueError with the reason."""
+    match = _SHARE_RE.match(text.strip())
+    if match is None or not 0 < float(match.group(1)) <= 100:
+        raise ValueError(f"a share must read like 1% or 0.5% (above 0, at most 100%), not {text!r}")
+    return float(match.group(1)) / 100
+
+
+def check_profile_path(path: str) -> str | None:
+    """Why a configured heap profile path is refused, or None: the configuration is the
+    checked repository's, so its paths stay inside its directory."""
+    if os.path.isabs(path) or ".." in path.replace("\\", "/").split("/"):
+        return "must be a relative path inside the configuration's directory"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Budget:
     """Limits for every function the pattern matches (each function on its own)."""
@@ -130,6 +149,8 @@ class Config:
     baseline: str = ""
     targets: tuple[str, ...] = ()
     tests: bool = False
+    profiles: tuple[str, ...] = ()  # heap profiles, relative to base (profile/hot.py)
+    hot_share: str = ""  # "1%": functions holding that share of the profile are hot
     unmatched_patterns: str = "error"
 
     @property
@@ -222,6 +243,8 @@ _TOP_KEYS = {
     "budget": "a list of tables ([[budget]])",
     "targets": "a list of Go targets",
     "tests": "a boolean",
+    "profile": "a list of heap profile paths",
+    "hot-share": 'a share of the profiled bytes, like "1%"',
     "unmatched-patterns": f"one of {', '.join(repr(v) for v in UNMATCHED)}",
 }
 _BUDGET_KEYS = {
@@ -291,6 +314,7 @@ class _Validator:
         if not isinstance(budgets_data, list) or not all(isinstance(b, dict) for b in budgets_data):
             self.fail(("budget",), f"must be {_TOP_KEYS['budget']}")
         budgets = tuple(self.budget(i, b) for i, b in enumerate(budgets_data))
+        profiles, hot_share = self.profile_keys(data)
         return Config(
             path=self.source,
             base=base,
@@ -299,8 +323,26 @@ class _Validator:
             baseline=baseline,
             targets=targets,
             tests=tests,
+            profiles=profiles,
+            hot_share=hot_share,
             unmatched_patterns=unmatched,
         )
+
+    def profile_keys(self, data: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
+        profiles = tuple(self.string_list(data, "profile"))
+        for index, path in enumerate(profiles):
+            refused = check_profile_path(path)
+            if refused:
+                self.fail(("profile", index), refused, path)
+        hot_share = data.get("hot-share", "")
+        if not isinstance(hot_share, str):
+            self.fail(("hot-share",), f"must be {_TOP_KEYS['hot-share']} (a string)")
+        if hot_share:
+            try:
+                parse_share(hot_share)
+            except ValueError as exc:
+                self.fail(("hot-share",), str(exc), hot_share)
+        return profiles, hot_share
 
     def string_list(self, data: Mapping[str, Any], key: str) -> list[str]:
         value = data.get(key, [])

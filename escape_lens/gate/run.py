@@ -18,6 +18,7 @@ from escape_lens.gate.baseline import load_baseline
 from escape_lens.gate.config import Config, load_config
 from escape_lens.gate.directives import Directives, scan_files
 from escape_lens.gate.evaluate import evaluate, not_a_package
+from escape_lens.gate.profile_hot import with_profile_hot
 from escape_lens.records import Report
 from escape_lens.toolchain.golist import source_files
 from escape_lens.toolchain.targets import in_one_module
@@ -40,11 +41,15 @@ def analyse(
     cwd: str | None = None,
     tags: Sequence[str] = (),
     gcflags: Sequence[str] = (),
+    profiles: Sequence[str] = (),
+    hot_share: str | None = None,
 ) -> Analysed:
     """Find the config, build the targets (the config's, or `./...`), scan the directives.
 
     Targets from the config file are relative to its directory; targets from the command
-    line to `cwd`.
+    line to `cwd`. With heap profiles (`profiles`, else the config's) the report holds
+    what they observed, and functions holding `hot_share` of them are hot
+    (gate/profile_hot.py).
     """
     here = os.path.abspath(cwd or os.getcwd())
     start = here
@@ -77,6 +82,7 @@ def analyse(
         raise BuildError(f"{broken.package} does not compile: {reason}{more}")
     files = source_files(report.toolchain.path, report.packages, cwd=run_in, tests=config.tests)
     directives = scan_files(report.root, files)
+    report, config = with_profile_hot(report, config, profiles, hot_share)
     return Analysed(report, config, directives)
 
 
@@ -104,6 +110,8 @@ def run_check(
     cwd: str | None = None,
     tags: Sequence[str] = (),
     gcflags: Sequence[str] = (),
+    profiles: Sequence[str] = (),
+    hot_share: str | None = None,
 ) -> CheckResult:
     """`escape-lens check`. The baseline is `--baseline FILE`, else the configuration's
     `baseline`, else the default path. Only the default path may be missing ("budgets
@@ -111,7 +119,16 @@ def run_check(
     that exists but cannot be read as a baseline (a directory, a link to /dev/zero, too
     big, not a report), is an error: the gate never passes on a baseline it did not read.
     """
-    analysed = analyse(targets, config_file=config_file, go=go, cwd=cwd, tags=tags, gcflags=gcflags)
+    analysed = analyse(
+        targets,
+        config_file=config_file,
+        go=go,
+        cwd=cwd,
+        tags=tags,
+        gcflags=gcflags,
+        profiles=profiles,
+        hot_share=hot_share,
+    )
     config = analysed.config
     path = baseline_file if baseline_file is not None else config.baseline_path
     shown = os.path.relpath(path, cwd or os.getcwd())

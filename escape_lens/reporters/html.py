@@ -45,8 +45,8 @@ from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Repo
 from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
 from escape_lens.reporters.json_report import (
     PREDICTION_FIELDS,
+    report_site_to_dict,
     report_to_dict,
-    site_to_dict,
     summarize,
 )
 from escape_lens.vocab import AllocPath, Construct
@@ -387,7 +387,7 @@ def payload(
     rules = model.rules_for(report.toolchain.version, report.toolchain.goexperiment)
     data: dict[str, Any] = report_to_dict(dataclasses.replace(report, sites=()))
     data["summary"] = summarize(report.sites)
-    data["sites"] = pack_sites(site_to_dict(site) for site in report.sites)
+    data["sites"] = pack_sites(report_site_to_dict(site, report) for site in report.sites)
     views = [_site_view(site, rules) for site in report.sites]
     removed: list[int] = []
     for index, status in enumerate(statuses or ()):

@@ -33,6 +33,7 @@ from escape_lens.records import (
     SourcePos,
     TypeInfo,
 )
+from escape_lens.reporters import profile_json
 from escape_lens.reporters.json_shape import check_report_shape
 from escape_lens.reporters.json_text import dumps, indented
 from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
@@ -168,6 +169,7 @@ def site_from_dict(data: Mapping[str, Any]) -> Site:
         inlined_from=_pos_from(data.get("inlined_from")),
         fingerprint=str(data.get("fingerprint", "")),
         heap_above=data.get("heap_above"),
+        observed=profile_json.observed_from_dict(data.get("observed"), data.get("per_op")),
     )
 
 
@@ -202,7 +204,7 @@ def summarize(sites: Sequence[Site]) -> dict[str, Any]:
 def report_to_dict(report: Report) -> dict[str, Any]:
     return {
         **_report_head(report),
-        "sites": [site_to_dict(site) for site in report.sites],
+        "sites": [report_site_to_dict(site, report) for site in report.sites],
         **_report_tail(report),
     }
 
@@ -243,7 +245,19 @@ def _report_head(report: Report) -> dict[str, Any]:
 
 
 def _report_tail(report: Report) -> dict[str, Any]:
-    return {"skipped": [{"package": s.package, "reason": s.reason} for s in report.skipped]}
+    tail: dict[str, Any] = {
+        "skipped": [{"package": s.package, "reason": s.reason} for s in report.skipped]
+    }
+    if report.profile is not None:
+        tail["profile"] = profile_json.profile_to_dict(report.profile)
+    return tail
+
+
+def report_site_to_dict(site: Site, report: Report) -> dict[str, Any]:
+    data = site_to_dict(site)
+    if report.profile is not None:  # joined to a heap profile: docs/profiles.md
+        data.update(profile_json.site_profile_fields(site, report.profile))
+    return data
 
 
 def write_report(report: Report, out: TextIO) -> None:
@@ -258,7 +272,8 @@ def write_report(report: Report, out: TextIO) -> None:
     out.write(dumps(head)[: -len("\n}\n")] + ",\n")
     out.write('  "sites": [')
     for index, site in enumerate(report.sites):
-        out.write(("," if index else "") + "\n    " + indented(site_to_dict(site), "\n    "))
+        site_data = report_site_to_dict(site, report)
+        out.write(("," if index else "") + "\n    " + indented(site_data, "\n    "))
     out.write("\n  ],\n" if report.sites else "],\n")
     out.write(dumps(tail)[len("{\n") :])
 
@@ -287,6 +302,7 @@ def report_from_dict(data: Mapping[str, Any], source: str = "report") -> Report:
             root=str(data.get("root", "")),
             origin=data.get("origin", "source"),
             build=_build_from(data.get("build")),
+            profile=profile_json.profile_from_dict(data.get("profile")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReportFormatError(f"{source}: malformed escape-lens report ({exc})") from exc

@@ -32,6 +32,7 @@ from typing import TextIO
 
 from escape_lens.model.explain import object_words
 from escape_lens.records import Report, Site, SourcePos
+from escape_lens.reporters import profile_text
 from escape_lens.reporters.json_report import summarize
 from escape_lens.reporters.text_layout import (
     ANSI,
@@ -65,9 +66,12 @@ from escape_lens.vocab import AllocPath
 class TextReporter:
     """Renders a report for a terminal. `width` None: $COLUMNS, the terminal's, or 80."""
 
-    def __init__(self, verbose: bool = False, width: int | None = None) -> None:
+    def __init__(
+        self, verbose: bool = False, width: int | None = None, sort_by: str = "position"
+    ) -> None:
         self.verbose = verbose
         self.width = width
+        self.sort_by = sort_by  # "observed": ranked by a heap profile (profile_text.py)
 
     def render(self, report: Report, out: TextIO) -> None:
         width = self.width if self.width is not None else terminal_width(out)
@@ -79,6 +83,14 @@ class TextReporter:
         yield _header(report)
         if report.build:
             yield "build: " + " · ".join(report.build.describe())
+        if self.sort_by == "observed" and report.profile is not None:
+            yield from profile_text.ranked_lines(
+                report, [what_of(s, 40) for s in report.sites], width
+            )
+            yield ""
+            yield from self.summary_line(report, width).splitlines()
+            yield from profile_text.summary_lines(report.profile, width)
+            return
         by_package: dict[str, list[Site]] = {package: [] for package in report.packages}
         for site in report.sites:
             by_package.setdefault(site.package, []).append(site)
@@ -99,12 +111,14 @@ class TextReporter:
                 block_stops = stops.for_block(rows)
                 for row in rows:
                     yield self._site_line(row, block_stops, paint)
+                    yield from profile_text.site_lines(row.site, report.profile, width)
                     if self.verbose:
                         yield from self._details(row.site, width, paint)
         if self.verbose:
             yield from _legend(report.sites, width, paint)
         yield ""
         yield from self.summary_line(report, width).splitlines()
+        yield from profile_text.summary_lines(report.profile, width)
 
     def _site_line(self, row: Row, stops: Stops, paint: Paint) -> str:
         line = Line(paint)

@@ -48,7 +48,7 @@ LAYERS: list[list[str]] = [
         "escape_lens.stackbuf",
     ],
     ["escape_lens.sites"],
-    ["escape_lens.analyze", "escape_lens.diff"],
+    ["escape_lens.analyze", "escape_lens.diff", "escape_lens.profile"],
     ["escape_lens.binary_report", "escape_lens.findings"],
     ["escape_lens.crosscheck"],
     ["escape_lens.reporters"],
@@ -61,6 +61,7 @@ LAYERS: list[list[str]] = [
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("escape_lens.cli.analyze", "escape_lens.binary_report"): "source mode skips capstone",
     ("escape_lens.cli.analyze", "escape_lens.crosscheck"): "only --cross-check reads binaries",
+    ("escape_lens.cli.analyze", "escape_lens.profile.callees"): "--binary --profile reads ELF",
     ("escape_lens.toolchain.build", "escape_lens.parsers.gobuild"): "loaded while go runs",
     ("escape_lens.toolchain.build", "escape_lens.parsers.positions"): "loaded while go runs",
     ("escape_lens.toolchain.build", "escape_lens.toolchain.parallel"): "only a large build forks",

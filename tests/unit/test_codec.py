@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import inspect
 import json
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any, Literal
 
 import pytest
@@ -27,7 +27,7 @@ from escape_lens.records import (
     SourcePos,
     TypeInfo,
 )
-from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
+from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode, ProfileSample
 
 POS = SourcePos("a/a.go", 7, 9)
 MAP = TypeInfo("a.M", 8, 8, key=TypeInfo("string", 16, 8), elem=TypeInfo("a.T", 16, 8))
@@ -66,6 +66,29 @@ def test_package_records_round_trip_exactly() -> None:
     assert again.construct is Construct.NEW
     assert again.notes[0].code is NoteCode.SIZE_UNKNOWN
     assert again.diagnostic.flow[1].kind is FlowStepKind.EDGE
+
+
+def test_profile_fields_round_trip() -> None:
+    """A joined site (`observed`, with per-operation floats) and a report's profile summary
+    survive the codec as they are; `heap_above` from the exact join too."""
+    observed = records.Observed(
+        3, 96, (records.ObservedSize(32, 3),), 0.25, 8.0, "recorded 32, predicted 48", 2
+    )
+    site = replace(SITE, observed=observed, heap_above=64)
+    assert decode(encode(site), Site) == site
+    summary = records.ProfileSummary(
+        ("heap.pprof",),
+        ProfileSample.ALLOC_SPACE,
+        10,
+        320,
+        3,
+        96,
+        (records.UnattributedPosition("runtime.f", "f.go", 3, 7, 224, "runtime"),),
+        524288,
+        1000,
+        (("BenchmarkX", 1000),),
+    )
+    assert decode(encode(summary), records.ProfileSummary) == summary
 
 
 def _all_records() -> list[type]:

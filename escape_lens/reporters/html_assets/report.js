@@ -253,6 +253,7 @@
   // --- size-class chart ------------------------------------------------------------------
 
   function chartBuckets() {
+    if (report.profile) return observedBuckets();
     var buckets = {};
     sites.forEach(function (site, i) {
       if (!site.allocates || !site.prediction || !live(i)) return;
@@ -290,6 +291,7 @@
     drawChart(holder);
     return h("section", { id: "sec-chart", class: "panel", tabindex: "-1" },
       h("div", { class: "panel-head" }, h("h2", { text: "Size classes" }), toggle),
+      report.profile ? h("p", { class: "hint" }, "Bytes the heap profile recorded, by recorded object size; ", h("span", { class: "waste-key" }), " the part lost to rounding up.", scaleNote) :
       h("p", { class: "hint" }, "Bytes one execution of every site takes from each size class; ", h("span", { class: "waste-key" }), " the part lost to rounding up." + (dynamic ? " " + dynamic + " site" + (dynamic === 1 ? "" : "s") + " with a run-time size not drawn." : ""), scaleNote),
       holder);
   }
@@ -333,7 +335,7 @@
     });
     buckets.forEach(function (b, i) {
       var x = L + gap * i + (gap - bw) / 2;
-      var tip = b.label + (b.path === "small" ? " (class " + b.cls + ")" : "") + ": " + b.sites + " site" + (b.sites === 1 ? "" : "s") + ", " + bytes(b.used + b.waste) + (b.waste ? ", " + bytes(b.waste) + " wasted" : "");
+      var tip = b.label + (b.path === "small" && b.cls !== undefined ? " (class " + b.cls + ")" : "") + ": " + b.sites + " site" + (b.sites === 1 ? "" : "s") + ", " + bytes(b.used + b.waste) + (b.waste ? ", " + bytes(b.waste) + " wasted" : "");
       // A bar is a button: it filters the table to its class (again: clears the filter).
       var g = s("g", { class: "bar path-" + b.path + (state.cls === b.label ? " active" : ""), "data-class": b.label, tabindex: "0", role: "button", "aria-label": "Show the sites of " + tip });
       var pick = function () {
@@ -354,7 +356,7 @@
       }
       g.appendChild(s("text", { x: x + bw / 2, y: y(value(b)) - 5, class: "val", "text-anchor": "middle" }, byBytes ? (b.sites + "×") : String(b.sites)));
       g.appendChild(s("text", { x: x + bw / 2, y: H - B + 16, class: "axis", "text-anchor": "middle" }, b.label));
-      if (b.path === "small") g.appendChild(s("text", { x: x + bw / 2, y: H - B + 30, class: "axis faint", "text-anchor": "middle" }, "#" + b.cls));
+      if (b.path === "small" && b.cls !== undefined) g.appendChild(s("text", { x: x + bw / 2, y: H - B + 30, class: "axis faint", "text-anchor": "middle" }, "#" + b.cls));
       svg.appendChild(g);
     });
     holder.appendChild(svg);
@@ -376,6 +378,7 @@
   // --- what to fix first ------------------------------------------------------------------
 
   function fixFirst() {
+    if (report.profile && !data.diff) return observedFixFirst();
     // In a diff, what is new or grew comes first: that is what the change costs.
     var worse = function (i) { return views[i].status === "new" || views[i].status === "grown"; };
     var onlyWorse = sites.some(function (site, i) { return worse(i) && site.allocates && site.class_bytes > 0; });
@@ -401,6 +404,63 @@
       h("div", { class: "panel-head" }, h("h2", { text: "What to fix first" })),
       h("p", { class: "hint", text: (onlyWorse ? "New and grown sites, ranked" : "Ranked") + " by bytes per execution plus waste." }),
       ranked.length ? list : h("p", { class: "empty", text: "Nothing allocates a known size." }));
+  }
+
+  // --- with a heap profile (docs/profiles.md): what the runtime recorded -------------------
+
+  // Chart buckets by the object size the runtime recorded; waste only where the model
+  // knows the request (a concrete prediction), never guessed for run-time sizes.
+  function observedBuckets() {
+    var buckets = {};
+    sites.forEach(function (site, i) {
+      if (!site.observed || !live(i)) return;
+      var p = site.prediction;
+      var concrete = p && !site.extra.length && (p.path === "small" || p.path === "large");
+      site.observed.sizes.forEach(function (size) {
+        var key = "o" + size.bytes;
+        var b = buckets[key] || (buckets[key] = { key: key, label: bytes(size.bytes), order: size.bytes, path: size.bytes > 32768 ? "large" : "small", sites: 0, used: 0, waste: 0 });
+        var waste = concrete && p.class_bytes === size.bytes ? size.objects * p.waste_bytes : 0;
+        b.sites += 1;
+        b.used += size.objects * size.bytes - waste;
+        b.waste += waste;
+      });
+    });
+    return Object.keys(buckets).map(function (k) { return buckets[k]; }).sort(function (a, b) { return a.order - b.order; });
+  }
+
+  function observedFigures(site) {
+    var o = site.observed, profile = report.profile;
+    var text = bytes(o.bytes) + " · " + (100 * o.bytes / (profile.bytes || 1)).toFixed(1) + "% of the profile";
+    if (site.per_op) text += " · " + site.per_op.objects.toFixed(2) + " allocs/op, " + bytes(Math.round(site.per_op.bytes)) + "/op";
+    return text;
+  }
+
+  function observedFixFirst() {
+    var profile = report.profile;
+    var ranked = sites.map(function (site, i) { return i; }).filter(function (i) { return sites[i].observed && live(i); });
+    ranked.sort(function (a, b) { return sites[b].observed.bytes - sites[a].observed.bytes || a - b; });
+    var list = h("ol", { class: "fix" });
+    ranked.slice(0, 5).forEach(function (i) {
+      var site = sites[i], view = views[i], o = site.observed;
+      var dynamic = !site.prediction || site.prediction.path === "dynamic";
+      list.appendChild(h("li", null,
+        h("div", { class: "fix-main" },
+          h("code", { class: "expr", text: site.expr || site.type || site.construct }),
+          h("span", { class: "fix-bytes" }, h("b", { text: observedFigures(site) }))),
+        h("div", { class: "fix-where" }, siteLink(i, funcLabel(site) + " · " + loc(site)), " ", chip(path(site), path(site)), o.model_disagreement ? [" ", chip("model disagrees", "st-grown")] : null),
+        dynamic || o.sizes.length > 1 ? h("div", { class: "fix-hint", text: "recorded " + o.sizes.map(function (z) { return bytes(z.bytes) + " ×" + z.objects; }).join(", ") }) : null,
+        // Advice to shrink only where rounding wastes something: a buffer that wastes
+        // nothing costs what it holds.
+        view.hint && site.waste_bytes > 0 ? h("div", { class: "fix-hint", text: view.hint }) : null));
+    });
+    var disagreeing = sites.filter(function (site) { return site.observed && site.observed.model_disagreement; });
+    return h("section", { id: "sec-fix", class: "panel", tabindex: "-1" },
+      h("div", { class: "panel-head" }, h("h2", { text: "What to fix first" })),
+      h("p", { class: "hint", text: "Ranked by the bytes the heap profile recorded (" + profile.sample + ", " + pct(profile.attributed_bytes, profile.bytes) + " of its " + bytes(profile.bytes) + " at a site" + (profile.operations ? ", " + profile.operations + " operations" : "") + ")." }),
+      ranked.length ? list : h("p", { class: "empty", text: "The profile recorded nothing at these sites." }),
+      disagreeing.length ? h("div", { class: "fix-hint" }, h("b", { text: "Model disagreements: " }), disagreeing.map(function (site) { return loc(site) + " " + site.observed.model_disagreement; }).join("; ")) : null,
+      h("details", { class: "hint" }, h("summary", { text: "What the runtime does not record" }),
+        h("ul", null, profile.unrecorded.map(function (t) { return h("li", { text: t }); }))));
   }
 
   // --- the sites table -------------------------------------------------------------------
