@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +111,15 @@ def _split(tokens: list[str], operator: str) -> list[list[str]]:
     return parts
 
 
+def action_checkout(destination: Path) -> Path:
+    """This repository as GitHub checks out an action: its files, no build products."""
+    ignore = shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis"
+    )
+    shutil.copytree(REPO, destination, ignore=ignore)
+    return destination
+
+
 def run_action(
     inputs: dict[str, str],
     workspace: Path,
@@ -119,8 +129,9 @@ def run_action(
 ) -> ActionRun:
     """Run action.yml's steps for `inputs` in `workspace`; PATH is the runner's PATH.
 
-    Steps whose id is in `skip` are left out: a later run in the same `runner_temp`
-    reuses what an earlier one installed.
+    The action runs from `runner_temp/action` (made by `action_checkout`). Steps whose id
+    is in `skip` are left out: a later run in the same `runner_temp` reuses what an
+    earlier one installed.
     """
     action = load_action()
     declared = action["inputs"]
@@ -152,7 +163,7 @@ def run_action(
             "HOME": os.environ.get("HOME", "/root"),
             "CI": "true",
             "GITHUB_ACTIONS": "true",
-            "GITHUB_ACTION_PATH": str(REPO),
+            "GITHUB_ACTION_PATH": str(runner_temp / "action"),
             "GITHUB_WORKSPACE": str(workspace),
             "RUNNER_TEMP": str(runner_temp),
             "GITHUB_OUTPUT": str(output_file),

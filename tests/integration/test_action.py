@@ -1,6 +1,6 @@
 """The GitHub Action (action.yml) run as a runner would, on the check fixture module.
 
-The action's shell steps install escape-lens from this checkout into a virtual
+The action's shell steps install escape-lens from a copy of this checkout into a virtual
 environment and run `check` twice (annotations, SARIF) on fixtures/checkmod inside a git
 repository; the `uses:` steps are recorded, not run (tests/integration/action_support.py).
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.action_support import ActionRun, run_action
+from tests.integration.action_support import ActionRun, action_checkout, run_action
 from tests.integration.build_helpers import baseline_then_edit, module_in_git_repository
 
 pytestmark = pytest.mark.slow
@@ -29,6 +29,7 @@ NEW_ALLOCATION = ("\tvar sum uint32\n", "\tvar sum uint32\n\tsink = new([4]uint6
 def runner(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """RUNNER_TEMP and a PATH with `python` (as setup-python leaves it) and no `go`."""
     temp = tmp_path_factory.mktemp("runner")
+    action_checkout(temp / "action")
     tools = temp / "tools"
     tools.mkdir()
     (tools / "python").symlink_to(getattr(sys, "_base_executable", sys.executable))
