@@ -45,6 +45,7 @@ class StepRun:
 
 @dataclass
 class ActionRun:
+    runner_temp: Path
     steps: list[StepRun] = field(default_factory=list)
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     failed: bool = False
@@ -140,7 +141,7 @@ def run_action(
     values = {
         name: str(inputs.get(name, spec.get("default", ""))) for name, spec in declared.items()
     }
-    run = ActionRun()
+    run = ActionRun(runner_temp)
     context = _Context(values, run.outputs)
     for index, step in enumerate(action["runs"]["steps"]):
         name = step.get("id", f"step{index}")

