@@ -24,6 +24,13 @@ pytestmark = pytest.mark.slow
 
 VERSION = "0.1.0"
 SDIST_GENERATED = {"PKG-INFO", "setup.cfg"}
+# Run from the unpacked sdist: README and CI agree, the docs cite real modules, and the
+# quick start builds with Go from the sdist's fixtures.
+SDIST_TESTS = (
+    "tests/unit/test_readme.py",
+    "tests/unit/test_docs_citations.py",
+    "tests/integration/test_build_quickstart.py",
+)
 RUNTIME_DATA = {
     "escape_lens/py.typed",
     "escape_lens/model/_tables.py",
@@ -85,6 +92,28 @@ def test_the_sdist_is_the_tracked_tree(dist: Path) -> None:
     for needed in ("tests/conftest.py", "fixtures/quickstart/main.go", "tools/gen_sizeclasses.py"):
         assert needed in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+
+def test_the_generators_and_tests_run_from_the_unpacked_sdist(dist: Path, tmp_path: Path) -> None:
+    [sdist] = dist.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        archive.extractall(tmp_path, filter="data")
+    root = tmp_path / f"escape_lens-{VERSION}"
+    commands = [
+        ["tools/gen_sizeclasses.py", "--check"],
+        ["tools/gen_pprof_proto.py", "--check"],
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", *SDIST_TESTS],
+        ["-c", "import escape_lens; print(escape_lens.__file__)"],
+    ]
+    outputs = []
+    for command in commands:
+        done = subprocess.run(
+            [sys.executable, *command], cwd=root, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, (command, done.stdout[-3000:], done.stderr[-3000:])
+        outputs.append(done.stdout)
+    # The sdist's own code ran, not this checkout's.
+    assert Path(outputs[-1].strip()) == root / "escape_lens" / "__init__.py"
 
 
 def test_the_wheel_is_the_package_and_its_data(dist: Path) -> None:
