@@ -130,8 +130,11 @@ def test_fail_on_never_reports_without_failing(
     installed: ActionRun, runner: tuple[Path, str], module: Path, pinned_go: Path
 ) -> None:
     baseline_then_edit(module, pinned_go, CODEC, NEW_ALLOCATION)
-    run = _run(runner, module, pinned_go, **{"fail-on": "never", "upload-sarif": "false"})
+    inputs = {"fail-on": "never", "upload-sarif": "false", "go-version": "1.27.3"}
+    run = _run(runner, module, pinned_go, **inputs)
     assert run.exit_code == 0
+    [setup_go] = [s for s in run.steps if s.uses and s.uses.startswith("actions/setup-go@")]
+    assert setup_go.with_["go-version"] == "1.27.3"
     assert run.outputs["check"]["exit-code"] == "0"
     assert [a for a in _annotations(run) if "EL001" in a]
     assert _upload(run) is None
