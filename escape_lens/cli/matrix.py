@@ -80,7 +80,7 @@ def _check_distinct(reports: Sequence[Report]) -> None:
         toolchain = report.toolchain
         key = (toolchain.version, toolchain.goexperiment, toolchain.goos, toolchain.goarch)
         if key in seen:
-            raise UsageError(f"--go: go{toolchain.version} given twice")
+            raise UsageError(f"--go: {toolchain.version} given twice")
         seen.add(key)
     platforms = {(r.toolchain.goos, r.toolchain.goarch) for r in reports}
     if len(platforms) > 1:
