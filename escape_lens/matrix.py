@@ -12,8 +12,9 @@ Invariants:
   path, the bytes or size class, the requested size, the caller's stack buffer
   (`Site.heap_above`), the runtime entry point. A pair that differs in none is
   unchanged (counted, never listed); the first aspect that differs is the change's kind.
-- A site that stops allocating but whose escape line remains says why (its notes), and
-  one that starts allocating says what it was: the same sites, not unrelated ones.
+- A site that stops allocating but whose escape line remains (same fingerprint, or same
+  position, construct and expression) says why (its notes), and one that starts
+  allocating says what it was.
 - Steps follow the reports' order, oldest toolchain first; the result is sorted by
   position within each step, so the same reports give the same matrix.
 """
@@ -55,8 +56,9 @@ class Aspect:
 @dataclass(frozen=True, slots=True)
 class MatrixChange:
     """A site that changed between two versions. `aspects` is empty for appears and
-    disappears; `direction` is diff's grown/shrunk/changed, or "" when the cost per
-    execution is the same (a changed entry point, a new stack buffer)."""
+    disappears, whose other side is the escape line without an allocation, if any;
+    `direction` is diff's grown/shrunk/changed, or "" when the cost per execution is
+    the same (a changed entry point, a new stack buffer)."""
 
     kind: MatrixKind
     old: Site | None
@@ -67,7 +69,8 @@ class MatrixChange:
 
     @property
     def site(self) -> Site:
-        site = self.new if self.new is not None else self.old
+        """The site as it allocates: the old one of a site that disappears."""
+        site = self.old if self.kind == "disappears" or self.new is None else self.new
         assert site is not None
         return site
 
@@ -129,9 +132,19 @@ def compare_pair(old: Site, new: Site) -> MatrixChange | None:
     return MatrixChange(aspects[0].kind, old, new, aspects, direction or "", reason)
 
 
-def _silent(sites: Sequence[Site]) -> dict[str, Site]:
-    """Escape lines without an allocation, by fingerprint (a site that stopped allocating)."""
-    return {site.fingerprint: site for site in sites if not site.allocates and site.fingerprint}
+def _silent(sites: Sequence[Site]) -> dict[object, Site]:
+    """Escape lines without an allocation, by fingerprint and by position and construct
+    (a site that stopped allocating may have lost its type, hence its fingerprint)."""
+    found: dict[object, Site] = {}
+    for site in sites:
+        if not site.allocates:
+            found.setdefault(site.fingerprint, site)
+            found.setdefault((site.pos, site.construct, site.expr), site)
+    return found
+
+
+def _counterpart(site: Site, silent: dict[object, Site]) -> Site | None:
+    return silent.get(site.fingerprint) or silent.get((site.pos, site.construct, site.expr))
 
 
 def _why_not(site: Site) -> str:
@@ -144,11 +157,11 @@ def compare_reports(old: Report, new: Report) -> MatrixStep:
     silent_old, silent_new = _silent(old.sites), _silent(new.sites)
     changes: list[MatrixChange] = []
     for site in only_new:
-        before = silent_old.get(site.fingerprint)
+        before = _counterpart(site, silent_old)
         was = f" (was: {_why_not(before)})" if before is not None else ""
         changes.append(MatrixChange("appears", before, site, reason=describe_cost(site) + was))
     for site in only_old:
-        after = silent_new.get(site.fingerprint)
+        after = _counterpart(site, silent_new)
         now = f" (now: {_why_not(after)})" if after is not None else ""
         changes.append(MatrixChange("disappears", site, after, reason=describe_cost(site) + now))
     unchanged = 0

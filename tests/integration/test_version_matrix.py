@@ -129,9 +129,17 @@ def test_sites_appear_and_disappear_with_the_compiler(matrix: dict[str, Any]) ->
         ("appendgrow/appendgrow.go", "append")
     }
     assert all(c["old"] is None for c in appears)
-    gone = _change(matrix["steps"][1], "movedheap/movedheap.go", 16)
+    gone = _change(matrix["steps"][1], "movedheap/movedheap.go", 16)  # x, y := 1, 2
     assert gone["kind"] == "disappears"
     assert gone["old"]["expr"] == "y"
+    assert gone["old"]["allocates"]
+    assert not gone["new"]["allocates"]  # the escape line is still there, and says why
+    assert [n["code"] for n in gone["new"]["notes"]] == ["batched"]
+    assert gone["reason"].startswith("16 B tiny (now: batched into one allocation with x")
+    merged = _change(matrix["steps"][1], "movedheap/movedheap.go", 15)
+    assert merged["kind"] == "path"
+    assert (merged["old"]["class_bytes"], merged["new"]["class_bytes"]) == (16, 16)
+    assert [a["kind"] for a in merged["aspects"]] == ["path", "class", "size", "entry"]
 
 
 def test_text_groups_changes_and_counts_the_rest(
