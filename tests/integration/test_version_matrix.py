@@ -269,3 +269,30 @@ def test_the_documented_matrix_is_what_the_tool_prints(
     shown = readme.splitlines()[:-1]  # the README cuts the entry group short, saying so
     assert shown == out.splitlines()[: len(shown)]
     assert readme.splitlines()[-1].startswith("    … (")
+
+
+def test_file_and_function_focus_apply_to_every_version(
+    versions: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    gos = ["--go", OLD_VERSIONS[0], "--go", OLD_VERSIONS[1]]
+    code, out, _ = _run([*gos, TARGET, "--file", "maps.go", "--format", "json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    for version in data["versions"]:
+        assert version["packages"] == ["example.com/constructs/maps"]
+    (step,) = data["steps"]
+    assert [(c["kind"], c["new"]["function"]) for c in step["changes"]] == [("class", "Hinted")]
+    code, out, _ = _run([*gos, TARGET, "--function", "Unbuffered"], capsys)
+    assert code == 0
+    assert "go1.21.13 -> go1.24.11: 1 class, 0 unchanged" in out.splitlines()
+
+
+def test_a_version_older_than_the_model_is_refused_before_any_fetch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ESCAPE_LENS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    code, out, err = _run(["--go", "1.20.14", "--go", "1.24.11", TARGET], capsys)
+    assert (code, out) == (2, "")
+    assert err == "escape-lens: error: --go 1.20.14: escape-lens supports go1.21 and newer\n"
+    assert not (tmp_path / "cache").exists()
