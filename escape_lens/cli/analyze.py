@@ -166,7 +166,8 @@ def command(
         check_writable(output, inputs)  # before the build
     _check_profile_options(targets, binary, profiles, bench, benchtime, sort_order)
     if len(gos) > 1:
-        others = {"--binary": binary is not None, "--cross-check": cross_check}
+        others = {"--binary/--package": binary is not None or bool(packages)}
+        others |= {"--cross-check": cross_check}
         others |= {"--profile/--bench": bool(profiles) or bench is not None}
         others |= {"--sort": sort_order != DEFAULT_SORT}
         check_matrix_options(fmt, focus, others)
