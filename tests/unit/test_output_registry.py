@@ -13,6 +13,7 @@ from escape_lens.reporters import (
     diff_reporter,
     formats,
     get_reporter,
+    matrix_reporter,
     sizeclass_reporter,
 )
 from escape_lens.reporters.text import TextReporter
@@ -21,12 +22,14 @@ INTERFACE = {
     "analyze": ("render",),
     "check": ("render_check",),
     "diff": ("render_diff",),
+    "matrix": ("render_matrix",),
     "sizeclass": ("render_predictions", "render_table", "render_verification"),
 }
 LOADERS = {
     "analyze": get_reporter,
     "check": check_reporter,
     "diff": diff_reporter,
+    "matrix": matrix_reporter,
     "sizeclass": sizeclass_reporter,
 }
 
@@ -62,3 +65,8 @@ def test_verbose_is_a_variant_of_a_registered_format() -> None:
     assert isinstance(plain, TextReporter)
     assert not plain.verbose
     assert get_reporter("json", verbose=True) is get_reporter("json")  # no verbose form
+
+
+def test_a_version_matrix_comes_in_formats_analyze_offers() -> None:
+    assert set(formats("matrix")) <= set(formats("analyze"))
+    assert formats("matrix")[0] == formats("analyze")[0]
