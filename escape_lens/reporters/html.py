@@ -40,9 +40,10 @@ from escape_lens import gonames, model
 from escape_lens.diff import SiteDiff
 from escape_lens.errors import ReportFormatError
 from escape_lens.inputs import read_regular
-from escape_lens.model.explain import describe_cost
+from escape_lens.model.explain import describe_cost, site_path
 from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
 from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
+from escape_lens.reporters.text_words import first_reason
 from escape_lens.reporters.json_report import (
     PREDICTION_FIELDS,
     report_site_to_dict,
@@ -336,8 +337,15 @@ def function_sources(report: Report, sourceless: Collection[int] = ()) -> list[d
 
 
 def _site_view(site: Site, rules: model.AllocRules) -> dict[str, Any]:
-    """What the page shows of a site beyond its record; keys only when there is something."""
+    """What the page shows of a site beyond its record; keys only when there is something:
+    its path as every output counts it (`site_path`), the text report's reason column."""
     view: dict[str, Any] = {}
+    path = site_path(site)
+    if path is not None:
+        view["path"] = path
+    reason = first_reason(site)
+    if reason:
+        view["reason"] = reason
     chain = flow_chain(site.diagnostic, site.expr)
     if chain:
         view["chain"] = chain
