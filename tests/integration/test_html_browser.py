@@ -87,12 +87,24 @@ class Page:
         self.page.goto(self.url)
 
     def rows(self) -> list[int]:
-        return [
-            int(i)
-            for i in self.page.eval_on_selector_all(
-                "#sites-table tbody tr[data-site]", "rows => rows.map(r => r.dataset.site)"
+        """Every row the table lists, in order: it adds rows a chunk at a time as it is
+        scrolled near its end, so scroll it down as a reader would, then back up."""
+        shown = -1
+        while True:
+            rows = [
+                int(i)
+                for i in self.page.eval_on_selector_all(
+                    "#sites-table tbody tr[data-site]", "rows => rows.map(r => r.dataset.site)"
+                )
+            ]
+            if len(rows) == shown:
+                self.page.eval_on_selector(".table-wrap", "wrap => { wrap.scrollTop = 0; }")
+                return rows
+            shown = len(rows)
+            self.page.eval_on_selector(
+                ".table-wrap", "wrap => { wrap.scrollTop = wrap.scrollHeight; }"
             )
-        ]
+            self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => setTimeout(r)))")
 
     def close(self) -> None:
         self.context.close()
