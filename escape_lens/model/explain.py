@@ -94,10 +94,10 @@ def object_words(prediction: Prediction) -> str:
 
 def describe_cost(site: Site) -> str:
     """What one execution of a site costs: `48 B small (class 5)`, `large 40960 B`,
-    `dynamic, 8 B elements`, `unknown size`."""
+    `dynamic, 8 B elements`, `unknown size`, `pooled` (its path word, vocab.SitePath)."""
     prediction = site.prediction
     if prediction is None:
-        return "unknown size"
+        return SitePath.POOLED.value if is_pooled(site) else "unknown size"
     if prediction.path == AllocPath.DYNAMIC:
         return f"dynamic, {prediction.elem_bytes or 0} B elements"
     if prediction.path == AllocPath.SMALL:
