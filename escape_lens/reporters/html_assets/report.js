@@ -547,13 +547,13 @@
     return h("section", { id: "sec-sites", class: "panel", tabindex: "-1" },
       h("div", { class: "panel-head" }, h("h2", { text: "Sites" }), countLine),
       filters,
-      h("div", { class: "table-wrap", onscroll: function (e) { nearTableEnd(e.currentTarget); } }, h("table", { class: "sites", id: "sites-table" }, h("thead", null, headRow), tableBody)));
+      tableWrap = h("div", { class: "table-wrap", onscroll: function () { nearTableEnd(tableWrap); } }, h("table", { class: "sites", id: "sites-table" }, h("thead", null, headRow), tableBody)));
   }
 
   // Rows go into the table a chunk at a time, the next as the table scrolls near its end:
   // laying out net/http's thousand rows on every keystroke would take a second.
-  var ROW_CHUNK = 50;
-  var shownRows = [], renderedRows = 0;
+  var ROW_CHUNK = 40;
+  var shownRows = [], renderedRows = 0, tableWrap;
 
   function moreRows(count) {
     var end = Math.min(shownRows.length, renderedRows + count);
@@ -568,7 +568,7 @@
   }
 
   function nearTableEnd(wrap) {
-    if (wrap.scrollTop + wrap.clientHeight > wrap.scrollHeight - 600) moreRows(ROW_CHUNK);
+    if (wrap.scrollTop + wrap.clientHeight > wrap.scrollHeight - 200) moreRows(ROW_CHUNK);
   }
 
   window.addEventListener("beforeprint", function () { moreRows(Infinity); });
@@ -630,6 +630,7 @@
     shownRows = rows;
     renderedRows = 0;
     moreRows(ROW_CHUNK);
+    requestAnimationFrame(function () { nearTableEnd(tableWrap); });  // a tall window may show it all
     var total = sites.filter(function (site) { return state.all || site.allocates; }).length;
     countLine.textContent = rows.length === total ? plural(total, "site") : rows.length + " of " + plural(total, "site");
     if (!rows.length) tableBody.appendChild(h("tr", null, h("td", { colspan: String(COLUMNS.length), class: "empty", text: total ? "No site matches the filters." : "No allocation sites." })));
