@@ -13,8 +13,9 @@ Invariants:
   its `sites` (`views`): the next smaller size class and what it would take (asking
   `escape_lens.model`, never a copy of its tables), the compiler's escape flow as a short
   readable chain (which replaces the raw flow steps), each site's path word and reason
-  (the words text and JSON use), and the source lines of every function that has sites. Everything else (summary, chart, table, filters, the model's
-  numbers in sentences) the script derives from the report in the browser.
+  (the words text and JSON use), and the source lines of every function that has sites.
+  Everything else (summary, chart, table, filters, the model's numbers in sentences) the
+  script derives from the report in the browser.
 - A diff is the same page: the new report's sites plus the removed ones, each view
   marked with its change (`render_diff`).
 - Pure apart from reading source: the only files read are the Go files of functions that

@@ -18,9 +18,8 @@ import pytest
 
 from escape_lens.analyze import analyze_targets
 from escape_lens.records import Report
-from escape_lens.reporters import get_reporter
 from escape_lens.reporters.text_words import first_reason
-from tests.integration.test_html_browser import ARTIFACTS, Page, allocating, browser
+from tests.integration.test_html_browser import ARTIFACTS, Page, allocating, browser, write_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,10 +35,7 @@ def nethttp(pinned_go: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     directory = tmp_path_factory.mktemp("nethttp")
     (directory / "go.mod").write_text("module example.com/nh\n\ngo 1.21\n")
     report = analyze_targets(["net/http"], go=str(pinned_go), cwd=str(directory))
-    path = directory / "nethttp.html"
-    with path.open("w", encoding="utf-8") as stream:
-        get_reporter("html").render(report, stream)
-    return report, path
+    return report, write_page(report, directory / "nethttp.html")
 
 
 @pytest.fixture
@@ -48,6 +44,18 @@ def page(browser: Any, nethttp: tuple[Report, Path]) -> Iterator[Page]:
     yield opened
     assert opened.errors == []
     opened.close()
+
+
+def test_page_is_small_and_opens_cleanly(page: Page, nethttp: tuple[Report, Path]) -> None:
+    """The issue's bound: net/http's page under 2 MB, every allocating site in the table."""
+    report, path = nethttp
+    assert len(report.sites) > 500
+    size = path.stat().st_size
+    assert size < 2_000_000, f"net/http page is {size} bytes"
+    assert page.requests == [page.url]
+    assert len(page.rows()) == len(allocating(report))
+    page.page.fill("#f-q", "ServeHTTP")
+    assert 0 < len(page.rows()) < len(allocating(report))
 
 
 # Set the filter to `text` from `before`, as typing does, and time the page's answer.

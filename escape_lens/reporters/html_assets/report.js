@@ -232,7 +232,7 @@
     });
     var packages = report.packages.length;
     return h("section", { id: "sec-summary", class: "summary", tabindex: "-1", "aria-label": "Summary" },
-      card("Allocation sites", sum.sites.toLocaleString("en-US"), sum.non_allocating ? sum.non_allocating + " more stay on the stack" : sum.sites ? "every one reaches the heap" : "nothing reaches the heap", "accent"),
+      card("Allocation sites", sum.sites.toLocaleString("en-US"), sum.non_allocating ? plural(sum.non_allocating, "escape line") + " without an allocation" : sum.sites ? "every one reaches the heap" : "nothing reaches the heap", "accent"),
       card("Constant-size bytes", bytes(sum.constant_size_bytes), plural(sum.constant_size_sites, "site") + " of constant size, once each: a sum over sites, not per run" + (sum.run_time_sized_sites ? "; " + plural(sum.run_time_sized_sites, "site") + " sized at run time not counted" : "")),
       card("Wasted to rounding", bytes(sum.constant_size_waste_bytes), wastePct + " of the constant-size bytes", sum.constant_size_waste_bytes ? "warn" : ""),
       card("Packages", String(packages), report.skipped.length ? report.skipped.length + " skipped" : (packages === 1 ? report.packages[0] : "analysed")),
@@ -535,7 +535,7 @@
       select("cls", "classes", classValues()),
       hasStatus ? select("change", "changes", distinct(function (s, i) { return views[i].status; })) : null,
       h("div", { class: "filter-end" },
-        stackOnly ? h("label", { class: "check" }, all, " Show " + stackOnly + " on the stack") : null,
+        stackOnly ? h("label", { class: "check" }, all, " Show " + stackOnly + " without an allocation") : null,
         h("button", { type: "button", class: "ghost", onclick: function () { Object.keys(state).forEach(function (k) { if (k !== "sort" && k !== "dir") state[k] = ""; }); syncControls(); update(); }, text: "Clear" })));
     var headRow = h("tr");
     COLUMNS.forEach(function (col) {
@@ -783,7 +783,7 @@
   }
 
   function badgeText(site) {
-    if (!site.allocates) return "stack";
+    if (!site.allocates) return NO_ALLOCATION;
     var p = site.prediction;
     if (!p) return site.entry || "heap";
     if (p.path === "dynamic") return "dynamic";
