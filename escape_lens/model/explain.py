@@ -33,7 +33,7 @@ def site_path(site: Site) -> SitePath | None:
     return SitePath.POOLED if is_pooled(site) else SitePath.UNKNOWN
 
 
-def run_time_sized(site: Site) -> bool:
+def variable_size(site: Site) -> bool:
     """An allocating site with an object whose length is known only at run time."""
     objects = (site.prediction, *site.extra) if site.prediction is not None else site.extra
     return site.allocates and any(p.path == AllocPath.DYNAMIC for p in objects)
@@ -42,7 +42,7 @@ def run_time_sized(site: Site) -> bool:
 def constant_size(site: Site) -> bool:
     """Every object of one execution has a size known at compile time, so `class_bytes`
     is what the site takes; a run-time length or an unreadable size makes it not so."""
-    return site.allocates and site.prediction is not None and not run_time_sized(site)
+    return site.allocates and site.prediction is not None and not variable_size(site)
 
 
 def path_words(prediction: Prediction | None) -> str:

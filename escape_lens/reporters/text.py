@@ -195,7 +195,7 @@ class TextReporter:
 
     def summary_line(self, report: Report, width: int = WIDTH) -> str:
         """Sites by path; the bytes of the constant-size ones (one execution of each, not a
-        figure per run); how many are sized at run time (json_report.summarize)."""
+        figure per run); how many are of variable size (json_report.summarize)."""
         totals = summarize(report.sites)
         paths = [f"{count} {path}" for path, count in _path_counts(totals["by_path"])]
         head = counted(totals["sites"], "site") + (" by path: " if paths else "")
@@ -212,10 +212,10 @@ class TextReporter:
                 "      ",
                 first="  ",
             )
-        if totals["run_time_sized_sites"]:
+        if totals["variable_size_sites"]:
             lines.append(
-                f"  sized at run time: {counted(totals['run_time_sized_sites'], 'site')}"
-                " (bytes not counted)"
+                f"  variable size: {counted(totals['variable_size_sites'], 'site')}"
+                " (a length known at run time; bytes not counted)"
             )
         if totals["non_allocating"]:
             lines.append(

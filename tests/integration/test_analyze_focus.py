@@ -158,14 +158,14 @@ def test_totals_say_what_they_add_up(capsys: pytest.CaptureFixture[str], pinned_
     assert main(["analyze", "net/http", "--go", str(pinned_go), "--format", "json"]) == 0
     summary = json.loads(capsys.readouterr().out)["summary"]
     by_path = summary["by_path"]
-    # every allocating site is of constant size, sized at run time, or without a size
+    # every allocating site is of constant size, of variable size, or without a size
     unsized = by_path.get("pooled", 0) + by_path.get("unknown", 0)
     assert (
-        summary["constant_size_sites"] + summary["run_time_sized_sites"] + unsized
+        summary["constant_size_sites"] + summary["variable_size_sites"] + unsized
         == summary["sites"]
     )
     assert by_path["pooled"] > 0  # goroutines and defers: no longer counted as unknown
-    assert summary["run_time_sized_sites"] >= by_path["dynamic"] > 100
+    assert summary["variable_size_sites"] >= by_path["dynamic"] > 100
     assert 0 < summary["constant_size_bytes"] <= summary["class_bytes"]
     assert main(["analyze", "net/http", "--go", str(pinned_go)]) == 0
     text = capsys.readouterr().out
@@ -174,7 +174,8 @@ def test_totals_say_what_they_add_up(capsys: pytest.CaptureFixture[str], pinned_
         f"{summary['constant_size_bytes']} B once each (not per run), "
         f"{summary['constant_size_waste_bytes']} B waste"
     ) in text
+    variable = summary["variable_size_sites"]
     assert (
-        f"  sized at run time: {summary['run_time_sized_sites']} sites (bytes not counted)" in text
+        f"  variable size: {variable} sites (a length known at run time; bytes not counted)" in text
     )
     assert "per execution of all sites" not in text

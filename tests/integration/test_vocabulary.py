@@ -80,7 +80,7 @@ def test_every_format_counts_paths_with_the_same_words(constructs: Report) -> No
         f"constant size: {summary['constant_size_sites']} sites, {summary['constant_size_bytes']} B"
         in text
     )
-    assert f"sized at run time: {summary['run_time_sized_sites']} sites" in text
+    assert f"variable size: {summary['variable_size_sites']} sites" in text
 
     data = json.loads(_render(constructs, "json"))
     assert data["summary"] == summary

@@ -233,7 +233,7 @@
     var packages = report.packages.length;
     return h("section", { id: "sec-summary", class: "summary", tabindex: "-1", "aria-label": "Summary" },
       card("Allocation sites", sum.sites.toLocaleString("en-US"), sum.non_allocating ? plural(sum.non_allocating, "escape line") + " without an allocation" : sum.sites ? "every one reaches the heap" : "nothing reaches the heap", "accent"),
-      card("Constant-size bytes", bytes(sum.constant_size_bytes), plural(sum.constant_size_sites, "site") + " of constant size, once each: a sum over sites, not per run" + (sum.run_time_sized_sites ? "; " + plural(sum.run_time_sized_sites, "site") + " sized at run time not counted" : "")),
+      card("Constant-size bytes", bytes(sum.constant_size_bytes), plural(sum.constant_size_sites, "site") + " of constant size, once each: a sum over sites, not per run" + (sum.variable_size_sites ? "; " + plural(sum.variable_size_sites, "site") + " of variable size not counted" : "")),
       card("Wasted to rounding", bytes(sum.constant_size_waste_bytes), wastePct + " of the constant-size bytes", sum.constant_size_waste_bytes ? "warn" : ""),
       card("Packages", String(packages), report.skipped.length ? report.skipped.length + " skipped" : (packages === 1 ? report.packages[0] : "analysed")),
       h("div", { class: "card paths" }, h("div", { class: "card-label", text: "By allocator path" }), total ? [bar, legend] : h("div", { class: "card-note", text: "no allocating sites" })));
