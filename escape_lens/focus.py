@@ -1,11 +1,13 @@
 """Focus: which sites of a report a reader asked to see, in which order, how many.
 
-`analyze --function/--file/--path/--min-bytes/--sort/--top` narrow a `Report` here,
-before any renderer sees it, so every format shows the same sites.
+`analyze --function/--file/--path/--min-bytes/--sort/--top/--all` narrow a `Report`
+here, before any renderer sees it, so every format shows the same sites.
 
 Invariants:
-- No focus option given: the report comes back unchanged (the same object), so the
-  output is byte for byte what it was without this module.
+- No focus option given and the escape lines kept: the report comes back unchanged (the
+  same object). Escape lines that allocate nothing are dropped only where the format
+  hides them without `--all` (`HIDES_QUIET_LINES`: text); JSON keeps them, with their
+  reason, whatever is asked; and the summary counts what was hidden.
 - Filters only remove sites; a site that passes is unchanged. With a filter, the report
   keeps only the packages that still have a site (an empty package would read "no heap
   allocations", which the filter does not know).
@@ -38,6 +40,10 @@ SORT_KEYS: dict[str, Callable[[Site], float]] = {
     "observed": lambda site: site.observed.bytes if site.observed is not None else 0,
 }
 DEFAULT_SORT = "position"
+# Formats that list escape lines with no allocation behind them only under `--all`.
+# JSON lists them always (`allocates: false` and the note that says why), HTML behind its
+# own switch; the findings formats (SARIF, GitHub, Code Quality) never list them.
+HIDES_QUIET_LINES = frozenset({"text"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +54,17 @@ class Focus:
     min_bytes: int | None = None
     sort: str = DEFAULT_SORT
     top: int | None = None
+    # escape lines that allocate nothing are kept (`--all`, or a format that lists them)
+    quiet_lines: bool = True
 
     @property
     def active(self) -> bool:
         return self != Focus()
+
+    @property
+    def narrows(self) -> bool:
+        """An option that selects, orders or cuts sites (not `--all` alone)."""
+        return replace(self, quiet_lines=True) != Focus()
 
     def describe(self) -> str:
         """The options as the user gave them: `--path large --top 20`."""
@@ -100,9 +113,23 @@ class Focused:
     report: Report
     shown: int
     total: int
+    # escape lines without an allocation that the other options kept and `--all` would show
+    hidden_quiet_lines: int = 0
 
     def summary(self, focus: Focus) -> str:
-        return f"focus: {self.shown} of {self.total} allocating sites shown ({focus.describe()})"
+        """What was left out, a line each ("" when nothing was)."""
+        lines = []
+        if focus.narrows:
+            lines.append(
+                f"focus: {self.shown} of {self.total} allocating sites shown ({focus.describe()})"
+            )
+        if self.hidden_quiet_lines:
+            hidden = self.hidden_quiet_lines
+            lines.append(
+                f"{hidden} escape line{'' if hidden == 1 else 's'} without an allocation"
+                " not shown (--all shows them)"
+            )
+        return "\n".join(lines)
 
 
 def apply_focus(report: Report, focus: Focus) -> Focused:
@@ -110,15 +137,20 @@ def apply_focus(report: Report, focus: Focus) -> Focused:
     if not focus.active:
         return Focused(report, total, total)
     sites = [site for site in report.sites if focus.selects(site)]
+    hidden = 0
+    if not focus.quiet_lines and focus.top is None:  # --top drops them anyway
+        hidden = sum(1 for site in sites if not site.allocates)
+        sites = [site for site in sites if site.allocates]
     if focus.sort != DEFAULT_SORT:
         key = SORT_KEYS[focus.sort]
         sites.sort(key=lambda site: -key(site))
     if focus.top is not None:
         sites = [site for site in sites if site.allocates][: focus.top]
+    if not hidden and len(sites) == len(report.sites) and not focus.narrows:
+        return Focused(report, total, total)  # nothing to hide: the same object
     kept = {site.package for site in sites}
-    focused = replace(
-        report,
-        sites=tuple(sites),
-        packages=tuple(package for package in report.packages if package in kept),
-    )
-    return Focused(focused, sum(1 for site in sites if site.allocates), total)
+    packages = report.packages
+    if focus.narrows:  # a package a filter emptied is not one with "no heap allocations"
+        packages = tuple(package for package in packages if package in kept)
+    focused = replace(report, sites=tuple(sites), packages=packages)
+    return Focused(focused, sum(1 for site in sites if site.allocates), total, hidden)

@@ -72,6 +72,22 @@ class AllocPath(StrEnum):
     NONE = "none"
 
 
+class SitePath(StrEnum):
+    """A site's path as every output counts, lists and filters it (`summary.by_path`, the
+    text's `by path:`, the HTML page's path column and filter, `--path`): the allocator
+    path of its prediction, or for an allocating site without one `pooled` (a goroutine's
+    g or a defer record, which the runtime takes from a free list) or `unknown` (the size
+    could not be read). `none` is a zero-byte request (`runtime.zerobase`)."""
+
+    TINY = AllocPath.TINY.value
+    SMALL = AllocPath.SMALL.value
+    LARGE = AllocPath.LARGE.value
+    DYNAMIC = AllocPath.DYNAMIC.value
+    NONE = AllocPath.NONE.value
+    POOLED = "pooled"
+    UNKNOWN = "unknown"
+
+
 class EntryFamily(StrEnum):
     """Which constructs a runtime allocation entry implements (escape_lens/entries.py):
     OBJECT for one object of the call's type or size, else the construct itself."""

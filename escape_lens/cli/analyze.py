@@ -22,7 +22,7 @@ from escape_lens.cli.matrix import MatrixRequest, check_matrix_options, run_matr
 from escape_lens.cli.options import progress_options
 from escape_lens.cli.output import check_writable, output_stream
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from escape_lens.focus import DEFAULT_SORT, SORT_KEYS, Focus, apply_focus
+from escape_lens.focus import DEFAULT_SORT, HIDES_QUIET_LINES, SORT_KEYS, Focus, apply_focus
 from escape_lens.gate.config import FunctionPattern
 from escape_lens.model import rules_for
 from escape_lens.profile import DEFAULT_SAMPLE
@@ -102,6 +102,12 @@ from escape_lens.vocab import AllocPath, ProfileSample
     "--top", type=click.IntRange(min=1), metavar="N", help="Only the first N allocating sites."
 )
 @click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Text: also the escape lines that allocate nothing (JSON always lists them).",
+)
+@click.option(
     "--profile",
     "profiles",
     multiple=True,
@@ -145,6 +151,7 @@ def command(
     min_bytes: int | None,
     sort_order: str,
     top: int | None,
+    show_all: bool,
     profiles: Sequence[str],
     profile_sample: str,
     bench: str | None,
@@ -159,6 +166,7 @@ def command(
         min_bytes=min_bytes,
         sort=sort_order,
         top=top,
+        quiet_lines=show_all or fmt not in HIDES_QUIET_LINES,
     )
     build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
     inputs = [*targets, *([binary] if binary else []), *profiles]
@@ -205,7 +213,7 @@ def command(
         load_reporter()
         reporter = reporters[0]
         focused = apply_focus(report, focus)
-        summary = focused.summary(focus) if focus.active else ""
+        summary = focused.summary(focus)
         # text says what the focus left out after its summary; a machine format's bytes stay
         # the format's, so there it goes to stderr
         trailer = summary if fmt == "text" else ""
@@ -217,8 +225,8 @@ def command(
     _print_model_note(report)
     if output is None:
         _write(focused.report, reporter, output, inputs, trailer)
-    if summary and fmt != "text":
-        click.echo(f"escape-lens: {summary}", err=True)
+    for summary_line in summary.splitlines() if fmt != "text" else ():
+        click.echo(f"escape-lens: {summary_line}", err=True)
     if cross_check:
         return _cross_check(report, list(targets))
     return EXIT_OK

@@ -4,15 +4,45 @@ Each output needs its own length (a terminal column, a diff line, a sentence tha
 teaches), so there is one function per form, all here: `path_column` (the text report's
 path column), `path_words` and `object_words` (its `-v` lines), `describe_cost` (diff,
 check and the HTML diff), `summary` (`sizeclass --verify`), `explain` (`sizeclass`).
-A site without a prediction is "unknown size", never a path (vocab.AllocPath).
+A site without a prediction is "unknown size", never an allocator path (vocab.AllocPath);
+`site_path` names the one word (vocab.SitePath) every output counts a site under, and
+`constant_size` says whether its bytes are known before it runs.
 """
 
 from __future__ import annotations
 
+from escape_lens.entries import entry_family
 from escape_lens.model.rules import AllocRules
 from escape_lens.model.sizeclass import HEADERLESS_MAX, TINY_SIZE, tiny_share
 from escape_lens.records import Prediction, Site
-from escape_lens.vocab import AllocPath
+from escape_lens.vocab import AllocPath, EntryFamily, SitePath
+
+
+def is_pooled(site: Site) -> bool:
+    """A goroutine's g or a defer record: the runtime takes one from a free list."""
+    family = entry_family(site.entry) if site.entry else None
+    return family in (EntryFamily.GOROUTINE, EntryFamily.DEFER)
+
+
+def site_path(site: Site) -> SitePath | None:
+    """The word an allocating site is counted under; None for one that allocates nothing."""
+    if not site.allocates:
+        return None
+    if site.prediction is not None:
+        return SitePath(str(site.prediction.path))
+    return SitePath.POOLED if is_pooled(site) else SitePath.UNKNOWN
+
+
+def variable_size(site: Site) -> bool:
+    """An allocating site with an object whose length is known only at run time."""
+    objects = (site.prediction, *site.extra) if site.prediction is not None else site.extra
+    return site.allocates and any(p.path == AllocPath.DYNAMIC for p in objects)
+
+
+def constant_size(site: Site) -> bool:
+    """Every object of one execution has a size known at compile time, so `class_bytes`
+    is what the site takes; a run-time length or an unreadable size makes it not so."""
+    return site.allocates and site.prediction is not None and not variable_size(site)
 
 
 def path_words(prediction: Prediction | None) -> str:
@@ -40,7 +70,7 @@ def path_column(prediction: Prediction | None) -> str:
         return f"large, {prediction.span_pages} pages"
     if prediction.path == AllocPath.DYNAMIC:
         return thresholds(prediction)
-    return "zero-size"  # runtime.zerobase: no memory is taken
+    return SitePath.NONE.value  # runtime.zerobase: no memory is taken
 
 
 def thresholds(prediction: Prediction) -> str:
@@ -64,10 +94,10 @@ def object_words(prediction: Prediction) -> str:
 
 def describe_cost(site: Site) -> str:
     """What one execution of a site costs: `48 B small (class 5)`, `large 40960 B`,
-    `dynamic, 8 B elements`, `unknown size`."""
+    `dynamic, 8 B elements`, `unknown size`, `pooled` (its path word, vocab.SitePath)."""
     prediction = site.prediction
     if prediction is None:
-        return "unknown size"
+        return SitePath.POOLED.value if is_pooled(site) else "unknown size"
     if prediction.path == AllocPath.DYNAMIC:
         return f"dynamic, {prediction.elem_bytes or 0} B elements"
     if prediction.path == AllocPath.SMALL:

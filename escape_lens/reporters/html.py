@@ -12,9 +12,10 @@ Invariants:
 - What needs Python is worked out here, once, and embedded beside the report, parallel to
   its `sites` (`views`): the next smaller size class and what it would take (asking
   `escape_lens.model`, never a copy of its tables), the compiler's escape flow as a short
-  readable chain (which replaces the raw flow steps), and the source lines of every
-  function that has sites. Everything else (summary, chart, table, filters, the model's
-  numbers in sentences) the script derives from the report in the browser.
+  readable chain (which replaces the raw flow steps), each site's path word and reason
+  (the words text and JSON use), and the source lines of every function that has sites.
+  Everything else (summary, chart, table, filters, the model's numbers in sentences) the
+  script derives from the report in the browser.
 - A diff is the same page: the new report's sites plus the removed ones, each view
   marked with its change (`render_diff`).
 - Pure apart from reading source: the only files read are the Go files of functions that
@@ -40,7 +41,7 @@ from escape_lens import gonames, model
 from escape_lens.diff import SiteDiff
 from escape_lens.errors import ReportFormatError
 from escape_lens.inputs import read_regular
-from escape_lens.model.explain import describe_cost
+from escape_lens.model.explain import describe_cost, site_path
 from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
 from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
 from escape_lens.reporters.json_report import (
@@ -49,6 +50,7 @@ from escape_lens.reporters.json_report import (
     report_to_dict,
     summarize,
 )
+from escape_lens.reporters.text_words import first_reason
 from escape_lens.vocab import AllocPath, Construct
 
 # A function is shown whole when it has at most this many lines; longer ones show windows
@@ -336,8 +338,15 @@ def function_sources(report: Report, sourceless: Collection[int] = ()) -> list[d
 
 
 def _site_view(site: Site, rules: model.AllocRules) -> dict[str, Any]:
-    """What the page shows of a site beyond its record; keys only when there is something."""
+    """What the page shows of a site beyond its record; keys only when there is something:
+    its path as every output counts it (`site_path`), the text report's reason column."""
     view: dict[str, Any] = {}
+    path = site_path(site)
+    if path is not None:
+        view["path"] = path
+    reason = first_reason(site)
+    if reason:
+        view["reason"] = reason
     chain = flow_chain(site.diagnostic, site.expr)
     if chain:
         view["chain"] = chain

@@ -55,12 +55,11 @@ from escape_lens.reporters.text_layout import (
 from escape_lens.reporters.text_words import (
     SHORT_CONSTRUCT,
     cut_reason,
-    is_pooled,
     reason_forms,
     row_of,
     what_of,
 )
-from escape_lens.vocab import AllocPath
+from escape_lens.vocab import AllocPath, SitePath
 
 
 class TextReporter:
@@ -195,21 +194,29 @@ class TextReporter:
             yield from wrap(step.text, indent + deeper, width, paint)
 
     def summary_line(self, report: Report, width: int = WIDTH) -> str:
-        """Sites, bytes per execution of all of them, waste; then counts by path."""
+        """Sites by path; the bytes of the constant-size ones (one execution of each, not a
+        figure per run); how many are of variable size (json_report.summarize)."""
         totals = summarize(report.sites)
-        lines = flow_words(
-            [
-                counted(totals["sites"], "site"),
-                f"{totals['class_bytes']} B per execution of all sites",
-                f"{totals['waste_bytes']} B waste",
-            ],
-            ", ",
-            width,
-            "",
-        )
-        paths = [f"{count} {path}" for path, count in _path_counts(report.sites)]
-        if paths:
-            lines += flow_words(paths, ", ", width, "    ", first="  by path: ")
+        paths = [f"{count} {path}" for path, count in _path_counts(totals["by_path"])]
+        head = counted(totals["sites"], "site") + (" by path: " if paths else "")
+        lines = flow_words(paths, ", ", width, "      ", first=head) if paths else [head]
+        if totals["constant_size_sites"]:
+            lines += flow_words(
+                [
+                    f"constant size: {counted(totals['constant_size_sites'], 'site')}",
+                    f"{totals['constant_size_bytes']} B once each (not per run)",
+                    f"{totals['constant_size_waste_bytes']} B waste",
+                ],
+                ", ",
+                width,
+                "      ",
+                first="  ",
+            )
+        if totals["variable_size_sites"]:
+            lines.append(
+                f"  variable size: {counted(totals['variable_size_sites'], 'site')}"
+                " (a length known at run time; bytes not counted)"
+            )
         if totals["non_allocating"]:
             lines.append(
                 f"  {counted(totals['non_allocating'], 'escape line')} without an allocation"
@@ -271,28 +278,9 @@ def _package_totals(sites: Sequence[Site]) -> str:
     )
 
 
-# (`none` is said `zero-size`; no prediction `pooled` for g / _defer records, else `unknown`)
-_PATH_ORDER = (
-    *(p.value for p in AllocPath if p != AllocPath.NONE),
-    "zero-size",
-    "pooled",
-    "unknown",
-)
-
-
-def _path_counts(sites: Sequence[Site]) -> list[tuple[str, int]]:
-    counts: dict[str, int] = {}
-    for site in sites:
-        if not site.allocates:
-            continue
-        path: str
-        if site.prediction is not None:
-            path = site.prediction.path if site.prediction.path != AllocPath.NONE else "zero-size"
-        else:
-            path = "pooled" if is_pooled(site) else "unknown"
-        counts[path] = counts.get(path, 0) + 1
-    rank = {name: index for index, name in enumerate(_PATH_ORDER)}
-    return sorted(counts.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
+def _path_counts(by_path: dict[str, int]) -> list[tuple[str, int]]:
+    """`summary.by_path` in SitePath's order (tiny first)."""
+    return [(path.value, by_path[path]) for path in SitePath if by_path.get(path)]
 
 
 def _legend(sites: Sequence[Site], width: int, paint: Paint) -> Iterable[str]:

@@ -14,12 +14,11 @@ import functools
 import re
 import sys
 
-from escape_lens.entries import entry_family
-from escape_lens.model.explain import path_column
+from escape_lens.model.explain import is_pooled, path_column
 from escape_lens.records import EscapeDiagnostic, Note, Site, join_notes
 from escape_lens.reporters.flowwords import BOOKKEEPING, edge_words, edges
 from escape_lens.reporters.text_layout import Row, base_name, cut, cut_expr
-from escape_lens.vocab import AllocPath, Construct, EntryFamily, EscapeKind, NoteCode
+from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
 
 # Terminal labels for the construct vocabulary; unlisted ones print as they are.
 SHORT_CONSTRUCT = {
@@ -34,12 +33,6 @@ SHORT_CONSTRUCT = {
     Construct.GOROUTINE: "go",
     Construct.METHOD_VALUE: "method",
 }
-
-
-def is_pooled(site: Site) -> bool:
-    """A goroutine's g or a defer record: the runtime takes one from a free list."""
-    family = entry_family(site.entry) if site.entry else None
-    return family in (EntryFamily.GOROUTINE, EntryFamily.DEFER)
 
 
 def describe_bytes(site: Site) -> str:

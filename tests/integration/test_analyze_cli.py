@@ -71,14 +71,26 @@ def test_text_fits_80_columns_and_verbose_adds_flows(
     site_lines = [line for line in lines if line.startswith("    ")]
     assert any(re.search(r" 8→16 B +tiny ", line) for line in site_lines)
     assert any(re.search(r" n×8 B +tiny ≤1, small ≤4095 ", line) for line in site_lines)  # noqa: RUF001
-    allocating = [line for line in site_lines if "no allocation" not in line]
-    [summary] = [line for line in lines if re.match(r"\d+ sites, ", line)]
-    assert summary.startswith(f"{len(allocating)} sites, ")
-    without = len(site_lines) - len(allocating)
+    assert not [line for line in site_lines if "no allocation" in line]  # hidden without --all
+    [summary] = [line for line in lines if re.match(r"\d+ sites by path: ", line)]
+    assert summary.startswith(f"{len(site_lines)} sites by path: ")
+    [hidden] = [
+        line
+        for line in lines
+        if line.endswith("without an allocation not shown (--all shows them)")
+    ]
+    without = int(hidden.split()[0])
     assert without > 0
-    assert f"{without} escape lines without an allocation" in " ".join(
-        lines[lines.index(summary) :]
-    )
+    code, every_text, _ = _run(capsys, "./...", "--go", str(pinned_go), "--all")
+    assert code == 0
+    every = every_text.splitlines()
+    quiet = [line for line in every if line.startswith("    ") and "no allocation" in line]
+    assert len(quiet) == without
+    # the same sites (columns and shortened reasons may move): position, construct, bytes
+    shown = [line.split()[:3] for line in every if line.startswith("    ") and line not in quiet]
+    assert shown == [line.split()[:3] for line in site_lines]
+    assert f"  {without} escape lines without an allocation" in every
+    assert not any("--all shows them" in line for line in every)
     code, verbose_text, verbose_err = _run(capsys, "./...", "--go", str(pinned_go), "-v")
     assert code == 0
     assert len(verbose_text.splitlines()) > len(lines)

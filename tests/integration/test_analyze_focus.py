@@ -115,3 +115,67 @@ def test_cli_text_says_what_was_filtered_and_json_follows_the_order(
     code = main(["analyze", "net/http", "--go", str(pinned_go), "--function", "(*conn"])
     assert code == 2
     assert "--function: invalid pattern '(*conn': unbalanced parentheses" in capsys.readouterr().err
+
+
+def test_all_hides_and_counts_escape_lines_without_an_allocation(http_report: Report) -> None:
+    quiet = [s for s in http_report.sites if not s.allocates]
+    assert len(quiet) > 100  # net/http: some 175 escape lines allocate nothing
+    hidden = apply_focus(http_report, Focus(quiet_lines=False))
+    assert hidden.report.sites == tuple(s for s in http_report.sites if s.allocates)
+    assert hidden.report.packages == http_report.packages
+    assert hidden.hidden_quiet_lines == len(quiet)
+    assert hidden.shown == hidden.total == len(_allocating(http_report))
+    focus = Focus(quiet_lines=False)
+    assert hidden.summary(focus) == (
+        f"{len(quiet)} escape lines without an allocation not shown (--all shows them)"
+    )
+    # with another filter, only the hidden lines that filter kept are counted
+    server = apply_focus(http_report, Focus(file="server.go", quiet_lines=False))
+    in_server = [s for s in quiet if s.pos.file == "net/http/server.go"]
+    assert 0 < server.hidden_quiet_lines == len(in_server) < len(quiet)
+    assert apply_focus(http_report, Focus(quiet_lines=True)).report is http_report
+
+
+def test_cli_json_keeps_what_text_hides(
+    capsys: pytest.CaptureFixture[str], pinned_go: Path
+) -> None:
+    assert main(["analyze", "net/http", "--go", str(pinned_go), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    quiet = [s for s in data["sites"] if not s["allocates"]]
+    assert len(quiet) == data["summary"]["non_allocating"] > 100
+    assert all(s["note"] for s in quiet)  # with the reason nothing is allocated
+    assert "--all" not in captured.err
+    assert main(["analyze", "net/http", "--go", str(pinned_go)]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert (
+        text[-1] == f"{len(quiet)} escape lines without an allocation not shown (--all shows them)"
+    )
+    assert not any("no allocation" in line for line in text)
+
+
+def test_totals_say_what_they_add_up(capsys: pytest.CaptureFixture[str], pinned_go: Path) -> None:
+    assert main(["analyze", "net/http", "--go", str(pinned_go), "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    by_path = summary["by_path"]
+    # every allocating site is of constant size, of variable size, or without a size
+    unsized = by_path.get("pooled", 0) + by_path.get("unknown", 0)
+    assert (
+        summary["constant_size_sites"] + summary["variable_size_sites"] + unsized
+        == summary["sites"]
+    )
+    assert by_path["pooled"] > 0  # goroutines and defers: no longer counted as unknown
+    assert summary["variable_size_sites"] >= by_path["dynamic"] > 100
+    assert 0 < summary["constant_size_bytes"] <= summary["class_bytes"]
+    assert main(["analyze", "net/http", "--go", str(pinned_go)]) == 0
+    text = capsys.readouterr().out
+    assert (
+        f"  constant size: {summary['constant_size_sites']} sites, "
+        f"{summary['constant_size_bytes']} B once each (not per run), "
+        f"{summary['constant_size_waste_bytes']} B waste"
+    ) in text
+    variable = summary["variable_size_sites"]
+    assert (
+        f"  variable size: {variable} sites (a length known at run time; bytes not counted)" in text
+    )
+    assert "per execution of all sites" not in text

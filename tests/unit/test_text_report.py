@@ -183,8 +183,8 @@ def test_quickstart_lines_read_position_construct_bytes_path_expression_reason()
         other = {"literal": "iface", "→": "→", "class": "tiny", "&smallStruct{}": "s.a"}[token]
         assert small.index(token) == boxed.index(other), token
     assert lines[-2:] == [
-        "2 sites, 48 B per execution of all sites, 0 B waste",
-        "  by path: 1 tiny, 1 small",
+        "2 sites by path: 1 tiny, 1 small",
+        "  constant size: 2 sites, 48 B once each (not per run), 0 B waste",
     ]
 
 
@@ -269,8 +269,10 @@ def test_waste_large_and_pooled_cells() -> None:
     [pooled_line] = [line for line in text.splitlines() if line.startswith("    11 ")]
     assert "pooled" in pooled_line
     assert "reuses a free" in pooled_line
-    assert text.splitlines()[-2].endswith(", 964 B waste")
-    assert text.splitlines()[-1] == "  by path: 1 tiny, 1 large, 1 pooled"
+    # the pooled record has no size: it is counted by path, not in the bytes
+    assert text.splitlines()[-2] == "3 sites by path: 1 tiny, 1 large, 1 pooled"
+    assert text.splitlines()[-1].startswith("  constant size: 2 sites, ")
+    assert text.splitlines()[-1].endswith(", 964 B waste")
 
 
 # --- why it escapes ---------------------------------------------------------------------
@@ -506,8 +508,8 @@ def test_summary_counts_paths_non_allocating_lines_and_skipped_packages() -> Non
     report = _report(*QUICKSTART, quiet, skipped=(SkippedPackage("example.com/bad", "error"),))
     summary = TextReporter().summary_line(report)
     assert summary.splitlines() == [
-        "2 sites, 48 B per execution of all sites, 0 B waste",
-        "  by path: 1 tiny, 1 small",
+        "2 sites by path: 1 tiny, 1 small",
+        "  constant size: 2 sites, 48 B once each (not per run), 0 B waste",
         "  1 escape line without an allocation",
         "  1 package skipped: example.com/bad",
     ]
@@ -562,8 +564,8 @@ def test_zero_length_make_is_zero_size_not_an_allocation() -> None:
     empty = _site(170, 12, "f", "make-slice", "make([]T, 0)", TypeInfo("main.T", 24, 8))
     empty = replace(empty, prediction=predict(0, True, RULES))
     [line] = _site_lines(_render(_report(empty)))
-    assert line.split()[2:5] == ["0→0", "B", "zero-size"]
-    assert TextReporter().summary_line(_report(empty)).splitlines()[1] == "  by path: 1 zero-size"
+    assert line.split()[2:5] == ["0→0", "B", "none"]
+    assert TextReporter().summary_line(_report(empty)).splitlines()[0] == "1 site by path: 1 none"
 
 
 def test_generated_code_and_other_packages_instances_come_last() -> None:
