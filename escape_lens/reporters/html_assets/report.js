@@ -378,6 +378,7 @@
   // --- what to fix first ------------------------------------------------------------------
 
   function fixFirst() {
+    if (data.fix_first && !data.diff) return adviceFixFirst();
     if (report.profile && !data.diff) return observedFixFirst();
     // In a diff, what is new or grew comes first: that is what the change costs.
     var worse = function (i) { return views[i].status === "new" || views[i].status === "grown"; };
@@ -404,6 +405,25 @@
       h("div", { class: "panel-head" }, h("h2", { text: "What to fix first" })),
       h("p", { class: "hint", text: (onlyWorse ? "New and grown sites, ranked" : "Ranked") + " by bytes per execution plus waste." }),
       ranked.length ? list : h("p", { class: "empty", text: "Nothing allocates a known size." }));
+  }
+
+  // Ranked in Python (escape_lens/advice/rank.py): bytes a hint recovers, observed bytes
+  // when profiled, cold paths (init, sync.Once, sync.Pool New, panics) last.
+  function adviceFixFirst() {
+    var list = h("ol", { class: "fix" });
+    data.fix_first.slice(0, 5).forEach(function (f) {
+      var site = sites[f.site], view = views[f.site];
+      list.appendChild(h("li", null,
+        h("div", { class: "fix-main" },
+          h("code", { class: "expr", text: site.expr || site.type || site.construct }),
+          h("span", { class: "fix-bytes" }, h("b", { text: report.profile ? bytes(Math.round(f.weight)) + " observed" : bytes(f.recoverable_bytes) }), " · " + f.cause)),
+        h("div", { class: "fix-where" }, siteLink(f.site, funcLabel(site) + " · " + loc(site)), " ", chip(path(site), path(site)), f.low_priority ? [" ", chip("low priority: " + f.low_priority, "st-unchanged")] : null, view.status ? [" ", chip(view.status, "st-" + view.status)] : null),
+        h("div", { class: "fix-hint", text: f.hint })));
+    });
+    return h("section", { id: "sec-fix", class: "panel", tabindex: "-1" },
+      h("div", { class: "panel-head" }, h("h2", { text: "What to fix first" })),
+      h("p", { class: "hint", text: "Ranked by the bytes a hint recovers" + (report.profile ? ", weighted by what the heap profile recorded" : " per execution") + "; init, sync.Once, sync.Pool New and panic paths last." }),
+      data.fix_first.length ? list : h("p", { class: "empty", text: "No hint recovers bytes at these sites." }));
   }
 
   // --- with a heap profile (docs/profiles.md): what the runtime recorded -------------------
@@ -735,6 +755,7 @@
       facts.length ? h("div", { class: "facts" }, facts) : null,
       why ? h("p", { class: "why" }, h("span", { class: "why-label", text: "Compiler: " }), why) : null,
       chain,
+      site.cause && site.allocates ? h("p", { class: "why" }, h("span", { class: "why-label", text: "Cause: " }), site.cause + (site.cause_via ? " (via " + site.cause_via + ")" : "") + (site.hint ? " — " + site.hint : "")) : null,
       view.status && view.status !== "unchanged" ? h("p", { class: "why" }, h("span", { class: "why-label", text: "Change: " }), view.status + (view.reason ? ", " + view.reason : "") + (view.was ? " (was " + view.was + ")" : "")) : null,
       site.note ? h("p", { class: "why dim", text: site.note }) : null,
       site.inlined_from ? h("p", { class: "why dim", text: "Inlined from " + site.inlined_from.file + ":" + site.inlined_from.line }) : null,
