@@ -250,12 +250,22 @@ def _layout_words(site: Site, layout: Layout | None) -> str:
     """The struct's waste and what the best field order does about it ("" when it wastes
     nothing or the layout is unknown)."""
     prediction = site.prediction
-    if layout is None or prediction is None or prediction.waste_bytes <= 0:
+    if layout is None or prediction is None:
         return ""
+    if layout.recoverable == 0 and prediction.waste_bytes <= 0:
+        return ""  # it wastes nothing, and no order changes its class: nothing to say
     size = prediction.requested_bytes
     waste = prediction.waste_bytes
     pct = round(100 * waste / layout.class_bytes)
     many = f"{layout.objects} x " if layout.objects > 1 else ""
+    if waste <= 0:  # exactly a class, yet padding the best order removes reaches a smaller one
+        return (
+            f"{many}{_short(layout.type.name, site)} is {size_words(size)}, "
+            f"{size_words(size - layout.best_size * layout.objects)} of it padding; "
+            f"reordering fields to {', '.join(f.name for f in layout.order)} reaches "
+            f"{size_words(layout.best_size * layout.objects)} "
+            f"({size_words(layout.best_class_bytes)} class)"
+        )
     head = (
         f"{many}{_short(layout.type.name, site)} is {size_words(size)} → "
         f"{size_words(layout.class_bytes)} class: {size_words(waste)} ({pct} %) wasted"

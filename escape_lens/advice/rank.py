@@ -113,7 +113,7 @@ def cold_reason(site: Site, cause: SiteCause, source: SourceLines | None = None)
     if _PANIC.search(lines[here]):
         return "a panic's value"
     closure = bool(_CLOSURE.search(site.function))
-    start = _function_start(lines, here, closure)
+    start = _function_start(lines, here, site.pos.col, closure)
     if start is None:
         return by_name
     head = lines[start]
@@ -128,8 +128,11 @@ def cold_reason(site: Site, cause: SiteCause, source: SourceLines | None = None)
     return by_name
 
 
-def _function_start(lines: Sequence[str], here: int, closure: bool) -> int | None:
-    """The line of the function (literal, for a closure) that holds line `here`."""
+def _function_start(lines: Sequence[str], here: int, col: int, closure: bool) -> int | None:
+    """The line of the function (literal, for a closure) that holds line `here`; a
+    literal on the site's own line opens before the site's column."""
+    if closure and col and _FUNC_START.search(lines[here][: col - 1]):
+        return here
     for index in range(here, max(-1, here - _MAX_SCAN), -1):
         line = lines[index]
         if closure and _FUNC_START.search(line) and line.rstrip().endswith("{"):
