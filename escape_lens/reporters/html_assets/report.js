@@ -378,8 +378,8 @@
   // --- what to fix first ------------------------------------------------------------------
 
   function fixFirst() {
-    if (data.fix_first && !data.diff) return adviceFixFirst();
     if (report.profile && !data.diff) return observedFixFirst();
+    if (data.fix_first && !data.diff) return adviceFixFirst();
     // In a diff, what is new or grew comes first: that is what the change costs.
     var worse = function (i) { return views[i].status === "new" || views[i].status === "grown"; };
     var onlyWorse = sites.some(function (site, i) { return worse(i) && site.allocates && site.class_bytes > 0; });
@@ -407,8 +407,9 @@
       ranked.length ? list : h("p", { class: "empty", text: "Nothing allocates a known size." }));
   }
 
-  // Ranked in Python (escape_lens/advice/rank.py): bytes a hint recovers, observed bytes
-  // when profiled, cold paths (init, sync.Once, sync.Pool New, panics) last.
+  // Ranked in Python (escape_lens/advice/rank.py): bytes a hint recovers, cold paths
+  // (init, sync.Once, sync.Pool New, panics) last. A profiled page ranks by what the
+  // runtime recorded (observedFixFirst).
   function adviceFixFirst() {
     var list = h("ol", { class: "fix" });
     data.fix_first.slice(0, 5).forEach(function (f) {
@@ -416,13 +417,13 @@
       list.appendChild(h("li", null,
         h("div", { class: "fix-main" },
           h("code", { class: "expr", text: site.expr || site.type || site.construct }),
-          h("span", { class: "fix-bytes" }, h("b", { text: report.profile ? bytes(Math.round(f.weight)) + " observed" : bytes(f.recoverable_bytes) }), " · " + f.cause)),
+          h("span", { class: "fix-bytes" }, h("b", { text: bytes(f.recoverable_bytes) }), " · " + f.cause)),
         h("div", { class: "fix-where" }, siteLink(f.site, funcLabel(site) + " · " + loc(site)), " ", chip(path(site), path(site)), f.low_priority ? [" ", chip("low priority: " + f.low_priority, "st-unchanged")] : null, view.status ? [" ", chip(view.status, "st-" + view.status)] : null),
         h("div", { class: "fix-hint", text: f.hint })));
     });
     return h("section", { id: "sec-fix", class: "panel", tabindex: "-1" },
       h("div", { class: "panel-head" }, h("h2", { text: "What to fix first" })),
-      h("p", { class: "hint", text: "Ranked by the bytes a hint recovers" + (report.profile ? ", weighted by what the heap profile recorded" : " per execution") + "; init, sync.Once, sync.Pool New and panic paths last." }),
+      h("p", { class: "hint", text: "Ranked by the bytes a hint recovers per execution; init, sync.Once, sync.Pool New and panic paths last." }),
       data.fix_first.length ? list : h("p", { class: "empty", text: "No hint recovers bytes at these sites." }));
   }
 
