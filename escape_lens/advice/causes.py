@@ -10,7 +10,7 @@ Invariants:
   string building, method values, go and defer statements) are named by the construct;
   other objects by the decisive edge of the chain: a size the stack cannot hold, a
   return, a store, a send, a parameter of a call that leaks, a closure's capture. The
-  chain's bookkeeping edges (`spill`, `dot`, ...: reporters/flowwords.py) never decide.
+  chain's bookkeeping edges (`spill`, `dot`, ...: parsers/escape.py) never decide.
 - `via` names what the value went to, as the chain spells it (`fmt`, `log`,
   `net/http.(*conn).serve`, `Global`, `h.p`): empty when the chain does not say.
 """
@@ -20,29 +20,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from escape_lens.parsers.escape import BOOKKEEPING, callee
 from escape_lens.records import FlowStepKind, Site
 from escape_lens.vocab import Cause, Construct, EscapeKind, NoteCode
 
 # Edges that only carry the value within one statement: never the cause.
-_CARRYING = frozenset(
-    {
-        "spill",
-        "reference",
-        "dot",
-        "dot of pointer",
-        "slice",
-        "copied slice",
-        "indirection",
-        "derefs",
-        "fixed-array-index-of",
-        "slice-to-array",
-        "slice-literal-element",
-        "struct literal element",
-        "array literal element",
-        "address-of",
-        "interface-converted",
-    }
-)
+_CARRYING = BOOKKEEPING | {
+    "slice-literal-element",
+    "struct literal element",
+    "array literal element",
+    "address-of",
+    "interface-converted",
+}
 _BY_CONSTRUCT = {
     Construct.APPEND: Cause.SLICE_GROWTH,
     Construct.MAP: Cause.MAP,
@@ -57,7 +46,6 @@ _BY_CONSTRUCT = {
 }
 # `fmt.a`, `log.v`: a parameter of an inlined function of another package.
 _INLINED_PARAM = re.compile(r"^(?P<package>[a-z][\w/]*)\.\w+$")
-_CALLEE = re.compile(r"^(?:[\w.]+\s*:?=\s*)?(?P<name>(?:\([^()]*\)\.)?[^\s()]+)\(")
 _ASSIGNED = re.compile(r"^(?P<target>[^=]+?)\s*:?=\s")
 _IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
 _STORAGE = re.compile(r"\{storage for (?P<of>.+)\}")
@@ -162,8 +150,7 @@ def _destination(site: Site) -> str:
 
 
 def _callee(expression: str) -> str:
-    found = _CALLEE.match(expression)
-    return re.sub(r"\[[^\[\]]*\]", "", found["name"]) if found else ""
+    return callee(expression) or ""
 
 
 def _target(expression: str) -> str:

@@ -73,9 +73,11 @@ def _type_words(site: Site) -> str:
 
 
 def _short(name: str, site: Site) -> str:
-    """A type name as Go source in the site's package writes it (`T`, `*T`), another
-    package's by its last element (`*example.com/m/pkg.T` -> `*pkg.T`)."""
-    return _DIRECTORIES.sub("", name.replace(site.package + ".", ""))
+    """A type name as Go source in the site's package writes it (`T`, `*T`; a command's
+    `main.T` too), another package's by its last element (`*example.com/m/pkg.T` ->
+    `*pkg.T`)."""
+    own = re.sub(rf"(?<![\w/.]){re.escape(site.package)}\.|(?<![\w/.])main\.", "", name)
+    return _DIRECTORIES.sub("", own)
 
 
 def _by_cause(site: Site, cause: SiteCause) -> tuple[str, bool]:
