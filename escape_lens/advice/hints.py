@@ -30,6 +30,7 @@ from escape_lens.vocab import Cause, Construct, NoteCode
 _BY_VALUE_MAX = 64
 _STACK_LIMIT = 64 << 10  # cmd/compile ir.MaxImplicitStackVarSize (go1.21-1.27)
 _PRINTING = ("fmt", "log", "errors")
+_CLOSURE_STRUCT = ("noalg.struct { F uintptr", "struct { F uintptr")
 _DIRECTORIES = re.compile(r"[\w.~-]+/")
 
 
@@ -69,6 +70,8 @@ def _type_words(site: Site) -> str:
         return "object"
     if site.construct in (Construct.MAKE_SLICE, Construct.APPEND):
         return f"[]{_short(site.type.name, site)}"
+    if site.type.name.startswith(_CLOSURE_STRUCT):  # the compiler's closure record
+        return f"func value ({size_words(site.type.size)})"
     return f"{_short(site.type.name, site)} ({size_words(site.type.size)})"
 
 
