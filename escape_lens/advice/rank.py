@@ -13,8 +13,8 @@ Invariants:
   initialisation (`init`, `init.func1`), a `sync.Once` or `sync.OnceFunc` body, a
   `sync.Pool`'s `New` (it runs only when the pool is empty), a panic's value or a
   function that recovers from one. The source line of the site and of the function
-  literal around it tell these (read from the report's root, never run); without the
-  source, only names and the flow chain do.
+  literal around it tell these (regular files only, read from the report's root, never
+  run); without the source, only names and the flow chain do.
 - Deterministic: ties go by position.
 """
 
@@ -27,6 +27,8 @@ from pathlib import Path
 
 from escape_lens.advice.causes import SiteCause, cause_of
 from escape_lens.advice.hints import Hint, hint_for
+from escape_lens.errors import BuildError
+from escape_lens.inputs import MiB, read_regular
 from escape_lens.model import AllocRules
 from escape_lens.records import Site
 from escape_lens.vocab import Cause
@@ -41,6 +43,7 @@ _RECOVER = re.compile(r"\brecover\(\)")
 _PANIC = re.compile(r"\bpanic\(")
 # How far above a site a function literal's line is looked for.
 _MAX_SCAN = 400
+_MAX_SOURCE = 16 * MiB
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +67,15 @@ def source_reader(root: str) -> SourceLines:
 
     def lines(file: str) -> Sequence[str] | None:
         if file not in cache:
+            # A position may name any path (`//line /dev/zero:1` in an untrusted module):
+            # only a regular file of a source's size is read, never a FIFO or a device.
             path = Path(root, file) if root else Path(file)
             try:
-                cache[file] = path.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
+                data = read_regular(path, limit=_MAX_SOURCE, what="source", error=BuildError)
+            except BuildError:
                 cache[file] = None
+            else:
+                cache[file] = data.decode("utf-8", "replace").splitlines()
         return cache[file]
 
     return lines
