@@ -28,6 +28,7 @@ from pathlib import Path
 from escape_lens.advice.causes import SiteCause, cause_of
 from escape_lens.advice.hints import Hint, hint_for
 from escape_lens.errors import BuildError
+from escape_lens.gonames import is_closure
 from escape_lens.inputs import MiB, read_regular
 from escape_lens.model import AllocRules
 from escape_lens.records import Site
@@ -35,7 +36,6 @@ from escape_lens.vocab import Cause
 
 SourceLines = Callable[[str], Sequence[str] | None]
 _INIT = re.compile(r"(?:^|\.)init(?:\.\d+)?(?:\.func\d+)*$")
-_CLOSURE = re.compile(r"\.func\d+(?:\.\d+)*$")
 _FUNC_START = re.compile(r"\bfunc\s*\(")
 _ONCE = re.compile(r"\.Do\(\s*func\b|\bOnce(?:Func|Value|Values)\b")
 _POOL_NEW = re.compile(r"\bNew\s*[:=]\s*func\b")
@@ -119,7 +119,7 @@ def cold_reason(site: Site, cause: SiteCause, source: SourceLines | None = None)
     here = site.pos.line - 1
     if _PANIC.search(lines[here]):
         return "a panic's value"
-    closure = bool(_CLOSURE.search(site.function))
+    closure = is_closure(site.function)
     start = _function_start(lines, here, site.pos.col, closure)
     if start is None:
         return by_name
