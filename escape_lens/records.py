@@ -119,11 +119,25 @@ class EscapeDiagnostic:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldInfo:
+    """One field of a struct type, in declaration order: its type's name, and its size
+    and alignment on the target (-1 and 0 while its type is unsized)."""
+
+    name: str
+    type: str
+    size: int = -1
+    align: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class TypeInfo:
     """A Go type as its runtime type descriptor describes it (`abi.Type`).
 
     key, elem: for a defined map or channel type (`net/http.Header`), whose name does
     not spell them, its key (maps) and element types; None otherwise.
+    fields: for a defined struct type of a target package, its fields (their layout is
+    what a field-order hint reorders, escape_lens/advice/layout.py); else empty. Detail
+    of the same type, so not compared: a type is the same with or without them.
     """
 
     name: str
@@ -131,6 +145,7 @@ class TypeInfo:
     ptrbytes: int
     key: TypeInfo | None = None
     elem: TypeInfo | None = None
+    fields: tuple[FieldInfo, ...] = field(default=(), compare=False)
 
     @property
     def pointers(self) -> bool:

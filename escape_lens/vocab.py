@@ -168,3 +168,28 @@ class FindingRule(StrEnum):
     IMPROVEMENT = "EL007"
     VANISHED_FUNCTION = "EL008"
     UNMATCHED_PATTERN = "EL009"
+
+
+class Cause(StrEnum):
+    """Why a site's object is on the heap (`cause` of a site, escape_lens/advice/causes.py):
+    read from the compiler's flow chain and the construct. docs/analyze.md lists them."""
+
+    RETURNED = "returned"  # flows to a result of a function that is not inlined
+    GLOBAL = "global"  # stored in a package-level variable
+    STORED_TO_HEAP = "stored-to-heap"  # stored in a field, element or map of a heap object
+    SENT_ON_CHANNEL = "sent-on-channel"
+    PASSED_TO_CALL = "passed-to-call"  # a callee's parameter leaks (no body to inline)
+    CLOSURE_CAPTURE = "closure-capture"  # captured by reference by a closure that escapes
+    GOROUTINE = "goroutine"  # a `go` statement's closure or record
+    DEFER = "defer"  # a `defer` statement's closure or record, outside open-coded defers
+    INTERFACE_BOXING = "interface-boxing"  # a value converted to an interface
+    TOO_LARGE_FOR_STACK = "too-large-for-stack"  # above the compiler's stack-object limit
+    UNKNOWN_SIZE = "unknown-size"  # a length known only at run time
+    SLICE_GROWTH = "slice-growth"  # append beyond the capacity
+    MAP = "map"  # a map's header, buckets or groups
+    CHANNEL = "channel"  # a channel and its buffer
+    STRING_BUILDING = "string-building"  # concatenation and string/[]byte/[]rune copies
+    METHOD_VALUE = "method-value"  # `x.M` used as a value: a closure holding x
+    MOVED_TO_HEAP = "moved-to-heap"  # a variable whose address outlives it, chain unsaid
+    RUNTIME_INTERNAL = "runtime-internal"  # a runtime call with no source construct
+    UNKNOWN = "unknown"  # the chain says nothing a category names

@@ -421,8 +421,14 @@ class AsmParser:
             replace(call, type=types[name])
             if name is not None
             and name in types
-            # The listing's own descriptor of a defined map/chan type lacks its parts.
-            and (call.type is None or types[name].key is not None or types[name].elem is not None)
+            # The listing's own descriptor of a defined map/chan type lacks its parts, and
+            # of a defined struct its sized fields.
+            and (
+                call.type is None
+                or types[name].key is not None
+                or types[name].elem is not None
+                or bool(types[name].fields)
+            )
             else call
             for call, name in self._closed_calls
         ]

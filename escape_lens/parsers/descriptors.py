@@ -5,7 +5,9 @@ A descriptor is the data symbol `type:T` (`type.T` before go1.20); its first hex
 holds `abi.Type.Size_` and `abi.Type.PtrBytes` (two little-endian words). Only a defined
 type's descriptor is read further: its kind (byte 7 of the second line) and, for a map
 or channel, the relocations at `abi.MapType.Key`/`Elem` (`ChanType.Elem`) that name its
-parts, since a defined type's name (`net/http.Header`) does not spell them.
+parts, since a defined type's name (`net/http.Header`) does not spell them; for a defined
+struct, the relocations of `abi.StructType.Fields` name each field and its type, in
+declaration order (sized later, with the build's types: `struct_types`).
 
 Invariants: two words per type are kept, never the dump; sizes are read, never guessed
 (a container whose parts cannot be sized is left out, see escape_lens/gotypes.py).
@@ -17,8 +19,8 @@ import re
 import struct
 
 from escape_lens.gonames import CHAN_PREFIXES
-from escape_lens.gotypes import resolve_type, with_parts
-from escape_lens.records import TypeInfo
+from escape_lens.gotypes import resolve_type, with_fields, with_parts
+from escape_lens.records import FieldInfo, TypeInfo
 
 TYPE_PREFIXES = ("type:", "type.")  # a type descriptor's symbol (`type.` before go1.20)
 _HEX = re.compile(r"^\t0x0000 (?P<hex>(?:[0-9a-f]{2} ){16})")
@@ -41,8 +43,14 @@ _NOT_DEFINED = (
 _KIND_MASK = 0x1F
 _KIND_CHAN = 18
 _KIND_MAP = 21
+_KIND_STRUCT = 25
 _KEY_OFFSET = 48
-_ELEM_OFFSET = {_KIND_MAP: 56, _KIND_CHAN: 48, 0: -1}
+_ELEM_OFFSET = {_KIND_MAP: 56, _KIND_CHAN: 48, 0: -1, _KIND_STRUCT: -1}
+# StructType{Type, PkgPath, Fields []StructField}: the Fields pointer (a relocation to the
+# descriptor itself, `+N` where the array starts); each StructField is {Name, Typ, Offset}.
+_FIELDS_OFFSET = 56
+_STRUCT_FIELD_BYTES = 24
+_NAMEDATA = ".namedata."
 
 
 class Descriptors:
@@ -52,13 +60,17 @@ class Descriptors:
         self.types: dict[str, TypeInfo] = {}
         # Defined map and channel types -> their key (maps) and element type names.
         self.container_parts: dict[str, tuple[str | None, str | None]] = {}
+        # Defined struct types -> their fields' names and type names, in order.
+        self.struct_fields: dict[str, list[tuple[str, str]]] = {}
         self.current = ""
         self._kind = 0
+        self._fields_at = -1
 
     def start(self, name: str) -> None:
         """The listing reached the descriptor of type `name`."""
         self.current = name
         self._kind = 0
+        self._fields_at = -1
 
     def feed(self, line: str) -> bool:
         """A line of a type descriptor's dump: the first gives its size and pointer bytes;
@@ -78,13 +90,16 @@ class Descriptors:
         elif line.startswith("\t0x0010 "):
             kind = int(line[29:31], 16) & _KIND_MASK  # byte 7 of the line: abi.Type.Kind_
             self._kind = kind
-            if kind not in (_KIND_MAP, _KIND_CHAN):
+            if kind not in (_KIND_MAP, _KIND_CHAN, _KIND_STRUCT):
                 return False
         elif line.startswith("\trel "):
             # `\trel 56+8 t=R_ADDR type:func(go/types.Type) bool+0`: names hold spaces
             fields = line[5:].split(" ", 2)
             offset, target = fields[0].partition("+")[0], fields[-1]
             if len(fields) < 3 or not (target.startswith(TYPE_PREFIXES) and offset.isdigit()):
+                return True
+            if self._kind == _KIND_STRUCT:
+                self._struct_rel(int(offset), target)
                 return True
             part = target[5:].rpartition("+")[0]
             key, elem = self.container_parts.get(name, (None, None))
@@ -94,6 +109,41 @@ class Descriptors:
                 key = part
             self.container_parts[name] = (key, elem)
         return True
+
+    def _struct_rel(self, offset: int, target: str) -> None:
+        """A relocation of a defined struct's descriptor: where its fields start, a
+        field's name (`type:.namedata.A.`) or a field's type (`type:int64+0`)."""
+        symbol, _, addend = target[5:].rpartition("+")
+        if offset == _FIELDS_OFFSET and symbol == self.current and addend.isdigit():
+            self._fields_at = int(addend)
+            return
+        if self._fields_at < 0 or offset < self._fields_at:
+            return
+        index, within = divmod(offset - self._fields_at, _STRUCT_FIELD_BYTES)
+        fields = self.struct_fields.setdefault(self.current, [])
+        if within == 0 and symbol.startswith(_NAMEDATA) and index == len(fields):
+            fields.append((symbol[len(_NAMEDATA) :].rstrip(".-"), ""))
+        elif within == 8 and index == len(fields) - 1 and not fields[index][1]:
+            fields[index] = (fields[index][0], symbol)
+
+    def struct_types(self, types: dict[str, TypeInfo]) -> dict[str, TypeInfo]:
+        """This listing's defined struct types with their fields (`TypeInfo.fields`),
+        each field sized from `types` (and this listing) where it can be."""
+        known = {**types, **self.types}
+        found: dict[str, TypeInfo] = {}
+        # A struct's alignment is its fields': one holding another defined struct is laid
+        # out once that one is, so repeat while a pass lays out more.
+        while True:
+            before = len(found)
+            for name, fields in self.struct_fields.items():
+                own = known.get(name)
+                if name in found or own is None or not all(t for _, t in fields):
+                    continue
+                laid = with_fields(own, tuple(FieldInfo(f, t) for f, t in fields), known)
+                if laid.fields or not fields:
+                    found[name] = known[name] = laid
+            if len(found) == before:
+                return found
 
     def container_types(self, types: dict[str, TypeInfo]) -> dict[str, TypeInfo]:
         """This listing's defined map and channel types with their key and element, sized

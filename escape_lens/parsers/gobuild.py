@@ -232,6 +232,7 @@ class BuildParser:
                 dict(state.asm.container_parts),
                 frozenset(state.sized_types()),
                 frozenset(state.asm.defined_container_refs()),
+                dict(state.asm.descriptors.struct_fields),
             )
             for path, state in self.states.items()
         }
@@ -253,10 +254,15 @@ class ListingSummary:
     container_parts: dict[str, tuple[str | None, str | None]]
     sized: frozenset[str]
     container_refs: frozenset[str]
+    struct_fields: dict[str, list[tuple[str, str]]]
 
     def container_types(self, known: dict[str, TypeInfo]) -> dict[str, TypeInfo]:
         # The listing's own method, on the two fields it reads.
         return Descriptors.container_types(self, known)  # type: ignore[arg-type]
+
+    def struct_types(self, known: dict[str, TypeInfo]) -> dict[str, TypeInfo]:
+        # The listing's own method, on the two fields it reads.
+        return Descriptors.struct_types(self, known)  # type: ignore[arg-type]
 
 
 def final_types(
@@ -271,6 +277,8 @@ def final_types(
     known.update((n, t) for n, t in types.items() if t.key or t.elem)
     for summary in summaries:
         known.update(summary.container_types(known))
+    for summary in summaries:
+        known.update(summary.struct_types(known))
     return known
 
 
@@ -308,6 +316,9 @@ def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> Package
         by_file.setdefault(span.file, []).append(span)
     diagnostics = [_with_function(d, by_file.get(d.pos.file, ())) for d in state.diagnostics]
     types = dict(state.asm.types)
+    types.update(
+        (name, known[name]) for name in state.asm.descriptors.struct_fields if name in known
+    )
     for name in state.sized_types() | state.asm.defined_container_refs():
         if name in known and (name not in types or known[name].key or known[name].elem):
             types[name] = known[name]

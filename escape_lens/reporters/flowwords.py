@@ -14,23 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from escape_lens.parsers.escape import BOOKKEEPING, callee
 from escape_lens.records import EscapeDiagnostic, FlowStepKind
 
-# Edges that are the compiler's bookkeeping, not a place the value goes.
-BOOKKEEPING = frozenset(
-    {
-        "spill",
-        "reference",
-        "dot",
-        "dot of pointer",
-        "slice",
-        "copied slice",
-        "indirection",
-        "derefs",
-        "fixed-array-index-of",
-        "slice-to-array",
-    }
-)
+__all__ = ["BOOKKEEPING", "REASON_WORDS", "Edge", "callee", "edge_words", "edges"]
+
 # The compiler's reason -> what happened to the value (escape/escape.go's reasons); the
 # reasons `edge_words` phrases from the edge's parts are not here.
 REASON_WORDS = {
@@ -51,8 +39,6 @@ REASON_WORDS = {
     "range-deref": "ranged over",
     "callee operand": "called",
 }
-# The function called: `f(`, `pkg.F(`, `(*T).M(`, after an optional `x := ` / `x = `.
-_CALLEE = re.compile(r"^(?:[\w.]+\s*:?=\s*)?(?P<name>(?:\([^()]*\)\.)?[^\s()]+)\(")
 _STORAGE = re.compile(r"\{storage for (.+)\}")
 
 
@@ -73,14 +59,6 @@ def edges(diagnostic: EscapeDiagnostic) -> list[Edge]:
         elif step.kind == FlowStepKind.EDGE:
             found.append(Edge(destination, step.expression, step.reason))
     return found
-
-
-def callee(expression: str) -> str | None:
-    """The function a call expression calls, without shape arguments; None if not a call."""
-    found = _CALLEE.match(expression)
-    if found is None:
-        return None
-    return re.sub(r"\[[^\[\]]*\]", "", found["name"])
 
 
 def edge_words(edge: Edge) -> str:

@@ -43,6 +43,7 @@ from escape_lens.errors import ReportFormatError
 from escape_lens.inputs import read_regular
 from escape_lens.model.explain import describe_cost, site_path
 from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
+from escape_lens.reporters import advice_json
 from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
 from escape_lens.reporters.json_report import (
     PREDICTION_FIELDS,
@@ -396,6 +397,7 @@ def payload(
     rules = model.rules_for(report.toolchain.version, report.toolchain.goexperiment)
     data: dict[str, Any] = report_to_dict(dataclasses.replace(report, sites=()))
     data["summary"] = summarize(report.sites)
+    del data["fix_first"]  # (of no sites: the page's is `fix_first`, below)
     data["sites"] = pack_sites(report_site_to_dict(site, report) for site in report.sites)
     views = [_site_view(site, rules) for site in report.sites]
     removed: list[int] = []
@@ -411,6 +413,8 @@ def payload(
         "views": views,
         "functions": function_sources(report, removed),
     }
+    if statuses is None:  # a diff's sites are not the report's: its panel ranks its own
+        result["fix_first"] = advice_json.fix_first_list(report)
     if extra:
         result.update(extra)
     return result

@@ -34,7 +34,7 @@ from escape_lens.records import (
     SourcePos,
     TypeInfo,
 )
-from escape_lens.reporters import profile_json
+from escape_lens.reporters import advice_json, profile_json
 from escape_lens.reporters.json_shape import check_report_shape
 from escape_lens.reporters.json_text import dumps, indented
 from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
@@ -264,11 +264,13 @@ def _report_tail(report: Report) -> dict[str, Any]:
     }
     if report.profile is not None:
         tail["profile"] = profile_json.profile_to_dict(report.profile)
+    tail["fix_first"] = advice_json.fix_first_list(report)
     return tail
 
 
 def report_site_to_dict(site: Site, report: Report) -> dict[str, Any]:
     data = site_to_dict(site)
+    data.update(advice_json.site_advice(site, report))
     if report.profile is not None:  # joined to a heap profile: docs/profiles.md
         data.update(profile_json.site_profile_fields(site, report.profile))
     return data

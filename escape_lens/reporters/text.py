@@ -32,7 +32,8 @@ from typing import TextIO
 
 from escape_lens.model.explain import object_words
 from escape_lens.records import Report, Site, SourcePos
-from escape_lens.reporters import profile_text
+from escape_lens.reporters import advice_text, profile_text
+from escape_lens.reporters.advice_json import report_rules
 from escape_lens.reporters.json_report import summarize
 from escape_lens.reporters.text_layout import (
     ANSI,
@@ -113,11 +114,15 @@ class TextReporter:
                     yield from profile_text.site_lines(row.site, report.profile, width)
                     if self.verbose:
                         yield from self._details(row.site, width, paint)
+                        yield from advice_text.detail_lines(
+                            row.site, report_rules(report), width, paint
+                        )
         if self.verbose:
             yield from _legend(report.sites, width, paint)
         yield ""
         yield from self.summary_line(report, width).splitlines()
         yield from profile_text.summary_lines(report.profile, width)
+        yield from advice_text.fix_first_lines(report, width, paint)
 
     def _site_line(self, row: Row, stops: Stops, paint: Paint) -> str:
         line = Line(paint)
@@ -140,6 +145,7 @@ class TextReporter:
         large = row.site.prediction is not None and row.site.prediction.path == AllocPath.LARGE
         line.put(row.path, stops.path, "large" if large else "")
         self._free_text(row, stops, line)
+        line.append(advice_text.cause_suffix(row.site, row.reason, stops.width - line.end), "dim")
         text = line.text.rstrip()
         if not row.site.allocates and paint.enabled:
             text = paint("dim", ANSI.sub("", text))  # secondary: the whole line recedes

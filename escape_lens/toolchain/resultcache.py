@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Context", "Probe", "enabled", "load", "store"]
 
-_FORMAT = b"escape-lens results 2 "
+_FORMAT = b"escape-lens results 3 "
 _DIGEST_HEX = 64
 _MAX_ENTRY_BYTES = 1 << 30
 _Stored = TypeVar("_Stored")

@@ -29,7 +29,7 @@ from escape_lens.records import GoToolchain, JoinedPackage, ListedPackage
 from escape_lens.toolchain import resultcache
 from tests.conftest import FIXTURES
 
-HEADER = b"escape-lens results 2 "
+HEADER = b"escape-lens results 3 "
 MARKER_NAME = "pickle-ran"
 
 

@@ -456,3 +456,35 @@ def test_older_toolchains_render_cleanly(browser: Any, old_go: Path, tmp_path: P
         page.page.locator(f"#site-{target}").wait_for(state="visible")
     finally:
         page.close()
+
+
+def test_fix_first_panel_and_detail_show_the_advice(
+    browser: Any, pinned_go: Path, tmp_path: Path
+) -> None:
+    from escape_lens.advice.rank import fix_first, source_reader
+    from escape_lens.model import rules_for
+
+    report = analyze_targets(["./..."], go=str(pinned_go), cwd=str(FIXTURES / "advice"))
+    path = tmp_path / "advice.html"
+    with path.open("w", encoding="utf-8") as stream:
+        get_reporter("html").render(report, stream)
+    ranked = fix_first(
+        report.sites, rules_for(report.toolchain.version), source_reader(report.root)
+    )
+    page = Page(browser, path)
+    try:
+        assert page.errors == []
+        panel = page.page.inner_text("#sec-fix")
+        assert "Ranked by the bytes a hint recovers per execution" in panel
+        first = page.page.inner_text("#sec-fix ol.fix li >> nth=0")
+        assert "too-large-for-stack" in first
+        assert ranked[0].hint.text in first
+        assert page.page.locator("#sec-fix ol.fix li").count() == 5
+        # The detail of a site says its cause and hint in one line.
+        target = report.sites.index(ranked[1].site)
+        page.page.click(f'#sites-table tr[data-site="{target}"] a.site-link')
+        note = page.page.locator(f"#site-{target}")
+        note.wait_for(state="visible")
+        assert f"Cause: returned — {ranked[1].hint.text}" in note.inner_text()
+    finally:
+        page.close()

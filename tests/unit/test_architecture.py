@@ -51,6 +51,8 @@ LAYERS: list[list[str]] = [
     ["escape_lens.analyze", "escape_lens.diff", "escape_lens.matrix", "escape_lens.profile"],
     ["escape_lens.binary_report", "escape_lens.findings"],
     ["escape_lens.crosscheck"],
+    # advice: causes, hints and ranking, read from the sites when a report is written
+    ["escape_lens.advice"],
     ["escape_lens.reporters"],
     # focus narrows a report for `analyze` with the gate's function patterns
     [GATE, "escape_lens.focus"],

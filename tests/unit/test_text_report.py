@@ -182,10 +182,15 @@ def test_quickstart_lines_read_position_construct_bytes_path_expression_reason()
     for token in ("literal", "→", "class", "&smallStruct{}"):
         other = {"literal": "iface", "→": "→", "class": "tiny", "&smallStruct{}": "s.a"}[token]
         assert small.index(token) == boxed.index(other), token
-    assert lines[-2:] == [
-        "2 sites by path: 1 tiny, 1 small",
+    summary = lines.index("2 sites by path: 1 tiny, 1 small")
+    assert lines[summary + 1 : summary + 4] == [
         "  constant size: 2 sites, 48 B once each (not per run), 0 B waste",
+        "",
+        "what to fix first (bytes a hint recovers per execution; cold paths last):",
     ]
+    # Both sites recover bytes: the 32 B struct returned by value first, then the boxing.
+    assert lines[summary + 4] == "  1. main.go:14 newSmallStruct · returned · 32 B"
+    assert "  2. main.go:19 " in lines[summary + 4 :][2]
 
 
 def test_functions_in_source_order_and_allocations_before_other_escape_lines() -> None:
@@ -240,7 +245,7 @@ def test_dynamic_sites_show_bytes_per_element_and_thresholds() -> None:
     assert line.endswith(" in Sink")  # "stored in Sink", shortened to keep the expression
     assert "append(s, int64(i))" in line
     assert _site_lines(_render(_report(grown), 100))[0].endswith(
-        "append(s, int64(i))  stored in Sink"
+        "append(s, int64(i))  stored in Sink · slice-growth"
     )
     assert path_words(grown.prediction) == "dynamic: tiny ≤1, small ≤4095"
     assert describe_bytes(grown) == "n×8 B"  # noqa: RUF001
@@ -441,7 +446,7 @@ def test_wider_terminal_shows_more_of_the_same_line(monkeypatch: pytest.MonkeyPa
     [narrow_line] = _site_lines(narrow.getvalue())
     [wide_line] = _site_lines(wide.getvalue())
     assert visible_width(narrow_line) <= 60 < visible_width(wide_line) <= 160
-    assert wide_line.endswith("passed to (*Client).logfWithAVeryLongName")
+    assert wide_line.endswith("passed to (*Client).logfWithAVeryLongName · interface-boxing")
     assert "…" in narrow_line
 
 

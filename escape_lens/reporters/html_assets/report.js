@@ -400,6 +400,7 @@
 
   function fixFirst() {
     if (report.profile && !data.diff) return observedFixFirst();
+    if (data.fix_first && !data.diff) return adviceFixFirst();
     // In a diff, what is new or grew comes first: that is what the change costs.
     var worse = function (i) { return views[i].status === "new" || views[i].status === "grown"; };
     var onlyWorse = sites.some(function (site, i) { return worse(i) && site.allocates && site.class_bytes > 0; });
@@ -425,6 +426,26 @@
       h("div", { class: "panel-head" }, h("h2", { text: "What to fix first" })),
       h("p", { class: "hint", text: (onlyWorse ? "New and grown sites, ranked" : "Ranked") + " by bytes per execution plus waste." }),
       ranked.length ? list : h("p", { class: "empty", text: "Nothing allocates a known size." }));
+  }
+
+  // Ranked in Python (escape_lens/advice/rank.py): bytes a hint recovers, cold paths
+  // (init, sync.Once, sync.Pool New, panics) last. A profiled page ranks by what the
+  // runtime recorded (observedFixFirst).
+  function adviceFixFirst() {
+    var list = h("ol", { class: "fix" });
+    data.fix_first.slice(0, 5).forEach(function (f) {
+      var site = sites[f.site], view = views[f.site];
+      list.appendChild(h("li", null,
+        h("div", { class: "fix-main" },
+          h("code", { class: "expr", text: site.expr || site.type || site.construct }),
+          h("span", { class: "fix-bytes" }, h("b", { text: bytes(f.recoverable_bytes) }), " · " + f.cause)),
+        h("div", { class: "fix-where" }, siteLink(f.site, funcLabel(site) + " · " + loc(site)), " ", chip(path(site), path(site)), f.low_priority ? [" ", chip("low priority: " + f.low_priority, "st-unchanged")] : null, view.status ? [" ", chip(view.status, "st-" + view.status)] : null),
+        h("div", { class: "fix-hint", text: f.hint })));
+    });
+    return h("section", { id: "sec-fix", class: "panel", tabindex: "-1" },
+      h("div", { class: "panel-head" }, h("h2", { text: "What to fix first" })),
+      h("p", { class: "hint", text: "Ranked by the bytes a hint recovers per execution; init, sync.Once, sync.Pool New and panic paths last." }),
+      data.fix_first.length ? list : h("p", { class: "empty", text: "No hint recovers bytes at these sites." }));
   }
 
   // --- with a heap profile (docs/profiles.md): what the runtime recorded -------------------
@@ -817,6 +838,7 @@
       facts.length ? h("div", { class: "facts" }, facts) : null,
       why ? h("p", { class: "why" }, h("span", { class: "why-label", text: "Compiler: " }), why) : null,
       chain,
+      site.cause && site.allocates ? h("p", { class: "why" }, h("span", { class: "why-label", text: "Cause: " }), site.cause + (site.cause_via ? " (via " + site.cause_via + ")" : "") + (site.hint ? " — " + site.hint : "")) : null,
       view.status && view.status !== "unchanged" ? h("p", { class: "why" }, h("span", { class: "why-label", text: "Change: " }), view.status + (view.reason ? ", " + view.reason : "") + (view.was ? " (was " + view.was + ")" : "")) : null,
       site.note ? h("p", { class: "why dim", text: site.note }) : null,
       site.inlined_from ? h("p", { class: "why dim", text: "Inlined from " + site.inlined_from.file + ":" + site.inlined_from.line }) : null,

@@ -1,0 +1,158 @@
+"""Why a site's object is on the heap: one `vocab.Cause` per site, and what it went through.
+
+The compiler's flow chain (parsers/escape.py `flow_step`: hops and edges with their
+reasons) says where the value went; the construct says what the runtime call is for.
+Invariants:
+
+- A pure function of the `Site`: the same site always has the same cause, so the JSON,
+  text and HTML reports agree without storing it.
+- Constructs whose allocation is the operation itself (append growth, maps, channels,
+  string building, method values, go and defer statements) are named by the construct;
+  other objects by the decisive edge of the chain: a size the stack cannot hold, a
+  return, a store, a send, a parameter of a call that leaks, a closure's capture. The
+  chain's bookkeeping edges (`spill`, `dot`, ...: parsers/escape.py) never decide.
+- `via` names what the value went to, as the chain spells it (`fmt`, `log`,
+  `net/http.(*conn).serve`, `Global`, `h.p`): empty when the chain does not say.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from escape_lens.parsers.escape import BOOKKEEPING, callee
+from escape_lens.records import FlowStepKind, Site
+from escape_lens.vocab import Cause, Construct, EscapeKind, NoteCode
+
+# Edges that only carry the value within one statement: never the cause.
+_CARRYING = BOOKKEEPING | {
+    "slice-literal-element",
+    "struct literal element",
+    "array literal element",
+    "address-of",
+    "interface-converted",
+}
+_BY_CONSTRUCT = {
+    Construct.APPEND: Cause.SLICE_GROWTH,
+    Construct.MAP: Cause.MAP,
+    Construct.CHAN: Cause.CHANNEL,
+    Construct.STRING_CONCAT: Cause.STRING_BUILDING,
+    Construct.STRING_CONVERSION: Cause.STRING_BUILDING,
+    Construct.BYTES_CONVERSION: Cause.STRING_BUILDING,
+    Construct.RUNES_CONVERSION: Cause.STRING_BUILDING,
+    Construct.METHOD_VALUE: Cause.METHOD_VALUE,
+    Construct.GOROUTINE: Cause.GOROUTINE,
+    Construct.DEFER: Cause.DEFER,
+}
+# `fmt.a`, `log.v`: a parameter of an inlined function of another package.
+_INLINED_PARAM = re.compile(r"^(?P<package>[a-z][\w/]*)\.\w+$")
+_ASSIGNED = re.compile(r"^(?P<target>[^=]+?)\s*:?=\s")
+_IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
+_STORAGE = re.compile(r"\{storage for (?P<of>.+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class SiteCause:
+    """A site's cause category and what the value went to (`via`, may be empty)."""
+
+    category: Cause
+    via: str = ""
+
+
+def cause_of(site: Site) -> SiteCause:
+    """The cause of one site (see the module's invariants)."""
+    by_construct = _BY_CONSTRUCT.get(site.construct)
+    if by_construct is not None:
+        return SiteCause(by_construct, _destination(site))
+    if site.has_note(NoteCode.STATEMENT_WRAPPER):
+        go = "go statement" in site.note
+        return SiteCause(Cause.GOROUTINE if go else Cause.DEFER)
+    if site.construct == Construct.ALLOC or (site.diagnostic is None and site.call is not None):
+        return SiteCause(Cause.RUNTIME_INTERNAL, site.entry or "")
+    reasons = [reason for reason, _, _ in _edges(site)]
+    if "too large for stack" in reasons:
+        return SiteCause(Cause.TOO_LARGE_FOR_STACK)
+    if "non-constant size" in reasons or site.heap_above is not None:
+        return SiteCause(Cause.UNKNOWN_SIZE)
+    if site.construct == Construct.INTERFACE or "interface-converted" in reasons:
+        return SiteCause(Cause.INTERFACE_BOXING, _boxed_for(site))
+    if "captured by a closure" in reasons:
+        return SiteCause(Cause.CLOSURE_CAPTURE)
+    found = _by_destination(site)
+    if found is not None:
+        return found
+    if site.diagnostic is not None and site.diagnostic.kind == EscapeKind.MOVED_TO_HEAP:
+        return SiteCause(Cause.MOVED_TO_HEAP)
+    return SiteCause(Cause.UNKNOWN)
+
+
+def _edges(site: Site) -> list[tuple[str, str, str]]:
+    """(reason, expression, hop destination) of each edge of the site's chain."""
+    if site.diagnostic is None:
+        return []
+    found = []
+    destination = ""
+    for step in site.diagnostic.flow:
+        if step.kind == FlowStepKind.HOP:
+            destination = step.destination
+        elif step.kind == FlowStepKind.EDGE:
+            found.append((step.reason, step.expression, destination))
+    return found
+
+
+def _by_destination(site: Site) -> SiteCause | None:
+    """The cause the chain's decisive edge names: the first that leaves the function."""
+    for reason, expression, destination in _edges(site):
+        if reason in _CARRYING:
+            continue
+        if reason == "return":
+            return SiteCause(Cause.RETURNED)
+        if reason == "send":
+            return SiteCause(Cause.SENT_ON_CHANNEL)
+        if reason in ("key of map put", "value of map put"):
+            return SiteCause(Cause.STORED_TO_HEAP, "map")
+        if reason in ("call parameter", "call argument", "call receiver"):
+            return SiteCause(Cause.PASSED_TO_CALL, _callee(expression))
+        if reason == "captured by a closure":
+            return SiteCause(Cause.CLOSURE_CAPTURE)
+        if reason.startswith("assign") and destination == "{heap}":
+            target = _target(expression)
+            if _IDENTIFIER.match(target):
+                return SiteCause(Cause.GLOBAL, target)
+            return SiteCause(Cause.STORED_TO_HEAP, target)
+    for _, _, destination in reversed(_edges(site)):
+        storage = _STORAGE.fullmatch(destination)
+        if storage is not None:  # an element of a literal that is itself on the heap
+            return SiteCause(Cause.STORED_TO_HEAP, storage["of"])
+    return None
+
+
+def _boxed_for(site: Site) -> str:
+    """What boxed the value: an inlined parameter's package (`fmt.a` -> fmt), else the
+    callee the chain passes it to, else where it was stored or returned."""
+    for reason, expression, destination in _edges(site):
+        param = _INLINED_PARAM.match(destination)
+        if param is not None:
+            return param["package"]
+        if reason in ("call parameter", "call argument"):
+            return _callee(expression)
+        if reason == "return":
+            return "return"
+        if reason.startswith("assign") and destination == "{heap}":
+            return _target(expression)
+    return ""
+
+
+def _destination(site: Site) -> str:
+    """Where the chain's decisive edge takes the value, for constructs named by kind."""
+    found = _by_destination(site)
+    return str(found.category) if found is not None else ""
+
+
+def _callee(expression: str) -> str:
+    return callee(expression) or ""
+
+
+def _target(expression: str) -> str:
+    found = _ASSIGNED.match(expression)
+    return found["target"].strip() if found else ""

@@ -1,0 +1,277 @@
+"""Causes, hints and the fix-first ranking on real compiler output, and the field orders
+they suggest against the running runtime.
+
+fixtures/advice has one function per cause category, structs whose best field order
+reaches a smaller class or does not, and cold paths; the expectations below come from
+the Go semantics (docs/analyze.md#causes-and-hints), not from the tool's output. The
+runtime check builds a program with each struct as declared and as the hint reorders it
+and measures bytes per allocation (runtime.MemStats): the runtime is right.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from escape_lens.advice.causes import cause_of
+from escape_lens.advice.hints import hint_for
+from escape_lens.advice.layout import site_layout
+from escape_lens.advice.rank import fix_first, source_reader
+from escape_lens.analyze import analyze_targets
+from escape_lens.model import rules_for
+from escape_lens.records import Report, Site
+from escape_lens.toolchain.process import go_environ
+from escape_lens.vocab import Cause, Construct
+from tests.conftest import FIXTURES, fetch_toolchain
+
+pytestmark = pytest.mark.slow
+
+ADVICE = FIXTURES / "advice"
+_REPORTS: dict[str, Report] = {}
+
+# function, construct -> cause, what it went to, words the hint must hold.
+TABLE: list[tuple[str, Construct, Cause, str, tuple[str, ...]]] = [
+    ("NewLoose", Construct.COMPOSITE_LITERAL, Cause.RETURNED, "",
+     ("return Loose (40 B) by value", "40 B → 48 B class: 8 B (17 %) wasted",
+      "reordering fields to b, d, a, c, e reaches 24 B (24 B class)")),
+    ("NewPTail", Construct.COMPOSITE_LITERAL, Cause.RETURNED, "",
+     ("8 B of it padding", "reordering fields to z, p reaches 8 B (8 B class)")),
+    ("NewWide", Construct.COMPOSITE_LITERAL, Cause.RETURNED, "",
+     ("40 B → 48 B class", "no field order is smaller")),
+    ("Print", Construct.INTERFACE, Cause.INTERFACE_BOXING, "fmt",
+     ("the 8 B int is boxed for fmt", "values 0-255 do not allocate", "others take 16 B")),
+    ("Box", Construct.INTERFACE, Cause.INTERFACE_BOXING, "Sink",
+     ("string header is boxed", "an empty string does not allocate")),
+    ("Big", Construct.MAKE_SLICE, Cause.TOO_LARGE_FOR_STACK, "",
+     ("64 KiB limit", "sync.Pool", "104 KiB per call")),
+    ("Store", Construct.COMPOSITE_LITERAL, Cause.GLOBAL, "Global",
+     ("package variable Global",)),
+    ("(*Holder).Set", Construct.COMPOSITE_LITERAL, Cause.STORED_TO_HEAP, "h.p",
+     ("stored in h.p", "Exact (32 B) by value")),
+    ("MethodValue", Construct.METHOD_VALUE, Cause.METHOD_VALUE, "returned",
+     ("closure holding x (16 B per call)",)),
+    ("Counter", Construct.MOVED_TO_HEAP, Cause.CLOSURE_CAPTURE, "",
+     ("captured by reference", "int (8 B)")),
+    ("NewMap", Construct.MAP, Cause.MAP, "returned", ("size hint",)),
+    ("Cat", Construct.STRING_CONCAT, Cause.STRING_BUILDING, "returned", ("strings.Builder",)),
+]  # fmt: skip
+
+
+def _report(version: str) -> Report:
+    if version not in _REPORTS:
+        go = None if version == "pinned" else str(fetch_toolchain(version))
+        _REPORTS[version] = analyze_targets(["./..."], go=go, cwd=str(ADVICE))
+    return _REPORTS[version]
+
+
+def _site(report: Report, function: str, construct: Construct) -> Site:
+    found = [s for s in report.sites if s.function == function and s.construct == construct]
+    assert len(found) == 1, (function, construct, found)
+    return found[0]
+
+
+@pytest.mark.parametrize("version", ["pinned", "1.21.13"])
+def test_constructs_get_their_cause_and_a_hint_in_their_own_figures(version: str) -> None:
+    report = _report(version)
+    rules = rules_for(report.toolchain.version)
+    for function, construct, category, via, words in TABLE:
+        site = _site(report, function, construct)
+        cause = cause_of(site)
+        assert (cause.category, cause.via) == (category, via), function
+        hint = hint_for(site, rules, cause).text
+        for word in words:
+            assert word in hint, (function, word, hint)
+    growth = [s for s in report.sites if s.function == "Grow" and s.construct == Construct.APPEND]
+    assert growth
+    assert all(cause_of(s).category == Cause.SLICE_GROWTH for s in growth)
+    assert any("make([]int64, 0, n)" in hint_for(s, rules).text for s in growth)
+    goroutine = [s for s in report.sites if s.function == "Start"]
+    assert goroutine
+    assert all(cause_of(s).category == Cause.GOROUTINE for s in goroutine)
+
+
+def test_a_struct_that_wastes_nothing_is_never_told_to_shrink() -> None:
+    report = _report("pinned")
+    hint = hint_for(
+        _site(report, "NewExact", Construct.COMPOSITE_LITERAL), rules_for(report.toolchain.version)
+    ).text
+    assert hint == "return Exact (32 B) by value"
+
+
+def test_cold_paths_rank_after_every_other_site() -> None:
+    report = _report("pinned")
+    ranked = fix_first(
+        report.sites, rules_for(report.toolchain.version), source_reader(report.root)
+    )
+    cold = {c.site.function: c.cold for c in ranked if c.cold}
+    assert cold == {
+        "init.func1": "a sync.Pool's New (runs only when the pool is empty)",
+        "Serve.func1": "after recover(): the panic path",
+        "Fail": "a panic's value",
+    }
+    first_cold = next(n for n, c in enumerate(ranked) if c.cold)
+    assert all(c.cold for c in ranked[first_cold:])
+    # Bytes decide among the rest: the 104 KiB buffer first, then the 48 B structs.
+    assert [c.site.function for c in ranked[:3]] == ["Big", "NewLoose", "NewWide"]
+    # The pool's and the panic path's 104 KiB weigh more than all of them, yet come last.
+    assert max(c.weight for c in ranked if c.cold) > ranked[1].weight
+
+
+_MEASURE = """package main
+
+import (
+	"fmt"
+	"runtime"
+)
+
+{types}
+
+{sinks}
+
+func perAlloc(f func()) uint64 {{
+	const n = 100000
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < n; i++ {{
+		f()
+	}}
+	runtime.ReadMemStats(&after)
+	mallocs := after.Mallocs - before.Mallocs
+	if mallocs < n {{
+		panic("the allocations did not happen")
+	}}
+	return (after.TotalAlloc - before.TotalAlloc) / mallocs
+}}
+
+func main() {{
+{measures}
+}}
+"""
+
+
+def test_suggested_field_orders_reach_the_predicted_class_at_run_time(tmp_path: Path) -> None:
+    report = _report("pinned")
+    rules = rules_for(report.toolchain.version)
+    types, sinks, measures, expected = [], [], [], {}
+    for function in ("NewLoose", "NewPTail"):
+        site = _site(report, function, Construct.COMPOSITE_LITERAL)
+        layout = site_layout(site, rules)
+        assert layout is not None, function
+        assert layout.recoverable > 0, function
+        name = layout.type.name.rpartition(".")[2]
+        for variant, fields in (("Declared", layout.type.fields), ("Reordered", layout.order)):
+            body = "; ".join(f"{f.name} {f.type}" for f in fields)
+            types.append(f"type {name}{variant} struct {{ {body} }}")
+            sinks.append(f"var sink{name}{variant} *{name}{variant}")
+            measures.append(
+                f'\tfmt.Println("{name}{variant}", '
+                f"perAlloc(func() {{ sink{name}{variant} = new({name}{variant}) }}))"
+            )
+        expected[f"{name}Declared"] = layout.class_bytes
+        expected[f"{name}Reordered"] = layout.best_class_bytes
+    program = tmp_path / "main.go"
+    program.write_text(
+        _MEASURE.format(
+            types="\n".join(types), sinks="\n".join(sinks), measures="\n".join(measures)
+        )
+    )
+    (tmp_path / "go.mod").write_text("module measure\n\ngo 1.21\n")
+    go = report.toolchain.path
+    run = subprocess.run(
+        [go, "run", "."], cwd=tmp_path, env=go_environ(), capture_output=True, text=True,
+        timeout=600, check=True,
+    )  # fmt: skip
+    measured = {
+        name: int(value)
+        for name, value in (line.split() for line in run.stdout.split("\n") if line)
+    }
+    assert measured == expected
+    assert expected == {
+        "LooseDeclared": 48,
+        "LooseReordered": 24,
+        "PTailDeclared": 16,
+        "PTailReordered": 8,
+    }
+
+
+def test_json_carries_cause_hint_and_fix_first(tmp_path: Path) -> None:
+    from escape_lens.reporters.json_report import report_to_dict
+
+    data = json.loads(json.dumps(report_to_dict(_report("pinned"))))
+    by_function = {s["function"]: s for s in data["sites"] if s["allocates"]}
+    assert by_function["Print"]["cause"] == "interface-boxing"
+    assert by_function["Print"]["cause_via"] == "fmt"
+    assert "values 0-255" in by_function["Print"]["hint"]
+    first = data["fix_first"][0]
+    assert (first["function"], first["cause"], first["recoverable_bytes"]) == (
+        "Big",
+        "too-large-for-stack",
+        106496,
+    )
+    assert data["sites"][first["site"]]["function"] == "Big"
+    assert first["low_priority"] is None
+
+
+@pytest.fixture(scope="module")
+def http_report(pinned_go: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    cwd = tmp_path_factory.mktemp("advice-http")
+    return analyze_targets(["net/http"], go=str(pinned_go), cwd=str(cwd))
+
+
+def test_net_http_first_advice_is_not_a_cold_path(http_report: Report) -> None:
+    from escape_lens.advice.rank import cold_reason
+
+    rules = rules_for(http_report.toolchain.version)
+    source = source_reader(http_report.root)
+    ranked = fix_first(http_report.sites, rules, source)
+    assert len(ranked) > 50
+    # The panic stack-dump buffer and the copy buffers' Pool.New are found, and cold.
+    panic_buffer = [
+        s
+        for s in http_report.sites
+        if s.function == "(*conn).serve.func1" and s.expr.startswith("make([]byte")
+    ]
+    assert panic_buffer
+    assert {cold_reason(s, cause_of(s), source) for s in panic_buffer} == {
+        "after recover(): the panic path"
+    }
+    pool_new = [
+        s
+        for s in http_report.sites
+        if s.function.startswith("init.func") and s.expr == "new([32768]byte)"
+    ]
+    assert pool_new
+    assert {cold_reason(s, cause_of(s), source) for s in pool_new} == {
+        "a sync.Pool's New (runs only when the pool is empty)"
+    }
+    top = ranked[:5]
+    assert not any(c.cold for c in top)
+    assert not any(c.site in (*panic_buffer, *pool_new) for c in top)
+    assert not any(re.search(r"(^|\.)init(\.|$)", c.site.function) for c in top)
+    first_cold = next(n for n, c in enumerate(ranked) if c.cold)
+    assert all(c.cold for c in ranked[first_cold:])
+    assert {c.cold for c in ranked if c.cold} >= {"a panic's value"}
+
+
+def test_net_http_no_hint_shrinks_what_wastes_nothing(http_report: Report) -> None:
+    rules = rules_for(http_report.toolchain.version)
+    laid_out = 0
+    for site in http_report.sites:
+        hint = hint_for(site, rules)
+        layout = site_layout(site, rules)
+        if layout is not None:
+            laid_out += 1
+        if "reordering fields" in hint.text:
+            assert layout is not None
+            assert layout.recoverable > 0, hint.text  # it reaches a smaller class
+            assert layout.best_class_bytes < layout.class_bytes
+        if site.waste_bytes == 0:
+            assert "wasted" not in hint.text, hint.text
+        if not site.allocates:
+            assert hint.text == ""
+    assert laid_out > 0  # net/http's own structs do carry their fields

@@ -1,0 +1,61 @@
+"""Cold paths from the source around a site, and positions that name no source file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from escape_lens.advice.causes import cause_of
+from escape_lens.advice.rank import cold_reason, source_reader
+from escape_lens.records import Site, SourcePos
+from escape_lens.vocab import Construct
+
+_SOURCE = """package p
+
+var pool = sync.Pool{New: func() any { return new([4096]byte) }}
+
+func Serve() {
+	defer func() {
+		if r := recover(); r != nil {
+			buf := make([]byte, 100<<10)
+			use(buf)
+		}
+	}()
+	work := make([]byte, 100<<10)
+	use(work)
+}
+
+func init() { table = make([]byte, 1<<20) }
+"""
+
+
+def _site(file: str, line: int, col: int, function: str) -> Site:
+    return Site(
+        SourcePos(file, line, col), "p", function, Construct.MAKE_SLICE, None, None, None,
+        None, None,
+    )  # fmt: skip
+
+
+def test_cold_paths_are_read_from_the_source(tmp_path: Path) -> None:
+    (tmp_path / "p.go").write_text(_SOURCE)
+    source = source_reader(str(tmp_path))
+    cases = {
+        (3, 48, "init.func1"): "a sync.Pool's New (runs only when the pool is empty)",
+        (8, 11, "Serve.func1"): "after recover(): the panic path",
+        # In Serve itself, after the deferred literal that recovers: a hot path.
+        (12, 10, "Serve"): "",
+        (16, 23, "init.0"): "package initialisation",
+    }
+    for (line, col, function), expected in cases.items():
+        site = _site("p.go", line, col, function)
+        assert cold_reason(site, cause_of(site), source) == expected, function
+
+
+def test_positions_naming_devices_or_fifos_are_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.go"
+    os.mkfifo(fifo)
+    source = source_reader(str(tmp_path))
+    for file in ("/dev/zero", "fifo.go", "missing.go"):
+        assert source(file) is None
+        site = _site(file, 1, 1, "F")
+        assert cold_reason(site, cause_of(site), source) == ""
