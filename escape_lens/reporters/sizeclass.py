@@ -17,7 +17,7 @@ from escape_lens.model.explain import explain, summary
 from escape_lens.model.rules import AllocRules
 from escape_lens.model.sizeclass import ClassRow
 from escape_lens.model.verify import CaseCheck, Verification
-from escape_lens.records import Prediction
+from escape_lens.records import Prediction, TypeInfo
 from escape_lens.reporters.json_report import prediction_to_dict
 
 
@@ -28,6 +28,19 @@ def rules_line(rules: AllocRules) -> str:
     return name + (f" (GOEXPERIMENT={experiments})" if experiments else "")
 
 
+# The table's columns, each right-aligned to its heading or its widest value (32768,
+# 100.00%), two spaces apart so that two-word headings read as one.
+TABLE_COLUMNS = (
+    ("class", 5),
+    ("bytes", 6),
+    ("pages", 5),
+    ("objs scan", 9),
+    ("objs noscan", 11),
+    ("tail waste", 10),
+    ("max waste", 9),
+)
+
+
 class TextSizeclassReporter:
     def render_predictions(
         self, rules: AllocRules, pointers: bool, predictions: Sequence[Prediction], out: TextIO
@@ -35,6 +48,21 @@ class TextSizeclassReporter:
         out.write(f"{rules_line(rules)}:\n")
         for prediction in predictions:
             out.write("  " + explain(prediction, pointers, rules) + "\n")
+
+    def render_types(
+        self,
+        rules: AllocRules,
+        platform: str,
+        laid_out: Sequence[tuple[TypeInfo, Prediction]],
+        out: TextIO,
+    ) -> None:
+        out.write(f"{rules_line(rules)}, {platform} layout:\n")
+        for info, prediction in laid_out:
+            pointers = (
+                f"pointers in its first {info.ptrbytes} B" if info.ptrbytes else "no pointers"
+            )
+            out.write(f"  {info.name}: {info.size} B, {pointers}\n")
+            out.write("    " + explain(prediction, info.ptrbytes > 0, rules) + "\n")
 
     def render_table(self, rules: AllocRules, rows: Sequence[ClassRow], out: TextIO) -> None:
         reserves = []
@@ -45,14 +73,20 @@ class TextSizeclassReporter:
         out.write(f"{rules_line(rules)}: size classes, objects per span\n")
         if reserves:
             out.write("(" + "; ".join(reserves) + ")\n")
-        out.write(
-            f"{'class':>5} {'bytes':>6} {'pages':>5} {'objs scan':>9} {'objs noscan':>11} "
-            f"{'tail waste':>10} {'max waste':>9}\n"
-        )
+        out.write("  ".join(f"{name:>{width}}" for name, width in TABLE_COLUMNS) + "\n")
         for r in rows:
+            cells = (
+                r.size_class,
+                r.class_bytes,
+                r.span_pages,
+                r.objects_scan,
+                r.objects_noscan,
+                r.tail_waste,
+                f"{r.max_waste_pct:.2f}%",
+            )
             out.write(
-                f"{r.size_class:>5} {r.class_bytes:>6} {r.span_pages:>5} {r.objects_scan:>9} "
-                f"{r.objects_noscan:>11} {r.tail_waste:>10} {r.max_waste_pct:>8.2f}%\n"
+                "  ".join(f"{cell:>{w}}" for cell, (_, w) in zip(cells, TABLE_COLUMNS, strict=True))
+                + "\n"
             )
         out.write(
             f"larger than {rules.max_small_size} B: large objects, own span of whole pages, "
@@ -114,6 +148,17 @@ class JsonSizeclassReporter:
     ) -> None:
         for prediction in predictions:
             out.write(json.dumps(prediction_to_dict(prediction)) + "\n")
+
+    def render_types(
+        self,
+        rules: AllocRules,
+        platform: str,
+        laid_out: Sequence[tuple[TypeInfo, Prediction]],
+        out: TextIO,
+    ) -> None:
+        for info, prediction in laid_out:
+            typed = {"type": info.name, "platform": platform, "ptrbytes": info.ptrbytes}
+            out.write(json.dumps(typed | prediction_to_dict(prediction)) + "\n")
 
     def render_table(self, rules: AllocRules, rows: Sequence[ClassRow], out: TextIO) -> None:
         for row in rows:
