@@ -152,3 +152,9 @@ class FindingRule(StrEnum):
     IMPROVEMENT = "EL007"
     VANISHED_FUNCTION = "EL008"
     UNMATCHED_PATTERN = "EL009"
+
+
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """`1 error`, `2 errors`, `0 errors` (`plural` for nouns not made with an s): every
+    count the tool writes, progress lines and messages included, is spelled so."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

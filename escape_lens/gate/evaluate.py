@@ -19,7 +19,7 @@ from escape_lens.gate.hotpaths import HotPaths, hot_sites
 from escape_lens.gonames import qualified_name, without_type_args
 from escape_lens.model.explain import describe_cost
 from escape_lens.records import Report, Site, SkippedPackage, SourcePos
-from escape_lens.vocab import AllocPath, FindingRule
+from escape_lens.vocab import AllocPath, FindingRule, counted
 
 # What a `none = true` budget says of each site; the findings it supersedes for that site.
 _NONE = "must not allocate"
@@ -170,8 +170,8 @@ def _vanished_findings(sites: Sequence[Site], report: Report, hot: HotPaths) -> 
         findings.append(
             Finding(
                 FindingRule.VANISHED_FUNCTION,
-                f"hot function {function} {why}; {len(gone)} baseline heap "
-                f"site{'s' if len(gone) != 1 else ''} no longer checked; run `escape-lens "
+                f"hot function {function} {why}; {counted(len(gone), 'baseline heap site')} "
+                "no longer checked; run `escape-lens "
                 "baseline` if that is intended",
                 first.pos,
                 function,
@@ -290,7 +290,7 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
                 findings.append(
                     Finding(
                         FindingRule.BUDGET_EXCEEDED,
-                        f"{function} has {len(ordered)} heap allocation sites, budget "
+                        f"{function} has {counted(len(ordered), 'heap allocation site')}, budget "
                         f"max-sites = {budget.max_sites} {where}",
                         first.pos,
                         function,
@@ -304,7 +304,7 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
                     Finding(
                         FindingRule.BUDGET_EXCEEDED,
                         f"{function} allocates {total} B per call in size classes "
-                        f"({len(static)} static sites), budget max-bytes = "
+                        f"({counted(len(static), 'static site')}), budget max-bytes = "
                         f"{budget.max_bytes} {where}",
                         ordered[0].pos,
                         function,

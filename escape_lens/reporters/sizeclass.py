@@ -19,6 +19,7 @@ from escape_lens.model.sizeclass import ClassRow
 from escape_lens.model.verify import CaseCheck, Verification
 from escape_lens.records import Prediction, TypeInfo
 from escape_lens.reporters.json_report import prediction_to_dict
+from escape_lens.vocab import counted
 
 
 def rules_line(rules: AllocRules) -> str:
@@ -111,8 +112,11 @@ class TextSizeclassReporter:
                 out.write(f"          {problem}\n")
         total = len(result.checks)
         out.write(
-            f"{result.matched} of {total} cases agree with the model"
+            f"{result.matched} of {counted(total, 'case')} "
+            + ("agrees" if result.matched == 1 else "agree")
+            + " with the model"
             + ("" if not result.mismatched else f"; {len(result.mismatched)} differ")
+            + ("s" if len(result.mismatched) == 1 else "")
             + "\n"
         )
 

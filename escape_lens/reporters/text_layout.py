@@ -19,6 +19,7 @@ from typing import TextIO
 
 from escape_lens.records import Site
 from escape_lens.vocab import NoteCode
+from escape_lens.vocab import counted as counted  # the reporters import it from here
 
 WIDTH = 80  # columns without $COLUMNS or a terminal
 
@@ -122,11 +123,6 @@ class Row:
     reason_code: NoteCode | None  # the note the reason comes from (None: the flow chain)
     what: str  # the expression and type, unshortened (`what_of`)
     alarm: bool  # the model failed its self-check: the alarm takes the bytes and path
-
-
-def counted(number: int, noun: str, plural: str = "") -> str:
-    """`1 error`, `2 errors`, `0 errors` (`plural` for nouns not made with an s)."""
-    return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
 def base_name(file: str) -> str:

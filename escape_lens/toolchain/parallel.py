@@ -37,6 +37,7 @@ from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
 from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.records import GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
+from escape_lens.vocab import counted
 
 _Kept = TypeVar("_Kept")
 
@@ -73,7 +74,7 @@ def parse(
 ) -> dict[str, tuple[_Kept, list[Probe]]]:
     """`build._parse` in `jobs` processes: the same results, per package import path."""
     line = progress.current()
-    line.set(f"finding the blocks of {len(unparsed)} packages")
+    line.set(f"finding the blocks of {counted(len(unparsed), 'package')}")
     blocks = _blocks(output_path, {p.import_path for p in unparsed})
     groups = _groups(unparsed, blocks, jobs)
     workers = []
@@ -88,18 +89,20 @@ def parse(
             worker.start()
             theirs.close()
             workers.append((worker, ours))
-        line.set(f"parsing {len(unparsed)} packages in {len(workers)} processes")
+        packages = counted(len(unparsed), "package")
+        processes = counted(len(workers), "process", "processes")
+        line.set(f"parsing {packages} in {processes}")
         summaries: dict[str, Any] = {}
         for _, conn in workers:
             summaries.update(_receive(conn))
         ordered = [summaries[p.import_path] for p in unparsed if p.import_path in summaries]
         missing = types_to_size(ordered, known)
-        line.set(f"sizing {len(missing)} types of other packages")
+        line.set(f"sizing {counted(len(missing), 'type')} of other packages")
         foreign = size_foreign(sorted(missing)) if missing else {}
         types = final_types({**known, **foreign}, ordered)
         for _, conn in workers:
             conn.send(types)
-        line.set(f"finishing {len(unparsed)} packages in {len(workers)} processes")
+        line.set(f"finishing {packages} in {processes}")
         finished: dict[str, tuple[_Kept, list[Probe]]] = {}
         for _, conn in workers:
             finished.update(_receive(conn))
