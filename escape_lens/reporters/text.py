@@ -53,6 +53,7 @@ from escape_lens.reporters.text_layout import (
     wrap,
 )
 from escape_lens.reporters.text_words import (
+    INLINED_MARK,
     SHORT_CONSTRUCT,
     cut_reason,
     is_pooled,
@@ -210,6 +211,12 @@ class TextReporter:
         paths = [f"{count} {path}" for path, count in _path_counts(report.sites)]
         if paths:
             lines += flow_words(paths, ", ", width, "    ", first="  by path: ")
+        inlined = sum(1 for s in report.sites if s.allocates and s.inlined_from is not None)
+        if inlined:
+            lines.append(
+                f"  {INLINED_MARK} = inlined from another function ({counted(inlined, 'site')}; "
+                "-v names the callee)"
+            )
         if totals["non_allocating"]:
             lines.append(
                 f"  {counted(totals['non_allocating'], 'escape line')} without an allocation"
