@@ -258,3 +258,17 @@ def test_same_sites_from_another_directory_on_a_cache_hit(tmp_path: Path, pinned
         sites.append([(s["file"], s["line"], s["column"], s["allocates"]) for s in report["sites"]])
     assert sites[0] == sites[1]
     assert all(allocates for *_, allocates in sites[1])
+
+
+def test_reasons_keep_their_words_beside_wide_columns(
+    capsys: pytest.CaptureFixture[str], pinned_go: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compress/flate's large objects (`524320→532480 B +8160  large, 65 pages`) leave
+    little room at 80 columns: the reason keeps words, the expression gives way."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    code, text, _ = _run(capsys, "compress/flate", "--go", str(pinned_go))
+    assert code == 0
+    site_lines = [line for line in text.splitlines() if line.startswith("    ")]
+    assert any("large, 65 pages" in line for line in site_lines)
+    cut_to_a_letter = [line for line in site_lines if re.search(r"  \S{1,3}…$", line)]
+    assert cut_to_a_letter == []
