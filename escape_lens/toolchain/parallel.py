@@ -27,7 +27,7 @@ import multiprocessing
 import os
 import re
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -37,6 +37,7 @@ from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
 from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.records import GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
+from escape_lens.toolchain.stream import read_batches
 from escape_lens.vocab import counted
 
 _Kept = TypeVar("_Kept")
@@ -147,7 +148,7 @@ def _work(
             goarch=context.toolchain.goarch,
         )
         for start, end in ranges:
-            for batch in _lines(output_path, start, end):
+            for batch in read_batches(output_path, start=start, end=end):
                 parser.feed_all(batch)
         conn.send(("summaries", parser.summaries()))
         types = conn.recv()
@@ -214,25 +215,3 @@ def _groups(
         loads[lightest] += weight[package.import_path] or 1
     order = {p.import_path: index for index, p in enumerate(packages)}
     return [sorted(g, key=lambda p: order[p.import_path]) for g in groups if g]
-
-
-def _lines(path: str, start: int, end: int, size: int = 1 << 16) -> Iterator[list[str]]:
-    """The lines of bytes [start, end) of a file, in lists of about `size` bytes, as
-    stream.read_batches gives them (blocks end at a newline, so decode whole)."""
-    with open(path, "rb") as file:
-        file.seek(start)
-        left, pending = end - start, b""
-        while left > 0:
-            block = file.read(min(size, left))
-            if not block:
-                break
-            left -= len(block)
-            block = pending + block
-            cut = block.rfind(b"\n") + 1
-            pending = block[cut:]
-            lines = block[:cut].decode("utf-8", "replace").split("\n")
-            lines.pop()
-            if lines:
-                yield lines
-        if pending:
-            yield [pending.decode("utf-8", "replace")]
