@@ -85,3 +85,32 @@ def test_analyze_codequality(
     # Deterministic: the same input renders the same bytes.
     main(["analyze", "./...", "--go", str(pinned_go), "--format", "codequality"])
     assert capsys.readouterr().out == out
+
+
+def test_a_package_that_does_not_compile_is_an_issue(
+    capsys: pytest.CaptureFixture[str], repository: Path, pinned_go: Path
+) -> None:
+    """As SARIF, GitHub and JSON name skipped packages: one issue each, at the compiler's
+    position, with a fingerprint of the package alone (stable as its errors change)."""
+    broken = repository / "broken"
+    broken.mkdir()
+    (broken / "broken.go").write_text("package broken\n\nfunc F() int { return x }\n")
+    code = main(["analyze", "./...", "--go", str(pinned_go), "--format", "codequality"])
+    issues = json.loads(capsys.readouterr().out)
+    assert code == 0
+    _assert_documented_fields(issues)
+    [skipped] = [i for i in issues if i["check_name"] == "skipped-package"]
+    assert skipped["severity"] == "minor"
+    assert skipped["location"] == {
+        "path": "services/checkmod/broken/broken.go",
+        "lines": {"begin": 3},
+    }
+    assert skipped["description"].startswith("example.com/checkmod/broken was not analysed: ")
+    assert "undefined: x" in skipped["description"]
+    (broken / "broken.go").write_text("package broken\n\n\nfunc F() int { return y }\n")
+    main(["analyze", "./...", "--go", str(pinned_go), "--format", "codequality"])
+    [again] = [
+        i for i in json.loads(capsys.readouterr().out) if i["check_name"] == "skipped-package"
+    ]
+    assert again["location"]["lines"]["begin"] == 4
+    assert again["fingerprint"] == skipped["fingerprint"]
