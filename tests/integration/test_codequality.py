@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from escape_lens.cli import main
-from tests.integration.build_helpers import baseline_then_edit, module_in_git_repository
+from tests.integration.build_helpers import analyze_twice, baseline_then_edit
 
 pytestmark = pytest.mark.slow
 
@@ -17,14 +17,6 @@ CODEC = "codec/codec.go"
 NEW_ALLOCATION = ("\tvar sum uint32\n", "\tvar sum uint32\n\tsink = new([4]uint64)\n")
 REQUIRED = {"description", "check_name", "fingerprint", "severity", "location"}
 SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
-
-
-@pytest.fixture
-def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A git repository holding the fixture module in a subdirectory."""
-    module = module_in_git_repository("checkmod", tmp_path)
-    monkeypatch.chdir(module)
-    return module
 
 
 def _assert_documented_fields(issues: list[dict[str, Any]]) -> None:
@@ -73,18 +65,12 @@ def test_check_codequality(
 def test_analyze_codequality(
     capsys: pytest.CaptureFixture[str], repository: Path, pinned_go: Path
 ) -> None:
-    code = main(["analyze", "./...", "--go", str(pinned_go), "--format", "codequality"])
-    out = capsys.readouterr().out
-    assert code == 0
-    issues = json.loads(out)
+    issues = json.loads(analyze_twice(capsys, pinned_go, "codequality"))
     _assert_documented_fields(issues)
     assert {i["check_name"] for i in issues} == {"EL000 heap-allocation"}
     assert {i["severity"] for i in issues} == {"info"}
     assert len(issues) == 5  # the five allocating sites the SARIF test counts
     assert any("65536 B large" in i["description"] for i in issues)
-    # Deterministic: the same input renders the same bytes.
-    main(["analyze", "./...", "--go", str(pinned_go), "--format", "codequality"])
-    assert capsys.readouterr().out == out
 
 
 def test_a_package_that_does_not_compile_is_an_issue(

@@ -21,8 +21,6 @@ import pytest
 from tests.integration.hostile_support import (
     Outcome,
     Sandbox,
-    json_report,
-    make_sandbox,
     run_as_nobody,
     snapshot,
 )
@@ -31,16 +29,6 @@ pytestmark = pytest.mark.slow
 
 GO_FILE = "refusing to write over {}: a Go source or module file"
 INPUT = "refusing to write over {}: it is an input of this run"
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path, pinned_go: Path) -> Sandbox:
-    return make_sandbox(tmp_path, pinned_go)
-
-
-@pytest.fixture
-def report(sandbox: Sandbox) -> Path:
-    return json_report(sandbox)
 
 
 @pytest.mark.parametrize(
