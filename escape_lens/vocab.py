@@ -193,3 +193,9 @@ class Cause(StrEnum):
     MOVED_TO_HEAP = "moved-to-heap"  # a variable whose address outlives it, chain unsaid
     RUNTIME_INTERNAL = "runtime-internal"  # a runtime call with no source construct
     UNKNOWN = "unknown"  # the chain says nothing a category names
+
+
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """`1 error`, `2 errors`, `0 errors` (`plural` for nouns not made with an s): every
+    count the tool writes, progress lines and messages included, is spelled so."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

@@ -14,6 +14,9 @@ The environment is fixed so that only the code can change a byte: COLUMNS, no te
 (stdin from /dev/null, output through -o), LC_ALL=C, the Go of the interpreter's venv.
 `--ignore-key KEY` drops KEY from every JSON object before comparing JSON reports, for
 fields a change adds on purpose (say them in the commit); every other byte stays strict.
+The reports hold no absolute paths (JSON and HTML name the root and the go binary): the
+interpreter's venv is written `.venv/`, the checkout's root `.`, so a reference made in
+one checkout compares with a run in another.
 """
 
 from __future__ import annotations
@@ -99,8 +102,21 @@ def produce(out_dir: Path, selected: set[str] | None, code: Path | None) -> list
                     f"compare_reports: {' '.join(command)} exited {result.returncode}:\n"
                     f"{result.stderr[-2000:]}"
                 )
+            _relative(path)
             written.append(path)
     return written
+
+
+def _relative(path: Path) -> None:
+    """The report with the venv's and the checkout's absolute paths made relative."""
+    data = path.read_bytes()
+    for absolute, relative in (
+        (f"{sys.prefix}/", ".venv/"),
+        (f"{ROOT}/", ""),
+        (str(ROOT), "."),
+    ):
+        data = data.replace(absolute.encode(), relative.encode())
+    path.write_bytes(data)
 
 
 def _without_keys(value: Any, ignored: set[str]) -> Any:

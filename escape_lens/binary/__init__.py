@@ -22,6 +22,7 @@ from escape_lens import progress
 from escape_lens.binary.program import GoProgram, package_of
 from escape_lens.errors import BinaryFormatError, UsageError
 from escape_lens.records import AllocCall, FunctionSpan, GoToolchain, TypeInfo
+from escape_lens.vocab import counted
 
 __all__ = ["BinaryCalls", "import_path", "read_binary"]
 
@@ -71,8 +72,9 @@ def _read(path: str | os.PathLike[str], packages: Sequence[str] | None) -> Binar
             f"{program.elf.path}: no function of the binary belongs to {' '.join(patterns)}"
         )
     line = progress.current()
+    some_functions = counted(len(functions), "function")
     for index, found in enumerate(program.iter_alloc_calls(functions)):
-        line.set(f"disassembling {len(functions)} functions: {index + 1} allocate so far")
+        line.set(f"disassembling {some_functions}: {index + 1} allocate so far")
         calls.extend(found.calls)
         spans.append(found.span)
         for info in found.types:

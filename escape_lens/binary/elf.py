@@ -26,6 +26,7 @@ from elftools.elf.sections import SymbolTableSection
 
 from escape_lens.errors import BinaryFormatError
 from escape_lens.inputs import read_regular
+from escape_lens.vocab import counted
 
 # e_machine -> GOARCH for the architectures binary mode can disassemble.
 SUPPORTED_MACHINES = {"EM_X86_64": "amd64", "EM_AARCH64": "arm64"}
@@ -165,7 +166,10 @@ _ELF64_HEADER = struct.Struct("<16xHHIQQQIHHHHHH")
 def _check_extent(name: str, data: bytes) -> None:
     """A truncated copy is recognised before pyelftools reads past the end: the header,
     the program and section header tables and every segment must lie inside the file."""
-    truncated = f"{name}: truncated ELF file ({len(data)} bytes; binary mode needs the whole file)"
+    truncated = (
+        f"{name}: truncated ELF file ({counted(len(data), 'byte')}; binary mode needs "
+        "the whole file)"
+    )
     if data[4:5] != b"\x02":
         return  # 32-bit: refused with its own message after parsing the header
     if len(data) < _ELF64_HEADER.size:

@@ -20,7 +20,7 @@ from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.matrix import MatrixRequest, check_matrix_options, run_matrix
 from escape_lens.cli.options import progress_options
-from escape_lens.cli.output import check_writable, output_stream
+from escape_lens.cli.output import check_writable, html_output, output_stream, say_html_written
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.focus import DEFAULT_SORT, HIDES_QUIET_LINES, SORT_KEYS, Focus, apply_focus
 from escape_lens.gate.config import FunctionPattern
@@ -170,6 +170,7 @@ def command(
     )
     build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
     inputs = [*targets, *([binary] if binary else []), *profiles]
+    asked, output = output, html_output(fmt, output)
     if output is not None:
         check_writable(output, inputs)  # before the build
     _check_profile_options(targets, binary, profiles, bench, benchtime, sort_order)
@@ -219,7 +220,9 @@ def command(
         trailer = summary if fmt == "text" else ""
         if output is not None:  # on stdout the report and the line would interleave
             line.set(f"writing {output}")
-            _write(focused.report, reporter, output, inputs, trailer)
+            _write(focused.report, reporter, output, inputs, trailer, create=asked != output)
+    if asked != output and output is not None:
+        say_html_written(output)
     if binary is None:
         _print_skipped(report)
     _print_model_note(report)
@@ -364,9 +367,15 @@ def _print_model_note(report: Report) -> None:
 
 
 def _write(
-    report: Report, reporter: Reporter, output: str | None, inputs: list[str], trailer: str = ""
+    report: Report,
+    reporter: Reporter,
+    output: str | None,
+    inputs: list[str],
+    trailer: str = "",
+    *,
+    create: bool = False,
 ) -> None:
-    with output_stream(output, inputs) as stream:
+    with output_stream(output, inputs, create=create) as stream:
         reporter.render(report, stream)
         if trailer:
             stream.write(trailer + "\n")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from escape_lens.cli.output import check_writable, write_output
+from escape_lens.cli.output import check_writable, html_output, output_stream, say_html_written
 from escape_lens.diff import diff_reports
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK
 from escape_lens.reporters import diff_reporter, formats
@@ -31,13 +31,17 @@ def command(old: str, new: str, output_format: str, output: str | None, exit_zer
 
     Exit 1 if a site is new or grew, else 0.
     """
+    asked, output = output, html_output(output_format, output)
     if output is not None:
         check_writable(output, (old, new))
     old_report, new_report = _load(old), _load(new)
     result = diff_reports(old_report, new_report)
     buffer = io.StringIO()
     diff_reporter(output_format).render_diff(old_report, new_report, result, buffer)
-    write_output(buffer.getvalue(), output, (old, new))
+    with output_stream(output, (old, new), create=asked != output) as stream:
+        stream.write(buffer.getvalue())
+    if asked != output and output is not None:
+        say_html_written(output)
     return EXIT_FINDINGS if result.regressed and not exit_zero else EXIT_OK
 
 

@@ -15,6 +15,9 @@ Invariants:
 - A path that exists and is not a regular file (`/dev/null`, a FIFO, `/dev/stdout`) is
   written in place (it cannot be replaced, and must not be); a FIFO nobody reads is
   refused at once instead of waiting for a reader.
+- An HTML page is no use on a terminal: `--format html` without -o, stdout a terminal,
+  writes `escape-lens-report.html` in the current directory, only if no such file
+  exists (it is created, never replaced: -o names a file to replace).
 """
 
 from __future__ import annotations
@@ -32,6 +35,28 @@ from typing import TextIO, cast
 from escape_lens.errors import UsageError
 
 GO_OWNED = frozenset({"go.mod", "go.sum", "go.work", "go.work.sum"})
+HTML_ON_A_TERMINAL = "escape-lens-report.html"
+
+
+def html_output(output_format: str, output: str | None) -> str | None:
+    """The file an HTML report goes to when stdout is a terminal and no -o is given
+    (see the module docstring); `output` unchanged otherwise."""
+    if output_format != "html" or output is not None or not sys.stdout.isatty():
+        return output
+    if os.path.lexists(HTML_ON_A_TERMINAL):
+        raise UsageError(
+            f"--format html on a terminal writes {HTML_ON_A_TERMINAL}, which exists: "
+            "pass -o FILE (that file is replaced) or redirect stdout"
+        )
+    return HTML_ON_A_TERMINAL
+
+
+def say_html_written(output: str) -> None:
+    print(
+        f"escape-lens: wrote the HTML report to {os.path.abspath(output)} "
+        "(stdout is a terminal; -o FILE names another file)",
+        file=sys.stderr,
+    )
 
 
 def check_writable(output: str, inputs: Iterable[str] = ()) -> str:
@@ -59,8 +84,11 @@ def _same_file(target: str, path: str) -> bool:
 
 
 @contextlib.contextmanager
-def output_stream(output: str | None, inputs: Iterable[str] = ()) -> Iterator[TextIO]:
-    """A text stream for the command's output; the file is in place when the block ends."""
+def output_stream(
+    output: str | None, inputs: Iterable[str] = (), *, create: bool = False
+) -> Iterator[TextIO]:
+    """A text stream for the command's output; the file is in place when the block ends.
+    With `create`, a file that exists by then is kept and the write refused."""
     if output is None:
         yield sys.stdout
         sys.stdout.flush()
@@ -86,13 +114,26 @@ def output_stream(output: str | None, inputs: Iterable[str] = ()) -> Iterator[Te
         with temporary:
             yield cast(TextIO, temporary)
         os.chmod(temporary.name, _mode_for(target))
-        os.replace(temporary.name, target)
+        if create:
+            _link_new(temporary.name, target, output)
+        else:
+            os.replace(temporary.name, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temporary.name)
         if isinstance(exc, OSError):
             raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
         raise
+
+
+def _link_new(temporary: str, target: str, output: str) -> None:
+    """`temporary` in place as `target` only if nothing is there (a link fails on an
+    existing name, where a replace would not): created, never replaced."""
+    try:
+        os.link(temporary, target)
+    except FileExistsError as exc:
+        raise UsageError(f"refusing to write over {output}: it appeared during the run") from exc
+    os.unlink(temporary)
 
 
 def _open_special(path: str) -> TextIO:

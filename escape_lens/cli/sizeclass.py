@@ -2,11 +2,14 @@
 
     escape-lens sizeclass SIZE... [--pointers] [--go VERSION|PATH] [--goexperiment LIST]
                           [--format text|json]
+    escape-lens sizeclass --type TYPE... [--go VERSION|PATH] [--format text|json]
     escape-lens sizeclass --table [--go VERSION|PATH]
     escape-lens sizeclass --verify [SIZE...] [--go PATH]
 
 A size query needs no Go installation: without --go it uses the discovered toolchain's
-version, and without any Go the newest rules the model knows (saying so on stderr).
+version, and without any Go the newest rules the model knows (saying so on stderr). A
+type query lays the type out as the toolchain's compiler does (toolchain/typesizes.py),
+so it needs one.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from escape_lens.model.verify import DEFAULT_CASES, verify
 from escape_lens.records import GoToolchain, GoVersion
 from escape_lens.reporters import formats, sizeclass_reporter
 from escape_lens.toolchain import MIN_GO, find_go, read_toolchain
+from escape_lens.toolchain.typesizes import layout_of
 
 _VERSION_ARG = re.compile(r"^(go)?\d+\.\d+(\.\d+)?((rc|beta)\d+)?$")
 
@@ -101,6 +105,14 @@ def _note(message: str) -> None:
     show_default=True,
     help="json: JSON Lines, one object per line.",
 )
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    metavar="TYPE",
+    help="A Go type ('struct{ a int64; b []byte }', '[8]*bytes.Buffer'): its size and "
+    "pointers by the target's layout. Repeatable.",
+)
 @click.option("--table", is_flag=True, help="Print the whole size-class table for the version.")
 @click.option(
     "--verify",
@@ -114,6 +126,7 @@ def command(
     go: str | None,
     goexperiment: str | None,
     output_format: str,
+    types: tuple[str, ...],
     table: bool,
     verify_: bool,
 ) -> int:
@@ -126,6 +139,13 @@ def command(
     reporter = sizeclass_reporter(output_format)
     if table and verify_:
         raise UsageError("--table and --verify cannot be combined")
+    if types:
+        if sizes or pointers or table or verify_:
+            raise UsageError(
+                "--type gives the size and pointers: no SIZE, --pointers, --table or "
+                "--verify with it"
+            )
+        return _types(types, go, experiments, output_format)
     if table:
         if sizes:
             raise UsageError("--table prints every class; give no SIZE with it")
@@ -148,6 +168,22 @@ def command(
     _print_notes(rules)
     predictions = [predict(size, pointers, rules) for size in parsed]
     reporter.render_predictions(rules, pointers, predictions, sys.stdout)
+    return 0
+
+
+def _types(types: Sequence[str], go: str | None, experiments: tuple[str, ...], fmt: str) -> int:
+    """Each type laid out by a toolchain (the one --go names, else the one found: the
+    layout rules of the gc compiler are those of every supported version)."""
+    rules = _rules(go, experiments)
+    versioned = go is not None and _VERSION_ARG.match(go.strip())
+    toolchain = _toolchain(None if versioned else go)
+    _print_notes(rules)
+    laid_out = []
+    for written in types:
+        info = layout_of(toolchain, written)
+        laid_out.append((info, predict(info.size, info.ptrbytes > 0, rules)))
+    platform = f"{toolchain.goos}/{toolchain.goarch}"
+    sizeclass_reporter(fmt).render_types(rules, platform, laid_out, sys.stdout)
     return 0
 
 

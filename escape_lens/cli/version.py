@@ -1,5 +1,6 @@
 """`escape-lens --version`: the tool, the Go versions its model covers, and the toolchain
-`analyze` would use (found as `--go` is by default; `go env` is run once to name it).
+`analyze` would use (found as `--go` is by default, named from its GOROOT's VERSION
+file; no `go env`, so it answers at Python's start-up speed, `benchmarks/speed.py --only startup`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ import click
 from escape_lens import __version__
 from escape_lens.errors import EscapeLensError
 from escape_lens.model.rules import NEWEST_KNOWN, OLDEST_KNOWN
-from escape_lens.toolchain import find_go, read_toolchain
+from escape_lens.toolchain import find_go
+from escape_lens.toolchain.locate import describe_toolchain
 
 
 def _minor(version: object) -> str:
@@ -19,8 +21,8 @@ def _minor(version: object) -> str:
 
 def version_text() -> str:
     try:
-        toolchain = read_toolchain(find_go(None))
-        found = f"{toolchain.version} {toolchain.goos}/{toolchain.goarch} ({toolchain.path})"
+        go = find_go(None)
+        found = f"{describe_toolchain(go)} ({go})"
     except EscapeLensError as error:
         found = f"none ({error})"
     return "\n".join(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 
 from escape_lens.diff import compare, match_sites, path_of
 from escape_lens.findings import CheckResult, Finding, Level, describe_site
@@ -18,7 +19,11 @@ from escape_lens.gate.hotpaths import HotPaths, hot_sites
 from escape_lens.gonames import qualified_name, without_type_args
 from escape_lens.model.explain import describe_cost
 from escape_lens.records import Report, Site, SkippedPackage, SourcePos
-from escape_lens.vocab import AllocPath, FindingRule
+from escape_lens.vocab import AllocPath, FindingRule, counted
+
+# What a `none = true` budget says of each site; the findings it supersedes for that site.
+_NONE = "must not allocate"
+_SUPERSEDED = (FindingRule.NEW_ALLOCATION, FindingRule.GROWN_ALLOCATION)
 
 # Paths whose bytes per call are not a number: a run-time length, nothing, unknown.
 _NOT_STATIC = (AllocPath.DYNAMIC, AllocPath.NONE, None)
@@ -70,7 +75,7 @@ def evaluate(
             "no baseline: only budgets were checked; run `escape-lens baseline` to record "
             "the current hot-path allocations"
         )
-    findings += _budget_findings(judged, config, hot)
+    findings = _one_per_site(findings + _budget_findings(judged, config, hot))
     findings.sort(key=lambda f: (f.pos, f.rule, f.message))
     return CheckResult(
         report=report,
@@ -79,6 +84,35 @@ def evaluate(
         baseline=baseline_path if baseline is not None else "",
         notes=tuple(notes),
     )
+
+
+def _one_per_site(findings: list[Finding]) -> list[Finding]:
+    """A site a `none = true` budget forbids is reported by that budget alone (EL003): it
+    would also be new or grown against the baseline (EL001/EL002), one cause read twice,
+    and accepting it in the baseline would not make the budget pass. The budget's finding
+    says that the site is also new or grown."""
+    forbidden = {
+        id(f.site)
+        for f in findings
+        if f.rule == FindingRule.BUDGET_EXCEEDED and f.site is not None and _NONE in f.message
+    }
+    also = {
+        id(f.site): "new" if f.rule == FindingRule.NEW_ALLOCATION else "grown"
+        for f in findings
+        if f.rule in _SUPERSEDED and id(f.site) in forbidden
+    }
+    kept: list[Finding] = []
+    for finding in findings:
+        how = also.get(id(finding.site))
+        if how is None:
+            kept.append(finding)
+        elif finding.rule == FindingRule.BUDGET_EXCEEDED and _NONE in finding.message:
+            kept.append(
+                replace(finding, message=f"{finding.message}; also {how} against the baseline")
+            )
+        elif finding.rule not in _SUPERSEDED:
+            kept.append(finding)
+    return kept
 
 
 def _unmatched_patterns(report: Report, config: Config, directives: Directives) -> list[Finding]:
@@ -136,8 +170,8 @@ def _vanished_findings(sites: Sequence[Site], report: Report, hot: HotPaths) -> 
         findings.append(
             Finding(
                 FindingRule.VANISHED_FUNCTION,
-                f"hot function {function} {why}; {len(gone)} baseline heap "
-                f"site{'s' if len(gone) != 1 else ''} no longer checked; run `escape-lens "
+                f"hot function {function} {why}; {counted(len(gone), 'baseline heap site')} "
+                "no longer checked; run `escape-lens "
                 "baseline` if that is intended",
                 first.pos,
                 function,
@@ -244,7 +278,7 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
                 findings += [
                     Finding(
                         FindingRule.BUDGET_EXCEEDED,
-                        f"{function} must not allocate, but {describe_site(s)} does {where}",
+                        f"{function} {_NONE}, but {describe_site(s)} does {where}",
                         s.pos,
                         function,
                         s,
@@ -256,7 +290,7 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
                 findings.append(
                     Finding(
                         FindingRule.BUDGET_EXCEEDED,
-                        f"{function} has {len(ordered)} heap allocation sites, budget "
+                        f"{function} has {counted(len(ordered), 'heap allocation site')}, budget "
                         f"max-sites = {budget.max_sites} {where}",
                         first.pos,
                         function,
@@ -270,7 +304,7 @@ def _budget_findings(sites: Sequence[Site], config: Config, hot: HotPaths) -> li
                     Finding(
                         FindingRule.BUDGET_EXCEEDED,
                         f"{function} allocates {total} B per call in size classes "
-                        f"({len(static)} static sites), budget max-bytes = "
+                        f"({counted(len(static), 'static site')}), budget max-bytes = "
                         f"{budget.max_bytes} {where}",
                         ordered[0].pos,
                         function,

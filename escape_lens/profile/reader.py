@@ -30,6 +30,7 @@ from google.protobuf.message import DecodeError
 from escape_lens.errors import ProfileFormatError
 from escape_lens.inputs import MAX_PROFILE_BYTES, read_regular
 from escape_lens.profile import pprof_pb2
+from escape_lens.vocab import counted
 
 HEAP_SAMPLE_TYPES = ("alloc_objects", "alloc_space", "inuse_objects", "inuse_space")
 _RUNTIME_PREFIXES = ("runtime.", "internal/runtime/")
@@ -203,7 +204,9 @@ def _accumulate(
             rows.append((location, callee, values, labels, 1))
     for location, callee, values, labels, count in rows:
         if len(values) != len(names):
-            raise ProfileFormatError(f"{path}: corrupt profile (a sample has {len(values)} values)")
+            raise ProfileFormatError(
+                f"{path}: corrupt profile (a sample has {counted(len(values), 'value')})"
+            )
         objects, space = values[order[0]], values[order[1]]
         size = next((num for key, num in labels if key == bytes_key), 0)
         if (exact or size == 0) and objects:

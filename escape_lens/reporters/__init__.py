@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # only the interfaces' types: loading a format loads what it 
     from escape_lens.model.rules import AllocRules
     from escape_lens.model.sizeclass import ClassRow
     from escape_lens.model.verify import Verification
-    from escape_lens.records import Prediction, Report
+    from escape_lens.records import Prediction, Report, TypeInfo
 
 
 class Reporter(Protocol):
@@ -56,6 +56,14 @@ class SizeclassReporter(Protocol):
     ) -> None: ...
 
     def render_table(self, rules: AllocRules, rows: Sequence[ClassRow], out: TextIO) -> None: ...
+
+    def render_types(
+        self,
+        rules: AllocRules,
+        platform: str,
+        laid_out: Sequence[tuple[TypeInfo, Prediction]],
+        out: TextIO,
+    ) -> None: ...
 
     def render_verification(self, result: Verification, out: TextIO) -> None: ...
 

@@ -8,6 +8,7 @@ other check formats, github and sarif, share their modules with `analyze`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TextIO
 
 from escape_lens.errors import EXIT_OK
@@ -17,14 +18,40 @@ from escape_lens.reporters.json_text import dumps
 from escape_lens.reporters.text_layout import counted
 from escape_lens.vocab import FindingRule
 
-# What a failing finding of a site asks of the reader: change the code, or accept it.
+# What a finding asks of the reader, one line per kind of finding present, after them.
 NEXT_STEP = (
     "next: remove the allocation, or accept it: `escape-lens baseline` (every site), "
     "or `//escape-lens:allow <reason>` on or above its line (one site)"
 )
-_SITE_ERRORS = frozenset(
-    {FindingRule.NEW_ALLOCATION, FindingRule.GROWN_ALLOCATION, FindingRule.FORBIDDEN_PATH}
-)
+_NEXT_STEPS: dict[FindingRule, str] = {
+    FindingRule.NEW_ALLOCATION: NEXT_STEP,
+    FindingRule.GROWN_ALLOCATION: NEXT_STEP,
+    FindingRule.FORBIDDEN_PATH: NEXT_STEP,
+    FindingRule.BUDGET_EXCEEDED: (
+        "next (EL003): remove the allocation, accept one site with "
+        "`//escape-lens:allow <reason>`, or change the [[budget]] (a baseline does not "
+        "lift a budget)"
+    ),
+    FindingRule.SUPPRESSION_WITHOUT_REASON: (
+        "next (EL006): say why after the directive: `//escape-lens:allow <reason>`"
+    ),
+    FindingRule.UNUSED_SUPPRESSION: "next (EL005): remove the directive",
+    FindingRule.VANISHED_FUNCTION: (
+        "next (EL008): if the function moved, fix the build or the hot pattern; if it is "
+        "gone for good, accept that: `escape-lens baseline`"
+    ),
+    FindingRule.UNMATCHED_PATTERN: (
+        "next (EL009): correct the pattern (a typo, a renamed function?) or remove it; "
+        '`unmatched-patterns = "warning"` makes it a warning'
+    ),
+}
+
+
+def next_steps(findings: Iterable[Finding]) -> list[str]:
+    """The next-step lines for the kinds of findings present (improvements ask nothing)."""
+    present = {f.rule for f in findings}
+    steps = [_NEXT_STEPS[rule] for rule in _NEXT_STEPS if rule in present]
+    return list(dict.fromkeys(steps))
 
 
 class TextCheckReporter:
@@ -35,8 +62,8 @@ class TextCheckReporter:
             out.write(f"warning: {skipped_line(skipped)}\n")
         for note in result.notes:
             out.write(f"note: {note}\n")
-        if any(finding.rule in _SITE_ERRORS for finding in result.findings):
-            out.write(NEXT_STEP + "\n")
+        for step in next_steps(result.findings):
+            out.write(step + "\n")
         counts = dict.fromkeys(("error", "warning", "note"), 0)
         for finding in result.findings:
             counts[finding.level] += 1

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from escape_lens.profile.unrecorded import UNRECORDED
 from escape_lens.records import Observed, ProfileSummary, Report, Site
+from escape_lens.vocab import counted
 
 ALARM = "MODEL DISAGREES"
 UNATTRIBUTED_SHOWN = 10
@@ -51,13 +52,13 @@ def observed_text(site: Site, profile: ProfileSummary) -> str:
     if observed.per_op_objects is not None and observed.per_op_bytes is not None:
         text = f"per op {observed.per_op_objects:.2f} objects, {observed.per_op_bytes:.1f} B"
     else:
-        text = f"observed {observed.objects} objects, {observed.bytes} B"
+        text = f"observed {counted(observed.objects, 'object')}, {observed.bytes} B"
     text += f" ({share} of the profile)"
     dynamic = site.prediction is None or site.prediction.path == "dynamic"
     if dynamic or len(observed.sizes) > 1:
         text += f": {sizes_text(observed)}"
     if observed.shared > 1:
-        text += f"; split evenly with {observed.shared - 1} other site(s) at this line"
+        text += f"; split evenly with {counted(observed.shared - 1, 'other site')} at this line"
     return text
 
 
@@ -76,7 +77,8 @@ def summary_lines(profile: ProfileSummary | None, width: int) -> Iterable[str]:
     names = ", ".join(os.path.basename(f) for f in profile.files) or "of the benchmarks"
     yield ""
     yield from _wrapped(
-        f"profile {names} ({profile.sample}, rate {profile.rate}): {profile.objects} objects, "
+        f"profile {names} ({profile.sample}, rate {profile.rate}): "
+        f"{counted(profile.objects, 'object')}, "
         f"{profile.bytes} B; {percent(profile.attributed_bytes, profile.bytes)} of the bytes "
         "at a site",
         "",
@@ -84,12 +86,13 @@ def summary_lines(profile: ProfileSummary | None, width: int) -> Iterable[str]:
     )
     if profile.operations is not None:
         runs = ", ".join(f"{name} {n}" for name, n in profile.benchmarks)
-        yield from _wrapped(f"{profile.operations} operations: {runs}", "  ", width)
+        yield from _wrapped(f"{counted(profile.operations, 'operation')}: {runs}", "  ", width)
     if profile.unattributed:
         yield "  without a site (by bytes):"
         for row in profile.unattributed[:UNATTRIBUTED_SHOWN]:
             where = f"{os.path.basename(row.file)}:{row.line}" if row.file else "?"
-            text = f"{row.bytes} B, {row.objects} objects  {row.function} {where}: {row.reason}"
+            objects = counted(row.objects, "object")
+            text = f"{row.bytes} B, {objects}  {row.function} {where}: {row.reason}"
             yield from _wrapped(text, "    ", width)
         more = len(profile.unattributed) - UNATTRIBUTED_SHOWN
         if more > 0:

@@ -17,8 +17,9 @@ from escape_lens.model.explain import explain, summary
 from escape_lens.model.rules import AllocRules
 from escape_lens.model.sizeclass import ClassRow
 from escape_lens.model.verify import CaseCheck, Verification
-from escape_lens.records import Prediction
+from escape_lens.records import Prediction, TypeInfo
 from escape_lens.reporters.json_report import prediction_to_dict
+from escape_lens.vocab import counted
 
 
 def rules_line(rules: AllocRules) -> str:
@@ -26,6 +27,19 @@ def rules_line(rules: AllocRules) -> str:
     experiments = ",".join(rules.goexperiment)
     name = f"go{rules.version.major}.{rules.version.minor} allocator"
     return name + (f" (GOEXPERIMENT={experiments})" if experiments else "")
+
+
+# The table's columns, each right-aligned to its heading or its widest value (32768,
+# 100.00%), two spaces apart so that two-word headings read as one.
+TABLE_COLUMNS = (
+    ("class", 5),
+    ("bytes", 6),
+    ("pages", 5),
+    ("objs scan", 9),
+    ("objs noscan", 11),
+    ("tail waste", 10),
+    ("max waste", 9),
+)
 
 
 class TextSizeclassReporter:
@@ -36,6 +50,21 @@ class TextSizeclassReporter:
         for prediction in predictions:
             out.write("  " + explain(prediction, pointers, rules) + "\n")
 
+    def render_types(
+        self,
+        rules: AllocRules,
+        platform: str,
+        laid_out: Sequence[tuple[TypeInfo, Prediction]],
+        out: TextIO,
+    ) -> None:
+        out.write(f"{rules_line(rules)}, {platform} layout:\n")
+        for info, prediction in laid_out:
+            pointers = (
+                f"pointers in its first {info.ptrbytes} B" if info.ptrbytes else "no pointers"
+            )
+            out.write(f"  {info.name}: {info.size} B, {pointers}\n")
+            out.write("    " + explain(prediction, info.ptrbytes > 0, rules) + "\n")
+
     def render_table(self, rules: AllocRules, rows: Sequence[ClassRow], out: TextIO) -> None:
         reserves = []
         if rules.span_bitmap:
@@ -45,14 +74,20 @@ class TextSizeclassReporter:
         out.write(f"{rules_line(rules)}: size classes, objects per span\n")
         if reserves:
             out.write("(" + "; ".join(reserves) + ")\n")
-        out.write(
-            f"{'class':>5} {'bytes':>6} {'pages':>5} {'objs scan':>9} {'objs noscan':>11} "
-            f"{'tail waste':>10} {'max waste':>9}\n"
-        )
+        out.write("  ".join(f"{name:>{width}}" for name, width in TABLE_COLUMNS) + "\n")
         for r in rows:
+            cells = (
+                r.size_class,
+                r.class_bytes,
+                r.span_pages,
+                r.objects_scan,
+                r.objects_noscan,
+                r.tail_waste,
+                f"{r.max_waste_pct:.2f}%",
+            )
             out.write(
-                f"{r.size_class:>5} {r.class_bytes:>6} {r.span_pages:>5} {r.objects_scan:>9} "
-                f"{r.objects_noscan:>11} {r.tail_waste:>10} {r.max_waste_pct:>8.2f}%\n"
+                "  ".join(f"{cell:>{w}}" for cell, (_, w) in zip(cells, TABLE_COLUMNS, strict=True))
+                + "\n"
             )
         out.write(
             f"larger than {rules.max_small_size} B: large objects, own span of whole pages, "
@@ -77,8 +112,11 @@ class TextSizeclassReporter:
                 out.write(f"          {problem}\n")
         total = len(result.checks)
         out.write(
-            f"{result.matched} of {total} cases agree with the model"
+            f"{result.matched} of {counted(total, 'case')} "
+            + ("agrees" if result.matched == 1 else "agree")
+            + " with the model"
             + ("" if not result.mismatched else f"; {len(result.mismatched)} differ")
+            + ("s" if len(result.mismatched) == 1 else "")
             + "\n"
         )
 
@@ -114,6 +152,17 @@ class JsonSizeclassReporter:
     ) -> None:
         for prediction in predictions:
             out.write(json.dumps(prediction_to_dict(prediction)) + "\n")
+
+    def render_types(
+        self,
+        rules: AllocRules,
+        platform: str,
+        laid_out: Sequence[tuple[TypeInfo, Prediction]],
+        out: TextIO,
+    ) -> None:
+        for info, prediction in laid_out:
+            typed = {"type": info.name, "platform": platform, "ptrbytes": info.ptrbytes}
+            out.write(json.dumps(typed | prediction_to_dict(prediction)) + "\n")
 
     def render_table(self, rules: AllocRules, rows: Sequence[ClassRow], out: TextIO) -> None:
         for row in rows:

@@ -54,6 +54,7 @@ from escape_lens.reporters.text_layout import (
     wrap,
 )
 from escape_lens.reporters.text_words import (
+    INLINED_MARK,
     SHORT_CONSTRUCT,
     cut_reason,
     reason_forms,
@@ -61,6 +62,9 @@ from escape_lens.reporters.text_words import (
     what_of,
 )
 from escape_lens.vocab import AllocPath, SitePath
+
+_REASON_FLOOR = 12  # columns a reason keeps: "needs no…", "stored in S…", "returned"
+_WHAT_FLOOR = 6  # columns below which an expression is left out for its reason
 
 
 class TextReporter:
@@ -167,10 +171,17 @@ class TextReporter:
             return
         reason_start = max(stops.reason, start + 8)  # the expression keeps a few columns
         what_room = reason_start - len(GAP) - start
+        shortest = min(len(form) for form in reason_forms(row.reason, row.reason_code))
         if len(what) > what_room:  # borrow what the reason's shortest form leaves
-            shortest = min(len(form) for form in reason_forms(row.reason, row.reason_code))
             spare = stops.width - start - shortest - len(GAP)
             what_room = max(what_room, min(len(what), spare))
+        # The reason keeps its first words however wide the columns before it: LINE:COL
+        # locates a cut expression, a reason cut to a letter says nothing.
+        floor = min(shortest, _REASON_FLOOR)
+        what_room = min(what_room, free - len(GAP) - floor)
+        if what_room < _WHAT_FLOOR:  # an expression this short is an ellipsis: leave it out
+            line.put(cut_reason(row.reason, stops.width - start, row.reason_code), start)
+            return
         line.put(what_of(row.site, what_room), start)
         reason_start = max(reason_start, line.end + len(GAP))
         if "…" in cut_reason(row.reason, stops.width - reason_start, row.reason_code):
@@ -222,6 +233,12 @@ class TextReporter:
             lines.append(
                 f"  variable size: {counted(totals['variable_size_sites'], 'site')}"
                 " (a length known at run time; bytes not counted)"
+            )
+        inlined = sum(1 for s in report.sites if s.allocates and s.inlined_from is not None)
+        if inlined:
+            lines.append(
+                f"  {INLINED_MARK} = inlined from another function ({counted(inlined, 'site')}; "
+                "-v names the callee)"
             )
         if totals["non_allocating"]:
             lines.append(

@@ -19,6 +19,7 @@ from typing import TextIO
 
 from escape_lens.records import Site
 from escape_lens.vocab import NoteCode
+from escape_lens.vocab import counted as counted  # the reporters import it from here
 
 WIDTH = 80  # columns without $COLUMNS or a terminal
 
@@ -124,11 +125,6 @@ class Row:
     alarm: bool  # the model failed its self-check: the alarm takes the bytes and path
 
 
-def counted(number: int, noun: str, plural: str = "") -> str:
-    """`1 error`, `2 errors`, `0 errors` (`plural` for nouns not made with an s)."""
-    return f"{number} {noun if number == 1 else plural or noun + 's'}"
-
-
 def base_name(file: str) -> str:
     return file.rsplit("/", 1)[-1]
 
@@ -161,10 +157,15 @@ class Stops:
     @classmethod
     def fit(cls, rows: Sequence[Row], width: int) -> Stops:
         gap = len(GAP)
-        label = len(INDENT) + _covering([len(r.pos) for r in rows]) + gap
-        bytes_start = label + _covering([len(r.label) for r in rows]) + gap
-        arrow = bytes_start + _covering([len(r.bytes_cells[0]) for r in rows])
-        path = _covering([_bytes_end(r.bytes_cells, bytes_start, arrow) for r in rows]) + gap
+        # Positions, labels and bytes are short whatever the code: their columns fit every
+        # line (a position of five-digit line numbers must not shift its own line's
+        # columns), except a position that names another file, which is rare and long.
+        local = [len(r.pos) for r in rows if r.pos[:1].isdigit()]
+        label = len(INDENT) + max(local or [len(r.pos) for r in rows] or [0]) + gap
+        bytes_start = label + max((len(r.label) for r in rows), default=0) + gap
+        arrow = bytes_start + max((len(r.bytes_cells[0]) for r in rows), default=0)
+        ends = [_bytes_end(r.bytes_cells, bytes_start, arrow) for r in rows]
+        path = max(ends, default=bytes_start) + gap
         what = path + min(_PATH_COLUMN_MAX, _covering([len(r.path) for r in rows])) + gap
         free = max(0, width - what)
         longest_what = _covering([len(r.what) for r in rows])

@@ -35,6 +35,11 @@ SHORT_CONSTRUCT = {
 }
 
 
+# After the construct: the allocation is another function's code inlined here (the site
+# is at the call; `-v` names the callee's line, the summary explains the mark).
+INLINED_MARK = "↳"
+
+
 def describe_bytes(site: Site) -> str:
     """Bytes in words: `32→32 B`, `304→320 B +16` (waste), `n×8 B` (length at run time)."""  # noqa: RUF002
     if not site.allocates:
@@ -232,6 +237,8 @@ def row_of(site: Site, home_file: str) -> Row:
     if site.pos.file != home_file:
         pos = f"{base_name(site.pos.file)}:{pos}"
     label = SHORT_CONSTRUCT.get(site.construct, site.construct)
+    if site.inlined_from is not None:
+        label += INLINED_MARK
     path = "no allocation" if not site.allocates else path_column(site.prediction)
     if site.allocates and site.prediction is None and is_pooled(site):
         path = ""

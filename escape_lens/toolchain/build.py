@@ -54,6 +54,7 @@ from escape_lens.toolchain.locate import read_go_env, read_toolchain
 from escape_lens.toolchain.stream import FileProcess, read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
 from escape_lens.toolchain.typesizes import type_sizes
+from escape_lens.vocab import counted
 
 BUILD_TIMEOUT = 3600.0
 # The listings parsers/asm.py reads; others are refused rather than read wrong.
@@ -249,13 +250,13 @@ def _parse(
         goarch=toolchain.goarch,
     )
     size = max(1, os.path.getsize(output_path))
-    what = f"{len(parser.states)} of {len(listing.targets)} packages"
+    what = f"{len(parser.states)} of {counted(len(listing.targets), 'package')}"
     for index, batch in enumerate(read_batches(output_path, _BATCH)):
         line.set(f"parsing {what}: {min(99, index * _BATCH * 100 // size)}%")
         parser.feed_all(batch)
     summaries = list(parser.summaries().values())
     missing = types_to_size(summaries, known)
-    line.set(f"sizing {len(missing)} types of other packages")
+    line.set(f"sizing {counted(len(missing), 'type')} of other packages")
     foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports) if missing else {}
     outputs = parser.outputs_with(final_types({**known, **foreign}, summaries))
     outputs.reverse()
@@ -324,7 +325,7 @@ def _foreign_sizes(
     except ToolchainError as exc:
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         raise ToolchainError(
-            f"cannot size {len(names)} type(s) of other packages ({shown}): {exc}"
+            f"cannot size {counted(len(names), 'type')} of other packages ({shown}): {exc}"
         ) from exc
 
 

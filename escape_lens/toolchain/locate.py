@@ -88,6 +88,37 @@ def read_toolchain(go: Path) -> GoToolchain:
     )
 
 
+def describe_toolchain(go: Path) -> str:
+    """`go1.27.3 linux/amd64`, cheaply (for `--version`): the VERSION file of the GOROOT
+    the binary lives in, and the platform from GOOS/GOARCH or the toolchain's host tools
+    directory (`pkg/tool/linux_amd64`); `go version` runs only where the layout does
+    not tell (a distribution's). GOTOOLCHAIN=local makes that the toolchain analyze runs."""
+    goroot = Path(os.path.realpath(go)).parent.parent
+    version = _first_line(goroot / "VERSION")
+    tools = sorted(p.name for p in (goroot / "pkg" / "tool").glob("*_*") if p.is_dir())
+    if version.startswith("go") and len(tools) == 1:
+        host_os, host_arch = tools[0].split("_", 1)
+    else:
+        try:
+            words = run([str(go), "version"], timeout=GO_ENV_TIMEOUT).stdout.split()
+        except ToolchainError as exc:
+            raise ToolchainError(f"{go} does not work as a Go toolchain: {exc}") from exc
+        if len(words) < 4 or words[:2] != ["go", "version"] or "/" not in words[3]:
+            raise ToolchainError(f"{go} reports an unreadable version {' '.join(words)!r}")
+        version, (host_os, host_arch) = words[2], words[3].split("/", 1)
+    goos = os.environ.get("GOOS") or host_os
+    goarch = os.environ.get("GOARCH") or host_arch
+    return f"{version} {goos}/{goarch}"
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as file:
+            return file.readline().strip()
+    except OSError:
+        return ""
+
+
 def read_go_env(go: str, cwd: str, names: tuple[str, ...]) -> dict[str, str]:
     """`go env` values as the go command sees them in `cwd` (GOWORK depends on it)."""
     try:

@@ -27,7 +27,7 @@ import multiprocessing
 import os
 import re
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -37,6 +37,8 @@ from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
 from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.records import GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
+from escape_lens.toolchain.stream import read_batches
+from escape_lens.vocab import counted
 
 _Kept = TypeVar("_Kept")
 
@@ -73,7 +75,7 @@ def parse(
 ) -> dict[str, tuple[_Kept, list[Probe]]]:
     """`build._parse` in `jobs` processes: the same results, per package import path."""
     line = progress.current()
-    line.set(f"finding the blocks of {len(unparsed)} packages")
+    line.set(f"finding the blocks of {counted(len(unparsed), 'package')}")
     blocks = _blocks(output_path, {p.import_path for p in unparsed})
     groups = _groups(unparsed, blocks, jobs)
     workers = []
@@ -88,18 +90,20 @@ def parse(
             worker.start()
             theirs.close()
             workers.append((worker, ours))
-        line.set(f"parsing {len(unparsed)} packages in {len(workers)} processes")
+        packages = counted(len(unparsed), "package")
+        processes = counted(len(workers), "process", "processes")
+        line.set(f"parsing {packages} in {processes}")
         summaries: dict[str, Any] = {}
         for _, conn in workers:
             summaries.update(_receive(conn))
         ordered = [summaries[p.import_path] for p in unparsed if p.import_path in summaries]
         missing = types_to_size(ordered, known)
-        line.set(f"sizing {len(missing)} types of other packages")
+        line.set(f"sizing {counted(len(missing), 'type')} of other packages")
         foreign = size_foreign(sorted(missing)) if missing else {}
         types = final_types({**known, **foreign}, ordered)
         for _, conn in workers:
             conn.send(types)
-        line.set(f"finishing {len(unparsed)} packages in {len(workers)} processes")
+        line.set(f"finishing {packages} in {processes}")
         finished: dict[str, tuple[_Kept, list[Probe]]] = {}
         for _, conn in workers:
             finished.update(_receive(conn))
@@ -144,7 +148,7 @@ def _work(
             goarch=context.toolchain.goarch,
         )
         for start, end in ranges:
-            for batch in _lines(output_path, start, end):
+            for batch in read_batches(output_path, start=start, end=end):
                 parser.feed_all(batch)
         conn.send(("summaries", parser.summaries()))
         types = conn.recv()
@@ -211,25 +215,3 @@ def _groups(
         loads[lightest] += weight[package.import_path] or 1
     order = {p.import_path: index for index, p in enumerate(packages)}
     return [sorted(g, key=lambda p: order[p.import_path]) for g in groups if g]
-
-
-def _lines(path: str, start: int, end: int, size: int = 1 << 16) -> Iterator[list[str]]:
-    """The lines of bytes [start, end) of a file, in lists of about `size` bytes, as
-    stream.read_batches gives them (blocks end at a newline, so decode whole)."""
-    with open(path, "rb") as file:
-        file.seek(start)
-        left, pending = end - start, b""
-        while left > 0:
-            block = file.read(min(size, left))
-            if not block:
-                break
-            left -= len(block)
-            block = pending + block
-            cut = block.rfind(b"\n") + 1
-            pending = block[cut:]
-            lines = block[:cut].decode("utf-8", "replace").split("\n")
-            lines.pop()
-            if lines:
-                yield lines
-        if pending:
-            yield [pending.decode("utf-8", "replace")]

@@ -90,8 +90,12 @@ class FileProcess:
         self._running.__exit__(exc_type, exc, tb)
 
 
-def read_batches(path: str, size: int = 1 << 16) -> Iterator[list[str]]:
-    """The lines of a UTF-8 text file (no newlines) in lists of about `size` bytes.
+def read_batches(
+    path: str, size: int = 1 << 16, start: int = 0, end: int | None = None
+) -> Iterator[list[str]]:
+    """The lines of a UTF-8 text file (no newlines) in lists of about `size` bytes; with
+    `start`/`end`, of the bytes [start, end) only (a parse worker's blocks, which begin
+    after a newline and end with one).
 
     Reading big blocks and splitting them costs far less per line than a readline per
     line, which matters for the hundreds of thousands of lines of a large package's -S.
@@ -101,16 +105,20 @@ def read_batches(path: str, size: int = 1 << 16) -> Iterator[list[str]]:
     processor's cache (64 KiB: a tenth faster than 1 MiB for net/http).
     """
     with open(path, "rb") as file:
+        file.seek(start)
+        left = float("inf") if end is None else end - start
         pending = b""
-        while True:
-            block = file.read(size)
+        while left > 0:
+            block = file.read(size if end is None else int(min(size, left)))
             if not block:
                 break
+            left -= len(block)
             block = pending + block
             cut = block.rfind(b"\n") + 1
             pending = block[cut:]
             lines = block[:cut].decode("utf-8", "replace").split("\n")
             lines.pop()  # the empty text after the last newline
-            yield lines
+            if lines:
+                yield lines
         if pending:
             yield [pending.decode("utf-8", "replace")]

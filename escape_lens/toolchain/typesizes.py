@@ -22,8 +22,10 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from escape_lens.errors import UsageError
 from escape_lens.gotypes import with_parts
 from escape_lens.records import GoToolchain, TypeInfo
+from escape_lens.toolchain.golist import iter_json_objects
 from escape_lens.toolchain.process import run
 
 HELPER = Path(__file__).with_name("typesizes.go")
@@ -35,9 +37,10 @@ _QUALIFIED = re.compile(r"(?<![\w./~-])(?P<path>[\w~-]+(?:[./][\w~-]+)*)\.(?P<id
 _UNSUPPORTED = ("noalg.", "go.shape.", "go:", "struct {")  # compiler-internal spellings
 
 
-def rewrite(name: str) -> tuple[str, dict[str, str]] | None:
-    """`[]net/http.Header` -> (`[]p0.Header`, {"p0": "net/http"}); None if unreadable."""
-    if any(marker in name for marker in _UNSUPPORTED):
+def rewrite(name: str, *, written: bool = False) -> tuple[str, dict[str, str]] | None:
+    """`[]net/http.Header` -> (`[]p0.Header`, {"p0": "net/http"}); None if unreadable.
+    A type a person `written` (`sizeclass --type`) may spell a struct type literal."""
+    if not written and any(marker in name for marker in _UNSUPPORTED):
         return None
     idents: dict[str, str] = {}
     paths: dict[str, str] = {}
@@ -60,6 +63,8 @@ def type_sizes(
     toolchain: GoToolchain,
     names: Sequence[str],
     exports: Mapping[str, str] | None = None,
+    *,
+    written: bool = False,
 ) -> dict[str, TypeInfo]:
     """TypeInfo for each of `names` (descriptor spelling) the helper can resolve.
 
@@ -67,10 +72,10 @@ def type_sizes(
     dependency's (`go list -export -deps`), so a type of a package without one is
     simply left unsized.
     """
-    requests = []
+    requests: list[dict[str, object]] = []
     packages: set[str] = set()
     for name in names:
-        rewritten = rewrite(name)
+        rewritten = rewrite(name, written=written)
         if rewritten is None:
             continue
         expr, imports = rewritten
@@ -79,6 +84,17 @@ def type_sizes(
     if not requests:
         return {}
     exports = {path: exports[path] for path in sorted(packages) if exports and path in exports}
+    sizes: dict[str, TypeInfo] = {}
+    for line in _helper_lines(toolchain, requests, exports):
+        found = _type_info(line.split("\t"))
+        if found is not None:
+            sizes[found.name] = found
+    return sizes
+
+
+def _helper_lines(
+    toolchain: GoToolchain, requests: Sequence[dict[str, object]], exports: Mapping[str, str]
+) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="escape-lens-types-") as tmp:
         request = Path(tmp) / "request.json"
         request.write_text(
@@ -87,12 +103,49 @@ def type_sizes(
         )
         helper = build_helper(toolchain, tmp)
         result = run([str(helper), str(request)], timeout=TIMEOUT, cwd=tmp)
-    sizes: dict[str, TypeInfo] = {}
-    for line in result.stdout.splitlines():
-        found = _type_info(line.split("\t"))
-        if found is not None:
-            sizes[found.name] = found
-    return sizes
+    return result.stdout.splitlines()
+
+
+def layout_of(toolchain: GoToolchain, written: str) -> TypeInfo:
+    """Size and pointer bytes of a Go type as a person writes it (`struct{ a int64; b
+    []byte }`, `[4]*bytes.Buffer`, packages by import path), laid out for the
+    toolchain's GOARCH; UsageError naming the problem if it cannot be. Only the standard
+    library's packages are looked up: they are listed in an empty directory, so nothing
+    of the current module is built or read."""
+    rewritten = rewrite(written, written=True)
+    if rewritten is None or not written.isprintable():
+        raise UsageError(f"--type {written!r}: not a Go type on one line")
+    expr, imports = rewritten
+    with tempfile.TemporaryDirectory(prefix="escape-lens-types-") as tmp:
+        exports = _std_exports(toolchain, sorted(set(imports.values())), tmp)
+    request: dict[str, object] = {"name": written, "expr": expr, "imports": imports}
+    [line] = _helper_lines(toolchain, [request], exports)
+    columns = line.split("\t")
+    info = _type_info([written, *columns[1:]])
+    if info is None:
+        reason = columns[2] if len(columns) > 2 and columns[1] == "-" else "unreadable"
+        raise UsageError(f"--type {written!r}: {reason}")
+    return info
+
+
+def _std_exports(toolchain: GoToolchain, paths: Sequence[str], directory: str) -> dict[str, str]:
+    if not paths:
+        return {}
+    result = run(
+        [toolchain.path, "list", "-e", "-export", "-json=ImportPath,Export,Error", "--", *paths],
+        timeout=TIMEOUT,
+        cwd=directory,
+        env={"GOFLAGS": "", "GO111MODULE": "on", "GOWORK": "off"},
+    )
+    exports = {}
+    for listed in iter_json_objects(result.stdout):
+        if listed.get("Error") or not listed.get("Export"):
+            raise UsageError(
+                f"--type: cannot read package {listed.get('ImportPath')} (only the standard "
+                "library's packages are looked up)"
+            )
+        exports[str(listed["ImportPath"])] = str(listed["Export"])
+    return exports
 
 
 def _type_info(columns: list[str]) -> TypeInfo | None:

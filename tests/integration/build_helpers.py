@@ -6,6 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from escape_lens.cli import main
 from escape_lens.records import GoToolchain
 from escape_lens.toolchain import read_toolchain
@@ -52,3 +54,14 @@ def baseline_then_edit(module: Path, go: Path, file: str, *edits: tuple[str, str
         source = source.replace(old, new)
     (module / file).write_text(source)
     return source
+
+
+def analyze_twice(capsys: pytest.CaptureFixture[str], go: Path, output_format: str) -> str:
+    """`analyze ./... --format FORMAT` of the working directory, exit 0, run twice: the
+    output, asserted the same bytes both times (deterministic)."""
+    outputs = []
+    for _ in range(2):
+        assert main(["analyze", "./...", "--go", str(go), "--format", output_format]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    return outputs[0]

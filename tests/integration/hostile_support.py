@@ -100,6 +100,21 @@ class Sandbox:
         stderr = result.stderr.decode("utf-8", "replace") if result.stderr else ""
         return Outcome(result.returncode, stdout, stderr)
 
+    def run_redirected(
+        self, redirections: str, *args: str, **popen: object
+    ) -> subprocess.CompletedProcess[bytes]:
+        """escape-lens started by a shell with `redirections` (`>&-`, `<&- 2>&-`): the
+        standard streams as a careless caller leaves them."""
+        return subprocess.run(  # type: ignore[call-overload, no-any-return]
+            ["/bin/sh", "-c", f'exec "$@" {redirections}', "sh", *self.argv(*args)],
+            cwd=self.module,
+            env=self.env(),
+            capture_output=False,
+            timeout=600,
+            check=False,
+            **popen,
+        )
+
     def start(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
         """escape-lens in a session of its own, as a shell would start a foreground job."""
         return subprocess.Popen(

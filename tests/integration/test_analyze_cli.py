@@ -102,6 +102,33 @@ def test_text_fits_80_columns_and_verbose_adds_flows(
     assert len(verbose_text.splitlines()) > len(lines)
     assert "flow:" in verbose_text or "from " in verbose_text
     assert " list -e -export " in verbose_err  # the go command line
+    # An allocation inlined from another function is marked without -v, the mark explained.
+    [inlined] = [line for line in site_lines if "literal↳" in line]
+    assert "&chunk{...}" in inlined
+    assert "  ↳ = inlined from another function (1 site; -v names the callee)" in lines
+    assert "inlined from " in verbose_text
+
+
+def test_columns_stay_aligned_with_five_digit_lines(
+    capsys: pytest.CaptureFixture[str], pinned_go: Path, tmp_path: Path
+) -> None:
+    """Short positions above, `10043:11` below: every line's columns start where the
+    others' do (positions, constructs, the arrows, the path)."""
+    body = [f"func F{i}() {{ Sink = &[{i + 1}]int64{{}} }}" for i in range(12)]
+    padding = [""] * (10040 - 4 - len(body))
+    wide = ["func Wide() {", "\tSink = &[3]int32{}", "\tx := make([]byte, 100); Sink = &x", "}"]
+    source = ["package wide", "", "var Sink any", "", *body, *padding, *wide]
+    (tmp_path / "wide.go").write_text("\n".join(source) + "\n")
+    (tmp_path / "go.mod").write_text("module example.com/wide\n\ngo 1.21\n")
+    code, text, _ = _run(capsys, str(tmp_path), "--go", str(pinned_go))
+    assert code == 0
+    site_lines = [line for line in text.splitlines() if line.startswith("    ")]
+    assert any(line.startswith("    10043:11 ") for line in site_lines)
+    assert len(site_lines) == 15
+    constructs = {re.search(r"\d  +(\S)", line).start(1) for line in site_lines}  # type: ignore[union-attr]
+    arrows = {line.index("→") for line in site_lines}
+    paths = {re.search(r"B(?: \+\d+)?  +(\S)", line).start(1) for line in site_lines}  # type: ignore[union-attr]
+    assert (len(constructs), len(arrows), len(paths)) == (1, 1, 1), text
 
 
 def test_json_is_deterministic_fresh_and_cached(tmp_path: Path, pinned_go: Path) -> None:
@@ -249,3 +276,17 @@ def test_same_sites_from_another_directory_on_a_cache_hit(tmp_path: Path, pinned
         sites.append([(s["file"], s["line"], s["column"], s["allocates"]) for s in report["sites"]])
     assert sites[0] == sites[1]
     assert all(allocates for *_, allocates in sites[1])
+
+
+def test_reasons_keep_their_words_beside_wide_columns(
+    capsys: pytest.CaptureFixture[str], pinned_go: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compress/flate's large objects (`524320→532480 B +8160  large, 65 pages`) leave
+    little room at 80 columns: the reason keeps words, the expression gives way."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    code, text, _ = _run(capsys, "compress/flate", "--go", str(pinned_go))
+    assert code == 0
+    site_lines = [line for line in text.splitlines() if line.startswith("    ")]
+    assert any("large, 65 pages" in line for line in site_lines)
+    cut_to_a_letter = [line for line in site_lines if re.search(r"  \S{1,3}…$", line)]
+    assert cut_to_a_letter == []

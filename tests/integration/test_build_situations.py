@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,26 @@ def _module(root: Path, files: dict[str, str]) -> Path:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     return root
+
+
+@pytest.fixture
+def enter_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[dict[str, str]], Path]:
+    """Makes the module of `files` at tmp_path/mod, the working directory of the test."""
+
+    def enter(files: dict[str, str]) -> Path:
+        module = _module(tmp_path / "mod", files)
+        monkeypatch.chdir(module)
+        return module
+
+    return enter
+
+
+@pytest.fixture
+def hot_module(enter_module: Callable[[dict[str, str]], Path]) -> Path:
+    """The module of hot/hot.go alone, the working directory of the test."""
+    return enter_module({"hot/hot.go": HOT_GO})
 
 
 def _sites(report: Report) -> list[tuple[str, int, int, str, int]]:
@@ -180,7 +201,7 @@ def test_symlinked_module_gives_the_same_report_and_decision(
     "goflags", ["-cover", "-covermode=atomic -coverpkg=./...", "-race", "-msan", "-asan"]
 )
 def test_goflags_that_instrument_give_the_plain_sites(
-    tmp_path: Path,
+    enter_module: Callable[[dict[str, str]], Path],
     pinned_go: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -188,8 +209,7 @@ def test_goflags_that_instrument_give_the_plain_sites(
 ) -> None:
     # One line holding several statements: coverage counters shift its columns.
     source = HOT_GO.replace("\tsink = p\n\treturn", "\tsink = p; if n > 0 { n++ }; return")
-    module = _module(tmp_path / "mod", {"hot/hot.go": source})
-    monkeypatch.chdir(module)
+    module = enter_module({"hot/hot.go": source})
     plain = analyze_targets(["./..."], go=str(pinned_go))
     plain_decisions = _decisions(capsys, pinned_go, module, "hot/hot.go")
     monkeypatch.setenv("GOFLAGS", goflags)
@@ -218,13 +238,12 @@ func Fancy() *[64]byte { return new([64]byte) }
 
 
 def test_tags_select_files_and_are_shown(
-    tmp_path: Path,
+    enter_module: Callable[[dict[str, str]], Path],
     pinned_go: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    module = _module(tmp_path / "mod", {"hot/hot.go": HOT_GO, "hot/fancy.go": TAGGED_GO})
-    monkeypatch.chdir(module)
+    module = enter_module({"hot/hot.go": HOT_GO, "hot/fancy.go": TAGGED_GO})
     plain = analyze_targets(["./..."], go=str(pinned_go))
     tagged = analyze_targets(["./..."], go=str(pinned_go), tags=("fancy",))
     assert [s.function for s in plain.sites] == ["Hot", "Hot"]
@@ -271,15 +290,14 @@ func Hot(n int) int {
     [(("--gcflags", "-l"), ""), ((), "-gcflags=-l"), ((), "-gcflags=all=-l")],
 )
 def test_gcflags_reach_the_targets(
-    tmp_path: Path,
+    enter_module: Callable[[dict[str, str]], Path],
     pinned_go: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     option: tuple[str, ...],
     goflags: str,
 ) -> None:
-    module = _module(tmp_path / "mod", {"hot/hot.go": INLINED_GO})
-    monkeypatch.chdir(module)
+    module = enter_module({"hot/hot.go": INLINED_GO})
     inlined = analyze_targets(["./..."], go=str(pinned_go))
     # measure inlined into Hot devirtualises s.Size(): &P{} does not escape.
     assert not _sites(inlined)
@@ -315,13 +333,11 @@ def test_gcflags_reach_the_targets(
 
 
 def test_goflags_gcflags_with_another_pattern_is_refused(
-    tmp_path: Path,
+    hot_module: Path,
     pinned_go: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    module = _module(tmp_path / "mod", {"hot/hot.go": HOT_GO})
-    monkeypatch.chdir(module)
     monkeypatch.setenv("GOFLAGS", "-gcflags=example.com/sit/hot=-l")
     assert main(["analyze", "./...", "--go", str(pinned_go)]) == 2
     assert "give the flags with --gcflags" in capsys.readouterr().err
@@ -376,17 +392,14 @@ def test_workspace_root_and_relative_files(
 
 @pytest.mark.parametrize("name", [b"bad dir", b"lt<x", b"bad\xff"])
 def test_directory_that_is_no_import_path_is_skipped(
-    tmp_path: Path,
+    hot_module: Path,
     pinned_go: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
     name: bytes,
 ) -> None:
-    module = _module(tmp_path / "mod", {"hot/hot.go": HOT_GO})
-    monkeypatch.chdir(module)
     plain = analyze_targets(["./..."], go=str(pinned_go))
-    plain_decisions = _decisions(capsys, pinned_go, module, "hot/hot.go")
-    bad = os.path.join(bytes(module), name)
+    plain_decisions = _decisions(capsys, pinned_go, hot_module, "hot/hot.go")
+    bad = os.path.join(bytes(hot_module), name)
     os.mkdir(bad)
     with open(os.path.join(bad, b"x.go"), "w") as file:
         file.write("package x\n\nfunc F() *int { return new(int) }\n")
@@ -394,7 +407,7 @@ def test_directory_that_is_no_import_path_is_skipped(
     assert report.sites == plain.sites
     [skipped] = report.skipped
     assert "malformed import path" in skipped.reason
-    decisions = _decisions(capsys, pinned_go, module, "hot/hot.go")
+    decisions = _decisions(capsys, pinned_go, hot_module, "hot/hot.go")
     assert [(code, findings) for code, findings in decisions] == plain_decisions
 
 
@@ -429,14 +442,12 @@ func Use(n int) { keep = helper(n) }
 
 
 def test_file_target_is_its_package_reporting_its_own_sites(
-    tmp_path: Path,
+    enter_module: Callable[[dict[str, str]], Path],
     pinned_go: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     uses_helper = HOT_GO.replace("p := &Point{n, n, n}", "p := &Point{n, helper(n)[0], n}")
-    module = _module(tmp_path / "mod", {"hot/hot.go": uses_helper, "hot/helper.go": HELPER_GO})
-    monkeypatch.chdir(module)
+    module = enter_module({"hot/hot.go": uses_helper, "hot/helper.go": HELPER_GO})
     whole = analyze_targets(["./hot"], go=str(pinned_go))
     one = analyze_targets(["hot/hot.go"], go=str(pinned_go))
     assert one.packages == ("example.com/sit/hot",)
@@ -459,17 +470,15 @@ def test_file_target_is_its_package_reporting_its_own_sites(
 
 @pytest.mark.parametrize("platform", ["linux/arm64", "darwin/arm64"])
 def test_arm64_source_mode_is_amd64s_sites_and_decision(
-    tmp_path: Path,
+    hot_module: Path,
     pinned_go: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     platform: str,
 ) -> None:
-    module = _module(tmp_path / "mod", {"hot/hot.go": HOT_GO})
-    monkeypatch.chdir(module)
     monkeypatch.setenv("GOARCH", "amd64")
     amd64 = analyze_targets(["./..."], go=str(pinned_go))
-    amd64_decisions = _decisions(capsys, pinned_go, module, "hot/hot.go")
+    amd64_decisions = _decisions(capsys, pinned_go, hot_module, "hot/hot.go")
     goos, goarch = platform.split("/")
     monkeypatch.setenv("GOOS", goos)
     monkeypatch.setenv("GOARCH", goarch)
@@ -481,7 +490,7 @@ def test_arm64_source_mode_is_amd64s_sites_and_decision(
     assert all(s.type is not None for s in arm64.sites)
     # The baseline of the amd64 build (left in the module) judges the arm64 one the same way.
     assert [code for code, _ in amd64_decisions] == [0, 1]
-    assert _decisions_without_baseline(capsys, pinned_go, module) == amd64_decisions
+    assert _decisions_without_baseline(capsys, pinned_go, hot_module) == amd64_decisions
 
 
 def _decisions_without_baseline(
@@ -500,13 +509,11 @@ def _decisions_without_baseline(
 
 
 def test_arm64_cross_check_agrees(
-    tmp_path: Path,
+    hot_module: Path,
     pinned_go: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    module = _module(tmp_path / "mod", {"hot/hot.go": HOT_GO})
-    monkeypatch.chdir(module)
     monkeypatch.setenv("GOOS", "linux")
     monkeypatch.setenv("GOARCH", "arm64")
     monkeypatch.setenv("CGO_ENABLED", "0")
@@ -519,14 +526,12 @@ def test_arm64_cross_check_agrees(
 
 @pytest.mark.parametrize("goarch", ["386", "riscv64", "wasm"])
 def test_unsupported_goarch_is_refused(
-    tmp_path: Path,
+    hot_module: Path,
     pinned_go: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     goarch: str,
 ) -> None:
-    module = _module(tmp_path / "mod", {"hot/hot.go": HOT_GO})
-    monkeypatch.chdir(module)
     monkeypatch.setenv("GOARCH", goarch)
     if goarch == "wasm":
         monkeypatch.setenv("GOOS", "js")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from escape_lens.cli import main
-from tests.integration.build_helpers import baseline_then_edit, module_in_git_repository
+from tests.integration.build_helpers import analyze_twice, baseline_then_edit
 
 pytestmark = pytest.mark.slow
 
@@ -17,14 +17,6 @@ CODEC = "codec/codec.go"
 NEW_ALLOCATION = ("\tvar sum uint32\n", "\tvar sum uint32\n\tsink = new([4]uint64)\n")
 REQUIRED = {"description", "check_name", "fingerprint", "severity", "location"}
 SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
-
-
-@pytest.fixture
-def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A git repository holding the fixture module in a subdirectory."""
-    module = module_in_git_repository("checkmod", tmp_path)
-    monkeypatch.chdir(module)
-    return module
 
 
 def _assert_documented_fields(issues: list[dict[str, Any]]) -> None:
@@ -73,15 +65,38 @@ def test_check_codequality(
 def test_analyze_codequality(
     capsys: pytest.CaptureFixture[str], repository: Path, pinned_go: Path
 ) -> None:
-    code = main(["analyze", "./...", "--go", str(pinned_go), "--format", "codequality"])
-    out = capsys.readouterr().out
-    assert code == 0
-    issues = json.loads(out)
+    issues = json.loads(analyze_twice(capsys, pinned_go, "codequality"))
     _assert_documented_fields(issues)
     assert {i["check_name"] for i in issues} == {"EL000 heap-allocation"}
     assert {i["severity"] for i in issues} == {"info"}
     assert len(issues) == 5  # the five allocating sites the SARIF test counts
     assert any("65536 B large" in i["description"] for i in issues)
-    # Deterministic: the same input renders the same bytes.
+
+
+def test_a_package_that_does_not_compile_is_an_issue(
+    capsys: pytest.CaptureFixture[str], repository: Path, pinned_go: Path
+) -> None:
+    """As SARIF, GitHub and JSON name skipped packages: one issue each, at the compiler's
+    position, with a fingerprint of the package alone (stable as its errors change)."""
+    broken = repository / "broken"
+    broken.mkdir()
+    (broken / "broken.go").write_text("package broken\n\nfunc F() int { return x }\n")
+    code = main(["analyze", "./...", "--go", str(pinned_go), "--format", "codequality"])
+    issues = json.loads(capsys.readouterr().out)
+    assert code == 0
+    _assert_documented_fields(issues)
+    [skipped] = [i for i in issues if i["check_name"] == "skipped-package"]
+    assert skipped["severity"] == "minor"
+    assert skipped["location"] == {
+        "path": "services/checkmod/broken/broken.go",
+        "lines": {"begin": 3},
+    }
+    assert skipped["description"].startswith("example.com/checkmod/broken was not analysed: ")
+    assert "undefined: x" in skipped["description"]
+    (broken / "broken.go").write_text("package broken\n\n\nfunc F() int { return y }\n")
     main(["analyze", "./...", "--go", str(pinned_go), "--format", "codequality"])
-    assert capsys.readouterr().out == out
+    [again] = [
+        i for i in json.loads(capsys.readouterr().out) if i["check_name"] == "skipped-package"
+    ]
+    assert again["location"]["lines"]["begin"] == 4
+    assert again["fingerprint"] == skipped["fingerprint"]

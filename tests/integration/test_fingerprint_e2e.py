@@ -112,3 +112,34 @@ def test_fingerprints_change_with_what_is_allocated(
     assert [original[fp][2] for fp in gone] == ["c"]
     added = {edited[fp][0] for fp in set(edited) - set(original)}
     assert added == {"Copy", "(*Encoder).Encode"}
+
+
+def test_a_file_target_keeps_the_package_runs_fingerprints(tmp_path: Path, pinned_go: Path) -> None:
+    """`analyze pkg/b.go` numbers the sites of the whole package before it keeps b.go's:
+    a site equal to one in a.go (both `new(T)` in the package's initialiser, told apart by
+    their ordinal) has the fingerprint the whole-package run gives it."""
+    module = tmp_path / "twins"
+    (module / "pkg").mkdir(parents=True)
+    (module / "go.mod").write_text("module example.com/twins\n\ngo 1.21\n")
+    (module / "pkg" / "t.go").write_text("package pkg\n\ntype T struct{ a, b, c int64 }\n")
+    for name in ("a", "b"):
+        (module / "pkg" / f"{name}.go").write_text(
+            f"package pkg\n\nvar {name.upper()} = new(T)\n\nfunc Get{name.upper()}() *T "
+            "{ return new(T) }\n"
+        )
+    whole = analyze_targets(["./pkg"], go=str(pinned_go), cwd=str(module))
+    only_b = analyze_targets(["pkg/b.go"], go=str(pinned_go), cwd=str(module))
+
+    def prints(report: Report, file: str) -> dict[tuple[str, int], str]:
+        return {
+            (s.function, s.pos.line): s.fingerprint
+            for s in report.sites
+            if s.allocates and s.pos.file.endswith(file)
+        }
+
+    assert {s.pos.file.rsplit("/", 1)[-1] for s in only_b.sites} == {"b.go"}
+    assert prints(only_b, "b.go") == prints(whole, "b.go")
+    # The initialisers' twins really are told apart by the ordinal (else this proves less).
+    [in_a] = [f for (function, _), f in prints(whole, "a.go").items() if function == "init"]
+    [in_b] = [f for (function, _), f in prints(whole, "b.go").items() if function == "init"]
+    assert in_a != in_b

@@ -64,7 +64,12 @@ def test_a_hot_function_excluded_by_a_build_constraint_fails(sandbox: Sandbox) -
     assert _lines(outcome.stdout, "EL007") == []  # not "improvements"
     # The patterns name only functions of the excluded file: they match nothing now.
     assert len(_lines(outcome.stdout, "EL009")) == 2
-    assert b"escape-lens check: FAIL" in outcome.stdout
+    # Each kind of finding ends with what to do about it, just before the verdict.
+    *_, el008_next, el009_next, verdict = outcome.stdout.decode().splitlines()
+    assert el008_next.startswith("next (EL008): ")
+    assert "`escape-lens baseline`" in el008_next
+    assert el009_next.startswith("next (EL009): correct the pattern")
+    assert verdict.startswith("escape-lens check: FAIL")
     sandbox.assert_clean()
 
 

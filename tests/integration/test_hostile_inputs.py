@@ -13,21 +13,19 @@ from pathlib import Path
 import pytest
 
 from escape_lens.inputs import MAX_CONFIG_BYTES, MAX_REPORT_BYTES
-from tests.integration.hostile_support import Sandbox, json_report, make_sandbox
+from tests.integration.hostile_support import Sandbox
 
 pytestmark = pytest.mark.slow
 
 QUICK = 60  # seconds: every case here is refused before any real work
 
 
-@pytest.fixture
-def sandbox(tmp_path: Path, pinned_go: Path) -> Sandbox:
-    return make_sandbox(tmp_path, pinned_go)
-
-
-@pytest.fixture
-def report(sandbox: Sandbox) -> Path:
-    return json_report(sandbox)
+def _each_refused(sandbox: Sandbox, cases: dict[str, str], *command: str) -> None:
+    """`command PATH` for each case's PATH: exit 2 with its message, nothing left behind."""
+    for path, message in cases.items():
+        outcome = sandbox.run(*command, path, timeout=QUICK)
+        outcome.assert_error(2, message)
+    sandbox.assert_clean()
 
 
 def _fifo(sandbox: Sandbox) -> Path:
@@ -51,10 +49,7 @@ def test_binary_mode_reads_only_a_regular_file(sandbox: Sandbox) -> None:
         str(sandbox.root): f"{sandbox.root}: is a directory, not a Go binary file",
         str(big): f"{big}: 4294967297 bytes, more than a Go binary can be (4294967296)",
     }
-    for path, message in cases.items():
-        outcome = sandbox.run("analyze", "--binary", path, timeout=QUICK)
-        outcome.assert_error(2, message)
-    sandbox.assert_clean()
+    _each_refused(sandbox, cases, "analyze", "--binary")
 
 
 def test_diff_reads_only_regular_reports(sandbox: Sandbox, report: Path) -> None:
@@ -97,10 +92,7 @@ def test_configuration_is_read_only_from_a_regular_file(sandbox: Sandbox) -> Non
         str(sandbox.root): f"{sandbox.root}: is a directory, not a configuration file",
         str(big): f"more than a configuration can be ({MAX_CONFIG_BYTES})",
     }
-    for path, message in cases.items():
-        outcome = sandbox.run("check", "--config", path, timeout=QUICK)
-        outcome.assert_error(2, message)
-    sandbox.assert_clean()
+    _each_refused(sandbox, cases, "check", "--config")
 
 
 def test_a_found_configuration_that_is_not_a_file_is_an_error(sandbox: Sandbox) -> None:

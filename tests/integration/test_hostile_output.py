@@ -7,18 +7,20 @@ write, a FIFO nobody reads. A symbolic link to an ordinary file is written throu
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
 import shutil
 import stat
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
 
 from tests.integration.hostile_support import (
+    Outcome,
     Sandbox,
-    json_report,
-    make_sandbox,
     run_as_nobody,
     snapshot,
 )
@@ -27,16 +29,6 @@ pytestmark = pytest.mark.slow
 
 GO_FILE = "refusing to write over {}: a Go source or module file"
 INPUT = "refusing to write over {}: it is an input of this run"
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path, pinned_go: Path) -> Sandbox:
-    return make_sandbox(tmp_path, pinned_go)
-
-
-@pytest.fixture
-def report(sandbox: Sandbox) -> Path:
-    return json_report(sandbox)
 
 
 @pytest.mark.parametrize(
@@ -151,3 +143,46 @@ def test_a_fifo_nobody_reads_is_refused_at_once(sandbox: Sandbox, report: Path) 
 def test_a_directory_is_refused(sandbox: Sandbox, report: Path) -> None:
     outcome = sandbox.run("diff", str(report), str(report), "-o", str(sandbox.root))
     outcome.assert_error(2, f"cannot write {sandbox.root}: Is a directory")
+
+
+def _on_a_terminal(sandbox: Sandbox, *args: str) -> tuple[Outcome, bytes]:
+    """escape-lens with stdout a pseudo-terminal; what it wrote there, drained as it
+    comes (a page of HTML would otherwise fill the terminal's buffer and block)."""
+    leader, follower = pty.openpty()
+    seen: list[bytes] = []
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):  # EIO once every follower is closed
+            while chunk := os.read(leader, 65536):
+                seen.append(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    try:
+        outcome = sandbox.run(*args, stdout=follower, timeout=300)
+    finally:
+        os.close(follower)
+        reader.join(timeout=10)
+        os.close(leader)
+    return outcome, b"".join(seen)
+
+
+def test_html_on_a_terminal_is_written_to_a_new_file_never_over_one(sandbox: Sandbox) -> None:
+    page = sandbox.module / "escape-lens-report.html"
+    outcome, terminal = _on_a_terminal(sandbox, "analyze", "./codec", "--format", "html")
+    assert outcome.returncode == 0, outcome.stderr
+    assert terminal == b""
+    assert page.read_text().startswith("<!doctype html>")
+    assert outcome.stderr.splitlines()[-1] == (
+        f"escape-lens: wrote the HTML report to {page} "
+        "(stdout is a terminal; -o FILE names another file)"
+    )
+    page.write_text("the user's own page\n")
+    outcome, terminal = _on_a_terminal(sandbox, "analyze", "./codec", "--format", "html")
+    outcome.assert_error(2, "escape-lens-report.html, which exists: pass -o FILE")
+    assert page.read_text() == "the user's own page\n"
+    # Not a terminal: the page goes to stdout as ever.
+    piped = sandbox.run("analyze", "./codec", "--format", "html")
+    assert piped.returncode == 0
+    assert piped.stdout.startswith(b"<!doctype html>")
+    sandbox.assert_clean()

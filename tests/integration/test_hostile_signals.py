@@ -20,17 +20,11 @@ from escape_lens.toolchain.process import run, stop_group
 from tests.integration.hostile_support import (
     Outcome,
     Sandbox,
-    make_sandbox,
     processes_with,
     wait_for,
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path, pinned_go: Path) -> Sandbox:
-    return make_sandbox(tmp_path, pinned_go)
 
 
 def _compiling(sandbox: Sandbox) -> bool:

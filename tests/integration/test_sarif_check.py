@@ -12,7 +12,7 @@ import pytest
 from escape_lens.cli import main
 from escape_lens.findings import RULES
 from tests.conftest import REPO
-from tests.integration.build_helpers import baseline_then_edit, module_in_git_repository
+from tests.integration.build_helpers import analyze_twice, baseline_then_edit
 
 pytestmark = pytest.mark.slow
 
@@ -36,14 +36,6 @@ def test_the_vendored_schema_is_the_oasis_schema() -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"version": "2.1.0", "runs": [{"tool": {}}]}, SCHEMA)
     assert (REPO / "tests" / "data" / "sarif-schema-2.1.0.LICENSE.md").is_file()
-
-
-@pytest.fixture
-def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A git repository holding the fixture module in a subdirectory, with a baseline."""
-    module = module_in_git_repository("checkmod", tmp_path)
-    monkeypatch.chdir(module)
-    return module
 
 
 def test_check_sarif_is_valid_and_complete(
@@ -92,10 +84,7 @@ def test_check_sarif_is_valid_and_complete(
 def test_analyze_sarif_is_valid(
     capsys: pytest.CaptureFixture[str], repository: Path, pinned_go: Path
 ) -> None:
-    code = main(["analyze", "./...", "--go", str(pinned_go), "--format", "sarif"])
-    out = capsys.readouterr().out
-    assert code == 0
-    log = json.loads(out)
+    log = json.loads(analyze_twice(capsys, pinned_go, "sarif"))
     _validate(log)
     results = log["runs"][0]["results"]
     assert {r["ruleId"] for r in results} == {"EL000"}
@@ -105,6 +94,3 @@ def test_analyze_sarif_is_valid(
     large = [r for r in results if r["properties"]["path"] == "large"]
     assert len(large) == 1
     assert "65536 B large" in large[0]["message"]["text"]
-    # Deterministic: the same input renders the same bytes.
-    main(["analyze", "./...", "--go", str(pinned_go), "--format", "sarif"])
-    assert capsys.readouterr().out == out

@@ -269,3 +269,18 @@ def test_module_is_small_or_says_why(module: str) -> None:
         assert lines > MAX_LINES, f"{module} is short now: drop it from LONG_MODULES"
     else:
         assert lines <= MAX_LINES, f"{module} has {lines} lines (> {MAX_LINES})"
+
+
+# A count written as `{len(x)} things` reads "1 things": every count goes through
+# `vocab.counted` (or is written where the count cannot be one).
+_RAW_PLURAL = re.compile(r"\{len\([^{}]*\)\} [a-z]+s\b|[a-z]\(s\) of")
+
+
+def test_counts_are_spelled_by_counted() -> None:
+    raw = [
+        f"{path.relative_to(PACKAGE_ROOT.parent)}:{number}: {line.strip()}"
+        for path in sorted(PACKAGE_ROOT.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if _RAW_PLURAL.search(line) and "== 1 else" not in line
+    ]
+    assert raw == []

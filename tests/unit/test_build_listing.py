@@ -7,7 +7,7 @@ import json
 import pytest
 
 from escape_lens.errors import TargetError
-from escape_lens.toolchain.build import read_listing
+from escape_lens.toolchain.golist import read_listing
 from tests.unit.parse_captured import CAPTURED
 
 

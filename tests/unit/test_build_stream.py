@@ -102,3 +102,17 @@ def test_leaving_the_block_early_kills_the_command(tmp_path: Path) -> None:
         raise KeyboardInterrupt  # the user pressed ^C while go ran
     time.sleep(3.5)
     assert not marker.exists()
+
+
+def test_read_batches_of_a_byte_range(tmp_path: Path) -> None:
+    """The parse workers read their blocks with the same reader: lines of [start, end)."""
+    text = "".join(f"line {i} ✓\n" for i in range(5000))
+    path = tmp_path / "out.txt"
+    path.write_text(text, encoding="utf-8")
+    data = text.encode()
+    start = data.index(b"line 1000 ")
+    end = data.index(b"line 4000 ")
+    lines = [line for batch in read_batches(str(path), 256, start, end) for line in batch]
+    assert lines == [f"line {i} ✓" for i in range(1000, 4000)]
+    whole = [line for batch in read_batches(str(path), 256) for line in batch]
+    assert whole == text.splitlines()

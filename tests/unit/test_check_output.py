@@ -83,7 +83,7 @@ def test_text_and_exit_code(tmp_path: Path) -> None:
     result = _result(str(tmp_path))
     text = _render("text", result)
     assert "codec/codec.go:24:11: error: EL001 new heap allocation" in text
-    *_, next_step, verdict = text.splitlines()
+    *_, next_step, next_unused, verdict = text.splitlines()
     assert verdict == (
         "escape-lens check: FAIL: 1 hot-path heap site checked against b.json; "
         "1 error, 1 warning, 1 improvement"
@@ -92,6 +92,7 @@ def test_text_and_exit_code(tmp_path: Path) -> None:
     assert next_step.startswith("next: remove the allocation, or accept it: ")
     assert "`escape-lens baseline`" in next_step
     assert "`//escape-lens:allow <reason>`" in next_step
+    assert next_unused == "next (EL005): remove the directive"
     improvements_only = CheckResult(result.report, result.findings[2:], 0)
     assert "next:" not in _render("text", improvements_only)
     assert _render("text", improvements_only).endswith(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -65,6 +66,13 @@ def test_json_and_table_for_every_version(capsys: pytest.CaptureFixture[str], ve
     assert rows[-1][:3] == ["67", "32768", "4"]
     objs_scan_8 = {"1.21": "1024"}.get(version, "1008")
     assert rows[0][3] == objs_scan_8
+    # Every value ends where its column's heading ends.
+    [heading] = [line for line in out.splitlines() if line.startswith("class")]
+    edges = [m.end() for m in re.finditer(r"\S+(?: \S+)?", heading)]
+    assert len(edges) == 7
+    for line in out.splitlines():
+        if line.split()[0].isdigit():
+            assert [m.end() for m in re.finditer(r"\S+", line)] == edges, line
     code, out, _ = run(capsys, "--table", "--go", version, "--format", "json")
     assert len(out.splitlines()) == 67
     assert json.loads(out.splitlines()[25])["objects_noscan"] == (15 if version >= "1.26" else 16)

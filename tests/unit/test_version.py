@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from escape_lens import __version__
 from escape_lens.cli import main
 from escape_lens.model.rules import NEWEST_KNOWN
+from escape_lens.toolchain.locate import describe_toolchain
 
 
 def test_version_names_tool_model_and_toolchain(
@@ -31,3 +34,36 @@ def test_version_without_a_toolchain_says_so(
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("toolchain: none (")
     assert "no-go" in last
+
+
+def _go_env(go: Path, *names: str) -> list[str]:
+    return subprocess.run(
+        [str(go), "env", *names], capture_output=True, text=True, check=True
+    ).stdout.split()
+
+
+def test_version_names_the_toolchain_as_go_env_does_without_running_it(
+    pinned_go: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version, goos, goarch = _go_env(pinned_go, "GOVERSION", "GOOS", "GOARCH")
+    monkeypatch.delenv("GOOS", raising=False)
+    monkeypatch.delenv("GOARCH", raising=False)
+    assert describe_toolchain(pinned_go) == f"{version} {goos}/{goarch}"
+    monkeypatch.setenv("GOARCH", "arm64")  # what analyze would build for
+    assert describe_toolchain(pinned_go) == f"{version} {goos}/arm64"
+
+
+def test_version_of_a_go_outside_its_goroot_asks_go_version(
+    pinned_go: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A copy of the binary has no VERSION file beside it (as a distribution's layout may
+    # not), and finds its GOROOT by the environment: `go version` names it.
+    [goroot] = _go_env(pinned_go, "GOROOT")
+    monkeypatch.setenv("GOROOT", goroot)
+    monkeypatch.delenv("GOOS", raising=False)
+    monkeypatch.delenv("GOARCH", raising=False)
+    lone = tmp_path / "bin" / "go"
+    lone.parent.mkdir()
+    shutil.copy2(pinned_go, lone)
+    version, goos, goarch = _go_env(pinned_go, "GOVERSION", "GOHOSTOS", "GOHOSTARCH")
+    assert describe_toolchain(lone) == f"{version} {goos}/{goarch}"
