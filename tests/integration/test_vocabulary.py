@@ -22,7 +22,7 @@ from escape_lens.reporters import get_reporter
 from escape_lens.reporters.html import payload
 from escape_lens.reporters.json_report import report_to_dict, site_from_dict
 from escape_lens.reporters.text import TextReporter
-from escape_lens.reporters.text_words import SHORT_CONSTRUCT
+from escape_lens.reporters.text_words import INLINED_MARK, SHORT_CONSTRUCT
 from escape_lens.vocab import Construct, SitePath
 from tests.conftest import FIXTURES, REPO
 
@@ -119,9 +119,10 @@ def test_text_labels_are_the_table(constructs: Report) -> None:
     text = _render(constructs, "text")
     site_lines = [line.split() for line in text.splitlines() if re.match(r"    \S", line)]
     labels = [cells[1] for cells in site_lines if re.fullmatch(r"(\S+\.go:)?\d+(:\d+)?", cells[0])]
+    labels = [label.removesuffix(INLINED_MARK) for label in labels]  # `literal↳`: inlined here
     assert Counter(labels) == Counter(LABELS[s.construct] for s in constructs.sites)
     legend = _render(constructs, "text", verbose=True).split("\nkey: ", 1)[1]
-    pairs = [p for p in re.findall(r"(\S+) = ([a-z-]+)", legend) if p[0] != "tiny"]
+    pairs = [p for p in re.findall(r"(\S+) = ([a-z-]+)", legend) if p[0] not in ("tiny", INLINED_MARK)]
     assert len(pairs) >= 5
     assert all(LABELS[full] == short for short, full in pairs)
 
