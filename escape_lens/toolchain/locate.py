@@ -88,6 +88,54 @@ def read_toolchain(go: Path) -> GoToolchain:
     )
 
 
+# Settings that can make `go` report something other than the files of the toolchain it
+# runs from: another GOROOT, a user go/env file, a toolchain switch (GOTOOLCHAIN, or a
+# go.mod / go.work asking for a newer Go), or settings `go env` would check or rewrite.
+_ENV_THAT_REDIRECTS = ("GOROOT", "GOENV", "GOWORK", "GOOS", "GOARCH", "GOEXPERIMENT")
+
+
+def peek_toolchain(go: Path) -> GoToolchain | None:
+    """What `read_toolchain` would report, read from the toolchain's files without running
+    it (`$GOROOT/VERSION`, `$GOROOT/pkg/tool/<goos>_<goarch>`), or None when anything could
+    make `go env` disagree; the caller then runs `read_toolchain`. For commands that only
+    need the version (`--version`, `sizeclass`): a `go env` costs a process start."""
+    if any(os.environ.get(name) for name in _ENV_THAT_REDIRECTS):
+        return None
+    if os.environ.get("GOTOOLCHAIN", "local") != "local" or _user_go_env().exists():
+        return None
+    if _module_file_above(Path.cwd()):
+        return None
+    try:
+        binary = go.resolve()
+        with binary.open("rb") as handle:
+            if handle.read(4) != b"\x7fELF":  # a wrapper script: only running it tells
+                return None
+        root = binary.parent.parent
+        first_line = (root / "VERSION").read_text(encoding="utf-8").split("\n", 1)[0]
+        platforms = [p.name for p in (root / "pkg" / "tool").iterdir() if p.is_dir()]
+        version = GoVersion.parse(first_line)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if not first_line.startswith("go") or len(platforms) != 1 or version < MIN_GO:
+        return None
+    goos, _, goarch = platforms[0].partition("_")
+    return GoToolchain(
+        path=str(go), version=version, goos=goos, goarch=goarch, goexperiment=(), goroot=str(root)
+    )
+
+
+def _user_go_env() -> Path:
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "go" / "env"
+
+
+def _module_file_above(directory: Path) -> bool:
+    for folder in (directory, *directory.parents):
+        if (folder / "go.mod").exists() or (folder / "go.work").exists():
+            return True
+    return False
+
+
 def read_go_env(go: str, cwd: str, names: tuple[str, ...]) -> dict[str, str]:
     """`go env` values as the go command sees them in `cwd` (GOWORK depends on it)."""
     try:

