@@ -22,7 +22,7 @@ Invariants:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from escape_lens.parsers.positions import Positions
@@ -207,7 +207,7 @@ class EscapeParser:
         # (which could only find the same end: the text before it is the header's).
         flow_prefix = ""  # "" while no block is open: no line is taken as its flow line
         cut = 0
-        add_step = _drop_step
+        add_step: Callable[[FlowStep], None] = _drop_step
         index, stop_at = start, len(lines)
         while index < stop_at:
             line = lines[index]

@@ -60,16 +60,37 @@ def _checked(value: str, source: str) -> Path:
     return Path(resolved)
 
 
+_TOOLCHAIN_ENV = ("GOVERSION", "GOOS", "GOARCH", "GOEXPERIMENT", "GOROOT")
+
+
 def read_toolchain(go: Path) -> GoToolchain:
     """Ask the toolchain for its version, platform and GOEXPERIMENT, and check it is supported."""
+    return _toolchain(go, _go_env_json([str(go), "env", "-json", *_TOOLCHAIN_ENV], go))
+
+
+def read_toolchain_and_env(
+    go: Path, cwd: str, names: tuple[str, ...]
+) -> tuple[GoToolchain, dict[str, str]]:
+    """`read_toolchain` and `read_go_env` from one `go env` in `cwd` (a go process less)."""
+    asked = (*_TOOLCHAIN_ENV, *(name for name in names if name not in _TOOLCHAIN_ENV))
+    env = _go_env_json([str(go), "env", "-json", *asked], go, cwd)
+    return _toolchain(go, env), {name: str(env.get(name) or "") for name in names}
+
+
+def _go_env_json(argv: list[str], go: Path | str, cwd: str | None = None) -> dict[str, object]:
     try:
         result = run(
-            [str(go), "env", "-json", "GOVERSION", "GOOS", "GOARCH", "GOEXPERIMENT", "GOROOT"],
-            timeout=GO_ENV_TIMEOUT,
+            argv, timeout=GO_ENV_TIMEOUT, cwd=cwd, env={"PWD": cwd} if cwd is not None else None
         )
         env = json.loads(result.stdout)
     except (ToolchainError, json.JSONDecodeError) as exc:
         raise ToolchainError(f"{go} does not work as a Go toolchain: {exc}") from exc
+    if not isinstance(env, dict):
+        raise ToolchainError(f"{go} does not work as a Go toolchain: go env printed {env!r}")
+    return env
+
+
+def _toolchain(go: Path, env: dict[str, object]) -> GoToolchain:
     raw_version = str(env.get("GOVERSION", ""))
     try:
         version = GoVersion.parse(raw_version.split()[0] if raw_version else "")
@@ -138,11 +159,5 @@ def _module_file_above(directory: Path) -> bool:
 
 def read_go_env(go: str, cwd: str, names: tuple[str, ...]) -> dict[str, str]:
     """`go env` values as the go command sees them in `cwd` (GOWORK depends on it)."""
-    try:
-        result = run(
-            [go, "env", "-json", *names], timeout=GO_ENV_TIMEOUT, cwd=cwd, env={"PWD": cwd}
-        )
-        env = json.loads(result.stdout)
-    except (ToolchainError, json.JSONDecodeError) as exc:
-        raise ToolchainError(f"{go} does not work as a Go toolchain: {exc}") from exc
+    env = _go_env_json([go, "env", "-json", *names], go, cwd)
     return {name: str(env.get(name) or "") for name in names}

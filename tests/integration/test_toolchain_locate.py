@@ -11,7 +11,7 @@ import pytest
 from escape_lens.errors import GoNotFoundError, ToolchainError, UnsupportedGoError
 from escape_lens.records import GoVersion
 from escape_lens.toolchain import find_go, read_toolchain
-from escape_lens.toolchain.locate import peek_toolchain
+from escape_lens.toolchain.locate import peek_toolchain, read_go_env, read_toolchain_and_env
 from tests.conftest import fetch_toolchain
 
 
@@ -138,3 +138,11 @@ def test_no_peek_inside_a_module_or_for_a_wrapper(
     wrapper = _script(tmp_path / "go", f'exec {pinned_go} "$@"\n')
     assert peek_toolchain(wrapper) is None
     assert peek_toolchain(pinned_go) == read_toolchain(pinned_go)
+
+
+def test_one_go_env_reads_the_toolchain_and_the_settings(pinned_go: Path, tmp_path: Path) -> None:
+    names = ("GOARCH", "GOFLAGS", "GOWORK")
+    toolchain, env = read_toolchain_and_env(pinned_go, str(tmp_path), names)
+    assert toolchain == read_toolchain(pinned_go)
+    assert env == read_go_env(str(pinned_go), str(tmp_path), names)
+    assert env["GOARCH"] == toolchain.goarch
