@@ -29,8 +29,6 @@ from escape_lens.profile import DEFAULT_SAMPLE
 from escape_lens.profile.bench import BenchRun, check_benchtime, with_bench_profile
 from escape_lens.records import Report
 from escape_lens.reporters import Reporter, formats, get_reporter
-from escape_lens.reporters.text import TextReporter
-from escape_lens.reporters.text_layout import counted
 from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 from escape_lens.toolchain.targets import in_one_module
 from escape_lens.vocab import AllocPath, ProfileSample
@@ -316,6 +314,9 @@ def _analyze_bench(
 
 def _reporter(fmt: str, verbose: bool, sort_by: str = "position") -> Reporter:
     if fmt == "text" and sort_by == "observed":
+        # Imported here, as get_reporter imports formats: while go runs, and only this one.
+        from escape_lens.reporters.text import TextReporter
+
         return TextReporter(verbose=verbose, sort_by=sort_by)
     try:
         return get_reporter(fmt, verbose=verbose)
@@ -349,6 +350,7 @@ def _write(
 def _cross_check(report: Report, targets: list[str]) -> int:
     # Imported here: only --cross-check needs the binary readers (capstone).
     from escape_lens.crosscheck import build_and_cross_check
+    from escape_lens.reporters.text_layout import counted
 
     cwd = None
     found = in_one_module(targets, os.getcwd())  # as analyze_targets builds them

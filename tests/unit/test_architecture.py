@@ -63,6 +63,8 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("escape_lens.cli.analyze", "escape_lens.crosscheck"): "only --cross-check reads binaries",
     ("escape_lens.cli.analyze", "escape_lens.profile.callees"): "--binary --profile reads ELF",
     ("escape_lens.cli.analyze", "escape_lens.profile.join"): "protobuf only with a profile",
+    ("escape_lens.cli.analyze", "escape_lens.reporters.text"): "formats load while go runs",
+    ("escape_lens.cli.analyze", "escape_lens.reporters.text_layout"): "only --cross-check",
     ("escape_lens.cli.analyze", "escape_lens.profile.reader"): "protobuf only with a profile",
     ("escape_lens.profile", "escape_lens.profile.join"): "profile.unrecorded skips protobuf",
     ("escape_lens.profile", "escape_lens.profile.reader"): "profile.unrecorded skips protobuf",
