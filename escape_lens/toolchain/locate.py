@@ -109,10 +109,11 @@ def _toolchain(go: Path, env: dict[str, object]) -> GoToolchain:
     )
 
 
-# Settings that can make `go` report something other than the files of the toolchain it
-# runs from: another GOROOT, a user go/env file, a toolchain switch (GOTOOLCHAIN, or a
-# go.mod / go.work asking for a newer Go), or settings `go env` would check or rewrite.
-_ENV_THAT_REDIRECTS = ("GOROOT", "GOENV", "GOWORK", "GOOS", "GOARCH", "GOEXPERIMENT")
+# Settings that can make `go env` report something other than the files of the toolchain
+# it runs from, or that it would check: another GOROOT, a user go/env file, a platform or
+# experiments of the environment. (A go.mod cannot switch the toolchain: every go command
+# runs with GOTOOLCHAIN=local, toolchain/process.py.)
+_ENV_THAT_REDIRECTS = ("GOROOT", "GOENV", "GOOS", "GOARCH", "GOEXPERIMENT")
 
 
 def peek_toolchain(go: Path) -> GoToolchain | None:
@@ -122,9 +123,7 @@ def peek_toolchain(go: Path) -> GoToolchain | None:
     need the version (`--version`, `sizeclass`): a `go env` costs a process start."""
     if any(os.environ.get(name) for name in _ENV_THAT_REDIRECTS):
         return None
-    if os.environ.get("GOTOOLCHAIN", "local") != "local" or _user_go_env().exists():
-        return None
-    if _module_file_above(Path.cwd()):
+    if _user_go_env().exists():
         return None
     try:
         binary = go.resolve()
@@ -148,13 +147,6 @@ def peek_toolchain(go: Path) -> GoToolchain | None:
 def _user_go_env() -> Path:
     config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(config) / "go" / "env"
-
-
-def _module_file_above(directory: Path) -> bool:
-    for folder in (directory, *directory.parents):
-        if (folder / "go.mod").exists() or (folder / "go.work").exists():
-            return True
-    return False
 
 
 def read_go_env(go: str, cwd: str, names: tuple[str, ...]) -> dict[str, str]:

@@ -106,7 +106,7 @@ def test_peeked_toolchain_is_what_go_env_reports(
     pinned_go: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent")
-    for name in ("GOROOT", "GOENV", "GOWORK", "GOOS", "GOARCH", "GOEXPERIMENT", "GOTOOLCHAIN"):
+    for name in ("GOROOT", "GOENV", "GOOS", "GOARCH", "GOEXPERIMENT"):
         monkeypatch.delenv(name, raising=False)
     for go in (pinned_go, fetch_toolchain("1.22.10")):
         peeked = peek_toolchain(go)
@@ -114,7 +114,7 @@ def test_peeked_toolchain_is_what_go_env_reports(
 
 
 @pytest.mark.parametrize(
-    "setting", [("GOTOOLCHAIN", "go1.99.0"), ("GOEXPERIMENT", "nosuch"), ("GOROOT", "/x")]
+    "setting", [("GOEXPERIMENT", "nosuch"), ("GOOS", "windows"), ("GOROOT", "/x")]
 )
 def test_no_peek_when_go_could_report_otherwise(
     pinned_go: Path, monkeypatch: pytest.MonkeyPatch, setting: tuple[str, str]
@@ -124,20 +124,24 @@ def test_no_peek_when_go_could_report_otherwise(
     assert peek_toolchain(pinned_go) is None
 
 
-def test_no_peek_inside_a_module_or_for_a_wrapper(
+def test_peek_in_a_module_asking_for_a_newer_go_but_not_through_a_wrapper(
     pinned_go: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # escape-lens runs go with GOTOOLCHAIN=local: a go.mod cannot switch it
     monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent")
-    monkeypatch.delenv("GOTOOLCHAIN", raising=False)
-    inner = tmp_path / "mod" / "deep"
-    inner.mkdir(parents=True)
-    (tmp_path / "mod" / "go.mod").write_text("module m\n\ngo 1.99\n")
-    monkeypatch.chdir(inner)
-    assert peek_toolchain(pinned_go) is None
+    for name in ("GOROOT", "GOENV", "GOOS", "GOARCH", "GOEXPERIMENT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GOTOOLCHAIN", "auto")
+    (tmp_path / "go.mod").write_text("module m\n\ngo 1.99\n")
     monkeypatch.chdir(tmp_path)
+    assert peek_toolchain(pinned_go) == read_toolchain(pinned_go)
     wrapper = _script(tmp_path / "go", f'exec {pinned_go} "$@"\n')
     assert peek_toolchain(wrapper) is None
-    assert peek_toolchain(pinned_go) == read_toolchain(pinned_go)
+    user_env = tmp_path / "config" / "go" / "env"
+    user_env.parent.mkdir(parents=True)
+    user_env.write_text("GOEXPERIMENT=nosuch\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert peek_toolchain(pinned_go) is None
 
 
 def test_one_go_env_reads_the_toolchain_and_the_settings(pinned_go: Path, tmp_path: Path) -> None:
