@@ -114,16 +114,20 @@ def nethttp_warm(go: str, runs: int, cache: Path) -> list[str]:
 
 
 def _build_helper(go: str, env: dict[str, str]) -> None:
-    """escape-lens's one-time type-size helper, into env's ESCAPE_LENS_CACHE."""
-    helper = "from escape_lens.toolchain.typesizes import helper_binary\n"
+    """The type-size helper built once with env's GOCACHE, as any second run finds its
+    packages compiled (each run links it afresh, toolchain/typesizes.py), and env's
+    ESCAPE_LENS_CACHE made."""
+    Path(env["ESCAPE_LENS_CACHE"]).mkdir(parents=True, exist_ok=True)
+    helper = "from escape_lens.toolchain.typesizes import build_helper\n"
     helper += "from escape_lens.toolchain import read_toolchain\nfrom pathlib import Path\n"
-    helper += f"helper_binary(read_toolchain(Path({go!r})))\n"
+    helper += "import tempfile\nwith tempfile.TemporaryDirectory() as tmp:\n"
+    helper += f"    build_helper(read_toolchain(Path({go!r})), tmp)\n"
     subprocess.run([sys.executable, "-c", helper], env=env, check=True)
 
 
 def nethttp_cold(go: str, runs: int, tmp: Path) -> list[str]:
-    # The dependencies and escape-lens's one-time type-size helper are built once; each
-    # run starts from copies, so net/http is compiled afresh and no result is cached.
+    # The dependencies are built once; each run starts from copies, so net/http is
+    # compiled afresh and no result is cached.
     template, tool_template = tmp / "deps-only", tmp / "el-helper-only"
     warm = _env(GOCACHE=str(template), ESCAPE_LENS_CACHE=str(tool_template))
     subprocess.run([go, "build", "net/http"], env=warm, check=True)

@@ -19,6 +19,7 @@ Invariants:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # The import path part of a symbol: the characters an import path may hold.
 _PATH_PREFIX = re.compile(r"[\w./%~+-]*")
@@ -47,6 +48,7 @@ def split_symbol(symbol: str) -> tuple[str, str]:
     return symbol[:dot], symbol[dot + 1 :]
 
 
+@lru_cache(maxsize=1 << 16)  # the join asks for each function's many times (sites.py)
 def short_function(symbol: str) -> str:
     """The function's name inside its package: `example.com/m/p.(*T).M` -> `(*T).M`.
 

@@ -229,23 +229,18 @@ def _short_diag_function(name: str, span_names: frozenset[str]) -> str:
     return name
 
 
-def _enclosing(function: str, pos: SourcePos, functions: Sequence[FunctionSpan]) -> str:
+def _enclosing(function: str, pos: SourcePos, span_starts: frozenset[tuple[str, str, int]]) -> str:
     """The function that allocates a func literal: not the literal's own body.
 
     When the compiler does not name the function, the spans place a `func literal`
     line inside the literal itself (`F.func1` starts on that line); the closure
-    struct is allocated by the enclosing function `F`.
+    struct is allocated by the enclosing function `F`. `span_starts` holds each span's
+    (short name, file, first line).
     """
     parent = enclosing_function(function)
     if parent is None:
         return function
-    starts_here = any(
-        short_function(span.name) == function
-        and span.file == pos.file
-        and span.first_line == pos.line
-        for span in functions
-    )
-    return parent if starts_here else function
+    return parent if (function, pos.file, pos.line) in span_starts else function
 
 
 def _prepare(
@@ -274,25 +269,32 @@ def _prepare(
         if diag.kind == EscapeKind.MOVED_TO_HEAP:
             moved.add((diag.pos, diag.subject))
     span_names = frozenset(span.name for span in functions)
+    span_starts = frozenset(
+        (short_function(span.name), span.file, span.first_line) for span in functions
+    )
     prepared: list[_Diag] = []
     for (pos, construct, subject), group in by_pos.items():
         if construct == Construct.INTERFACE and (pos, subject) in moved:
             continue  # the header of a `moved to heap` verdict, merged below
         if construct == Construct.MOVED_TO_HEAP:
             group = [*group, *by_pos.get((pos, Construct.INTERFACE, subject), [])]
-        verdict = max(
-            group,
-            key=lambda d: (d.kind == EscapeKind.MOVED_TO_HEAP, d.kind == EscapeKind.ESCAPES),
-        )
-        flow = max((d.flow for d in group), key=len)
-        subject = verdict.subject
-        if construct != Construct.MOVED_TO_HEAP:
-            subject = max((d.subject for d in group if d.kind == verdict.kind), key=len)
-        named = next((d.function for d in group if d.function), "")
+        if len(group) == 1:  # most facts are stated once: what the merge below gives
+            verdict = group[0]
+            flow, subject, named = verdict.flow, verdict.subject, verdict.function
+        else:
+            verdict = max(
+                group,
+                key=lambda d: (d.kind == EscapeKind.MOVED_TO_HEAP, d.kind == EscapeKind.ESCAPES),
+            )
+            flow = max((d.flow for d in group), key=len)
+            subject = verdict.subject
+            if construct != Construct.MOVED_TO_HEAP:
+                subject = max((d.subject for d in group if d.kind == verdict.kind), key=len)
+            named = next((d.function for d in group if d.function), "")
         named = _shape_instance(named, subject, pos, functions)
         function = _short_diag_function(named, span_names) or _owner(pos, functions)
         if construct == Construct.CLOSURE:
-            function = _enclosing(function, pos, functions)
+            function = _enclosing(function, pos, span_starts)
         merged = EscapeDiagnostic(
             verdict.pos, verdict.kind, subject, verdict.message, flow, function
         )

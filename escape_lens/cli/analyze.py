@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 
@@ -27,16 +28,15 @@ from escape_lens.gate.config import FunctionPattern
 from escape_lens.model import rules_for
 from escape_lens.profile import DEFAULT_SAMPLE
 from escape_lens.profile.bench import BenchRun, check_benchtime, with_bench_profile
-from escape_lens.profile.join import join_profile
-from escape_lens.profile.reader import HeapProfile, read_profiles
 from escape_lens.records import Report
 from escape_lens.reporters import Reporter, formats, get_reporter
-from escape_lens.reporters.text import TextReporter
-from escape_lens.reporters.text_layout import counted
 from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 from escape_lens.toolchain.targets import in_one_module
 from escape_lens.toolchain.wheel import go_option
 from escape_lens.vocab import AllocPath, ProfileSample
+
+if TYPE_CHECKING:  # the profile readers load protobuf (~50 ms): only with a profile
+    from escape_lens.profile.reader import HeapProfile
 
 
 @click.command("analyze")
@@ -186,7 +186,11 @@ def command(
         return run_matrix(request, _print_notes)
     go = go_option(gos[0]) if gos else None
     sample = ProfileSample(profile_sample)
-    heap = read_profiles(list(profiles)) if profiles else None  # bad profiles fail first
+    heap = None
+    if profiles:  # bad profiles fail first
+        from escape_lens.profile.reader import read_profiles
+
+        heap = read_profiles(list(profiles))
     reporters: list[Reporter] = []
 
     def load_reporter() -> None:  # while go runs (a bad format still fails before the end)
@@ -299,6 +303,8 @@ def _check_profile_options(
 
 
 def _join(report: Report, heap: HeapProfile, sample: ProfileSample, binary: str | None) -> Report:
+    from escape_lens.profile.join import join_profile
+
     callee = None
     if binary is not None:
         # Imported here, like binary_report: only binary mode needs the ELF readers. The
@@ -326,6 +332,9 @@ def _analyze_bench(
     report = analyze_targets([target], go=go, tests=True, while_building=while_building)
 
     def join(path: str, bench_run: BenchRun) -> Report:
+        from escape_lens.profile.join import join_profile
+        from escape_lens.profile.reader import read_profiles
+
         joined = join_profile(report, read_profiles([path]), sample, bench_run.operations)
         assert joined.profile is not None
         profile = replace(joined.profile, files=(), benchmarks=bench_run.benchmarks)
@@ -336,6 +345,9 @@ def _analyze_bench(
 
 def _reporter(fmt: str, verbose: bool, sort_by: str = "position") -> Reporter:
     if fmt == "text" and sort_by == "observed":
+        # Imported here, as get_reporter imports formats: while go runs, and only this one.
+        from escape_lens.reporters.text import TextReporter
+
         return TextReporter(verbose=verbose, sort_by=sort_by)
     try:
         return get_reporter(fmt, verbose=verbose)
@@ -384,6 +396,7 @@ def _write(
 def _cross_check(report: Report, targets: list[str]) -> int:
     # Imported here: only --cross-check needs the binary readers (capstone).
     from escape_lens.crosscheck import build_and_cross_check
+    from escape_lens.reporters.text_layout import counted
 
     cwd = None
     found = in_one_module(targets, os.getcwd())  # as analyze_targets builds them

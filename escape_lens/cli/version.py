@@ -1,6 +1,6 @@
 """`escape-lens --version`: the tool, the Go versions its model covers, and the toolchain
-`analyze` would use (found as `--go` is by default, named from its GOROOT's VERSION
-file; no `go env`, so it answers at Python's start-up speed, `benchmarks/speed.py --only startup`).
+`analyze` would use (found as `--go` is by default; named from its files, or by `go env` when
+something could make go report otherwise).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import click
 from escape_lens import __version__
 from escape_lens.errors import EscapeLensError
 from escape_lens.model.rules import NEWEST_KNOWN, OLDEST_KNOWN
-from escape_lens.toolchain import find_go
-from escape_lens.toolchain.locate import describe_toolchain
+from escape_lens.toolchain import find_go, read_toolchain
+from escape_lens.toolchain.locate import peek_toolchain
 
 
 def _minor(version: object) -> str:
@@ -22,7 +22,8 @@ def _minor(version: object) -> str:
 def version_text() -> str:
     try:
         go = find_go(None)
-        found = f"{describe_toolchain(go)} ({go})"
+        toolchain = peek_toolchain(go) or read_toolchain(go)
+        found = f"{toolchain.version} {toolchain.goos}/{toolchain.goarch} ({toolchain.path})"
     except EscapeLensError as error:
         found = f"none ({error})"
     return "\n".join(

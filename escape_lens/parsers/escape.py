@@ -24,7 +24,7 @@ Invariants:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from escape_lens.parsers.positions import Positions
@@ -220,14 +220,31 @@ class EscapeParser:
         """
         flows = self._flows
         search = _POS_END.search
-        for index in range(start, len(lines)):
+        # An explanation block's flow lines are at its header's position: after a header,
+        # a line that starts with the header's `pos: ` and two spaces is one of its flow
+        # lines, told by one comparison instead of a search for where the position ends
+        # (which could only find the same end: the text before it is the header's).
+        flow_prefix = ""  # "" while no block is open: no line is taken as its flow line
+        cut = 0
+        add_step: Callable[[FlowStep], None] = _drop_step
+        index, stop_at = start, len(lines)
+        while index < stop_at:
             line = lines[index]
+            if flow_prefix and line.startswith(flow_prefix):
+                msg = line[cut:]
+                step = flows.get(msg, _NOT_SEEN)
+                if step is _NOT_SEEN:
+                    step = flows[msg] = self._flow_step(msg)
+                if step is not None:
+                    add_step(step)
+                index += 1
+                continue
             # split_pos_line, inlined (`stop` has the empty line and the tab)
             ends = search(line, 1) if line[:1] not in stop else None
             if ends is None:
                 return index
             end = ends.end()
-            if line.startswith("  ", end):  # a flow line, the commonest: `pos:   flow: ...`
+            if line.startswith("  ", end):  # a flow line at another position than its block's
                 current = self._current
                 if current is not None:
                     msg = line[end:]
@@ -238,7 +255,13 @@ class EscapeParser:
                         current.flow.append(step)
             else:
                 found.extend(self._statement(line, line[: end - 2], line[end:]))
-        return len(lines)
+                current = self._current
+                if current is None:
+                    flow_prefix = ""
+                else:
+                    flow_prefix, cut, add_step = line[:end] + "  ", end, current.flow.append
+            index += 1
+        return index
 
     def _flow(self, msg: str) -> None:
         """A flow line of the current explanation block (none: it is dropped)."""
@@ -357,6 +380,10 @@ class EscapeParser:
         self._steps.clear()
         self._flows.clear()
         return left
+
+
+def _drop_step(step: FlowStep) -> None:
+    """Where flow steps go while no block is open (never called: see feed_lines)."""
 
 
 def flow_step(pos: SourcePos | None, text: str) -> FlowStep:

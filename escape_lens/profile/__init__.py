@@ -11,11 +11,12 @@ docs/profiles.md is the user's account.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from escape_lens.profile.join import join_profile
-from escape_lens.profile.reader import read_profiles
-from escape_lens.records import Report
 from escape_lens.vocab import ProfileSample
+
+if TYPE_CHECKING:
+    from escape_lens.records import Report
 
 DEFAULT_SAMPLE = ProfileSample.ALLOC_SPACE
 
@@ -27,4 +28,9 @@ def attach_profiles(
     operations: int | None = None,
 ) -> Report:
     """`report` with the heap profiles in `paths` joined to its sites."""
+    # Imported here: protobuf takes ~50 ms to load, and every report that merely names
+    # the unrecorded allocations (escape_lens.profile.unrecorded) would pay it.
+    from escape_lens.profile.join import join_profile
+    from escape_lens.profile.reader import read_profiles
+
     return join_profile(report, read_profiles(paths), sample, operations)

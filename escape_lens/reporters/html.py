@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
@@ -369,15 +369,32 @@ def pack_sites(sites: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """
     fields: list[str] = []
     rows: list[list[Any]] = []
-    for site in sites:  # (made one at a time by `payload`: std's are never all held)
-        fields = fields or [name for name in site if name != "notes"]
-        values = dict(site)
-        values["prediction"] = _prediction_row(site["prediction"])
-        values["extra"] = [_prediction_row(p) for p in site["extra"]]
-        if site["escape"] is not None:
-            values["escape"] = {k: v for k, v in site["escape"].items() if k != "flow"}
-        rows.append([values[name] for name in fields])
+    for site in sites:
+        fields = fields or _row_fields(site)
+        rows.append(_row(site, fields))
     return {"fields": fields, "rows": rows}
+
+
+def _row_fields(site: Mapping[str, Any]) -> list[str]:
+    return [name for name in site if name != "notes"]
+
+
+def _row(site: Mapping[str, Any], fields: Sequence[str]) -> list[Any]:
+    values = dict(site)
+    values["prediction"] = _prediction_row(site["prediction"])
+    values["extra"] = [_prediction_row(p) for p in site["extra"]]
+    if site["escape"] is not None:
+        values["escape"] = {k: v for k, v in site["escape"].items() if k != "flow"}
+    return [values[name] for name in fields]
+
+
+class Streamed:
+    """A list of the page's data written an item at a time, each made as it is written
+    (`write_page`): std's rows and views are never all held, which was most of the
+    page's peak memory. The bytes are those of the list made whole."""
+
+    def __init__(self, items: Callable[[], Iterator[Any]]) -> None:
+        self.items = items
 
 
 def _prediction_row(prediction: Mapping[str, Any] | None) -> list[Any] | None:
@@ -388,20 +405,34 @@ def payload(
     report: Report,
     statuses: Sequence[Mapping[str, str]] | None = None,
     extra: Mapping[str, Any] | None = None,
+    *,
+    streamed: bool = False,
 ) -> dict[str, Any]:
     """Everything the page shows: the report's JSON plus what only Python can work out.
 
     `statuses`, parallel to the sites, marks a diff: each site's `status` (new, removed,
     grown, shrunk, unchanged) and what it `was`; removed sites get no source excerpt.
+    `streamed`: the sites' rows and views are `Streamed`, made while `write_page` writes.
     """
     rules = model.rules_for(report.toolchain.version, report.toolchain.goexperiment)
     data: dict[str, Any] = report_to_dict(dataclasses.replace(report, sites=()))
     data["summary"] = summarize(report.sites)
     del data["fix_first"]  # (of no sites: the page's is `fix_first`, below)
-    data["sites"] = pack_sites(report_site_to_dict(site, report) for site in report.sites)
-    views = [_site_view(site, rules) for site in report.sites]
+    views: list[dict[str, Any]] | Streamed
+    if streamed and not statuses:
+        first = report_site_to_dict(report.sites[0], report) if report.sites else {}
+        fields = _row_fields(first)
+        rows = Streamed(
+            lambda: (_row(report_site_to_dict(s, report), fields) for s in report.sites)
+        )
+        data["sites"] = {"fields": fields, "rows": rows}
+        views = Streamed(lambda: (_site_view(site, rules) for site in report.sites))
+    else:
+        data["sites"] = pack_sites(report_site_to_dict(site, report) for site in report.sites)
+        views = [_site_view(site, rules) for site in report.sites]
     removed: list[int] = []
     for index, status in enumerate(statuses or ()):
+        assert isinstance(views, list)
         views[index].update(status)
         if status.get("status") == "removed":
             removed.append(index)
@@ -467,12 +498,39 @@ def embed_json(data: Any) -> str:
 
 
 def write_page(data: Mapping[str, Any], title: str, out: TextIO) -> None:
-    """The page, its data a top-level value at a time (std's JSON whole tripled the peak)."""
+    """The page, its data a top-level value at a time (std's JSON whole tripled the peak)
+    and `Streamed` lists an item at a time."""
     head, _, tail = _page_text(title).partition(_DATA_MARK)
-    out.write(head + "{")
-    for index, (key, value) in enumerate(data.items()):
-        out.write(("," if index else "") + embed_json(key) + ":" + embed_json(value))
-    out.write("}" + tail)
+    out.write(head)
+    _write_json(data, out)
+    out.write(tail)
+
+
+def _write_json(value: Any, out: TextIO) -> None:
+    """`out.write(embed_json(value))`, in pieces where `value` holds `Streamed` lists
+    (`embed_json`'s separators: `,` between items, `:` after a key)."""
+    if isinstance(value, Streamed):
+        out.write("[")
+        for index, item in enumerate(value.items()):
+            out.write(("," if index else "") + embed_json(item))
+        out.write("]")
+    elif isinstance(value, Mapping):
+        out.write("{")
+        for index, (key, item) in enumerate(value.items()):
+            out.write(("," if index else "") + embed_json(key) + ":")
+            if _holds_streamed(item):
+                _write_json(item, out)
+            else:
+                out.write(embed_json(item))
+        out.write("}")
+    else:
+        out.write(embed_json(value))
+
+
+def _holds_streamed(value: Any) -> bool:
+    if isinstance(value, Streamed):
+        return True
+    return isinstance(value, Mapping) and any(_holds_streamed(v) for v in value.values())
 
 
 _DATA_MARK = "\x00data\x00"
@@ -506,7 +564,7 @@ def _title(report: Report) -> str:
 
 class HtmlReporter:
     def render(self, report: Report, out: TextIO) -> None:
-        write_page(payload(report), _title(report), out)
+        write_page(payload(report, streamed=True), _title(report), out)
 
     def render_diff(self, old: Report, new: Report, diff: SiteDiff, out: TextIO) -> None:
         """`diff --format html`: what changed from `old` to `new` (`diff`), on one page."""

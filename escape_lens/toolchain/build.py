@@ -50,7 +50,7 @@ from escape_lens.toolchain import resultcache
 from escape_lens.toolchain.buildflags import build_flags
 from escape_lens.toolchain.filetargets import as_packages
 from escape_lens.toolchain.golist import Listing, read_listing
-from escape_lens.toolchain.locate import read_go_env, read_toolchain
+from escape_lens.toolchain.locate import read_go_env, read_toolchain_and_env
 from escape_lens.toolchain.stream import FileProcess, read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
 from escape_lens.toolchain.typesizes import type_sizes
@@ -141,7 +141,11 @@ def build_targets(
     workdir = os.path.realpath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
     go_path = go.path if isinstance(go, GoToolchain) else str(go)
-    go_env = read_go_env(go_path, workdir, ("GOARCH", "GOFLAGS", "GOWORK"))
+    env_names = ("GOARCH", "GOFLAGS", "GOWORK")
+    if isinstance(go, GoToolchain):
+        toolchain, go_env = go, read_go_env(go_path, workdir, env_names)
+    else:  # what the toolchain is and how it is set up here, from one `go env`
+        toolchain, go_env = read_toolchain_and_env(go, workdir, env_names)
     check_architecture(go_env["GOARCH"])
     flags = build_flags(go_env, tags=tags, gcflags=gcflags)
     process_env = {"GOFLAGS": flags.goflags, "PWD": workdir}
@@ -165,11 +169,10 @@ def build_targets(
             ) as process,
         ):
             # While go runs: the last run's results are decoded (resultcache.Preload),
-            # the toolchain is asked what it is, and, when nothing suggests that the
-            # results are all cached, the parsers are imported.
+            # and, when nothing suggests that the results are all cached, the parsers are
+            # imported.
             preload = resultcache.Preload((workdir, *command), stage.kind)
             line.set(_CompilesDone(output_path))
-            toolchain = go if isinstance(go, GoToolchain) else read_toolchain(go)
             if not preload.expected:
                 # Imported here, while go runs, for the CLI's latency: loading the
                 # parsers takes tens of milliseconds that the build then overlaps (and

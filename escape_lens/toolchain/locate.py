@@ -60,16 +60,37 @@ def _checked(value: str, source: str) -> Path:
     return Path(resolved)
 
 
+_TOOLCHAIN_ENV = ("GOVERSION", "GOOS", "GOARCH", "GOEXPERIMENT", "GOROOT")
+
+
 def read_toolchain(go: Path) -> GoToolchain:
     """Ask the toolchain for its version, platform and GOEXPERIMENT, and check it is supported."""
+    return _toolchain(go, _go_env_json([str(go), "env", "-json", *_TOOLCHAIN_ENV], go))
+
+
+def read_toolchain_and_env(
+    go: Path, cwd: str, names: tuple[str, ...]
+) -> tuple[GoToolchain, dict[str, str]]:
+    """`read_toolchain` and `read_go_env` from one `go env` in `cwd` (a go process less)."""
+    asked = (*_TOOLCHAIN_ENV, *(name for name in names if name not in _TOOLCHAIN_ENV))
+    env = _go_env_json([str(go), "env", "-json", *asked], go, cwd)
+    return _toolchain(go, env), {name: str(env.get(name) or "") for name in names}
+
+
+def _go_env_json(argv: list[str], go: Path | str, cwd: str | None = None) -> dict[str, object]:
     try:
         result = run(
-            [str(go), "env", "-json", "GOVERSION", "GOOS", "GOARCH", "GOEXPERIMENT", "GOROOT"],
-            timeout=GO_ENV_TIMEOUT,
+            argv, timeout=GO_ENV_TIMEOUT, cwd=cwd, env={"PWD": cwd} if cwd is not None else None
         )
         env = json.loads(result.stdout)
     except (ToolchainError, json.JSONDecodeError) as exc:
         raise ToolchainError(f"{go} does not work as a Go toolchain: {exc}") from exc
+    if not isinstance(env, dict):
+        raise ToolchainError(f"{go} does not work as a Go toolchain: go env printed {env!r}")
+    return env
+
+
+def _toolchain(go: Path, env: dict[str, object]) -> GoToolchain:
     raw_version = str(env.get("GOVERSION", ""))
     try:
         version = GoVersion.parse(raw_version.split()[0] if raw_version else "")
@@ -88,44 +109,47 @@ def read_toolchain(go: Path) -> GoToolchain:
     )
 
 
-def describe_toolchain(go: Path) -> str:
-    """`go1.27.3 linux/amd64`, cheaply (for `--version`): the VERSION file of the GOROOT
-    the binary lives in, and the platform from GOOS/GOARCH or the toolchain's host tools
-    directory (`pkg/tool/linux_amd64`); `go version` runs only where the layout does
-    not tell (a distribution's). GOTOOLCHAIN=local makes that the toolchain analyze runs."""
-    goroot = Path(os.path.realpath(go)).parent.parent
-    version = _first_line(goroot / "VERSION")
-    tools = sorted(p.name for p in (goroot / "pkg" / "tool").glob("*_*") if p.is_dir())
-    if version.startswith("go") and len(tools) == 1:
-        host_os, host_arch = tools[0].split("_", 1)
-    else:
-        try:
-            words = run([str(go), "version"], timeout=GO_ENV_TIMEOUT).stdout.split()
-        except ToolchainError as exc:
-            raise ToolchainError(f"{go} does not work as a Go toolchain: {exc}") from exc
-        if len(words) < 4 or words[:2] != ["go", "version"] or "/" not in words[3]:
-            raise ToolchainError(f"{go} reports an unreadable version {' '.join(words)!r}")
-        version, (host_os, host_arch) = words[2], words[3].split("/", 1)
-    goos = os.environ.get("GOOS") or host_os
-    goarch = os.environ.get("GOARCH") or host_arch
-    return f"{version} {goos}/{goarch}"
+# Settings that can make `go env` report something other than the files of the toolchain
+# it runs from, or that it would check: another GOROOT, a user go/env file, a platform or
+# experiments of the environment. (A go.mod cannot switch the toolchain: every go command
+# runs with GOTOOLCHAIN=local, toolchain/process.py.)
+_ENV_THAT_REDIRECTS = ("GOROOT", "GOENV", "GOOS", "GOARCH", "GOEXPERIMENT")
 
 
-def _first_line(path: Path) -> str:
+def peek_toolchain(go: Path) -> GoToolchain | None:
+    """What `read_toolchain` would report, read from the toolchain's files without running
+    it (`$GOROOT/VERSION`, `$GOROOT/pkg/tool/<goos>_<goarch>`), or None when anything could
+    make `go env` disagree; the caller then runs `read_toolchain`. For commands that only
+    need the version (`--version`, `sizeclass`): a `go env` costs a process start."""
+    if any(os.environ.get(name) for name in _ENV_THAT_REDIRECTS):
+        return None
+    if _user_go_env().exists():
+        return None
     try:
-        with path.open(encoding="utf-8", errors="replace") as file:
-            return file.readline().strip()
-    except OSError:
-        return ""
+        binary = go.resolve()
+        with binary.open("rb") as handle:
+            if handle.read(4) != b"\x7fELF":  # a wrapper script: only running it tells
+                return None
+        root = binary.parent.parent
+        first_line = (root / "VERSION").read_text(encoding="utf-8").split("\n", 1)[0]
+        platforms = [p.name for p in (root / "pkg" / "tool").iterdir() if p.is_dir()]
+        version = GoVersion.parse(first_line)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if not first_line.startswith("go") or len(platforms) != 1 or version < MIN_GO:
+        return None
+    goos, _, goarch = platforms[0].partition("_")
+    return GoToolchain(
+        path=str(go), version=version, goos=goos, goarch=goarch, goexperiment=(), goroot=str(root)
+    )
+
+
+def _user_go_env() -> Path:
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "go" / "env"
 
 
 def read_go_env(go: str, cwd: str, names: tuple[str, ...]) -> dict[str, str]:
     """`go env` values as the go command sees them in `cwd` (GOWORK depends on it)."""
-    try:
-        result = run(
-            [go, "env", "-json", *names], timeout=GO_ENV_TIMEOUT, cwd=cwd, env={"PWD": cwd}
-        )
-        env = json.loads(result.stdout)
-    except (ToolchainError, json.JSONDecodeError) as exc:
-        raise ToolchainError(f"{go} does not work as a Go toolchain: {exc}") from exc
+    env = _go_env_json([go, "env", "-json", *names], go, cwd)
     return {name: str(env.get(name) or "") for name in names}

@@ -11,6 +11,8 @@ import pytest
 from escape_lens.errors import GoNotFoundError, ToolchainError, UnsupportedGoError
 from escape_lens.records import GoVersion
 from escape_lens.toolchain import find_go, read_toolchain
+from escape_lens.toolchain.locate import peek_toolchain, read_go_env, read_toolchain_and_env
+from tests.conftest import fetch_toolchain
 
 
 def _script(path: Path, body: str) -> Path:
@@ -98,3 +100,53 @@ def test_no_go_anywhere_says_how_to_get_one(
     monkeypatch.setattr("sys.path", [str(tmp_path)])
     with pytest.raises(GoNotFoundError, match=r"escape-lens\[go\]"):
         find_go()
+
+
+def test_peeked_toolchain_is_what_go_env_reports(
+    pinned_go: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent")
+    for name in ("GOROOT", "GOENV", "GOOS", "GOARCH", "GOEXPERIMENT"):
+        monkeypatch.delenv(name, raising=False)
+    for go in (pinned_go, fetch_toolchain("1.22.10")):
+        peeked = peek_toolchain(go)
+        assert peeked == read_toolchain(go)
+
+
+@pytest.mark.parametrize(
+    "setting", [("GOEXPERIMENT", "nosuch"), ("GOOS", "windows"), ("GOROOT", "/x")]
+)
+def test_no_peek_when_go_could_report_otherwise(
+    pinned_go: Path, monkeypatch: pytest.MonkeyPatch, setting: tuple[str, str]
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent")
+    monkeypatch.setenv(*setting)
+    assert peek_toolchain(pinned_go) is None
+
+
+def test_peek_in_a_module_asking_for_a_newer_go_but_not_through_a_wrapper(
+    pinned_go: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # escape-lens runs go with GOTOOLCHAIN=local: a go.mod cannot switch it
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent")
+    for name in ("GOROOT", "GOENV", "GOOS", "GOARCH", "GOEXPERIMENT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GOTOOLCHAIN", "auto")
+    (tmp_path / "go.mod").write_text("module m\n\ngo 1.99\n")
+    monkeypatch.chdir(tmp_path)
+    assert peek_toolchain(pinned_go) == read_toolchain(pinned_go)
+    wrapper = _script(tmp_path / "go", f'exec {pinned_go} "$@"\n')
+    assert peek_toolchain(wrapper) is None
+    user_env = tmp_path / "config" / "go" / "env"
+    user_env.parent.mkdir(parents=True)
+    user_env.write_text("GOEXPERIMENT=nosuch\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert peek_toolchain(pinned_go) is None
+
+
+def test_one_go_env_reads_the_toolchain_and_the_settings(pinned_go: Path, tmp_path: Path) -> None:
+    names = ("GOARCH", "GOFLAGS", "GOWORK")
+    toolchain, env = read_toolchain_and_env(pinned_go, str(tmp_path), names)
+    assert toolchain == read_toolchain(pinned_go)
+    assert env == read_go_env(str(pinned_go), str(tmp_path), names)
+    assert env["GOARCH"] == toolchain.goarch

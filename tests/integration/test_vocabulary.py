@@ -122,7 +122,9 @@ def test_text_labels_are_the_table(constructs: Report) -> None:
     labels = [label.removesuffix(INLINED_MARK) for label in labels]  # `literal↳`: inlined here
     assert Counter(labels) == Counter(LABELS[s.construct] for s in constructs.sites)
     legend = _render(constructs, "text", verbose=True).split("\nkey: ", 1)[1]
-    pairs = [p for p in re.findall(r"(\S+) = ([a-z-]+)", legend) if p[0] not in ("tiny", INLINED_MARK)]
+    pairs = [
+        p for p in re.findall(r"(\S+) = ([a-z-]+)", legend) if p[0] not in ("tiny", INLINED_MARK)
+    ]
     assert len(pairs) >= 5
     assert all(LABELS[full] == short for short, full in pairs)
 

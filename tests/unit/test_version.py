@@ -10,8 +10,9 @@ import pytest
 
 from escape_lens import __version__
 from escape_lens.cli import main
+from escape_lens.cli.version import version_text
 from escape_lens.model.rules import NEWEST_KNOWN
-from escape_lens.toolchain.locate import describe_toolchain
+from escape_lens.toolchain.locate import peek_toolchain
 
 
 def test_version_names_tool_model_and_toolchain(
@@ -48,16 +49,20 @@ def test_version_names_the_toolchain_as_go_env_does_without_running_it(
     version, goos, goarch = _go_env(pinned_go, "GOVERSION", "GOOS", "GOARCH")
     monkeypatch.delenv("GOOS", raising=False)
     monkeypatch.delenv("GOARCH", raising=False)
-    assert describe_toolchain(pinned_go) == f"{version} {goos}/{goarch}"
-    monkeypatch.setenv("GOARCH", "arm64")  # what analyze would build for
-    assert describe_toolchain(pinned_go) == f"{version} {goos}/arm64"
+    peeked = peek_toolchain(pinned_go)
+    assert peeked is not None
+    assert f"{peeked.version} {peeked.goos}/{peeked.goarch}" == f"{version} {goos}/{goarch}"
+    monkeypatch.setenv("ESCAPE_LENS_GO", str(pinned_go))
+    monkeypatch.setenv("GOARCH", "arm64")  # what analyze would build for: go env tells
+    assert peek_toolchain(pinned_go) is None
+    assert f"toolchain: {version} {goos}/arm64 ({pinned_go})" in version_text()
 
 
-def test_version_of_a_go_outside_its_goroot_asks_go_version(
+def test_version_of_a_go_outside_its_goroot_asks_go_env(
     pinned_go: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A copy of the binary has no VERSION file beside it (as a distribution's layout may
-    # not), and finds its GOROOT by the environment: `go version` names it.
+    # not), and finds its GOROOT by the environment: `go env` names it.
     [goroot] = _go_env(pinned_go, "GOROOT")
     monkeypatch.setenv("GOROOT", goroot)
     monkeypatch.delenv("GOOS", raising=False)
@@ -66,4 +71,6 @@ def test_version_of_a_go_outside_its_goroot_asks_go_version(
     lone.parent.mkdir()
     shutil.copy2(pinned_go, lone)
     version, goos, goarch = _go_env(pinned_go, "GOVERSION", "GOHOSTOS", "GOHOSTARCH")
-    assert describe_toolchain(lone) == f"{version} {goos}/{goarch}"
+    assert peek_toolchain(lone) is None
+    monkeypatch.setenv("ESCAPE_LENS_GO", str(lone))
+    assert f"toolchain: {version} {goos}/{goarch} ({lone})" in version_text()
