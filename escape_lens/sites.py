@@ -371,8 +371,12 @@ def _evaluation(item: _Diag, text: str | None) -> tuple[int, int, bool]:
 
 
 # From go1.22 a one-byte boxing's `runtime.staticuint64s` is where the boxing is in the
-# listing; go1.21 hoists it to the statement's start (mixed.Describe in fixtures/exact).
+# listing; go1.21 hoists it to the statement's start (mixed.Describe in fixtures/exact),
+# where only its data word places it (parsers/staticboxes.py; `AllocCall.hoisted_boxes`
+# when that failed).
 _PLACED_BOXES_SINCE = GoVersion(1, 22)
+
+_BOXING = Construct.INTERFACE
 
 SourceLine = Callable[[str, int], "str | None"]
 
@@ -385,12 +389,14 @@ class _Matcher:
         diags: list[_Diag],
         source_line: SourceLine | None = None,
         functions: Sequence[FunctionSpan] = (),
+        version: GoVersion = _PLACED_BOXES_SINCE,
     ) -> None:
         self.diags = diags
+        self.version = version
         self.no_call: set[int] = set()  # boxed without a call (`align`)
         # id(call) -> (call, its shape): the call is kept so the id stays its own
         self.shapes: dict[int, tuple[AllocCall, Shape | None]] = {}
-        # lines with boxings without a call the listing does not place
+        # lines whose boxings without a call the listing does not place (`hoisted_boxes`)
         self.unplaced: set[tuple[str, int]] = set()
         self.functions = functions
         # closures' first lines, made when first asked (`_statement_wrapper`)
@@ -512,12 +518,17 @@ class _Matcher:
         return result
 
     def _static(self, index: int) -> tuple[int, bool] | None:
-        """How well a boxing without a call explains diagnostic `index`: only a boxing
-        whose subject says nothing of its type (a one-byte variable looks like any)."""
+        """How well a boxing without a call explains diagnostic `index`: a constant, or
+        a boxing whose subject says nothing of its type (a one-byte variable looks like
+        any)."""
         item = self.diags[index]
-        if item.construct != Construct.INTERFACE or not item.escaping or item.shape is not None:
+        if item.construct != Construct.INTERFACE or not item.escaping:
             return None
-        return 3, False
+        if item.shape is not None and item.shape.kind != Kind.NO_CALL:
+            return None
+        # The listing proves the boxing is there (its data word): as strong as a call
+        # whose type agrees, so no call is paired past it.
+        return 8, False
 
     def undecided(self, index: int, call: AllocCall, pos: SourcePos, function: str) -> bool:
         """Whether the evidence left a choice for this (taken) pair: it is not proven and
@@ -525,9 +536,20 @@ class _Matcher:
         scored = self._score_taken(index, call, function)
         if scored is None or scored[1]:
             return False
-        if (pos.file, pos.line) in self.unplaced:
+        key = (pos.file, pos.line)
+        hoisted = key in self.unplaced
+        if hoisted and self.version < _PLACED_BOXES_SINCE:
             return True
-        for other in self.by_line.get((pos.file, pos.line), ()):
+        order = self.by_line.get(key, ())
+        # Every boxing without a call before the line's last call is placed (`align`):
+        # a boxing evaluated after the last diagnostic a call took is boxed after it.
+        last = max(
+            (k for k, i in enumerate(order) if self.used[i] and i not in self.no_call),
+            default=len(order),
+        )
+        for position, other in enumerate(order):
+            if position > last and not hoisted and self.diags[other].construct == _BOXING:
+                continue
             if other != index and not self.used[other] and self.diags[other].escaping:
                 rival = self._score(other, call, function)
                 if rival is not None and not rival[1]:
@@ -599,7 +621,7 @@ def join_sites(
     """
     known_types = {t.name: t for t in types}
     spans = _spans_by_short(functions)
-    matcher = _Matcher(_prepare(diagnostics, functions), source_line, functions)
+    matcher = _Matcher(_prepare(diagnostics, functions), source_line, functions, rules.version)
     sites: list[Site] = []
     pending_inlined: list[AllocCall] = []
 
@@ -614,9 +636,11 @@ def join_sites(
         by_line.setdefault(key, []).append(call)
     paired: list[tuple[AllocCall, int | None]] = []
     for (_, _, function), group in by_line.items():
-        placed = rules.version >= _PLACED_BOXES_SINCE
+        placed = rules.version >= _PLACED_BOXES_SINCE or not any(
+            call.hoisted_boxes for call in group
+        )
         chosen = matcher.align(group, group[0].pos, function, placed)
-        if not placed and any(call.static_boxes for call in group):
+        if any(call.hoisted_boxes for call in group):
             matcher.unplaced.add((group[0].pos.file, group[0].pos.line))
         for index in chosen:
             matcher.take(index)
