@@ -573,6 +573,23 @@ class _Matcher:
                 best = (scored[0], index)
         return best[1] if best is not None else None
 
+    def sibling_instance(self, call: AllocCall, function: str) -> int | None:
+        """For a call in a shape instance: the diagnostic at its line that another
+        instance of the same generic function was given, used or not (shared). The
+        compiler states one position once per instance, but escape_lens merges facts by
+        position (`_prepare`), and go1.21 names no instance (`New[[3]string]`)."""
+        generic = function.split("[", 1)[0]
+        family = entry_family(call.entry) or EntryFamily.OBJECT
+        for index in self.by_line.get((call.pos.file, call.pos.line), ()):
+            item = self.diags[index]
+            if item.function == function or item.function.split("[", 1)[0] != generic:
+                continue
+            if not item.escaping or item.construct not in explains(call.entry, family):
+                continue
+            if agrees(item.shape, self._call_shape(call)) is not False:
+                return index
+        return None
+
     def callee_statement(self, call: AllocCall) -> _Diag | None:
         """The escaping diagnostic at an inlined call's own line (the callee's) that it
         may stand for, used or not: shared, never taken."""
@@ -648,6 +665,10 @@ def join_sites(
             if index is None:
                 index = matcher.on_line(call.pos, call, function)
                 matcher.take(index)
+            if index is None and is_shape(function):
+                index = matcher.sibling_instance(call, function)
+                if index is not None and not matcher.used[index]:
+                    matcher.take(index)
             paired.append((call, index))
     for call, index in paired:
         found = matcher.diags[index] if index is not None else None

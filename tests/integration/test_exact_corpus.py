@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from escape_lens.analyze import analyze_targets
+from escape_lens.gonames import short_function
 from escape_lens.records import Report
 from escape_lens.vocab import NoteCode
 from tests.conftest import FIXTURES, fetch_toolchain
@@ -83,3 +84,23 @@ def test_the_judge_can_fail(pinned_go: Path) -> None:
         FIXTURES / "exact",
     )
     assert summary(judge(bad, facts))[1] >= len(swapped) > 5
+
+
+def test_each_shape_instance_has_its_diagnostic(go: Path) -> None:
+    """One generic function, several shape instances: the position's diagnostic stands
+    behind every instance's call (none left without, none reported twice or in an
+    instantiation the listing has no code for)."""
+    report = analyze_targets(["./generics"], go=str(go), cwd=str(FIXTURES / "exact"))
+    instances: dict[int, list[str]] = {}
+    for site in report.sites:
+        if site.pos.line in (8, 11, 16, 19) and site.pos.file == "generics/generics.go":
+            assert site.diagnostic is not None, site
+            assert site.allocates, site
+            assert site.pos.col == site.diagnostic.pos.col > 0
+            instances.setdefault(site.pos.line, []).append(short_function(site.function))
+    assert {line: sorted(names) for line, names in instances.items()} == {
+        8: ["MakeSlice[go.shape.int64]", "MakeSlice[go.shape.string]"],
+        11: ["New[go.shape.[3]string]", "New[go.shape.int32]"],
+        16: ["Lit[go.shape.float64]", "Lit[go.shape.string]"],
+        19: ["Box[go.shape.[]uint8]", "Box[go.shape.int64]", "Box[go.shape.string]"],
+    }
