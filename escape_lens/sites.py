@@ -377,6 +377,10 @@ def _evaluation(item: _Diag, text: str | None) -> tuple[int, int, bool]:
 _PLACED_BOXES_SINCE = GoVersion(1, 22)
 
 _BOXING = Construct.INTERFACE
+_MAY_NEED_NO_CALL = frozenset({Kind.NO_CALL, Kind.SELECTOR})
+_ANY_NUMBER = Shape(Kind.NUMBER)
+# More than any line's sum of pairing scores (`_Matcher._score`, at most 15 a pair).
+_CALL_FIRST = 1000
 
 SourceLine = Callable[[str, int], "str | None"]
 
@@ -484,8 +488,10 @@ class _Matcher:
             events.extend([None] * (call.static_boxes if placed else 0))
             events.append(call)
         rows, cols = len(events), len(line)
+        # A call is an allocation for sure: pairing one more call outweighs any choice
+        # of which diagnostic a boxing without a call stands for (`_CALL_FIRST`).
         scores = [
-            [self._score(j, event, function) if event else self._static(j) for j in line]
+            [self._paired(j, event, function) if event else self._static(j) for j in line]
             for event in events
         ]
         # best[i][j]: the best score of pairing events[i:] with line[j:]
@@ -517,14 +523,19 @@ class _Matcher:
                 self.used[chosen[i]] = True
         return result
 
+    def _paired(self, index: int, call: AllocCall, function: str) -> tuple[int, bool] | None:
+        scored = self._score(index, call, function)
+        return None if scored is None else (scored[0] + _CALL_FIRST, scored[1])
+
     def _static(self, index: int) -> tuple[int, bool] | None:
         """How well a boxing without a call explains diagnostic `index`: a constant, or
-        a boxing whose subject says nothing of its type (a one-byte variable looks like
-        any)."""
+        a boxing whose subject says nothing of its size (a one-byte variable or field
+        looks like any)."""
         item = self.diags[index]
         if item.construct != Construct.INTERFACE or not item.escaping:
             return None
-        if item.shape is not None and item.shape.kind != Kind.NO_CALL:
+        shape = item.shape
+        if shape is not None and shape.kind not in _MAY_NEED_NO_CALL and shape != _ANY_NUMBER:
             return None
         # The listing proves the boxing is there (its data word): as strong as a call
         # whose type agrees, so no call is paired past it.

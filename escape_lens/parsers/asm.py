@@ -531,7 +531,7 @@ class AsmParser:
         if where is not None:
             ids = [id(c) for c in calls if c.window is not None]
             return {key: (count, False) for key, count in zip(ids, where, strict=True)}
-        return {key: (count, True) for key, count in counted.items()}
+        return {key: (count, count > 0) for key, count in counted.items()}
 
     def finish(
         self,
