@@ -162,10 +162,12 @@ class AllocCall:
     type: the type descriptor passed to it, when there is one.
     const_count: a constant length/size/hint visible in the argument registers.
     asm: the instruction lines that set up and make the call, for display.
-    static_boxes: how many one-byte values the straight line before the call boxes
-        without an allocation (`runtime.staticuint64s`): boxings the listing shows that
-        no call stands for (go1.21 hoists the table's address to the statement's start:
-        there the count holds, the place does not).
+    static_boxes: how many values the listing boxes without an allocation between the
+        previous call and this one (one-byte values point into `runtime.staticuint64s`,
+        zero-size ones at `runtime.zerobase`): boxings no call stands for.
+    hoisted_boxes: `static_boxes` counts the table's references in the straight line,
+        which go1.21 may have hoisted there from later boxings, and no zero-size value
+        (parsers/staticboxes.py could not place them by their data words).
     boxed: for a `convT*` call, the source type of the value it boxes (the interface's
         type word loaded right after it: `int`, where the call says `uint64`).
     """
@@ -178,6 +180,7 @@ class AllocCall:
     call_pos: SourcePos | None = None
     asm: tuple[str, ...] = ()
     static_boxes: int = 0
+    hoisted_boxes: bool = False
     boxed: str | None = None
 
 

@@ -373,8 +373,16 @@ def _evaluation(item: _Diag, text: str | None) -> tuple[int, int, bool]:
 
 
 # From go1.22 a one-byte boxing's `runtime.staticuint64s` is where the boxing is in the
-# listing; go1.21 hoists it to the statement's start (mixed.Describe in fixtures/exact).
+# listing; go1.21 hoists it to the statement's start (mixed.Describe in fixtures/exact),
+# where only its data word places it (parsers/staticboxes.py; `AllocCall.hoisted_boxes`
+# when that failed).
 _PLACED_BOXES_SINCE = GoVersion(1, 22)
+
+_BOXING = Construct.INTERFACE
+_MAY_NEED_NO_CALL = frozenset({Kind.NO_CALL, Kind.SELECTOR})
+_ANY_NUMBER = Shape(Kind.NUMBER)
+# More than any line's sum of pairing scores (`_Matcher._score`, at most 15 a pair).
+_CALL_FIRST = 1000
 
 SourceLine = Callable[[str, int], "str | None"]
 
@@ -387,12 +395,14 @@ class _Matcher:
         diags: list[_Diag],
         source_line: SourceLine | None = None,
         functions: Sequence[FunctionSpan] = (),
+        version: GoVersion = _PLACED_BOXES_SINCE,
     ) -> None:
         self.diags = diags
+        self.version = version
         self.no_call: set[int] = set()  # boxed without a call (`align`)
         # id(call) -> (call, its shape): the call is kept so the id stays its own
         self.shapes: dict[int, tuple[AllocCall, Shape | None]] = {}
-        # lines with boxings without a call the listing does not place
+        # lines whose boxings without a call the listing does not place (`hoisted_boxes`)
         self.unplaced: set[tuple[str, int]] = set()
         self.functions = functions
         # closures' first lines, made when first asked (`_statement_wrapper`)
@@ -480,8 +490,10 @@ class _Matcher:
             events.extend([None] * (call.static_boxes if placed else 0))
             events.append(call)
         rows, cols = len(events), len(line)
+        # A call is an allocation for sure: pairing one more call outweighs any choice
+        # of which diagnostic a boxing without a call stands for (`_CALL_FIRST`).
         scores = [
-            [self._score(j, event, function) if event else self._static(j) for j in line]
+            [self._paired(j, event, function) if event else self._static(j) for j in line]
             for event in events
         ]
         # best[i][j]: the best score of pairing events[i:] with line[j:]
@@ -513,13 +525,23 @@ class _Matcher:
                 self.used[chosen[i]] = True
         return result
 
+    def _paired(self, index: int, call: AllocCall, function: str) -> tuple[int, bool] | None:
+        scored = self._score(index, call, function)
+        return None if scored is None else (scored[0] + _CALL_FIRST, scored[1])
+
     def _static(self, index: int) -> tuple[int, bool] | None:
-        """How well a boxing without a call explains diagnostic `index`: only a boxing
-        whose subject says nothing of its type (a one-byte variable looks like any)."""
+        """How well a boxing without a call explains diagnostic `index`: a constant, or
+        a boxing whose subject says nothing of its size (a one-byte variable or field
+        looks like any)."""
         item = self.diags[index]
-        if item.construct != Construct.INTERFACE or not item.escaping or item.shape is not None:
+        if item.construct != Construct.INTERFACE or not item.escaping:
             return None
-        return 3, False
+        shape = item.shape
+        if shape is not None and shape.kind not in _MAY_NEED_NO_CALL and shape != _ANY_NUMBER:
+            return None
+        # The listing proves the boxing is there (its data word): as strong as a call
+        # whose type agrees, so no call is paired past it.
+        return 8, False
 
     def undecided(self, index: int, call: AllocCall, pos: SourcePos, function: str) -> bool:
         """Whether the evidence left a choice for this (taken) pair: it is not proven and
@@ -527,9 +549,20 @@ class _Matcher:
         scored = self._score_taken(index, call, function)
         if scored is None or scored[1]:
             return False
-        if (pos.file, pos.line) in self.unplaced:
+        key = (pos.file, pos.line)
+        hoisted = key in self.unplaced
+        if hoisted and self.version < _PLACED_BOXES_SINCE:
             return True
-        for other in self.by_line.get((pos.file, pos.line), ()):
+        order = self.by_line.get(key, ())
+        # Every boxing without a call before the line's last call is placed (`align`):
+        # a boxing evaluated after the last diagnostic a call took is boxed after it.
+        last = max(
+            (k for k, i in enumerate(order) if self.used[i] and i not in self.no_call),
+            default=len(order),
+        )
+        for position, other in enumerate(order):
+            if position > last and not hoisted and self.diags[other].construct == _BOXING:
+                continue
             if other != index and not self.used[other] and self.diags[other].escaping:
                 rival = self._score(other, call, function)
                 if rival is not None and not rival[1]:
@@ -552,6 +585,23 @@ class _Matcher:
             if scored is not None and (best is None or scored[0] > best[0]):
                 best = (scored[0], index)
         return best[1] if best is not None else None
+
+    def sibling_instance(self, call: AllocCall, function: str) -> int | None:
+        """For a call in a shape instance: the diagnostic at its line that another
+        instance of the same generic function was given, used or not (shared). The
+        compiler states one position once per instance, but escape_lens merges facts by
+        position (`_prepare`), and go1.21 names no instance (`New[[3]string]`)."""
+        generic = function.split("[", 1)[0]
+        family = entry_family(call.entry) or EntryFamily.OBJECT
+        for index in self.by_line.get((call.pos.file, call.pos.line), ()):
+            item = self.diags[index]
+            if item.function == function or item.function.split("[", 1)[0] != generic:
+                continue
+            if not item.escaping or item.construct not in explains(call.entry, family):
+                continue
+            if agrees(item.shape, self._call_shape(call)) is not False:
+                return index
+        return None
 
     def callee_statement(self, call: AllocCall) -> _Diag | None:
         """The escaping diagnostic at an inlined call's own line (the callee's) that it
@@ -601,7 +651,7 @@ def join_sites(
     """
     known_types = {t.name: t for t in types}
     spans = _spans_by_short(functions)
-    matcher = _Matcher(_prepare(diagnostics, functions), source_line, functions)
+    matcher = _Matcher(_prepare(diagnostics, functions), source_line, functions, rules.version)
     sites: list[Site] = []
     pending_inlined: list[AllocCall] = []
 
@@ -616,9 +666,11 @@ def join_sites(
         by_line.setdefault(key, []).append(call)
     paired: list[tuple[AllocCall, int | None]] = []
     for (_, _, function), group in by_line.items():
-        placed = rules.version >= _PLACED_BOXES_SINCE
+        placed = rules.version >= _PLACED_BOXES_SINCE or not any(
+            call.hoisted_boxes for call in group
+        )
         chosen = matcher.align(group, group[0].pos, function, placed)
-        if not placed and any(call.static_boxes for call in group):
+        if any(call.hoisted_boxes for call in group):
             matcher.unplaced.add((group[0].pos.file, group[0].pos.line))
         for index in chosen:
             matcher.take(index)
@@ -626,6 +678,10 @@ def join_sites(
             if index is None:
                 index = matcher.on_line(call.pos, call, function)
                 matcher.take(index)
+            if index is None and is_shape(function):
+                index = matcher.sibling_instance(call, function)
+                if index is not None and not matcher.used[index]:
+                    matcher.take(index)
             paired.append((call, index))
     for call, index in paired:
         found = matcher.diags[index] if index is not None else None

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -48,12 +48,14 @@ from escape_lens.parsers.inltree import (
 )
 from escape_lens.parsers.positions import UNKNOWN_LINE, Positions
 from escape_lens.parsers.registers import AMD64, Architecture
+from escape_lens.parsers.staticboxes import placed
 from escape_lens.parsers.straightline import (
     WINDOW,
     Window,
     boxed_type,
-    branch_targets,
+    jump_counts,
     static_boxes,
+    static_data,
     straight_line,
 )
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
@@ -112,9 +114,14 @@ class _PendingCall:
     count: int | None = None
     asm: tuple[str, ...] = ()
     static_boxes: int = 0
+    hoisted_boxes: bool = False
     boxed: str | None = None
     after: list[str] = field(default_factory=list)  # convT calls: the next instructions
 
+
+# The write barrier's entry points keep every register but their scratch one
+# (runtime/asm_amd64.s gcWriteBarrier): the straight line before a call runs on past them.
+_WRITE_BARRIER = "runtime.gcWriteBarrier"
 
 # How many instructions after a convT call may load its interface type word.
 _AFTER_LINES = 3
@@ -338,9 +345,10 @@ class AsmParser:
                         self._alloc_call(found, operand, SourcePos(*pos), line[1:at], window)
                         if found[0].startswith("convT"):
                             self._after_call(lines, index)
-                    if carried:
-                        carried.clear()
-                    since_call = index + 1
+                    if not operand.startswith(_WRITE_BARRIER):
+                        if carried:
+                            carried.clear()
+                        since_call = index + 1
                 elif branch_letters and line.startswith("CB", op_at):
                     jumps.append(line[op_at:])
             elif op == "J" or op in branch_letters:  # `JGT\t66` (a pc in decimal), `JMP\tAX`
@@ -495,19 +503,41 @@ class AsmParser:
         if function is None:
             return
         targets = None
+        jumps: Counter[int] = Counter()
+        boxes = self._static_boxes(function.calls)
         for call in function.calls:
             if call.window is None:
                 continue
             if targets is None:
-                targets = branch_targets(function.jumps)
-            straight, shown = straight_line(call.window, targets)
+                jumps = jump_counts(function.jumps)
+                targets = set(jumps)
+            straight, shown = straight_line(call.window, targets, jumps)
             call.type_name, call.count = self.architecture.arguments(straight, call.spec)
             call.asm = (*shown, f"CALL\t{call.target}")
-            call.static_boxes = static_boxes(call.window)
+            call.static_boxes, call.hoisted_boxes = boxes.get(id(call), (0, False))
             if call.entry.startswith("convT"):
                 call.boxed = boxed_type(call.after)
                 call.after = []
             call.window = None  # the instructions are not kept
+
+    def _static_boxes(self, calls: list[_PendingCall]) -> dict[int, tuple[int, bool]]:
+        """id(call) -> (boxings without a call before it, whether that count is not
+        placed): where the data words put them (parsers/staticboxes.py), else the
+        references to `runtime.staticuint64s` in each call's window (go1.21 may have
+        hoisted them; zero-size values and constants are not counted)."""
+        counted = {id(c): static_boxes(c.window) for c in calls if c.window is not None}
+        if not any(counted.values()) and not any(
+            c.window is not None and static_data(c.window) for c in calls
+        ):
+            return {}
+        windows = [c.window for c in calls if c.window is not None]
+        where = None
+        if self.architecture is AMD64:
+            where = placed([_instructions_of(w) for w in windows])
+        if where is not None:
+            ids = [id(c) for c in calls if c.window is not None]
+            return {key: (count, False) for key, count in zip(ids, where, strict=True)}
+        return {key: (count, count > 0) for key, count in counted.items()}
 
     def finish(
         self,
@@ -542,6 +572,16 @@ class AsmParser:
                         )
                     )
         return spans, calls
+
+
+def _instructions_of(window: Window) -> list[tuple[str, str]]:
+    """(op, operands) of a window's instructions, oldest first."""
+    pairs = []
+    for _, text in window.newest_first():
+        op, _, operands = text.partition("\t")
+        pairs.append((op, operands))
+    pairs.reverse()
+    return pairs
 
 
 def next_untabbed(lines: list[str], start: int) -> int:
@@ -642,6 +682,7 @@ def _alloc_call(
         call_pos=call_pos,
         asm=pending.asm,
         static_boxes=pending.static_boxes,
+        hoisted_boxes=pending.hoisted_boxes,
         boxed=pending.boxed,
     )
 

@@ -13,6 +13,8 @@ Invariants:
   write to it forgets it (arm64 `LDP` writes two). Flag-only instructions (`CMPQ AX,
   DX`, `CMP R1, R2`) change nothing: a type compared before it is allocated keeps its
   register.
+- A write barrier call keeps the registers but its scratch one; an instruction a branch
+  of the straight line may skip (`JOIN`) forgets what it writes.
 - A value not set on the straight line is None, never a guess (a type loaded from a
   generic dictionary has no name here).
 """
@@ -26,7 +28,7 @@ from functools import lru_cache
 
 from escape_lens.entries import EntrySpec
 from escape_lens.parsers.descriptors import TYPE_PREFIXES
-from escape_lens.parsers.straightline import PSEUDO_OPS
+from escape_lens.parsers.straightline import JOIN, PSEUDO_OPS
 
 # What an instruction does to one register: (register, its new value or None when it is
 # forgotten, or the register whose value it copies). An instruction has a tuple of them.
@@ -44,6 +46,9 @@ class Architecture:
     arg_registers: tuple[str, ...]
     effects: Callable[[str, str], tuple[Effect, ...]]
     branch_letters: str = ""
+    # What a write barrier call writes (runtime/asm_*.s gcWriteBarrier: its buffer
+    # pointer); it keeps every other register.
+    call_clobbers: tuple[str, ...] = ()
 
     def register(self, arg: int | None) -> str | None:
         return None if arg is None else self.arg_registers[arg]
@@ -56,6 +61,17 @@ class Architecture:
         held: dict[str, tuple[str, str | int]] = {}
         for op, operands in straight:
             if op in PSEUDO_OPS:
+                continue
+            if op == JOIN:  # on one path only: what it writes is not known after it
+                skipped_op, _, skipped = operands.partition("\t")
+                for reg, _, _ in self.effects(skipped_op, skipped):
+                    held.pop(reg, None)
+                for reg in self.call_clobbers if skipped_op == "CALL" else ():
+                    held.pop(reg, None)
+                continue
+            if op == "CALL":  # only a write barrier stays in a straight line
+                for reg in self.call_clobbers:
+                    held.pop(reg, None)
                 continue
             for reg, value, source in self.effects(op, operands):
                 if source is not None:
@@ -132,7 +148,10 @@ def _amd64_full_register(reg: str) -> str:
 
 
 AMD64 = Architecture(
-    "amd64", ("AX", "BX", "CX", "DI", "SI", "R8", "R9", "R10", "R11"), _amd64_effects
+    "amd64",
+    ("AX", "BX", "CX", "DI", "SI", "R8", "R9", "R10", "R11"),
+    _amd64_effects,
+    call_clobbers=("R11",),
 )
 
 _ARM64_CONST = re.compile(r"^\$(?P<value>-?(?:0x[0-9a-f]+|\d+))$")
@@ -172,7 +191,13 @@ def _arm64_effects(op: str, args: str) -> tuple[Effect, ...]:
 
 
 # The register ABI's integer argument registers: R0-R15.
-ARM64 = Architecture("arm64", tuple(f"R{i}" for i in range(16)), _arm64_effects, "BT")
+ARM64 = Architecture(
+    "arm64",
+    tuple(f"R{i}" for i in range(16)),
+    _arm64_effects,
+    "BT",
+    call_clobbers=("R25", "R27", "R30"),
+)
 
 ARCHITECTURES = {"amd64": AMD64, "arm64": ARM64}
 

@@ -15,6 +15,7 @@ straight line.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -73,6 +74,12 @@ def static_boxes(window: Window) -> int:
     return sum(1 for _, text in window.newest_first() if _STATIC_BOX in text)
 
 
+def static_data(window: Window) -> bool:
+    """Whether the straight line takes the address of `runtime.zerobase` (a zero-size
+    value boxed, or a zero-length make) or of read-only data (`..stmp_N`: a constant)."""
+    return any("runtime.zerobase" in text or "..stmp_" in text for _, text in window.newest_first())
+
+
 _TYPE_WORD = re.compile(
     r"^(?:LEAQ|MOVD)\t\$?(?:type:(?P<type>.+?)|go:itab\.(?P<itab>.+?),.*)\(SB\), "
 )
@@ -96,46 +103,86 @@ def boxed_type(after: list[str]) -> str | None:
 def branch_targets(jumps: list[str]) -> set[int]:
     """The pcs that branches go to, the last operand: `JGT\t66` (amd64), `BLS\t66`,
     `CBZ\tR0, 66` (arm64) go to 66 (in decimal); `JMP\tAX` nowhere known."""
-    targets = set()
+    return set(jump_counts(jumps))
+
+
+def jump_counts(jumps: list[str]) -> Counter[int]:
+    """How many of the branches go to each pc (see `branch_targets`)."""
+    counts: Counter[int] = Counter()
     for jump in jumps:
         target = jump[jump.find("\t") + 1 :]  # (no tab: the whole, which is no number)
         target = target[target.rfind(" ") + 1 :]
         if target.isdigit():
-            targets.add(int(target))
-    return targets
+            counts[int(target)] += 1
+    return counts
+
+
+# The straight line's pseudo-instruction for one the branch skips: what it writes is
+# known on one path only (`Architecture.arguments` forgets it).
+JOIN = "JOIN"
+
+
+def _pc(line: str) -> int | None:
+    """The pc in decimal, `line[1:].split(" ", 2)[1]` (`\t0x0013 00019 (...`)."""
+    first = line.find(" ", 1)
+    if first < 0:
+        return None
+    second = line.find(" ", first + 1)
+    number = line[first + 1 : second] if second >= 0 else line[first + 1 :]
+    return int(number) if number.isdigit() else None
+
+
+def _skipping_branch(
+    older: list[tuple[str, str]], target: int, jumps: Counter[int] | None
+) -> int | None:
+    """Where, in `older` (the instructions before a branch target, newest first), the
+    one branch to `target` is, when it is a forward conditional branch of this straight
+    line that skips only straight code (a write barrier's slow path): the code after the
+    target then sees the registers the skipped code leaves alone. None otherwise."""
+    if jumps is None or jumps[target] != 1:
+        return None
+    for position, (_, text) in enumerate(older):
+        op, _, operands = text.partition("\t")
+        if op == "JMP" or op.startswith("RET"):
+            return None
+        if op[:1] in "JB" and operands.rsplit(" ", 1)[-1] == str(target):
+            return position
+        if _pc(older[position][0]) in jumps:
+            return None  # another path joins the skipped code
+    return None
 
 
 def straight_line(
-    window: Window, branch_targets: set[int]
+    window: Window, branch_targets: set[int], jumps: Counter[int] | None = None
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """The (op, operands) of the straight line that ends at a call, and the instructions
     shown for it (the last few, whatever the straight line), both oldest first.
 
     Walks the window back from the call: the straight line starts after a JMP or RET
-    and at a branch target (see the module docstring).
+    and at a branch target (see the module docstring), but for the target of a forward
+    branch of the line itself (`jumps` counts the branches to each pc), whose skipped
+    instructions become `JOIN`s.
     """
-    straight: list[tuple[str, str]] | None = None
-    newest: list[tuple[str, str]] = []
-    shown: list[str] = []
-    for line, text in window.newest_first():
+    lines = list(window.newest_first())
+    straight: list[tuple[str, str]] = []
+    shown = [text for _, text in lines if text.partition("\t")[0] not in PSEUDO_OPS]
+    shown = shown[:DISPLAY_LINES]
+    index = 0
+    while index < len(lines):
+        line, text = lines[index]
         op, _, operands = text.partition("\t")
-        if straight is None:
-            if op == "JMP" or op.startswith("RET"):
-                straight = newest[:]
-            else:
-                # The pc in decimal, `line[1:].split(" ", 2)[1]` (`\t0x0013 00019 (...`).
-                first = line.find(" ", 1)
-                if first >= 0:
-                    second = line.find(" ", first + 1)
-                    pc = int(line[first + 1 : second] if second >= 0 else line[first + 1 :])
-                    if pc in branch_targets:
-                        straight = [*newest, (op, operands)]
-        newest.append((op, operands))
-        if op not in PSEUDO_OPS and len(shown) < DISPLAY_LINES:
-            shown.append(text)
-        if straight is not None and len(shown) == DISPLAY_LINES:
+        if op == "JMP" or op.startswith("RET"):
             break
-    straight = newest if straight is None else straight
+        straight.append((op, operands))
+        pc = _pc(line)
+        if pc is not None and pc in branch_targets:
+            skipped = _skipping_branch(lines[index + 1 :], pc, jumps)
+            if skipped is None:
+                break
+            straight.extend((JOIN, skip) for _, skip in lines[index + 1 : index + 1 + skipped])
+            index += skipped + 1
+            continue
+        index += 1
     straight.reverse()
     shown.reverse()
     return straight, shown

@@ -47,6 +47,11 @@ RESULT_BYTES: dict[str, Callable[[int], int]] = {
     "BytesConcat": lambda n: n + 1,
     "RuneString": lambda r: len(chr(r).encode()),
     "ConstBytes": lambda n: len("short"),
+    "Concat4": lambda n: n + 3,
+    "Concat5": lambda n: n + 4,
+    "Concat6": lambda n: n + 5,
+    "BytesConcat3": lambda n: n + 2,
+    "BytesConcat6": lambda n: n + 5,
 }
 
 

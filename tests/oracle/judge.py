@@ -209,12 +209,14 @@ def _conversion(subject: str) -> str | None:
 def _roles(sites: Sequence[Site]) -> dict[int, str]:
     """Which conversion diagnostics are the boxing of the conversion's result: of two
     with one subject at columns c and c+1, the one at c (go/types cannot say, the
-    compiler's positions do); of two at one column (`a + b`), judged as a pair."""
-    by_subject: dict[tuple[str, int, str], list[int]] = {}
+    compiler's positions do); of two at one column (`a + b`), judged as a pair. Only
+    within one function: shape instances of one generic function share positions."""
+    by_subject: dict[tuple[str, int, str, str], list[int]] = {}
     for index, site in enumerate(sites):
         d = site.diagnostic
         if d is not None and d.kind == "escapes":
-            by_subject.setdefault((d.pos.file, d.pos.line, d.subject), []).append(index)
+            key = (d.pos.file, d.pos.line, d.subject, site.function)
+            by_subject.setdefault(key, []).append(index)
     roles = {}
     for indices in by_subject.values():
         cols = {sites[i].pos.col for i in indices}
@@ -238,7 +240,8 @@ def judge(report: Report, facts: dict[tuple[str, int, int], list[Fact]]) -> list
         found = facts.get((path, site.pos.line, site.pos.col), [])
         role = roles.get(index, "")
         if role == "pair" and site.diagnostic is not None:
-            pairs.setdefault((site.pos, site.diagnostic.subject), []).append(site)
+            key = (site.pos, site.diagnostic.subject, site.function)
+            pairs.setdefault(key, []).append(site)
             continue
         verdict = judge_site(site, found, minor, role)
         if verdict is not None and _foreign(site, path):
