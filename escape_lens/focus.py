@@ -16,8 +16,9 @@ Invariants:
   orders; an order is a name and a key (larger key first).
 - `--top N` keeps the first N allocating sites in that order; escape lines that allocate
   nothing rank nowhere and are dropped with it.
-- `--path` and `--min-bytes` select allocating sites: a site the model could not size
-  has no path and 0 bytes.
+- `--path` and `--min-bytes` select allocating sites. `--path` takes the words every
+  output counts sites under (`vocab.SitePath`, `model.explain.site_path`): a site the
+  model could not size is `pooled` or `unknown`, with 0 bytes.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from dataclasses import dataclass, replace
 
 from escape_lens.gate.config import FunctionPattern
 from escape_lens.gonames import qualified_name
+from escape_lens.model.explain import site_path
 from escape_lens.records import Report, Site
-from escape_lens.vocab import AllocPath
+from escape_lens.vocab import SitePath
 
 # name -> key of a site; larger keys first, ties in source order.
 SORT_KEYS: dict[str, Callable[[Site], float]] = {
@@ -50,7 +52,7 @@ HIDES_QUIET_LINES = frozenset({"text"})
 class Focus:
     function: FunctionPattern | None = None
     file: str | None = None
-    paths: tuple[AllocPath, ...] = ()
+    paths: tuple[SitePath, ...] = ()
     min_bytes: int | None = None
     sort: str = DEFAULT_SORT
     top: int | None = None
@@ -87,7 +89,7 @@ class Focus:
             return False
         if self.file is not None and not _file_matches(self.file, site.pos.file):
             return False
-        if self.paths and (site.prediction is None or site.prediction.path not in self.paths):
+        if self.paths and site_path(site) not in self.paths:
             return False
         if (self.paths or self.min_bytes is not None) and not site.allocates:
             return False

@@ -33,7 +33,7 @@ from escape_lens.reporters import Reporter, formats, get_reporter
 from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 from escape_lens.toolchain.targets import in_one_module
 from escape_lens.toolchain.wheel import go_option
-from escape_lens.vocab import AllocPath, ProfileSample
+from escape_lens.vocab import ProfileSample, SitePath
 
 if TYPE_CHECKING:  # the profile readers load protobuf (~50 ms): only with a profile
     from escape_lens.profile.reader import HeapProfile
@@ -81,7 +81,7 @@ if TYPE_CHECKING:  # the profile readers load protobuf (~50 ms): only with a pro
     "--path",
     "paths",
     multiple=True,
-    type=click.Choice([path.value for path in AllocPath]),
+    type=click.Choice([path.value for path in SitePath]),
     help="Only sites taking this allocator path (repeatable).",
 )
 @click.option(
@@ -162,7 +162,7 @@ def command(
     focus = Focus(
         function=_function_pattern(function_pattern),
         file=file_glob,
-        paths=tuple(AllocPath(path) for path in paths),
+        paths=tuple(SitePath(path) for path in paths),
         min_bytes=min_bytes,
         sort=sort_order,
         top=top,

@@ -11,8 +11,10 @@ from escape_lens.analyze import analyze_targets
 from escape_lens.cli import main
 from escape_lens.focus import Focus, apply_focus
 from escape_lens.gate.config import FunctionPattern
+from escape_lens.model.explain import site_path
 from escape_lens.records import Report, Site
-from escape_lens.vocab import AllocPath
+from escape_lens.reporters.json_report import summarize
+from escape_lens.vocab import SitePath
 
 pytestmark = pytest.mark.slow
 
@@ -64,17 +66,23 @@ def test_file_glob_matches_the_path_or_the_base_name(http_report: Report) -> Non
 
 
 def test_path_and_min_bytes_select_allocating_sites(http_report: Report) -> None:
-    large = apply_focus(http_report, Focus(paths=(AllocPath.LARGE,)))
+    large = apply_focus(http_report, Focus(paths=(SitePath.LARGE,)))
     expected = [
         s
         for s in _allocating(http_report)
-        if s.prediction is not None and s.prediction.path == AllocPath.LARGE
+        if s.prediction is not None and s.prediction.path == SitePath.LARGE
     ]
     assert list(large.report.sites) == expected
     assert large.shown == len(expected) >= 2  # 32 KiB in init.func2, 64 KiB in serve.func1
-    two = apply_focus(http_report, Focus(paths=(AllocPath.TINY, AllocPath.LARGE)))
+    two = apply_focus(http_report, Focus(paths=(SitePath.TINY, SitePath.LARGE)))
     assert len(two.report.sites) > len(expected)
     assert {s.prediction.path for s in two.report.sites if s.prediction} == {"tiny", "large"}
+    # Every word a report counts sites under selects them, those without a prediction too.
+    for word in (SitePath.POOLED, SitePath.DYNAMIC):
+        chosen = apply_focus(http_report, Focus(paths=(word,))).report.sites
+        assert chosen
+        assert len(chosen) == summarize(list(http_report.sites))["by_path"][word.value]
+        assert {site_path(s) for s in chosen} == {word}
     big = apply_focus(http_report, Focus(min_bytes=1024)).report.sites
     assert big
     assert all(s.allocates and s.class_bytes >= 1024 for s in big)
