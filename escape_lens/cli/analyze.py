@@ -219,19 +219,23 @@ def command(
         reporter = reporters[0]
         focused = apply_focus(report, focus)
         summary = focused.summary(focus)
-        # text says what the focus left out after its summary; a machine format's bytes stay
+        # text says what the focus left out under its totals; a machine format's bytes stay
         # the format's, so there it goes to stderr
-        trailer = summary if fmt == "text" else ""
+        if summary and fmt == "text":
+            from escape_lens.reporters.text import TextReporter
+
+            assert isinstance(reporter, TextReporter)
+            reporter = reporter.noting(summary)
         if output is not None:  # on stdout the report and the line would interleave
             line.set(f"writing {output}")
-            _write(focused.report, reporter, output, inputs, trailer, create=asked != output)
+            _write(focused.report, reporter, output, inputs, create=asked != output)
     if asked != output and output is not None:
         say_html_written(output)
     if binary is None:
         _print_skipped(report)
     _print_model_note(report)
     if output is None:
-        _write(focused.report, reporter, output, inputs, trailer)
+        _write(focused.report, reporter, output, inputs)
     for summary_line in summary.splitlines() if fmt != "text" else ():
         click.echo(f"escape-lens: {summary_line}", err=True)
     if cross_check:
@@ -383,14 +387,11 @@ def _write(
     reporter: Reporter,
     output: str | None,
     inputs: list[str],
-    trailer: str = "",
     *,
     create: bool = False,
 ) -> None:
     with output_stream(output, inputs, create=create) as stream:
         reporter.render(report, stream)
-        if trailer:
-            stream.write(trailer + "\n")
 
 
 def _cross_check(report: Report, targets: list[str]) -> int:

@@ -71,11 +71,21 @@ class TextReporter:
     """Renders a report for a terminal. `width` None: $COLUMNS, the terminal's, or 80."""
 
     def __init__(
-        self, verbose: bool = False, width: int | None = None, sort_by: str = "position"
+        self,
+        verbose: bool = False,
+        width: int | None = None,
+        sort_by: str = "position",
+        focus_note: str = "",
     ) -> None:
         self.verbose = verbose
         self.width = width
         self.sort_by = sort_by  # "observed": ranked by a heap profile (profile_text.py)
+        # what `analyze`'s focus options left out (focus.Focused.summary), under the totals
+        self.focus_note = focus_note
+
+    def noting(self, focus_note: str) -> TextReporter:
+        """The same reporter, saying under its totals what the focus left out."""
+        return TextReporter(self.verbose, self.width, self.sort_by, focus_note)
 
     def render(self, report: Report, out: TextIO) -> None:
         width = self.width if self.width is not None else terminal_width(out)
@@ -94,6 +104,7 @@ class TextReporter:
             yield ""
             yield from self.summary_line(report, width).splitlines()
             yield from profile_text.summary_lines(report.profile, width)
+            yield from self.focus_note.splitlines()
             return
         by_package: dict[str, list[Site]] = {package: [] for package in report.packages}
         for site in report.sites:
@@ -126,6 +137,7 @@ class TextReporter:
         yield ""
         yield from self.summary_line(report, width).splitlines()
         yield from profile_text.summary_lines(report.profile, width)
+        yield from self.focus_note.splitlines()
         yield from advice_text.fix_first_lines(report, width, paint)
 
     def _site_line(self, row: Row, stops: Stops, paint: Paint) -> str:
