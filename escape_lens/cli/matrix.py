@@ -10,7 +10,7 @@ usage error (exit 2), before anything is built.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from escape_lens import progress
 from escape_lens.analyze import analyze_targets
@@ -64,7 +64,9 @@ def run_matrix(request: MatrixRequest, note: Callable[[Report], None]) -> int:
                 tags=request.tags,
                 gcflags=request.gcflags,
             )
-            reports.append(apply_focus(report, request.focus).report)
+            # Escape lines without an allocation stay: they say why a site appears or
+            # disappears ("was: kept on the stack"); the matrix lists only changes anyway.
+            reports.append(apply_focus(report, replace(request.focus, quiet_lines=True)).report)
     reports.sort(key=lambda report: report.toolchain.version)
     _check_distinct(reports)
     for report in reports:
