@@ -35,7 +35,7 @@ def find_go(explicit: str | None = None) -> Path:
         return _checked(from_env, ENV_VAR)
     on_path = shutil.which("go")
     if on_path:
-        return Path(on_path)
+        return Path(os.path.abspath(on_path))  # a relative PATH entry: go runs elsewhere
     wheel = _wheel_go()
     if wheel is not None:
         return wheel
@@ -57,7 +57,8 @@ def _checked(value: str, source: str) -> Path:
         raise GoNotFoundError(f"{source}: no Go toolchain at {value}")
     if not os.access(resolved, os.X_OK):
         raise GoNotFoundError(f"{source}: {value} is not executable")
-    return Path(resolved)
+    # Absolute: go runs in the module's directory, where a relative name means nothing.
+    return Path(os.path.abspath(resolved))
 
 
 _TOOLCHAIN_ENV = ("GOVERSION", "GOOS", "GOARCH", "GOEXPERIMENT", "GOROOT")

@@ -150,3 +150,29 @@ def test_one_go_env_reads_the_toolchain_and_the_settings(pinned_go: Path, tmp_pa
     assert toolchain == read_toolchain(pinned_go)
     assert env == read_go_env(str(pinned_go), str(tmp_path), names)
     assert env["GOARCH"] == toolchain.goarch
+
+
+def test_a_relative_go_is_the_one_next_to_where_escape_lens_was_started(
+    pinned_go: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """go runs in the target module's directory: `--go tools/go` must still mean the
+    tools/go of the directory the user was in (and so must a relative PATH entry)."""
+    from escape_lens.cli import main
+
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "go").symlink_to(pinned_go)
+    module = tmp_path / "mod"
+    module.mkdir()
+    (module / "go.mod").write_text("module example.com/m\n\ngo 1.21\n")
+    (module / "m.go").write_text("package m\n\nfunc New() *[4]int { return new([4]int) }\n")
+    monkeypatch.chdir(tmp_path)
+    assert find_go("tools/go") == tools / "go"
+    monkeypatch.delenv("ESCAPE_LENS_GO", raising=False)
+    monkeypatch.setenv("PATH", "tools")
+    assert find_go() == tools / "go"
+    assert main(["analyze", "mod", "--go", "tools/go", "--format", "json"]) == 0
+    assert '"construct": "new"' in capsys.readouterr().out
