@@ -273,11 +273,14 @@ def _prepare(
         (short_function(span.name), span.file, span.first_line) for span in functions
     )
     prepared: list[_Diag] = []
+    facts: list[tuple[SourcePos, Construct, str, list[EscapeDiagnostic]]] = []
     for (pos, construct, subject), group in by_pos.items():
         if construct == Construct.INTERFACE and (pos, subject) in moved:
             continue  # the header of a `moved to heap` verdict, merged below
         if construct == Construct.MOVED_TO_HEAP:
             group = [*group, *by_pos.get((pos, Construct.INTERFACE, subject), [])]
+        facts.extend((pos, construct, subject, fact) for fact in _facts(group, pos, functions))
+    for pos, construct, subject, group in facts:
         if len(group) == 1:  # most facts are stated once: what the merge below gives
             verdict = group[0]
             flow, subject, named = verdict.flow, verdict.subject, verdict.function
@@ -306,6 +309,43 @@ def _prepare(
         prepared.append(_Diag(merged, construct, function, escaping, shape))
     prepared.sort(key=lambda d: (d.diag.pos, not d.escaping, d.construct))
     return prepared
+
+
+def _facts(
+    group: list[EscapeDiagnostic], pos: SourcePos, functions: Sequence[FunctionSpan]
+) -> list[list[EscapeDiagnostic]]:
+    """The facts one position's statements of one construct and subject make: one,
+    unless the same verdict is stated several times with the same flow. A function
+    inlined at one call with two identical allocations (`errors.New` on two paths of
+    the callee) gives two `&errors.errorString{...} escapes to heap` at the call, each
+    with the same flow header: two objects, two calls, and each keeps its own
+    diagnostic. Headers no verdict claimed go, in order, to the verdicts that have no
+    flow of their own. In a generic function the repeats are its shape instances' (one
+    statement each, go1.21 naming none): one fact, which the instances share
+    (`_Matcher.sibling_instance`)."""
+    if len(group) < 2:
+        return [group]
+    messages: dict[str, list[EscapeDiagnostic]] = {}
+    for diag in group:
+        messages.setdefault(diag.message, []).append(diag)
+    verdicts = max(messages.values(), key=len)
+    if len(verdicts) < 2 or any(v.flow != verdicts[0].flow for v in verdicts):
+        # Different flows are one statement's two objects (`Sink = make([]int, n)`: the
+        # array and its boxing), told apart later (`_constructs`, the boxing's entry).
+        return [group]
+    if any(
+        is_shape(span.name)
+        for span in functions
+        if span.file == pos.file and span.first_line <= pos.line <= span.last_line
+    ):
+        return [group]
+    headers = [d for d in group if d.message != verdicts[0].message]
+    split: list[list[EscapeDiagnostic]] = []
+    for verdict in verdicts:
+        header = headers.pop(0) if headers and not verdict.flow else None
+        split.append([verdict] if header is None else [verdict, header])
+    split[-1].extend(headers)
+    return split
 
 
 _SHAPE_ARGS = re.compile(r"\[(go\.shape\.[^\]]*)\]")
@@ -586,6 +626,53 @@ class _Matcher:
                 best = (scored[0], index)
         return best[1] if best is not None else None
 
+    def at_call(
+        self, pos: SourcePos, calls: Sequence[AllocCall], function: str
+    ) -> list[int | None]:
+        """The diagnostics (taken) of calls inlined at one call on pos's line, in listing
+        order: each the best unused one, as `on_line` gives; then a call left without one
+        gets one a call before it took, when that call can take another (an augmenting
+        path). The statements of an inlined call's allocations are all at the call, with
+        no order between them: `&NumError{fn, Clone(s), err}` inlined states the literal
+        and Clone's `make` there, and Clone's `mallocgc`, first in the listing, may
+        explain either, while the literal's own call explains only the literal."""
+        chosen: list[int | None] = []
+        for call in calls:
+            index = self.on_line(pos, call, function)
+            self.take(index)
+            chosen.append(index)
+        for i in range(len(calls)):
+            if chosen[i] is None:
+                self._augment(i, calls, chosen, pos, function, set())
+        return chosen
+
+    def _augment(
+        self,
+        i: int,
+        calls: Sequence[AllocCall],
+        chosen: list[int | None],
+        pos: SourcePos,
+        function: str,
+        visited: set[int],
+    ) -> bool:
+        """Find call `i` a diagnostic, moving the calls that hold them to others."""
+        for index in self.by_line.get((pos.file, pos.line), ()):
+            if index in visited:
+                continue
+            holder = chosen.index(index) if index in chosen else None
+            if self.used[index] and holder is None:
+                continue  # taken by a call of another statement
+            self.used[index] = False
+            fits = self._score(index, calls[i], function) is not None
+            self.used[index] = True
+            if not fits:
+                continue
+            visited.add(index)
+            if holder is None or self._augment(holder, calls, chosen, pos, function, visited):
+                chosen[i] = index
+                return True
+        return False
+
     def sibling_instance(self, call: AllocCall, function: str) -> int | None:
         """For a call in a shape instance: the diagnostic at its line that another
         instance of the same generic function was given, used or not (shared). The
@@ -691,17 +778,28 @@ def join_sites(
             site = _undecided(site)
         sites.append(site)
 
+    # The compiler's inlining tables place an inlined call exactly: its diagnostic is
+    # on the line of the call it was inlined at, or there is none (no guessing elsewhere
+    # in the function).
+    at_calls: dict[tuple[str, int, str], list[AllocCall]] = {}
+    for call in pending_inlined:
+        if call.call_pos is not None:
+            key = (call.call_pos.file, call.call_pos.line, short_function(call.function))
+            at_calls.setdefault(key, []).append(call)
+    inlined_diag: dict[int, int | None] = {}
+    for (_, _, function), group in at_calls.items():
+        assert group[0].call_pos is not None
+        chosen_at = matcher.at_call(group[0].call_pos, group, function)
+        inlined_diag.update((id(call), index) for call, index in zip(group, chosen_at, strict=True))
     for call in pending_inlined:
         family = entry_family(call.entry) or EntryFamily.OBJECT
         function = short_function(call.function)
         if call.call_pos is not None:
-            # The compiler's inlining tables place the call exactly: its diagnostic is
-            # on that line or there is none (no guessing elsewhere in the function).
-            index = matcher.on_line(call.call_pos, call, function)
+            index = inlined_diag[id(call)]
+            found = matcher.diags[index] if index is not None else None
         else:
             type_name = call.type.name if call.type is not None else ""
-            index = matcher.in_function(family, function, type_name)
-        found = matcher.take(index)
+            found = matcher.take(matcher.in_function(family, function, type_name))
         if found is None and call.call_pos is not None and _in_wrapper(call.call_pos):
             # A method wrapper states nothing of its own: the wrapped method's statement
             # about the same expression (in the callee, which the wrapper inlined) says

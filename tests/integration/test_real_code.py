@@ -1,0 +1,103 @@
+"""Joins that went wrong on real code (go1.27.3 std), each reduced to a few lines.
+
+Each test builds a small program with the pinned toolchain and checks the sites of one
+function against what the compiler's listing and escape lines say there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from escape_lens.analyze import analyze_targets
+from escape_lens.records import Report, Site
+
+
+def _report(go: Path, directory: Path, source: str) -> Report:
+    (directory / "main.go").write_text(source, encoding="utf-8")
+    return analyze_targets(["main.go"], go=str(go), cwd=str(directory))
+
+
+def _allocating(report: Report, function: str) -> list[Site]:
+    return [s for s in report.sites if s.function == function and s.allocates]
+
+
+_TWO_ERRORS = """package main
+
+import "errors"
+
+var sink error
+
+func check(a, b int) error {
+\tif a < 0 {
+\t\treturn errors.New("negative a")
+\t}
+\tif b < 0 {
+\t\treturn errors.New("negative b")
+\t}
+\treturn nil
+}
+
+//go:noinline
+func run(a, b int) {
+\tsink = check(a, b)
+}
+
+func main() { run(-1, 2) }
+"""
+
+
+def test_two_identical_inlined_allocations_keep_their_diagnostics(
+    pinned_go: Path, tmp_path: Path
+) -> None:
+    """`check` inlined into `run` brings two `errors.New` to one call position: the
+    compiler states `&errors.errorString{...} escapes to heap` twice there (std:
+    cryptobyte's `add` inlined into crypto/tls), and each of the two calls has one."""
+    sites = _allocating(_report(pinned_go, tmp_path, _TWO_ERRORS), "run")
+    assert len(sites) == 2
+    for site in sites:
+        assert site.diagnostic is not None, site
+        assert site.expr == "&errors.errorString{...}"
+        assert site.construct == "composite-literal"
+
+
+_CLONED_FIELD = """package main
+
+import "strings"
+
+type NumError struct {
+\tFunc string
+\tNum  string
+\tErr  error
+}
+
+func (e *NumError) Error() string { return e.Func + e.Num }
+
+func syntaxError(fn, str string) *NumError {
+\treturn &NumError{fn, strings.Clone(str), nil}
+}
+
+var sink error
+
+//go:noinline
+func run(fn, s string) {
+\tsink = syntaxError(fn, s)
+}
+
+func main() { run("a", "b") }
+"""
+
+
+def test_inlined_literal_keeps_its_own_call(pinned_go: Path, tmp_path: Path) -> None:
+    """`syntaxError` inlined into `run` states `&NumError{...}` and Clone's `make` at the
+    call, with no order between them (std: strconv.toError, time.parse). Clone's
+    `mallocgc` comes first in the listing and may explain either; the literal's own
+    48-byte call explains only the literal, so each gets its own."""
+    sites = {s.expr: s for s in _allocating(_report(pinned_go, tmp_path, _CLONED_FIELD), "run")}
+    assert set(sites) == {"&NumError{...}", "make([]byte, len(stringslite.s))"}
+    literal = sites["&NumError{...}"]
+    assert literal.call is not None
+    assert literal.call.type is not None
+    assert literal.call.type.name == "main.NumError"
+    assert literal.prediction is not None
+    assert literal.prediction.class_bytes == 48
+    assert sites["make([]byte, len(stringslite.s))"].call is not None
