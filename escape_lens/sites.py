@@ -320,19 +320,23 @@ def _facts(
     the callee) gives two `&errors.errorString{...} escapes to heap` at the call, each
     with the same flow header: two objects, two calls, and each keeps its own
     diagnostic. Headers no verdict claimed go, in order, to the verdicts that have no
-    flow of their own. In a generic function the repeats are its shape instances' (one
-    statement each, go1.21 naming none): one fact, which the instances share
-    (`_Matcher.sibling_instance`)."""
+    flow of their own. The statements of a closure's copies name each copy (go1.21 names
+    no function): kept one fact, as before. In a generic function the repeats are its
+    shape instances' (one statement each, go1.21 naming none): one fact, which the
+    instances share (`_Matcher.sibling_instance`)."""
     if len(group) < 2:
         return [group]
     messages: dict[str, list[EscapeDiagnostic]] = {}
     for diag in group:
         messages.setdefault(diag.message, []).append(diag)
     verdicts = max(messages.values(), key=len)
-    if len(verdicts) < 2 or any(v.flow != verdicts[0].flow for v in verdicts):
+    first = verdicts[0]
+    if len(verdicts) < 2 or any(v.flow != first.flow for v in verdicts):
         # Different flows are one statement's two objects (`Sink = make([]int, n)`: the
         # array and its boxing), told apart later (`_constructs`, the boxing's entry).
         return [group]
+    if not first.function or any(v.function != first.function for v in verdicts):
+        return [group]  # a closure's copies (`F.func1#<hash>#`), or no function named
     if any(
         is_shape(span.name)
         for span in functions
@@ -662,14 +666,16 @@ class _Matcher:
             holder = chosen.index(index) if index in chosen else None
             if self.used[index] and holder is None:
                 continue  # taken by a call of another statement
+            was_used = self.used[index]
             self.used[index] = False
             fits = self._score(index, calls[i], function) is not None
-            self.used[index] = True
+            self.used[index] = was_used
             if not fits:
                 continue
             visited.add(index)
             if holder is None or self._augment(holder, calls, chosen, pos, function, visited):
                 chosen[i] = index
+                self.used[index] = True
                 return True
         return False
 

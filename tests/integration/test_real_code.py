@@ -101,3 +101,39 @@ def test_inlined_literal_keeps_its_own_call(pinned_go: Path, tmp_path: Path) -> 
     assert literal.prediction is not None
     assert literal.prediction.class_bytes == 48
     assert sites["make([]byte, len(stringslite.s))"].call is not None
+
+
+_PANIC_AND_SLICE_ERROR = """package main
+
+type headerError []string
+
+func (he headerError) Error() string { return he[0] }
+
+func check(n int) error {
+\tif n > 100 {
+\t\tpanic("internal error: too large")
+\t}
+\tif n < 0 {
+\t\treturn headerError{"negative"}
+\t}
+\treturn nil
+}
+
+var sink error
+
+//go:noinline
+func run(n int) {
+\tsink = check(n)
+}
+
+func main() { run(3) }
+"""
+
+
+def test_a_statement_no_call_takes_keeps_its_site(pinned_go: Path, tmp_path: Path) -> None:
+    """A call inlined at `run`'s call of `check` that no statement explains (the slice
+    literal's array) must not use up the statements it was tried against: the constant
+    boxed for `panic` is still a site, allocating nothing (std: bigmod.extendedGCD)."""
+    report = _report(pinned_go, tmp_path, _PANIC_AND_SLICE_ERROR)
+    stated = [s for s in report.sites if s.function == "run" and not s.allocates]
+    assert [s.expr for s in stated] == ['"internal error: too large"']
