@@ -1045,22 +1045,35 @@ def _wrapper(call: AllocCall, construct: Construct) -> tuple[Construct, str]:
 
 def _expr(diag: EscapeDiagnostic) -> str:
     """The source expression a diagnostic is about; a compiler temporary is said as what
-    it is, never shown by its internal name (`.autotmp_3`, `~r0`, `F.func1#hash#`)."""
+    it is, never shown by its internal name (`.autotmp_3`, `~r0`, `F.func1#hash#`, the
+    variables a range-over-func loop is rewritten with: `#state1`, `#rv1`)."""
     subject = _INLINE_HASH.sub("", diag.subject)
-    whole = _TEMPORARY_NAMES.get(subject[:2])
+    whole = _TEMPORARY_NAMES.get(_temporary_kind(subject))
     if whole is not None and _TEMPORARY.fullmatch(subject):
         return whole
-    return _TEMPORARY.sub(lambda m: _TEMPORARY_PARTS[m.group(0)[:2]], subject)
+    return _TEMPORARY.sub(lambda m: _TEMPORARY_PARTS[_temporary_kind(m.group(0))], subject)
 
 
-_INLINE_HASH = re.compile(r"#[^#]*#")
-_TEMPORARY = re.compile(r"\.autotmp_\d+|~[rRpb]\d+")
+def _temporary_kind(name: str) -> str:
+    """The key of a temporary's words: its first two characters, or for a rangefunc
+    variable (cmd/compile/internal/rangefunc) its name without the number."""
+    return name.rstrip("0123456789") if name.startswith("#") else name[:2]
+
+
+_INLINE_HASH = re.compile(r"#[^#\s]*#")
+_TEMPORARY = re.compile(r"\.autotmp_\d+|~[rRpb]\d+|#(?:state|rv|yield|p)\d+|#next|#defers")
 _TEMPORARY_NAMES = {
     ".a": "a temporary for a call's result",
     "~r": "the function's result",
     "~R": "a call's result",
     "~p": "a parameter",
     "~b": "a parameter",
+    "#state": "the state of a range-over-func loop",
+    "#next": "the exit code of a range-over-func loop",
+    "#rv": "a result returned from inside a range-over-func loop",
+    "#yield": "the body of a range-over-func loop",
+    "#p": "a parameter of a range-over-func loop's body",
+    "#defers": "the defers of a range-over-func loop",
 }
 _TEMPORARY_PARTS = {
     ".a": "(temporary)",
@@ -1068,6 +1081,12 @@ _TEMPORARY_PARTS = {
     "~R": "(call result)",
     "~p": "(parameter)",
     "~b": "(parameter)",
+    "#state": "(loop state)",
+    "#next": "(loop exit)",
+    "#rv": "(result)",
+    "#yield": "(loop body)",
+    "#p": "(loop parameter)",
+    "#defers": "(loop defers)",
 }
 
 

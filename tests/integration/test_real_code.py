@@ -137,3 +137,38 @@ def test_a_statement_no_call_takes_keeps_its_site(pinned_go: Path, tmp_path: Pat
     report = _report(pinned_go, tmp_path, _PANIC_AND_SLICE_ERROR)
     stated = [s for s in report.sites if s.function == "run" and not s.allocates]
     assert [s.expr for s in stated] == ['"internal error: too large"']
+
+
+_RANGE_OVER_FUNC = """package main
+
+import "iter"
+
+//go:noinline
+func first(xs iter.Seq[int]) int {
+\tfor x := range xs {
+\t\tif x > 3 {
+\t\t\treturn x
+\t\t}
+\t}
+\treturn 0
+}
+
+func main() { println(first(func(yield func(int) bool) { yield(4) })) }
+"""
+
+
+def test_range_over_func_temporaries_are_said_as_what_they_are(
+    pinned_go: Path, tmp_path: Path
+) -> None:
+    """A range-over-func loop whose body escapes moves the variables it is rewritten
+    with to the heap (`moved to heap: #state1`, `#rv1`; std: reflect.Value.Comparable,
+    go/doc.hasIota): the sites name them in words, not by the compiler's names."""
+    moved = [
+        s
+        for s in _allocating(_report(pinned_go, tmp_path, _RANGE_OVER_FUNC), "first")
+        if s.construct == "moved-to-heap"
+    ]
+    assert sorted(s.expr for s in moved) == [
+        "a result returned from inside a range-over-func loop",
+        "the state of a range-over-func loop",
+    ]
