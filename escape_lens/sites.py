@@ -850,14 +850,30 @@ def join_package(package: PackageOutput, rules: model.AllocRules) -> list[Site]:
 
 class _SourceLines:
     """Lines of the package's Go files, read once each when a line has several
-    diagnostics (the files are the compiled ones; one that cannot be read gives None)."""
+    diagnostics (the files are the compiled ones; one that cannot be read gives None).
+
+    Positions name files relative to the build's root (or absolute outside it); one in
+    another package's directory (an inlined callee, a generic function instantiated
+    here) gives None, never the line of this package's file of the same name
+    (`crypto/internal/fips140/ecdh/ecdh.go` is not `crypto/ecdh/ecdh.go`)."""
 
     def __init__(self, directory: str) -> None:
-        self.directory = directory
+        self.directory = os.path.normpath(directory)
         self.files: dict[str, list[str] | None] = {}
+
+    def _in_package(self, file: str) -> bool:
+        folder = os.path.dirname(file)
+        if os.path.isabs(file):
+            return os.path.normpath(folder) == self.directory
+        return not folder or (self.directory + os.sep).endswith(
+            os.sep + os.path.normpath(folder) + os.sep
+        )
 
     def __call__(self, file: str, line: int) -> str | None:
         if file not in self.files:
+            if not self._in_package(file):
+                self.files[file] = None
+                return None
             path = os.path.join(self.directory, os.path.basename(file))
             try:
                 with open(path, encoding="utf-8", errors="replace") as handle:
@@ -1048,8 +1064,9 @@ def _expr(diag: EscapeDiagnostic) -> str:
     it is, never shown by its internal name (`.autotmp_3`, `~r0`, `F.func1#hash#`, the
     variables a range-over-func loop is rewritten with: `#state1`, `#rv1`)."""
     subject = _INLINE_HASH.sub("", diag.subject)
-    whole = _TEMPORARY_NAMES.get(_temporary_kind(subject))
-    if whole is not None and _TEMPORARY.fullmatch(subject):
+    bare = _INLINED_RANGEFUNC.sub("", subject)  # `slices.#state1`: inlined from slices
+    whole = _TEMPORARY_NAMES.get(_temporary_kind(bare))
+    if whole is not None and _TEMPORARY.fullmatch(bare):
         return whole
     return _TEMPORARY.sub(lambda m: _TEMPORARY_PARTS[_temporary_kind(m.group(0))], subject)
 
@@ -1061,6 +1078,7 @@ def _temporary_kind(name: str) -> str:
 
 
 _INLINE_HASH = re.compile(r"#[^#\s]*#")
+_INLINED_RANGEFUNC = re.compile(r"^[\w.]+\.(?=#)")
 _TEMPORARY = re.compile(r"\.autotmp_\d+|~[rRpb]\d+|#(?:state|rv|yield|p)\d+|#next|#defers")
 _TEMPORARY_NAMES = {
     ".a": "a temporary for a call's result",
