@@ -294,7 +294,9 @@ def _prepare(
             if construct != Construct.MOVED_TO_HEAP:
                 subject = max((d.subject for d in group if d.kind == verdict.kind), key=len)
             named = next((d.function for d in group if d.function), "")
-        named = _shape_instance(named, subject, pos, functions)
+        # A closure's copy (`F.func1#<hash>#`, docs/design.md §5) is named as the listing
+        # names its code, without the hash.
+        named = _shape_instance(_INLINE_HASH.sub("", named), subject, pos, functions)
         function = _short_diag_function(named, span_names) or _owner(pos, functions)
         if construct == Construct.CLOSURE:
             function = _enclosing(function, pos, span_starts)
@@ -320,10 +322,11 @@ def _facts(
     the callee) gives two `&errors.errorString{...} escapes to heap` at the call, each
     with the same flow header: two objects, two calls, and each keeps its own
     diagnostic. Headers no verdict claimed go, in order, to the verdicts that have no
-    flow of their own. The statements of a closure's copies name each copy (go1.21 names
-    no function): kept one fact, as before. In a generic function the repeats are its
-    shape instances' (one statement each, go1.21 naming none): one fact, which the
-    instances share (`_Matcher.sibling_instance`)."""
+    flow of their own. A closure compiled twice (`F.func1` and its copy `F.func1#<hash>#`
+    where F is inlined) states its allocations once per copy: a fact for each copy's
+    calls. Where go1.21 names no function, repeats stay one fact. In a generic function
+    the repeats are its shape instances' (one statement each, go1.21 naming none): one
+    fact, which the instances share (`_Matcher.sibling_instance`)."""
     if len(group) < 2:
         return [group]
     messages: dict[str, list[EscapeDiagnostic]] = {}
@@ -335,8 +338,9 @@ def _facts(
         # Different flows are one statement's two objects (`Sink = make([]int, n)`: the
         # array and its boxing), told apart later (`_constructs`, the boxing's entry).
         return [group]
-    if not first.function or any(v.function != first.function for v in verdicts):
-        return [group]  # a closure's copies (`F.func1#<hash>#`), or no function named
+    function = _INLINE_HASH.sub("", first.function)
+    if not function or any(_INLINE_HASH.sub("", v.function) != function for v in verdicts):
+        return [group]  # no function named (go1.21), or several
     if any(
         is_shape(span.name)
         for span in functions

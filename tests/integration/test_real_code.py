@@ -172,3 +172,38 @@ def test_range_over_func_temporaries_are_said_as_what_they_are(
         "a result returned from inside a range-over-func loop",
         "the state of a range-over-func loop",
     ]
+
+
+_CLOSURE_COPIES = """package main
+
+var sink []byte
+
+func Make(n int) func() {
+\treturn func() { sink = make([]byte, n) }
+}
+
+//go:noinline
+func run(n int) {
+\tMake(n)()
+}
+
+func main() {
+\trun(3)
+\tf := Make(4)
+\tf()
+}
+"""
+
+
+def test_each_copy_of_a_closure_keeps_its_statement(pinned_go: Path, tmp_path: Path) -> None:
+    """`Make` inlined into `run` and `main` compiles its closure twice more
+    (`Make.func1#<hash>#`), and the compiler states the closure's `make` in each copy,
+    naming it with the hash (std: regexp's allSubmatch.func1-range1, testing/slogtest).
+    Each copy's call keeps its statement, and no function is named with the hash."""
+    report = _report(pinned_go, tmp_path, _CLOSURE_COPIES)
+    copies = [s for s in report.sites if s.function == "Make.func1"]
+    assert len(copies) == 3
+    for site in copies:
+        assert site.allocates
+        assert site.diagnostic is not None, site
+    assert not [s.function for s in report.sites if "#" in s.function]
