@@ -821,6 +821,8 @@ def join_sites(
         sites.append(_site(call, found, call.pos, rules, package, known_types, origin))
 
     sites = _bounded_concatenations(sites)
+    if source_line is not None:
+        sites = [_spelled_new(site, source_line) for site in sites]
     sites = _inherit_moved_slice_types(sites, rules)
     sites = _label_go_and_defer(sites)
     sites = _note_closure_copies(sites, functions)
@@ -1132,6 +1134,35 @@ def _call_construct(call: AllocCall, family: EntryFamily, found: _Diag | None) -
 
 
 _OBJECT_CONSTRUCT = {Construct.INTERFACE: Construct.NEW, Construct.MAKE: Construct.MAKE_SLICE}
+
+
+_DYNAMIC_NEW = "new(<node DYNAMICTYPE>)"
+
+
+def _spelled_new(site: Site, source_line: SourceLine) -> Site:
+    """`new(T)` of a type parameter as the source spells it: the compiler prints the
+    shape instance's `new` as `new(<node DYNAMICTYPE>)` (std: errors.AsType's
+    `new(E)`, unique's `new(canonMap[T])`). Only where the site's column holds a
+    `new(` call (at its parenthesis) of this package's files; else the compiler's
+    words stay."""
+    if _DYNAMIC_NEW not in site.expr or site.pos.col < 1:
+        return site
+    line = source_line(site.pos.file, site.pos.line)
+    if line is None:
+        return site
+    raw = line.encode("utf-8")
+    start = site.pos.col - 1
+    if raw[start : start + 1] == b"(" and raw[:start].endswith(b"new"):
+        start -= 3  # the compiler's column is the call's parenthesis
+    text = raw[start:].decode("utf-8", errors="replace")
+    if not text.startswith("new("):
+        return site
+    depth = 0
+    for end, char in enumerate(text[3:], 3):  # from `new`'s parenthesis
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return replace(site, expr=site.expr.replace(_DYNAMIC_NEW, text[: end + 1]))
+    return site
 
 
 def _bounded_concatenations(sites: list[Site]) -> list[Site]:

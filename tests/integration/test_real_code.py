@@ -207,3 +207,34 @@ def test_each_copy_of_a_closure_keeps_its_statement(pinned_go: Path, tmp_path: P
         assert site.allocates
         assert site.diagnostic is not None, site
     assert not [s.function for s in report.sites if "#" in s.function]
+
+
+_GENERIC_NEW = """package main
+
+type box[T any] struct{ v T }
+
+var sink any
+
+//go:noinline
+func Make[T any]() *box[T] {
+\tp := new(box[T])
+\tsink = p
+\treturn p
+}
+
+func main() {
+\tMake[int]()
+\tMake[string]()
+}
+"""
+
+
+def test_new_of_a_type_parameter_is_spelled_as_the_source_spells_it(
+    pinned_go: Path, tmp_path: Path
+) -> None:
+    """The compiler prints a shape instance's `new(box[T])` as `new(<node DYNAMICTYPE>)`
+    (std: errors.AsType's `new(E)`); the site says what the source says."""
+    report = _report(pinned_go, tmp_path, _GENERIC_NEW)
+    made = [s for s in report.sites if s.function.startswith("Make[") and s.allocates]
+    assert len(made) == 2
+    assert {s.expr for s in made} == {"new(box[T])"}
