@@ -10,7 +10,7 @@ usage error (exit 2), before anything is built.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from escape_lens import progress
 from escape_lens.analyze import analyze_targets
@@ -64,7 +64,11 @@ def run_matrix(request: MatrixRequest, note: Callable[[Report], None]) -> int:
                 tags=request.tags,
                 gcflags=request.gcflags,
             )
-            reports.append(apply_focus(report, request.focus).report)
+            # The escape lines that allocate nothing stay whatever the format: they say
+            # why a site appears or disappears (`was:`, `now:`); only allocating sites
+            # are compared.
+            kept = replace(request.focus, quiet_lines=True)
+            reports.append(apply_focus(report, kept).report)
     reports.sort(key=lambda report: report.toolchain.version)
     _check_distinct(reports)
     for report in reports:
