@@ -238,3 +238,22 @@ def test_new_of_a_type_parameter_is_spelled_as_the_source_spells_it(
     made = [s for s in report.sites if s.function.startswith("Make[") and s.allocates]
     assert len(made) == 2
     assert {s.expr for s in made} == {"new(box[T])"}
+
+
+def test_a_constant_the_fips_module_boxes_at_run_time_is_its_calls(
+    pinned_go: Path, tmp_path: Path
+) -> None:
+    """The FIPS module's packages box even a constant string at run time (`LEAQ
+    go:string."..."` then `convTstring`): the `panic("...")` value is that call's site,
+    not an escape line that allocates nothing beside a call no statement explains."""
+    report = analyze_targets(["crypto/internal/fips140/aes"], go=str(pinned_go), cwd=str(tmp_path))
+    encrypt = [
+        s
+        for s in report.sites
+        if s.function == "(*Block).Encrypt" and s.expr.startswith('"crypto/aes: ')
+    ]
+    assert len(encrypt) == 3
+    for site in encrypt:
+        assert site.allocates, site
+        assert site.entry == "convTstring"
+    assert not [s for s in report.sites if s.function == "(*Block).Encrypt" and not s.expr]
