@@ -324,7 +324,8 @@ def _facts(
     diagnostic. Headers no verdict claimed go, in order, to the verdicts that have no
     flow of their own. A closure compiled twice (`F.func1` and its copy `F.func1#<hash>#`
     where F is inlined) states its allocations once per copy: a fact for each copy's
-    calls. Where go1.21 names no function, repeats stay one fact. In a generic function
+    calls, whatever the copy is named (`F.func1`, `F.1#<hash>#`). Where go1.21 names no
+    function, repeats stay one fact. In a generic function
     the repeats are its shape instances' (one statement each, go1.21 naming none): one
     fact, which the instances share (`_Matcher.sibling_instance`)."""
     if len(group) < 2:
@@ -338,9 +339,8 @@ def _facts(
         # Different flows are one statement's two objects (`Sink = make([]int, n)`: the
         # array and its boxing), told apart later (`_constructs`, the boxing's entry).
         return [group]
-    function = _INLINE_HASH.sub("", first.function)
-    if not function or any(_INLINE_HASH.sub("", v.function) != function for v in verdicts):
-        return [group]  # no function named (go1.21), or several
+    if not all(v.function for v in verdicts):
+        return [group]  # go1.21 names no function: its repeats are not told apart
     if any(
         is_shape(span.name)
         for span in functions
