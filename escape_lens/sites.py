@@ -273,11 +273,14 @@ def _prepare(
         (short_function(span.name), span.file, span.first_line) for span in functions
     )
     prepared: list[_Diag] = []
+    facts: list[tuple[SourcePos, Construct, str, list[EscapeDiagnostic]]] = []
     for (pos, construct, subject), group in by_pos.items():
         if construct == Construct.INTERFACE and (pos, subject) in moved:
             continue  # the header of a `moved to heap` verdict, merged below
         if construct == Construct.MOVED_TO_HEAP:
             group = [*group, *by_pos.get((pos, Construct.INTERFACE, subject), [])]
+        facts.extend((pos, construct, subject, fact) for fact in _facts(group, pos, functions))
+    for pos, construct, subject, group in facts:
         if len(group) == 1:  # most facts are stated once: what the merge below gives
             verdict = group[0]
             flow, subject, named = verdict.flow, verdict.subject, verdict.function
@@ -291,7 +294,9 @@ def _prepare(
             if construct != Construct.MOVED_TO_HEAP:
                 subject = max((d.subject for d in group if d.kind == verdict.kind), key=len)
             named = next((d.function for d in group if d.function), "")
-        named = _shape_instance(named, subject, pos, functions)
+        # A closure's copy (`F.func1#<hash>#`, docs/design.md §5) is named as the listing
+        # names its code, without the hash.
+        named = _shape_instance(_INLINE_HASH.sub("", named), subject, pos, functions)
         function = _short_diag_function(named, span_names) or _owner(pos, functions)
         if construct == Construct.CLOSURE:
             function = _enclosing(function, pos, span_starts)
@@ -306,6 +311,49 @@ def _prepare(
         prepared.append(_Diag(merged, construct, function, escaping, shape))
     prepared.sort(key=lambda d: (d.diag.pos, not d.escaping, d.construct))
     return prepared
+
+
+def _facts(
+    group: list[EscapeDiagnostic], pos: SourcePos, functions: Sequence[FunctionSpan]
+) -> list[list[EscapeDiagnostic]]:
+    """The facts one position's statements of one construct and subject make: one,
+    unless the same verdict is stated several times with the same flow. A function
+    inlined at one call with two identical allocations (`errors.New` on two paths of
+    the callee) gives two `&errors.errorString{...} escapes to heap` at the call, each
+    with the same flow header: two objects, two calls, and each keeps its own
+    diagnostic. Headers no verdict claimed go, in order, to the verdicts that have no
+    flow of their own. A closure compiled twice (`F.func1` and its copy `F.func1#<hash>#`
+    where F is inlined) states its allocations once per copy: a fact for each copy's
+    calls, whatever the copy is named (`F.func1`, `F.1#<hash>#`). Where go1.21 names no
+    function, repeats stay one fact. In a generic function
+    the repeats are its shape instances' (one statement each, go1.21 naming none): one
+    fact, which the instances share (`_Matcher.sibling_instance`)."""
+    if len(group) < 2:
+        return [group]
+    messages: dict[str, list[EscapeDiagnostic]] = {}
+    for diag in group:
+        messages.setdefault(diag.message, []).append(diag)
+    verdicts = max(messages.values(), key=len)
+    first = verdicts[0]
+    if len(verdicts) < 2 or any(v.flow != first.flow for v in verdicts):
+        # Different flows are one statement's two objects (`Sink = make([]int, n)`: the
+        # array and its boxing), told apart later (`_constructs`, the boxing's entry).
+        return [group]
+    if not all(v.function for v in verdicts):
+        return [group]  # go1.21 names no function: its repeats are not told apart
+    if any(
+        is_shape(span.name)
+        for span in functions
+        if span.file == pos.file and span.first_line <= pos.line <= span.last_line
+    ):
+        return [group]
+    headers = [d for d in group if d.message != verdicts[0].message]
+    split: list[list[EscapeDiagnostic]] = []
+    for verdict in verdicts:
+        header = headers.pop(0) if headers and not verdict.flow else None
+        split.append([verdict] if header is None else [verdict, header])
+    split[-1].extend(headers)
+    return split
 
 
 _SHAPE_ARGS = re.compile(r"\[(go\.shape\.[^\]]*)\]")
@@ -363,6 +411,21 @@ _NATIVE: dict[EntryFamily, frozenset[Construct]] = {
     ),
     EntryFamily.INTERFACE: frozenset({Construct.INTERFACE}),
 }
+
+
+def _boxes_this_constant(call: AllocCall, item: _Diag) -> bool:
+    """Whether `call` boxes the string constant `item` is about: its own straight line
+    loads that string (`LEAQ go:string."..."(SB)` before `convTstring`). A constant
+    usually needs no call (a read-only box), but the FIPS module's packages
+    (crypto/internal/fips140/...) box even constants at run time: the listing is the
+    proof (std go1.27.3: 155 `panic("...")` values)."""
+    subject = item.diag.subject
+    if call.entry != "convTstring" or item.construct != Construct.INTERFACE:
+        return False
+    if not subject.startswith('"'):
+        return False
+    loaded = f"go:string.{subject}(SB)"
+    return any(loaded in line for line in call.asm)
 
 
 def _evaluation(item: _Diag, text: str | None) -> tuple[int, int, bool]:
@@ -463,6 +526,8 @@ class _Matcher:
         if not native and family == EntryFamily.INTERFACE and item.shape is not None:
             return None  # a concatenation the flow or a literal proves: not a boxing
         verdict = agrees(item.shape, self._call_shape(call))
+        if verdict is False and _boxes_this_constant(call, item):
+            verdict = True
         if verdict is False:
             return None
         return 8 * (verdict is True) + 4 * native + 2 * item.escaping + 1, verdict is True
@@ -586,6 +651,55 @@ class _Matcher:
                 best = (scored[0], index)
         return best[1] if best is not None else None
 
+    def at_call(
+        self, pos: SourcePos, calls: Sequence[AllocCall], function: str
+    ) -> list[int | None]:
+        """The diagnostics (taken) of calls inlined at one call on pos's line, in listing
+        order: each the best unused one, as `on_line` gives; then a call left without one
+        gets one a call before it took, when that call can take another (an augmenting
+        path). The statements of an inlined call's allocations are all at the call, with
+        no order between them: `&NumError{fn, Clone(s), err}` inlined states the literal
+        and Clone's `make` there, and Clone's `mallocgc`, first in the listing, may
+        explain either, while the literal's own call explains only the literal."""
+        chosen: list[int | None] = []
+        for call in calls:
+            index = self.on_line(pos, call, function)
+            self.take(index)
+            chosen.append(index)
+        for i in range(len(calls)):
+            if chosen[i] is None:
+                self._augment(i, calls, chosen, pos, function, set())
+        return chosen
+
+    def _augment(
+        self,
+        i: int,
+        calls: Sequence[AllocCall],
+        chosen: list[int | None],
+        pos: SourcePos,
+        function: str,
+        visited: set[int],
+    ) -> bool:
+        """Find call `i` a diagnostic, moving the calls that hold them to others."""
+        for index in self.by_line.get((pos.file, pos.line), ()):
+            if index in visited:
+                continue
+            holder = chosen.index(index) if index in chosen else None
+            if self.used[index] and holder is None:
+                continue  # taken by a call of another statement
+            was_used = self.used[index]
+            self.used[index] = False
+            fits = self._score(index, calls[i], function) is not None
+            self.used[index] = was_used
+            if not fits:
+                continue
+            visited.add(index)
+            if holder is None or self._augment(holder, calls, chosen, pos, function, visited):
+                chosen[i] = index
+                self.used[index] = True
+                return True
+        return False
+
     def sibling_instance(self, call: AllocCall, function: str) -> int | None:
         """For a call in a shape instance: the diagnostic at its line that another
         instance of the same generic function was given, used or not (shared). The
@@ -691,17 +805,28 @@ def join_sites(
             site = _undecided(site)
         sites.append(site)
 
+    # The compiler's inlining tables place an inlined call exactly: its diagnostic is
+    # on the line of the call it was inlined at, or there is none (no guessing elsewhere
+    # in the function).
+    at_calls: dict[tuple[str, int, str], list[AllocCall]] = {}
+    for call in pending_inlined:
+        if call.call_pos is not None:
+            key = (call.call_pos.file, call.call_pos.line, short_function(call.function))
+            at_calls.setdefault(key, []).append(call)
+    inlined_diag: dict[int, int | None] = {}
+    for (_, _, function), group in at_calls.items():
+        assert group[0].call_pos is not None
+        chosen_at = matcher.at_call(group[0].call_pos, group, function)
+        inlined_diag.update((id(call), index) for call, index in zip(group, chosen_at, strict=True))
     for call in pending_inlined:
         family = entry_family(call.entry) or EntryFamily.OBJECT
         function = short_function(call.function)
         if call.call_pos is not None:
-            # The compiler's inlining tables place the call exactly: its diagnostic is
-            # on that line or there is none (no guessing elsewhere in the function).
-            index = matcher.on_line(call.call_pos, call, function)
+            index = inlined_diag[id(call)]
+            found = matcher.diags[index] if index is not None else None
         else:
             type_name = call.type.name if call.type is not None else ""
-            index = matcher.in_function(family, function, type_name)
-        found = matcher.take(index)
+            found = matcher.take(matcher.in_function(family, function, type_name))
         if found is None and call.call_pos is not None and _in_wrapper(call.call_pos):
             # A method wrapper states nothing of its own: the wrapped method's statement
             # about the same expression (in the callee, which the wrapper inlined) says
@@ -713,6 +838,8 @@ def join_sites(
         sites.append(_site(call, found, call.pos, rules, package, known_types, origin))
 
     sites = _bounded_concatenations(sites)
+    if source_line is not None:
+        sites = [_spelled_new(site, source_line) for site in sites]
     sites = _inherit_moved_slice_types(sites, rules)
     sites = _label_go_and_defer(sites)
     sites = _note_closure_copies(sites, functions)
@@ -746,14 +873,30 @@ def join_package(package: PackageOutput, rules: model.AllocRules) -> list[Site]:
 
 class _SourceLines:
     """Lines of the package's Go files, read once each when a line has several
-    diagnostics (the files are the compiled ones; one that cannot be read gives None)."""
+    diagnostics (the files are the compiled ones; one that cannot be read gives None).
+
+    Positions name files relative to the build's root (or absolute outside it); one in
+    another package's directory (an inlined callee, a generic function instantiated
+    here) gives None, never the line of this package's file of the same name
+    (`crypto/internal/fips140/ecdh/ecdh.go` is not `crypto/ecdh/ecdh.go`)."""
 
     def __init__(self, directory: str) -> None:
-        self.directory = directory
+        self.directory = os.path.normpath(directory)
         self.files: dict[str, list[str] | None] = {}
+
+    def _in_package(self, file: str) -> bool:
+        folder = os.path.dirname(file)
+        if os.path.isabs(file):
+            return os.path.normpath(folder) == self.directory
+        return not folder or (self.directory + os.sep).endswith(
+            os.sep + os.path.normpath(folder) + os.sep
+        )
 
     def __call__(self, file: str, line: int) -> str | None:
         if file not in self.files:
+            if not self._in_package(file):
+                self.files[file] = None
+                return None
             path = os.path.join(self.directory, os.path.basename(file))
             try:
                 with open(path, encoding="utf-8", errors="replace") as handle:
@@ -941,22 +1084,37 @@ def _wrapper(call: AllocCall, construct: Construct) -> tuple[Construct, str]:
 
 def _expr(diag: EscapeDiagnostic) -> str:
     """The source expression a diagnostic is about; a compiler temporary is said as what
-    it is, never shown by its internal name (`.autotmp_3`, `~r0`, `F.func1#hash#`)."""
+    it is, never shown by its internal name (`.autotmp_3`, `~r0`, `F.func1#hash#`, the
+    variables a range-over-func loop is rewritten with: `#state1`, `#rv1`)."""
     subject = _INLINE_HASH.sub("", diag.subject)
-    whole = _TEMPORARY_NAMES.get(subject[:2])
-    if whole is not None and _TEMPORARY.fullmatch(subject):
+    bare = _INLINED_RANGEFUNC.sub("", subject)  # `slices.#state1`: inlined from slices
+    whole = _TEMPORARY_NAMES.get(_temporary_kind(bare))
+    if whole is not None and _TEMPORARY.fullmatch(bare):
         return whole
-    return _TEMPORARY.sub(lambda m: _TEMPORARY_PARTS[m.group(0)[:2]], subject)
+    return _TEMPORARY.sub(lambda m: _TEMPORARY_PARTS[_temporary_kind(m.group(0))], subject)
 
 
-_INLINE_HASH = re.compile(r"#[^#]*#")
-_TEMPORARY = re.compile(r"\.autotmp_\d+|~[rRpb]\d+")
+def _temporary_kind(name: str) -> str:
+    """The key of a temporary's words: its first two characters, or for a rangefunc
+    variable (cmd/compile/internal/rangefunc) its name without the number."""
+    return name.rstrip("0123456789") if name.startswith("#") else name[:2]
+
+
+_INLINE_HASH = re.compile(r"#[^#\s]*#")
+_INLINED_RANGEFUNC = re.compile(r"^[\w.]+\.(?=#)")
+_TEMPORARY = re.compile(r"\.autotmp_\d+|~[rRpb]\d+|#(?:state|rv|yield|p)\d+|#next|#defers")
 _TEMPORARY_NAMES = {
     ".a": "a temporary for a call's result",
     "~r": "the function's result",
     "~R": "a call's result",
     "~p": "a parameter",
     "~b": "a parameter",
+    "#state": "the state of a range-over-func loop",
+    "#next": "the exit code of a range-over-func loop",
+    "#rv": "a result returned from inside a range-over-func loop",
+    "#yield": "the body of a range-over-func loop",
+    "#p": "a parameter of a range-over-func loop's body",
+    "#defers": "the defers of a range-over-func loop",
 }
 _TEMPORARY_PARTS = {
     ".a": "(temporary)",
@@ -964,6 +1122,12 @@ _TEMPORARY_PARTS = {
     "~R": "(call result)",
     "~p": "(parameter)",
     "~b": "(parameter)",
+    "#state": "(loop state)",
+    "#next": "(loop exit)",
+    "#rv": "(result)",
+    "#yield": "(loop body)",
+    "#p": "(loop parameter)",
+    "#defers": "(loop defers)",
 }
 
 
@@ -987,6 +1151,35 @@ def _call_construct(call: AllocCall, family: EntryFamily, found: _Diag | None) -
 
 
 _OBJECT_CONSTRUCT = {Construct.INTERFACE: Construct.NEW, Construct.MAKE: Construct.MAKE_SLICE}
+
+
+_DYNAMIC_NEW = "new(<node DYNAMICTYPE>)"
+
+
+def _spelled_new(site: Site, source_line: SourceLine) -> Site:
+    """`new(T)` of a type parameter as the source spells it: the compiler prints the
+    shape instance's `new` as `new(<node DYNAMICTYPE>)` (std: errors.AsType's
+    `new(E)`, unique's `new(canonMap[T])`). Only where the site's column holds a
+    `new(` call (at its parenthesis) of this package's files; else the compiler's
+    words stay."""
+    if _DYNAMIC_NEW not in site.expr or site.pos.col < 1:
+        return site
+    line = source_line(site.pos.file, site.pos.line)
+    if line is None:
+        return site
+    raw = line.encode("utf-8")
+    start = site.pos.col - 1
+    if raw[start : start + 1] == b"(" and raw[:start].endswith(b"new"):
+        start -= 3  # the compiler's column is the call's parenthesis
+    text = raw[start:].decode("utf-8", errors="replace")
+    if not text.startswith("new("):
+        return site
+    depth = 0
+    for end, char in enumerate(text[3:], 3):  # from `new`'s parenthesis
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return replace(site, expr=site.expr.replace(_DYNAMIC_NEW, text[: end + 1]))
+    return site
 
 
 def _bounded_concatenations(sites: list[Site]) -> list[Site]:

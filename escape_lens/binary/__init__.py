@@ -62,6 +62,10 @@ def _read(path: str | os.PathLike[str], packages: Sequence[str] | None) -> Binar
         raise BinaryFormatError(
             f"{program.elf.path}: unreadable Go version {build.go_version!r}"
         ) from exc
+    if packages and not all(pattern.strip() for pattern in packages):
+        # `--package ''` (an unset variable in a script) would match only the linker's
+        # own symbols, which have no package: an empty report that looks like a result.
+        raise UsageError(f"{program.elf.path}: an empty package pattern names no package")
     patterns = list(packages) if packages else program.default_patterns()
     calls: list[AllocCall] = []
     spans: list[FunctionSpan] = []

@@ -64,9 +64,11 @@ def run_matrix(request: MatrixRequest, note: Callable[[Report], None]) -> int:
                 tags=request.tags,
                 gcflags=request.gcflags,
             )
-            # Escape lines without an allocation stay: they say why a site appears or
-            # disappears ("was: kept on the stack"); the matrix lists only changes anyway.
-            reports.append(apply_focus(report, replace(request.focus, quiet_lines=True)).report)
+            # The escape lines that allocate nothing stay whatever the format: they say
+            # why a site appears or disappears (`was:`, `now:`); only allocating sites
+            # are compared.
+            kept = replace(request.focus, quiet_lines=True)
+            reports.append(apply_focus(report, kept).report)
     reports.sort(key=lambda report: report.toolchain.version)
     _check_distinct(reports)
     for report in reports:

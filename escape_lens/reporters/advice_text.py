@@ -84,9 +84,12 @@ def fix_first_lines(report: Report, width: int, paint: Paint) -> Iterable[str]:
         return
     yield ""
     yield "what to fix first (bytes a hint recovers per execution; cold paths last):"
+    # One package's files are told apart by their names; across packages a name is
+    # not enough (std: `io.go` is internal/saferio's, or io's, or ...).
+    several = len(report.packages) > 1
     for number, candidate in enumerate(ranked[:FIX_FIRST_LINES], 1):
         site = candidate.site
-        where = f"{base_name(site.pos.file)}:{site.pos.line}"
+        where = f"{site.pos.file if several else base_name(site.pos.file)}:{site.pos.line}"
         if site.observed is not None:
             gain = f"~{size_words(round(candidate.weight))} observed"
         else:

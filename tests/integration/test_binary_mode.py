@@ -280,6 +280,9 @@ def test_package_patterns(built: dict[str, Built]) -> None:
     assert len(everything.sites) > len(runtime.sites)
     with pytest.raises(UsageError, match=r"no function of the binary belongs to nosuch/\.\.\."):
         analyze_binary(b.fixture, ["nosuch/..."])
+    for blank in ("", " "):
+        with pytest.raises(UsageError, match="an empty package pattern names no package"):
+            analyze_binary(b.fixture, [blank])
     by_module = analyze_binary(b.fixture, ["example.com/binfix/..."])
     default = analyze_binary(b.fixture)
     assert _without_asm(by_module) == _without_asm(default)

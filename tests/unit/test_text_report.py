@@ -592,3 +592,29 @@ def test_every_assignment_flavour_names_its_target() -> None:
     for reason in ("assign", "assign-pair", "assign-pair-dot-type", "assign-pair-receive"):
         flow = ["flow: {heap} ← x", f"from Sink = x ({reason})"]
         assert escape_reason(_escape("x", *flow)) == "stored in Sink", reason
+
+
+def test_fix_first_names_the_file_by_its_path_when_several_packages_are_reported() -> None:
+    """`analyze std`: `io.go:45 ReadData` could be any of several io.go files."""
+    returned = (
+        "flow: ~r0 ← &{storage for &smallStruct{}}",
+        "from &smallStruct{} (spill)",
+        "from return &smallStruct{} (return)",
+    )
+    one = _site(
+        14,
+        9,
+        "Read",
+        "composite-literal",
+        "&smallStruct{}",
+        SMALL_STRUCT,
+        *returned,
+        package="example.com/a",
+        file="a/io.go",
+        entry="mallocgcSmallNoScanSC4",
+    )
+    other = replace(one, package="example.com/b", pos=SourcePos("b/io.go", 14, 9))
+    text = _render(_report(one, other))
+    assert "  1. a/io.go:14 Read · returned · 32 B" in text.splitlines()
+    alone = _render(_report(one))
+    assert "  1. io.go:14 Read · returned · 32 B" in alone.splitlines()
