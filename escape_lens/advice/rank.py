@@ -44,6 +44,8 @@ _PANIC = re.compile(r"\bpanic\(")
 # How far above a site a function literal's line is looked for.
 _MAX_SCAN = 400
 _MAX_SOURCE = 16 * MiB
+# Source files source_reader keeps at once.
+_FILES_KEPT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +64,16 @@ class Candidate:
 
 
 def source_reader(root: str) -> SourceLines:
-    """Lines of a report's files, relative to `root` (None when a file cannot be read)."""
+    """Lines of a report's files, relative to `root` (None when a file cannot be read).
+
+    Only the last few files read are kept: a report's sites come in file order, so each
+    file is still read once, and std's sources are never all held (45 MB of its peak)."""
     cache: dict[str, Sequence[str] | None] = {}
 
     def lines(file: str) -> Sequence[str] | None:
         if file not in cache:
+            if len(cache) >= _FILES_KEPT:
+                del cache[next(iter(cache))]  # the oldest read
             # A position may name any path (`//line /dev/zero:1` in an untrusted module):
             # only a regular file of a source's size is read, never a FIFO or a device.
             path = Path(root, file) if root else Path(file)

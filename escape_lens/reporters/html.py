@@ -245,13 +245,26 @@ def _segments(
     return ranges
 
 
+# (whole, context) of `_segments`, tried in turn until the excerpts fit SOURCE_BUDGET;
+# each setting's lines are a subset of the one before's.
+_SETTINGS = ((WHOLE_FUNCTION_LINES, CONTEXT), (12, 1), (0, 0))
+# Source files kept read at once: sites come in file order, so each is read once.
+_FILES_KEPT = 4
+
+
 @dataclass(frozen=True, slots=True)
 class _Function:
     file: str
     function: str
     package: str
     sites: list[int]
-    bounds: tuple[int, int] | None  # first and last line of the func, when readable
+    segments: tuple[list[tuple[int, int]], ...]  # per setting; () when without source
+    text: dict[int, str]  # line number -> source, of the lines a setting still possible shows
+
+    def keep_only(self, setting: int) -> None:
+        shown = {n for lo, hi in self.segments[setting] for n in range(lo, hi + 1)}
+        for line in [n for n in self.text if n not in shown]:
+            del self.text[line]
 
 
 def local_name(site: Site) -> str:
@@ -264,40 +277,60 @@ def local_name(site: Site) -> str:
     return gonames.local_name(site.package, site.function, *aliases)
 
 
-def _functions(
-    report: Report, sourceless: frozenset[int]
-) -> tuple[list[_Function], dict[str, list[str]]]:
+def _source_lines(root: Path | None) -> Callable[[str], list[str] | None]:
+    """A Go file's lines (None when unreadable), the last _FILES_KEPT files kept."""
+    kept: dict[str, list[str] | None] = {}
+
+    def lines(file: str) -> list[str] | None:
+        if file not in kept:
+            if len(kept) >= _FILES_KEPT:
+                del kept[next(iter(kept))]
+            path = Path(file)
+            if not path.is_absolute() and root is not None:
+                path = root / path
+            kept[file] = _read_lines(path) if file.endswith(".go") else None
+        return kept[file]
+
+    return lines
+
+
+def _functions(report: Report, sourceless: frozenset[int]) -> tuple[list[_Function], int]:
+    """The functions with sites, each with its excerpts' lines under every setting, and
+    the setting the page uses: the first whose excerpts fit SOURCE_BUDGET, else the last.
+
+    Only the lines of the settings still possible are kept as the files are read, one
+    at a time: std's sources held whole were 45 MB of the page's peak."""
     groups: dict[tuple[str, str, bool], list[int]] = {}
     for index, site in enumerate(report.sites):
         key = (site.pos.file, local_name(site), index in sourceless)
         groups.setdefault(key, []).append(index)
-    root = Path(report.root) if report.root else None
-    files: dict[str, list[str]] = {}
-    unreadable: set[str] = set()
+    source = _source_lines(Path(report.root) if report.root else None)
+    sizes = [0] * len(_SETTINGS)
+    setting = 0
     functions: list[_Function] = []
     for (file, function, without_source), indexes in groups.items():
-        if without_source:
-            package = report.sites[indexes[0]].package
-            functions.append(_Function(file, function, package, indexes, None))
-            continue
-        if file not in files and file not in unreadable:
-            path = Path(file)
-            if not path.is_absolute() and root is not None:
-                path = root / path
-            lines = _read_lines(path) if file.endswith(".go") else None
-            if lines is None:
-                unreadable.add(file)
-            else:
-                files[file] = lines
-        marked = [report.sites[i].pos.line for i in indexes]
-        bounds = None
-        if file in files and min(marked) >= 1 and max(marked) <= len(files[file]):
-            bounds = _function_bounds(files[file], min(marked), max(marked))
         package = report.sites[indexes[0]].package
-        functions.append(_Function(file, function, package, indexes, bounds))
+        lines = None if without_source else source(file)
+        marked = [report.sites[i].pos.line for i in indexes]
+        if lines is None or min(marked) < 1 or max(marked) > len(lines):
+            functions.append(_Function(file, function, package, indexes, (), {}))
+            continue
+        bounds = _function_bounds(lines, min(marked), max(marked))
+        segments = tuple(_segments(*bounds, marked, *whole_context) for whole_context in _SETTINGS)
+        for number, ranges in enumerate(segments):
+            for lo, hi in ranges:
+                shown = lines[lo - 1 : hi]
+                sizes[number] += sum(map(len, shown)) + 3 * len(shown)
+        while setting < len(_SETTINGS) - 1 and sizes[setting] > SOURCE_BUDGET:
+            setting += 1
+            for earlier in functions:
+                if earlier.segments:
+                    earlier.keep_only(setting)
+        text = {n: lines[n - 1] for lo, hi in segments[setting] for n in range(lo, hi + 1)}
+        functions.append(_Function(file, function, package, indexes, segments, text))
     # In file order, so the page reads like the code.
     functions.sort(key=lambda f: (f.file, report.sites[f.sites[0]].pos.line, f.function))
-    return functions, files
+    return functions, setting
 
 
 def function_sources(report: Report, sourceless: Collection[int] = ()) -> list[dict[str, Any]]:
@@ -308,31 +341,20 @@ def function_sources(report: Report, sourceless: Collection[int] = ()) -> list[d
     allocating lines and their neighbours, then to the allocating lines alone. Sites in
     `sourceless` (a diff's removed sites, whose lines are the old code's) get no source.
     """
-    functions, files = _functions(report, frozenset(sourceless))
-    result: list[dict[str, Any]] = []
-    for whole, context in ((WHOLE_FUNCTION_LINES, CONTEXT), (12, 1), (0, 0)):
-        result = []
-        size = 0
-        for fn in functions:
-            segments: list[list[Any]] = []
-            if fn.bounds is not None:
-                lines = files[fn.file]
-                marked = [report.sites[i].pos.line for i in fn.sites]
-                for lo, hi in _segments(*fn.bounds, marked, whole, context):
-                    segments.append([lo, lines[lo - 1 : hi]])
-                    size += sum(len(text) + 3 for text in lines[lo - 1 : hi])
-            result.append(
-                {
-                    "file": fn.file,
-                    "function": fn.function,
-                    "package": fn.package,
-                    "sites": fn.sites,
-                    "segments": segments,
-                }
-            )
-        if size <= SOURCE_BUDGET:
-            break
-    return result
+    functions, setting = _functions(report, frozenset(sourceless))
+    return [
+        {
+            "file": fn.file,
+            "function": fn.function,
+            "package": fn.package,
+            "sites": fn.sites,
+            "segments": [
+                [lo, [fn.text[n] for n in range(lo, hi + 1)]]
+                for lo, hi in (fn.segments[setting] if fn.segments else ())
+            ],
+        }
+        for fn in functions
+    ]
 
 
 # --- the page -----------------------------------------------------------------------------
