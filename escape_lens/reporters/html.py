@@ -360,7 +360,23 @@ def function_sources(report: Report, sourceless: Collection[int] = ()) -> list[d
 # --- the page -----------------------------------------------------------------------------
 
 
-def _site_view(site: Site, rules: model.AllocRules) -> dict[str, Any]:
+class _Hints:
+    """`next_smaller` under one report's rules, worked out once per distinct request (a
+    package's sites share a few dozen sizes; each answer is a bisection over the model)."""
+
+    def __init__(self, rules: model.AllocRules) -> None:
+        self.rules = rules
+        self._known: dict[tuple[int, int, str, bool], str | None] = {}
+
+    def hint(self, prediction: Prediction, pointers: bool) -> str | None:
+        key = (prediction.requested_bytes, prediction.class_bytes, prediction.path, pointers)
+        if key not in self._known:
+            smaller = next_smaller(prediction, pointers, self.rules)
+            self._known[key] = None if smaller is None else str(smaller)
+        return self._known[key]
+
+
+def _site_view(site: Site, hints: _Hints) -> dict[str, Any]:
     """What the page shows of a site beyond its record; keys only when there is something:
     its path as every output counts it (`site_path`), the text report's reason column."""
     view: dict[str, Any] = {}
@@ -375,9 +391,9 @@ def _site_view(site: Site, rules: model.AllocRules) -> dict[str, Any]:
         view["chain"] = chain
     if site.prediction is not None and site.allocates and site.construct not in FIXED_SIZE:
         pointers = site.type.pointers if site.type is not None else False
-        smaller = next_smaller(site.prediction, pointers, rules)
-        if smaller is not None:
-            view["hint"] = str(smaller)
+        hint = hints.hint(site.prediction, pointers)
+        if hint is not None:
+            view["hint"] = hint
     return view
 
 
@@ -437,6 +453,7 @@ def payload(
     `streamed`: the sites' rows and views are `Streamed`, made while `write_page` writes.
     """
     rules = model.rules_for(report.toolchain.version, report.toolchain.goexperiment)
+    hints = _Hints(rules)
     data: dict[str, Any] = report_to_dict(dataclasses.replace(report, sites=()))
     data["summary"] = summarize(report.sites)
     del data["fix_first"]  # (of no sites: the page's is `fix_first`, below)
@@ -448,10 +465,10 @@ def payload(
             lambda: (_row(report_site_to_dict(s, report), fields) for s in report.sites)
         )
         data["sites"] = {"fields": fields, "rows": rows}
-        views = Streamed(lambda: (_site_view(site, rules) for site in report.sites))
+        views = Streamed(lambda: (_site_view(site, hints) for site in report.sites))
     else:
         data["sites"] = pack_sites(report_site_to_dict(site, report) for site in report.sites)
-        views = [_site_view(site, rules) for site in report.sites]
+        views = [_site_view(site, hints) for site in report.sites]
     removed: list[int] = []
     for index, status in enumerate(statuses or ()):
         assert isinstance(views, list)
