@@ -79,12 +79,13 @@ def detail_lines(site: Site, rules: AllocRules, width: int, paint: Paint) -> Ite
 
 def fix_first_lines(report: Report, width: int, paint: Paint) -> Iterable[str]:
     """The report's closing "what to fix first" (nothing when no hint recovers bytes)."""
-    ranked = fix_first(report.sites, report_rules(report), source_reader(report.root))
+    source = source_reader(report.root)
+    ranked = fix_first(report.sites, report_rules(report), source, FIX_FIRST_LINES)
     if not ranked:
         return
     yield ""
     yield "what to fix first (bytes a hint recovers per execution; cold paths last):"
-    for number, candidate in enumerate(ranked[:FIX_FIRST_LINES], 1):
+    for number, candidate in enumerate(ranked, 1):
         site = candidate.site
         where = f"{base_name(site.pos.file)}:{site.pos.line}"
         if site.observed is not None:
