@@ -341,9 +341,19 @@ def function_sources(report: Report, sourceless: Collection[int] = ()) -> list[d
     allocating lines and their neighbours, then to the allocating lines alone. Sites in
     `sourceless` (a diff's removed sites, whose lines are the old code's) get no source.
     """
+    return list(_function_views(report, sourceless)())
+
+
+def _function_views(
+    report: Report, sourceless: Collection[int] = ()
+) -> Callable[[], Iterator[dict[str, Any]]]:
+    """`function_sources` an item at a time (`Streamed`): the sources are read now, each
+    function's view is made as it is written (std's, made whole and then written as one
+    string, were ~40 MB of the page's peak)."""
     functions, setting = _functions(report, frozenset(sourceless))
-    return [
-        {
+
+    def view(fn: _Function) -> dict[str, Any]:
+        return {
             "file": fn.file,
             "function": fn.function,
             "package": fn.package,
@@ -353,8 +363,8 @@ def function_sources(report: Report, sourceless: Collection[int] = ()) -> list[d
                 for lo, hi in (fn.segments[setting] if fn.segments else ())
             ],
         }
-        for fn in functions
-    ]
+
+    return lambda: (view(fn) for fn in functions)
 
 
 # --- the page -----------------------------------------------------------------------------
@@ -475,16 +485,24 @@ def payload(
         views[index].update(status)
         if status.get("status") == "removed":
             removed.append(index)
+    # a diff's sites are not the report's: its panel ranks its own (ranked before the
+    # sources are read, so that the two are not held at once)
+    fix_first = advice_json.fix_first_list(report) if statuses is None else None
+    functions: list[dict[str, Any]] | Streamed
+    if streamed and not statuses:
+        functions = Streamed(_function_views(report))
+    else:
+        functions = function_sources(report, removed)
     result: dict[str, Any] = {
         "report": data,
         "prediction_fields": list(PREDICTION_FIELDS),
         "model": f"go{rules.version.major}.{rules.version.minor}",
         "model_note": rules.note,
         "views": views,
-        "functions": function_sources(report, removed),
+        "functions": functions,
     }
-    if statuses is None:  # a diff's sites are not the report's: its panel ranks its own
-        result["fix_first"] = advice_json.fix_first_list(report)
+    if fix_first is not None:
+        result["fix_first"] = fix_first
     if extra:
         result.update(extra)
     return result
