@@ -65,8 +65,11 @@ def read_regular(
             raise error(f"{name}: {info.st_size} bytes, more than a {what} can be ({limit})")
         chunks = []
         left = limit + 1
+        # Asked for what the file holds (and one byte, to see it grow), not for `limit`:
+        # os.read allocates what it is asked for, 16 MB per source file read.
+        step = min(max(info.st_size + 1, 64 * 1024), 16 * MiB)
         while left > 0:
-            chunk = os.read(fd, min(left, 16 * MiB))
+            chunk = os.read(fd, min(left, step))
             if not chunk:
                 break
             chunks.append(chunk)

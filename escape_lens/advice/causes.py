@@ -61,24 +61,25 @@ class SiteCause:
 
 def cause_of(site: Site) -> SiteCause:
     """The cause of one site (see the module's invariants)."""
+    edges = _edges(site)  # read once: every rule below walks them
     by_construct = _BY_CONSTRUCT.get(site.construct)
     if by_construct is not None:
-        return SiteCause(by_construct, _destination(site))
+        return SiteCause(by_construct, _destination(edges))
     if site.has_note(NoteCode.STATEMENT_WRAPPER):
         go = "go statement" in site.note
         return SiteCause(Cause.GOROUTINE if go else Cause.DEFER)
     if site.construct == Construct.ALLOC or (site.diagnostic is None and site.call is not None):
         return SiteCause(Cause.RUNTIME_INTERNAL, site.entry or "")
-    reasons = [reason for reason, _, _ in _edges(site)]
+    reasons = [reason for reason, _, _ in edges]
     if "too large for stack" in reasons:
         return SiteCause(Cause.TOO_LARGE_FOR_STACK)
     if "non-constant size" in reasons or site.heap_above is not None:
         return SiteCause(Cause.UNKNOWN_SIZE)
     if site.construct == Construct.INTERFACE or "interface-converted" in reasons:
-        return SiteCause(Cause.INTERFACE_BOXING, _boxed_for(site))
+        return SiteCause(Cause.INTERFACE_BOXING, _boxed_for(edges))
     if "captured by a closure" in reasons:
         return SiteCause(Cause.CLOSURE_CAPTURE)
-    found = _by_destination(site)
+    found = _by_destination(edges)
     if found is not None:
         return found
     if site.diagnostic is not None and site.diagnostic.kind == EscapeKind.MOVED_TO_HEAP:
@@ -100,9 +101,9 @@ def _edges(site: Site) -> list[tuple[str, str, str]]:
     return found
 
 
-def _by_destination(site: Site) -> SiteCause | None:
+def _by_destination(edges: list[tuple[str, str, str]]) -> SiteCause | None:
     """The cause the chain's decisive edge names: the first that leaves the function."""
-    for reason, expression, destination in _edges(site):
+    for reason, expression, destination in edges:
         if reason in _CARRYING:
             continue
         if reason == "return":
@@ -120,17 +121,17 @@ def _by_destination(site: Site) -> SiteCause | None:
             if _IDENTIFIER.match(target):
                 return SiteCause(Cause.GLOBAL, target)
             return SiteCause(Cause.STORED_TO_HEAP, target)
-    for _, _, destination in reversed(_edges(site)):
+    for _, _, destination in reversed(edges):
         storage = _STORAGE.fullmatch(destination)
         if storage is not None:  # an element of a literal that is itself on the heap
             return SiteCause(Cause.STORED_TO_HEAP, storage["of"])
     return None
 
 
-def _boxed_for(site: Site) -> str:
+def _boxed_for(edges: list[tuple[str, str, str]]) -> str:
     """What boxed the value: an inlined parameter's package (`fmt.a` -> fmt), else the
     callee the chain passes it to, else where it was stored or returned."""
-    for reason, expression, destination in _edges(site):
+    for reason, expression, destination in edges:
         param = _INLINED_PARAM.match(destination)
         if param is not None:
             return param["package"]
@@ -143,9 +144,9 @@ def _boxed_for(site: Site) -> str:
     return ""
 
 
-def _destination(site: Site) -> str:
+def _destination(edges: list[tuple[str, str, str]]) -> str:
     """Where the chain's decisive edge takes the value, for constructs named by kind."""
-    found = _by_destination(site)
+    found = _by_destination(edges)
     return str(found.category) if found is not None else ""
 
 

@@ -20,8 +20,9 @@ Invariants:
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from escape_lens.errors import BuildError
 from escape_lens.gonames import is_closure
 from escape_lens.inputs import MiB, read_regular
 from escape_lens.model import AllocRules
-from escape_lens.records import Site
+from escape_lens.records import Site, SourcePos
 from escape_lens.vocab import Cause
 
 SourceLines = Callable[[str], Sequence[str] | None]
@@ -44,6 +45,8 @@ _PANIC = re.compile(r"\bpanic\(")
 # How far above a site a function literal's line is looked for.
 _MAX_SCAN = 400
 _MAX_SOURCE = 16 * MiB
+# Source files source_reader keeps at once.
+_FILES_KEPT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +65,16 @@ class Candidate:
 
 
 def source_reader(root: str) -> SourceLines:
-    """Lines of a report's files, relative to `root` (None when a file cannot be read)."""
+    """Lines of a report's files, relative to `root` (None when a file cannot be read).
+
+    Only the last few files read are kept: a report's sites come in file order, so each
+    file is still read once, and std's sources are never all held (45 MB of its peak)."""
     cache: dict[str, Sequence[str] | None] = {}
 
     def lines(file: str) -> Sequence[str] | None:
         if file not in cache:
+            if len(cache) >= _FILES_KEPT:
+                del cache[next(iter(cache))]  # the oldest read
             # A position may name any path (`//line /dev/zero:1` in an untrusted module):
             # only a regular file of a source's size is read, never a FIFO or a device.
             path = Path(root, file) if root else Path(file)
@@ -82,10 +90,26 @@ def source_reader(root: str) -> SourceLines:
 
 
 def fix_first(
-    sites: Sequence[Site], rules: AllocRules, source: SourceLines | None = None
+    sites: Sequence[Site],
+    rules: AllocRules,
+    source: SourceLines | None = None,
+    limit: int | None = None,
 ) -> list[Candidate]:
-    """Every site a hint recovers bytes from, most worth fixing first."""
-    found = []
+    """Every site a hint recovers bytes from, most worth fixing first; the first `limit`
+    of them only when given (then only those are held: std has ~20 000 candidates)."""
+    found = _candidates(sites, rules, source)
+    if limit is None:
+        return sorted(found, key=_order)
+    return heapq.nsmallest(limit, found, key=_order)  # sorted(found, key=_order)[:limit]
+
+
+def _order(candidate: Candidate) -> tuple[bool, float, SourcePos, str]:
+    return (bool(candidate.cold), -candidate.weight, candidate.site.pos, candidate.site.expr)
+
+
+def _candidates(
+    sites: Sequence[Site], rules: AllocRules, source: SourceLines | None
+) -> Iterator[Candidate]:
     for site in sites:
         if not site.allocates:
             continue
@@ -93,8 +117,7 @@ def fix_first(
         hint = hint_for(site, rules, cause)
         weight = _weight(site, cause, hint)
         if weight > 0:
-            found.append(Candidate(site, cause, hint, weight, cold_reason(site, cause, source)))
-    return sorted(found, key=lambda c: (bool(c.cold), -c.weight, c.site.pos, c.site.expr))
+            yield Candidate(site, cause, hint, weight, cold_reason(site, cause, source))
 
 
 def _weight(site: Site, cause: SiteCause, hint: Hint) -> float:

@@ -19,7 +19,6 @@ from escape_lens import progress
 from escape_lens.analyze import analyze_targets
 from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.logs import print_to_stderr
-from escape_lens.cli.matrix import MatrixRequest, check_matrix_options, run_matrix
 from escape_lens.cli.options import progress_options
 from escape_lens.cli.output import check_writable, html_output, output_stream, say_html_written
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
@@ -175,6 +174,10 @@ def command(
         check_writable(output, inputs)  # before the build
     _check_profile_options(targets, binary, profiles, bench, benchtime, sort_order)
     if len(gos) > 1:
+        # Imported here: the matrix (and the diff it uses) is ~10 ms of start-up that a
+        # single toolchain's run, waiting to start go, does not need.
+        from escape_lens.cli.matrix import MatrixRequest, check_matrix_options, run_matrix
+
         others = {"--binary/--package": binary is not None or bool(packages)}
         others |= {"--cross-check": cross_check}
         others |= {"--profile/--bench": bool(profiles) or bench is not None}

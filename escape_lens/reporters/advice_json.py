@@ -42,7 +42,7 @@ def site_advice(site: Site, report: Report) -> dict[str, Any]:
 def fix_first_list(report: Report, limit: int = FIX_FIRST_LIMIT) -> list[dict[str, Any]]:
     """The first `limit` sites worth fixing (advice/rank.py), cold ones after the rest."""
     index = {id(site): number for number, site in enumerate(report.sites)}
-    ranked = fix_first(report.sites, report_rules(report), source_reader(report.root))
+    ranked = fix_first(report.sites, report_rules(report), source_reader(report.root), limit)
     return [
         {
             "site": index[id(candidate.site)],
@@ -55,5 +55,5 @@ def fix_first_list(report: Report, limit: int = FIX_FIRST_LIMIT) -> list[dict[st
             "weight": round(candidate.weight, 1),
             "low_priority": candidate.cold or None,
         }
-        for candidate in ranked[:limit]
+        for candidate in ranked
     ]

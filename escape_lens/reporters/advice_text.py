@@ -79,7 +79,8 @@ def detail_lines(site: Site, rules: AllocRules, width: int, paint: Paint) -> Ite
 
 def fix_first_lines(report: Report, width: int, paint: Paint) -> Iterable[str]:
     """The report's closing "what to fix first" (nothing when no hint recovers bytes)."""
-    ranked = fix_first(report.sites, report_rules(report), source_reader(report.root))
+    source = source_reader(report.root)
+    ranked = fix_first(report.sites, report_rules(report), source, FIX_FIRST_LINES)
     if not ranked:
         return
     yield ""
@@ -87,7 +88,7 @@ def fix_first_lines(report: Report, width: int, paint: Paint) -> Iterable[str]:
     # One package's files are told apart by their names; across packages a name is
     # not enough (std: `io.go` is internal/saferio's, or io's, or ...).
     several = len(report.packages) > 1
-    for number, candidate in enumerate(ranked[:FIX_FIRST_LINES], 1):
+    for number, candidate in enumerate(ranked, 1):
         site = candidate.site
         where = f"{site.pos.file if several else base_name(site.pos.file)}:{site.pos.line}"
         if site.observed is not None:

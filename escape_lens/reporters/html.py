@@ -245,13 +245,26 @@ def _segments(
     return ranges
 
 
+# (whole, context) of `_segments`, tried in turn until the excerpts fit SOURCE_BUDGET;
+# each setting's lines are a subset of the one before's.
+_SETTINGS = ((WHOLE_FUNCTION_LINES, CONTEXT), (12, 1), (0, 0))
+# Source files kept read at once: sites come in file order, so each is read once.
+_FILES_KEPT = 4
+
+
 @dataclass(frozen=True, slots=True)
 class _Function:
     file: str
     function: str
     package: str
     sites: list[int]
-    bounds: tuple[int, int] | None  # first and last line of the func, when readable
+    segments: tuple[list[tuple[int, int]], ...]  # per setting; () when without source
+    text: dict[int, str]  # line number -> source, of the lines a setting still possible shows
+
+    def keep_only(self, setting: int) -> None:
+        shown = {n for lo, hi in self.segments[setting] for n in range(lo, hi + 1)}
+        for line in [n for n in self.text if n not in shown]:
+            del self.text[line]
 
 
 def local_name(site: Site) -> str:
@@ -264,40 +277,60 @@ def local_name(site: Site) -> str:
     return gonames.local_name(site.package, site.function, *aliases)
 
 
-def _functions(
-    report: Report, sourceless: frozenset[int]
-) -> tuple[list[_Function], dict[str, list[str]]]:
+def _source_lines(root: Path | None) -> Callable[[str], list[str] | None]:
+    """A Go file's lines (None when unreadable), the last _FILES_KEPT files kept."""
+    kept: dict[str, list[str] | None] = {}
+
+    def lines(file: str) -> list[str] | None:
+        if file not in kept:
+            if len(kept) >= _FILES_KEPT:
+                del kept[next(iter(kept))]
+            path = Path(file)
+            if not path.is_absolute() and root is not None:
+                path = root / path
+            kept[file] = _read_lines(path) if file.endswith(".go") else None
+        return kept[file]
+
+    return lines
+
+
+def _functions(report: Report, sourceless: frozenset[int]) -> tuple[list[_Function], int]:
+    """The functions with sites, each with its excerpts' lines under every setting, and
+    the setting the page uses: the first whose excerpts fit SOURCE_BUDGET, else the last.
+
+    Only the lines of the settings still possible are kept as the files are read, one
+    at a time: std's sources held whole were 45 MB of the page's peak."""
     groups: dict[tuple[str, str, bool], list[int]] = {}
     for index, site in enumerate(report.sites):
         key = (site.pos.file, local_name(site), index in sourceless)
         groups.setdefault(key, []).append(index)
-    root = Path(report.root) if report.root else None
-    files: dict[str, list[str]] = {}
-    unreadable: set[str] = set()
+    source = _source_lines(Path(report.root) if report.root else None)
+    sizes = [0] * len(_SETTINGS)
+    setting = 0
     functions: list[_Function] = []
     for (file, function, without_source), indexes in groups.items():
-        if without_source:
-            package = report.sites[indexes[0]].package
-            functions.append(_Function(file, function, package, indexes, None))
-            continue
-        if file not in files and file not in unreadable:
-            path = Path(file)
-            if not path.is_absolute() and root is not None:
-                path = root / path
-            lines = _read_lines(path) if file.endswith(".go") else None
-            if lines is None:
-                unreadable.add(file)
-            else:
-                files[file] = lines
-        marked = [report.sites[i].pos.line for i in indexes]
-        bounds = None
-        if file in files and min(marked) >= 1 and max(marked) <= len(files[file]):
-            bounds = _function_bounds(files[file], min(marked), max(marked))
         package = report.sites[indexes[0]].package
-        functions.append(_Function(file, function, package, indexes, bounds))
+        lines = None if without_source else source(file)
+        marked = [report.sites[i].pos.line for i in indexes]
+        if lines is None or min(marked) < 1 or max(marked) > len(lines):
+            functions.append(_Function(file, function, package, indexes, (), {}))
+            continue
+        bounds = _function_bounds(lines, min(marked), max(marked))
+        segments = tuple(_segments(*bounds, marked, *whole_context) for whole_context in _SETTINGS)
+        for number, ranges in enumerate(segments):
+            for lo, hi in ranges:
+                shown = lines[lo - 1 : hi]
+                sizes[number] += sum(map(len, shown)) + 3 * len(shown)
+        while setting < len(_SETTINGS) - 1 and sizes[setting] > SOURCE_BUDGET:
+            setting += 1
+            for earlier in functions:
+                if earlier.segments:
+                    earlier.keep_only(setting)
+        text = {n: lines[n - 1] for lo, hi in segments[setting] for n in range(lo, hi + 1)}
+        functions.append(_Function(file, function, package, indexes, segments, text))
     # In file order, so the page reads like the code.
     functions.sort(key=lambda f: (f.file, report.sites[f.sites[0]].pos.line, f.function))
-    return functions, files
+    return functions, setting
 
 
 def function_sources(report: Report, sourceless: Collection[int] = ()) -> list[dict[str, Any]]:
@@ -308,37 +341,52 @@ def function_sources(report: Report, sourceless: Collection[int] = ()) -> list[d
     allocating lines and their neighbours, then to the allocating lines alone. Sites in
     `sourceless` (a diff's removed sites, whose lines are the old code's) get no source.
     """
-    functions, files = _functions(report, frozenset(sourceless))
-    result: list[dict[str, Any]] = []
-    for whole, context in ((WHOLE_FUNCTION_LINES, CONTEXT), (12, 1), (0, 0)):
-        result = []
-        size = 0
-        for fn in functions:
-            segments: list[list[Any]] = []
-            if fn.bounds is not None:
-                lines = files[fn.file]
-                marked = [report.sites[i].pos.line for i in fn.sites]
-                for lo, hi in _segments(*fn.bounds, marked, whole, context):
-                    segments.append([lo, lines[lo - 1 : hi]])
-                    size += sum(len(text) + 3 for text in lines[lo - 1 : hi])
-            result.append(
-                {
-                    "file": fn.file,
-                    "function": fn.function,
-                    "package": fn.package,
-                    "sites": fn.sites,
-                    "segments": segments,
-                }
-            )
-        if size <= SOURCE_BUDGET:
-            break
-    return result
+    return list(_function_views(report, sourceless)())
+
+
+def _function_views(
+    report: Report, sourceless: Collection[int] = ()
+) -> Callable[[], Iterator[dict[str, Any]]]:
+    """`function_sources` an item at a time (`Streamed`): the sources are read now, each
+    function's view is made as it is written (std's, made whole and then written as one
+    string, were ~40 MB of the page's peak)."""
+    functions, setting = _functions(report, frozenset(sourceless))
+
+    def view(fn: _Function) -> dict[str, Any]:
+        return {
+            "file": fn.file,
+            "function": fn.function,
+            "package": fn.package,
+            "sites": fn.sites,
+            "segments": [
+                [lo, [fn.text[n] for n in range(lo, hi + 1)]]
+                for lo, hi in (fn.segments[setting] if fn.segments else ())
+            ],
+        }
+
+    return lambda: (view(fn) for fn in functions)
 
 
 # --- the page -----------------------------------------------------------------------------
 
 
-def _site_view(site: Site, rules: model.AllocRules) -> dict[str, Any]:
+class _Hints:
+    """`next_smaller` under one report's rules, worked out once per distinct request (a
+    package's sites share a few dozen sizes; each answer is a bisection over the model)."""
+
+    def __init__(self, rules: model.AllocRules) -> None:
+        self.rules = rules
+        self._known: dict[tuple[int, int, str, bool], str | None] = {}
+
+    def hint(self, prediction: Prediction, pointers: bool) -> str | None:
+        key = (prediction.requested_bytes, prediction.class_bytes, prediction.path, pointers)
+        if key not in self._known:
+            smaller = next_smaller(prediction, pointers, self.rules)
+            self._known[key] = None if smaller is None else str(smaller)
+        return self._known[key]
+
+
+def _site_view(site: Site, hints: _Hints) -> dict[str, Any]:
     """What the page shows of a site beyond its record; keys only when there is something:
     its path as every output counts it (`site_path`), the text report's reason column."""
     view: dict[str, Any] = {}
@@ -353,9 +401,9 @@ def _site_view(site: Site, rules: model.AllocRules) -> dict[str, Any]:
         view["chain"] = chain
     if site.prediction is not None and site.allocates and site.construct not in FIXED_SIZE:
         pointers = site.type.pointers if site.type is not None else False
-        smaller = next_smaller(site.prediction, pointers, rules)
-        if smaller is not None:
-            view["hint"] = str(smaller)
+        hint = hints.hint(site.prediction, pointers)
+        if hint is not None:
+            view["hint"] = hint
     return view
 
 
@@ -415,6 +463,7 @@ def payload(
     `streamed`: the sites' rows and views are `Streamed`, made while `write_page` writes.
     """
     rules = model.rules_for(report.toolchain.version, report.toolchain.goexperiment)
+    hints = _Hints(rules)
     data: dict[str, Any] = report_to_dict(dataclasses.replace(report, sites=()))
     data["summary"] = summarize(report.sites)
     del data["fix_first"]  # (of no sites: the page's is `fix_first`, below)
@@ -426,26 +475,34 @@ def payload(
             lambda: (_row(report_site_to_dict(s, report), fields) for s in report.sites)
         )
         data["sites"] = {"fields": fields, "rows": rows}
-        views = Streamed(lambda: (_site_view(site, rules) for site in report.sites))
+        views = Streamed(lambda: (_site_view(site, hints) for site in report.sites))
     else:
         data["sites"] = pack_sites(report_site_to_dict(site, report) for site in report.sites)
-        views = [_site_view(site, rules) for site in report.sites]
+        views = [_site_view(site, hints) for site in report.sites]
     removed: list[int] = []
     for index, status in enumerate(statuses or ()):
         assert isinstance(views, list)
         views[index].update(status)
         if status.get("status") == "removed":
             removed.append(index)
+    # a diff's sites are not the report's: its panel ranks its own (ranked before the
+    # sources are read, so that the two are not held at once)
+    fix_first = advice_json.fix_first_list(report) if statuses is None else None
+    functions: list[dict[str, Any]] | Streamed
+    if streamed and not statuses:
+        functions = Streamed(_function_views(report))
+    else:
+        functions = function_sources(report, removed)
     result: dict[str, Any] = {
         "report": data,
         "prediction_fields": list(PREDICTION_FIELDS),
         "model": f"go{rules.version.major}.{rules.version.minor}",
         "model_note": rules.note,
         "views": views,
-        "functions": function_sources(report, removed),
+        "functions": functions,
     }
-    if statuses is None:  # a diff's sites are not the report's: its panel ranks its own
-        result["fix_first"] = advice_json.fix_first_list(report)
+    if fix_first is not None:
+        result["fix_first"] = fix_first
     if extra:
         result.update(extra)
     return result

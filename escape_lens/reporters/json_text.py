@@ -4,14 +4,16 @@ Reports are `json.dumps(value, indent=2, ensure_ascii=False)` byte for byte: tha
 format users diff and tools parse. But json.dumps with an indent runs the pure-Python
 encoder (the C one only writes compact JSON), a generator step per value, which was most
 of a warm `analyze --format json`. `indented` writes the same bytes from plain recursion
-over the few types reports hold, with the C string encoder; any other value (a float,
-a key that is not a string, a subclass json.dumps spells its own way) goes to json.dumps
-itself, re-indented, so the bytes stay json.dumps's whatever a report holds.
+over the few types reports hold (str enums and finite floats too), with the C string
+encoder; any other value (a key that is not a string, an infinite float, a subclass
+json.dumps spells its own way) goes to json.dumps itself, re-indented, so the bytes stay
+json.dumps's whatever a report holds.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -45,6 +47,8 @@ def indented(value: Any, newline: str) -> str:
                 text = "null"
             elif kind is bool:
                 text = "true" if item else "false"
+            elif isinstance(item, str):  # a StrEnum (sites hold several)
+                text = _string(item)
             else:
                 text = indented(item, inner)
             parts.append(_string(key) + ": " + text)
@@ -53,7 +57,8 @@ def indented(value: Any, newline: str) -> str:
         if not value:
             return "[]"
         inner = newline + "  "
-        return "[" + inner + ("," + inner).join([indented(v, inner) for v in value]) + newline + "]"
+        items = [_string(v) if type(v) is str else indented(v, inner) for v in value]
+        return "[" + inner + ("," + inner).join(items) + newline + "]"
     if kind is str:
         return _string(value)
     if value is None:
@@ -64,11 +69,16 @@ def indented(value: Any, newline: str) -> str:
         return "false"
     if kind is int:
         return _int(value)
+    if isinstance(value, str):  # a StrEnum: json.dumps writes its value, as a str's
+        return _string(value)
+    if kind is float and math.isfinite(value):
+        return _float(value)
     return _standard(value, newline)
 
 
 _string = encode_basestring
 _int = int.__repr__
+_float = float.__repr__  # json.dumps's spelling of a finite float
 
 
 def _standard(value: Any, newline: str) -> str:

@@ -59,3 +59,18 @@ def test_positions_naming_devices_or_fifos_are_not_read(tmp_path: Path) -> None:
         assert source(file) is None
         site = _site(file, 1, 1, "F")
         assert cold_reason(site, cause_of(site), source) == ""
+
+
+def test_the_reader_keeps_only_the_last_few_files(tmp_path: Path) -> None:
+    # std's sources held whole were 45 MB of its peak: files read earlier are dropped
+    # (and read again if asked for), so a file changed since is seen changed.
+    names = [f"f{n}.go" for n in range(8)]
+    for name in names:
+        (tmp_path / name).write_text(f"package p // {name}\n")
+    source = source_reader(str(tmp_path))
+    assert source(names[0]) == ["package p // f0.go"]
+    (tmp_path / names[0]).write_text("package p // changed\n")
+    for name in names[1:]:
+        assert source(name) == [f"package p // {name}"]
+    assert source(names[0]) == ["package p // changed"]
+    assert source(names[-1]) == [f"package p // {names[-1]}"]

@@ -68,6 +68,7 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("escape_lens.cli.analyze", "escape_lens.reporters.text"): "formats load while go runs",
     ("escape_lens.cli.analyze", "escape_lens.reporters.text_layout"): "only --cross-check",
     ("escape_lens.cli.analyze", "escape_lens.profile.reader"): "protobuf only with a profile",
+    ("escape_lens.cli.analyze", "escape_lens.cli.matrix"): "only with several --go",
     ("escape_lens.profile", "escape_lens.profile.join"): "profile.unrecorded skips protobuf",
     ("escape_lens.profile", "escape_lens.profile.reader"): "profile.unrecorded skips protobuf",
     ("escape_lens.toolchain.build", "escape_lens.parsers.gobuild"): "loaded while go runs",

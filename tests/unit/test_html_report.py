@@ -284,6 +284,34 @@ def test_long_functions_show_windows_and_the_budget_holds(
     assert [len(lines) for _, lines in segments] == [1, 1]  # the signature, the line
 
 
+def test_the_budget_applies_to_functions_read_before_it_was_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sources are read a file at a time and only the lines a setting still possible
+    # shows are kept: the budget, passed at the fourth file, shrinks the first three's
+    # windows too; more files than are kept open, in no particular order.
+    sites = []
+    for n in range(6):
+        body = "".join(f"\tx{i} := {i}\n" for i in range(200))
+        (tmp_path / f"f{n}.go").write_text(f"package main\n\nfunc f{n}() {{\n{body}}}\n")
+        site = make_report_site_p()
+        sites.append(
+            dataclasses.replace(site, pos=SourcePos(f"f{n}.go", 100, 2), function=f"main.f{n}")
+        )
+    report = Report("0.1.0", GO, ("main",), tuple(sites[3:] + sites[:3]), root=str(tmp_path))
+    monkeypatch.setattr(html_module, "SOURCE_BUDGET", 400)
+    functions = function_sources(report)
+    assert [f["file"] for f in functions] == [f"f{n}.go" for n in range(6)]
+    for n, function in enumerate(functions):
+        assert function["segments"] == [
+            [3, [f"func f{n}() {{"]],
+            [99, ["\tx95 := 95", "\tx96 := 96", "\tx97 := 97"]],  # one line each side
+        ]
+    held, setting = html_module._functions(report, frozenset())
+    assert setting == 1
+    assert [len(f.text) for f in held] == [4] * 6  # no line the page will not show
+
+
 def test_assets_reference_nothing_outside_the_page() -> None:
     for name in ("report.js", "report.css"):
         text = (Path(html_module.__file__).parent / "html_assets" / name).read_text()

@@ -27,6 +27,7 @@ def test_the_streamed_page_is_the_one_piece_page() -> None:
         streamed = payload(report, streamed=True)
         assert isinstance(streamed["views"], Streamed)
         assert isinstance(streamed["report"]["sites"]["rows"], Streamed)
+        assert isinstance(streamed["functions"], Streamed)
         data = payload(report)  # made whole
         one_piece = _page_text(_title(report)).replace("\x00data\x00", embed_json(data))
         assert out.getvalue() == one_piece

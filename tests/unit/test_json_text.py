@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from escape_lens.reporters.json_text import dumps, indented
+from escape_lens.vocab import AllocPath, Construct
 
 _SCALARS = st.one_of(
     st.none(),
@@ -16,6 +17,7 @@ _SCALARS = st.one_of(
     st.integers(),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(),  # control characters, quotes, backslashes, non-ASCII, surrogates
+    st.sampled_from([*Construct, *AllocPath]),  # str enums, as sites hold them
 )
 _VALUES = st.recursive(
     _SCALARS,
@@ -24,6 +26,7 @@ _VALUES = st.recursive(
         st.lists(inner, max_size=3).map(tuple),
         st.dictionaries(st.text(max_size=5), inner, max_size=4),
         st.dictionaries(st.integers(), inner, max_size=2),  # keys json.dumps turns to text
+        st.dictionaries(st.sampled_from(list(Construct)), inner, max_size=2),
     ),
     max_leaves=30,
 )
