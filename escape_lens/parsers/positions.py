@@ -198,12 +198,14 @@ class Positions:
         return directory == below or directory.endswith(os.sep + below)
 
     def _reported(self, absolute: str) -> str:
-        result = absolute
-        if self.root:
-            inside = os.path.commonpath([absolute, self.root]) == self.root
-            if inside:
-                result = os.path.relpath(absolute, self.root)
-        return result
+        if not self.root:
+            return absolute
+        if os.path.commonpath([absolute, self.root]) == self.root:
+            return os.path.relpath(absolute, self.root)
+        # A file of the root reached by another name: go names a GOROOT reached through
+        # a symbolic link (a `.venv` linked to the one go lives in) the way it was given.
+        inside = self._ask("below-by-another-name", absolute, self.root)
+        return inside[0] if isinstance(inside, tuple) and inside else absolute
 
     def pos(self, text: str) -> SourcePos | None:
         """`./main.go:14:9` -> SourcePos('main.go', 14, 9); None when it is not a position."""
@@ -284,6 +286,11 @@ def ask(question: str, *paths: str) -> Answer:
         return os.path.realpath(paths[0]) == os.path.realpath(paths[1])
     if question == "is-file":
         return os.path.isfile(paths[0])
+    if question == "below-by-another-name":  # (the path below the root, or nothing)
+        real, root = os.path.realpath(paths[0]), os.path.realpath(paths[1])
+        if os.path.commonpath([real, root]) == root:
+            return (os.path.relpath(real, root),)
+        return ()
     if question == "stale-copy-of":
         return not os.path.exists(paths[0]) and os.path.isfile(paths[1])
     raise ValueError(question)

@@ -194,6 +194,31 @@ def test_symlinked_module_gives_the_same_report_and_decision(
     assert [code for code, _ in plain_decisions] == [0, 1]
 
 
+def test_a_goroot_reached_through_a_symlink_names_its_own_files(
+    tmp_path: Path, pinned_go: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GOROOT reached through a symbolic link (a `.venv` linked to the one go lives
+    in) names the standard library's files by the link; the go cache replays those
+    names to a run of the real GOROOT. A site's file is the one below the report root
+    either way (std was counted twice before: escape lines by the link's name, calls by
+    the real one's, never joined)."""
+    goroot = Path(pinned_go).resolve().parent.parent
+    link = tmp_path / "goinst"
+    link.symlink_to(goroot)
+    monkeypatch.setenv("ESCAPE_LENS_RESULT_CACHE", "off")
+    monkeypatch.setenv("GOCACHE", str(tmp_path / "plain-cache"))
+    plain = analyze_targets(["sort"], go=str(pinned_go), cwd=str(tmp_path))
+    monkeypatch.setenv("GOCACHE", str(tmp_path / "shared-cache"))
+    monkeypatch.setenv("GOROOT", str(link))  # the compiles name the files by the link
+    by_link = analyze_targets(["sort"], go=str(link / "bin" / "go"), cwd=str(tmp_path))
+    monkeypatch.delenv("GOROOT")
+    replayed = analyze_targets(["sort"], go=str(pinned_go), cwd=str(tmp_path))
+    assert plain.sites
+    for report in (by_link, replayed):
+        assert not [s.pos.file for s in report.sites if os.path.isabs(s.pos.file)]
+        assert report.sites == plain.sites
+
+
 # --------------------------------------------------------------------------- GOFLAGS
 
 
