@@ -37,6 +37,7 @@ from functools import lru_cache
 from escape_lens.entries import EntrySpec, alloc_entry
 from escape_lens.gonames import is_closure, spells_container, without_inline_hash
 from escape_lens.parsers import goobj
+from escape_lens.parsers.boxedtype import AFTER_LINES, boxed_type
 from escape_lens.parsers.descriptors import TYPE_PREFIXES, Descriptors
 from escape_lens.parsers.escape import FuncDecl, InlineCall
 from escape_lens.parsers.inltree import (
@@ -52,7 +53,6 @@ from escape_lens.parsers.staticboxes import placed
 from escape_lens.parsers.straightline import (
     WINDOW,
     Window,
-    boxed_type,
     jump_counts,
     static_boxes,
     static_data,
@@ -124,7 +124,7 @@ class _PendingCall:
 _WRITE_BARRIER = "runtime.gcWriteBarrier"
 
 # How many instructions after a convT call may load its interface type word.
-_AFTER_LINES = 3
+_AFTER_LINES = AFTER_LINES
 
 
 @dataclass(slots=True)
@@ -516,7 +516,7 @@ class AsmParser:
             call.asm = (*shown, f"CALL\t{call.target}")
             call.static_boxes, call.hoisted_boxes = boxes.get(id(call), (0, False))
             if call.entry.startswith("convT"):
-                call.boxed = boxed_type(call.after)
+                call.boxed = boxed_type(call.after, self.architecture)
                 call.after = []
             call.window = None  # the instructions are not kept
 

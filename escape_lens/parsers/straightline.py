@@ -14,7 +14,6 @@ straight line.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,26 +77,6 @@ def static_data(window: Window) -> bool:
     """Whether the straight line takes the address of `runtime.zerobase` (a zero-size
     value boxed, or a zero-length make) or of read-only data (`..stmp_N`: a constant)."""
     return any("runtime.zerobase" in text or "..stmp_" in text for _, text in window.newest_first())
-
-
-_TYPE_WORD = re.compile(
-    r"^(?:LEAQ|MOVD)\t\$?(?:type:(?P<type>.+?)|go:itab\.(?P<itab>.+?),.*)\(SB\), "
-)
-
-
-def boxed_type(after: list[str]) -> str | None:
-    """The type an interface conversion call (`convT64`, ...) boxes: the interface's type
-    word, loaded right after the call (`LEAQ type:int(SB), CX`; `go:itab.T,I` for a
-    non-empty interface); `after` holds the listing's lines after the call. None when
-    they load none."""
-    for line in after:
-        text = line[line.find(")\t") + 2 :]
-        found = _TYPE_WORD.match(text)
-        if found is not None:
-            return found.group("type") or found.group("itab")
-        if text.startswith("CALL"):
-            return None
-    return None
 
 
 def branch_targets(jumps: list[str]) -> set[int]:

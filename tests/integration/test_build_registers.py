@@ -30,3 +30,27 @@ def test_a_type_compared_before_the_call_stays_in_its_register(
     (call,) = [c for c in package.calls if c.function == "example.com/regs.F"]
     assert any(line.startswith("CMPQ\t") for line in call.asm)  # the case this is about
     assert call.type == TypeInfo("example.com/regs.S", 56, 56)
+
+
+def test_a_boxed_value_has_the_type_the_interface_says(
+    tmp_path: Path, pinned_toolchain: GoToolchain
+) -> None:
+    # convTstring takes a string, convT64 a uint64; the interface's type word, loaded
+    # into the register before the one the data word is moved to (register ABI), names
+    # the value's own type. In Put a generic dictionary and the key's type are loaded
+    # first (sync.Map's Store inlined): the first type word after the call is not it.
+    module = _module(
+        tmp_path / "m",
+        'package p\n\nimport "sync"\n\ntype Label string\n\ntype Celsius float64\n\n'
+        "var m sync.Map\n\nfunc Put(k int, v Label) { m.Store(k, v) }\n\n"
+        "func Temp(x float64) any { return Celsius(x) }\n",
+    )
+    output = compile_targets(pinned_toolchain, ["."], cwd=str(module))
+    (package,) = output.packages
+    boxed = sorted(
+        (c.function.rpartition(".")[2], c.entry, c.boxed or "")
+        for c in package.calls
+        if c.entry.startswith("convT")
+    )
+    assert ("Put", "convTstring", "example.com/regs.Label") in boxed
+    assert ("Temp", "convT64", "example.com/regs.Celsius") in boxed
