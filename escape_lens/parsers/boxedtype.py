@@ -11,7 +11,9 @@ Invariants:
   integer registers, type word first (`Architecture.arg_registers`). The data word
   leaves the call in the first one and may be copied to others; where it is at the next
   call, jump or return, the register before it holds the type word. That pairing is
-  what the listing proves, and wins.
+  what the listing proves, and wins. A switch arm assigning an interface variable jumps
+  to the merge point with the pair in registers of no ABI order: there the one type word
+  the arm loaded is it (two or more: not decided here).
 - Without it (the data word stored to memory, the code too long, another layout) the
   first type word loaded in the first `NEAR_LINES` instructions after the call is taken,
   before any other call, as it always was; None when there is none.
@@ -51,12 +53,19 @@ def _paired(instructions: list[str], architecture: Architecture) -> str | None:
     registers = architecture.arg_registers
     data = {registers[0]}  # where the data word is
     types: dict[str, str] = {}  # register -> the type word it holds
+    loads: set[str] = set()  # every type word loaded
     for text in instructions:
         op, _, operands = text.partition("\t")
         if op in PSEUDO_OPS:
             continue
         if op.startswith(_ENDS) or op == "B":
-            return _type_beside(data, types, registers)
+            beside = _type_beside(data, types, registers)
+            if beside is None and op in ("JMP", "B") and data and len(loads) == 1:
+                # A switch arm assigning an interface variable: the pair goes to the
+                # arms' merge point in registers of no ABI order, and only one type
+                # was loaded for it.
+                (beside,) = loads
+            return beside
         word = _TYPE_WORD.match(text)
         loaded = operands.rpartition(", ")[2] if word is not None else ""
         for reg, _, source in architecture.effects(op, operands):
@@ -68,8 +77,10 @@ def _paired(instructions: list[str], architecture: Architecture) -> str | None:
                 data.add(reg)
             elif copied_type is not None:
                 types[reg] = copied_type
-        if word is not None and loaded in registers:
-            types[loaded] = word.group("type") or word.group("itab")
+        if word is not None:
+            loads.add(word.group("type") or word.group("itab"))
+            if loaded in registers:
+                types[loaded] = word.group("type") or word.group("itab")
     return None  # the interface's next use is further on
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from escape_lens.records import GoToolchain, TypeInfo
@@ -54,3 +55,32 @@ def test_a_boxed_value_has_the_type_the_interface_says(
     )
     assert ("Put", "convTstring", "example.com/regs.Label") in boxed
     assert ("Temp", "convT64", "example.com/regs.Celsius") in boxed
+
+
+def test_a_switch_arm_boxing_into_a_variable_has_its_own_type(
+    pinned_toolchain: GoToolchain,
+) -> None:
+    # debug/dwarf's attribute decoding: each arm of a switch boxes `int64(b.uint8())` or
+    # `Offset(b.uint32())` into `val` and jumps to where it is used, the pair in registers
+    # of no ABI order (R11 and CX), the type word loaded several instructions later.
+    source = Path(pinned_toolchain.goroot, "src", "debug", "dwarf", "entry.go").read_text()
+    lines = source.splitlines()
+    arms = [
+        (number, re.fullmatch(r"\s*val = (int64|Offset)\(b\.uint(8|16|32|64)\(\)\).*", line))
+        for number, line in enumerate(lines, 1)
+        if lines[number - 2].strip().startswith("case form")
+    ]
+    wanted = {
+        number: "int64" if found.group(1) == "int64" else "debug/dwarf.Offset"
+        for number, found in arms
+        if found is not None
+    }
+    assert len(wanted) >= 6
+    output = compile_targets(pinned_toolchain, ["debug/dwarf"], cwd=str(Path.cwd()))
+    (package,) = output.packages
+    boxed = {
+        c.pos.line: c.boxed
+        for c in package.calls
+        if c.entry.startswith("convT") and c.pos.file.endswith("debug/dwarf/entry.go")
+    }
+    assert {line: boxed.get(line) for line in wanted} == wanted
