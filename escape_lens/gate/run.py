@@ -80,7 +80,9 @@ def analyse(
         reason = (broken.reason.strip().splitlines() or ["?"])[0]
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         raise BuildError(f"{broken.package} does not compile: {reason}{more}")
-    files = source_files(report.toolchain.path, report.packages, cwd=run_in, tests=config.tests)
+    files = source_files(
+        report.toolchain.path, report.packages, cwd=run_in, tests=config.tests, tags=tags
+    )
     directives = scan_files(report.root, files)
     report, config = with_profile_hot(report, config, profiles, hot_share)
     return Analysed(report, config, directives)

@@ -31,16 +31,23 @@ def iter_json_objects(text: str) -> Iterator[dict[str, object]]:
 
 
 def source_files(
-    go: str, packages: Sequence[str], *, cwd: str, tests: bool = False
+    go: str,
+    packages: Sequence[str],
+    *,
+    cwd: str,
+    tests: bool = False,
+    tags: Sequence[str] = (),
 ) -> dict[str, tuple[str, ...]]:
     """The Go files the build compiles, per import path (absolute paths): what go chose
     after build constraints (a file excluded by `//go:build` or `_x.go` is not in it).
+    `tags`: the build's `--tags` (GOFLAGS' reach go through the environment).
 
     One `go list` without compiling; the gate reads directives and declarations from
     exactly these files, never from a file go would not compile.
     """
     fields = "ImportPath,Dir,GoFiles,CgoFiles" + (",TestGoFiles,XTestGoFiles" if tests else "")
-    argv = [go, "list", "-e", f"-json={fields}", "--", *packages]
+    flags = [f"-tags={','.join(tags)}"] if tags else []
+    argv = [go, "list", "-e", f"-json={fields}", *flags, "--", *packages]
     output = run(argv, timeout=LIST_TIMEOUT, cwd=cwd, check=False).stdout
     files: dict[str, tuple[str, ...]] = {}
     for raw in iter_json_objects(output):

@@ -292,6 +292,29 @@ def test_tags_select_files_and_are_shown(
     assert _decisions(capsys, pinned_go, module, "hot/hot.go", "--tags", "fancy")[1][0] == 1
 
 
+def test_a_directive_in_a_tagged_file_counts_under_those_tags(
+    enter_module: Callable[[dict[str, str]], Path],
+    pinned_go: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """check reads directives from the files the build compiled: under --tags, the
+    tagged file's //escape-lens:allow is seen."""
+    quiet = TAGGED_GO.replace("*[64]byte { return new([64]byte) }", "int { return 1 }")
+    module = enter_module({"hot/hot.go": HOT_GO, "hot/fancy.go": quiet})
+    (module / "escape-lens.toml").write_text(
+        CONFIG.replace('"]', '", "example.com/sit/hot.Fancy"]')
+    )
+    assert main(["baseline", "--tags", "fancy", "--go", str(pinned_go)]) == 0
+    capsys.readouterr()
+    allowed = TAGGED_GO.replace("}\n", "} //escape-lens:allow tagged builds only\n")
+    (module / "hot" / "fancy.go").write_text(allowed)
+    assert _check(capsys, pinned_go, "--tags", "fancy") == (0, [])
+    (module / "hot" / "fancy.go").write_text(TAGGED_GO)  # without the directive: a finding
+    code, findings = _check(capsys, pinned_go, "--tags", "fancy")
+    assert code == 1
+    assert findings
+
+
 INLINED_GO = """package hot
 
 type Sizer interface{ Size() int }
