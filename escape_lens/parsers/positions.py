@@ -65,6 +65,7 @@ class Positions:
         # Counts the times the memos were emptied: between two, `stable_file` holds.
         self.epoch = 0
         self.probes: list[Probe] = []
+        self._answers: dict[tuple[str, tuple[str, ...]], Answer] = {}
 
     def enter_package(self, directory: str) -> None:
         """The following lines are one package's block; `directory` holds its files."""
@@ -83,7 +84,12 @@ class Positions:
         self._moves = []
 
     def _ask(self, question: str, *paths: str) -> Answer:
-        answer = ask(question, *paths)
+        # Asked once per run: every block of a build names the same standard-library
+        # files, and the file system does not change while the build is read. Each
+        # block still records the probe, for the result cache to ask again.
+        answer = self._answers.get((question, paths))
+        if answer is None:
+            answer = self._answers[(question, paths)] = ask(question, *paths)
         self.probes.append((question, paths, answer))
         return answer
 
