@@ -31,7 +31,7 @@ from escape_lens.gate.config import FunctionPattern
 from escape_lens.gonames import qualified_name
 from escape_lens.model.explain import site_path
 from escape_lens.records import Report, Site
-from escape_lens.vocab import SitePath
+from escape_lens.vocab import SitePath, counted
 
 # name -> key of a site; larger keys first, ties in source order.
 SORT_KEYS: dict[str, Callable[[Site], float]] = {
@@ -126,9 +126,8 @@ class Focused:
                 f"focus: {self.shown} of {self.total} allocating sites shown ({focus.describe()})"
             )
         if self.hidden_quiet_lines:
-            hidden = self.hidden_quiet_lines
             lines.append(
-                f"{hidden} escape line{'' if hidden == 1 else 's'} without an allocation"
+                f"{counted(self.hidden_quiet_lines, 'escape line')} without an allocation"
                 " not shown (--all shows them)"
             )
         return "\n".join(lines)

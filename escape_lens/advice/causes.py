@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from escape_lens.parsers.escape import BOOKKEEPING, callee
 from escape_lens.records import FlowStepKind, Site
-from escape_lens.vocab import Cause, Construct, EscapeKind, NoteCode
+from escape_lens.vocab import Cause, Construct, EscapeKind
 
 # Edges that only carry the value within one statement: never the cause.
 _CARRYING = BOOKKEEPING | {
@@ -65,9 +65,6 @@ def cause_of(site: Site) -> SiteCause:
     by_construct = _BY_CONSTRUCT.get(site.construct)
     if by_construct is not None:
         return SiteCause(by_construct, _destination(edges))
-    if site.has_note(NoteCode.STATEMENT_WRAPPER):
-        go = "go statement" in site.note
-        return SiteCause(Cause.GOROUTINE if go else Cause.DEFER)
     if site.construct == Construct.ALLOC or (site.diagnostic is None and site.call is not None):
         return SiteCause(Cause.RUNTIME_INTERNAL, site.entry or "")
     reasons = [reason for reason, _, _ in edges]

@@ -53,6 +53,9 @@ def run_matrix(request: MatrixRequest, note: Callable[[Report], None]) -> int:
     if not request.targets:
         raise UsageError("no TARGET given (a Go file, a directory or a package pattern)")
     reports: list[Report] = []
+    # The escape lines that allocate nothing stay whatever the format: they say why a
+    # site appears or disappears (`was:`, `now:`); only allocating sites are compared.
+    kept = replace(request.focus, quiet_lines=True)
     with progress.running() as line:
         for go in request.gos:
             if is_go_version(go) and not toolchain_go(go).is_file():
@@ -64,10 +67,6 @@ def run_matrix(request: MatrixRequest, note: Callable[[Report], None]) -> int:
                 tags=request.tags,
                 gcflags=request.gcflags,
             )
-            # The escape lines that allocate nothing stay whatever the format: they say
-            # why a site appears or disappears (`was:`, `now:`); only allocating sites
-            # are compared.
-            kept = replace(request.focus, quiet_lines=True)
             reports.append(apply_focus(report, kept).report)
     reports.sort(key=lambda report: report.toolchain.version)
     _check_distinct(reports)

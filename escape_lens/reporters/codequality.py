@@ -15,7 +15,6 @@ resolves them. Deterministic: no timestamps, no absolute paths.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any, TextIO
 
@@ -28,6 +27,7 @@ from escape_lens.findings import (
     skipped_line,
 )
 from escape_lens.records import Report, SkippedPackage
+from escape_lens.reporters.json_text import dumps
 from escape_lens.reporters.repository import repository_path
 
 # GitLab's scale: info, minor, major, critical, blocker. A failing finding blocks the gate
@@ -86,7 +86,7 @@ class CodeQualityReporter:
         self.render_check(allocation_findings(report), out)
 
     def render_check(self, result: CheckResult, out: TextIO) -> None:
-        out.write(json.dumps(codequality_issues(result), indent=2, ensure_ascii=False) + "\n")
+        out.write(dumps(codequality_issues(result)))
 
 
 REPORTER = CodeQualityReporter()
