@@ -28,7 +28,9 @@ def _wheel_go() -> Path | None:
 
 def find_go(explicit: str | None = None) -> Path:
     """The go binary to use, by the documented order of precedence."""
-    if explicit:
+    if explicit is not None:
+        if not explicit.strip():  # (`--go "$UNSET"`: not silently the default)
+            raise GoNotFoundError("--go: an empty value names no Go toolchain")
         return _checked(explicit, "--go")
     from_env = os.environ.get(ENV_VAR)
     if from_env:

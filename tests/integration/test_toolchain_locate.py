@@ -176,3 +176,22 @@ def test_a_relative_go_is_the_one_next_to_where_escape_lens_was_started(
     assert find_go() == tools / "go"
     assert main(["analyze", "mod", "--go", "tools/go", "--format", "json"]) == 0
     assert '"construct": "new"' in capsys.readouterr().out
+
+
+def test_an_empty_go_is_refused_not_the_default(
+    pinned_go: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--go "$GO"` with GO unset must not quietly analyse with another toolchain."""
+    from escape_lens.cli import main
+
+    monkeypatch.setenv("ESCAPE_LENS_GO", str(pinned_go))
+    with pytest.raises(GoNotFoundError, match="empty"):
+        find_go("")
+    monkeypatch.chdir(tmp_path)
+    for argv in (["analyze", ".", "--go", ""], ["sizeclass", "10", "--go", ""]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err == "escape-lens: error: --go: an empty value names no Go toolchain\n", argv
