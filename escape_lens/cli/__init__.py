@@ -109,8 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except click.exceptions.Exit as done:
         return done.exit_code
+    except click.UsageError as error:
+        # One line, as every other error: what was wrong, and where help is.
+        command = error.ctx.command_path if error.ctx is not None else "escape-lens"
+        _error_line(f"{error.format_message()} (see {command} --help)")
+        return EXIT_ERROR
     except click.ClickException as error:
-        error.show()
+        _error_line(error.format_message())
         return EXIT_ERROR
     except click.exceptions.Abort:
         _error_line("aborted")

@@ -1,0 +1,28 @@
+"""A usage error (click's) is one line on stderr and exit status 2, as every other error."""
+
+from __future__ import annotations
+
+import pytest
+
+from escape_lens.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["analyze", ".", "--top", "-1"], "'--top': -1 is not in the range x>=1"),
+        (["analyze", ".", "--path", "bogus"], "'--path': 'bogus' is not one of"),
+        (["bogus"], "No such command 'bogus'"),
+        (["sizeclass", "-5"], "No such option '-5'"),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith("escape-lens: error: "), line
+    assert says in line, line
+    assert line.endswith("--help)")
