@@ -72,8 +72,9 @@ class LazyGroup(click.Group):
 def cli() -> None:
     """See every heap allocation in Go code and what the Go runtime does with it.
 
-    Exit codes: 0 success, 1 findings (check, diff), 2 usage, input or toolchain error,
-    128+N stopped by signal N (130 ^C, 143 SIGTERM, 141 the reader of stdout went away).
+    Exit codes: 0 success, 1 findings (check, diff) or disagreements (analyze
+    --cross-check, sizeclass --verify), 2 usage, input or toolchain error, 128+N stopped
+    by signal N (130 ^C, 143 SIGTERM, 141 the reader of stdout went away).
     """
 
 
