@@ -84,6 +84,16 @@ def is_closure(name: str) -> bool:
     return _CLOSURE_PART.search(name) is not None
 
 
+# The compiler's record of a closure or method value: its code pointer, then what it
+# captured (`noalg.struct { F uintptr; X0 *int }`).
+_CLOSURE_RECORD = ("struct { F uintptr", "noalg.struct { F uintptr")
+
+
+def is_closure_record(type_name: str) -> bool:
+    """Whether a type is the record of a closure or method value the compiler made."""
+    return type_name.startswith(_CLOSURE_RECORD)
+
+
 def enclosing_function(name: str) -> str | None:
     """The function a closure is numbered in (`F.func2` -> `F`, `F.func1.1` ->
     `F.func1`), None when `name` does not end in a closure number."""

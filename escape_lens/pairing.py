@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from escape_lens.gonames import SHAPE_PREFIX
+from escape_lens.gonames import SHAPE_PREFIX, is_closure_record
 from escape_lens.records import AllocCall
 from escape_lens.vocab import Construct
 
@@ -65,9 +65,6 @@ _STRING_RESULTS = re.compile(
     r"|ToLower|ToUpper|Trim\w*|Replace\w*|Title)|\(\*strings\.Builder\)\.String"
     r"|\(\*bytes\.Buffer\)\.String)\("
 )
-_CLOSURE_TYPE = ("struct { F uintptr", "noalg.struct { F uintptr")
-
-
 _ALIASES = (("byte", "uint8"), ("rune", "int32"), ("any", "interface {}"))
 
 
@@ -161,7 +158,7 @@ def call_shape(call: AllocCall) -> Shape | None:
     if call.type is None:
         return None
     name = call.type.name
-    if name.startswith(_CLOSURE_TYPE):
+    if is_closure_record(name):
         method = "; R " in name and name.count(";") == 1
         return Shape(Kind.METHOD_VALUE if method else Kind.CLOSURE)
     if name.removeprefix("noalg.").startswith("["):

@@ -37,6 +37,7 @@ from escape_lens.gonames import (
     SHAPE_PREFIX,
     enclosing_function,
     is_closure,
+    is_closure_record,
     is_shape,
     package_of,
     short_function,
@@ -1141,7 +1142,7 @@ def _call_construct(call: AllocCall, family: EntryFamily, found: _Diag | None) -
         # A bare mallocgc for `make(T, n)` of a defined slice type is make + copy.
         return _OBJECT_CONSTRUCT.get(found.construct, found.construct)
     name = call.type.name if call.type is not None else ""
-    if name.startswith(("noalg.struct { F uintptr", "struct { F uintptr")):
+    if is_closure_record(name):
         return Construct.CLOSURE
     if re.match(r"^(noalg\.)?\[\d+\]", name):
         return Construct.COMPOSITE_LITERAL

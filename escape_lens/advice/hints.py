@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from escape_lens.advice.causes import SiteCause, cause_of
 from escape_lens.advice.layout import Layout, site_layout
+from escape_lens.gonames import is_closure_record
 from escape_lens.model import AllocRules
 from escape_lens.records import Site
 from escape_lens.vocab import Cause, Construct, NoteCode
@@ -30,7 +31,6 @@ from escape_lens.vocab import Cause, Construct, NoteCode
 _BY_VALUE_MAX = 64
 _STACK_LIMIT = 64 << 10  # cmd/compile ir.MaxImplicitStackVarSize (go1.21-1.27)
 _PRINTING = ("fmt", "log", "errors")
-_CLOSURE_STRUCT = ("noalg.struct { F uintptr", "struct { F uintptr")
 _DIRECTORIES = re.compile(r"[\w.~-]+/")
 
 
@@ -70,7 +70,7 @@ def _type_words(site: Site) -> str:
         return "object"
     if site.construct in (Construct.MAKE_SLICE, Construct.APPEND):
         return f"[]{_short(site.type.name, site)}"
-    if site.type.name.startswith(_CLOSURE_STRUCT):  # the compiler's closure record
+    if is_closure_record(site.type.name):
         return f"func value ({size_words(site.type.size)})"
     return f"{_short(site.type.name, site)} ({size_words(site.type.size)})"
 
