@@ -123,9 +123,6 @@ class _PendingCall:
 # (runtime/asm_amd64.s gcWriteBarrier): the straight line before a call runs on past them.
 _WRITE_BARRIER = "runtime.gcWriteBarrier"
 
-# How many instructions after a convT call may load its interface type word.
-_AFTER_LINES = AFTER_LINES
-
 
 @dataclass(slots=True)
 class _Function:
@@ -452,16 +449,16 @@ class AsmParser:
         call = self._function.calls[-1] if self._function is not None else None
         if call is None:
             return
-        following = lines[index + 1 : index + 1 + _AFTER_LINES]
+        following = lines[index + 1 : index + 1 + AFTER_LINES]
         untabbed = next((i for i, line in enumerate(following) if line[:1] != "\t"), None)
         call.after = following if untabbed is None else following[:untabbed]
         # Short only because the batch ended: the next batch's first lines follow.
-        self._short_after = call if untabbed is None and len(following) < _AFTER_LINES else None
+        self._short_after = call if untabbed is None and len(following) < AFTER_LINES else None
 
     def _top_up_after(self, lines: list[str], start: int) -> None:
         call = self._short_after
         assert call is not None
-        wanted = _AFTER_LINES - len(call.after)
+        wanted = AFTER_LINES - len(call.after)
         more = lines[start : start + wanted]
         untabbed = next((i for i, line in enumerate(more) if line[:1] != "\t"), len(more))
         call.after = [*call.after, *more[:untabbed]]

@@ -208,6 +208,8 @@ class Positions:
             return absolute
         if os.path.commonpath([absolute, self.root]) == self.root:
             return os.path.relpath(absolute, self.root)
+        if self.goroot and absolute.startswith(self.goroot + os.sep):
+            return absolute  # this toolchain's files as go env names them: not below
         # A file of the root reached by another name: go names a GOROOT reached through
         # a symbolic link (a `.venv` linked to the one go lives in) the way it was given.
         inside = self._ask("below-by-another-name", absolute, self.root)
