@@ -134,7 +134,8 @@ class Positions:
 
     def _moved(self, absolute: str) -> str:
         for old, new in self._moves:
-            if absolute.startswith(old + os.sep):
+            # (A new directory below the old one, `/t` -> `/t/check`: its names are new.)
+            if absolute.startswith(old + os.sep) and not absolute.startswith(new + os.sep):
                 return new + absolute[len(old) :]
         return absolute
 
@@ -152,8 +153,11 @@ class Positions:
         if not self._ask("same-file-or-missing", absolute, own):
             return False  # another package's file that happens to share a name
         old, new = here.split(os.sep), package_dir.split(os.sep)
+        # Each side keeps one named directory: `/work/main/go` -> `/check/work/main/go`
+        # is `/work` -> `/check/work`, never `` -> `/check`, which would move every
+        # absolute name, the new installation's own included, under `/check`.
         common = 0
-        while common < min(len(old), len(new)) - 1 and old[-1 - common] == new[-1 - common]:
+        while common < min(len(old), len(new)) - 2 and old[-1 - common] == new[-1 - common]:
             common += 1
         if common == 0:
             return False

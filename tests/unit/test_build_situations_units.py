@@ -173,3 +173,19 @@ def test_a_replay_from_another_directory_learns_its_origin_from_the_packages_fil
     assert positions.go_pos(fips).file != "crypto/ecdh/ecdh.go"
     assert positions.go_pos(f"{elsewhere}/ecdh/nist.go:169:12").file == "crypto/ecdh/nist.go"
     assert positions.go_pos(fips).file == "crypto/internal/fips140/ecdh/ecdh.go"
+
+
+def test_a_goroot_moved_below_another_directory_keeps_the_new_names(tmp_path: Path) -> None:
+    """A replay written by `/X/go` read by `/check/X/go` (the old path is all of the new
+    one's tail) moves `/X` to `/check/X`: the new installation's own names stay as they
+    are, not `/check/check/X/...`."""
+    new = tmp_path / "check" / "work"
+    package = new / "go" / "src" / "net" / "http"
+    package.mkdir(parents=True)
+    (package / "server.go").write_text("package http\n")
+    old = str(tmp_path / "work")  # (deleted: the cache entry's installation)
+    positions = Positions(str(tmp_path), "", str(new / "go"))
+    positions.enter_package(str(package))
+    assert positions.file(f"{old}/go/src/net/http/server.go") == str(package / "server.go")
+    assert positions.file(str(package / "server.go")) == str(package / "server.go")
+    assert positions.file(f"{old}/go/src/errors/errors.go") == str(new / "go/src/errors/errors.go")
