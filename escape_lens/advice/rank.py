@@ -50,6 +50,20 @@ _FILES_KEPT = 4
 
 
 @dataclass(frozen=True, slots=True)
+class Advice:
+    """A site's cause and hint (advice/report.py works them out once per report)."""
+
+    cause: SiteCause
+    hint: Hint
+
+
+def advise(site: Site, rules: AllocRules) -> Advice:
+    """The site's cause and hint, worked out afresh."""
+    cause = cause_of(site)
+    return Advice(cause, hint_for(site, rules, cause))
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A site worth fixing: its cause, its hint, what it recovers and why it waits.
 
@@ -94,10 +108,12 @@ def fix_first(
     rules: AllocRules,
     source: SourceLines | None = None,
     limit: int | None = None,
+    advice: Callable[[Site], Advice] | None = None,
 ) -> list[Candidate]:
     """Every site a hint recovers bytes from, most worth fixing first; the first `limit`
-    of them only when given (then only those are held: std has ~20 000 candidates)."""
-    found = _candidates(sites, rules, source)
+    of them only when given (then only those are held: std has ~20 000 candidates).
+    `advice` gives a site's cause and hint when they are already known (a report's)."""
+    found = _candidates(sites, advice or (lambda site: advise(site, rules)), source)
     if limit is None:
         return sorted(found, key=_order)
     return heapq.nsmallest(limit, found, key=_order)  # sorted(found, key=_order)[:limit]
@@ -108,13 +124,13 @@ def _order(candidate: Candidate) -> tuple[bool, float, SourcePos, str]:
 
 
 def _candidates(
-    sites: Sequence[Site], rules: AllocRules, source: SourceLines | None
+    sites: Sequence[Site], advice: Callable[[Site], Advice], source: SourceLines | None
 ) -> Iterator[Candidate]:
     for site in sites:
         if not site.allocates:
             continue
-        cause = cause_of(site)
-        hint = hint_for(site, rules, cause)
+        known = advice(site)
+        cause, hint = known.cause, known.hint
         weight = _weight(site, cause, hint)
         if weight > 0:
             yield Candidate(site, cause, hint, weight, cold_reason(site, cause, source))

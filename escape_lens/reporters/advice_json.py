@@ -1,48 +1,33 @@
 """A site's cause and hint, and the report's "what to fix first", as the JSON report and the
 HTML page carry them (docs/analyze.md#causes-and-hints).
 
-Both are worked out when the report is written, from the sites (escape_lens/advice): the
-result cache stores no advice, so a better rule applies to cached results at once.
-`fix_first` refers to sites by their index in the report's `sites` list.
+Both are worked out when the report is written, from the sites (escape_lens/advice), once
+per report (`ReportAdvice`): the result cache stores no advice, so a better rule applies
+to cached results at once. `fix_first` refers to sites by their index in the report's
+`sites` list.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-from escape_lens import model
-from escape_lens.advice.causes import cause_of
-from escape_lens.advice.hints import hint_for
-from escape_lens.advice.rank import fix_first, source_reader
-from escape_lens.model import AllocRules
-from escape_lens.records import GoVersion, Report, Site
+from escape_lens.advice.report import ReportAdvice
+from escape_lens.records import Site
 
 FIX_FIRST_LIMIT = 10
 
 
-@lru_cache(maxsize=8)
-def _rules(version: GoVersion, goexperiment: tuple[str, ...]) -> AllocRules:
-    return model.rules_for(version, goexperiment)
-
-
-def report_rules(report: Report) -> AllocRules:
-    """The allocator rules of the report's toolchain (one per report, cached)."""
-    return _rules(report.toolchain.version, report.toolchain.goexperiment)
-
-
-def site_advice(site: Site, report: Report) -> dict[str, Any]:
+def site_advice(site: Site, advice: ReportAdvice) -> dict[str, Any]:
     """`cause` (a vocab.Cause), `cause_via` (what the value went to, or null) and `hint`
     (null for a site that allocates nothing or when nothing true can be said)."""
-    cause = cause_of(site)
-    hint = hint_for(site, report_rules(report), cause)
+    known = advice.of(site)
+    cause, hint = known.cause, known.hint
     return {"cause": cause.category, "cause_via": cause.via or None, "hint": hint.text or None}
 
 
-def fix_first_list(report: Report, limit: int = FIX_FIRST_LIMIT) -> list[dict[str, Any]]:
+def fix_first_list(advice: ReportAdvice, limit: int = FIX_FIRST_LIMIT) -> list[dict[str, Any]]:
     """The first `limit` sites worth fixing (advice/rank.py), cold ones after the rest."""
-    index = {id(site): number for number, site in enumerate(report.sites)}
-    ranked = fix_first(report.sites, report_rules(report), source_reader(report.root), limit)
+    index = {id(site): number for number, site in enumerate(advice.report.sites)}
     return [
         {
             "site": index[id(candidate.site)],
@@ -55,5 +40,5 @@ def fix_first_list(report: Report, limit: int = FIX_FIRST_LIMIT) -> list[dict[st
             "weight": round(candidate.weight, 1),
             "low_priority": candidate.cold or None,
         }
-        for candidate in ranked
+        for candidate in advice.fix_first(limit)
     ]

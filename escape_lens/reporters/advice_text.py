@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from escape_lens.advice.causes import cause_of
-from escape_lens.advice.hints import hint_for, size_words
-from escape_lens.advice.rank import fix_first, source_reader
-from escape_lens.model import AllocRules
-from escape_lens.records import Report, Site
-from escape_lens.reporters.advice_json import report_rules
+from escape_lens.advice.hints import size_words
+from escape_lens.advice.report import ReportAdvice
+from escape_lens.records import Site
 from escape_lens.reporters.text_layout import Paint, base_name, cut, wrap
 from escape_lens.vocab import Cause
 
@@ -52,12 +49,12 @@ SHORT_CAUSE = {
 _SEPARATOR = " · "
 
 
-def cause_suffix(site: Site, reason: str, room: int) -> str:
+def cause_suffix(site: Site, advice: ReportAdvice, reason: str, room: int) -> str:
     """` · CAUSE` for a site line with `room` columns left ("" when it does not fit, the
     site allocates nothing, or the reason already opens with the cause's word)."""
     if not site.allocates:
         return ""
-    cause = cause_of(site).category
+    cause = advice.of(site).cause.category
     if reason.startswith((cause, *_SAID_BY_REASON.get(cause, ()))):
         return ""
     for form in (str(cause), SHORT_CAUSE.get(cause, "")):
@@ -66,21 +63,21 @@ def cause_suffix(site: Site, reason: str, room: int) -> str:
     return ""
 
 
-def detail_lines(site: Site, rules: AllocRules, width: int, paint: Paint) -> Iterable[str]:
+def detail_lines(site: Site, advice: ReportAdvice, width: int, paint: Paint) -> Iterable[str]:
     """-v: `cause: CATEGORY (via X)` and `hint: ...` under a site."""
     indent = " " * 8
-    cause = cause_of(site)
+    known = advice.of(site)
+    cause, hint = known.cause, known.hint
     via = f" (via {cause.via})" if cause.via else ""
     yield from wrap(f"cause: {cause.category}{via}", indent, width, paint)
-    hint = hint_for(site, rules, cause)
     if hint.text:
         yield from wrap(f"hint: {hint.text}", indent, width, paint)
 
 
-def fix_first_lines(report: Report, width: int, paint: Paint) -> Iterable[str]:
+def fix_first_lines(advice: ReportAdvice, width: int, paint: Paint) -> Iterable[str]:
     """The report's closing "what to fix first" (nothing when no hint recovers bytes)."""
-    source = source_reader(report.root)
-    ranked = fix_first(report.sites, report_rules(report), source, FIX_FIRST_LINES)
+    report = advice.report
+    ranked = advice.fix_first(FIX_FIRST_LINES)
     if not ranked:
         return
     yield ""

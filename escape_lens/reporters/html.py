@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from escape_lens import gonames, model
+from escape_lens.advice.report import ReportAdvice
 from escape_lens.diff import SiteDiff
 from escape_lens.errors import ReportFormatError
 from escape_lens.inputs import read_regular
@@ -462,22 +463,25 @@ def payload(
     grown, shrunk, unchanged) and what it `was`; removed sites get no source excerpt.
     `streamed`: the sites' rows and views are `Streamed`, made while `write_page` writes.
     """
-    rules = model.rules_for(report.toolchain.version, report.toolchain.goexperiment)
+    advice = ReportAdvice(report)
+    rules = advice.rules
     hints = _Hints(rules)
     data: dict[str, Any] = report_to_dict(dataclasses.replace(report, sites=()))
     data["summary"] = summarize(report.sites)
     del data["fix_first"]  # (of no sites: the page's is `fix_first`, below)
     views: list[dict[str, Any]] | Streamed
     if streamed and not statuses:
-        first = report_site_to_dict(report.sites[0], report) if report.sites else {}
+        first = report_site_to_dict(report.sites[0], report, advice) if report.sites else {}
         fields = _row_fields(first)
         rows = Streamed(
-            lambda: (_row(report_site_to_dict(s, report), fields) for s in report.sites)
+            lambda: (_row(report_site_to_dict(s, report, advice), fields) for s in report.sites)
         )
         data["sites"] = {"fields": fields, "rows": rows}
         views = Streamed(lambda: (_site_view(site, hints) for site in report.sites))
     else:
-        data["sites"] = pack_sites(report_site_to_dict(site, report) for site in report.sites)
+        data["sites"] = pack_sites(
+            report_site_to_dict(site, report, advice) for site in report.sites
+        )
         views = [_site_view(site, hints) for site in report.sites]
     removed: list[int] = []
     for index, status in enumerate(statuses or ()):
@@ -487,7 +491,7 @@ def payload(
             removed.append(index)
     # a diff's sites are not the report's: its panel ranks its own (ranked before the
     # sources are read, so that the two are not held at once)
-    fix_first = advice_json.fix_first_list(report) if statuses is None else None
+    fix_first = advice_json.fix_first_list(advice) if statuses is None else None
     functions: list[dict[str, Any]] | Streamed
     if streamed and not statuses:
         functions = Streamed(_function_views(report))

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any, TextIO
 
+from escape_lens.advice.report import ReportAdvice
 from escape_lens.errors import ReportFormatError
 from escape_lens.inputs import MAX_REPORT_BYTES, read_text
 from escape_lens.model.explain import constant_size, site_path, variable_size
@@ -216,10 +217,11 @@ def summarize(sites: Sequence[Site]) -> dict[str, Any]:
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
+    advice = ReportAdvice(report)
     return {
         **_report_head(report),
-        "sites": [report_site_to_dict(site, report) for site in report.sites],
-        **_report_tail(report),
+        "sites": [report_site_to_dict(site, report, advice) for site in report.sites],
+        **_report_tail(report, advice),
     }
 
 
@@ -258,19 +260,20 @@ def _report_head(report: Report) -> dict[str, Any]:
     }
 
 
-def _report_tail(report: Report) -> dict[str, Any]:
+def _report_tail(report: Report, advice: ReportAdvice) -> dict[str, Any]:
     tail: dict[str, Any] = {
         "skipped": [{"package": s.package, "reason": s.reason} for s in report.skipped]
     }
     if report.profile is not None:
         tail["profile"] = profile_json.profile_to_dict(report.profile)
-    tail["fix_first"] = advice_json.fix_first_list(report)
+    tail["fix_first"] = advice_json.fix_first_list(advice)
     return tail
 
 
-def report_site_to_dict(site: Site, report: Report) -> dict[str, Any]:
+def report_site_to_dict(site: Site, report: Report, advice: ReportAdvice) -> dict[str, Any]:
+    """A site of `report` as its JSON row, with its advice (`advice`: the report's)."""
     data = site_to_dict(site)
-    data.update(advice_json.site_advice(site, report))
+    data.update(advice_json.site_advice(site, advice))
     if report.profile is not None:  # joined to a heap profile: docs/profiles.md
         data.update(profile_json.site_profile_fields(site, report.profile))
     return data
@@ -284,11 +287,12 @@ def write_report(report: Report, out: TextIO) -> None:
     its standalone dump with every line after the first indented by 2*d more spaces
     (reporters/json_text.py writes the bytes json.dumps would).
     """
-    head, tail = _report_head(report), _report_tail(report)
+    advice = ReportAdvice(report)
+    head, tail = _report_head(report), _report_tail(report, advice)
     out.write(dumps(head)[: -len("\n}\n")] + ",\n")
     out.write('  "sites": [')
     for index, site in enumerate(report.sites):
-        site_data = report_site_to_dict(site, report)
+        site_data = report_site_to_dict(site, report, advice)
         out.write(("," if index else "") + "\n    " + indented(site_data, "\n    "))
     out.write("\n  ],\n" if report.sites else "],\n")
     out.write(dumps(tail)[len("{\n") :])

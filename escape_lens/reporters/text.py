@@ -30,10 +30,10 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
+from escape_lens.advice.report import ReportAdvice
 from escape_lens.model.explain import object_words
 from escape_lens.records import Report, Site, SourcePos
 from escape_lens.reporters import advice_text, profile_text
-from escape_lens.reporters.advice_json import report_rules
 from escape_lens.reporters.json_report import summarize
 from escape_lens.reporters.text_layout import (
     ANSI,
@@ -106,6 +106,7 @@ class TextReporter:
             yield from profile_text.summary_lines(report.profile, width)
             yield from self.focus_note.splitlines()
             return
+        advice = ReportAdvice(report)  # each site's cause and hint, once
         by_package: dict[str, list[Site]] = {package: [] for package in report.packages}
         for site in report.sites:
             by_package.setdefault(site.package, []).append(site)
@@ -125,22 +126,20 @@ class TextReporter:
                 yield f"  {paint('function', name)}{paint('dim', where)}"
                 block_stops = stops.for_block(rows)
                 for row in rows:
-                    yield self._site_line(row, block_stops, paint)
+                    yield self._site_line(row, block_stops, paint, advice)
                     yield from profile_text.site_lines(row.site, report.profile, width)
                     if self.verbose:
                         yield from self._details(row.site, width, paint)
-                        yield from advice_text.detail_lines(
-                            row.site, report_rules(report), width, paint
-                        )
+                        yield from advice_text.detail_lines(row.site, advice, width, paint)
         if self.verbose:
             yield from _legend(report.sites, width, paint)
         yield ""
         yield from self.summary_line(report, width).splitlines()
         yield from profile_text.summary_lines(report.profile, width)
         yield from self.focus_note.splitlines()
-        yield from advice_text.fix_first_lines(report, width, paint)
+        yield from advice_text.fix_first_lines(advice, width, paint)
 
-    def _site_line(self, row: Row, stops: Stops, paint: Paint) -> str:
+    def _site_line(self, row: Row, stops: Stops, paint: Paint, advice: ReportAdvice) -> str:
         line = Line(paint)
         line.put(row.pos, len(INDENT))
         line.put(row.label, stops.label, "construct")
@@ -161,7 +160,8 @@ class TextReporter:
         large = row.site.prediction is not None and row.site.prediction.path == AllocPath.LARGE
         line.put(row.path, stops.path, "large" if large else "")
         self._free_text(row, stops, line)
-        line.append(advice_text.cause_suffix(row.site, row.reason, stops.width - line.end), "dim")
+        room = stops.width - line.end
+        line.append(advice_text.cause_suffix(row.site, advice, row.reason, room), "dim")
         text = line.text.rstrip()
         if not row.site.allocates and paint.enabled:
             text = paint("dim", ANSI.sub("", text))  # secondary: the whole line recedes

@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -278,3 +280,33 @@ def test_net_http_no_hint_shrinks_what_wastes_nothing(http_report: Report) -> No
         if not site.allocates:
             assert hint.text == ""
     assert laid_out > 0  # net/http's own structs do carry their fields
+
+
+@pytest.mark.parametrize(("fmt", "verbose"), [("json", False), ("text", True), ("html", False)])
+def test_each_site_is_advised_once_per_report(
+    fmt: str, verbose: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ranking and the rendering of one report share each site's cause and hint: a
+    # rule worked out twice could say two things (and std has ~35 000 sites).
+    import io
+
+    from escape_lens.advice import report as report_advice
+    from escape_lens.reporters import get_reporter
+
+    report = _report("pinned")
+    asked: dict[str, list[int]] = {"cause": [], "hint": []}
+
+    def counted(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(site: Site, *args: Any) -> Any:
+            asked[name].append(id(site))
+            return real(site, *args)
+
+        return call
+
+    monkeypatch.setattr(report_advice, "cause_of", counted("cause", report_advice.cause_of))
+    monkeypatch.setattr(report_advice, "hint_for", counted("hint", report_advice.hint_for))
+    get_reporter(fmt, verbose=verbose).render(report, io.StringIO())
+    allocating = {id(s) for s in report.sites if s.allocates}
+    for name, ids in asked.items():
+        assert len(ids) == len(set(ids)), (fmt, name)  # never twice
+        assert allocating <= set(ids), (fmt, name)  # and every allocating site
