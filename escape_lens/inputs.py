@@ -1,5 +1,5 @@
 """Reading a file the user names (a report, a baseline, a configuration, a binary, a
-heap profile).
+heap profile), or a site's position names (a Go source file).
 
 Invariants:
 - Only a regular file is read. It is opened without blocking, so a FIFO with no writer
@@ -9,13 +9,16 @@ Invariants:
 - Never more than the format allows is read: the caller gives the limit (a report, a
   configuration), the file's size is checked against it before reading, and the read
   stops at the limit even if the file grows meanwhile.
-- Every failure is the caller's error class with one line naming the file.
+- Every failure is the caller's error class with one line naming the file; a source file
+  that cannot be read has no lines (`source_reader`).
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from escape_lens.errors import EscapeLensError
 
@@ -27,6 +30,11 @@ MAX_CONFIG_BYTES = 4 * MiB
 # A Go heap profile of 2^19 stacks of ~70 frames is 46 MB decompressed; the bound, on
 # the file and on what its gzip expands to, is far above any real one.
 MAX_PROFILE_BYTES = 1024 * MiB
+MAX_SOURCE_BYTES = 16 * MiB
+# Source files a `source_reader` keeps read at once.
+_FILES_KEPT = 4
+
+SourceLines = Callable[[str], Sequence[str] | None]
 
 _KINDS = (
     (stat.S_ISDIR, "is a directory"),
@@ -92,3 +100,28 @@ def read_text(
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise error(f"{os.fspath(path)}: {what} is not UTF-8 text ({exc.reason})") from exc
+
+
+def source_reader(root: str, *, limit: int = MAX_SOURCE_BYTES) -> SourceLines:
+    """Lines of a report's files, relative to `root` (None when a file cannot be read).
+
+    Only the last few files read are kept: a report's sites come in file order, so each
+    file is still read once, and std's sources are never all held (45 MB of its peak)."""
+    cache: dict[str, Sequence[str] | None] = {}
+
+    def lines(file: str) -> Sequence[str] | None:
+        if file not in cache:
+            if len(cache) >= _FILES_KEPT:
+                del cache[next(iter(cache))]  # the oldest read
+            # A position may name any path (`//line /dev/zero:1` in an untrusted module):
+            # only a regular file of a source's size is read, never a FIFO or a device.
+            path = Path(root, file) if root else Path(file)
+            try:
+                data = read_regular(path, limit=limit, what="source", error=EscapeLensError)
+            except EscapeLensError:
+                cache[file] = None
+            else:
+                cache[file] = data.decode("utf-8", "replace").splitlines()
+        return cache[file]
+
+    return lines

@@ -24,18 +24,15 @@ import heapq
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from escape_lens.advice.causes import SiteCause, cause_of
 from escape_lens.advice.hints import Hint, hint_for
-from escape_lens.errors import BuildError
 from escape_lens.gonames import is_closure
-from escape_lens.inputs import MiB, read_regular
+from escape_lens.inputs import SourceLines
 from escape_lens.model import AllocRules
 from escape_lens.records import Site, SourcePos
 from escape_lens.vocab import Cause
 
-SourceLines = Callable[[str], Sequence[str] | None]
 _INIT = re.compile(r"(?:^|\.)init(?:\.\d+)?(?:\.func\d+)*$")
 _FUNC_START = re.compile(r"\bfunc\s*\(")
 _ONCE = re.compile(r"\.Do\(\s*func\b|\bOnce(?:Func|Value|Values)\b")
@@ -44,9 +41,6 @@ _RECOVER = re.compile(r"\brecover\(\)")
 _PANIC = re.compile(r"\bpanic\(")
 # How far above a site a function literal's line is looked for.
 _MAX_SCAN = 400
-_MAX_SOURCE = 16 * MiB
-# Source files source_reader keeps at once.
-_FILES_KEPT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,31 +70,6 @@ class Candidate:
     hint: Hint
     weight: float
     cold: str
-
-
-def source_reader(root: str) -> SourceLines:
-    """Lines of a report's files, relative to `root` (None when a file cannot be read).
-
-    Only the last few files read are kept: a report's sites come in file order, so each
-    file is still read once, and std's sources are never all held (45 MB of its peak)."""
-    cache: dict[str, Sequence[str] | None] = {}
-
-    def lines(file: str) -> Sequence[str] | None:
-        if file not in cache:
-            if len(cache) >= _FILES_KEPT:
-                del cache[next(iter(cache))]  # the oldest read
-            # A position may name any path (`//line /dev/zero:1` in an untrusted module):
-            # only a regular file of a source's size is read, never a FIFO or a device.
-            path = Path(root, file) if root else Path(file)
-            try:
-                data = read_regular(path, limit=_MAX_SOURCE, what="source", error=BuildError)
-            except BuildError:
-                cache[file] = None
-            else:
-                cache[file] = data.decode("utf-8", "replace").splitlines()
-        return cache[file]
-
-    return lines
 
 
 def fix_first(

@@ -17,7 +17,8 @@ from functools import lru_cache
 from escape_lens import model
 from escape_lens.advice.causes import cause_of
 from escape_lens.advice.hints import hint_for
-from escape_lens.advice.rank import Advice, Candidate, fix_first, source_reader
+from escape_lens.advice.rank import Advice, Candidate, fix_first
+from escape_lens.inputs import source_reader
 from escape_lens.model import AllocRules
 from escape_lens.records import GoVersion, Report, Site
 

@@ -34,14 +34,12 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
-from pathlib import Path
 from typing import Any, TextIO
 
 from escape_lens import gonames, model
 from escape_lens.advice.report import ReportAdvice
 from escape_lens.diff import SiteDiff
-from escape_lens.errors import ReportFormatError
-from escape_lens.inputs import read_regular
+from escape_lens.inputs import source_reader
 from escape_lens.model.explain import describe_cost, site_path
 from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
 from escape_lens.reporters import advice_json
@@ -202,16 +200,6 @@ def next_smaller(prediction: Prediction, pointers: bool, rules: model.AllocRules
 # --- source excerpts ------------------------------------------------------------------------
 
 
-def _read_lines(path: Path) -> list[str] | None:
-    """A source file's lines; None for what is not a regular file of a sane size (a report
-    given to `diff` may name any path: a FIFO or /dev/zero must not hang the page)."""
-    try:
-        data = read_regular(path, limit=MAX_SOURCE_BYTES, what="source", error=ReportFormatError)
-    except ReportFormatError:
-        return None
-    return data.decode("utf-8", "replace").splitlines()
-
-
 def _function_bounds(lines: Sequence[str], first: int, last: int) -> tuple[int, int]:
     """1-based first and last line of the top-level `func` around lines first..last."""
     start = first
@@ -249,8 +237,6 @@ def _segments(
 # (whole, context) of `_segments`, tried in turn until the excerpts fit SOURCE_BUDGET;
 # each setting's lines are a subset of the one before's.
 _SETTINGS = ((WHOLE_FUNCTION_LINES, CONTEXT), (12, 1), (0, 0))
-# Source files kept read at once: sites come in file order, so each is read once.
-_FILES_KEPT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,23 +264,6 @@ def local_name(site: Site) -> str:
     return gonames.local_name(site.package, site.function, *aliases)
 
 
-def _source_lines(root: Path | None) -> Callable[[str], list[str] | None]:
-    """A Go file's lines (None when unreadable), the last _FILES_KEPT files kept."""
-    kept: dict[str, list[str] | None] = {}
-
-    def lines(file: str) -> list[str] | None:
-        if file not in kept:
-            if len(kept) >= _FILES_KEPT:
-                del kept[next(iter(kept))]
-            path = Path(file)
-            if not path.is_absolute() and root is not None:
-                path = root / path
-            kept[file] = _read_lines(path) if file.endswith(".go") else None
-        return kept[file]
-
-    return lines
-
-
 def _functions(report: Report, sourceless: frozenset[int]) -> tuple[list[_Function], int]:
     """The functions with sites, each with its excerpts' lines under every setting, and
     the setting the page uses: the first whose excerpts fit SOURCE_BUDGET, else the last.
@@ -305,13 +274,13 @@ def _functions(report: Report, sourceless: frozenset[int]) -> tuple[list[_Functi
     for index, site in enumerate(report.sites):
         key = (site.pos.file, local_name(site), index in sourceless)
         groups.setdefault(key, []).append(index)
-    source = _source_lines(Path(report.root) if report.root else None)
+    source = source_reader(report.root, limit=MAX_SOURCE_BYTES)
     sizes = [0] * len(_SETTINGS)
     setting = 0
     functions: list[_Function] = []
     for (file, function, without_source), indexes in groups.items():
         package = report.sites[indexes[0]].package
-        lines = None if without_source else source(file)
+        lines = None if without_source or not file.endswith(".go") else source(file)
         marked = [report.sites[i].pos.line for i in indexes]
         if lines is None or min(marked) < 1 or max(marked) > len(lines):
             functions.append(_Function(file, function, package, indexes, (), {}))

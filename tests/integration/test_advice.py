@@ -22,8 +22,9 @@ import pytest
 from escape_lens.advice.causes import cause_of
 from escape_lens.advice.hints import hint_for
 from escape_lens.advice.layout import site_layout
-from escape_lens.advice.rank import fix_first, source_reader
+from escape_lens.advice.rank import fix_first
 from escape_lens.analyze import analyze_targets
+from escape_lens.inputs import source_reader
 from escape_lens.model import rules_for
 from escape_lens.records import Report, Site
 from escape_lens.toolchain.process import go_environ

@@ -461,7 +461,8 @@ def test_older_toolchains_render_cleanly(browser: Any, old_go: Path, tmp_path: P
 def test_fix_first_panel_and_detail_show_the_advice(
     browser: Any, pinned_go: Path, tmp_path: Path
 ) -> None:
-    from escape_lens.advice.rank import fix_first, source_reader
+    from escape_lens.advice.rank import fix_first
+    from escape_lens.inputs import source_reader
     from escape_lens.model import rules_for
 
     report = analyze_targets(["./..."], go=str(pinned_go), cwd=str(FIXTURES / "advice"))

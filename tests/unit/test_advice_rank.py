@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from escape_lens.advice.causes import cause_of
-from escape_lens.advice.rank import cold_reason, source_reader
+from escape_lens.advice.rank import cold_reason
+from escape_lens.inputs import source_reader
 from escape_lens.records import Site, SourcePos
 from escape_lens.vocab import Construct
 
