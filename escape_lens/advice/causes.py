@@ -10,7 +10,8 @@ Invariants:
   string building, method values, go and defer statements) are named by the construct;
   other objects by the decisive edge of the chain: a size the stack cannot hold, a
   return, a store, a send, a parameter of a call that leaks, a closure's capture. The
-  chain's bookkeeping edges (`spill`, `dot`, ...: parsers/escape.py) never decide.
+  chain's bookkeeping edges (`spill`, `dot`, ...: parsers/flowedges.py, whose edges and
+  reason groups the reporters' words read too) never decide.
 - `via` names what the value went to, as the chain spells it (`fmt`, `log`,
   `net/http.(*conn).serve`, `Global`, `h.p`): empty when the chain does not say.
 """
@@ -20,8 +21,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from escape_lens.parsers.escape import BOOKKEEPING, callee
-from escape_lens.records import FlowStepKind, Site
+from escape_lens.parsers.flowedges import (
+    BOOKKEEPING,
+    CALL_ARGUMENT_REASONS,
+    CALL_REASONS,
+    MAP_PUT_REASONS,
+    Edge,
+    callee,
+    edges,
+    storage_of,
+)
+from escape_lens.records import Site
 from escape_lens.vocab import Cause, Construct, EscapeKind
 
 # Edges that only carry the value within one statement: never the cause.
@@ -48,7 +58,6 @@ _BY_CONSTRUCT = {
 _INLINED_PARAM = re.compile(r"^(?P<package>[a-z][\w/]*)\.\w+$")
 _ASSIGNED = re.compile(r"^(?P<target>[^=]+?)\s*:?=\s")
 _IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
-_STORAGE = re.compile(r"\{storage for (?P<of>.+)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,22 +70,22 @@ class SiteCause:
 
 def cause_of(site: Site) -> SiteCause:
     """The cause of one site (see the module's invariants)."""
-    edges = _edges(site)  # read once: every rule below walks them
+    chain = edges(site.diagnostic) if site.diagnostic is not None else []
     by_construct = _BY_CONSTRUCT.get(site.construct)
     if by_construct is not None:
-        return SiteCause(by_construct, _destination(edges))
+        return SiteCause(by_construct, _destination(chain))
     if site.construct == Construct.ALLOC or (site.diagnostic is None and site.call is not None):
         return SiteCause(Cause.RUNTIME_INTERNAL, site.entry or "")
-    reasons = [reason for reason, _, _ in edges]
+    reasons = [edge.reason for edge in chain]
     if "too large for stack" in reasons:
         return SiteCause(Cause.TOO_LARGE_FOR_STACK)
     if "non-constant size" in reasons or site.heap_above is not None:
         return SiteCause(Cause.UNKNOWN_SIZE)
     if site.construct == Construct.INTERFACE or "interface-converted" in reasons:
-        return SiteCause(Cause.INTERFACE_BOXING, _boxed_for(edges))
+        return SiteCause(Cause.INTERFACE_BOXING, _boxed_for(chain))
     if "captured by a closure" in reasons:
         return SiteCause(Cause.CLOSURE_CAPTURE)
-    found = _by_destination(edges)
+    found = _by_destination(chain)
     if found is not None:
         return found
     if site.diagnostic is not None and site.diagnostic.kind == EscapeKind.MOVED_TO_HEAP:
@@ -84,32 +93,19 @@ def cause_of(site: Site) -> SiteCause:
     return SiteCause(Cause.UNKNOWN)
 
 
-def _edges(site: Site) -> list[tuple[str, str, str]]:
-    """(reason, expression, hop destination) of each edge of the site's chain."""
-    if site.diagnostic is None:
-        return []
-    found = []
-    destination = ""
-    for step in site.diagnostic.flow:
-        if step.kind == FlowStepKind.HOP:
-            destination = step.destination
-        elif step.kind == FlowStepKind.EDGE:
-            found.append((step.reason, step.expression, destination))
-    return found
-
-
-def _by_destination(edges: list[tuple[str, str, str]]) -> SiteCause | None:
+def _by_destination(chain: list[Edge]) -> SiteCause | None:
     """The cause the chain's decisive edge names: the first that leaves the function."""
-    for reason, expression, destination in edges:
+    for edge in chain:
+        reason, expression, destination = edge.reason, edge.expression, edge.destination
         if reason in _CARRYING:
             continue
         if reason == "return":
             return SiteCause(Cause.RETURNED)
         if reason == "send":
             return SiteCause(Cause.SENT_ON_CHANNEL)
-        if reason in ("key of map put", "value of map put"):
+        if reason in MAP_PUT_REASONS:
             return SiteCause(Cause.STORED_TO_HEAP, "map")
-        if reason in ("call parameter", "call argument", "call receiver"):
+        if reason in CALL_REASONS:
             return SiteCause(Cause.PASSED_TO_CALL, _callee(expression))
         if reason == "captured by a closure":
             return SiteCause(Cause.CLOSURE_CAPTURE)
@@ -118,21 +114,22 @@ def _by_destination(edges: list[tuple[str, str, str]]) -> SiteCause | None:
             if _IDENTIFIER.match(target):
                 return SiteCause(Cause.GLOBAL, target)
             return SiteCause(Cause.STORED_TO_HEAP, target)
-    for _, _, destination in reversed(edges):
-        storage = _STORAGE.fullmatch(destination)
-        if storage is not None:  # an element of a literal that is itself on the heap
-            return SiteCause(Cause.STORED_TO_HEAP, storage["of"])
+    for edge in reversed(chain):
+        stored = storage_of(edge.destination)
+        if stored is not None:  # an element of a literal that is itself on the heap
+            return SiteCause(Cause.STORED_TO_HEAP, stored)
     return None
 
 
-def _boxed_for(edges: list[tuple[str, str, str]]) -> str:
+def _boxed_for(chain: list[Edge]) -> str:
     """What boxed the value: an inlined parameter's package (`fmt.a` -> fmt), else the
     callee the chain passes it to, else where it was stored or returned."""
-    for reason, expression, destination in edges:
+    for edge in chain:
+        reason, expression, destination = edge.reason, edge.expression, edge.destination
         param = _INLINED_PARAM.match(destination)
         if param is not None:
             return param["package"]
-        if reason in ("call parameter", "call argument"):
+        if reason in CALL_ARGUMENT_REASONS:
             return _callee(expression)
         if reason == "return":
             return "return"
@@ -141,9 +138,9 @@ def _boxed_for(edges: list[tuple[str, str, str]]) -> str:
     return ""
 
 
-def _destination(edges: list[tuple[str, str, str]]) -> str:
+def _destination(chain: list[Edge]) -> str:
     """Where the chain's decisive edge takes the value, for constructs named by kind."""
-    found = _by_destination(edges)
+    found = _by_destination(chain)
     return str(found.category) if found is not None else ""
 
 

@@ -14,8 +14,7 @@ Invariants:
 - Inliner lines are kept as `InlineCall`s and `FuncDecl`s (where functions start, where
   inlined code was called from); anything else at a position is kept verbatim in
   `other`, so a failed package can show the compiler's message.
-- `BOOKKEEPING` (edge reasons that only carry a value within a statement) and `callee`
-  (the function a call expression names) are the chain's words every reader shares.
+- How a chain's readers walk its edges, and the reasons they share: parsers/flowedges.py.
 - `function` is the compiler's short name, qualified with `function_prefix` when set
   (the build's symbol names), or "" when the line does not say (the build then fills
   it from the function spans).
@@ -51,23 +50,6 @@ _FROM_TAIL = re.compile(r" at (\S+\.go:\d+:\d+)$")
 _HOP_PARTS = re.compile(r"^flow:\s*(?P<dest>.*?)\s+[←=]\s+(?P<src>.*?):?$")
 _EDGE_PARTS = re.compile(r"^from\s+(?P<expr>.+?)\s+\((?P<reason>[^()]+)\)(?:\s+at\s+\S+)?:?$")
 
-# Edges that are the compiler's bookkeeping, not a place the value goes.
-BOOKKEEPING = frozenset(
-    {
-        "spill",
-        "reference",
-        "dot",
-        "dot of pointer",
-        "slice",
-        "copied slice",
-        "indirection",
-        "derefs",
-        "fixed-array-index-of",
-        "slice-to-array",
-    }
-)
-# The function called: `f(`, `pkg.F(`, `(*T).M(`, after an optional `x := ` / `x = `.
-_CALLEE = re.compile(r"^(?:[\w.]+\s*:?=\s*)?(?P<name>(?:\([^()]*\)\.)?[^\s()]+)\(")
 # Summary statements, tried in order; (kind, header group, a part of the text every
 # match has, pattern). The part spares trying each pattern on every line: that
 # `^(?P<subject>.+) escapes to heap$` fails on `x does not escape` takes a try at each
@@ -445,11 +427,3 @@ def iter_diagnostics(lines: Iterable[str], positions: Positions) -> Iterator[Esc
     for line in lines:
         yield from parser.feed(line)
     yield from parser.finish()
-
-
-def callee(expression: str) -> str | None:
-    """The function a call expression calls, without shape arguments; None if not a call."""
-    found = _CALLEE.match(expression)
-    if found is None:
-        return None
-    return re.sub(r"\[[^\[\]]*\]", "", found["name"])

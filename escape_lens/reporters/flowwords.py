@@ -2,9 +2,10 @@
 
 The parser (parsers/escape.py) takes each flow line apart once into a `FlowStep`: a hop
 (`flow: DESTINATION ← SOURCE`) or an edge (`from EXPRESSION (REASON)`). Reporters read
-those parts through here, never the text: `edges` pairs each edge with the destination
-of its hop, `edge_words` says what an edge does to the value (`passed to fmt.Println`,
-`stored in h[…]`, `converted to an interface`). Which edges a reporter shows is its own
+those parts through here, never the text: `edges` (parsers/flowedges.py, which the
+causes read too) pairs each edge with the destination of its hop, `edge_words` says what
+an edge does to the value (`passed to fmt.Println`, `stored in h[…]`, `converted to an
+interface`). Which edges a reporter shows is its own
 choice (the text report's reason column skips `BOOKKEEPING`; the HTML chain also leaves
 out plain assignments and returns, whose destination says them).
 """
@@ -12,10 +13,16 @@ out plain assignments and returns, whose destination says them).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from escape_lens.parsers.escape import BOOKKEEPING, callee
-from escape_lens.records import EscapeDiagnostic, FlowStepKind
+from escape_lens.parsers.flowedges import (
+    BOOKKEEPING,
+    CALL_REASONS,
+    MAP_PUT_REASONS,
+    Edge,
+    callee,
+    edges,
+    storage_of,
+)
 
 __all__ = ["BOOKKEEPING", "REASON_WORDS", "Edge", "callee", "edge_words", "edges"]
 
@@ -29,8 +36,7 @@ REASON_WORDS = {
     "array literal element": "in an array literal",
     "map literal key": "in a map literal",
     "map literal value": "in a map literal",
-    "key of map put": "stored in a map",
-    "value of map put": "stored in a map",
+    **dict.fromkeys(MAP_PUT_REASONS, "stored in a map"),
     "send": "sent on a channel",
     "address-of": "address taken",
     "appendee slice": "appended to",
@@ -39,32 +45,12 @@ REASON_WORDS = {
     "range-deref": "ranged over",
     "callee operand": "called",
 }
-_STORAGE = re.compile(r"\{storage for (.+)\}")
-
-
-@dataclass(frozen=True, slots=True)
-class Edge:
-    destination: str  # where this hop of the chain leads ("{heap}", "~r0", "{storage for X}")
-    expression: str
-    reason: str
-
-
-def edges(diagnostic: EscapeDiagnostic) -> list[Edge]:
-    """The edges of the diagnostic's flow chain, each with its hop's destination."""
-    found: list[Edge] = []
-    destination = ""
-    for step in diagnostic.flow:
-        if step.kind == FlowStepKind.HOP:
-            destination = step.destination
-        elif step.kind == FlowStepKind.EDGE:
-            found.append(Edge(destination, step.expression, step.reason))
-    return found
 
 
 def edge_words(edge: Edge) -> str:
     """What the edge does to the value, in a few words (its reason when no phrase fits)."""
     reason = edge.reason
-    if reason in ("call parameter", "call argument", "call receiver"):
+    if reason in CALL_REASONS:
         name = callee(edge.expression)
         if name is None:
             return "passed to a call"
@@ -77,9 +63,9 @@ def edge_words(edge: Edge) -> str:
     if reason == "slice-literal-element":
         return "in a ... argument" if edge.expression == "... argument" else "in a slice literal"
     if reason in ("struct literal element", "array literal element"):
-        storage = _STORAGE.fullmatch(edge.destination)
-        if storage:
-            return f"stored in {_collapse_brackets(storage[1])}"
+        stored = storage_of(edge.destination)
+        if stored:
+            return f"stored in {_collapse_brackets(stored)}"
     return REASON_WORDS.get(reason, reason)
 
 
