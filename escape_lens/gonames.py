@@ -33,6 +33,7 @@ _TRAILING_CLOSURE = re.compile(f"(?:{_NUMBERED_CLOSURE}|{_NESTED_CLOSURE})$")
 # `#hash#` of a closure copy (cmd/internal/obj.TrimInlineHash removes the same)
 _INLINE_HASH = re.compile(r"#[^#]*#")
 _TYPE_ARGS = re.compile(r"\[[^\[\]]*\]")
+_DIRECTORIES = re.compile(r"[\w.~-]+/")  # the directories of an import path in a type name
 SHAPE_PREFIX = "go.shape."
 CHAN_PREFIXES = ("chan<- ", "<-chan ", "chan ")  # how a channel type's name opens
 
@@ -77,6 +78,16 @@ def local_name(package: str, function: str, *aliases: str) -> str:
         if function.startswith(prefix + "."):
             return function[len(prefix) + 1 :]
     return function
+
+
+@lru_cache(maxsize=4096)  # a report's sites repeat a few hundred types
+def type_in_package(name: str, package: str) -> str:
+    """A type name as Go source in `package` writes it: the package's own types bare
+    (`T`, `*T`; a command's, `main.T`, too), another package's by its last element
+    (`*example.com/m/pkg.T` -> `*pkg.T`), even when that element is the package's own
+    (in crypto/ecdh, `crypto/internal/fips140/ecdh.PrivateKey` is `ecdh.PrivateKey`)."""
+    own = re.sub(rf"(?<![\w/.]){re.escape(package)}\.|(?<![\w/.])main\.", "", name)
+    return _DIRECTORIES.sub("", own)
 
 
 def is_closure(name: str) -> bool:

@@ -16,12 +16,11 @@ Invariants:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from escape_lens.advice.causes import SiteCause, cause_of
 from escape_lens.advice.layout import Layout, site_layout
-from escape_lens.gonames import is_closure_record
+from escape_lens.gonames import is_closure_record, type_in_package
 from escape_lens.model import AllocRules
 from escape_lens.records import Site
 from escape_lens.vocab import Cause, Construct, NoteCode
@@ -31,7 +30,6 @@ from escape_lens.vocab import Cause, Construct, NoteCode
 _BY_VALUE_MAX = 64
 _STACK_LIMIT = 64 << 10  # cmd/compile ir.MaxImplicitStackVarSize (go1.21-1.27)
 _PRINTING = ("fmt", "log", "errors")
-_DIRECTORIES = re.compile(r"[\w.~-]+/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +74,8 @@ def _type_words(site: Site) -> str:
 
 
 def _short(name: str, site: Site) -> str:
-    """A type name as Go source in the site's package writes it (`T`, `*T`; a command's
-    `main.T` too), another package's by its last element (`*example.com/m/pkg.T` ->
-    `*pkg.T`)."""
-    own = re.sub(rf"(?<![\w/.]){re.escape(site.package)}\.|(?<![\w/.])main\.", "", name)
-    return _DIRECTORIES.sub("", own)
+    """A type name as Go source in the site's package writes it."""
+    return type_in_package(name, site.package)
 
 
 def _by_cause(site: Site, cause: SiteCause) -> tuple[str, bool]:

@@ -14,6 +14,7 @@ import functools
 import re
 import sys
 
+from escape_lens.gonames import type_in_package
 from escape_lens.model.explain import is_pooled, path_column
 from escape_lens.records import EscapeDiagnostic, Note, Site, join_notes
 from escape_lens.reporters.flowwords import BOOKKEEPING, edge_words, edges
@@ -203,14 +204,10 @@ def _type_name(site: Site) -> str:
     return _short_type_name(site.type.name, site.package, bool(site.expr))
 
 
-@functools.lru_cache(maxsize=4096)  # each site's type is shortened several times
 def _short_type_name(name: str, package: str, has_expr: bool) -> str:
     if name.startswith(("noalg.", "struct {")):
         return "" if has_expr else "closure struct"  # compiler-made, not a user type
-    name = re.sub(r"[\w.-]+/", "", name)  # import paths -> package names
-    own = package.rsplit("/", 1)[-1]
-    own = "main" if own == "command-line-arguments" else own
-    return re.sub(rf"(?<![\w.]){re.escape(own)}\.", "", name)
+    return type_in_package(name, package)
 
 
 def what_of(site: Site, room: int = sys.maxsize) -> str:

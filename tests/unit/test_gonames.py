@@ -114,3 +114,26 @@ def test_map_and_channel_type_names(type_name: str, parts: tuple[str, ...], spel
         assert gonames.map_key_elem(type_name) == parts
     else:
         assert gonames.map_key_elem(type_name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "package", "written"),
+    [
+        ("*net/http.Request", "net/http", "*Request"),
+        ("[]*net/http.Cookie", "net/http", "[]*Cookie"),
+        ("*net/url.URL", "net/http", "*url.URL"),
+        ("map[string]net/textproto.MIMEHeader", "net/http", "map[string]textproto.MIMEHeader"),
+        # a command's types are main's, whatever its import path
+        ("*main.point", "example.com/constructs/cmd/allocs", "*point"),
+        ("*main.point", "command-line-arguments", "*point"),
+        # another package whose last element is this package's (go1.27 std)
+        ("*crypto/internal/fips140/ecdh.PrivateKey", "crypto/ecdh", "*ecdh.PrivateKey"),
+        ("internal/godebug.Setting", "crypto/internal/fips140deps/godebug", "godebug.Setting"),
+        ("*crypto/ecdh.PrivateKey", "crypto/ecdh", "*PrivateKey"),
+    ],
+)
+def test_a_type_is_named_as_its_packages_source_writes_it(
+    name: str, package: str, written: str
+) -> None:
+    # One rule for the text report's type column and the hints' words.
+    assert gonames.type_in_package(name, package) == written
