@@ -56,11 +56,13 @@ def hint_for(site: Site, rules: AllocRules, cause: SiteCause | None = None) -> H
 
 
 def size_words(size: int) -> str:
-    """`48 B`, `4 KiB`, `1.5 KiB`."""
-    if size < 1024:
-        return f"{size} B"
-    kib = size / 1024
-    return f"{kib:.0f} KiB" if size % 1024 == 0 else f"{kib:.1f} KiB"
+    """`48 B`, `4 KiB`, `1 MiB`; exact, as sizes and size classes are: `1152 B`, never
+    a rounded `1.1 KiB` (or `8.0 KiB` for 8190 B)."""
+    if size >= 1 << 20 and size % (1 << 20) == 0:
+        return f"{size >> 20} MiB"
+    if size >= 1 << 10 and size % (1 << 10) == 0:
+        return f"{size >> 10} KiB"
+    return f"{size} B"
 
 
 def _type_words(site: Site) -> str:

@@ -37,6 +37,7 @@ from importlib import resources
 from typing import Any, TextIO
 
 from escape_lens import gonames, model
+from escape_lens.advice.hints import size_words
 from escape_lens.advice.report import ReportAdvice
 from escape_lens.diff import SiteDiff
 from escape_lens.inputs import source_reader
@@ -142,14 +143,6 @@ def flow_chain(diagnostic: EscapeDiagnostic | None, subject: str = "") -> list[s
 # --- the model's explanation --------------------------------------------------------------
 
 
-def _bytes(n: int) -> str:
-    if n >= 1 << 20 and n % (1 << 20) == 0:
-        return f"{n >> 20} MiB"
-    if n >= 1 << 10 and n % (1 << 10) == 0:
-        return f"{n >> 10} KiB"
-    return f"{n} B"
-
-
 @dataclass(frozen=True, slots=True)
 class Smaller:
     """What the next smaller size class would need: `remove` bytes from the request."""
@@ -163,9 +156,9 @@ class Smaller:
         if self.path == AllocPath.TINY:
             target = "the tiny allocator"
         elif self.path == AllocPath.LARGE:
-            target = f"a {_bytes(self.class_bytes)} span"
+            target = f"a {size_words(self.class_bytes)} span"
         else:
-            target = f"{_bytes(self.class_bytes)} class"
+            target = f"{size_words(self.class_bytes)} class"
         unit = "byte" if self.remove == 1 else "bytes"
         return f"remove {self.remove} {unit} → {target}, {self.saving_pct}% less memory"
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from escape_lens import model
+from escape_lens.advice.hints import size_words
 from escape_lens.parsers.escape import flow_step
 from escape_lens.records import (
     AllocCall,
@@ -328,3 +329,21 @@ def test_empty_report_renders() -> None:
     data = json.loads(re.findall(r"<script[^>]*>(.*?)</script>", html, re.S)[0])
     assert data["report"]["sites"] == {"fields": [], "rows": []}
     assert data["functions"] == []
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (1200, "remove 48 bytes → 1152 B class, 10% less memory"),
+        (40000, "remove 7232 bytes → a 32 KiB span, 20% less memory"),
+        ((2 << 20) + 5, "remove 5 bytes → a 2 MiB span, 0% less memory"),
+    ],
+)
+def test_next_smaller_says_bytes_as_the_hints_do(size: int, text: str) -> None:
+    # One way to say bytes (advice/hints.py size_words) for the page and the hints: exact,
+    # as size classes are (1152 B is no "1.1 KiB").
+    prediction = model.predict(size, False, RULES)
+    assert str(next_smaller(prediction, False, RULES)) == text
+    assert [size_words(n) for n in (48, 1152, 8190, 4096, 1 << 20, 10 << 20)] == [
+        "48 B", "1152 B", "8190 B", "4 KiB", "1 MiB", "10 MiB",
+    ]  # fmt: skip
