@@ -118,8 +118,7 @@ def _aspect(kind: MatrixKind, old: Site, new: Site) -> Aspect | None:
 def _requested(site: Site) -> str:
     if site.prediction is None:
         return "unknown size"
-    objects = (site.prediction, *site.extra)  # a channel's buffer, a map's groups
-    return f"{sum(p.requested_bytes for p in objects)} B requested"
+    return f"{site.requested_bytes} B requested"
 
 
 def compare_pair(old: Site, new: Site) -> MatrixChange | None:

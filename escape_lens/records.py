@@ -277,6 +277,13 @@ class Site:
         objects = (self.prediction, *self.extra) if self.prediction is not None else self.extra
         return sum(p.waste_bytes for p in objects) if self.allocates else 0
 
+    @property
+    def requested_bytes(self) -> int:
+        """Bytes one execution asks for: the object and the extra ones (a channel's buffer,
+        a map's groups), whether or not it allocates."""
+        objects = (self.prediction, *self.extra) if self.prediction is not None else self.extra
+        return sum(p.requested_bytes for p in objects)
+
 
 @dataclass(frozen=True, slots=True)
 class SkippedPackage:

@@ -206,11 +206,7 @@ def summarize(sites: Sequence[Site]) -> dict[str, Any]:
         "constant_size_bytes": sum(s.class_bytes for s in constant),
         "constant_size_waste_bytes": sum(s.waste_bytes for s in constant),
         "variable_size_sites": sum(1 for s in allocating if variable_size(s)),
-        "requested_bytes": sum(
-            p.requested_bytes
-            for s in allocating
-            for p in ((s.prediction, *s.extra) if s.prediction else s.extra)
-        ),
+        "requested_bytes": sum(s.requested_bytes for s in allocating),
         "class_bytes": sum(s.class_bytes for s in allocating),
         "waste_bytes": sum(s.waste_bytes for s in allocating),
     }

@@ -59,10 +59,8 @@ def bytes_cells(site: Site) -> tuple[str, str, str]:
         return (f"n×{site.prediction.elem_bytes or 0}", " ", "B")  # noqa: RUF001
     if site.prediction is None:
         return ("", "", "? B")
-    objects = (site.prediction, *site.extra)
-    requested = sum(p.requested_bytes for p in objects)
     taken = f"{site.class_bytes} B" + (f" +{site.waste_bytes}" if site.waste_bytes else "")
-    return (str(requested), "→", taken)
+    return (str(site.requested_bytes), "→", taken)
 
 
 def escape_reason(diagnostic: EscapeDiagnostic) -> str:
