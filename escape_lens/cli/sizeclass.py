@@ -28,7 +28,7 @@ from escape_lens.model.verify import DEFAULT_CASES, verify
 from escape_lens.records import GoToolchain, GoVersion
 from escape_lens.reporters import formats, sizeclass_reporter
 from escape_lens.toolchain import MIN_GO, find_go, read_toolchain
-from escape_lens.toolchain.locate import peek_toolchain
+from escape_lens.toolchain.locate import toolchain_version
 from escape_lens.toolchain.typesizes import layout_of
 
 _VERSION_ARG = re.compile(r"^(go)?\d+\.\d+(\.\d+)?((rc|beta)\d+)?$")
@@ -69,12 +69,6 @@ def _toolchain(go: str | None) -> GoToolchain:
     return read_toolchain(find_go(go))
 
 
-def _toolchain_version(go: str | None) -> GoToolchain:
-    """The toolchain, as far as its version goes: read from its files when that is safe."""
-    found = find_go(go)
-    return peek_toolchain(found) or read_toolchain(found)
-
-
 def _rules(go: str | None, goexperiment: tuple[str, ...]) -> AllocRules:
     """The rules for --go (a version or a go binary), else the discovered toolchain."""
     if go is not None and _VERSION_ARG.match(go.strip()):
@@ -83,7 +77,7 @@ def _rules(go: str | None, goexperiment: tuple[str, ...]) -> AllocRules:
             raise UsageError(f"--go {go}: escape-lens supports go1.21 and newer")
         return rules_for(version, goexperiment)
     try:
-        toolchain = _toolchain_version(go)
+        toolchain = toolchain_version(find_go(go))
     except GoNotFoundError:
         if go is not None:
             raise

@@ -10,8 +10,8 @@ import click
 from escape_lens import __version__
 from escape_lens.errors import EscapeLensError
 from escape_lens.model.rules import NEWEST_KNOWN, OLDEST_KNOWN
-from escape_lens.toolchain import find_go, read_toolchain
-from escape_lens.toolchain.locate import peek_toolchain
+from escape_lens.toolchain import find_go
+from escape_lens.toolchain.locate import toolchain_version
 
 
 def _minor(version: object) -> str:
@@ -21,8 +21,7 @@ def _minor(version: object) -> str:
 
 def version_text() -> str:
     try:
-        go = find_go(None)
-        toolchain = peek_toolchain(go) or read_toolchain(go)
+        toolchain = toolchain_version(find_go(None))
         found = f"{toolchain.version} {toolchain.goos}/{toolchain.goarch} ({toolchain.path})"
     except EscapeLensError as error:
         found = f"none ({error})"

@@ -147,6 +147,12 @@ def peek_toolchain(go: Path) -> GoToolchain | None:
     )
 
 
+def toolchain_version(go: Path) -> GoToolchain:
+    """The toolchain as far as its version goes: peeked from its files when nothing could
+    make `go env` say otherwise (`peek_toolchain`), else read with `go env`."""
+    return peek_toolchain(go) or read_toolchain(go)
+
+
 def _user_go_env() -> Path:
     config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(config) / "go" / "env"
