@@ -29,7 +29,6 @@ from escape_lens.profile import DEFAULT_SAMPLE
 from escape_lens.profile.bench import BenchRun, check_benchtime, with_bench_profile
 from escape_lens.records import Report
 from escape_lens.reporters import Reporter, formats, get_reporter
-from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 from escape_lens.toolchain.targets import in_one_module
 from escape_lens.toolchain.wheel import go_option
 from escape_lens.vocab import ProfileSample, SitePath
@@ -136,8 +135,8 @@ def command(
     targets: Sequence[str],
     gos: Sequence[str],
     tests: bool,
-    tags: str | None,
-    gcflags: str | None,
+    tags: tuple[str, ...],
+    gcflags: tuple[str, ...],
     fmt: str,
     output: str | None,
     verbose: bool,
@@ -167,7 +166,6 @@ def command(
         top=top,
         quiet_lines=show_all or fmt not in HIDES_QUIET_LINES,
     )
-    build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
     inputs = [*targets, *([binary] if binary else []), *profiles]
     asked, output = output, html_output(fmt, output)
     if output is not None:
@@ -184,7 +182,7 @@ def command(
         others |= {"--sort": sort_order != DEFAULT_SORT}
         check_matrix_options(fmt, focus, others)
         request = MatrixRequest(
-            tuple(gos), tuple(targets), tests, build_tags, extra_gcflags, focus, fmt, output
+            tuple(gos), tuple(targets), tests, tags, gcflags, focus, fmt, output
         )
         return run_matrix(request, _print_notes)
     go = go_option(gos[0]) if gos else None
@@ -203,7 +201,7 @@ def command(
     with progress.running() as line:
         if bench is not None:
             report = _analyze_bench(
-                targets[0], bench, benchtime, sample, go, load_reporter, (build_tags, extra_gcflags)
+                targets[0], bench, benchtime, sample, go, load_reporter, (tags, gcflags)
             )
         else:
             report = _analyze(
@@ -214,7 +212,7 @@ def command(
                 packages,
                 cross_check,
                 load_reporter,
-                (build_tags, extra_gcflags),
+                (tags, gcflags),
             )
         if heap is not None:
             report = _join(report, heap, sample, binary)

@@ -15,7 +15,6 @@ from escape_lens.gate.baseline import render_baseline
 from escape_lens.gate.hotpaths import HotPaths, hot_sites
 from escape_lens.gate.run import analyse
 from escape_lens.reporters.text_layout import counted
-from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 
 
 @click.command("baseline")
@@ -38,8 +37,8 @@ def command(
     config_file: str | None,
     output: str | None,
     go: str | None,
-    tags: str | None,
-    gcflags: str | None,
+    tags: tuple[str, ...],
+    gcflags: tuple[str, ...],
     verbose: bool,
 ) -> None:
     """Write the hot-path heap allocation sites of TARGETS to the baseline file.
@@ -50,11 +49,8 @@ def command(
     inputs = [config_file] if config_file else []
     if output is not None:
         check_writable(output, inputs)
-    build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
     with progress.running():
-        analysed = analyse(
-            targets, config_file=config_file, go=go, tags=build_tags, gcflags=extra_gcflags
-        )
+        analysed = analyse(targets, config_file=config_file, go=go, tags=tags, gcflags=gcflags)
     path = output or analysed.config.baseline_path
     text = render_baseline(analysed.report, analysed.config, analysed.directives)
     write_output(text, path, [*inputs, analysed.config.path])

@@ -15,7 +15,6 @@ from escape_lens.cli.output import check_writable, write_output
 from escape_lens.errors import EXIT_OK
 from escape_lens.gate.run import run_check
 from escape_lens.reporters import check_reporter, formats
-from escape_lens.toolchain.buildflags import parse_gcflags, parse_tags
 
 
 @click.command("check")
@@ -55,8 +54,8 @@ def command(
     output: str | None,
     exit_zero: bool,
     go: str | None,
-    tags: str | None,
-    gcflags: str | None,
+    tags: tuple[str, ...],
+    gcflags: tuple[str, ...],
     verbose: bool,
     profiles: tuple[str, ...],
     hot_share: str | None,
@@ -71,15 +70,14 @@ def command(
     inputs = [name for name in (config_file, baseline_file, *profiles) if name]
     if output:
         check_writable(output, inputs)
-    build_tags, extra_gcflags = parse_tags(tags), parse_gcflags(gcflags)
     with progress.running():
         result = run_check(
             targets,
             config_file=config_file,
             baseline_file=baseline_file,
             go=go,
-            tags=build_tags,
-            gcflags=extra_gcflags,
+            tags=tags,
+            gcflags=gcflags,
             profiles=profiles,
             hot_share=hot_share,
         )
