@@ -79,14 +79,10 @@ def static_data(window: Window) -> bool:
     return any("runtime.zerobase" in text or "..stmp_" in text for _, text in window.newest_first())
 
 
-def branch_targets(jumps: list[str]) -> set[int]:
-    """The pcs that branches go to, the last operand: `JGT\t66` (amd64), `BLS\t66`,
-    `CBZ\tR0, 66` (arm64) go to 66 (in decimal); `JMP\tAX` nowhere known."""
-    return set(jump_counts(jumps))
-
-
 def jump_counts(jumps: list[str]) -> Counter[int]:
-    """How many of the branches go to each pc (see `branch_targets`)."""
+    """How many of the branches go to each pc; a branch goes to its last operand: `JGT\t66`
+    (amd64), `BLS\t66`, `CBZ\tR0, 66` (arm64) go to 66 (in decimal); `JMP\tAX` nowhere
+    known. The pcs counted are the branch targets."""
     counts: Counter[int] = Counter()
     for jump in jumps:
         target = jump[jump.find("\t") + 1 :]  # (no tab: the whole, which is no number)

@@ -15,7 +15,7 @@ from escape_lens.entries import ENTRIES
 from escape_lens.errors import UsageError
 from escape_lens.parsers.positions import Positions
 from escape_lens.parsers.registers import AMD64, ARM64, for_goarch
-from escape_lens.parsers.straightline import branch_targets
+from escape_lens.parsers.straightline import jump_counts
 from escape_lens.toolchain.buildflags import build_flags, parse_gcflags, parse_tags
 
 
@@ -50,7 +50,7 @@ def test_architectures_by_goarch() -> None:
 
 def test_branch_targets_are_the_last_operand() -> None:
     jumps = ["JGT\t66", "BLS\t92", "CBZ\tR0, 40", "TBNZ\t$3, R1, 120", "JMP\tAX", "BIC\t$1, R0"]
-    assert branch_targets(jumps) == {66, 92, 40, 120}
+    assert jump_counts([*jumps, "JLT\t66"]) == {66: 2, 92: 1, 40: 1, 120: 1}
 
 
 def test_cgo_listing_positions_are_the_users_line() -> None:
