@@ -41,13 +41,17 @@ class Hint:
     layout: Layout | None = None
 
 
-def hint_for(site: Site, rules: AllocRules, cause: SiteCause | None = None) -> Hint:
-    """The hint for one site (an empty text when nothing true can be said)."""
+def hint_for(
+    site: Site, rules: AllocRules, cause: SiteCause | None = None, *, preallocated: bool = False
+) -> Hint:
+    """The hint for one site (an empty text when nothing true can be said). `preallocated`:
+    the slice an append grows was made with a capacity (advice/capacity.py)."""
     if not site.allocates:
         return Hint("")
     cause = cause or cause_of(site)
     layout = site_layout(site, rules)
-    text, removable = _by_cause(site, cause)
+    done = preallocated and cause.category == Cause.SLICE_GROWTH  # nothing left to say
+    text, removable = ("", False) if done else _by_cause(site, cause)
     recoverable = site.class_bytes if removable else 0
     layout_text = _layout_words(site, layout)
     if layout is not None and layout.recoverable > recoverable and not removable:

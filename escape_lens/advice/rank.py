@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from escape_lens.advice.capacity import made_with_capacity
 from escape_lens.advice.causes import SiteCause, cause_of
 from escape_lens.advice.hints import Hint, hint_for
 from escape_lens.gonames import is_closure
@@ -51,10 +52,12 @@ class Advice:
     hint: Hint
 
 
-def advise(site: Site, rules: AllocRules) -> Advice:
-    """The site's cause and hint, worked out afresh."""
+def advise(site: Site, rules: AllocRules, source: SourceLines | None = None) -> Advice:
+    """The site's cause and hint, worked out afresh (with the source, an append whose slice
+    was made with a capacity is not told to preallocate: advice/capacity.py)."""
     cause = cause_of(site)
-    return Advice(cause, hint_for(site, rules, cause))
+    made = cause.category == Cause.SLICE_GROWTH and made_with_capacity(site, source)
+    return Advice(cause, hint_for(site, rules, cause, preallocated=made))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,7 @@ def fix_first(
     """Every site a hint recovers bytes from, most worth fixing first; the first `limit`
     of them only when given (then only those are held: std has ~20 000 candidates).
     `advice` gives a site's cause and hint when they are already known (a report's)."""
-    found = _candidates(sites, advice or (lambda site: advise(site, rules)), source)
+    found = _candidates(sites, advice or (lambda site: advise(site, rules, source)), source)
     if limit is None:
         return sorted(found, key=_order)
     return heapq.nsmallest(limit, found, key=_order)  # sorted(found, key=_order)[:limit]
@@ -111,7 +114,7 @@ def _weight(site: Site, cause: SiteCause, hint: Hint) -> float:
         return float(hint.recoverable)
     if hint.recoverable and site.class_bytes:
         return observed.bytes * min(1.0, hint.recoverable / site.class_bytes)
-    if cause.category == Cause.SLICE_GROWTH:
+    if cause.category == Cause.SLICE_GROWTH and hint.text:  # (none: made with a capacity)
         return observed.bytes / 2
     return 0.0
 

@@ -5,9 +5,10 @@ Invariants:
 - One `ReportAdvice` per report rendered, handed to whatever renders it: a site's cause
   and hint are computed the first time a site line, a JSON row or the ranking asks, and
   kept, so the ranking and the rendering neither compute them twice nor disagree.
+- Source files are read by one reader per report: for cold paths (rank.py) and for the
+  capacity an append's slice was made with (capacity.py).
 - Sites are known by identity: the report holds them while it is rendered.
-- The allocator rules are the report's toolchain's (`report_rules`, one per version);
-  source files are read, for cold paths, by one reader per report.
+- The allocator rules are the report's toolchain's (`report_rules`, one per version).
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from escape_lens import model
-from escape_lens.advice.causes import cause_of
-from escape_lens.advice.hints import hint_for
-from escape_lens.advice.rank import Advice, Candidate, fix_first
+from escape_lens.advice.rank import Advice, Candidate, advise, fix_first
 from escape_lens.inputs import source_reader
 from escape_lens.model import AllocRules
 from escape_lens.records import GoVersion, Report, Site
@@ -46,8 +45,7 @@ class ReportAdvice:
         """The site's cause and hint (a site of this report)."""
         found = self._known.get(id(site))
         if found is None:
-            cause = cause_of(site)
-            found = Advice(cause, hint_for(site, self.rules, cause))
+            found = advise(site, self.rules, self._source)
             self._known[id(site)] = found
         return found
 

@@ -291,23 +291,85 @@ def test_each_site_is_advised_once_per_report(
     # rule worked out twice could say two things (and std has ~35 000 sites).
     import io
 
-    from escape_lens.advice import report as report_advice
+    from escape_lens.advice import rank
     from escape_lens.reporters import get_reporter
 
     report = _report("pinned")
     asked: dict[str, list[int]] = {"cause": [], "hint": []}
 
     def counted(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
-        def call(site: Site, *args: Any) -> Any:
+        def call(site: Site, *args: Any, **kwargs: Any) -> Any:
             asked[name].append(id(site))
-            return real(site, *args)
+            return real(site, *args, **kwargs)
 
         return call
 
-    monkeypatch.setattr(report_advice, "cause_of", counted("cause", report_advice.cause_of))
-    monkeypatch.setattr(report_advice, "hint_for", counted("hint", report_advice.hint_for))
+    monkeypatch.setattr(rank, "cause_of", counted("cause", rank.cause_of))
+    monkeypatch.setattr(rank, "hint_for", counted("hint", rank.hint_for))
     get_reporter(fmt, verbose=verbose).render(report, io.StringIO())
     allocating = {id(s) for s in report.sites if s.allocates}
     for name, ids in asked.items():
         assert len(ids) == len(set(ids)), (fmt, name)  # never twice
         assert allocating <= set(ids), (fmt, name)  # and every allocating site
+
+
+_ALLOCS = """package main
+
+import (
+	"fmt"
+	"testing"
+
+	"example.com/advice"
+)
+
+func main() {
+	for _, f := range []func(int) []int64{advice.Prealloc, advice.LengthOnly, advice.Grow} {
+		fmt.Println(testing.AllocsPerRun(100, func() { _ = f(1000) }))
+	}
+	fmt.Println(testing.AllocsPerRun(100, func() { _ = advice.PreallocLocal(make([]int64, 8)) }))
+}
+"""
+
+
+def test_an_append_to_a_slice_made_with_a_capacity_is_not_told_to_preallocate(
+    tmp_path: Path,
+) -> None:
+    from escape_lens.advice.report import ReportAdvice
+    from escape_lens.reporters.json_report import report_to_dict
+
+    report = _report("pinned")
+    advice = ReportAdvice(report)
+    rows = report_to_dict(report)["sites"]
+    hints = {}
+    for function in ("Prealloc", "PreallocLocal", "LengthOnly", "Grow"):
+        appends = [
+            (index, site)
+            for index, site in enumerate(report.sites)
+            if site.function == function and site.construct == Construct.APPEND and site.pos.col
+        ]
+        assert len(appends) == 1, (function, appends)
+        index, site = appends[0]
+        assert advice.of(site).cause.category == Cause.SLICE_GROWTH, function
+        hints[function] = advice.of(site).hint.text
+        assert rows[index]["hint"] == (hints[function] or None), function
+    # `s := make([]int64, 0, n)` / `var s = make([]int64, 0, 8)`: preallocated already
+    assert hints["Prealloc"] == hints["PreallocLocal"] == ""
+    # made with a length, or not made at all: a capacity is the advice
+    assert "preallocate: make([]int64, 0, n)" in hints["LengthOnly"]
+    assert "preallocate: make([]int64, 0, n)" in hints["Grow"]
+    # The runtime agrees: with the capacity, the appends never allocate (the make does,
+    # once); made with a length or from nil, they do, again and again.
+    (tmp_path / "go.mod").write_text(
+        f"module allocs\n\ngo 1.21\n\nrequire example.com/advice v0.0.0\n\n"
+        f"replace example.com/advice => {ADVICE}\n"
+    )
+    (tmp_path / "main.go").write_text(_ALLOCS)
+    run = subprocess.run(
+        [report.toolchain.path, "run", "."], cwd=tmp_path, env=go_environ(),
+        capture_output=True, text=True, timeout=600, check=True,
+    )  # fmt: skip
+    prealloc, length_only, grow, local = (float(n) for n in run.stdout.split())
+    assert prealloc == 1
+    assert local == 0
+    assert length_only > 2
+    assert grow > 2

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
+from escape_lens.advice.capacity import made_with_capacity
 from escape_lens.advice.causes import cause_of
 from escape_lens.advice.rank import cold_reason
 from escape_lens.inputs import source_reader
@@ -75,3 +77,42 @@ def test_the_reader_keeps_only_the_last_few_files(tmp_path: Path) -> None:
         assert source(name) == [f"package p // {name}"]
     assert source(names[0]) == ["package p // changed"]
     assert source(names[-1]) == [f"package p // {names[-1]}"]
+
+
+_APPENDS = """package p
+
+func Field(b *buf, x byte) {
+	b.data = make([]byte, 0, 64)
+	b.data = append(b.data, x)
+}
+
+func Nested(n int) {
+	fs := make([]func(a, b int), n)
+	fs = append(fs, nil)
+}
+
+func Other(n int) {
+	t := make([]int, 0, n)
+	s := []int{}
+	s = append(s, len(t))
+}
+
+func Later() {
+	s = append(s, 1)
+}
+"""
+
+
+def test_a_slice_made_with_a_capacity_is_read_at_the_append(tmp_path: Path) -> None:
+    (tmp_path / "p.go").write_text(_APPENDS)
+    source = source_reader(str(tmp_path))
+
+    def append_at(line: int) -> Site:
+        column = _APPENDS.splitlines()[line - 1].index("append(") + len("append") + 1
+        return replace(_site("p.go", line, column, "F"), construct=Construct.APPEND)
+
+    assert made_with_capacity(append_at(5), source)  # a field, made with a capacity
+    assert not made_with_capacity(append_at(10), source)  # (a, b int) is one argument
+    assert not made_with_capacity(append_at(16), source)  # another slice's capacity
+    assert not made_with_capacity(append_at(20), source)  # not above, in another function
+    assert not made_with_capacity(append_at(5), None)  # without the source, nothing known
