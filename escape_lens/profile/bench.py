@@ -28,6 +28,11 @@ from escape_lens.toolchain.targets import find_go_mod, in_one_module
 BENCH_TIMEOUT = 3600.0
 _BENCHTIME_RE = re.compile(r"^[1-9][0-9]{0,9}x$")
 _RESULT_RE = re.compile(r"^(Benchmark\S*)\s+(\d+)\s+\S+ ns/op", re.MULTILINE)
+# go test's lines around a failure that are not its cause (see `go_test_message`).
+_NOT_THE_CAUSE = re.compile(
+    r"^(?:FAIL\b|--- FAIL|exit status \d+$|ok\s|\?\s|PASS$|(?:goos|goarch|pkg|cpu): |# |"
+    r"Benchmark\S*(?:\s|$))"
+)
 
 _T = TypeVar("_T")
 
@@ -36,6 +41,19 @@ _T = TypeVar("_T")
 class BenchRun:
     operations: int
     benchmarks: tuple[tuple[str, int], ...]
+
+
+def go_test_message(output: str) -> str:
+    """The first line of go test's output that says what went wrong: not its summary
+    (`FAIL`, `exit status 1`, `ok`), the benchmark header (`goos:`, `pkg:`, ...), a package
+    header (`# pkg`) or a benchmark's name; "" when there is none. A bad pattern is the
+    test binary's (`testing: invalid regexp for element 0 of -test.bench ...`), a compile
+    error go's, a failed benchmark its own line after `--- FAIL:`."""
+    for line in output.splitlines():
+        text = line.strip()
+        if text and not _NOT_THE_CAUSE.match(text):
+            return text
+    return ""
 
 
 def check_benchtime(benchtime: str) -> str:
@@ -71,9 +89,9 @@ def with_bench_profile(
         ]  # fmt: skip
         result = run(argv, timeout=BENCH_TIMEOUT, cwd=cwd, check=False)
         if result.returncode != 0:
-            detail = (result.stdout + result.stderr).strip().splitlines()
-            last = detail[-1] if detail else f"exit status {result.returncode}"
-            raise ToolchainError(f"go test -bench {pattern} failed: {last}")
+            said = go_test_message(result.stderr) or go_test_message(result.stdout)
+            said = said or f"exit status {result.returncode}"
+            raise ToolchainError(f"go test -bench {pattern!r} failed: {said}")
         benchmarks = tuple((name, int(n)) for name, n in _RESULT_RE.findall(result.stdout))
         if not benchmarks or not os.path.exists(profile):
             raise UsageError(f"no benchmark of {target} matches {pattern!r}")

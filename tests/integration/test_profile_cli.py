@@ -204,6 +204,44 @@ def test_bench_reports_allocations_per_operation(
     assert make["per_op"] == {"objects": 501 / 500, "bytes": 24 * 501 / 500}
 
 
+def test_a_bad_bench_pattern_shows_gos_own_message(
+    capsys: pytest.CaptureFixture[str], module: Path, pinned_go: Path
+) -> None:
+    # The test binary rejects the pattern; its words, not go test's closing `FAIL`, say why.
+    code, out, err = _run(capsys, str(module / "bench"), "--go", str(pinned_go), "--bench", "(")
+    assert (code, out) == (2, "")
+    assert one_error_line(err) == (
+        "escape-lens: error: go test -bench '(' failed: testing: invalid regexp for element 0"
+        ' of -test.bench ("("): error parsing regexp: missing closing ): `(`'
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ('b.Fatal("boom here")', "bf_test.go:6: boom here"),
+        ('panic("kaput")', "panic: kaput"),
+    ],
+)
+def test_a_failing_benchmark_says_why_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    pinned_go: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    body: str,
+    said: str,
+) -> None:
+    (tmp_path / "go.mod").write_text("module example.com/bf\n\ngo 1.21\n")
+    (tmp_path / "bf.go").write_text("package bf\n\nfunc F() []int { return make([]int, 3) }\n")
+    (tmp_path / "bf_test.go").write_text(
+        'package bf\n\nimport "testing"\n\nfunc BenchmarkF(b *testing.B) {\n\t' + body + "\n}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(capsys, ".", "--go", str(pinned_go), "--bench", ".")
+    assert code == 2
+    assert one_error_line(err) == f"escape-lens: error: go test -bench '.' failed: {said}"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
