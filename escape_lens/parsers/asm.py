@@ -66,6 +66,8 @@ SYMBOL_RE = re.compile(r"^(?P<name>[^\t].*?) (?P<kind>S[A-Z]+)(?: |$)")
 _KIND = re.compile(r"(S[A-Z]+)(?: |$)")
 _SIZE = re.compile(r" size=(\d+)")
 _COMMON_KINDS = frozenset({"STEXT", "SRODATA", "SDWARFABSFCN", "SDATA", "SNOPTRDATA", "SBSS"})
+# An instruction line, `\t0x0013 00019 (/abs/main.go:14)\tLEAQ ...` (not a hex dump's).
+_INSTRUCTION = re.compile(r"\t0x[0-9a-f]+ \d+ \(")
 _WHERE_AT = len("\t0x0000 00000")  # the ` (` of an instruction below pc 0x10000
 
 
@@ -445,24 +447,24 @@ class AsmParser:
 
     def _after_call(self, lines: list[str], index: int) -> None:
         """Keep the instructions right after a convT call (its interface type word);
-        when the batch of lines ends first, the next batch tops them up."""
+        when the batch of lines ends first, the next batches top them up."""
         call = self._function.calls[-1] if self._function is not None else None
         if call is None:
             return
-        following = lines[index + 1 : index + 1 + AFTER_LINES]
-        untabbed = next((i for i, line in enumerate(following) if line[:1] != "\t"), None)
-        call.after = following if untabbed is None else following[:untabbed]
-        # Short only because the batch ended: the next batch's first lines follow.
-        self._short_after = call if untabbed is None and len(following) < AFTER_LINES else None
+        call.after = []
+        self._short_after = call
+        self._top_up_after(lines, index + 1)
 
     def _top_up_after(self, lines: list[str], start: int) -> None:
         call = self._short_after
         assert call is not None
         wanted = AFTER_LINES - len(call.after)
         more = lines[start : start + wanted]
-        untabbed = next((i for i, line in enumerate(more) if line[:1] != "\t"), len(more))
-        call.after = [*call.after, *more[:untabbed]]
-        self._short_after = None
+        ended = next((i for i, line in enumerate(more) if not _INSTRUCTION.match(line)), None)
+        call.after.extend(more if ended is None else more[:ended])
+        # Still short only because the batch ended: the next batch's first lines follow.
+        if ended is not None or len(call.after) >= AFTER_LINES:
+            self._short_after = None
 
     def _alloc_call(
         self,

@@ -191,7 +191,20 @@ def judge_site(site: Site, facts: list[Fact], minor: int, role: str = "") -> Ver
     ok = site.allocates and entry == expr.box
     if ok and expr.box in ("convT", "convTnoptr"):
         ok = _size(site) == expr.size
+    if ok and site.type is not None:
+        # The boxed type is the value's (an Offset boxed by convT32), not the helper's.
+        ok = _spelling(expr.type) == _spelling(site.type.name)
     return Verdict(site, f"{expr.box} of {expr.type}", ok)
+
+
+def _spelling(go_type: str) -> str:
+    """A type as both go/types and the compiler's symbols can spell it: no package
+    paths (the oracle names a package by its directory), no spaces, `[]byte` as
+    `[]uint8`, `any` as `interface{}`."""
+    go_type = re.sub(r"[\w\-./]*\.(?=\w)", "", go_type)
+    go_type = re.sub(r"\bbyte\b", "uint8", go_type)
+    go_type = re.sub(r"\brune\b", "int32", go_type)
+    return re.sub(r"\bany\b", "interface{}", go_type).replace(" ", "")
 
 
 def _conversion(subject: str) -> str | None:
