@@ -104,3 +104,14 @@ def test_each_shape_instance_has_its_diagnostic(go: Path) -> None:
         16: ["Lit[go.shape.float64]", "Lit[go.shape.string]"],
         19: ["Box[go.shape.[]uint8]", "Box[go.shape.int64]", "Box[go.shape.string]"],
     }
+
+
+def test_new_of_a_type_parameter_instantiated_in_another_package(go: Path) -> None:
+    """labels instantiates generics.New: the shape instance is compiled in labels at
+    generics.go's line, where the compiler prints `new(T)` as `new(<node DYNAMICTYPE>)`;
+    the site says what the source says, read from the other package's file."""
+    report = analyze_targets(["./labels"], go=str(go), cwd=str(FIXTURES / "exact"))
+    instances = [s for s in report.sites if s.pos.file == "generics/generics.go"]
+    assert len(instances) == 2, instances
+    assert {s.expr for s in instances} == {"new(T)"}
+    assert not [s for s in report.sites if "<node" in s.expr]
