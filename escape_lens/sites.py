@@ -767,6 +767,10 @@ def join_sites(
     known_types = {t.name: t for t in types}
     spans = _spans_by_short(functions)
     matcher = _Matcher(_prepare(diagnostics, functions), source_line, functions, rules.version)
+    for position, unplaced in enumerate(matcher.diags):
+        if _unplaced(unplaced.diag):  # no position to pair a call by: a site of its own
+            matcher.used[position] = True
+            matcher.no_call.add(position)
     sites: list[Site] = []
     pending_inlined: list[AllocCall] = []
 
@@ -1361,7 +1365,17 @@ def _unmatched(
     return result
 
 
+def _unplaced(diag: EscapeDiagnostic) -> bool:
+    """A variable the compiler gave no position (`moved to heap: #next`), which the
+    parser put at its function's first line, column 0 (parsers/escape.py)."""
+    return (
+        diag.pos.col == 0 and diag.kind == EscapeKind.MOVED_TO_HEAP and diag.subject.startswith("#")
+    )
+
+
 def _why_no_call(item: _Diag, batched: Site | None, spans: dict[str, FunctionSpan]) -> Note:
+    if _unplaced(item.diag):
+        return _NO_CALL[NoteCode.NO_POSITION]
     if item.construct == Construct.MOVED_TO_HEAP and batched is not None:
         return Note(
             NoteCode.BATCHED,
@@ -1379,6 +1393,12 @@ def _why_no_call(item: _Diag, batched: Site | None, spans: dict[str, FunctionSpa
 _NO_CALL = {
     note.code: note
     for note in (
+        Note(
+            NoteCode.NO_POSITION,
+            "the compiler gives this variable no position: shown at its function; its "
+            "allocation (batched with another local from Go 1.25, else on the line of "
+            "a range-over-func loop) is not paired with it",
+        ),
         Note(
             NoteCode.GENERIC_SHAPE,
             "generic code: allocated where the function is instantiated (shape instance)",

@@ -115,3 +115,22 @@ def test_new_of_a_type_parameter_instantiated_in_another_package(go: Path) -> No
     assert len(instances) == 2, instances
     assert {s.expr for s in instances} == {"new(T)"}
     assert not [s for s in report.sites if "<node" in s.expr]
+
+
+def test_a_variable_without_a_position_is_a_site_at_its_function(go: Path) -> None:
+    """`moved to heap: #next` (range-over-func's exit code) has no position: it is kept,
+    at its function's first line, saying why no call is paired with it; the loop's other
+    variables keep their calls."""
+    report = analyze_targets(["./closures"], go=str(go), cwd=str(FIXTURES / "exact"))
+    if report.toolchain.version.minor_version < (1, 23):
+        return  # (no range-over-func: the file is not built)
+    found = [s for s in report.sites if s.function == "FindInSeq"]
+    unplaced = [s for s in found if s.diagnostic and s.diagnostic.subject == "#next"]
+    assert len(unplaced) == 1, found
+    (site,) = unplaced
+    assert (site.pos.file, site.pos.line, site.pos.col) == ("closures/rangefunc.go", 12, 0)
+    assert site.has_note(NoteCode.NO_POSITION)
+    assert not site.allocates
+    state = [s for s in found if s.diagnostic and s.diagnostic.subject.startswith("#state")]
+    assert state
+    assert all(s.allocates for s in state), state
