@@ -247,6 +247,6 @@ def _near(instructions: list[str], received: set[str]) -> str | None:
         if word is not None:
             name = word.group("type") or word.group("itab")
             return None if name in received else name
-        if text.startswith("CALL"):
-            return None
+        if text.startswith(_ENDS) or text.startswith("B\t"):
+            return None  # after a jump, the code is another path's
     return None

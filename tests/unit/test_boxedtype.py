@@ -92,3 +92,16 @@ def test_a_stored_data_word_is_not_paired_with_a_switch_arms_type() -> None:
     assert boxed_type(after, AMD64) is None
     # In registers only, a switch arm's one type word is the interface's.
     assert boxed_type(after[1:], AMD64) == "*reflect.rtype"
+
+
+def test_no_type_word_is_taken_past_a_jump() -> None:
+    """archive/tar `err = headerError{...}`: convTslice, then a jump to the merge point;
+    the next lines are another path's (the next literal's `[4]string`)."""
+    after = _lines(
+        500,
+        "JMP\t3990",
+        "MOVL\t$64, AX",
+        "LEAQ\ttype:[4]string(SB), BX",
+        "CALL\truntime.mallocgcSmallScanNoHeaderSC6(SB)",
+    )
+    assert boxed_type(after, AMD64) is None
