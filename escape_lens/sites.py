@@ -701,14 +701,18 @@ class _Matcher:
                 return True
         return False
 
-    def sibling_instance(self, call: AllocCall, function: str) -> int | None:
-        """For a call in a shape instance: the diagnostic at its line that another
-        instance of the same generic function was given, used or not (shared). The
-        compiler states one position once per instance, but escape_lens merges facts by
-        position (`_prepare`), and go1.21 names no instance (`New[[3]string]`)."""
+    def sibling_instance(
+        self, call: AllocCall, function: str, pos: SourcePos | None = None
+    ) -> int | None:
+        """For a call in a shape instance: the diagnostic at its line (`pos`'s, for a
+        call inlined there) that another instance of the same generic function was
+        given, used or not (shared). The compiler states one position once per
+        instance, but escape_lens merges facts by position (`_prepare`), and go1.21
+        names no instance (`New[[3]string]`)."""
         generic = function.split("[", 1)[0]
         family = entry_family(call.entry) or EntryFamily.OBJECT
-        for index in self.by_line.get((call.pos.file, call.pos.line), ()):
+        at = pos or call.pos
+        for index in self.by_line.get((at.file, at.line), ()):
             item = self.diags[index]
             if item.function == function or item.function.split("[", 1)[0] != generic:
                 continue
@@ -822,6 +826,14 @@ def join_sites(
     for (_, _, function), group in at_calls.items():
         assert group[0].call_pos is not None
         chosen_at = matcher.at_call(group[0].call_pos, group, function)
+        for i, call in enumerate(group):
+            if chosen_at[i] is None and is_shape(function):
+                # another instance's statement of the inlined call (errors.New in each
+                # instance of crypto/ecdsa's generateFIPS)
+                sibling = matcher.sibling_instance(call, function, group[0].call_pos)
+                if sibling is not None and not matcher.used[sibling]:
+                    matcher.take(sibling)
+                chosen_at[i] = sibling
         inlined_diag.update((id(call), index) for call, index in zip(group, chosen_at, strict=True))
     for call in pending_inlined:
         family = entry_family(call.entry) or EntryFamily.OBJECT
