@@ -50,6 +50,7 @@ class Shape:
     kind: Kind
     size: int = 0
     name: str = ""  # the bare type name (no package path, no type arguments)
+    literal: bool = False  # `T{...}`: a struct's value, or a slice type's backing array
 
 
 _NUMBER_LITERAL = re.compile(
@@ -127,7 +128,7 @@ def diagnostic_shape(subject: str, construct: Construct, converted: bool = False
     if subject.startswith("struct {"):
         return None  # the compiler's spelling of a type literal is not the descriptor's
     if re.match(r"^[\w.]+\{", subject):
-        return Shape(Kind.NAMED, name=bare_name(subject.split("{", 1)[0]))
+        return Shape(Kind.NAMED, name=bare_name(subject.split("{", 1)[0]), literal=True)
     if _ARITHMETIC.search(subject) and " + " not in subject:
         return Shape(Kind.NUMBER)
     if re.search(r"[\w)]\.\w+$", subject):
@@ -198,6 +199,8 @@ def agrees(diag: Shape | None, call: Shape | None) -> bool | None:
         return False if call.kind in (Kind.CLOSURE, Kind.METHOD_VALUE) else None
     if diag.kind == Kind.SELECTOR:
         return False if call.kind in (Kind.CLOSURE, Kind.ARRAY) else None
+    if call.kind == Kind.ARRAY and diag.literal:
+        return None  # `IP{...}` boxed: its backing array, if IP is a slice type
     if call.kind == Kind.ARRAY and diag.kind in (Kind.ARRAY, Kind.NAMED):
         # `new([4]int64)`, `&[2]int{...}` name the array; `[]T{...}` only its element
         spelled = diag.name if diag.name.startswith("[") and diag.name[1:2] != "]" else ""

@@ -152,6 +152,15 @@ def judge_site(site: Site, facts: list[Fact], minor: int, role: str = "") -> Ver
             return Verdict(site, "no allocation (an empty slice literal)", not site.allocates)
         ok = site.allocates and bool(_OBJECT.match(entry))
         return Verdict(site, "the literal's backing array", ok)
+    if re.match(r"^[\w.]+\{.+\}$", subject):
+        lit = _pick(facts, "expr")
+        if lit is not None and lit.box == "convTslice" and lit.elem:
+            # A literal of a defined slice type (net's `IP{...}`): as `[]T{...}`, the
+            # statement is of its backing array; where the value is then boxed (an
+            # error's `headerError{...}`), one statement stands for both calls and is
+            # the boxing's (go/types does not say which the compiler meant).
+            ok = site.allocates and (bool(_OBJECT.match(entry)) or entry == "convTslice")
+            return Verdict(site, "the literal's backing array or its boxing", ok)
     if subject.startswith(("make(", "map[")):
         expr = _pick(facts, "expr")
         if expr is None:
