@@ -395,6 +395,7 @@ class AsmParser:
         are not kept while the rest of the output is read; `resolved` finishes the calls
         once types from elsewhere are known.
         """
+        self._short_after = None  # the block's lines have ended
         self._settle()
         spans, calls = self.finish(decls, inline_calls)
         names = [
@@ -501,6 +502,12 @@ class AsmParser:
         function = self._function
         if function is None:
             return
+        for call in function.calls:
+            # A convT call's next instructions may still be to come (`type_refs` settles
+            # mid-listing): its boxed type waits for them.
+            if call.after and call is not self._short_after:
+                call.boxed = boxed_type(call.after, self.architecture)
+                call.after = []
         targets = None
         jumps: Counter[int] = Counter()
         boxes = self._static_boxes(function.calls)
@@ -514,9 +521,6 @@ class AsmParser:
             call.type_name, call.count = self.architecture.arguments(straight, call.spec)
             call.asm = (*shown, f"CALL\t{call.target}")
             call.static_boxes, call.hoisted_boxes = boxes.get(id(call), (0, False))
-            if call.entry.startswith("convT"):
-                call.boxed = boxed_type(call.after, self.architecture)
-                call.after = []
             call.window = None  # the instructions are not kept
 
     def _static_boxes(self, calls: list[_PendingCall]) -> dict[int, tuple[int, bool]]:
@@ -550,6 +554,7 @@ class AsmParser:
         `types` adds descriptors found elsewhere (other target packages, the type-size
         helper) to the ones dumped in this listing.
         """
+        self._short_after = None  # the listing has ended
         self._settle()
         known = dict(types or {})
         known.update(self.types)
