@@ -36,6 +36,7 @@ class Kind(Enum):
     NUMBER = "number"  # an integer or float scalar of `size` bytes (0: unknown)
     STRING = "string"
     SLICE = "slice"
+    SLICED = "sliced"  # `x[i:j]`: a string or a slice, as x is
     CLOSURE = "closure"  # a func literal's closure struct
     METHOD_VALUE = "method-value"  # a method value's closure struct (`struct { F; R }`)
     SELECTOR = "selector"  # `x.f`: a field's value or a method value
@@ -49,6 +50,7 @@ class Shape:
     kind: Kind
     size: int = 0
     name: str = ""  # the bare type name (no package path, no type arguments)
+    literal: bool = False  # `T{...}`: a struct's value, or a slice type's backing array
 
 
 _NUMBER_LITERAL = re.compile(
@@ -66,16 +68,21 @@ _STRING_RESULTS = re.compile(
     r"|\(\*bytes\.Buffer\)\.String)\("
 )
 _ALIASES = (("byte", "uint8"), ("rune", "int32"), ("any", "interface {}"))
+# The compiler's suffix of a type declared inside a function (`stackEnt·1`).
+_LOCAL_TYPE = re.compile(r"·\d+")
+# A package qualifier in a composite type's name (`[4]crypto/x509.Cert` -> `[4]Cert`).
+_QUALIFIER = re.compile(r"[\w\-./]*\.(?=\w)")
 
 
 def bare_name(type_name: str) -> str:
     """`*example.com/m.T[go.shape.int]` -> `T`; `noalg.[4]int64` -> `[4]int64`; the
-    predeclared aliases as descriptors spell them (`[]byte` -> `[]uint8`)."""
-    name = type_name.removeprefix("noalg.").lstrip("*")
+    predeclared aliases as descriptors spell them (`[]byte` -> `[]uint8`); a type
+    declared in a function (`stackEnt·1`) by its name."""
+    name = _LOCAL_TYPE.sub("", type_name.removeprefix("noalg.").lstrip("*"))
     if name.startswith("["):
         for alias, real in _ALIASES:
             name = re.sub(rf"\b{alias}\b", real, name)
-        return name
+        return _QUALIFIER.sub("", name)  # `[56]pkg/path.T` as the source spells it: [56]T
     name = name.split("[", 1)[0]
     return name.rsplit(".", 1)[-1]
 
@@ -117,11 +124,11 @@ def diagnostic_shape(subject: str, construct: Construct, converted: bool = False
     if subject.startswith(("([]byte)(", "([]rune)(", "[]byte(", "[]rune(")):
         return Shape(Kind.SLICE)
     if re.search(r"\[[^\[\]]*:[^\[\]]*\]$", subject):
-        return Shape(Kind.SLICE)
+        return Shape(Kind.SLICED)
     if subject.startswith("struct {"):
         return None  # the compiler's spelling of a type literal is not the descriptor's
     if re.match(r"^[\w.]+\{", subject):
-        return Shape(Kind.NAMED, name=bare_name(subject.split("{", 1)[0]))
+        return Shape(Kind.NAMED, name=bare_name(subject.split("{", 1)[0]), literal=True)
     if _ARITHMETIC.search(subject) and " + " not in subject:
         return Shape(Kind.NUMBER)
     if re.search(r"[\w)]\.\w+$", subject):
@@ -148,6 +155,9 @@ _FIXED_BOXES = {
 }
 
 
+_BOXINGS = frozenset({"convT", "convTnoptr"})
+
+
 def call_shape(call: AllocCall) -> Shape | None:
     """What the call allocates, as far as its entry and type descriptor say."""
     fixed = _FIXED_BOXES.get(call.entry)
@@ -161,7 +171,11 @@ def call_shape(call: AllocCall) -> Shape | None:
     if is_closure_record(name):
         method = "; R " in name and name.count(";") == 1
         return Shape(Kind.METHOD_VALUE if method else Kind.CLOSURE)
-    if name.removeprefix("noalg.").startswith("["):
+    bare = name.removeprefix("noalg.")
+    if bare.startswith("[]") or (bare.startswith("[") and call.entry in _BOXINGS):
+        # `new([]T)` is a slice header; a boxed array value is the value's type
+        return Shape(Kind.NAMED, name=bare_name(name))
+    if bare.startswith("["):
         return Shape(Kind.ARRAY, name=bare_name(name))
     if SHAPE_PREFIX in name or name.startswith("struct {"):
         return None
@@ -185,10 +199,14 @@ def agrees(diag: Shape | None, call: Shape | None) -> bool | None:
         return False if call.kind in (Kind.CLOSURE, Kind.METHOD_VALUE) else None
     if diag.kind == Kind.SELECTOR:
         return False if call.kind in (Kind.CLOSURE, Kind.ARRAY) else None
+    if call.kind == Kind.ARRAY and diag.literal:
+        return None  # `IP{...}` boxed: its backing array, if IP is a slice type
     if call.kind == Kind.ARRAY and diag.kind in (Kind.ARRAY, Kind.NAMED):
         # `new([4]int64)`, `&[2]int{...}` name the array; `[]T{...}` only its element
         spelled = diag.name if diag.name.startswith("[") and diag.name[1:2] != "]" else ""
         return spelled == call.name if spelled else diag.kind == Kind.ARRAY
+    if diag.kind == Kind.ARRAY and call.kind == Kind.NAMED and call.name.startswith("["):
+        return diag.name == call.name if diag.name else None  # a boxed array value
     if Kind.CLOSURE in (call.kind, diag.kind) or Kind.ARRAY in (call.kind, diag.kind):
         return call.kind == diag.kind
     if diag.kind == Kind.NAMED and call.kind == Kind.NAMED:
@@ -197,6 +215,8 @@ def agrees(diag: Shape | None, call: Shape | None) -> bool | None:
         return diag.name == call.name  # the boxed value's type word names it
     if Kind.NAMED in (diag.kind, call.kind):
         return None  # a defined type's underlying kind is not spelled
+    if diag.kind == Kind.SLICED and call.kind in (Kind.SLICE, Kind.STRING):
+        return True
     if diag.kind != call.kind:
         return False
     if diag.kind == Kind.NUMBER and diag.size and call.size:

@@ -67,6 +67,9 @@ def _note(code: NoteCode, text: str) -> tuple[Note, ...]:
     return (Note(code, text),)
 
 
+_BOXED_UNKNOWN = _note(NoteCode.BOXED_TYPE_UNKNOWN, "boxed type unknown")
+
+
 def _specialized_check(call: AllocCall, main: Prediction | None) -> tuple[Note, ...]:
     if not is_size_specialized(call.entry) or main is None:
         return ()
@@ -125,24 +128,26 @@ def predict_call(
         return _predict_chan(call, rules, known)
     if family == EntryFamily.INTERFACE:
         if entry in _CONVT_FIXED:
-            boxed = _CONVT_FIXED[entry]
-            if call.boxed is not None:
-                # The source type (`int`, `[]byte`) the interface's type word names.
-                boxed = TypeInfo(call.boxed, boxed.size, boxed.ptrbytes)
+            helper = _CONVT_FIXED[entry]
+            main = model.predict(helper.size, helper.pointers, rules)
             notes: tuple[Note, ...] = ()
-            floating = boxed.name in ("float32", "float64")
+            boxed = None
+            if call.boxed is None:
+                # The helper's own type (uint64, []uint8) is only the value's size: an
+                # int, an Errno or a float64 is boxed by convT64 as well.
+                notes = _BOXED_UNKNOWN
+            else:
+                # The source type (`int`, `[]byte`) the interface's type word names.
+                boxed = TypeInfo(call.boxed, helper.size, helper.ptrbytes)
+            floating = boxed is not None and boxed.name in ("float32", "float64")
             if entry in ("convT16", "convT32", "convT64") and not floating:
-                notes = _note(
+                notes += _note(
                     NoteCode.SMALL_INTEGER,
                     "no allocation for values below 256 (runtime.staticuint64s)",
                 )
-            return Estimate(
-                boxed, None, model.predict(boxed.size, boxed.pointers, rules), (), notes
-            )
+            return Estimate(boxed, None, main, (), notes)
         if typ is None:
-            return Estimate(
-                None, None, None, notes=_note(NoteCode.BOXED_TYPE_UNKNOWN, "boxed type unknown")
-            )
+            return Estimate(None, None, None, notes=_BOXED_UNKNOWN)
         pointers = typ.pointers and entry != "convTnoptr"
         return Estimate(typ, None, model.predict(typ.size, pointers, rules))
     if family in _STRING_ELEM:

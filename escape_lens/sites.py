@@ -701,14 +701,18 @@ class _Matcher:
                 return True
         return False
 
-    def sibling_instance(self, call: AllocCall, function: str) -> int | None:
-        """For a call in a shape instance: the diagnostic at its line that another
-        instance of the same generic function was given, used or not (shared). The
-        compiler states one position once per instance, but escape_lens merges facts by
-        position (`_prepare`), and go1.21 names no instance (`New[[3]string]`)."""
+    def sibling_instance(
+        self, call: AllocCall, function: str, pos: SourcePos | None = None
+    ) -> int | None:
+        """For a call in a shape instance: the diagnostic at its line (`pos`'s, for a
+        call inlined there) that another instance of the same generic function was
+        given, used or not (shared). The compiler states one position once per
+        instance, but escape_lens merges facts by position (`_prepare`), and go1.21
+        names no instance (`New[[3]string]`)."""
         generic = function.split("[", 1)[0]
         family = entry_family(call.entry) or EntryFamily.OBJECT
-        for index in self.by_line.get((call.pos.file, call.pos.line), ()):
+        at = pos or call.pos
+        for index in self.by_line.get((at.file, at.line), ()):
             item = self.diags[index]
             if item.function == function or item.function.split("[", 1)[0] != generic:
                 continue
@@ -767,6 +771,10 @@ def join_sites(
     known_types = {t.name: t for t in types}
     spans = _spans_by_short(functions)
     matcher = _Matcher(_prepare(diagnostics, functions), source_line, functions, rules.version)
+    for position, unplaced in enumerate(matcher.diags):
+        if _unplaced(unplaced.diag):  # no position to pair a call by: a site of its own
+            matcher.used[position] = True
+            matcher.no_call.add(position)
     sites: list[Site] = []
     pending_inlined: list[AllocCall] = []
 
@@ -818,6 +826,14 @@ def join_sites(
     for (_, _, function), group in at_calls.items():
         assert group[0].call_pos is not None
         chosen_at = matcher.at_call(group[0].call_pos, group, function)
+        for i, call in enumerate(group):
+            if chosen_at[i] is None and is_shape(function):
+                # another instance's statement of the inlined call (errors.New in each
+                # instance of crypto/ecdsa's generateFIPS)
+                sibling = matcher.sibling_instance(call, function, group[0].call_pos)
+                if sibling is not None and not matcher.used[sibling]:
+                    matcher.take(sibling)
+                chosen_at[i] = sibling
         inlined_diag.update((id(call), index) for call, index in zip(group, chosen_at, strict=True))
     for call in pending_inlined:
         family = entry_family(call.entry) or EntryFamily.OBJECT
@@ -839,13 +855,11 @@ def join_sites(
         sites.append(_site(call, found, call.pos, rules, package, known_types, origin))
 
     sites = _bounded_concatenations(sites)
-    if source_line is not None:
-        sites = [_spelled_new(site, source_line) for site in sites]
     sites = _inherit_moved_slice_types(sites, rules)
     sites = _label_go_and_defer(sites)
     sites = _note_closure_copies(sites, functions)
     sites.extend(_unmatched(matcher, sites, spans, package, origin))
-    return sites
+    return [_spelled_new(site, source_line or _no_source) for site in sites]
 
 
 _UNDECIDED = Note(
@@ -868,7 +882,10 @@ def join_package(package: PackageOutput, rules: model.AllocRules) -> list[Site]:
         package=package.import_path,
         functions=package.functions,
         types=package.types,
-        source_line=_SourceLines(package.dir),
+        # A function that is no instance of a generic one is in this package's files.
+        source_line=_SourceLines(
+            package.dir, [f.file for f in package.functions if "[" not in f.name]
+        ),
     )
 
 
@@ -876,14 +893,28 @@ class _SourceLines:
     """Lines of the package's Go files, read once each when a line has several
     diagnostics (the files are the compiled ones; one that cannot be read gives None).
 
-    Positions name files relative to the build's root (or absolute outside it); one in
-    another package's directory (an inlined callee, a generic function instantiated
-    here) gives None, never the line of this package's file of the same name
+    Positions name files relative to the build's root (or absolute outside it). Another
+    package's file (an inlined callee, a generic function instantiated here) is read
+    where the root puts it, the root being the package directory less the directory its
+    own files are named in (`net/fd.go` in `GOROOT/src/net`); without such a file, None,
+    never the line of this package's file of the same name
     (`crypto/internal/fips140/ecdh/ecdh.go` is not `crypto/ecdh/ecdh.go`)."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, named: Sequence[str] = ()) -> None:
         self.directory = os.path.normpath(directory)
         self.files: dict[str, list[str] | None] = {}
+        self.root = next((root for root in map(self._root_of, named) if root is not None), None)
+
+    def _root_of(self, file: str) -> str | None:
+        """The build's root, when `file` is one of this package's, named relatively."""
+        if os.path.isabs(file) or file.startswith(("<", "_cgo_")) or not file.endswith(".go"):
+            return None  # (`<autogenerated>`, cgo's glue in go's work directory)
+        if not self._in_package(file):
+            return None
+        folder = os.path.normpath(os.path.dirname(file) or ".")
+        if folder == ".":
+            return self.directory
+        return self.directory[: -len(os.sep + folder)] or os.sep
 
     def _in_package(self, file: str) -> bool:
         folder = os.path.dirname(file)
@@ -893,12 +924,21 @@ class _SourceLines:
             os.sep + os.path.normpath(folder) + os.sep
         )
 
+    def _path(self, file: str) -> str | None:
+        if os.path.isabs(file):
+            return file
+        if self.root is not None:
+            return os.path.join(self.root, file)
+        if self._in_package(file):
+            return os.path.join(self.directory, os.path.basename(file))
+        return None
+
     def __call__(self, file: str, line: int) -> str | None:
         if file not in self.files:
-            if not self._in_package(file):
+            path = self._path(file)
+            if path is None or not file.endswith(".go"):
                 self.files[file] = None
                 return None
-            path = os.path.join(self.directory, os.path.basename(file))
             try:
                 with open(path, encoding="utf-8", errors="replace") as handle:
                     self.files[file] = handle.read().splitlines()
@@ -1155,32 +1195,47 @@ _OBJECT_CONSTRUCT = {Construct.INTERFACE: Construct.NEW, Construct.MAKE: Constru
 
 
 _DYNAMIC_NEW = "new(<node DYNAMICTYPE>)"
+_DYNAMIC_TYPE = "<node DYNAMICTYPE>"
+# What a type parameter's type is called where the source cannot be read.
+_TYPE_PARAMETER = "(type parameter)"
 
 
 def _spelled_new(site: Site, source_line: SourceLine) -> Site:
     """`new(T)` of a type parameter as the source spells it: the compiler prints the
     shape instance's `new` as `new(<node DYNAMICTYPE>)` (std: errors.AsType's
     `new(E)`, unique's `new(canonMap[T])`). Only where the site's column holds a
-    `new(` call (at its parenthesis) of this package's files; else the compiler's
-    words stay."""
-    if _DYNAMIC_NEW not in site.expr or site.pos.col < 1:
+    `new(` call (at its parenthesis); else, or where the file cannot be read, the type
+    is called a type parameter, never the compiler's placeholder."""
+    if _DYNAMIC_TYPE not in site.expr:
         return site
+    spelled = _new_in_source(site, source_line) if _DYNAMIC_NEW in site.expr else None
+    expr = site.expr.replace(_DYNAMIC_NEW, spelled) if spelled else site.expr
+    return replace(site, expr=expr.replace(_DYNAMIC_TYPE, _TYPE_PARAMETER))
+
+
+def _no_source(file: str, line: int) -> str | None:
+    return None
+
+
+def _new_in_source(site: Site, source_line: SourceLine) -> str | None:
+    if site.pos.col < 1:
+        return None
     line = source_line(site.pos.file, site.pos.line)
     if line is None:
-        return site
+        return None
     raw = line.encode("utf-8")
     start = site.pos.col - 1
     if raw[start : start + 1] == b"(" and raw[:start].endswith(b"new"):
         start -= 3  # the compiler's column is the call's parenthesis
     text = raw[start:].decode("utf-8", errors="replace")
     if not text.startswith("new("):
-        return site
+        return None
     depth = 0
     for end, char in enumerate(text[3:], 3):  # from `new`'s parenthesis
         depth += {"(": 1, ")": -1}.get(char, 0)
         if depth == 0:
-            return replace(site, expr=site.expr.replace(_DYNAMIC_NEW, text[: end + 1]))
-    return site
+            return text[: end + 1]
+    return None
 
 
 def _bounded_concatenations(sites: list[Site]) -> list[Site]:
@@ -1322,7 +1377,17 @@ def _unmatched(
     return result
 
 
+def _unplaced(diag: EscapeDiagnostic) -> bool:
+    """A variable the compiler gave no position (`moved to heap: #next`), which the
+    parser put at its function's first line, column 0 (parsers/escape.py)."""
+    return (
+        diag.pos.col == 0 and diag.kind == EscapeKind.MOVED_TO_HEAP and diag.subject.startswith("#")
+    )
+
+
 def _why_no_call(item: _Diag, batched: Site | None, spans: dict[str, FunctionSpan]) -> Note:
+    if _unplaced(item.diag):
+        return _NO_CALL[NoteCode.NO_POSITION]
     if item.construct == Construct.MOVED_TO_HEAP and batched is not None:
         return Note(
             NoteCode.BATCHED,
@@ -1340,6 +1405,12 @@ def _why_no_call(item: _Diag, batched: Site | None, spans: dict[str, FunctionSpa
 _NO_CALL = {
     note.code: note
     for note in (
+        Note(
+            NoteCode.NO_POSITION,
+            "the compiler gives this variable no position: shown at its function; its "
+            "allocation (batched with another local from Go 1.25, else on the line of "
+            "a range-over-func loop) is not paired with it",
+        ),
         Note(
             NoteCode.GENERIC_SHAPE,
             "generic code: allocated where the function is instantiated (shape instance)",

@@ -142,6 +142,8 @@ class NoteCode(StrEnum):
     STATIC_CLOSURE = "static-closure"
     NO_GROWTH_CALL = "no-growth-call"
     NO_ALLOCATION_CALL = "no-allocation-call"
+    # a variable the compiler gives no position (`#next`), shown at its function
+    NO_POSITION = "no-position"
     # a note read from a report written before notes had codes
     UNCODED = "uncoded"
 

@@ -66,6 +66,8 @@ SYMBOL_RE = re.compile(r"^(?P<name>[^\t].*?) (?P<kind>S[A-Z]+)(?: |$)")
 _KIND = re.compile(r"(S[A-Z]+)(?: |$)")
 _SIZE = re.compile(r" size=(\d+)")
 _COMMON_KINDS = frozenset({"STEXT", "SRODATA", "SDWARFABSFCN", "SDATA", "SNOPTRDATA", "SBSS"})
+# An instruction line, `\t0x0013 00019 (/abs/main.go:14)\tLEAQ ...` (not a hex dump's).
+_INSTRUCTION = re.compile(r"\t0x[0-9a-f]+ \d+ \(")
 _WHERE_AT = len("\t0x0000 00000")  # the ` (` of an instruction below pc 0x10000
 
 
@@ -393,6 +395,7 @@ class AsmParser:
         are not kept while the rest of the output is read; `resolved` finishes the calls
         once types from elsewhere are known.
         """
+        self._short_after = None  # the block's lines have ended
         self._settle()
         spans, calls = self.finish(decls, inline_calls)
         names = [
@@ -445,24 +448,24 @@ class AsmParser:
 
     def _after_call(self, lines: list[str], index: int) -> None:
         """Keep the instructions right after a convT call (its interface type word);
-        when the batch of lines ends first, the next batch tops them up."""
+        when the batch of lines ends first, the next batches top them up."""
         call = self._function.calls[-1] if self._function is not None else None
         if call is None:
             return
-        following = lines[index + 1 : index + 1 + AFTER_LINES]
-        untabbed = next((i for i, line in enumerate(following) if line[:1] != "\t"), None)
-        call.after = following if untabbed is None else following[:untabbed]
-        # Short only because the batch ended: the next batch's first lines follow.
-        self._short_after = call if untabbed is None and len(following) < AFTER_LINES else None
+        call.after = []
+        self._short_after = call
+        self._top_up_after(lines, index + 1)
 
     def _top_up_after(self, lines: list[str], start: int) -> None:
         call = self._short_after
         assert call is not None
         wanted = AFTER_LINES - len(call.after)
         more = lines[start : start + wanted]
-        untabbed = next((i for i, line in enumerate(more) if line[:1] != "\t"), len(more))
-        call.after = [*call.after, *more[:untabbed]]
-        self._short_after = None
+        ended = next((i for i, line in enumerate(more) if not _INSTRUCTION.match(line)), None)
+        call.after.extend(more if ended is None else more[:ended])
+        # Still short only because the batch ended: the next batch's first lines follow.
+        if ended is not None or len(call.after) >= AFTER_LINES:
+            self._short_after = None
 
     def _alloc_call(
         self,
@@ -499,6 +502,12 @@ class AsmParser:
         function = self._function
         if function is None:
             return
+        for call in function.calls:
+            # A convT call's next instructions may still be to come (`type_refs` settles
+            # mid-listing): its boxed type waits for them.
+            if call.after and call is not self._short_after:
+                call.boxed = boxed_type(call.after, self.architecture)
+                call.after = []
         targets = None
         jumps: Counter[int] = Counter()
         boxes = self._static_boxes(function.calls)
@@ -512,9 +521,6 @@ class AsmParser:
             call.type_name, call.count = self.architecture.arguments(straight, call.spec)
             call.asm = (*shown, f"CALL\t{call.target}")
             call.static_boxes, call.hoisted_boxes = boxes.get(id(call), (0, False))
-            if call.entry.startswith("convT"):
-                call.boxed = boxed_type(call.after, self.architecture)
-                call.after = []
             call.window = None  # the instructions are not kept
 
     def _static_boxes(self, calls: list[_PendingCall]) -> dict[int, tuple[int, bool]]:
@@ -548,6 +554,7 @@ class AsmParser:
         `types` adds descriptors found elsewhere (other target packages, the type-size
         helper) to the ones dumped in this listing.
         """
+        self._short_after = None  # the listing has ended
         self._settle()
         known = dict(types or {})
         known.update(self.types)

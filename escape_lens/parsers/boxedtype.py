@@ -14,9 +14,14 @@ Invariants:
   what the listing proves, and wins. A switch arm assigning an interface variable jumps
   to the merge point with the pair in registers of no ABI order: there the one type word
   the arm loaded is it (two or more: not decided here).
-- Without it (the data word stored to memory, the code too long, another layout) the
-  first type word loaded in the first `NEAR_LINES` instructions after the call is taken,
-  before any other call, as it always was; None when there is none.
+- In memory an interface is two words, type word first: where the data word (followed
+  through spills and reloads) is stored 8 bytes after a type word, or a type word 8
+  bytes before it, that type is it. A spilled data word outlives another call (a map
+  literal's `mapassign`, whose map type is what that call receives, never the boxed
+  one); a write barrier's block is read on to its merge point, as both paths store.
+- Without either (the code too long, another layout) the first type word loaded in the
+  first `NEAR_LINES` instructions after the call is taken, before any other call and
+  unless another call receives it; None when there is none.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ import re
 from escape_lens.parsers.registers import Architecture
 from escape_lens.parsers.straightline import PSEUDO_OPS
 
-# How far after the call the pairing is followed (a result returned as an error zeroes
-# the stack slots of the other results first: five instructions in archive/tar).
-AFTER_LINES = 12
+# How far after the call the pairing is followed: a result returned as an error zeroes
+# the stack slots of the other results first (five instructions in archive/tar); a map
+# literal's value is stored after its mapassign and write barrier (about twenty).
+AFTER_LINES = 28
 # How far after the call a type word is taken without a pairing.
 NEAR_LINES = 3
 
@@ -36,69 +42,211 @@ _TYPE_WORD = re.compile(
     r"^(?:LEAQ|MOVD)\t\$?(?:type:(?P<type>.+?)|go:itab\.(?P<itab>.+?),.*)\(SB\), "
 )
 _ENDS = ("CALL", "RET", "JMP")
+_WRITE_BARRIER_CHECK = "runtime.writeBarrier(SB)"
+_WRITE_BARRIER_CALL = "runtime.gcWriteBarrier"
+# A memory operand: `8(AX)`, `pkg..autotmp_26+80(SP)`, `pkg.Sink+8(SB)`; an indexed
+# one is not followed.
+_MEMORY = re.compile(
+    r"^(?:(?P<bare>-?\d+)|(?P<symbol>[^()]*?)(?P<offset>[+-]\d+)?)\((?P<base>\w+)\)"
+    r"(?P<index>\(\w+\*\d\))?$"
+)
+_WORD_MOVES = ("MOVQ", "MOVD")
+_STACK = ("SP", "RSP")
+
+Slot = tuple[str, int]  # (base register, offset)
 
 
 def boxed_type(after: list[str], architecture: Architecture) -> str | None:
     """The type the conversion call before `after` (the listing's lines after it) boxes."""
     instructions = [_instruction(line) for line in after]
-    paired = _paired(instructions, architecture)
-    return paired if paired is not None else _near(instructions)
+    received: set[str] = set()  # type words another call receives as its argument
+    paired = _Pairing(architecture, received).follow(instructions, [_pc(line) for line in after])
+    return paired if paired is not None else _near(instructions, received)
 
 
 def _instruction(line: str) -> str:
     return line[line.find(")\t") + 2 :]
 
 
-def _paired(instructions: list[str], architecture: Architecture) -> str | None:
-    registers = architecture.arg_registers
-    data = {registers[0]}  # where the data word is
-    types: dict[str, str] = {}  # register -> the type word it holds
-    loads: set[str] = set()  # every type word loaded
-    for text in instructions:
-        op, _, operands = text.partition("\t")
-        if op in PSEUDO_OPS:
-            continue
-        if op.startswith(_ENDS) or op == "B":
-            beside = _type_beside(data, types, registers)
-            if beside is None and op in ("JMP", "B") and data and len(loads) == 1:
-                # A switch arm assigning an interface variable: the pair goes to the
-                # arms' merge point in registers of no ABI order, and only one type
-                # was loaded for it.
-                (beside,) = loads
-            return beside
+def _pc(line: str) -> int:
+    """The decimal pc of `\t0x018a 00394 (file:line)\tOP`; -1 when there is none."""
+    field = line[1:].split(" ", 2)[1] if line.count(" ") >= 2 else ""
+    return int(field) if field.isdigit() else -1
+
+
+def _slot(operand: str) -> Slot | None:
+    """(base, offset) of a memory operand; a global's base is its symbol."""
+    found = _MEMORY.match(operand)
+    if found is None:
+        return None
+    base = found.group("base") + (found.group("index") or "")
+    if base == "SB":
+        base = f"{found.group('symbol')}(SB)"
+    return base, int(found.group("bare") or found.group("offset") or 0)
+
+
+def _ahead(target: str, pcs: list[int]) -> bool:
+    """Whether a jump's target is one of the instructions still to be read."""
+    return target.isdigit() and int(target) in pcs
+
+
+class _Pairing:
+    """Where the data word and the type words are, instruction by instruction."""
+
+    def __init__(self, architecture: Architecture, received: set[str]) -> None:
+        self.architecture = architecture
+        self.registers = architecture.arg_registers
+        self.received = received
+        self.data: set[str] = {self.registers[0]}  # registers holding the data word
+        self.types: dict[str, str] = {}  # register -> the type word it holds
+        self.loads: set[str] = set()  # every type word loaded into a register
+        self.data_slots: set[Slot] = set()
+        self.type_slots: dict[Slot, str] = {}
+        self.in_barrier = False  # reading a write barrier's block on in listing order
+
+    def follow(self, instructions: list[str], pcs: list[int]) -> str | None:
+        for index, text in enumerate(instructions):
+            op, _, operands = text.partition("\t")
+            if op in PSEUDO_OPS:
+                continue
+            if operands.startswith(_WRITE_BARRIER_CHECK):
+                self.in_barrier = True
+                continue
+            if op == "CALL" and operands.startswith(_WRITE_BARRIER_CALL):
+                self._write(self.architecture.call_clobbers)
+                continue
+            if op.startswith(_ENDS) or op == "B":
+                if self.in_barrier and op == "JMP" and _ahead(operands, pcs[index + 1 :]):
+                    continue  # to the barrier's merge point: each path makes the same store
+                beside = self._beside()
+                if (
+                    beside is None
+                    and op in ("JMP", "B")
+                    and self._unstored()
+                    and len(self.loads) == 1
+                ):
+                    # A switch arm assigning an interface variable: the pair goes to the
+                    # arms' merge point in registers of no ABI order (not stored on
+                    # the way), and only one type was loaded for it.
+                    (beside,) = self.loads
+                if beside is not None or op != "CALL" or not self.data_slots:
+                    return beside
+                self._other_call()
+                continue
+            handled, found = self._memory(op, operands)
+            if found is not None:
+                return found
+            if not handled:
+                self._registers(text, op, operands)
+        return None  # the interface's next use is further on
+
+    def _unstored(self) -> bool:
+        """Whether the data word is in registers only (stored, it went elsewhere)."""
+        return bool(self.data) and not self.data_slots
+
+    def _beside(self) -> str | None:
+        registers = self.registers
+        found = {
+            self.types.get(registers[registers.index(reg) - 1])
+            for reg in self.data
+            if reg in registers and registers.index(reg) > 0
+        }
+        named = sorted(name for name in found if name is not None)
+        return named[0] if len(named) == 1 else None
+
+    def _other_call(self) -> None:
+        """Another call, with the data word spilled: the type words in its argument
+        registers are what it receives; it keeps no register."""
+        self.received.update(self.types.values())
+        self.data.clear()
+        self.types.clear()
+        self.loads.clear()
+        self.data_slots = {s for s in self.data_slots if s[0] in _STACK}
+        self.type_slots = {s: t for s, t in self.type_slots.items() if s[0] in _STACK}
+
+    def _memory(self, op: str, operands: str) -> tuple[bool, str | None]:
+        """Follow a word stored to or loaded from memory: whether the instruction was
+        one, and the type paired with the data word when this store puts them side by
+        side."""
+        source, _, dest = operands.rpartition(", ")
+        if op.startswith("STP") and source.startswith("("):  # arm64: a pair of words
+            slot = _slot(dest)
+            pair = source[1:-1].split(", ")
+            if slot is None or len(pair) != 2:
+                return False, None
+            for offset, reg in zip((0, 8), pair, strict=True):
+                found = self._store(reg, (slot[0], slot[1] + offset))
+                if found is not None:
+                    return True, found
+            return True, None
+        slot = _slot(dest)
+        if slot is not None:
+            if op in _WORD_MOVES:
+                return True, self._store(source, slot)
+            # Another store there (`MOVUPS X15, slot` zeroes two words) forgets them.
+            for offset in (0, 8):
+                self._forget((slot[0], slot[1] + offset))
+            return False, None
+        loaded = _slot(source)
+        if loaded is None or op not in _WORD_MOVES:
+            return False, None
+        self._write((dest,))
+        if loaded in self.data_slots:
+            self.data.add(dest)
+        elif loaded in self.type_slots:
+            self.types[dest] = self.type_slots[loaded]
+        return True, None
+
+    def _store(self, reg: str, slot: Slot) -> str | None:
+        self._forget(slot)
+        base, offset = slot
+        if reg in self.data:
+            self.data_slots.add(slot)
+            return self.type_slots.get((base, offset - 8))
+        other = self.type_slots.get((base, offset - 8))
+        if other is not None:  # that type word is another interface's
+            self.received.add(other)
+        if reg in self.types:
+            self.type_slots[slot] = self.types[reg]
+            if (base, offset + 8) in self.data_slots:
+                return self.types[reg]
+        return None
+
+    def _forget(self, slot: Slot) -> None:
+        self.data_slots.discard(slot)
+        self.type_slots.pop(slot, None)
+
+    def _write(self, regs: tuple[str, ...]) -> None:
+        for reg in regs:
+            self.data.discard(reg)
+            self.types.pop(reg, None)
+            self.data_slots = {s for s in self.data_slots if s[0] != reg}
+            self.type_slots = {s: t for s, t in self.type_slots.items() if s[0] != reg}
+
+    def _registers(self, text: str, op: str, operands: str) -> None:
         word = _TYPE_WORD.match(text)
         loaded = operands.rpartition(", ")[2] if word is not None else ""
-        for reg, _, source in architecture.effects(op, operands):
-            copied = source is not None and source in data
-            copied_type = types.get(source) if source is not None else None
-            data.discard(reg)
-            types.pop(reg, None)
+        for reg, _, source in self.architecture.effects(op, operands):
+            copied = source is not None and source in self.data
+            copied_type = self.types.get(source) if source is not None else None
+            self._write((reg,))
             if copied:
-                data.add(reg)
+                self.data.add(reg)
             elif copied_type is not None:
-                types[reg] = copied_type
+                self.types[reg] = copied_type
         if word is not None:
-            loads.add(word.group("type") or word.group("itab"))
-            if loaded in registers:
-                types[loaded] = word.group("type") or word.group("itab")
-    return None  # the interface's next use is further on
+            name = word.group("type") or word.group("itab")
+            self.loads.add(name)
+            if "(" not in loaded:  # any register: it may be stored next to the data
+                self.types[loaded] = name
 
 
-def _type_beside(data: set[str], types: dict[str, str], registers: tuple[str, ...]) -> str | None:
-    found = {
-        types.get(registers[registers.index(reg) - 1])
-        for reg in data
-        if reg in registers and registers.index(reg) > 0
-    }
-    named = sorted(name for name in found if name is not None)
-    return named[0] if len(named) == 1 else None
-
-
-def _near(instructions: list[str]) -> str | None:
+def _near(instructions: list[str], received: set[str]) -> str | None:
     for text in instructions[:NEAR_LINES]:
         word = _TYPE_WORD.match(text)
         if word is not None:
-            return word.group("type") or word.group("itab")
-        if text.startswith("CALL"):
-            return None
+            name = word.group("type") or word.group("itab")
+            return None if name in received else name
+        if text.startswith(_ENDS) or text.startswith("B\t"):
+            return None  # after a jump, the code is another path's
     return None

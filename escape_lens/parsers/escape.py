@@ -37,6 +37,15 @@ POS_LINE_RE = re.compile(r"^(?P<pos>[^\t].*?\.go:\d+:\d+): (?P<msg>.*)$")
 _POS_END = re.compile(r"\.go:\d+:\d+: ")
 
 _HEADER_ESCAPES = re.compile(r"^(?P<subject>.+) escapes to heap(?: in (?P<func>.+))?:$")
+# Lines of a variable without a position (range-over-func's `#next`): the explanation
+# (go1.25+) and the closures capturing it name its function, `moved to heap:` nothing.
+UNPLACED_STARTS = ("moved to heap: ", "<unknown line number>: ")
+_UNPLACED_CAPTURE = re.compile(r"^(?P<func>\S+) capturing by ref: (?P<subject>#\w+) \(")
+_UNPLACED_HEADER = re.compile(
+    r"^<unknown line number>: (?P<subject>\S+) escapes to heap in (?P<func>.+):$"
+)
+# An unplaced diagnostic's file until parsers/gobuild.py puts it at its function.
+UNPLACED_FILE = "<unknown line number>"
 _HEADER_PARAM = re.compile(
     r"^parameter (?P<subject>\S+) leaks to (?P<dest>\{[^}]*\}|\S+)(?: for (?P<func>.+?))?"
     r" with derefs=-?\d+:$"
@@ -172,6 +181,10 @@ class EscapeParser:
         # The step of each flow line's text: chains repeat whole lines too (net/http: half).
         self._flows: dict[str, FlowStep | None] = {}
         self._current: _Block | None = None
+        # subject -> the functions whose explanation of it had no position, oldest first
+        self._unplaced: dict[str, list[str]] = {}
+        # subject -> the functions whose closures capture it without a position
+        self._captured: dict[str, set[str]] = {}
 
     def feed(self, line: str) -> list[EscapeDiagnostic]:
         """The diagnostics `line` completes."""
@@ -244,6 +257,37 @@ class EscapeParser:
                     flow_prefix, cut, add_step = line[:end] + "  ", end, current.flow.append
             index += 1
         return index
+
+    def unplaced(self, line: str) -> list[EscapeDiagnostic]:
+        """A line without a position: `moved to heap: S` gives a diagnostic at
+        `UNPLACED_FILE` in S's function, if named; other lines, nothing."""
+        header = _UNPLACED_HEADER.match(line)
+        if header is not None:
+            function = self._qualified(header.group("func"))
+            self._unplaced.setdefault(header.group("subject"), []).append(function)
+            return []
+        if not line.startswith(UNPLACED_STARTS[0]):
+            return []
+        subject = line[len(UNPLACED_STARTS[0]) :]
+        functions = self._unplaced.get(subject)
+        if functions:
+            function = functions.pop(0)
+        else:  # go1.24 names none: the one function capturing it, if only one does
+            capturing = self._captured.get(subject, set())
+            if len(capturing) != 1:
+                return []  # nowhere to put it
+            (function,) = capturing
+        pos, kind = SourcePos(UNPLACED_FILE, 0, 0), EscapeKind.MOVED_TO_HEAP
+        return [EscapeDiagnostic(pos, kind, subject, line, (), function)]
+
+    def captured(self, line: str) -> bool:
+        """Whether `line` is `F capturing by ref: #next (...)` (kept for `unplaced`)."""
+        found = _UNPLACED_CAPTURE.match(line)
+        if found is None:
+            return False
+        function = self._qualified(found.group("func"))
+        self._captured.setdefault(found.group("subject"), set()).add(function)
+        return True
 
     def _flow(self, msg: str) -> None:
         """A flow line of the current explanation block (none: it is dropped)."""

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from escape_lens.gonames import component_types
 from escape_lens.parsers.asm import AsmParser, next_untabbed
 from escape_lens.parsers.descriptors import Descriptors
-from escape_lens.parsers.escape import EscapeParser
+from escape_lens.parsers.escape import UNPLACED_FILE, UNPLACED_STARTS, EscapeParser
 from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.parsers.registers import for_goarch
 from escape_lens.records import (
@@ -33,6 +33,7 @@ from escape_lens.records import (
     FunctionSpan,
     ListedPackage,
     PackageOutput,
+    SourcePos,
     TypeInfo,
 )
 
@@ -146,6 +147,9 @@ class BuildParser:
             elif first in _NOT_ESCAPE_FIRST:  # the tables', or as `feed` does
                 if first not in _TABLES_FIRST or not asm.inline.feed(line):
                     _feed_block_line(current, line)
+                index += 1
+            elif line.startswith(UNPLACED_STARTS) or " capturing by ref: #" in line:
+                _feed_block_line(current, line)
                 index += 1
             elif ".go:" not in line:  # not at a position: the listing's, mostly a header
                 asm.feed(line)
@@ -294,6 +298,11 @@ def types_to_size(summaries: Sequence[ListingSummary], known: Mapping[str, TypeI
 def _feed_block_line(state: _PackageState, line: str) -> None:
     """A line of a target's block that is neither a header, an instruction nor a line of
     the inlining tables: `-m` (at a position) or the listing's."""
+    if line.startswith(UNPLACED_STARTS):
+        state.diagnostics.extend(state.escape.unplaced(line))
+        return
+    if " capturing by ref: #" in line and state.escape.captured(line):
+        return
     found = state.escape.feed_line(line)
     if found is None:
         state.asm.feed(line)
@@ -314,7 +323,10 @@ def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> Package
     by_file: dict[str, list[FunctionSpan]] = {}
     for span in spans:
         by_file.setdefault(span.file, []).append(span)
-    diagnostics = [_with_function(d, by_file.get(d.pos.file, ())) for d in state.diagnostics]
+    firsts = {span.name: SourcePos(span.file, span.first_line, 0) for span in spans}
+    diagnostics = [
+        _with_function(d, by_file.get(d.pos.file, ())) for d in _placed(state.diagnostics, firsts)
+    ]
     types = dict(state.asm.types)
     types.update(
         (name, known[name]) for name in state.asm.descriptors.struct_fields if name in known
@@ -333,6 +345,26 @@ def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> Package
     )
 
 
+def _placed(
+    diagnostics: Iterable[EscapeDiagnostic], firsts: dict[str, SourcePos]
+) -> list[EscapeDiagnostic]:
+    """The diagnostics, those without a position at their function's first line (col
+    0); one whose function has no code here is dropped, as the compiler gave no place."""
+    placed = []
+    for d in diagnostics:
+        if d.pos.file == UNPLACED_FILE:
+            first = firsts.get(d.function)
+            if first is None:
+                continue
+            d = replace(d, pos=first)
+        placed.append(d)
+    return placed
+
+
+def _made_around(subject: str) -> bool:
+    return subject == "func literal" or subject.startswith("#state")
+
+
 def _with_function(diagnostic: EscapeDiagnostic, spans: Sequence[FunctionSpan]) -> EscapeDiagnostic:
     """The innermost of `spans` (those of the diagnostic's file) that holds it, if unsaid."""
     if diagnostic.function:
@@ -342,8 +374,10 @@ def _with_function(diagnostic: EscapeDiagnostic, spans: Sequence[FunctionSpan]) 
         span
         for span in spans
         if span.first_line <= pos.line <= span.last_line
-        # A func literal is made by the function around it, not by the closure itself.
-        and not (diagnostic.subject == "func literal" and span.first_line == pos.line)
+        # A func literal is made by the function around it, not by the closure itself;
+        # so is a range-over-func loop's state, at the loop body's (go1.24 names no
+        # function for it).
+        and not (_made_around(diagnostic.subject) and span.first_line == pos.line)
     ]
     best = min(holding, key=lambda s: (s.last_line - s.first_line, s.name), default=None)
     if best is None:

@@ -152,6 +152,15 @@ def judge_site(site: Site, facts: list[Fact], minor: int, role: str = "") -> Ver
             return Verdict(site, "no allocation (an empty slice literal)", not site.allocates)
         ok = site.allocates and bool(_OBJECT.match(entry))
         return Verdict(site, "the literal's backing array", ok)
+    if re.match(r"^[\w.]+\{.+\}$", subject):
+        lit = _pick(facts, "expr")
+        if lit is not None and lit.box == "convTslice" and lit.elem:
+            # A literal of a defined slice type (net's `IP{...}`): as `[]T{...}`, the
+            # statement is of its backing array; where the value is then boxed (an
+            # error's `headerError{...}`), one statement stands for both calls and is
+            # the boxing's (go/types does not say which the compiler meant).
+            ok = site.allocates and (bool(_OBJECT.match(entry)) or entry == "convTslice")
+            return Verdict(site, "the literal's backing array or its boxing", ok)
     if subject.startswith(("make(", "map[")):
         expr = _pick(facts, "expr")
         if expr is None:
@@ -191,7 +200,20 @@ def judge_site(site: Site, facts: list[Fact], minor: int, role: str = "") -> Ver
     ok = site.allocates and entry == expr.box
     if ok and expr.box in ("convT", "convTnoptr"):
         ok = _size(site) == expr.size
+    if ok and site.type is not None:
+        # The boxed type is the value's (an Offset boxed by convT32), not the helper's.
+        ok = _spelling(expr.type) == _spelling(site.type.name)
     return Verdict(site, f"{expr.box} of {expr.type}", ok)
+
+
+def _spelling(go_type: str) -> str:
+    """A type as both go/types and the compiler's symbols can spell it: no package
+    paths (the oracle names a package by its directory), no spaces, `[]byte` as
+    `[]uint8`, `any` as `interface{}`."""
+    go_type = re.sub(r"[\w\-./]*\.(?=\w)", "", go_type)
+    go_type = re.sub(r"\bbyte\b", "uint8", go_type)
+    go_type = re.sub(r"\brune\b", "int32", go_type)
+    return re.sub(r"\bany\b", "interface{}", go_type).replace(" ", "")
 
 
 def _conversion(subject: str) -> str | None:

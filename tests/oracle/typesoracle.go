@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/importer"
 	"go/parser"
 	"go/token"
@@ -243,6 +244,10 @@ func main() {
 		var files []*ast.File
 		for _, name := range names {
 			if strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			// As the build: a file for newer Go versions (`//go:build go1.23`) is left out.
+			if ok, err := build.Default.MatchFile(dir, filepath.Base(name)); err != nil || !ok {
 				continue
 			}
 			f, err := parser.ParseFile(fset, name, nil, 0)
