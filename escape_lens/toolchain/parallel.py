@@ -18,22 +18,29 @@ Results are those of the serial path (`test_parallel_parse.py` compares them); a
 that fails or dies is an error of the run (ToolchainError), never a silently missing
 package. Workers are forked: they share the parent's modules and need nothing pickled
 but what they send back. The pipe carries pickles between this process and its own
-children only, never anything read from disk.
+children only, never anything read from disk. Records cross it as their class and
+field values (`_send_records_quickly`): a slotted dataclass's own pickling asks
+`dataclasses.fields` for every object, which was most of the time spent unpickling std's
+results in the parent.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import multiprocessing
+import operator
 import os
 import re
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, TypeVar
 
-from escape_lens import progress
+from escape_lens import progress, records
 from escape_lens.errors import ToolchainError
-from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
+from escape_lens.parsers.gobuild import BuildParser, ListingSummary, final_types, types_to_size
 from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.records import GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
@@ -49,6 +56,32 @@ MIN_OUTPUT_BYTES = 64 << 20
 MAX_JOBS = 4
 _CHUNK = 1 << 22
 _HEADER = re.compile(rb"# (\S+)(?: \[(\S+)\])?")
+
+
+def _send_records_quickly() -> None:
+    """Pickle the records sent through the pipes as `(cls, field values)`, rebuilt by
+    their `__init__`: the same objects, without `dataclasses.fields` per object both
+    ways. A class whose `__init__` does more than set its fields keeps its own pickling."""
+    classes = [
+        value
+        for value in vars(records).values()
+        if isinstance(value, type)
+        and dataclasses.is_dataclass(value)
+        and value.__module__ == records.__name__
+    ]
+    for cls in (*classes, ListingSummary):
+        fields = dataclasses.fields(cls)
+        plain = all(f.init and not f.kw_only for f in fields)
+        if plain and len(fields) > 1 and not hasattr(cls, "__post_init__"):
+            values = operator.attrgetter(*(f.name for f in fields))
+            ForkingPickler.register(cls, _reducer(cls, values))
+
+
+def _reducer(cls: type, values: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any], Any]:
+    return lambda record: (cls, values(record))
+
+
+_send_records_quickly()
 
 
 def jobs_for(packages: int, output_bytes: int) -> int:
@@ -119,10 +152,17 @@ def parse(
 
 
 def _receive(conn: Connection) -> Any:
+    # Unpickling makes hundreds of thousands of records that all live on: the cycle
+    # collector would walk the growing heap again and again for nothing meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         kind, value = conn.recv()
     except (EOFError, OSError) as exc:
         raise ToolchainError("a parsing process ended unexpectedly") from exc
+    finally:
+        if collecting:
+            gc.enable()
     if kind == "error":
         raise ToolchainError(f"a parsing process failed: {value}")
     return value
