@@ -37,7 +37,6 @@ from typing import Generic, TypeVar
 
 from escape_lens import progress
 from escape_lens.errors import TargetError, ToolchainError, UnsupportedGoError
-from escape_lens.parsers.positions import Probe
 from escape_lens.records import (
     BuildSettings,
     CompileOutput,
@@ -199,8 +198,7 @@ def build_targets(
     for listed in sorted(listing.targets, key=lambda t: t.import_path):
         kept = cached.get(listed.import_path)
         if kept is None and listed.import_path in parsed:
-            kept, probes = parsed.pop(listed.import_path)
-            resultcache.store(context, listed, kept, probes)
+            kept = parsed.pop(listed.import_path)  # (stored as it was finished)
         elif kept is None:
             output = PackageOutput(listed.import_path, listed.dir, error=listed.error)
             kept = stage.finish(toolchain, output)
@@ -229,9 +227,10 @@ def _parse(
     known: dict[str, TypeInfo],
     stage: Stage[_Kept],
     context: resultcache.Context,
-) -> dict[str, tuple[_Kept, list[Probe]]]:
-    """The `unparsed` packages parsed and finished, with the questions their parsing
-    asked; in several processes when there are many (toolchain/parallel.py)."""
+) -> dict[str, _Kept]:
+    """The `unparsed` packages parsed and finished, each stored in the result cache with
+    the questions its parsing asked as it is finished; in several processes when there
+    are many (toolchain/parallel.py), each storing its own."""
     import escape_lens.toolchain.parallel as parallel
     from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
     from escape_lens.parsers.positions import Positions
@@ -263,12 +262,15 @@ def _parse(
     foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports) if missing else {}
     outputs = parser.outputs_with(final_types({**known, **foreign}, summaries))
     outputs.reverse()
-    finished: dict[str, tuple[_Kept, list[Probe]]] = {}
+    listed_as = {t.import_path: t for t in unparsed}
+    finished: dict[str, _Kept] = {}
     while outputs:
         output = outputs.pop()  # each output freed once finished
         line.set(f"finishing {len(finished) + 1} of {len(finished) + len(outputs) + 1} packages")
+        kept = stage.finish(toolchain, output)
         probes = parser.states[output.import_path].probes
-        finished[output.import_path] = (stage.finish(toolchain, output), probes)
+        resultcache.store(context, listed_as[output.import_path], kept, probes)
+        finished[output.import_path] = kept
     return finished
 
 

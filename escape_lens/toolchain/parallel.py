@@ -12,7 +12,8 @@ types, which any package's listing may supply to any other's calls. So:
    (`types_to_size`, typesizes, `final_types`), so the types are the same to the byte,
    and sends them to every worker.
 4. Each worker makes its packages' outputs with those types, finishes them (the join,
-   for analyze) and sends back the kept results with their probes.
+   for analyze), stores each in the result cache with its probes and sends back the
+   kept results (storing is encoding: in the parent, it came after all the parsing).
 
 Results are those of the serial path (`test_parallel_parse.py` compares them); a worker
 that fails or dies is an error of the run (ToolchainError), never a silently missing
@@ -41,7 +42,7 @@ from typing import Any, TypeVar
 from escape_lens import progress, records
 from escape_lens.errors import ToolchainError
 from escape_lens.parsers.gobuild import BuildParser, ListingSummary, final_types, types_to_size
-from escape_lens.parsers.positions import Positions, Probe
+from escape_lens.parsers.positions import Positions
 from escape_lens.records import GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
 from escape_lens.toolchain.stream import read_batches
@@ -105,8 +106,9 @@ def parse(
     context: resultcache.Context,
     jobs: int,
     size_foreign: Callable[[list[str]], dict[str, TypeInfo]],
-) -> dict[str, tuple[_Kept, list[Probe]]]:
-    """`build._parse` in `jobs` processes: the same results, per package import path."""
+) -> dict[str, _Kept]:
+    """`build._parse` in `jobs` processes: the same results, per package import path,
+    stored in the result cache."""
     line = progress.current()
     line.set(f"finding the blocks of {counted(len(unparsed), 'package')}")
     blocks = _blocks(output_path, {p.import_path for p in unparsed})
@@ -137,7 +139,7 @@ def parse(
         for _, conn in workers:
             conn.send(types)
         line.set(f"finishing {packages} in {processes}")
-        finished: dict[str, tuple[_Kept, list[Probe]]] = {}
+        finished: dict[str, _Kept] = {}
         for _, conn in workers:
             finished.update(_receive(conn))
         done = True
@@ -177,7 +179,8 @@ def _work(
     context: resultcache.Context,
     finish: Callable[[GoToolchain, PackageOutput], Any],
 ) -> None:
-    """A worker: parse the blocks, send the summaries, get the types, send the results."""
+    """A worker: parse the blocks, send the summaries, get the types, store and send the
+    results."""
     try:
         parser = BuildParser(
             group,
@@ -192,13 +195,13 @@ def _work(
                 parser.feed_all(batch)
         conn.send(("summaries", parser.summaries()))
         types = conn.recv()
-        results = {
-            output.import_path: (
-                finish(context.toolchain, output),
-                parser.states[output.import_path].probes,
-            )
-            for output in parser.outputs_with(types)
-        }
+        listed_as = {listed.import_path: listed for listed in group}
+        results = {}
+        for output in parser.outputs_with(types):
+            kept = finish(context.toolchain, output)
+            probes = parser.states[output.import_path].probes
+            resultcache.store(context, listed_as[output.import_path], kept, probes)
+            results[output.import_path] = kept
         conn.send(("results", results))
     except (EOFError, BrokenPipeError):
         pass  # the parent gave up (an error, an interrupt): nothing to say
