@@ -133,10 +133,13 @@ def build_targets(
     tags: Sequence[str] = (),
     gcflags: Sequence[str] = (),
     while_building: Callable[[], object] | None = None,
+    ahead: Callable[[Built[_Kept]], object] | None = None,
 ) -> Built[_Kept]:
     """compile_targets, keeping per package what `stage` makes of its output (in import
     path order); a package whose kept result is in the result cache is not parsed.
-    `while_building` is called while go runs, after what the build itself needs."""
+    `while_building` is called while go runs, after what the build itself needs; then
+    `ahead`, with the Built the last run's results would make (`_guess`), when they were
+    all read. What returns is that very object when the listing confirms every result."""
     workdir = os.path.realpath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
     go_path = go.path if isinstance(go, GoToolchain) else str(go)
@@ -179,6 +182,11 @@ def build_targets(
                 import escape_lens.parsers.gobuild  # noqa: F401
             if while_building is not None:
                 while_building()
+            guessed = None
+            if ahead is not None and preload.expected:
+                guessed = _guess(preload, toolchain, command, flags.settings, checked, workdir)
+                if guessed is not None:
+                    ahead(guessed)
             returncode = process.wait()
         with open(listing_path, encoding="utf-8", errors="replace") as file:
             listing = read_listing(file.read(), tests=tests)
@@ -203,14 +211,63 @@ def build_targets(
             output = PackageOutput(listed.import_path, listed.dir, error=listed.error)
             kept = stage.finish(toolchain, output)
         results.append(kept)
-    stored = [t for t in listing.targets if t.error is None and t.build_ids]
-    resultcache.remember(preload, [resultcache.entry_path(context, t, stage.kind) for t in stored])
-    only_files: tuple[str, ...] = ()
-    if checked.only:
-        from escape_lens.parsers.positions import Positions
+    # (in the results' order: the next run's guess)
+    stored = [
+        t
+        for t in sorted(listing.targets, key=lambda t: t.import_path)
+        if t.error is None and t.build_ids
+    ]
+    entries = [resultcache.entry_path(context, t, stage.kind) for t in stored]
+    resultcache.remember(preload, entries, root)
+    built = Built(
+        toolchain,
+        root,
+        tuple(results),
+        command,
+        flags.settings,
+        _only_files(checked, workdir, root),
+    )
+    return guessed if guessed is not None and _confirms(built, guessed) else built
 
-        only_files = tuple(Positions(workdir, root).file(f) for f in checked.only)
-    return Built(toolchain, root, tuple(results), command, flags.settings, only_files)
+
+def _only_files(checked: Targets, workdir: str, root: str) -> tuple[str, ...]:
+    """The files named as targets, as positions name them (only their sites are kept)."""
+    if not checked.only:
+        return ()
+    from escape_lens.parsers.positions import Positions
+
+    return tuple(Positions(workdir, root).file(f) for f in checked.only)
+
+
+def _guess(
+    preload: resultcache.Preload[_Kept],
+    toolchain: GoToolchain,
+    command: tuple[str, ...],
+    settings: BuildSettings,
+    checked: Targets,
+    workdir: str,
+) -> Built[_Kept] | None:
+    """The Built of this run if every package has the last run's result (read ahead while
+    go runs) and the same root; `_confirms` says whether it is, once go has listed them."""
+    values = preload.guess()
+    if values is None or preload.root is None:
+        return None
+    only_files = _only_files(checked, workdir, preload.root)
+    return Built(toolchain, preload.root, tuple(values), command, settings, only_files)
+
+
+def _confirms(built: Built[_Kept], guessed: Built[_Kept]) -> bool:
+    """Whether the run's Built is the guess: the same objects (the entries read ahead are
+    what the lookups returned), so everything made of the guess is this run's."""
+    return (
+        len(built.results) == len(guessed.results)
+        and all(real is guess for real, guess in zip(built.results, guessed.results, strict=True))
+        and built.root == guessed.root
+        and built.only_files == guessed.only_files
+        and built.toolchain == guessed.toolchain
+        and built.command == guessed.command
+        and built.build == guessed.build
+    )
 
 
 def check_architecture(goarch: str) -> None:
