@@ -181,6 +181,7 @@ def _work(
 ) -> None:
     """A worker: parse the blocks, send the summaries, get the types, store and send the
     results."""
+    gc.freeze()  # what the parent had made stays: the collector need not walk it here
     try:
         parser = BuildParser(
             group,
