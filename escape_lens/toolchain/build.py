@@ -27,6 +27,7 @@ Invariants (docs/design.md §1, docs/parsers.md#one-go-command):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -52,7 +53,7 @@ from escape_lens.toolchain.golist import Listing, read_listing
 from escape_lens.toolchain.locate import read_go_env, read_toolchain_and_env
 from escape_lens.toolchain.stream import FileProcess, read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
-from escape_lens.toolchain.typesizes import type_sizes
+from escape_lens.toolchain.typesizes import EarlyHelper, type_sizes
 from escape_lens.vocab import counted
 
 BUILD_TIMEOUT = 3600.0
@@ -156,8 +157,12 @@ def build_targets(
     )
     command = tuple(_build_argv(go_path, checked, tests=tests, flags=flags.argv))
     line = progress.current()
-    with tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp,
+        contextlib.ExitStack() as helper_build,
+    ):
         listing_path, output_path = os.path.join(tmp, "listing"), os.path.join(tmp, "output")
+        early = None
         with (
             open(listing_path, "wb") as stdout,
             open(output_path, "wb") as stderr,
@@ -176,6 +181,10 @@ def build_targets(
             preload = resultcache.Preload((workdir, *command), stage.kind)
             line.set(_CompilesDone(output_path))
             if not preload.expected:
+                # Started now, the helper's link overlaps go's compiles (typesizes.py);
+                # one that cannot start is built when needed, as it was.
+                with contextlib.suppress(ToolchainError):
+                    early = helper_build.enter_context(EarlyHelper(toolchain, tmp))
                 # Imported here, while go runs, for the CLI's latency: loading the
                 # parsers takes tens of milliseconds that the build then overlaps (and
                 # a warm run, whose results were all read ahead, does not load them).
@@ -201,7 +210,7 @@ def build_targets(
         unparsed = [t for t in listing.targets if t.import_path not in cached and _compiled(t)]
         parsed = {}
         if unparsed:
-            parsed = _parse(unparsed, listing, output_path, known, stage, context)
+            parsed = _parse(unparsed, listing, output_path, known, stage, context, early)
     results = []
     for listed in sorted(listing.targets, key=lambda t: t.import_path):
         kept = cached.get(listed.import_path)
@@ -284,6 +293,7 @@ def _parse(
     known: dict[str, TypeInfo],
     stage: Stage[_Kept],
     context: resultcache.Context,
+    early: EarlyHelper | None,
 ) -> dict[str, _Kept]:
     """The `unparsed` packages parsed and finished, each stored in the result cache with
     the questions its parsing asked as it is finished; in several processes when there
@@ -297,7 +307,7 @@ def _parse(
     if jobs > 1:
         return parallel.parse(
             unparsed, listing.archives, output_path, known, stage.finish, context, jobs,
-            lambda names: _foreign_sizes(toolchain, names, listing.exports),
+            lambda names: _foreign_sizes(toolchain, names, listing.exports, early),
         )  # fmt: skip
     line = progress.current()
     parser = BuildParser(
@@ -316,7 +326,7 @@ def _parse(
     summaries = list(parser.summaries().values())
     missing = types_to_size(summaries, known)
     line.set(f"sizing {counted(len(missing), 'type')} of other packages")
-    foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports) if missing else {}
+    foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports, early) if missing else {}
     outputs = parser.outputs_with(final_types({**known, **foreign}, summaries))
     outputs.reverse()
     listed_as = {t.import_path: t for t in unparsed}
@@ -377,13 +387,16 @@ def _cached(
 
 
 def _foreign_sizes(
-    toolchain: GoToolchain, names: list[str], exports: Mapping[str, str]
+    toolchain: GoToolchain,
+    names: list[str],
+    exports: Mapping[str, str],
+    early: EarlyHelper | None = None,
 ) -> dict[str, TypeInfo]:
     """Sizes from the helper. If it cannot run (a full disk, a broken toolchain), the run
     fails naming what is missing: sites sized without those types would be wrong, and a
     gate must not judge them."""
     try:
-        return type_sizes(toolchain, names, exports)
+        return type_sizes(toolchain, names, exports, early=early)
     except ToolchainError as exc:
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         raise ToolchainError(
