@@ -25,7 +25,7 @@ from escape_lens.records import (
     SkippedPackage,
 )
 from escape_lens.toolchain import find_go
-from escape_lens.toolchain.build import Stage, build_targets
+from escape_lens.toolchain.build import Built, Stage, build_targets
 from escape_lens.toolchain.targets import find_go_mod, in_one_module
 
 
@@ -121,17 +121,31 @@ def analyze_targets(
     tags: Sequence[str] = (),
     gcflags: Sequence[str] = (),
     while_building: Callable[[], object] | None = None,
+    ahead: Callable[[Report], object] | None = None,
 ) -> Report:
     """Every heap allocation site of the target packages, with the model's predictions;
     `tags` and `gcflags` as toolchain/buildflags.py applies them.
 
-    `while_building` is called while go runs (the CLI imports its reporter meanwhile)."""
+    `while_building` is called while go runs (the CLI imports its reporter meanwhile);
+    then `ahead`, with the report the last run's results make if they all still hold
+    (the CLI renders it meanwhile). The very object returns when they do."""
     go_binary = find_go(go)
     if cwd is None:
         # `escape-lens analyze ~/src/othermod/...` analyses that module, as if run there.
         found = in_one_module(targets, os.getcwd())
         if found is not None and found[0] != find_go_mod(os.getcwd()):
             cwd, targets = found
+    guessed: list[tuple[Built[JoinedPackage], Report]] = []
+
+    def report_ahead(built: Built[JoinedPackage]) -> None:
+        try:
+            report = _report(built)
+        except BuildError:
+            return  # (the run says so itself, if it is still true)
+        guessed.append((built, report))
+        if ahead is not None:
+            ahead(report)
+
     built = build_targets(
         go_binary,
         targets,
@@ -141,7 +155,14 @@ def analyze_targets(
         tags=tags,
         gcflags=gcflags,
         while_building=while_building,
+        ahead=report_ahead if ahead is not None else None,
     )
+    if guessed and built is guessed[0][0]:  # (confirmed: build_targets returned the guess)
+        return guessed[0][1]
+    return _report(built)
+
+
+def _report(built: Built[JoinedPackage]) -> Report:
     return report_from_joined(
         built.toolchain, built.root, built.results, build=built.build, only_files=built.only_files
     )

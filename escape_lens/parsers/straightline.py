@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Instructions that neither compute nor clobber anything of interest.
 PSEUDO_OPS = frozenset({"PCDATA", "FUNCDATA", "NOP", "XCHGL", "INLMARK"})
@@ -29,16 +29,24 @@ class Window:
     """The instruction lines since the CALL before a call: `earlier` (carried over from
     earlier batches of lines, oldest first), then those of `lines[begin:end]`; the last
     `WINDOW` of them (registers do not survive a call, and argument set-up is right
-    before it, so a long call-free stretch is cut)."""
+    before it, so a long call-free stretch is cut). Read once, however many of the
+    call's questions (straight line, static boxes, static data) look at it."""
 
     earlier: tuple[str, ...]
     lines: list[str]
     begin: int
     end: int
+    _read: list[tuple[str, str]] | None = field(default=None, compare=False, repr=False)
 
-    def newest_first(self) -> Iterator[tuple[str, str]]:
+    def newest_first(self) -> list[tuple[str, str]]:
         """(line, instruction) of the instruction lines from the one before the call back;
         the instruction is what follows the line's first `)\t`."""
+        if self._read is None:
+            self._read = self._walk()
+        return self._read
+
+    def _walk(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
         left = WINDOW
         lines = self.lines
         for index in range(self.end - 1, self.begin - 1, -1):
@@ -50,12 +58,13 @@ class Window:
                     close_paren < 0 or line.find(")\t", open_paren) < 0
                 ):
                     continue
-                yield line, line[close_paren + 2 :]
+                found.append((line, line[close_paren + 2 :]))
                 left -= 1
                 if not left:
-                    return
+                    return found
         for line in reversed(self.earlier[-left:]):
-            yield line, line[line.find(")\t") + 2 :]
+            found.append((line, line[line.find(")\t") + 2 :]))
+        return found
 
     def oldest_first(self) -> Iterator[str]:
         """The lines of `lines[begin:end]` that are instructions (no more than the window)."""
@@ -138,7 +147,7 @@ def straight_line(
     branch of the line itself (`jumps` counts the branches to each pc), whose skipped
     instructions become `JOIN`s.
     """
-    lines = list(window.newest_first())
+    lines = window.newest_first()
     straight: list[tuple[str, str]] = []
     shown = [text for _, text in lines if text.partition("\t")[0] not in PSEUDO_OPS]
     shown = shown[:DISPLAY_LINES]

@@ -27,6 +27,7 @@ Invariants (docs/design.md §1, docs/parsers.md#one-go-command):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -37,7 +38,6 @@ from typing import Generic, TypeVar
 
 from escape_lens import progress
 from escape_lens.errors import TargetError, ToolchainError, UnsupportedGoError
-from escape_lens.parsers.positions import Probe
 from escape_lens.records import (
     BuildSettings,
     CompileOutput,
@@ -53,7 +53,7 @@ from escape_lens.toolchain.golist import Listing, read_listing
 from escape_lens.toolchain.locate import read_go_env, read_toolchain_and_env
 from escape_lens.toolchain.stream import FileProcess, read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
-from escape_lens.toolchain.typesizes import type_sizes
+from escape_lens.toolchain.typesizes import EarlyHelper, type_sizes
 from escape_lens.vocab import counted
 
 BUILD_TIMEOUT = 3600.0
@@ -134,10 +134,13 @@ def build_targets(
     tags: Sequence[str] = (),
     gcflags: Sequence[str] = (),
     while_building: Callable[[], object] | None = None,
+    ahead: Callable[[Built[_Kept]], object] | None = None,
 ) -> Built[_Kept]:
     """compile_targets, keeping per package what `stage` makes of its output (in import
     path order); a package whose kept result is in the result cache is not parsed.
-    `while_building` is called while go runs, after what the build itself needs."""
+    `while_building` is called while go runs, after what the build itself needs; then
+    `ahead`, with the Built the last run's results would make (`_guess`), when they were
+    all read. What returns is that very object when the listing confirms every result."""
     workdir = os.path.realpath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
     go_path = go.path if isinstance(go, GoToolchain) else str(go)
@@ -154,8 +157,12 @@ def build_targets(
     )
     command = tuple(_build_argv(go_path, checked, tests=tests, flags=flags.argv))
     line = progress.current()
-    with tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp,
+        contextlib.ExitStack() as helper_build,
+    ):
         listing_path, output_path = os.path.join(tmp, "listing"), os.path.join(tmp, "output")
+        early = None
         with (
             open(listing_path, "wb") as stdout,
             open(output_path, "wb") as stderr,
@@ -174,12 +181,21 @@ def build_targets(
             preload = resultcache.Preload((workdir, *command), stage.kind)
             line.set(_CompilesDone(output_path))
             if not preload.expected:
+                # Started now, the helper's link overlaps go's compiles (typesizes.py);
+                # one that cannot start is built when needed, as it was.
+                with contextlib.suppress(ToolchainError):
+                    early = helper_build.enter_context(EarlyHelper(toolchain, tmp))
                 # Imported here, while go runs, for the CLI's latency: loading the
                 # parsers takes tens of milliseconds that the build then overlaps (and
                 # a warm run, whose results were all read ahead, does not load them).
                 import escape_lens.parsers.gobuild  # noqa: F401
             if while_building is not None:
                 while_building()
+            guessed = None
+            if ahead is not None and preload.expected:
+                guessed = _guess(preload, toolchain, command, flags.settings, checked, workdir)
+                if guessed is not None:
+                    ahead(guessed)
             returncode = process.wait()
         with open(listing_path, encoding="utf-8", errors="replace") as file:
             listing = read_listing(file.read(), tests=tests)
@@ -194,25 +210,73 @@ def build_targets(
         unparsed = [t for t in listing.targets if t.import_path not in cached and _compiled(t)]
         parsed = {}
         if unparsed:
-            parsed = _parse(unparsed, listing, output_path, known, stage, context)
+            parsed = _parse(unparsed, listing, output_path, known, stage, context, early)
     results = []
     for listed in sorted(listing.targets, key=lambda t: t.import_path):
         kept = cached.get(listed.import_path)
         if kept is None and listed.import_path in parsed:
-            kept, probes = parsed.pop(listed.import_path)
-            resultcache.store(context, listed, kept, probes)
+            kept = parsed.pop(listed.import_path)  # (stored as it was finished)
         elif kept is None:
             output = PackageOutput(listed.import_path, listed.dir, error=listed.error)
             kept = stage.finish(toolchain, output)
         results.append(kept)
-    stored = [t for t in listing.targets if t.error is None and t.build_ids]
-    resultcache.remember(preload, [resultcache.entry_path(context, t, stage.kind) for t in stored])
-    only_files: tuple[str, ...] = ()
-    if checked.only:
-        from escape_lens.parsers.positions import Positions
+    # (in the results' order: the next run's guess)
+    stored = [
+        t
+        for t in sorted(listing.targets, key=lambda t: t.import_path)
+        if t.error is None and t.build_ids
+    ]
+    entries = [resultcache.entry_path(context, t, stage.kind) for t in stored]
+    resultcache.remember(preload, entries, root)
+    built = Built(
+        toolchain,
+        root,
+        tuple(results),
+        command,
+        flags.settings,
+        _only_files(checked, workdir, root),
+    )
+    return guessed if guessed is not None and _confirms(built, guessed) else built
 
-        only_files = tuple(Positions(workdir, root).file(f) for f in checked.only)
-    return Built(toolchain, root, tuple(results), command, flags.settings, only_files)
+
+def _only_files(checked: Targets, workdir: str, root: str) -> tuple[str, ...]:
+    """The files named as targets, as positions name them (only their sites are kept)."""
+    if not checked.only:
+        return ()
+    from escape_lens.parsers.positions import Positions
+
+    return tuple(Positions(workdir, root).file(f) for f in checked.only)
+
+
+def _guess(
+    preload: resultcache.Preload[_Kept],
+    toolchain: GoToolchain,
+    command: tuple[str, ...],
+    settings: BuildSettings,
+    checked: Targets,
+    workdir: str,
+) -> Built[_Kept] | None:
+    """The Built of this run if every package has the last run's result (read ahead while
+    go runs) and the same root; `_confirms` says whether it is, once go has listed them."""
+    values = preload.guess()
+    if values is None or preload.root is None:
+        return None
+    only_files = _only_files(checked, workdir, preload.root)
+    return Built(toolchain, preload.root, tuple(values), command, settings, only_files)
+
+
+def _confirms(built: Built[_Kept], guessed: Built[_Kept]) -> bool:
+    """Whether the run's Built is the guess: the same objects (the entries read ahead are
+    what the lookups returned), so everything made of the guess is this run's."""
+    return (
+        len(built.results) == len(guessed.results)
+        and all(real is guess for real, guess in zip(built.results, guessed.results, strict=True))
+        and built.root == guessed.root
+        and built.only_files == guessed.only_files
+        and built.toolchain == guessed.toolchain
+        and built.command == guessed.command
+        and built.build == guessed.build
+    )
 
 
 def check_architecture(goarch: str) -> None:
@@ -229,9 +293,11 @@ def _parse(
     known: dict[str, TypeInfo],
     stage: Stage[_Kept],
     context: resultcache.Context,
-) -> dict[str, tuple[_Kept, list[Probe]]]:
-    """The `unparsed` packages parsed and finished, with the questions their parsing
-    asked; in several processes when there are many (toolchain/parallel.py)."""
+    early: EarlyHelper | None,
+) -> dict[str, _Kept]:
+    """The `unparsed` packages parsed and finished, each stored in the result cache with
+    the questions its parsing asked as it is finished; in several processes when there
+    are many (toolchain/parallel.py), each storing its own."""
     import escape_lens.toolchain.parallel as parallel
     from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
     from escape_lens.parsers.positions import Positions
@@ -241,7 +307,7 @@ def _parse(
     if jobs > 1:
         return parallel.parse(
             unparsed, listing.archives, output_path, known, stage.finish, context, jobs,
-            lambda names: _foreign_sizes(toolchain, names, listing.exports),
+            lambda names: _foreign_sizes(toolchain, names, listing.exports, early),
         )  # fmt: skip
     line = progress.current()
     parser = BuildParser(
@@ -260,15 +326,18 @@ def _parse(
     summaries = list(parser.summaries().values())
     missing = types_to_size(summaries, known)
     line.set(f"sizing {counted(len(missing), 'type')} of other packages")
-    foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports) if missing else {}
+    foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports, early) if missing else {}
     outputs = parser.outputs_with(final_types({**known, **foreign}, summaries))
     outputs.reverse()
-    finished: dict[str, tuple[_Kept, list[Probe]]] = {}
+    listed_as = {t.import_path: t for t in unparsed}
+    finished: dict[str, _Kept] = {}
     while outputs:
         output = outputs.pop()  # each output freed once finished
         line.set(f"finishing {len(finished) + 1} of {len(finished) + len(outputs) + 1} packages")
+        kept = stage.finish(toolchain, output)
         probes = parser.states[output.import_path].probes
-        finished[output.import_path] = (stage.finish(toolchain, output), probes)
+        resultcache.store(context, listed_as[output.import_path], kept, probes)
+        finished[output.import_path] = kept
     return finished
 
 
@@ -318,13 +387,16 @@ def _cached(
 
 
 def _foreign_sizes(
-    toolchain: GoToolchain, names: list[str], exports: Mapping[str, str]
+    toolchain: GoToolchain,
+    names: list[str],
+    exports: Mapping[str, str],
+    early: EarlyHelper | None = None,
 ) -> dict[str, TypeInfo]:
     """Sizes from the helper. If it cannot run (a full disk, a broken toolchain), the run
     fails naming what is missing: sites sized without those types would be wrong, and a
     gate must not judge them."""
     try:
-        return type_sizes(toolchain, names, exports)
+        return type_sizes(toolchain, names, exports, early=early)
     except ToolchainError as exc:
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         raise ToolchainError(

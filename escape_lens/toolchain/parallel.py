@@ -12,29 +12,37 @@ types, which any package's listing may supply to any other's calls. So:
    (`types_to_size`, typesizes, `final_types`), so the types are the same to the byte,
    and sends them to every worker.
 4. Each worker makes its packages' outputs with those types, finishes them (the join,
-   for analyze) and sends back the kept results with their probes.
+   for analyze), stores each in the result cache with its probes and sends back the
+   kept results (storing is encoding: in the parent, it came after all the parsing).
 
 Results are those of the serial path (`test_parallel_parse.py` compares them); a worker
 that fails or dies is an error of the run (ToolchainError), never a silently missing
 package. Workers are forked: they share the parent's modules and need nothing pickled
 but what they send back. The pipe carries pickles between this process and its own
-children only, never anything read from disk.
+children only, never anything read from disk. Records cross it as their class and
+field values (`_send_records_quickly`): a slotted dataclass's own pickling asks
+`dataclasses.fields` for every object, which was most of the time spent unpickling std's
+results in the parent.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import multiprocessing
+import operator
 import os
 import re
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, TypeVar
 
-from escape_lens import progress
+from escape_lens import progress, records
 from escape_lens.errors import ToolchainError
-from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
-from escape_lens.parsers.positions import Positions, Probe
+from escape_lens.parsers.gobuild import BuildParser, ListingSummary, final_types, types_to_size
+from escape_lens.parsers.positions import Positions
 from escape_lens.records import GoToolchain, ListedPackage, PackageOutput, TypeInfo
 from escape_lens.toolchain import resultcache
 from escape_lens.toolchain.stream import read_batches
@@ -49,6 +57,32 @@ MIN_OUTPUT_BYTES = 64 << 20
 MAX_JOBS = 4
 _CHUNK = 1 << 22
 _HEADER = re.compile(rb"# (\S+)(?: \[(\S+)\])?")
+
+
+def _send_records_quickly() -> None:
+    """Pickle the records sent through the pipes as `(cls, field values)`, rebuilt by
+    their `__init__`: the same objects, without `dataclasses.fields` per object both
+    ways. A class whose `__init__` does more than set its fields keeps its own pickling."""
+    classes = [
+        value
+        for value in vars(records).values()
+        if isinstance(value, type)
+        and dataclasses.is_dataclass(value)
+        and value.__module__ == records.__name__
+    ]
+    for cls in (*classes, ListingSummary):
+        fields = dataclasses.fields(cls)
+        plain = all(f.init and not f.kw_only for f in fields)
+        if plain and len(fields) > 1 and not hasattr(cls, "__post_init__"):
+            values = operator.attrgetter(*(f.name for f in fields))
+            ForkingPickler.register(cls, _reducer(cls, values))
+
+
+def _reducer(cls: type, values: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any], Any]:
+    return lambda record: (cls, values(record))
+
+
+_send_records_quickly()
 
 
 def jobs_for(packages: int, output_bytes: int) -> int:
@@ -72,8 +106,9 @@ def parse(
     context: resultcache.Context,
     jobs: int,
     size_foreign: Callable[[list[str]], dict[str, TypeInfo]],
-) -> dict[str, tuple[_Kept, list[Probe]]]:
-    """`build._parse` in `jobs` processes: the same results, per package import path."""
+) -> dict[str, _Kept]:
+    """`build._parse` in `jobs` processes: the same results, per package import path,
+    stored in the result cache."""
     line = progress.current()
     line.set(f"finding the blocks of {counted(len(unparsed), 'package')}")
     blocks = _blocks(output_path, {p.import_path for p in unparsed})
@@ -104,7 +139,7 @@ def parse(
         for _, conn in workers:
             conn.send(types)
         line.set(f"finishing {packages} in {processes}")
-        finished: dict[str, tuple[_Kept, list[Probe]]] = {}
+        finished: dict[str, _Kept] = {}
         for _, conn in workers:
             finished.update(_receive(conn))
         done = True
@@ -119,10 +154,17 @@ def parse(
 
 
 def _receive(conn: Connection) -> Any:
+    # Unpickling makes hundreds of thousands of records that all live on: the cycle
+    # collector would walk the growing heap again and again for nothing meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         kind, value = conn.recv()
     except (EOFError, OSError) as exc:
         raise ToolchainError("a parsing process ended unexpectedly") from exc
+    finally:
+        if collecting:
+            gc.enable()
     if kind == "error":
         raise ToolchainError(f"a parsing process failed: {value}")
     return value
@@ -137,7 +179,9 @@ def _work(
     context: resultcache.Context,
     finish: Callable[[GoToolchain, PackageOutput], Any],
 ) -> None:
-    """A worker: parse the blocks, send the summaries, get the types, send the results."""
+    """A worker: parse the blocks, send the summaries, get the types, store and send the
+    results."""
+    gc.freeze()  # what the parent had made stays: the collector need not walk it here
     try:
         parser = BuildParser(
             group,
@@ -152,13 +196,13 @@ def _work(
                 parser.feed_all(batch)
         conn.send(("summaries", parser.summaries()))
         types = conn.recv()
-        results = {
-            output.import_path: (
-                finish(context.toolchain, output),
-                parser.states[output.import_path].probes,
-            )
-            for output in parser.outputs_with(types)
-        }
+        listed_as = {listed.import_path: listed for listed in group}
+        results = {}
+        for output in parser.outputs_with(types):
+            kept = finish(context.toolchain, output)
+            probes = parser.states[output.import_path].probes
+            resultcache.store(context, listed_as[output.import_path], kept, probes)
+            results[output.import_path] = kept
         conn.send(("results", results))
     except (EOFError, BrokenPipeError):
         pass  # the parent gave up (an error, an interrupt): nothing to say

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import stat
@@ -165,7 +166,7 @@ class Preload(Generic[_Stored]):
         self.index = _run_index(run, kind)
         self._found: dict[Path, tuple[list[Probe], _Stored] | CodecError] = {}
         self._thread: threading.Thread | None = None
-        self._paths = _remembered(self.index) if enabled() else []
+        self._paths, self.root = _remembered(self.index) if enabled() else ([], None)
         self.expected = len(self._paths)
         if self._paths:
             self._thread = threading.Thread(target=self._read_all, name="preload", daemon=True)
@@ -181,6 +182,16 @@ class Preload(Generic[_Stored]):
             except CodecError as exc:
                 self._found[path] = exc
 
+    def guess(self) -> list[_Stored] | None:
+        """The last run's results in the order `remember` named them, when every one was
+        read: what this run will find if nothing changed (its own lookups say)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        found = [self._found.get(path) for path in self._paths]
+        values = [entry[1] for entry in found if isinstance(entry, tuple)]
+        return values if len(values) == len(self._paths) and values else None
+
     def take(self, path: Path) -> tuple[list[Probe], _Stored] | None:
         """The decoded entry at `path` if it was preloaded; CodecError if it was bad."""
         if self._thread is not None:
@@ -192,11 +203,15 @@ class Preload(Generic[_Stored]):
         return found
 
 
-def remember(preloaded: Preload[_Stored], entries: Sequence[Path]) -> None:
-    """Name the entries of this run for the next run of the same targets (`Preload`)."""
+def remember(preloaded: Preload[_Stored], entries: Sequence[Path], root: str | None = None) -> None:
+    """Name the entries of this run, and its report root, for the next run of the same
+    targets (`Preload`)."""
     if not enabled():
         return
-    text = "\n".join(str(path.relative_to(path.parent.parent)) for path in entries)
+    names = [str(path.relative_to(path.parent.parent)) for path in entries]
+    if root is not None:  # (JSON: one line of ASCII, whatever the directory's name)
+        names.insert(0, _ROOT_LINE + json.dumps(root))
+    text = "\n".join(names)
     with contextlib.suppress(OSError):
         if preloaded.index.read_text("ascii") == text:
             return
@@ -221,15 +236,24 @@ def _run_index(run: Sequence[str], kind: type) -> Path:
     return cache_dir() / "runs" / key.hexdigest()
 
 
-def _remembered(index: Path) -> list[Path]:
-    """The entries an index names; nothing if it is not one (it is only a guess anyway)."""
+_ROOT_LINE = "root "
+
+
+def _remembered(index: Path) -> tuple[list[Path], str | None]:
+    """The entries an index names and the root it gives; nothing if it is not one (it is
+    only a guess anyway)."""
     try:
         data = _read(index)
         names = data.decode("ascii").split("\n") if data else []
     except (CodecError, UnicodeDecodeError):
-        return []
+        return [], None
+    root = None
+    if names and names[0].startswith(_ROOT_LINE):
+        with contextlib.suppress(ValueError):
+            read = json.loads(names[0][len(_ROOT_LINE) :])
+            root = read if isinstance(read, str) else None
     results = index.parent.parent / "results"
-    return [results / name for name in names if _ENTRY_NAME.fullmatch(name)]
+    return [results / name for name in names if _ENTRY_NAME.fullmatch(name)], root
 
 
 def _entry(context: Context, listed: ListedPackage, kind: type) -> Path:

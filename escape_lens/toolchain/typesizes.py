@@ -10,23 +10,27 @@ go/types with the gc layout (`types.SizesFor("gc", GOARCH)`), and pointer bytes 
 compiler's own rule (`PtrDataSize`). The helper `typesizes.go` is a standard-library-only
 Go program built with the user's toolchain for the run that needs it (the go build cache
 keeps that to a link; a binary is never taken from a cache directory), so it reads that
-toolchain's export format and builds offline. A type it cannot resolve is left without
-a size; nothing is guessed.
+toolchain's export format and builds offline. A build not expected to be all cached
+starts linking it as go starts (`EarlyHelper`), so the link overlaps go's compiles. A
+type it cannot resolve is left without a size; nothing is guessed.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import TracebackType
 
-from escape_lens.errors import UsageError
+from escape_lens.errors import ToolchainError, UsageError
 from escape_lens.gotypes import with_parts
 from escape_lens.records import GoToolchain, TypeInfo
 from escape_lens.toolchain.golist import iter_json_objects
 from escape_lens.toolchain.process import run
+from escape_lens.toolchain.stream import FileProcess
 
 HELPER = Path(__file__).with_name("typesizes.go")
 TIMEOUT = 600.0
@@ -65,12 +69,14 @@ def type_sizes(
     exports: Mapping[str, str] | None = None,
     *,
     written: bool = False,
+    early: EarlyHelper | None = None,
 ) -> dict[str, TypeInfo]:
     """TypeInfo for each of `names` (descriptor spelling) the helper can resolve.
 
     `exports` maps import paths to export data files: the build's listing names every
     dependency's (`go list -export -deps`), so a type of a package without one is
-    simply left unsized.
+    simply left unsized. `early`: the helper this run started building before it knew
+    it would need it.
     """
     requests: list[dict[str, object]] = []
     packages: set[str] = set()
@@ -85,7 +91,7 @@ def type_sizes(
         return {}
     exports = {path: exports[path] for path in sorted(packages) if exports and path in exports}
     sizes: dict[str, TypeInfo] = {}
-    for line in _helper_lines(toolchain, requests, exports):
+    for line in _helper_lines(toolchain, requests, exports, early):
         found = _type_info(line.split("\t"))
         if found is not None:
             sizes[found.name] = found
@@ -93,7 +99,10 @@ def type_sizes(
 
 
 def _helper_lines(
-    toolchain: GoToolchain, requests: Sequence[dict[str, object]], exports: Mapping[str, str]
+    toolchain: GoToolchain,
+    requests: Sequence[dict[str, object]],
+    exports: Mapping[str, str],
+    early: EarlyHelper | None = None,
 ) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="escape-lens-types-") as tmp:
         request = Path(tmp) / "request.json"
@@ -101,7 +110,7 @@ def _helper_lines(
             json.dumps({"goarch": toolchain.goarch, "exports": exports, "types": requests}),
             encoding="utf-8",
         )
-        helper = build_helper(toolchain, tmp)
+        helper = early.binary() if early is not None else build_helper(toolchain, tmp)
         result = run([str(helper), str(request)], timeout=TIMEOUT, cwd=tmp)
     return result.stdout.splitlines()
 
@@ -170,11 +179,65 @@ def build_helper(toolchain: GoToolchain, directory: str) -> Path:
     another branch) and must never supply code. The go build cache makes this a link.
     """
     binary = Path(directory) / "typesizes"
-    run(
-        [toolchain.path, "build", "-o", str(binary), "--", str(HELPER)],
-        timeout=TIMEOUT,
-        cwd=directory,
-        # It runs here: built for this machine even when the targets are not.
-        env={"GOFLAGS": "", "GO111MODULE": "on", "GOWORK": "off", "GOOS": "", "GOARCH": ""},
-    )
+    run(_build_argv(toolchain, binary), timeout=TIMEOUT, cwd=directory, env=_BUILD_ENV)
     return binary
+
+
+# It runs here: built for this machine even when the targets are not.
+_BUILD_ENV = {"GOFLAGS": "", "GO111MODULE": "on", "GOWORK": "off", "GOOS": "", "GOARCH": ""}
+
+
+def _build_argv(toolchain: GoToolchain, binary: Path) -> list[str]:
+    return [toolchain.path, "build", "-o", str(binary), "--", str(HELPER)]
+
+
+class EarlyHelper:
+    """The helper being built, started before the run knows it will need it: a build
+    whose packages are compiled afresh mostly does, and the link then overlaps the
+    compiles instead of following the parsing. Built by this run into `directory` (a
+    temporary one of the run), as `build_helper` builds it; a context manager that
+    stops the build if it still runs when the block ends."""
+
+    def __init__(self, toolchain: GoToolchain, directory: str) -> None:
+        self._binary = Path(directory) / "typesizes"
+        self._log_path = Path(directory) / "typesizes-build.log"
+        self._log = open(self._log_path, "wb")  # noqa: SIM115 (closed by __exit__)
+        self._argv = _build_argv(toolchain, self._binary)
+        try:
+            self._process = FileProcess(
+                self._argv,
+                stdout=self._log,
+                stderr=self._log,
+                timeout=TIMEOUT,
+                cwd=directory,
+                env=_BUILD_ENV,
+            )
+        except BaseException:
+            self._log.close()
+            raise
+        self._built: Path | None = None
+
+    def binary(self) -> Path:
+        """The built helper, once the build has ended; ToolchainError if it failed."""
+        if self._built is None:
+            if self._process.wait() != 0:
+                text = self._log_path.read_text(errors="replace")
+                lines = text.strip().splitlines()
+                last = lines[-1] if lines else "no output"
+                raise ToolchainError(f"{shlex.join(self._argv[:3])} failed: {last}")
+            self._built = self._binary
+        return self._built
+
+    def __enter__(self) -> EarlyHelper:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._process.__exit__(exc_type, exc, tb)
+        finally:
+            self._log.close()

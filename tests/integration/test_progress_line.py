@@ -29,7 +29,7 @@ def slow_module(tmp_path: Path) -> Path:
         f"func New{i}(n int) (*T{i}, []int, any) {{\n"
         f"\tv := &T{i}{{s: {json.dumps(str(tmp_path))}}}\n"
         f"\treturn v, make([]int, n), n + {i}\n}}\n"
-        for i in range(1000)
+        for i in range(3000)
     )
     (module / "slow.go").write_text("package slow\n\n" + functions)
     return module
