@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 
 from escape_lens import model
 from escape_lens.entries import EXPLAINS, entry_family, explains
+from escape_lens.errors import EscapeLensError
 from escape_lens.gonames import (
     SHAPE_PREFIX,
     enclosing_function,
@@ -43,6 +44,7 @@ from escape_lens.gonames import (
     short_function,
 )
 from escape_lens.gotypes import resolve_type
+from escape_lens.inputs import MAX_SOURCE_BYTES, read_regular
 from escape_lens.pairing import (
     Kind,
     Shape,
@@ -939,11 +941,16 @@ class _SourceLines:
             if path is None or not file.endswith(".go"):
                 self.files[file] = None
                 return None
+            # Any path a position names (`//line testdata/x.go:3` in an untrusted module,
+            # a FIFO or a link to a device there): a regular file of a source's size only.
             try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
-                    self.files[file] = handle.read().splitlines()
-            except OSError:
+                data = read_regular(
+                    path, limit=MAX_SOURCE_BYTES, what="source", error=EscapeLensError
+                )
+            except EscapeLensError:
                 self.files[file] = None
+            else:
+                self.files[file] = data.decode("utf-8", "replace").splitlines()
         lines = self.files[file]
         return lines[line - 1] if lines is not None and 0 < line <= len(lines) else None
 

@@ -141,3 +141,22 @@ def test_a_report_naming_devices_as_sources_does_not_hang_the_html_diff(
     assert outcome.stderr == ""
     assert (sandbox.module / "diff.html").read_text().startswith("<!doctype html>")
     sandbox.assert_clean()
+
+
+def test_a_line_directive_naming_a_fifo_does_not_hang_the_join(sandbox: Sandbox) -> None:
+    """A `//line` directive may name any path; the join reads a named file's line to tell
+    two allocations of one line apart, and a FIFO there (go ignores testdata/) must be
+    no source, not a hang."""
+    module = sandbox.root / "linemod"
+    (module / "testdata").mkdir(parents=True)
+    (module / "go.mod").write_text("module example.com/linemod\n\ngo 1.22\n")
+    (module / "c.go").write_text(
+        'package c\n\nimport (\n\t"bytes"\n\t"strings"\n)\n\nvar A, B any\n\n'
+        "func F() {\n//line testdata/x.go:3:1\n"
+        "\tA, B = &bytes.Buffer{}, &strings.Builder{}\n}\n"
+    )
+    os.mkfifo(module / "testdata" / "x.go")
+    outcome = sandbox.run("analyze", ".", "--format", "json", cwd=module, timeout=120)
+    assert outcome.returncode == 0, outcome.stderr
+    files = {site["file"] for site in json.loads(outcome.stdout)["sites"]}
+    assert files == {"testdata/x.go"}, files
