@@ -59,6 +59,8 @@ class FileProcess:
 
     def _expire(self) -> None:
         """On the timer's thread: ask the group to stop, then kill what is left."""
+        if self._proc.poll() is not None:
+            return  # ended in time, only not waited for yet (a helper built ahead)
         self.timed_out = True
         signal_group(self._proc, signal.SIGINT)
         if not self._stopped.wait(STOP_GRACE):

@@ -116,3 +116,15 @@ def test_read_batches_of_a_byte_range(tmp_path: Path) -> None:
     assert lines == [f"line {i} ✓" for i in range(1000, 4000)]
     whole = [line for batch in read_batches(str(path), 256) for line in batch]
     assert whole == text.splitlines()
+
+
+def test_a_command_that_ended_in_time_is_no_timeout_when_waited_for_late(tmp_path: Path) -> None:
+    """A helper started ahead (typesizes.EarlyHelper) is waited for only when needed,
+    which may be after its deadline: it finished in time, so its status stands."""
+    out = tmp_path / "out"
+    with (
+        out.open("wb") as stdout,
+        FileProcess([sys.executable, "-c", "pass"], stdout=stdout, stderr=stdout, timeout=1) as p,
+    ):
+        time.sleep(2)
+        assert p.wait() == 0
