@@ -73,10 +73,10 @@ def past_wheel_script(go: Path) -> Path:
 
     The script starts Python only to exec `site-packages/go/bin/go` with GOROOT set to
     that directory, which is the GOROOT the binary finds by itself when none is set; a
-    run asks go two or
-    three times, and each start of Python costs 50-200 ms. Read, never run: the script's
-    own directory's environment is searched for the binary, and anything unexpected
-    (not the script, no binary or several) keeps the script.
+    run asks go two or three times, and each start of Python costs 50-200 ms. Read,
+    never run: the script's own directory's environment is searched for the binary, and
+    anything unexpected (not the script, no binary or several, another GOROOT set)
+    keeps the script.
     """
     try:
         with go.open("rb") as script:
