@@ -136,3 +136,16 @@ def test_a_variable_without_a_position_is_a_site_at_its_function(go: Path) -> No
     state = [s for s in found if s.diagnostic and s.diagnostic.subject.startswith("#state")]
     assert state
     assert all(s.allocates for s in state), state
+
+
+def test_a_boxed_literal_of_a_defined_slice_type_is_its_boxing(go: Path) -> None:
+    """`err = headerError{...}`: one statement stands for the backing array and the
+    boxing; the judge accepts either for such literals (go/types cannot say which one a
+    literal that is not boxed stands for), so the boxed ones are held to convTslice here."""
+    report = analyze_targets(["./labels"], go=str(go), cwd=str(FIXTURES / "exact"))
+    why = {
+        s.pos.line: s.call.entry if s.call else None
+        for s in report.sites
+        if s.function == "Why" and s.diagnostic and s.diagnostic.subject.startswith("headerError{")
+    }
+    assert why == {80: "convTslice", 82: "convTslice", 84: "convTslice"}, why
