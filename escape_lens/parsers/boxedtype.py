@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 
 from escape_lens.parsers.registers import Architecture
-from escape_lens.parsers.straightline import PSEUDO_OPS
+from escape_lens.parsers.straightline import PSEUDO_OPS, listing_pc
 
 # How far after the call the pairing is followed: a result returned as an error zeroes
 # the stack slots of the other results first (five instructions in archive/tar); a map
@@ -60,18 +60,14 @@ def boxed_type(after: list[str], architecture: Architecture) -> str | None:
     """The type the conversion call before `after` (the listing's lines after it) boxes."""
     instructions = [_instruction(line) for line in after]
     received: set[str] = set()  # type words another call receives as its argument
-    paired = _Pairing(architecture, received).follow(instructions, [_pc(line) for line in after])
+    paired = _Pairing(architecture, received).follow(
+        instructions, [-1 if (pc := listing_pc(line)) is None else pc for line in after]
+    )
     return paired if paired is not None else _near(instructions, received)
 
 
 def _instruction(line: str) -> str:
     return line[line.find(")\t") + 2 :]
-
-
-def _pc(line: str) -> int:
-    """The decimal pc of `\t0x018a 00394 (file:line)\tOP`; -1 when there is none."""
-    field = line[1:].split(" ", 2)[1] if line.count(" ") >= 2 else ""
-    return int(field) if field.isdigit() else -1
 
 
 def _slot(operand: str) -> Slot | None:

@@ -106,7 +106,7 @@ def jump_counts(jumps: list[str]) -> Counter[int]:
 JOIN = "JOIN"
 
 
-def _pc(line: str) -> int | None:
+def listing_pc(line: str) -> int | None:
     """The pc in decimal, `line[1:].split(" ", 2)[1]` (`\t0x0013 00019 (...`)."""
     first = line.find(" ", 1)
     if first < 0:
@@ -131,7 +131,7 @@ def _skipping_branch(
             return None
         if op[:1] in "JB" and operands.rsplit(" ", 1)[-1] == str(target):
             return position
-        if _pc(older[position][0]) in jumps:
+        if listing_pc(older[position][0]) in jumps:
             return None  # another path joins the skipped code
     return None
 
@@ -158,7 +158,7 @@ def straight_line(
         if op == "JMP" or op.startswith("RET"):
             break
         straight.append((op, operands))
-        pc = _pc(line)
+        pc = listing_pc(line)
         if pc is not None and pc in branch_targets:
             skipped = _skipping_branch(lines[index + 1 :], pc, jumps)
             if skipped is None:
