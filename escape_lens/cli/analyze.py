@@ -8,7 +8,6 @@ or bad input (a bad, truncated or non-heap `--profile` too). With `--profile` or
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from escape_lens.cli.output import check_writable, html_output, output_stream, s
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.focus import DEFAULT_SORT, HIDES_QUIET_LINES, SORT_KEYS, Focus, apply_focus
 from escape_lens.gate.config import FunctionPattern
+from escape_lens.log import LOGGER
 from escape_lens.model import rules_for
 from escape_lens.profile import DEFAULT_SAMPLE
 from escape_lens.profile.bench import BenchRun, check_benchtime, with_bench_profile
@@ -221,9 +221,12 @@ def command(
         this run's is when they all hold: written at once then."""
         if len(report.sites) > _AHEAD_SITES:
             return
-        # A guess: whatever rendering it meets, the run meets again if the guess holds.
-        with contextlib.suppress(Exception):
+        # A guess: whatever rendering it meets, the run meets again if the guess holds
+        # (rendering after go, as without a guess); a failure here only costs the speed.
+        try:
             ahead.append(_Rendered.of(arranged(report)))
+        except Exception:
+            LOGGER.debug("the report rendered ahead failed", exc_info=True)
 
     speculate = heap is None and bench is None and binary is None
     with progress.running() as line:
