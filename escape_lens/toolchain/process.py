@@ -181,7 +181,12 @@ def run(
     stderr = err.decode("utf-8", "replace")
     result = subprocess.CompletedProcess(list(argv), process.returncode, stdout, stderr)
     if check and result.returncode != 0:
-        detail = (stderr or stdout).strip().splitlines()
-        last = detail[-1] if detail else f"exit status {result.returncode}"
-        raise ToolchainError(f"{shlex.join(argv[:3])} failed: {last}")
+        raise failed(argv, result.returncode, stderr or stdout)
     return result
+
+
+def failed(argv: Sequence[str], code: int, output: str) -> ToolchainError:
+    """`go build -o ... failed: <its last line of output>`, one line."""
+    detail = output.strip().splitlines()
+    last = detail[-1] if detail else f"exit status {code}"
+    return ToolchainError(f"{shlex.join(argv[:3])} failed: {last}")

@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from escape_lens.errors import ToolchainError, UsageError
+from escape_lens.errors import UsageError
 from escape_lens.gotypes import with_parts
 from escape_lens.records import GoToolchain, TypeInfo
 from escape_lens.toolchain.golist import iter_json_objects
-from escape_lens.toolchain.process import run
+from escape_lens.toolchain.process import failed, run
 from escape_lens.toolchain.stream import FileProcess
 
 HELPER = Path(__file__).with_name("typesizes.go")
@@ -220,11 +219,9 @@ class EarlyHelper:
     def binary(self) -> Path:
         """The built helper, once the build has ended; ToolchainError if it failed."""
         if self._built is None:
-            if self._process.wait() != 0:
-                text = self._log_path.read_text(errors="replace")
-                lines = text.strip().splitlines()
-                last = lines[-1] if lines else "no output"
-                raise ToolchainError(f"{shlex.join(self._argv[:3])} failed: {last}")
+            code = self._process.wait()
+            if code != 0:
+                raise failed(self._argv, code, self._log_path.read_text(errors="replace"))
             self._built = self._binary
         return self._built
 
