@@ -377,8 +377,9 @@ class ListedPackage:
 
     @property
     def symbol_prefix(self) -> str:
-        """How the package's symbols are spelled: `main.f` for commands, else `path.f`."""
-        return "main" if self.name == "main" else self.import_path
+        """How the package's symbols are spelled: `main.f` for commands, else `path.f`,
+        the path escaped as the linker's symbols escape it (`example.com/m/v1%2e0.f`)."""
+        return "main" if self.name == "main" else symbol_path(self.import_path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,3 +495,18 @@ class JoinedPackage:
     sites: tuple[Site, ...] = ()
     types: tuple[TypeInfo, ...] = ()
     error: str | None = None
+
+
+def symbol_path(import_path: str) -> str:
+    """An import path as symbols spell it (cmd/internal/objabi.PathToPrefix): a dot of
+    the last element, `%`, `"`, spaces, control and non-ASCII bytes as `%xx`, so that
+    the first dot after the last slash ends the path (`crypto/internal/entropy/v1%2e0%2e0`)."""
+    data = import_path.encode()
+    slash = data.rfind(b"/")
+    if not any(_escaped(c, i > slash) for i, c in enumerate(data)):
+        return import_path
+    return "".join(f"%{c:02x}" if _escaped(c, i > slash) else chr(c) for i, c in enumerate(data))
+
+
+def _escaped(byte: int, in_last_element: bool) -> bool:
+    return byte <= 0x20 or byte >= 0x7F or byte in b'%"' or (byte == 0x2E and in_last_element)

@@ -603,3 +603,24 @@ def test_go_env_w_goflags_are_read(
     report = analyze_targets(["./..."], go=str(pinned_go), cwd=str(module))
     assert report.build.gcflags == ("-l",)
     assert [s.function for s in report.sites if s.allocates] == ["Hot"]
+
+
+def test_a_package_path_with_dots_in_its_last_element(tmp_path: Path, pinned_go: Path) -> None:
+    """`example.com/b/v1.0.0` (std has crypto/internal/entropy/v1.0.0): symbols spell it
+    `example.com/b/v1%2e0%2e0.New`, the compiler's -m names the function `New`; both must
+    be the same function, or the diagnostic pairs with nothing."""
+    (tmp_path / "v1.0.0").mkdir()
+    (tmp_path / "go.mod").write_text("module example.com/b\n\ngo 1.22\n")
+    (tmp_path / "v1.0.0" / "p.go").write_text(
+        "package p\n\ntype source struct {\n\tn int64\n\tp *int\n}\n\n"
+        "//go:noinline\nfunc New(n int64) *source {\n\treturn &source{n: n}\n}\n"
+    )
+    report = analyze_targets(["./..."], go=str(pinned_go), cwd=str(tmp_path))
+    (site,) = report.sites
+    assert (site.package, site.function, site.expr) == (
+        "example.com/b/v1.0.0",
+        "New",
+        "&source{...}",
+    )
+    assert site.allocates
+    assert site.diagnostic is not None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from escape_lens.records import GoVersion, Prediction, Site, SourcePos, TypeInfo
+from escape_lens.records import GoVersion, Prediction, Site, SourcePos, TypeInfo, symbol_path
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,12 @@ def test_site_totals_cover_extra_objects_and_ignore_non_allocating_sites() -> No
 def test_type_info_is_pointerful_only_with_pointer_bytes() -> None:
     assert TypeInfo("*int", 8, 8).pointers
     assert not TypeInfo("[4]int", 32, 0).pointers
+
+
+def test_symbol_path_escapes_as_the_linker_does() -> None:
+    # cmd/internal/objabi.PathToPrefix's cases
+    assert symbol_path("example.com/m/p") == "example.com/m/p"
+    assert symbol_path("gopkg.in/yaml.v3") == "gopkg.in/yaml%2ev3"
+    assert symbol_path("crypto/internal/entropy/v1.0.0") == "crypto/internal/entropy/v1%2e0%2e0"
+    assert symbol_path('a b/c%"') == "a%20b/c%25%22"
+    assert symbol_path("x.y/é") == "x.y/%c3%a9"
