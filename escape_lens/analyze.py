@@ -26,7 +26,7 @@ from escape_lens.records import (
 )
 from escape_lens.toolchain import find_go
 from escape_lens.toolchain.build import Built, Stage, build_targets
-from escape_lens.toolchain.targets import find_go_mod, in_one_module
+from escape_lens.toolchain.targets import check_targets, find_go_mod, in_one_module
 
 
 def site_order(site: Site) -> tuple[str, int, int, str, str, str, str]:
@@ -134,6 +134,7 @@ def analyze_targets(
         # `escape-lens analyze ~/src/othermod/...` analyses that module, as if run there.
         found = in_one_module(targets, os.getcwd())
         if found is not None and found[0] != find_go_mod(os.getcwd()):
+            check_targets(targets, os.getcwd())  # (a bad one named as the user wrote it)
             cwd, targets = found
     guessed: list[tuple[Built[JoinedPackage], Report]] = []
 

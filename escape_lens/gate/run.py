@@ -21,7 +21,7 @@ from escape_lens.gate.evaluate import evaluate, not_a_package
 from escape_lens.gate.profile_hot import with_profile_hot
 from escape_lens.records import Report
 from escape_lens.toolchain.golist import source_files
-from escape_lens.toolchain.targets import in_one_module
+from escape_lens.toolchain.targets import check_targets, in_one_module
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +68,7 @@ def analyse(
     targets = _package_dirs(list(targets), run_in)
     found = in_one_module(targets, run_in)  # go runs in the targets' module
     if found is not None:
+        check_targets(targets, run_in)  # (a bad one named as written)
         run_in, targets = found
     report = analyze_targets(
         targets, go=go, tests=config.tests, cwd=run_in, tags=tags, gcflags=gcflags

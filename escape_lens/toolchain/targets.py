@@ -178,6 +178,8 @@ def _check_directory(target: str, cwd: str) -> None:
         raise TargetError(f"{target}: no such directory")
     if not _has_go_files(directory, recursive):
         what = "matches no Go packages" if recursive else "no Go files in this directory"
+        if not recursive and _has_go_files(directory, True):
+            what += f" (for the packages below it: {target.rstrip('/')}/...)"
         raise TargetError(f"{target}: {what}")
     if find_go_mod(directory) is None:
         raise TargetError(

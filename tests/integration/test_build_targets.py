@@ -72,3 +72,23 @@ def test_a_bare_directory_name_means_the_directory(tmp_path: Path) -> None:
         "./mypkg/...",
         "net/http",
     )
+
+
+def test_a_module_root_without_go_files_is_named_as_given(
+    tmp_path: Path, pinned_go: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`analyze fixtures/constructs` (a module whose packages are all below its root) is
+    refused naming that directory, not the `.` go would be asked about from inside it,
+    and says how to name the packages below it."""
+    from escape_lens.analyze import analyze_targets
+
+    module = tmp_path / "outer" / "mod"
+    (module / "p").mkdir(parents=True)
+    (module / "go.mod").write_text("module example.com/m\n\ngo 1.22\n")
+    (module / "p" / "p.go").write_text("package p\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TargetError) as caught:
+        analyze_targets(["outer/mod"], go=str(pinned_go))
+    assert str(caught.value) == (
+        "./outer/mod: no Go files in this directory (for the packages below it: ./outer/mod/...)"
+    )
