@@ -264,7 +264,8 @@ def command(
     for summary_line in summary.splitlines() if fmt != "text" else ():
         click.echo(f"escape-lens: {summary_line}", err=True)
     if cross_check:
-        return _cross_check(report, list(targets))
+        # (a machine format on stdout stays that format's bytes: the lines go to stderr)
+        return _cross_check(report, list(targets), to_stderr=output is None and fmt != "text")
     return EXIT_OK
 
 
@@ -457,7 +458,7 @@ def _write(
             arranged.reporter.render(arranged.focused, stream)
 
 
-def _cross_check(report: Report, targets: list[str]) -> int:
+def _cross_check(report: Report, targets: list[str], *, to_stderr: bool) -> int:
     # Imported here: only --cross-check needs the binary readers (capstone).
     from escape_lens.crosscheck import build_and_cross_check
     from escape_lens.reporters.text_layout import counted
@@ -468,7 +469,7 @@ def _cross_check(report: Report, targets: list[str]) -> int:
         cwd, targets = found
     disagreements = build_and_cross_check(report.toolchain, targets, report, cwd=cwd)
     for disagreement in disagreements:
-        click.echo(str(disagreement))
+        click.echo(str(disagreement), err=to_stderr)
     if disagreements:
         click.echo(f"escape-lens: {counted(len(disagreements), 'disagreement')}", err=True)
         return EXIT_FINDINGS

@@ -114,3 +114,62 @@ def test_cli_cross_check(
     captured = capsys.readouterr()
     assert "source and binary agree" in captured.err
     assert "Traceback" not in captured.err
+
+
+_CLOSURE_COPIES = """package d
+
+type Conn struct{ ekm func(string) []byte }
+
+func ekmFrom(secret []byte) func(string) []byte {
+	return func(label string) []byte {
+		out := make([]byte, 0, len(secret)+len(label))
+		return append(append(out, secret...), label...)
+	}
+}
+
+func (c *Conn) Client(s []byte) { c.ekm = ekmFrom(s) }
+func (c *Conn) Server(s []byte) { c.ekm = ekmFrom(s) }
+func (c *Conn) Ekm() []byte     { return c.ekm("x") }
+"""
+
+_MAIN = """package main
+
+import "example.com/d"
+
+func main() {
+	var c, s d.Conn
+	c.Client([]byte("a"))
+	s.Server([]byte("b"))
+	println(len(c.Ekm()))
+}
+"""
+
+
+def test_cli_cross_check_disagreements_keep_a_machine_format_whole(
+    tmp_path: Path,
+    pinned_go: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A closure's copies inlined into two callers (documented disagreements): with JSON
+    on stdout the disagreement lines go to stderr, and stdout is the JSON alone."""
+    import json
+
+    from escape_lens.cli import main
+
+    (tmp_path / "cmd").mkdir()
+    (tmp_path / "go.mod").write_text("module example.com/d\n\ngo 1.22\n")
+    (tmp_path / "d.go").write_text(_CLOSURE_COPIES)
+    (tmp_path / "cmd" / "main.go").write_text(_MAIN)
+    monkeypatch.chdir(tmp_path)
+    assert (
+        main(["analyze", "./...", "--go", str(pinned_go), "--cross-check", "--format", "json"]) == 1
+    )
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["sites"]
+    lines = captured.err.splitlines()
+    assert lines[-1].endswith("disagreements"), lines
+    assert len(lines) > 2, lines  # one line each, then the count
+    assert main(["analyze", "./...", "--go", str(pinned_go), "--cross-check"]) == 1
+    text = capsys.readouterr()
+    assert len(text.out.splitlines()) > len(lines)  # the report, then the lines
