@@ -4,8 +4,9 @@ The compiler's flow chain (parsers/escape.py `flow_step`: hops and edges with th
 reasons) says where the value went; the construct says what the runtime call is for.
 Invariants:
 
-- A pure function of the `Site`: the same site always has the same cause, so the JSON,
-  text and HTML reports agree without storing it.
+- A pure function of the `Site` and the report's source: the same site always has the
+  same cause, so the JSON, text and HTML reports agree without storing it. The source
+  tells only a chain that ends at a named result (advice/namedresults.py) a return.
 - Constructs whose allocation is the operation itself (append growth, maps, channels,
   string building, method values, go and defer statements) are named by the construct;
   other objects by the decisive edge of the chain: a size the stack cannot hold, a
@@ -21,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from escape_lens.advice.namedresults import returned_by_name
+from escape_lens.inputs import SourceLines
 from escape_lens.parsers.flowedges import (
     BOOKKEEPING,
     CALL_ARGUMENT_REASONS,
@@ -68,8 +71,9 @@ class SiteCause:
     via: str = ""
 
 
-def cause_of(site: Site) -> SiteCause:
-    """The cause of one site (see the module's invariants)."""
+def cause_of(site: Site, source: SourceLines | None = None) -> SiteCause:
+    """The cause of one site (see the module's invariants); with the report's `source`, a
+    chain that ends at a named result of the site's function is a return."""
     chain = edges(site.diagnostic) if site.diagnostic is not None else []
     by_construct = _BY_CONSTRUCT.get(site.construct)
     if by_construct is not None:
@@ -88,6 +92,8 @@ def cause_of(site: Site) -> SiteCause:
     found = _by_destination(chain)
     if found is not None:
         return found
+    if returned_by_name(site, source):
+        return SiteCause(Cause.RETURNED)
     if site.diagnostic is not None and site.diagnostic.kind == EscapeKind.MOVED_TO_HEAP:
         return SiteCause(Cause.MOVED_TO_HEAP)
     return SiteCause(Cause.UNKNOWN)

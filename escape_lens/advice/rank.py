@@ -54,8 +54,9 @@ class Advice:
 
 def advise(site: Site, rules: AllocRules, source: SourceLines | None = None) -> Advice:
     """The site's cause and hint, worked out afresh (with the source, an append whose slice
-    was made with a capacity is not told to preallocate: advice/capacity.py)."""
-    cause = cause_of(site)
+    was made with a capacity is not told to preallocate: advice/capacity.py; a chain that
+    ends at a named result is a return: advice/namedresults.py)."""
+    cause = cause_of(site, source)
     made = cause.category == Cause.SLICE_GROWTH and made_with_capacity(site, source)
     return Advice(cause, hint_for(site, rules, cause, preallocated=made))
 

@@ -26,6 +26,7 @@ from escape_lens.advice.rank import fix_first
 from escape_lens.analyze import analyze_targets
 from escape_lens.inputs import source_reader
 from escape_lens.model import rules_for
+from escape_lens.parsers.flowedges import edges
 from escape_lens.records import Report, Site
 from escape_lens.toolchain.process import go_environ
 from escape_lens.vocab import Cause, Construct
@@ -61,6 +62,13 @@ TABLE: list[tuple[str, Construct, Cause, str, tuple[str, ...]]] = [
      ("captured by reference", "int (8 B)")),
     ("NewMap", Construct.MAP, Cause.MAP, "returned", ("size hint",)),
     ("Cat", Construct.STRING_CONCAT, Cause.STRING_BUILDING, "returned", ("strings.Builder",)),
+    # named results: the chain ends at the result with no return edge; the source says so
+    ("Named", Construct.MAKE_SLICE, Cause.RETURNED, "",
+     ("a returned slice: let the caller pass a buffer to append to",)),
+    ("(*Holder).Pair", Construct.MAKE_SLICE, Cause.RETURNED, "",
+     ("a returned slice: let the caller pass a buffer to append to",)),
+    ("Refill", Construct.MAKE_SLICE, Cause.RETURNED, "",  # inlined from fresh
+     ("a returned slice: let the caller pass a buffer to append to",)),
 ]  # fmt: skip
 
 
@@ -81,9 +89,10 @@ def _site(report: Report, function: str, construct: Construct) -> Site:
 def test_constructs_get_their_cause_and_a_hint_in_their_own_figures(version: str) -> None:
     report = _report(version)
     rules = rules_for(report.toolchain.version)
+    source = source_reader(report.root)
     for function, construct, category, via, words in TABLE:
         site = _site(report, function, construct)
-        cause = cause_of(site)
+        cause = cause_of(site, source)
         assert (cause.category, cause.via) == (category, via), function
         hint = hint_for(site, rules, cause).text
         for word in words:
@@ -95,6 +104,23 @@ def test_constructs_get_their_cause_and_a_hint_in_their_own_figures(version: str
     goroutine = [s for s in report.sites if s.function == "Start"]
     assert goroutine
     assert all(cause_of(s).category == Cause.GOROUTINE for s in goroutine)
+
+
+@pytest.mark.parametrize("version", ["pinned", "1.21.13"])
+def test_only_a_chain_that_ends_at_a_named_result_is_told_returned(version: str) -> None:
+    report = _report(version)
+    source = source_reader(report.root)
+    named = _site(report, "Named", Construct.MAKE_SLICE)
+    kept = _site(report, "Kept", Construct.COMPOSITE_LITERAL)
+    # The same chain shape (`flow: out ← ...` / `flow: last ← ...`, an assign, no return):
+    # only the declaration tells `out` a result and `last` a variable kept past a loop.
+    assert named.diagnostic is not None
+    assert kept.diagnostic is not None
+    reasons = [[edge.reason for edge in edges(d)] for d in (named.diagnostic, kept.diagnostic)]
+    assert reasons[0] == reasons[1] == ["spill", "assign"]
+    assert cause_of(named, source).category == Cause.RETURNED
+    assert cause_of(kept, source).category == Cause.UNKNOWN
+    assert cause_of(named).category == Cause.UNKNOWN  # without the source, nothing known
 
 
 def test_a_struct_that_wastes_nothing_is_never_told_to_shrink() -> None:
