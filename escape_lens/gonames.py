@@ -167,3 +167,18 @@ def component_types(name: str) -> tuple[str, ...]:
         return pair
     elem = chan_elem(name)
     return (elem,) if elem is not None else ()
+
+
+def symbol_path(import_path: str) -> str:
+    """An import path as symbols spell it (cmd/internal/objabi.PathToPrefix): a dot of
+    the last element, `%`, `"`, spaces, control and non-ASCII bytes as `%xx`, so that
+    the first dot after the last slash ends the path (`crypto/internal/entropy/v1%2e0%2e0`)."""
+    data = import_path.encode()
+    slash = data.rfind(b"/")
+    if not any(_escaped(c, i > slash) for i, c in enumerate(data)):
+        return import_path
+    return "".join(f"%{c:02x}" if _escaped(c, i > slash) else chr(c) for i, c in enumerate(data))
+
+
+def _escaped(byte: int, in_last_element: bool) -> bool:
+    return byte <= 0x20 or byte >= 0x7F or byte in b'%"' or (byte == 0x2E and in_last_element)

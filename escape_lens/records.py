@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from escape_lens.gonames import symbol_path
 from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode, ProfileSample
 
 Origin = Literal["source", "binary"]
@@ -495,18 +496,3 @@ class JoinedPackage:
     sites: tuple[Site, ...] = ()
     types: tuple[TypeInfo, ...] = ()
     error: str | None = None
-
-
-def symbol_path(import_path: str) -> str:
-    """An import path as symbols spell it (cmd/internal/objabi.PathToPrefix): a dot of
-    the last element, `%`, `"`, spaces, control and non-ASCII bytes as `%xx`, so that
-    the first dot after the last slash ends the path (`crypto/internal/entropy/v1%2e0%2e0`)."""
-    data = import_path.encode()
-    slash = data.rfind(b"/")
-    if not any(_escaped(c, i > slash) for i, c in enumerate(data)):
-        return import_path
-    return "".join(f"%{c:02x}" if _escaped(c, i > slash) else chr(c) for i, c in enumerate(data))
-
-
-def _escaped(byte: int, in_last_element: bool) -> bool:
-    return byte <= 0x20 or byte >= 0x7F or byte in b'%"' or (byte == 0x2E and in_last_element)

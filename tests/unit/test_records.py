@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from escape_lens.records import GoVersion, Prediction, Site, SourcePos, TypeInfo, symbol_path
+from escape_lens.gonames import symbol_path
+from escape_lens.records import GoVersion, Prediction, Site, SourcePos, TypeInfo
 
 
 @pytest.mark.parametrize(
