@@ -176,7 +176,7 @@ def _constructs(
     column); `-m=2` says which is which: the conversion's value is `interface-converted`
     into the boxing. Of a pair at one position the second statement is the boxing.
     """
-    constructs = list(spelled)
+    constructs = _defined_slice_literals(diagnostics, spelled)
     converted: dict[tuple[str, int, str], set[int]] = {}
     for diag, construct in zip(diagnostics, constructs, strict=True):
         if construct in _CONVERSIONS and _converted(diag):
@@ -204,6 +204,36 @@ def _constructs(
         if seen[key] == 2:
             constructs[index] = Construct.INTERFACE
     return constructs
+
+
+# `T{...}`: a composite literal spelled by its (defined) type's name.
+_NAMED_LITERAL = re.compile(r"^[\w.]+\{")
+
+
+def _defined_slice_literals(
+    diagnostics: Sequence[EscapeDiagnostic], spelled: Sequence[Construct | None]
+) -> list[Construct | None]:
+    """`spelled`, with the literals of a defined slice type that are boxed where they
+    are written (`return headerError{...}`) told as literals: such a literal is stated
+    twice at its position with one subject, the backing array (its storage
+    `interface-converted` into the boxing) and the boxing. Its name does not say it is
+    a slice (`diagnostic_construct` takes `T{...}` for a boxed value); the pair of flows
+    does. A struct, array or map literal boxed is stated once (the map's one flow is
+    converted too: the map is not the boxing's storage)."""
+    flows: dict[tuple[SourcePos, str], list[bool]] = {}
+    for diag, construct in zip(diagnostics, spelled, strict=True):
+        if construct == Construct.INTERFACE and diag.flow and _NAMED_LITERAL.match(diag.subject):
+            converted = any(
+                step.reason == "interface-converted" and step.pos == diag.pos for step in diag.flow
+            )
+            flows.setdefault((diag.pos, diag.subject), []).append(converted)
+    pairs = {key for key, converted in flows.items() if sorted(converted) == [False, True]}
+    return [
+        Construct.COMPOSITE_LITERAL
+        if construct == Construct.INTERFACE and (diag.pos, diag.subject) in pairs
+        else construct
+        for diag, construct in zip(diagnostics, spelled, strict=True)
+    ]
 
 
 def _spans_by_short(functions: Iterable[FunctionSpan]) -> dict[str, FunctionSpan]:

@@ -131,9 +131,9 @@ func main() { run(3) }
 
 
 def test_a_statement_no_call_takes_keeps_its_site(pinned_go: Path, tmp_path: Path) -> None:
-    """A call inlined at `run`'s call of `check` that no statement explains (the slice
-    literal's array) must not use up the statements it was tried against: the constant
-    boxed for `panic` is still a site, allocating nothing (std: bigmod.extendedGCD)."""
+    """The calls inlined at `run`'s call of `check` (the slice literal's array and its
+    boxing) must not use up the statements they were tried against: the constant boxed
+    for `panic` is still a site, allocating nothing (std: bigmod.extendedGCD)."""
     report = _report(pinned_go, tmp_path, _PANIC_AND_SLICE_ERROR)
     stated = [s for s in report.sites if s.function == "run" and not s.allocates]
     assert [s.expr for s in stated] == ['"internal error: too large"']

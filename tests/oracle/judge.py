@@ -156,11 +156,11 @@ def judge_site(site: Site, facts: list[Fact], minor: int, role: str = "") -> Ver
         lit = _pick(facts, "expr")
         if lit is not None and lit.box == "convTslice" and lit.elem:
             # A literal of a defined slice type (net's `IP{...}`): as `[]T{...}`, the
-            # statement is of its backing array; where the value is then boxed (an
-            # error's `headerError{...}`), one statement stands for both calls and is
-            # the boxing's (go/types does not say which the compiler meant).
-            ok = site.allocates and (bool(_OBJECT.match(entry)) or entry == "convTslice")
-            return Verdict(site, "the literal's backing array or its boxing", ok)
+            # statement is of its backing array; where the value is boxed where it is
+            # written (an error's `headerError{...}`), the compiler states it twice,
+            # array and boxing, judged as a pair (`judge`).
+            ok = site.allocates and bool(_OBJECT.match(entry))
+            return Verdict(site, "the literal's backing array", ok)
     if subject.startswith(("make(", "map[")):
         expr = _pick(facts, "expr")
         if expr is None:
@@ -274,7 +274,7 @@ def judge(report: Report, facts: dict[tuple[str, int, int], list[Fact]]) -> list
         entries = sorted(s.entry or "" for s in pair)
         concat = any(_CONV["concat"].match(e) for e in entries)
         string_pair = concat or any(_CONV["string"].match(e) for e in entries)
-        if pair[0].diagnostic is not None and pair[0].diagnostic.subject.startswith("[]"):
+        if _slice_literal(pair[0], facts, report.root):
             ok = len(entries) == 2 and "convTslice" in entries
             ok = ok and any(_OBJECT.match(e) for e in entries)
         else:
@@ -282,6 +282,19 @@ def judge(report: Report, facts: dict[tuple[str, int, int], list[Fact]]) -> list
         for site in pair:
             verdicts.append(Verdict(site, "a conversion and the boxing of its result", ok))
     return verdicts
+
+
+def _slice_literal(site: Site, facts: dict[tuple[str, int, int], list[Fact]], root: str) -> bool:
+    """Whether the pair's subject is a slice literal: `[]T{...}`, or `T{...}` of a
+    defined slice type (archive/tar's `headerError{...}`), as go/types says."""
+    subject = site.diagnostic.subject if site.diagnostic is not None else ""
+    if subject.startswith("[]"):
+        return True
+    if not re.match(r"^[\w.]+\{.+\}$", subject):
+        return False
+    path = os.path.join(root, site.pos.file)
+    lit = _pick(facts.get((path, site.pos.line, site.pos.col), []), "expr")
+    return lit is not None and lit.box == "convTslice" and bool(lit.elem)
 
 
 _LINES: dict[str, list[str]] = {}
