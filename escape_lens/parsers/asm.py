@@ -166,7 +166,9 @@ class AsmParser:
         self.container_parts = self.descriptors.container_parts
         self.text_symbols = 0
         self._functions: list[_Function] = []
-        self._short_after: _PendingCall | None = None
+        # convT calls whose next instructions a batch's end cut short (several when
+        # two are within AFTER_LINES of the end): the next batch tops each up.
+        self._short_after: list[_PendingCall] = []
         self._closed_spans: list[FunctionSpan] = []
         self._closed_calls: list[tuple[AllocCall, str | None]] = []
         self._function: _Function | None = None
@@ -195,7 +197,7 @@ class AsmParser:
         name = symbol[0]
         if '"".' in name:
             name = name.replace('"".', self.symbol_package + ".")
-        self._short_after = None  # its instructions have ended
+        self._short_after = []  # its instructions have ended
         if self._function is not None:  # its listing is complete
             self._settle()
             self._function.jumps = []
@@ -263,8 +265,10 @@ class AsmParser:
         ends the instructions: `wants_tab_lines` turns off) and returns the index after
         it, or at the first line without a tab, whose index it returns.
         """
-        if self._short_after is not None:  # a convT call at the end of the last batch
-            self._top_up_after(lines, start)
+        if self._short_after:  # convT calls at the end of the last batch
+            self._short_after = [
+                call for call in self._short_after if self._top_up_after(call, lines, start)
+            ]
         positions = self.positions
         listing_line = positions.listing_line
         known_line = positions.listing_memo.get
@@ -395,7 +399,7 @@ class AsmParser:
         are not kept while the rest of the output is read; `resolved` finishes the calls
         once types from elsewhere are known.
         """
-        self._short_after = None  # the block's lines have ended
+        self._short_after = []  # the block's lines have ended
         self._settle()
         spans, calls = self.finish(decls, inline_calls)
         names = [
@@ -453,19 +457,18 @@ class AsmParser:
         if call is None:
             return
         call.after = []
-        self._short_after = call
-        self._top_up_after(lines, index + 1)
+        if self._top_up_after(call, lines, index + 1):
+            self._short_after.append(call)
 
-    def _top_up_after(self, lines: list[str], start: int) -> None:
-        call = self._short_after
-        assert call is not None
+    @staticmethod
+    def _top_up_after(call: _PendingCall, lines: list[str], start: int) -> bool:
+        """Add `lines[start:]`'s instructions to `call.after`; whether it is still short
+        only because the batch ended (the next batch's first lines follow)."""
         wanted = AFTER_LINES - len(call.after)
         more = lines[start : start + wanted]
         ended = next((i for i, line in enumerate(more) if not _INSTRUCTION.match(line)), None)
         call.after.extend(more if ended is None else more[:ended])
-        # Still short only because the batch ended: the next batch's first lines follow.
-        if ended is not None or len(call.after) >= AFTER_LINES:
-            self._short_after = None
+        return ended is None and len(call.after) < AFTER_LINES
 
     def _alloc_call(
         self,
@@ -505,7 +508,7 @@ class AsmParser:
         for call in function.calls:
             # A convT call's next instructions may still be to come (`type_refs` settles
             # mid-listing): its boxed type waits for them.
-            if call.after and call is not self._short_after:
+            if call.after and not any(call is short for short in self._short_after):
                 call.boxed = boxed_type(call.after, self.architecture)
                 call.after = []
         targets = None
@@ -554,7 +557,7 @@ class AsmParser:
         `types` adds descriptors found elsewhere (other target packages, the type-size
         helper) to the ones dumped in this listing.
         """
-        self._short_after = None  # the listing has ended
+        self._short_after = []  # the listing has ended
         self._settle()
         known = dict(types or {})
         known.update(self.types)
