@@ -51,13 +51,13 @@ def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 def _warm(go: Path, cache: Path, tool: bool = False) -> None:
     subprocess.run([str(go), "build", "net/http"], env=_env(cache), check=True)
-    if tool:  # escape-lens's own one-time helper build (type sizes) is a dependency too
+    if tool:  # escape-lens's type-size helper, built once as any second run finds it
         build_helper = (
             "import sys\n"
             "from pathlib import Path\n"
             "from escape_lens.toolchain import read_toolchain\n"
-            "from escape_lens.toolchain.typesizes import helper_binary\n"
-            "helper_binary(read_toolchain(Path(sys.argv[1])))\n"
+            "from escape_lens.toolchain.typesizes import layout_of\n"
+            "layout_of(read_toolchain(Path(sys.argv[1])), 'int')\n"
         )
         subprocess.run(
             [sys.executable, "-c", build_helper, str(go)],

@@ -114,14 +114,13 @@ def nethttp_warm(go: str, runs: int, cache: Path) -> list[str]:
 
 
 def _build_helper(go: str, env: dict[str, str]) -> None:
-    """The type-size helper built once with env's GOCACHE, as any second run finds its
-    packages compiled (each run links it afresh, toolchain/typesizes.py), and env's
+    """The type-size helper run once with env's GOCACHE, as any second run finds it (its
+    packages compiled; from go1.24 its executable too, toolchain/typesizes.py), and env's
     ESCAPE_LENS_CACHE made."""
     Path(env["ESCAPE_LENS_CACHE"]).mkdir(parents=True, exist_ok=True)
-    helper = "from escape_lens.toolchain.typesizes import build_helper\n"
+    helper = "from escape_lens.toolchain.typesizes import layout_of\n"
     helper += "from escape_lens.toolchain import read_toolchain\nfrom pathlib import Path\n"
-    helper += "import tempfile\nwith tempfile.TemporaryDirectory() as tmp:\n"
-    helper += f"    build_helper(read_toolchain(Path({go!r})), tmp)\n"
+    helper += f"layout_of(read_toolchain(Path({go!r})), 'int')\n"
     subprocess.run([sys.executable, "-c", helper], env=env, check=True)
 
 

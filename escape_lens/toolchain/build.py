@@ -53,7 +53,7 @@ from escape_lens.toolchain.golist import Listing, read_listing
 from escape_lens.toolchain.locate import read_go_env, read_toolchain_and_env
 from escape_lens.toolchain.stream import FileProcess, read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
-from escape_lens.toolchain.typesizes import EarlyHelper, type_sizes
+from escape_lens.toolchain.typesizes import EarlyHelper, links_each_run, type_sizes
 from escape_lens.vocab import counted
 
 BUILD_TIMEOUT = 3600.0
@@ -180,11 +180,12 @@ def build_targets(
             # imported.
             preload = resultcache.Preload((workdir, *command), stage.kind)
             line.set(_CompilesDone(output_path))
-            if not preload.expected:
+            if not preload.expected and links_each_run(toolchain):
                 # Started now, the helper's link overlaps go's compiles (typesizes.py);
                 # one that cannot start is built when needed, as it was.
                 with contextlib.suppress(ToolchainError):
                     early = helper_build.enter_context(EarlyHelper(toolchain, tmp))
+            if not preload.expected:
                 # Imported here, while go runs, for the CLI's latency: loading the
                 # parsers takes tens of milliseconds that the build then overlaps (and
                 # a warm run, whose results were all read ahead, does not load them).
