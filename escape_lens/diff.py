@@ -8,7 +8,11 @@ Invariants:
   paired in source order by (package, function, construct, normalised expression) -- a
   variable whose type changed (`var b [16]byte` -> `[8]byte`) -- then by (package,
   function, construct, type) -- an edited literal (`&T{a: 1}` -> `&T{a: 1, b: 2}`): the
-  same site changed, not one removed and one new.
+  same site changed, not one removed and one new. Last, a function left with exactly one
+  site of a construct on each side pairs them (`new([64]byte)` -> `new([128]byte)`:
+  expression and type both changed): the function makes as many allocations as before,
+  and the pair is judged by what one execution costs. Two or more left on either side
+  stay new and removed, since nothing says which became which.
 - "Grown" means one execution now costs more: a more expensive path (none < tiny < small
   < dynamic < large, `none` being a zero-byte request), more size-class bytes, or (for
   dynamic sizes) bigger elements. "Shrunk" is the reverse. A change of size class with
@@ -104,6 +108,10 @@ def _type_key(site: Site) -> tuple[str, ...]:
     return (site.package, stable_function(site.function), site.construct, type_name)
 
 
+def _construct_key(site: Site) -> tuple[str, ...]:
+    return (site.package, stable_function(site.function), site.construct)
+
+
 def _expr_key(site: Site) -> tuple[str, ...]:
     # An empty expression (an allocation without an escape statement) says nothing.
     expr = normalise_expr(site.expr) or f"@{site.fingerprint}"
@@ -132,6 +140,9 @@ def match_sites(
     # function: a variable whose type changed, or an edited literal of the same type.
     for key in (_expr_key, _type_key):
         unmatched_new, unmatched_old = _pair_by(key, unmatched_new, unmatched_old, pairs)
+    unmatched_new, unmatched_old = _pair_by(
+        _construct_key, unmatched_new, unmatched_old, pairs, only_unique=True
+    )
     return (
         pairs,
         sorted(unmatched_new, key=lambda s: s.pos),
@@ -144,15 +155,22 @@ def _pair_by(
     new: list[Site],
     old: list[Site],
     pairs: list[tuple[Site, Site]],
+    *,
+    only_unique: bool = False,
 ) -> tuple[list[Site], list[Site]]:
-    """Pair sites equal under `key`, in source order; returns what is left of each side."""
+    """Pair sites equal under `key`, in source order; returns what is left of each side.
+    `only_unique`: only keys that exactly one site on each side has."""
     by_key: dict[tuple[str, ...], list[Site]] = {}
     for site in sorted(old, key=lambda s: s.pos):
         by_key.setdefault(key(site), []).append(site)
+    new_count: dict[tuple[str, ...], int] = {}
+    for site in new:
+        new_count[key(site)] = new_count.get(key(site), 0) + 1
     left_new: list[Site] = []
     for site in sorted(new, key=lambda s: s.pos):
         candidates = by_key.get(key(site))
-        if candidates:
+        unique = candidates is not None and len(candidates) == 1 and new_count[key(site)] == 1
+        if candidates and (unique or not only_unique):
             pairs.append((candidates.pop(0), site))
         else:
             left_new.append(site)

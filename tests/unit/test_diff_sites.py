@@ -86,3 +86,31 @@ def test_edited_expression_pairs_loosely() -> None:
 def test_non_allocating_sites_do_not_count() -> None:
     new = assign_fingerprints([replace(site(10, 48), allocates=False)])
     assert diff_sites([], new).changes == ()
+
+
+def test_the_one_site_of_a_construct_left_in_a_function_pairs_with_the_one_it_replaced() -> None:
+    """`new([64]byte)` -> `new([128]byte)`: expression and type both changed, yet it is the
+    function's only such site on both sides, so it grew rather than went and came."""
+    old = assign_fingerprints([site(10, 64, expr="new([64]byte)", type_name="[64]uint8")])
+    new = assign_fingerprints([site(10, 128, expr="new([128]byte)", type_name="[128]uint8")])
+    result = diff_sites(old, new)
+    assert [c.kind for c in result.changes] == ["grown"]
+    assert result.changes[0].reason.startswith("64 B")
+    assert "-> 128 B" in result.changes[0].reason
+
+
+def test_two_left_on_a_side_stay_new_and_removed() -> None:
+    """Nothing says which of two replaced sites became the new one."""
+    old = assign_fingerprints(
+        [site(10, 64, expr="new(A)", type_name="m.A"), site(12, 48, expr="new(B)", type_name="m.B")]
+    )
+    new = assign_fingerprints([site(10, 128, expr="new(C)", type_name="m.C")])
+    result = diff_sites(old, new)
+    assert sorted(c.kind for c in result.changes) == ["new", "removed", "removed"]
+    other_function = assign_fingerprints(
+        [site(10, 128, expr="new(C)", type_name="m.C", function="G")]
+    )
+    assert sorted(c.kind for c in diff_sites(old[:1], other_function).changes) == [
+        "new",
+        "removed",
+    ]
