@@ -4,7 +4,10 @@
 
 Every figure is a whole process, escape-lens's own peak memory is its VmHWM (peak.py).
 Ratios are taken run by run against the bare go command run just before, on the same
-caches, and reported as min / median / max (the machine is shared: one run says little);
+caches, and reported as min / median / max (the machine is shared: one run says little).
+A bare go command writes its compiler output into a file, as escape-lens has go write
+it (before 2026-12-03 it was read through a pipe by this script, which slowed the bare
+std replay from ~2.5 s to 11-13 s and made every std ratio look 4x better than it was);
 the CPU ratios (user+sys of each whole process tree) say the same with less noise from
 other work on the machine:
 
@@ -63,6 +66,8 @@ _cpu: list[float] = [0.0]  # CPU seconds (user+sys) of the last _timed command's
 
 
 def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Wall seconds and stderr of `argv`; stderr is captured (escape-lens's is a line or
+    two: its peak memory). A bare go command's is not: see `_bare`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, cwd=REPO)
@@ -72,6 +77,24 @@ def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv[:6])} failed: {done.stderr[-1500:]}")
     return elapsed, done.stderr
+
+
+def _bare(argv: list[str], env: dict[str, str], output: Path) -> float:
+    """Wall seconds of a bare go command whose compiler output goes into the file
+    `output`, as escape-lens has go write it (into a temporary file). Not through a pipe
+    into this process: reading std's 824 MB here would slow the bare command down and
+    flatter every ratio taken against it."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with open(output, "wb") as sink:
+        done = subprocess.run(argv, env=env, stdout=sink, stderr=sink, check=False, cwd=REPO)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _cpu[0] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    output.unlink()
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:6])} failed")
+    return elapsed
 
 
 def _tool(go: str, *args: str) -> list[str]:
@@ -90,15 +113,16 @@ def _summary(label: str, values: list[float], budget: float | None = None, unit:
 def nethttp_warm(go: str, runs: int, cache: Path) -> list[str]:
     env = _env(ESCAPE_LENS_CACHE=str(cache))
     bare = [go, "build", "-o", os.devnull, "-gcflags=net/http=-m=2 -S", "net/http"]
+    tmp_output = cache.parent / "bare-output"
     for fmt in FORMATS:  # fill both caches
         _timed(_tool(go, "analyze", "net/http", "--format", fmt), env)
-    _timed(bare, env)
+    _bare(bare, env, tmp_output)
     ratios: dict[str, list[float]] = {fmt: [] for fmt in FORMATS}
     cpu_ratios: dict[str, list[float]] = {fmt: [] for fmt in FORMATS}
     times: dict[str, list[float]] = {fmt: [] for fmt in (*FORMATS, "bare")}
     for _ in range(runs):
         for fmt in FORMATS:
-            bare_s, _ = _timed(bare, env)
+            bare_s = _bare(bare, env, tmp_output)
             bare_cpu = _cpu[0]
             tool_s, _ = _timed(_tool(go, "analyze", "net/http", "--format", fmt), env)
             ratios[fmt].append(tool_s / bare_s)
@@ -137,7 +161,7 @@ def nethttp_cold(go: str, runs: int, tmp: Path) -> list[str]:
         caches = [tmp / f"cold-{run}-{who}" for who in ("bare", "tool")]
         for cache in caches:
             shutil.copytree(template, cache)
-        bare_s, _ = _timed(bare, _env(GOCACHE=str(caches[0])))
+        bare_s = _bare(bare, _env(GOCACHE=str(caches[0])), tmp / "bare-output")
         bare_cpu = _cpu[0]
         tool_cache = tmp / f"el-cold-{run}"
         shutil.copytree(tool_template, tool_cache)
@@ -184,7 +208,8 @@ def std(go: str, runs: int, tmp: Path) -> list[str]:
     warm_cache = tmp / "std-warm"
     env = _env(ESCAPE_LENS_CACHE=str(warm_cache))
     bare = [go, "build", "-gcflags=-m=2 -S", "std"]
-    _timed(bare, env)
+    tmp_output = tmp / "bare-output"
+    _bare(bare, env, tmp_output)
     helper_only = tmp / "std-helper-only"
     _build_helper(go, _env(ESCAPE_LENS_CACHE=str(helper_only)))
     peaks: dict[str, float] = {}
@@ -193,13 +218,13 @@ def std(go: str, runs: int, tmp: Path) -> list[str]:
         peaks[fmt] = peak_mb(err)
     warm, empties, warm_cpu, empty_cpu, bare_times = [], [], [], [], []
     for run in range(runs):
-        bare_s, _ = _timed(bare, env)
+        bare_s = _bare(bare, env, tmp_output)
         bare_cpu = _cpu[0]
         bare_times.append(bare_s)
         tool_s, err = _timed(_tool(go, "analyze", "std"), env)
         warm.append(tool_s / bare_s)
         warm_cpu.append(_cpu[0] / bare_cpu)
-        bare_s, _ = _timed(bare, env)
+        bare_s = _bare(bare, env, tmp_output)
         bare_cpu = _cpu[0]
         empty = tmp / f"std-empty-{run}"
         shutil.copytree(helper_only, empty)  # the helper, as any second run has it
