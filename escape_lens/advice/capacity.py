@@ -15,6 +15,7 @@ Invariants:
 
 from __future__ import annotations
 
+import functools
 import re
 
 from escape_lens.inputs import SourceLines
@@ -40,18 +41,25 @@ def made_with_capacity(site: Site, source: SourceLines | None) -> bool:
     operand = _OPERAND.match(raw[site.pos.col - 1 :].decode("utf-8", "replace"))
     if operand is None:
         return False
-    name = re.escape(operand["slice"])
-    making = re.compile(
-        rf"(?:^|[^\w.])(?:var\s+)?{name}(?:\s+[^=:]+)?\s*:?=\s*make\((?P<arguments>.*)"
-    )
+    name = operand["slice"]
+    making = _making(name)
     for index in range(here - 1, max(-1, here - _MAX_SCAN), -1):
         line = lines[index]
-        found = making.search(line)
+        # (most lines name neither: the pattern is tried only on those that name both)
+        found = making.search(line) if "make(" in line and name in line else None
         if found is not None:
             return _top_level_arguments(found["arguments"]) >= 3
         if line.startswith("func "):
             break
     return False
+
+
+@functools.lru_cache(maxsize=1024)  # a report's appends grow a few names many times
+def _making(name: str) -> re.Pattern[str]:
+    """`name := make(...)`, `name = make(...)`, `var name T = make(...)`."""
+    return re.compile(
+        rf"(?:^|[^\w.])(?:var\s+)?{re.escape(name)}(?:\s+[^=:]+)?\s*:?=\s*make\((?P<arguments>.*)"
+    )
 
 
 def _top_level_arguments(text: str) -> int:

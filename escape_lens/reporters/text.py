@@ -27,7 +27,7 @@ the allocator's objects and the runtime entry.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TextIO
 
 from escape_lens.advice.report import ReportAdvice
@@ -111,26 +111,7 @@ class TextReporter:
         for site in report.sites:
             by_package.setdefault(site.package, []).append(site)
         for package, sites in sorted(by_package.items()):
-            if not sites:  # analysed, and nothing escapes: worth a line too
-                yield ""
-                yield paint("package", package) + paint("dim", "  no heap allocations")
-                continue
-            blocks = _functions(sites)
-            stops = Stops.fit([row for _, _, rows in blocks for row in rows], width)
-            yield ""
-            yield paint("package", package) + paint("dim", f"  {_package_totals(sites)}")
-            for function, home, rows in blocks:
-                name = function or "(package level)"
-                files = sorted({base_name(r.site.pos.file) for r in rows} - {base_name(home)})
-                where = cut("  " + ", ".join([base_name(home), *files]), width - 2 - len(name))
-                yield f"  {paint('function', name)}{paint('dim', where)}"
-                block_stops = stops.for_block(rows)
-                for row in rows:
-                    yield self._site_line(row, block_stops, paint, advice)
-                    yield from profile_text.site_lines(row.site, report.profile, width)
-                    if self.verbose:
-                        yield from self._details(row.site, width, paint)
-                        yield from advice_text.detail_lines(row.site, advice, width, paint)
+            yield from self._package_lines(package, sites, report, width, paint, advice)
         if self.verbose:
             yield from _legend(report.sites, width, paint)
         yield ""
@@ -138,6 +119,36 @@ class TextReporter:
         yield from profile_text.summary_lines(report.profile, width)
         yield from self.focus_note.splitlines()
         yield from advice_text.fix_first_lines(advice, width, paint)
+
+    def _package_lines(
+        self,
+        package: str,
+        sites: list[Site],
+        report: Report,
+        width: int,
+        paint: Paint,
+        advice: ReportAdvice,
+    ) -> Iterator[str]:
+        if not sites:  # analysed, and nothing escapes: worth a line too
+            yield ""
+            yield paint("package", package) + paint("dim", "  no heap allocations")
+            return
+        blocks = _functions(sites)
+        stops = Stops.fit([row for _, _, rows in blocks for row in rows], width)
+        yield ""
+        yield paint("package", package) + paint("dim", f"  {_package_totals(sites)}")
+        for function, home, rows in blocks:
+            name = function or "(package level)"
+            files = sorted({base_name(r.site.pos.file) for r in rows} - {base_name(home)})
+            where = cut("  " + ", ".join([base_name(home), *files]), width - 2 - len(name))
+            yield f"  {paint('function', name)}{paint('dim', where)}"
+            block_stops = stops.for_block(rows)
+            for row in rows:
+                yield self._site_line(row, block_stops, paint, advice)
+                yield from profile_text.site_lines(row.site, report.profile, width)
+                if self.verbose:
+                    yield from self._details(row.site, width, paint)
+                    yield from advice_text.detail_lines(row.site, advice, width, paint)
 
     def _site_line(self, row: Row, stops: Stops, paint: Paint, advice: ReportAdvice) -> str:
         line = Line(paint)
