@@ -180,5 +180,20 @@ def symbol_path(import_path: str) -> str:
     return "".join(f"%{c:02x}" if _escaped(c, i > slash) else chr(c) for i, c in enumerate(data))
 
 
+def unescaped(symbol_text: str) -> str:
+    """A type's name as Go spells it, from a symbol's spelling of it, whose import paths
+    escape their last element's dots (`[]example.com/m/foo%2ebar.T` ->
+    `[]example.com/m/foo.bar.T`): `symbol_path` undone. Exact: `%` is itself escaped
+    there, and no Go identifier or type literal holds one."""
+    if "%" not in symbol_text:
+        return symbol_text
+    # (bytes: an escaped path's UTF-8 is `%c3%bc`, beside identifiers' own letters)
+    raw = _ESCAPE.sub(lambda found: bytes([int(found[1], 16)]), symbol_text.encode())
+    return raw.decode("utf-8", "replace")
+
+
+_ESCAPE = re.compile(rb"%([0-9a-f]{2})")
+
+
 def _escaped(byte: int, in_last_element: bool) -> bool:
     return byte <= 0x20 or byte >= 0x7F or byte in b'%"' or (byte == 0x2E and in_last_element)

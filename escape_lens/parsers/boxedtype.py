@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 
+from escape_lens.gonames import unescaped
 from escape_lens.parsers.registers import Architecture
 from escape_lens.parsers.straightline import PSEUDO_OPS, listing_pc
 
@@ -231,7 +232,7 @@ class _Pairing:
             elif copied_type is not None:
                 self.types[reg] = copied_type
         if word is not None:
-            name = word.group("type") or word.group("itab")
+            name = unescaped(word.group("type") or word.group("itab"))
             self.loads.add(name)
             if "(" not in loaded:  # any register: it may be stored next to the data
                 self.types[loaded] = name
@@ -241,7 +242,7 @@ def _near(instructions: list[str], received: set[str]) -> str | None:
     for text in instructions[:NEAR_LINES]:
         word = _TYPE_WORD.match(text)
         if word is not None:
-            name = word.group("type") or word.group("itab")
+            name = unescaped(word.group("type") or word.group("itab"))
             return None if name in received else name
         if text.startswith(_ENDS) or text.startswith("B\t"):
             return None  # after a jump, the code is another path's

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import struct
 
-from escape_lens.gonames import CHAN_PREFIXES
+from escape_lens.gonames import CHAN_PREFIXES, unescaped
 from escape_lens.gotypes import resolve_type, with_fields, with_parts
 from escape_lens.records import FieldInfo, TypeInfo
 
@@ -67,8 +67,8 @@ class Descriptors:
         self._fields_at = -1
 
     def start(self, name: str) -> None:
-        """The listing reached the descriptor of type `name`."""
-        self.current = name
+        """The listing reached the descriptor of type `name` (as its symbol spells it)."""
+        self.current = unescaped(name)
         self._kind = 0
         self._fields_at = -1
 
@@ -101,7 +101,7 @@ class Descriptors:
             if self._kind == _KIND_STRUCT:
                 self._struct_rel(int(offset), target)
                 return True
-            part = target[5:].rpartition("+")[0]
+            part = unescaped(target[5:].rpartition("+")[0])
             key, elem = self.container_parts.get(name, (None, None))
             if int(offset) == _ELEM_OFFSET[self._kind]:
                 elem = part
@@ -113,7 +113,8 @@ class Descriptors:
     def _struct_rel(self, offset: int, target: str) -> None:
         """A relocation of a defined struct's descriptor: where its fields start, a
         field's name (`type:.namedata.A.`) or a field's type (`type:int64+0`)."""
-        symbol, _, addend = target[5:].rpartition("+")
+        spelt, _, addend = target[5:].rpartition("+")
+        symbol = unescaped(spelt)
         if offset == _FIELDS_OFFSET and symbol == self.current and addend.isdigit():
             self._fields_at = int(addend)
             return

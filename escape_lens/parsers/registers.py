@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from escape_lens.entries import EntrySpec
+from escape_lens.gonames import unescaped
 from escape_lens.parsers.descriptors import TYPE_PREFIXES
 from escape_lens.parsers.straightline import JOIN, PSEUDO_OPS
 
@@ -102,7 +103,7 @@ def type_symbol(symbol: str) -> str | None:
     for prefix in TYPE_PREFIXES:
         if symbol.startswith(prefix):
             name = symbol[len(prefix) : -len("(SB)")]
-            return None if name.startswith(".") or re.search(r"\+\d+$", name) else name
+            return None if name.startswith(".") or re.search(r"\+\d+$", name) else unescaped(name)
     return None
 
 

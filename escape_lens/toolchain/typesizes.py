@@ -12,18 +12,12 @@ Go program built by the user's toolchain from the source shipped here, so it rea
 toolchain's export format and builds offline. A type it cannot resolve is left without
 a size; nothing is guessed.
 
-How it is built depends on the toolchain:
-- go1.24 and later: `go run`, which keeps the executable it links in the go build cache
-  under the action ID of its inputs (this source, the toolchain, the standard library's
-  archives), exactly as it keeps every compiled package there. A run then costs a cache
-  lookup (~0.1 s) instead of a link (~0.4 s of CPU, taken from go's compiles on a small
-  machine). That trusts the go build cache no further than linking does: a fresh link
-  would be made from the same cache's archives.
-- older toolchains cache no executable, so the helper is linked into the run's
-  temporary directory; a build not expected to be all cached starts that link as go
-  starts (`EarlyHelper`), so it overlaps go's compiles.
-Either way, nothing is ever run from escape-lens's own cache directory, which may come
-from elsewhere (a CI cache restored from another branch).
+From go1.24 it runs with `go run`, which keeps the executable in the go build cache
+under the action ID of its inputs, as it keeps every compiled package: a cache lookup
+(~0.1 s) instead of a link (~0.4 s of CPU), trusting that cache no further than a link
+from its archives would. Older toolchains link it into the run's temporary directory,
+a build not expected to be all cached as go starts (`EarlyHelper`, overlapping go's
+compiles). Nothing is ever run from escape-lens's own cache directory (docs/parsers.md).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from escape_lens import gonames
+from escape_lens.gonames import symbol_path
 from tests.unit.parse_captured import captured_lines
 
 
@@ -137,3 +138,20 @@ def test_a_type_is_named_as_its_packages_source_writes_it(
 ) -> None:
     # One rule for the text report's type column and the hints' words.
     assert gonames.type_in_package(name, package) == written
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "example.com/m/foo.bar",
+        "crypto/internal/entropy/v1.0.0",
+        "example.com/ünï/x.y",
+        "a/b%c",
+        "x",
+    ],
+)
+def test_a_type_name_in_symbol_spelling_reads_as_go_spells_it(path: str) -> None:
+    """objabi.PathToPrefix's escapes undone, in a composite type beside a Unicode name."""
+    assert gonames.unescaped(f"map[{symbol_path(path)}.Ünï][]*{symbol_path(path)}.T") == (
+        f"map[{path}.Ünï][]*{path}.T"
+    )
