@@ -24,7 +24,6 @@ from escape_lens.cli.lifecycle import (
     signal_name,
 )
 from escape_lens.cli.logs import print_to_stderr
-from escape_lens.cli.version import print_version
 from escape_lens.errors import (
     EXIT_ERROR,
     EXIT_SIGNAL_BASE,
@@ -48,6 +47,13 @@ def _available(module_name: str) -> bool:
     return importlib.util.find_spec(module_name) is not None
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:  # (the model's versions and the toolchain's, loaded only when asked)
+        from escape_lens.cli.version import print_version
+
+        print_version(ctx, param, value)
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(name for name, module in COMMANDS.items() if _available(module))
@@ -67,7 +73,7 @@ class LazyGroup(click.Group):
     is_flag=True,
     expose_value=False,
     is_eager=True,
-    callback=print_version,
+    callback=_print_version,
     help="Show the version, the Go versions the model covers and the toolchain found.",
 )
 def cli() -> None:

@@ -74,6 +74,9 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("escape_lens.toolchain.build", "escape_lens.parsers.gobuild"): "loaded while go runs",
     ("escape_lens.toolchain.build", "escape_lens.parsers.positions"): "loaded while go runs",
     ("escape_lens.toolchain.build", "escape_lens.toolchain.parallel"): "only a large build forks",
+    ("escape_lens.cli", "escape_lens.cli.version"): "only --version needs the model",
+    ("escape_lens.cli.sizeclass", "escape_lens.model.verify"): "only --verify measures",
+    ("escape_lens.cli.sizeclass", "escape_lens.toolchain.typesizes"): "only --type lays out",
     ("escape_lens.analyze", "escape_lens.sites"): "a warm run joins nothing",
     ("escape_lens.analyze", "escape_lens.fingerprint"): "a warm run joins nothing",
 }
