@@ -34,7 +34,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from escape_lens import progress
 from escape_lens.errors import TargetError, ToolchainError, UnsupportedGoError
@@ -46,15 +46,17 @@ from escape_lens.records import (
     PackageOutput,
     TypeInfo,
 )
-from escape_lens.toolchain import resultcache
 from escape_lens.toolchain.buildflags import build_flags
 from escape_lens.toolchain.filetargets import as_packages
 from escape_lens.toolchain.golist import Listing, read_listing
 from escape_lens.toolchain.locate import read_go_env, read_toolchain_and_env
 from escape_lens.toolchain.stream import FileProcess, read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
-from escape_lens.toolchain.typesizes import EarlyHelper, type_sizes
 from escape_lens.vocab import counted
+
+if TYPE_CHECKING:  # loaded once go has started (build_targets): go waits for nothing else
+    import escape_lens.toolchain.resultcache as resultcache
+    from escape_lens.toolchain.typesizes import EarlyHelper
 
 BUILD_TIMEOUT = 3600.0
 # The listings parsers/asm.py reads; others are refused rather than read wrong.
@@ -175,9 +177,13 @@ def build_targets(
                 env=process_env,
             ) as process,
         ):
-            # While go runs: the last run's results are decoded (resultcache.Preload),
-            # and, when nothing suggests that the results are all cached, the parsers are
-            # imported.
+            # While go runs: the result cache and the type-size helper are loaded (go
+            # starts as soon as its command line is known), the last run's results are
+            # decoded (resultcache.Preload), and, when nothing suggests that the results
+            # are all cached, the parsers are imported.
+            import escape_lens.toolchain.resultcache as resultcache
+            from escape_lens.toolchain.typesizes import EarlyHelper
+
             preload = resultcache.Preload((workdir, *command), stage.kind)
             line.set(_CompilesDone(output_path))
             if not preload.expected:
@@ -299,6 +305,7 @@ def _parse(
     the questions its parsing asked as it is finished; in several processes when there
     are many (toolchain/parallel.py), each storing its own."""
     import escape_lens.toolchain.parallel as parallel
+    import escape_lens.toolchain.resultcache as resultcache
     from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
     from escape_lens.parsers.positions import Positions
 
@@ -377,6 +384,8 @@ def _cached(
     kind: type[_Kept],
     preload: resultcache.Preload[_Kept],
 ) -> dict[str, _Kept]:
+    import escape_lens.toolchain.resultcache as resultcache
+
     found = {}
     for listed in listing.targets:
         if listed.error is None and listed.build_ids:
@@ -395,6 +404,8 @@ def _foreign_sizes(
     """Sizes from the helper. If it cannot run (a full disk, a broken toolchain), the run
     fails naming what is missing: sites sized without those types would be wrong, and a
     gate must not judge them."""
+    from escape_lens.toolchain.typesizes import type_sizes
+
     try:
         return type_sizes(toolchain, names, exports, early=early)
     except ToolchainError as exc:
