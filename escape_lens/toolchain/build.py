@@ -177,16 +177,17 @@ def build_targets(
                 env=process_env,
             ) as process,
         ):
-            # While go runs: the result cache and the type-size helper are loaded (go
-            # starts as soon as its command line is known), the last run's results are
-            # decoded (resultcache.Preload), and, when nothing suggests that the results
-            # are all cached, the parsers are imported.
+            # While go runs: the result cache is loaded (go starts as soon as its
+            # command line is known), the last run's results are decoded
+            # (resultcache.Preload), and, when nothing suggests that the results are all
+            # cached, the type-size helper and the parsers are loaded.
             import escape_lens.toolchain.resultcache as resultcache
-            from escape_lens.toolchain.typesizes import EarlyHelper
 
             preload = resultcache.Preload((workdir, *command), stage.kind)
             line.set(_CompilesDone(output_path))
             if not preload.expected:
+                from escape_lens.toolchain.typesizes import EarlyHelper
+
                 # Started now, the helper's link overlaps go's compiles (typesizes.py);
                 # one that cannot start is built when needed, as it was.
                 with contextlib.suppress(ToolchainError):

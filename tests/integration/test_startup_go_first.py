@@ -80,4 +80,6 @@ def test_go_starts_first_and_a_warm_text_run_loads_no_other_format(
         assert command == ["end"]
         assert "escape_lens.reporters.text" in at_end
         assert present(at_end, NOT_FOR_TEXT) == [], run
-    assert "escape_lens.sites" not in at_end  # warm: nothing was joined
+    # warm: nothing was parsed, joined or sized
+    assert present(at_end, ("escape_lens.sites", "escape_lens.parsers.gobuild")) == []
+    assert present(at_end, ("escape_lens.toolchain.typesizes",)) == []
