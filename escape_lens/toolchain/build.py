@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from escape_lens import progress
-from escape_lens.errors import TargetError, ToolchainError, UnsupportedGoError
+from escape_lens.errors import TargetError, ToolchainError
 from escape_lens.records import (
     BuildSettings,
     CompileOutput,
@@ -46,11 +46,9 @@ from escape_lens.records import (
     PackageOutput,
     TypeInfo,
 )
-from escape_lens.toolchain.buildflags import build_flags
-from escape_lens.toolchain.filetargets import as_packages
+from escape_lens.toolchain.golaunch import launch
 from escape_lens.toolchain.golist import Listing, read_listing
-from escape_lens.toolchain.locate import read_go_env, read_toolchain_and_env
-from escape_lens.toolchain.stream import FileProcess, read_batches
+from escape_lens.toolchain.stream import read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
 from escape_lens.vocab import counted
 
@@ -58,15 +56,8 @@ if TYPE_CHECKING:  # loaded once go has started (build_targets): go waits for no
     import escape_lens.toolchain.resultcache as resultcache
     from escape_lens.toolchain.typesizes import EarlyHelper
 
-BUILD_TIMEOUT = 3600.0
-# The listings parsers/asm.py reads; others are refused rather than read wrong.
-SOURCE_ARCHITECTURES = ("amd64", "arm64")
 _BATCH = 1 << 16
 _Kept = TypeVar("_Kept")
-_LIST_FIELDS = (
-    "ImportPath,Dir,Name,Error,DepsErrors,Module,Standard,TestGoFiles,XTestGoFiles,"
-    "Export,BuildID,DepOnly,ForTest"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,19 +136,6 @@ def build_targets(
     all read. What returns is that very object when the listing confirms every result."""
     workdir = os.path.realpath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
-    go_path = go.path if isinstance(go, GoToolchain) else str(go)
-    env_names = ("GOARCH", "GOFLAGS", "GOWORK")
-    if isinstance(go, GoToolchain):
-        toolchain, go_env = go, read_go_env(go_path, workdir, env_names)
-    else:  # what the toolchain is and how it is set up here, from one `go env`
-        toolchain, go_env = read_toolchain_and_env(go, workdir, env_names)
-    check_architecture(go_env["GOARCH"])
-    flags = build_flags(go_env, tags=tags, gcflags=gcflags)
-    process_env = {"GOFLAGS": flags.goflags, "PWD": workdir}
-    checked = as_packages(
-        go_path, checked, cwd=workdir, tests=tests, flags=flags.argv, env=process_env
-    )
-    command = tuple(_build_argv(go_path, checked, tests=tests, flags=flags.argv))
     line = progress.current()
     with (
         tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp,
@@ -168,15 +146,19 @@ def build_targets(
         with (
             open(listing_path, "wb") as stdout,
             open(output_path, "wb") as stderr,
-            FileProcess(
-                command,
+            launch(
+                go,
+                checked,
+                workdir=workdir,
+                tests=tests,
+                tags=tags,
+                gcflags=gcflags,
                 stdout=stdout,
                 stderr=stderr,
-                timeout=BUILD_TIMEOUT,
-                cwd=workdir,
-                env=process_env,
-            ) as process,
+            ) as launched,
         ):
+            toolchain, go_env, flags = launched.toolchain, launched.go_env, launched.flags
+            checked, command, process = launched.targets, launched.command, launched.process
             # While go runs: the result cache is loaded (go starts as soon as its
             # command line is known), the last run's results are decoded
             # (resultcache.Preload), and, when nothing suggests that the results are all
@@ -284,13 +266,6 @@ def _confirms(built: Built[_Kept], guessed: Built[_Kept]) -> bool:
         and built.command == guessed.command
         and built.build == guessed.build
     )
-
-
-def check_architecture(goarch: str) -> None:
-    if goarch not in SOURCE_ARCHITECTURES:
-        raise UnsupportedGoError(
-            f"source mode reads amd64 and arm64 listings; GOARCH={goarch} is not supported"
-        )
 
 
 def _parse(
@@ -464,23 +439,6 @@ def _root(
         directory = os.path.dirname(targets.files[0])
         return find_go_mod(directory) or directory
     return listed[0].dir if listed else ""
-
-
-def _build_argv(go: str, targets: Targets, *, tests: bool, flags: Sequence[str]) -> list[str]:
-    names = list(targets.files or targets.patterns)
-    test = ["-test"] if tests else []
-    return [
-        go,
-        "list",
-        "-e",
-        "-export",
-        "-deps",
-        *test,
-        f"-json={_LIST_FIELDS}",
-        *flags,
-        "--",
-        *names,
-    ]
 
 
 def _first_line(text: str) -> str:
