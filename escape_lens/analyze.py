@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 
-from escape_lens import __version__, model
+from escape_lens import __version__
 from escape_lens.errors import BuildError
 from escape_lens.records import (
     BuildSettings,
@@ -54,11 +54,12 @@ def join_output(toolchain: GoToolchain, package: PackageOutput) -> JoinedPackage
     """
     # Imported here: a warm run joins nothing, and need not load the join at all.
     from escape_lens.fingerprint import assign_fingerprints
+    from escape_lens.model import rules_for
     from escape_lens.sites import join_package
 
     if package.error is not None:
         return JoinedPackage(package.import_path, error=package.error)
-    rules = model.rules_for(toolchain.version, toolchain.goexperiment)
+    rules = rules_for(toolchain.version, toolchain.goexperiment)
     sites = assign_fingerprints(sort_sites(join_package(package, rules)))
     return JoinedPackage(package.import_path, tuple(sites), package.types)
 

@@ -26,12 +26,14 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from escape_lens.gate.config import FunctionPattern
 from escape_lens.gonames import qualified_name
-from escape_lens.model.explain import site_path
 from escape_lens.records import Report, Site
 from escape_lens.vocab import SitePath, counted
+
+if TYPE_CHECKING:  # (a pattern is parsed by the CLI, only when --function is given)
+    from escape_lens.gate.config import FunctionPattern
 
 # name -> key of a site; larger keys first, ties in source order.
 SORT_KEYS: dict[str, Callable[[Site], float]] = {
@@ -89,7 +91,7 @@ class Focus:
             return False
         if self.file is not None and not _file_matches(self.file, site.pos.file):
             return False
-        if self.paths and site_path(site) not in self.paths:
+        if self.paths and _site_path(site) not in self.paths:
             return False
         if (self.paths or self.min_bytes is not None) and not site.allocates:
             return False
@@ -100,6 +102,14 @@ class Focus:
         return self.function.matches(site.function) or self.function.matches(
             qualified_name(site.package, site.function)
         )
+
+
+def _site_path(site: Site) -> str | None:
+    # Imported here: analyze reads its options (Focus) before go starts, the model
+    # loads while go runs.
+    from escape_lens.model.explain import site_path
+
+    return site_path(site)
 
 
 def _file_matches(glob: str, file: str) -> bool:

@@ -24,11 +24,8 @@ from escape_lens.cli.options import progress_options
 from escape_lens.cli.output import check_writable, html_output, output_stream, say_html_written
 from escape_lens.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from escape_lens.focus import DEFAULT_SORT, HIDES_QUIET_LINES, SORT_KEYS, Focus, apply_focus
-from escape_lens.gate.config import FunctionPattern
 from escape_lens.log import LOGGER
-from escape_lens.model import rules_for
 from escape_lens.profile import DEFAULT_SAMPLE
-from escape_lens.profile.bench import BenchRun, check_benchtime, with_bench_profile
 from escape_lens.records import Report
 from escape_lens.reporters import Reporter, formats, get_reporter
 from escape_lens.toolchain.targets import in_one_module
@@ -36,6 +33,8 @@ from escape_lens.toolchain.wheel import go_option
 from escape_lens.vocab import ProfileSample, SitePath
 
 if TYPE_CHECKING:  # the profile readers load protobuf (~50 ms): only with a profile
+    from escape_lens.gate.config import FunctionPattern
+    from escape_lens.profile.bench import BenchRun
     from escape_lens.profile.reader import HeapProfile
 
 
@@ -341,6 +340,10 @@ def _analyze(
 def _function_pattern(text: str | None) -> FunctionPattern | None:
     if text is None:
         return None
+    # Imported here, as everything only some options need: what runs before go starts
+    # delays the whole run (the gate's configuration reader loads tomllib).
+    from escape_lens.gate.config import FunctionPattern
+
     try:
         return FunctionPattern.parse(text)
     except ValueError as exc:
@@ -356,6 +359,8 @@ def _check_profile_options(
     sort_by: str,
 ) -> None:
     if bench is not None:
+        from escape_lens.profile.bench import check_benchtime
+
         if binary is not None or profiles:
             raise UsageError("--bench runs the benchmarks itself: no --binary or --profile")
         if len(targets) != 1:
@@ -388,6 +393,8 @@ def _analyze_bench(
     build: tuple[Sequence[str], Sequence[str]],
 ) -> Report:
     """The package with its tests (benchmarks allocate too), joined to a benchmark run."""
+    from escape_lens.profile.bench import with_bench_profile
+
     if build[0] or build[1]:
         # go test would build the benchmarks without them: the profile would not be of the
         # build the sites come from
@@ -420,6 +427,8 @@ def _reporter(fmt: str, verbose: bool, sort_by: str = "position") -> Reporter:
 
 def _print_notes(report: Report) -> None:
     """A matrix's report: its skipped packages and model note, naming the version."""
+    from escape_lens.model import rules_for
+
     for skipped in report.skipped:
         click.echo(f"escape-lens: {report.toolchain.version}: skipped {skipped.package}", err=True)
     note = rules_for(report.toolchain.version, report.toolchain.goexperiment).note
@@ -436,6 +445,8 @@ def _print_skipped(report: Report) -> None:
 
 def _print_model_note(report: Report) -> None:
     """Say when the model is not exactly the toolchain's (a newer Go, an unknown experiment)."""
+    from escape_lens.model import rules_for  # (loaded while go ran, by the reporter)
+
     note = rules_for(report.toolchain.version, report.toolchain.goexperiment).note
     if note:
         click.echo(f"escape-lens: note: {note}", err=True)

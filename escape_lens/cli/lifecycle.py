@@ -110,6 +110,14 @@ def handle_stop_signals() -> None:
             signal.signal(signum, _stop)
 
 
+def release_stop_signals() -> None:
+    """Once the work is done (output written, processes stopped): a stop signal ends the
+    process as it ends any other, without an exception in the middle of the exit."""
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) is _stop:
+            signal.signal(signum, signal.SIG_DFL)
+
+
 def drop_pending_output() -> None:
     """After a broken pipe or a failed write: what is still buffered goes nowhere."""
     with contextlib.suppress(OSError, ValueError):

@@ -24,12 +24,10 @@ from escape_lens.errors import EXIT_FINDINGS, GoNotFoundError, UsageError
 from escape_lens.model import AllocRules, predict, rules_for
 from escape_lens.model.rules import NEWEST_KNOWN
 from escape_lens.model.sizeclass import class_table
-from escape_lens.model.verify import DEFAULT_CASES, verify
 from escape_lens.records import GoToolchain, GoVersion
 from escape_lens.reporters import formats, sizeclass_reporter
 from escape_lens.toolchain import MIN_GO, find_go, read_toolchain
 from escape_lens.toolchain.locate import toolchain_version
-from escape_lens.toolchain.typesizes import layout_of
 
 _VERSION_ARG = re.compile(r"^(go)?\d+\.\d+(\.\d+)?((rc|beta)\d+)?$")
 
@@ -158,6 +156,9 @@ def command(
     if verify_:
         if go is not None and _VERSION_ARG.match(go.strip()):
             raise UsageError("--verify runs a Go toolchain: --go must be a path to go")
+        # Imported here, as the type-size helper in _types: a size query loads neither.
+        from escape_lens.model.verify import DEFAULT_CASES, verify
+
         cases = [(size, pointers) for size in parsed] if parsed else list(DEFAULT_CASES)
         result = verify(_toolchain(go), cases, experiments)
         _print_notes(result.rules)
@@ -179,6 +180,8 @@ def _types(types: Sequence[str], go: str | None, experiments: tuple[str, ...], f
     versioned = go is not None and _VERSION_ARG.match(go.strip())
     toolchain = _toolchain(None if versioned else go)
     _print_notes(rules)
+    from escape_lens.toolchain.typesizes import layout_of
+
     laid_out = []
     for written in types:
         info = layout_of(toolchain, written)

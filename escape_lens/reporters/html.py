@@ -45,13 +45,10 @@ from escape_lens.model.explain import describe_cost, site_path
 from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
 from escape_lens.reporters import advice_json
 from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
-from escape_lens.reporters.json_report import (
-    PREDICTION_FIELDS,
-    report_site_to_dict,
-    report_to_dict,
-    summarize,
-)
+from escape_lens.reporters.json_report import report_site_to_dict, report_to_dict
+from escape_lens.reporters.prediction_json import PREDICTION_FIELDS
 from escape_lens.reporters.text_words import first_reason
+from escape_lens.reporters.totals import summarize
 from escape_lens.vocab import AllocPath, Construct
 
 # A function is shown whole when it has at most this many lines; longer ones show windows

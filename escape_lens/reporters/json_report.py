@@ -12,14 +12,12 @@ timestamps.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 from escape_lens.advice.report import ReportAdvice
 from escape_lens.errors import ReportFormatError
 from escape_lens.inputs import MAX_REPORT_BYTES, read_text
-from escape_lens.model.explain import constant_size, site_path, variable_size
 from escape_lens.parsers.escape import flow_step
 from escape_lens.records import (
     AllocCall,
@@ -28,7 +26,6 @@ from escape_lens.records import (
     GoToolchain,
     GoVersion,
     Note,
-    Prediction,
     Report,
     Site,
     SkippedPackage,
@@ -38,21 +35,11 @@ from escape_lens.records import (
 from escape_lens.reporters import advice_json, profile_json
 from escape_lens.reporters.json_shape import check_report_shape
 from escape_lens.reporters.json_text import dumps, indented
-from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
+from escape_lens.reporters.prediction_json import prediction_from_dict, prediction_to_dict
+from escape_lens.reporters.totals import summarize
+from escape_lens.vocab import Construct, EscapeKind, NoteCode
 
 SCHEMA = "escape-lens/1"
-
-PREDICTION_FIELDS = tuple(f.name for f in fields(Prediction))
-
-
-def prediction_to_dict(prediction: Prediction) -> dict[str, Any]:
-    return {name: getattr(prediction, name) for name in PREDICTION_FIELDS}
-
-
-def prediction_from_dict(data: Mapping[str, Any]) -> Prediction:
-    values: dict[str, Any] = {name: data.get(name) for name in PREDICTION_FIELDS}
-    values["path"] = AllocPath(values["path"])
-    return Prediction(**values)
 
 
 def _pos(pos: SourcePos | None) -> dict[str, Any] | None:
@@ -180,36 +167,6 @@ def _notes_from(data: Mapping[str, Any]) -> tuple[Note, ...]:
         return tuple(Note(NoteCode(n["code"]), str(n["text"])) for n in data["notes"])
     text = str(data.get("note") or "")  # a report written before notes had codes
     return (Note(NoteCode.UNCODED, text),) if text else ()
-
-
-def summarize(sites: Sequence[Site]) -> dict[str, Any]:
-    """Totals a person can read: sites by path, the bytes of the sites whose size is known
-    at compile time (one execution of each: a sum over sites, not a figure per run, since
-    branches exclude each other and loops repeat), and how many are of variable size (a
-    length known only at run time).
-
-    `requested_bytes`, `class_bytes` and `waste_bytes` are the schema's first totals, kept
-    for its readers: the same sum over every allocating site, run-time-sized ones counting
-    their constant parts only (docs/analyze.md)."""
-    allocating = [s for s in sites if s.allocates]
-    by_path: dict[str, int] = {}
-    for site in allocating:
-        path = site_path(site)
-        assert path is not None
-        by_path[path] = by_path.get(path, 0) + 1
-    constant = [s for s in allocating if constant_size(s)]
-    return {
-        "sites": len(allocating),
-        "non_allocating": len(sites) - len(allocating),
-        "by_path": dict(sorted(by_path.items())),
-        "constant_size_sites": len(constant),
-        "constant_size_bytes": sum(s.class_bytes for s in constant),
-        "constant_size_waste_bytes": sum(s.waste_bytes for s in constant),
-        "variable_size_sites": sum(1 for s in allocating if variable_size(s)),
-        "requested_bytes": sum(s.requested_bytes for s in allocating),
-        "class_bytes": sum(s.class_bytes for s in allocating),
-        "waste_bytes": sum(s.waste_bytes for s in allocating),
-    }
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:

@@ -12,10 +12,11 @@ from typing import Any, TextIO
 
 from escape_lens.matrix import MATRIX_KINDS, MatrixChange, MatrixStep, VersionMatrix
 from escape_lens.records import Report, Site
-from escape_lens.reporters.json_report import site_to_dict, summarize, toolchain_to_dict
+from escape_lens.reporters.json_report import site_to_dict, toolchain_to_dict
 from escape_lens.reporters.json_text import dumps
 from escape_lens.reporters.text_layout import counted
 from escape_lens.reporters.text_words import SHORT_CONSTRUCT, what_of
+from escape_lens.reporters.totals import summarize
 
 SCHEMA = "escape-lens-matrix/1"
 KIND = "version-matrix"

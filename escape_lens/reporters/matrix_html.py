@@ -12,10 +12,10 @@ from html import escape
 from typing import TextIO
 
 from escape_lens.matrix import MATRIX_KINDS, VersionMatrix
-from escape_lens.reporters.json_report import summarize
 from escape_lens.reporters.matrix_formats import change_words, step_name, version_name
 from escape_lens.reporters.text_layout import counted
 from escape_lens.reporters.text_words import SHORT_CONSTRUCT, what_of
+from escape_lens.reporters.totals import summarize
 
 _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; }

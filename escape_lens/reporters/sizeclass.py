@@ -11,15 +11,17 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from escape_lens.model.explain import explain, summary
 from escape_lens.model.rules import AllocRules
 from escape_lens.model.sizeclass import ClassRow
-from escape_lens.model.verify import CaseCheck, Verification
 from escape_lens.records import Prediction, TypeInfo
-from escape_lens.reporters.json_report import prediction_to_dict
+from escape_lens.reporters.prediction_json import prediction_to_dict
 from escape_lens.vocab import counted
+
+if TYPE_CHECKING:  # `sizeclass SIZE` need not load the measuring code
+    from escape_lens.model.verify import CaseCheck, Verification
 
 
 def rules_line(rules: AllocRules) -> str:

@@ -34,7 +34,6 @@ from escape_lens.advice.report import ReportAdvice
 from escape_lens.model.explain import object_words
 from escape_lens.records import Report, Site, SourcePos
 from escape_lens.reporters import advice_text, profile_text
-from escape_lens.reporters.json_report import summarize
 from escape_lens.reporters.text_layout import (
     ANSI,
     GAP,
@@ -61,6 +60,7 @@ from escape_lens.reporters.text_words import (
     row_of,
     what_of,
 )
+from escape_lens.reporters.totals import summarize
 from escape_lens.vocab import AllocPath, SitePath
 
 _REASON_FLOOR = 12  # columns a reason keeps: "needs no…", "stored in S…", "returned"
@@ -235,7 +235,7 @@ class TextReporter:
 
     def summary_line(self, report: Report, width: int = WIDTH) -> str:
         """Sites by path; the bytes of the constant-size ones (one execution of each, not a
-        figure per run); how many are of variable size (json_report.summarize)."""
+        figure per run); how many are of variable size (totals.summarize)."""
         totals = summarize(report.sites)
         paths = [f"{count} {path}" for path, count in _path_counts(totals["by_path"])]
         head = counted(totals["sites"], "site") + (" by path: " if paths else "")

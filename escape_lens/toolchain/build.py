@@ -34,10 +34,10 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from escape_lens import progress
-from escape_lens.errors import TargetError, ToolchainError, UnsupportedGoError
+from escape_lens.errors import TargetError, ToolchainError
 from escape_lens.records import (
     BuildSettings,
     CompileOutput,
@@ -46,25 +46,18 @@ from escape_lens.records import (
     PackageOutput,
     TypeInfo,
 )
-from escape_lens.toolchain import resultcache
-from escape_lens.toolchain.buildflags import build_flags
-from escape_lens.toolchain.filetargets import as_packages
+from escape_lens.toolchain.golaunch import launch
 from escape_lens.toolchain.golist import Listing, read_listing
-from escape_lens.toolchain.locate import read_go_env, read_toolchain_and_env
-from escape_lens.toolchain.stream import FileProcess, read_batches
+from escape_lens.toolchain.stream import read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
-from escape_lens.toolchain.typesizes import EarlyHelper, links_each_run, type_sizes
 from escape_lens.vocab import counted
 
-BUILD_TIMEOUT = 3600.0
-# The listings parsers/asm.py reads; others are refused rather than read wrong.
-SOURCE_ARCHITECTURES = ("amd64", "arm64")
+if TYPE_CHECKING:  # loaded once go has started (build_targets): go waits for nothing else
+    import escape_lens.toolchain.resultcache as resultcache
+    from escape_lens.toolchain.typesizes import EarlyHelper
+
 _BATCH = 1 << 16
 _Kept = TypeVar("_Kept")
-_LIST_FIELDS = (
-    "ImportPath,Dir,Name,Error,DepsErrors,Module,Standard,TestGoFiles,XTestGoFiles,"
-    "Export,BuildID,DepOnly,ForTest"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,19 +136,6 @@ def build_targets(
     all read. What returns is that very object when the listing confirms every result."""
     workdir = os.path.realpath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
-    go_path = go.path if isinstance(go, GoToolchain) else str(go)
-    env_names = ("GOARCH", "GOFLAGS", "GOWORK")
-    if isinstance(go, GoToolchain):
-        toolchain, go_env = go, read_go_env(go_path, workdir, env_names)
-    else:  # what the toolchain is and how it is set up here, from one `go env`
-        toolchain, go_env = read_toolchain_and_env(go, workdir, env_names)
-    check_architecture(go_env["GOARCH"])
-    flags = build_flags(go_env, tags=tags, gcflags=gcflags)
-    process_env = {"GOFLAGS": flags.goflags, "PWD": workdir}
-    checked = as_packages(
-        go_path, checked, cwd=workdir, tests=tests, flags=flags.argv, env=process_env
-    )
-    command = tuple(_build_argv(go_path, checked, tests=tests, flags=flags.argv))
     line = progress.current()
     with (
         tempfile.TemporaryDirectory(prefix="escape-lens-build-") as tmp,
@@ -166,26 +146,35 @@ def build_targets(
         with (
             open(listing_path, "wb") as stdout,
             open(output_path, "wb") as stderr,
-            FileProcess(
-                command,
+            launch(
+                go,
+                checked,
+                workdir=workdir,
+                tests=tests,
+                tags=tags,
+                gcflags=gcflags,
                 stdout=stdout,
                 stderr=stderr,
-                timeout=BUILD_TIMEOUT,
-                cwd=workdir,
-                env=process_env,
-            ) as process,
+            ) as launched,
         ):
-            # While go runs: the last run's results are decoded (resultcache.Preload),
-            # and, when nothing suggests that the results are all cached, the parsers are
-            # imported.
+            toolchain, go_env, flags = launched.toolchain, launched.go_env, launched.flags
+            checked, command, process = launched.targets, launched.command, launched.process
+            # While go runs: the result cache is loaded (go starts as soon as its
+            # command line is known), the last run's results are decoded
+            # (resultcache.Preload), and, when nothing suggests that the results are all
+            # cached, the type-size helper and the parsers are loaded.
+            import escape_lens.toolchain.resultcache as resultcache
+
             preload = resultcache.Preload((workdir, *command), stage.kind)
             line.set(_CompilesDone(output_path))
-            if not preload.expected and links_each_run(toolchain):
-                # Started now, the helper's link overlaps go's compiles (typesizes.py);
-                # one that cannot start is built when needed, as it was.
-                with contextlib.suppress(ToolchainError):
-                    early = helper_build.enter_context(EarlyHelper(toolchain, tmp))
             if not preload.expected:
+                from escape_lens.toolchain.typesizes import EarlyHelper, links_each_run
+
+                if links_each_run(toolchain):
+                    # Started now, the helper's link overlaps go's compiles (typesizes.py);
+                    # one that cannot start is built when needed, as it was.
+                    with contextlib.suppress(ToolchainError):
+                        early = helper_build.enter_context(EarlyHelper(toolchain, tmp))
                 # Imported here, while go runs, for the CLI's latency: loading the
                 # parsers takes tens of milliseconds that the build then overlaps (and
                 # a warm run, whose results were all read ahead, does not load them).
@@ -280,13 +269,6 @@ def _confirms(built: Built[_Kept], guessed: Built[_Kept]) -> bool:
     )
 
 
-def check_architecture(goarch: str) -> None:
-    if goarch not in SOURCE_ARCHITECTURES:
-        raise UnsupportedGoError(
-            f"source mode reads amd64 and arm64 listings; GOARCH={goarch} is not supported"
-        )
-
-
 def _parse(
     unparsed: list[ListedPackage],
     listing: Listing,
@@ -300,6 +282,7 @@ def _parse(
     the questions its parsing asked as it is finished; in several processes when there
     are many (toolchain/parallel.py), each storing its own."""
     import escape_lens.toolchain.parallel as parallel
+    import escape_lens.toolchain.resultcache as resultcache
     from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
     from escape_lens.parsers.positions import Positions
 
@@ -378,6 +361,8 @@ def _cached(
     kind: type[_Kept],
     preload: resultcache.Preload[_Kept],
 ) -> dict[str, _Kept]:
+    import escape_lens.toolchain.resultcache as resultcache
+
     found = {}
     for listed in listing.targets:
         if listed.error is None and listed.build_ids:
@@ -396,6 +381,8 @@ def _foreign_sizes(
     """Sizes from the helper. If it cannot run (a full disk, a broken toolchain), the run
     fails naming what is missing: sites sized without those types would be wrong, and a
     gate must not judge them."""
+    from escape_lens.toolchain.typesizes import type_sizes
+
     try:
         return type_sizes(toolchain, names, exports, early=early)
     except ToolchainError as exc:
@@ -453,23 +440,6 @@ def _root(
         directory = os.path.dirname(targets.files[0])
         return find_go_mod(directory) or directory
     return listed[0].dir if listed else ""
-
-
-def _build_argv(go: str, targets: Targets, *, tests: bool, flags: Sequence[str]) -> list[str]:
-    names = list(targets.files or targets.patterns)
-    test = ["-test"] if tests else []
-    return [
-        go,
-        "list",
-        "-e",
-        "-export",
-        "-deps",
-        *test,
-        f"-json={_LIST_FIELDS}",
-        *flags,
-        "--",
-        *names,
-    ]
 
 
 def _first_line(text: str) -> str:

