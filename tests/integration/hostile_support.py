@@ -10,6 +10,7 @@ one line on stderr that says what went wrong, no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -17,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -208,8 +210,16 @@ NOBODY = 65534
 def run_as_nobody(args: Sequence[str], cwd: Path, stderr: Path) -> int:
     """`escape-lens ARGS` in a forked process that has dropped root for the unprivileged
     user nobody (this interpreter lives under /root, which nobody may not enter, so the
-    child runs the already imported code); its stderr goes to the file `stderr`."""
+    child runs the already imported code); its stderr goes to the file `stderr`. What the
+    child may import late is imported here first: the standard library's `locale` (click's
+    messages) and the command's own module, which the CLI loads when the command runs."""
+    import importlib
+    import locale  # noqa: F401
+
     from escape_lens.cli import main
+
+    with contextlib.suppress(ImportError):
+        importlib.import_module(f"escape_lens.cli.{args[0]}")
 
     pid = os.fork()
     if pid == 0:  # pragma: no cover (the child)
@@ -221,7 +231,10 @@ def run_as_nobody(args: Sequence[str], cwd: Path, stderr: Path) -> int:
                 os.setgid(NOBODY)
                 os.setuid(NOBODY)
                 os.chdir(cwd)
-                code = main(list(args))
+                try:
+                    code = main(list(args))
+                except BaseException:  # shown, not lost with the child
+                    traceback.print_exc(file=err)
                 err.flush()
         finally:
             os._exit(code)
