@@ -77,7 +77,8 @@ def test_every_go_command_line_ends_its_flags_before_the_targets(sandbox: Sandbo
     commands = [line for line in outcome.stderr.splitlines() if line.startswith("+ ")]
     builds = [c for c in commands if " list " in c or " build " in c]
     assert any(" list -e -export " in c for c in builds), commands
-    assert any(" build -o " in c for c in builds), commands  # the typesizes helper
+    assert any(" run -- " in c for c in commands), commands  # the typesizes helper
+    builds += [c for c in commands if " run " in c]
     for line in builds:
         words = line.split()
         assert "--" in words, line
