@@ -5,9 +5,10 @@ after another, on one core. Packages are independent but for one thing: the size
 types, which any package's listing may supply to any other's calls. So:
 
 1. The parent finds where each compile's block (`# pkg` header to the next) lies in the
-   output file, and splits the packages into `jobs` groups of about equal output.
-2. Each worker (a forked process) parses only its groups' blocks, with its own
-   BuildParser, and sends back each package's `ListingSummary`.
+   output file, and starts `jobs` workers (forked processes).
+2. Each worker asks the parent for a package, parses that package's blocks with its
+   own BuildParser, and asks again; the parent hands them out the most output first.
+   When none is left, each worker sends back each of its packages' `ListingSummary`.
 3. The parent does what the serial path does with the summaries in the packages' order
    (`types_to_size`, typesizes, `final_types`), so the types are the same to the byte,
    and sends them to every worker.
@@ -36,6 +37,7 @@ import os
 import re
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from multiprocessing import connection
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, TypeVar
@@ -113,15 +115,14 @@ def parse(
     line = progress.current()
     line.set(f"finding the blocks of {counted(len(unparsed), 'package')}")
     blocks = _blocks(output_path, {p.import_path for p in unparsed})
-    groups = _groups(unparsed, blocks, jobs)
+    order = _heaviest_first(unparsed, blocks)
     workers = []
     done = False
     mp = multiprocessing.get_context("fork")
     try:
-        for group in groups:
+        for _ in range(min(jobs, len(unparsed))):
             ours, theirs = mp.Pipe()
-            ranges = sorted(r for p in group for r in blocks.get(p.import_path, ()))
-            args = (theirs, group, archives, output_path, ranges, context, finish)
+            args = (theirs, unparsed, blocks, archives, output_path, context, finish)
             worker = mp.Process(target=_work, args=args, daemon=True)
             worker.start()
             theirs.close()
@@ -129,9 +130,7 @@ def parse(
         packages = counted(len(unparsed), "package")
         processes = counted(len(workers), "process", "processes")
         line.set(f"parsing {packages} in {processes}")
-        summaries: dict[str, Any] = {}
-        for _, conn in workers:
-            summaries.update(_receive(conn))
+        summaries = _hand_out([conn for _, conn in workers], order)
         ordered = [summaries[p.import_path] for p in unparsed if p.import_path in summaries]
         missing = types_to_size(ordered, known)
         line.set(f"sizing {counted(len(missing), 'type')} of other packages")
@@ -154,7 +153,33 @@ def parse(
                 worker.join()
 
 
+def _hand_out(conns: list[Connection], order: list[int]) -> dict[str, Any]:
+    """Give each parsing process the next package of `order` (indices of the packages)
+    whenever it asks, until none is left; then their summaries, once all sent them.
+
+    Handed out as the processes ask, the heaviest first, the processes finish together
+    whatever each package costs per byte and however the machine shares its cores (a
+    split decided beforehand by bytes left one idle for seconds on std)."""
+    left = list(reversed(order))  # (popped from the end)
+    summaries: dict[str, Any] = {}
+    asking = list(conns)
+    while asking:
+        for ready in connection.wait(asking):
+            assert isinstance(ready, Connection)
+            kind, value = _message(ready)
+            if kind == "next":
+                ready.send(left.pop() if left else None)
+            else:
+                summaries.update(value)
+                asking.remove(ready)
+    return summaries
+
+
 def _receive(conn: Connection) -> Any:
+    return _message(conn)[1]
+
+
+def _message(conn: Connection) -> tuple[str, Any]:
     # Unpickling makes hundreds of thousands of records that all live on: the cycle
     # collector would walk the growing heap again and again for nothing meanwhile.
     collecting = gc.isenabled()
@@ -168,19 +193,20 @@ def _receive(conn: Connection) -> Any:
             gc.enable()
     if kind == "error":
         raise ToolchainError(f"a parsing process failed: {value}")
-    return value
+    return kind, value
 
 
 def _work(
     conn: Connection,
-    group: Sequence[ListedPackage],
+    packages: Sequence[ListedPackage],
+    blocks: Mapping[str, list[tuple[int, int]]],
     archives: Mapping[str, str],
     output_path: str,
-    ranges: Sequence[tuple[int, int]],
     context: resultcache.Context,
     finish: Callable[[GoToolchain, PackageOutput], Any],
 ) -> None:
-    """A worker: parse the blocks, send the summaries, get the types, store and send the
+    """A worker: parse the blocks of the packages it is handed (indices into `packages`)
+    until it is handed None, send the summaries, get the types, store and send the
     results."""
     gc.freeze()  # what the parent had made stays: the collector need not walk it here
     # Nor what this process makes: records that all live until they are sent, and
@@ -191,19 +217,27 @@ def _work(
     gc.disable()
     try:
         parser = BuildParser(
-            group,
+            (),
             Positions(context.workdir, context.root, context.toolchain.goroot),
             tests=context.tests,
             archives=archives,
             goroot=context.toolchain.goroot,
             goarch=context.toolchain.goarch,
         )
-        for start, end in ranges:
-            for batch in read_batches(output_path, start=start, end=end):
-                parser.feed_all(batch)
+        listed_as = {}
+        while True:
+            conn.send(("next", None))
+            index = conn.recv()
+            if index is None:
+                break
+            listed = packages[index]
+            listed_as[listed.import_path] = listed
+            parser.add(listed)
+            for start, end in blocks.get(listed.import_path, ()):
+                for batch in read_batches(output_path, start=start, end=end):
+                    parser.feed_all(batch)
         conn.send(("summaries", parser.summaries()))
         types = conn.recv()
-        listed_as = {listed.import_path: listed for listed in group}
         results = {}
         for output in parser.outputs_with(types):
             kept = finish(context.toolchain, output)
@@ -262,16 +296,10 @@ def _next_header(data: mmap.mmap, start: int) -> int:
     return at
 
 
-def _groups(
-    packages: Sequence[ListedPackage], blocks: Mapping[str, list[tuple[int, int]]], jobs: int
-) -> list[list[ListedPackage]]:
-    """`jobs` groups of about equal output (the largest packages placed first)."""
-    weight = {p.import_path: sum(e - s for s, e in blocks.get(p.import_path, ())) for p in packages}
-    groups: list[list[ListedPackage]] = [[] for _ in range(jobs)]
-    loads = [0] * jobs
-    for package in sorted(packages, key=lambda p: -weight[p.import_path]):
-        lightest = loads.index(min(loads))
-        groups[lightest].append(package)
-        loads[lightest] += weight[package.import_path] or 1
-    order = {p.import_path: index for index, p in enumerate(packages)}
-    return [sorted(g, key=lambda p: order[p.import_path]) for g in groups if g]
+def _heaviest_first(
+    packages: Sequence[ListedPackage], blocks: Mapping[str, list[tuple[int, int]]]
+) -> list[int]:
+    """The indices of `packages`, the most output first (ties in the given order): the
+    largest are started first, so that no large one is left for the end."""
+    weight = [sum(e - s for s, e in blocks.get(p.import_path, ())) for p in packages]
+    return sorted(range(len(packages)), key=lambda index: -weight[index])
