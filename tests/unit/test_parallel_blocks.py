@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import mmap
 from pathlib import Path
+
+import pytest
 
 from escape_lens.toolchain import parallel
 
@@ -66,3 +69,20 @@ def test_output_without_a_header_at_its_start_or_at_all(tmp_path: Path) -> None:
     assert parallel._blocks(str(path), {"a"}) == {}
     path.write_bytes(b"#\n# \n#a\n")
     assert parallel._blocks(str(path), {"a"}) == {}
+
+
+def test_headers_across_the_windows_searched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows of one page: headers start, and end, on both sides of their edges.
+    monkeypatch.setattr(parallel, "_WINDOW", mmap.PAGESIZE)
+    filler = b"\t0x0000 00000 (a.go:1)\tNOP # x\n"
+    data = b"".join(
+        b"# p%d\n" % n + filler * (n * 7 % 300) + b"x" * (n % 31) + b"\n" for n in range(400)
+    )
+    path = tmp_path / "output"
+    path.write_bytes(data)
+    wanted = {f"p{n}" for n in range(0, 400, 3)}
+    found = parallel._blocks(str(path), wanted)
+    assert found == _ranges_by_reading_lines(data, wanted)
+    assert len(found) == len(wanted)
