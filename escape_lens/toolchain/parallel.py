@@ -13,8 +13,9 @@ types, which any package's listing may supply to any other's calls. So:
    (`types_to_size`, typesizes, `final_types`), so the types are the same to the byte,
    and sends them to every worker.
 4. Each worker makes its packages' outputs with those types, finishes them (the join,
-   for analyze), stores each in the result cache with its probes and sends back the
-   kept results (storing is encoding: in the parent, it came after all the parsing).
+   for analyze), sends back the kept results, then stores each in the result cache with
+   its probes while the parent unpickles them (storing is encoding: in the parent, it
+   came after all the parsing), and says when it is done.
 
 Results are those of the serial path (`test_parallel_parse.py` compares them); a worker
 that fails or dies is an error of the run (ToolchainError), never a silently missing
@@ -36,7 +37,7 @@ import operator
 import os
 import re
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from multiprocessing import connection
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
@@ -141,8 +142,9 @@ def parse(
             conn.send(types)
         line.set(f"finishing {packages} in {processes}")
         finished: dict[str, _Kept] = {}
-        for _, conn in workers:
-            finished.update(_receive(conn))
+        for kind, value in _each([conn for _, conn in workers]):
+            if kind == "results":
+                finished.update(value)
         # The results (std: millions of objects, and almost no cycles) live until the
         # report is written: the collector need not walk them at every collection of
         # the report's own objects. Python's default threshold (a library caller, the
@@ -181,8 +183,16 @@ def _hand_out(conns: list[Connection], order: list[int]) -> dict[str, Any]:
     return summaries
 
 
-def _receive(conn: Connection) -> Any:
-    return _message(conn)[1]
+def _each(conns: list[Connection]) -> Iterator[tuple[str, Any]]:
+    """Each process's messages until it says "stored" (its last), as they come."""
+    waiting = list(conns)
+    while waiting:
+        for ready in connection.wait(waiting):
+            assert isinstance(ready, Connection)
+            kind, value = _message(ready)
+            if kind == "stored":
+                waiting.remove(ready)
+            yield kind, value
 
 
 def _message(conn: Connection) -> tuple[str, Any]:
@@ -246,11 +256,13 @@ def _work(
         types = conn.recv()
         results = {}
         for output in parser.outputs_with(types):
-            kept = finish(context.toolchain, output)
-            probes = parser.states[output.import_path].probes
-            resultcache.store(context, listed_as[output.import_path], kept, probes)
-            results[output.import_path] = kept
+            results[output.import_path] = finish(context.toolchain, output)
         conn.send(("results", results))
+        # Stored once sent: the parent unpickles the results meanwhile (it waits for
+        # this before it returns, so every entry is written when the build is done).
+        for path, kept in results.items():
+            resultcache.store(context, listed_as[path], kept, parser.states[path].probes)
+        conn.send(("stored", None))
     except (EOFError, BrokenPipeError):
         pass  # the parent gave up (an error, an interrupt): nothing to say
     except Exception:  # reported to the parent, which raises it
