@@ -61,7 +61,7 @@ MIN_OUTPUT_BYTES = 64 << 20
 MAX_JOBS = 4
 _HEADER = re.compile(rb"# (\S+)(?: \[(\S+)\])?")
 _NEWLINE = ord("\n")
-_WINDOW = 1 << 24  # (a multiple of the page size)
+_WINDOW = 1 << 22  # (a multiple of the page size; what the search adds to the peak)
 
 
 def _send_records_quickly() -> None:
