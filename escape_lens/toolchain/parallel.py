@@ -4,18 +4,16 @@ A cold `analyze std` spends most of its time parsing the compiler's output, one 
 after another, on one core. Packages are independent but for one thing: the sizes of
 types, which any package's listing may supply to any other's calls. So:
 
-1. The parent finds where each compile's block (`# pkg` header to the next) lies in the
-   output file, and starts `jobs` workers (forked processes).
-2. Each worker asks the parent for a package, parses that package's blocks with its
-   own BuildParser, and asks again; the parent hands them out the most output first.
-   When none is left, each worker sends back each of its packages' `ListingSummary`.
+1. The parent finds each compile's block (`# pkg` header to the next) in the output.
+2. Each worker (a forked process) asks for a package, parses its blocks with its own
+   BuildParser, and asks again (the most output first); then it sends back each of its
+   packages' `ListingSummary`.
 3. The parent does what the serial path does with the summaries in the packages' order
    (`types_to_size`, typesizes, `final_types`), so the types are the same to the byte,
    and sends them to every worker.
 4. Each worker makes its packages' outputs with those types, finishes them (the join,
    for analyze), sends back the kept results, then stores each in the result cache with
-   its probes while the parent unpickles them (storing is encoding: in the parent, it
-   came after all the parsing), and says when it is done.
+   its probes while the parent unpickles them, and says when it is done.
 
 Results are those of the serial path (`test_parallel_parse.py` compares them); a worker
 that fails or dies is an error of the run (ToolchainError), never a silently missing
