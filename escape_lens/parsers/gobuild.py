@@ -81,16 +81,26 @@ class BuildParser:
         self.positions = positions
         self.archives = dict(archives or {})
         self.goroot = goroot
-        self.states = {
-            p.import_path: _PackageState(
-                p,
-                EscapeParser(positions),
-                AsmParser(positions, p.import_path, p.symbol_prefix, for_goarch(goarch)),
-            )
-            for p in packages
-            if p.error is None
-        }
+        self.goarch = goarch
+        self.states: dict[str, _PackageState] = {}
+        for package in packages:
+            self.add(package)
         self._current: _PackageState | None = None
+
+    def add(self, package: ListedPackage) -> None:
+        """Parse the blocks of `package` too (a parsing process is handed its packages
+        one at a time, toolchain/parallel.py); a package that failed has none."""
+        if package.error is None:
+            self.states[package.import_path] = _PackageState(
+                package,
+                EscapeParser(self.positions),
+                AsmParser(
+                    self.positions,
+                    package.import_path,
+                    package.symbol_prefix,
+                    for_goarch(self.goarch),
+                ),
+            )
 
     def feed(self, line: str) -> None:
         current = self._current
