@@ -14,16 +14,22 @@ import subprocess
 import sys
 import time
 
+# As the `escape-lens` program runs (cli.entry): the collector's thresholds, and an exit
+# that skips tearing the heap down once everything is flushed.
 CHILD = (
-    "import sys\n"
-    "from escape_lens.cli import main\n"
+    "import atexit, gc, os, sys\n"
+    "from escape_lens.cli import _COLLECT_AFTER, main\n"
+    "gc.set_threshold(*_COLLECT_AFTER)\n"
     "code = main(sys.argv[1:])\n"
     "import resource\n"
     "usage = resource.getrusage(resource.RUSAGE_SELF)\n"
     "print('cpu_s', usage.ru_utime + usage.ru_stime, file=sys.stderr)\n"
     "hwm = open('/proc/self/status').read().split('VmHWM:')[1].split()[0]\n"
     "print('peak_kb', hwm, file=sys.stderr)\n"
-    "sys.exit(code)\n"
+    "sys.stdout.flush()\n"
+    "sys.stderr.flush()\n"
+    "atexit._run_exitfuncs()\n"
+    "os._exit(code)\n"
 )
 
 
