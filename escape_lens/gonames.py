@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import unquote
 
 # The import path part of a symbol: the characters an import path may hold.
 _PATH_PREFIX = re.compile(r"[\w./%~+-]*")
@@ -181,18 +182,11 @@ def symbol_path(import_path: str) -> str:
 
 
 def unescaped(symbol_text: str) -> str:
-    """A type's name as Go spells it, from a symbol's spelling of it, whose import paths
-    escape their last element's dots (`[]example.com/m/foo%2ebar.T` ->
-    `[]example.com/m/foo.bar.T`): `symbol_path` undone. Exact: `%` is itself escaped
-    there, and no Go identifier or type literal holds one."""
-    if "%" not in symbol_text:
-        return symbol_text
-    # (bytes: an escaped path's UTF-8 is `%c3%bc`, beside identifiers' own letters)
-    raw = _ESCAPE.sub(lambda found: bytes([int(found[1], 16)]), symbol_text.encode())
-    return raw.decode("utf-8", "replace")
-
-
-_ESCAPE = re.compile(rb"%([0-9a-f]{2})")
+    """A name as Go spells it, from a symbol's spelling of it, whose import paths escape
+    their last element's dots (`[]example.com/m/foo%2ebar.T` -> `[]example.com/m/foo.bar.T`):
+    `symbol_path` undone. Exact: `%` is itself escaped there, and no Go identifier or
+    type literal holds one."""
+    return unquote(symbol_text) if "%" in symbol_text else symbol_text
 
 
 def _escaped(byte: int, in_last_element: bool) -> bool:

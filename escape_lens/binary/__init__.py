@@ -14,11 +14,10 @@ import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 import capstone
 
-from escape_lens import progress
+from escape_lens import gonames, progress
 from escape_lens.binary.program import GoProgram, package_of
 from escape_lens.errors import BinaryFormatError, UsageError
 from escape_lens.records import AllocCall, FunctionSpan, GoToolchain, TypeInfo
@@ -107,4 +106,4 @@ def _read(path: str | os.PathLike[str], packages: Sequence[str] | None) -> Binar
 
 def import_path(package: str, main_path: str) -> str:
     """A package as its symbols name it, as source mode names it (by import path)."""
-    return main_path if package == "main" else unquote(package)
+    return main_path if package == "main" else gonames.unescaped(package)

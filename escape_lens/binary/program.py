@@ -20,7 +20,6 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from urllib.parse import unquote
 
 from escape_lens import gonames
 from escape_lens.binary.buildinfo import BuildInfo, read_buildinfo
@@ -48,7 +47,7 @@ def package_of(symbol: str) -> str:
     """
     if symbol.startswith(_GENERATED_PREFIXES):
         return ""
-    return unquote(gonames.package_of(symbol))
+    return gonames.unescaped(gonames.package_of(symbol))
 
 
 def package_matcher(patterns: Sequence[str]) -> re.Pattern[str]:
