@@ -25,6 +25,7 @@ Invariants:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -163,14 +164,12 @@ def _pair_by(
     by_key: dict[tuple[str, ...], list[Site]] = {}
     for site in sorted(old, key=lambda s: s.pos):
         by_key.setdefault(key(site), []).append(site)
-    new_count: dict[tuple[str, ...], int] = {}
-    for site in new:
-        new_count[key(site)] = new_count.get(key(site), 0) + 1
+    new_count = Counter(key(site) for site in new) if only_unique else None
     left_new: list[Site] = []
     for site in sorted(new, key=lambda s: s.pos):
-        candidates = by_key.get(key(site))
-        unique = candidates is not None and len(candidates) == 1 and new_count[key(site)] == 1
-        if candidates and (unique or not only_unique):
+        site_key = key(site)
+        candidates = by_key.get(site_key)
+        if candidates and (new_count is None or len(candidates) == new_count[site_key] == 1):
             pairs.append((candidates.pop(0), site))
         else:
             left_new.append(site)
