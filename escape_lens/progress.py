@@ -152,6 +152,7 @@ def running(stream: TextIO | None = None) -> Iterator[Progress | _Silent]:
     """A progress line for the block, if one is wanted (see the module's invariants)."""
     global _current
     out = sys.stderr if stream is None else stream
+    out = getattr(out, "untapped", out)  # (drawn past the report cache's recording)
     if _current is not None or not _wanted(out):
         yield current()
         return

@@ -25,6 +25,9 @@ FIXTURES = REPO / "fixtures"
 # scroll out of a log's tail): the tests set them where they test them, never inherit them.
 for _marker in ("CI", "BUILD_NUMBER"):
     os.environ.pop(_marker, None)
+# A run answered from the report cache runs no go and none of the code a test drives:
+# it is on only in the tests of that cache (tests/integration/test_report_cache.py).
+os.environ["ESCAPE_LENS_REPORT_CACHE"] = "off"
 
 # The version matrix the integration tests run, besides the pinned toolchain.
 OLD_TOOLCHAINS = ("1.21.13", "1.22.10", "1.24.11")

@@ -18,6 +18,7 @@ import click
 
 from escape_lens import progress
 from escape_lens.analyze import analyze_targets
+from escape_lens.cli import reportcache
 from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.options import progress_options
@@ -227,45 +228,52 @@ def command(
         except Exception:
             LOGGER.debug("the report rendered ahead failed", exc_info=True)
 
-    speculate = heap is None and bench is None and binary is None
-    with progress.running() as line:
-        if bench is not None:
-            report = _analyze_bench(
-                targets[0], bench, benchtime, sample, go, load_reporter, (tags, gcflags)
-            )
-        else:
-            report = _analyze(
-                targets,
-                go,
-                tests,
-                binary,
-                packages,
-                cross_check,
-                load_reporter,
-                (tags, gcflags),
-                render_ahead if speculate else None,
-            )
-        if heap is not None:
-            report = _join(report, heap, sample, binary)
-        rendered = ahead[0] if ahead and ahead[0].arranged.report is report else None
-        chosen = rendered.arranged if rendered is not None else arranged(report)
-        summary = chosen.summary
-        if output is not None:  # on stdout the report and the line would interleave
-            line.set(f"writing {output}")
-            _write(chosen, rendered, output, inputs, create=asked != output)
-    if asked != output and output is not None:
-        say_html_written(output)
-    if binary is None:
-        _print_skipped(report)
-    _print_model_note(report)
-    if output is None:
-        _write(chosen, rendered, output, inputs)
-    for summary_line in summary.splitlines() if fmt != "text" else ():
-        click.echo(f"escape-lens: {summary_line}", err=True)
-    if cross_check:
-        # (a machine format on stdout stays that format's bytes: the lines go to stderr)
-        return _cross_check(report, list(targets), to_stderr=output is None and fmt != "text")
-    return EXIT_OK
+    # A run that reads only source through go, and writes one report, can be answered
+    # from the report cache next time (escape_lens/reportcache.py).
+    cacheable = not (verbose or cross_check or profiles or binary is not None)
+    cacheable = cacheable and bench is None and asked == output
+    with reportcache.recording(cacheable, output, inputs) as run:
+        speculate = heap is None and bench is None and binary is None
+        with progress.running() as line:
+            if bench is not None:
+                report = _analyze_bench(
+                    targets[0], bench, benchtime, sample, go, load_reporter, (tags, gcflags)
+                )
+            else:
+                report = _analyze(
+                    targets,
+                    go,
+                    tests,
+                    binary,
+                    packages,
+                    cross_check,
+                    load_reporter,
+                    (tags, gcflags),
+                    render_ahead if speculate else None,
+                )
+            if heap is not None:
+                report = _join(report, heap, sample, binary)
+            rendered = ahead[0] if ahead and ahead[0].arranged.report is report else None
+            chosen = rendered.arranged if rendered is not None else arranged(report)
+            summary = chosen.summary
+            if output is not None:  # on stdout the report and the line would interleave
+                line.set(f"writing {output}")
+                _write(chosen, rendered, output, inputs, run, create=asked != output)
+        if asked != output and output is not None:
+            say_html_written(output)
+        if binary is None:
+            _print_skipped(report)
+        _print_model_note(report)
+        if output is None:
+            _write(chosen, rendered, output, inputs, run)
+        for summary_line in summary.splitlines() if fmt != "text" else ():
+            click.echo(f"escape-lens: {summary_line}", err=True)
+        if cross_check:
+            # (a machine format on stdout stays that format's bytes: the lines go to stderr)
+            return _cross_check(report, list(targets), to_stderr=output is None and fmt != "text")
+        if run is not None:
+            run.store()
+        return EXIT_OK
 
 
 # A report rendered ahead is held twice (records and text) until it is written: not
@@ -457,12 +465,15 @@ def _write(
     rendered: _Rendered | None,
     output: str | None,
     inputs: list[str],
+    run: reportcache.Recording | None,
     *,
     create: bool = False,
 ) -> None:
     """The report into the output, the text rendered ahead when it is what rendering
-    into this stream would write."""
+    into this stream would write; kept for the report cache when `run` records."""
     with output_stream(output, inputs, create=create) as stream:
+        if run is not None:
+            stream = run.tap(stream)
         if rendered is not None and not stream.isatty():
             stream.write(rendered.text)
         else:

@@ -46,6 +46,7 @@ from escape_lens.records import (
     PackageOutput,
     TypeInfo,
 )
+from escape_lens.toolchain import watch
 from escape_lens.toolchain.golaunch import launch
 from escape_lens.toolchain.golist import Listing, read_listing
 from escape_lens.toolchain.stream import read_batches
@@ -193,6 +194,7 @@ def build_targets(
         if not listing.targets:
             raise TargetError(_nothing_listed(warnings, checked, returncode))
         _no_match(warnings)
+        watch.saw_build(checked, workdir, toolchain, go_env, listing)
         root = _root(listing.targets, checked, toolchain, go_env["GOWORK"])
         context = resultcache.Context(toolchain, workdir, root, tests)
         cached = _cached(listing, context, stage.kind, preload)

@@ -33,7 +33,8 @@ from escape_lens.toolchain.targets import Targets
 BUILD_TIMEOUT = 3600.0
 # The listings parsers/asm.py reads; others are refused rather than read wrong.
 SOURCE_ARCHITECTURES = ("amd64", "arm64")
-_ENV_NAMES = ("GOARCH", "GOFLAGS", "GOWORK")
+# (GOMOD, GOENV and GO111MODULE: what the report cache watches, toolchain/watch.py)
+_ENV_NAMES = ("GOARCH", "GOFLAGS", "GOWORK", "GOMOD", "GOENV", "GO111MODULE")
 _LIST_FIELDS = (
     "ImportPath,Dir,Name,Error,DepsErrors,Module,Standard,TestGoFiles,XTestGoFiles,"
     "Export,BuildID,DepOnly,ForTest"

@@ -77,6 +77,8 @@ class Listing:
     targets: list[ListedPackage] = field(default_factory=list)
     archives: dict[str, str] = field(default_factory=dict)
     exports: dict[str, str] = field(default_factory=dict)
+    package_dirs: dict[str, str] = field(default_factory=dict)
+    module_files: set[str] = field(default_factory=set)
 
 
 def read_listing(text: str, *, tests: bool = False) -> Listing:
@@ -97,6 +99,7 @@ def read_listing(text: str, *, tests: bool = False) -> Listing:
                 listing.exports[path] = export
         if isinstance(build_id, str) and build_id:
             build_ids[path] = build_id
+        _note_place(listing, path, raw)
         for_test = raw.get("ForTest")
         if isinstance(for_test, str) and for_test:
             variants.setdefault(for_test, []).append(raw)
@@ -121,6 +124,15 @@ def read_listing(text: str, *, tests: bool = False) -> Listing:
         first = unloadable[0]
         raise TargetError(f"{first.import_path}: {_first_line(first.error or '')}")
     return listing
+
+
+def _note_place(listing: Listing, path: str, raw: dict[str, object]) -> None:
+    directory, module = raw.get("Dir"), raw.get("Module")
+    if isinstance(directory, str) and directory and " [" not in path:
+        listing.package_dirs[path] = directory
+    gomod = module.get("GoMod") if isinstance(module, dict) else None
+    if isinstance(gomod, str) and gomod:
+        listing.module_files.add(gomod)
 
 
 def _compiled_blocks(listed: ListedPackage, tests: bool) -> tuple[str, ...]:

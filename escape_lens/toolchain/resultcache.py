@@ -34,7 +34,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -293,8 +293,13 @@ def _code_digest() -> str:
 
 
 def _trim(results: Path) -> None:
-    """Delete entries unused for `_MAX_AGE`, at most once every `_TRIM_EVERY`."""
-    marker = results / "trimmed"
+    trim_unused(results, lambda: (*results.glob("*/*"), *results.parent.glob("runs/*")))
+
+
+def trim_unused(directory: Path, entries: Callable[[], Iterable[Path]]) -> None:
+    """Delete the `entries` unused for `_MAX_AGE`, at most once every `_TRIM_EVERY`
+    (the time of the last trim is the mtime of `directory`/trimmed)."""
+    marker = directory / "trimmed"
     now = time.time()
     try:
         if now - marker.stat().st_mtime < _TRIM_EVERY:
@@ -303,7 +308,7 @@ def _trim(results: Path) -> None:
         pass
     with contextlib.suppress(OSError):
         marker.touch()
-        for entry in (*results.glob("*/*"), *results.parent.glob("runs/*")):
+        for entry in entries():
             with contextlib.suppress(OSError):
                 if now - entry.stat().st_mtime > _MAX_AGE:
                     entry.unlink()

@@ -77,6 +77,8 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("escape_lens.toolchain.build", "escape_lens.toolchain.resultcache"): "loaded as go runs",
     ("escape_lens.toolchain.build", "escape_lens.toolchain.typesizes"): "loaded as go runs",
     ("escape_lens.cli", "escape_lens.cli.version"): "only --version needs the model",
+    ("escape_lens.cli", "escape_lens.cli.reportcache"): "only analyze looks its run up",
+    ("escape_lens.cli.reportcache", "escape_lens.toolchain.resultcache"): "trimmed once stored",
     ("escape_lens.cli.sizeclass", "escape_lens.model.verify"): "only --verify measures",
     ("escape_lens.cli.sizeclass", "escape_lens.toolchain.typesizes"): "only --type lays out",
     ("escape_lens.cli.analyze", "escape_lens.gate.config"): "tomllib only with --function",

@@ -44,7 +44,7 @@ NOT_BEFORE_GO = (
     "escape_lens.reporters.text",
     "escape_lens.sites",
     "escape_lens.parsers.gobuild",
-    "hashlib",
+    # (not hashlib: the report cache's key, a SHA-256, is looked up before go starts)
     "zipfile",
     *NOT_FOR_TEXT,
 )
