@@ -78,15 +78,17 @@ def start(
     stderr: IO[Any] | int,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
+    stdin: int = subprocess.DEVNULL,
 ) -> subprocess.Popen[bytes]:
-    """Start `argv` as the leader of a new process group, stdin from /dev/null."""
+    """Start `argv` as the leader of a new process group, stdin from /dev/null unless
+    `stdin` says otherwise (subprocess.PIPE)."""
     show_command(argv, cwd)
     try:
         return subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=go_environ(env),
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,
@@ -103,6 +105,7 @@ def running(
     stderr: IO[Any] | int,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
+    stdin: int = subprocess.DEVNULL,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`start`, with the go command's scratch space (GOTMPDIR, where it makes `$WORK`) in
     a directory of our own that is removed when the block ends, and the process group
@@ -114,9 +117,8 @@ def running(
         raise ToolchainError(f"cannot make a temporary directory: {exc.strerror or exc}") from exc
     process = None
     try:
-        process = start(
-            argv, stdout=stdout, stderr=stderr, cwd=cwd, env={**(env or {}), "GOTMPDIR": scratch}
-        )
+        scratch_env = {**(env or {}), "GOTMPDIR": scratch}
+        process = start(argv, stdout=stdout, stderr=stderr, cwd=cwd, env=scratch_env, stdin=stdin)
         yield process
     finally:
         if process is not None:
