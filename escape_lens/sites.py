@@ -891,7 +891,8 @@ def join_sites(
     sites = _label_go_and_defer(sites)
     sites = _note_closure_copies(sites, functions)
     sites.extend(_unmatched(matcher, sites, spans, package, origin))
-    return [_spelled_new(site, source_line or _no_source) for site in sites]
+    lines = source_line or _no_source
+    return [_placed_in_source(_spelled_new(site, lines), lines) for site in sites]
 
 
 _UNDECIDED = Note(
@@ -1273,6 +1274,47 @@ def _new_in_source(site: Site, source_line: SourceLine) -> str | None:
         if depth == 0:
             return text[: end + 1]
     return None
+
+
+# Where the compiler puts what no `-m` line places (go/types' syntax positions): a `go`
+# or `defer` statement at its keyword, a call such as `make(chan T)` at its parenthesis.
+# The keyword starts a statement: at the line's start, or after `;`, `{` or a case's `:`.
+_KEYWORD_AT = {
+    Construct.GOROUTINE: re.compile(rb"(?:^|[;{:])\s*(go)\s"),
+    Construct.DEFER: re.compile(rb"(?:^|[;{:])\s*(defer)\s"),
+    Construct.CHAN: re.compile(rb"(?<![\w.])make\s*(\()"),
+}
+_PLACED_ENTRIES = {
+    Construct.GOROUTINE: ("newproc",),
+    Construct.DEFER: ("deferproc",),
+    Construct.CHAN: ("makechan", "makechan64"),
+}
+# A Go line's strings, runes and comments, which hide no code (a raw string or block
+# comment that goes on to another line hides the rest of this one).
+_NOT_CODE = re.compile(rb'"(?:[^"\\]|\\.)*"?|`[^`]*`?|\'(?:[^\'\\]|\\.)*\'?|//.*|/\*(?:.*?\*/|.*)')
+
+
+def _placed_in_source(site: Site, source_line: SourceLine) -> Site:
+    """A column for a site only the assembly placed (a `go` statement's `newproc`, a
+    channel's `makechan`: no `-m` line says where): the one place on its line, outside
+    strings and comments, where the compiler puts such a statement or call. Two such
+    places, or none, or a line that cannot be read: the column stays unknown (0)."""
+    pattern = _KEYWORD_AT.get(site.construct)
+    if (
+        pattern is None
+        or site.pos.col
+        or site.inlined_from is not None
+        or site.entry not in _PLACED_ENTRIES[site.construct]
+    ):
+        return site
+    line = source_line(site.pos.file, site.pos.line)
+    if line is None:
+        return site
+    code = _NOT_CODE.sub(lambda m: b" " * len(m.group()), line.encode("utf-8"))
+    found = [m.start(1) for m in pattern.finditer(code)]
+    if len(found) != 1:
+        return site
+    return replace(site, pos=replace(site.pos, col=found[0] + 1))
 
 
 def _bounded_concatenations(sites: list[Site]) -> list[Site]:
