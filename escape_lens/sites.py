@@ -1276,18 +1276,28 @@ def _new_in_source(site: Site, source_line: SourceLine) -> str | None:
     return None
 
 
-# Where the compiler puts what no `-m` line places (go/types' syntax positions): a `go`
-# or `defer` statement at its keyword, a call such as `make(chan T)` at its parenthesis.
-# The keyword starts a statement: at the line's start, or after `;`, `{` or a case's `:`.
+# Where the compiler puts what no `-m` line places (its syntax positions, as `-W` prints
+# them after walk): a `go` or `defer` statement at its keyword, a call such as `make(chan
+# T)` at its parenthesis, the concatenation of `s += x` (made by walk, after escape
+# analysis, so never stated) at its operator. A keyword starts a statement: at the
+# line's start, or after `;`, `{` or a case's `:`.
 _KEYWORD_AT = {
     Construct.GOROUTINE: re.compile(rb"(?:^|[;{:])\s*(go)\s"),
     Construct.DEFER: re.compile(rb"(?:^|[;{:])\s*(defer)\s"),
     Construct.CHAN: re.compile(rb"(?<![\w.])make\s*(\()"),
+    Construct.STRING_CONCAT: re.compile(rb"(\+=)"),
 }
 _PLACED_ENTRIES = {
     Construct.GOROUTINE: ("newproc",),
     Construct.DEFER: ("deferproc",),
     Construct.CHAN: ("makechan", "makechan64"),
+    Construct.STRING_CONCAT: (
+        "concatstring2",
+        "concatstring3",
+        "concatstring4",
+        "concatstring5",
+        "concatstrings",
+    ),
 }
 # A Go line's strings, runes and comments, which hide no code (a raw string or block
 # comment that goes on to another line hides the rest of this one).
@@ -1296,7 +1306,7 @@ _NOT_CODE = re.compile(rb'"(?:[^"\\]|\\.)*"?|`[^`]*`?|\'(?:[^\'\\]|\\.)*\'?|//.*
 
 def _placed_in_source(site: Site, source_line: SourceLine) -> Site:
     """A column for a site only the assembly placed (a `go` statement's `newproc`, a
-    channel's `makechan`: no `-m` line says where): the one place on its line, outside
+    channel's `makechan`, `s += x`: no `-m` line says where): the one place on its line, outside
     strings and comments, where the compiler puts such a statement or call. Two such
     places, or none, or a line that cannot be read: the column stays unknown (0)."""
     pattern = _KEYWORD_AT.get(site.construct)

@@ -1,6 +1,7 @@
 """Columns of sites no `-m` line places (a `go` statement's newproc, a defer's
-deferproc, a channel's makechan), read from the source line where it has exactly one
-place the compiler puts such a statement or call; else the column stays unknown (0)."""
+deferproc, a channel's makechan, the concatenation of `s += x`), read from the source
+line where it has exactly one place the compiler puts such a statement or call (as
+`-gcflags=-W` shows them after walk); else the column stays unknown (0)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ func Run(n int) {
 	go func() { a <- 1; b <- "go " }()
 	if n > 2 { go work(a) }
 	d := make(chan int, n); fmt.Println("make(chan int)", d)
+	s := fmt.Sprint(n)
+	s += "/"
+	fmt.Println(s + "+=", s)
 }
 """
 
@@ -61,6 +65,8 @@ def test_columns_of_sites_no_diagnostic_places(
     assert _chosen(sites, 15, "newproc").pos.col == column(15, "go")  # after `{`
     # The string's `make(chan int)` is no call: the one call is `d`'s.
     assert _chosen(sites, 16, "makechan").pos.col == column(16, "(")
+    # `s += "/"`: walk makes the concatenation, after escape analysis, at the operator.
+    assert _chosen(sites, 18, "concatstring2").pos.col == column(18, "+=")
     # Two channels made on one line: which is which the line does not say.
     line_13 = [s for s in sites if s.pos.line == 13 and s.entry == "makechan"]
     assert len(line_13) == 2
