@@ -65,3 +65,28 @@ def analyze_twice(capsys: pytest.CaptureFixture[str], go: Path, output_format: s
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
     return outputs[0]
+
+
+# A module of two packages, b making a's type (the warm-run tests edit b's capacity, `0,
+# n)`, and a's string).
+TWO_PACKAGE_A = (
+    'package a\n\ntype T struct{ s string; n int }\n\nfunc New() *T { return &T{s: "a"} }\n'
+)
+TWO_PACKAGE_B = (
+    'package b\n\nimport "example.com/m/a"\n\n'
+    "func Many(n int) []*a.T {\n\tout := make([]*a.T, 0, n)\n"
+    "\tfor range n {\n\t\tout = append(out, a.New())\n\t}\n\treturn out\n}\n"
+)
+
+
+def write_two_packages(root: Path) -> Path:
+    """The module above, written at `root`."""
+    files = {
+        "go.mod": "module example.com/m\n\ngo 1.22\n",
+        "a/a.go": TWO_PACKAGE_A,
+        "b/b.go": TWO_PACKAGE_B,
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root

@@ -13,27 +13,16 @@ from escape_lens.cli import analyze as analyze_cli
 from escape_lens.cli import main
 from escape_lens.records import GoToolchain, JoinedPackage
 from escape_lens.toolchain.build import Built, build_targets
+from tests.integration.build_helpers import TWO_PACKAGE_B, write_two_packages
 
 pytestmark = pytest.mark.slow
-
-_A = 'package a\n\ntype T struct{ s string; n int }\n\nfunc New() *T { return &T{s: "a"} }\n'
-_B = (
-    'package b\n\nimport "example.com/m/a"\n\n'
-    "func Many(n int) []*a.T {\n\tout := make([]*a.T, 0, n)\n"
-    "\tfor range n {\n\t\tout = append(out, a.New())\n\t}\n\treturn out\n}\n"
-)
 
 
 @pytest.fixture
 def module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GOCACHE", str(tmp_path / "gocache"))
     monkeypatch.setenv("ESCAPE_LENS_CACHE", str(tmp_path / "escape-lens"))
-    root = tmp_path / "mod"
-    files = {"go.mod": "module example.com/m\n\ngo 1.22\n", "a/a.go": _A, "b/b.go": _B}
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
+    return write_two_packages(tmp_path / "mod")
 
 
 def test_the_guess_is_the_build_only_when_every_result_holds(
@@ -53,7 +42,7 @@ def test_the_guess_is_the_build_only_when_every_result_holds(
     assert second is guesses[0]  # confirmed: the very object
     assert second == first
     # b changes: the guess is made (the old results) but is not the build
-    (module / "b" / "b.go").write_text(_B.replace("0, n)", "0, 8)"))
+    (module / "b" / "b.go").write_text(TWO_PACKAGE_B.replace("0, n)", "0, 8)"))
     third = build()
     assert len(guesses) == 2
     assert third is not guesses[1]
@@ -90,7 +79,7 @@ def test_a_report_rendered_ahead_is_the_one_rendered_after(
     assert rendered == []
     assert analyze() == fresh  # rendered while go ran
     assert len(rendered) == 1
-    (module / "b" / "b.go").write_text(_B.replace("0, n)", "0, 8)"))
+    (module / "b" / "b.go").write_text(TWO_PACKAGE_B.replace("0, n)", "0, 8)"))
     changed = analyze()  # rendered ahead, then again
     assert len(rendered) == 2
     assert changed != fresh

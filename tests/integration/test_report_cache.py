@@ -13,15 +13,9 @@ import pytest
 
 from escape_lens.cli import main, reportcache
 from escape_lens.toolchain import build
+from tests.integration.build_helpers import TWO_PACKAGE_A, TWO_PACKAGE_B, write_two_packages
 
 pytestmark = pytest.mark.slow
-
-_A = 'package a\n\ntype T struct{ s string; n int }\n\nfunc New() *T { return &T{s: "a"} }\n'
-_B = (
-    'package b\n\nimport "example.com/m/a"\n\n'
-    "func Many(n int) []*a.T {\n\tout := make([]*a.T, 0, n)\n"
-    "\tfor range n {\n\t\tout = append(out, a.New())\n\t}\n\treturn out\n}\n"
-)
 
 
 @pytest.fixture
@@ -30,11 +24,7 @@ def module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("ESCAPE_LENS_REPORT_CACHE", raising=False)
     # The module is written now: with the usual two seconds, nothing would be stored.
     monkeypatch.setattr(reportcache, "_RACY_NS", 0)
-    root = tmp_path / "mod"
-    files = {"go.mod": "module example.com/m\n\ngo 1.22\n", "a/a.go": _A, "b/b.go": _B}
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
+    root = write_two_packages(tmp_path / "mod")
     monkeypatch.chdir(root)
     return root
 
@@ -87,13 +77,13 @@ def test_a_warm_run_writes_the_same_bytes_without_go(
 
 
 def _edit_b(module: Path) -> None:
-    (module / "b" / "b.go").write_text(_B.replace("0, n)", "0, 8)"))
+    (module / "b" / "b.go").write_text(TWO_PACKAGE_B.replace("0, n)", "0, 8)"))
 
 
 def _same_size_edit(module: Path) -> None:
     path = module / "a" / "a.go"
     status = path.stat()
-    path.write_text(_A.replace('"a"', '"b"'))
+    path.write_text(TWO_PACKAGE_A.replace('"a"', '"b"'))
     os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))  # (only ctime tells)
 
 
