@@ -38,13 +38,17 @@ def test_the_early_helper_sizes_what_the_helper_built_on_demand_does(
         assert early.binary() == tmp_path / "typesizes"
 
 
-def test_an_early_helper_that_fails_to_build_fails_when_it_is_needed(tmp_path: Path) -> None:
+def _failing_go(tmp_path: Path) -> GoToolchain:
+    """A go whose every command fails as a full disk makes the link fail."""
     fake = tmp_path / "go"
     fake.write_text("#!/bin/sh\necho 'cannot link: no space left' >&2\nexit 1\n")
     fake.chmod(0o755)
-    toolchain = GoToolchain(str(fake), GoVersion(1, 27, 3), "linux", "amd64", (), str(tmp_path))
+    return GoToolchain(str(fake), GoVersion(1, 27, 3), "linux", "amd64", (), str(tmp_path))
+
+
+def test_an_early_helper_that_fails_to_build_fails_when_it_is_needed(tmp_path: Path) -> None:
     with (
-        EarlyHelper(toolchain, str(tmp_path)) as early,
+        EarlyHelper(_failing_go(tmp_path), str(tmp_path)) as early,
         pytest.raises(ToolchainError, match="no space left"),
     ):
         early.binary()
@@ -86,12 +90,8 @@ def test_a_waiting_helper_never_asked_ends_with_its_block(
 
 
 def test_a_waiting_helper_that_fails_fails_when_it_is_asked(tmp_path: Path) -> None:
-    fake = tmp_path / "go"
-    fake.write_text("#!/bin/sh\necho 'cannot link: no space left' >&2\nexit 1\n")
-    fake.chmod(0o755)
-    toolchain = GoToolchain(str(fake), GoVersion(1, 27, 3), "linux", "amd64", (), str(tmp_path))
     with (
-        WaitingHelper(toolchain, str(tmp_path)) as waiting,
+        WaitingHelper(_failing_go(tmp_path), str(tmp_path)) as waiting,
         pytest.raises(ToolchainError, match="no space left"),
     ):
         waiting.ask(b"{}")
