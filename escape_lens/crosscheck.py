@@ -14,8 +14,10 @@ Rules:
 - Only functions present in both reports are compared: the linker drops unreachable
   functions (a library function nobody calls, a standalone copy of an inlined helper),
   and binary mode sees other packages' code that source mode did not compile with flags.
-- Types (and so classes) compare only where both calls pass a type descriptor: a type
-  source mode took from an escape line cannot be checked against machine code.
+- Types (and so classes) compare only where both calls pass a type descriptor, or both
+  modes read which type a `convT64`, `convTstring` ... call boxes from the code after it
+  (parsers/boxedtype.py, in binary mode on the code spelled as a listing): a type source
+  mode took from an escape line cannot be checked against machine code.
 - Type names compare without package qualifiers: descriptors in a binary spell a type
   with its package's *name* (`json.SemanticError`), the compiler's symbols with its import
   path (`encoding/json/v2.SemanticError`), and a name need not be its path's last element.
@@ -162,7 +164,8 @@ def _make(site: Site, what: str, source: str, binary: str) -> Disagreement:
 
 
 def _passes_type(site: Site) -> bool:
-    return site.call is not None and site.call.type is not None
+    call = site.call
+    return call is not None and (call.type is not None or call.boxed is not None)
 
 
 def _compare(a: Site, b: Site) -> list[Disagreement]:

@@ -266,6 +266,20 @@ class Disassembler:
             self._trace = _trace_arm64
         self._cs.detail = False
         self._cs.skipdata = True
+        self._att: capstone.Cs | None = None  # amd64 in AT&T syntax, made when needed
+
+    def following(self, code: bytes, base: int, pc: int, count: int) -> list[Insn]:
+        """Up to `count` instructions after the direct call at `pc`; on amd64 in AT&T
+        syntax, whose operand order and names are nearly Go's (binary/goasm.py)."""
+        if self.arch != "amd64":
+            start = pc + 4 - base
+            return list(self._cs.disasm_lite(code[start : start + 4 * count], pc + 4, count))
+        if self._att is None:
+            self._att = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+            self._att.syntax = capstone.CS_OPT_SYNTAX_ATT
+            self._att.detail = False
+        start = pc + 5 - base
+        return list(self._att.disasm_lite(code[start : start + 15 * count], pc + 5, count))
 
     def iter_calls(self, code: bytes, base: int) -> Iterator[RawCall]:
         """Allocation calls in one function's code (`base` = its entry address)."""

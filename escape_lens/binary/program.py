@@ -23,14 +23,17 @@ from functools import cached_property
 
 from escape_lens import gonames
 from escape_lens.binary.buildinfo import BuildInfo, read_buildinfo
-from escape_lens.binary.disasm import Disassembler, asm_lines
+from escape_lens.binary.disasm import Disassembler, RawCall, asm_lines
 from escape_lens.binary.elf import GoELF, open_elf
 from escape_lens.binary.entries import EntrySpec, entry_spec
+from escape_lens.binary.goasm import boxed_address, listing_lines
 from escape_lens.binary.moduledata import ModuleData, find_moduledata
 from escape_lens.binary.pclntab import Func, PcLnTab
-from escape_lens.binary.typedesc import TypeReader
+from escape_lens.binary.typedesc import KIND_INTERFACE, TypeReader
 from escape_lens.errors import BinaryFormatError
 from escape_lens.gotypes import with_parts
+from escape_lens.parsers.boxedtype import AFTER_LINES, boxed_type
+from escape_lens.parsers.registers import for_goarch
 from escape_lens.records import AllocCall, FunctionSpan, SourcePos, TypeInfo
 
 # Compiler-generated symbols that belong to no package (equality functions, build id):
@@ -69,6 +72,11 @@ class FunctionCalls:
     span: FunctionSpan
     calls: tuple[AllocCall, ...]
     types: tuple[TypeInfo, ...] = ()
+
+
+# Conversions whose entry says the size but not the type: which type they box is read
+# from the code after the call.
+FIXED_BOXINGS = frozenset({"convT16", "convT32", "convT64", "convTstring", "convTslice"})
 
 
 class GoProgram:
@@ -165,6 +173,43 @@ class GoProgram:
             return file[len(root) + 1 :]
         return file
 
+    def _boxed(self, disasm: Disassembler, code: bytes, entry: int, raw: RawCall) -> str | None:
+        """The type a `convT64`, `convTstring` ... call boxes: the interface's type word
+        paired with the data word after the call, read by source mode's rules
+        (parsers/boxedtype.py) from the code spelled as a listing (binary/goasm.py)."""
+        following = disasm.following(code, entry, raw.pc, AFTER_LINES)
+        goarch = self.goarch
+        functions = self._function_names.get
+        lines = listing_lines(following, entry, functions, self._type_word, goarch)
+        address = boxed_address(boxed_type(lines, for_goarch(goarch)))
+        if address is None:
+            return None
+        return self.types.read(address).info.name
+
+    @cached_property
+    def _function_names(self) -> dict[int, str]:
+        return {func.entry: func.name for func in self.functions}
+
+    def _type_word(self, address: int) -> int | None:
+        """For an address code loads as an interface's type word: the descriptor of the
+        concrete type (an itab's second word, when its first is an interface type's
+        descriptor; the address itself for a type descriptor), else None."""
+        types = self.types
+        try:
+            words = self.elf.read(address, 16)
+            interface = int.from_bytes(words[:8], "little")
+            concrete = int.from_bytes(words[8:], "little")
+            if (
+                types.is_type(interface)
+                and types.is_type(concrete)
+                and types.read(interface).kind == KIND_INTERFACE
+            ):
+                types.read(concrete)  # (a descriptor that reads)
+                return concrete
+        except BinaryFormatError:
+            pass
+        return address if types.is_type(address) else None
+
     def iter_alloc_calls(self, functions: Iterable[Func]) -> Iterator[FunctionCalls]:
         """The allocation calls of each function that has any, in address order."""
         if not self.goarch:
@@ -203,6 +248,9 @@ class GoProgram:
                         key = self.types.read(desc.key).info if desc.key else None
                         elem = self.types.read(desc.elem).info
                         type_info = with_parts(type_info, key, elem)
+                boxed = None
+                if raw.entry in FIXED_BOXINGS:
+                    boxed = self._boxed(disasm, chunk, func.entry, raw)
                 calls.append(
                     AllocCall(
                         pos=pos,
@@ -212,6 +260,7 @@ class GoProgram:
                         const_count=raw.count,
                         call_pos=call_pos,
                         asm=asm_lines(raw),
+                        boxed=boxed,
                     )
                 )
             first = self.pcln.position(lines, func.entry)

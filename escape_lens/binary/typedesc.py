@@ -31,6 +31,7 @@ _HEADER = struct.Struct("<QQIBBBBQQii")
 TFLAG_EXTRA_STAR = 1 << 1
 KIND_MASK = (1 << 5) - 1
 KIND_CHAN = 18
+KIND_INTERFACE = 20
 KIND_MAP = 21
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from escape_lens import model
+from escape_lens.analyze import analyze_targets
 from escape_lens.binary.entries import entry_spec
-from escape_lens.binary.program import GoProgram
+from escape_lens.binary.program import FIXED_BOXINGS, GoProgram
 from escape_lens.binary_report import analyze_binary
 from escape_lens.errors import UsageError
 from escape_lens.records import GoToolchain, Report, Site
@@ -325,6 +327,36 @@ def test_goexperiment_from_the_build_info_drives_the_model(
     default = _sites(analyze_binary(b.quickstart), "newSmallStruct")[0]
     assert default.entry == model.specialized_entry(32, False, _rules(analyze_binary(b.quickstart)))
     assert default.entry != "newobject"
+
+
+@pytest.mark.parametrize("stripped", [False, True], ids=["plain", "stripped"])
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_types_fixed_conversions_box_are_read_after_the_call(
+    reports: dict[tuple[str, str, bool], Report],
+    toolchains: dict[str, GoToolchain],
+    version: str,
+    stripped: bool,
+) -> None:
+    """`fmt.Println(p.x, len(b.data), ...)`: convT64 boxes ints (lens, caps, f()) and
+    int64s (p.x, Area()), convTstring a string. Which type is the interface's type word
+    the code loads after each call, read as source mode reads it from the listing
+    (binary/goasm.py spells the machine code as one), stripped or not: the same types."""
+    line = _line_of(BINFIX / "main.go", "fmt.Println(p.x")
+
+    def boxed(sites: Iterable[Site]) -> list[str]:
+        return sorted(
+            s.type.name if s.type else "?"
+            for s in sites
+            if s.function == "main" and s.pos.line == line and s.entry in FIXED_BOXINGS
+        )
+
+    source = analyze_targets(["."], go=toolchains[version].path, cwd=str(BINFIX))
+    from_source = boxed(source.sites)
+    assert len(from_source) >= 8
+    assert "?" not in from_source
+    assert {"int", "int64", "string"} == set(from_source)
+    report = reports[version, "fixture", stripped]
+    assert boxed(report.sites) == from_source
 
 
 def test_arm64_binary_gives_the_same_sites_as_amd64(
