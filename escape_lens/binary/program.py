@@ -74,6 +74,8 @@ class FunctionCalls:
     types: tuple[TypeInfo, ...] = ()
 
 
+# The highest `abi.Kind` (UnsafePointer); 0 is Invalid.
+_KINDS = 26
 # Conversions whose entry says the size but not the type: which type they box is read
 # from the code after the call.
 FIXED_BOXINGS = frozenset({"convT16", "convT32", "convT64", "convTstring", "convTslice"})
@@ -194,21 +196,32 @@ class GoProgram:
         """For an address code loads as an interface's type word: the descriptor of the
         concrete type (an itab's second word, when its first is an interface type's
         descriptor; the address itself for a type descriptor), else None."""
-        types = self.types
         try:
             words = self.elf.read(address, 16)
-            interface = int.from_bytes(words[:8], "little")
-            concrete = int.from_bytes(words[8:], "little")
-            if (
-                types.is_type(interface)
-                and types.is_type(concrete)
-                and types.read(interface).kind == KIND_INTERFACE
-            ):
-                types.read(concrete)  # (a descriptor that reads)
-                return concrete
         except BinaryFormatError:
-            pass
-        return address if types.is_type(address) else None
+            return None
+        interface = int.from_bytes(words[:8], "little")
+        concrete = int.from_bytes(words[8:], "little")
+        if self._descriptor(interface, KIND_INTERFACE) and self._descriptor(concrete):
+            return concrete
+        return address if self._descriptor(address) else None
+
+    def _descriptor(self, address: int, kind: int | None = None) -> bool:
+        """Whether a type descriptor starts at `address` (of `kind`): inside the types,
+        of a kind there is, named in printable text. An address inside a descriptor (a
+        field's) reads as none of these, whatever the types' range says."""
+        if not self.types.is_type(address):
+            return False
+        try:
+            descriptor = self.types.read(address)
+        except BinaryFormatError:
+            return False
+        name = descriptor.info.name
+        return (
+            (descriptor.kind == kind if kind is not None else 0 < descriptor.kind <= _KINDS)
+            and bool(name)
+            and name.isprintable()
+        )
 
     def iter_alloc_calls(self, functions: Iterable[Func]) -> Iterator[FunctionCalls]:
         """The allocation calls of each function that has any, in address order."""

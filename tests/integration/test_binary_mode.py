@@ -17,6 +17,7 @@ import pytest
 
 from escape_lens import model
 from escape_lens.analyze import analyze_targets
+from escape_lens.binary.disasm import Disassembler
 from escape_lens.binary.entries import entry_spec
 from escape_lens.binary.program import FIXED_BOXINGS, GoProgram
 from escape_lens.binary_report import analyze_binary
@@ -357,6 +358,26 @@ def test_the_types_fixed_conversions_box_are_read_after_the_call(
     assert {"int", "int64", "string"} == set(from_source)
     report = reports[version, "fixture", stripped]
     assert boxed(report.sites) == from_source
+
+
+def test_a_type_word_is_a_descriptors_start(built: dict[str, Built]) -> None:
+    """The types' range holds every descriptor's fields too: an address inside one (an
+    access to its fields) is no type word, only its start is."""
+    program = GoProgram.load(built["1.27.3"].fixture)
+    disasm = Disassembler(program.goarch, program.entry_points)
+    text = program.elf.section(".text")
+    assert text is not None
+    code = program.elf.section_bytes(text)
+    starts = set()
+    for func in program.iter_functions(["main"]):
+        chunk = code[func.entry - text.addr : func.end - text.addr].tobytes()
+        starts |= {c.type_addr for c in disasm.iter_calls(chunk, func.entry) if c.type_addr}
+    assert starts
+    for start in starts:
+        assert program._type_word(start) == start
+        for field in (8, 16, 24, 40):  # PtrBytes, Hash, Equal, Str: inside it
+            assert program.types.is_type(start + field)
+            assert program._type_word(start + field) is None
 
 
 def test_arm64_binary_gives_the_same_sites_as_amd64(
