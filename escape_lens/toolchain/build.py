@@ -55,7 +55,7 @@ from escape_lens.vocab import counted
 
 if TYPE_CHECKING:  # loaded once go has started (build_targets): go waits for nothing else
     import escape_lens.toolchain.resultcache as resultcache
-    from escape_lens.toolchain.typesizes import EarlyHelper, WaitingHelper
+    from escape_lens.toolchain.typesizes import EarlyHelper
 
 _BATCH = 1 << 16
 _Kept = TypeVar("_Kept")
@@ -143,7 +143,7 @@ def build_targets(
         contextlib.ExitStack() as helper_build,
     ):
         listing_path, output_path = os.path.join(tmp, "listing"), os.path.join(tmp, "output")
-        early: EarlyHelper | WaitingHelper | None = None
+        early = None
         with (
             open(listing_path, "wb") as stdout,
             open(output_path, "wb") as stderr,
@@ -169,19 +169,13 @@ def build_targets(
             preload = resultcache.Preload((workdir, *command), stage.kind)
             line.set(_CompilesDone(output_path))
             if not preload.expected:
-                from escape_lens.toolchain.typesizes import (
-                    EarlyHelper,
-                    WaitingHelper,
-                    links_each_run,
-                )
+                from escape_lens.toolchain.typesizes import EarlyHelper, links_each_run
 
-                # Started now, the helper's link or go run overlaps go's compiles and
-                # the parsing (typesizes.py); one that cannot start runs when needed.
-                with contextlib.suppress(ToolchainError):
-                    if links_each_run(toolchain):
+                if links_each_run(toolchain):
+                    # Started now, the helper's link overlaps go's compiles (typesizes.py);
+                    # one that cannot start is built when needed, as it was.
+                    with contextlib.suppress(ToolchainError):
                         early = helper_build.enter_context(EarlyHelper(toolchain, tmp))
-                    else:
-                        early = helper_build.enter_context(WaitingHelper(toolchain, tmp))
                 # Imported here, while go runs, for the CLI's latency: loading the
                 # parsers takes tens of milliseconds that the build then overlaps (and
                 # a warm run, whose results were all read ahead, does not load them).
@@ -284,7 +278,7 @@ def _parse(
     known: dict[str, TypeInfo],
     stage: Stage[_Kept],
     context: resultcache.Context,
-    early: EarlyHelper | WaitingHelper | None,
+    early: EarlyHelper | None,
 ) -> dict[str, _Kept]:
     """The `unparsed` packages parsed and finished, each stored in the result cache with
     the questions its parsing asked as it is finished; in several processes when there
@@ -384,7 +378,7 @@ def _foreign_sizes(
     toolchain: GoToolchain,
     names: list[str],
     exports: Mapping[str, str],
-    early: EarlyHelper | WaitingHelper | None = None,
+    early: EarlyHelper | None = None,
 ) -> dict[str, TypeInfo]:
     """Sizes from the helper. If it cannot run (a full disk, a broken toolchain), the run
     fails naming what is missing: sites sized without those types would be wrong, and a

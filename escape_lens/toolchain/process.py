@@ -78,17 +78,15 @@ def start(
     stderr: IO[Any] | int,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
-    stdin: int = subprocess.DEVNULL,
 ) -> subprocess.Popen[bytes]:
-    """Start `argv` as the leader of a new process group, stdin from /dev/null unless
-    `stdin` says otherwise (subprocess.PIPE)."""
+    """Start `argv` as the leader of a new process group, stdin from /dev/null."""
     show_command(argv, cwd)
     try:
         return subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=go_environ(env),
-            stdin=stdin,
+            stdin=subprocess.DEVNULL,
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,
@@ -105,7 +103,6 @@ def running(
     stderr: IO[Any] | int,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
-    stdin: int = subprocess.DEVNULL,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`start`, with the go command's scratch space (GOTMPDIR, where it makes `$WORK`) in
     a directory of our own that is removed when the block ends, and the process group
@@ -117,8 +114,9 @@ def running(
         raise ToolchainError(f"cannot make a temporary directory: {exc.strerror or exc}") from exc
     process = None
     try:
-        scratch_env = {**(env or {}), "GOTMPDIR": scratch}
-        process = start(argv, stdout=stdout, stderr=stderr, cwd=cwd, env=scratch_env, stdin=stdin)
+        process = start(
+            argv, stdout=stdout, stderr=stderr, cwd=cwd, env={**(env or {}), "GOTMPDIR": scratch}
+        )
         yield process
     finally:
         if process is not None:

@@ -3,7 +3,7 @@
 // library only, so it builds offline) when an allocation's type descriptor is not in the
 // -S listing of a target package, i.e. the type is defined in another package.
 //
-// Input: a JSON file named by the only argument, or without one, a line on stdin:
+// Input: a JSON file named by the only argument:
 //
 //	{"goarch": "amd64",
 //	 "exports": {"bytes": "/cache/xx-d", ...},
@@ -20,7 +20,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -52,18 +51,7 @@ type resolver struct {
 
 func main() {
 	var req request
-	var input []byte
-	var err error
-	if len(os.Args) < 2 {
-		// Started before the request was known (typesizes.py), which then writes it as
-		// one line: processes forked meanwhile hold the pipe open, so no EOF may come.
-		input, err = bufio.NewReader(os.Stdin).ReadBytes('\n')
-		if err == io.EOF {
-			err = nil
-		}
-	} else {
-		input, err = os.ReadFile(os.Args[1])
-	}
+	input, err := os.ReadFile(os.Args[1])
 	if err == nil {
 		err = json.Unmarshal(input, &req)
 	}

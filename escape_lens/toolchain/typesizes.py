@@ -15,30 +15,25 @@ a size; nothing is guessed.
 From go1.24 it runs with `go run`, which keeps the executable in the go build cache
 under the action ID of its inputs, as it keeps every compiled package: a cache lookup
 (~0.1 s) instead of a link (~0.4 s of CPU), trusting that cache no further than a link
-from its archives would; a build not expected to be all cached starts it as go starts
-and hands it the request once parsed, on stdin (`WaitingHelper`). Older toolchains
-link it into the run's temporary directory, for such a build as go starts
-(`EarlyHelper`, overlapping go's compiles). Nothing is ever run from escape-lens's own
-cache directory (docs/parsers.md).
+from its archives would. Older toolchains link it into the run's temporary directory,
+a build not expected to be all cached as go starts (`EarlyHelper`, overlapping go's
+compiles). Nothing is ever run from escape-lens's own cache directory (docs/parsers.md).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import shlex
-import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from escape_lens.errors import ToolchainError, UsageError
+from escape_lens.errors import UsageError
 from escape_lens.gotypes import with_parts
 from escape_lens.records import GoToolchain, GoVersion, TypeInfo
 from escape_lens.toolchain.golist import iter_json_objects
-from escape_lens.toolchain.process import STOP_GRACE, deadline, failed, run, running
+from escape_lens.toolchain.process import failed, run
 from escape_lens.toolchain.stream import FileProcess
 
 HELPER = Path(__file__).with_name("typesizes.go")
@@ -80,7 +75,7 @@ def type_sizes(
     exports: Mapping[str, str] | None = None,
     *,
     written: bool = False,
-    early: EarlyHelper | WaitingHelper | None = None,
+    early: EarlyHelper | None = None,
 ) -> dict[str, TypeInfo]:
     """TypeInfo for each of `names` (descriptor spelling) the helper can resolve.
 
@@ -113,15 +108,15 @@ def _helper_lines(
     toolchain: GoToolchain,
     requests: Sequence[dict[str, object]],
     exports: Mapping[str, str],
-    early: EarlyHelper | WaitingHelper | None = None,
+    early: EarlyHelper | None = None,
 ) -> list[str]:
-    text = json.dumps({"goarch": toolchain.goarch, "exports": exports, "types": requests})
-    if isinstance(early, WaitingHelper) and early.waiting:
-        return early.ask(text.encode("utf-8"))
     with tempfile.TemporaryDirectory(prefix="escape-lens-types-") as tmp:
         request = Path(tmp) / "request.json"
-        request.write_text(text, encoding="utf-8")
-        if isinstance(early, EarlyHelper):
+        request.write_text(
+            json.dumps({"goarch": toolchain.goarch, "exports": exports, "types": requests}),
+            encoding="utf-8",
+        )
+        if early is not None:
             argv, env = [str(early.binary()), str(request)], None
         elif links_each_run(toolchain):
             argv, env = [str(build_helper(toolchain, tmp)), str(request)], None
@@ -261,51 +256,3 @@ class EarlyHelper:
             self._process.__exit__(exc_type, exc, tb)
         finally:
             self._log.close()
-
-
-class WaitingHelper:
-    """The helper started with `go run` before the run knows what to ask it (go1.24+):
-    the go command's start and cache lookup, and the helper's, overlap go's build and
-    the parsing; `ask` then writes the request to its stdin. Asked once; a context
-    manager that ends it, asked or not, when the block ends."""
-
-    def __init__(self, toolchain: GoToolchain, directory: str) -> None:
-        self._argv = _go_command(toolchain, "run")  # no request file: it reads stdin
-        self._stack = contextlib.ExitStack()
-        pipe = subprocess.PIPE
-        self._process = self._stack.enter_context(
-            running(self._argv, stdin=pipe, stdout=pipe, stderr=pipe, cwd=directory, env=_BUILD_ENV)
-        )
-        self.waiting = True
-
-    def ask(self, request: bytes) -> list[str]:
-        """The helper's lines for `request` (one line of JSON); ToolchainError if it
-        failed. The newline ends the request: a process forked since the helper started
-        (toolchain/parallel.py) holds a copy of its stdin, which then never closes."""
-        self.waiting = False
-        timeout = deadline(TIMEOUT)
-        try:
-            out, err = self._process.communicate(request + b"\n", timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            raise ToolchainError(
-                f"{shlex.join(self._argv)} did not finish within {timeout:g} s"
-            ) from exc
-        code = self._process.returncode
-        if code != 0:
-            raise failed(self._argv, code, err.decode("utf-8", "replace"))
-        return out.decode("utf-8", "replace").splitlines()
-
-    def __enter__(self) -> WaitingHelper:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self.waiting:  # never asked: an empty request ends it (`bad input`, exit 2)
-            self.waiting = False
-            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                self._process.communicate(b"\n", timeout=STOP_GRACE)
-        self._stack.close()
