@@ -74,19 +74,19 @@ def _symbol(address: int, type_word: TypeWord) -> str:
     return f"go:itab.T{descriptor:x},interface(SB)"
 
 
+# A comma between operands: not one inside a memory operand's brackets, which a closing
+# bracket follows before any opening one (capstone's operands do not nest).
+_OPERAND_COMMA = re.compile(r",(?![^(\[]*[)\]])")
+
+
 def _split(operands: str) -> list[str]:
-    """Operands at the top level (a memory operand's commas are inside brackets)."""
-    parts, depth, start = [], 0, 0
-    for index, char in enumerate(operands):
-        if char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(operands[start:index].strip())
-            start = index + 1
-    parts.append(operands[start:].strip())
-    return [part for part in parts if part]
+    """Operands at the top level (`0x8(%rax,%rcx,8), %r8` is two)."""
+    parts = (
+        _OPERAND_COMMA.split(operands)
+        if "(" in operands or "[" in operands
+        else (operands.split(","))
+    )
+    return [stripped for part in parts if (stripped := part.strip())]
 
 
 def _target(text: str, op: str, entry: int, function_at: NameOf) -> str:
@@ -131,7 +131,7 @@ def _amd64_lines(
     lines = []
     for address, size, mnemonic, operands in insns:
         op = _AMD64_NAMES.get(mnemonic, mnemonic.upper())
-        if op in ("CALL", "JMP") or op.startswith("J"):
+        if op == "CALL" or op.startswith("J"):
             args = _target(operands.strip(), op, entry, function_at)
         else:
             args = ", ".join(
