@@ -1306,9 +1306,10 @@ _NOT_CODE = re.compile(rb'"(?:[^"\\]|\\.)*"?|`[^`]*`?|\'(?:[^\'\\]|\\.)*\'?|//.*
 
 def _placed_in_source(site: Site, source_line: SourceLine) -> Site:
     """A column for a site only the assembly placed (a `go` statement's `newproc`, a
-    channel's `makechan`, `s += x`: no `-m` line says where): the one place on its line, outside
-    strings and comments, where the compiler puts such a statement or call. Two such
-    places, or none, or a line that cannot be read: the column stays unknown (0)."""
+    channel's `makechan`, `s += x`: no `-m` line says where): the one place on its
+    line, outside strings and comments, where the compiler puts such a statement or
+    call. Two such places, or none, or a line that cannot be read: the column stays
+    unknown (0)."""
     pattern = _KEYWORD_AT.get(site.construct)
     if (
         pattern is None
