@@ -55,7 +55,7 @@ from escape_lens.vocab import counted
 
 if TYPE_CHECKING:  # loaded once go has started (build_targets): go waits for nothing else
     import escape_lens.toolchain.resultcache as resultcache
-    from escape_lens.toolchain.typesizes import EarlyHelper
+    from escape_lens.toolchain.typesizes import EarlyHelper, WaitingHelper
 
 _BATCH = 1 << 16
 _Kept = TypeVar("_Kept")
@@ -282,7 +282,29 @@ def _parse(
 ) -> dict[str, _Kept]:
     """The `unparsed` packages parsed and finished, each stored in the result cache with
     the questions its parsing asked as it is finished; in several processes when there
-    are many (toolchain/parallel.py), each storing its own."""
+    are many (toolchain/parallel.py), each storing its own. A toolchain that runs the
+    type-size helper from its build cache starts it now, so that go's lookup of it runs
+    beside the parsing, which leaves a core idle (typesizes.py)."""
+    from escape_lens.toolchain.typesizes import WaitingHelper, links_each_run
+
+    with contextlib.ExitStack() as helper:
+        started: EarlyHelper | WaitingHelper | None = early
+        if early is None and not links_each_run(context.toolchain):
+            with contextlib.suppress(ToolchainError):  # (then started when needed)
+                started = helper.enter_context(WaitingHelper(context.toolchain))
+        return _parse_with(unparsed, listing, output_path, known, stage, context, started)
+
+
+def _parse_with(
+    unparsed: list[ListedPackage],
+    listing: Listing,
+    output_path: str,
+    known: dict[str, TypeInfo],
+    stage: Stage[_Kept],
+    context: resultcache.Context,
+    helper: EarlyHelper | WaitingHelper | None,
+) -> dict[str, _Kept]:
+    """`_parse`, sizing other packages' types with `helper` if one was started."""
     import escape_lens.toolchain.parallel as parallel
     import escape_lens.toolchain.resultcache as resultcache
     from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
@@ -293,7 +315,7 @@ def _parse(
     if jobs > 1:
         return parallel.parse(
             unparsed, listing.archives, output_path, known, stage.finish, context, jobs,
-            lambda names: _foreign_sizes(toolchain, names, listing.exports, early),
+            lambda names: _foreign_sizes(toolchain, names, listing.exports, helper),
         )  # fmt: skip
     line = progress.current()
     parser = BuildParser(
@@ -312,7 +334,7 @@ def _parse(
     summaries = list(parser.summaries().values())
     missing = types_to_size(summaries, known)
     line.set(f"sizing {counted(len(missing), 'type')} of other packages")
-    foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports, early) if missing else {}
+    foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports, helper) if missing else {}
     outputs = parser.outputs_with(final_types({**known, **foreign}, summaries))
     outputs.reverse()
     listed_as = {t.import_path: t for t in unparsed}
@@ -378,7 +400,7 @@ def _foreign_sizes(
     toolchain: GoToolchain,
     names: list[str],
     exports: Mapping[str, str],
-    early: EarlyHelper | None = None,
+    early: EarlyHelper | WaitingHelper | None = None,
 ) -> dict[str, TypeInfo]:
     """Sizes from the helper. If it cannot run (a full disk, a broken toolchain), the run
     fails naming what is missing: sites sized without those types would be wrong, and a

@@ -78,15 +78,17 @@ def start(
     stderr: IO[Any] | int,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
+    stdin: int = subprocess.DEVNULL,
 ) -> subprocess.Popen[bytes]:
-    """Start `argv` as the leader of a new process group, stdin from /dev/null."""
+    """Start `argv` as the leader of a new process group, stdin from /dev/null unless
+    `stdin` is a pipe (`subprocess.PIPE`)."""
     show_command(argv, cwd)
     try:
         return subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=go_environ(env),
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,
@@ -103,6 +105,7 @@ def running(
     stderr: IO[Any] | int,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
+    stdin: int = subprocess.DEVNULL,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`start`, with the go command's scratch space (GOTMPDIR, where it makes `$WORK`) in
     a directory of our own that is removed when the block ends, and the process group
@@ -114,9 +117,8 @@ def running(
         raise ToolchainError(f"cannot make a temporary directory: {exc.strerror or exc}") from exc
     process = None
     try:
-        process = start(
-            argv, stdout=stdout, stderr=stderr, cwd=cwd, env={**(env or {}), "GOTMPDIR": scratch}
-        )
+        scratch_env = {**(env or {}), "GOTMPDIR": scratch}
+        process = start(argv, stdout=stdout, stderr=stderr, cwd=cwd, env=scratch_env, stdin=stdin)
         yield process
     finally:
         if process is not None:
@@ -162,21 +164,37 @@ def run(
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
     check: bool = True,
+    input: bytes | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a command to completion and capture its output as text."""
-    timeout = deadline(timeout)
+    """Run a command to completion and capture its output as text; `input`, if given, is
+    its stdin."""
     pipe = subprocess.PIPE
-    with running(argv, stdout=pipe, stderr=pipe, cwd=cwd, env=env) as process:
-        try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            stop_group(process)
-            process.communicate()
-            raise ToolchainError(f"{shlex.join(argv)} did not finish within {timeout:g} s") from exc
-        except BaseException:
-            stop_group(process)
-            process.communicate()
-            raise
+    stdin = pipe if input is not None else subprocess.DEVNULL
+    with running(argv, stdout=pipe, stderr=pipe, cwd=cwd, env=env, stdin=stdin) as process:
+        return finish(process, argv, timeout=timeout, check=check, input=input)
+
+
+def finish(
+    process: subprocess.Popen[bytes],
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    check: bool = True,
+    input: bytes | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`run` for a process already started with its output piped (and its stdin, if
+    `input` is given): `input` written, then its output read to the end, as text."""
+    timeout = deadline(timeout)
+    try:
+        out, err = process.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        stop_group(process)
+        process.communicate()
+        raise ToolchainError(f"{shlex.join(argv)} did not finish within {timeout:g} s") from exc
+    except BaseException:
+        stop_group(process)
+        process.communicate()
+        raise
     stdout = out.decode("utf-8", "replace")
     stderr = err.decode("utf-8", "replace")
     result = subprocess.CompletedProcess(list(argv), process.returncode, stdout, stderr)

@@ -3,7 +3,9 @@
 // library only, so it builds offline) when an allocation's type descriptor is not in the
 // -S listing of a target package, i.e. the type is defined in another package.
 //
-// Input: a JSON file named by the only argument:
+// Input: one line of JSON on stdin (escape-lens may start it before it knows what to
+// ask, and processes it forks meanwhile hold copies of the pipe: the newline, not the
+// end of the input, ends the request):
 //
 //	{"goarch": "amd64",
 //	 "exports": {"bytes": "/cache/xx-d", ...},
@@ -20,6 +22,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -51,7 +54,10 @@ type resolver struct {
 
 func main() {
 	var req request
-	input, err := os.ReadFile(os.Args[1])
+	input, err := bufio.NewReader(os.Stdin).ReadBytes('\n')
+	if err == io.EOF {
+		err = nil
+	}
 	if err == nil {
 		err = json.Unmarshal(input, &req)
 	}

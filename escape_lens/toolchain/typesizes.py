@@ -15,15 +15,20 @@ a size; nothing is guessed.
 From go1.24 it runs with `go run`, which keeps the executable in the go build cache
 under the action ID of its inputs, as it keeps every compiled package: a cache lookup
 (~0.1 s) instead of a link (~0.4 s of CPU), trusting that cache no further than a link
-from its archives would. Older toolchains link it into the run's temporary directory,
-a build not expected to be all cached as go starts (`EarlyHelper`, overlapping go's
-compiles). Nothing is ever run from escape-lens's own cache directory (docs/parsers.md).
+from its archives would. A build with packages to parse starts it as the parsing starts
+(`WaitingHelper`): the lookup then runs on a core the parsing leaves idle instead of
+after it. Older toolchains link it into the run's temporary directory, a build not
+expected to be all cached as go starts (`EarlyHelper`, overlapping go's compiles). The
+request is one line of JSON on the helper's stdin, however it was started. Nothing is
+ever run from escape-lens's own cache directory (docs/parsers.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,7 +38,7 @@ from escape_lens.errors import UsageError
 from escape_lens.gotypes import with_parts
 from escape_lens.records import GoToolchain, GoVersion, TypeInfo
 from escape_lens.toolchain.golist import iter_json_objects
-from escape_lens.toolchain.process import failed, run
+from escape_lens.toolchain.process import failed, finish, run, running
 from escape_lens.toolchain.stream import FileProcess
 
 HELPER = Path(__file__).with_name("typesizes.go")
@@ -75,14 +80,14 @@ def type_sizes(
     exports: Mapping[str, str] | None = None,
     *,
     written: bool = False,
-    early: EarlyHelper | None = None,
+    early: EarlyHelper | WaitingHelper | None = None,
 ) -> dict[str, TypeInfo]:
     """TypeInfo for each of `names` (descriptor spelling) the helper can resolve.
 
     `exports` maps import paths to export data files: the build's listing names every
     dependency's (`go list -export -deps`), so a type of a package without one is
-    simply left unsized. `early`: the helper this run started building before it knew
-    it would need it.
+    simply left unsized. `early`: the helper this run started (or started building)
+    before it knew it would need it.
     """
     requests: list[dict[str, object]] = []
     packages: set[str] = set()
@@ -108,21 +113,20 @@ def _helper_lines(
     toolchain: GoToolchain,
     requests: Sequence[dict[str, object]],
     exports: Mapping[str, str],
-    early: EarlyHelper | None = None,
+    early: EarlyHelper | WaitingHelper | None = None,
 ) -> list[str]:
+    request = {"goarch": toolchain.goarch, "exports": exports, "types": requests}
+    line = json.dumps(request).encode("utf-8") + b"\n"  # (JSON escapes any newline)
+    if isinstance(early, WaitingHelper):
+        return early.ask(line)
     with tempfile.TemporaryDirectory(prefix="escape-lens-types-") as tmp:
-        request = Path(tmp) / "request.json"
-        request.write_text(
-            json.dumps({"goarch": toolchain.goarch, "exports": exports, "types": requests}),
-            encoding="utf-8",
-        )
         if early is not None:
-            argv, env = [str(early.binary()), str(request)], None
+            argv, env = [str(early.binary())], None
         elif links_each_run(toolchain):
-            argv, env = [str(build_helper(toolchain, tmp)), str(request)], None
+            argv, env = [str(build_helper(toolchain, tmp))], None
         else:
-            argv, env = [*_go_command(toolchain, "run"), str(request)], _BUILD_ENV
-        result = run(argv, timeout=TIMEOUT, cwd=tmp, env=env)
+            argv, env = _go_command(toolchain, "run"), _BUILD_ENV
+        result = run(argv, timeout=TIMEOUT, cwd=tmp, env=env, input=line)
     return result.stdout.splitlines()
 
 
@@ -256,3 +260,53 @@ class EarlyHelper:
             self._process.__exit__(exc_type, exc, tb)
         finally:
             self._log.close()
+
+
+class WaitingHelper:
+    """The helper started with `go run` before the run knows what to ask it (go1.24+),
+    waiting for its request on stdin: the go command's start and cache lookup overlap
+    the parsing. Asked once (`ask`); a context manager that stops it if it was not."""
+
+    def __init__(self, toolchain: GoToolchain) -> None:
+        self._argv = _go_command(toolchain, "run")
+        self._stack = contextlib.ExitStack()
+        # Where it runs: outside any module of the user's (the helper names no module).
+        directory = self._stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="escape-lens-types-")
+        )
+        pipe = subprocess.PIPE
+        try:
+            self._process = self._stack.enter_context(
+                running(
+                    self._argv,
+                    stdin=pipe,
+                    stdout=pipe,
+                    stderr=pipe,
+                    cwd=directory,
+                    env=_BUILD_ENV,
+                )
+            )
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def ask(self, request: bytes) -> list[str]:
+        """The helper's lines for `request` (one line of JSON); ToolchainError if it
+        failed."""
+        return finish(self._process, self._argv, timeout=TIMEOUT, input=request).stdout.splitlines()
+
+    def __enter__(self) -> WaitingHelper:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._stack.close()  # (never asked: stopped, as go would be at ^C)
+        finally:
+            for pipe in (self._process.stdin, self._process.stdout, self._process.stderr):
+                if pipe is not None:
+                    pipe.close()
