@@ -15,7 +15,9 @@ Invariants:
   no program can set a ctime back.
 - Not stored when something watched changed within two seconds before the run or during
   it (one tick of a file system's clock could hide a change), nor when a build cannot
-  be watched.
+  be watched. The one change a run makes itself, replacing `-o`'s file, is told apart:
+  that file is no input, and the directory holding it (if watched) is compared by the
+  names in it, but that file's, once its status differs (`_Beside`).
 - An entry supplies bytes, never code or flags: a header (SHA-256 of the rest, the
   report's length), the report, then JSON checked field by field; written atomically;
   anything unreadable is a miss and is deleted. ESCAPE_LENS_REPORT_CACHE=off (or
@@ -93,10 +95,12 @@ def _found(path: Path, output: str | _Unknown | None) -> tuple[bytes, _Meta] | N
     entry, or one that would write elsewhere than the arguments say, is deleted."""
     try:
         meta = _read_meta(path)
-        if meta is None or isinstance(output, _Unknown) or not _all_hold(meta.watched):
+        if meta is None or isinstance(output, _Unknown):
             return None
         if meta.output != output:
             raise _Corrupt  # (the output is the arguments', never the cache's to choose)
+        if not _all_hold(meta.watched, _Beside.of(output)):
+            return None
         report = meta.read_report()
     except _Corrupt:
         with contextlib.suppress(OSError):
@@ -163,6 +167,9 @@ class Recording:
     def __init__(self, key: str, started: int, output: str | None, inputs: Sequence[str]):
         self._key, self._started = key, started
         self._output, self._inputs = output, list(inputs)
+        self._beside = _Beside.of(output)
+        if self._beside is not None:
+            self._beside.names_before = self._beside.names()
         self._builds = watch.record()
         self._stderr: list[str] = []
         self._before: str | None = None
@@ -207,10 +214,10 @@ class Recording:
         if not self._usable or not self._tapped or not builds or None in builds:
             return
         try:
-            watched = _snapshot([b for b in builds if b is not None])
+            watched = _snapshot([b for b in builds if b is not None], self._beside)
         except OSError:
             return
-        if _racy(watched, self._started):
+        if _racy(watched, self._started, self._beside):
             return
         meta = {
             "output": self._output,
@@ -357,20 +364,80 @@ def _status(path: str) -> list[object]:
     return [path, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_mode]
 
 
-def _all_hold(watched: list[list[object]]) -> bool:
+def _all_hold(watched: list[list[object]], beside: _Beside | None) -> bool:
     for entry in watched:
         if not entry or not isinstance(entry[0], str):
             raise _Corrupt
         try:
-            if _status(entry[0]) != entry:
+            status = _status(entry[0])
+            if len(entry) != _STATUS + 1:  # (a path's status, or its absence)
+                if status != entry:
+                    return False
+            elif status != entry[:_STATUS] and not _holds_beside(beside, status, entry):
                 return False
         except OSError:
             return False
     return True
 
 
-def _snapshot(builds: Sequence[watch.Watch]) -> list[list[object]]:
-    """The status of everything the builds read, and of escape-lens's own code."""
+_STATUS = 6  # the fields of `_status` for a path that exists
+
+
+def _holds_beside(beside: _Beside | None, status: list[object], entry: list[object]) -> bool:
+    """Whether the directory `-o`'s file is in, whose status changed, holds the names
+    but that file's it held (`entry`'s digest)."""
+    return (
+        beside is not None
+        and beside.holds(cast(str, entry[0]), status)
+        and beside.names() == entry[_STATUS]
+    )
+
+
+class _Beside:
+    """The directory the file `-o` names is in (a link resolved, as it is written): the
+    run replaces that file, which changes the directory's status while nothing the
+    build reads changed. Its entry then also holds a digest of the names in it, but
+    that file's: a new or removed name is a change, as a changed status was."""
+
+    def __init__(self, directory: str, name: str, inode: int) -> None:
+        self.directory, self.name, self.inode = directory, name, inode
+        self.names_before: str | None = None  # as a recorded run started (`Recording`)
+
+    @classmethod
+    def of(cls, output: str | None) -> _Beside | None:
+        if output is None:
+            return None
+        target = os.path.realpath(output)
+        directory = os.path.dirname(target)
+        try:
+            found = os.stat(directory)
+        except OSError:
+            return None
+        return cls(directory, os.path.basename(target), found.st_ino)
+
+    def holds(self, path: str, status: list[object]) -> bool:
+        """Whether `path`, of `status`, is this directory (watched paths are spelt as go
+        spells them, links and all: the inode first, as that costs nothing)."""
+        return (
+            len(status) == _STATUS
+            and status[1] == self.inode
+            and stat.S_ISDIR(cast(int, status[5]))
+            and os.path.realpath(path) == self.directory
+        )
+
+    def is_output(self, path: str) -> bool:
+        return os.path.basename(path) == self.name and os.path.realpath(path) == os.path.join(
+            self.directory, self.name
+        )
+
+    def names(self) -> str:
+        listed = sorted(name for name in os.listdir(self.directory) if name != self.name)
+        return hashlib.sha256("\0".join(listed).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _snapshot(builds: Sequence[watch.Watch], beside: _Beside | None) -> list[list[object]]:
+    """The status of everything the builds read, and of escape-lens's own code; the
+    directory `-o`'s file is in with the digest of its names (`_Beside`)."""
     files: set[str] = set()
     listed: set[str] = set()  # directories whose files are watched too
     trees: set[str] = set()
@@ -388,7 +455,15 @@ def _snapshot(builds: Sequence[watch.Watch]) -> list[list[object]]:
             for entry in entries:
                 if entry.is_file() and (report is None or entry.inode() != report):
                     files.add(entry.path)
-    return [_status(path) for path in sorted(files | listed | trees)]
+    statuses = []
+    for path in sorted(files | listed | trees):
+        status = _status(path)
+        if beside is not None and beside.holds(path, status):
+            status.append(beside.names())
+        elif beside is not None and beside.is_output(path):
+            continue  # what this run wrote, no input
+        statuses.append(status)
+    return statuses
 
 
 def _report_file() -> int | None:
@@ -402,10 +477,16 @@ def _report_file() -> int | None:
     return status.st_ino if stat.S_ISREG(status.st_mode) else None
 
 
-def _racy(watched: list[list[object]], started: int) -> bool:
-    """Whether something watched changed too close to the run, or during it."""
+def _racy(watched: list[list[object]], started: int, beside: _Beside | None) -> bool:
+    """Whether something watched changed too close to the run, or during it. The
+    directory `-o`'s file is in changed as the run replaced that file: it counts as
+    changed only if a name in it but that file's is not what it was as the run started
+    (its files are compared each by their own status)."""
     cutoff = started - _RACY_NS
     for entry in watched:
-        if len(entry) > 1 and max(cast(int, entry[3]), cast(int, entry[4])) > cutoff:
+        if len(entry) == _STATUS + 1:
+            if beside is None or entry[_STATUS] != beside.names_before:
+                return True
+        elif len(entry) > 1 and max(cast(int, entry[3]), cast(int, entry[4])) > cutoff:
             return True
     return False

@@ -151,10 +151,45 @@ def test_a_report_file_is_written_again_and_stderr_repeated(
     assert out.read_bytes() == written
 
 
-def test_a_report_written_into_a_directory_the_build_reads_is_not_stored(
-    module: Path, analyze: Analyze
+@pytest.mark.parametrize("where", ["b/report.txt", "report.txt"])  # a package's, the walk's
+def test_a_report_written_into_a_directory_the_build_reads_is_replayed(
+    where: str, module: Path, go_runs: list[object], analyze: Analyze
 ) -> None:
-    analyze("-o", str(module / "b" / "report.txt"))
+    """Replacing its own report changes the directory it is in: that directory is then
+    compared by the names in it but the report's, so the run is stored and replayed
+    again and again, and a new file beside the report is still a change."""
+    report = module / where
+    first = analyze("-o", str(report))
+    written = report.read_bytes()
+    assert len(_entries(module)) == 1
+    for _ in range(2):  # (the second replay finds the directory changed by the first)
+        report.write_text("old")
+        assert analyze("-o", str(report)) == first
+        assert report.read_bytes() == written
+    assert len(go_runs) == 1
+    (report.parent / "c.go").write_text("package " + ("b" if "/" in where else "m") + "\n")
+    analyze("-o", str(report))
+    assert len(go_runs) == 2
+
+
+def test_a_file_removed_beside_the_report_during_the_run_is_not_stored(
+    module: Path, analyze: Analyze, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Removed after go read it, a file leaves no status to compare, and the directory's
+    own changed as the report was replaced: the names tell, and the run is not stored
+    (its report has the file's sites)."""
+    report = module / "b" / "report.txt"
+    extra = module / "b" / "extra.go"
+    extra.write_text("package b\n\nfunc Extra() *int { return new(int) }\n")
+    listing = build.read_listing
+
+    def listed_then_removed(*args: object, **kwargs: object) -> object:
+        extra.unlink()  # (go has compiled it)
+        return listing(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build, "read_listing", listed_then_removed)
+    analyze("-o", str(report))
+    assert "extra.go" in report.read_text()
     assert _entries(module) == []
 
 
