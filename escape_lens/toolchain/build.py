@@ -283,58 +283,48 @@ def _parse(
     """The `unparsed` packages parsed and finished, each stored in the result cache with
     the questions its parsing asked as it is finished; in several processes when there
     are many (toolchain/parallel.py), each storing its own. A toolchain that runs the
-    type-size helper from its build cache starts it now, so that go's lookup of it runs
+    type-size helper from its build cache starts it first, so that go's lookup of it runs
     beside the parsing, which leaves a core idle (typesizes.py)."""
-    from escape_lens.toolchain.typesizes import WaitingHelper, links_each_run
-
-    with contextlib.ExitStack() as helper:
-        started: EarlyHelper | WaitingHelper | None = early
-        if early is None and not links_each_run(context.toolchain):
-            with contextlib.suppress(ToolchainError):  # (then started when needed)
-                started = helper.enter_context(WaitingHelper(context.toolchain))
-        return _parse_with(unparsed, listing, output_path, known, stage, context, started)
-
-
-def _parse_with(
-    unparsed: list[ListedPackage],
-    listing: Listing,
-    output_path: str,
-    known: dict[str, TypeInfo],
-    stage: Stage[_Kept],
-    context: resultcache.Context,
-    helper: EarlyHelper | WaitingHelper | None,
-) -> dict[str, _Kept]:
-    """`_parse`, sizing other packages' types with `helper` if one was started."""
     import escape_lens.toolchain.parallel as parallel
     import escape_lens.toolchain.resultcache as resultcache
     from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
     from escape_lens.parsers.positions import Positions
+    from escape_lens.toolchain.typesizes import links_each_run, waiting_helper
 
     toolchain = context.toolchain
-    jobs = parallel.jobs_for(len(unparsed), os.path.getsize(output_path))
-    if jobs > 1:
-        return parallel.parse(
-            unparsed, listing.archives, output_path, known, stage.finish, context, jobs,
-            lambda names: _foreign_sizes(toolchain, names, listing.exports, helper),
-        )  # fmt: skip
-    line = progress.current()
-    parser = BuildParser(
-        unparsed,
-        Positions(context.workdir, context.root, toolchain.goroot),
-        tests=context.tests,
-        archives=listing.archives,
-        goroot=toolchain.goroot,
-        goarch=toolchain.goarch,
-    )
-    size = max(1, os.path.getsize(output_path))
-    what = f"{len(parser.states)} of {counted(len(listing.targets), 'package')}"
-    for index, batch in enumerate(read_batches(output_path, _BATCH)):
-        line.set(f"parsing {what}: {min(99, index * _BATCH * 100 // size)}%")
-        parser.feed_all(batch)
-    summaries = list(parser.summaries().values())
-    missing = types_to_size(summaries, known)
-    line.set(f"sizing {counted(len(missing), 'type')} of other packages")
-    foreign = _foreign_sizes(toolchain, sorted(missing), listing.exports, helper) if missing else {}
+    with contextlib.ExitStack() as started:
+        helper: EarlyHelper | WaitingHelper | None = early
+        if early is None and not links_each_run(toolchain):
+            with contextlib.suppress(ToolchainError):  # (then started when needed)
+                helper = started.enter_context(waiting_helper(toolchain))
+
+        def size_foreign(names: list[str]) -> dict[str, TypeInfo]:
+            return _foreign_sizes(toolchain, names, listing.exports, helper)
+
+        jobs = parallel.jobs_for(len(unparsed), os.path.getsize(output_path))
+        if jobs > 1:
+            return parallel.parse(
+                unparsed, listing.archives, output_path, known, stage.finish, context, jobs,
+                size_foreign,
+            )  # fmt: skip
+        line = progress.current()
+        parser = BuildParser(
+            unparsed,
+            Positions(context.workdir, context.root, toolchain.goroot),
+            tests=context.tests,
+            archives=listing.archives,
+            goroot=toolchain.goroot,
+            goarch=toolchain.goarch,
+        )
+        size = max(1, os.path.getsize(output_path))
+        what = f"{len(parser.states)} of {counted(len(listing.targets), 'package')}"
+        for index, batch in enumerate(read_batches(output_path, _BATCH)):
+            line.set(f"parsing {what}: {min(99, index * _BATCH * 100 // size)}%")
+            parser.feed_all(batch)
+        summaries = list(parser.summaries().values())
+        missing = types_to_size(summaries, known)
+        line.set(f"sizing {counted(len(missing), 'type')} of other packages")
+        foreign = size_foreign(sorted(missing)) if missing else {}
     outputs = parser.outputs_with(final_types({**known, **foreign}, summaries))
     outputs.reverse()
     listed_as = {t.import_path: t for t in unparsed}

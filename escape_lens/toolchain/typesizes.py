@@ -30,7 +30,7 @@ import json
 import re
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -265,48 +265,32 @@ class EarlyHelper:
 class WaitingHelper:
     """The helper started with `go run` before the run knows what to ask it (go1.24+),
     waiting for its request on stdin: the go command's start and cache lookup overlap
-    the parsing. Asked once (`ask`); a context manager that stops it if it was not."""
+    the parsing. Asked once (`ask`); made by `waiting_helper`."""
 
-    def __init__(self, toolchain: GoToolchain) -> None:
-        self._argv = _go_command(toolchain, "run")
-        self._stack = contextlib.ExitStack()
-        # Where it runs: outside any module of the user's (the helper names no module).
-        directory = self._stack.enter_context(
-            tempfile.TemporaryDirectory(prefix="escape-lens-types-")
-        )
-        pipe = subprocess.PIPE
-        try:
-            self._process = self._stack.enter_context(
-                running(
-                    self._argv,
-                    stdin=pipe,
-                    stdout=pipe,
-                    stderr=pipe,
-                    cwd=directory,
-                    env=_BUILD_ENV,
-                )
-            )
-        except BaseException:
-            self._stack.close()
-            raise
+    def __init__(self, argv: list[str], process: subprocess.Popen[bytes]) -> None:
+        self.argv, self.process = argv, process
 
     def ask(self, request: bytes) -> list[str]:
         """The helper's lines for `request` (one line of JSON); ToolchainError if it
         failed."""
-        return finish(self._process, self._argv, timeout=TIMEOUT, input=request).stdout.splitlines()
+        return finish(self.process, self.argv, timeout=TIMEOUT, input=request).stdout.splitlines()
 
-    def __enter__(self) -> WaitingHelper:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+@contextlib.contextmanager
+def waiting_helper(toolchain: GoToolchain) -> Iterator[WaitingHelper]:
+    """A `WaitingHelper`, stopped when the block ends if it was not asked (as go would be
+    at ^C), its pipes closed. It runs outside any module of the user's."""
+    argv = _go_command(toolchain, "run")
+    pipe = subprocess.PIPE
+    with (
+        tempfile.TemporaryDirectory(prefix="escape-lens-types-") as directory,
+        running(
+            argv, stdin=pipe, stdout=pipe, stderr=pipe, cwd=directory, env=_BUILD_ENV
+        ) as process,
+    ):
         try:
-            self._stack.close()  # (never asked: stopped, as go would be at ^C)
+            yield WaitingHelper(argv, process)
         finally:
-            for pipe in (self._process.stdin, self._process.stdout, self._process.stderr):
-                if pipe is not None:
-                    pipe.close()
+            for stream in (process.stdin, process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()

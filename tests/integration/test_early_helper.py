@@ -25,6 +25,7 @@ from escape_lens.toolchain.typesizes import (
     _std_exports,
     links_each_run,
     type_sizes,
+    waiting_helper,
 )
 from tests.integration.build_helpers import MATRIX, toolchain, write_two_packages
 
@@ -104,7 +105,7 @@ def test_a_waiting_helper_sizes_what_the_helper_started_on_demand_does(
 ) -> None:
     exports = _std_exports(pinned_toolchain, ["bytes", "strings", "sync"], str(tmp_path))
     on_demand = type_sizes(pinned_toolchain, NAMES, exports)
-    with WaitingHelper(pinned_toolchain) as waiting:
+    with waiting_helper(pinned_toolchain) as waiting:
         time.sleep(0.2)  # (asked once go run has settled, as after a parse)
         assert type_sizes(pinned_toolchain, NAMES, exports, early=waiting) == on_demand
 
@@ -117,7 +118,7 @@ def test_a_waiting_helper_answers_while_a_forked_process_holds_its_stdin(
     newline ends the request."""
     monkeypatch.setenv("ESCAPE_LENS_GO_TIMEOUT", "60")  # a hang fails instead of waiting
     exports = _std_exports(pinned_toolchain, ["bytes"], str(tmp_path))
-    with WaitingHelper(pinned_toolchain) as waiting:
+    with waiting_helper(pinned_toolchain) as waiting:
         holder = multiprocessing.get_context("fork").Process(target=time.sleep, args=(120,))
         holder.start()
         try:
@@ -137,8 +138,8 @@ def test_a_waiting_helper_never_asked_is_stopped_and_leaves_nothing(
     scratch.mkdir()
     monkeypatch.setattr("tempfile.tempdir", str(scratch))
     monkeypatch.delenv("GOTMPDIR", raising=False)
-    with WaitingHelper(pinned_toolchain) as waiting:
-        process = waiting._process
+    with waiting_helper(pinned_toolchain) as waiting:
+        process = waiting.process
         assert process.returncode is None
         assert len(list(scratch.iterdir())) == 2  # its working directory and go's $WORK
     assert process.returncode is not None
@@ -159,7 +160,7 @@ def test_a_cold_build_starts_the_helper_before_it_parses(
 
     def started(self: WaitingHelper, *args: Any) -> None:
         events.append("started")
-        start(self, *args)
+        start(self, *args)  # (the process has started: `waiting_helper` made it)
 
     def fed(self: BuildParser, *args: Any) -> None:
         events.append("parsed")
