@@ -15,7 +15,6 @@ Invariants:
 
 from __future__ import annotations
 
-import functools
 import re
 
 from escape_lens.inputs import SourceLines
@@ -42,24 +41,35 @@ def made_with_capacity(site: Site, source: SourceLines | None) -> bool:
     if operand is None:
         return False
     name = operand["slice"]
-    making = _making(name)
     for index in range(here - 1, max(-1, here - _MAX_SCAN), -1):
         line = lines[index]
         # (most lines name neither: the pattern is tried only on those that name both)
-        found = making.search(line) if "make(" in line and name in line else None
-        if found is not None:
-            return _top_level_arguments(found["arguments"]) >= 3
+        arguments = _making(line, name) if "make(" in line and name in line else None
+        if arguments is not None:
+            return _top_level_arguments(arguments) >= 3
         if line.startswith("func "):
             break
     return False
 
 
-@functools.lru_cache(maxsize=1024)  # a report's appends grow a few names many times
-def _making(name: str) -> re.Pattern[str]:
-    """`name := make(...)`, `name = make(...)`, `var name T = make(...)`."""
-    return re.compile(
-        rf"(?:^|[^\w.])(?:var\s+)?{re.escape(name)}(?:\s+[^=:]+)?\s*:?=\s*make\((?P<arguments>.*)"
-    )
+# What follows the slice's name where it is made: `:= make(`, `= make(`, ` T = make(`.
+_MADE = re.compile(r"(?:\s+[^=:]+)?\s*:?=\s*make\((?P<arguments>.*)")
+_NAME_GOES_ON = re.compile(r"[\w.]")  # a character before a name that makes it another
+
+
+def _making(line: str, name: str) -> str | None:
+    """The text after `make(` of the first `name := make(...)`, `name = make(...)` or
+    `var name T = make(...)` in `line`: the first place `name` starts a word there
+    (not inside `xname` nor `x.name`) that is followed by such an assignment. One
+    pattern for every name: a pattern per name was compiled for each of std's ~700."""
+    at = line.find(name)
+    while at >= 0:
+        if at == 0 or not _NAME_GOES_ON.match(line, at - 1):
+            made = _MADE.match(line, at + len(name))
+            if made is not None:
+                return made["arguments"]
+        at = line.find(name, at + 1)
+    return None
 
 
 def _top_level_arguments(text: str) -> int:

@@ -100,6 +100,22 @@ func Other(n int) {
 func Later() {
 	s = append(s, 1)
 }
+
+func Typed(n int) {
+	var s []int = make([]int, 0, n)
+	s = append(s, n)
+}
+
+func Names(n int) {
+	xs := make([]int, 0); s := make([]int, 0, n)
+	s = append(s, n)
+}
+
+func Selected(x *buf, n int) {
+	s := []int{}
+	x.s = make([]int, 0, n)
+	s = append(s, n)
+}
 """
 
 
@@ -116,3 +132,6 @@ def test_a_slice_made_with_a_capacity_is_read_at_the_append(tmp_path: Path) -> N
     assert not made_with_capacity(append_at(16), source)  # another slice's capacity
     assert not made_with_capacity(append_at(20), source)  # not above, in another function
     assert not made_with_capacity(append_at(5), None)  # without the source, nothing known
+    assert made_with_capacity(append_at(25), source)  # `var s T = make(...)`
+    assert made_with_capacity(append_at(30), source)  # s's making, not xs's before it
+    assert not made_with_capacity(append_at(36), source)  # x.s is another slice
