@@ -8,7 +8,7 @@ Invariants:
   `--binary`, `--profile`, `--bench` or `--cross-check`; `check` never uses it.
 - Its key is what outside the file system could change the run: the arguments, the
   working directory, the environment (less what a shell changes between commands),
-  whether stdout is a terminal and its width, the Python.
+  whether stdout is a terminal and, when the report goes there, its width, the Python.
 - It is used only when everything the run read (toolchain/watch.py, and escape-lens's
   own modules) has the same status: inode, size, mtime, ctime and mode, to the
   nanosecond, or is still absent. Content cannot change without ctime changing, and
@@ -346,7 +346,10 @@ def _key(args: Sequence[str]) -> str:
         (name, value) for name, value in os.environ.items() if name not in _VOLATILE_ENV
     )
     terminal = sys.stdout.isatty()
-    columns = shutil.get_terminal_size().columns if terminal else 0
+    # The width lays out a report written to the terminal; one written to `-o`'s file
+    # is laid out for no terminal, whatever the terminal's width.
+    on_terminal = terminal and _output_named(args) is None
+    columns = shutil.get_terminal_size().columns if on_terminal else 0
     parts = [_FORMAT.decode(), list(args), os.getcwd(), environment, terminal, columns]
     parts += [sys.executable, sys.version]
     return hashlib.sha256(json.dumps(parts).encode("utf-8", "surrogateescape")).hexdigest()
