@@ -74,7 +74,7 @@ def replay(args: Sequence[str]) -> int | None:
     output = _output_named(args)
     try:
         started = time.time_ns()
-        key = _key(args)
+        key = _key(args, output)
         _pending = key, started
         found = _found(_reports() / key, output)
     except OSError:  # (no working directory, say: the run says what is wrong)
@@ -341,14 +341,15 @@ def _read_meta(path: Path) -> _Meta | None:
         raise _Corrupt from exc
 
 
-def _key(args: Sequence[str]) -> str:
+def _key(args: Sequence[str], output: str | _Unknown | None) -> str:
+    """The entry's name: see the module docstring (`output`: what `-o` names in `args`)."""
     environment = sorted(
         (name, value) for name, value in os.environ.items() if name not in _VOLATILE_ENV
     )
     terminal = sys.stdout.isatty()
     # The width lays out a report written to the terminal; one written to `-o`'s file
     # is laid out for no terminal, whatever the terminal's width.
-    on_terminal = terminal and _output_named(args) is None
+    on_terminal = terminal and output is None
     columns = shutil.get_terminal_size().columns if on_terminal else 0
     parts = [_FORMAT.decode(), list(args), os.getcwd(), environment, terminal, columns]
     parts += [sys.executable, sys.version]

@@ -117,10 +117,10 @@ def _helper_lines(
 ) -> list[str]:
     request = {"goarch": toolchain.goarch, "exports": exports, "types": requests}
     line = json.dumps(request).encode("utf-8") + b"\n"  # (JSON escapes any newline)
-    if isinstance(early, WaitingHelper):
+    if isinstance(early, WaitingHelper) and early.waiting:
         return early.ask(line)
     with tempfile.TemporaryDirectory(prefix="escape-lens-types-") as tmp:
-        if early is not None:
+        if isinstance(early, EarlyHelper):
             argv, env = [str(early.binary())], None
         elif links_each_run(toolchain):
             argv, env = [str(build_helper(toolchain, tmp))], None
@@ -269,10 +269,12 @@ class WaitingHelper:
 
     def __init__(self, argv: list[str], process: subprocess.Popen[bytes]) -> None:
         self.argv, self.process = argv, process
+        self.waiting = True  # (once asked, a later question starts a helper of its own)
 
     def ask(self, request: bytes) -> list[str]:
         """The helper's lines for `request` (one line of JSON); ToolchainError if it
         failed."""
+        self.waiting = False
         return finish(self.process, self.argv, timeout=TIMEOUT, input=request).stdout.splitlines()
 
 

@@ -45,11 +45,16 @@ def test_the_early_helper_sizes_what_the_helper_built_on_demand_does(
         assert early.binary() == tmp_path / "typesizes"
 
 
-def test_an_early_helper_that_fails_to_build_fails_when_it_is_needed(tmp_path: Path) -> None:
+def _failing_go(tmp_path: Path) -> GoToolchain:
+    """A go whose every command fails as a full disk makes the link fail."""
     fake = tmp_path / "go"
     fake.write_text("#!/bin/sh\necho 'cannot link: no space left' >&2\nexit 1\n")
     fake.chmod(0o755)
-    toolchain = GoToolchain(str(fake), GoVersion(1, 27, 3), "linux", "amd64", (), str(tmp_path))
+    return GoToolchain(str(fake), GoVersion(1, 27, 3), "linux", "amd64", (), str(tmp_path))
+
+
+def test_an_early_helper_that_fails_to_build_fails_when_it_is_needed(tmp_path: Path) -> None:
+    toolchain = _failing_go(tmp_path)
     with (
         EarlyHelper(toolchain, str(tmp_path)) as early,
         pytest.raises(ToolchainError, match="no space left"),
@@ -107,7 +112,22 @@ def test_a_waiting_helper_sizes_what_the_helper_started_on_demand_does(
     on_demand = type_sizes(pinned_toolchain, NAMES, exports)
     with waiting_helper(pinned_toolchain) as waiting:
         time.sleep(0.2)  # (asked once go run has settled, as after a parse)
+        assert waiting.waiting
         assert type_sizes(pinned_toolchain, NAMES, exports, early=waiting) == on_demand
+        assert not waiting.waiting
+        # asked once: a second question runs the helper anew
+        assert type_sizes(pinned_toolchain, NAMES[:1], exports, early=waiting) == {
+            NAMES[0]: on_demand[NAMES[0]]
+        }
+
+
+def test_a_waiting_helper_that_fails_fails_when_it_is_asked(tmp_path: Path) -> None:
+    toolchain = _failing_go(tmp_path)
+    with (
+        waiting_helper(toolchain) as waiting,
+        pytest.raises(ToolchainError, match="no space left"),
+    ):
+        waiting.ask(b"{}\n")
 
 
 def test_a_waiting_helper_answers_while_a_forked_process_holds_its_stdin(

@@ -18,7 +18,7 @@ class _Terminal:
 def _key_at(width: int, args: list[str], monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setattr(sys, "stdout", _Terminal())
     monkeypatch.setattr("shutil.get_terminal_size", lambda *_: os.terminal_size((width, 40)))
-    return reportcache._key(args)
+    return reportcache._key(args, reportcache._output_named(args))
 
 
 def test_the_width_keys_a_report_written_to_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
