@@ -11,7 +11,7 @@ The reasons are cmd/compile/internal/escape's (go1.21-1.27).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from escape_lens.records import EscapeDiagnostic, FlowStepKind
 
@@ -39,11 +39,14 @@ _CALLEE = re.compile(r"^(?:[\w.]+\s*:?=\s*)?(?P<name>(?:\([^()]*\)\.)?[^\s()]+)\
 _STORAGE = re.compile(r"\{storage for (?P<of>.+)\}")
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(NamedTuple):
+    # (a tuple: a report's text makes one per edge of every site's chain, std's millions)
     destination: str  # where this hop of the chain leads ("{heap}", "~r0", "{storage for X}")
     expression: str
     reason: str
+
+
+_HOP, _EDGE = FlowStepKind.HOP, FlowStepKind.EDGE
 
 
 def edges(diagnostic: EscapeDiagnostic) -> list[Edge]:
@@ -51,11 +54,28 @@ def edges(diagnostic: EscapeDiagnostic) -> list[Edge]:
     found: list[Edge] = []
     destination = ""
     for step in diagnostic.flow:
-        if step.kind == FlowStepKind.HOP:
+        kind = step.kind
+        if kind == _HOP:
             destination = step.destination
-        elif step.kind == FlowStepKind.EDGE:
+        elif kind == _EDGE:
             found.append(Edge(destination, step.expression, step.reason))
     return found
+
+
+def last_edge(diagnostic: EscapeDiagnostic, skipping: frozenset[str]) -> Edge | None:
+    """The last of `edges` whose reason is not in `skipping` (None if there is none),
+    found from the chain's end: what the value finally does is all some readers ask."""
+    flow = diagnostic.flow
+    for index in range(len(flow) - 1, -1, -1):
+        step = flow[index]
+        if step.kind == _EDGE and step.reason not in skipping:
+            destination = ""
+            for back in range(index - 1, -1, -1):
+                if flow[back].kind == _HOP:
+                    destination = flow[back].destination
+                    break
+            return Edge(destination, step.expression, step.reason)
+    return None
 
 
 def storage_of(destination: str) -> str | None:

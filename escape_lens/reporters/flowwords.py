@@ -21,10 +21,11 @@ from escape_lens.parsers.flowedges import (
     Edge,
     callee,
     edges,
+    last_edge,
     storage_of,
 )
 
-__all__ = ["BOOKKEEPING", "REASON_WORDS", "Edge", "callee", "edge_words", "edges"]
+__all__ = ["BOOKKEEPING", "REASON_WORDS", "Edge", "callee", "edge_words", "edges", "last_edge"]
 
 # The compiler's reason -> what happened to the value (escape/escape.go's reasons); the
 # reasons `edge_words` phrases from the edge's parts are not here.

@@ -27,14 +27,17 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from escape_lens import gonames, model
 from escape_lens.advice.hints import size_words
@@ -43,7 +46,7 @@ from escape_lens.diff import SiteDiff
 from escape_lens.inputs import source_reader
 from escape_lens.model.explain import describe_cost, site_path
 from escape_lens.records import EscapeDiagnostic, FlowStepKind, Prediction, Report, Site
-from escape_lens.reporters import advice_json
+from escape_lens.reporters import advice_json, beside
 from escape_lens.reporters.flowwords import BOOKKEEPING, Edge, edge_words
 from escape_lens.reporters.json_report import report_site_to_dict, report_to_dict
 from escape_lens.reporters.prediction_json import PREDICTION_FIELDS
@@ -517,19 +520,54 @@ def embed_json(data: Any) -> str:
     return text.replace("<", "\\u003c")
 
 
-def write_page(data: Mapping[str, Any], title: str, out: TextIO) -> None:
+def write_page(data: Mapping[str, Any], title: str, out: TextIO, *, sites: int = 0) -> None:
     """The page, its data a top-level value at a time (std's JSON whole tripled the peak)
-    and `Streamed` lists an item at a time."""
+    and `Streamed` lists an item at a time. With a report of many `sites`, the lists
+    after the first (the sites' views, the functions' sources) are written into
+    temporary files by a forked process while this one writes the first (the sites'
+    rows), and copied in their place (reporters/beside.py: the same bytes)."""
     head, _, tail = _page_text(title).partition(_DATA_MARK)
     out.write(head)
-    _write_json(data, out)
+    later = _streamed_in(data)[1:]
+    if not later or not beside.worth_forking(sites):
+        _write_json(data, out, {})
+        out.write(tail)
+        return
+    with contextlib.ExitStack() as files:
+        spills = {
+            id(streamed): files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
+            for streamed in later
+        }
+
+        def theirs() -> bool:
+            for streamed in later:
+                spill = spills[id(streamed)]
+                spill.seek(0)
+                spill.truncate()
+                _write_json(streamed, spill, {})
+                spill.flush()
+            return True
+
+        child = files.enter_context(beside.Beside(theirs))
+        _write_json(data, out, spills, child.result)
     out.write(tail)
 
 
-def _write_json(value: Any, out: TextIO) -> None:
+def _write_json(
+    value: Any,
+    out: TextIO,
+    spills: Mapping[int, IO[str]],
+    written: Callable[[], object] = lambda: None,
+) -> None:
     """`out.write(embed_json(value))`, in pieces where `value` holds `Streamed` lists
-    (`embed_json`'s separators: `,` between items, `:` after a key)."""
-    if isinstance(value, Streamed):
+    (`embed_json`'s separators: `,` between items, `:` after a key); a list in `spills`
+    is copied from its file once `written` (which waits for it) returns."""
+    spill = spills.get(id(value))
+    if spill is not None:
+        written()
+        spill.seek(0)
+        shutil.copyfileobj(spill, out, 1 << 20)
+    elif isinstance(value, Streamed):
         out.write("[")
         for index, item in enumerate(value.items()):
             out.write(("," if index else "") + embed_json(item))
@@ -539,12 +577,21 @@ def _write_json(value: Any, out: TextIO) -> None:
         for index, (key, item) in enumerate(value.items()):
             out.write(("," if index else "") + embed_json(key) + ":")
             if _holds_streamed(item):
-                _write_json(item, out)
+                _write_json(item, out, spills, written)
             else:
                 out.write(embed_json(item))
         out.write("}")
     else:
         out.write(embed_json(value))
+
+
+def _streamed_in(value: Any) -> list[Streamed]:
+    """The `Streamed` lists `value` holds, in the order they are written."""
+    if isinstance(value, Streamed):
+        return [value]
+    if isinstance(value, Mapping):
+        return [found for item in value.values() for found in _streamed_in(item)]
+    return []
 
 
 def _holds_streamed(value: Any) -> bool:
@@ -584,7 +631,8 @@ def _title(report: Report) -> str:
 
 class HtmlReporter:
     def render(self, report: Report, out: TextIO) -> None:
-        write_page(payload(report, streamed=True), _title(report), out)
+        data = payload(report, streamed=True)
+        write_page(data, _title(report), out, sites=len(report.sites))
 
     def render_diff(self, old: Report, new: Report, diff: SiteDiff, out: TextIO) -> None:
         """`diff --format html`: what changed from `old` to `new` (`diff`), on one page."""

@@ -12,6 +12,8 @@ timestamps.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Mapping
 from typing import Any, TextIO
 
@@ -32,7 +34,7 @@ from escape_lens.records import (
     SourcePos,
     TypeInfo,
 )
-from escape_lens.reporters import advice_json, profile_json
+from escape_lens.reporters import advice_json, beside, profile_json
 from escape_lens.reporters.json_shape import check_report_shape
 from escape_lens.reporters.json_text import dumps, indented
 from escape_lens.reporters.prediction_json import prediction_from_dict, prediction_to_dict
@@ -239,16 +241,41 @@ def write_report(report: Report, out: TextIO) -> None:
     own memory (`analyze std`: 80 MB of JSON). A value nested at depth d is written as
     its standalone dump with every line after the first indented by 2*d more spaces
     (reporters/json_text.py writes the bytes json.dumps would).
+    A large report's later sites are written by a forked process meanwhile, into a
+    temporary file copied after the others (reporters/beside.py).
     """
     advice = ReportAdvice(report)
     head, tail = _report_head(report), _report_tail(report, advice)
     out.write(dumps(head)[: -len("\n}\n")] + ",\n")
     out.write('  "sites": [')
-    for index, site in enumerate(report.sites):
-        site_data = report_site_to_dict(site, report, advice)
-        out.write(("," if index else "") + "\n    " + indented(site_data, "\n    "))
-    out.write("\n  ],\n" if report.sites else "],\n")
+    sites = report.sites
+    if not beside.worth_forking(len(sites)):
+        _write_sites(report, advice, 0, len(sites), out)
+    else:
+        half = len(sites) // 2  # (each site's advice is known: the tail's ranking asked)
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as spill:
+
+            def theirs() -> bool:
+                spill.seek(0)
+                spill.truncate()
+                _write_sites(report, advice, half, len(sites), spill)
+                spill.flush()
+                return True
+
+            with beside.Beside(theirs) as child:
+                _write_sites(report, advice, 0, half, out)
+                child.result()
+            spill.seek(0)
+            shutil.copyfileobj(spill, out, 1 << 20)
+    out.write("\n  ],\n" if sites else "],\n")
     out.write(dumps(tail)[len("{\n") :])
+
+
+def _write_sites(report: Report, advice: ReportAdvice, start: int, end: int, out: TextIO) -> None:
+    """The JSON rows of `report.sites[start:end]`, each after its separator."""
+    for index in range(start, end):
+        site_data = report_site_to_dict(report.sites[index], report, advice)
+        out.write(("," if index else "") + "\n    " + indented(site_data, "\n    "))
 
 
 def report_from_dict(data: Mapping[str, Any], source: str = "report") -> Report:

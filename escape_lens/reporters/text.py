@@ -33,7 +33,7 @@ from typing import TextIO
 from escape_lens.advice.report import ReportAdvice
 from escape_lens.model.explain import object_words
 from escape_lens.records import Report, Site, SourcePos
-from escape_lens.reporters import advice_text, profile_text
+from escape_lens.reporters import advice_text, beside, profile_text
 from escape_lens.reporters.text_layout import (
     ANSI,
     GAP,
@@ -65,6 +65,9 @@ from escape_lens.vocab import AllocPath, SitePath
 
 _REASON_FLOOR = 12  # columns a reason keeps: "needs no…", "stored in S…", "returned"
 _WHAT_FLOOR = 6  # columns below which an expression is left out for its reason
+# The later packages' share of the sites that a forked process renders (with the
+# totals): about half, as this one works out their advice and ranks what to fix first.
+_CHILD_SHARE = 0.58
 
 
 class TextReporter:
@@ -110,14 +113,35 @@ class TextReporter:
         by_package: dict[str, list[Site]] = {package: [] for package in report.packages}
         for site in report.sites:
             by_package.setdefault(site.package, []).append(site)
-        for package, sites in sorted(by_package.items()):
-            yield from self._package_lines(package, sites, report, width, paint, advice)
-        if self.verbose:
-            yield from _legend(report.sites, width, paint)
-        yield ""
-        yield from self.summary_line(report, width).splitlines()
-        yield from profile_text.summary_lines(report.profile, width)
-        yield from self.focus_note.splitlines()
+        groups = sorted(by_package.items())
+
+        def package_lines(chosen: list[tuple[str, list[Site]]]) -> Iterator[str]:
+            for package, sites in chosen:
+                yield from self._package_lines(package, sites, report, width, paint, advice)
+
+        def totals() -> Iterator[str]:
+            if self.verbose:
+                yield from _legend(report.sites, width, paint)
+            yield ""
+            yield from self.summary_line(report, width).splitlines()
+            yield from profile_text.summary_lines(report.profile, width)
+            yield from self.focus_note.splitlines()
+
+        if not beside.worth_forking(len(report.sites)):
+            yield from package_lines(groups)
+            yield from totals()
+        else:
+            # The later packages and the totals are rendered by a forked process
+            # (reporters/beside.py) while this one renders the others, then works out
+            # the later packages' advice, which the ranking asks for again.
+            cut = beside.split_at([len(sites) for _, sites in groups], theirs=_CHILD_SHARE)
+            with beside.Beside(lambda: [*package_lines(groups[cut:]), *totals()]) as child:
+                yield from package_lines(groups[:cut])
+                for _, sites in groups[cut:]:
+                    for site in sites:
+                        advice.of(site)
+                theirs = child.result()
+            yield from theirs
         yield from advice_text.fix_first_lines(advice, width, paint)
 
     def _package_lines(

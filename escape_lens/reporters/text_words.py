@@ -17,7 +17,7 @@ import sys
 from escape_lens.gonames import type_in_package
 from escape_lens.model.explain import is_pooled, path_column
 from escape_lens.records import EscapeDiagnostic, Note, Site, join_notes
-from escape_lens.reporters.flowwords import BOOKKEEPING, edge_words, edges
+from escape_lens.reporters.flowwords import BOOKKEEPING, edge_words, last_edge
 from escape_lens.reporters.text_layout import Row, base_name, cut, cut_expr
 from escape_lens.vocab import AllocPath, Construct, EscapeKind, NoteCode
 
@@ -72,8 +72,8 @@ def escape_reason(diagnostic: EscapeDiagnostic) -> str:
     """
     if diagnostic.kind == EscapeKind.DOES_NOT_ESCAPE:
         return "does not escape"
-    steps = [s for s in edges(diagnostic) if s.reason not in BOOKKEEPING]
-    return edge_words(steps[-1]) if steps else ""
+    decisive = last_edge(diagnostic, BOOKKEEPING)
+    return edge_words(decisive) if decisive is not None else ""
 
 
 def first_reason(site: Site) -> str:
