@@ -16,7 +16,8 @@ Invariants:
 - Leaving the block early (an error, an interrupt) kills and reaps the child: nothing
   outlives the run.
 - Only where it pays (`worth_forking`): enough sites, more than one core, and
-  `ESCAPE_LENS_JOBS` not 1 (the knob of the parallel parse, toolchain/parallel.py).
+  `ESCAPE_LENS_JOBS` not 1 (the knob of the parallel parse, toolchain/parallel.py);
+  only on Linux.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import gc
 import os
 import pickle
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
@@ -39,8 +41,8 @@ MIN_SITES = 4000
 
 def worth_forking(sites: int) -> bool:
     """Whether a render of `sites` sites is split between two processes."""
-    if sites < MIN_SITES or not hasattr(os, "fork"):
-        return False
+    if sites < MIN_SITES or not sys.platform.startswith("linux"):
+        return False  # (macOS's libraries are not safe in a child forked without exec)
     if os.environ.get("ESCAPE_LENS_JOBS", "").strip() == "1":
         return False
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
