@@ -69,6 +69,9 @@ class Beside(Generic[_T]):
         self._work = work
         self._pid = 0
         self._pipe = -1
+        self._value: _T | None = None
+        self._done = False
+        self.forked = False  # whether the result came from the child
         try:
             read_end, write_end = os.pipe()
         except OSError:
@@ -86,15 +89,21 @@ class Beside(Generic[_T]):
         self._pid, self._pipe = pid, read_end
 
     def result(self) -> _T:
-        """The child's return value; `work()` here if it had none to give."""
+        """The child's return value; `work()` here if it had none to give. Asked again,
+        the same value (the work is done once)."""
+        if self._done:
+            return cast("_T", self._value)
+        value: _T | None = None
         if self._pid:
-            data = self._collect()
             sent: tuple[str, Any] = ("error", None)
             with contextlib.suppress(Exception):
-                sent = pickle.loads(data)
+                sent = pickle.loads(self._collect())
             if sent[0] == "ok":
-                return cast("_T", sent[1])
-        return self._work()
+                value, self.forked = cast("_T", sent[1]), True
+        if not self.forked:
+            value = self._work()
+        self._value, self._done = value, True
+        return cast("_T", value)
 
     def _collect(self) -> bytes:
         chunks = []

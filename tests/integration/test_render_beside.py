@@ -46,20 +46,20 @@ def test_forked_render_is_the_serial_render(
     monkeypatch.delenv("ESCAPE_LENS_JOBS", raising=False)
     serial = _render(report, name, tmp_path / "serial", verbose=verbose)
 
-    forked: list[int] = []
+    started: list[beside.Beside[object]] = []
     real_init = beside.Beside.__init__
 
-    def counting_init(self: beside.Beside[object], work: object) -> None:
+    def recording_init(self: beside.Beside[object], work: object) -> None:
         real_init(self, work)  # type: ignore[arg-type]
-        forked.append(self._pid)
+        started.append(self)
 
     monkeypatch.setattr(beside, "MIN_SITES", 1)
-    monkeypatch.setattr(beside.Beside, "__init__", counting_init)
+    monkeypatch.setattr(beside.Beside, "__init__", recording_init)
     assert _render(report, name, tmp_path / "forked", verbose=verbose) == serial
-    assert len(forked) == 1  # it did fork
-    assert forked[0] > 0
+    assert len(started) == 1
+    assert started[0].forked  # the child's part was the child's, not redone here
 
-    # A child that fails halfway leaves its half to the parent: the same bytes again.
+    # A child that fails halfway leaves its part to the parent: the same bytes again.
     parent = os.getpid()
     real_child = beside._child
 
@@ -72,8 +72,9 @@ def test_forked_render_is_the_serial_render(
 
     monkeypatch.setattr(beside, "_child", failing_child)
     assert _render(report, name, tmp_path / "fallback", verbose=verbose) == serial
+    assert len(started) == 2
+    assert not started[1].forked
 
     monkeypatch.setenv("ESCAPE_LENS_JOBS", "1")
-    forked.clear()
     assert _render(report, name, tmp_path / "asked-serial", verbose=verbose) == serial
-    assert forked == []
+    assert len(started) == 2

@@ -19,6 +19,15 @@ def test_the_value_comes_from_the_child() -> None:
     assert pid != parent
 
 
+def test_the_work_is_done_once_however_often_its_result_is_asked() -> None:
+    parent = os.getpid()
+    with beside.Beside(lambda: os.getpid()) as child:
+        first = child.result()
+        assert child.result() == first  # not run again here
+    assert first != parent
+    assert child.forked
+
+
 def test_a_failing_child_leaves_the_work_to_the_parent() -> None:
     parent = os.getpid()
 
@@ -29,6 +38,7 @@ def test_a_failing_child_leaves_the_work_to_the_parent() -> None:
 
     with beside.Beside(work) as child:
         assert child.result() == parent
+        assert not child.forked
 
 
 def test_a_child_that_dies_leaves_the_work_to_the_parent() -> None:
