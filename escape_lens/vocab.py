@@ -192,6 +192,7 @@ class Cause(StrEnum):
     CHANNEL = "channel"  # a channel and its buffer
     STRING_BUILDING = "string-building"  # concatenation and string/[]byte/[]rune copies
     METHOD_VALUE = "method-value"  # `x.M` used as a value: a closure holding x
+    KEPT_PAST_SCOPE = "kept-past-scope"  # in a variable that outlives it (a loop's, ...)
     MOVED_TO_HEAP = "moved-to-heap"  # a variable whose address outlives it, chain unsaid
     RUNTIME_INTERNAL = "runtime-internal"  # a runtime call with no source construct
     UNKNOWN = "unknown"  # the chain says nothing a category names

@@ -6,7 +6,9 @@ Invariants:
 
 - A pure function of the `Site` and the report's source: the same site always has the
   same cause, so the JSON, text and HTML reports agree without storing it. The source
-  tells only a chain that ends at a named result (advice/namedresults.py) a return.
+  tells only a chain that ends at a variable (advice/namedresults.py) a return (a named
+  result) or a variable kept past the object's loop or closure (any other); without
+  it, such a chain's cause is unknown (but in `init`, which has no results).
 - Constructs whose allocation is the operation itself (append growth, maps, channels,
   string building, method values, go and defer statements) are named by the construct;
   other objects by the decisive edge of the chain: a size the stack cannot hold, a
@@ -22,13 +24,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from escape_lens.advice.namedresults import returned_by_name
+from escape_lens.advice.namedresults import kept_past_scope, returned_by_name
 from escape_lens.inputs import SourceLines
 from escape_lens.parsers.flowedges import (
     BOOKKEEPING,
     CALL_ARGUMENT_REASONS,
     CALL_REASONS,
+    MAP_LITERAL_REASONS,
     MAP_PUT_REASONS,
+    UINTPTR_ESCAPES,
     Edge,
     callee,
     edges,
@@ -94,6 +98,9 @@ def cause_of(site: Site, source: SourceLines | None = None) -> SiteCause:
         return found
     if returned_by_name(site, source):
         return SiteCause(Cause.RETURNED)
+    kept_in = kept_past_scope(site, source)
+    if kept_in:
+        return SiteCause(Cause.KEPT_PAST_SCOPE, kept_in)
     if site.diagnostic is not None and site.diagnostic.kind == EscapeKind.MOVED_TO_HEAP:
         return SiteCause(Cause.MOVED_TO_HEAP)
     return SiteCause(Cause.UNKNOWN)
@@ -109,10 +116,12 @@ def _by_destination(chain: list[Edge]) -> SiteCause | None:
             return SiteCause(Cause.RETURNED)
         if reason == "send":
             return SiteCause(Cause.SENT_ON_CHANNEL)
-        if reason in MAP_PUT_REASONS:
+        if reason in MAP_PUT_REASONS or reason in MAP_LITERAL_REASONS:
             return SiteCause(Cause.STORED_TO_HEAP, "map")
         if reason in CALL_REASONS:
             return SiteCause(Cause.PASSED_TO_CALL, _callee(expression))
+        if reason == UINTPTR_ESCAPES:
+            return SiteCause(Cause.PASSED_TO_CALL, UINTPTR_ESCAPES)
         if reason == "captured by a closure":
             return SiteCause(Cause.CLOSURE_CAPTURE)
         if reason.startswith("assign") and destination == "{heap}":

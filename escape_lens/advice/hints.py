@@ -22,6 +22,7 @@ from escape_lens.advice.causes import SiteCause, cause_of
 from escape_lens.advice.layout import Layout, site_layout
 from escape_lens.gonames import is_closure_record, type_in_package
 from escape_lens.model import AllocRules
+from escape_lens.parsers.flowedges import UINTPTR_ESCAPES
 from escape_lens.records import Site
 from escape_lens.vocab import Cause, Construct, NoteCode
 
@@ -159,11 +160,25 @@ def _by_cause(site: Site, cause: SiteCause) -> tuple[str, bool]:
         )
     if category == Cause.SENT_ON_CHANNEL:
         return (f"sent on a channel: send the {_type_words(site)} by value (chan T)", False)
+    if category == Cause.PASSED_TO_CALL and via == UINTPTR_ESCAPES:
+        return (
+            "passed as a uintptr to a //go:uintptrescapes function (a system call's "
+            "kind): its pointer arguments always move to the heap; reuse one object "
+            "across calls if this is hot",
+            False,
+        )
     if category == Cause.PASSED_TO_CALL:
         callee = via or "the callee"
         return (
             f"{callee} keeps its argument (or escape analysis cannot see through it: a "
             "func value or interface method): pass a value or call a concrete function",
+            False,
+        )
+    if category == Cause.KEPT_PAST_SCOPE:
+        return (
+            f"kept in {via}, which outlives it (declared outside the loop or closure that "
+            f"makes it, or itself on the heap): in a loop, make one {_type_words(site)} "
+            "before it and reuse it; else keep a value there",
             False,
         )
     if category == Cause.MOVED_TO_HEAP:

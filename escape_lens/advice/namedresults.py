@@ -1,4 +1,5 @@
-"""Whether a site's flow chain ends at a named result of its function, read from the source.
+"""Whether a site's flow chain ends at a named result of its function or at a variable
+kept past the object's scope, read from the source.
 
 `func F() (out []T) { out = make([]T, n); return }`: the compiler's chain ends at `out`
 (`flow: out ← &{storage for make(...)}`) with no `return` edge, as a bare return (or
@@ -6,14 +7,18 @@
 `~r0` after a `return` edge (advice/causes.py). The chain alone cannot tell the named
 result from a variable declared outside the loop the allocation is in (`var l *T; for
 { l = new(T) }` ends at `l` in the same way): only the function's declaration can.
+A chain ends at a variable only when the compiler finds that it outlives the object
+(cmd/compile/internal/escape `outlives`): a result, one declared outside the object's
+loop or closure, or one itself on the heap; the declaration tells the first from the
+others (`kept_past_scope`).
 Invariants:
 - The declaration is the nearest line above the site that starts with `func ` and names
   the chain's function, within _MAX_SCAN lines; it is read up to the `{` of its body.
 - An inlined site is read at its position in the function it is inlined into, whose
   chain it is; a callee's variable that ends the chain under the name of one of that
   function's results would be taken for it (a variable kept past the callee's loop).
-- A closure's site, or one with no readable source: False (the cause stays as the chain
-  alone has it).
+- A closure's site, or one with no readable source: neither (the cause stays as the
+  chain alone has it: a closure's results are not read).
 """
 
 from __future__ import annotations
@@ -29,12 +34,33 @@ _MAX_SCAN = 2000
 # How many lines a declaration's signature may span.
 _MAX_SIGNATURE_LINES = 40
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
+# A variable a chain may end at: `last`, or an inlined callee's `sync.d`.
+_VARIABLE = re.compile(r"(?:[^\W\d]\w*\.)?[^\W\d]\w*")
 # A named result: a name, then its type (`chan T` is the one unnamed type spelled so).
 _NAMED = re.compile(r"^(?P<name>[^\W\d]\w*)\s+\S")
 _OPENING = {"(": ")", "[": "]", "{": "}"}
 
 
-def _chain_root(site: Site) -> str:
+def returned_by_name(site: Site, source: SourceLines | None) -> bool:
+    """Whether the chain of `site` ends at a named result of its function (see above)."""
+    results = named_results(site, source)
+    return results is not None and chain_root(site) in results
+
+
+def kept_past_scope(site: Site, source: SourceLines | None) -> str:
+    """The variable, not a result of the site's function, that the chain ends at ("" when
+    it ends elsewhere or the declaration cannot be read): the compiler ends a chain at a
+    variable that outlives the object (escape's `outlives`), one declared outside the
+    loop or the closure that makes it, or itself on the heap. A callee's variable
+    inlined here (`sync.d`) is one too."""
+    root = chain_root(site)
+    if not _VARIABLE.fullmatch(root):
+        return ""
+    results = named_results(site, source)
+    return root if results is not None and root not in results else ""
+
+
+def chain_root(site: Site) -> str:
     """The variable the chain ends at (its last hop's destination; "" without a chain)."""
     if site.diagnostic is None:
         return ""
@@ -42,25 +68,27 @@ def _chain_root(site: Site) -> str:
     return hops[-1].destination if hops else ""
 
 
-def returned_by_name(site: Site, source: SourceLines | None) -> bool:
-    """Whether the chain of `site` ends at a named result of its function (see above)."""
-    root = _chain_root(site)
+def named_results(site: Site, source: SourceLines | None) -> tuple[str, ...] | None:
+    """The named results of the function whose chain `site` has (empty when unnamed);
+    None when its declaration is not read: a closure, no chain, no source, none found."""
     diagnostic = site.diagnostic
-    if diagnostic is None or not _IDENTIFIER.fullmatch(root):
-        return False
+    if diagnostic is None:
+        return None
     function = diagnostic.function or site.function
     if not function or is_closure(function):
-        return False
+        return None
+    if function == "init":  # (a package's variable initialisers too): no results
+        return ()
     lines = source(site.pos.file) if source is not None else None
     if not lines or not 0 < site.pos.line <= len(lines):
-        return False
+        return None
     name = re.sub(r"\[.*\]", "", function).rsplit(".", 1)[-1]
     for index in range(site.pos.line - 1, max(-1, site.pos.line - 1 - _MAX_SCAN), -1):
         if lines[index].startswith("func "):
             text = " ".join(_code(line) for line in lines[index : index + _MAX_SIGNATURE_LINES])
             declared = _declaration(text)
-            return declared is not None and declared[0] == name and root in declared[1]
-    return False
+            return declared[1] if declared is not None and declared[0] == name else None
+    return None
 
 
 def _code(line: str) -> str:

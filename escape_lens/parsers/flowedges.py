@@ -33,7 +33,12 @@ BOOKKEEPING = frozenset(
 # The value is an argument of a call; with the receiver, anything a call takes.
 CALL_ARGUMENT_REASONS = frozenset({"call parameter", "call argument"})
 CALL_REASONS = CALL_ARGUMENT_REASONS | {"call receiver"}
+# An argument converted to uintptr for a function marked so (`syscall.Syscall`'s kind):
+# the edge's expression is the conversion, not the call.
+UINTPTR_ESCAPES = "//go:uintptrescapes"
 MAP_PUT_REASONS = frozenset({"key of map put", "value of map put"})
+# A map literal's keys and values go where its entries are: the map's heap storage.
+MAP_LITERAL_REASONS = frozenset({"map literal key", "map literal value"})
 # The function called: `f(`, `pkg.F(`, `(*T).M(`, after an optional `x := ` / `x = `.
 _CALLEE = re.compile(r"^(?:[\w.]+\s*:?=\s*)?(?P<name>(?:\([^()]*\)\.)?[^\s()]+)\(")
 _STORAGE = re.compile(r"\{storage for (?P<of>.+)\}")

@@ -25,6 +25,7 @@ _SAID_BY_REASON = {
     Cause.SENT_ON_CHANNEL: ("sent on a channel",),
     Cause.CLOSURE_CAPTURE: ("captured",),
     Cause.MOVED_TO_HEAP: ("moved to heap",),
+    Cause.KEPT_PAST_SCOPE: ("assigned to ", "to "),
 }
 # A cause in one word, for a site line that has no room for its id (docs/analyze.md).
 SHORT_CAUSE = {
@@ -44,6 +45,7 @@ SHORT_CAUSE = {
     Cause.STRING_BUILDING: "string",
     Cause.METHOD_VALUE: "method value",
     Cause.MOVED_TO_HEAP: "moved",
+    Cause.KEPT_PAST_SCOPE: "kept",
     Cause.RUNTIME_INTERNAL: "runtime",
 }
 _SEPARATOR = " · "

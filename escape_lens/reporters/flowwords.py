@@ -17,7 +17,9 @@ import re
 from escape_lens.parsers.flowedges import (
     BOOKKEEPING,
     CALL_REASONS,
+    MAP_LITERAL_REASONS,
     MAP_PUT_REASONS,
+    UINTPTR_ESCAPES,
     Edge,
     callee,
     edges,
@@ -35,8 +37,7 @@ REASON_WORDS = {
     "interface-converted": "converted to an interface",
     "struct literal element": "in a struct literal",
     "array literal element": "in an array literal",
-    "map literal key": "in a map literal",
-    "map literal value": "in a map literal",
+    **dict.fromkeys(MAP_LITERAL_REASONS, "in a map literal"),
     **dict.fromkeys(MAP_PUT_REASONS, "stored in a map"),
     "send": "sent on a channel",
     "address-of": "address taken",
@@ -45,6 +46,7 @@ REASON_WORDS = {
     "range": "ranged over",
     "range-deref": "ranged over",
     "callee operand": "called",
+    UINTPTR_ESCAPES: "as a uintptr",
 }
 
 

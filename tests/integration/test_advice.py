@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
-from escape_lens.advice.causes import cause_of
+from escape_lens.advice.causes import SiteCause, cause_of
 from escape_lens.advice.hints import hint_for
 from escape_lens.advice.layout import site_layout
+from escape_lens.advice.namedresults import chain_root
 from escape_lens.advice.rank import fix_first
 from escape_lens.analyze import analyze_targets
 from escape_lens.inputs import source_reader
@@ -69,6 +70,11 @@ TABLE: list[tuple[str, Construct, Cause, str, tuple[str, ...]]] = [
      ("a returned slice: let the caller pass a buffer to append to",)),
     ("Refill", Construct.MAKE_SLICE, Cause.RETURNED, "",  # inlined from fresh
      ("a returned slice: let the caller pass a buffer to append to",)),
+    # a map literal's entries are stored in the map; a //go:uintptrescapes argument
+    ("Entries", Construct.COMPOSITE_LITERAL, Cause.STORED_TO_HEAP, "map",
+     ("stored in map", "Exact (32 B) by value")),
+    ("Address", Construct.COMPOSITE_LITERAL, Cause.PASSED_TO_CALL, "//go:uintptrescapes",
+     ("as a uintptr to a //go:uintptrescapes function", "always move to the heap")),
 ]  # fmt: skip
 
 
@@ -107,7 +113,9 @@ def test_constructs_get_their_cause_and_a_hint_in_their_own_figures(version: str
 
 
 @pytest.mark.parametrize("version", ["pinned", "1.21.13"])
-def test_only_a_chain_that_ends_at_a_named_result_is_told_returned(version: str) -> None:
+def test_a_chain_that_ends_at_a_variable_is_told_a_return_or_a_variable_kept_past_a_loop(
+    version: str,
+) -> None:
     report = _report(version)
     source = source_reader(report.root)
     named = _site(report, "Named", Construct.MAKE_SLICE)
@@ -118,9 +126,13 @@ def test_only_a_chain_that_ends_at_a_named_result_is_told_returned(version: str)
     assert kept.diagnostic is not None
     reasons = [[edge.reason for edge in edges(d)] for d in (named.diagnostic, kept.diagnostic)]
     assert reasons[0] == reasons[1] == ["spill", "assign"]
-    assert cause_of(named, source).category == Cause.RETURNED
-    assert cause_of(kept, source).category == Cause.UNKNOWN
-    assert cause_of(named).category == Cause.UNKNOWN  # without the source, nothing known
+    assert cause_of(named, source) == SiteCause(Cause.RETURNED)
+    assert cause_of(kept, source) == SiteCause(Cause.KEPT_PAST_SCOPE, "last")
+    rules = rules_for(report.toolchain.version)
+    hint = hint_for(kept, rules, cause_of(kept, source)).text
+    assert "in a loop, make one Exact (32 B) before it and reuse it" in hint
+    # without the source, nothing known: either would be a guess
+    assert cause_of(named).category == cause_of(kept).category == Cause.UNKNOWN
 
 
 def test_a_struct_that_wastes_nothing_is_never_told_to_shrink() -> None:
@@ -139,6 +151,7 @@ def test_cold_paths_rank_after_every_other_site() -> None:
     cold = {c.site.function: c.cold for c in ranked if c.cold}
     assert cold == {
         "init.func1": "a sync.Pool's New (runs only when the pool is empty)",
+        "init.func2": "a sync.Once body",  # Lazy's function, which sync.OnceValue runs once
         "Serve.func1": "after recover(): the panic path",
         "Fail": "a panic's value",
     }
@@ -399,3 +412,12 @@ def test_an_append_to_a_slice_made_with_a_capacity_is_not_told_to_preallocate(
     assert local == 0
     assert length_only > 2
     assert grow > 2
+
+
+def test_an_inlined_callees_variable_in_init_is_a_variable_kept_past_scope() -> None:
+    # `var Lazy = sync.OnceValue(...)`: the function literal ends at sync.OnceValue's `d`,
+    # captured by the closures it returns; init has no results, so no source is needed.
+    report = _report("pinned")
+    kept = [s for s in report.sites if s.function == "init" and chain_root(s) == "sync.d"]
+    assert [s.construct for s in kept] == [Construct.CLOSURE]
+    assert cause_of(kept[0]) == SiteCause(Cause.KEPT_PAST_SCOPE, "sync.d")
