@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from escape_lens.advice.namedresults import kept_past_scope, returned_by_name
+from escape_lens.advice.namedresults import chain_root, kept_past_scope, returned_by_name
 from escape_lens.inputs import SourceLines
 from escape_lens.parsers.flowedges import (
     BOOKKEEPING,
@@ -96,6 +96,9 @@ def cause_of(site: Site, source: SourceLines | None = None) -> SiteCause:
     found = _by_destination(chain)
     if found is not None:
         return found
+    stored_in = storage_of(chain_root(site))
+    if stored_in is not None:  # a heap object's storage, with no edge into it said
+        return SiteCause(Cause.STORED_TO_HEAP, stored_in)
     if returned_by_name(site, source):
         return SiteCause(Cause.RETURNED)
     kept_in = kept_past_scope(site, source)

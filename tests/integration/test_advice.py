@@ -75,6 +75,8 @@ TABLE: list[tuple[str, Construct, Cause, str, tuple[str, ...]]] = [
      ("stored in map", "Exact (32 B) by value")),
     ("Address", Construct.COMPOSITE_LITERAL, Cause.PASSED_TO_CALL, "//go:uintptrescapes",
      ("as a uintptr to a //go:uintptrescapes function", "always move to the heap")),
+    ("SetGetter", Construct.COMPOSITE_LITERAL, Cause.STORED_TO_HEAP, "h.get",
+     ("stored in h.get",)),
 ]  # fmt: skip
 
 
