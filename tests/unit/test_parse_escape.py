@@ -85,3 +85,18 @@ def test_no_explanation_block_is_left_unclaimed() -> None:
     for version in VERSIONS:
         unclaimed = [d for d in parse_kinds(version).diagnostics if d.message.endswith(":")]
         assert unclaimed == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_parameters_explanation_is_skipped_and_an_objects_kept(version: str) -> None:
+    # Both kinds of block have flow lines in the captured output; only the object's are read.
+    lines = captured_lines(version, "kinds")
+    headers = [i for i, line in enumerate(lines) if " leaks to " in line and line.endswith(":")]
+    assert headers
+    assert all("  flow: " in lines[i + 1] for i in headers)
+    diagnostics = parse_kinds(version).diagnostics
+    leaking = [d for d in diagnostics if d.kind.value.startswith("leaking-param")]
+    escaping = [d for d in diagnostics if d.kind.value == "escapes" and d.flow]
+    assert leaking
+    assert escaping
+    assert all(d.flow == () for d in leaking)
