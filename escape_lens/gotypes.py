@@ -14,6 +14,7 @@ the gc layout rules (`struct_size`) reproduce the descriptor's size from them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from escape_lens.gonames import CHAN_PREFIXES
 from escape_lens.records import FieldInfo, TypeInfo
@@ -44,7 +45,7 @@ def with_parts(info: TypeInfo, key: TypeInfo | None, elem: TypeInfo | None) -> T
 
 
 def with_fields(
-    info: TypeInfo, fields: tuple[FieldInfo, ...], known: dict[str, TypeInfo]
+    info: TypeInfo, fields: tuple[FieldInfo, ...], known: Mapping[str, TypeInfo]
 ) -> TypeInfo:
     """A defined struct type with its fields sized and aligned from `known`; `info` as it
     is when a field cannot be, or when the fields do not lay out to the descriptor's size
@@ -75,7 +76,7 @@ def struct_size(fields: tuple[tuple[int, int], ...]) -> int:
     return -(-offset // largest) * largest
 
 
-def align_of(name: str, known: dict[str, TypeInfo]) -> int | None:
+def align_of(name: str, known: Mapping[str, TypeInfo]) -> int | None:
     """The alignment of a type on 64-bit targets; None when neither the language nor a
     struct's known fields tell (a type of another package, never a guess)."""
     name = name.strip()
@@ -94,7 +95,7 @@ def align_of(name: str, known: dict[str, TypeInfo]) -> int | None:
     return align_of(array.group(2), known) if array else None
 
 
-def resolve_type(name: str, known: dict[str, TypeInfo]) -> TypeInfo | None:
+def resolve_type(name: str, known: Mapping[str, TypeInfo]) -> TypeInfo | None:
     """Size and pointer bytes of a type named in a descriptor, from the dumped
     descriptors of the package, else from the language's layout of predeclared and
     built-in composite types; None when neither tells (never a guess)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections import ChainMap
 
 from escape_lens.gonames import CHAN_PREFIXES, unescaped
 from escape_lens.gotypes import resolve_type, with_fields, with_parts
@@ -130,7 +131,9 @@ class Descriptors:
     def struct_types(self, types: dict[str, TypeInfo]) -> dict[str, TypeInfo]:
         """This listing's defined struct types with their fields (`TypeInfo.fields`),
         each field sized from `types` (and this listing) where it can be."""
-        known = {**types, **self.types}
+        # (a view, not a copy: std's final_types asks each of ~400 listings with ~50 000)
+        laid_out: dict[str, TypeInfo] = {}
+        known = ChainMap(laid_out, self.types, types)
         found: dict[str, TypeInfo] = {}
         # A struct's alignment is its fields': one holding another defined struct is laid
         # out once that one is, so repeat while a pass lays out more.
@@ -149,7 +152,7 @@ class Descriptors:
     def container_types(self, types: dict[str, TypeInfo]) -> dict[str, TypeInfo]:
         """This listing's defined map and channel types with their key and element, sized
         from `types` (and this listing); one whose parts cannot be sized is left out."""
-        known = {**types, **self.types}
+        known = ChainMap(self.types, types)
         found = {}
         for name, (key_name, elem_name) in self.container_parts.items():
             own = self.types.get(name)
