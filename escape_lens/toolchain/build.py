@@ -192,8 +192,8 @@ def build_targets(
             listing = read_listing(file.read(), tests=tests)
         warnings = _go_warnings(output_path)
         if not listing.targets:
-            raise TargetError(_nothing_listed(warnings, checked, returncode))
-        _no_match(warnings)
+            raise TargetError(_nothing_listed(warnings, checked, returncode, workdir))
+        _no_match(warnings, workdir)
         watch.saw_build(checked, workdir, toolchain, go_env, listing)
         root = _root(listing.targets, checked, toolchain, go_env["GOWORK"])
         context = resultcache.Context(toolchain, workdir, root, tests)
@@ -418,23 +418,49 @@ def _go_warnings(output_path: str) -> list[str]:
     return lines
 
 
-def _nothing_listed(warnings: Sequence[str], targets: Targets, returncode: int) -> str:
+def _nothing_listed(
+    warnings: Sequence[str], targets: Targets, returncode: int, workdir: str
+) -> str:
     """The one line that says why go listed no package at all."""
     for line in warnings:
-        nothing = re.search(r'"[^"]*" matched no packages', line)
+        nothing = _MATCHED_NOTHING.search(line)
         if nothing is not None:
-            return nothing.group(0)
+            return nothing.group(0) + _excluded_files(nothing.group(1), workdir)
     args = " ".join(targets.files or targets.patterns)
     detail = _last_line("\n".join(warnings)) if returncode != 0 else ""
     return f"{args}: {(detail or 'no packages').removeprefix('go: ')}"
 
 
-def _no_match(warnings: Sequence[str]) -> None:
+def _no_match(warnings: Sequence[str], workdir: str) -> None:
     """A pattern that matched nothing is an error even when another one matched."""
     for line in warnings:
-        nothing = re.search(r'"[^"]*" matched no packages', line)
+        nothing = _MATCHED_NOTHING.search(line)
         if nothing is not None:
-            raise TargetError(nothing.group(0))
+            raise TargetError(nothing.group(0) + _excluded_files(nothing.group(1), workdir))
+
+
+_MATCHED_NOTHING = re.compile(r'"([^"]*)" matched no packages')
+
+
+def _excluded_files(pattern: str, workdir: str) -> str:
+    """Why a directory pattern (`./x/...`) that holds .go files matched nothing, as go
+    says for one directory (`analyze ./x`): build constraints exclude them all. Only
+    the directories go would look in (not testdata, `_x`, `.x`, nor another module's)."""
+    if not pattern.startswith((".", "/")) or not pattern.endswith("/..."):
+        return ""
+    top = os.path.join(workdir, pattern.removesuffix("/..."))
+    for directory, subdirectories, files in os.walk(top):
+        if any(f.endswith(".go") and not f.startswith((".", "_")) for f in files):
+            under = os.path.normpath(top)
+            return f" (build constraints exclude all Go files under {under}: see --tags)"
+        subdirectories[:] = [
+            d
+            for d in subdirectories
+            if d != "testdata"
+            and not d.startswith((".", "_"))
+            and not os.path.exists(os.path.join(directory, d, "go.mod"))
+        ]
+    return ""
 
 
 def _root(

@@ -76,6 +76,32 @@ def test_pattern_matching_nothing(
     _one_error_line(err)
 
 
+def test_a_pattern_whose_go_files_build_constraints_exclude_says_so(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    pinned_go: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _module(tmp_path, {"tagged": "//go:build never\n\n" + GOOD.replace("good", "tagged")})
+    (tmp_path / "testdata").mkdir()
+    (tmp_path / "testdata" / "t.go").write_text("package t\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, "./tagged/...", "--go", str(pinned_go))
+    assert (code, out) == (2, "")
+    line = _one_error_line(err)
+    assert '"./tagged/..." matched no packages' in line
+    assert f"build constraints exclude all Go files under {tmp_path / 'tagged'}: see --tags" in line
+    # the same with the tag: analysed
+    code, out, err = _run(capsys, "./tagged/...", "--go", str(pinned_go), "--tags", "never")
+    assert code == 0, err
+    assert "tagged.go" in out
+    # Go files go does not look at (testdata) are not taken for excluded ones
+    (tmp_path / "tagged" / "tagged.go").unlink()
+    code, out, err = _run(capsys, "./...", "--go", str(pinned_go))
+    assert code == 2
+    assert "build constraints" not in _one_error_line(err)
+
+
 def test_directory_without_go_mod(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, pinned_go: Path
 ) -> None:
