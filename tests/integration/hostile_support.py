@@ -118,7 +118,10 @@ class Sandbox:
         )
 
     def start(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
-        """escape-lens in a session of its own, as a shell would start a foreground job."""
+        """escape-lens in a session of its own, as a shell would start a foreground job:
+        with the stop signals at their defaults, whatever this process inherited (a test
+        run started in the background by a non-interactive shell ignores SIGINT, and
+        escape-lens keeps a signal ignored at its start ignored, as nohup asks)."""
         return subprocess.Popen(
             self.argv(*args),
             cwd=self.module,
@@ -127,6 +130,7 @@ class Sandbox:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=_default_stop_signals,
         )
 
     def survivors(self) -> list[str]:
@@ -198,6 +202,11 @@ def snapshot(directory: Path) -> dict[str, str]:
         elif not path.is_dir():
             digests[key] = "special"
     return digests
+
+
+def _default_stop_signals() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def stop_signal_name(signum: int) -> str:
