@@ -100,7 +100,10 @@ def report_from_joined(
             first = skipped[0]
             reason = first.reason.strip().splitlines()[0] if first.reason.strip() else "?"
             more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
-            raise BuildError(f"nothing could be analysed: {first.package}: {reason}{more}")
+            raise BuildError(
+                f"nothing could be analysed: {first.package}: {reason}{more}",
+                [(s.package, s.reason) for s in skipped],
+            )
         raise BuildError("nothing could be analysed: the targets contain no Go packages")
     return Report(
         tool_version=__version__,

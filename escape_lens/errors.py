@@ -1,4 +1,5 @@
-"""One exception hierarchy; the CLI turns each into one line on stderr and an exit code.
+"""One exception hierarchy; the CLI turns each into one line on stderr and an exit code
+(a BuildError's compiler messages, per package, above that line).
 
 Exit codes (stable, documented in the README):
   0  success (check: no findings)
@@ -9,6 +10,8 @@ Exit codes (stable, documented in the README):
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -43,7 +46,13 @@ class TargetError(EscapeLensError):
 
 
 class BuildError(EscapeLensError):
-    """Nothing could be analysed: every target package failed to compile."""
+    """Nothing could be analysed (every target package failed to compile), or the gate's
+    build is broken. `failures`: (package, the compiler's messages) of the packages that
+    failed, which the CLI shows above the error's line, as a partial failure shows them."""
+
+    def __init__(self, message: str, failures: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.failures = tuple(failures)
 
 
 class BinaryFormatError(EscapeLensError):

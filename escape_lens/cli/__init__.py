@@ -31,6 +31,7 @@ from escape_lens.cli.logs import print_to_stderr
 from escape_lens.errors import (
     EXIT_ERROR,
     EXIT_SIGNAL_BASE,
+    BuildError,
     EscapeLensError,
     Interrupted,
     OutputError,
@@ -143,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error_line(str(error))
         return error.exit_code
     except EscapeLensError as error:
+        if isinstance(error, BuildError):
+            _compiler_messages(error.failures)
         _error_line(str(error))
         return error.exit_code
     except click.exceptions.Exit as done:
@@ -165,6 +168,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("escape-lens: interrupted (SIGINT)", err=True)
         return EXIT_SIGNAL_BASE + signal.SIGINT
     return result if isinstance(result, int) else 0
+
+
+def _compiler_messages(failures: Sequence[tuple[str, str]]) -> None:
+    """What the compiler said of each package that failed, as a partial failure shows it
+    (`analyze`'s "skipped" lines): the error's one line below says what it means."""
+    for package, messages in failures:
+        click.echo(f"escape-lens: {package}:", err=True)
+        for line in messages.strip().splitlines():
+            click.echo(f"  {line}", err=True)
 
 
 def _error_line(message: str) -> None:

@@ -80,7 +80,10 @@ def analyse(
         broken = failed[0]
         reason = (broken.reason.strip().splitlines() or ["?"])[0]
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        raise BuildError(f"{broken.package} does not compile: {reason}{more}")
+        raise BuildError(
+            f"{broken.package} does not compile: {reason}{more}",
+            [(s.package, s.reason) for s in failed],
+        )
     files = source_files(
         report.toolchain.path, report.packages, cwd=run_in, tests=config.tests, tags=tags
     )

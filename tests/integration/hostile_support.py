@@ -47,6 +47,19 @@ class Outcome:
         assert self.returncode == code, (self.returncode, self.stderr)
         return lines[0]
 
+    def assert_compile_error(self, code: int, messages: dict[str, str], *fragments: str) -> str:
+        """`assert_error` for a build that failed: above the one line, what the compiler
+        said of each failed package (`escape-lens: PKG:`, its messages indented), each
+        package of `messages` with the message given."""
+        assert "Traceback" not in self.stderr, self.stderr
+        *above, last = self.stderr.splitlines()
+        Outcome(self.returncode, self.stdout, last + "\n").assert_error(code, *fragments)
+        for package, message in messages.items():
+            start = above.index(f"escape-lens: {package}:")
+            assert any(message in line for line in above[start + 1 :]), self.stderr
+        assert all(line.startswith(("escape-lens: ", "  ")) for line in above), self.stderr
+        return last
+
 
 @dataclass
 class Sandbox:

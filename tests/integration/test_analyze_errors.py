@@ -136,12 +136,20 @@ def test_only_broken_package_exits_2(
     pinned_go: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _module(tmp_path, {"bad": BAD})
+    _module(tmp_path, {"bad": BAD + "\nfunc G() string { return 1 }\n"})
     monkeypatch.chdir(tmp_path)
     code, out, err = _run(capsys, "./...", "--go", str(pinned_go))
     assert code == 2
     assert out == ""
-    assert "undefinedName" in err.strip().splitlines()[-1]
+    *above, last = err.strip().splitlines()
+    assert last.startswith("escape-lens: error: nothing could be analysed: example.com/broken/bad")
+    assert "undefinedName" in last
+    # every message of the compiler is shown above it, as go build shows them
+    assert above[0] == "escape-lens: example.com/broken/bad:"
+    assert [line.split(": ", 1)[1] for line in above[1:]] == [
+        "undefined: undefinedName",
+        "cannot use 1 (untyped int constant) as string value in return statement",
+    ]
     assert "Traceback" not in err
 
 

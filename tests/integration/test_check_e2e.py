@@ -444,8 +444,13 @@ def test_a_package_that_does_not_compile_is_an_error(
     code, out, err = _run(capsys, pinned_go, "check")
     assert code == 2
     assert out == ""
-    assert err.startswith("escape-lens: error: example.com/checkmod/broken does not compile: ")
-    assert "undefined: x" in err
+    # the compiler's messages of the broken package, then the one line
+    assert err.splitlines() == [
+        "escape-lens: example.com/checkmod/broken:",
+        "  broken/broken.go:3:23: undefined: x",
+        "escape-lens: error: example.com/checkmod/broken does not compile: "
+        "broken/broken.go:3:23: undefined: x",
+    ]
 
 
 def test_pattern_matching_nothing_fails_the_gate(

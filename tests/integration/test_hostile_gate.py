@@ -230,7 +230,11 @@ def test_packages_that_do_not_compile_are_in_every_analyze_format(sandbox: Sandb
             )
     # The gate does not judge a build with a broken package at all.
     outcome = sandbox.run("check", "./...")
-    outcome.assert_error(2, "example.com/checkmod/broken does not compile")
+    outcome.assert_compile_error(
+        2,
+        {"example.com/checkmod/broken": "undefined: undefinedName"},
+        "example.com/checkmod/broken does not compile",
+    )
     sandbox.assert_clean()
 
 

@@ -67,7 +67,11 @@ def test_a_path_that_starts_with_a_dash_is_written_as_a_path(sandbox: Sandbox) -
     outcome.assert_error(2, "'-codec'", "write ./NAME for a path that starts with '-'")
     # Written as a path it reaches go as one, which has its own rule for such names.
     as_path = sandbox.run("analyze", "./-codec")
-    as_path.assert_error(2, 'example.com/checkmod/-codec: invalid input directory name "-codec"')
+    as_path.assert_compile_error(
+        2,
+        {"example.com/checkmod/-codec": 'invalid input directory name "-codec"'},
+        'example.com/checkmod/-codec: invalid input directory name "-codec"',
+    )
     _assert_nothing_ran(sandbox)
 
 
