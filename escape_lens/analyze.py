@@ -75,6 +75,19 @@ def report_from_output(output: CompileOutput) -> Report:
     )
 
 
+def build_failure(failed: Sequence[SkippedPackage], heading: str) -> BuildError:
+    """The error of a build whose `failed` packages leave nothing to analyse or judge:
+    `heading` (`{package}` names the first) and that package's first message in one line,
+    every package's messages for the CLI to show above it."""
+    first = failed[0]
+    reason = (first.reason.strip().splitlines() or ["?"])[0]
+    more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+    return BuildError(
+        f"{heading.format(package=first.package)}: {reason}{more}",
+        [(s.package, s.reason) for s in failed],
+    )
+
+
 def report_from_joined(
     toolchain: GoToolchain,
     root: str,
@@ -97,13 +110,7 @@ def report_from_joined(
         sites = [site for site in sites if site.pos.file in only_files]
     if not packages:
         if skipped:
-            first = skipped[0]
-            reason = first.reason.strip().splitlines()[0] if first.reason.strip() else "?"
-            more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
-            raise BuildError(
-                f"nothing could be analysed: {first.package}: {reason}{more}",
-                [(s.package, s.reason) for s in skipped],
-            )
+            raise build_failure(skipped, "nothing could be analysed: {package}")
         raise BuildError("nothing could be analysed: the targets contain no Go packages")
     return Report(
         tool_version=__version__,

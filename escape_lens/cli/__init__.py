@@ -15,7 +15,7 @@ import importlib.util
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import click
 
@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except EscapeLensError as error:
         if isinstance(error, BuildError):
-            _compiler_messages(error.failures)
+            print_compiler_messages(error.failures)
         _error_line(str(error))
         return error.exit_code
     except click.exceptions.Exit as done:
@@ -170,11 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
-def _compiler_messages(failures: Sequence[tuple[str, str]]) -> None:
-    """What the compiler said of each package that failed, as a partial failure shows it
-    (`analyze`'s "skipped" lines): the error's one line below says what it means."""
+def print_compiler_messages(failures: Iterable[tuple[str, str]], heading: str = "") -> None:
+    """What the compiler said of each package that failed (`escape-lens: HEADINGPKG:`,
+    its messages indented): `analyze` names the packages it skipped so; when nothing
+    could be analysed, or the gate's build is broken, the error's line follows."""
     for package, messages in failures:
-        click.echo(f"escape-lens: {package}:", err=True)
+        click.echo(f"escape-lens: {heading}{package}:", err=True)
         for line in messages.strip().splitlines():
             click.echo(f"  {line}", err=True)
 

@@ -18,7 +18,7 @@ import click
 
 from escape_lens import progress
 from escape_lens.analyze import analyze_targets
-from escape_lens.cli import reportcache
+from escape_lens.cli import print_compiler_messages, reportcache
 from escape_lens.cli.buildopts import build_options
 from escape_lens.cli.logs import print_to_stderr
 from escape_lens.cli.options import progress_options
@@ -262,7 +262,7 @@ def command(
         if asked != output and output is not None:
             say_html_written(output)
         if binary is None:
-            _print_skipped(report)
+            print_compiler_messages(((s.package, s.reason) for s in report.skipped), "skipped ")
         _print_model_note(report)
         if output is None:
             _write(chosen, rendered, output, inputs, run)
@@ -442,13 +442,6 @@ def _print_notes(report: Report) -> None:
     note = rules_for(report.toolchain.version, report.toolchain.goexperiment).note
     if note:
         click.echo(f"escape-lens: note: {report.toolchain.version}: {note}", err=True)
-
-
-def _print_skipped(report: Report) -> None:
-    for skipped in report.skipped:
-        click.echo(f"escape-lens: skipped {skipped.package}:", err=True)
-        for line in skipped.reason.strip().splitlines():
-            click.echo(f"  {line}", err=True)
 
 
 def _print_model_note(report: Report) -> None:

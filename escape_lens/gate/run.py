@@ -11,8 +11,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from escape_lens.analyze import analyze_targets
-from escape_lens.errors import BuildError, ConfigError, UsageError
+from escape_lens.analyze import analyze_targets, build_failure
+from escape_lens.errors import ConfigError, UsageError
 from escape_lens.findings import CheckResult
 from escape_lens.gate.baseline import load_baseline
 from escape_lens.gate.config import Config, load_config
@@ -77,13 +77,7 @@ def analyse(
     if failed:
         # A package that did not compile has no sites: judged, its baseline sites would
         # read as improvements. The gate refuses to judge a broken build.
-        broken = failed[0]
-        reason = (broken.reason.strip().splitlines() or ["?"])[0]
-        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        raise BuildError(
-            f"{broken.package} does not compile: {reason}{more}",
-            [(s.package, s.reason) for s in failed],
-        )
+        raise build_failure(failed, "{package} does not compile")
     files = source_files(
         report.toolchain.path, report.packages, cwd=run_in, tests=config.tests, tags=tags
     )
