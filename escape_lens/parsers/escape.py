@@ -162,7 +162,11 @@ class _Block:
     function: str
     header: str
     flow: list[FlowStep] = field(default_factory=list)
-    keeps_flow: bool = True
+
+    @property
+    def keeps_flow(self) -> bool:
+        """Whether its flow lines are read: an object's are, a parameter's are not."""
+        return self.group == "escape"
 
 
 class EscapeParser:
@@ -356,9 +360,7 @@ class EscapeParser:
             header = pattern.match(msg) if part in msg else None
             if header is not None:
                 function = self._qualified(header.group("func") or "")
-                block = _Block(
-                    group, header.group("subject"), function, msg[:-1], [], group == "escape"
-                )
+                block = _Block(group, header.group("subject"), function, msg[:-1], [])
                 self._pending.setdefault(pos, []).append(block)
                 self._current = block
                 return True
