@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from escape_lens.advice.namedresults import chain_root, kept_past_scope, returned_by_name
+from escape_lens.advice.namedresults import chain_root, chain_variable
 from escape_lens.inputs import SourceLines
 from escape_lens.parsers.flowedges import (
     BOOKKEEPING,
@@ -99,11 +99,12 @@ def cause_of(site: Site, source: SourceLines | None = None) -> SiteCause:
     stored_in = storage_of(chain_root(site))
     if stored_in is not None:  # a heap object's storage, with no edge into it said
         return SiteCause(Cause.STORED_TO_HEAP, stored_in)
-    if returned_by_name(site, source):
-        return SiteCause(Cause.RETURNED)
-    kept_in = kept_past_scope(site, source)
-    if kept_in:
-        return SiteCause(Cause.KEPT_PAST_SCOPE, kept_in)
+    ending = chain_variable(site, source)
+    if ending is not None:
+        variable, is_result = ending
+        if is_result:
+            return SiteCause(Cause.RETURNED)
+        return SiteCause(Cause.KEPT_PAST_SCOPE, variable)
     if site.diagnostic is not None and site.diagnostic.kind == EscapeKind.MOVED_TO_HEAP:
         return SiteCause(Cause.MOVED_TO_HEAP)
     return SiteCause(Cause.UNKNOWN)

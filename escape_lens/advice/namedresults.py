@@ -10,7 +10,7 @@ result from a variable declared outside the loop the allocation is in (`var l *T
 A chain ends at a variable only when the compiler finds that it outlives the object
 (cmd/compile/internal/escape `outlives`): a result, one declared outside the object's
 loop or closure, or one itself on the heap; the declaration tells the first from the
-others (`kept_past_scope`).
+others (`chain_variable`).
 Invariants:
 - The declaration is the nearest line above the site that starts with `func ` and names
   the chain's function, within _MAX_SCAN lines; it is read up to the `{` of its body.
@@ -41,23 +41,17 @@ _NAMED = re.compile(r"^(?P<name>[^\W\d]\w*)\s+\S")
 _OPENING = {"(": ")", "[": "]", "{": "}"}
 
 
-def returned_by_name(site: Site, source: SourceLines | None) -> bool:
-    """Whether the chain of `site` ends at a named result of its function (see above)."""
-    results = named_results(site, source)
-    return results is not None and chain_root(site) in results
-
-
-def kept_past_scope(site: Site, source: SourceLines | None) -> str:
-    """The variable, not a result of the site's function, that the chain ends at ("" when
-    it ends elsewhere or the declaration cannot be read): the compiler ends a chain at a
-    variable that outlives the object (escape's `outlives`), one declared outside the
-    loop or the closure that makes it, or itself on the heap. A callee's variable
-    inlined here (`sync.d`) is one too."""
+def chain_variable(site: Site, source: SourceLines | None) -> tuple[str, bool] | None:
+    """(the variable the chain ends at, whether it is a named result of the site's
+    function); None when the chain ends at no variable or the declaration is not read.
+    Any other variable the compiler ends a chain at outlives the object (escape's
+    `outlives`): declared outside the loop or the closure that makes it, or itself on
+    the heap; a callee's variable inlined here (`sync.d`) is one too."""
     root = chain_root(site)
     if not _VARIABLE.fullmatch(root):
-        return ""
+        return None
     results = named_results(site, source)
-    return root if results is not None and root not in results else ""
+    return None if results is None else (root, root in results)
 
 
 def chain_root(site: Site) -> str:
