@@ -50,7 +50,7 @@ from escape_lens.toolchain import watch
 from escape_lens.toolchain.golaunch import launch
 from escape_lens.toolchain.golist import Listing, read_listing
 from escape_lens.toolchain.stream import read_batches
-from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod
+from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod, has_go_files
 from escape_lens.vocab import counted
 
 if TYPE_CHECKING:  # loaded once go has started (build_targets): go waits for nothing else
@@ -444,23 +444,13 @@ _MATCHED_NOTHING = re.compile(r'"([^"]*)" matched no packages')
 
 def _excluded_files(pattern: str, workdir: str) -> str:
     """Why a directory pattern (`./x/...`) that holds .go files matched nothing, as go
-    says for one directory (`analyze ./x`): build constraints exclude them all. Only
-    the directories go would look in (not testdata, `_x`, `.x`, nor another module's)."""
+    says for one directory (`analyze ./x`): build constraints exclude them all."""
     if not pattern.startswith((".", "/")) or not pattern.endswith("/..."):
         return ""
-    top = os.path.join(workdir, pattern.removesuffix("/..."))
-    for directory, subdirectories, files in os.walk(top):
-        if any(f.endswith(".go") and not f.startswith((".", "_")) for f in files):
-            under = os.path.normpath(top)
-            return f" (build constraints exclude all Go files under {under}: see --tags)"
-        subdirectories[:] = [
-            d
-            for d in subdirectories
-            if d != "testdata"
-            and not d.startswith((".", "_"))
-            and not os.path.exists(os.path.join(directory, d, "go.mod"))
-        ]
-    return ""
+    top = os.path.normpath(os.path.join(workdir, pattern.removesuffix("/...")))
+    if not os.path.isdir(top) or not has_go_files(top, recursive=True):
+        return ""
+    return f" (build constraints exclude all Go files under {top}: see --tags)"
 
 
 def _root(

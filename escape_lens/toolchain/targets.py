@@ -88,16 +88,24 @@ def in_one_module(targets: Sequence[str], here: str) -> tuple[str, list[str]] | 
     return roots.pop(), rewritten
 
 
-def _has_go_files(directory: str, recursive: bool) -> bool:
+def has_go_files(directory: str, recursive: bool) -> bool:
+    """Whether `directory` (with `recursive`, its tree as a `...` pattern walks it) holds
+    .go files: go ignores the files and skips the directories whose names start with `.`
+    or `_`, `testdata`, and other modules' directories; so does this check."""
     if not recursive:
         return any(
             name.endswith(".go") and os.path.isfile(os.path.join(directory, name))
             for name in os.listdir(directory)
         )
     for here, dirs, names in os.walk(directory):
-        # The go command skips these in `...` patterns; so does this check.
-        dirs[:] = [d for d in dirs if not d.startswith((".", "_")) and d != "testdata"]
-        if any(name.endswith(".go") for name in names) and here is not None:
+        dirs[:] = [
+            d
+            for d in dirs
+            if not d.startswith((".", "_"))
+            and d != "testdata"
+            and not os.path.exists(os.path.join(here, d, "go.mod"))
+        ]
+        if any(name.endswith(".go") and not name.startswith((".", "_")) for name in names):
             return True
     return False
 
@@ -176,9 +184,9 @@ def _check_directory(target: str, cwd: str) -> None:
     directory = os.path.join(cwd, base or ".")
     if not os.path.isdir(directory):
         raise TargetError(f"{target}: no such directory")
-    if not _has_go_files(directory, recursive):
+    if not has_go_files(directory, recursive):
         what = "matches no Go packages" if recursive else "no Go files in this directory"
-        if not recursive and _has_go_files(directory, True):
+        if not recursive and has_go_files(directory, True):
             what += f" (for the packages below it: {target.rstrip('/')}/...)"
         raise TargetError(f"{target}: {what}")
     if find_go_mod(directory) is None:

@@ -92,3 +92,25 @@ def test_a_module_root_without_go_files_is_named_as_given(
     assert str(caught.value) == (
         "./outer/mod: no Go files in this directory (for the packages below it: ./outer/mod/...)"
     )
+
+
+def test_go_files_that_dot_dot_dot_skips_are_none(tmp_path: Path) -> None:
+    # As go's walk of `./...`: another module's directory, testdata, `_x` and `.x`
+    # directories and `_x.go` files hold no package of this module.
+    from escape_lens.toolchain.targets import check_targets, has_go_files
+
+    (tmp_path / "go.mod").write_text("module example.com/m\n\ngo 1.21\n")
+    for directory, name in [
+        ("nested", "n.go"),
+        ("testdata", "t.go"),
+        ("_x", "x.go"),
+        (".", "_y.go"),
+    ]:
+        (tmp_path / directory).mkdir(exist_ok=True)
+        (tmp_path / directory / name).write_text("package p\n")
+    (tmp_path / "nested" / "go.mod").write_text("module example.com/n\n\ngo 1.21\n")
+    assert not has_go_files(str(tmp_path), recursive=True)
+    with pytest.raises(TargetError, match=r"^\./\.\.\.: matches no Go packages$"):
+        check_targets(["./..."], str(tmp_path))
+    (tmp_path / "p.go").write_text("package p\n")
+    assert has_go_files(str(tmp_path), recursive=True)
