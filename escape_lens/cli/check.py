@@ -64,7 +64,8 @@ def command(
 
     Compares the hot-path allocation sites of TARGETS (default: the config's targets,
     else ./...) with the baseline and the budgets of the configuration. Exit codes: 0
-    pass, 1 findings, 2 usage, configuration or toolchain error.
+    pass, 1 findings, 2 usage, configuration or toolchain error, or a target package
+    that does not compile (its compiler messages on stderr).
     """
     print_to_stderr(verbose)
     inputs = [name for name in (config_file, baseline_file, *profiles) if name]
