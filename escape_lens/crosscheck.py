@@ -93,6 +93,16 @@ def _file_key(file: str) -> str:
     return file.rsplit("/", 1)[-1]
 
 
+def code_line(site: Site) -> int:
+    """The line the site's code is listed at, which is all a binary's line table has: a
+    source site stands at its statement, which for a map literal's key or value written
+    on a line of its own is not where the literal makes it (sites.py `in_map_literal`)."""
+    call = site.call
+    if call is not None and call.call_pos is None and call.pos.file == site.pos.file:
+        return call.pos.line
+    return site.pos.line
+
+
 def _index(sites: Iterable[Site]) -> dict[_Key, list[Site]]:
     table: dict[_Key, list[Site]] = defaultdict(list)
     for site in sites:
@@ -102,7 +112,7 @@ def _index(sites: Iterable[Site]) -> dict[_Key, list[Site]]:
             site.package,
             site.function,
             _file_key(site.pos.file),
-            site.pos.line,
+            code_line(site),
             site.entry or "",
         )
         table[key].append(site)

@@ -50,7 +50,9 @@ class Shape:
     kind: Kind
     size: int = 0
     name: str = ""  # the bare type name (no package path, no type arguments)
-    literal: bool = False  # `T{...}`: a struct's value, or a slice type's backing array
+    # `T{...}`: a struct's value, or a slice type's backing array; `T("...")`: a string
+    # constant (boxed without a call), or a byte or rune slice type's array of its bytes
+    literal: bool = False
 
 
 _NUMBER_LITERAL = re.compile(
@@ -59,6 +61,7 @@ _NUMBER_LITERAL = re.compile(
 _CONSTANT_WORDS = frozenset({"true", "false", "nil"})
 # `Named(7)`, `time.Duration(5)`: a typed constant as the compiler prints it.
 _TYPED_CONSTANT = re.compile(r"^[\w.]+\((?:[-+]?[\d.]+|\"[^\"]*\"|'[^']*')\)$")
+_STRING_CONSTANT = re.compile(r'^[\w.]+\("')
 _ARITHMETIC = re.compile(r"^[^\"'()]* [-*/%&|^]|<< |>> |^-\w")
 # Library calls every Go program uses whose result is a string (the boxing of their
 # result is a convTstring).
@@ -104,6 +107,8 @@ def diagnostic_shape(subject: str, construct: Construct, converted: bool = False
         return Shape(Kind.CLOSURE)
     if subject == "... argument" or re.match(r"^\[\d*\][^{]*\{", subject):
         return Shape(Kind.ARRAY, name=bare_name(subject.split("{", 1)[0]))
+    if construct == Construct.COMPOSITE_LITERAL and re.match(r"^[\w.]+\{", subject):
+        return Shape(Kind.ARRAY)  # a defined slice type's literal: its backing array
     if construct in (Construct.NEW, Construct.COMPOSITE_LITERAL):
         spelled = _spelled_object(subject)
         return Shape(Kind.NAMED, name=spelled) if spelled else None
@@ -116,7 +121,7 @@ def diagnostic_shape(subject: str, construct: Construct, converted: bool = False
         or _TYPED_CONSTANT.match(subject)
         or subject.startswith("&")
     ):
-        return Shape(Kind.NO_CALL)
+        return Shape(Kind.NO_CALL, literal=bool(_STRING_CONSTANT.match(subject)))
     if subject.startswith(("len(", "cap(")):
         return Shape(Kind.NUMBER, 8)
     if subject.startswith("string(") or _STRING_RESULTS.match(subject) or '" + ' in subject:
@@ -194,7 +199,7 @@ def agrees(diag: Shape | None, call: Shape | None) -> bool | None:
             return None
         return None
     if diag.kind == Kind.NO_CALL:
-        return False
+        return None if diag.literal and call.kind == Kind.ARRAY else False
     if diag.kind == Kind.NOT_CLOSURE:
         return False if call.kind in (Kind.CLOSURE, Kind.METHOD_VALUE) else None
     if diag.kind == Kind.SELECTOR:

@@ -55,6 +55,7 @@ from escape_lens.pairing import (
     evaluation_key,
     scan,
 )
+from escape_lens.parsers.flowedges import MAP_LITERAL_REASONS
 from escape_lens.predict import (
     SLICE_MOVED,
     Estimate,
@@ -65,11 +66,13 @@ from escape_lens.predict import (
 from escape_lens.records import (
     AllocCall,
     EscapeDiagnostic,
+    FlowStepKind,
     FunctionSpan,
     GoVersion,
     Note,
     Origin,
     PackageOutput,
+    Prediction,
     Site,
     SourcePos,
     TypeInfo,
@@ -228,12 +231,34 @@ def _defined_slice_literals(
             )
             flows.setdefault((diag.pos, diag.subject), []).append(converted)
     pairs = {key for key, converted in flows.items() if sorted(converted) == [False, True]}
-    return [
-        Construct.COMPOSITE_LITERAL
-        if construct == Construct.INTERFACE and (diag.pos, diag.subject) in pairs
-        else construct
-        for diag, construct in zip(diagnostics, spelled, strict=True)
-    ]
+    holders = _literals_holding_elements(diagnostics)
+    told: list[Construct | None] = []
+    for diag, construct in zip(diagnostics, spelled, strict=True):
+        key = (diag.pos, diag.subject)
+        if construct == Construct.INTERFACE and _NAMED_LITERAL.match(diag.subject):
+            construct = holders.get(key, Construct.COMPOSITE_LITERAL if key in pairs else construct)
+        told.append(construct)
+    return told
+
+
+_HOLDING = {"slice-literal-element": Construct.COMPOSITE_LITERAL}
+_HOLDING.update(dict.fromkeys(MAP_LITERAL_REASONS, Construct.MAP))
+
+
+def _literals_holding_elements(
+    diagnostics: Sequence[EscapeDiagnostic],
+) -> dict[tuple[SourcePos, str], Construct]:
+    """`T{...}` literals that another value's flow is stored into as an element: a slice
+    literal (`from Options{...} (slice-literal-element)`) or a map literal (`map literal
+    key`/`value`), whatever T's name says; such a literal is its own allocation (the
+    backing array, the map), not the boxing of a struct value."""
+    found: dict[tuple[SourcePos, str], Construct] = {}
+    for diag in diagnostics:
+        for step in diag.flow:
+            held = _HOLDING.get(step.reason) if step.kind == FlowStepKind.EDGE else None
+            if held is not None and step.pos is not None:
+                found[(step.pos, step.expression)] = held
+    return found
 
 
 def _spans_by_short(functions: Iterable[FunctionSpan]) -> dict[str, FunctionSpan]:
@@ -548,7 +573,13 @@ class _Matcher:
         before one that says nothing) and whether the evidence proves the pair."""
         item = self.diags[index]
         family = entry_family(call.entry) or EntryFamily.OBJECT
-        if self.used[index] or item.construct not in explains(call.entry, family):
+        if self.used[index]:
+            return None
+        if (
+            item.construct not in explains(call.entry, family)
+            and not _map_by_name(item, family)
+            and not _converted_by_name(item, family)
+        ):
             return None
         foreign = item.function and function and item.function != function
         if foreign and not self._statement_wrapper(item, function):
@@ -684,6 +715,52 @@ class _Matcher:
                 best = (scored[0], index)
         return best[1] if best is not None else None
 
+    def uncopied(self, call: AllocCall, function: str) -> int | None:
+        """For a boxing left without a statement: a conversion on its line stated alone
+        with no call of its own, of the boxed kind. A conversion that copies nothing
+        (`[]byte(h)` of a defined `[]byte`, `string(e)` of a defined string) is one
+        statement, the boxing's; a copying one boxed is two (the conversion's and the
+        boxing's, `_constructs`)."""
+        for index in self.by_line.get((call.pos.file, call.pos.line), ()):
+            item = self.diags[index]
+            if self.used[index] or (item.function and function and item.function != function):
+                continue
+            if self._uncopied_boxing(index, call):
+                return index
+        return None
+
+    def _uncopied_boxing(self, index: int, call: AllocCall) -> bool:
+        """Whether diagnostic `index` is a conversion stated alone on its line, escaping,
+        of the kind the boxing `call` holds (`uncopied`)."""
+        item = self.diags[index]
+        boxed = _FIXED_KIND.get(call.entry)
+        if boxed is None or not item.escaping or _BOXED_KIND.get(item.construct) != boxed:
+            return False
+        line = self.by_line.get((item.diag.pos.file, item.diag.pos.line), ())
+        return sum(self.diags[i].diag.subject == item.diag.subject for i in line) == 1
+
+    def in_map_literal(self, call: AllocCall, function: str) -> int | None:
+        """The best unused diagnostic of a key or value of a map literal on the call's
+        line (the first of equals in position order): the code that makes a map
+        literal's entries is placed at the literal (walk's maplit), so the allocation of
+        a key or value written on a line of its own is listed on the literal's line."""
+        best: tuple[int, int] | None = None
+        where = (call.pos.file, call.pos.line)
+        # (a statement whose function go1.21-1.24 do not name, below the last line the
+        # listing gives the function, belongs to none)
+        for index in (*self.by_function.get(function, ()), *self.by_function.get("", ())):
+            held_at = (
+                (step.pos.file, step.pos.line)
+                for step in self.diags[index].diag.flow
+                if step.reason in MAP_LITERAL_REASONS and step.pos is not None
+            )
+            if where not in held_at:
+                continue
+            scored = self._score(index, call, function)
+            if scored is not None and (best is None or scored[0] > best[0]):
+                best = (scored[0], index)
+        return best[1] if best is not None else None
+
     def at_call(
         self, pos: SourcePos, calls: Sequence[AllocCall], function: str
     ) -> list[int | None]:
@@ -763,6 +840,8 @@ class _Matcher:
             allowed = item.escaping and item.construct in explains(call.entry, family)
             if allowed and agrees(item.shape, call_shape(call)) is not False:
                 return item
+            if self._uncopied_boxing(index, call):
+                return item
         return None
 
     def in_function(self, family: EntryFamily, function: str, type_name: str) -> int | None:
@@ -833,6 +912,12 @@ def join_sites(
             if index is None:
                 index = matcher.on_line(call.pos, call, function)
                 matcher.take(index)
+            if index is None:
+                index = matcher.in_map_literal(call, function)
+                matcher.take(index)
+            if index is None:
+                index = matcher.uncopied(call, function)
+                matcher.take(index)
             if index is None and is_shape(function):
                 index = matcher.sibling_instance(call, function)
                 if index is not None and not matcher.used[index]:
@@ -891,6 +976,7 @@ def join_sites(
     sites = _label_go_and_defer(sites)
     sites = _note_closure_copies(sites, functions)
     sites.extend(_unmatched(matcher, sites, spans, package, origin))
+    sites = _note_batched_carriers(sites)
     lines = source_line or _no_source
     return [_placed_in_source(_spelled_new(site, lines), lines) for site in sites]
 
@@ -1016,7 +1102,8 @@ def _site(
     else:
         estimate = predict_call(call, family, rules, known_types)
     if call.entry == "makemap_small" and found is not None:
-        estimate = _with_first_insert(estimate, found.diag.subject, rules, known_types)
+        subject = found.diag.subject
+        estimate = _with_first_insert(estimate, subject, rules, known_types, package or "")
     notes = list(estimate.notes)
     escapes = found.escaping if found is not None else None
     elem = estimate.type.size if estimate.type is not None else None
@@ -1098,22 +1185,41 @@ def _single_type_argument(function: str) -> str:
 
 
 def _with_first_insert(
-    estimate: Estimate, subject: str, rules: model.AllocRules, known: dict[str, TypeInfo]
+    estimate: Estimate,
+    subject: str,
+    rules: model.AllocRules,
+    known: dict[str, TypeInfo],
+    package: str = "",
 ) -> Estimate:
     """A map made without a hint (makemap_small, which takes no type) gets its type from
     the source and the object its first insert allocates: in `extra` for a literal with
-    entries (inserted at once), else named in the note."""
+    entries (inserted at once), else named in the note. A defined map type of the
+    package (`make(Fields, 6)`, `Set{}`) is the one sized with its key and element
+    (typesizes, for the package's own defined maps its statements make)."""
+    entries = False
     if subject.startswith("make("):
         name = re.sub(r", \w+$", "", subject[len("make(") : -1])  # without a hint
     else:
-        name = subject.split("{")[0]
-    first = first_insert(name, rules, known) if name.startswith("map[") else None
+        # The compiler prints a literal as its type and `{}` or `{...}` (with entries);
+        # the type may end in braces of its own (`map[string]interface {}{}`).
+        entries = subject.endswith("{...}")
+        name = subject.removesuffix("{...}" if entries else "{}")
+    defined = _defined_map(name, package, known)
+    first: Prediction | None
+    if defined is not None and defined.key is not None and defined.elem is not None:
+        key, elem = defined.key, defined.elem
+        objects = model.first_insert_objects(
+            key.size, key.pointers, elem.size, elem.pointers, rules
+        )
+        first = model.predict(*objects[0], rules)
+    else:
+        first = first_insert(name, rules, known) if name.startswith("map[") else None
     if first is None:
         return estimate
-    typ = estimate.type or TypeInfo(name, 8, 8)
+    typ = estimate.type or defined or TypeInfo(name, 8, 8)
     notes = tuple(n for n in estimate.notes if n.code != NoteCode.MAP_BUCKETS_LATER)
     what = f"{first.requested_bytes}→{first.class_bytes} B"
-    if subject.startswith("map[") and not subject.endswith("{}"):
+    if entries:
         text = f"the literal's first entry allocates the first group/bucket ({what})"
         note = Note(NoteCode.MAP_BUCKETS_LATER, text)
         return replace(estimate, type=typ, extra=(*estimate.extra, first), notes=(*notes, note))
@@ -1121,6 +1227,15 @@ def _with_first_insert(
     return replace(estimate, type=typ, notes=(*notes, Note(NoteCode.MAP_BUCKETS_LATER, text)))
 
 
+def _defined_map(name: str, package: str, known: dict[str, TypeInfo]) -> TypeInfo | None:
+    """The sized defined map type a statement names by its identifier: one of the
+    package's own (a `main` package's types are `main.T`)."""
+    if not package or not _IDENTIFIER.fullmatch(name):
+        return None
+    return known.get(f"{package}.{name}") or known.get(f"main.{name}")
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
@@ -1210,12 +1325,63 @@ _TEMPORARY_PARTS = {
 }
 
 
+# What a fixed-size boxing holds, and what a conversion makes.
+_FIXED_KIND = {"convTslice": Kind.SLICE, "convTstring": Kind.STRING}
+_BOXED_KIND = {
+    Construct.BYTES_CONVERSION: Kind.SLICE,
+    Construct.RUNES_CONVERSION: Kind.SLICE,
+    Construct.STRING_CONVERSION: Kind.STRING,
+}
+
+
+def _map_by_name(item: _Diag, family: EntryFamily) -> bool:
+    """Whether a map's make may be the allocation of `T{...}` taken for a boxing: T's
+    name does not say that it is a map type (`type Ext map[string]int; e := Ext{}`)."""
+    return family == EntryFamily.MAP and item.shape is not None and item.shape.literal
+
+
+_CONVERSION_FAMILIES = frozenset(
+    {EntryFamily.BYTES_CONVERSION, EntryFamily.RUNES_CONVERSION, EntryFamily.STRING_CONVERSION}
+)
+_NAMED_CALL = re.compile(r"^[\w.]+\(")
+
+
+def _converted_by_name(item: _Diag, family: EntryFamily) -> bool:
+    """Whether a conversion's call may be the allocation of `T(x)` taken for a boxing:
+    T's name does not say that it is a byte, rune or string type, but the flow says the
+    value is then converted to an interface elsewhere, as a conversion's is into its
+    boxing (`return textLine(fmt.Sprint(b))`)."""
+    return (
+        family in _CONVERSION_FAMILIES
+        and item.construct == Construct.INTERFACE
+        and _NAMED_CALL.match(item.diag.subject) is not None
+        and any(
+            step.reason == "interface-converted" and step.pos != item.diag.pos
+            for step in item.diag.flow
+        )
+    )
+
+
+# `T("...")`: a constant converted to a defined type; to a byte or rune slice type, its
+# bytes are an array object.
+_CONSTANT_CONVERSION = re.compile(r'^[\w.]+\((?:"(?:[^"\\]|\\.)*"|`[^`]*`)\)$')
+_ARRAY_CONVERSIONS = {"uint8": Construct.BYTES_CONVERSION, "int32": Construct.RUNES_CONVERSION}
+
+
 def _call_construct(call: AllocCall, family: EntryFamily, found: _Diag | None) -> Construct:
     if family != EntryFamily.OBJECT:
         return Construct(family.value)  # the other families are named as their construct
     shape = call_shape(call)
     if shape is not None and shape.kind == Kind.METHOD_VALUE:
         return Construct.METHOD_VALUE
+    if found is not None and found.construct == Construct.INTERFACE and shape is not None:
+        # An array object is no boxing of T: `T{...}` is a slice literal of a defined
+        # type, `T("...")` a constant's bytes (the boxing's object would be a T).
+        if shape.kind == Kind.ARRAY and _CONSTANT_CONVERSION.match(found.diag.subject):
+            element = re.sub(r"^\[\d+\]", "", shape.name)
+            return _ARRAY_CONVERSIONS.get(element, Construct.COMPOSITE_LITERAL)
+        if shape.kind == Kind.ARRAY and found.shape is not None and found.shape.literal:
+            return Construct.COMPOSITE_LITERAL
     if found is not None:
         # A bare mallocgc for `make(T, n)` of a defined slice type is make + copy.
         return _OBJECT_CONSTRUCT.get(found.construct, found.construct)
@@ -1464,6 +1630,29 @@ def _unmatched(
                 expr=_expr(diag),
             )
         )
+    return result
+
+
+def _note_batched_carriers(sites: list[Site]) -> list[Site]:
+    """The allocation that locals batched into it share says so, and whose they are: the
+    object is a struct the compiler makes (Go 1.25+), with no type of its own."""
+    batched: dict[tuple[str, str], list[Site]] = {}
+    for site in sites:
+        if not site.allocates and site.has_note(NoteCode.BATCHED):
+            batched.setdefault((site.package, site.function), []).append(site)
+    if not batched:
+        return sites
+    result = []
+    for site in sites:
+        others = batched.get((site.package, site.function), [])
+        if site.construct == Construct.MOVED_TO_HEAP and site.call is not None and others:
+            held = ", ".join(f"{o.expr} (line {o.pos.line})" for o in others)
+            text = (
+                f"one allocation for {site.expr or 'this local'} and {held}: Go 1.25+ "
+                "merges small scalar locals into a struct of the compiler's, with no type"
+            )
+            site = replace(site, notes=(*site.notes, Note(NoteCode.BATCHED_CARRIER, text)))
+        result.append(site)
     return result
 
 

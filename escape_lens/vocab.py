@@ -134,6 +134,8 @@ class NoteCode(StrEnum):
     PROFILE_DISAGREES = "profile-disagrees"
     # the listing could not tell which of a line's expressions a call is
     PAIRING_UNDECIDED = "pairing-undecided"
+    # the one allocation of locals batched together (Go 1.25+)
+    BATCHED_CARRIER = "batched-carrier"
     # escape lines with no allocation call behind them
     BATCHED = "batched"
     GENERIC_SHAPE = "generic-shape"

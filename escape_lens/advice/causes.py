@@ -87,7 +87,7 @@ def cause_of(site: Site, source: SourceLines | None = None) -> SiteCause:
     reasons = [edge.reason for edge in chain]
     if "too large for stack" in reasons:
         return SiteCause(Cause.TOO_LARGE_FOR_STACK)
-    if "non-constant size" in reasons or site.heap_above is not None:
+    if "non-constant size" in reasons or site.heap_above is not None or _made_beside(site):
         return SiteCause(Cause.UNKNOWN_SIZE)
     if site.construct == Construct.INTERFACE or "interface-converted" in reasons:
         return SiteCause(Cause.INTERFACE_BOXING, _boxed_for(chain))
@@ -108,6 +108,20 @@ def cause_of(site: Site, source: SourceLines | None = None) -> SiteCause:
     if site.diagnostic is not None and site.diagnostic.kind == EscapeKind.MOVED_TO_HEAP:
         return SiteCause(Cause.MOVED_TO_HEAP)
     return SiteCause(Cause.UNKNOWN)
+
+
+def _made_beside(site: Site) -> bool:
+    """A `make([]T, n)` that does not escape yet calls makeslice: its length was not a
+    constant when escape analysis ran (a constant one is an array in the frame), and a T
+    larger than the compiler's stack buffer for run-time lengths (32 B from go1.25: walk's
+    `VariableMakeThreshold`) gets no buffer, so every execution takes the heap."""
+    diagnostic = site.diagnostic
+    return (
+        site.construct == Construct.MAKE_SLICE
+        and site.call is not None
+        and diagnostic is not None
+        and diagnostic.kind == EscapeKind.DOES_NOT_ESCAPE
+    )
 
 
 def _by_destination(chain: list[Edge]) -> SiteCause | None:

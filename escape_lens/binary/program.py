@@ -123,9 +123,10 @@ class GoProgram:
         return self.build.module
 
     def default_patterns(self) -> list[str]:
-        """The main module's packages: `main` plus the module path and everything under it."""
+        """The main module's packages: `main` plus the module path and everything under it,
+        and the external tests of its root package (`m_test`, in a test binary)."""
         module = self.main_module
-        return ["main", module, module + "/..."] if module else ["main"]
+        return ["main", module, module + "_test", module + "/..."] if module else ["main"]
 
     def iter_functions(self, patterns: Sequence[str] | None = None) -> Iterator[Func]:
         """Functions whose package matches one of `patterns` (all when None). The main

@@ -110,10 +110,16 @@ def _bucket(key: tuple[int, bool], elem: tuple[int, bool]) -> tuple[int, bool]:
 
 
 def _group(key: tuple[int, bool], elem: tuple[int, bool]) -> tuple[int, bool]:
-    """Swiss group: ctrl uint64, then 8 slots of struct{key K; elem V}."""
+    """Swiss group: ctrl uint64, then 8 slots of struct{key K; elem V}.
+
+    A struct of non-zero size that ends in a zero-size field takes a byte more, so that
+    the field's address is not the next object's (types.CalcStructSize, Go issue 9401):
+    a slot whose elem is zero-size (`map[string]struct{}`), and the group of slots that
+    are zero-size themselves."""
     align = max(_align_of(key[0]), _align_of(elem[0]))
-    slot = _align_up(_align_up(key[0], _align_of(elem[0])) + elem[0], align)
-    return _align_up(8 + _SLOTS * slot, 8), key[1] or elem[1]
+    slot = _align_up(key[0], _align_of(elem[0])) + elem[0]
+    slot = _align_up(slot + (slot > 0 and elem[0] == 0), align)
+    return _align_up(8 + _SLOTS * slot + (slot == 0), 8), key[1] or elem[1]
 
 
 def first_insert_objects(

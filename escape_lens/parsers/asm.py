@@ -7,10 +7,10 @@ call's straight line is: docs/parsers.md#the-assembly-listing.
 Invariants:
 - The runtime entry points that allocate are data, in `escape_lens.entries` (shared
   with binary mode and the join); nothing else decides what an allocation call is.
-- A call's type and count are what the straight line before it puts in the entry's
-  argument registers (parsers/straightline.py, parsers/registers.py), interpreted when
-  the function's listing ends (branch targets are known only then); a type loaded from
-  a generic dictionary is None, never a guess.
+- A call's type and count are what every path into it puts in the entry's argument
+  registers (parsers/registers.py, parsers/straightline.py), interpreted when the
+  function's listing ends (branch targets are known only then); a type loaded from a
+  generic dictionary is None, never a guess.
 - A call's `pos` is where `-S` puts the instruction (for inlined code, the callee's
   line); its `call_pos`, the call in the function that was inlined, comes from the
   compiler's inline trees: the archive's (`ArchiveInlineTables`, parsers/goobj.py; the
@@ -54,6 +54,7 @@ from escape_lens.parsers.straightline import (
     WINDOW,
     Window,
     jump_counts,
+    jumps_through_register,
     static_boxes,
     static_data,
     straight_line,
@@ -498,9 +499,11 @@ class AsmParser:
     def _settle(self) -> None:
         """Interpret the calls of the function just listed (see the module docstring).
 
-        The straight line before a call is found walking its window back from the call
-        (to a JMP or RET, after it, or to a branch target, from it); the `asm` shown is
-        the last few instructions, whatever the straight line.
+        The registers at a call are read over its window, paths meeting at branch
+        targets (`arguments_reaching`), or, where a jump table hides ways in, from the
+        straight line found walking the window back from the call (to a JMP or RET,
+        after it, or to a branch target, from it); the `asm` shown is the last few
+        instructions, whatever the paths.
         """
         function = self._function
         if function is None:
@@ -513,6 +516,7 @@ class AsmParser:
                 call.after = []
         targets = None
         jumps: Counter[int] = Counter()
+        tabled = False
         boxes = self._static_boxes(function.calls)
         for call in function.calls:
             if call.window is None:
@@ -520,8 +524,14 @@ class AsmParser:
             if targets is None:
                 jumps = jump_counts(function.jumps)
                 targets = set(jumps)
+                tabled = jumps_through_register(function.jumps)
             straight, shown = straight_line(call.window, targets, jumps)
-            call.type_name, call.count = self.architecture.arguments(straight, call.spec)
+            if tabled:  # a jump table's targets are ways in that `jumps` does not count
+                call.type_name, call.count = self.architecture.arguments(straight, call.spec)
+            else:
+                call.type_name, call.count = self.architecture.arguments_reaching(
+                    call.window, jumps, call.spec
+                )
             call.asm = (*shown, f"CALL\t{call.target}")
             call.static_boxes, call.hoisted_boxes = boxes.get(id(call), (0, False))
             call.window = None  # the instructions are not kept

@@ -1,27 +1,26 @@
 """Which type an interface conversion call boxes, read from the code after it.
 
-A `convT64`, `convTstring`, `convTslice` ... call takes the value and returns the data
-word; the interface's type word (`LEAQ type:int(SB), CX`; `go:itab.T,I` for a non-empty
-interface) is loaded after the call, wherever the interface goes next. The call's own
-type (uint64 for convT64) is only its size class: `int64(b.uint8())`, a defined
-`Offset` or an error type `headerError` boxed by it are other types.
+A `convT64`, `convTstring`, `convTslice` ... call returns the data word; the interface's
+type word (`LEAQ type:int(SB), CX`; `go:itab.T,I`) is loaded after the call, wherever
+the interface goes next. The call's own type (uint64 for convT64) is only its size
+class (docs/parsers.md#the-assembly-listing).
 
 Invariants:
-- Register ABI: an interface passed or returned in registers takes two consecutive
-  integer registers, type word first (`Architecture.arg_registers`). The data word
-  leaves the call in the first one and may be copied to others; where it is at the next
-  call, jump or return, the register before it holds the type word. That pairing is
-  what the listing proves, and wins. A switch arm assigning an interface variable jumps
-  to the merge point with the pair in registers of no ABI order: there the one type word
-  the arm loaded is it (two or more: not decided here).
+- Register ABI: an interface in registers takes two consecutive integer registers,
+  type word first (`Architecture.arg_registers`); where the data word is at the next
+  call, jump or return, the register before it holds the type word, and wins. A switch
+  arm jumping to its merge point with the pair in registers of no ABI order: the one
+  type word the arm loaded (two or more: not decided here).
 - In memory an interface is two words, type word first: where the data word (followed
   through spills and reloads) is stored 8 bytes after a type word, or a type word 8
-  bytes before it, that type is it. A spilled data word outlives another call (a map
-  literal's `mapassign`, whose map type is what that call receives, never the boxed
-  one); a write barrier's block is read on to its merge point, as both paths store.
-- Without either (the code too long, another layout) the first type word loaded in the
-  first `NEAR_LINES` instructions after the call is taken, before any other call and
-  unless another call receives it; None when there is none.
+  bytes before it, that type is it. A spilled data word outlives another call (whose
+  argument types are never the boxed one); a write barrier's block is read on to its
+  merge point, as both paths store.
+- Each forward branch to an instruction still to be read starts a path (`MAX_PATHS`);
+  a forward jump that pairs nothing goes on where it lands. One conversion boxes one
+  type: a pairing on any path is it; paths pairing different types give None.
+- Without a pairing, the first type word in the first `NEAR_LINES` instructions, before
+  any other call and unless another call receives it; else None.
 """
 
 from __future__ import annotations
@@ -34,10 +33,15 @@ from escape_lens.parsers.straightline import PSEUDO_OPS, listing_pc
 
 # How far after the call the pairing is followed: a result returned as an error zeroes
 # the stack slots of the other results first (five instructions in archive/tar); a map
-# literal's value is stored after its mapassign and write barrier (about twenty).
-AFTER_LINES = 28
+# literal's value is stored after its mapassign and write barrier (about twenty); a
+# value appended by an inlined callee after the append's growslice block and the slice
+# header's write barrier (41 lines for `r.add(methods(ms))`, go1.27.3).
+AFTER_LINES = 64
 # How far after the call a type word is taken without a pairing.
 NEAR_LINES = 3
+# How many paths out of the call are followed (each forward branch inside the lines
+# read starts one): a pairing found on any of them is the conversion's.
+MAX_PATHS = 16
 
 _TYPE_WORD = re.compile(
     r"^(?:LEAQ|MOVD)\t\$?(?:type:(?P<type>.+?)|go:itab\.(?P<itab>.+?),.*)\(SB\), "
@@ -60,11 +64,22 @@ Slot = tuple[str, int]  # (base register, offset)
 def boxed_type(after: list[str], architecture: Architecture) -> str | None:
     """The type the conversion call before `after` (the listing's lines after it) boxes."""
     instructions = [_instruction(line) for line in after]
+    pcs = [-1 if (pc := listing_pc(line)) is None else pc for line in after]
     received: set[str] = set()  # type words another call receives as its argument
-    paired = _Pairing(architecture, received).follow(
-        instructions, [-1 if (pc := listing_pc(line)) is None else pc for line in after]
-    )
-    return paired if paired is not None else _near(instructions, received)
+    paths: list[tuple[int, _Pairing]] = [(0, _Pairing(architecture, received))]
+    found: set[str] = set()
+    followed = 0
+    while paths and followed < MAX_PATHS:
+        start, pairing = paths.pop(0)
+        followed += 1
+        paired = pairing.follow(instructions, pcs, start, paths)
+        if paired is not None:
+            found.add(paired)
+    if len(found) > 1:
+        return None  # one conversion has one type: the paths do not say which
+    if found:
+        return found.pop()
+    return _near(instructions, received)
 
 
 def _instruction(line: str) -> str:
@@ -87,6 +102,19 @@ def _ahead(target: str, pcs: list[int]) -> bool:
     return target.isdigit() and int(target) in pcs
 
 
+def _forward(operands: str, pcs: list[int], index: int) -> int | None:
+    """The index in `pcs` of a branch's target (its last operand, a pc in decimal) when
+    it is one of the instructions after `index`, else None (backward, further on, or
+    through a register)."""
+    target = operands.rpartition(" ")[2]
+    if not target.isdigit():
+        return None
+    try:
+        return pcs.index(int(target), index + 1)
+    except ValueError:
+        return None
+
+
 class _Pairing:
     """Where the data word and the type words are, instruction by instruction."""
 
@@ -101,8 +129,31 @@ class _Pairing:
         self.type_slots: dict[Slot, str] = {}
         self.in_barrier = False  # reading a write barrier's block on in listing order
 
-    def follow(self, instructions: list[str], pcs: list[int]) -> str | None:
-        for index, text in enumerate(instructions):
+    def fork(self) -> _Pairing:
+        """The same words in the same places, for the other way out of a branch."""
+        other = _Pairing(self.architecture, self.received)
+        other.data = set(self.data)
+        other.types = dict(self.types)
+        other.loads = set(self.loads)
+        other.data_slots = set(self.data_slots)
+        other.type_slots = dict(self.type_slots)
+        other.in_barrier = self.in_barrier
+        return other
+
+    def follow(
+        self,
+        instructions: list[str],
+        pcs: list[int],
+        start: int = 0,
+        paths: list[tuple[int, _Pairing]] | None = None,
+    ) -> str | None:
+        """The type word paired with the data word on the path from `instructions[start]`
+        on; a forward conditional branch to an instruction still to be read adds the
+        path it takes to `paths` (None: not followed)."""
+        index = start - 1
+        while index + 1 < len(instructions):
+            index += 1
+            text = instructions[index]
             op, _, operands = text.partition("\t")
             if op in PSEUDO_OPS:
                 continue
@@ -126,10 +177,21 @@ class _Pairing:
                     # arms' merge point in registers of no ABI order (not stored on
                     # the way), and only one type was loaded for it.
                     (beside,) = self.loads
+                if beside is None and op in ("JMP", "B"):
+                    # A jump ahead (past a nil check's other arm, or an inlined callee's
+                    # block) goes on with the same words where it lands.
+                    landing = _forward(operands, pcs, index)
+                    if landing is not None:
+                        index = landing - 1
+                        continue
                 if beside is not None or op != "CALL" or not self.data_slots:
                     return beside
                 self._other_call()
                 continue
+            if paths is not None and op[:1] in "JBCT" and op != "CALL":
+                landing = _forward(operands, pcs, index)
+                if landing is not None:  # a conditional branch: its target is one more path
+                    paths.append((landing, self.fork()))
             handled, found = self._memory(op, operands)
             if found is not None:
                 return found

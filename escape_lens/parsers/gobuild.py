@@ -37,6 +37,11 @@ from escape_lens.records import (
     TypeInfo,
 )
 
+# A statement that makes a type of its own package by its name: `make(Fields, 6)`,
+# `Set{}`, `Set{...}` (a defined map's, or a struct's boxed).
+_DEFINED_MAKE = re.compile(
+    r"^(?:make\((?P<made>[A-Za-z_]\w*)(?:, [^()]+)?\)|(?P<literal>[A-Za-z_]\w*)\{(?:\.\.\.)?\})$"
+)
 HEADER_RE = re.compile(r"^# (?P<path>\S+)(?: \[(?P<variant>\S+)\])?$")
 # How the lines of the inlining tables start (`funcpctab`, ` pc value`, `wrote`, tree
 # nodes `0 | -1 | ...`, `-- inlining tree`, `--`); `-m` lines mostly start with `.` or `/`.
@@ -62,6 +67,16 @@ class _PackageState:
         """Types the calls need sizes for: the ones passed, and map/chan components."""
         names = self.asm.type_refs() | self.asm.container_part_refs()
         return names | {part for name in names for part in component_types(name)}
+
+    def container_refs(self) -> set[str]:
+        """Defined map and channel types whose key and element the calls need: the ones
+        makemap/makechan are passed, and this package's types that a statement makes by
+        name (`make(Fields, 6)`, `Set{}`: makemap_small is passed no type)."""
+        prefix = self.listed.symbol_prefix
+        named = (_DEFINED_MAKE.match(diagnostic.subject) for diagnostic in self.diagnostics)
+        return self.asm.defined_container_refs() | {
+            f"{prefix}.{found['made'] or found['literal']}" for found in named if found
+        }
 
 
 class BuildParser:
@@ -225,7 +240,7 @@ class BuildParser:
         return {
             name
             for s in self.states.values()
-            for name in s.asm.defined_container_refs()
+            for name in s.container_refs()
             if name not in explained
         }
 
@@ -245,7 +260,7 @@ class BuildParser:
                 dict(state.asm.types),
                 dict(state.asm.container_parts),
                 frozenset(state.sized_types()),
-                frozenset(state.asm.defined_container_refs()),
+                frozenset(state.container_refs()),
                 dict(state.asm.descriptors.struct_fields),
             )
             for path, state in self.states.items()
@@ -341,7 +356,7 @@ def _package_output(state: _PackageState, known: dict[str, TypeInfo]) -> Package
     types.update(
         (name, known[name]) for name in state.asm.descriptors.struct_fields if name in known
     )
-    for name in state.sized_types() | state.asm.defined_container_refs():
+    for name in state.sized_types() | state.container_refs():
         if name in known and (name not in types or known[name].key or known[name].elem):
             types[name] = known[name]
     types.update((name, known[name]) for name in state.asm.container_parts if name in known)

@@ -15,6 +15,9 @@ Invariants:
   register.
 - A write barrier call keeps the registers but its scratch one; an instruction a branch
   of the straight line may skip (`JOIN`) forgets what it writes.
+- Read over a call's window (`arguments_reaching`), a branch target keeps what all its
+  ways in agree on, and only when every branch the function has to it is one of the
+  window's, earlier than it: else nothing is known there.
 - A value not set on the straight line is None, never a guess (a type loaded from a
   generic dictionary has no name here).
 """
@@ -22,6 +25,7 @@ Invariants:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,11 +33,13 @@ from functools import lru_cache
 from escape_lens.entries import EntrySpec
 from escape_lens.gonames import unescaped
 from escape_lens.parsers.descriptors import TYPE_PREFIXES
-from escape_lens.parsers.straightline import JOIN, PSEUDO_OPS
+from escape_lens.parsers.straightline import JOIN, PSEUDO_OPS, Window, listing_pc
 
 # What an instruction does to one register: (register, its new value or None when it is
 # forgotten, or the register whose value it copies). An instruction has a tuple of them.
 Effect = tuple[str, tuple[str, str | int] | None, str | None]
+# What the registers hold: register -> ("type", name) or ("const", n).
+Held = dict[str, tuple[str, str | int]]
 _NO_EFFECT: tuple[Effect, ...] = ()
 
 
@@ -59,7 +65,7 @@ class Architecture:
     ) -> tuple[str | None, int | None]:
         """(type name, count) an entry point's call gets from the straight line before it
         ((op, operands) oldest first)."""
-        held: dict[str, tuple[str, str | int]] = {}
+        held: Held = {}
         for op, operands in straight:
             if op in PSEUDO_OPS:
                 continue
@@ -70,17 +76,79 @@ class Architecture:
                 for reg in self.call_clobbers if skipped_op == "CALL" else ():
                     held.pop(reg, None)
                 continue
-            if op == "CALL":  # only a write barrier stays in a straight line
-                for reg in self.call_clobbers:
-                    held.pop(reg, None)
+            self._step(held, op, operands)
+        return self._passed(held, spec)
+
+    def arguments_reaching(
+        self, window: Window, jumps: Counter[int], spec: EntrySpec
+    ) -> tuple[str | None, int | None]:
+        """(type name, count) an entry point's call gets on every path into it through
+        the window (the lines since the previous call; `jumps` counts the function's
+        branches to each pc).
+
+        Read forward from the window's first line, where nothing is known. At a branch
+        target, what the registers hold is what every way in agrees on: the branches to
+        it earlier in the window (the state each leaves with) and the instruction before
+        it, if that one runs on. A target that a branch outside the window, a backward
+        one or one not read reaches (fewer branches met than `jumps` counts) starts
+        again from nothing, as does an instruction after a JMP or RET that no branch
+        names. A function with a jump through a register must not be read this way: its
+        jump table's targets are branches `jumps` does not count.
+        """
+        held: Held | None = {}
+        arriving: dict[int, list[Held]] = {}
+        last_pc: int | None = None
+        for line, text in reversed(window.newest_first()):
+            op, _, operands = text.partition("\t")
+            pc = listing_pc(line)
+            if pc is not None and pc != last_pc:
+                last_pc = pc
+                if pc in jumps:
+                    ways = arriving.pop(pc, [])
+                    if len(ways) != jumps[pc]:
+                        held = {}
+                    else:
+                        if held is not None:
+                            ways.append(held)
+                        held = _agreed(ways)
+            if held is None:
+                held = {}  # after a JMP or RET: reached from where the listing does not say
+            if op in PSEUDO_OPS:
                 continue
-            for reg, value, source in self.effects(op, operands):
-                if source is not None:
-                    value = held.get(source)  # `MOVQ BX, CX` copies it
-                if value is None:
-                    held.pop(reg, None)
-                else:
-                    held[reg] = value
+            target = self._branch_target(op, operands)
+            if target is not None and pc is not None and target > pc:
+                arriving.setdefault(target, []).append(dict(held))
+            if op in ("JMP", "B") or op.startswith("RET"):
+                held = None
+                continue
+            self._step(held, op, operands)
+        return self._passed(held or {}, spec)
+
+    def _branch_target(self, op: str, operands: str) -> int | None:
+        """The pc a branch goes to, when `op` is one the listing loop counts as a branch
+        (parsers/asm.py, `jump_counts`) and its last operand a pc."""
+        if not op or not (
+            op[0] == "J" or op[0] in self.branch_letters or (self.branch_letters and op[:2] == "CB")
+        ):
+            return None
+        target = operands.rpartition(" ")[2]
+        return int(target) if target.isdigit() else None
+
+    def _step(self, held: Held, op: str, operands: str) -> None:
+        """What one instruction of a path does to what the registers hold."""
+        if op == "CALL":  # only a write barrier stays in a straight line
+            for reg in self.call_clobbers:
+                held.pop(reg, None)
+            return
+        for reg, value, source in self.effects(op, operands):
+            if source is not None:
+                value = held.get(source)  # `MOVQ BX, CX` copies it
+            if value is None:
+                held.pop(reg, None)
+            else:
+                held[reg] = value
+
+    def _passed(self, held: Held, spec: EntrySpec) -> tuple[str | None, int | None]:
         type_name = _held(held, self.register(spec.type_arg), "type")
         count = _held(held, self.register(spec.count_arg), "const")
         return (
@@ -89,7 +157,13 @@ class Architecture:
         )
 
 
-def _held(held: dict[str, tuple[str, str | int]], reg: str | None, kind: str) -> str | int | None:
+def _agreed(ways: list[Held]) -> Held:
+    """What the registers hold on every one of `ways` into an instruction."""
+    first, *others = ways
+    return {reg: value for reg, value in first.items() if all(o.get(reg) == value for o in others)}
+
+
+def _held(held: Held, reg: str | None, kind: str) -> str | int | None:
     if reg is None:
         return None
     value = held.get(reg)

@@ -1,10 +1,12 @@
-"""The straight line of instructions before a call, read back from the `-S` listing.
+"""The instructions before a call, read back from the `-S` listing.
 
-The arguments of a call are what the code right before it put in their registers, but
-only along the one path that surely reaches the call: the straight line starts after the
-previous JMP or RET and at the last branch target (another path may arrive there with
-other values). Branch targets are known only when a function's listing ends, so a call
-keeps a `Window` onto the listing's lines until then (parsers/asm.py).
+The arguments of a call are what the code before it put in their registers on every
+path into it (parsers/registers.py `arguments_reaching` reads the window forward, paths
+meeting at branch targets). Where a jump table hides ways in (`jumps_through_register`),
+only the straight line counts: it starts after the previous JMP or RET and at the last
+branch target (another path may arrive there with other values). Branch targets are known
+only when a function's listing ends, so a call keeps a `Window` onto the listing's lines
+until then (parsers/asm.py).
 
 Invariants: no more than `WINDOW` instruction lines are looked at per call (registers
 do not survive a call, and argument set-up is right before it); the instructions shown
@@ -99,6 +101,17 @@ def jump_counts(jumps: list[str]) -> Counter[int]:
         if target.isdigit():
             counts[int(target)] += 1
     return counts
+
+
+def jumps_through_register(jumps: list[str]) -> bool:
+    """Whether a branch goes where a register says (a switch's jump table, `JMP\t(DX)(AX*8)`
+    on amd64, `JMP\t(R27)` on arm64): the table's targets are reached by no branch
+    `jump_counts` counts."""
+    for jump in jumps:
+        op, _, target = jump.partition("\t")
+        if op in ("JMP", "B") and not target.isdigit():
+            return True
+    return False
 
 
 # The straight line's pseudo-instruction for one the branch skips: what it writes is

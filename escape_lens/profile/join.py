@@ -317,6 +317,13 @@ class _SiteIndex:
             for position in self.by_position.get((os.path.basename(outer.file), outer.line), ())
             if _same_inlining(self.sites[position], point.frames, inner)
         ]
+        # Two commands' main.go at one line (`cmd/a`, `cmd/b`: both `main.main`): the
+        # site whose file the frame's path ends with, when one does.
+        here = [
+            (level, position)
+            for level, position in here
+            if _may_be_file(outer.file, self.sites[position].pos.file)
+        ]
         best = max((level for level, _ in here), default=0)
         return [position for level, position in here if level == best > 0]
 
@@ -396,6 +403,18 @@ def _function_match(site: Site, profiled: str) -> int:
     wanted = erase_shapes(profiled)
     local = erase_shapes(site.function)
     return 1 if wanted in (f"{site.package}.{local}", f"main.{local}") else 0
+
+
+def _may_be_file(path: str, file: str) -> bool:
+    """Whether a profile frame's `path` (absolute, as the build saw it) may be a site's
+    `file` (relative to its report's root, or absolute): the same base name, and when
+    the file names directories, they end the path too. (A build with -trimpath or in
+    another checkout records other directories: a bare base name stays a match.)"""
+    if os.path.basename(path) != os.path.basename(file):
+        return False
+    if "/" not in file or not path.startswith("/"):
+        return True
+    return path == file or path.endswith("/" + file.lstrip("./"))
 
 
 def _same_inlining(site: Site, frames: Sequence[Frame], inner: Frame) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,9 @@ def expected_sites(package: str, version: GoVersion) -> list[dict[str, Any]]:
 
 
 def short_type(site: Site) -> str | None:
-    return site.type.name.rsplit("/", 1)[-1] if site.type is not None else None
+    # Without the import paths' directories, wherever they are in the name
+    # (`[1]example.com/constructs/defined.Option` -> `[1]defined.Option`).
+    return re.sub(r"(?:[\w.-]+/)+", "", site.type.name) if site.type is not None else None
 
 
 def matches(site: Site, expected: Mapping[str, Any]) -> bool:

@@ -77,6 +77,9 @@ TABLE: list[tuple[str, Construct, Cause, str, tuple[str, ...]]] = [
      ("as a uintptr to a //go:uintptrescapes function", "always move to the heap")),
     ("SetGetter", Construct.COMPOSITE_LITERAL, Cause.STORED_TO_HEAP, "h.get",
      ("stored in h.get",)),
+    # does not escape (go1.25+), yet makeslice: no stack buffer for 40 B elements
+    ("Scratch", Construct.MAKE_SLICE, Cause.UNKNOWN_SIZE, "",
+     ("the length is known only at run time",)),
 ]  # fmt: skip
 
 

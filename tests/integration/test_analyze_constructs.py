@@ -96,6 +96,27 @@ def test_every_allocation_call_is_a_site(constructs_report: Report) -> None:
     assert entries["makeslice"] >= 4
 
 
+def test_batched_locals_share_one_allocation_that_names_them(constructs_report: Report) -> None:
+    """movedheap.Two: from go1.25 x and y are one object; its site names both, y's site
+    points to it; before, each has its own allocation and neither note."""
+    two = [s for s in constructs_report.sites if s.function == "Two" and "movedheap" in s.package]
+    carriers = [s for s in two if s.has_note(NoteCode.BATCHED_CARRIER)]
+    held = [s for s in two if s.has_note(NoteCode.BATCHED)]
+    if constructs_report.toolchain.version.minor_version < (1, 25):
+        assert not carriers
+        assert not held
+        assert sum(s.allocates for s in two) == 2
+        return
+    (carrier,) = carriers
+    (other,) = held
+    assert carrier.allocates
+    assert not other.allocates
+    assert f"one allocation for {carrier.expr} and {other.expr} (line {other.pos.line})" in (
+        carrier.note
+    )
+    assert f"with {carrier.expr} at line {carrier.pos.line}" in other.note
+
+
 def test_sites_sorted_and_fingerprinted(constructs_report: Report) -> None:
     keys = [(s.pos.file, s.pos.line, s.pos.col, s.construct) for s in constructs_report.sites]
     assert keys == sorted(keys)
@@ -117,6 +138,11 @@ _RUNTIME_FUNCTIONS = [
     ("closures", "ByValue"),
     ("large", "New"),
     ("methods", "Inlined"),
+    ("defined", "NewState"),
+    ("defined", "NewInts"),
+    ("defined", "NewSet"),
+    ("defined", "Unboxed"),
+    ("defined", "Entries"),
 ]
 _N = 2000
 

@@ -15,7 +15,7 @@ import pytest
 from escape_lens.analyze import analyze_targets
 from escape_lens.binary.program import GoProgram, package_of
 from escape_lens.binary_report import analyze_binary
-from escape_lens.crosscheck import build_and_cross_check
+from escape_lens.crosscheck import build_and_cross_check, code_line
 from escape_lens.gonames import short_function
 from escape_lens.records import Report, Site
 from escape_lens.toolchain.link import build_linking_all
@@ -68,7 +68,7 @@ def test_source_and_binary_agree(go_version: tuple[str, Path], case: str, tmp_pa
             name = site.function.split("[")[0].rsplit(".", 1)[-1]
             assert "[" in site.function or not name[:1].isupper(), site
             continue
-        assert (site.package, site.function, site.pos.line, site.entry) in found, site
+        assert (site.package, site.function, code_line(site), site.entry) in found, site
 
 
 def _linked_functions(program: GoProgram) -> set[tuple[str, str]]:

@@ -442,3 +442,30 @@ def test_non_go_elf_text_file_directory_and_missing_file(
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1, err
         assert message in err
+
+
+def test_a_test_binary_includes_the_root_packages_external_tests(
+    pinned_go: Path, tmp_path: Path
+) -> None:
+    # `go test -c` links the root package's external tests as `m_test`, outside `m/...`:
+    # the main module's packages include them by default, as its subpackages' `m/x_test`.
+    (tmp_path / "go.mod").write_text("module example.com/tb\n\ngo 1.21\n")
+    (tmp_path / "tb.go").write_text(
+        "package tb\n\ntype T struct{ a, b int }\n\n//go:noinline\nfunc New() *T { return &T{} }\n"
+    )
+    (tmp_path / "tb_ext_test.go").write_text(
+        'package tb_test\n\nimport (\n\t"testing"\n\n\t"example.com/tb"\n)\n\n'
+        "type U struct{ a, b, c int }\n\nvar (\n\tsink  *U\n\tsinkT *tb.T\n)\n\n"
+        "//go:noinline\nfunc make3() *U { return &U{} }\n\n"
+        "func TestU(t *testing.T) { sink, sinkT = make3(), tb.New() }\n"
+    )
+    binary = tmp_path / "tb.test"
+    run([str(pinned_go), "test", "-c", "-o", str(binary), "."], cwd=str(tmp_path), timeout=300)
+    report = analyze_binary(binary)
+    assert {"example.com/tb", "example.com/tb_test"} <= set(report.packages)
+    (site,) = [s for s in report.sites if s.function == "make3"]
+    assert site.package == "example.com/tb_test"
+    assert site.type is not None
+    assert (site.type.size, site.entry) == (24, "mallocgcSmallNoScanSC3")
+    (other,) = [s for s in report.sites if s.function == "New"]
+    assert other.package == "example.com/tb"

@@ -19,7 +19,7 @@ import pytest
 
 from escape_lens.analyze import analyze_targets
 from escape_lens.gonames import chan_elem
-from escape_lens.model import chan_objects, predict, rules_for
+from escape_lens.model import chan_objects, first_insert_objects, predict, rules_for
 from escape_lens.predict import first_insert, resolve_type
 from escape_lens.records import Report, Site
 from escape_lens.toolchain.process import go_environ
@@ -162,12 +162,19 @@ def test_first_inserts(measured: tuple[Report, list[dict[str, Any]]]) -> None:
         ("MakeSmall", False),
         ("FirstInsert", True),
         ("FirstInsertStr", True),
+        ("FirstInsertIface", True),  # `map[string]interface {}{}`: braces in the type
+        ("FirstInsertSet", True),
+        ("FirstInsertDefined", True),  # `make(Counts)`: the package's defined map type
     ):
         (site,) = _sites(report, "maps", function)
         row = by_function[f"maps.{function}"]
         assert site.type is not None
         assert site.has_note(NoteCode.MAP_BUCKETS_LATER)
         first = first_insert(site.type.name, rules, {})
+        if site.type.key is not None and site.type.elem is not None:
+            key, elem = site.type.key, site.type.elem
+            objects = first_insert_objects(key.size, key.pointers, elem.size, elem.pointers, rules)
+            first = predict(*objects[0], rules)
         assert first is not None
         assert f"{first.requested_bytes}→{first.class_bytes} B" in site.note
         assert row["allocs"] == 1 + inserts

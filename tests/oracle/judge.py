@@ -47,6 +47,8 @@ class Fact:
     box: str
     elem: str
     elem_size: int
+    kind: str = ""  # the underlying kind a name may hide: map, chan, slice
+    conv: str = ""  # a conversion's: bytes, runes, string (copies) or noop
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,8 @@ def run_oracle(
                 raw["box"],
                 raw.get("elem", ""),
                 raw.get("elem_size", 0),
+                raw.get("kind", ""),
+                raw.get("conv", ""),
             )
         )
     return facts
@@ -114,9 +118,24 @@ def _pick(facts: list[Fact], what: str) -> Fact | None:
     return None
 
 
-def judge_site(site: Site, facts: list[Fact], minor: int, role: str = "") -> Verdict | None:
+def _typed_conversion(facts: list[Fact], before: Sequence[Fact]) -> Fact | None:
+    """The conversion go/types sees at the statement's column, or one column before it
+    (cmd/compile states a conversion at its operand, `T(x)` at x, and its boxing at the
+    `(`), whatever its type's name spells."""
+    for found in (facts, before):
+        chosen = [f for f in found if f.node == "conversion" and f.conv]
+        if len({(f.conv, f.type) for f in chosen}) == 1:
+            return chosen[0]
+        if chosen:
+            return None
+    return None
+
+
+def judge_site(
+    site: Site, facts: list[Fact], minor: int, role: str = "", before: Sequence[Fact] = ()
+) -> Verdict | None:
     """The verdict on one escaping diagnostic's site, or None when it is no allocation
-    diagnostic at all."""
+    diagnostic at all; `before`: the facts one column before it."""
     diag = site.diagnostic
     if diag is None or diag.kind not in ("escapes", "moved-to-heap"):
         return None
@@ -152,6 +171,10 @@ def judge_site(site: Site, facts: list[Fact], minor: int, role: str = "") -> Ver
             return Verdict(site, "no allocation (an empty slice literal)", not site.allocates)
         ok = site.allocates and bool(_OBJECT.match(entry))
         return Verdict(site, "the literal's backing array", ok)
+    if re.match(r"^[\w.]+\{(?:\.\.\.)?\}$", subject):
+        lit = _pick(facts, "expr")
+        if lit is not None and lit.kind == "map":  # a defined map type's literal
+            return Verdict(site, "makemap*", site.allocates and entry.startswith("makemap"))
     if re.match(r"^[\w.]+\{.+\}$", subject):
         lit = _pick(facts, "expr")
         if lit is not None and lit.box == "convTslice" and lit.elem:
@@ -165,10 +188,10 @@ def judge_site(site: Site, facts: list[Fact], minor: int, role: str = "") -> Ver
         expr = _pick(facts, "expr")
         if expr is None:
             return Verdict(site, "a make", None)
-        if expr.type.startswith("map[") or subject.startswith(("make(map", "map[")):
+        if expr.kind == "map" or subject.startswith(("make(map", "map[")):
             ok = site.allocates and entry.startswith("makemap")
             return Verdict(site, "makemap*", ok)
-        if expr.type.startswith("chan "):
+        if expr.kind == "chan":
             return Verdict(site, "makechan", site.allocates and entry.startswith("makechan"))
         ok = site.allocates and entry in _MAKESLICE
         if ok and entry != "mallocgc" and expr.elem_size and site.type is not None:
@@ -178,6 +201,15 @@ def judge_site(site: Site, facts: list[Fact], minor: int, role: str = "") -> Ver
         return Verdict(site, "growslice", site.allocates and bool(_GROW.match(entry)))
     expr = _pick(facts, "expr")
     conversion = _conversion(subject)
+    typed = _typed_conversion(facts, before)
+    if typed is not None and typed.conv == "noop":
+        # `[]byte(h)` of a defined []byte copies nothing: the statement is the boxing's.
+        if typed.const or not typed.box:
+            return Verdict(site, "no allocation (a constant)", not site.allocates)
+        ok = site.allocates and entry == typed.box
+        return Verdict(site, f"{typed.box} of {typed.type} (no copy)", ok)
+    if typed is not None:
+        conversion = typed.conv
     if conversion is not None and role != "boxing":
         ok = site.allocates and bool(_CONV[conversion].match(entry))
         return Verdict(site, f"a {conversion} conversion", ok)
@@ -260,12 +292,13 @@ def judge(report: Report, facts: dict[tuple[str, int, int], list[Fact]]) -> list
     for index, site in enumerate(sites):
         path = os.path.join(report.root, site.pos.file)
         found = facts.get((path, site.pos.line, site.pos.col), [])
+        before = facts.get((path, site.pos.line, site.pos.col - 1), [])
         role = roles.get(index, "")
         if role == "pair" and site.diagnostic is not None:
             key = (site.pos, site.diagnostic.subject, site.function)
             pairs.setdefault(key, []).append(site)
             continue
-        verdict = judge_site(site, found, minor, role)
+        verdict = judge_site(site, found, minor, role, before)
         if verdict is not None and _foreign(site, path):
             verdict = Verdict(site, "an expression of an inlined callee", None)
         if verdict is not None:

@@ -7,9 +7,13 @@
 // Output, one JSON object per line:
 //
 //	{"file": "/abs/x.go", "line": 3, "col": 9, "what": "expr"|"var", "type": "int",
-//	 "size": 8, "const": false, "box": "convT64", "elem": "int64", "elem_size": 8}
+//	 "size": 8, "const": false, "box": "convT64", "elem": "int64", "elem_size": 8,
+//	 "kind": "map", "conv": "bytes"}
 //
-// `box` is the data-word helper walk/convert.go would call to box a value of this type
+// `kind` is the underlying type's kind when a name may hide it ("map", "chan",
+// "slice"); `conv`, for a conversion, what it does: "bytes", "runes" or "string" (the
+// runtime copies), "noop" (a slice or string to a type of the same underlying kind:
+// nothing is copied). `box` is the data-word helper walk/convert.go would call to box a value of this type
 // ("" when boxing needs no allocation: constants, zero-size, one-byte and pointer-shaped
 // values); `elem` the element type of a slice, array, map value or channel.
 package main
@@ -41,6 +45,48 @@ type fact struct {
 	Box      string `json:"box"`
 	Elem     string `json:"elem,omitempty"`
 	ElemSize int64  `json:"elem_size,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+	Conv     string `json:"conv,omitempty"`
+}
+
+// underlyingKind: "map", "chan" or "slice" for a type of that underlying kind, else "".
+func underlyingKind(t types.Type) string {
+	switch t.Underlying().(type) {
+	case *types.Map:
+		return "map"
+	case *types.Chan:
+		return "chan"
+	case *types.Slice:
+		return "slice"
+	}
+	return ""
+}
+
+// conversionKind: what converting a value of type `from` to `to` does at run time.
+func conversionKind(to, from types.Type) string {
+	isString := func(t types.Type) bool {
+		b, ok := t.Underlying().(*types.Basic)
+		return ok && b.Info()&types.IsString != 0
+	}
+	sliceOf := func(t types.Type, kind types.BasicKind) bool {
+		s, ok := t.Underlying().(*types.Slice)
+		if !ok {
+			return false
+		}
+		b, ok := s.Elem().Underlying().(*types.Basic)
+		return ok && b.Kind() == kind
+	}
+	switch {
+	case sliceOf(to, types.Byte) && isString(from):
+		return "bytes"
+	case sliceOf(to, types.Rune) && isString(from):
+		return "runes"
+	case isString(to) && (sliceOf(from, types.Byte) || sliceOf(from, types.Rune)):
+		return "string"
+	case isString(to) && isString(from), underlyingKind(to) == "slice" && underlyingKind(from) == "slice":
+		return "noop"
+	}
+	return ""
 }
 
 var sizes = types.SizesFor("gc", "amd64")
@@ -271,7 +317,7 @@ func main() {
 		add := func(pos token.Pos, what string, t types.Type, isConst bool, node string) {
 			p := fset.Position(pos)
 			abs, _ := filepath.Abs(p.Filename)
-			f := fact{File: abs, Line: p.Line, Col: p.Column, What: what, Type: typeName(t), Const: isConst, Node: node}
+			f := fact{File: abs, Line: p.Line, Col: p.Column, What: what, Type: typeName(t), Const: isConst, Node: node, Kind: underlyingKind(t)}
 			if _, generic := t.(*types.TypeParam); generic {
 				f.Type = "typeparam " + f.Type
 			}
@@ -304,6 +350,11 @@ func main() {
 				continue
 			}
 			add(compilerPos(expr), "expr", tv.Type, tv.Value != nil, nodeKind(expr, info))
+			if call, ok := expr.(*ast.CallExpr); ok && len(call.Args) == 1 && info.Types[call.Fun].IsType() {
+				if arg := info.Types[call.Args[0]].Type; arg != nil {
+					out[len(out)-1].Conv = conversionKind(tv.Type, arg)
+				}
+			}
 			if sel, ok := expr.(*ast.SelectorExpr); ok {
 				// cmd/compile places a field selection at its dot
 				add(sel.Sel.Pos()-1, "expr", tv.Type, tv.Value != nil, nodeKind(expr, info))

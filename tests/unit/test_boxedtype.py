@@ -105,3 +105,49 @@ def test_no_type_word_is_taken_past_a_jump() -> None:
         "CALL\truntime.mallocgcSmallScanNoHeaderSC6(SB)",
     )
     assert boxed_type(after, AMD64) is None
+
+
+def test_a_type_word_past_a_nil_check_is_read_on_both_arms() -> None:
+    """`m.Store(k, v)` with v a non-empty interface (sync.Map inlined, go1.27.3): v's
+    itab is nil-checked between convT64 and the key's type word; one arm jumps over the
+    other, and both reach `LEAQ type:uintptr(SB), CX` with the data word in DI."""
+    after = [
+        "\t0x002b 00043 (/m/m.go:17)\tMOVQ\tm.v+88(SP), SI",
+        "\t0x0030 00048 (/m/m.go:17)\tTESTQ\tSI, SI",
+        "\t0x0033 00051 (/m/m.go:17)\tJEQ\t59",
+        "\t0x0035 00053 (/m/m.go:17)\tMOVQ\t8(SI), CX",
+        "\t0x0039 00057 (/m/m.go:17)\tJMP\t62",
+        "\t0x003b 00059 (/m/m.go:17)\tMOVQ\tSI, CX",
+        "\t0x003e 00062 (/go/hashtriemap.go:200)\tLEAQ\tinternal/sync..dict.HashTrieMap(SB), BX",
+        "\t0x0046 00070 (/go/hashtriemap.go:200)\tMOVQ\tAX, DI",
+        "\t0x0049 00073 (/go/hashtriemap.go:200)\tMOVQ\tCX, SI",
+        "\t0x004c 00076 (/go/hashtriemap.go:200)\tMOVQ\tm.v+96(SP), R8",
+        "\t0x0051 00081 (/go/hashtriemap.go:200)\tMOVQ\tm..autotmp_26+48(SP), AX",
+        "\t0x0056 00086 (/go/hashtriemap.go:200)\tLEAQ\ttype:uintptr(SB), CX",
+        "\t0x0060 00096 (/go/hashtriemap.go:200)\tCALL\tinternal/sync.(*HashTrieMap).Swap(SB)",
+    ]
+    assert boxed_type(after, AMD64) == "uintptr"
+    # Without the jump's landing in the lines read, nothing pairs the words.
+    assert boxed_type(after[:5], AMD64) is None
+
+
+def test_paths_that_pair_the_data_word_with_different_types_say_nothing() -> None:
+    """A conversion has one type: when two paths out of the call store the data word
+    beside different type words, the lines cannot say which, and none is taken."""
+    after = _lines(
+        600,
+        "TESTQ\tBX, BX",
+        "JEQ\t606",
+        "LEAQ\ttype:int(SB), CX",
+        "MOVQ\tCX, m.Sink(SB)",
+        "MOVQ\tAX, m.Sink+8(SB)",
+        "RET",
+        "LEAQ\ttype:uint(SB), CX",
+        "MOVQ\tCX, m.Sink(SB)",
+        "MOVQ\tAX, m.Sink+8(SB)",
+        "RET",
+    )
+    assert boxed_type(after, AMD64) is None
+    # Each path alone pairs them.
+    assert boxed_type(after[:6], AMD64) == "int"
+    assert boxed_type(after[6:], AMD64) == "uint"

@@ -20,6 +20,7 @@ import pytest
 from escape_lens.model import (
     chan_objects,
     class_of_specialized_entry,
+    first_insert_objects,
     growslice_request,
     hchan_size,
     map_objects,
@@ -523,3 +524,20 @@ def test_unknown_future_version_uses_newest_rules_with_a_note() -> None:
     for size in (8, 33, 1024, 32761):
         for ptr in (False, True):
             assert predict(size, ptr, future) == predict(size, ptr, newest)
+
+
+def test_swiss_groups_pad_a_slot_that_ends_in_a_zero_size_elem() -> None:
+    # A struct of non-zero size ending in a zero-size field takes a byte more (the
+    # compiler's types.CalcStructSize, Go issue 9401), rounded to its alignment:
+    # map[string]struct{}'s slot is 24 B, its group 8 + 8*24 = 200 B (the 208 B class the
+    # runtime took on 1.27.3 and 1.24.11: tests/integration/test_exact_runtime.py). Slots
+    # of zero size leave the group a padding word.
+    for version in ("1.24", "1.25", "1.26", "1.27"):
+        r = rules(version)
+        assert first_insert_objects(16, True, 0, False, r) == [(200, True)]
+        assert first_insert_objects(8, False, 0, False, r) == [(136, False)]
+        assert first_insert_objects(0, False, 0, False, r) == [(16, False)]
+        assert first_insert_objects(0, False, 8, False, r) == [(72, False)]
+        assert first_insert_objects(16, True, 16, True, r) == [(264, True)]
+    # A classic bucket ends in its overflow pointer: nothing to pad.
+    assert first_insert_objects(16, True, 0, False, rules("1.23")) == [(144, True)]
