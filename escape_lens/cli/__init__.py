@@ -26,6 +26,7 @@ from escape_lens.cli.lifecycle import (
     prepare_standard_streams,
     release_stop_signals,
     signal_name,
+    swallowed_stop,
 )
 from escape_lens.cli.logs import print_to_stderr
 from escape_lens.errors import (
@@ -118,7 +119,17 @@ def entry() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    code = _run(list(sys.argv[1:] if argv is None else argv))
+    swallowed = swallowed_stop()
+    if swallowed is not None and code != EXIT_SIGNAL_BASE + swallowed:
+        # Raised in a callback (an import lock's, a weak reference's), where Python only
+        # printed that it ignored it: the run still ends as stopped.
+        click.echo(f"escape-lens: interrupted ({signal_name(swallowed)})", err=True)
+        return EXIT_SIGNAL_BASE + swallowed
+    return code
+
+
+def _run(args: list[str]) -> int:
     progress.configure("auto")  # until --quiet or --progress says otherwise
     print_to_stderr(verbose=False)  # commands with -v turn the commands on
     try:

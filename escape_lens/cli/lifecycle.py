@@ -14,6 +14,9 @@ Invariants (set up once by the console entry point, `escape_lens.cli.entry`):
   every running go command's process group is stopped (SIGINT, grace, SIGKILL), every
   temporary file removed; the run ends with one line and 128 + the signal's number.
   Further signals are ignored while that happens (it is bounded by the grace period).
+  A signal whose `Interrupted` Python swallowed (raised in a callback it runs outside
+  the program's frames, an import lock's) is still the run's end: `main` reports it the
+  same way, and Python's "Exception ignored" traceback is not printed.
 """
 
 from __future__ import annotations
@@ -97,13 +100,38 @@ def prepare_standard_streams() -> None:
     sys.stderr = _stream(2, "standard error", quiet=True, errors="backslashreplace")
 
 
+# The stop signal received, until `main` has reported it: Python swallows an exception
+# raised where it runs a callback outside the program's frames (an import lock's, a
+# weak reference's), printing "Exception ignored", and the run would go on to exit 0.
+_received: list[int] = []
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     for each in STOP_SIGNALS:
         signal.signal(each, signal.SIG_IGN)
+    _received.append(signum)
     raise Interrupted(signum)
 
 
+def swallowed_stop() -> int | None:
+    """The stop signal received whose `Interrupted` never reached `main` (None: none)."""
+    return _received[0] if _received else None
+
+
+def _silence_swallowed_stops() -> None:
+    """Where Python reports an exception it cannot raise: a swallowed `Interrupted` is
+    reported by `main` as any other (one line, 128 + the signal); others as before."""
+    previous = sys.unraisablehook
+
+    def report(unraisable: sys.UnraisableHookArgs) -> None:
+        if not isinstance(unraisable.exc_value, Interrupted):
+            previous(unraisable)
+
+    sys.unraisablehook = report
+
+
 def handle_stop_signals() -> None:
+    _silence_swallowed_stops()
     for signum in STOP_SIGNALS:
         # A signal ignored when we started (nohup, a background job) stays ignored.
         if signal.getsignal(signum) is not signal.SIG_IGN:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+
 import pytest
 
 from escape_lens.cli import main
@@ -45,3 +48,36 @@ def test_build_options_are_checked_alike_by_every_command_that_builds(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.splitlines() == [f"escape-lens: error: {says}"]
+
+
+def test_a_stop_signal_python_swallows_in_a_callback_still_ends_the_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A signal handled while Python runs a weak reference's or an import lock's callback
+    raises there, where Python only prints "Exception ignored": the run still ends as
+    stopped, with its one line and 128 + the signal, and no traceback."""
+    import gc
+    import weakref
+
+    from escape_lens.cli import lifecycle
+
+    monkeypatch.setattr(lifecycle, "_received", [])
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)
+    saved = {s: signal.getsignal(s) for s in lifecycle.STOP_SIGNALS}
+    try:
+        lifecycle.handle_stop_signals()
+
+        class Held:
+            pass
+
+        held = Held()
+        ref = weakref.ref(held, lambda _: lifecycle._stop(signal.SIGHUP, None))
+        del held
+        gc.collect()
+        assert ref() is None
+        assert main(["--version"]) == 128 + signal.SIGHUP
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+    err = capsys.readouterr().err
+    assert err == "escape-lens: interrupted (SIGHUP)\n"
