@@ -733,8 +733,11 @@ class _Matcher:
         """Whether diagnostic `index` is a conversion stated alone on its line, escaping,
         of the kind the boxing `call` holds (`uncopied`)."""
         item = self.diags[index]
-        boxed = _FIXED_KIND.get(call.entry)
-        if boxed is None or not item.escaping or _BOXED_KIND.get(item.construct) != boxed:
+        if call.entry not in ("convTslice", "convTstring") or not item.escaping:
+            return False
+        made = _BOXED_RESULT.get(item.construct) if item.construct in _UNCOPIED else None
+        boxed = call_shape(call)
+        if made is None or boxed is None or made.kind != boxed.kind:
             return False
         line = self.by_line.get((item.diag.pos.file, item.diag.pos.line), ())
         return sum(self.diags[i].diag.subject == item.diag.subject for i in line) == 1
@@ -1325,13 +1328,10 @@ _TEMPORARY_PARTS = {
 }
 
 
-# What a fixed-size boxing holds, and what a conversion makes.
-_FIXED_KIND = {"convTslice": Kind.SLICE, "convTstring": Kind.STRING}
-_BOXED_KIND = {
-    Construct.BYTES_CONVERSION: Kind.SLICE,
-    Construct.RUNES_CONVERSION: Kind.SLICE,
-    Construct.STRING_CONVERSION: Kind.STRING,
-}
+# The conversions that may copy nothing: their one statement is then the boxing's.
+_UNCOPIED = frozenset(
+    {Construct.BYTES_CONVERSION, Construct.RUNES_CONVERSION, Construct.STRING_CONVERSION}
+)
 
 
 def _map_by_name(item: _Diag, family: EntryFamily) -> bool:
