@@ -133,13 +133,16 @@ def analyze_targets(
     gcflags: Sequence[str] = (),
     while_building: Callable[[], object] | None = None,
     ahead: Callable[[Report], object] | None = None,
+    store_beside: bool = False,
 ) -> Report:
     """Every heap allocation site of the target packages, with the model's predictions;
     `tags` and `gcflags` as toolchain/buildflags.py applies them.
 
     `while_building` is called while go runs (the CLI imports its reporter meanwhile);
     then `ahead`, with the report the last run's results make if they all still hold
-    (the CLI renders it meanwhile). The very object returns when they do."""
+    (the CLI renders it meanwhile). The very object returns when they do. With
+    `store_beside` the result cache may still be being written when this returns (by a
+    forked process the exit waits for: build_targets)."""
     go_binary = find_go(go)
     if cwd is None:
         # `escape-lens analyze ~/src/othermod/...` analyses that module, as if run there.
@@ -168,6 +171,7 @@ def analyze_targets(
         gcflags=gcflags,
         while_building=while_building,
         ahead=report_ahead if ahead is not None else None,
+        store_beside=store_beside,
     )
     if guessed and built is guessed[0][0]:  # (confirmed: build_targets returned the guess)
         return guessed[0][1]

@@ -341,6 +341,7 @@ def _analyze(
             gcflags=extra_gcflags,
             while_building=while_building,
             ahead=ahead,
+            store_beside=True,  # (written while the report is: the exit waits for it)
         )
     return report
 

@@ -141,6 +141,19 @@ class _Function:
     jumps: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class ListedFunctions:
+    """What an AsmParser read of a listing from a symbol's header on: the functions, their
+    calls interpreted, and the type descriptors; what another process reading part of
+    the listing sends back (toolchain/halves.py, `AsmParser.adopt`)."""
+
+    functions: list[_Function]
+    text_symbols: int
+    types: dict[str, TypeInfo]
+    container_parts: dict[str, tuple[str | None, str | None]]
+    struct_fields: dict[str, list[tuple[str, str]]]
+
+
 class AsmParser:
     """Incremental parser for one package's `-S` lines (see the module docstring)."""
 
@@ -362,6 +375,43 @@ class AsmParser:
         self._where_text, self._where, self._same_at = where_text, pos, at
         self._own_prefix, self._own_epoch = own_prefix, own_epoch
         return stop
+
+    @property
+    def function_count(self) -> int:
+        """How many functions were read so far (`listed_since` takes the ones after)."""
+        return len(self._functions)
+
+    def listed_since(self, functions: int, text_symbols: int) -> ListedFunctions:
+        """The functions read after the first `functions` (the listing has ended: the last
+        one is interpreted) and the descriptors; `text_symbols` were counted before."""
+        self._short_after = []
+        self._settle()
+        if self._function is not None:
+            self._function.jumps = []
+        return ListedFunctions(
+            self._functions[functions:],
+            self.text_symbols - text_symbols,
+            self.types,
+            self.container_parts,
+            self.descriptors.struct_fields,
+        )
+
+    def adopt(self, listed: ListedFunctions) -> None:
+        """Take what another parser read of this listing from the symbol header where this
+        one's lines stopped, as if it had read those lines itself: the function being
+        listed ends there (the header would end it) and the other's follow."""
+        self._short_after = []
+        self._settle()
+        if self._function is not None:
+            self._function.jumps = []
+        self._function = None
+        self._in_descriptor = False
+        self.wants_tab_lines = False
+        self._functions.extend(listed.functions)
+        self.text_symbols += listed.text_symbols
+        self.types.update(listed.types)
+        self.container_parts.update(listed.container_parts)
+        self.descriptors.struct_fields.update(listed.struct_fields)
 
     def type_refs(self) -> set[str]:
         """The names of all types passed to allocation calls in this listing."""

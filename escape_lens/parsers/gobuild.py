@@ -22,9 +22,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from escape_lens.gonames import component_types
-from escape_lens.parsers.asm import AsmParser, next_untabbed
+from escape_lens.parsers.asm import AsmParser, ListedFunctions, next_untabbed
 from escape_lens.parsers.descriptors import Descriptors
-from escape_lens.parsers.escape import UNPLACED_FILE, UNPLACED_STARTS, EscapeParser
+from escape_lens.parsers.escape import (
+    UNPLACED_FILE,
+    UNPLACED_STARTS,
+    EscapeParser,
+    split_pos_line,
+)
 from escape_lens.parsers.positions import Positions, Probe
 from escape_lens.parsers.registers import for_goarch
 from escape_lens.records import (
@@ -188,6 +193,58 @@ class BuildParser:
                     taken += 1
                 index = taken
 
+    # Reading a block's listing in two processes (toolchain/halves.py).
+
+    def listing_mark(self) -> ListingMark | None:
+        """Where this parser stands in the block being read; None outside a target's."""
+        state = self._current
+        if state is None:
+            return None
+        asm = state.asm
+        return ListingMark(
+            state.listed.import_path,
+            self.positions.epoch,
+            len(self.positions.probes),
+            asm.function_count,
+            asm.text_symbols,
+            asm.inline.is_empty(),
+            self.positions.relative_names,
+        )
+
+    def refuse_all_but_listing(self) -> None:
+        """From now on, an `-m` line in the block raises NotListing (the process reading
+        part of a listing sends back functions and descriptors, nothing else)."""
+        if self._current is not None:
+            self._current.escape = _ListingOnly(self.positions)
+
+    def listing_part(self, mark: ListingMark) -> ListingPart:
+        """What was read of the block's listing since `mark` (the block has ended)."""
+        state = self._current
+        if state is None or state.listed.import_path != mark.package:
+            raise NotListing("another block")
+        if not mark.no_tables or not state.asm.inline.is_empty():
+            raise NotListing("inlining tables")
+        if self.positions.relative_names != mark.relative_names:
+            # (what a relative name resolves to depends on lines read elsewhere)
+            raise NotListing("a relative file name")
+        listed = state.asm.listed_since(mark.functions, mark.text_symbols)
+        return ListingPart(mark.package, listed, self.positions.probes[mark.probes :])
+
+    def listing_moved_since(self, mark: ListingMark) -> bool:
+        """Whether file names map otherwise than at `mark`: a moved directory learnt,
+        which the lines after it would have been read with."""
+        return self.positions.epoch != mark.epoch
+
+    def adopt_listing(self, part: ListingPart) -> None:
+        """Take `part`, read elsewhere from a symbol header on, as the rest of the block
+        being read (whose lines stopped right before that header)."""
+        state = self._current
+        if state is None or state.listed.import_path != part.package:
+            raise ValueError(f"no block of {part.package} to adopt a listing into")
+        state.asm.adopt(part.listed)
+        asked = {(question, paths) for question, paths, _ in self.positions.probes}
+        self.positions.probes.extend(p for p in part.probes if (p[0], p[1]) not in asked)
+
     def _route(self, header: re.Match[str]) -> _PackageState | None:
         """Which package's parsers the block after a `# pkg` header goes to, if any.
 
@@ -292,6 +349,56 @@ class ListingSummary:
     def struct_types(self, known: dict[str, TypeInfo]) -> dict[str, TypeInfo]:
         # The listing's own method, on the two fields it reads.
         return Descriptors.struct_types(self, known)  # type: ignore[arg-type]
+
+
+class NotListing(Exception):
+    """A line other than the listing's where only the listing's were expected."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListingMark:
+    """BuildParser.listing_mark: the block's package, Positions' epoch and probes, the
+    listing's functions and text symbols so far, whether no inlining table was read,
+    how many relative names Positions resolved."""
+
+    package: str
+    epoch: int
+    probes: int
+    functions: int
+    text_symbols: int
+    no_tables: bool
+    relative_names: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPart:
+    """What a process read of a block's listing, and asked the file system meanwhile."""
+
+    package: str
+    listed: ListedFunctions
+    probes: list[Probe]
+
+
+class _ListingOnly(EscapeParser):
+    """The escape parser of a block whose listing alone is being read: a line at a
+    position, or one the `-m` output has without, is NotListing."""
+
+    def feed_line(self, line: str) -> list[EscapeDiagnostic] | None:
+        if split_pos_line(line) is None:
+            return None  # (the listing's: the build's loop hands it on to the parser)
+        raise NotListing(line[:80])
+
+    def feed_lines(
+        self, lines: list[str], start: int, found: list[EscapeDiagnostic], stop: frozenset[str]
+    ) -> int:
+        self.feed_line(lines[start])
+        return start
+
+    def unplaced(self, line: str) -> list[EscapeDiagnostic]:
+        raise NotListing(line[:80])
+
+    def captured(self, line: str) -> bool:
+        raise NotListing(line[:80])
 
 
 def final_types(

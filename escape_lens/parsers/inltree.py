@@ -92,6 +92,10 @@ class InlineTables:
         """Inside a function's table (its instruction lines start with a space)."""
         return self._table is not None
 
+    def is_empty(self) -> bool:
+        """Whether no table line was read (a build's output has none: captured only)."""
+        return not self._functions and self._table is None and self._tree is None
+
     @property
     def expects_lines(self) -> bool:
         """Inside a function's table or tree: `feed` takes any line. Outside, only lines

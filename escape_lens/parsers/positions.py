@@ -64,6 +64,8 @@ class Positions:
         self.listing_memo: dict[str, tuple[str, int] | None] = {}
         # Counts the times the memos were emptied: between two, `stable_file` holds.
         self.epoch = 0
+        # Counts the names resolved as relative ones (their origin is learnt in the block).
+        self.relative_names = 0
         self.probes: list[Probe] = []
         self._answers: dict[tuple[str, tuple[str, ...]], Answer] = {}
 
@@ -167,6 +169,7 @@ class Positions:
         return True
 
     def _relative_file(self, name: str) -> str:
+        self.relative_names += 1
         cached = self._relative.get(name)
         if cached is not None:
             return cached

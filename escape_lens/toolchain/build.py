@@ -49,7 +49,6 @@ from escape_lens.records import (
 from escape_lens.toolchain import watch
 from escape_lens.toolchain.golaunch import launch
 from escape_lens.toolchain.golist import Listing, read_listing
-from escape_lens.toolchain.stream import read_batches
 from escape_lens.toolchain.targets import Targets, check_targets, find_go_mod, has_go_files
 from escape_lens.vocab import counted
 
@@ -57,7 +56,6 @@ if TYPE_CHECKING:  # loaded once go has started (build_targets): go waits for no
     import escape_lens.toolchain.resultcache as resultcache
     from escape_lens.toolchain.typesizes import EarlyHelper, WaitingHelper
 
-_BATCH = 1 << 16
 _Kept = TypeVar("_Kept")
 
 
@@ -129,12 +127,16 @@ def build_targets(
     gcflags: Sequence[str] = (),
     while_building: Callable[[], object] | None = None,
     ahead: Callable[[Built[_Kept]], object] | None = None,
+    store_beside: bool = False,
 ) -> Built[_Kept]:
     """compile_targets, keeping per package what `stage` makes of its output (in import
     path order); a package whose kept result is in the result cache is not parsed.
     `while_building` is called while go runs, after what the build itself needs; then
     `ahead`, with the Built the last run's results would make (`_guess`), when they were
-    all read. What returns is that very object when the listing confirms every result."""
+    all read. What returns is that very object when the listing confirms every result.
+    `store_beside`: the result cache entries of a serial parse may still be being
+    written by a forked process when this returns (`resultcache.store_beside`: the CLI
+    writes the report meanwhile; the process's exit waits for them)."""
     workdir = os.path.realpath(cwd or os.getcwd())
     checked = check_targets(targets, workdir)
     line = progress.current()
@@ -202,7 +204,9 @@ def build_targets(
         unparsed = [t for t in listing.targets if t.import_path not in cached and _compiled(t)]
         parsed = {}
         if unparsed:
-            parsed = _parse(unparsed, listing, output_path, known, stage, context, early)
+            parsed = _parse(
+                unparsed, listing, output_path, known, stage, context, early, store_beside
+            )
     results = []
     for listed in sorted(listing.targets, key=lambda t: t.import_path):
         kept = cached.get(listed.import_path)
@@ -278,13 +282,16 @@ def _parse(
     known: dict[str, TypeInfo],
     stage: Stage[_Kept],
     context: resultcache.Context,
-    early: EarlyHelper | None,
+    early: EarlyHelper | WaitingHelper | None,
+    store_beside: bool,
 ) -> dict[str, _Kept]:
     """The `unparsed` packages parsed and finished, each stored in the result cache with
-    the questions its parsing asked as it is finished; in several processes when there
+    the questions its parsing asked (with `store_beside`, by a forked process while this
+    one writes the report: `resultcache.store_beside`); in several processes when there
     are many (toolchain/parallel.py), each storing its own. A toolchain that runs the
     type-size helper from its build cache starts it first, so that go's lookup of it runs
     beside the parsing, which leaves a core idle (typesizes.py)."""
+    import escape_lens.toolchain.halves as halves
     import escape_lens.toolchain.parallel as parallel
     import escape_lens.toolchain.resultcache as resultcache
     from escape_lens.parsers.gobuild import BuildParser, final_types, types_to_size
@@ -318,9 +325,11 @@ def _parse(
         )
         size = max(1, os.path.getsize(output_path))
         what = f"{len(parser.states)} of {counted(len(listing.targets), 'package')}"
-        for index, batch in enumerate(read_batches(output_path, _BATCH)):
-            line.set(f"parsing {what}: {min(99, index * _BATCH * 100 // size)}%")
-            parser.feed_all(batch)
+
+        def parsed_to(offset: int) -> None:
+            line.set(f"parsing {what}: {min(99, offset * 100 // size)}%")
+
+        halves.feed_output(parser, output_path, parser.states, parsed_to)
         summaries = list(parser.summaries().values())
         missing = types_to_size(summaries, known)
         line.set(f"sizing {counted(len(missing), 'type')} of other packages")
@@ -329,13 +338,19 @@ def _parse(
     outputs.reverse()
     listed_as = {t.import_path: t for t in unparsed}
     finished: dict[str, _Kept] = {}
+    stored = []
     while outputs:
         output = outputs.pop()  # each output freed once finished
         line.set(f"finishing {len(finished) + 1} of {len(finished) + len(outputs) + 1} packages")
         kept = stage.finish(toolchain, output)
         probes = parser.states[output.import_path].probes
-        resultcache.store(context, listed_as[output.import_path], kept, probes)
+        stored.append((listed_as[output.import_path], kept, probes))
         finished[output.import_path] = kept
+    if store_beside:
+        resultcache.store_beside(context, stored, parallel.spare_core())
+    else:
+        for listed, kept, probes in stored:
+            resultcache.store(context, listed, kept, probes)
     return finished
 
 

@@ -88,6 +88,11 @@ def _reducer(cls: type, values: Callable[[Any], tuple[Any, ...]]) -> Callable[[A
 _send_records_quickly()
 
 
+def spare_core() -> bool:
+    """Whether a second process may work beside this one (`ESCAPE_LENS_JOBS=1`: no)."""
+    return jobs_for(MIN_PACKAGES, MIN_OUTPUT_BYTES) > 1
+
+
 def jobs_for(packages: int, output_bytes: int) -> int:
     """How many processes to parse a build with (`ESCAPE_LENS_JOBS` caps it; 1: serial)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -301,6 +306,12 @@ def _blocks(path: str, packages: set[str]) -> dict[str, list[tuple[int, int]]]:
         if name in packages:
             ranges.setdefault(name, []).append((start, end))
     return ranges
+
+
+def largest_block(path: str, packages: set[str]) -> tuple[int, int] | None:
+    """The byte range of the largest block of `packages` (toolchain/halves.py)."""
+    ranges = [r for found in _blocks(path, packages).values() for r in found]
+    return max(ranges, key=lambda r: (r[1] - r[0], -r[0])) if ranges else None
 
 
 def _header(data: mmap.mmap, at: int) -> list[tuple[int, str]]:

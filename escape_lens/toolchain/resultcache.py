@@ -25,6 +25,7 @@ are stored, trimmed and preloaded: docs/design.md §1 ("The result cache").
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import json
@@ -48,7 +49,7 @@ from escape_lens.toolchain.wheel import cache_dir
 if TYPE_CHECKING:
     from escape_lens.records import ListedPackage
 
-__all__ = ["Context", "Probe", "enabled", "load", "store"]
+__all__ = ["Context", "Probe", "enabled", "load", "settle", "store", "store_beside"]
 
 _FORMAT = b"escape-lens results 3 "
 _DIGEST_HEX = 64
@@ -81,6 +82,7 @@ def load(
     """The stored `kind` for `listed`, if there is one and it provably still holds."""
     if not enabled():
         return None
+    settle()
     path = _entry(context, listed, kind)
     try:
         found = preloaded.take(path) if preloaded is not None else None
@@ -153,6 +155,43 @@ def store(context: Context, listed: ListedPackage, value: object, probes: list[P
     _trim(path.parent.parent)
 
 
+_storing: list[int] = []  # processes storing this one's entries (`store_beside`)
+
+
+def store_beside(
+    context: Context, items: Sequence[tuple[ListedPackage, object, list[Probe]]], fork: bool
+) -> None:
+    """`store` each (package, value, probes) of `items`, in a forked process when `fork`
+    (a core is free for it): the caller goes on (the CLI writes the report) meanwhile. `settle`
+    waits for it, and so do this process's exit, `load` and `Preload`: no entry is half
+    written when the run ends, and a second build in this process reads every one."""
+    if not enabled() or not items:
+        return
+    pid = -1
+    if fork:
+        with contextlib.suppress(OSError):
+            pid = os.fork()
+    if pid > 0:
+        if not _storing:
+            atexit.register(settle)
+        _storing.append(pid)
+        return
+    try:
+        for listed, value, probes in items:
+            store(context, listed, value, probes)
+    finally:
+        if pid == 0:
+            os._exit(0)  # (nothing of the parent's: its buffers, its exit handlers)
+
+
+def settle() -> None:
+    """Wait until the entries `store_beside` is writing are written."""
+    while _storing:
+        pid = _storing.pop()
+        with contextlib.suppress(ChildProcessError, InterruptedError):
+            os.waitpid(pid, 0)
+
+
 class Preload(Generic[_Stored]):
     """The entries the last run of these targets used, decoded in a thread meanwhile.
 
@@ -162,6 +201,7 @@ class Preload(Generic[_Stored]):
     """
 
     def __init__(self, run: Sequence[str], kind: type[_Stored]) -> None:
+        settle()
         self.kind = kind
         self.index = _run_index(run, kind)
         self._found: dict[Path, tuple[list[Probe], _Stored] | CodecError] = {}

@@ -74,6 +74,7 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("escape_lens.toolchain.build", "escape_lens.parsers.gobuild"): "loaded while go runs",
     ("escape_lens.toolchain.build", "escape_lens.parsers.positions"): "loaded while go runs",
     ("escape_lens.toolchain.build", "escape_lens.toolchain.parallel"): "only a large build forks",
+    ("escape_lens.toolchain.build", "escape_lens.toolchain.halves"): "only a serial parse",
     ("escape_lens.toolchain.build", "escape_lens.toolchain.resultcache"): "loaded as go runs",
     ("escape_lens.toolchain.build", "escape_lens.toolchain.typesizes"): "loaded as go runs",
     ("escape_lens.cli", "escape_lens.cli.version"): "only --version needs the model",
@@ -99,6 +100,7 @@ LONG_MODULES: dict[str, str] = {
     "escape_lens.parsers.asm": "one incremental parser: its hot loop and per-function state",
     "escape_lens.sites": "the join: one set of rules over one package's calls and diagnostics",
     "escape_lens.reporters.html": "the page: every view it embeds, built from one report",
+    "escape_lens.parsers.gobuild": "the router, and the state a listing read in two shares",
 }
 
 
