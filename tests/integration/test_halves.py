@@ -31,7 +31,9 @@ Probes = list[tuple[str, tuple[str, ...], object]]
 def built(tmp_path_factory: pytest.TempPathFactory, pinned_toolchain: GoToolchain) -> Path:
     """The real output of a compile of strconv with `-m=2 -S`, as go writes it."""
     work = tmp_path_factory.mktemp("halves")
-    env = {**os.environ, "GOFLAGS": "", "GOTOOLCHAIN": "local"}
+    # A private go cache: a shared one replays the text of a compile under another
+    # GOROOT, whose names read as a moved directory (and rightly refuse the child's part).
+    env = {**os.environ, "GOFLAGS": "", "GOTOOLCHAIN": "local", "GOCACHE": str(work / "gocache")}
     build = subprocess.run(
         [pinned_toolchain.path, "build", "-o", os.devnull, f"-gcflags={PACKAGE}=-m=2 -S", PACKAGE],
         cwd=work,
@@ -271,6 +273,7 @@ def test_a_run_reading_beside_and_storing_beside_is_the_serial_run(
     monkeypatch.setattr(halves, "MIN_LISTING_BYTES", 0)
     monkeypatch.setattr(halves, "_CHILD_COST", 0)  # (strconv's listing is small)
     adopted = _calls(monkeypatch, "adopt_listing")
+    monkeypatch.setenv("GOCACHE", str(tmp_path / "gocache"))  # (see `built`)
     runs = {}
     for beside in (False, True):
         # (ESCAPE_LENS_JOBS=1 reads and stores in this process; a machine's one core too)
