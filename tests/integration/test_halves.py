@@ -166,6 +166,17 @@ def _second_part_read_as_the_child_does(path: Path, toolchain: GoToolchain) -> L
     return parser.listing_part(mark)
 
 
+def _assert_read_here(
+    edited: Path, toolchain: GoToolchain, spare: list[tuple[object, ...]], reason: str
+) -> None:
+    """The serial parse of `edited`, its second part refused by the child for `reason`."""
+    serial = _parse(edited, toolchain, halved=False)
+    assert _parse(edited, toolchain, halved=True) == serial
+    assert spare == []
+    with pytest.raises(NotListing, match=reason):
+        _second_part_read_as_the_child_does(edited, toolchain)
+
+
 def test_an_escape_line_after_the_cut_is_read_here(
     built: Path,
     spare: list[tuple[object, ...]],
@@ -176,11 +187,7 @@ def test_an_escape_line_after_the_cut_is_read_here(
     data = built.read_text()
     line = next(line for line in data.splitlines() if "escapes to heap" in line)
     edited = _edited_after_cut(built, tmp_path, monkeypatch, lambda b: f"{line}\n".encode() + b)
-    serial = _parse(edited, pinned_toolchain, halved=False)
-    assert _parse(edited, pinned_toolchain, halved=True) == serial
-    assert spare == []  # the child's part was refused:
-    with pytest.raises(NotListing, match=re.escape(line[:60])):
-        _second_part_read_as_the_child_does(edited, pinned_toolchain)
+    _assert_read_here(edited, pinned_toolchain, spare, re.escape(line[:60]))
 
 
 def test_the_child_refuses_an_escape_line(built: Path, pinned_toolchain: GoToolchain) -> None:
@@ -207,11 +214,7 @@ def test_a_relative_file_name_after_the_cut_is_read_here(
     edited = _edited_after_cut(
         built, tmp_path, monkeypatch, lambda second: second.replace(absolute, b"(./")
     )
-    serial = _parse(edited, pinned_toolchain, halved=False)
-    assert _parse(edited, pinned_toolchain, halved=True) == serial
-    assert spare == []  # the child's part was refused:
-    with pytest.raises(NotListing, match="relative file name"):
-        _second_part_read_as_the_child_does(edited, pinned_toolchain)
+    _assert_read_here(edited, pinned_toolchain, spare, "relative file name")
     assert _second_part_read_as_the_child_does(built, pinned_toolchain).listed.functions
 
 
